@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: IP address text (dotted quad, RFC 5952 IPv6) */
+#ifndef SV_BASE_ADDR_H
+#define SV_BASE_ADDR_H
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ADDR_TEXT_LEN 48
+
+/* Formats a 4- or 16-byte address stored in a 16-byte array. */
+static inline void addr_text(char out[ADDR_TEXT_LEN], uint8_t ipver, const uint8_t a[16])
+{
+    if (!inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, out, ADDR_TEXT_LEN))
+        snprintf(out, ADDR_TEXT_LEN, "?");
+}
+
+#endif

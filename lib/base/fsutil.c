@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: file-system helpers */
+#include "config.h"
+
+#include "fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "xalloc.h"
+
+int fs_write_all(int fd, const void *p, size_t n, const char *name, struct diag *d)
+{
+    const uint8_t *b = p;
+
+    while (n > 0) {
+        ssize_t w = write(fd, b, n);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return diag_errno(d, SV_EIO, errno, "%s: write", name);
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int fs_writev_all(int fd, struct iovec *iov, int n, const char *name, struct diag *d)
+{
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n > 1024 ? 1024 : n);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return diag_errno(d, SV_EIO, errno, "%s: write", name);
+        }
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
+int fs_pwrite_all(int fd, const void *p, size_t n, off_t off, const char *name, struct diag *d)
+{
+    const uint8_t *b = p;
+
+    while (n > 0) {
+        ssize_t w = pwrite(fd, b, n, off);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return diag_errno(d, SV_EIO, errno, "%s: write", name);
+        }
+        b += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
+
+int fs_pread_all(int fd, void *p, size_t n, off_t off, const char *name, struct diag *d)
+{
+    uint8_t *b = p;
+
+    while (n > 0) {
+        ssize_t r = pread(fd, b, n, off);
+
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return diag_errno(d, SV_EIO, errno, "%s: read", name);
+        }
+        if (r == 0)
+            return diag_set(d, SV_ETRUNC, "%s: offset %lld: unexpected end of file", name,
+                            (long long)off);
+        b += r;
+        n -= (size_t)r;
+        off += r;
+    }
+    return 0;
+}
+
+int fs_mkdirs(const char *dir, struct diag *d)
+{
+    char *p = xstrdup(dir);
+    int rc = 0;
+
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+            rc = diag_errno(d, SV_EIO, errno, "%s: mkdir", p);
+            goto out;
+        }
+        *s = '/';
+    }
+    if (mkdir(p, 0755) < 0 && errno != EEXIST)
+        rc = diag_errno(d, SV_EIO, errno, "%s: mkdir", p);
+out:
+    free(p);
+    return rc;
+}
+
+int fs_rmtree(const char *path, struct diag *d)
+{
+    struct stat st;
+    DIR *dir;
+    struct dirent *e;
+    int rc = 0;
+
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : diag_errno(d, SV_EIO, errno, "%s", path);
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlink(path) < 0)
+            return diag_errno(d, SV_EIO, errno, "%s: unlink", path);
+        return 0;
+    }
+    dir = opendir(path);
+    if (!dir)
+        return diag_errno(d, SV_EIO, errno, "%s: opendir", path);
+    while ((e = readdir(dir)) != NULL) {
+        char *sub;
+        int r;
+
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        sub = fs_join(path, e->d_name);
+        r = fs_rmtree(sub, d);
+        if (r < 0 && rc == 0)
+            rc = r;
+        free(sub);
+    }
+    closedir(dir);
+    if (rmdir(path) < 0 && rc == 0)
+        rc = diag_errno(d, SV_EIO, errno, "%s: rmdir", path);
+    return rc;
+}
+
+int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)
+{
+    char *tmp = fs_printf("%s.tmp", path);
+    int fd, rc;
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: create", tmp);
+        goto out;
+    }
+    rc = fs_write_all(fd, p, n, tmp, d);
+    if (close(fd) < 0 && rc == 0)
+        rc = diag_errno(d, SV_EIO, errno, "%s: close", tmp);
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = diag_errno(d, SV_EIO, errno, "%s: rename", path);
+    if (rc < 0)
+        unlink(tmp);
+out:
+    free(tmp);
+    return rc;
+}
+
+int fs_read_file(const char *path, size_t max, uint8_t **out, size_t *n, struct diag *d)
+{
+    struct stat st;
+    uint8_t *p;
+    int fd, rc;
+
+    *out = NULL;
+    *n = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return diag_errno(d, SV_EIO, errno, "%s", path);
+    if (fstat(fd, &st) < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: stat", path);
+        goto out_close;
+    }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+        rc = diag_set(d, SV_ELIMIT, "%s: not a regular file of at most %zu bytes", path, max);
+        goto out_close;
+    }
+    p = xmalloc((size_t)st.st_size + 1);
+    rc = fs_pread_all(fd, p, (size_t)st.st_size, 0, path, d);
+    if (rc < 0) {
+        free(p);
+        goto out_close;
+    }
+    p[st.st_size] = '\0';
+    *out = p;
+    *n = (size_t)st.st_size;
+out_close:
+    close(fd);
+    return rc;
+}
+
+char *fs_join(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+
+    if (la > 0 && a[la - 1] == '/')
+        return fs_printf("%s%s", a, b);
+    return fs_printf("%s/%s", a, b);
+}
+
+char *fs_printf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    s = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: file-system helpers: full writes, directories, atomic replacement */
+#ifndef SV_BASE_FSUTIL_H
+#define SV_BASE_FSUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct diag;
+
+/* Writes all n bytes (retrying short writes and EINTR); SV_EIO with name on failure. */
+int fs_write_all(int fd, const void *p, size_t n, const char *name, struct diag *d)
+    __attribute__((warn_unused_result));
+/* writev of all iovecs, retrying partial writes. iov is modified. */
+int fs_writev_all(int fd, struct iovec *iov, int n, const char *name, struct diag *d)
+    __attribute__((warn_unused_result));
+int fs_pwrite_all(int fd, const void *p, size_t n, off_t off, const char *name, struct diag *d)
+    __attribute__((warn_unused_result));
+int fs_pread_all(int fd, void *p, size_t n, off_t off, const char *name, struct diag *d)
+    __attribute__((warn_unused_result));
+/* Creates dir and its missing parents (mode 0755). */
+int fs_mkdirs(const char *dir, struct diag *d) __attribute__((warn_unused_result));
+/* Removes a tree (no symlink following). Best effort; returns the first error. */
+int fs_rmtree(const char *path, struct diag *d);
+/* Writes a whole file via path.tmp + fsync-less rename. */
+int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)
+    __attribute__((warn_unused_result));
+/* Reads a whole regular file of at most max bytes; *out is malloc'd (NUL-terminated). */
+int fs_read_file(const char *path, size_t max, uint8_t **out, size_t *n, struct diag *d)
+    __attribute__((warn_unused_result));
+/* Joins a and b with one '/'; returns malloc'd. */
+char *fs_join(const char *a, const char *b);
+/* asprintf that aborts on OOM. */
+char *fs_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

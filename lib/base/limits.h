@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: every named cap, with its default (each has a CLI override where noted) */
+#ifndef SV_BASE_LIMITS_H
+#define SV_BASE_LIMITS_H
+
+/* Largest captured length accepted for one packet (libpcap's and wiretap's maximum). */
+#define LIM_PACKET_MAX          262144u
+/* Largest pcapng block accepted (a packet plus generous options). */
+#define LIM_PCAPNG_BLOCK_MAX    (16u * 1024 * 1024)
+/* Interfaces per pcapng file, over all sections. */
+#define LIM_PCAPNG_IFACES       65536u
+/* Bytes of one input read and decoded per batch (bounds the reader's buffer). */
+#define LIM_BATCH_BYTES         (32u * 1024 * 1024)
+/* Packets per batch. */
+#define LIM_BATCH_PACKETS       65536u
+/* Streams up to this many PCAP bytes are packed; larger ones get their own file (--pack-threshold). */
+#define LIM_PACK_THRESHOLD      (1024u * 1024)
+/* Bytes of stream PCAP data buffered in memory over all streams (--memcap). */
+#define LIM_BUFFER_TOTAL        (256ull * 1024 * 1024)
+/* A pack file is closed and a new one started past this size. */
+#define LIM_PACK_FILE_MAX       (1024ull * 1024 * 1024)
+/* Outstanding IP fragment keys remembered per node. */
+#define LIM_FRAG_KEYS           65536u
+/* Default UDP idle timeout that starts a new stream (--udp-timeout), in seconds. */
+#define LIM_UDP_TIMEOUT_S       60u
+/* A closed TCP stream (RST, or FIN both ways) is finished after this idle time, in seconds. */
+#define LIM_TCP_CLOSED_S        60u
+/* An open TCP stream idle this long is finished; a later packet starts a new stream (--tcp-timeout). */
+#define LIM_TCP_IDLE_S          3600u
+
+#endif

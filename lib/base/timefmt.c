@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: UTC time formatting and parsing, without the C library's time zone */
+#include "config.h"
+
+#include "timefmt.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "streamvault.h"
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3u : 9u)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t era;
+    unsigned doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = (unsigned)(z - era * 146097);
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    *y = (int64_t)yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y += *m <= 2;
+}
+
+void timefmt_rfc3339(char out[TIMEFMT_LEN], uint64_t ns)
+{
+    uint64_t secs = ns / 1000000000u;
+    unsigned frac = (unsigned)(ns % 1000000000u);
+    int64_t days = (int64_t)(secs / 86400), y;
+    unsigned sod = (unsigned)(secs % 86400), m, d;
+
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, TIMEFMT_LEN, "%04lld-%02u-%02uT%02u:%02u:%02u.%09uZ", (long long)y, m, d,
+             sod / 3600, sod / 60 % 60, sod % 60, frac);
+}
+
+static int parse_frac(const char **sp, uint64_t *ns)
+{
+    const char *s = *sp;
+    uint64_t f = 0, scale = 100000000u;
+
+    *ns = 0;
+    if (*s != '.')
+        return 0;
+    s++;
+    if (!isdigit((unsigned char)*s))
+        return SV_EINVAL;
+    while (isdigit((unsigned char)*s)) {
+        f += (uint64_t)(*s - '0') * scale;
+        scale /= 10;
+        s++;
+    }
+    *ns = f;
+    *sp = s;
+    return 0;
+}
+
+static int parse_uint(const char **sp, int ndig, unsigned *out)
+{
+    unsigned v = 0;
+
+    for (int i = 0; i < ndig; i++) {
+        if (!isdigit((unsigned char)(*sp)[i]))
+            return SV_EINVAL;
+        v = v * 10 + (unsigned)((*sp)[i] - '0');
+    }
+    *sp += ndig;
+    *out = v;
+    return 0;
+}
+
+int timefmt_parse(const char *s, uint64_t *ns)
+{
+    unsigned y, mo, d, h, mi, se, oh = 0, om = 0;
+    uint64_t frac;
+    int64_t secs;
+    const char *p = s;
+
+    if (*p == '\0')
+        return SV_EINVAL;
+    if (strlen(p) < 10 || p[4] != '-') {
+        /* Unix seconds with an optional fraction */
+        uint64_t v = 0;
+
+        while (isdigit((unsigned char)*p)) {
+            if (v > UINT64_MAX / 10 / 1000000000u)
+                return SV_EINVAL;
+            v = v * 10 + (uint64_t)(*p - '0');
+            p++;
+        }
+        if (p == s || parse_frac(&p, &frac) < 0 || *p != '\0')
+            return SV_EINVAL;
+        *ns = v * 1000000000u + frac;
+        return 0;
+    }
+    if (parse_uint(&p, 4, &y) < 0 || *p++ != '-' || parse_uint(&p, 2, &mo) < 0 || *p++ != '-' ||
+        parse_uint(&p, 2, &d) < 0)
+        return SV_EINVAL;
+    if (*p != 'T' && *p != 't' && *p != ' ')
+        return SV_EINVAL;
+    p++;
+    if (parse_uint(&p, 2, &h) < 0 || *p++ != ':' || parse_uint(&p, 2, &mi) < 0 || *p++ != ':' ||
+        parse_uint(&p, 2, &se) < 0 || parse_frac(&p, &frac) < 0)
+        return SV_EINVAL;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || y < 1970)
+        return SV_EINVAL;
+    secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1;
+
+        p++;
+        if (parse_uint(&p, 2, &oh) < 0 || *p++ != ':' || parse_uint(&p, 2, &om) < 0)
+            return SV_EINVAL;
+        secs -= sign * (int64_t)(oh * 3600 + om * 60);
+    } else {
+        return SV_EINVAL;
+    }
+    if (*p != '\0' || secs < 0)
+        return SV_EINVAL;
+    *ns = (uint64_t)secs * 1000000000u + frac;
+    return 0;
+}
+
+int timefmt_parse_duration(const char *s, uint64_t *ns)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ns;
+    } units[] = {
+        { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000ull },
+        { "m", 60000000000ull }, { "h", 3600000000000ull }, { "d", 86400000000000ull },
+        { "w", 604800000000000ull }, { "", 1000000000ull },
+    };
+    char *end;
+    double v;
+
+    if (!isdigit((unsigned char)*s))
+        return SV_EINVAL;
+    v = strtod(s, &end);
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(end, units[i].unit) == 0) {
+            double r = v * (double)units[i].ns;
+
+            if (r < 0 || r > 1.8e19)
+                return SV_EINVAL;
+            *ns = (uint64_t)r;
+            return 0;
+        }
+    }
+    return SV_EINVAL;
+}

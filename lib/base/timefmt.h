@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: UTC time formatting (RFC 3339 with nanoseconds) and parsing */
+#ifndef SV_BASE_TIMEFMT_H
+#define SV_BASE_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TIMEFMT_LEN 64   /* "2023-03-14T18:32:19.123456789Z" + NUL fits, with room */
+
+/* Formats ns since the epoch as RFC 3339 UTC with 9 fractional digits. */
+void timefmt_rfc3339(char out[TIMEFMT_LEN], uint64_t ns);
+
+/* Parses "SECONDS[.frac]" (Unix) or RFC 3339 ("2023-03-14T18:32:19.5Z", "+01:00" offsets). */
+int timefmt_parse(const char *s, uint64_t *ns);
+
+/* Parses a duration "90s", "15m", "72h", "7d", "250ms" or plain seconds into ns. */
+int timefmt_parse_duration(const char *s, uint64_t *ns);
+
+#endif

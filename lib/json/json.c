@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: jansson wrapper; the only file that includes <jansson.h> */
+#include "config.h"
+
+#include "json.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/xalloc.h"
+
+/* struct jv is never defined: a struct jv * is a json_t * in disguise. */
+static json_t *J(const struct jv *v)
+{
+    return (json_t *)(uintptr_t)v;
+}
+
+static struct jv *V(json_t *j)
+{
+    if (!j)
+        xmalloc(SIZE_MAX);      /* jansson only fails on OOM here: abort like xmalloc */
+    return (struct jv *)j;
+}
+
+struct jv *jv_obj(void)
+{
+    return V(json_object());
+}
+
+struct jv *jv_arr(void)
+{
+    return V(json_array());
+}
+
+struct jv *jv_str(const char *s)
+{
+    if (!s)
+        return V(json_null());
+    return jv_strn(s, strlen(s));
+}
+
+struct jv *jv_strn(const char *s, size_t n)
+{
+    json_t *j = json_stringn(s, n);
+    char *clean;
+    size_t o = 0;
+
+    if (j)
+        return V(j);
+    /* not valid UTF-8: keep ASCII, replace every other byte by U+FFFD */
+    clean = xmalloc(n * 3 + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x80) {
+            clean[o++] = (char)c;
+        } else {
+            clean[o++] = (char)0xef;
+            clean[o++] = (char)0xbf;
+            clean[o++] = (char)0xbd;
+        }
+    }
+    j = json_stringn(clean, o);
+    free(clean);
+    return V(j);
+}
+
+struct jv *jv_u64(uint64_t v)
+{
+    return V(json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v));
+}
+
+struct jv *jv_i64(int64_t v)
+{
+    return V(json_integer((json_int_t)v));
+}
+
+struct jv *jv_real(double v)
+{
+    return V(json_real(v));
+}
+
+struct jv *jv_bool(bool v)
+{
+    return V(json_boolean(v));
+}
+
+struct jv *jv_null(void)
+{
+    return V(json_null());
+}
+
+void jv_set(struct jv *obj, const char *k, struct jv *v)
+{
+    json_object_set_new(J(obj), k, J(v));
+}
+
+void jv_push(struct jv *arr, struct jv *v)
+{
+    json_array_append_new(J(arr), J(v));
+}
+
+void jv_free(struct jv *v)
+{
+    if (v)
+        json_decref(J(v));
+}
+
+char *jv_dump(const struct jv *v, unsigned flags)
+{
+    size_t jf = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
+    char *s;
+
+    if (flags & JV_PRETTY)
+        jf |= JSON_INDENT(2);
+    else if (flags & JV_COMPACT)
+        jf |= JSON_COMPACT;
+    s = json_dumps(J(v), jf);
+    if (!s)
+        xmalloc(SIZE_MAX);
+    return s;
+}
+
+int jv_parse(const char *text, size_t n, const char *name, struct jv **out, struct diag *d)
+{
+    json_error_t err;
+    json_t *j = json_loadb(text, n, JSON_REJECT_DUPLICATES, &err);
+
+    *out = NULL;
+    if (!j)
+        return diag_set(d, SV_EFORMAT, "%s: line %d column %d: %s", name, err.line, err.column,
+                        err.text);
+    *out = (struct jv *)j;
+    return 0;
+}
+
+struct jv *jv_get(const struct jv *obj, const char *k)
+{
+    if (!obj || !json_is_object(J(obj)))
+        return NULL;
+    return (struct jv *)json_object_get(J(obj), k);
+}
+
+const char *jv_as_str(const struct jv *v)
+{
+    return v && json_is_string(J(v)) ? json_string_value(J(v)) : NULL;
+}
+
+bool jv_as_u64(const struct jv *v, uint64_t *out)
+{
+    if (!v || !json_is_integer(J(v)) || json_integer_value(J(v)) < 0)
+        return false;
+    *out = (uint64_t)json_integer_value(J(v));
+    return true;
+}
+
+const char *jv_get_str(const struct jv *obj, const char *k)
+{
+    return jv_as_str(jv_get(obj, k));
+}
+
+bool jv_get_u64(const struct jv *obj, const char *k, uint64_t *out)
+{
+    return jv_as_u64(jv_get(obj, k), out);
+}
+
+size_t jv_len(const struct jv *arr)
+{
+    return arr && json_is_array(J(arr)) ? json_array_size(J(arr)) : 0;
+}
+
+struct jv *jv_at(const struct jv *arr, size_t i)
+{
+    if (!arr || !json_is_array(J(arr)))
+        return NULL;
+    return (struct jv *)json_array_get(J(arr), i);
+}
+
+bool jv_get_i64(const struct jv *obj, const char *k, int64_t *out)
+{
+    const struct jv *v = jv_get(obj, k);
+
+    if (!v || !json_is_integer(J(v)))
+        return false;
+    *out = (int64_t)json_integer_value(J(v));
+    return true;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the one wrapper around jansson (JSON values, parse, dump).
+ *
+ * Objects keep insertion order, so output is deterministic. A struct jv is
+ * opaque; the jansson type never leaves json.c. Setters take ownership of
+ * the value passed in; getters borrow.
+ */
+#ifndef SV_JSON_H
+#define SV_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct diag;
+struct jv;
+
+struct jv *jv_obj(void);
+struct jv *jv_arr(void);
+struct jv *jv_str(const char *s);               /* s copied; NULL gives null */
+struct jv *jv_strn(const char *s, size_t n);    /* any bytes; invalid UTF-8 is escaped as \ufffd */
+struct jv *jv_u64(uint64_t v);                  /* values above INT64_MAX are clamped */
+struct jv *jv_i64(int64_t v);
+struct jv *jv_real(double v);
+struct jv *jv_bool(bool v);
+struct jv *jv_null(void);
+
+/* obj[k] = v (takes v). */
+void jv_set(struct jv *obj, const char *k, struct jv *v);
+/* arr.append(v) (takes v). */
+void jv_push(struct jv *arr, struct jv *v);
+void jv_free(struct jv *v);
+
+enum jv_dump_flags {
+    JV_PRETTY = 1 << 0,         /* two-space indent, one key per line */
+    JV_COMPACT = 1 << 1,        /* no spaces at all */
+};
+/* Serialises v; returns malloc'd NUL-terminated text ending in no newline. */
+char *jv_dump(const struct jv *v, unsigned flags);
+
+/* Parses text (name is used in the error message with line/column). */
+int jv_parse(const char *text, size_t n, const char *name, struct jv **out, struct diag *d)
+    __attribute__((warn_unused_result));
+
+struct jv *jv_get(const struct jv *obj, const char *k);        /* NULL if absent or not an object */
+const char *jv_get_str(const struct jv *obj, const char *k);   /* NULL if absent or not a string */
+bool jv_get_u64(const struct jv *obj, const char *k, uint64_t *out);
+bool jv_get_i64(const struct jv *obj, const char *k, int64_t *out);
+size_t jv_len(const struct jv *arr);                            /* 0 if not an array */
+struct jv *jv_at(const struct jv *arr, size_t i);
+const char *jv_as_str(const struct jv *v);
+bool jv_as_u64(const struct jv *v, uint64_t *out);
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: chunked byte buffers drawn from a recycling pool.
+ *
+ * A live stream's PCAP bytes grow packet by packet until the stream ends
+ * and is written out with one writev. Chunks grow geometrically (256 B to
+ * 64 KiB) so a DNS exchange costs 256 bytes and a bulk transfer few
+ * chunks; released chunks go back to the pool of their size class, so in
+ * steady state ingest neither copies on growth (no realloc) nor faults in
+ * fresh pages. A pool is used by one thread at a time (one per bucket).
+ */
+#ifndef SV_STORE_CBUF_H
+#define SV_STORE_CBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct buf;
+
+#define CBUF_CLASSES 5
+
+struct chunk {
+    struct chunk *next;
+    uint32_t len;               /* bytes used */
+    uint32_t cap;               /* bytes of data[] */
+    uint8_t cls;                /* size class, or CBUF_CLASSES for an odd-sized one */
+    uint8_t data[];
+};
+
+struct cpool {
+    struct chunk *free[CBUF_CLASSES];
+    uint64_t held;              /* bytes in the free lists */
+    uint64_t limit;             /* free-list bytes kept; beyond, chunks are freed */
+};
+
+struct cbuf {
+    struct chunk *head, *tail;
+    uint64_t len;               /* bytes used over all chunks */
+    uint64_t cap;               /* bytes allocated (what the memcap counts) */
+};
+
+void cpool_init(struct cpool *p, uint64_t limit);
+void cpool_release(struct cpool *p);
+
+static inline void cbuf_init(struct cbuf *b)
+{
+    b->head = b->tail = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Returns room for n contiguous bytes at the end (commit with cbuf_commit), NULL on OOM. */
+uint8_t *cbuf_reserve(struct cbuf *b, struct cpool *p, size_t n);
+static inline void cbuf_commit(struct cbuf *b, size_t n)
+{
+    b->tail->len += (uint32_t)n;
+    b->len += n;
+}
+/* Returns every chunk to the pool; b is empty afterwards. */
+void cbuf_clear(struct cbuf *b, struct cpool *p);
+/* Number of chunks holding data (for sizing an iovec array). */
+size_t cbuf_nchunks(const struct cbuf *b);
+/* Fills iov with the chunks' data; returns the count written (at most max). */
+int cbuf_iov(const struct cbuf *b, struct iovec *iov, int max);
+/* Copies the contents into out (appending). SV_ENOMEM/SV_ELIMIT from out. */
+int cbuf_copy_out(const struct cbuf *b, struct buf *out) __attribute__((warn_unused_result));
+/* Replaces the contents with n bytes from p. */
+int cbuf_assign(struct cbuf *b, struct cpool *pool, const uint8_t *p, size_t n)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: where things are in a store, and the read API over it.
+ *
+ *   STORE/store.json
+ *   STORE/nodes/<node>/streams.cat              stream catalogue
+ *   STORE/nodes/<node>/packs/<bb>-<ssss>.pack   small streams, concatenated PCAP files
+ *   STORE/nodes/<node>/streams/<xx>/<id>.pcap   large streams (all streams with --layout files)
+ *   STORE/nodes/<node>/other.pcap               packets of no TCP/UDP stream
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "json/json.h"
+#include "store_int.h"
+
+char *store_node_dir(const char *root, const char *node)
+{
+    return fs_printf("%s/nodes/%s", root, node);
+}
+
+char *store_pack_path(const char *node_dir, uint32_t pack)
+{
+    return fs_printf("%s/packs/%02x-%04u.pack", node_dir, pack >> 16, pack & 0xffffu);
+}
+
+char *store_stream_dir(const char *node_dir, uint64_t id)
+{
+    return fs_printf("%s/streams/%02x", node_dir, (unsigned)(id % STORE_FILE_DIRS));
+}
+
+void store_stream_name(const struct store_stream *st, char out[32])
+{
+    snprintf(out, 32, "%012llu%s.pcap", (unsigned long long)st->id, st->proto == 17 ? "_udp" : "");
+}
+
+char *store_stream_path(const char *node_dir, const struct store_stream *st)
+{
+    char name[32];
+
+    store_stream_name(st, name);
+    return fs_printf("%s/streams/%02x/%s", node_dir, (unsigned)(st->id % STORE_FILE_DIRS), name);
+}
+
+int store_valid_node_name(const char *name)
+{
+    if (!name || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+        strlen(name) > 128)
+        return 0;
+    for (const char *p = name; *p; p++) {
+        char c = *p;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+struct snode {
+    struct store_node_info info;
+    char *dir;
+    struct store_stream *streams;
+    size_t nstreams;
+    bool loaded;
+};
+
+struct store {
+    char *root;
+    char *json_text;
+    struct jv *meta;
+    struct snode *nodes;
+    size_t nnodes;
+};
+
+int store_open(struct store **out, const char *dir, struct diag *d)
+{
+    struct store *s;
+    char *path;
+    uint8_t *text;
+    size_t len;
+    struct jv *nodes;
+    uint64_t version;
+    int rc;
+
+    *out = NULL;
+    path = fs_join(dir, STORE_JSON);
+    rc = fs_read_file(path, 64u << 20, &text, &len, d);
+    if (rc < 0) {
+        if (d->sys_errno == ENOENT)
+            rc = diag_set(d, SV_EFORMAT, "%s: not a streamvault store (no %s)", dir, STORE_JSON);
+        free(path);
+        return rc;
+    }
+    s = xcalloc(1, sizeof *s);
+    s->root = xstrdup(dir);
+    s->json_text = (char *)text;
+    rc = jv_parse(s->json_text, len, path, &s->meta, d);
+    if (rc < 0)
+        goto fail;
+    if (!jv_get_u64(s->meta, "format_version", &version) || version != STORE_FORMAT_VERSION) {
+        rc = diag_set(d, SV_EFORMAT, "%s: unsupported store format (format_version)", path);
+        goto fail;
+    }
+    nodes = jv_get(s->meta, "nodes");
+    s->nnodes = jv_len(nodes);
+    s->nodes = xcalloc(s->nnodes ? s->nnodes : 1, sizeof *s->nodes);
+    for (size_t i = 0; i < s->nnodes; i++) {
+        struct jv *n = jv_at(nodes, i);
+        const char *name = jv_get_str(n, "name");
+        const char *ip = jv_get_str(n, "ip");
+
+        if (!store_valid_node_name(name)) {
+            rc = diag_set(d, SV_EFORMAT, "%s: node %zu has a bad name", path, i);
+            goto fail;
+        }
+        s->nodes[i].info.name = name;
+        s->nodes[i].info.ip = ip ? ip : "";
+        jv_get_u64(n, "streams", &s->nodes[i].info.nstreams);
+        s->nodes[i].dir = store_node_dir(dir, name);
+    }
+    free(path);
+    *out = s;
+    return 0;
+fail:
+    free(path);
+    store_close(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nnodes; i++) {
+        free(s->nodes[i].dir);
+        free(s->nodes[i].streams);
+    }
+    free(s->nodes);
+    jv_free(s->meta);
+    free(s->json_text);
+    free(s->root);
+    free(s);
+}
+
+size_t store_nnodes(const struct store *s)
+{
+    return s->nnodes;
+}
+
+const struct store_node_info *store_node(const struct store *s, size_t i)
+{
+    return i < s->nnodes ? &s->nodes[i].info : NULL;
+}
+
+const char *store_json_text(const struct store *s)
+{
+    return s->json_text;
+}
+
+int store_streams(struct store *s, size_t node, const struct store_stream **v, size_t *n,
+                  struct diag *d)
+{
+    struct snode *sn = &s->nodes[node];
+
+    if (!sn->loaded) {
+        char *path = fs_join(sn->dir, STORE_CATALOG);
+        int rc = store_catalog_read(path, &sn->streams, &sn->nstreams, d);
+
+        free(path);
+        if (rc < 0)
+            return rc;
+        sn->loaded = true;
+    }
+    *v = sn->streams;
+    *n = sn->nstreams;
+    return 0;
+}
+
+static int read_range(const char *path, uint64_t off, uint64_t len, bool whole, struct buf *out,
+                      struct diag *d)
+{
+    struct stat st;
+    uint8_t *dst;
+    int fd, rc;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return diag_errno(d, SV_EIO, errno, "%s", path);
+    if (fstat(fd, &st) < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: stat", path);
+        goto out;
+    }
+    if (whole)
+        len = (uint64_t)st.st_size;
+    if (off > (uint64_t)st.st_size || len > (uint64_t)st.st_size - off) {
+        rc = diag_set(d, SV_EFORMAT, "%s: offset %llu: stream of %llu bytes extends past the end",
+                      path, (unsigned long long)off, (unsigned long long)len);
+        goto out;
+    }
+    dst = buf_reserve(out, (size_t)len);
+    if (!dst) {
+        rc = diag_set(d, SV_ENOMEM, "%s: out of memory reading %llu bytes", path,
+                      (unsigned long long)len);
+        goto out;
+    }
+    rc = fs_pread_all(fd, dst, (size_t)len, (off_t)off, path, d);
+    if (rc == 0)
+        out->len += (size_t)len;
+out:
+    close(fd);
+    return rc;
+}
+
+int store_stream_read(struct store *s, size_t node, const struct store_stream *st,
+                      struct buf *out, struct diag *d)
+{
+    struct snode *sn = &s->nodes[node];
+    char *path;
+    int rc;
+
+    if (st->flags & STORE_S_FILE) {
+        path = store_stream_path(sn->dir, st);
+        rc = read_range(path, 0, st->length, false, out, d);
+    } else {
+        path = store_pack_path(sn->dir, st->pack);
+        rc = read_range(path, st->offset, st->length, false, out, d);
+    }
+    free(path);
+    return rc;
+}
+
+int store_other_read(struct store *s, size_t node, struct buf *out, struct diag *d)
+{
+    char *path = fs_join(s->nodes[node].dir, STORE_OTHER);
+    int rc = read_range(path, 0, 0, true, out, d);
+
+    free(path);
+    return rc;
+}

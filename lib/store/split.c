@@ -1,0 +1,737 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: ingest: split captures into one PCAP per L4 stream, in parallel.
+ *
+ * Each batch of packets read from an input goes through three phases:
+ *
+ *   A  decode (parallel over packets): link/IP/L4 headers, flow key, hash.
+ *   B  assign (serial, in input order): flow table lookup; the rules of
+ *      flow_classify() end streams and start new ones; stream ids count
+ *      from 1 in the order of each stream's first packet; idle flows are
+ *      evicted. The outcome is, per pack bucket, an ordered list of events
+ *      "append packet i to stream s" and "stream s has ended".
+ *   C  write (parallel over buckets): each bucket appends packets to its
+ *      streams' buffers and, when a stream ends, writes its whole PCAP into
+ *      the bucket's pack (or, past the size threshold, its own file).
+ *
+ * Phase B alone decides ids, stream boundaries and the order of events;
+ * phase C only executes them, each bucket on one thread at a time. So the
+ * store is byte-identical at any thread count. Buckets are fixed by the
+ * flow hash (hash_fixed), never by thread.
+ *
+ * Memory is bounded by the live streams' buffers: a stream whose PCAP
+ * passes the threshold is spilled to its own file and flushed in pieces,
+ * and when a bucket's buffers pass its share of the memcap the largest
+ * buffered stream is spilled too. Files are opened only while written
+ * (packs stay open: one per bucket), so open descriptors are bounded by
+ * the bucket count, not by the number of streams.
+ */
+#include "config.h"
+
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/cur.h"
+#include "base/diag.h"
+#include "base/fsutil.h"
+#include "base/hash.h"
+#include "base/limits.h"
+#include "base/xalloc.h"
+#include "capture/capture.h"
+#include "decode/decode.h"
+#include "split_int.h"
+#include "store_int.h"
+
+/* ---------------------------------------------------------------- assignment (phase B) */
+
+static void ev_push(struct bucket *b, uint32_t idx, struct sstream *s)
+{
+    if (b->nev == b->evcap)
+        xgrow((void **)&b->ev, &b->evcap, b->nev + 1, sizeof *b->ev);
+    b->ev[b->nev++] = (struct ev){ idx, s };
+}
+
+static void end_push(struct split *sp, uint32_t pos, struct sstream *s)
+{
+    if (sp->nends == sp->endcap)
+        xgrow((void **)&sp->ends, &sp->endcap, sp->nends + 1, sizeof *sp->ends);
+    sp->ends[sp->nends++] = (struct ends){ pos, s };
+}
+
+/*
+ * Which side of a new stream is the client: the sender of a SYN, the
+ * receiver of a SYN+ACK; otherwise (a stream already open when the capture
+ * started, UDP) the side with the lower port is taken as the server, and
+ * on a tie the first sender is the client.
+ */
+static bool sender_is_server(const struct dec_pkt *dp)
+{
+    if (dp->has_flags && (dp->tcp_flags & DEC_TCP_SYN))
+        return (dp->tcp_flags & DEC_TCP_ACK) != 0;
+    return dp->sport < dp->dport;
+}
+
+static struct sstream *stream_new(struct split *sp, struct flow *f, const struct pinfo *p)
+{
+    struct sstream *s = xcalloc(1, sizeof *s);
+    const struct dec_pkt *dp = &p->dec;
+    bool reverse = sender_is_server(dp);
+
+    s->rec.id = ++sp->next_id;
+    s->rec.proto = dp->proto;
+    s->rec.ipver = dp->ipver;
+    memcpy(s->rec.cli, reverse ? dp->dst : dp->src, 16);
+    memcpy(s->rec.srv, reverse ? dp->src : dp->dst, 16);
+    s->rec.cli_port = reverse ? dp->dport : dp->sport;
+    s->rec.srv_port = reverse ? dp->sport : dp->dport;
+    s->bucket = (uint32_t)(f->hash % STORE_BUCKETS);
+    cbuf_init(&s->data);
+    if (sp->ncat % STORE_CAT_BLOCK == 0) {
+        sp->cat = xrealloc(sp->cat, (sp->nblocks + 1) * sizeof *sp->cat);
+        sp->cat[sp->nblocks++] = xcalloc(STORE_CAT_BLOCK, sizeof **sp->cat);
+    }
+    sp->ncat++;
+    f->stream = s;
+    if (s->rec.proto == 6)
+        sp->res->tcp_streams++;
+    else
+        sp->res->udp_streams++;
+    sp->res->nstreams++;
+    return s;
+}
+
+static void account(struct split *sp, struct sstream *s, const struct cap_pkt *pk,
+                    const struct dec_pkt *dp)
+{
+    struct store_stream *r = &s->rec;
+
+    if (r->packets == 0 || pk->ts_ns < r->first_ns)
+        r->first_ns = pk->ts_ns;
+    if (pk->ts_ns > r->last_ns)
+        r->last_ns = pk->ts_ns;
+    r->packets++;
+    r->bytes += pk->caplen;
+    r->anomalies |= dp->anomalies;
+    if (dp->frag)
+        r->flags |= STORE_S_FRAG;
+    if (dp->has_flags) {
+        if (dp->tcp_flags & DEC_TCP_SYN)
+            r->flags |= STORE_S_SYN;
+        if (dp->tcp_flags & DEC_TCP_FIN)
+            r->flags |= STORE_S_FIN;
+        if (dp->tcp_flags & DEC_TCP_RST)
+            r->flags |= STORE_S_RST;
+    }
+    if (s == sp->other) {
+        sp->in->other.packets++;
+        sp->in->other.bytes += pk->caplen;
+    } else {
+        sp->in->streams.packets++;
+        sp->in->streams.bytes += pk->caplen;
+    }
+}
+
+static size_t frag_slot(const struct dec_pkt *dp)
+{
+    struct {
+        uint8_t src[16], dst[16];
+        uint32_t id;
+        uint8_t ipver, proto, pad[2];
+    } k;
+
+    memset(&k, 0, sizeof k);
+    memcpy(k.src, dp->src, 16);
+    memcpy(k.dst, dp->dst, 16);
+    k.id = dp->frag_id;
+    k.ipver = dp->ipver;
+    k.proto = dp->proto;
+    return (size_t)(hash_fixed(&k, sizeof k) % LIM_FRAG_KEYS);
+}
+
+static struct frag_ent *frag_match(struct split *sp, const struct dec_pkt *dp)
+{
+    struct frag_ent *e = &sp->frag[frag_slot(dp)];
+
+    if (e->used && e->ipver == dp->ipver && e->proto == dp->proto && e->frag_id == dp->frag_id &&
+        memcmp(e->src, dp->src, 16) == 0 && memcmp(e->dst, dp->dst, 16) == 0)
+        return e;
+    return NULL;
+}
+
+static void frag_remember(struct split *sp, const struct dec_pkt *dp, const struct flow_key *key,
+                          uint64_t id)
+{
+    struct frag_ent *e = &sp->frag[frag_slot(dp)];
+
+    e->used = true;
+    e->ipver = dp->ipver;
+    e->proto = dp->proto;
+    e->frag_id = dp->frag_id;
+    memcpy(e->src, dp->src, 16);
+    memcpy(e->dst, dp->dst, 16);
+    e->key = *key;
+    e->stream_id = id;
+}
+
+/* The live stream that a later fragment belongs to, or NULL. */
+static struct sstream *frag_stream(struct split *sp, const struct dec_pkt *dp)
+{
+    struct frag_ent *e = frag_match(sp, dp);
+    struct flow *f;
+
+    if (!e)
+        return NULL;
+    f = flow_find(sp->ft, &e->key, hash_fixed(&e->key, sizeof e->key));
+    if (!f || !f->stream || ((struct sstream *)f->stream)->rec.id != e->stream_id)
+        return NULL;
+    return f->stream;
+}
+
+static void evict(struct split *sp, uint32_t pos)
+{
+    struct flow *f;
+
+    while ((f = flow_expired(sp->ft, sp->now_ns)) != NULL) {
+        end_push(sp, pos, f->stream);
+        flow_remove(sp->ft, f);
+    }
+}
+
+static void assign(struct split *sp, size_t n)
+{
+    size_t e = 0;
+
+    sp->nends = 0;
+    sp->npending = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct cap_pkt *pk = &sp->pkts[i];
+        struct pinfo *p = &sp->pi[i];
+        const struct dec_pkt *dp = &p->dec;
+        bool l4 = dp->proto == 6 || dp->proto == 17;
+
+        if (i + 4 < n && sp->pi[i + 4].dec.has_ports)
+            flow_prefetch(sp->ft, sp->pi[i + 4].hash);
+
+        if (pk->ts_ns > sp->now_ns)
+            sp->now_ns = pk->ts_ns;
+        evict(sp, (uint32_t)i);
+        p->s = NULL;
+        if (l4 && dp->has_ports) {
+            struct flow *f = flow_find(sp->ft, &p->key, p->hash);
+
+            if (!f) {
+                f = flow_insert(sp->ft, &p->key, p->hash, pk->ts_ns);
+                stream_new(sp, f, p);
+            } else if (flow_classify(f, &sp->o->flow, dp, p->side, pk->ts_ns) == FLOW_NEW) {
+                end_push(sp, (uint32_t)i, f->stream);
+                flow_restart(f);
+                stream_new(sp, f, p);
+            }
+            p->s = f->stream;
+            account(sp, p->s, pk, dp);
+            flow_update(f, dp, p->side, pk->ts_ns);
+            flow_touch(sp->ft, f, pk->ts_ns);
+            if (dp->frag)
+                frag_remember(sp, dp, &p->key, p->s->rec.id);
+        } else if (l4 && dp->frag && !dp->frag_first) {
+            p->s = frag_stream(sp, dp);
+            if (p->s) {
+                account(sp, p->s, pk, dp);
+            } else {
+                if (sp->npending == sp->pendcap)
+                    xgrow((void **)&sp->pending, &sp->pendcap, sp->npending + 1,
+                          sizeof *sp->pending);
+                sp->pending[sp->npending++] = (uint32_t)i;
+            }
+        }
+        if (flow_table_count(sp->ft) > sp->res->peak_flows)
+            sp->res->peak_flows = flow_table_count(sp->ft);
+    }
+    /* later fragments that came before their first fragment (same batch) */
+    for (size_t k = 0; k < sp->npending; k++) {
+        uint32_t i = sp->pending[k];
+        struct pinfo *p = &sp->pi[i];
+
+        p->s = frag_stream(sp, &p->dec);
+        if (p->s)
+            account(sp, p->s, &sp->pkts[i], &p->dec);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct pinfo *p = &sp->pi[i];
+
+        if (!p->s) {
+            p->s = sp->other;
+            account(sp, sp->other, &sp->pkts[i], &p->dec);
+        }
+    }
+    /* distribute, in input order, ends before the packet at their position */
+    for (size_t i = 0; i < n; i++) {
+        while (e < sp->nends && sp->ends[e].pos == i) {
+            ev_push(&sp->b[sp->ends[e].s->bucket], EV_END, sp->ends[e].s);
+            e++;
+        }
+        ev_push(&sp->b[sp->pi[i].s->bucket], (uint32_t)i, sp->pi[i].s);
+    }
+    for (; e < sp->nends; e++)
+        ev_push(&sp->b[sp->ends[e].s->bucket], EV_END, sp->ends[e].s);
+}
+
+static void decode_batch(struct split *sp, struct cap_reader *r, size_t n)
+{
+    long i;
+
+#pragma omp parallel for schedule(static)
+    for (i = 0; i < (long)n; i++) {
+        const struct cap_pkt *pk = &sp->pkts[i];
+        struct pinfo *p = &sp->pi[i];
+
+        p->ifc = cap_iface(r, pk->iface);
+        dec_packet(p->ifc->linktype, pk->data, pk->caplen, &p->dec);
+        if (p->dec.has_ports) {
+            p->side = flow_key_from(&p->dec, &p->key);
+            p->hash = hash_fixed(&p->key, sizeof p->key);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- inputs */
+
+static const char *fmt_name(enum cap_format f)
+{
+    switch (f) {
+    case CAP_FMT_PCAP:
+        return "pcap";
+    case CAP_FMT_PCAPNG:
+        return "pcapng";
+    }
+    return "unknown";
+}
+
+static const char *comp_name(enum cap_compression c)
+{
+    switch (c) {
+    case CAP_COMP_NONE:
+        return "none";
+    case CAP_COMP_GZIP:
+        return "gzip";
+    case CAP_COMP_ZSTD:
+        return "zstd";
+    }
+    return "unknown";
+}
+
+static void add_count(struct store_count *to, const struct store_count *c)
+{
+    to->packets += c->packets;
+    to->bytes += c->bytes;
+}
+
+static int read_input(struct split *sp, struct store_input *in, bool from_dir,
+                      struct store_progress *prog, struct diag *d)
+{
+    struct cap_reader *r = NULL;
+    struct diag rd;
+    int rc;
+
+    diag_clear(&rd);
+    sp->in = in;
+    rc = cap_open(&r, in->path, &rd);
+    if (rc < 0) {
+        if (from_dir && rc == SV_EFORMAT) {
+            in->status = STORE_IN_SKIPPED;
+            in->error = xstrdup(rd.msg);
+            return 0;
+        }
+        in->status = STORE_IN_ERROR;
+        in->error = xstrdup(rd.msg);
+        sp->res->input_errors++;
+        return 0;
+    }
+    in->format = fmt_name(cap_format(r));
+    in->compression = comp_name(cap_compression(r));
+    for (;;) {
+        ssize_t n = cap_next_batch(r, sp->pkts, LIM_BATCH_PACKETS, &rd);
+
+        if (n < 0) {
+            in->status = STORE_IN_ERROR;
+            in->error = xstrdup(rd.msg);
+            sp->res->input_errors++;
+            break;
+        }
+        if (n == 0)
+            break;
+        for (ssize_t i = 0; i < n; i++) {
+            in->read.packets++;
+            in->read.bytes += sp->pkts[i].caplen;
+        }
+        decode_batch(sp, r, (size_t)n);
+        assign(sp, (size_t)n);
+        rc = swr_run_buckets(sp, d);
+        if (rc < 0)
+            goto out;
+        in->size = cap_offset(r);
+        if (sp->o->progress) {
+            prog->packets += (uint64_t)n;
+            prog->streams = sp->res->nstreams;
+            sp->o->progress(sp->o->progress_arg, prog);
+        }
+    }
+    in->size = cap_offset(r);
+    rc = 0;
+out:
+    cap_close(r);
+    return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expands the inputs: a directory gives its regular files, sorted by name. */
+static int expand_inputs(char *const *inputs, size_t n, struct store_ingest_result *res,
+                         bool **from_dir, struct diag *d)
+{
+    size_t cap = 0;
+
+    *from_dir = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        char **names = NULL;
+        size_t nn = 0, ncap = 0;
+        DIR *dir;
+        struct dirent *e;
+
+        if (strcmp(inputs[i], "-") == 0 || stat(inputs[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+            xgrow((void **)&res->inputs, &cap, res->ninputs + 1, sizeof *res->inputs);
+            *from_dir = xrealloc(*from_dir, res->ninputs + 1);
+            (*from_dir)[res->ninputs] = false;
+            memset(&res->inputs[res->ninputs], 0, sizeof *res->inputs);
+            res->inputs[res->ninputs++].path = xstrdup(inputs[i]);
+            continue;
+        }
+        dir = opendir(inputs[i]);
+        if (!dir)
+            return diag_errno(d, SV_EIO, errno, "%s: opendir", inputs[i]);
+        while ((e = readdir(dir)) != NULL) {
+            char *p;
+            struct stat fst;
+
+            if (e->d_name[0] == '.')
+                continue;
+            p = fs_join(inputs[i], e->d_name);
+            if (stat(p, &fst) < 0 || !S_ISREG(fst.st_mode)) {
+                free(p);
+                continue;
+            }
+            xgrow((void **)&names, &ncap, nn + 1, sizeof *names);
+            names[nn++] = p;
+        }
+        closedir(dir);
+        if (nn > 1)
+            qsort(names, nn, sizeof *names, cmp_name);
+        for (size_t k = 0; k < nn; k++) {
+            xgrow((void **)&res->inputs, &cap, res->ninputs + 1, sizeof *res->inputs);
+            *from_dir = xrealloc(*from_dir, res->ninputs + 1);
+            (*from_dir)[res->ninputs] = true;
+            memset(&res->inputs[res->ninputs], 0, sizeof *res->inputs);
+            res->inputs[res->ninputs++].path = names[k];
+        }
+        free(names);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the whole ingest */
+
+void store_ingest_opts_init(struct store_ingest_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->store_dir = "streamvault-store";
+    o->node_name = "local";
+    o->threads = 0;
+    o->layout = STORE_LAYOUT_PACKED;
+    o->pack_threshold = LIM_PACK_THRESHOLD;
+    o->memcap = LIM_BUFFER_TOTAL;
+    o->flow.udp_idle_ns = LIM_UDP_TIMEOUT_S * 1000000000ull;
+    o->flow.tcp_idle_ns = LIM_TCP_IDLE_S * 1000000000ull;
+    o->flow.tcp_closed_ns = LIM_TCP_CLOSED_S * 1000000000ull;
+}
+
+void store_ingest_result_release(struct store_ingest_result *res)
+{
+    for (size_t i = 0; i < res->ninputs; i++) {
+        free(res->inputs[i].path);
+        free(res->inputs[i].error);
+    }
+    free(res->inputs);
+    memset(res, 0, sizeof *res);
+}
+
+struct endall {
+    struct sstream **v;
+    size_t n, cap;
+};
+
+static void collect_live(struct flow *f, void *arg)
+{
+    struct endall *a = arg;
+
+    xgrow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v);
+    a->v[a->n++] = f->stream;
+}
+
+static int cmp_stream_id(const void *a, const void *b)
+{
+    uint64_t x = (*(struct sstream *const *)a)->rec.id, y = (*(struct sstream *const *)b)->rec.id;
+
+    return (x > y) - (x < y);
+}
+
+/* Ends every live stream (in id order) and the node's other.pcap. */
+static int finish_all(struct split *sp, struct diag *d)
+{
+    struct endall a = { NULL, 0, 0 };
+    int rc;
+
+    flow_each(sp->ft, collect_live, &a);
+    if (a.n > 1)
+        qsort(a.v, a.n, sizeof *a.v, cmp_stream_id);
+    for (size_t i = 0; i < a.n; i++)
+        ev_push(&sp->b[a.v[i]->bucket], EV_END, a.v[i]);
+    ev_push(&sp->b[OTHER_BUCKET], EV_END, sp->other);
+    free(a.v);
+    rc = swr_run_buckets(sp, d);
+    flow_table_free(sp->ft);
+    sp->ft = NULL;
+    if (rc == 0)
+        rc = swr_close_packs(sp, d);
+    return rc;
+}
+
+static int make_dirs(struct split *sp, struct diag *d)
+{
+    char *sub = fs_join(sp->node_dir, "packs");
+    int rc = fs_mkdirs(sub, d);
+
+    free(sub);
+    if (rc == 0) {
+        sub = fs_join(sp->node_dir, "streams");
+        rc = fs_mkdirs(sub, d);
+        free(sub);
+    }
+    return rc;
+}
+
+/* Moves the finished tree into place, replacing an old store atomically enough. */
+static int install(const struct store_ingest_opts *o, const char *tmp, struct diag *d)
+{
+    struct stat st;
+    char *old;
+    int rc = 0;
+
+    if (rename(tmp, o->store_dir) == 0)
+        return 0;
+    if (errno != EEXIST && errno != ENOTEMPTY)
+        return diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
+    if (!o->replace)
+        return diag_set(d, SV_EEXIST, "%s: exists (use --force to replace it)", o->store_dir);
+    old = fs_printf("%s.old-%ld", o->store_dir, (long)getpid());
+    if (stat(o->store_dir, &st) == 0 && rename(o->store_dir, old) < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
+        goto out;
+    }
+    if (rename(tmp, o->store_dir) < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
+        rename(old, o->store_dir);
+        goto out;
+    }
+    fs_rmtree(old, d);
+    diag_clear(d);
+out:
+    free(old);
+    return rc;
+}
+
+/* Refuses to replace something that is not a store (or anything without replace). */
+static int check_target(const struct store_ingest_opts *o, struct diag *d)
+{
+    struct stat st;
+    char *meta;
+    bool is_store;
+
+    if (stat(o->store_dir, &st) < 0)
+        return errno == ENOENT ? 0 : diag_errno(d, SV_EIO, errno, "%s", o->store_dir);
+    if (!S_ISDIR(st.st_mode))
+        return diag_set(d, SV_EEXIST, "%s: exists and is not a store", o->store_dir);
+    meta = fs_join(o->store_dir, STORE_JSON);
+    is_store = access(meta, F_OK) == 0;
+    free(meta);
+    if (is_store && !o->replace)
+        return diag_set(d, SV_EEXIST, "%s: a store exists there (use --force to replace it)",
+                        o->store_dir);
+    if (!is_store && rmdir(o->store_dir) < 0) {
+        if (errno == ENOTEMPTY || errno == EEXIST)
+            return diag_set(d, SV_EEXIST, "%s: exists, is not empty and is not a store",
+                            o->store_dir);
+        return diag_errno(d, SV_EIO, errno, "%s", o->store_dir);
+    }
+    return 0;
+}
+
+int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t ninputs,
+                 struct store_ingest_result *res, struct diag *d)
+{
+    struct split sp;
+    struct store_progress prog;
+    bool *from_dir = NULL;
+    char *path, *json;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    memset(&sp, 0, sizeof sp);
+    memset(&prog, 0, sizeof prog);
+    sp.o = o;
+    sp.res = res;
+    if (!store_valid_node_name(o->node_name))
+        return diag_set(d, SV_EINVAL, "node name '%s': use letters, digits, '.', '_' and '-'",
+                        o->node_name);
+    rc = check_target(o, d);
+    if (rc < 0)
+        return rc;
+    rc = expand_inputs(inputs, ninputs, res, &from_dir, d);
+    if (rc < 0)
+        goto out_result;
+    for (size_t i = 0; i < res->ninputs; i++) {
+        struct stat st;
+
+        if (strcmp(res->inputs[i].path, "-") != 0 && stat(res->inputs[i].path, &st) == 0)
+            prog.bytes_total += (uint64_t)st.st_size;
+    }
+    if (o->threads > 0)
+        omp_set_num_threads(o->threads);
+
+    sp.tmp_root = fs_printf("%s.tmp-%ld", o->store_dir, (long)getpid());
+    fs_rmtree(sp.tmp_root, d);
+    diag_clear(d);
+    sp.node_dir = store_node_dir(sp.tmp_root, o->node_name);
+    rc = make_dirs(&sp, d);
+    if (rc < 0)
+        goto out_tmp;
+    sp.ft = flow_table_new(&o->flow);
+    sp.frag = xcalloc(LIM_FRAG_KEYS, sizeof *sp.frag);
+    sp.pkts = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pkts);
+    sp.pi = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pi);
+    sp.bucket_memcap = o->memcap / STORE_BUCKETS;
+    for (uint32_t t = 0; t < NTASKS; t++) {
+        sp.b[t].id = t;
+        sp.b[t].pack_fd = -1;
+        buf_init(&sp.b[t].scratch, SIZE_MAX);
+        buf_init(&sp.b[t].scratch2, SIZE_MAX);
+        buf_init(&sp.b[t].packbuf, PACKBUF_SIZE);
+        cpool_init(&sp.b[t].pool, sp.bucket_memcap / 2);
+    }
+    sp.other = xcalloc(1, sizeof *sp.other);
+    sp.other->bucket = OTHER_BUCKET;
+    cbuf_init(&sp.other->data);
+
+    for (size_t i = 0; i < res->ninputs; i++) {
+        struct store_input *in = &res->inputs[i];
+
+        prog.input = i;
+        rc = read_input(&sp, in, from_dir[i], &prog, d);
+        if (rc < 0)
+            goto out_split;
+        prog.bytes_done += in->size;
+        add_count(&res->read, &in->read);
+        add_count(&res->streams, &in->streams);
+        add_count(&res->other, &in->other);
+    }
+    rc = finish_all(&sp, d);
+    if (rc < 0)
+        goto out_split;
+    for (size_t i = 0; i < sp.ncat; i++) {
+        const struct store_stream *s = split_cat(&sp, i + 1);
+
+        if (s->flags & STORE_S_FILE)
+            res->large_streams++;
+        if (i == 0 || s->first_ns < res->first_ns)
+            res->first_ns = s->first_ns;
+        if (s->last_ns > res->last_ns)
+            res->last_ns = s->last_ns;
+    }
+    if (sp.other->rec.packets > 0) {
+        if (sp.ncat == 0 || sp.other->rec.first_ns < res->first_ns)
+            res->first_ns = sp.other->rec.first_ns;
+        if (sp.other->rec.last_ns > res->last_ns)
+            res->last_ns = sp.other->rec.last_ns;
+    }
+    path = fs_join(sp.node_dir, STORE_CATALOG);
+    rc = store_catalog_write(path, sp.cat, sp.ncat, d);
+    free(path);
+    if (rc < 0)
+        goto out_split;
+    json = store_manifest_json(o, res);
+    path = fs_join(sp.tmp_root, STORE_JSON);
+    rc = fs_write_file_atomic(path, json, strlen(json), d);
+    free(path);
+    free(json);
+    if (rc < 0)
+        goto out_split;
+    rc = install(o, sp.tmp_root, d);
+
+out_split:
+    if (sp.ft) {
+        /* a fatal error mid-way: free what is still live */
+        struct endall a = { NULL, 0, 0 };
+
+        flow_each(sp.ft, collect_live, &a);
+        for (size_t i = 0; i < a.n; i++)
+            swr_stream_free(a.v[i]);
+        free(a.v);
+        flow_table_free(sp.ft);
+    }
+    for (uint32_t t = 0; t < NTASKS; t++) {
+        if (sp.b[t].pack_fd >= 0)
+            close(sp.b[t].pack_fd);
+        free(sp.b[t].ev);
+        free(sp.b[t].pack_path);
+        buf_release(&sp.b[t].scratch);
+        buf_release(&sp.b[t].scratch2);
+        buf_release(&sp.b[t].packbuf);
+        cpool_release(&sp.b[t].pool);
+    }
+    swr_stream_free(sp.other);
+    for (size_t i = 0; i < sp.nblocks; i++)
+        free(sp.cat[i]);
+    free(sp.cat);
+    free(sp.frag);
+    free(sp.pkts);
+    free(sp.pi);
+    free(sp.ends);
+    free(sp.pending);
+out_tmp:
+    if (rc < 0) {
+        struct diag ignore;
+
+        fs_rmtree(sp.tmp_root, &ignore);
+    }
+    free(sp.node_dir);
+    free(sp.tmp_root);
+out_result:
+    free(from_dir);
+    if (rc < 0)
+        store_ingest_result_release(res);
+    return rc;
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the store: ingest (split captures into per-stream PCAPs) and the
+ * read API through which everything else reaches a stream's packets.
+ *
+ * The on-disk layout (packs, large-stream files, the stream catalogue,
+ * store.json) is this module's business alone; see docs/FORMAT.md. Callers
+ * name streams by (node, stream id) and get whole PCAP files' bytes.
+ */
+#ifndef SV_STORE_H
+#define SV_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow/flow.h"
+
+struct diag;
+struct buf;
+
+#define STORE_FORMAT_VERSION 1
+#define STORE_BUCKETS 64u
+
+enum store_layout {
+    STORE_LAYOUT_PACKED = 0,    /* small streams in packs, large ones in their own file */
+    STORE_LAYOUT_FILES = 1,     /* every stream in its own file (Kubeshark's layout) */
+};
+
+struct store_progress {
+    uint64_t bytes_done;        /* input bytes consumed, over all inputs */
+    uint64_t bytes_total;       /* sum of the inputs' sizes (0 when unknown, e.g. stdin) */
+    uint64_t packets;
+    uint64_t streams;
+    size_t input;               /* index of the input being read */
+};
+
+struct store_ingest_opts {
+    const char *store_dir;
+    const char *node_name;      /* default "local" */
+    const char *node_ip;        /* may be NULL */
+    int threads;                /* <= 0: all cores */
+    enum store_layout layout;
+    bool replace;               /* replace an existing store (atomically) */
+    uint64_t pack_threshold;    /* streams above this many PCAP bytes get their own file */
+    uint64_t memcap;            /* bytes buffered over all streams */
+    struct flow_opts flow;
+    /* Called between batches, from the calling thread. */
+    void (*progress)(void *arg, const struct store_progress *p);
+    void *progress_arg;
+};
+
+/* Fills o with the defaults of lib/base/limits.h. */
+void store_ingest_opts_init(struct store_ingest_opts *o);
+
+enum store_input_status {
+    STORE_IN_OK = 0,
+    STORE_IN_ERROR = 1,         /* read up to a fault; what came before is kept */
+    STORE_IN_SKIPPED = 2,       /* a file in a directory input that is not a capture */
+};
+
+struct store_count {
+    uint64_t packets;
+    uint64_t bytes;             /* captured bytes of the packets (pcap caplen) */
+};
+
+struct store_input {
+    char *path;                 /* as given (directory inputs expanded to their files) */
+    const char *format;         /* "pcap", "pcapng" or NULL */
+    const char *compression;    /* "none", "gzip", "zstd" */
+    uint64_t size;              /* bytes of (decompressed) input consumed */
+    struct store_count read, streams, other;
+    enum store_input_status status;
+    char *error;                /* the fault, naming file and offset (status != OK) */
+};
+
+struct store_ingest_result {
+    struct store_input *inputs;
+    size_t ninputs;
+    struct store_count read, streams, other;
+    uint64_t nstreams, tcp_streams, udp_streams, large_streams;
+    uint64_t first_ns, last_ns;
+    size_t input_errors;
+    uint64_t peak_flows;
+};
+
+/*
+ * Splits the inputs (capture files, directories of captures, "-") into the
+ * store. The store is built beside store_dir under a temporary name and
+ * renamed into place when complete: a crash or fatal error leaves any
+ * previous store untouched. Returns 0 when the store was written (inputs
+ * with faults are listed in res with status STORE_IN_ERROR; what was read
+ * before a fault is kept), or a negative SV_E* when nothing was written.
+ */
+int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t ninputs,
+                 struct store_ingest_result *res, struct diag *d)
+    __attribute__((warn_unused_result));
+void store_ingest_result_release(struct store_ingest_result *res);
+/* The store.json text an ingest wrote (or would write). Returns malloc'd text. */
+char *store_manifest_json(const struct store_ingest_opts *o, const struct store_ingest_result *r);
+
+/* ---------------------------------------------------------------- reading */
+
+enum store_stream_flags {
+    STORE_S_SYN = 1 << 0,       /* a SYN was captured */
+    STORE_S_FIN = 1 << 1,
+    STORE_S_RST = 1 << 2,
+    STORE_S_PCAPNG = 1 << 3,    /* written as pcapng (mixed link types) */
+    STORE_S_FILE = 1 << 4,      /* in its own file rather than a pack */
+    STORE_S_FRAG = 1 << 5,      /* holds IP fragments */
+};
+
+struct store_stream {
+    uint64_t id;
+    uint64_t first_ns, last_ns;
+    uint64_t packets, bytes;    /* captured packets and their bytes */
+    uint64_t offset, length;    /* where the PCAP bytes are (pack) / file length */
+    uint32_t flags;             /* STORE_S_* */
+    uint32_t anomalies;         /* DEC_A_* seen on its packets */
+    uint32_t pack;              /* pack number (bucket << 16 | sequence) */
+    uint16_t cli_port, srv_port;
+    uint8_t proto;              /* 6 TCP, 17 UDP */
+    uint8_t ipver;
+    uint8_t cli[16], srv[16];   /* client: SYN sender, else the side with the higher port */
+};
+
+struct store;
+
+struct store_node_info {
+    const char *name;
+    const char *ip;             /* "" when unknown */
+    uint64_t nstreams;
+};
+
+int store_open(struct store **out, const char *dir, struct diag *d)
+    __attribute__((warn_unused_result));
+void store_close(struct store *s);
+size_t store_nnodes(const struct store *s);
+const struct store_node_info *store_node(const struct store *s, size_t i);
+/* The raw store.json text (for `info`). Borrowed. */
+const char *store_json_text(const struct store *s);
+
+/* The node's streams in id order. Borrowed; valid until store_close. */
+int store_streams(struct store *s, size_t node, const struct store_stream **v, size_t *n,
+                  struct diag *d) __attribute__((warn_unused_result));
+/* Appends the stream's whole PCAP (or pcapng) file bytes to out. */
+int store_stream_read(struct store *s, size_t node, const struct store_stream *st,
+                      struct buf *out, struct diag *d) __attribute__((warn_unused_result));
+/* The file name the stream has in Kubeshark's naming (%012d.pcap / %012d_udp.pcap). */
+void store_stream_name(const struct store_stream *st, char out[32]);
+/* Appends other.pcap's bytes of the node to out. */
+int store_other_read(struct store *s, size_t node, struct buf *out, struct diag *d)
+    __attribute__((warn_unused_result));
+
+#endif

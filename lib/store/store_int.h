@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: internals shared by the store's files (paths, catalogue, store.json) */
+#ifndef SV_STORE_INT_H
+#define SV_STORE_INT_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+struct diag;
+
+#define STORE_JSON "store.json"
+#define STORE_CATALOG "streams.cat"
+#define STORE_OTHER "other.pcap"
+#define STORE_CAT_MAGIC "SVCAT\0\0\1"
+#define STORE_CAT_HDR_LEN 64u
+#define STORE_CAT_REC_LEN 128u
+#define STORE_CAT_VERSION 1u
+#define STORE_FILE_DIRS 256u
+#define STORE_CAT_BLOCK 65536u
+
+/* "nodes/<node>" relative paths; all returned strings are malloc'd. */
+char *store_node_dir(const char *root, const char *node);
+char *store_pack_path(const char *node_dir, uint32_t pack);
+/* Directory (streams/xx) and file of a stream stored on its own. */
+char *store_stream_dir(const char *node_dir, uint64_t id);
+char *store_stream_path(const char *node_dir, const struct store_stream *st);
+/* True when name is safe as one path component ([A-Za-z0-9._-], not "." or ".."). */
+int store_valid_node_name(const char *name);
+
+/*
+ * Writes the catalogue of n streams (in id order) to path, atomically; the
+ * records are in blocks of STORE_CAT_BLOCK.
+ */
+int store_catalog_write(const char *path, struct store_stream *const *blocks, size_t n,
+                        struct diag *d) __attribute__((warn_unused_result));
+/* Reads and validates a catalogue; *v is malloc'd. */
+int store_catalog_read(const char *path, struct store_stream **v, size_t *n, struct diag *d)
+    __attribute__((warn_unused_result));
+
+
+#endif

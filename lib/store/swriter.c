@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: ingest phase C: each bucket turns its events into stream files.
+ *
+ * A stream's packets are buffered as PCAP records (or, once its packets
+ * mix link types, pcapng blocks) in chunked buffers. When the stream ends,
+ * its whole file is written with one writev into the bucket's pack, or into
+ * a file of its own with --layout files. A stream that grows past the pack
+ * threshold, or the largest one when the bucket passes its memcap share,
+ * is spilled: its file is created and later packets are appended in pieces.
+ * Files other than packs are open only while being written, so descriptors
+ * are bounded by the bucket count.
+ *
+ * Format changes of a stream (µs -> ns timestamps when a nanosecond packet
+ * joins, PCAP -> pcapng when another link type joins) convert what is
+ * buffered, or rewrite what is already on disk.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/cur.h"
+#include "base/fsutil.h"
+#include "base/limits.h"
+#include "base/xalloc.h"
+#include "pcapw.h"
+#include "split_int.h"
+#include "store_int.h"
+
+#define IOV_BATCH 256
+
+static uint32_t out_snaplen(uint32_t snaplen)
+{
+    return snaplen == 0 ? LIM_PACKET_MAX : snaplen;
+}
+
+static void live_link(struct bucket *b, struct sstream *s)
+{
+    s->aprev = NULL;
+    s->anext = b->live;
+    if (b->live)
+        b->live->aprev = s;
+    b->live = s;
+}
+
+static void live_unlink(struct bucket *b, struct sstream *s)
+{
+    if (s->aprev)
+        s->aprev->anext = s->anext;
+    else if (b->live == s)
+        b->live = s->anext;
+    if (s->anext)
+        s->anext->aprev = s->aprev;
+    s->aprev = s->anext = NULL;
+}
+
+/* The file header of the stream as it stands (PCAP header or pcapng SHB). */
+static size_t stream_header(const struct sstream *s, uint8_t hdr[32])
+{
+    if (s->fmt == SF_PCAPNG) {
+        pcapw_ng_shb(hdr);
+        return PCAPW_SHB_LEN;
+    }
+    pcapw_file_header(hdr, s->linktype, out_snaplen(s->snaplen), s->prec);
+    return PCAPW_HDR_LEN;
+}
+
+static int open_out(const char *path, bool create, struct diag *d)
+{
+    int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : O_APPEND);
+    int fd = open(path, flags, 0644);
+
+    if (fd < 0 && create && errno == ENOENT) {
+        /* streams/xx/ directories are made on first use */
+        char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+
+        if (slash) {
+            *slash = '\0';
+            if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                int e = errno;
+
+                free(dir);
+                return diag_errno(d, SV_EIO, e, "%s: mkdir", path);
+            }
+        }
+        free(dir);
+        fd = open(path, flags, 0644);
+    }
+    if (fd < 0)
+        return diag_errno(d, SV_EIO, errno, "%s: %s", path, create ? "create" : "open");
+    return fd;
+}
+
+/* Writes an optional header and the buffer's chunks to fd. */
+static int write_cbuf(int fd, const void *hdr, size_t hl, const struct cbuf *data,
+                      const char *name, struct diag *d)
+{
+    struct iovec iov[IOV_BATCH];
+    const struct chunk *k = data->head;
+    int n = 0, rc;
+
+    if (hl > 0)
+        iov[n++] = (struct iovec){ (void *)(uintptr_t)hdr, hl };
+    for (;;) {
+        while (k && n < IOV_BATCH) {
+            if (k->len > 0)
+                iov[n++] = (struct iovec){ (void *)(uintptr_t)k->data, k->len };
+            k = k->next;
+        }
+        if (n == 0)
+            return 0;
+        rc = fs_writev_all(fd, iov, n, name, d);
+        if (rc < 0 || !k)
+            return rc;
+        n = 0;
+    }
+}
+
+static int write_file(const char *path, bool create, const void *hdr, size_t hl,
+                      const struct cbuf *data, struct diag *d)
+{
+    int fd = open_out(path, create, d), rc;
+
+    if (fd < 0)
+        return fd;
+    rc = write_cbuf(fd, hdr, hl, data, path, d);
+    if (close(fd) < 0 && rc == 0)
+        rc = diag_errno(d, SV_EIO, errno, "%s: close", path);
+    return rc;
+}
+
+static char *stream_file_path(struct split *sp, const struct sstream *s)
+{
+    if (s == sp->other)
+        return fs_join(sp->node_dir, STORE_OTHER);
+    return store_stream_path(sp->node_dir, &s->rec);
+}
+
+static void drop_data(struct bucket *b, struct sstream *s)
+{
+    b->buffered -= s->data.cap;
+    cbuf_clear(&s->data, &b->pool);
+}
+
+/* Creates the stream's own file with the header and what is buffered. */
+static int spill(struct split *sp, struct bucket *b, struct sstream *s)
+{
+    uint8_t hdr[32];
+    size_t hl = stream_header(s, hdr);
+    int rc;
+
+    s->path = stream_file_path(sp, s);
+    rc = write_file(s->path, true, hdr, hl, &s->data, &b->d);
+    if (rc < 0)
+        return rc;
+    s->spilled = true;
+    s->rec.flags |= STORE_S_FILE;
+    s->hdr_snaplen = s->snaplen;
+    s->file_len = hl + s->data.len;
+    drop_data(b, s);
+    return 0;
+}
+
+static int flush(struct bucket *b, struct sstream *s)
+{
+    int rc;
+
+    if (s->data.len == 0)
+        return 0;
+    rc = write_file(s->path, false, NULL, 0, &s->data, &b->d);
+    if (rc < 0)
+        return rc;
+    s->file_len += s->data.len;
+    drop_data(b, s);
+    return 0;
+}
+
+static int nomem(struct bucket *b, const struct sstream *s)
+{
+    return diag_set(&b->d, SV_ENOMEM, "out of memory buffering stream %llu",
+                    (unsigned long long)s->rec.id);
+}
+
+/*
+ * Rewrites a spilled stream's file as PCAP with nanosecond timestamps
+ * (to_ng false) or as pcapng, streaming through it in pieces.
+ */
+static int rewrite_file(struct bucket *b, struct sstream *s, bool to_ng)
+{
+    char *tmp = fs_printf("%s.conv", s->path);
+    struct buf in, out;
+    int ifd = -1, ofd = -1, rc;
+    uint64_t off = PCAPW_HDR_LEN, total;
+    uint8_t hdr[32];
+
+    buf_init(&in, SIZE_MAX);
+    buf_init(&out, SIZE_MAX);
+    rc = flush(b, s);
+    if (rc < 0)
+        goto out;
+    total = s->file_len;
+    ifd = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (ifd < 0) {
+        rc = diag_errno(&b->d, SV_EIO, errno, "%s: open", s->path);
+        goto out;
+    }
+    ofd = open_out(tmp, true, &b->d);
+    if (ofd < 0) {
+        rc = ofd;
+        goto out;
+    }
+    if (to_ng) {
+        pcapw_ng_shb(hdr);
+        rc = buf_append(&out, hdr, PCAPW_SHB_LEN);
+        if (rc == 0)
+            rc = pcapw_ng_idb(&out, s->linktype, out_snaplen(s->snaplen), s->prec);
+    } else {
+        pcapw_file_header(hdr, s->linktype, out_snaplen(s->snaplen), 9);
+        rc = buf_append(&out, hdr, PCAPW_HDR_LEN);
+    }
+    if (rc < 0)
+        goto out_nomem;
+    while (off < total) {
+        size_t want = (size_t)(total - off < (1u << 20) ? total - off : (1u << 20));
+        size_t used = 0;
+        uint8_t *dst = buf_reserve(&in, want);
+
+        if (!dst)
+            goto out_nomem;
+        rc = fs_pread_all(ifd, dst, want, (off_t)off, s->path, &b->d);
+        if (rc < 0)
+            goto out;
+        in.len += want;
+        off += want;
+        /* whole records only; a partial one waits for the next piece */
+        while (in.len - used >= PCAPW_REC_HDR_LEN &&
+               in.len - used >= pcapw_record_len(in.data + used))
+            used += pcapw_record_len(in.data + used);
+        if (to_ng) {
+            rc = pcapw_records_to_ng(in.data, used, s->prec, 0, &out);
+            if (rc < 0)
+                goto out_nomem;
+        } else {
+            size_t at = out.len;
+
+            rc = buf_append(&out, in.data, used);
+            if (rc < 0)
+                goto out_nomem;
+            pcapw_records_us_to_ns(out.data + at, used);
+        }
+        memmove(in.data, in.data + used, in.len - used);
+        in.len -= used;
+        rc = fs_write_all(ofd, out.data, out.len, tmp, &b->d);
+        if (rc < 0)
+            goto out;
+        buf_reset(&out);
+    }
+    if (in.len != 0) {
+        rc = diag_set(&b->d, SV_EFORMAT, "%s: offset %llu: partial record in our own file",
+                      s->path, (unsigned long long)(total - in.len));
+        goto out;
+    }
+    rc = close(ofd);
+    ofd = -1;
+    if (rc < 0) {
+        rc = diag_errno(&b->d, SV_EIO, errno, "%s: close", tmp);
+        goto out;
+    }
+    if (rename(tmp, s->path) < 0) {
+        rc = diag_errno(&b->d, SV_EIO, errno, "%s: rename", s->path);
+        goto out;
+    }
+    {
+        struct stat st;
+
+        if (stat(s->path, &st) < 0) {
+            rc = diag_errno(&b->d, SV_EIO, errno, "%s: stat", s->path);
+            goto out;
+        }
+        s->file_len = (uint64_t)st.st_size;
+    }
+    rc = 0;
+    goto out;
+out_nomem:
+    rc = diag_set(&b->d, SV_ENOMEM, "%s: out of memory converting the stream file", s->path);
+out:
+    if (ofd >= 0) {
+        close(ofd);
+        unlink(tmp);
+    }
+    if (ifd >= 0)
+        close(ifd);
+    buf_release(&in);
+    buf_release(&out);
+    free(tmp);
+    return rc;
+}
+
+/* The stream's packets so far are PCAP records; from now on it is pcapng. */
+static int to_pcapng(struct bucket *b, struct sstream *s)
+{
+    int rc;
+
+    if (s->spilled) {
+        rc = rewrite_file(b, s, true);
+        if (rc < 0)
+            return rc;
+    } else {
+        buf_reset(&b->scratch);
+        buf_reset(&b->scratch2);
+        rc = cbuf_copy_out(&s->data, &b->scratch);
+        if (rc == 0)
+            rc = pcapw_ng_idb(&b->scratch2, s->linktype, out_snaplen(s->snaplen), s->prec);
+        if (rc == 0)
+            rc = pcapw_records_to_ng(b->scratch.data, b->scratch.len, s->prec, 0, &b->scratch2);
+        b->buffered -= s->data.cap;
+        if (rc == 0)
+            rc = cbuf_assign(&s->data, &b->pool, b->scratch2.data, b->scratch2.len);
+        b->buffered += s->data.cap;
+        if (rc < 0)
+            return nomem(b, s);
+    }
+    s->ifs = xcalloc(1, sizeof *s->ifs);
+    s->ifs[0] = (struct sif){ s->linktype, s->snaplen, s->prec };
+    s->nifs = 1;
+    s->fmt = SF_PCAPNG;
+    s->rec.flags |= STORE_S_PCAPNG;
+    return 0;
+}
+
+/* Raises a PCAP stream from µs to ns timestamps (a ns packet joined it). */
+static int to_ns(struct bucket *b, struct sstream *s)
+{
+    int rc;
+
+    if (s->spilled) {
+        rc = rewrite_file(b, s, false);
+        if (rc < 0)
+            return rc;
+        s->hdr_snaplen = s->snaplen;
+    } else {
+        /* records never straddle chunks, so each chunk converts on its own */
+        for (struct chunk *k = s->data.head; k; k = k->next)
+            pcapw_records_us_to_ns(k->data, k->len);
+    }
+    s->prec = 9;
+    return 0;
+}
+
+/* The stream's IDB index for this interface, adding an IDB when it is new. */
+static int ng_iface(struct bucket *b, struct sstream *s, const struct cap_iface *ifc,
+                    uint32_t *ifid)
+{
+    uint32_t i, len;
+    uint8_t *p;
+
+    for (i = 0; i < s->nifs; i++) {
+        if (s->ifs[i].linktype == ifc->linktype && s->ifs[i].prec == ifc->tsprec &&
+            s->ifs[i].snaplen == ifc->snaplen) {
+            *ifid = i;
+            return 0;
+        }
+    }
+    s->ifs = xrealloc(s->ifs, (s->nifs + 1) * sizeof *s->ifs);
+    s->ifs[i] = (struct sif){ ifc->linktype, ifc->snaplen, ifc->tsprec };
+    s->nifs++;
+    len = pcapw_ng_idb_len(ifc->tsprec);
+    b->buffered -= s->data.cap;
+    p = cbuf_reserve(&s->data, &b->pool, len);
+    if (p) {
+        pcapw_ng_idb_put(p, ifc->linktype, out_snaplen(ifc->snaplen), ifc->tsprec);
+        cbuf_commit(&s->data, len);
+    }
+    b->buffered += s->data.cap;
+    *ifid = i;
+    return p ? 0 : nomem(b, s);
+}
+
+static struct sstream *largest_live(struct bucket *b)
+{
+    struct sstream *best = NULL;
+
+    for (struct sstream *s = b->live; s; s = s->anext)
+        if (!s->spilled && (!best || s->data.cap > best->data.cap))
+            best = s;
+    return best;
+}
+
+static int append_packet(struct split *sp, struct bucket *b, struct sstream *s,
+                         const struct cap_pkt *pk, const struct cap_iface *ifc)
+{
+    uint8_t *p;
+    int rc = 0;
+
+    if (s->npk == 0) {
+        s->linktype = ifc->linktype;
+        s->snaplen = ifc->snaplen;
+        s->prec = ifc->tsprec;
+        if (s != sp->other)
+            live_link(b, s);
+    } else if (s->fmt == SF_PCAP) {
+        if (ifc->linktype != s->linktype) {
+            rc = to_pcapng(b, s);
+        } else {
+            if (ifc->tsprec > s->prec)
+                rc = to_ns(b, s);
+            if (out_snaplen(ifc->snaplen) > out_snaplen(s->snaplen))
+                s->snaplen = ifc->snaplen;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    s->npk++;
+    if (s->fmt == SF_PCAPNG) {
+        uint32_t ifid, len = pcapw_ng_epb_len(pk->caplen);
+
+        rc = ng_iface(b, s, ifc, &ifid);
+        if (rc < 0)
+            return rc;
+        b->buffered -= s->data.cap;
+        p = cbuf_reserve(&s->data, &b->pool, len);
+        b->buffered += s->data.cap;
+        if (!p)
+            return nomem(b, s);
+        pcapw_ng_epb_put(p, ifid, pk->ts_ns, ifc->tsprec, pk->caplen, pk->origlen, pk->data);
+        cbuf_commit(&s->data, len);
+    } else {
+        size_t len = PCAPW_REC_HDR_LEN + (size_t)pk->caplen;
+
+        b->buffered -= s->data.cap;
+        p = cbuf_reserve(&s->data, &b->pool, len);
+        b->buffered += s->data.cap;
+        if (!p)
+            return nomem(b, s);
+        pcapw_record_put(p, pk->ts_ns, pk->caplen, pk->origlen, pk->data, s->prec);
+        cbuf_commit(&s->data, len);
+    }
+
+    if (s->spilled)
+        return s->data.len >= SPILL_FLUSH ? flush(b, s) : 0;
+    if (PCAPW_HDR_LEN + s->data.len > sp->o->pack_threshold ||
+        (s == sp->other && s->data.len >= SPILL_FLUSH))
+        return spill(sp, b, s);
+    while (b->buffered > sp->bucket_memcap) {
+        struct sstream *big = largest_live(b);
+
+        if (!big || big->data.len == 0)
+            break;
+        rc = spill(sp, b, big);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int pack_flush(struct bucket *b)
+{
+    int rc;
+
+    if (b->packbuf.len == 0)
+        return 0;
+    rc = fs_write_all(b->pack_fd, b->packbuf.data, b->packbuf.len, b->pack_path, &b->d);
+    buf_reset(&b->packbuf);
+    return rc;
+}
+
+static int pack_open(struct split *sp, struct bucket *b)
+{
+    uint32_t pack = b->id << 16 | b->pack_seq;
+
+    free(b->pack_path);
+    b->pack_path = store_pack_path(sp->node_dir, pack);
+    b->pack_fd = open_out(b->pack_path, true, &b->d);
+    b->pack_off = 0;
+    return b->pack_fd < 0 ? b->pack_fd : 0;
+}
+
+/* Patches the snaplen of a spilled PCAP file whose header was written early. */
+static int patch_snaplen(struct bucket *b, struct sstream *s)
+{
+    uint8_t sl[4];
+    int fd, rc;
+
+    st_le32(sl, out_snaplen(s->snaplen));
+    fd = open(s->path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return diag_errno(&b->d, SV_EIO, errno, "%s: open", s->path);
+    rc = fs_pwrite_all(fd, sl, 4, 16, s->path, &b->d);
+    if (close(fd) < 0 && rc == 0)
+        rc = diag_errno(&b->d, SV_EIO, errno, "%s: close", s->path);
+    return rc;
+}
+
+static int finish_stream(struct split *sp, struct bucket *b, struct sstream *s)
+{
+    uint8_t hdr[32];
+    size_t hl;
+    int rc = 0;
+
+    if (s != sp->other)
+        live_unlink(b, s);
+    if (s->spilled) {
+        rc = flush(b, s);
+        if (rc == 0 && s->fmt == SF_PCAP && s->snaplen != s->hdr_snaplen)
+            rc = patch_snaplen(b, s);
+        s->rec.offset = 0;
+        s->rec.length = s->file_len;
+    } else if (s == sp->other || sp->o->layout == STORE_LAYOUT_FILES) {
+        if (s == sp->other && s->npk == 0) {
+            s->linktype = 1;    /* an empty other.pcap: Ethernet by convention */
+            s->prec = 6;
+        }
+        hl = stream_header(s, hdr);
+        s->path = stream_file_path(sp, s);
+        rc = write_file(s->path, true, hdr, hl, &s->data, &b->d);
+        s->rec.flags |= STORE_S_FILE;
+        s->rec.offset = 0;
+        s->rec.length = hl + s->data.len;
+    } else {
+        if (b->pack_fd < 0 || b->pack_off > LIM_PACK_FILE_MAX) {
+            if (b->pack_fd >= 0) {
+                rc = pack_flush(b);
+                close(b->pack_fd);
+                b->pack_fd = -1;
+                if (rc < 0)
+                    return rc;
+                b->pack_seq++;
+            }
+            rc = pack_open(sp, b);
+            if (rc < 0)
+                return rc;
+        }
+        hl = stream_header(s, hdr);
+        if (hl + s->data.len <= PACKBUF_SIZE - b->packbuf.len) {
+            /* small streams are gathered so that the pack grows by large writes */
+            rc = buf_append(&b->packbuf, hdr, hl);
+            if (rc == 0)
+                rc = cbuf_copy_out(&s->data, &b->packbuf);
+            if (rc < 0)
+                return nomem(b, s);
+        } else {
+            rc = pack_flush(b);
+            if (rc == 0)
+                rc = write_cbuf(b->pack_fd, hdr, hl, &s->data, b->pack_path, &b->d);
+        }
+        s->rec.pack = b->id << 16 | b->pack_seq;
+        s->rec.offset = b->pack_off;
+        s->rec.length = hl + s->data.len;
+        b->pack_off += s->rec.length;
+    }
+    drop_data(b, s);
+    if (s != sp->other)
+        *split_cat(sp, s->rec.id) = s->rec;
+    return rc;
+}
+
+void swr_stream_free(struct sstream *s)
+{
+    struct chunk *k = s->data.head;
+
+    while (k) {
+        struct chunk *next = k->next;
+
+        free(k);
+        k = next;
+    }
+    free(s->ifs);
+    free(s->path);
+    free(s);
+}
+
+static void run_bucket(struct split *sp, struct bucket *b)
+{
+    for (size_t i = 0; i < b->nev && b->rc == 0; i++) {
+        struct ev *e = &b->ev[i];
+
+        if (e->idx == EV_END) {
+            b->rc = finish_stream(sp, b, e->s);
+            if (e->s != sp->other)
+                swr_stream_free(e->s);
+        } else {
+            b->rc = append_packet(sp, b, e->s, &sp->pkts[e->idx], sp->pi[e->idx].ifc);
+        }
+    }
+    b->nev = 0;
+}
+
+int swr_run_buckets(struct split *sp, struct diag *d)
+{
+    int t;
+
+#pragma omp parallel for schedule(dynamic, 1)
+    for (t = 0; t < (int)NTASKS; t++)
+        if (sp->b[t].nev > 0)
+            run_bucket(sp, &sp->b[t]);
+    for (t = 0; t < (int)NTASKS; t++) {
+        if (sp->b[t].rc < 0) {
+            *d = sp->b[t].d;
+            return sp->b[t].rc;
+        }
+    }
+    return 0;
+}
+
+int swr_close_packs(struct split *sp, struct diag *d)
+{
+    int rc = 0;
+
+    for (uint32_t t = 0; t < NTASKS; t++) {
+        struct bucket *b = &sp->b[t];
+        int r;
+
+        if (b->pack_fd < 0)
+            continue;
+        r = pack_flush(b);
+        if (r < 0 && rc == 0) {
+            *d = b->d;
+            rc = r;
+        }
+        if (close(b->pack_fd) < 0 && rc == 0)
+            rc = diag_errno(d, SV_EIO, errno, "%s: close", b->pack_path);
+        b->pack_fd = -1;
+    }
+    return rc;
+}

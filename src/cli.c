@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: error printing and option-value parsing shared by the commands */
+#include "config.h"
+
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("streamvault: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("streamvault: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_diag(const struct diag *d)
+{
+    cli_error("%s", d->msg[0] ? d->msg : sv_strerror(d->code));
+    return d->code == SV_EINVAL ? EXIT_USAGE : EXIT_ERROR;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("streamvault: ", stderr);
+    if (cmd)
+        fprintf(stderr, "%s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'streamvault %s%s--help' for more information.\n", cmd ? cmd : "",
+            cmd ? " " : "");
+    return EXIT_USAGE;
+}
+
+bool cli_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    unsigned shift = 0;
+
+    if (!isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0)
+        return false;
+    switch (*end) {
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    default:
+        return false;
+    }
+    if (*end && end[1] != '\0' && !(end[1] == 'i' && end[2] == 'B' && end[3] == '\0') &&
+        !(end[1] == 'B' && end[2] == '\0'))
+        return false;
+    if (v > (UINT64_MAX >> shift))
+        return false;
+    *out = (uint64_t)v << shift;
+    return true;
+}
+
+bool cli_parse_progress(const char *s, enum cli_progress *out)
+{
+    if (strcmp(s, "auto") == 0)
+        *out = CLI_PROGRESS_AUTO;
+    else if (strcmp(s, "always") == 0)
+        *out = CLI_PROGRESS_ALWAYS;
+    else if (strcmp(s, "never") == 0)
+        *out = CLI_PROGRESS_NEVER;
+    else
+        return false;
+    return true;
+}
+
+void cli_human_bytes(char out[32], double n)
+{
+    static const char *const unit[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+    size_t u = 0;
+
+    while (n >= 1000 && u + 1 < sizeof unit / sizeof unit[0]) {
+        n /= 1000;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, 32, "%.0f %s", n, unit[u]);
+    else
+        snprintf(out, 32, "%.*f %s", n < 10 ? 2 : n < 100 ? 1 : 0, n, unit[u]);
+}
+
+void cli_human_count(char out[32], double n)
+{
+    static const char *const unit[] = { "", " k", " M", " G", " T" };
+    size_t u = 0;
+
+    while (n >= 1000 && u + 1 < sizeof unit / sizeof unit[0]) {
+        n /= 1000;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, 32, "%.0f", n);
+    else
+        snprintf(out, 32, "%.*f%s", n < 10 ? 2 : n < 100 ? 1 : 0, n, unit[u]);
+}

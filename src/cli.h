@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: what the commands share: exit codes, error printing, option parsing */
+#ifndef SV_CLI_H
+#define SV_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct diag;
+
+enum cli_exit {
+    EXIT_OK = 0,
+    EXIT_ASSERT = 1,    /* an assertion or match failure, where a command defines one */
+    EXIT_USAGE = 2,     /* bad command line */
+    EXIT_ERROR = 3,     /* an input or system error */
+};
+
+enum cli_progress {
+    CLI_PROGRESS_AUTO = 0,
+    CLI_PROGRESS_ALWAYS = 1,
+    CLI_PROGRESS_NEVER = 2,
+};
+
+/* "streamvault: <msg>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints d's message as an error; returns EXIT_ERROR (or EXIT_USAGE for SV_EINVAL). */
+int cli_diag(const struct diag *d);
+/* Prints the message and a hint to --help; returns EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "1048576", "512K", "64M", "1G" (binary units). */
+bool cli_parse_size(const char *s, uint64_t *out);
+bool cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
+bool cli_parse_progress(const char *s, enum cli_progress *out);
+
+/* Formats n bytes as "1.2 GB" style (decimal units) into out. */
+void cli_human_bytes(char out[32], double n);
+/* Formats a count as "1.2 M", "53 k". */
+void cli_human_count(char out[32], double n);
+
+/* The commands: argc/argv start at the command name. */
+int cmd_ingest(int argc, char **argv);
+int cmd_streams(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: streamvault info: a store's manifest in words (or as JSON) */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "cli.h"
+#include "json/json.h"
+#include "store/store.h"
+
+static const char usage_text[] =
+    "Usage: streamvault info [--json] STORE\n"
+    "\n"
+    "Show a store's manifest: format, nodes, time range, inputs and the packet\n"
+    "accounting (packets read = packets in streams + packets in other.pcap).\n"
+    "\n"
+    "Options:\n"
+    "      --json      print store.json as it is\n"
+    "  -h, --help      this help\n";
+
+static const struct option long_opts[] = {
+    { "json", no_argument, NULL, 'J' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+static uint64_t u(const struct jv *o, const char *a, const char *b)
+{
+    uint64_t v = 0;
+
+    jv_get_u64(b ? jv_get(o, a) : o, b ? b : a, &v);
+    return v;
+}
+
+static void count_line(const char *what, const struct jv *t, const char *k)
+{
+    int64_t diff = 0;
+
+    jv_get_i64(jv_get(t, "unaccounted"), k, &diff);
+
+    printf("%-10s read %llu = streams %llu + other %llu (unaccounted %lld)\n", what,
+           (unsigned long long)u(t, "read", k), (unsigned long long)u(t, "streams", k),
+           (unsigned long long)u(t, "other", k), (long long)diff);
+}
+
+int cmd_info(int argc, char **argv)
+{
+    struct store *s;
+    struct diag d;
+    struct jv *meta;
+    const char *text;
+    bool json = false;
+    int c, rc;
+
+    diag_clear(&d);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'J':
+            json = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("info", "bad option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage("info", "give exactly one store");
+    if (store_open(&s, argv[optind], &d) < 0)
+        return cli_diag(&d);
+    text = store_json_text(s);
+    if (json) {
+        fputs(text, stdout);
+        store_close(s);
+        return EXIT_OK;
+    }
+    rc = jv_parse(text, strlen(text), "store.json", &meta, &d);
+    if (rc < 0) {
+        store_close(s);
+        return cli_diag(&d);
+    }
+    {
+        const struct jv *opts = jv_get(meta, "options"), *nodes = jv_get(meta, "nodes");
+        const struct jv *inputs = jv_get(meta, "inputs"), *totals = jv_get(meta, "totals");
+
+        printf("%-10s %s\n", "store", argv[optind]);
+        printf("%-10s %s v%llu, written by %s, layout %s\n", "format",
+               jv_get_str(meta, "format"), (unsigned long long)u(meta, "format_version", NULL),
+               jv_get_str(meta, "tool"), jv_get_str(opts, "layout"));
+        for (size_t i = 0; i < jv_len(nodes); i++) {
+            const struct jv *n = jv_at(nodes, i), *t = jv_get(n, "time");
+            const char *ip = jv_get_str(n, "ip");
+
+            printf("%-10s %s%s%s: %llu streams (%llu tcp, %llu udp, %llu in own files), "
+                   "%s .. %s\n",
+                   "node", jv_get_str(n, "name"), ip && *ip ? " " : "", ip ? ip : "",
+                   (unsigned long long)u(n, "streams", NULL),
+                   (unsigned long long)u(n, "tcp_streams", NULL),
+                   (unsigned long long)u(n, "udp_streams", NULL),
+                   (unsigned long long)u(n, "large_streams", NULL), jv_get_str(t, "first"),
+                   jv_get_str(t, "last"));
+        }
+        for (size_t i = 0; i < jv_len(inputs); i++) {
+            const struct jv *in = jv_at(inputs, i);
+            const char *err = jv_get_str(in, "error");
+
+            printf("%-10s %s [%s, %s] %llu packets, %llu bytes: %s%s%s\n", "input",
+                   jv_get_str(in, "path"), jv_get_str(in, "format") ? jv_get_str(in, "format")
+                                                                   : "-",
+                   jv_get_str(in, "compression") ? jv_get_str(in, "compression") : "-",
+                   (unsigned long long)u(in, "read", "packets"),
+                   (unsigned long long)u(in, "read", "bytes"), jv_get_str(in, "status"),
+                   err ? ": " : "", err ? err : "");
+        }
+        count_line("packets", totals, "packets");
+        count_line("bytes", totals, "bytes");
+    }
+    jv_free(meta);
+    store_close(s);
+    return EXIT_OK;
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: streamvault ingest: split captures into a store */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "base/diag.h"
+#include "base/timefmt.h"
+#include "cli.h"
+#include "progress.h"
+#include "store/store.h"
+
+static const char usage_text[] =
+    "Usage: streamvault ingest [OPTIONS] INPUT...\n"
+    "\n"
+    "Split captures into a store holding one PCAP per TCP/UDP stream, plus\n"
+    "other.pcap for every packet of no stream. INPUT is a capture file (pcap or\n"
+    "pcapng, optionally gzip- or zstd-compressed), a directory of captures (its\n"
+    "files in name order), or - for standard input.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output STORE        store directory (default: streamvault-store)\n"
+    "  -j, --threads N           worker threads (default: all cores)\n"
+    "      --node NAME[=IP]      node the capture was taken on (default: local)\n"
+    "      --layout packed|files packed: small streams in pack files (default);\n"
+    "                            files: every stream in its own file\n"
+    "      --pack-threshold SIZE streams larger than this get their own file (default 1M)\n"
+    "      --memcap SIZE         stream bytes buffered in memory (default 256M)\n"
+    "      --udp-timeout DUR     UDP silence that starts a new stream (default 60s)\n"
+    "      --tcp-timeout DUR     TCP silence that starts a new stream (default 1h)\n"
+    "  -f, --force               replace an existing store\n"
+    "      --json                print the store's manifest (store.json) on stdout\n"
+    "      --progress=WHEN       auto (default: when stderr is a terminal), always, never\n"
+    "  -q, --quiet               no summary line\n"
+    "  -h, --help                this help\n"
+    "\n"
+    "Exit status: 0 success; 2 usage error; 3 an input could not be read whole\n"
+    "(the store holds what was read before the fault) or the store could not be\n"
+    "written.\n";
+
+enum {
+    OPT_NODE = 256,
+    OPT_LAYOUT,
+    OPT_PACK_THRESHOLD,
+    OPT_MEMCAP,
+    OPT_UDP_TIMEOUT,
+    OPT_TCP_TIMEOUT,
+    OPT_JSON,
+    OPT_PROGRESS,
+};
+
+static const struct option long_opts[] = {
+    { "output", required_argument, NULL, 'o' },
+    { "threads", required_argument, NULL, 'j' },
+    { "node", required_argument, NULL, OPT_NODE },
+    { "layout", required_argument, NULL, OPT_LAYOUT },
+    { "pack-threshold", required_argument, NULL, OPT_PACK_THRESHOLD },
+    { "memcap", required_argument, NULL, OPT_MEMCAP },
+    { "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+    { "tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT },
+    { "force", no_argument, NULL, 'f' },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "progress", required_argument, NULL, OPT_PROGRESS },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+static void on_progress(void *arg, const struct store_progress *p)
+{
+    progress_update(arg, p->bytes_done, p->bytes_total, p->packets, p->streams);
+}
+
+static void summary(const struct store_ingest_opts *o, const struct store_ingest_result *r,
+                    double secs)
+{
+    char b[32], rate[32], pk[32], st[32];
+    struct rusage ru;
+    uint64_t in_bytes = 0;
+
+    for (size_t i = 0; i < r->ninputs; i++)
+        in_bytes += r->inputs[i].size;
+    getrusage(RUSAGE_SELF, &ru);
+    cli_human_bytes(b, (double)in_bytes);
+    cli_human_bytes(rate, (double)in_bytes / (secs > 0 ? secs : 1e-9));
+    cli_human_count(pk, (double)r->read.packets / (secs > 0 ? secs : 1e-9));
+    cli_human_count(st, (double)r->nstreams / (secs > 0 ? secs : 1e-9));
+    printf("%s: %llu packets (%s) from %zu input%s -> %llu streams (%llu tcp, %llu udp, "
+           "%llu in own files), %llu packets in other.pcap; %.2f s, %s/s, %s packets/s, "
+           "%s streams/s, peak RSS %ld MiB\n",
+           o->store_dir, (unsigned long long)r->read.packets, b, r->ninputs,
+           r->ninputs == 1 ? "" : "s", (unsigned long long)r->nstreams,
+           (unsigned long long)r->tcp_streams, (unsigned long long)r->udp_streams,
+           (unsigned long long)r->large_streams, (unsigned long long)r->other.packets, secs,
+           rate, pk, st, ru.ru_maxrss / 1024);
+}
+
+static int parse_node(struct store_ingest_opts *o, char *arg)
+{
+    char *eq = strchr(arg, '=');
+
+    if (eq) {
+        *eq = '\0';
+        o->node_ip = eq + 1;
+    }
+    o->node_name = arg;
+    return 0;
+}
+
+int cmd_ingest(int argc, char **argv)
+{
+    struct store_ingest_opts o;
+    struct store_ingest_result res;
+    enum cli_progress pmode = CLI_PROGRESS_AUTO;
+    struct progress prog;
+    struct diag d;
+    bool json = false, quiet = false;
+    uint64_t v;
+    int c, rc;
+    double t0;
+
+    store_ingest_opts_init(&o);
+    diag_clear(&d);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:j:fqh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            o.store_dir = optarg;
+            break;
+        case 'j':
+            if (!cli_parse_uint(optarg, 1024, &v) || v == 0)
+                return cli_usage("ingest", "-j: expected a thread count 1..1024, got '%s'",
+                                 optarg);
+            o.threads = (int)v;
+            break;
+        case OPT_NODE:
+            parse_node(&o, optarg);
+            break;
+        case OPT_LAYOUT:
+            if (strcmp(optarg, "packed") == 0)
+                o.layout = STORE_LAYOUT_PACKED;
+            else if (strcmp(optarg, "files") == 0)
+                o.layout = STORE_LAYOUT_FILES;
+            else
+                return cli_usage("ingest", "--layout: expected packed or files, got '%s'",
+                                 optarg);
+            break;
+        case OPT_PACK_THRESHOLD:
+            if (!cli_parse_size(optarg, &o.pack_threshold))
+                return cli_usage("ingest", "--pack-threshold: bad size '%s'", optarg);
+            break;
+        case OPT_MEMCAP:
+            if (!cli_parse_size(optarg, &o.memcap) || o.memcap < (1u << 20))
+                return cli_usage("ingest", "--memcap: bad size '%s' (at least 1M)", optarg);
+            break;
+        case OPT_UDP_TIMEOUT:
+            if (timefmt_parse_duration(optarg, &o.flow.udp_idle_ns) < 0)
+                return cli_usage("ingest", "--udp-timeout: bad duration '%s'", optarg);
+            break;
+        case OPT_TCP_TIMEOUT:
+            if (timefmt_parse_duration(optarg, &o.flow.tcp_idle_ns) < 0)
+                return cli_usage("ingest", "--tcp-timeout: bad duration '%s'", optarg);
+            break;
+        case 'f':
+            o.replace = true;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case OPT_PROGRESS:
+            if (!cli_parse_progress(optarg, &pmode))
+                return cli_usage("ingest", "--progress: expected auto, always or never");
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("ingest", "bad option");
+        }
+    }
+    if (optind >= argc)
+        return cli_usage("ingest", "no input (give capture files, directories, or -)");
+
+    progress_init(&prog, pmode);
+    o.progress = on_progress;
+    o.progress_arg = &prog;
+    t0 = progress_now();
+    rc = store_ingest(&o, argv + optind, (size_t)(argc - optind), &res, &d);
+    progress_end(&prog);
+    if (rc < 0)
+        return cli_diag(&d);
+    for (size_t i = 0; i < res.ninputs; i++) {
+        if (res.inputs[i].status == STORE_IN_ERROR)
+            cli_error("%s", res.inputs[i].error);
+        else if (res.inputs[i].status == STORE_IN_SKIPPED)
+            cli_warn("skipped %s", res.inputs[i].error);
+    }
+    if (json) {
+        char *text = store_manifest_json(&o, &res);
+
+        fputs(text, stdout);
+        free(text);
+    } else if (!quiet) {
+        summary(&o, &res, progress_now() - t0);
+    }
+    if (res.input_errors > 0)
+        cli_error("%zu input%s could not be read whole; the store holds what was read before "
+                  "each fault",
+                  res.input_errors, res.input_errors == 1 ? "" : "s");
+    rc = res.input_errors > 0 ? EXIT_ERROR : EXIT_OK;
+    store_ingest_result_release(&res);
+    return rc;
+}

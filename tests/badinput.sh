@@ -1,0 +1,76 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Damaged and hostile inputs: one clear line naming the file and the byte offset, exit
+# status 3, and a consistent store that keeps (and accounts) what was read before the
+# fault. The packets kept equal what tshark reads from the same damaged file.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+cd "$TMP" || exit 1
+ok="$TD/zeek_http_pipelined-requests.pcap"
+: >empty.pcap
+echo "hello, this is not a capture" >text.pcap
+head -c 10000 "$ok" >trunc.pcap
+head -c 10 "$ok" >trunchdr.pcap
+# the fourth block of a pcapng (an EPB at offset 236) claims a length of 13
+{ head -c 240 "$TD/ndpi_kafka.pcapng"; printf '\015\000\000\000'; tail -c +245 "$TD/ndpi_kafka.pcapng"; } >badblock.pcapng
+gzip -c "$ok" | head -c 20000 >trunc.pcap.gz
+cp "$TD/sv_tls_DER-incomplete-header.pcap" huge.pcap
+
+# bad NAME WANT_PACKETS WANT_MESSAGE
+bad() {
+    rm -rf st
+    "$SV" ingest -q -o st "$1" >out 2>err
+    rc=$?
+    t_is "$1: exit status 3" "$rc" 3
+    t_is "$1: message" "$(head -n 1 err)" "streamvault: $3"
+    t_is "$1: the store keeps the $2 packets read before the fault" \
+        "$(jget st/store.json '"\(.totals.read.packets) \(.totals.unaccounted.packets) \(.inputs[0].status)"')" "$2 0 error"
+    t_is "$1: store.json records the fault" "$(jget st/store.json '.inputs[0].error')" "$3"
+    t_is "$1: tshark reads the same packets" "$(tshark -r "$1" 2>/dev/null | wc -l)" "$2"
+}
+bad empty.pcap 0 "empty.pcap: offset 0: empty file, not a capture"
+bad text.pcap 0 "text.pcap: offset 0: not a pcap or pcapng file (magic 0x68656c6c)"
+bad trunc.pcap 11 "trunc.pcap: offset 9861: packet record truncated (caplen 304, only 123 bytes left)"
+bad trunchdr.pcap 0 "trunchdr.pcap: offset 0: pcap file header truncated (10 of 24 bytes)"
+bad badblock.pcapng 0 "badblock.pcapng: offset 236: bad block length 13 (block type 0x00000006)"
+bad huge.pcap 6 "huge.pcap: offset 5035: packet of 4325376 bytes, bigger than the maximum of 262144"
+bad trunc.pcap.gz 27 "trunc.pcap.gz: offset 28013 (decompressed): packet record truncated (caplen 1434, only 539 bytes left)"
+
+# a missing file among good ones: the good ones are read whole, in order
+rm -rf st
+"$SV" ingest -q -o st "$ok" nope.pcap "$TD/zeek_icmp_5-pings.pcap" >out 2>err
+t_is "missing input: exit status 3" "$?" 3
+t_is "missing input: message" "$(head -n 1 err)" "streamvault: nope.pcap: No such file or directory"
+t_is "missing input: the other inputs are read whole" \
+    "$(jget st/store.json '[.inputs[] | "\(.status):\(.read.packets)"] | join(" ")')" "ok:49 error:0 ok:10"
+
+# a directory: its captures in name order, a file that is no capture is skipped with a warning
+mkdir ring && cp "$TD/zeek_icmp_5-pings.pcap" ring/b.pcap && cp "$ok" ring/a.pcap && echo notes >ring/README
+rm -rf st
+"$SV" ingest -q -o st ring >out 2>err
+t_is "directory: exit status 0" "$?" 0
+t_is "directory: warning" "$(cat err)" "streamvault: warning: skipped ring/README: offset 0: not a pcap or pcapng file (magic 0x6e6f7465)"
+t_is "directory: files in name order" "$(jget st/store.json '[.inputs[] | "\(.path):\(.status)"] | join(" ")')" \
+    "ring/README:skipped ring/a.pcap:ok ring/b.pcap:ok"
+
+# compressed inputs read like plain ones
+gzip -c "$ok" >ok.pcap.gz
+zstd -q -c "$ok" >ok.pcap.zst
+for f in ok.pcap.gz ok.pcap.zst; do
+    rm -rf st
+    "$SV" ingest -q -o st "$f"
+    t_is "$f: read whole" "$(jget st/store.json '"\(.inputs[0].compression) \(.totals.read.packets) \(.nodes[0].tcp_streams)"')" \
+        "$(case $f in *gz) echo gzip ;; *) echo zstd ;; esac) 49 1"
+done
+
+# a failed write (here: files may not pass 5 kB) leaves no half-written store behind,
+# and the previous store intact
+rm -rf st && "$SV" ingest -q -o st "$ok"
+(trap '' XFSZ; ulimit -f 10; exec "$SV" ingest -q -f -o st "$TD/ppp_http-packets2.pcap") >out 2>err
+t_is "write failure: exit status 3" "$?" 3
+t_is "write failure: message" "$(sed 's/tmp-[0-9]*/tmp-PID/; s/[0-9a-f]*-[0-9]*[.]pack/PACK/' err)" \
+    "streamvault: st.tmp-PID/nodes/local/packs/PACK: write: File too large"
+t_is "write failure: nothing left beside the store" "$(ls | grep -c '^st\.')" 0
+t_is "write failure: the previous store is intact" \
+    "$(jget st/store.json '"\(.inputs[0].path) \(.totals.read.packets)"')" "$ok 49"
+t_done

@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# The command line's surface: --help, --version, exit statuses and exact error texts.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+# expect DESC WANT_STATUS WANT_STDERR CMD...: exact exit status and exact stderr
+expect() {
+    desc=$1 want_rc=$2 want_err=$3
+    shift 3
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    t_is "$desc: exit status" "$rc" "$want_rc"
+    t_is "$desc: message" "$(cat "$TMP/err")" "$want_err"
+}
+
+t_is "--version" "$("$SV" --version)" "streamvault $(sed -n 's/^AC_INIT(\[streamvault\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")"
+for cmd in ingest streams info; do
+    "$SV" $cmd --help >"$TMP/h" 2>&1
+    t_is "$cmd --help exits 0" "$?" 0
+    t_is "$cmd --help starts with its usage" "$(head -n 1 "$TMP/h" | cut -d' ' -f1-3)" "Usage: streamvault $cmd"
+done
+"$SV" --help >"$TMP/h"
+t_is "--help lists the commands" "$(grep -c '^  [a-z]' "$TMP/h")" 3
+expect "no command" 2 "$(printf 'Usage: streamvault COMMAND [OPTIONS] ...\n\nAn offline forensic batch processor for packet captures.\n\nCommands:\n  ingest     split captures into a store of per-stream PCAPs\n  streams    list a store'"'"'s L4 streams, or write them out as files\n  info       show a store'"'"'s manifest: inputs, nodes, packet accounting\n\nRun '"'"'streamvault COMMAND --help'"'"' for a command'"'"'s options.\nOptions: --help, --version.')" "$SV"
+expect "unknown command" 2 "streamvault: unknown command 'frobnicate'
+Try 'streamvault --help' for more information." "$SV" frobnicate
+expect "ingest without input" 2 "streamvault: ingest: no input (give capture files, directories, or -)
+Try 'streamvault ingest --help' for more information." "$SV" ingest -o "$TMP/s"
+expect "bad -j" 2 "streamvault: ingest: -j: expected a thread count 1..1024, got 'x'
+Try 'streamvault ingest --help' for more information." "$SV" ingest -j x "$TD/zeek_icmp_5-pings.pcap"
+expect "bad layout" 2 "streamvault: ingest: --layout: expected packed or files, got 'tree'
+Try 'streamvault ingest --help' for more information." "$SV" ingest --layout tree "$TD/zeek_icmp_5-pings.pcap"
+expect "bad node name" 2 "streamvault: node name 'a/b': use letters, digits, '.', '_' and '-'" \
+    "$SV" ingest -q -o "$TMP/s" --node a/b "$TD/zeek_icmp_5-pings.pcap"
+expect "missing input file" 3 "streamvault: $TMP/nope.pcap: No such file or directory
+streamvault: 1 input could not be read whole; the store holds what was read before each fault" \
+    "$SV" ingest -q -o "$TMP/s" "$TMP/nope.pcap"
+rm -rf "$TMP/s"
+
+# a store is never replaced without --force, and --force replaces it whole
+expect "first ingest" 0 "" "$SV" ingest -q -o "$TMP/s" "$TD/zeek_icmp_5-pings.pcap"
+expect "existing store" 3 "streamvault: $TMP/s: a store exists there (use --force to replace it)" \
+    "$SV" ingest -q -o "$TMP/s" "$TD/zeek_http_pipelined-requests.pcap"
+t_is "refused ingest left the store alone" "$(jq -r '.inputs[0].path' "$TMP/s/store.json")" "$TD/zeek_icmp_5-pings.pcap"
+expect "--force" 0 "" "$SV" ingest -q -f -o "$TMP/s" "$TD/zeek_http_pipelined-requests.pcap"
+t_is "--force replaced the store" "$(jq -r '.inputs[0].path + " " + (.nodes[0].tcp_streams|tostring)' "$TMP/s/store.json")" \
+    "$TD/zeek_http_pipelined-requests.pcap 1"
+t_is "no temporary or old trees are left beside the store" "$(ls "$TMP" | grep -c '^s\.')" 0
+mkdir -p "$TMP/notastore" && touch "$TMP/notastore/precious"
+expect "refuses a non-store directory even with --force" 3 \
+    "streamvault: $TMP/notastore: exists, is not empty and is not a store" \
+    "$SV" ingest -q -f -o "$TMP/notastore" "$TD/zeek_icmp_5-pings.pcap"
+t_is "the directory is untouched" "$(ls "$TMP/notastore")" precious
+
+# stdin, node naming, info and streams output
+"$SV" ingest -q -o "$TMP/stdin" --node worker-1=10.0.0.7 - <"$TD/zeek_http_pipelined-requests.pcap"
+t_is "stdin input: store with the node's name and ip" \
+    "$(jq -r '.nodes[0] | "\(.name) \(.ip) \(.streams)"' "$TMP/stdin/store.json")" "worker-1 10.0.0.7 1"
+t_is "info: packet accounting line" "$("$SV" info "$TMP/stdin" | grep '^packets')" \
+    "packets    read 49 = streams 49 + other 0 (unaccounted 0)"
+t_is "info --json is store.json" "$("$SV" info --json "$TMP/stdin" | cmp - "$TMP/stdin/store.json" && echo same)" same
+t_is "streams table" "$("$SV" streams "$TMP/stdin" | sed -n 2p | tr -s ' ')" \
+    "worker-1 1 000000000001.pcap tcp 192.168.1.104:1673 63.245.209.11:80 2009-11-18T20:58:04.822720000Z 2009-11-18T20:58:32.403915000Z 49 45144"
+expect "streams: bad --id" 2 "streamvault: streams: --id: expected ids and ranges like 7,9,20-30
+Try 'streamvault streams --help' for more information." "$SV" streams --id 3-1 "$TMP/stdin"
+expect "streams: not a store" 3 "streamvault: $TMP: not a streamvault store (no store.json)" "$SV" streams "$TMP"
+t_done

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: unit tests of lib/base: cursor, buffer caps, time formats, diag */
+#include "config.h"
+
+#include "t.h"
+
+#include "base/buf.h"
+#include "base/cur.h"
+#include "base/diag.h"
+#include "base/timefmt.h"
+#include "streamvault.h"
+
+TEST(cur_reads_and_sticky_error)
+{
+    static const uint8_t b[] = { 0x12, 0x34, 0x56, 0x78, 0x9a };
+    struct cur c;
+
+    cur_init(&c, b, sizeof b);
+    T_EQ(cur_be16(&c), 0x1234);
+    T_EQ(cur_le16(&c), 0x7856);
+    T_EQ(cur_left(&c), 1);
+    T_EQ(cur_be32(&c), 0);          /* short: fails, sticky */
+    T_TRUE(c.bad);
+    T_EQ(cur_left(&c), 0);
+    T_EQ(cur_u8(&c), 0);
+    T_TRUE(c.bad);
+}
+
+TEST(cur_skip_past_end)
+{
+    static const uint8_t b[] = { 1, 2, 3 };
+    struct cur c;
+
+    cur_init(&c, b, sizeof b);
+    cur_skip(&c, 4);
+    T_TRUE(c.bad);
+    T_EQ(cur_u8(&c), 0);
+}
+
+TEST(buf_cap_is_hard)
+{
+    struct buf b;
+
+    buf_init(&b, 8);
+    T_EQ(buf_append(&b, "12345", 5), 0);
+    T_EQ(buf_append(&b, "1234", 4), SV_ELIMIT);
+    T_EQ(b.len, 5);
+    T_EQ(buf_append(&b, "123", 3), 0);
+    T_EQ(b.len, 8);
+    T_MEMEQ(b.data, "12345123", 8);
+    T_TRUE(buf_reserve(&b, 1) == NULL);
+    buf_release(&b);
+}
+
+TEST(rfc3339_format)
+{
+    char t[TIMEFMT_LEN];
+
+    timefmt_rfc3339(t, 0);
+    T_STREQ(t, "1970-01-01T00:00:00.000000000Z");
+    timefmt_rfc3339(t, 1678818739123456789ull);
+    T_STREQ(t, "2023-03-14T18:32:19.123456789Z");
+    timefmt_rfc3339(t, 951782400000000000ull);      /* leap day 2000 */
+    T_STREQ(t, "2000-02-29T00:00:00.000000000Z");
+}
+
+TEST(time_parse)
+{
+    uint64_t ns = 0;
+
+    T_EQ(timefmt_parse("2023-03-14T18:32:19.123456789Z", &ns), 0);
+    T_EQ(ns, 1678818739123456789ull);
+    T_EQ(timefmt_parse("2023-03-14T19:32:19.5+01:00", &ns), 0);
+    T_EQ(ns, 1678818739500000000ull);
+    T_EQ(timefmt_parse("1678818739", &ns), 0);
+    T_EQ(ns, 1678818739000000000ull);
+    T_EQ(timefmt_parse("1678818739.25", &ns), 0);
+    T_EQ(ns, 1678818739250000000ull);
+    T_EQ(timefmt_parse("2023-13-14T18:32:19Z", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse("2023-03-14T18:32:19", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse("", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse("12x", &ns), SV_EINVAL);
+}
+
+TEST(duration_parse)
+{
+    uint64_t ns = 0;
+
+    T_EQ(timefmt_parse_duration("90s", &ns), 0);
+    T_EQ(ns, 90000000000ull);
+    T_EQ(timefmt_parse_duration("15m", &ns), 0);
+    T_EQ(ns, 900000000000ull);
+    T_EQ(timefmt_parse_duration("72h", &ns), 0);
+    T_EQ(ns, 259200000000000ull);
+    T_EQ(timefmt_parse_duration("7d", &ns), 0);
+    T_EQ(ns, 604800000000000ull);
+    T_EQ(timefmt_parse_duration("250ms", &ns), 0);
+    T_EQ(ns, 250000000ull);
+    T_EQ(timefmt_parse_duration("60", &ns), 0);
+    T_EQ(ns, 60000000000ull);
+    T_EQ(timefmt_parse_duration("5y", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse_duration("-5s", &ns), SV_EINVAL);
+}
+
+TEST(diag_messages)
+{
+    struct diag d;
+
+    diag_clear(&d);
+    T_EQ(diag_set(&d, SV_EFORMAT, "x.pcap: offset %d: bad", 24), SV_EFORMAT);
+    T_STREQ(d.msg, "x.pcap: offset 24: bad");
+    diag_prefix(&d, "ingest");
+    T_STREQ(d.msg, "ingest: x.pcap: offset 24: bad");
+    T_EQ(diag_errno(&d, SV_EIO, 2, "%s", "f"), SV_EIO);
+    T_STREQ(d.msg, "f: No such file or directory");
+    T_EQ(d.sys_errno, 2);
+}
+
+T_MAIN(T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
+       T_CASE(rfc3339_format), T_CASE(time_parse), T_CASE(duration_parse), T_CASE(diag_messages))

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: unit tests of lib/store: PCAP/pcapng serialisation, the catalogue, names */
+#include "config.h"
+
+#include "t.h"
+
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/cur.h"
+#include "base/diag.h"
+#include "base/fsutil.h"
+#include "store/pcapw.h"
+#include "store/store_int.h"
+
+TEST(pcap_header_bytes)
+{
+    static const uint8_t want_us[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0,
+                                         0,    0,    0,    0,    0xff, 0xff, 0, 0, 1, 0, 0, 0 };
+    uint8_t h[24];
+
+    pcapw_file_header(h, 1, 65535, 6);
+    T_MEMEQ(h, want_us, 24);
+    pcapw_file_header(h, 276, 262144, 9);
+    T_EQ(ld_le32(h), 0xa1b23c4d);
+    T_EQ(ld_le32(h + 20), 276);
+}
+
+TEST(record_precision_and_conversion)
+{
+    struct buf b;
+    static const uint8_t data[5] = { 1, 2, 3, 4, 5 };
+
+    buf_init(&b, 1 << 20);
+    T_EQ(pcapw_record(&b, 1678818739123456000ull, 5, 60, data, 6), 0);
+    T_EQ(b.len, 21);
+    T_EQ(ld_le32(b.data), 1678818739u);
+    T_EQ(ld_le32(b.data + 4), 123456u);
+    T_EQ(ld_le32(b.data + 8), 5);
+    T_EQ(ld_le32(b.data + 12), 60);
+    T_MEMEQ(b.data + 16, data, 5);
+    pcapw_records_us_to_ns(b.data, b.len);
+    T_EQ(ld_le32(b.data + 4), 123456000u);
+    buf_release(&b);
+}
+
+TEST(records_to_pcapng)
+{
+    struct buf b, ng;
+    static const uint8_t data[6] = { 9, 8, 7, 6, 5, 4 };
+
+    buf_init(&b, 1 << 20);
+    buf_init(&ng, 1 << 20);
+    T_EQ(pcapw_record(&b, 1000000123000ull, 6, 6, data, 6), 0);
+    T_EQ(pcapw_record(&b, 2000000000000ull, 3, 6, data, 6), 0);
+    T_EQ(pcapw_records_to_ng(b.data, b.len, 6, 0, &ng), 0);
+    /* two EPBs: 32 + 8 (6 bytes padded) and 32 + 4 */
+    T_EQ(ng.len, 40 + 36);
+    T_EQ(ld_le32(ng.data), 6);
+    T_EQ(ld_le32(ng.data + 4), 40);
+    T_EQ(ld_le32(ng.data + 36), 40);
+    /* µs units: 1000000123 µs */
+    T_EQ(((uint64_t)ld_le32(ng.data + 12) << 32) | ld_le32(ng.data + 16), 1000000123ull);
+    T_EQ(ld_le32(ng.data + 20), 6);
+    T_MEMEQ(ng.data + 28, data, 6);
+    T_EQ(ld_le32(ng.data + 40 + 20), 3);
+    buf_release(&b);
+    buf_release(&ng);
+}
+
+TEST(idb_resolution_option)
+{
+    struct buf b;
+
+    buf_init(&b, 1 << 20);
+    T_EQ(pcapw_ng_idb(&b, 113, 0, 9), 0);
+    T_EQ(b.len, 32);
+    T_EQ(ld_le16(b.data + 16), 9);     /* if_tsresol */
+    T_EQ(b.data[20], 9);
+    T_EQ(ld_le32(b.data + 28), 32);
+    buf_reset(&b);
+    T_EQ(pcapw_ng_idb(&b, 1, 65535, 6), 0);
+    T_EQ(b.len, 20);
+    buf_release(&b);
+}
+
+TEST(catalog_round_trip_and_corruption)
+{
+    struct store_stream v[3], *back = NULL, *blocks[1] = { v };
+    size_t n = 0;
+    struct diag d;
+    char path[] = "/tmp/svcatXXXXXX";
+    int fd = mkstemp(path);
+    uint8_t *bytes;
+    size_t len;
+
+    close(fd);
+    memset(v, 0, sizeof v);
+    for (int i = 0; i < 3; i++) {
+        v[i].id = (uint64_t)i + 1;
+        v[i].proto = i == 1 ? 17 : 6;
+        v[i].ipver = 4;
+        v[i].packets = 10u * (uint64_t)i + 1;
+        v[i].first_ns = 1000u + (uint64_t)i;
+        v[i].pack = 0x30002;
+        v[i].cli[0] = 10;
+        v[i].srv_port = 443;
+    }
+    diag_clear(&d);
+    T_EQ(store_catalog_write(path, blocks, 3, &d), 0);
+    T_EQ(store_catalog_read(path, &back, &n, &d), 0);
+    T_EQ(n, 3);
+    if (back && n == 3)
+        T_MEMEQ(back, v, sizeof v);
+    free(back);
+    /* flip one byte of a record: the checksum catches it */
+    T_EQ(fs_read_file(path, 1 << 20, &bytes, &len, &d), 0);
+    bytes[STORE_CAT_HDR_LEN + 130] ^= 1;
+    T_EQ(fs_write_file_atomic(path, bytes, len, &d), 0);
+    T_EQ(store_catalog_read(path, &back, &n, &d), SV_EFORMAT);
+    T_TRUE(strstr(d.msg, "checksum mismatch") != NULL);
+    /* cut the file: the count no longer matches */
+    T_EQ(fs_write_file_atomic(path, bytes, len - 1, &d), 0);
+    T_EQ(store_catalog_read(path, &back, &n, &d), SV_EFORMAT);
+    T_TRUE(strstr(d.msg, "records declared") != NULL);
+    free(bytes);
+    unlink(path);
+}
+
+TEST(node_names)
+{
+    T_TRUE(store_valid_node_name("worker-1.eu_west"));
+    T_TRUE(!store_valid_node_name(""));
+    T_TRUE(!store_valid_node_name(".."));
+    T_TRUE(!store_valid_node_name("a/b"));
+    T_TRUE(!store_valid_node_name("a b"));
+}
+
+T_MAIN(T_CASE(pcap_header_bytes), T_CASE(record_precision_and_conversion),
+       T_CASE(records_to_pcapng), T_CASE(idb_resolution_option),
+       T_CASE(catalog_round_trip_and_corruption), T_CASE(node_names))
