@@ -22,7 +22,12 @@ struct diag;
  * Takes ownership of inner, also on failure (it is then closed). On success
  * *out reads decompressed bytes; its name is inner's name, and its read
  * errors say "<name>: offset N (decompressed): ..." (SV_EFORMAT for corrupt
- * or truncated compressed data, inner's own error when inner fails).
+ * data, SV_ETRUNC for a cut-short stream, inner's own error when inner
+ * fails). Bytes decoded before a fault are delivered before the fault is
+ * returned, except that libarchive drops its partly filled output block
+ * (up to 64 KiB for gzip, about 128 KiB for zstd): N is where delivery
+ * stopped. The same faults can be returned here when they occur in the
+ * first block, which libarchive decodes while opening.
  * Returns 0, SV_EFORMAT when the data is neither gzip nor zstd, or SV_EDEP.
  */
 int bundle_open_decompress(struct bytesrc **out, struct bytesrc *inner, const void *prefix,

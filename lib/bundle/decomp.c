@@ -43,6 +43,7 @@ struct decomp {
     bool eof;
     int err;                    /* sticky error code, 0 when none */
     struct diag ed;             /* its detail */
+    bool inner_eof;             /* the inner source has ended */
     int inner_rc;               /* an inner read error seen inside dec_pull */
     struct diag inner_diag;
 };
@@ -65,6 +66,8 @@ static la_ssize_t dec_pull(struct archive *a, void *client, const void **bufp)
         archive_set_error(a, EIO, "%s", z->inner_diag.msg);
         return ARCHIVE_FATAL;
     }
+    if (got == 0)
+        z->inner_eof = true;
     *bufp = z->chunk;
     return (la_ssize_t)got;
 }
@@ -83,6 +86,16 @@ static int dec_error(struct decomp *z, struct diag *d, const char *stage)
         why = "unknown error";
     if (archive_errno(z->a) == ENOMEM)
         return diag_set(d, SV_ENOMEM, "%s: %s: %s", z->base.name, stage, why);
+    /*
+     * libarchive wanted more input after the end: the compressed stream is cut
+     * short. Its filters drop the partly filled output block (gzip 64 KiB,
+     * zstd ~128 KiB), so the offset is where delivery stopped, at or before
+     * the point where the data really end.
+     */
+    if (z->inner_eof)
+        return diag_set(d, SV_ETRUNC,
+                        "%s: offset %llu (decompressed): compressed data truncated (%s)",
+                        z->base.name, (unsigned long long)z->produced, why);
     return diag_set(d, SV_EFORMAT, "%s: offset %llu (decompressed): %s: %s", z->base.name,
                     (unsigned long long)z->produced, stage, why);
 }

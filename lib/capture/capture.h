@@ -8,7 +8,7 @@
  * against LIM_* caps before it is used.
  *
  * Error messages name the input and the byte offset of the fault, e.g.
- *   "x.pcap: offset 1048: packet record truncated (caplen 1514, 300 bytes left)"
+ *   "x.pcap: offset 1048: packet record truncated (caplen 1514, only 300 bytes left)"
  * For compressed inputs the offset is into the decompressed bytes and the
  * message says so ("offset 1048 (decompressed)").
  */
@@ -39,7 +39,7 @@ struct cap_iface {
     uint32_t linktype;      /* LINKTYPE_* (pcap: low 16 bits of the header field) */
     uint32_t snaplen;       /* as declared (0 in pcapng = unlimited) */
     uint8_t tsprec;         /* 6 = microsecond source, 9 = finer (written as nanoseconds) */
-    uint8_t fcs_len;        /* FCS bytes ending each frame (pcap link-type FCS bits), 0 = none/unknown */
+    uint8_t fcs_len;        /* FCS bytes ending each frame (pcap link-type field); 0: none */
 };
 
 struct cap_pkt {
@@ -82,9 +82,12 @@ const struct cap_iface *cap_iface(const struct cap_reader *r, uint32_t idx);
 
 enum cap_format cap_format(const struct cap_reader *r);
 enum cap_compression cap_compression(const struct cap_reader *r);
-/* Bytes of (decompressed) input consumed by the packets returned so far. */
+/*
+ * Bytes of (decompressed) input consumed by the packets returned so far: the
+ * end of the last packet's record; after the clean end (0 returned), the
+ * whole input, trailing non-packet blocks included.
+ */
 uint64_t cap_offset(const struct cap_reader *r);
-/* True when the input is a regular file and the byte counts are its size. */
 void cap_close(struct cap_reader *r);
 
 /* Name of a LINKTYPE_* value ("EN10MB", "LINUX_SLL2", ...) or NULL if unknown. */

@@ -82,7 +82,9 @@ void flow_restart(struct flow *f);
 
 struct flow_table;
 
-struct flow_table *flow_table_new(const struct flow_opts *o);
+struct region;
+/* r (may be NULL) supplies the memory of the flows. */
+struct flow_table *flow_table_new(const struct flow_opts *o, struct region *r);
 void flow_table_free(struct flow_table *t);
 size_t flow_table_count(const struct flow_table *t);
 

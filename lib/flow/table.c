@@ -21,6 +21,7 @@
 #include <sys/random.h>
 
 #include "base/hash.h"
+#include "base/slab.h"
 #include "base/xalloc.h"
 #include "decode/decode.h"
 
@@ -42,6 +43,7 @@ struct flow_table {
     size_t count;
     uint64_t seed;
     struct lru lru[LRU_N];
+    struct slab flows;
 };
 
 int flow_key_from(const struct dec_pkt *p, struct flow_key *key)
@@ -122,13 +124,14 @@ void flow_restart(struct flow *f)
 
 /* ---------------------------------------------------------------- table */
 
-struct flow_table *flow_table_new(const struct flow_opts *o)
+struct flow_table *flow_table_new(const struct flow_opts *o, struct region *r)
 {
     struct flow_table *t = xcalloc(1, sizeof *t);
 
     t->o = *o;
     t->mask = 1024 - 1;
     t->slot = xcalloc(t->mask + 1, sizeof *t->slot);
+    slab_init(&t->flows, sizeof(struct flow), 4096, r);
     if (getrandom(&t->seed, sizeof t->seed, 0) != (ssize_t)sizeof t->seed)
         t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ull;
     return t;
@@ -138,8 +141,7 @@ void flow_table_free(struct flow_table *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i <= t->mask; i++)
-        free(t->slot[i].f);
+    slab_release(&t->flows);
     free(t->slot);
     free(t);
 }
@@ -236,7 +238,7 @@ struct flow *flow_insert(struct flow_table *t, const struct flow_key *key, uint6
 
     if ((t->count + 1) * 4 > (t->mask + 1) * 3)
         grow(t);
-    f = xcalloc(1, sizeof *f);
+    f = slab_alloc(&t->flows);
     f->key = *key;
     f->hash = hash;
     f->last_ns = ts_ns;
@@ -315,7 +317,7 @@ void flow_remove(struct flow_table *t, struct flow *f)
     t->slot[i].hash = 0;
     t->count--;
     lru_unlink(t, f);
-    free(f);
+    slab_free(&t->flows, f);
 }
 
 void flow_each(struct flow_table *t, void (*fn)(struct flow *f, void *arg), void *arg)

@@ -3,22 +3,28 @@
  * summary: chunked byte buffers drawn from a recycling pool.
  *
  * A live stream's PCAP bytes grow packet by packet until the stream ends
- * and is written out with one writev. Chunks grow geometrically (256 B to
- * 64 KiB) so a DNS exchange costs 256 bytes and a bulk transfer few
- * chunks; released chunks go back to the pool of their size class, so in
+ * and is written out with one writev. Each new chunk is about as large as
+ * everything before it (classes of 128 B to 64 KiB less a header), so a DNS exchange
+ * costs a few hundred bytes and a bulk transfer few chunks; released chunks go back to the pool of their size class, so in
  * steady state ingest neither copies on growth (no realloc) nor faults in
- * fresh pages. A pool is used by one thread at a time (one per bucket).
+ * fresh pages. Chunks are cut from 64 KiB blocks of a shared region and never handed back
+ * before the region is released: the pool's size is the peak of what was buffered at
+ * once, which the ingest's memcap bounds. One pool serves all threads: a
+ * mutex guards it, taken once per chunk (not per byte), so freed memory of
+ * one bucket serves any other.
  */
 #ifndef SV_STORE_CBUF_H
 #define SV_STORE_CBUF_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
 struct buf;
+struct region;
 
-#define CBUF_CLASSES 5
+#define CBUF_CLASSES 10
 
 struct chunk {
     struct chunk *next;
@@ -29,9 +35,11 @@ struct chunk {
 };
 
 struct cpool {
+    pthread_mutex_t lock;       /* one pool serves every bucket's thread */
     struct chunk *free[CBUF_CLASSES];
+    struct region *region;      /* where blocks come from (shared, thread-safe) */
     uint64_t held;              /* bytes in the free lists */
-    uint64_t limit;             /* free-list bytes kept; beyond, chunks are freed */
+    uint64_t allocated;         /* bytes of chunks cut so far (the pool's high-water mark) */
 };
 
 struct cbuf {
@@ -40,7 +48,7 @@ struct cbuf {
     uint64_t cap;               /* bytes allocated (what the memcap counts) */
 };
 
-void cpool_init(struct cpool *p, uint64_t limit);
+void cpool_init(struct cpool *p, struct region *r);
 void cpool_release(struct cpool *p);
 
 static inline void cbuf_init(struct cbuf *b)

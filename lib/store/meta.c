@@ -86,6 +86,7 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(node, "tcp_streams", jv_u64(r->tcp_streams));
     jv_set(node, "udp_streams", jv_u64(r->udp_streams));
     jv_set(node, "large_streams", jv_u64(r->large_streams));
+    jv_set(node, "peak_live_flows", jv_u64(r->peak_flows));
     jv_set(node, "time", time_json(r->first_ns, r->last_ns));
     jv_push(nodes, node);
     jv_set(root, "nodes", nodes);

@@ -84,7 +84,7 @@ static bool sender_is_server(const struct dec_pkt *dp)
 
 static struct sstream *stream_new(struct split *sp, struct flow *f, const struct pinfo *p)
 {
-    struct sstream *s = xcalloc(1, sizeof *s);
+    struct sstream *s = slab_alloc(&sp->streams);
     const struct dec_pkt *dp = &p->dec;
     bool reverse = sender_is_server(dp);
 
@@ -99,7 +99,10 @@ static struct sstream *stream_new(struct split *sp, struct flow *f, const struct
     cbuf_init(&s->data);
     if (sp->ncat % STORE_CAT_BLOCK == 0) {
         sp->cat = xrealloc(sp->cat, (sp->nblocks + 1) * sizeof *sp->cat);
-        sp->cat[sp->nblocks++] = xcalloc(STORE_CAT_BLOCK, sizeof **sp->cat);
+        sp->cat[sp->nblocks] = region_map(STORE_CAT_BLOCK * sizeof **sp->cat);
+        if (!sp->cat[sp->nblocks])
+            xmalloc(SIZE_MAX);          /* out of memory: abort as xmalloc does */
+        sp->nblocks++;
     }
     sp->ncat++;
     f->stream = s;
@@ -629,7 +632,10 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
     rc = make_dirs(&sp, d);
     if (rc < 0)
         goto out_tmp;
-    sp.ft = flow_table_new(&o->flow);
+    region_init(&sp.region);
+    sp.ft = flow_table_new(&o->flow, &sp.region);
+    slab_init(&sp.streams, sizeof(struct sstream), 0, &sp.region);
+    cpool_init(&sp.pool, &sp.region);
     sp.frag = xcalloc(LIM_FRAG_KEYS, sizeof *sp.frag);
     sp.pkts = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pkts);
     sp.pi = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pi);
@@ -640,7 +646,7 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
         buf_init(&sp.b[t].scratch, SIZE_MAX);
         buf_init(&sp.b[t].scratch2, SIZE_MAX);
         buf_init(&sp.b[t].packbuf, PACKBUF_SIZE);
-        cpool_init(&sp.b[t].pool, sp.bucket_memcap / 2);
+        sp.b[t].pool = &sp.pool;
     }
     sp.other = xcalloc(1, sizeof *sp.other);
     sp.other->bucket = OTHER_BUCKET;
@@ -698,11 +704,14 @@ out_split:
 
         flow_each(sp.ft, collect_live, &a);
         for (size_t i = 0; i < a.n; i++)
-            swr_stream_free(a.v[i]);
+            swr_stream_clear(a.v[i]);
         free(a.v);
         flow_table_free(sp.ft);
     }
     for (uint32_t t = 0; t < NTASKS; t++) {
+        /* streams a fatal error left mid-way hold buffers (idempotent otherwise) */
+        for (struct sstream *l = sp.b[t].live; l; l = l->anext)
+            swr_stream_clear(l);
         if (sp.b[t].pack_fd >= 0)
             close(sp.b[t].pack_fd);
         free(sp.b[t].ev);
@@ -710,11 +719,14 @@ out_split:
         buf_release(&sp.b[t].scratch);
         buf_release(&sp.b[t].scratch2);
         buf_release(&sp.b[t].packbuf);
-        cpool_release(&sp.b[t].pool);
     }
-    swr_stream_free(sp.other);
+    swr_stream_clear(sp.other);
+    free(sp.other);
+    slab_release(&sp.streams);
+    cpool_release(&sp.pool);
+    region_release(&sp.region);
     for (size_t i = 0; i < sp.nblocks; i++)
-        free(sp.cat[i]);
+        region_unmap(sp.cat[i], STORE_CAT_BLOCK * sizeof **sp.cat);
     free(sp.cat);
     free(sp.frag);
     free(sp.pkts);

@@ -11,6 +11,8 @@
 
 #include "base/buf.h"
 #include "base/diag.h"
+#include "base/region.h"
+#include "base/slab.h"
 #include "capture/capture.h"
 #include "cbuf.h"
 #include "decode/decode.h"
@@ -65,9 +67,10 @@ struct bucket {
     char *pack_path;
     uint64_t buffered;
     struct sstream *live;
+    struct cpool *pool;         /* the split's shared buffer pool */
+    struct sstream *dead;       /* ended in phase C; back to the slab after it (linked by anext) */
     struct buf scratch, scratch2;
     struct buf packbuf;         /* small streams gathered for one write into the pack */
-    struct cpool pool;
     int rc;
     struct diag d;
 };
@@ -97,6 +100,9 @@ struct split {
     char *tmp_root;
     char *node_dir;
     struct flow_table *ft;
+    struct slab streams;        /* struct sstream, allocated in phase B */
+    struct region region;       /* memory of flows, streams and buffer pools */
+    struct cpool pool;          /* stream buffers, shared by the buckets */
     struct bucket b[NTASKS];
     struct sstream *other;
     struct store_stream **cat;  /* blocks of STORE_CAT_BLOCK records, by stream id - 1 */
@@ -129,7 +135,7 @@ static inline struct store_stream *split_cat(struct split *sp, uint64_t id)
 int swr_run_buckets(struct split *sp, struct diag *d) __attribute__((warn_unused_result));
 /* Writes out what the buckets gathered for their packs and closes them. */
 int swr_close_packs(struct split *sp, struct diag *d) __attribute__((warn_unused_result));
-/* Frees a stream that never reached its end event (fatal-error path). */
-void swr_stream_free(struct sstream *s);
+/* Frees what a stream holds (not the stream itself, which belongs to the slab). */
+void swr_stream_clear(struct sstream *s);
 
 #endif

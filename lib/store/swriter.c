@@ -146,7 +146,7 @@ static char *stream_file_path(struct split *sp, const struct sstream *s)
 static void drop_data(struct bucket *b, struct sstream *s)
 {
     b->buffered -= s->data.cap;
-    cbuf_clear(&s->data, &b->pool);
+    cbuf_clear(&s->data, b->pool);
 }
 
 /* Creates the stream's own file with the header and what is buffered. */
@@ -322,7 +322,7 @@ static int to_pcapng(struct bucket *b, struct sstream *s)
             rc = pcapw_records_to_ng(b->scratch.data, b->scratch.len, s->prec, 0, &b->scratch2);
         b->buffered -= s->data.cap;
         if (rc == 0)
-            rc = cbuf_assign(&s->data, &b->pool, b->scratch2.data, b->scratch2.len);
+            rc = cbuf_assign(&s->data, b->pool, b->scratch2.data, b->scratch2.len);
         b->buffered += s->data.cap;
         if (rc < 0)
             return nomem(b, s);
@@ -373,7 +373,7 @@ static int ng_iface(struct bucket *b, struct sstream *s, const struct cap_iface 
     s->nifs++;
     len = pcapw_ng_idb_len(ifc->tsprec);
     b->buffered -= s->data.cap;
-    p = cbuf_reserve(&s->data, &b->pool, len);
+    p = cbuf_reserve(&s->data, b->pool, len);
     if (p) {
         pcapw_ng_idb_put(p, ifc->linktype, out_snaplen(ifc->snaplen), ifc->tsprec);
         cbuf_commit(&s->data, len);
@@ -425,7 +425,7 @@ static int append_packet(struct split *sp, struct bucket *b, struct sstream *s,
         if (rc < 0)
             return rc;
         b->buffered -= s->data.cap;
-        p = cbuf_reserve(&s->data, &b->pool, len);
+        p = cbuf_reserve(&s->data, b->pool, len);
         b->buffered += s->data.cap;
         if (!p)
             return nomem(b, s);
@@ -435,7 +435,7 @@ static int append_packet(struct split *sp, struct bucket *b, struct sstream *s,
         size_t len = PCAPW_REC_HDR_LEN + (size_t)pk->caplen;
 
         b->buffered -= s->data.cap;
-        p = cbuf_reserve(&s->data, &b->pool, len);
+        p = cbuf_reserve(&s->data, b->pool, len);
         b->buffered += s->data.cap;
         if (!p)
             return nomem(b, s);
@@ -561,19 +561,19 @@ static int finish_stream(struct split *sp, struct bucket *b, struct sstream *s)
     return rc;
 }
 
-void swr_stream_free(struct sstream *s)
+void swr_stream_clear(struct sstream *s)
 {
-    struct chunk *k = s->data.head;
-
-    while (k) {
-        struct chunk *next = k->next;
-
-        free(k);
-        k = next;
+    /* pool chunks go with the pool's blocks; only odd-sized ones are our own */
+    for (struct chunk *k = s->data.head, *next; k; k = next) {
+        next = k->next;
+        if (k->cls >= CBUF_CLASSES)
+            free(k);
     }
+    cbuf_init(&s->data);
     free(s->ifs);
+    s->ifs = NULL;
     free(s->path);
-    free(s);
+    s->path = NULL;
 }
 
 static void run_bucket(struct split *sp, struct bucket *b)
@@ -583,8 +583,11 @@ static void run_bucket(struct split *sp, struct bucket *b)
 
         if (e->idx == EV_END) {
             b->rc = finish_stream(sp, b, e->s);
-            if (e->s != sp->other)
-                swr_stream_free(e->s);
+            if (e->s != sp->other) {
+                swr_stream_clear(e->s);
+                e->s->anext = b->dead;
+                b->dead = e->s;
+            }
         } else {
             b->rc = append_packet(sp, b, e->s, &sp->pkts[e->idx], sp->pi[e->idx].ifc);
         }
@@ -600,6 +603,14 @@ int swr_run_buckets(struct split *sp, struct diag *d)
     for (t = 0; t < (int)NTASKS; t++)
         if (sp->b[t].nev > 0)
             run_bucket(sp, &sp->b[t]);
+    for (t = 0; t < (int)NTASKS; t++) {
+        while (sp->b[t].dead) {
+            struct sstream *s = sp->b[t].dead;
+
+            sp->b[t].dead = s->anext;
+            slab_free(&sp->streams, s);
+        }
+    }
     for (t = 0; t < (int)NTASKS; t++) {
         if (sp->b[t].rc < 0) {
             *d = sp->b[t].d;

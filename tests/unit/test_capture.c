@@ -818,6 +818,55 @@ TEST(compressed_and_stdin)
     rmdir(dir);
 }
 
+/*
+ * A cut-short gzip/zstd stream: the packets decoded before the cut come
+ * first (less what libarchive's dropped output block held), then SV_ETRUNC.
+ */
+TEST(compressed_truncated)
+{
+    static const char *const cmds[2][2] = { { "gzip", "gzip" }, { "zstd", "zstd -q" } };
+    char dir[] = "/tmp/sv_test_captrunc_XXXXXX";
+    const char *src = tpath("ndpi_sites.pcapng");
+
+    T_TRUE(mkdtemp(dir) != NULL);
+    for (int c = 0; c < 2; c++) {
+        char full[4200], cut[4200], cmd[9000];
+        struct tread plain, t;
+        struct diag d;
+        uint8_t *p;
+        size_t n;
+
+        if (!have_tool(cmds[c][0])) {
+            printf("# skipped: no %s command\n", cmds[c][0]);
+            continue;
+        }
+        snprintf(full, sizeof full, "%s/full", dir);
+        snprintf(cut, sizeof cut, "%s/cut", dir);
+        T_EQ(compress_file(cmds[c][1], src, full), 0);
+        p = slurp(full, &n);
+        T_TRUE(p != NULL && n > 100000);
+        snprintf(cmd, sizeof cmd, "head -c %zu '%s' > '%s'", n * 2 / 3, full, cut);
+        T_EQ(system(cmd), 0);
+        T_EQ(read_path(src, 64, &plain, &d), 0);
+        T_EQ(read_path(cut, 64, &t, &d), 0);
+        T_TRUE(t.n > plain.n / 2 && t.n < plain.n);
+        for (size_t i = 0; i < t.n && i < plain.n; i++)
+            T_EQ(t.v[i].hash, plain.v[i].hash);
+        T_EQ(t.err, SV_ETRUNC);
+        T_TRUE(strstr(t.msg, " (decompressed): compressed data truncated (") != NULL);
+        tread_free(&plain);
+        tread_free(&t);
+
+        /* cut within the first output block: the open fails */
+        T_EQ(read_mem(p, 1000, 64, &t, &d), SV_ETRUNC);
+        T_TRUE(strstr(d.msg, "mem: offset 0 (decompressed): compressed data truncated (") == d.msg);
+        free(p);
+        unlink(full);
+        unlink(cut);
+    }
+    rmdir(dir);
+}
+
 TEST(compressed_faults)
 {
     static const uint8_t gz_empty[] = { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -1490,7 +1539,8 @@ TEST(linktype_names)
 T_MAIN(T_CASE(real_captures_match_tshark_and_libpcap), T_CASE(damaged_truncated_mid_packet),
        T_CASE(damaged_oversized_packet), T_CASE(timestamps_equal_tshark),
        T_CASE(precision_and_byte_order), T_CASE(pcapng_many_interfaces),
-       T_CASE(pcapng_multi_section), T_CASE(compressed_and_stdin), T_CASE(compressed_faults),
+       T_CASE(pcapng_multi_section), T_CASE(compressed_and_stdin), T_CASE(compressed_truncated),
+       T_CASE(compressed_faults),
        T_CASE(pcap_variants), T_CASE(pcapng_features), T_CASE(pcapng_timestamp_resolutions),
        T_CASE(pcap_faults), T_CASE(pcapng_faults), T_CASE(pcapng_interface_limit),
        T_CASE(open_and_argument_errors), T_CASE(big_pcap_batches), T_CASE(big_pcapng_blocks),

@@ -68,7 +68,7 @@ static struct flow *start(struct flow_table *t, struct dec_pkt *p, uint64_t ts, 
 
 TEST(tcp_reuse_rules)
 {
-    struct flow_table *t = flow_table_new(&opts);
+    struct flow_table *t = flow_table_new(&opts, NULL);
     struct dec_pkt syn = pkt(6, 0x0100000a, 40000, 0x0200000a, 80, DEC_TCP_SYN, 1000);
     struct dec_pkt fin = pkt(6, 0x0100000a, 40000, 0x0200000a, 80, DEC_TCP_FIN | DEC_TCP_ACK, 1500);
     struct dec_pkt syn2 = pkt(6, 0x0100000a, 40000, 0x0200000a, 80, DEC_TCP_SYN, 777);
@@ -92,7 +92,7 @@ TEST(tcp_reuse_rules)
 
 TEST(tcp_midstream_syn)
 {
-    struct flow_table *t = flow_table_new(&opts);
+    struct flow_table *t = flow_table_new(&opts, NULL);
     struct dec_pkt data = pkt(6, 0x0100000a, 40000, 0x0200000a, 80, DEC_TCP_ACK, 5001);
     struct dec_pkt syn_same = pkt(6, 0x0100000a, 40000, 0x0200000a, 80, DEC_TCP_SYN, 5000);
     struct dec_pkt syn_other = pkt(6, 0x0100000a, 40000, 0x0200000a, 80, DEC_TCP_SYN, 1);
@@ -107,7 +107,7 @@ TEST(tcp_midstream_syn)
 
 TEST(udp_idle_timeout)
 {
-    struct flow_table *t = flow_table_new(&opts);
+    struct flow_table *t = flow_table_new(&opts, NULL);
     struct dec_pkt q = pkt(17, 0x0100000a, 5353, 0x0200000a, 53, 0, 0);
     int side;
     struct flow *f = start(t, &q, 10 * S, &side);
@@ -120,7 +120,7 @@ TEST(udp_idle_timeout)
 
 TEST(table_many_insert_find_remove)
 {
-    struct flow_table *t = flow_table_new(&opts);
+    struct flow_table *t = flow_table_new(&opts, NULL);
     enum { N = 20000 };
     int side;
 
@@ -157,7 +157,7 @@ TEST(table_many_insert_find_remove)
 
 TEST(expiry_oldest_first)
 {
-    struct flow_table *t = flow_table_new(&opts);
+    struct flow_table *t = flow_table_new(&opts, NULL);
     struct dec_pkt a = pkt(17, 0x0100000a, 1111, 0x0200000a, 53, 0, 0);
     struct dec_pkt b = pkt(17, 0x0300000a, 2222, 0x0200000a, 53, 0, 0);
     struct dec_pkt c = pkt(6, 0x0400000a, 3333, 0x0200000a, 80, DEC_TCP_SYN, 1);
