@@ -29,7 +29,7 @@ static const char usage_text[] =
     "      --layout packed|files packed: small streams in pack files (default);\n"
     "                            files: every stream in its own file\n"
     "      --pack-threshold SIZE streams larger than this get their own file (default 1M)\n"
-    "      --memcap SIZE         stream bytes buffered in memory (default 256M)\n"
+    "      --memcap SIZE         stream bytes buffered in memory (default 192M)\n"
     "      --udp-timeout DUR     UDP silence that starts a new stream (default 60s)\n"
     "      --tcp-timeout DUR     TCP silence that starts a new stream (default 1h)\n"
     "  -f, --force               replace an existing store\n"

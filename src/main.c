@@ -33,10 +33,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     /*
-     * Stream buffers are chunks of up to 64 KiB (and packets up to 256 KiB)
-     * freed and reused at a high rate: keep them in the heap instead of
-     * fresh mmaps, and do not hand freed heap back to the kernel, so ingest
-     * does not fault in and zero the same memory over and over.
+     * Packets too large for a pooled buffer chunk (up to 256 KiB each) are
+     * malloc'd and freed at a high rate on some captures (TSO/GRO loopback
+     * traffic): keep them in the heap instead of fresh mmaps, and do not
+     * hand freed heap back to the kernel, so ingest does not fault in and
+     * zero the same memory over and over.
      */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);

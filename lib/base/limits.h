@@ -10,13 +10,13 @@
 /* Interfaces per pcapng file, over all sections. */
 #define LIM_PCAPNG_IFACES       65536u
 /* Bytes of one input read and decoded per batch (bounds the reader's buffer). */
-#define LIM_BATCH_BYTES         (32u * 1024 * 1024)
+#define LIM_BATCH_BYTES         (16u * 1024 * 1024)
 /* Packets per batch. */
-#define LIM_BATCH_PACKETS       65536u
+#define LIM_BATCH_PACKETS       32768u
 /* Streams up to this many PCAP bytes are packed; larger ones get their own file (--pack-threshold). */
 #define LIM_PACK_THRESHOLD      (1024u * 1024)
 /* Bytes of stream PCAP data buffered in memory over all streams (--memcap). */
-#define LIM_BUFFER_TOTAL        (256ull * 1024 * 1024)
+#define LIM_BUFFER_TOTAL        (192ull * 1024 * 1024)
 /* A pack file is closed and a new one started past this size. */
 #define LIM_PACK_FILE_MAX       (1024ull * 1024 * 1024)
 /* Outstanding IP fragment keys remembered per node. */

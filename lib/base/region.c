@@ -28,10 +28,18 @@ void region_release(struct region *r)
 void *region_map(size_t n)
 {
     size_t len = (n + REGION_SIZE - 1) / REGION_SIZE * REGION_SIZE;
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *p = mmap(NULL, len + REGION_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t head;
 
     if (p == MAP_FAILED)
         return NULL;
+    /* aligned to REGION_SIZE: huge pages fit, and blocks are REGION_BLOCK-aligned */
+    head = (REGION_SIZE - (uintptr_t)p % REGION_SIZE) % REGION_SIZE;
+    if (head)
+        munmap(p, head);
+    munmap(p + head + len, REGION_SIZE - head);
+    p += head;
     /* a hint: where transparent huge pages are off, plain pages work the same */
     madvise(p, len, MADV_HUGEPAGE);
     return p;

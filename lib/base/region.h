@@ -29,9 +29,9 @@ struct region {
 
 void region_init(struct region *r);
 void region_release(struct region *r);
-/* A REGION_BLOCK-byte, 64-byte-aligned block (zero-filled: fresh pages); NULL on OOM. */
+/* A REGION_BLOCK-byte block aligned to REGION_BLOCK (zero-filled: fresh pages); NULL on OOM. */
 void *region_block(struct region *r);
-/* Maps n bytes (rounded up to REGION_SIZE) advised for huge pages; free with region_unmap. */
+/* Maps n bytes (rounded up to REGION_SIZE, aligned to it) advised for huge pages; free with region_unmap. */
 void *region_map(size_t n);
 void region_unmap(void *p, size_t n);
 

@@ -3,7 +3,9 @@
  * summary: capture file readers (pcap, pcapng; plain, gzip, zstd; files and stdin).
  *
  * The reader pulls batches of packets. Packet data are borrowed views into
- * the reader's buffer, valid until the next cap_next_batch() or cap_close().
+ * the reader's buffers, valid until the call after the next cap_next_batch()
+ * (two batches are alive at once: one being written out while the next is
+ * read), or until cap_close().
  * Every length read from the file is checked against the bytes present and
  * against LIM_* caps before it is used.
  *

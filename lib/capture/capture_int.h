@@ -56,8 +56,11 @@ struct cap_reader {
     enum cap_format fmt;
     enum cap_compression comp;
 
-    uint8_t *buf;
+    uint8_t *buf;               /* the buffer in use: other[] holds the previous batch's */
     size_t cap;                 /* allocated bytes */
+    uint8_t *other;             /* the other buffer (double buffering) */
+    size_t other_cap;
+    bool batched;               /* a batch was returned: switch buffers at the next one */
     size_t beg, end;            /* unparsed bytes */
     uint64_t buf_off;           /* input offset of buf[0] */
     size_t need;                /* with CAP_STEP_MORE: bytes wanted at beg */
@@ -68,6 +71,7 @@ struct cap_reader {
 
     int err;                    /* sticky error, 0 when none */
     struct diag ed;             /* detail of err (or of the error being built) */
+    struct diag src_trunc;      /* the source's SV_ETRUNC, read as the end of input; code 0: none */
     uint64_t consumed;          /* cap_offset() */
 
     struct cap_iface *ifaces;

@@ -2,13 +2,20 @@
 /*
  * summary: capture reader: open and sniff, buffer management, batch dispatch.
  *
- * Input flows  bytesrc (file | stdin | memory) [-> bundle decompressor]
+ * Input flows  bytesrc (file | stdin | memory) [-> lib/compress decompressor]
  *              -> r->buf -> format step (pcap.c | pcapng.c) -> struct cap_pkt.
  *
  * Sniffing: the first bytes are read into r->buf. gzip (1f 8b) or zstd
- * (28 b5 2f fd) magic wraps the source in a decompressor that first replays
- * those bytes, and the decompressed stream is sniffed again for the pcap or
- * pcapng magic.
+ * (28 b5 2f fd, or a skippable frame 5? 2a 4d 18) magic wraps the source in a
+ * decompressor that first replays those bytes, and the decompressed stream
+ * is sniffed again for the pcap or pcapng magic.
+ *
+ * A cut-short compressed stream: the decompressor delivers every byte it
+ * can decode, then SV_ETRUNC. The reader takes that as the end of input
+ * (keeping the source's message), so the steps return every complete record
+ * and, when the data end inside a record, report that record ("packet record
+ * truncated ..."), the more precise message. When the data end between
+ * records, the source's "compressed data truncated" message is the fault.
  *
  * Batches: packets point into r->buf, so within one batch the buffer is
  * neither moved nor reallocated; more input is only appended into its free
@@ -33,8 +40,8 @@
 #include "base/diag.h"
 #include "base/limits.h"
 #include "base/xalloc.h"
-#include "bundle/bundle.h"
 #include "capture_int.h"
+#include "compress/compress.h"
 
 /* First buffer size; batches that fill it double it up to LIM_BATCH_BYTES. */
 #define CAP_BUF_INIT ((size_t)64 * 1024)
@@ -91,6 +98,37 @@ static void cap_compact(struct cap_reader *r)
     r->end = n;
 }
 
+/* Moves the unparsed bytes into the other buffer and makes it the one in use. */
+static int cap_switch(struct cap_reader *r)
+{
+    size_t n = r->end - r->beg;
+    uint8_t *p;
+
+    if (r->other_cap < r->cap || r->other_cap < n) {
+        size_t want = r->cap > n ? r->cap : n;
+
+        p = realloc(r->other, want);
+        if (!p)
+            return cap_fail(r, SV_ENOMEM, cap_off(r), "out of memory for a %zu-byte read buffer",
+                            want);
+        r->other = p;
+        r->other_cap = want;
+    }
+    if (n)
+        memcpy(r->other, r->buf + r->beg, n);
+    r->buf_off += r->beg;
+    p = r->buf;
+    r->buf = r->other;
+    r->other = p;
+    n = r->cap;
+    r->cap = r->other_cap;
+    r->other_cap = n;
+    r->end -= r->beg;
+    r->beg = 0;
+    r->batched = false;
+    return 0;
+}
+
 /* Grows the buffer to at least want bytes (after cap_compact). */
 static int cap_grow(struct cap_reader *r, size_t want)
 {
@@ -118,6 +156,13 @@ static int cap_read_some(struct cap_reader *r)
     ssize_t got;
 
     got = r->src->read(r->src, r->buf + r->end, want, &r->ed);
+    if (got == SV_ETRUNC) {
+        /* everything before the cut was delivered: read it as the end of input */
+        r->src_trunc = r->ed;
+        r->src_trunc.code = SV_ETRUNC;
+        r->eof = true;
+        return 0;
+    }
     if (got < 0)
         return (int)got;
     if (got == 0)
@@ -169,7 +214,21 @@ ssize_t cap_next_batch(struct cap_reader *r, struct cap_pkt *pkts, size_t max, s
     if (max == 0)
         return diag_set(d, SV_EINVAL, "%s: cap_next_batch: max is 0", r->name);
 
-    /* No packet of the previous batch is alive any more: the buffer may grow. */
+    /*
+     * Double buffering: the previous batch's packets stay valid during this
+     * call (the caller may still be writing them out on another thread), so
+     * the unparsed rest moves to the other buffer and this batch is read
+     * there. The batch before the previous one is overwritten.
+     */
+    if (r->batched) {
+        rc = cap_switch(r);
+        if (rc < 0) {
+            *d = r->ed;
+            r->err = rc;
+            return rc;
+        }
+    }
+    /* The buffer in use holds no live packet: it may grow. */
     if (r->was_full && r->cap < LIM_BATCH_BYTES) {
         rc = cap_grow(r, r->cap * 2 < LIM_BATCH_BYTES ? r->cap * 2 : LIM_BATCH_BYTES);
         if (rc < 0)
@@ -195,9 +254,14 @@ ssize_t cap_next_batch(struct cap_reader *r, struct cap_pkt *pkts, size_t max, s
             if (rc == 0)
                 continue;
         } else if (rc == CAP_STEP_END) {
-            r->done = true;
             r->consumed = cap_off(r);
-            break;
+            if (r->src_trunc.code == 0) {
+                r->done = true;
+                break;
+            }
+            /* the records end cleanly, but the source was cut short */
+            r->ed = r->src_trunc;
+            rc = r->ed.code;
         }
         /* A fault: packets already in this batch go out first. */
         r->err = rc;
@@ -206,6 +270,7 @@ ssize_t cap_next_batch(struct cap_reader *r, struct cap_pkt *pkts, size_t max, s
         *d = r->ed;
         return rc;
     }
+    r->batched = n > 0;
     return (ssize_t)n;
 }
 
@@ -214,9 +279,10 @@ static bool cap_gzip_magic(const uint8_t *p, size_t n)
     return n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
 }
 
+/* A zstd frame, or a skippable frame (pzstd starts its output with one). */
 static bool cap_zstd_magic(const uint8_t *p, size_t n)
 {
-    return n >= 4 && ld_le32(p) == 0xfd2fb528u;
+    return n >= 4 && (ld_le32(p) == 0xfd2fb528u || (ld_le32(p) & 0xfffffff0u) == 0x184d2a50u);
 }
 
 /* Sniffs the capture format of the (decompressed) bytes and parses the file header. */
@@ -231,6 +297,10 @@ static int cap_sniff_format(struct cap_reader *r)
         return rc;
     p = r->buf + r->beg;
     n = r->end - r->beg;
+    if (n == 0 && r->src_trunc.code != 0) {
+        r->ed = r->src_trunc;           /* not empty: cut short before any output */
+        return r->ed.code;
+    }
     if (n == 0)
         return cap_fail(r, SV_EFORMAT, 0, "empty file, not a capture");
     if (n < 4)
@@ -270,8 +340,10 @@ static int cap_open_src(struct cap_reader **out, struct bytesrc *src, const char
     if (rc < 0)
         goto out_close;
     if (cap_gzip_magic(r->buf, r->end) || cap_zstd_magic(r->buf, r->end)) {
-        r->comp = r->buf[0] == 0x1f ? CAP_COMP_GZIP : CAP_COMP_ZSTD;
-        rc = bundle_open_decompress(&dec, r->src, r->buf, r->end, &r->ed);
+        bool gz = cap_gzip_magic(r->buf, r->end);
+
+        r->comp = gz ? CAP_COMP_GZIP : CAP_COMP_ZSTD;
+        rc = comp_open(&dec, gz ? COMP_GZIP : COMP_ZSTD, r->src, r->buf, r->end, &r->ed);
         r->src = dec;               /* the old source now belongs to dec (or is closed) */
         if (rc < 0)
             goto out_close;
@@ -383,6 +455,7 @@ void cap_close(struct cap_reader *r)
         return;
     bytesrc_close(r->src);
     free(r->buf);
+    free(r->other);
     free(r->ifaces);
     free(r->ng_ifaces);
     free(r->name);

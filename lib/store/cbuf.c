@@ -11,8 +11,42 @@
 #include "base/region.h"
 #include "streamvault.h"
 
-static const uint32_t class_size[CBUF_CLASSES] = { 128,  256,   512,   1024,  2048,
-                                                    4096, 8192, 16384, 32768, 65472 };
+/* a block is a 64-byte header and chunks of one class (32-byte chunk header + data) */
+#define BLOCK_HDR 64u
+static const uint32_t class_size[CBUF_CLASSES] = { 96,   224,  480,   992,   2016,
+                                                    4064, 8160, 16352, 32736, 65440 };
+
+struct cblk {
+    struct cblk *next;          /* in the pool's list of free blocks */
+    uint32_t used;              /* chunks of this block in use */
+    uint32_t n;                 /* chunks cut from it */
+    uint32_t each;              /* bytes per chunk, header included */
+    uint8_t cls;
+};
+
+static struct cblk *chunk_block(const struct chunk *k)
+{
+    return (struct cblk *)((uintptr_t)k & ~(uintptr_t)(REGION_BLOCK - 1));
+}
+
+static void free_unlink(struct cpool *p, struct chunk *k)
+{
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        p->free[k->cls] = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+}
+
+static void free_push(struct cpool *p, struct chunk *k)
+{
+    k->prev = NULL;
+    k->next = p->free[k->cls];
+    if (k->next)
+        k->next->prev = k;
+    p->free[k->cls] = k;
+}
 
 void cpool_init(struct cpool *p, struct region *r)
 {
@@ -28,25 +62,36 @@ void cpool_release(struct cpool *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Cuts a block into chunks of class cls and puts them on its free list. */
+/* Cuts a block (a free one, or a new one) into chunks of class cls. */
 static int cpool_grow(struct cpool *p, uint8_t cls)
 {
     size_t each = (sizeof(struct chunk) + class_size[cls] + 15) & ~(size_t)15;
-    size_t n = REGION_BLOCK / each;     /* the largest class fits a block exactly */
-    uint8_t *o = region_block(p->region);
+    size_t n = (REGION_BLOCK - BLOCK_HDR) / each;
+    struct cblk *b = p->free_blocks;
+    uint8_t *o;
 
-    if (!o)
-        return SV_ENOMEM;
+    if (b) {
+        p->free_blocks = b->next;
+    } else {
+        b = region_block(p->region);
+        if (!b)
+            return SV_ENOMEM;
+    }
+    b->next = NULL;
+    b->used = 0;
+    b->n = (uint32_t)n;
+    b->each = (uint32_t)each;
+    b->cls = cls;
+    o = (uint8_t *)b + BLOCK_HDR;
     for (size_t i = n; i-- > 0;) {
         struct chunk *k = (struct chunk *)(void *)(o + i * each);
 
         k->cap = class_size[cls];
         k->cls = cls;
-        k->next = p->free[cls];
-        p->free[cls] = k;
+        free_push(p, k);
     }
     p->held += n * class_size[cls];
-    p->allocated += n * class_size[cls];
+    p->allocated += REGION_BLOCK;
     return 0;
 }
 
@@ -61,6 +106,7 @@ static struct chunk *chunk_get(struct cpool *p, uint8_t cls, size_t odd)
             return NULL;
         k->cap = (uint32_t)odd;
         k->cls = cls;
+        k->prev = NULL;
     } else {
         pthread_mutex_lock(&p->lock);
         if (!p->free[cls] && cpool_grow(p, cls) < 0) {
@@ -68,7 +114,8 @@ static struct chunk *chunk_get(struct cpool *p, uint8_t cls, size_t odd)
             return NULL;
         }
         k = p->free[cls];
-        p->free[cls] = k->next;
+        free_unlink(p, k);
+        chunk_block(k)->used++;
         p->held -= k->cap;
         pthread_mutex_unlock(&p->lock);
     }
@@ -77,12 +124,21 @@ static struct chunk *chunk_get(struct cpool *p, uint8_t cls, size_t odd)
     return k;
 }
 
-/* Returns a chain of chunks to the pool (caller holds the lock for pool chunks). */
+/* Returns a chunk to the pool (lock held); a block all free goes back to the free blocks. */
 static void chunk_put_locked(struct cpool *p, struct chunk *k)
 {
-    k->next = p->free[k->cls];
-    p->free[k->cls] = k;
+    struct cblk *b = chunk_block(k);
+
+    free_push(p, k);
     p->held += k->cap;
+    if (--b->used > 0)
+        return;
+    for (uint32_t i = 0; i < b->n; i++)
+        free_unlink(p, (struct chunk *)(void *)((uint8_t *)b + BLOCK_HDR + i * b->each));
+    p->held -= (uint64_t)b->n * class_size[b->cls];
+    p->allocated -= REGION_BLOCK;
+    b->next = p->free_blocks;
+    p->free_blocks = b;
 }
 
 uint8_t *cbuf_reserve(struct cbuf *b, struct cpool *p, size_t n)
@@ -92,9 +148,9 @@ uint8_t *cbuf_reserve(struct cbuf *b, struct cpool *p, size_t n)
 
     if (b->tail && b->tail->cap - b->tail->len >= n)
         return b->tail->data + b->tail->len;
-    /* the smallest class that holds n and about as much as the buffer holds already */
+    /* the smallest class that holds n and about half of what the buffer holds already */
     cls = 0;
-    while (cls < CBUF_CLASSES && (class_size[cls] < n || class_size[cls] < b->len))
+    while (cls < CBUF_CLASSES && (class_size[cls] < n || class_size[cls] < b->len / 2))
         cls++;
     if (cls == CBUF_CLASSES && n <= class_size[CBUF_CLASSES - 1])
         cls = CBUF_CLASSES - 1;
@@ -168,7 +224,7 @@ int cbuf_assign(struct cbuf *b, struct cpool *pool, const uint8_t *p, size_t n)
 {
     cbuf_clear(b, pool);
     while (n > 0) {
-        size_t piece = n > 32768 ? 32768 : n;
+        size_t piece = n > 32736 ? 32736 : n;
         uint8_t *dst = cbuf_reserve(b, pool, piece);
 
         if (!dst)

@@ -7,7 +7,9 @@
  * everything before it (classes of 128 B to 64 KiB less a header), so a DNS exchange
  * costs a few hundred bytes and a bulk transfer few chunks; released chunks go back to the pool of their size class, so in
  * steady state ingest neither copies on growth (no realloc) nor faults in
- * fresh pages. Chunks are cut from 64 KiB blocks of a shared region and never handed back
+ * fresh pages. Chunks are cut from 64 KiB blocks of a shared region; a
+ * block whose chunks are all free again can be cut anew for another size
+ * class, so the pool does not keep the peak of every class at once and never handed back
  * before the region is released: the pool's size is the peak of what was buffered at
  * once, which the ingest's memcap bounds. One pool serves all threads: a
  * mutex guards it, taken once per chunk (not per byte), so freed memory of
@@ -28,6 +30,7 @@ struct region;
 
 struct chunk {
     struct chunk *next;
+    struct chunk *prev;         /* in a pool's free list */
     uint32_t len;               /* bytes used */
     uint32_t cap;               /* bytes of data[] */
     uint8_t cls;                /* size class, or CBUF_CLASSES for an odd-sized one */
@@ -37,6 +40,7 @@ struct chunk {
 struct cpool {
     pthread_mutex_t lock;       /* one pool serves every bucket's thread */
     struct chunk *free[CBUF_CLASSES];
+    void *free_blocks;          /* blocks whose chunks are all free, for any class */
     struct region *region;      /* where blocks come from (shared, thread-safe) */
     uint64_t held;              /* bytes in the free lists */
     uint64_t allocated;         /* bytes of chunks cut so far (the pool's high-water mark) */

@@ -21,8 +21,9 @@
  *
  * Memory is bounded by the live streams' buffers: a stream whose PCAP
  * passes the threshold is spilled to its own file and flushed in pieces,
- * and when a bucket's buffers pass its share of the memcap the largest
- * buffered stream is spilled too. Files are opened only while written
+ * and when all buffers together pass the memcap the largest buffered
+ * stream is spilled (or flushed) too. Phase B makes these decisions from
+ * the packets alone (assign_buffers), so they are deterministic as well. Files are opened only while written
  * (packs stay open: one per bucket), so open descriptors are bounded by
  * the bucket count, not by the number of streams.
  */
@@ -50,16 +51,100 @@
 #include "base/xalloc.h"
 #include "capture/capture.h"
 #include "decode/decode.h"
+#include "pcapw.h"
 #include "split_int.h"
 #include "store_int.h"
 
 /* ---------------------------------------------------------------- assignment (phase B) */
 
-static void ev_push(struct bucket *b, uint32_t idx, struct sstream *s)
+static void ev_push(struct bucket *b, int k, uint32_t idx, struct sstream *s)
 {
-    if (b->nev == b->evcap)
-        xgrow((void **)&b->ev, &b->evcap, b->nev + 1, sizeof *b->ev);
-    b->ev[b->nev++] = (struct ev){ idx, s };
+    struct evq *q = &b->q[k];
+
+    if (q->n == q->cap)
+        xgrow((void **)&q->v, &q->cap, q->n + 1, sizeof *q->v);
+    q->v[q->n++] = (struct ev){ idx, s };
+}
+
+/*
+ * Phase B keeps the account of what phase C will have buffered, per stream
+ * (pend) and in total, and decides when a stream gets its own file and
+ * when a spilled stream's buffer is written out. These decisions depend
+ * only on the packets, so they are the same at any thread count; and the
+ * memory cap is one cap over all streams. Streams sit in lists by
+ * floor(log2(pend)), so the largest buffered stream (within a factor of
+ * two) is found in constant time.
+ */
+static int pend_class(uint64_t v)
+{
+    int c = v ? 63 - __builtin_clzll(v) : 0;
+
+    return c < PEND_CLASSES ? c : PEND_CLASSES - 1;
+}
+
+static void pend_unlink(struct split *sp, struct sstream *s)
+{
+    if (s->pcls < 0)
+        return;
+    if (s->pprev)
+        s->pprev->pnext = s->pnext;
+    else
+        sp->pend_list[s->pcls] = s->pnext;
+    if (s->pnext)
+        s->pnext->pprev = s->pprev;
+    s->pprev = s->pnext = NULL;
+    s->pcls = -1;
+}
+
+static void pend_add(struct split *sp, struct sstream *s, uint64_t n)
+{
+    int c;
+
+    s->pend += n;
+    sp->pend_total += n;
+    c = pend_class(s->pend);
+    if (c == s->pcls)
+        return;
+    pend_unlink(sp, s);
+    s->pcls = (int8_t)c;
+    s->pprev = NULL;
+    s->pnext = sp->pend_list[c];
+    if (s->pnext)
+        s->pnext->pprev = s;
+    sp->pend_list[c] = s;
+}
+
+/* Queues an END/SPILL/FLUSH for s; after it, phase C holds nothing of s in memory. */
+static void order(struct split *sp, int k, struct sstream *s, uint32_t what)
+{
+    ev_push(&sp->b[s->bucket], k, what, s);
+    sp->pend_total -= s->pend;
+    s->pend = 0;
+    pend_unlink(sp, s);
+    if (what == EV_SPILL)
+        s->own_file = true;
+}
+
+/* Accounts packet i of s (queued just before) and orders spills and flushes. */
+static void assign_buffers(struct split *sp, int k, struct sstream *s, uint32_t caplen)
+{
+    uint64_t rec = PCAPW_REC_HDR_LEN + (uint64_t)caplen;
+
+    s->size += rec;
+    pend_add(sp, s, rec);
+    if (!s->own_file && (s->size > sp->o->pack_threshold || s == sp->other))
+        order(sp, k, s, EV_SPILL);
+    else if (s->own_file && s->pend >= SPILL_FLUSH)
+        order(sp, k, s, EV_FLUSH);
+    while (sp->pend_total > sp->o->memcap) {
+        struct sstream *big = NULL;
+
+        for (int c = PEND_CLASSES - 1; c >= 0 && !big; c--)
+            big = sp->pend_list[c];
+        if (!big)
+            break;
+        order(sp, k, big, big->own_file ? EV_FLUSH : EV_SPILL);
+    }
 }
 
 static void end_push(struct split *sp, uint32_t pos, struct sstream *s)
@@ -96,9 +181,12 @@ static struct sstream *stream_new(struct split *sp, struct flow *f, const struct
     s->rec.cli_port = reverse ? dp->dport : dp->sport;
     s->rec.srv_port = reverse ? dp->sport : dp->dport;
     s->bucket = (uint32_t)(f->hash % STORE_BUCKETS);
+    s->size = PCAPW_HDR_LEN;
+    s->pcls = -1;
     cbuf_init(&s->data);
     if (sp->ncat % STORE_CAT_BLOCK == 0) {
-        sp->cat = xrealloc(sp->cat, (sp->nblocks + 1) * sizeof *sp->cat);
+        if (sp->nblocks == STORE_CAT_BLOCKS)
+            xmalloc(SIZE_MAX);          /* 2^32 streams in one node: give up like on OOM */
         sp->cat[sp->nblocks] = region_map(STORE_CAT_BLOCK * sizeof **sp->cat);
         if (!sp->cat[sp->nblocks])
             xmalloc(SIZE_MAX);          /* out of memory: abort as xmalloc does */
@@ -213,18 +301,21 @@ static void evict(struct split *sp, uint32_t pos)
 
 static void assign(struct split *sp, size_t n)
 {
+    const int k = sp->k;
+    const struct cap_pkt *pkts = sp->pkts[k];
+    struct pinfo *pi = sp->pi[k];
     size_t e = 0;
 
     sp->nends = 0;
     sp->npending = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct cap_pkt *pk = &sp->pkts[i];
-        struct pinfo *p = &sp->pi[i];
+        const struct cap_pkt *pk = &pkts[i];
+        struct pinfo *p = &pi[i];
         const struct dec_pkt *dp = &p->dec;
         bool l4 = dp->proto == 6 || dp->proto == 17;
 
-        if (i + 4 < n && sp->pi[i + 4].dec.has_ports)
-            flow_prefetch(sp->ft, sp->pi[i + 4].hash);
+        if (i + 4 < n && pi[i + 4].dec.has_ports)
+            flow_prefetch(sp->ft, pi[i + 4].hash);
 
         if (pk->ts_ns > sp->now_ns)
             sp->now_ns = pk->ts_ns;
@@ -262,45 +353,49 @@ static void assign(struct split *sp, size_t n)
             sp->res->peak_flows = flow_table_count(sp->ft);
     }
     /* later fragments that came before their first fragment (same batch) */
-    for (size_t k = 0; k < sp->npending; k++) {
-        uint32_t i = sp->pending[k];
-        struct pinfo *p = &sp->pi[i];
+    for (size_t j = 0; j < sp->npending; j++) {
+        uint32_t i = sp->pending[j];
+        struct pinfo *p = &pi[i];
 
         p->s = frag_stream(sp, &p->dec);
         if (p->s)
-            account(sp, p->s, &sp->pkts[i], &p->dec);
+            account(sp, p->s, &pkts[i], &p->dec);
     }
     for (size_t i = 0; i < n; i++) {
-        struct pinfo *p = &sp->pi[i];
+        struct pinfo *p = &pi[i];
 
         if (!p->s) {
             p->s = sp->other;
-            account(sp, sp->other, &sp->pkts[i], &p->dec);
+            account(sp, sp->other, &pkts[i], &p->dec);
         }
     }
     /* distribute, in input order, ends before the packet at their position */
     for (size_t i = 0; i < n; i++) {
         while (e < sp->nends && sp->ends[e].pos == i) {
-            ev_push(&sp->b[sp->ends[e].s->bucket], EV_END, sp->ends[e].s);
+            order(sp, k, sp->ends[e].s, EV_END);
             e++;
         }
-        ev_push(&sp->b[sp->pi[i].s->bucket], (uint32_t)i, sp->pi[i].s);
+        ev_push(&sp->b[pi[i].s->bucket], k, (uint32_t)i, pi[i].s);
+        assign_buffers(sp, k, pi[i].s, pkts[i].caplen);
     }
     for (; e < sp->nends; e++)
-        ev_push(&sp->b[sp->ends[e].s->bucket], EV_END, sp->ends[e].s);
+        order(sp, k, sp->ends[e].s, EV_END);
 }
 
 static void decode_batch(struct split *sp, struct cap_reader *r, size_t n)
 {
+    const struct cap_pkt *pkts = sp->pkts[sp->k];
+    struct pinfo *pi = sp->pi[sp->k];
     long i;
 
-#pragma omp parallel for schedule(static)
+    /* decode runs as tasks, so threads that finished writing the previous batch help */
+#pragma omp taskloop grainsize(4096) shared(pkts, pi, r)
     for (i = 0; i < (long)n; i++) {
-        const struct cap_pkt *pk = &sp->pkts[i];
-        struct pinfo *p = &sp->pi[i];
+        const struct cap_pkt *pk = &pkts[i];
+        struct pinfo *p = &pi[i];
 
-        p->ifc = cap_iface(r, pk->iface);
-        dec_packet(p->ifc->linktype, pk->data, pk->caplen, &p->dec);
+        p->ifc = *cap_iface(r, pk->iface);
+        dec_packet(p->ifc.linktype, pk->data, pk->caplen, &p->dec);
         if (p->dec.has_ports) {
             p->side = flow_key_from(&p->dec, &p->key);
             p->hash = hash_fixed(&p->key, sizeof p->key);
@@ -340,6 +435,57 @@ static void add_count(struct store_count *to, const struct store_count *c)
     to->bytes += c->bytes;
 }
 
+/*
+ * The batch loop, run by one thread of a parallel region: while the other
+ * threads write batch k out (phase C tasks), this one reads, decodes and
+ * assigns batch k + 1. Packets of both batches stay valid (the reader
+ * double-buffers), and phase B never touches what phase C owns (see
+ * split_int.h).
+ */
+static int read_batches(struct split *sp, struct cap_reader *r, struct store_input *in,
+                        struct store_progress *prog, struct diag *rd, struct diag *d)
+{
+    int rc = 0;
+
+    for (;;) {
+        ssize_t n = cap_next_batch(r, sp->pkts[sp->k], LIM_BATCH_PACKETS, rd);
+
+        if (n <= 0) {
+            if (n < 0) {
+                in->status = STORE_IN_ERROR;
+                in->error = xstrdup(rd->msg);
+                sp->res->input_errors++;
+            }
+            break;
+        }
+        for (ssize_t i = 0; i < n; i++) {
+            in->read.packets++;
+            in->read.bytes += sp->pkts[sp->k][i].caplen;
+        }
+        decode_batch(sp, r, (size_t)n);
+        assign(sp, (size_t)n);
+        if (sp->writing) {
+            rc = swr_wait(sp, d);
+            if (rc < 0)
+                return rc;
+        }
+        swr_spawn(sp, sp->k);
+        sp->k ^= 1;
+        in->size = cap_offset(r);
+        prog->packets += (uint64_t)n;
+        if (sp->o->progress) {
+            struct store_progress now = *prog;
+
+            now.streams = sp->res->nstreams;
+            now.bytes_done += in->size;     /* prog holds the inputs before this one */
+            sp->o->progress(sp->o->progress_arg, &now);
+        }
+    }
+    if (sp->writing)
+        rc = swr_wait(sp, d);
+    return rc;
+}
+
 static int read_input(struct split *sp, struct store_input *in, bool from_dir,
                       struct store_progress *prog, struct diag *d)
 {
@@ -363,36 +509,11 @@ static int read_input(struct split *sp, struct store_input *in, bool from_dir,
     }
     in->format = fmt_name(cap_format(r));
     in->compression = comp_name(cap_compression(r));
-    for (;;) {
-        ssize_t n = cap_next_batch(r, sp->pkts, LIM_BATCH_PACKETS, &rd);
-
-        if (n < 0) {
-            in->status = STORE_IN_ERROR;
-            in->error = xstrdup(rd.msg);
-            sp->res->input_errors++;
-            break;
-        }
-        if (n == 0)
-            break;
-        for (ssize_t i = 0; i < n; i++) {
-            in->read.packets++;
-            in->read.bytes += sp->pkts[i].caplen;
-        }
-        decode_batch(sp, r, (size_t)n);
-        assign(sp, (size_t)n);
-        rc = swr_run_buckets(sp, d);
-        if (rc < 0)
-            goto out;
-        in->size = cap_offset(r);
-        if (sp->o->progress) {
-            prog->packets += (uint64_t)n;
-            prog->streams = sp->res->nstreams;
-            sp->o->progress(sp->o->progress_arg, prog);
-        }
-    }
-    in->size = cap_offset(r);
     rc = 0;
-out:
+#pragma omp parallel
+#pragma omp single
+    rc = read_batches(sp, r, in, prog, &rd, d);
+    in->size = cap_offset(r);
     cap_close(r);
     return rc;
 }
@@ -512,10 +633,10 @@ static int finish_all(struct split *sp, struct diag *d)
     if (a.n > 1)
         qsort(a.v, a.n, sizeof *a.v, cmp_stream_id);
     for (size_t i = 0; i < a.n; i++)
-        ev_push(&sp->b[a.v[i]->bucket], EV_END, a.v[i]);
-    ev_push(&sp->b[OTHER_BUCKET], EV_END, sp->other);
+        order(sp, sp->k, a.v[i], EV_END);
+    order(sp, sp->k, sp->other, EV_END);
     free(a.v);
-    rc = swr_run_buckets(sp, d);
+    rc = swr_run_buckets(sp, sp->k, d);
     flow_table_free(sp->ft);
     sp->ft = NULL;
     if (rc == 0)
@@ -637,9 +758,11 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
     slab_init(&sp.streams, sizeof(struct sstream), 0, &sp.region);
     cpool_init(&sp.pool, &sp.region);
     sp.frag = xcalloc(LIM_FRAG_KEYS, sizeof *sp.frag);
-    sp.pkts = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pkts);
-    sp.pi = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pi);
-    sp.bucket_memcap = o->memcap / STORE_BUCKETS;
+    for (int k = 0; k < 2; k++) {
+        sp.pkts[k] = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pkts[k]);
+        sp.pi[k] = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pi[k]);
+    }
+    sp.cat = xcalloc(STORE_CAT_BLOCKS, sizeof *sp.cat);
     for (uint32_t t = 0; t < NTASKS; t++) {
         sp.b[t].id = t;
         sp.b[t].pack_fd = -1;
@@ -650,6 +773,8 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
     }
     sp.other = xcalloc(1, sizeof *sp.other);
     sp.other->bucket = OTHER_BUCKET;
+    sp.other->size = PCAPW_HDR_LEN;
+    sp.other->pcls = -1;
     cbuf_init(&sp.other->data);
 
     for (size_t i = 0; i < res->ninputs; i++) {
@@ -714,7 +839,8 @@ out_split:
             swr_stream_clear(l);
         if (sp.b[t].pack_fd >= 0)
             close(sp.b[t].pack_fd);
-        free(sp.b[t].ev);
+        free(sp.b[t].q[0].v);
+        free(sp.b[t].q[1].v);
         free(sp.b[t].pack_path);
         buf_release(&sp.b[t].scratch);
         buf_release(&sp.b[t].scratch2);
@@ -729,8 +855,10 @@ out_split:
         region_unmap(sp.cat[i], STORE_CAT_BLOCK * sizeof **sp.cat);
     free(sp.cat);
     free(sp.frag);
-    free(sp.pkts);
-    free(sp.pi);
+    for (int k = 0; k < 2; k++) {
+        free(sp.pkts[k]);
+        free(sp.pi[k]);
+    }
     free(sp.ends);
     free(sp.pending);
 out_tmp:

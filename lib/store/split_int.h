@@ -24,7 +24,11 @@
 #define NTASKS (STORE_BUCKETS + 1)
 #define SPILL_FLUSH (256u * 1024)
 #define PACKBUF_SIZE (256u * 1024)
-#define EV_END UINT32_MAX
+#define EV_END UINT32_MAX          /* the stream has ended: write it out */
+#define EV_SPILL (UINT32_MAX - 1)  /* create the stream's own file now */
+#define EV_FLUSH (UINT32_MAX - 2)  /* append what is buffered to the stream's own file */
+#define PEND_CLASSES 48            /* size classes of buffered bytes: floor(log2) */
+#define STORE_CAT_BLOCKS 65536u   /* x 65536 records: 2^32 streams per node */
 
 enum sfmt { SF_PCAP = 0, SF_PCAPNG = 1 };
 
@@ -37,6 +41,13 @@ struct sif {                    /* an IDB of a pcapng stream */
 struct sstream {
     struct store_stream rec;
     uint32_t bucket;
+    uint32_t wflags;            /* STORE_S_* the writer sets (rec belongs to phase B) */
+    /* phase B's account of the buffer (decides spills and flushes, see assign_buffers) */
+    uint64_t pend;              /* PCAP bytes buffered in phase C's view, once executed */
+    uint64_t size;              /* PCAP bytes of the whole stream so far */
+    bool own_file;              /* a spill was ordered */
+    int8_t pcls;                /* size class list it is on, -1 when none */
+    struct sstream *pprev, *pnext;
     /* writer */
     struct cbuf data;           /* records (or pcapng blocks) not yet written out */
     uint8_t fmt;                /* enum sfmt */
@@ -53,19 +64,22 @@ struct sstream {
 };
 
 struct ev {
-    uint32_t idx;               /* packet index in the batch, or EV_END */
+    uint32_t idx;               /* packet index in the batch, or EV_END/EV_SPILL/EV_FLUSH */
     struct sstream *s;
+};
+
+struct evq {
+    struct ev *v;
+    size_t n, cap;
 };
 
 struct bucket {
     uint32_t id;
-    struct ev *ev;
-    size_t nev, evcap;
+    struct evq q[2];            /* events of the batch being written and of the next */
     int pack_fd;
     uint32_t pack_seq;
     uint64_t pack_off;
     char *pack_path;
-    uint64_t buffered;
     struct sstream *live;
     struct cpool *pool;         /* the split's shared buffer pool */
     struct sstream *dead;       /* ended in phase C; back to the slab after it (linked by anext) */
@@ -89,7 +103,7 @@ struct pinfo {                  /* per packet of a batch (phase A output) */
     struct dec_pkt dec;
     struct flow_key key;
     uint64_t hash;
-    const struct cap_iface *ifc;
+    struct cap_iface ifc;       /* a copy: the reader's table may grow meanwhile */
     int side;
     struct sstream *s;          /* phase B: its stream, NULL = not yet known */
 };
@@ -105,15 +119,19 @@ struct split {
     struct cpool pool;          /* stream buffers, shared by the buckets */
     struct bucket b[NTASKS];
     struct sstream *other;
-    struct store_stream **cat;  /* blocks of STORE_CAT_BLOCK records, by stream id - 1 */
+    struct store_stream **cat;  /* STORE_CAT_BLOCKS blocks of STORE_CAT_BLOCK records, by id - 1;
+                                   the array never moves (writers use it while ids are added) */
     size_t ncat, nblocks;
     uint64_t next_id;
     uint64_t now_ns;
-    uint64_t bucket_memcap;
+    uint64_t pend_total;        /* sum of pend over live streams */
+    struct sstream *pend_list[PEND_CLASSES];
     struct frag_ent *frag;
     /* batch */
-    struct cap_pkt *pkts;
-    struct pinfo *pi;
+    struct cap_pkt *pkts[2];    /* two batches: one assigned while the other is written */
+    struct pinfo *pi[2];
+    int k;                      /* the batch being read and assigned */
+    bool writing;               /* bucket tasks of batch k ^ 1 are running */
     struct ends {
         uint32_t pos;
         struct sstream *s;
@@ -131,8 +149,16 @@ static inline struct store_stream *split_cat(struct split *sp, uint64_t id)
     return &sp->cat[(id - 1) / STORE_CAT_BLOCK][(id - 1) % STORE_CAT_BLOCK];
 }
 
-/* Phase C: runs every bucket's events; returns the first error in bucket order. */
-int swr_run_buckets(struct split *sp, struct diag *d) __attribute__((warn_unused_result));
+/*
+ * Phase C, inside an OpenMP parallel region's single construct: swr_spawn
+ * starts one task per bucket with events of batch k; swr_wait waits for
+ * them, recycles the streams they ended and returns the first error in
+ * bucket order.
+ */
+void swr_spawn(struct split *sp, int k);
+int swr_wait(struct split *sp, struct diag *d) __attribute__((warn_unused_result));
+/* Phase C for batch k on its own: spawn and wait in a parallel region. */
+int swr_run_buckets(struct split *sp, int k, struct diag *d) __attribute__((warn_unused_result));
 /* Writes out what the buckets gathered for their packs and closes them. */
 int swr_close_packs(struct split *sp, struct diag *d) __attribute__((warn_unused_result));
 /* Frees what a stream holds (not the stream itself, which belongs to the slab). */

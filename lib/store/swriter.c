@@ -145,7 +145,6 @@ static char *stream_file_path(struct split *sp, const struct sstream *s)
 
 static void drop_data(struct bucket *b, struct sstream *s)
 {
-    b->buffered -= s->data.cap;
     cbuf_clear(&s->data, b->pool);
 }
 
@@ -161,7 +160,7 @@ static int spill(struct split *sp, struct bucket *b, struct sstream *s)
     if (rc < 0)
         return rc;
     s->spilled = true;
-    s->rec.flags |= STORE_S_FILE;
+    s->wflags |= STORE_S_FILE;
     s->hdr_snaplen = s->snaplen;
     s->file_len = hl + s->data.len;
     drop_data(b, s);
@@ -320,10 +319,8 @@ static int to_pcapng(struct bucket *b, struct sstream *s)
             rc = pcapw_ng_idb(&b->scratch2, s->linktype, out_snaplen(s->snaplen), s->prec);
         if (rc == 0)
             rc = pcapw_records_to_ng(b->scratch.data, b->scratch.len, s->prec, 0, &b->scratch2);
-        b->buffered -= s->data.cap;
         if (rc == 0)
             rc = cbuf_assign(&s->data, b->pool, b->scratch2.data, b->scratch2.len);
-        b->buffered += s->data.cap;
         if (rc < 0)
             return nomem(b, s);
     }
@@ -331,7 +328,7 @@ static int to_pcapng(struct bucket *b, struct sstream *s)
     s->ifs[0] = (struct sif){ s->linktype, s->snaplen, s->prec };
     s->nifs = 1;
     s->fmt = SF_PCAPNG;
-    s->rec.flags |= STORE_S_PCAPNG;
+    s->wflags |= STORE_S_PCAPNG;
     return 0;
 }
 
@@ -372,25 +369,13 @@ static int ng_iface(struct bucket *b, struct sstream *s, const struct cap_iface 
     s->ifs[i] = (struct sif){ ifc->linktype, ifc->snaplen, ifc->tsprec };
     s->nifs++;
     len = pcapw_ng_idb_len(ifc->tsprec);
-    b->buffered -= s->data.cap;
     p = cbuf_reserve(&s->data, b->pool, len);
     if (p) {
         pcapw_ng_idb_put(p, ifc->linktype, out_snaplen(ifc->snaplen), ifc->tsprec);
         cbuf_commit(&s->data, len);
     }
-    b->buffered += s->data.cap;
     *ifid = i;
     return p ? 0 : nomem(b, s);
-}
-
-static struct sstream *largest_live(struct bucket *b)
-{
-    struct sstream *best = NULL;
-
-    for (struct sstream *s = b->live; s; s = s->anext)
-        if (!s->spilled && (!best || s->data.cap > best->data.cap))
-            best = s;
-    return best;
 }
 
 static int append_packet(struct split *sp, struct bucket *b, struct sstream *s,
@@ -424,9 +409,7 @@ static int append_packet(struct split *sp, struct bucket *b, struct sstream *s,
         rc = ng_iface(b, s, ifc, &ifid);
         if (rc < 0)
             return rc;
-        b->buffered -= s->data.cap;
         p = cbuf_reserve(&s->data, b->pool, len);
-        b->buffered += s->data.cap;
         if (!p)
             return nomem(b, s);
         pcapw_ng_epb_put(p, ifid, pk->ts_ns, ifc->tsprec, pk->caplen, pk->origlen, pk->data);
@@ -434,28 +417,11 @@ static int append_packet(struct split *sp, struct bucket *b, struct sstream *s,
     } else {
         size_t len = PCAPW_REC_HDR_LEN + (size_t)pk->caplen;
 
-        b->buffered -= s->data.cap;
         p = cbuf_reserve(&s->data, b->pool, len);
-        b->buffered += s->data.cap;
         if (!p)
             return nomem(b, s);
         pcapw_record_put(p, pk->ts_ns, pk->caplen, pk->origlen, pk->data, s->prec);
         cbuf_commit(&s->data, len);
-    }
-
-    if (s->spilled)
-        return s->data.len >= SPILL_FLUSH ? flush(b, s) : 0;
-    if (PCAPW_HDR_LEN + s->data.len > sp->o->pack_threshold ||
-        (s == sp->other && s->data.len >= SPILL_FLUSH))
-        return spill(sp, b, s);
-    while (b->buffered > sp->bucket_memcap) {
-        struct sstream *big = largest_live(b);
-
-        if (!big || big->data.len == 0)
-            break;
-        rc = spill(sp, b, big);
-        if (rc < 0)
-            return rc;
     }
     return 0;
 }
@@ -520,7 +486,7 @@ static int finish_stream(struct split *sp, struct bucket *b, struct sstream *s)
         hl = stream_header(s, hdr);
         s->path = stream_file_path(sp, s);
         rc = write_file(s->path, true, hdr, hl, &s->data, &b->d);
-        s->rec.flags |= STORE_S_FILE;
+        s->wflags |= STORE_S_FILE;
         s->rec.offset = 0;
         s->rec.length = hl + s->data.len;
     } else {
@@ -556,6 +522,7 @@ static int finish_stream(struct split *sp, struct bucket *b, struct sstream *s)
         b->pack_off += s->rec.length;
     }
     drop_data(b, s);
+    s->rec.flags |= s->wflags;
     if (s != sp->other)
         *split_cat(sp, s->rec.id) = s->rec;
     return rc;
@@ -576,10 +543,12 @@ void swr_stream_clear(struct sstream *s)
     s->path = NULL;
 }
 
-static void run_bucket(struct split *sp, struct bucket *b)
+static void run_bucket(struct split *sp, struct bucket *b, int k)
 {
-    for (size_t i = 0; i < b->nev && b->rc == 0; i++) {
-        struct ev *e = &b->ev[i];
+    struct evq *q = &b->q[k];
+
+    for (size_t i = 0; i < q->n && b->rc == 0; i++) {
+        struct ev *e = &q->v[i];
 
         if (e->idx == EV_END) {
             b->rc = finish_stream(sp, b, e->s);
@@ -588,22 +557,35 @@ static void run_bucket(struct split *sp, struct bucket *b)
                 e->s->anext = b->dead;
                 b->dead = e->s;
             }
+        } else if (e->idx == EV_SPILL) {
+            b->rc = e->s->spilled ? flush(b, e->s) : spill(sp, b, e->s);
+        } else if (e->idx == EV_FLUSH) {
+            b->rc = e->s->spilled ? flush(b, e->s) : spill(sp, b, e->s);
         } else {
-            b->rc = append_packet(sp, b, e->s, &sp->pkts[e->idx], sp->pi[e->idx].ifc);
+            b->rc = append_packet(sp, b, e->s, &sp->pkts[k][e->idx], &sp->pi[k][e->idx].ifc);
         }
     }
-    b->nev = 0;
+    q->n = 0;
 }
 
-int swr_run_buckets(struct split *sp, struct diag *d)
+void swr_spawn(struct split *sp, int k)
 {
-    int t;
+    for (uint32_t t = 0; t < NTASKS; t++) {
+        struct bucket *b = &sp->b[t];
 
-#pragma omp parallel for schedule(dynamic, 1)
-    for (t = 0; t < (int)NTASKS; t++)
-        if (sp->b[t].nev > 0)
-            run_bucket(sp, &sp->b[t]);
-    for (t = 0; t < (int)NTASKS; t++) {
+        if (b->q[k].n == 0)
+            continue;
+#pragma omp task firstprivate(b, k) shared(sp)
+        run_bucket(sp, b, k);
+    }
+    sp->writing = true;
+}
+
+int swr_wait(struct split *sp, struct diag *d)
+{
+#pragma omp taskwait
+    sp->writing = false;
+    for (uint32_t t = 0; t < NTASKS; t++) {
         while (sp->b[t].dead) {
             struct sstream *s = sp->b[t].dead;
 
@@ -611,13 +593,26 @@ int swr_run_buckets(struct split *sp, struct diag *d)
             slab_free(&sp->streams, s);
         }
     }
-    for (t = 0; t < (int)NTASKS; t++) {
+    for (uint32_t t = 0; t < NTASKS; t++) {
         if (sp->b[t].rc < 0) {
             *d = sp->b[t].d;
             return sp->b[t].rc;
         }
     }
     return 0;
+}
+
+int swr_run_buckets(struct split *sp, int k, struct diag *d)
+{
+    int rc = 0;
+
+#pragma omp parallel
+#pragma omp single
+    {
+        swr_spawn(sp, k);
+        rc = swr_wait(sp, d);
+    }
+    return rc;
 }
 
 int swr_close_packs(struct split *sp, struct diag *d)

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: decompressing byte sources (gzip via zlib, zstd via libzstd's streaming API).
+ *
+ * lib/compress/ is the only user of zlib and of libzstd's streaming
+ * decompression; no zlib or zstd type appears here.
+ */
+#ifndef SV_COMPRESS_H
+#define SV_COMPRESS_H
+
+#include <stddef.h>
+
+struct bytesrc;
+struct diag;
+
+enum comp_kind {
+    COMP_GZIP = 1,      /* RFC 1952; concatenated members are read one after another */
+    COMP_ZSTD = 2,      /* RFC 8878; several frames, skippable frames skipped */
+};
+
+/*
+ * Largest zstd window accepted, as a power of two (27: 128 MiB, the window
+ * `zstd --long` uses). A frame that asks for more is refused with SV_ELIMIT
+ * rather than allocating what a hostile header claims.
+ */
+#define COMP_ZSTD_WINDOW_LOG_MAX 27
+
+/*
+ * Wraps inner in a byte source that decompresses kind. The first nprefix
+ * bytes of the compressed stream were already read from inner by the caller
+ * (to sniff the magic): they are copied and decoded before inner is read
+ * again, so a pipe loses nothing. Nothing is decoded before the first read.
+ *
+ * Takes ownership of inner, also on failure (it is then closed). On success
+ * *out (free with bytesrc_close) reads decompressed bytes; its name is
+ * inner's name. Every byte decoded before a fault is delivered before the
+ * fault is returned, and the fault is sticky. Read errors say
+ * "<name>: offset N (decompressed): <why>", N being the decompressed bytes
+ * delivered before the fault:
+ *   SV_ETRUNC   the compressed stream ends inside a gzip member or a zstd
+ *               frame: "compressed data truncated (gzip input ends after M
+ *               bytes)". Everything that can be decoded from the bytes that
+ *               are there has been delivered; a caller may treat it as the
+ *               end of its data and report its own, more precise, truncation.
+ *   SV_EFORMAT  corrupt data (bad deflate data, CRC-32 or length mismatch,
+ *               bad zstd block or checksum) or bytes after the last member
+ *               or frame that are not another one: "corrupt gzip data at
+ *               compressed offset M: ...", "trailing garbage after the zstd
+ *               data at compressed offset M". Zero bytes after a gzip member
+ *               are padding and ignored (as gzip -d does).
+ *   SV_ELIMIT   a zstd frame needs a window over 2^COMP_ZSTD_WINDOW_LOG_MAX.
+ *   SV_ENOMEM   the decoder could not allocate its state.
+ *   inner's own code and message when inner fails.
+ * Returns 0, or SV_ENOMEM/SV_EDEP when the decoder cannot be set up.
+ */
+int comp_open(struct bytesrc **out, enum comp_kind kind, struct bytesrc *inner,
+              const void *prefix, size_t nprefix, struct diag *d)
+    __attribute__((warn_unused_result));
+
+#endif
