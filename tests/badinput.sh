@@ -14,6 +14,12 @@ head -c 10 "$ok" >trunchdr.pcap
 # the fourth block of a pcapng (an EPB at offset 236) claims a length of 13
 { head -c 240 "$TD/ndpi_kafka.pcapng"; printf '\015\000\000\000'; tail -c +245 "$TD/ndpi_kafka.pcapng"; } >badblock.pcapng
 gzip -c "$ok" | head -c 20000 >trunc.pcap.gz
+# the whole capture fits one zstd block: cut, nothing can be decoded
+zstd -q -c "$ok" | head -c 20000 >trunc.pcap.zst
+# cut inside the gzip trailer: every record is whole, the CRC cannot be checked
+gzip -c "$ok" >trailer.pcap.gz.full
+trailer_n=$(($(wc -c <trailer.pcap.gz.full) - 4))
+head -c "$trailer_n" trailer.pcap.gz.full >trailer.pcap.gz
 cp "$TD/sv_tls_DER-incomplete-header.pcap" huge.pcap
 
 # bad NAME WANT_PACKETS WANT_MESSAGE
@@ -34,7 +40,9 @@ bad trunc.pcap 11 "trunc.pcap: offset 9861: packet record truncated (caplen 304,
 bad trunchdr.pcap 0 "trunchdr.pcap: offset 0: pcap file header truncated (10 of 24 bytes)"
 bad badblock.pcapng 0 "badblock.pcapng: offset 236: bad block length 13 (block type 0x00000006)"
 bad huge.pcap 6 "huge.pcap: offset 5035: packet of 4325376 bytes, bigger than the maximum of 262144"
-bad trunc.pcap.gz 27 "trunc.pcap.gz: offset 28013 (decompressed): packet record truncated (caplen 1434, only 539 bytes left)"
+bad trunc.pcap.gz 27 "trunc.pcap.gz: offset 23300 (decompressed): packet record truncated (caplen 1434, only 1332 bytes left)"
+bad trunc.pcap.zst 0 "trunc.pcap.zst: offset 0 (decompressed): compressed data truncated (zstd input ends after 20000 bytes)"
+bad trailer.pcap.gz 49 "trailer.pcap.gz: offset 45952 (decompressed): compressed data truncated (gzip input ends after $trailer_n bytes)"
 
 # a missing file among good ones: the good ones are read whole, in order
 rm -rf st

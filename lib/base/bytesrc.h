@@ -3,7 +3,9 @@
  * summary: a readable byte source (plain file, stdin, or a decompressor).
  *
  * The capture readers pull bytes through this, so they do not care whether
- * the bytes come from a file or from libarchive's gzip/zstd filters.
+ * the bytes come from a file or from a gzip/zstd decompressor (lib/compress/).
+ * SV_ETRUNC from read means the input was cut short after everything before
+ * the cut was delivered (a decompressor's partial member or frame).
  */
 #ifndef SV_BASE_BYTESRC_H
 #define SV_BASE_BYTESRC_H

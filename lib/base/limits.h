@@ -27,5 +27,7 @@
 #define LIM_TCP_CLOSED_S        60u
 /* An open TCP stream idle this long is finished; a later packet starts a new stream (--tcp-timeout). */
 #define LIM_TCP_IDLE_S          3600u
+/* Largest zstd window accepted in compressed captures, log2 (27: 128 MiB, as zstd --long). */
+#define LIM_ZSTD_WINDOW_LOG     27u
 
 #endif

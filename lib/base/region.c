@@ -56,6 +56,11 @@ void *region_block(struct region *r)
     void *p = NULL;
 
     pthread_mutex_lock(&r->lock);
+    if (r->free) {
+        p = r->free;
+        r->free = *(void **)p;
+        goto out;
+    }
     if (!r->cur || r->used + REGION_BLOCK > REGION_SIZE) {
         uint8_t *m = region_map(REGION_SIZE);
 
@@ -72,4 +77,12 @@ void *region_block(struct region *r)
 out:
     pthread_mutex_unlock(&r->lock);
     return p;
+}
+
+void region_block_free(struct region *r, void *block)
+{
+    pthread_mutex_lock(&r->lock);
+    *(void **)block = r->free;
+    r->free = block;
+    pthread_mutex_unlock(&r->lock);
 }

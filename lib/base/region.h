@@ -6,7 +6,8 @@
  * there; in a virtual machine every 4 KiB page they touch for the first time
  * costs a page fault of several microseconds. Regions are mapped 2 MiB at a
  * time and marked for transparent huge pages, so a region costs one fault.
- * Blocks are returned only all together (region_release).
+ * Memory goes back to the system only all together (region_release); a
+ * block given back with region_block_free is reused by the next caller.
  */
 #ifndef SV_BASE_REGION_H
 #define SV_BASE_REGION_H
@@ -25,12 +26,15 @@ struct region {
     void **maps;                /* every region mapped */
     size_t nmaps, capmaps;
     uint64_t bytes;             /* bytes handed out in total */
+    void *free;                 /* blocks given back, for reuse */
 };
 
 void region_init(struct region *r);
 void region_release(struct region *r);
-/* A REGION_BLOCK-byte block aligned to REGION_BLOCK (zero-filled: fresh pages); NULL on OOM. */
+/* A REGION_BLOCK-byte block aligned to REGION_BLOCK (contents undefined); NULL on OOM. */
 void *region_block(struct region *r);
+/* Gives a block back for reuse by any user of the region. */
+void region_block_free(struct region *r, void *block);
 /* Maps n bytes (rounded up to REGION_SIZE, aligned to it) advised for huge pages; free with region_unmap. */
 void *region_map(size_t n);
 void region_unmap(void *p, size_t n);

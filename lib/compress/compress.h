@@ -19,13 +19,6 @@ enum comp_kind {
 };
 
 /*
- * Largest zstd window accepted, as a power of two (27: 128 MiB, the window
- * `zstd --long` uses). A frame that asks for more is refused with SV_ELIMIT
- * rather than allocating what a hostile header claims.
- */
-#define COMP_ZSTD_WINDOW_LOG_MAX 27
-
-/*
  * Wraps inner in a byte source that decompresses kind. The first nprefix
  * bytes of the compressed stream were already read from inner by the caller
  * (to sniff the magic): they are copied and decoded before inner is read
@@ -48,10 +41,12 @@ enum comp_kind {
  *               compressed offset M: ...", "trailing garbage after the zstd
  *               data at compressed offset M". Zero bytes after a gzip member
  *               are padding and ignored (as gzip -d does).
- *   SV_ELIMIT   a zstd frame needs a window over 2^COMP_ZSTD_WINDOW_LOG_MAX.
+ *   SV_ELIMIT   a zstd frame needs a window over 2^LIM_ZSTD_WINDOW_LOG (128 MiB):
+ *               refused rather than allocating what a hostile header claims.
  *   SV_ENOMEM   the decoder could not allocate its state.
  *   inner's own code and message when inner fails.
- * Returns 0, or SV_ENOMEM/SV_EDEP when the decoder cannot be set up.
+ * Returns 0, or SV_ENOMEM/SV_EDEP when the decoder cannot be set up
+ * (SV_EINVAL for an unknown kind).
  */
 int comp_open(struct bytesrc **out, enum comp_kind kind, struct bytesrc *inner,
               const void *prefix, size_t nprefix, struct diag *d)

@@ -5,7 +5,7 @@
  * RFC 8878. ZSTD_decompressStream() walks frame after frame by itself and
  * skips skippable frames; it returns 0 exactly when a frame has been decoded
  * and flushed, so "between frames" is the last call returning 0. The window
- * is capped (COMP_ZSTD_WINDOW_LOG_MAX) so a frame header cannot make us
+ * is capped (LIM_ZSTD_WINDOW_LOG) so a frame header cannot make us
  * allocate what it likes.
  *
  *   BETWEEN --input--> IN_FRAME --returns 0--> BETWEEN
@@ -23,6 +23,7 @@
 #include <zstd_errors.h>
 
 #include "base/diag.h"
+#include "base/limits.h"
 #include "base/xalloc.h"
 #include "compress_int.h"
 
@@ -50,7 +51,7 @@ static int zs_error(struct zs_src *z, size_t ret, size_t wrote)
         return comp_fail(c, SV_ELIMIT, off,
                          "zstd frame at compressed offset %llu needs a window larger than the "
                          "limit of %u MiB",
-                         frame_off, (1u << COMP_ZSTD_WINDOW_LOG_MAX) >> 20);
+                         frame_off, (1u << LIM_ZSTD_WINDOW_LOG) >> 20);
     if (code == ZSTD_error_prefix_unknown && z->frames > 0)
         return comp_fail(c, SV_EFORMAT, off,
                          "trailing garbage after the zstd data at compressed offset %llu",
@@ -140,7 +141,7 @@ int comp_zstd_new(struct comp_src **out, const char *name, struct diag *d)
         rc = diag_set(d, SV_ENOMEM, "%s: out of memory for zstd decoding", name);
         goto out_free;
     }
-    ret = ZSTD_DCtx_setParameter(z->ds, ZSTD_d_windowLogMax, COMP_ZSTD_WINDOW_LOG_MAX);
+    ret = ZSTD_DCtx_setParameter(z->ds, ZSTD_d_windowLogMax, (int)LIM_ZSTD_WINDOW_LOG);
     if (ZSTD_isError(ret)) {
         rc = diag_set(d, SV_EDEP, "%s: libzstd %s cannot cap the window: %s", name,
                       ZSTD_versionString(), ZSTD_getErrorName(ret));

@@ -51,14 +51,12 @@ static void free_push(struct cpool *p, struct chunk *k)
 void cpool_init(struct cpool *p, struct region *r)
 {
     memset(p, 0, sizeof *p);
-    pthread_mutex_init(&p->lock, NULL);
     p->region = r;
 }
 
 void cpool_release(struct cpool *p)
 {
     /* the blocks belong to the region */
-    pthread_mutex_destroy(&p->lock);
     memset(p, 0, sizeof *p);
 }
 
@@ -67,16 +65,11 @@ static int cpool_grow(struct cpool *p, uint8_t cls)
 {
     size_t each = (sizeof(struct chunk) + class_size[cls] + 15) & ~(size_t)15;
     size_t n = (REGION_BLOCK - BLOCK_HDR) / each;
-    struct cblk *b = p->free_blocks;
+    struct cblk *b = region_block(p->region);
     uint8_t *o;
 
-    if (b) {
-        p->free_blocks = b->next;
-    } else {
-        b = region_block(p->region);
-        if (!b)
-            return SV_ENOMEM;
-    }
+    if (!b)
+        return SV_ENOMEM;
     b->next = NULL;
     b->used = 0;
     b->n = (uint32_t)n;
@@ -108,24 +101,20 @@ static struct chunk *chunk_get(struct cpool *p, uint8_t cls, size_t odd)
         k->cls = cls;
         k->prev = NULL;
     } else {
-        pthread_mutex_lock(&p->lock);
-        if (!p->free[cls] && cpool_grow(p, cls) < 0) {
-            pthread_mutex_unlock(&p->lock);
+        if (!p->free[cls] && cpool_grow(p, cls) < 0)
             return NULL;
-        }
         k = p->free[cls];
         free_unlink(p, k);
         chunk_block(k)->used++;
         p->held -= k->cap;
-        pthread_mutex_unlock(&p->lock);
     }
     k->next = NULL;
     k->len = 0;
     return k;
 }
 
-/* Returns a chunk to the pool (lock held); a block all free goes back to the free blocks. */
-static void chunk_put_locked(struct cpool *p, struct chunk *k)
+/* Returns a chunk to the pool; a block all free goes back to the region. */
+static void chunk_put(struct cpool *p, struct chunk *k)
 {
     struct cblk *b = chunk_block(k);
 
@@ -137,8 +126,7 @@ static void chunk_put_locked(struct cpool *p, struct chunk *k)
         free_unlink(p, (struct chunk *)(void *)((uint8_t *)b + BLOCK_HDR + i * b->each));
     p->held -= (uint64_t)b->n * class_size[b->cls];
     p->allocated -= REGION_BLOCK;
-    b->next = p->free_blocks;
-    p->free_blocks = b;
+    region_block_free(p->region, b);
 }
 
 uint8_t *cbuf_reserve(struct cbuf *b, struct cpool *p, size_t n)
@@ -172,17 +160,15 @@ void cbuf_clear(struct cbuf *b, struct cpool *p)
 
     if (!k)
         return;
-    pthread_mutex_lock(&p->lock);
     while (k) {
         struct chunk *next = k->next;
 
         if (k->cls >= CBUF_CLASSES)
             free(k);            /* an odd-sized chunk of its own */
         else
-            chunk_put_locked(p, k);
+            chunk_put(p, k);
         k = next;
     }
-    pthread_mutex_unlock(&p->lock);
     cbuf_init(b);
 }
 

@@ -9,16 +9,16 @@
  * steady state ingest neither copies on growth (no realloc) nor faults in
  * fresh pages. Chunks are cut from 64 KiB blocks of a shared region; a
  * block whose chunks are all free again can be cut anew for another size
- * class, so the pool does not keep the peak of every class at once and never handed back
+ * class or bucket, so pools do not keep the peak of every class at once and never handed back
  * before the region is released: the pool's size is the peak of what was buffered at
- * once, which the ingest's memcap bounds. One pool serves all threads: a
- * mutex guards it, taken once per chunk (not per byte), so freed memory of
+ * once, which the ingest's memcap bounds. A pool is used by one thread at a
+ * time (one pool per bucket) and takes no lock; a block whose chunks are all
+ * free goes back to the region (which is thread-safe), so memory freed by
  * one bucket serves any other.
  */
 #ifndef SV_STORE_CBUF_H
 #define SV_STORE_CBUF_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -38,9 +38,7 @@ struct chunk {
 };
 
 struct cpool {
-    pthread_mutex_t lock;       /* one pool serves every bucket's thread */
     struct chunk *free[CBUF_CLASSES];
-    void *free_blocks;          /* blocks whose chunks are all free, for any class */
     struct region *region;      /* where blocks come from (shared, thread-safe) */
     uint64_t held;              /* bytes in the free lists */
     uint64_t allocated;         /* bytes of chunks cut so far (the pool's high-water mark) */

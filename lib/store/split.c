@@ -756,7 +756,6 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
     region_init(&sp.region);
     sp.ft = flow_table_new(&o->flow, &sp.region);
     slab_init(&sp.streams, sizeof(struct sstream), 0, &sp.region);
-    cpool_init(&sp.pool, &sp.region);
     sp.frag = xcalloc(LIM_FRAG_KEYS, sizeof *sp.frag);
     for (int k = 0; k < 2; k++) {
         sp.pkts[k] = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pkts[k]);
@@ -769,7 +768,8 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
         buf_init(&sp.b[t].scratch, SIZE_MAX);
         buf_init(&sp.b[t].scratch2, SIZE_MAX);
         buf_init(&sp.b[t].packbuf, PACKBUF_SIZE);
-        sp.b[t].pool = &sp.pool;
+        cpool_init(&sp.b[t].pool_s, &sp.region);
+        sp.b[t].pool = &sp.b[t].pool_s;
     }
     sp.other = xcalloc(1, sizeof *sp.other);
     sp.other->bucket = OTHER_BUCKET;
@@ -849,7 +849,6 @@ out_split:
     swr_stream_clear(sp.other);
     free(sp.other);
     slab_release(&sp.streams);
-    cpool_release(&sp.pool);
     region_release(&sp.region);
     for (size_t i = 0; i < sp.nblocks; i++)
         region_unmap(sp.cat[i], STORE_CAT_BLOCK * sizeof **sp.cat);

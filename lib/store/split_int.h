@@ -81,7 +81,8 @@ struct bucket {
     uint64_t pack_off;
     char *pack_path;
     struct sstream *live;
-    struct cpool *pool;         /* the split's shared buffer pool */
+    struct cpool *pool;         /* this bucket's buffer chunks (points at pool_s) */
+    struct cpool pool_s;
     struct sstream *dead;       /* ended in phase C; back to the slab after it (linked by anext) */
     struct buf scratch, scratch2;
     struct buf packbuf;         /* small streams gathered for one write into the pack */
@@ -116,7 +117,6 @@ struct split {
     struct flow_table *ft;
     struct slab streams;        /* struct sstream, allocated in phase B */
     struct region region;       /* memory of flows, streams and buffer pools */
-    struct cpool pool;          /* stream buffers, shared by the buckets */
     struct bucket b[NTASKS];
     struct sstream *other;
     struct store_stream **cat;  /* STORE_CAT_BLOCKS blocks of STORE_CAT_BLOCK records, by id - 1;
