@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * streamvault.h - the public API of libstreamvault.
+ * summary: the public API of libstreamvault (error codes, version).
  *
  * lib/ never prints and never exits: every fallible call returns 0 (or a
  * count) on success and a negative SV_E* on failure, with the detail in a

@@ -13,7 +13,7 @@
 #define LIM_BATCH_BYTES         (16u * 1024 * 1024)
 /* Packets per batch. */
 #define LIM_BATCH_PACKETS       32768u
-/* Streams up to this many PCAP bytes are packed; larger ones get their own file (--pack-threshold). */
+/* Streams up to this many PCAP bytes are packed; larger ones get a file (--pack-threshold). */
 #define LIM_PACK_THRESHOLD      (1024u * 1024)
 /* Bytes of stream PCAP data buffered in memory over all streams (--memcap). */
 #define LIM_BUFFER_TOTAL        (192ull * 1024 * 1024)
@@ -25,7 +25,7 @@
 #define LIM_UDP_TIMEOUT_S       60u
 /* A closed TCP stream (RST, or FIN both ways) is finished after this idle time, in seconds. */
 #define LIM_TCP_CLOSED_S        60u
-/* An open TCP stream idle this long is finished; a later packet starts a new stream (--tcp-timeout). */
+/* An open TCP stream idle this long is finished; a later packet starts anew (--tcp-timeout). */
 #define LIM_TCP_IDLE_S          3600u
 /* Largest zstd window accepted in compressed captures, log2 (27: 128 MiB, as zstd --long). */
 #define LIM_ZSTD_WINDOW_LOG     27u

@@ -35,7 +35,7 @@ void region_release(struct region *r);
 void *region_block(struct region *r);
 /* Gives a block back for reuse by any user of the region. */
 void region_block_free(struct region *r, void *block);
-/* Maps n bytes (rounded up to REGION_SIZE, aligned to it) advised for huge pages; free with region_unmap. */
+/* Maps n bytes (rounded up and aligned to REGION_SIZE) for huge pages; see region_unmap. */
 void *region_map(size_t n);
 void region_unmap(void *p, size_t n);
 

@@ -105,7 +105,7 @@ void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_ns);
 struct flow *flow_expired(struct flow_table *t, uint64_t now_ns);
 /* Removes and frees f. */
 void flow_remove(struct flow_table *t, struct flow *f);
-/* Calls fn on every flow, in insertion-independent but deterministic order (oldest activity first). */
+/* Calls fn on every flow, in a deterministic order (by list, queue order). */
 void flow_each(struct flow_table *t, void (*fn)(struct flow *f, void *arg), void *arg);
 
 #endif

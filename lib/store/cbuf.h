@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * summary: chunked byte buffers drawn from a recycling pool.
+ * summary: chunked byte buffers drawn from recycling pools.
  *
  * A live stream's PCAP bytes grow packet by packet until the stream ends
- * and is written out with one writev. Each new chunk is about as large as
- * everything before it (classes of 128 B to 64 KiB less a header), so a DNS exchange
- * costs a few hundred bytes and a bulk transfer few chunks; released chunks go back to the pool of their size class, so in
+ * and is written out with one writev. Each new chunk is about half as
+ * large as everything before it (classes of 96 B to 64 KiB less headers),
+ * so a DNS exchange costs a few hundred bytes and a bulk transfer few
+ * chunks. Released chunks go back to the pool of their size class, so in
  * steady state ingest neither copies on growth (no realloc) nor faults in
  * fresh pages. Chunks are cut from 64 KiB blocks of a shared region; a
- * block whose chunks are all free again can be cut anew for another size
- * class or bucket, so pools do not keep the peak of every class at once and never handed back
- * before the region is released: the pool's size is the peak of what was buffered at
- * once, which the ingest's memcap bounds. A pool is used by one thread at a
- * time (one pool per bucket) and takes no lock; a block whose chunks are all
- * free goes back to the region (which is thread-safe), so memory freed by
- * one bucket serves any other.
+ * block whose chunks are all free again goes back to the region and can be
+ * cut anew for another size class or bucket, so pools do not keep the peak
+ * of every class at once. A pool is used by one thread at a time (one pool
+ * per bucket) and takes no lock; the region is thread-safe.
  */
 #ifndef SV_STORE_CBUF_H
 #define SV_STORE_CBUF_H

@@ -23,9 +23,10 @@
  * passes the threshold is spilled to its own file and flushed in pieces,
  * and when all buffers together pass the memcap the largest buffered
  * stream is spilled (or flushed) too. Phase B makes these decisions from
- * the packets alone (assign_buffers), so they are deterministic as well. Files are opened only while written
- * (packs stay open: one per bucket), so open descriptors are bounded by
- * the bucket count, not by the number of streams.
+ * the packets alone (assign_buffers), so they are deterministic as well.
+ * Files are opened only while written (packs stay open: one per bucket),
+ * so open descriptors are bounded by the bucket count, not by the number
+ * of streams.
  */
 #include "config.h"
 
@@ -386,11 +387,10 @@ static void decode_batch(struct split *sp, struct cap_reader *r, size_t n)
 {
     const struct cap_pkt *pkts = sp->pkts[sp->k];
     struct pinfo *pi = sp->pi[sp->k];
-    long i;
 
     /* decode runs as tasks, so threads that finished writing the previous batch help */
 #pragma omp taskloop grainsize(4096) shared(pkts, pi, r)
-    for (i = 0; i < (long)n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct cap_pkt *pk = &pkts[i];
         struct pinfo *p = &pi[i];
 

@@ -55,7 +55,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    omp_set_num_threads(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1);
+    omp_set_num_threads(strtol(argv[2], NULL, 10) > 0 ? (int)strtol(argv[2], NULL, 10) : 1);
 #pragma omp parallel for schedule(dynamic, 256) reduction(| : bad)
     for (i = 0; i < (long)n; i++) {
         char p[4096];

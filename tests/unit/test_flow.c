@@ -125,14 +125,16 @@ TEST(table_many_insert_find_remove)
     int side;
 
     for (uint32_t i = 0; i < N; i++) {
-        struct dec_pkt p = pkt(17, 0x0100000a + i, (uint16_t)(1024 + i % 5000), 0x0200000a, 53, 0, 0);
+        struct dec_pkt p = pkt(17, 0x0100000a + i, (uint16_t)(1024 + i % 5000), 0x0200000a, 53,
+                              0, 0);
 
         start(t, &p, 1 * S, &side);
     }
     T_EQ(flow_table_count(t), N);
     /* remove every third, then all others must still be found */
     for (uint32_t i = 0; i < N; i += 3) {
-        struct dec_pkt p = pkt(17, 0x0100000a + i, (uint16_t)(1024 + i % 5000), 0x0200000a, 53, 0, 0);
+        struct dec_pkt p = pkt(17, 0x0100000a + i, (uint16_t)(1024 + i % 5000), 0x0200000a, 53,
+                              0, 0);
         struct flow_key k;
         struct flow *f;
 
@@ -143,7 +145,8 @@ TEST(table_many_insert_find_remove)
             flow_remove(t, f);
     }
     for (uint32_t i = 0; i < N; i++) {
-        struct dec_pkt p = pkt(17, 0x0100000a + i, (uint16_t)(1024 + i % 5000), 0x0200000a, 53, 0, 0);
+        struct dec_pkt p = pkt(17, 0x0100000a + i, (uint16_t)(1024 + i % 5000), 0x0200000a, 53,
+                              0, 0);
         struct flow_key k;
         struct flow *f;
 
