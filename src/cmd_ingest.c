@@ -89,13 +89,14 @@ static void summary(const struct store_ingest_opts *o, const struct store_ingest
     cli_human_bytes(rate, (double)in_bytes / (secs > 0 ? secs : 1e-9));
     cli_human_count(pk, (double)r->read.packets / (secs > 0 ? secs : 1e-9));
     cli_human_count(st, (double)r->nstreams / (secs > 0 ? secs : 1e-9));
-    printf("%s: %llu packets (%s) from %zu input%s -> %llu streams (%llu tcp, %llu udp, "
-           "%llu in own files), %llu packets in other.pcap; %.2f s, %s/s, %s packets/s, "
+    printf("%s: %llu packet%s (%s) from %zu input%s -> %llu stream%s (%llu tcp, %llu udp, "
+           "%llu in own files), %llu packet%s in other.pcap; %.2f s, %s/s, %s packets/s, "
            "%s streams/s, peak RSS %ld MiB\n",
-           o->store_dir, (unsigned long long)r->read.packets, b, r->ninputs,
-           r->ninputs == 1 ? "" : "s", (unsigned long long)r->nstreams,
-           (unsigned long long)r->tcp_streams, (unsigned long long)r->udp_streams,
-           (unsigned long long)r->large_streams, (unsigned long long)r->other.packets, secs,
+           o->store_dir, (unsigned long long)r->read.packets, r->read.packets == 1 ? "" : "s", b,
+           r->ninputs, r->ninputs == 1 ? "" : "s", (unsigned long long)r->nstreams,
+           r->nstreams == 1 ? "" : "s", (unsigned long long)r->tcp_streams,
+           (unsigned long long)r->udp_streams, (unsigned long long)r->large_streams,
+           (unsigned long long)r->other.packets, r->other.packets == 1 ? "" : "s", secs,
            rate, pk, st, ru.ru_maxrss / 1024);
 }
 
