@@ -30,4 +30,11 @@
 /* Largest zstd window accepted in compressed captures, log2 (27: 128 MiB, as zstd --long). */
 #define LIM_ZSTD_WINDOW_LOG     27u
 
+/* Out-of-order bytes buffered per TCP stream direction (each buffered range also costs 64). */
+#define LIM_REASM_FLOW          (1024u * 1024)
+/* Reassembly bytes buffered over all streams sharing one budget (memcap). */
+#define LIM_REASM_TOTAL         (256u * 1024 * 1024)
+/* Delivered bytes kept per direction to check retransmitted copies for conflicts. */
+#define LIM_REASM_HISTORY       4096u
+
 #endif

@@ -4,7 +4,7 @@
 # the fuzz targets built without libFuzzer (tests/fuzz/onefile.c). A crash fails.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
-for target in pcap decode; do
+for target in pcap decode reasm; do
     bin="$top_builddir/tests/fuzz/fuzz_$target"
     set -- "$TD/fuzz/$target"/*
     [ -e "$1" ] || set --
