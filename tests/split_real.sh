@@ -50,6 +50,9 @@ tail -n +2 "$TD/real.tsv" | while IFS='	' read -r file packets tcp udp readerr; 
         "$(cat "$TMP/pcaperr")$(wc -l <"$TMP/counts")" "$(($(wc -l <"$TMP/pcapfiles") + 1))"
     t_run "$file: every stream opens in wiretap" capinfos -c "$x"/*
     mergecap -F pcapng -w "$TMP/merged.pcapng" "$x"/* 2>"$TMP/merge.err"
+    t_is "$file: mergecap reads every stream without a message" "$(cat "$TMP/merge.err")" ""
+    tshark -r "$TMP/merged.pcapng" -q 2>&1 >/dev/null | grep -v '^Running as user' >"$TMP/tshark.err"
+    t_is "$file: tshark reads the streams without a warning" "$(cat "$TMP/tshark.err")" ""
     tshark_packets "$f" | sort >"$TMP/in.txt"
     tshark_packets "$TMP/merged.pcapng" | sort >"$TMP/out.txt"
     if [ "$file" = ws_dhcp_big_endian.pcapng ]; then
