@@ -179,6 +179,21 @@ out:
     return rc;
 }
 
+int fs_open_read(const char *path, struct stat *st, struct diag *d)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return diag_errno(d, SV_EIO, errno, "%s", path);
+    if (fstat(fd, st) < 0) {
+        int rc = diag_errno(d, SV_EIO, errno, "%s: stat", path);
+
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
 int fs_read_file(const char *path, size_t max, uint8_t **out, size_t *n, struct diag *d)
 {
     struct stat st;
@@ -187,13 +202,9 @@ int fs_read_file(const char *path, size_t max, uint8_t **out, size_t *n, struct 
 
     *out = NULL;
     *n = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = fs_open_read(path, &st, d);
     if (fd < 0)
-        return diag_errno(d, SV_EIO, errno, "%s", path);
-    if (fstat(fd, &st) < 0) {
-        rc = diag_errno(d, SV_EIO, errno, "%s: stat", path);
-        goto out_close;
-    }
+        return fd;
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
         rc = diag_set(d, SV_ELIMIT, "%s: not a regular file of at most %zu bytes", path, max);
         goto out_close;

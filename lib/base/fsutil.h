@@ -27,6 +27,10 @@ int fs_rmtree(const char *path, struct diag *d);
 /* Writes a whole file via path.tmp + fsync-less rename. */
 int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)
     __attribute__((warn_unused_result));
+struct stat;
+/* Opens path for reading and fstat()s it; returns the descriptor or SV_EIO. */
+int fs_open_read(const char *path, struct stat *st, struct diag *d)
+    __attribute__((warn_unused_result));
 /* Reads a whole regular file of at most max bytes; *out is malloc'd (NUL-terminated). */
 int fs_read_file(const char *path, size_t max, uint8_t **out, size_t *n, struct diag *d)
     __attribute__((warn_unused_result));

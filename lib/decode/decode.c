@@ -27,19 +27,27 @@
 #define TCP_HLEN        20u
 #define UDP_HLEN        8u
 
+/* Reads the ports that TCP and UDP both start with; false when they are cut. */
+static bool dec_ports(const uint8_t *h, size_t left, struct dec_pkt *out)
+{
+    if (left < TCP_PORTS_LEN) {
+        out->anomalies |= DEC_A_L4_TRUNC;
+        return false;
+    }
+    out->sport = ld_be16(h);
+    out->dport = ld_be16(h + 2);
+    out->has_ports = true;
+    return true;
+}
+
 static void dec_tcp(const uint8_t *p, const struct dec_l3 *l3, struct dec_pkt *out)
 {
     const uint8_t *h = p + l3->l4;
     size_t left = l3->end - l3->l4;
     size_t hlen;
 
-    if (left < TCP_PORTS_LEN) {
-        out->anomalies |= DEC_A_L4_TRUNC;
+    if (!dec_ports(h, left, out))
         return;
-    }
-    out->sport = ld_be16(h);
-    out->dport = ld_be16(h + 2);
-    out->has_ports = true;
     if (left < TCP_FLAGS_LEN) {
         out->anomalies |= DEC_A_L4_TRUNC;
         return;
@@ -67,13 +75,8 @@ static void dec_udp(const uint8_t *p, const struct dec_l3 *l3, struct dec_pkt *o
     size_t left = l3->end - l3->l4;
     size_t ulen;
 
-    if (left < TCP_PORTS_LEN) {
-        out->anomalies |= DEC_A_L4_TRUNC;
+    if (!dec_ports(h, left, out))
         return;
-    }
-    out->sport = ld_be16(h);
-    out->dport = ld_be16(h + 2);
-    out->has_ports = true;
     if (left < UDP_HLEN) {
         out->anomalies |= DEC_A_L4_TRUNC;
         return;

@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,13 +196,9 @@ static int read_range(const char *path, uint64_t off, uint64_t len, bool whole, 
     uint8_t *dst;
     int fd, rc;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = fs_open_read(path, &st, d);
     if (fd < 0)
-        return diag_errno(d, SV_EIO, errno, "%s", path);
-    if (fstat(fd, &st) < 0) {
-        rc = diag_errno(d, SV_EIO, errno, "%s: stat", path);
-        goto out;
-    }
+        return fd;
     if (whole)
         len = (uint64_t)st.st_size;
     if (off > (uint64_t)st.st_size || len > (uint64_t)st.st_size - off) {
