@@ -1905,7 +1905,82 @@ TEST(linktype_names)
     T_TRUE(cap_linktype_name(UINT32_MAX) == NULL);
 }
 
-T_MAIN(T_CASE(real_captures_match_tshark_and_libpcap), T_CASE(damaged_truncated_mid_packet),
+/*
+ * The double-buffering contract: a batch's packet bytes stay valid and
+ * unchanged through the next cap_next_batch() call (ingest writes batch k
+ * out on other threads while batch k + 1 is read). Small batches, a file
+ * and a pipe-like source (memory), pcap and pcapng.
+ */
+static void check_two_batches_alive(struct cap_reader *r, size_t max)
+{
+    struct cap_pkt *pk[2] = { calloc(max, sizeof **pk), calloc(max, sizeof **pk) };
+    uint8_t *copy[2] = { NULL, NULL };
+    size_t len[2] = { 0, 0 };
+    ssize_t n[2] = { 0, 0 };
+    struct diag d;
+    int k = 0, batches = 0;
+
+    diag_clear(&d);
+    for (;;) {
+        size_t at = 0;
+
+        n[k] = cap_next_batch(r, pk[k], max, &d);
+        /* the previous batch is still intact after this call */
+        for (ssize_t i = 0; i < n[k ^ 1]; i++) {
+            T_MEMEQ(pk[k ^ 1][i].data, copy[k ^ 1] + at, pk[k ^ 1][i].caplen);
+            at += pk[k ^ 1][i].caplen;
+        }
+        T_EQ(at, len[k ^ 1]);
+        if (n[k] <= 0)
+            break;
+        free(copy[k]);
+        len[k] = 0;
+        for (ssize_t i = 0; i < n[k]; i++)
+            len[k] += pk[k][i].caplen;
+        copy[k] = malloc(len[k] ? len[k] : 1);
+        at = 0;
+        for (ssize_t i = 0; i < n[k]; i++) {
+            memcpy(copy[k] + at, pk[k][i].data, pk[k][i].caplen);
+            at += pk[k][i].caplen;
+        }
+        batches++;
+        k ^= 1;
+    }
+    T_TRUE(batches > 2);
+    free(copy[0]);
+    free(copy[1]);
+    free(pk[0]);
+    free(pk[1]);
+}
+
+TEST(previous_batch_stays_valid)
+{
+    static const char *const files[] = { "ppp_sll.pcap", "ndpi_sites.pcapng" };
+
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        struct cap_reader *r;
+        struct diag d;
+        uint8_t *bytes;
+        size_t n;
+
+        diag_clear(&d);
+        T_EQ(cap_open(&r, tpath(files[f]), &d), 0);
+        if (r) {
+            check_two_batches_alive(r, 7);
+            cap_close(r);
+        }
+        bytes = slurp(tpath(files[f]), &n);
+        T_EQ(cap_open_mem(&r, bytes, n, files[f], &d), 0);
+        if (r) {
+            check_two_batches_alive(r, 13);
+            cap_close(r);
+        }
+        free(bytes);
+    }
+}
+
+T_MAIN(T_CASE(previous_batch_stays_valid),
+       T_CASE(real_captures_match_tshark_and_libpcap), T_CASE(damaged_truncated_mid_packet),
        T_CASE(damaged_oversized_packet), T_CASE(timestamps_equal_tshark),
        T_CASE(precision_and_byte_order), T_CASE(pcapng_many_interfaces),
        T_CASE(pcapng_multi_section), T_CASE(compressed_and_stdin), T_CASE(compressed_truncated),
