@@ -557,9 +557,8 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
                 e->s->anext = b->dead;
                 b->dead = e->s;
             }
-        } else if (e->idx == EV_SPILL) {
-            b->rc = e->s->spilled ? flush(b, e->s) : spill(sp, b, e->s);
-        } else if (e->idx == EV_FLUSH) {
+        } else if (e->idx == EV_SPILL || e->idx == EV_FLUSH) {
+            /* phase B orders one spill, then flushes: either way the buffer goes to the file */
             b->rc = e->s->spilled ? flush(b, e->s) : spill(sp, b, e->s);
         } else {
             b->rc = append_packet(sp, b, e->s, &sp->pkts[k][e->idx], &sp->pi[k][e->idx].ifc);
