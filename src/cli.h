@@ -42,6 +42,7 @@ void cli_human_count(char out[32], double n);
 /* The commands: argc/argv start at the command name. */
 int cmd_ingest(int argc, char **argv);
 int cmd_streams(int argc, char **argv);
+int cmd_query(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 
 #endif

@@ -32,6 +32,8 @@ static const char usage_text[] =
     "      --memcap SIZE         stream bytes buffered in memory (default 192M)\n"
     "      --udp-timeout DUR     UDP silence that starts a new stream (default 60s)\n"
     "      --tcp-timeout DUR     TCP silence that starts a new stream (default 1h)\n"
+    "      --no-dissect          split only: no protocol dissection, no entries\n"
+    "      --no-l4-entries       no tcp/udp entry for streams no dissector recognises\n"
     "  -f, --force               replace an existing store\n"
     "      --json                print the store's manifest (store.json) on stdout\n"
     "      --progress=WHEN       auto (default: when stderr is a terminal), always, never\n"
@@ -51,6 +53,8 @@ enum {
     OPT_TCP_TIMEOUT,
     OPT_JSON,
     OPT_PROGRESS,
+    OPT_NO_DISSECT,
+    OPT_NO_L4_ENTRIES,
 };
 
 static const struct option long_opts[] = {
@@ -65,6 +69,8 @@ static const struct option long_opts[] = {
     { "force", no_argument, NULL, 'f' },
     { "json", no_argument, NULL, OPT_JSON },
     { "progress", required_argument, NULL, OPT_PROGRESS },
+    { "no-dissect", no_argument, NULL, OPT_NO_DISSECT },
+    { "no-l4-entries", no_argument, NULL, OPT_NO_L4_ENTRIES },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -90,13 +96,14 @@ static void summary(const struct store_ingest_opts *o, const struct store_ingest
     cli_human_count(pk, (double)r->read.packets / (secs > 0 ? secs : 1e-9));
     cli_human_count(st, (double)r->nstreams / (secs > 0 ? secs : 1e-9));
     printf("%s: %llu packet%s (%s) from %zu input%s -> %llu stream%s (%llu tcp, %llu udp, "
-           "%llu in own files), %llu packet%s in other.pcap; %.2f s, %s/s, %s packets/s, "
+           "%llu in own files), %llu packet%s in other.pcap, %llu entr%s; %.2f s, %s/s, %s packets/s, "
            "%s streams/s, peak RSS %ld MiB\n",
            o->store_dir, (unsigned long long)r->read.packets, r->read.packets == 1 ? "" : "s", b,
            r->ninputs, r->ninputs == 1 ? "" : "s", (unsigned long long)r->nstreams,
            r->nstreams == 1 ? "" : "s", (unsigned long long)r->tcp_streams,
            (unsigned long long)r->udp_streams, (unsigned long long)r->large_streams,
-           (unsigned long long)r->other.packets, r->other.packets == 1 ? "" : "s", secs,
+           (unsigned long long)r->other.packets, r->other.packets == 1 ? "" : "s",
+           (unsigned long long)r->entries, r->entries == 1 ? "y" : "ies", secs,
            rate, pk, st, ru.ru_maxrss / 1024);
 }
 
@@ -168,6 +175,12 @@ int cmd_ingest(int argc, char **argv)
             break;
         case 'f':
             o.replace = true;
+            break;
+        case OPT_NO_DISSECT:
+            o.dissect = false;
+            break;
+        case OPT_NO_L4_ENTRIES:
+            o.l4_entries = false;
             break;
         case OPT_JSON:
             json = true;

@@ -15,6 +15,7 @@ static const struct command {
     const char *summary;
 } commands[] = {
     { "ingest", cmd_ingest, "split captures into a store of per-stream PCAPs" },
+    { "query", cmd_query, "print a store's entries (request/response pairs)" },
     { "streams", cmd_streams, "list a store's L4 streams, or write them out as files" },
     { "info", cmd_info, "show a store's manifest: inputs, nodes, packet accounting" },
 };

@@ -52,4 +52,13 @@ struct jv *jv_at(const struct jv *arr, size_t i);
 const char *jv_as_str(const struct jv *v);
 bool jv_as_u64(const struct jv *v, uint64_t *out);
 
+struct ent_view;
+/*
+ * An entry record as Kubeshark-shaped JSON (see json_entry.c): jv_entry the
+ * value (owned), jv_entry_text compact one-line text (malloc'd). node_ip may
+ * be NULL. NULL when a section is malformed.
+ */
+struct jv *jv_entry(const struct ent_view *v, const char *node_name, const char *node_ip);
+char *jv_entry_text(const struct ent_view *v, const char *node_name, const char *node_ip);
+
 #endif

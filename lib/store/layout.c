@@ -7,6 +7,7 @@
  *   STORE/nodes/<node>/packs/<bb>-<ssss>.pack   small streams, concatenated PCAP files
  *   STORE/nodes/<node>/streams/<xx>/<id>.pcap   large streams (all streams with --layout files)
  *   STORE/nodes/<node>/other.pcap               packets of no TCP/UDP stream
+ *   STORE/nodes/<node>/entries/<bb>.ent         entry records of the streams of bucket bb
  */
 #include "config.h"
 
@@ -32,6 +33,11 @@ char *store_node_dir(const char *root, const char *node)
 char *store_pack_path(const char *node_dir, uint32_t pack)
 {
     return fs_printf("%s/packs/%02x-%04u.pack", node_dir, pack >> 16, pack & 0xffffu);
+}
+
+char *store_entries_path(const char *node_dir, uint32_t bucket)
+{
+    return fs_printf("%s/entries/%02x.ent", node_dir, bucket);
 }
 
 char *store_stream_dir(const char *node_dir, uint64_t id)
@@ -245,4 +251,33 @@ int store_other_read(struct store *s, size_t node, struct buf *out, struct diag 
 
     free(path);
     return rc;
+}
+
+int store_entries_read(struct store *s, size_t node, struct buf *out, struct diag *d)
+{
+    for (uint32_t b = 0; b < STORE_BUCKETS; b++) {
+        char *path = store_entries_path(s->nodes[node].dir, b);
+        size_t start = out->len;
+        struct stat st;
+        int rc;
+
+        if (stat(path, &st) < 0) {
+            rc = errno == ENOENT ? 0 : diag_errno(d, SV_EIO, errno, "%s", path);
+            free(path);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        rc = read_range(path, 0, 0, true, out, d);
+        if (rc == 0 && (out->len - start < STORE_ENT_MAGIC_LEN ||
+                        memcmp(out->data + start, STORE_ENT_MAGIC, STORE_ENT_MAGIC_LEN) != 0))
+            rc = diag_set(d, SV_EFORMAT, "%s: offset 0: not an entries file", path);
+        free(path);
+        if (rc < 0)
+            return rc;
+        memmove(out->data + start, out->data + start + STORE_ENT_MAGIC_LEN,
+                out->len - start - STORE_ENT_MAGIC_LEN);
+        out->len -= STORE_ENT_MAGIC_LEN;
+    }
+    return 0;
 }

@@ -78,6 +78,8 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(opts, "udp_timeout_ns", jv_u64(o->flow.udp_idle_ns));
     jv_set(opts, "tcp_idle_timeout_ns", jv_u64(o->flow.tcp_idle_ns));
     jv_set(opts, "tcp_closed_timeout_ns", jv_u64(o->flow.tcp_closed_ns));
+    jv_set(opts, "dissect", jv_bool(o->dissect));
+    jv_set(opts, "l4_entries", jv_bool(o->l4_entries));
     jv_set(root, "options", opts);
 
     jv_set(node, "name", jv_str(o->node_name));
@@ -87,6 +89,8 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(node, "udp_streams", jv_u64(r->udp_streams));
     jv_set(node, "large_streams", jv_u64(r->large_streams));
     jv_set(node, "peak_live_flows", jv_u64(r->peak_flows));
+    jv_set(node, "entries", jv_u64(r->entries));
+    jv_set(node, "entries_dropped", jv_u64(r->entries_dropped));
     jv_set(node, "time", time_json(r->first_ns, r->last_ns));
     jv_push(nodes, node);
     jv_set(root, "nodes", nodes);

@@ -591,6 +591,8 @@ void store_ingest_opts_init(struct store_ingest_opts *o)
     o->flow.udp_idle_ns = LIM_UDP_TIMEOUT_S * 1000000000ull;
     o->flow.tcp_idle_ns = LIM_TCP_IDLE_S * 1000000000ull;
     o->flow.tcp_closed_ns = LIM_TCP_CLOSED_S * 1000000000ull;
+    o->dissect = true;
+    o->l4_entries = true;
 }
 
 void store_ingest_result_release(struct store_ingest_result *res)
@@ -652,6 +654,11 @@ static int make_dirs(struct split *sp, struct diag *d)
     free(sub);
     if (rc == 0) {
         sub = fs_join(sp->node_dir, "streams");
+        rc = fs_mkdirs(sub, d);
+        free(sub);
+    }
+    if (rc == 0 && sp->o->dissect) {
+        sub = fs_join(sp->node_dir, "entries");
         rc = fs_mkdirs(sub, d);
         free(sub);
     }
@@ -768,6 +775,11 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
         buf_init(&sp.b[t].scratch, SIZE_MAX);
         buf_init(&sp.b[t].scratch2, SIZE_MAX);
         buf_init(&sp.b[t].packbuf, PACKBUF_SIZE);
+        buf_init(&sp.b[t].ents, SIZE_MAX);
+        sp.b[t].sink.out = &sp.b[t].ents;
+        sp.b[t].ent_fd = -1;
+        /* a budget per bucket, not per thread: what is cut does not depend on -j */
+        reasm_budget_init(&sp.b[t].budget, LIM_REASM_TOTAL / NTASKS);
         cpool_init(&sp.b[t].pool_s, &sp.region);
         sp.b[t].pool = &sp.b[t].pool_s;
     }
@@ -792,6 +804,10 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
     rc = finish_all(&sp, d);
     if (rc < 0)
         goto out_split;
+    for (uint32_t t = 0; t < NTASKS; t++) {
+        res->entries += sp.b[t].sink.entries;
+        res->entries_dropped += sp.b[t].sink.dropped;
+    }
     for (size_t i = 0; i < sp.ncat; i++) {
         const struct store_stream *s = split_cat(&sp, i + 1);
 
@@ -839,6 +855,10 @@ out_split:
             swr_stream_clear(l);
         if (sp.b[t].pack_fd >= 0)
             close(sp.b[t].pack_fd);
+        if (sp.b[t].ent_fd >= 0)
+            close(sp.b[t].ent_fd);
+        free(sp.b[t].ent_path);
+        buf_release(&sp.b[t].ents);
         free(sp.b[t].q[0].v);
         free(sp.b[t].q[1].v);
         free(sp.b[t].pack_path);

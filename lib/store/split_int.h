@@ -19,11 +19,14 @@
 #include "flow/flow.h"
 #include "store.h"
 #include "store_int.h"
+#include "dissect/dissect.h"
+#include "reasm/reasm.h"
 
 #define OTHER_BUCKET STORE_BUCKETS
 #define NTASKS (STORE_BUCKETS + 1)
 #define SPILL_FLUSH (256u * 1024)
 #define PACKBUF_SIZE (256u * 1024)
+#define ENTBUF_FLUSH (256u * 1024)
 #define EV_END UINT32_MAX          /* the stream has ended: write it out */
 #define EV_SPILL (UINT32_MAX - 1)  /* create the stream's own file now */
 #define EV_FLUSH (UINT32_MAX - 2)  /* append what is buffered to the stream's own file */
@@ -61,6 +64,7 @@ struct sstream {
     char *path;                 /* own file, once spilled */
     bool spilled;
     struct sstream *aprev, *anext;  /* bucket's live list (for the memcap) */
+    struct dsx *dsx;            /* dissection of the stream (phase C), NULL until its first packet */
 };
 
 struct ev {
@@ -86,6 +90,11 @@ struct bucket {
     struct sstream *dead;       /* ended in phase C; back to the slab after it (linked by anext) */
     struct buf scratch, scratch2;
     struct buf packbuf;         /* small streams gathered for one write into the pack */
+    struct buf ents;            /* entry records not yet written to ent_fd */
+    struct dsx_sink sink;       /* where this bucket's dissectors write (ents) */
+    struct reasm_budget budget; /* reassembly memory of this bucket's streams */
+    int ent_fd;
+    char *ent_path;
     int rc;
     struct diag d;
 };

@@ -45,6 +45,8 @@ struct store_ingest_opts {
     uint64_t pack_threshold;    /* streams above this many PCAP bytes get their own file */
     uint64_t memcap;            /* bytes buffered over all streams */
     struct flow_opts flow;
+    bool dissect;               /* dissect streams into entries (default true) */
+    bool l4_entries;            /* a tcp/udp entry for streams no dissector claims (default true) */
     /* Called between batches, from the calling thread. */
     void (*progress)(void *arg, const struct store_progress *p);
     void *progress_arg;
@@ -82,6 +84,8 @@ struct store_ingest_result {
     uint64_t first_ns, last_ns;
     size_t input_errors;
     uint64_t peak_flows;
+    uint64_t entries;           /* entries written */
+    uint64_t entries_dropped;   /* entries lost to memory exhaustion */
 };
 
 /*
@@ -148,6 +152,12 @@ int store_stream_read(struct store *s, size_t node, const struct store_stream *s
                       struct buf *out, struct diag *d) __attribute__((warn_unused_result));
 /* The file name the stream has in Kubeshark's naming (%012d.pcap / %012d_udp.pcap). */
 void store_stream_name(const struct store_stream *st, char out[32]);
+/*
+ * Appends the entry records of the node (entry.h format, bucket files in
+ * order) to out. A node without entries appends nothing.
+ */
+int store_entries_read(struct store *s, size_t node, struct buf *out, struct diag *d)
+    __attribute__((warn_unused_result));
 /* Appends other.pcap's bytes of the node to out. */
 int store_other_read(struct store *s, size_t node, struct buf *out, struct diag *d)
     __attribute__((warn_unused_result));

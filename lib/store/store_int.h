@@ -13,6 +13,8 @@ struct diag;
 #define STORE_CATALOG "streams.cat"
 #define STORE_OTHER "other.pcap"
 #define STORE_CAT_MAGIC "SVCAT\0\0\1"
+#define STORE_ENT_MAGIC "SVENT\0\0\1"  /* first 8 bytes of an entries file */
+#define STORE_ENT_MAGIC_LEN 8u
 #define STORE_CAT_HDR_LEN 64u
 #define STORE_CAT_REC_LEN 128u
 #define STORE_CAT_VERSION 1u
@@ -22,6 +24,8 @@ struct diag;
 /* "nodes/<node>" relative paths; all returned strings are malloc'd. */
 char *store_node_dir(const char *root, const char *node);
 char *store_pack_path(const char *node_dir, uint32_t pack);
+/* nodes/<node>/entries/<bb>.ent: the entries of the streams of one bucket. */
+char *store_entries_path(const char *node_dir, uint32_t bucket);
 /* Directory (streams/xx) and file of a stream stored on its own. */
 char *store_stream_dir(const char *node_dir, uint64_t id);
 char *store_stream_path(const char *node_dir, const struct store_stream *st);

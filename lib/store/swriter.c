@@ -537,10 +537,68 @@ void swr_stream_clear(struct sstream *s)
             free(k);
     }
     cbuf_init(&s->data);
+    dsx_free(s->dsx);
+    s->dsx = NULL;
     free(s->ifs);
     s->ifs = NULL;
     free(s->path);
     s->path = NULL;
+}
+
+/* Hands one packet of a TCP/UDP stream to its dissection (created on the first packet). */
+static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s,
+                           const struct cap_pkt *pk, const struct pinfo *pi)
+{
+    const struct dec_pkt *dp = &pi->dec;
+
+    if (!s->dsx) {
+        struct dsx_stream_info si;
+        struct dsx_opts o;
+
+        memset(&si, 0, sizeof si);
+        si.stream_id = s->rec.id;
+        si.l4 = pi->key.proto;
+        si.ipver = pi->key.ipver;
+        memcpy(si.addr, pi->key.addr, sizeof si.addr);
+        si.port[0] = pi->key.port[0];
+        si.port[1] = pi->key.port[1];
+        /* the catalogue's client (SYN sender, else the higher port) is dir 0 */
+        si.client_side = (int8_t)(memcmp(si.addr[0], s->rec.cli, 16) == 0 &&
+                                          si.port[0] == s->rec.cli_port ? 0 : 1);
+        memset(&o, 0, sizeof o);
+        o.l4_entries = sp->o->l4_entries;
+        s->dsx = dsx_new(&si, &o, &b->budget, &b->sink);
+        if (!s->dsx) {
+            b->sink.dropped++;
+            return;
+        }
+    }
+    /* later fragments carry no transport header: their bytes are not reassembled (yet) */
+    if (!dp->has_ports || dp->frag || (pi->key.proto == 6 && !dp->has_flags))
+        return;
+    dsx_packet(s->dsx, pi->side, dp->seq, dp->tcp_flags,
+               dp->payload_off ? pk->data + dp->payload_off : NULL, dp->payload_len, pk->ts_ns,
+               (uint32_t)(s->npk - 1), pk->origlen);
+}
+
+static int ent_flush(struct split *sp, struct bucket *b)
+{
+    int rc;
+
+    if (b->ents.len == 0)
+        return 0;
+    if (b->ent_fd < 0) {
+        b->ent_path = store_entries_path(sp->node_dir, b->id);
+        b->ent_fd = open_out(b->ent_path, true, &b->d);
+        if (b->ent_fd < 0)
+            return b->ent_fd;
+        rc = fs_write_all(b->ent_fd, STORE_ENT_MAGIC, STORE_ENT_MAGIC_LEN, b->ent_path, &b->d);
+        if (rc < 0)
+            return rc;
+    }
+    rc = fs_write_all(b->ent_fd, b->ents.data, b->ents.len, b->ent_path, &b->d);
+    buf_reset(&b->ents);
+    return rc;
 }
 
 static void run_bucket(struct split *sp, struct bucket *b, int k)
@@ -551,6 +609,11 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
         struct ev *e = &q->v[i];
 
         if (e->idx == EV_END) {
+            if (e->s->dsx) {
+                dsx_finish(e->s->dsx);
+                dsx_free(e->s->dsx);
+                e->s->dsx = NULL;
+            }
             b->rc = finish_stream(sp, b, e->s);
             if (e->s != sp->other) {
                 swr_stream_clear(e->s);
@@ -562,8 +625,12 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
             b->rc = e->s->spilled ? flush(b, e->s) : spill(sp, b, e->s);
         } else {
             b->rc = append_packet(sp, b, e->s, &sp->pkts[k][e->idx], &sp->pi[k][e->idx].ifc);
+            if (b->rc == 0 && sp->o->dissect && e->s != sp->other)
+                dissect_packet(sp, b, e->s, &sp->pkts[k][e->idx], &sp->pi[k][e->idx]);
         }
     }
+    if (b->rc == 0 && b->ents.len >= ENTBUF_FLUSH)
+        b->rc = ent_flush(sp, b);
     q->n = 0;
 }
 
@@ -622,6 +689,14 @@ int swr_close_packs(struct split *sp, struct diag *d)
         struct bucket *b = &sp->b[t];
         int r;
 
+        r = ent_flush(sp, b);
+        if (r == 0 && b->ent_fd >= 0 && close(b->ent_fd) < 0)
+            r = diag_errno(&b->d, SV_EIO, errno, "%s: close", b->ent_path);
+        b->ent_fd = -1;
+        if (r < 0 && rc == 0) {
+            *d = b->d;
+            rc = r;
+        }
         if (b->pack_fd < 0)
             continue;
         r = pack_flush(b);

@@ -1,0 +1,905 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the per-stream dissection driver: reassembly, detection,
+ * carry-over buffers, byte times, entry numbering (see dissect.h).
+ *
+ * Life of a stream:
+ *
+ *   UNDECIDED --(a bid wins)--> ACTIVE --(dsx_abandon)--> ABANDONED
+ *       |                          ^  \--(dsx_switch: h2c)--/
+ *       \--(every bid NO, or DSX_BID_MAX bytes undecided)--> UNDISSECTED
+ *
+ * While undecided, delivered bytes are kept per direction (at most
+ * DSX_BID_MAX each) together with the order in which they came; when a
+ * dissector wins, that history is replayed to it as if live. ABANDONED and
+ * UNDISSECTED streams stop reassembling (their bytes are no longer wanted);
+ * an UNDISSECTED stream, or one abandoned before any entry, gets the L4
+ * summary entry at its end.
+ *
+ * Byte times: every delivery of a direction appends a mark (absolute
+ * offset in the direction's byte stream, time, packet number); dsx_ts and
+ * dsx_pkt find the mark covering a byte by binary search. Marks before the
+ * carry-over's first byte are pruned.
+ */
+#include "config.h"
+
+#include "dissect/dissect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "reasm/reasm.h"
+
+enum dsx_state { ST_UNDECIDED = 0, ST_ACTIVE, ST_ABANDONED, ST_UNDISSECTED };
+
+struct mark {
+    uint64_t off;               /* absolute offset of the first byte it covers */
+    uint64_t ts;
+    uint32_t pkt;
+};
+
+struct dirst {
+    struct buf carry;           /* unconsumed bytes (ACTIVE) */
+    uint64_t carry_off;         /* absolute offset of carry[0] (= bytes consumed so far) */
+    uint64_t next_off;          /* absolute offset of the next delivered byte */
+    size_t need;                /* do not parse until this many bytes are available */
+    struct mark *marks;
+    size_t nmarks, capmarks;
+    /* the parse call in progress */
+    uint64_t cur_base;          /* absolute offset of the p[0] handed to parse */
+    size_t cur_n;
+    uint64_t seen_gap;          /* reasm gap bytes already reported */
+    /* UNDECIDED: the bytes so far, for bids and the replay */
+    struct buf bid;
+    uint64_t pkts, bytes;       /* L4 counters: packets and payload bytes */
+    uint64_t first_ns, last_ns;
+    uint32_t first_pkt;
+    bool fin;
+};
+
+/* One delivery while undecided, replayed in order once a dissector wins. */
+struct hist {
+    uint8_t dir;
+    uint8_t kind;               /* H_DATA, H_GAP, H_FIN */
+    uint32_t pkt;
+    uint64_t off;               /* H_DATA: offset in bid buffer; H_GAP: bytes lost */
+    uint32_t len;
+    uint64_t ts;
+};
+enum { H_DATA, H_GAP, H_FIN };
+
+struct dsx {
+    struct dsx_stream_info si;
+    struct dsx_opts o;
+    struct dsx_sink *sink;
+    struct reasm_budget *budget;
+    struct reasm *ra;
+    int client_side;            /* flow side of dir 0, -1 until the first packet */
+    enum dsx_state state;
+    const struct dsx_ops *ops;
+    void *st;
+    struct dirst d[2];
+    struct hist *hist;
+    size_t nhist, caphist;
+    uint32_t next_index;
+    uint32_t pending_anoms;     /* stream events (conflict, cap) for the next entry */
+    uint32_t last_pkt;
+    uint64_t reasm_conflicts, reasm_caps;
+    const struct dsx_ops *switch_to;
+    uint8_t *hint;
+    size_t hint_len;
+    bool in_parse;
+    bool finished;
+};
+
+/* ------------------------------------------------------------ marks */
+
+static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt)
+{
+    if (d->nmarks && d->marks[d->nmarks - 1].ts == ts && d->marks[d->nmarks - 1].pkt == pkt)
+        return;
+    if (d->nmarks && d->marks[d->nmarks - 1].off == off) {
+        d->marks[d->nmarks - 1].ts = ts;
+        d->marks[d->nmarks - 1].pkt = pkt;
+        return;
+    }
+    if (d->nmarks == d->capmarks) {
+        size_t nc = d->capmarks ? d->capmarks * 2 : 8;
+        struct mark *m = realloc(d->marks, nc * sizeof *m);
+
+        if (!m) {
+            /* keep the last mark: times get coarser, never wrong in order */
+            d->marks[d->nmarks - 1].off = off;
+            d->marks[d->nmarks - 1].ts = ts;
+            d->marks[d->nmarks - 1].pkt = pkt;
+            return;
+        }
+        d->marks = m;
+        d->capmarks = nc;
+    }
+    d->marks[d->nmarks].off = off;
+    d->marks[d->nmarks].ts = ts;
+    d->marks[d->nmarks].pkt = pkt;
+    d->nmarks++;
+}
+
+/* The mark covering absolute offset off (the last one at or before it). */
+static const struct mark *find_mark(const struct dirst *d, uint64_t off)
+{
+    size_t lo = 0, hi = d->nmarks;
+
+    if (d->nmarks == 0)
+        return NULL;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (d->marks[mid].off <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &d->marks[lo];
+}
+
+/* Drops marks wholly before absolute offset off. */
+static void prune_marks(struct dirst *d, uint64_t off)
+{
+    size_t k = 0;
+
+    while (k + 1 < d->nmarks && d->marks[k + 1].off <= off)
+        k++;
+    if (k == 0)
+        return;
+    memmove(d->marks, d->marks + k, (d->nmarks - k) * sizeof *d->marks);
+    d->nmarks -= k;
+}
+
+static uint64_t abs_off(const struct dsx *x, int dir, size_t off)
+{
+    const struct dirst *d = &x->d[dir & 1];
+
+    if (off >= d->cur_n && d->cur_n > 0)
+        off = d->cur_n - 1;
+    return d->cur_base + off;
+}
+
+uint64_t dsx_ts(const struct dsx *x, int dir, size_t off)
+{
+    const struct mark *m = find_mark(&x->d[dir & 1], abs_off(x, dir, off));
+
+    return m ? m->ts : 0;
+}
+
+uint32_t dsx_pkt(const struct dsx *x, int dir, size_t off)
+{
+    const struct mark *m = find_mark(&x->d[dir & 1], abs_off(x, dir, off));
+
+    return m ? m->pkt : 0;
+}
+
+void dsx_need(struct dsx *x, int dir, size_t total)
+{
+    x->d[dir & 1].need = total;
+}
+
+bool dsx_dgram(const struct dsx *x)
+{
+    return x->si.l4 == 17;
+}
+
+uint16_t dsx_port(const struct dsx *x, int dir)
+{
+    int side = x->client_side < 0 ? dir : (dir == 0 ? x->client_side : 1 - x->client_side);
+
+    return x->si.port[side & 1];
+}
+
+const char *dsx_protocol(const struct dsx *x)
+{
+    if (x->ops && x->state != ST_UNDISSECTED)
+        return x->ops->name;
+    if (x->state == ST_UNDISSECTED)
+        return x->si.l4 == 17 ? "udp" : "tcp";
+    return "";
+}
+
+/* ------------------------------------------------------------ entries */
+
+struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir)
+{
+    struct ent *e = ent_new();
+    int cs = x->client_side < 0 ? 0 : x->client_side;
+    int src = client_dir == 0 ? cs : 1 - cs;
+
+    if (!e) {
+        x->sink->dropped++;
+        return NULL;
+    }
+    e->f.stream_id = x->si.stream_id;
+    e->f.proto = (uint8_t)proto;
+    e->f.l4 = x->si.l4;
+    e->f.ipver = x->si.ipver;
+    memcpy(e->f.src_ip, x->si.addr[src], 16);
+    memcpy(e->f.dst_ip, x->si.addr[1 - src], 16);
+    e->f.src_port = x->si.port[src];
+    e->f.dst_port = x->si.port[1 - src];
+    return e;
+}
+
+static void mark_side(struct dsx *x, struct ent *e, int dir, size_t off, size_t len, bool resp)
+{
+    uint64_t t0 = dsx_ts(x, dir, off);
+    uint32_t p0 = dsx_pkt(x, dir, off);
+    size_t last = len ? off + len - 1 : off;
+    uint64_t t1 = dsx_ts(x, dir, last);
+    uint32_t p1 = dsx_pkt(x, dir, last);
+    uint8_t flag = resp ? ENT_F_RESP : ENT_F_REQ;
+
+    if (!(e->f.flags & flag)) {
+        e->f.flags |= flag;
+        if (resp) {
+            e->f.resp_ns = t0;
+            e->f.resp_pkt = p0;
+        } else {
+            e->f.req_ns = t0;
+            e->f.req_pkt = p0;
+        }
+    }
+    if (resp) {
+        e->f.resp_end_ns = t1;
+        e->f.resp_size += len;
+    } else {
+        e->f.req_end_ns = t1;
+        e->f.req_size += len;
+    }
+    if (p1 > e->f.last_pkt)
+        e->f.last_pkt = p1;
+}
+
+void dsx_mark_req(struct dsx *x, struct ent *e, int dir, size_t off, size_t len)
+{
+    if (e)
+        mark_side(x, e, dir, off, len, false);
+}
+
+void dsx_mark_resp(struct dsx *x, struct ent *e, int dir, size_t off, size_t len)
+{
+    if (e)
+        mark_side(x, e, dir, off, len, true);
+}
+
+void dsx_emit(struct dsx *x, struct ent *e)
+{
+    if (!e)
+        return;
+    e->f.index = x->next_index++;
+    e->f.anomalies |= x->pending_anoms;
+    x->pending_anoms = 0;
+    if (ent_serialize(e, x->sink->out) < 0)
+        x->sink->dropped++;
+    else
+        x->sink->entries++;
+    ent_free(e);
+}
+
+/* ------------------------------------------------------------ driving */
+
+static void stop_reasm(struct dsx *x)
+{
+    if (x->ra) {
+        reasm_free(x->ra);
+        x->ra = NULL;
+    }
+}
+
+static void release_dirs(struct dsx *x)
+{
+    for (int i = 0; i < 2; i++) {
+        buf_release(&x->d[i].carry);
+        buf_release(&x->d[i].bid);
+        free(x->d[i].marks);
+        x->d[i].marks = NULL;
+        x->d[i].nmarks = x->d[i].capmarks = 0;
+    }
+    free(x->hist);
+    x->hist = NULL;
+    x->nhist = x->caphist = 0;
+}
+
+static void close_dissector(struct dsx *x)
+{
+    if (!x->ops || !x->st)
+        return;
+    if (x->ops->end)
+        x->ops->end(x->st, x, -1);
+    if (x->ops->fini)
+        x->ops->fini(x->st);
+    free(x->st);
+    x->st = NULL;
+}
+
+void dsx_abandon(struct dsx *x)
+{
+    if (x->state == ST_ACTIVE)
+        x->state = ST_ABANDONED;
+}
+
+void dsx_switch(struct dsx *x, const struct dsx_ops *to, const void *hint, size_t hint_len)
+{
+    free(x->hint);
+    x->hint = NULL;
+    x->hint_len = 0;
+    if (hint && hint_len) {
+        x->hint = malloc(hint_len);
+        if (!x->hint) {
+            dsx_abandon(x);
+            return;
+        }
+        memcpy(x->hint, hint, hint_len);
+        x->hint_len = hint_len;
+    }
+    x->switch_to = to;
+}
+
+static bool start_dissector(struct dsx *x, const struct dsx_ops *ops, const void *hint)
+{
+    x->ops = ops;
+    x->st = calloc(1, ops->state_size ? ops->state_size : 1);
+    if (!x->st) {
+        x->state = ST_ABANDONED;
+        return false;
+    }
+    x->state = ST_ACTIVE;
+    if (ops->init)
+        ops->init(x->st, x, hint);
+    return true;
+}
+
+/* After the dissector gave up: nothing more to parse. */
+static void wind_down(struct dsx *x)
+{
+    stop_reasm(x);
+    for (int i = 0; i < 2; i++) {
+        buf_release(&x->d[i].carry);
+        x->d[i].nmarks = 0;
+    }
+}
+
+static void parse_dir(struct dsx *x, int dir);
+
+static void do_switch(struct dsx *x)
+{
+    const struct dsx_ops *to = x->switch_to;
+
+    x->switch_to = NULL;
+    close_dissector(x);
+    if (!start_dissector(x, to, x->hint)) {
+        wind_down(x);
+        return;
+    }
+    free(x->hint);
+    x->hint = NULL;
+    for (int i = 0; i < 2; i++) {
+        x->d[i].need = 0;
+        parse_dir(x, i);
+    }
+}
+
+/* Calls parse over carry[dir] while it makes progress. */
+static void parse_dir(struct dsx *x, int dir)
+{
+    struct dirst *d = &x->d[dir];
+
+    while (x->state == ST_ACTIVE && d->carry.len > 0 && d->carry.len >= d->need) {
+        size_t used;
+
+        d->need = 0;
+        d->cur_base = d->carry_off;
+        d->cur_n = d->carry.len;
+        x->in_parse = true;
+        used = x->ops->parse(x->st, x, dir, d->carry.data, d->carry.len);
+        x->in_parse = false;
+        if (used > d->carry.len)
+            used = d->carry.len;
+        if (used) {
+            memmove(d->carry.data, d->carry.data + used, d->carry.len - used);
+            d->carry.len -= used;
+            d->carry_off += used;
+            prune_marks(d, d->carry_off);
+        }
+        if (x->switch_to) {
+            do_switch(x);
+            return;
+        }
+        if (used == 0)
+            break;
+    }
+    if (x->state != ST_ACTIVE)
+        wind_down(x);
+}
+
+static void on_gap(struct dsx *x, int dir, uint64_t n)
+{
+    struct dirst *d = &x->d[dir];
+    uint64_t lost = n + d->carry.len;
+
+    d->carry_off += lost;
+    d->next_off += n;
+    buf_reset(&d->carry);
+    d->need = 0;
+    if (!x->ops->gap) {
+        dsx_abandon(x);
+        wind_down(x);
+        return;
+    }
+    x->in_parse = true;
+    x->ops->gap(x->st, x, dir, lost);
+    x->in_parse = false;
+    if (x->switch_to)
+        do_switch(x);
+    else if (x->state != ST_ACTIVE)
+        wind_down(x);
+}
+
+/* Keeps p/n after the carry-over, or reports a cap hit as a gap. */
+static void keep(struct dsx *x, int dir, const uint8_t *p, size_t n)
+{
+    struct dirst *d = &x->d[dir];
+
+    if (d->carry.len + n > DSX_CARRY_MAX) {
+        /* the dissector wants more than we keep: count it and go on after a gap */
+        uint64_t lost = d->carry.len + n;
+
+        x->pending_anoms |= ENT_A_CAP;
+        buf_reset(&d->carry);
+        d->carry_off += lost;
+        d->need = 0;
+        prune_marks(d, d->carry_off);
+        if (!x->ops->gap) {
+            dsx_abandon(x);
+        } else {
+            x->in_parse = true;
+            x->ops->gap(x->st, x, dir, lost);
+            x->in_parse = false;
+        }
+        return;
+    }
+    if (buf_append(&d->carry, p, n) < 0)
+        dsx_abandon(x);
+}
+
+static void on_data(struct dsx *x, int dir, const uint8_t *p, size_t n, uint64_t ts, uint32_t pkt)
+{
+    struct dirst *d = &x->d[dir];
+    size_t used = 0;
+
+    add_mark(d, d->next_off, ts, pkt);
+    d->next_off += n;
+    if (x->si.l4 == 17) {
+        /* a datagram is parsed whole, never carried over */
+        d->cur_base = d->carry_off;
+        d->cur_n = n;
+        x->in_parse = true;
+        (void)x->ops->parse(x->st, x, dir, p, n);
+        x->in_parse = false;
+        d->carry_off += n;
+        prune_marks(d, d->carry_off);
+        if (x->switch_to)
+            do_switch(x);
+        else if (x->state != ST_ACTIVE)
+            wind_down(x);
+        return;
+    }
+    if (d->carry.len == 0 && n >= d->need) {
+        /* the common case: parse straight from the packet, keep only the rest */
+        d->need = 0;
+        d->cur_base = d->carry_off;
+        d->cur_n = n;
+        x->in_parse = true;
+        used = x->ops->parse(x->st, x, dir, p, n);
+        x->in_parse = false;
+        if (used > n)
+            used = n;
+        d->carry_off += used;
+        p += used;
+        n -= used;
+        prune_marks(d, d->carry_off);
+        if (n && x->state == ST_ACTIVE)
+            keep(x, dir, p, n);
+        if (x->switch_to) {
+            do_switch(x);
+            return;
+        }
+        if (x->state == ST_ACTIVE && used && d->carry.len && d->carry.len >= d->need)
+            parse_dir(x, dir);
+        else if (x->state != ST_ACTIVE)
+            wind_down(x);
+        return;
+    }
+    keep(x, dir, p, n);
+    if (x->switch_to)
+        do_switch(x);
+    else if (x->state == ST_ACTIVE)
+        parse_dir(x, dir);
+    else
+        wind_down(x);
+}
+
+static void on_fin(struct dsx *x, int dir)
+{
+    if (x->d[dir].fin)
+        return;
+    x->d[dir].fin = true;
+    if (x->state != ST_ACTIVE || !x->ops->end)
+        return;
+    x->ops->end(x->st, x, dir);
+    if (x->switch_to)
+        do_switch(x);
+    else if (x->state != ST_ACTIVE)
+        wind_down(x);
+}
+
+/* ------------------------------------------------------------ detection */
+
+static bool port_match(const struct dsx_ops *ops, const struct dsx *x)
+{
+    if (!ops->ports)
+        return false;
+    for (const uint16_t *p = ops->ports; *p; p++) {
+        if (*p == x->si.port[0] || *p == x->si.port[1])
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Runs the bids over what each direction has; returns the winner, or NULL
+ * with *wait set when some dissector wants more bytes.
+ */
+static const struct dsx_ops *run_bids(struct dsx *x, bool final, bool *wait)
+{
+    const struct dsx_ops *best = NULL;
+    int best_score = DSX_NO;
+    bool best_port = false;
+    uint32_t l4 = x->si.l4 == 17 ? DSX_UDP : DSX_TCP;
+
+    *wait = false;
+    for (size_t i = 0; i < dsx_registry_len; i++) {
+        const struct dsx_ops *ops = dsx_registry[i];
+        int score = DSX_NO;
+
+        if (!(ops->l4 & l4) || !ops->bid)
+            continue;
+        for (int dir = 0; dir < 2; dir++) {
+            struct dirst *d = &x->d[dir];
+            int s;
+
+            if (d->bid.len == 0)
+                continue;
+            s = (int)ops->bid(d->bid.data, d->bid.len < DSX_BID_MAX ? d->bid.len : DSX_BID_MAX,
+                              dir, x->si.l4 == 17);
+            if (s > score)
+                score = s;
+        }
+        if (score == DSX_MORE) {
+            if (!final && x->si.l4 != 17)
+                *wait = true;
+            continue;
+        }
+        if (score < DSX_WEAK)
+            continue;
+        if (score > best_score || (score == best_score && !best_port && port_match(ops, x))) {
+            best = ops;
+            best_score = score;
+            best_port = port_match(ops, x);
+        }
+    }
+    if (best_score == DSX_STRONG)
+        *wait = false;
+    return *wait ? NULL : best;
+}
+
+static void replay(struct dsx *x)
+{
+    struct hist *h = x->hist;
+    size_t nh = x->nhist;
+    struct buf bid[2] = { x->d[0].bid, x->d[1].bid };
+
+    x->hist = NULL;
+    x->nhist = x->caphist = 0;
+    for (int i = 0; i < 2; i++) {
+        buf_init(&x->d[i].bid, 0);
+        x->d[i].next_off = 0;
+        x->d[i].carry_off = 0;
+        x->d[i].nmarks = 0;
+    }
+    for (size_t i = 0; i < nh && x->state == ST_ACTIVE; i++) {
+        if (h[i].kind == H_DATA)
+            on_data(x, h[i].dir, bid[h[i].dir].data + h[i].off, h[i].len, h[i].ts, h[i].pkt);
+        else if (h[i].kind == H_GAP)
+            on_gap(x, h[i].dir, h[i].off);
+        else
+            on_fin(x, h[i].dir);
+    }
+    free(h);
+    buf_release(&bid[0]);
+    buf_release(&bid[1]);
+}
+
+static void decide(struct dsx *x, bool final)
+{
+    bool wait;
+    const struct dsx_ops *ops = run_bids(x, final, &wait);
+
+    if (ops) {
+        if (start_dissector(x, ops, NULL))
+            replay(x);
+        else
+            wind_down(x);
+        return;
+    }
+    if (wait)
+        return;
+    if (!final && (x->d[0].bid.len == 0 || x->d[1].bid.len == 0) &&
+        x->d[0].bid.len < DSX_BID_MAX && x->d[1].bid.len < DSX_BID_MAX && x->si.l4 != 17)
+        return;         /* the other direction may still tell */
+    x->state = ST_UNDISSECTED;
+    stop_reasm(x);
+    release_dirs(x);
+}
+
+static bool hist_add(struct dsx *x, int dir, int kind, uint64_t off, size_t len, uint64_t ts,
+                     uint32_t pkt)
+{
+    if (x->nhist == x->caphist) {
+        size_t nc = x->caphist ? x->caphist * 2 : 8;
+        struct hist *h = realloc(x->hist, nc * sizeof *h);
+
+        if (!h)
+            return false;
+        x->hist = h;
+        x->caphist = nc;
+    }
+    x->hist[x->nhist++] = (struct hist){ (uint8_t)dir, (uint8_t)kind, pkt, off, (uint32_t)len, ts };
+    return true;
+}
+
+static void undecided_data(struct dsx *x, int dir, const uint8_t *p, size_t n, uint64_t ts,
+                           uint32_t pkt)
+{
+    struct dirst *d = &x->d[dir];
+    size_t room = d->bid.len < DSX_BID_MAX ? DSX_BID_MAX - d->bid.len : 0;
+
+    if (n > room)
+        n = room;
+    if (n == 0) {
+        decide(x, true);
+        return;
+    }
+    if (!hist_add(x, dir, H_DATA, d->bid.len, n, ts, pkt) || buf_append(&d->bid, p, n) < 0) {
+        x->state = ST_UNDISSECTED;
+        stop_reasm(x);
+        release_dirs(x);
+        return;
+    }
+    decide(x, d->bid.len >= DSX_BID_MAX);
+}
+
+/* ------------------------------------------------------------ input */
+
+static void deliver(struct dsx *x, int dir, const uint8_t *p, size_t n, uint64_t ts, uint32_t pkt)
+{
+    if (x->state == ST_UNDECIDED)
+        undecided_data(x, dir, p, n, ts, pkt);
+    else if (x->state == ST_ACTIVE)
+        on_data(x, dir, p, n, ts, pkt);
+}
+
+static void deliver_gap(struct dsx *x, int dir, uint64_t n)
+{
+    if (x->state == ST_UNDECIDED) {
+        if (!hist_add(x, dir, H_GAP, n, 0, 0, 0)) {
+            x->state = ST_UNDISSECTED;
+            stop_reasm(x);
+            release_dirs(x);
+        }
+    } else if (x->state == ST_ACTIVE) {
+        on_gap(x, dir, n);
+    }
+}
+
+static void deliver_fin(struct dsx *x, int dir)
+{
+    if (x->state == ST_UNDECIDED) {
+        if (!hist_add(x, dir, H_FIN, 0, 0, 0, 0)) {
+            x->state = ST_UNDISSECTED;
+            stop_reasm(x);
+            release_dirs(x);
+        }
+    } else if (x->state == ST_ACTIVE) {
+        on_fin(x, dir);
+    }
+}
+
+static void reasm_cb(void *arg, int dir, const uint8_t *p, size_t n, uint64_t ts_ns,
+                     uint64_t pkt_index, uint32_t flags)
+{
+    struct dsx *x = arg;
+    const struct reasm_stats *rs = reasm_stats(x->ra);
+
+    if (rs->anomalies[REASM_A_CONFLICT] != x->reasm_conflicts) {
+        x->reasm_conflicts = rs->anomalies[REASM_A_CONFLICT];
+        x->pending_anoms |= ENT_A_CONFLICT;
+    }
+    if (rs->anomalies[REASM_A_CAP] != x->reasm_caps) {
+        x->reasm_caps = rs->anomalies[REASM_A_CAP];
+        x->pending_anoms |= ENT_A_CAP;
+    }
+    if (flags & REASM_F_GAP) {
+        uint64_t g = rs->gap_bytes[dir] - x->d[dir].seen_gap;
+
+        x->d[dir].seen_gap = rs->gap_bytes[dir];
+        deliver_gap(x, dir, g);
+    }
+    if (n)
+        deliver(x, dir, p, n, ts_ns, (uint32_t)pkt_index);
+    if (flags & (REASM_F_FIN | REASM_F_RST))
+        deliver_fin(x, dir);
+}
+
+struct dsx *dsx_new(const struct dsx_stream_info *si, const struct dsx_opts *o,
+                    struct reasm_budget *budget, struct dsx_sink *sink)
+{
+    struct dsx *x = calloc(1, sizeof *x);
+
+    if (!x)
+        return NULL;
+    x->si = *si;
+    x->o = *o;
+    x->sink = sink;
+    x->budget = budget;
+    x->client_side = si->client_side == 0 || si->client_side == 1 ? si->client_side : -1;
+    for (int i = 0; i < 2; i++) {
+        buf_init(&x->d[i].carry, DSX_CARRY_MAX);
+        buf_init(&x->d[i].bid, DSX_BID_MAX);
+    }
+    if (o->force)
+        (void)start_dissector(x, o->force, NULL);
+    return x;
+}
+
+static int dir_of(struct dsx *x, int side, uint8_t tcp_flags)
+{
+    if (x->client_side < 0) {
+        if (x->si.l4 == 6 && (tcp_flags & (DEC_TCP_SYN | DEC_TCP_ACK)) == (DEC_TCP_SYN | DEC_TCP_ACK))
+            x->client_side = 1 - side;
+        else
+            x->client_side = side;
+    }
+    return side == x->client_side ? 0 : 1;
+}
+
+static void count_packet(struct dsx *x, int dir, size_t len, uint64_t ts, uint32_t pkt)
+{
+    struct dirst *d = &x->d[dir];
+
+    if (d->pkts++ == 0) {
+        d->first_ns = ts;
+        d->first_pkt = pkt;
+    }
+    d->last_ns = ts;
+    d->bytes += len;
+    if (pkt > x->last_pkt)
+        x->last_pkt = pkt;
+}
+
+void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const uint8_t *payload,
+                size_t len, uint64_t ts_ns, uint32_t pkt, uint32_t wire_len)
+{
+    int dir = dir_of(x, side, tcp_flags);
+
+    (void)wire_len;
+    count_packet(x, dir, len, ts_ns, pkt);
+    if (x->state != ST_UNDECIDED && x->state != ST_ACTIVE)
+        return;
+    if (x->si.l4 == 17) {
+        deliver(x, dir, payload, len, ts_ns, pkt);
+        return;
+    }
+    if (!x->ra) {
+        x->ra = reasm_new(NULL, x->budget, reasm_cb, x);
+        if (!x->ra) {
+            dsx_abandon(x);
+            if (x->state == ST_UNDECIDED)
+                x->state = ST_UNDISSECTED;
+            return;
+        }
+    }
+    reasm_segment(x->ra, dir, seq, tcp_flags, payload, len, ts_ns, pkt);
+}
+
+void dsx_feed(struct dsx *x, int side, const uint8_t *p, size_t n, uint64_t ts_ns, uint32_t pkt)
+{
+    int dir = dir_of(x, side, 0);
+
+    count_packet(x, dir, n, ts_ns, pkt);
+    deliver(x, dir, p, n, ts_ns, pkt);
+}
+
+void dsx_feed_gap(struct dsx *x, int side, uint64_t n)
+{
+    deliver_gap(x, dir_of(x, side, 0), n);
+}
+
+void dsx_feed_fin(struct dsx *x, int side)
+{
+    deliver_fin(x, dir_of(x, side, 0));
+}
+
+static void l4_entry(struct dsx *x)
+{
+    struct ent *e = dsx_entry(x, x->si.l4 == 17 ? ENT_UDP : ENT_TCP, 0);
+
+    if (!e)
+        return;
+    for (int dir = 0; dir < 2; dir++) {
+        struct dirst *d = &x->d[dir];
+
+        ent_section(e, dir ? ENT_RESP : ENT_REQ);
+        ent_u64(e, "packets", d->pkts);
+        ent_u64(e, "bytes", d->bytes);
+        if (d->pkts == 0)
+            continue;
+        if (dir == 0) {
+            e->f.flags |= ENT_F_REQ;
+            e->f.req_ns = d->first_ns;
+            e->f.req_end_ns = d->last_ns;
+            e->f.req_size = d->bytes;
+            e->f.req_pkt = d->first_pkt;
+        } else {
+            e->f.flags |= ENT_F_RESP;
+            e->f.resp_ns = d->first_ns;
+            e->f.resp_end_ns = d->last_ns;
+            e->f.resp_size = d->bytes;
+            e->f.resp_pkt = d->first_pkt;
+        }
+    }
+    e->f.last_pkt = x->last_pkt;
+    dsx_emit(x, e);
+}
+
+void dsx_finish(struct dsx *x)
+{
+    if (x->finished)
+        return;
+    x->finished = true;
+    if (x->ra)
+        reasm_flush(x->ra);
+    if (x->state == ST_UNDECIDED)
+        decide(x, true);
+    if (x->state == ST_UNDECIDED) {
+        x->state = ST_UNDISSECTED;
+        release_dirs(x);
+    }
+    close_dissector(x);
+    stop_reasm(x);
+    if (x->o.l4_entries && x->next_index == 0 &&
+        (x->state == ST_UNDISSECTED || x->state == ST_ABANDONED))
+        l4_entry(x);
+}
+
+void dsx_free(struct dsx *x)
+{
+    if (!x)
+        return;
+    if (x->st) {
+        if (x->ops->fini)
+            x->ops->fini(x->st);
+        free(x->st);
+    }
+    stop_reasm(x);
+    release_dirs(x);
+    free(x->hint);
+    free(x);
+}

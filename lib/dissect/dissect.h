@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: protocol dissection of one L4 stream: the dissector interface,
+ * the registry, and the per-stream driver that feeds dissectors in-order
+ * bytes and collects their entries.
+ *
+ * A dissector is a struct dsx_ops (one per protocol, listed in registry.c).
+ * The driver (dissect.c) owns, per stream:
+ *   - TCP reassembly (lib/reasm): dissectors only see in-order bytes per
+ *     direction, with gaps reported, never raw segments;
+ *   - detection: the first bytes of each direction are offered to every
+ *     dissector's bid(); the best bid wins, a dissector's usual ports break
+ *     ties, and a stream no dissector claims gets one L4 summary entry;
+ *   - a per-direction carry-over buffer, so a parser consumes only whole
+ *     units and returns how many bytes it used (the rest is presented again,
+ *     prefixed to the next data), as Suricata's app-layer parsers do;
+ *   - the time and packet number of every byte, for entry times;
+ *   - entry numbering and output.
+ *
+ * Directions: dir 0 is the side that opened the stream (sent the SYN, or
+ * the first packet when no handshake was captured); dir 1 the other side.
+ * A dissector that finds the roles reversed (the capture started with a
+ * response) names the client side when it creates an entry.
+ *
+ * Dissectors never allocate per byte, never trust a length from the wire
+ * beyond what they bound themselves, and never fail: malformed input marks
+ * the entry (ENT_A_MALFORMED) and the dissector resynchronises or gives up
+ * on the stream (dsx_abandon).
+ */
+#ifndef SV_DISSECT_H
+#define SV_DISSECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "entry/entry.h"
+
+struct dsx;
+
+/* Bids: how sure a dissector is that the first bytes are its protocol. */
+enum dsx_bid {
+    DSX_NO = 0,         /* certainly not */
+    DSX_MORE = 1,       /* cannot tell yet: offer more bytes (up to DSX_BID_MAX) */
+    DSX_WEAK = 2,       /* plausible (e.g. a binary header whose fields are in range) */
+    DSX_STRONG = 3,     /* unmistakable (a magic, a request line, a preface) */
+};
+
+/* Bytes offered to bid() at most; a stream still undecided then is undissected. */
+#define DSX_BID_MAX     4096u
+/* Carry-over bytes kept per direction; more is a cap hit (ENT_A_CAP) and a gap. */
+#define DSX_CARRY_MAX   (256u * 1024)
+
+enum dsx_l4 { DSX_TCP = 1 << 0, DSX_UDP = 1 << 1 };
+
+struct dsx_ops {
+    const char *name;           /* "http", "http2", "dns", ... (matches --dissectors later) */
+    uint32_t l4;                /* DSX_TCP | DSX_UDP */
+    const uint16_t *ports;      /* usual server ports, 0-terminated (ties only), may be NULL */
+    size_t state_size;          /* bytes of per-stream state, zeroed before init */
+    /*
+     * Looks at the first n (>= 1) bytes of direction dir (for UDP: the first
+     * datagram) and bids. Must be cheap and must not keep p.
+     */
+    enum dsx_bid (*bid)(const uint8_t *p, size_t n, int dir, bool dgram);
+    /* Prepares st; hint is NULL, or what dsx_switch passed (e.g. an HTTP/1 upgrade). */
+    void (*init)(void *st, struct dsx *x, const void *hint);
+    /*
+     * In-order bytes of dir: returns how many it consumed (<= n). Unconsumed
+     * bytes are presented again with the next data of dir (TCP). For UDP,
+     * p/n is one datagram and the return value is ignored. p is valid for
+     * the call only.
+     */
+    size_t (*parse)(void *st, struct dsx *x, int dir, const uint8_t *p, size_t n);
+    /*
+     * n bytes of dir are lost before the next data (a capture hole, or the
+     * carry-over cap). Carry-over bytes were dropped. Resynchronise, or
+     * dsx_abandon(). May be NULL: the driver then abandons the stream.
+     */
+    void (*gap)(void *st, struct dsx *x, int dir, uint64_t n);
+    /*
+     * dir ended (FIN or RST seen and delivered): a response "ended by
+     * close" completes here. dir == -1: the stream is over (also at capture
+     * end): emit or drop everything pending. Called once with -1, last.
+     */
+    void (*end)(void *st, struct dsx *x, int dir);
+    /* Frees what st holds (not st). May be NULL. */
+    void (*fini)(void *st);
+};
+
+/* The registry: every dissector, in bid order (registry.c). */
+extern const struct dsx_ops *const dsx_registry[];
+extern const size_t dsx_registry_len;
+/* The dissector called name, or NULL. */
+const struct dsx_ops *dsx_find(const char *name);
+
+/* The dissectors (each in its own file). */
+extern const struct dsx_ops dsx_http1, dsx_http2, dsx_dns, dsx_tls, dsx_redis, dsx_kafka,
+    dsx_amqp;
+
+/* ------------------------------------------------- calls for dissectors */
+
+/*
+ * Time (ns) and packet number (0-based, in the stream's PCAP) of byte off
+ * of the data being parsed in direction dir (off < n of the current parse
+ * call; off == n gives the last byte's).
+ */
+uint64_t dsx_ts(const struct dsx *x, int dir, size_t off);
+uint32_t dsx_pkt(const struct dsx *x, int dir, size_t off);
+/* Do not call parse for dir again until at least `total` bytes are available. */
+void dsx_need(struct dsx *x, int dir, size_t total);
+/* True for UDP streams. */
+bool dsx_dgram(const struct dsx *x);
+/* Port of the sender of dir. */
+uint16_t dsx_port(const struct dsx *x, int dir);
+
+/*
+ * A new entry of proto whose client (request sender) is client_dir; the
+ * fixed part gets stream, protocol and endpoints. NULL when out of memory
+ * (the driver counts it; the dissector just skips the entry).
+ */
+struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir);
+/*
+ * Request/response positions in one call: the bytes [off, off+len) of the
+ * data being parsed in dir. The first call for a side sets its first
+ * time/packet; every call moves its end and the entry's last packet and adds
+ * len to the side's size.
+ */
+void dsx_mark_req(struct dsx *x, struct ent *e, int dir, size_t off, size_t len);
+void dsx_mark_resp(struct dsx *x, struct ent *e, int dir, size_t off, size_t len);
+/* Numbers e (next index of the stream), writes it out and frees it. */
+void dsx_emit(struct dsx *x, struct ent *e);
+/* The dissector gives up: the rest of the stream is skipped (entries already emitted stay). */
+void dsx_abandon(struct dsx *x);
+/*
+ * Hands the stream to another dissector after this parse call returns (h2c
+ * upgrade): the current one's end(-1)/fini run, `to` is initialised with
+ * hint (copied: hint_len bytes), and the unconsumed bytes of both
+ * directions are presented to it.
+ */
+void dsx_switch(struct dsx *x, const struct dsx_ops *to, const void *hint, size_t hint_len);
+
+/*
+ * What HTTP/1 hands to HTTP/2 with dsx_switch after an h2c upgrade (RFC 7540
+ * §3.2: the upgrade request becomes stream 1; its response comes as HTTP/2).
+ * Strings are NUL-terminated and cut to fit.
+ */
+struct dsx_h2c_hint {
+    char method[32];
+    char url[2048];             /* request target as sent */
+    char host[256];             /* Host header ("" when none) */
+    uint64_t req_ns, req_end_ns;
+    uint32_t req_pkt;
+    uint64_t req_size;
+};
+
+/* ---------------------------------------------------- the driver's side */
+
+/* Where a stream's entries go: records appended to out (see entry.h). */
+struct dsx_sink {
+    struct buf *out;
+    uint64_t entries;               /* entries written */
+    uint64_t dropped;               /* entries lost (out of memory, record cap) */
+};
+
+struct dsx_stream_info {
+    uint64_t stream_id;
+    uint8_t l4;                     /* 6 or 17 */
+    uint8_t ipver;
+    uint8_t addr[2][16];            /* per side of the flow key */
+    uint16_t port[2];
+    int8_t client_side;             /* side that opened the stream, -1: decide on the first packet */
+};
+
+struct dsx_opts {
+    bool l4_entries;                /* emit tcp/udp entries for undissected streams */
+    const struct dsx_ops *force;    /* skip detection, use this dissector (tests, fuzzing) */
+};
+
+struct reasm_budget;
+
+/* A new per-stream driver; NULL on OOM. budget (may be NULL) caps reassembly. */
+struct dsx *dsx_new(const struct dsx_stream_info *si, const struct dsx_opts *o,
+                    struct reasm_budget *budget, struct dsx_sink *sink);
+/*
+ * One packet of the stream, sent by flow side `side`, in capture order.
+ * For TCP: seq, tcp flags (DEC_TCP_*), payload. For UDP: the datagram.
+ * pkt is the packet's number in the stream's PCAP; wire_len its frame size.
+ */
+void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const uint8_t *payload,
+                size_t len, uint64_t ts_ns, uint32_t pkt, uint32_t wire_len);
+/* The stream ended: flush reassembly, end the dissector, write the last entries. */
+void dsx_finish(struct dsx *x);
+void dsx_free(struct dsx *x);
+
+/* Name of the dissector that claimed the stream ("" when none yet, "tcp"/"udp" if none did). */
+const char *dsx_protocol(const struct dsx *x);
+
+/*
+ * Test and fuzzing entry point: bytes fed straight to a dissector, as if
+ * reassembled. side 0 sends first. dsx_feed_gap reports n lost bytes.
+ */
+void dsx_feed(struct dsx *x, int side, const uint8_t *p, size_t n, uint64_t ts_ns, uint32_t pkt);
+void dsx_feed_gap(struct dsx *x, int side, uint64_t n);
+void dsx_feed_fin(struct dsx *x, int side);
+
+#endif

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the entry builder and the binary entry record (see entry.h).
+ */
+#include "config.h"
+
+#include "entry/entry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "streamvault.h"
+
+static const struct ent_proto_info protos[ENT_PROTO_COUNT] = {
+    [ENT_TCP] = { "tcp", "tcp", "", "TCP", "Transmission Control Protocol" },
+    [ENT_UDP] = { "udp", "udp", "", "UDP", "User Datagram Protocol" },
+    [ENT_HTTP1] = { "http", "http", "1.1", "HTTP", "Hypertext Transfer Protocol -- HTTP/1.1" },
+    [ENT_HTTP2] = { "http2", "http", "2.0", "HTTP/2", "Hypertext Transfer Protocol Version 2 (HTTP/2)" },
+    [ENT_GRPC] = { "grpc", "http", "2.0", "gRPC", "Hypertext Transfer Protocol Version 2 (HTTP/2) [ gRPC over HTTP/2 ]" },
+    [ENT_DNS] = { "dns", "dns", "", "DNS", "Domain Name System" },
+    [ENT_TLS] = { "tls", "tls", "", "TLS", "Transport Layer Security" },
+    [ENT_REDIS] = { "redis", "redis", "3.x", "REDIS", "Redis Serialization Protocol" },
+    [ENT_KAFKA] = { "kafka", "kafka", "", "KAFKA", "Apache Kafka Protocol" },
+    [ENT_AMQP] = { "amqp", "amqp", "0-9-1", "AMQP", "Advanced Message Queuing Protocol 0-9-1" },
+};
+
+const struct ent_proto_info *ent_proto_info(enum ent_proto p)
+{
+    return (unsigned)p < ENT_PROTO_COUNT ? &protos[p] : &protos[ENT_TCP];
+}
+
+const char *ent_anomaly_name(uint32_t bit)
+{
+    switch (bit) {
+    case ENT_A_MALFORMED: return "malformed";
+    case ENT_A_TRUNCATED: return "truncated";
+    case ENT_A_GAP: return "gap";
+    case ENT_A_CAP: return "cap";
+    case ENT_A_NO_RESPONSE: return "no_response";
+    case ENT_A_NO_REQUEST: return "no_request";
+    case ENT_A_CONFLICT: return "conflict";
+    default: return NULL;
+    }
+}
+
+struct ent *ent_new(void)
+{
+    struct ent *e = calloc(1, sizeof *e);
+
+    if (!e)
+        return NULL;
+    buf_init(&e->sec[0], ENT_SECTION_MAX);
+    buf_init(&e->sec[1], ENT_SECTION_MAX);
+    return e;
+}
+
+void ent_free(struct ent *e)
+{
+    if (!e)
+        return;
+    buf_release(&e->sec[0]);
+    buf_release(&e->sec[1]);
+    free(e);
+}
+
+void ent_reset(struct ent *e)
+{
+    struct buf s0 = e->sec[0], s1 = e->sec[1];
+
+    memset(e, 0, sizeof *e);
+    e->sec[0] = s0;
+    e->sec[1] = s1;
+    buf_reset(&e->sec[0]);
+    buf_reset(&e->sec[1]);
+}
+
+void ent_section(struct ent *e, enum ent_section_id s)
+{
+    e->cur = s == ENT_RESP ? 1 : 0;
+}
+
+/* Room kept at the end of a section for the END tags that close it. */
+#define CLOSE_RESERVE (ENT_DEPTH_MAX + 1u)
+
+/*
+ * Starts a value of tag t with its key; reserves `extra` payload bytes.
+ * Returns where the payload goes, or NULL when the value is dropped.
+ */
+static uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_t extra)
+{
+    struct buf *b = &e->sec[e->cur];
+    uint8_t d = e->depth[e->cur];
+    size_t kl = 0, need;
+    uint8_t *p;
+
+    if (e->stopped[e->cur])
+        return NULL;
+    if (!e->in_arr[e->cur][d]) {
+        kl = key ? strlen(key) : 0;
+        if (kl > 255)
+            kl = 255;
+    }
+    need = 1 + (e->in_arr[e->cur][d] ? 0 : 1 + kl) + extra;
+    if (b->len + need + CLOSE_RESERVE > ENT_SECTION_MAX ||
+        ((t == ENT_T_OBJ || t == ENT_T_ARR) && d >= ENT_DEPTH_MAX)) {
+        e->stopped[e->cur] = true;
+        e->f.anomalies |= ENT_A_TRUNCATED;
+        return NULL;
+    }
+    p = buf_reserve(b, need);
+    if (!p) {
+        e->oom = true;
+        e->stopped[e->cur] = true;
+        return NULL;
+    }
+    *p++ = t;
+    if (!e->in_arr[e->cur][d]) {
+        *p++ = (uint8_t)kl;
+        memcpy(p, key, kl);
+        p += kl;
+    }
+    b->len += need - extra;
+    return p;
+}
+
+static size_t varint_put(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static void put_varint_value(struct ent *e, uint8_t t, const char *key, uint64_t v)
+{
+    uint8_t *p = put_head(e, t, key, 10);
+
+    if (p)
+        e->sec[e->cur].len += varint_put(p, v);
+}
+
+void ent_str(struct ent *e, const char *key, const void *s, size_t n)
+{
+    uint8_t *p;
+
+    if (n > ENT_STR_MAX) {
+        n = ENT_STR_MAX;
+        e->f.anomalies |= ENT_A_TRUNCATED;
+    }
+    p = put_head(e, ENT_T_STR, key, 10 + n);
+    if (!p)
+        return;
+    p += varint_put(p, n);
+    if (n)
+        memcpy(p, s, n);
+    p += n;
+    e->sec[e->cur].len = (size_t)(p - e->sec[e->cur].data);
+}
+
+void ent_cstr(struct ent *e, const char *key, const char *s)
+{
+    ent_str(e, key, s, strlen(s));
+}
+
+void ent_u64(struct ent *e, const char *key, uint64_t v)
+{
+    put_varint_value(e, ENT_T_U64, key, v);
+}
+
+void ent_i64(struct ent *e, const char *key, int64_t v)
+{
+    uint64_t z = v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1;
+
+    put_varint_value(e, ENT_T_I64, key, z);
+}
+
+void ent_bool(struct ent *e, const char *key, bool v)
+{
+    (void)put_head(e, v ? ENT_T_BOOL_T : ENT_T_BOOL_F, key, 0);
+}
+
+void ent_null(struct ent *e, const char *key)
+{
+    (void)put_head(e, ENT_T_NULL, key, 0);
+}
+
+static void open_container(struct ent *e, uint8_t t, const char *key)
+{
+    uint8_t s = e->cur;
+
+    if (!put_head(e, t, key, 0)) {
+        /* count it, so that its end is not taken for a written container's */
+        if (e->ghost[s] < 255)
+            e->ghost[s]++;
+        return;
+    }
+    e->depth[s]++;
+    e->in_arr[s][e->depth[s]] = t == ENT_T_ARR;
+}
+
+static void close_container(struct ent *e)
+{
+    uint8_t s = e->cur;
+
+    if (e->ghost[s]) {
+        e->ghost[s]--;
+        return;
+    }
+    if (e->depth[s] == 0)
+        return;
+    e->depth[s]--;
+    /* CLOSE_RESERVE guarantees room below the section cap */
+    if (buf_append(&e->sec[s], "\0", 1) < 0)
+        e->oom = true;
+}
+
+void ent_obj_begin(struct ent *e, const char *key)
+{
+    open_container(e, ENT_T_OBJ, key);
+}
+
+void ent_arr_begin(struct ent *e, const char *key)
+{
+    open_container(e, ENT_T_ARR, key);
+}
+
+void ent_obj_end(struct ent *e)
+{
+    close_container(e);
+}
+
+void ent_arr_end(struct ent *e)
+{
+    close_container(e);
+}
+
+static uint8_t *le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        *p++ = (uint8_t)(v >> (8 * i));
+    return p;
+}
+
+static uint64_t rd(const uint8_t **p, int n)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)(*p)[i] << (8 * i);
+    *p += n;
+    return v;
+}
+
+int ent_serialize(struct ent *e, struct buf *out)
+{
+    const struct ent_fixed *f = &e->f;
+    size_t total;
+    uint8_t *p, *start;
+
+    for (int s = 0; s < 2; s++) {
+        uint8_t keep = e->cur;
+
+        e->cur = (uint8_t)s;
+        /* close everything still open */
+        e->ghost[s] = 0;
+        while (e->depth[s] > 0)
+            close_container(e);
+        e->cur = keep;
+    }
+    if (e->oom)
+        return SV_ENOMEM;
+    total = 4 + ENT_FIXED_LEN + 4 + e->sec[0].len + 4 + e->sec[1].len;
+    start = p = buf_reserve(out, total);
+    if (!p)
+        return SV_ENOMEM;
+    p = le(p, total, 4);
+    p = le(p, f->stream_id, 8);
+    p = le(p, f->index, 4);
+    *p++ = f->proto;
+    *p++ = f->l4;
+    *p++ = f->ipver;
+    *p++ = f->flags;
+    memcpy(p, f->src_ip, 16);
+    p += 16;
+    memcpy(p, f->dst_ip, 16);
+    p += 16;
+    p = le(p, f->src_port, 2);
+    p = le(p, f->dst_port, 2);
+    p = le(p, f->anomalies, 4);
+    p = le(p, f->req_ns, 8);
+    p = le(p, f->req_end_ns, 8);
+    p = le(p, f->resp_ns, 8);
+    p = le(p, f->resp_end_ns, 8);
+    p = le(p, f->req_size, 8);
+    p = le(p, f->resp_size, 8);
+    p = le(p, f->req_pkt, 4);
+    p = le(p, f->resp_pkt, 4);
+    p = le(p, f->last_pkt, 4);
+    for (int s = 0; s < 2; s++) {
+        p = le(p, e->sec[s].len, 4);
+        if (e->sec[s].len)
+            memcpy(p, e->sec[s].data, e->sec[s].len);
+        p += e->sec[s].len;
+    }
+    out->len += (size_t)(p - start);
+    return 0;
+}
+
+long ent_parse(const uint8_t *p, size_t n, struct ent_view *v)
+{
+    const uint8_t *q = p, *end;
+    struct ent_fixed *f = &v->f;
+    uint64_t total;
+
+    if (n < 4)
+        return 0;
+    total = rd(&q, 4);
+    if (total < 4 + ENT_FIXED_LEN + 8 || total > (uint64_t)1 << 30)
+        return -1;
+    if (n < total)
+        return 0;
+    end = p + total;
+    f->stream_id = rd(&q, 8);
+    f->index = (uint32_t)rd(&q, 4);
+    f->proto = *q++;
+    f->l4 = *q++;
+    f->ipver = *q++;
+    f->flags = *q++;
+    memcpy(f->src_ip, q, 16);
+    q += 16;
+    memcpy(f->dst_ip, q, 16);
+    q += 16;
+    f->src_port = (uint16_t)rd(&q, 2);
+    f->dst_port = (uint16_t)rd(&q, 2);
+    f->anomalies = (uint32_t)rd(&q, 4);
+    f->req_ns = rd(&q, 8);
+    f->req_end_ns = rd(&q, 8);
+    f->resp_ns = rd(&q, 8);
+    f->resp_end_ns = rd(&q, 8);
+    f->req_size = rd(&q, 8);
+    f->resp_size = rd(&q, 8);
+    f->req_pkt = (uint32_t)rd(&q, 4);
+    f->resp_pkt = (uint32_t)rd(&q, 4);
+    f->last_pkt = (uint32_t)rd(&q, 4);
+    for (int s = 0; s < 2; s++) {
+        uint64_t l;
+
+        if ((size_t)(end - q) < 4)
+            return -1;
+        l = rd(&q, 4);
+        if (l > (uint64_t)(end - q))
+            return -1;
+        v->sec[s] = q;
+        v->seclen[s] = (size_t)l;
+        q += l;
+    }
+    if (q != end)
+        return -1;
+    return (long)total;
+}
+
+bool ent_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+
+    for (int i = 0; i < 10; i++) {
+        if (*p >= end)
+            return false;
+        r |= (uint64_t)(**p & 0x7f) << (7 * i);
+        if (!(*(*p)++ & 0x80)) {
+            *v = r;
+            return true;
+        }
+    }
+    return false;
+}

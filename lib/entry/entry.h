@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: entries: the request/response records dissectors produce, their
+ * builder and their binary record format.
+ *
+ * An entry is one request/response pair (or one message, or one L4 summary).
+ * It has a fixed part (stream, index, protocol, endpoints, times, sizes,
+ * anomalies, packet positions) and two free-form sections, "request" and
+ * "response", each a JSON-like object written by the dissector through the
+ * ent_* calls below. The sections are kept in a compact binary form (a
+ * "binary JSON": tagged values with keys), so that ingest never formats text;
+ * lib/json turns a record into Kubeshark's JSON shape (DESIGN.md §5) and the
+ * index (later) reads columns from it.
+ *
+ * Building:
+ *
+ *     struct ent *e = dsx_entry(x, ENT_HTTP1, client_dir);
+ *     ent_section(e, ENT_REQ);
+ *     ent_cstr(e, "method", "GET");
+ *     ent_obj_begin(e, "headers");
+ *     ent_str(e, "Host", v, vn);     (repeated names are joined with ", " in JSON)
+ *     ent_obj_end(e);
+ *     ...later...
+ *     ent_section(e, ENT_RESP);
+ *     ent_u64(e, "status", 200);
+ *     dsx_emit(x, e);                (or ent_free(e) to drop it)
+ *
+ * Either section may be written at any time, in any order of calls; within
+ * a section, keys come out in the order written. A section is capped at
+ * ENT_SECTION_MAX bytes and a string at ENT_STR_MAX: what does not fit is
+ * dropped (strings are cut), containers stay balanced, and the entry gets
+ * ENT_A_TRUNCATED. Keys longer than 255 bytes are cut.
+ *
+ * Record format (little-endian, see docs/FORMAT.md "Entries"):
+ *     u32 total length (this field included) | struct ent_fixed (packed
+ *     fields, ENT_FIXED_LEN bytes) | u32 request section length | request
+ *     section | u32 response section length | response section
+ * A section is a sequence of values, each: u8 tag (ENT_T_*), then for
+ * values inside an object a key (u8 length + bytes), then the payload:
+ * STR varint length + bytes; U64 varint; I64 zigzag varint; BOOL/NULL
+ * nothing; OBJ/ARR the nested values up to an END tag.
+ */
+#ifndef SV_ENTRY_H
+#define SV_ENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+/* What an entry's protocol is. Names and JSON "protocol" objects: ent_proto_info(). */
+enum ent_proto {
+    ENT_TCP = 0,        /* L4 summary of an undissected TCP stream */
+    ENT_UDP,            /* L4 summary of an undissected UDP stream */
+    ENT_HTTP1,          /* HTTP/1.0 and 1.1 */
+    ENT_HTTP2,          /* HTTP/2 (not gRPC) */
+    ENT_GRPC,           /* gRPC over HTTP/2 */
+    ENT_DNS,
+    ENT_TLS,
+    ENT_REDIS,
+    ENT_KAFKA,
+    ENT_AMQP,
+    ENT_PROTO_COUNT
+};
+
+struct ent_proto_info {
+    const char *key;        /* short unique name: "tcp" "udp" "http" "http2" "grpc" "dns" ... */
+    const char *name;       /* Kubeshark's protocol.name: "http" for HTTP/1, HTTP/2 and gRPC */
+    const char *version;    /* protocol.version ("1.1", "2.0", ...; "" when none) */
+    const char *abbr;       /* protocol.abbr ("HTTP", "HTTP/2", "gRPC", "DNS", ...) */
+    const char *long_name;  /* protocol.longName */
+};
+const struct ent_proto_info *ent_proto_info(enum ent_proto p);
+
+/* Anomalies of an entry (bits). */
+enum ent_anomaly {
+    ENT_A_MALFORMED = 1 << 0,   /* bytes that break the protocol's grammar */
+    ENT_A_TRUNCATED = 1 << 1,   /* a message, string or section was cut (capture end, caps) */
+    ENT_A_GAP = 1 << 2,         /* bytes of the stream are missing inside the entry */
+    ENT_A_CAP = 1 << 3,         /* a buffering cap was hit (reassembly or dissector) */
+    ENT_A_NO_RESPONSE = 1 << 4, /* the stream ended before a response came */
+    ENT_A_NO_REQUEST = 1 << 5,  /* a response whose request was not captured */
+    ENT_A_CONFLICT = 1 << 6,    /* retransmitted bytes differed from the first copy */
+};
+/* Name of one anomaly bit ("malformed", ...), NULL for an unknown bit. */
+const char *ent_anomaly_name(uint32_t bit);
+
+enum ent_section_id { ENT_REQ = 0, ENT_RESP = 1 };
+
+#define ENT_SECTION_MAX (64u * 1024)
+#define ENT_STR_MAX     (16u * 1024)
+#define ENT_DEPTH_MAX   16
+
+/* Value tags of the binary sections. */
+enum ent_tag {
+    ENT_T_END = 0, ENT_T_OBJ = 1, ENT_T_ARR = 2, ENT_T_STR = 3, ENT_T_U64 = 4, ENT_T_I64 = 5,
+    ENT_T_BOOL_F = 6, ENT_T_BOOL_T = 7, ENT_T_NULL = 8,
+};
+
+/* The fixed part of an entry. Times are ns since the epoch, 0 when absent. */
+struct ent_fixed {
+    uint64_t stream_id;         /* store stream id (1-based, per node) */
+    uint32_t index;             /* entry number within the stream, from 0 */
+    uint8_t proto;              /* enum ent_proto */
+    uint8_t l4;                 /* 6 TCP, 17 UDP */
+    uint8_t ipver;              /* 4 or 6 */
+    uint8_t flags;              /* ENT_F_* */
+    uint8_t src_ip[16], dst_ip[16]; /* src = the client (sender of the request) */
+    uint16_t src_port, dst_port;
+    uint32_t anomalies;         /* ENT_A_* */
+    uint64_t req_ns, req_end_ns;    /* first and last packet of the request */
+    uint64_t resp_ns, resp_end_ns;  /* first and last packet of the response */
+    uint64_t req_size, resp_size;   /* L7 bytes on the wire (see the dissector) */
+    uint32_t req_pkt, resp_pkt;     /* packet numbers in the stream's PCAP (0-based) of the */
+    uint32_t last_pkt;              /* request's first, the response's first, the entry's last */
+};
+
+enum ent_flags {
+    ENT_F_REQ = 1 << 0,         /* the request was seen */
+    ENT_F_RESP = 1 << 1,        /* the response was seen */
+};
+
+/* Bytes of struct ent_fixed in a record (fields packed in declaration order). */
+#define ENT_FIXED_LEN 116u
+
+struct ent {
+    struct ent_fixed f;
+    struct buf sec[2];          /* request, response */
+    uint8_t cur;                /* section being written */
+    uint8_t depth[2];           /* open containers written, per section */
+    uint8_t ghost[2];           /* containers opened after writing stopped (not written) */
+    bool stopped[2];            /* the section hit a cap: later values are dropped */
+    bool in_arr[2][ENT_DEPTH_MAX + 1];  /* per depth: inside an array (values have no key) */
+    bool oom;
+};
+
+/* A new, empty entry (f zeroed); NULL when out of memory. Free with ent_free. */
+struct ent *ent_new(void);
+void ent_free(struct ent *e);
+/* Empties e for reuse (keeps its buffers). */
+void ent_reset(struct ent *e);
+
+/* Selects the section the next calls write to. */
+void ent_section(struct ent *e, enum ent_section_id s);
+/* key is ignored (may be NULL) inside arrays. */
+void ent_str(struct ent *e, const char *key, const void *p, size_t n);
+void ent_cstr(struct ent *e, const char *key, const char *s);
+void ent_u64(struct ent *e, const char *key, uint64_t v);
+void ent_i64(struct ent *e, const char *key, int64_t v);
+void ent_bool(struct ent *e, const char *key, bool v);
+void ent_null(struct ent *e, const char *key);
+void ent_obj_begin(struct ent *e, const char *key);
+void ent_obj_end(struct ent *e);
+void ent_arr_begin(struct ent *e, const char *key);
+void ent_arr_end(struct ent *e);
+/* Sets anomaly bits. */
+static inline void ent_anomaly(struct ent *e, uint32_t a)
+{
+    e->f.anomalies |= a;
+}
+
+/*
+ * Appends e as one record to out. Closes open containers first. Returns 0,
+ * or SV_ENOMEM / SV_ELIMIT from the buffer.
+ */
+int ent_serialize(struct ent *e, struct buf *out) __attribute__((warn_unused_result));
+
+/* ---------------------------------------------------------------- reading */
+
+/* A record as read back: the fixed part and views of the two sections. */
+struct ent_view {
+    struct ent_fixed f;
+    const uint8_t *sec[2];
+    size_t seclen[2];
+};
+
+/*
+ * Parses the record at p (n bytes available). Returns the record's length,
+ * 0 when n is too short for the whole record, or -1 when it is malformed
+ * (lengths that do not add up). v's sections point into p.
+ */
+long ent_parse(const uint8_t *p, size_t n, struct ent_view *v);
+
+/* Reads a LEB128 varint; false past end or over 10 bytes. */
+bool ent_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
+
+#endif

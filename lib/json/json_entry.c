@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: an entry record as Kubeshark-shaped JSON (DESIGN.md §5).
+ *
+ * The fixed part becomes id, index, stream, node, protocol, src, dst,
+ * timestamp, startTime, elapsedTime, requestSize, responseSize; the two
+ * binary sections become "request" and "response" as written by the
+ * dissector. Additions of ours come after Kubeshark's keys: "anomalies"
+ * (names), "times" (ns of the request's and response's first and last
+ * packets) and "packets" (packet numbers in the stream's PCAP).
+ *
+ * A key repeated in one object (an HTTP header sent twice) is merged: string
+ * values are joined with ", " (RFC 9110 §5.3); for other values the first
+ * wins.
+ */
+#include "config.h"
+
+#include "json/json.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/addr.h"
+#include "base/timefmt.h"
+#include "entry/entry.h"
+
+static void set_merge(struct jv *obj, const char *k, struct jv *v)
+{
+    struct jv *old = jv_get(obj, k);
+    const char *a, *b;
+    char *j;
+    size_t al, bl;
+
+    if (!old) {
+        jv_set(obj, k, v);
+        return;
+    }
+    a = jv_as_str(old);
+    b = jv_as_str(v);
+    if (!a || !b) {
+        jv_free(v);
+        return;
+    }
+    al = strlen(a);
+    bl = strlen(b);
+    j = malloc(al + 2 + bl + 1);
+    if (!j) {
+        jv_free(v);
+        return;
+    }
+    memcpy(j, a, al);
+    memcpy(j + al, ", ", 2);
+    memcpy(j + al + 2, b, bl + 1);
+    jv_free(v);
+    jv_set(obj, k, jv_strn(j, al + 2 + bl));
+    free(j);
+}
+
+/*
+ * Reads values up to an END tag (or the section's end at depth 0) into
+ * parent (an object when !arr, else an array). Returns false on bad bytes.
+ */
+static bool read_values(const uint8_t **p, const uint8_t *end, struct jv *parent, bool arr,
+                        int depth)
+{
+    while (*p < end) {
+        uint8_t tag = *(*p)++;
+        char key[256];
+        struct jv *v;
+        uint64_t u;
+
+        if (tag == ENT_T_END)
+            return depth > 0;
+        key[0] = 0;
+        if (!arr) {
+            size_t kl;
+
+            if (*p >= end)
+                return false;
+            kl = *(*p)++;
+            if ((size_t)(end - *p) < kl)
+                return false;
+            memcpy(key, *p, kl);
+            key[kl] = 0;
+            *p += kl;
+        }
+        switch (tag) {
+        case ENT_T_OBJ:
+        case ENT_T_ARR:
+            if (depth >= ENT_DEPTH_MAX)
+                return false;
+            v = tag == ENT_T_OBJ ? jv_obj() : jv_arr();
+            if (!read_values(p, end, v, tag == ENT_T_ARR, depth + 1)) {
+                jv_free(v);
+                return false;
+            }
+            break;
+        case ENT_T_STR:
+            if (!ent_varint(p, end, &u) || u > (uint64_t)(end - *p))
+                return false;
+            v = jv_strn((const char *)*p, (size_t)u);
+            *p += u;
+            break;
+        case ENT_T_U64:
+            if (!ent_varint(p, end, &u))
+                return false;
+            v = jv_u64(u);
+            break;
+        case ENT_T_I64:
+            if (!ent_varint(p, end, &u))
+                return false;
+            v = jv_i64((u & 1) ? (int64_t)~(u >> 1) : (int64_t)(u >> 1));
+            break;
+        case ENT_T_BOOL_F:
+        case ENT_T_BOOL_T:
+            v = jv_bool(tag == ENT_T_BOOL_T);
+            break;
+        case ENT_T_NULL:
+            v = jv_null();
+            break;
+        default:
+            return false;
+        }
+        if (arr)
+            jv_push(parent, v);
+        else
+            set_merge(parent, key, v);
+    }
+    return depth == 0;
+}
+
+static struct jv *endpoint(uint8_t ipver, const uint8_t ip[16], uint16_t port)
+{
+    struct jv *o = jv_obj();
+    char a[ADDR_TEXT_LEN];
+
+    addr_text(a, ipver, ip);
+    jv_set(o, "ip", jv_str(a));
+    jv_set(o, "port", jv_u64(port));
+    return o;
+}
+
+static struct jv *opt_ns(uint64_t ns)
+{
+    return ns ? jv_u64(ns) : jv_null();
+}
+
+struct jv *jv_entry(const struct ent_view *v, const char *node_name, const char *node_ip)
+{
+    const struct ent_fixed *f = &v->f;
+    const struct ent_proto_info *pi = ent_proto_info((enum ent_proto)f->proto);
+    struct jv *o = jv_obj(), *x;
+    char buf[512], ts[TIMEFMT_LEN];
+    uint64_t t0 = f->req_ns ? f->req_ns : f->resp_ns;
+
+    snprintf(buf, sizeof buf, "%s/%" PRIu64 "-%" PRIu32, node_name, f->stream_id, f->index);
+    jv_set(o, "id", jv_str(buf));
+    jv_set(o, "index", jv_u64(f->index));
+    snprintf(buf, sizeof buf, "%012" PRIu64 "%s", f->stream_id, f->l4 == 17 ? "_udp.pcap" : ".pcap");
+    jv_set(o, "stream", jv_str(buf));
+    x = jv_obj();
+    jv_set(x, "name", jv_str(node_name));
+    jv_set(x, "ip", jv_str(node_ip ? node_ip : ""));
+    jv_set(o, "node", x);
+    x = jv_obj();
+    jv_set(x, "name", jv_str(pi->name));
+    jv_set(x, "version", jv_str(pi->version));
+    jv_set(x, "abbr", jv_str(pi->abbr));
+    jv_set(x, "longName", jv_str(pi->long_name));
+    jv_set(x, "layer4", jv_str(f->l4 == 17 ? "udp" : "tcp"));
+    jv_set(o, "protocol", x);
+    jv_set(o, "src", endpoint(f->ipver, f->src_ip, f->src_port));
+    jv_set(o, "dst", endpoint(f->ipver, f->dst_ip, f->dst_port));
+    jv_set(o, "timestamp", jv_u64(t0 / 1000000));
+    timefmt_rfc3339(ts, t0);
+    jv_set(o, "startTime", jv_str(ts));
+    jv_set(o, "elapsedTime",
+           jv_u64(f->req_ns && f->resp_ns > f->req_ns ? (f->resp_ns - f->req_ns) / 1000000 : 0));
+    for (int s = 0; s < 2; s++) {
+        const uint8_t *p = v->sec[s];
+
+        x = jv_obj();
+        if (!read_values(&p, v->sec[s] + v->seclen[s], x, false, 0)) {
+            jv_free(x);
+            jv_free(o);
+            return NULL;
+        }
+        jv_set(o, s ? "response" : "request", x);
+    }
+    jv_set(o, "requestSize", jv_u64(f->req_size));
+    jv_set(o, "responseSize", jv_u64(f->resp_size));
+    x = jv_arr();
+    for (uint32_t bit = 1; bit; bit <<= 1) {
+        const char *n = (f->anomalies & bit) ? ent_anomaly_name(bit) : NULL;
+
+        if (n)
+            jv_push(x, jv_str(n));
+    }
+    jv_set(o, "anomalies", x);
+    x = jv_obj();
+    jv_set(x, "request", opt_ns(f->flags & ENT_F_REQ ? f->req_ns : 0));
+    jv_set(x, "requestEnd", opt_ns(f->flags & ENT_F_REQ ? f->req_end_ns : 0));
+    jv_set(x, "response", opt_ns(f->flags & ENT_F_RESP ? f->resp_ns : 0));
+    jv_set(x, "responseEnd", opt_ns(f->flags & ENT_F_RESP ? f->resp_end_ns : 0));
+    jv_set(o, "times", x);
+    x = jv_obj();
+    jv_set(x, "request", f->flags & ENT_F_REQ ? jv_u64(f->req_pkt) : jv_null());
+    jv_set(x, "response", f->flags & ENT_F_RESP ? jv_u64(f->resp_pkt) : jv_null());
+    jv_set(x, "last", jv_u64(f->last_pkt));
+    jv_set(o, "packets", x);
+    return o;
+}
+
+char *jv_entry_text(const struct ent_view *v, const char *node_name, const char *node_ip)
+{
+    struct jv *o = jv_entry(v, node_name, node_ip);
+    char *s;
+
+    if (!o)
+        return NULL;
+    s = jv_dump(o, JV_COMPACT);
+    jv_free(o);
+    return s;
+}

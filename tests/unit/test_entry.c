@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: unit tests of entries (builder, record format, JSON form) and of
+ * the dissection driver (carry-over, dsx_need, byte times, gaps, switch,
+ * L4 summary entries), the latter through a toy line protocol.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "dsxh.h"
+#include "entry/entry.h"
+#include "json/json.h"
+#include "t.h"
+
+/* Serialises e, parses it back and returns its JSON text (malloc'd). */
+static char *roundtrip(struct ent *e)
+{
+    struct buf b;
+    struct ent_view v;
+    char *j;
+
+    buf_init(&b, SIZE_MAX);
+    if (ent_serialize(e, &b) < 0)
+        return NULL;
+    if (ent_parse(b.data, b.len, &v) != (long)b.len) {
+        buf_release(&b);
+        return NULL;
+    }
+    j = jv_entry_text(&v, "n1", "192.0.2.1");
+    buf_release(&b);
+    return j;
+}
+
+TEST(entry_json_exact)
+{
+    struct ent *e = ent_new();
+    char *j;
+
+    e->f.stream_id = 42;
+    e->f.index = 3;
+    e->f.proto = ENT_HTTP1;
+    e->f.l4 = 6;
+    e->f.ipver = 4;
+    e->f.src_ip[0] = 10, e->f.src_ip[3] = 7;
+    e->f.dst_ip[0] = 10, e->f.dst_ip[3] = 9;
+    e->f.src_port = 43512;
+    e->f.dst_port = 80;
+    e->f.flags = ENT_F_REQ | ENT_F_RESP;
+    e->f.req_ns = 1678818739123456789ull;
+    e->f.req_end_ns = 1678818739123456789ull;
+    e->f.resp_ns = 1678818739126456789ull;
+    e->f.resp_end_ns = 1678818739127000000ull;
+    e->f.req_size = 111;
+    e->f.resp_size = 164;
+    e->f.req_pkt = 3;
+    e->f.resp_pkt = 5;
+    e->f.last_pkt = 6;
+    e->f.anomalies = ENT_A_GAP | ENT_A_NO_REQUEST;
+    ent_section(e, ENT_REQ);
+    ent_cstr(e, "method", "GET");
+    ent_obj_begin(e, "headers");
+    ent_cstr(e, "Accept", "a");
+    ent_cstr(e, "Accept", "b");
+    ent_obj_end(e);
+    ent_section(e, ENT_RESP);
+    ent_u64(e, "status", 200);
+    ent_i64(e, "neg", -5);
+    ent_arr_begin(e, "list");
+    ent_cstr(e, "ignored-key", "x");
+    ent_bool(e, NULL, true);
+    ent_null(e, NULL);
+    ent_arr_end(e);
+    ent_section(e, ENT_REQ);
+    ent_u64(e, "bodySize", 0);
+    j = roundtrip(e);
+    T_STREQ(j, "{\"id\":\"n1/42-3\",\"index\":3,\"stream\":\"000000000042.pcap\","
+               "\"node\":{\"name\":\"n1\",\"ip\":\"192.0.2.1\"},"
+               "\"protocol\":{\"name\":\"http\",\"version\":\"1.1\",\"abbr\":\"HTTP\","
+               "\"longName\":\"Hypertext Transfer Protocol -- HTTP/1.1\",\"layer4\":\"tcp\"},"
+               "\"src\":{\"ip\":\"10.0.0.7\",\"port\":43512},\"dst\":{\"ip\":\"10.0.0.9\",\"port\":80},"
+               "\"timestamp\":1678818739123,\"startTime\":\"2023-03-14T18:32:19.123456789Z\","
+               "\"elapsedTime\":3,"
+               "\"request\":{\"method\":\"GET\",\"headers\":{\"Accept\":\"a, b\"},\"bodySize\":0},"
+               "\"response\":{\"status\":200,\"neg\":-5,\"list\":[\"x\",true,null]},"
+               "\"requestSize\":111,\"responseSize\":164,\"anomalies\":[\"gap\",\"no_request\"],"
+               "\"times\":{\"request\":1678818739123456789,\"requestEnd\":1678818739123456789,"
+               "\"response\":1678818739126456789,\"responseEnd\":1678818739127000000},"
+               "\"packets\":{\"request\":3,\"response\":5,\"last\":6}}");
+    free(j);
+    ent_free(e);
+}
+
+TEST(entry_caps_keep_balance)
+{
+    struct ent *e = ent_new();
+    static char big[ENT_STR_MAX + 100];
+    char *j;
+
+    memset(big, 'a', sizeof big);
+    e->f.l4 = 17;
+    e->f.ipver = 6;
+    ent_section(e, ENT_REQ);
+    ent_str(e, "s", big, sizeof big);           /* cut to ENT_STR_MAX */
+    T_TRUE(e->f.anomalies & ENT_A_TRUNCATED);
+    e->f.anomalies = 0;
+    /* nest past the depth cap, then fill past the section cap */
+    for (int i = 0; i < ENT_DEPTH_MAX + 4; i++)
+        ent_obj_begin(e, "o");
+    for (int i = 0; i < 8; i++)
+        ent_str(e, "x", big, ENT_STR_MAX);
+    T_TRUE(e->f.anomalies & ENT_A_TRUNCATED);
+    for (int i = 0; i < ENT_DEPTH_MAX + 4; i++)
+        ent_obj_end(e);
+    ent_arr_begin(e, "unclosed");               /* closed by ent_serialize */
+    j = roundtrip(e);
+    T_TRUE(j != NULL);
+    T_TRUE(j && strstr(j, "\"anomalies\":[\"truncated\"]") != NULL);
+    T_TRUE(j && strstr(j, "\"stream\":\"000000000000_udp.pcap\"") != NULL);
+    T_TRUE(e->sec[0].len <= ENT_SECTION_MAX);
+    free(j);
+    ent_free(e);
+}
+
+TEST(entry_parse_rejects_bad_lengths)
+{
+    struct ent *e = ent_new();
+    struct buf b;
+    struct ent_view v;
+
+    buf_init(&b, SIZE_MAX);
+    ent_section(e, ENT_RESP);
+    ent_cstr(e, "k", "v");
+    T_EQ(ent_serialize(e, &b), 0);
+    T_EQ(ent_parse(b.data, b.len - 1, &v), 0);          /* incomplete */
+    b.data[4 + ENT_FIXED_LEN] = 0xff;                   /* request section longer than the record */
+    T_EQ(ent_parse(b.data, b.len, &v), -1);
+    b.data[0] = 3;                                      /* total below the fixed part */
+    T_EQ(ent_parse(b.data, b.len, &v), -1);
+    buf_release(&b);
+    ent_free(e);
+}
+
+/*
+ * A toy line protocol for the driver: the client sends "Q <n> <word>\n"
+ * and the server answers "A <word>\n"; "L <n>\n" announces n more bytes
+ * that must arrive whole (dsx_need); "SWITCH\n" hands over to toy2.
+ */
+struct toy {
+    struct ent *pending[4];     /* FIFO of requests waiting for their answer */
+    int n;
+};
+
+static size_t toy_line(const uint8_t *p, size_t n)
+{
+    const uint8_t *nl = memchr(p, '\n', n);
+
+    return nl ? (size_t)(nl - p) + 1 : 0;
+}
+
+extern const struct dsx_ops toy2;
+
+static size_t toy_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_t n)
+{
+    struct toy *t = st;
+    size_t used = 0, l;
+
+    while ((l = toy_line(p + used, n - used)) > 0) {
+        const uint8_t *s = p + used;
+
+        if (dir == 0 && s[0] == 'L') {
+            size_t want = (size_t)strtoul((const char *)s + 2, NULL, 10);
+
+            if (n - used < l + want) {
+                dsx_need(x, dir, l + want);
+                return used;
+            }
+            l += want;
+        } else if (dir == 0 && l == 7 && memcmp(s, "SWITCH\n", 7) == 0) {
+            dsx_switch(x, &toy2, "hi", 3);
+            return used + l;
+        } else if (dir == 0 && t->n < 4) {
+            struct ent *e = dsx_entry(x, ENT_REDIS, 0);
+
+            ent_section(e, ENT_REQ);
+            ent_str(e, "line", s, l - 1);
+            dsx_mark_req(x, e, dir, used, l);
+            t->pending[t->n++] = e;
+        } else if (dir == 1 && t->n > 0) {
+            struct ent *e = t->pending[0];
+
+            memmove(t->pending, t->pending + 1, (size_t)--t->n * sizeof *t->pending);
+            ent_section(e, ENT_RESP);
+            ent_str(e, "line", s, l - 1);
+            dsx_mark_resp(x, e, dir, used, l);
+            dsx_emit(x, e);
+        }
+        used += l;
+    }
+    return used;
+}
+
+static void toy_gap(void *st, struct dsx *x, int dir, uint64_t n)
+{
+    struct toy *t = st;
+
+    (void)x;
+    (void)dir;
+    (void)n;
+    for (int i = 0; i < t->n; i++)
+        ent_anomaly(t->pending[i], ENT_A_GAP);
+}
+
+static void toy_end(void *st, struct dsx *x, int dir)
+{
+    struct toy *t = st;
+
+    for (int i = 0; dir < 0 && i < t->n; i++) {
+        ent_anomaly(t->pending[i], ENT_A_NO_RESPONSE);
+        dsx_emit(x, t->pending[i]);
+    }
+    if (dir < 0)
+        t->n = 0;
+}
+
+static void toy_fini(void *st)
+{
+    struct toy *t = st;
+
+    for (int i = 0; i < t->n; i++)
+        ent_free(t->pending[i]);
+}
+
+static const struct dsx_ops toy = {
+    .name = "toy", .l4 = DSX_TCP, .state_size = sizeof(struct toy),
+    .parse = toy_parse, .gap = toy_gap, .end = toy_end, .fini = toy_fini,
+};
+
+/* toy2: every chunk of bytes is one entry holding the hint and the bytes. */
+static void toy2_init(void *st, struct dsx *x, const void *hint)
+{
+    (void)x;
+    memcpy(st, hint ? hint : "--", 3);
+}
+
+static size_t toy2_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_t n)
+{
+    struct ent *e = dsx_entry(x, ENT_AMQP, 0);
+
+    ent_section(e, ENT_REQ);
+    ent_cstr(e, "hint", st);
+    ent_str(e, "bytes", p, n);
+    ent_u64(e, "dir", (uint64_t)dir);
+    dsx_mark_req(x, e, dir, 0, n);
+    dsx_emit(x, e);
+    return n;
+}
+
+const struct dsx_ops toy2 = {
+    .name = "toy2", .l4 = DSX_TCP, .state_size = 4, .init = toy2_init, .parse = toy2_parse,
+};
+
+/* The value of "key": in line (a number), or -1. */
+static long long num_after(const char *line, const char *key)
+{
+    const char *p = line ? strstr(line, key) : NULL;
+
+    return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+TEST(driver_split_anywhere_same_entries)
+{
+    static const char req[] = "Q 1 alpha\nQ 2 beta\n", resp[] = "A alpha\nA beta\n";
+    const struct dsxh_seg whole[] = {
+        { 0, req, sizeof req - 1, 1000000000, 0 },
+        { 1, resp, sizeof resp - 1, 2000000000, 0 },
+    };
+    char *ref = dsxh_run(&toy, false, 7000, whole, 2), *alt;
+
+    T_TRUE(ref && strstr(ref, "\"request\":{\"line\":\"Q 1 alpha\"},\"response\":{\"line\":\"A alpha\"}"));
+    T_TRUE(ref && strstr(ref, "\"request\":{\"line\":\"Q 2 beta\"},\"response\":{\"line\":\"A beta\"}"));
+    /* every byte its own segment (times differ, so compare the sections and sizes only) */
+    {
+        struct dsxh_seg segs[64];
+        size_t n = 0;
+
+        for (size_t i = 0; i < sizeof req - 1; i++)
+            segs[n++] = (struct dsxh_seg){ 0, req + i, 1, 0, 0 };
+        for (size_t i = 0; i < sizeof resp - 1; i++)
+            segs[n++] = (struct dsxh_seg){ 1, resp + i, 1, 0, 0 };
+        alt = dsxh_run(&toy, false, 7000, segs, n);
+    }
+    T_TRUE(alt && strstr(alt, "\"request\":{\"line\":\"Q 2 beta\"},\"response\":{\"line\":\"A beta\"},"
+                             "\"requestSize\":9,\"responseSize\":7"));
+    /* the second request starts at byte 10, i.e. packet 10; its response at packet 19 + 8 */
+    T_TRUE(alt && strstr(alt, "\"packets\":{\"request\":10,\"response\":27,\"last\":33}"));
+    free(ref);
+    free(alt);
+}
+
+TEST(driver_times_come_from_the_carrying_packet)
+{
+    const struct dsxh_seg segs[] = {
+        { 0, "Q 1 sp", 6, 1000000000, 0 },
+        { 0, "lit\n", 4, 1500000000, 0 },
+        { 1, "A s", 3, 3000000000, 0 },
+        { 1, "plit\n", 5, 3250000000, 0 },
+    };
+    char *j = dsxh_run(&toy, false, 7000, segs, 4);
+
+    T_TRUE(j && strstr(j, "\"times\":{\"request\":1000000000,\"requestEnd\":1500000000,"
+                          "\"response\":3000000000,\"responseEnd\":3250000000}"));
+    T_EQ(num_after(j, "\"elapsedTime\":"), 2000);
+    T_TRUE(j && strstr(j, "\"packets\":{\"request\":0,\"response\":2,\"last\":3}"));
+    free(j);
+}
+
+TEST(driver_need_waits_for_whole_units)
+{
+    struct dsxh_seg segs[] = {
+        { 0, "L 5\nab", 6, 0, 0 },
+        { 0, "c", 1, 0, 0 },
+        { 0, "de", 2, 0, 0 },                   /* now L's 5 bytes are there */
+        { 0, "Q 1 after\n", 10, 0, 0 },
+        { 1, "A after\n", 8, 0, 0 },
+    };
+    char *j = dsxh_run(&toy, false, 7000, segs, 5);
+
+    T_TRUE(j && strstr(j, "\"request\":{\"line\":\"Q 1 after\"},\"response\":{\"line\":\"A after\"}"));
+    T_TRUE(j && strstr(j, "\"packets\":{\"request\":3,\"response\":4,\"last\":4}"));
+    free(j);
+}
+
+TEST(driver_gap_reaches_the_dissector)
+{
+    struct dsxh_seg segs[] = {
+        { 0, "Q 1 one\nQ 2 tw", 15, 0, 0 },
+        { 0, NULL, 100, 0, DSXH_GAP },
+        { 0, "Q 3 three\n", 10, 0, 0 },
+        { 1, "A one\n", 6, 0, 0 },
+    };
+    char *j = dsxh_run(&toy, false, 7000, segs, 4);
+
+    /* "Q 2 tw" was carried over and lost with the gap; Q 1 was pending then */
+    T_TRUE(j && strstr(j, "\"request\":{\"line\":\"Q 1 one\"},\"response\":{\"line\":\"A one\"},"
+                          "\"requestSize\":8,\"responseSize\":6,\"anomalies\":[\"gap\"]"));
+    T_TRUE(j && strstr(j, "\"request\":{\"line\":\"Q 3 three\"},\"response\":{},"
+                          "\"requestSize\":10,\"responseSize\":0,\"anomalies\":[\"no_response\"]"));
+    free(j);
+}
+
+TEST(driver_switch_hands_over_the_rest)
+{
+    struct dsxh_seg segs[] = {
+        { 0, "Q 1 x\nSWITCH\nrest", 17, 0, 0 },
+        { 1, "srv", 3, 0, 0 },
+    };
+    char *j = dsxh_run(&toy, false, 7000, segs, 2);
+
+    /* toy's pending entry is emitted by its end(-1) on the switch */
+    T_TRUE(j && strstr(j, "\"index\":0,") && strstr(j, "\"line\":\"Q 1 x\"") &&
+           strstr(j, "no_response"));
+    T_TRUE(j && strstr(j, "\"index\":1,") &&
+           strstr(j, "\"request\":{\"hint\":\"hi\",\"bytes\":\"rest\",\"dir\":0}"));
+    T_TRUE(j && strstr(j, "\"index\":2,") &&
+           strstr(j, "\"request\":{\"hint\":\"hi\",\"bytes\":\"srv\",\"dir\":1}"));
+    free(j);
+}
+
+TEST(driver_carry_cap_is_a_gap)
+{
+    static uint8_t junk[DSX_CARRY_MAX];
+    struct dsxh_seg segs[] = {
+        { 0, "Q 1 a\n", 6, 0, 0 },
+        { 0, junk, sizeof junk, 0, 0 },         /* no newline: the line never ends */
+        { 0, "zzz", 3, 0, 0 },                  /* one byte too many: all of it is dropped */
+        { 0, "Q 2 b\n", 6, 0, 0 },
+        { 1, "A a\nA b\n", 8, 0, 0 },
+    };
+    char *j;
+
+    memset(junk, 'z', sizeof junk);
+    segs[1].n = sizeof junk - 2;
+    j = dsxh_run(&toy, false, 7000, segs, 5);
+    /* Q 1 was pending at the gap; the cap is a stream event on the next entry emitted */
+    T_TRUE(j && strstr(j, "\"request\":{\"line\":\"Q 1 a\"},\"response\":{\"line\":\"A a\"}"));
+    T_TRUE(j && strstr(j, "\"anomalies\":[\"gap\",\"cap\"]"));
+    T_TRUE(j && strstr(j, "\"request\":{\"line\":\"Q 2 b\"},\"response\":{\"line\":\"A b\"}"));
+    free(j);
+}
+
+/* No dissector forced: nothing in the registry claims the bytes, so one L4 entry. */
+TEST(driver_undissected_gets_l4_entry)
+{
+    struct dsx_stream_info si;
+    struct dsx_opts o;
+    struct dsx_sink sink;
+    struct buf out;
+    struct ent_view v;
+    struct dsx *x;
+    static const uint8_t bin[] = { 0xb7, 0x1e, 0x01, 0x02, 0x80, 0x00, 0x00, 0x10, 0xc0, 0, 0, 1 };
+
+    memset(&si, 0, sizeof si);
+    si.stream_id = 5;
+    si.l4 = 6;
+    si.ipver = 4;
+    si.port[0] = 25672;
+    si.port[1] = 50000;
+    si.client_side = 1;                         /* side 1 opened it */
+    memset(&o, 0, sizeof o);
+    o.l4_entries = true;
+    buf_init(&out, SIZE_MAX);
+    sink.out = &out;
+    sink.entries = sink.dropped = 0;
+    x = dsx_new(&si, &o, NULL, &sink);
+    dsx_packet(x, 1, 1000, DEC_TCP_SYN, NULL, 0, 10, 0, 60);
+    dsx_packet(x, 0, 5000, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0, 20, 1, 60);
+    dsx_packet(x, 1, 1001, DEC_TCP_ACK | DEC_TCP_PSH, bin, sizeof bin, 30, 2, 72);
+    dsx_packet(x, 0, 5001, DEC_TCP_ACK | DEC_TCP_PSH, bin, sizeof bin, 40, 3, 72);
+    dsx_finish(x);
+    T_STREQ(dsx_protocol(x), "tcp");
+    dsx_free(x);
+    T_EQ(sink.entries, 1);
+    T_TRUE(ent_parse(out.data, out.len, &v) == (long)out.len);
+    T_EQ(v.f.proto, ENT_TCP);
+    T_EQ(v.f.src_port, 50000);
+    T_EQ(v.f.dst_port, 25672);
+    T_EQ(v.f.req_size, sizeof bin);
+    T_EQ(v.f.req_ns, 10);
+    T_EQ(v.f.resp_ns, 20);
+    T_EQ(v.f.last_pkt, 3);
+    buf_release(&out);
+}
+
+T_MAIN(T_CASE(entry_json_exact), T_CASE(entry_caps_keep_balance),
+       T_CASE(entry_parse_rejects_bad_lengths), T_CASE(driver_split_anywhere_same_entries),
+       T_CASE(driver_times_come_from_the_carrying_packet),
+       T_CASE(driver_need_waits_for_whole_units), T_CASE(driver_gap_reaches_the_dissector),
+       T_CASE(driver_switch_hands_over_the_rest), T_CASE(driver_carry_cap_is_a_gap),
+       T_CASE(driver_undissected_gets_l4_entry))
