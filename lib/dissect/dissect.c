@@ -16,6 +16,14 @@
  * an UNDISSECTED stream, or one abandoned before any entry, gets the L4
  * summary entry at its end.
  *
+ * Entry order: an entry's index is its rank in creation order (a dissector
+ * creates an entry when the request starts, so this is request order), not
+ * in the order entries complete: DNS answers and HTTP/2 responses come back
+ * in any order. An entry completed before older ones is held (serialised)
+ * until they are written; an entry a dissector dropped without emitting it
+ * holds the others up until the hold passes HOLD_MAX entries or the stream
+ * ends, and then the held ones are written in creation order regardless.
+ *
  * Byte times: every delivery of a direction appends a mark (absolute
  * offset in the direction's byte stream, time, packet number); dsx_ts and
  * dsx_pkt find the mark covering a byte by binary search. Marks before the
@@ -30,6 +38,8 @@
 
 #include "decode/decode.h"
 #include "reasm/reasm.h"
+
+#define HOLD_MAX 64u
 
 enum dsx_state { ST_UNDECIDED = 0, ST_ACTIVE, ST_ABANDONED, ST_UNDISSECTED };
 
@@ -83,6 +93,14 @@ struct dsx {
     struct hist *hist;
     size_t nhist, caphist;
     uint32_t next_index;
+    uint64_t next_seq;          /* creation number of the next entry */
+    uint64_t out_seq;           /* the oldest entry not yet written (or dropped) */
+    struct buf hold;            /* serialised entries waiting for older ones */
+    struct held {
+        uint64_t seq;
+        size_t off, len;
+    } *held;
+    size_t nheld, capheld;
     uint32_t pending_anoms;     /* stream events (conflict, cap) for the next entry */
     uint32_t last_pkt;
     uint64_t reasm_conflicts, reasm_caps;
@@ -90,6 +108,8 @@ struct dsx {
     uint8_t *hint;
     size_t hint_len;
     bool in_parse;
+    bool in_reasm;              /* inside a reasm call: it may not be freed now */
+    bool ra_unwanted;           /* free the reassembler when its call returns */
     bool finished;
 };
 
@@ -216,6 +236,7 @@ struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir)
         x->sink->dropped++;
         return NULL;
     }
+    e->seq = x->next_seq++;
     e->f.stream_id = x->si.stream_id;
     e->f.proto = (uint8_t)proto;
     e->f.l4 = x->si.l4;
@@ -269,24 +290,105 @@ void dsx_mark_resp(struct dsx *x, struct ent *e, int dir, size_t off, size_t len
         mark_side(x, e, dir, off, len, true);
 }
 
-void dsx_emit(struct dsx *x, struct ent *e)
+/* Writes one serialised record, numbering it. */
+static void write_record(struct dsx *x, uint8_t *rec, size_t len)
 {
-    if (!e)
-        return;
-    e->f.index = x->next_index++;
-    e->f.anomalies |= x->pending_anoms;
-    x->pending_anoms = 0;
-    if (ent_serialize(e, x->sink->out) < 0)
+    uint32_t idx = x->next_index++;
+
+    for (int i = 0; i < 4; i++)
+        rec[12 + i] = (uint8_t)(idx >> (8 * i));       /* the index field (entry.h) */
+    if (buf_append(x->sink->out, rec, len) < 0)
         x->sink->dropped++;
     else
         x->sink->entries++;
+}
+
+/* Writes held entries that are next in creation order (all of them when force). */
+static void drain_held(struct dsx *x, bool force)
+{
+    size_t k = 0;
+
+    while (k < x->nheld && (force || x->held[k].seq == x->out_seq)) {
+        write_record(x, x->hold.data + x->held[k].off, x->held[k].len);
+        x->out_seq = x->held[k].seq + 1;
+        k++;
+    }
+    if (k == 0)
+        return;
+    memmove(x->held, x->held + k, (x->nheld - k) * sizeof *x->held);
+    x->nheld -= k;
+    if (x->nheld == 0) {
+        buf_reset(&x->hold);
+    } else {
+        size_t base = x->held[0].off;
+
+        memmove(x->hold.data, x->hold.data + base, x->hold.len - base);
+        x->hold.len -= base;
+        for (size_t i = 0; i < x->nheld; i++)
+            x->held[i].off -= base;
+    }
+}
+
+void dsx_emit(struct dsx *x, struct ent *e)
+{
+    size_t at, pos;
+
+    if (!e)
+        return;
+    e->f.anomalies |= x->pending_anoms;
+    x->pending_anoms = 0;
+    if ((e->seq == x->out_seq && x->nheld == 0) || e->seq < x->out_seq) {
+        /* the usual case: nothing older is outstanding (or e comes after a forced drain) */
+        size_t start = x->sink->out->len;
+
+        e->f.index = x->next_index++;
+        if (e->seq >= x->out_seq)
+            x->out_seq = e->seq + 1;
+        if (ent_serialize(e, x->sink->out) < 0) {
+            x->sink->out->len = start;
+            x->sink->dropped++;
+        } else {
+            x->sink->entries++;
+        }
+        ent_free(e);
+        return;
+    }
+    at = x->hold.len;
+    if (x->nheld == x->capheld) {
+        size_t nc = x->capheld ? x->capheld * 2 : 8;
+        struct held *h = realloc(x->held, nc * sizeof *h);
+
+        if (!h) {
+            x->sink->dropped++;
+            ent_free(e);
+            return;
+        }
+        x->held = h;
+        x->capheld = nc;
+    }
+    if (ent_serialize(e, &x->hold) < 0) {
+        x->hold.len = at;
+        x->sink->dropped++;
+        ent_free(e);
+        return;
+    }
+    /* keep held sorted by creation (usually an append) */
+    for (pos = x->nheld; pos > 0 && x->held[pos - 1].seq > e->seq; pos--)
+        x->held[pos] = x->held[pos - 1];
+    x->held[pos] = (struct held){ e->seq, at, x->hold.len - at };
+    x->nheld++;
     ent_free(e);
+    drain_held(x, x->nheld > HOLD_MAX);
 }
 
 /* ------------------------------------------------------------ driving */
 
 static void stop_reasm(struct dsx *x)
 {
+    if (x->in_reasm) {
+        x->ra_unwanted = true;
+        return;
+    }
     if (x->ra) {
         reasm_free(x->ra);
         x->ra = NULL;
@@ -760,6 +862,7 @@ struct dsx *dsx_new(const struct dsx_stream_info *si, const struct dsx_opts *o,
     x->sink = sink;
     x->budget = budget;
     x->client_side = si->client_side == 0 || si->client_side == 1 ? si->client_side : -1;
+    buf_init(&x->hold, SIZE_MAX);
     for (int i = 0; i < 2; i++) {
         buf_init(&x->d[i].carry, DSX_CARRY_MAX);
         buf_init(&x->d[i].bid, DSX_BID_MAX);
@@ -816,7 +919,11 @@ void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const 
             return;
         }
     }
+    x->in_reasm = true;
     reasm_segment(x->ra, dir, seq, tcp_flags, payload, len, ts_ns, pkt);
+    x->in_reasm = false;
+    if (x->ra_unwanted)
+        stop_reasm(x);
 }
 
 void dsx_feed(struct dsx *x, int side, const uint8_t *p, size_t n, uint64_t ts_ns, uint32_t pkt)
@@ -874,8 +981,11 @@ void dsx_finish(struct dsx *x)
     if (x->finished)
         return;
     x->finished = true;
-    if (x->ra)
+    if (x->ra) {
+        x->in_reasm = true;
         reasm_flush(x->ra);
+        x->in_reasm = false;
+    }
     if (x->state == ST_UNDECIDED)
         decide(x, true);
     if (x->state == ST_UNDECIDED) {
@@ -884,6 +994,7 @@ void dsx_finish(struct dsx *x)
     }
     close_dissector(x);
     stop_reasm(x);
+    drain_held(x, true);
     if (x->o.l4_entries && x->next_index == 0 &&
         (x->state == ST_UNDISSECTED || x->state == ST_ABANDONED))
         l4_entry(x);
@@ -900,6 +1011,8 @@ void dsx_free(struct dsx *x)
     }
     stop_reasm(x);
     release_dirs(x);
+    buf_release(&x->hold);
+    free(x->held);
     free(x->hint);
     free(x);
 }

@@ -126,6 +126,7 @@ enum ent_flags {
 
 struct ent {
     struct ent_fixed f;
+    uint64_t seq;               /* creation order in its stream (set by dsx_entry) */
     struct buf sec[2];          /* request, response */
     uint8_t cur;                /* section being written */
     uint8_t depth[2];           /* open containers written, per section */
