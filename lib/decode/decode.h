@@ -56,6 +56,11 @@ struct dec_pkt {
     uint32_t l4_off;        /* offset of the transport header (0 if none) */
     uint32_t payload_off;   /* offset of the L4 payload (0 if the TCP/UDP header is incomplete) */
     uint32_t payload_len;   /* L4 payload bytes present in the frame (IP length honoured) */
+    /* fragments (frag set): where this fragment's data sits in the datagram and the frame */
+    uint32_t frag_off;      /* byte offset of the data in the reassembled IP payload */
+    bool frag_more;         /* more fragments follow (MF / M) */
+    uint32_t frag_data_off; /* offset of the fragment's data in the frame */
+    uint32_t frag_data_len; /* its bytes present in the frame (IP length honoured) */
     uint32_t anomalies;     /* DEC_A_* */
 };
 

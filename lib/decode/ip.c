@@ -84,6 +84,12 @@ bool dec_ipv4(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
         out->anomalies |= DEC_A_IP_TRUNC;
         return false;
     }
+    if (out->frag) {
+        out->frag_off = (uint32_t)(ff & IPV4_OFFMASK) * 8u;
+        out->frag_more = (ff & IPV4_MF) != 0;
+        out->frag_data_off = (uint32_t)(off + hlen);
+        out->frag_data_len = (uint32_t)(end - off - hlen);
+    }
     if (out->frag && !out->frag_first)
         return false;
 
@@ -178,6 +184,10 @@ bool dec_ipv6(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
             if (ff & (IPV6_FRAG_M | IPV6_FRAG_OFF)) {
                 out->frag = true;
                 out->frag_first = (ff >> 3) == 0;
+                out->frag_off = (uint32_t)(ff & IPV6_FRAG_OFF);
+                out->frag_more = (ff & IPV6_FRAG_M) != 0;
+                out->frag_data_off = (uint32_t)(pos + hl);
+                out->frag_data_len = (uint32_t)(end - pos - hl);
             }
             if (out->frag && !out->frag_first) {
                 out->proto = p[pos];

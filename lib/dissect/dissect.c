@@ -303,25 +303,41 @@ static void write_record(struct dsx *x, uint8_t *rec, size_t len)
         x->sink->entries++;
 }
 
-/* Writes held entries that are next in creation order (all of them when force). */
-static void drain_held(struct dsx *x, bool force)
+/*
+ * Writes the held entries that are next in creation order. Past HOLD_MAX
+ * held entries (or with all, at the stream's end) the missing older ones are
+ * given up on: the oldest held entry becomes the next to write.
+ */
+static void drain_held(struct dsx *x, bool all)
 {
-    size_t k = 0;
+    for (;;) {
+        size_t k = 0;
 
-    while (k < x->nheld && (force || x->held[k].seq == x->out_seq)) {
-        write_record(x, x->hold.data + x->held[k].off, x->held[k].len);
-        x->out_seq = x->held[k].seq + 1;
-        k++;
+        while (k < x->nheld && x->held[k].seq == x->out_seq) {
+            write_record(x, x->hold.data + x->held[k].off, x->held[k].len);
+            x->out_seq = x->held[k].seq + 1;
+            k++;
+        }
+        if (k) {
+            memmove(x->held, x->held + k, (x->nheld - k) * sizeof *x->held);
+            x->nheld -= k;
+        }
+        if (x->nheld == 0 || (!all && x->nheld <= HOLD_MAX))
+            break;
+        x->out_seq = x->held[0].seq;
     }
-    if (k == 0)
-        return;
-    memmove(x->held, x->held + k, (x->nheld - k) * sizeof *x->held);
-    x->nheld -= k;
     if (x->nheld == 0) {
         buf_reset(&x->hold);
     } else {
+        /* held is in creation order, not in buffer order: compact from the lowest offset */
         size_t base = x->held[0].off;
 
+        for (size_t i = 1; i < x->nheld; i++) {
+            if (x->held[i].off < base)
+                base = x->held[i].off;
+        }
+        if (base < x->hold.len / 2)
+            return;
         memmove(x->hold.data, x->hold.data + base, x->hold.len - base);
         x->hold.len -= base;
         for (size_t i = 0; i < x->nheld; i++)
@@ -378,7 +394,7 @@ void dsx_emit(struct dsx *x, struct ent *e)
     x->held[pos] = (struct held){ e->seq, at, x->hold.len - at };
     x->nheld++;
     ent_free(e);
-    drain_held(x, x->nheld > HOLD_MAX);
+    drain_held(x, false);
 }
 
 /* ------------------------------------------------------------ driving */
@@ -924,6 +940,11 @@ void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const 
     x->in_reasm = false;
     if (x->ra_unwanted)
         stop_reasm(x);
+}
+
+int dsx_side_of(const struct dsx *x, const uint8_t src[16])
+{
+    return memcmp(src, x->si.addr[0], 16) == 0 ? 0 : 1;
 }
 
 void dsx_feed(struct dsx *x, int side, const uint8_t *p, size_t n, uint64_t ts_ns, uint32_t pkt)

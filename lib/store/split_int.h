@@ -19,6 +19,7 @@
 #include "flow/flow.h"
 #include "store.h"
 #include "store_int.h"
+#include "decode/defrag.h"
 #include "dissect/dissect.h"
 #include "reasm/reasm.h"
 
@@ -65,6 +66,7 @@ struct sstream {
     bool spilled;
     struct sstream *aprev, *anext;  /* bucket's live list (for the memcap) */
     struct dsx *dsx;            /* dissection of the stream (phase C), NULL until its first packet */
+    struct defrag *defrag;      /* its IP fragments being reassembled for dissection */
 };
 
 struct ev {

@@ -539,10 +539,36 @@ void swr_stream_clear(struct sstream *s)
     cbuf_init(&s->data);
     dsx_free(s->dsx);
     s->dsx = NULL;
+    defrag_free(s->defrag);
+    s->defrag = NULL;
     free(s->ifs);
     s->ifs = NULL;
     free(s->path);
     s->path = NULL;
+}
+
+/* An IP fragment: reassembled, the datagram's transport header and data go to dissection. */
+static void dissect_fragment(struct sstream *s, const struct cap_pkt *pk, const struct pinfo *pi)
+{
+    const uint8_t *d;
+    size_t n, hl;
+    int side;
+
+    if (!s->defrag && !(s->defrag = defrag_new()))
+        return;
+    /* a later fragment has no ports, so phase A knew no side for it */
+    side = dsx_side_of(s->dsx, pi->dec.src);
+    if (!defrag_add(s->defrag, side, &pi->dec, pk->data, pk->caplen, &d, &n))
+        return;
+    if (s->rec.proto == 6) {
+        if (n < 20 || (hl = (size_t)(d[12] >> 4) * 4) < 20 || hl > n)
+            return;
+        dsx_packet(s->dsx, side, ld_be32(d + 4), d[13], d + hl, n - hl, pk->ts_ns,
+                   (uint32_t)(s->npk - 1), pk->origlen);
+    } else if (n >= 8) {
+        dsx_packet(s->dsx, side, 0, 0, d + 8, n - 8, pk->ts_ns, (uint32_t)(s->npk - 1),
+                   pk->origlen);
+    }
 }
 
 /* Hands one packet of a TCP/UDP stream to its dissection (created on the first packet). */
@@ -557,8 +583,8 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
 
         memset(&si, 0, sizeof si);
         si.stream_id = s->rec.id;
-        si.l4 = pi->key.proto;
-        si.ipver = pi->key.ipver;
+        si.l4 = s->rec.proto;
+        si.ipver = s->rec.ipver;
         memcpy(si.addr, pi->key.addr, sizeof si.addr);
         si.port[0] = pi->key.port[0];
         si.port[1] = pi->key.port[1];
@@ -573,8 +599,11 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
             return;
         }
     }
-    /* later fragments carry no transport header: their bytes are not reassembled (yet) */
-    if (!dp->has_ports || dp->frag || (pi->key.proto == 6 && !dp->has_flags))
+    if (dp->frag) {
+        dissect_fragment(s, pk, pi);
+        return;
+    }
+    if (!dp->has_ports || (s->rec.proto == 6 && !dp->has_flags))
         return;
     dsx_packet(s->dsx, pi->side, dp->seq, dp->tcp_flags,
                dp->payload_off ? pk->data + dp->payload_off : NULL, dp->payload_len, pk->ts_ns,

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "decode/defrag.h"
+
 /* ---- a tiny frame builder ------------------------------------------------------------ */
 
 struct fb {
@@ -1183,6 +1185,76 @@ TEST(truncate_other_frames_everywhere)
     }
 }
 
+/* One IPv4 fragment (raw IP) of a datagram of 24 bytes: bytes[i] = i, 8 at offset off8 * 8. */
+static struct dec_pkt frag4(struct fb *f, unsigned off8, size_t len, bool more, unsigned id)
+{
+    f->n = 0;
+    fb_ipv4(f, 17, 0, len, id, (more ? 0x2000u : 0u) | off8);
+    for (size_t i = 0; i < len; i++)
+        fb_u8(f, (unsigned)(off8 * 8 + i));
+    return dec(101, f);
+}
+
+TEST(defrag_reassembles_in_any_order)
+{
+    struct defrag *df = defrag_new();
+    struct fb f[4];
+    struct dec_pkt d[4];
+    const uint8_t *out;
+    size_t n;
+
+    d[0] = frag4(&f[0], 2, 8, false, 7);        /* the last one first */
+    d[1] = frag4(&f[1], 0, 8, true, 7);
+    d[2] = frag4(&f[2], 0, 8, true, 8);         /* another datagram's */
+    d[3] = frag4(&f[3], 1, 8, true, 7);
+    T_EQ(d[0].frag_off, 16);
+    T_TRUE(!d[0].frag_more);
+    T_EQ(d[0].frag_data_off, 20);
+    T_EQ(d[0].frag_data_len, 8);
+    T_TRUE(!defrag_add(df, 0, &d[0], f[0].b, f[0].n, &out, &n));
+    T_TRUE(!defrag_add(df, 0, &d[1], f[1].b, f[1].n, &out, &n));
+    T_TRUE(!defrag_add(df, 1, &d[1], f[1].b, f[1].n, &out, &n));    /* other side: other slot */
+    T_TRUE(!defrag_add(df, 0, &d[2], f[2].b, f[2].n, &out, &n));
+    /* a changed copy of a block already held: the first copy wins */
+    f[1].b[20] = 0xEE;
+    T_TRUE(!defrag_add(df, 0, &d[1], f[1].b, f[1].n, &out, &n));
+    T_EQ(defrag_stats(df)->overlaps, 1);
+    T_TRUE(defrag_add(df, 0, &d[3], f[3].b, f[3].n, &out, &n));
+    T_EQ(n, 24);
+    for (size_t i = 0; i < 24 && n == 24; i++)
+        T_EQ(out[i], i);
+    T_EQ(defrag_stats(df)->datagrams, 1);
+    defrag_free(df);
+}
+
+TEST(defrag_bounds)
+{
+    struct defrag *df = defrag_new();
+    struct fb f;
+    struct dec_pkt d;
+    const uint8_t *out;
+    size_t n;
+
+    /* past 64 KiB: dropped, never written */
+    d = frag4(&f, 8190, 16, false, 1);
+    T_TRUE(!defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    T_EQ(defrag_stats(df)->dropped, 1);
+    /* a fragment claiming more data than the frame has is refused */
+    d = frag4(&f, 0, 8, true, 2);
+    d.frag_data_len = 4000;
+    T_TRUE(!defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    /* more datagrams than slots: the oldest is given up */
+    for (unsigned id = 10; id < 10 + DEFRAG_SLOTS + 1; id++) {
+        d = frag4(&f, 0, 8, true, id);
+        T_TRUE(!defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    }
+    T_EQ(defrag_stats(df)->dropped, 1 + 1);
+    d = frag4(&f, 1, 8, false, 10 + DEFRAG_SLOTS);
+    T_TRUE(defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    T_EQ(n, 16);
+    defrag_free(df);
+}
+
 T_MAIN(T_CASE(eth_ipv4_tcp), T_CASE(eth_padding_ignored), T_CASE(vlan_and_qinq),
        T_CASE(eth_not_ip), T_CASE(linux_sll), T_CASE(linux_sll2), T_CASE(raw_ip),
        T_CASE(null_and_loop), T_CASE(unknown_linktype), T_CASE(struct_cleared_each_call),
@@ -1191,4 +1263,5 @@ T_MAIN(T_CASE(eth_ipv4_tcp), T_CASE(eth_padding_ignored), T_CASE(vlan_and_qinq),
        T_CASE(other_protocols_have_no_ports), T_CASE(ipv6_hbh_and_fragments),
        T_CASE(ipv6_ext_chain), T_CASE(ipv6_lengths), T_CASE(tcp_flags),
        T_CASE(tcp_header_lengths), T_CASE(udp_lengths),
-       T_CASE(truncate_eth_ipv4_tcp_everywhere), T_CASE(truncate_other_frames_everywhere))
+       T_CASE(truncate_eth_ipv4_tcp_everywhere), T_CASE(truncate_other_frames_everywhere),
+       T_CASE(defrag_reassembles_in_any_order), T_CASE(defrag_bounds))

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -391,6 +392,123 @@ TEST(driver_carry_cap_is_a_gap)
     free(j);
 }
 
+/*
+ * toy3: the client line "N<k>" creates k entries numbered from 0; the server
+ * line "D<i>" completes entry i. Entries must come out in creation order.
+ */
+struct toy3 {
+    struct ent *e[100];
+    int n;
+};
+
+static size_t toy3_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_t n)
+{
+    struct toy3 *t = st;
+    size_t used = 0, l;
+
+    while ((l = toy_line(p + used, n - used)) > 0) {
+        int v = atoi((const char *)p + used + 1);
+
+        if (dir == 0) {
+            for (int i = 0; i < v && t->n < 100; i++) {
+                char name[16];
+
+                t->e[t->n] = dsx_entry(x, ENT_DNS, 0);
+                snprintf(name, sizeof name, "e%d", t->n);
+                ent_section(t->e[t->n], ENT_REQ);
+                ent_cstr(t->e[t->n], "name", name);
+                t->n++;
+            }
+        } else if (v >= 0 && v < t->n && t->e[v]) {
+            dsx_emit(x, t->e[v]);
+            t->e[v] = NULL;
+        }
+        used += l;
+    }
+    return used;
+}
+
+static void toy3_fini(void *st)
+{
+    struct toy3 *t = st;
+
+    for (int i = 0; i < t->n; i++)
+        ent_free(t->e[i]);      /* never emitted: dropped */
+}
+
+static const struct dsx_ops toy3 = {
+    .name = "toy3", .l4 = DSX_TCP, .state_size = sizeof(struct toy3), .parse = toy3_parse,
+    .fini = toy3_fini,
+};
+
+/* The "name" values of the entries in output order, joined with spaces. */
+static void names_in_order(const char *j, char *out, size_t cap)
+{
+    const char *p = j;
+
+    out[0] = 0;
+    while (p && (p = strstr(p, "\"name\":\"e")) != NULL) {
+        size_t l = strlen(out);
+
+        p += 8;
+        snprintf(out + l, cap - l, "%s%.*s", l ? " " : "", (int)strcspn(p, "\""), p);
+    }
+}
+
+TEST(driver_entries_in_creation_order)
+{
+    char names[1024];
+    struct dsxh_seg a[] = {
+        { 0, "N3\n", 3, 0, 0 },
+        { 1, "D2\nD1\n", 6, 0, 0 },           /* held: 0 is outstanding */
+        { 0, "N2\n", 3, 0, 0 },
+        { 1, "D4\nD0\nD3\n", 9, 0, 0 },
+    };
+    char *j = dsxh_run(&toy3, false, 9000, a, 4);
+
+    names_in_order(j, names, sizeof names);
+    T_STREQ(names, "e0 e1 e2 e3 e4");
+    T_TRUE(j && strstr(j, "\"index\":4,") && !strstr(j, "\"index\":5,"));
+    free(j);
+}
+
+TEST(driver_dropped_entry_holds_others_until_cap)
+{
+    static char srv[1024];
+    char names[2048], want[2048];
+    struct dsxh_seg a[] = {
+        { 0, "N80\n", 4, 0, 0 },
+        { 1, srv, 0, 0, 0 },
+    };
+    char *j;
+    size_t l = 0;
+
+    /* entry 0 is never completed; 1..39 complete in reverse order: held, then in order */
+    for (int i = 39; i >= 1; i--)
+        l += (size_t)snprintf(srv + l, sizeof srv - l, "D%d\n", i);
+    j = dsxh_run(&toy3, false, 9000, a, 2);
+    names_in_order(j, names, sizeof names);
+    l = 0;
+    for (int i = 1; i <= 39; i++)
+        l += (size_t)snprintf(want + l, sizeof want - l, "%se%d", i > 1 ? " " : "", i);
+    T_STREQ(names, want);
+    free(j);
+    /* 79..1 in reverse: past 64 held the hole at 0 is given up on, e15..e79 go out in
+       order, and the ones completed later follow as they come */
+    l = 0;
+    for (int i = 79; i >= 1; i--)
+        l += (size_t)snprintf(srv + l, sizeof srv - l, "D%d\n", i);
+    j = dsxh_run(&toy3, false, 9000, a, 2);
+    names_in_order(j, names, sizeof names);
+    l = 0;
+    for (int i = 15; i <= 79; i++)
+        l += (size_t)snprintf(want + l, sizeof want - l, "%se%d", i > 15 ? " " : "", i);
+    for (int i = 14; i >= 1; i--)
+        l += (size_t)snprintf(want + l, sizeof want - l, " e%d", i);
+    T_STREQ(names, want);
+    free(j);
+}
+
 /* No dissector forced: nothing in the registry claims the bytes, so one L4 entry. */
 TEST(driver_undissected_gets_l4_entry)
 {
@@ -439,4 +557,5 @@ T_MAIN(T_CASE(entry_json_exact), T_CASE(entry_caps_keep_balance),
        T_CASE(driver_times_come_from_the_carrying_packet),
        T_CASE(driver_need_waits_for_whole_units), T_CASE(driver_gap_reaches_the_dissector),
        T_CASE(driver_switch_hands_over_the_rest), T_CASE(driver_carry_cap_is_a_gap),
-       T_CASE(driver_undissected_gets_l4_entry))
+       T_CASE(driver_undissected_gets_l4_entry), T_CASE(driver_entries_in_creation_order),
+       T_CASE(driver_dropped_entry_holds_others_until_cap))
