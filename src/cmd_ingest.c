@@ -34,6 +34,8 @@ static const char usage_text[] =
     "      --tcp-timeout DUR     TCP silence that starts a new stream (default 1h)\n"
     "      --no-dissect          split only: no protocol dissection, no entries\n"
     "      --no-l4-entries       no tcp/udp entry for streams no dissector recognises\n"
+    "      --discard-undissected drop streams no dissector recognises (Kubeshark's\n"
+    "                            behaviour): store.json counts them as discarded\n"
     "  -f, --force               replace an existing store\n"
     "      --json                print the store's manifest (store.json) on stdout\n"
     "      --progress=WHEN       auto (default: when stderr is a terminal), always, never\n"
@@ -55,6 +57,7 @@ enum {
     OPT_PROGRESS,
     OPT_NO_DISSECT,
     OPT_NO_L4_ENTRIES,
+    OPT_DISCARD_UNDISSECTED,
 };
 
 static const struct option long_opts[] = {
@@ -71,6 +74,7 @@ static const struct option long_opts[] = {
     { "progress", required_argument, NULL, OPT_PROGRESS },
     { "no-dissect", no_argument, NULL, OPT_NO_DISSECT },
     { "no-l4-entries", no_argument, NULL, OPT_NO_L4_ENTRIES },
+    { "discard-undissected", no_argument, NULL, OPT_DISCARD_UNDISSECTED },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -182,6 +186,9 @@ int cmd_ingest(int argc, char **argv)
         case OPT_NO_L4_ENTRIES:
             o.l4_entries = false;
             break;
+        case OPT_DISCARD_UNDISSECTED:
+            o.discard_undissected = true;
+            break;
         case OPT_JSON:
             json = true;
             break;
@@ -201,6 +208,8 @@ int cmd_ingest(int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage("ingest", "no input (give capture files, directories, or -)");
+    if (o.discard_undissected && !o.dissect)
+        return cli_usage("ingest", "--discard-undissected needs dissection (drop --no-dissect)");
 
     progress_init(&prog, pmode);
     o.progress = on_progress;

@@ -261,7 +261,7 @@ int cmd_streams(int argc, char **argv)
                 const struct store_stream *st = &v[k];
                 char name[32];
 
-                if (!selected(&sel, st->id))
+                if (!selected(&sel, st->id) || (st->flags & STORE_S_DISCARDED))
                     continue;
                 store_stream_name(st, name);
                 if (extract) {

@@ -111,6 +111,7 @@ struct dsx {
     bool in_reasm;              /* inside a reasm call: it may not be freed now */
     bool ra_unwanted;           /* free the reassembler when its call returns */
     bool finished;
+    bool undissected;           /* set by dsx_finish: no entry came from a dissector */
 };
 
 /* ------------------------------------------------------------ marks */
@@ -942,6 +943,11 @@ void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const 
         stop_reasm(x);
 }
 
+bool dsx_undissected(const struct dsx *x)
+{
+    return x->undissected;
+}
+
 int dsx_side_of(const struct dsx *x, const uint8_t src[16])
 {
     return memcmp(src, x->si.addr[0], 16) == 0 ? 0 : 1;
@@ -1016,8 +1022,9 @@ void dsx_finish(struct dsx *x)
     close_dissector(x);
     stop_reasm(x);
     drain_held(x, true);
-    if (x->o.l4_entries && x->next_index == 0 &&
-        (x->state == ST_UNDISSECTED || x->state == ST_ABANDONED))
+    x->undissected = x->next_index == 0 &&
+                     (x->state == ST_UNDISSECTED || x->state == ST_ABANDONED);
+    if (x->o.l4_entries && x->undissected)
         l4_entry(x);
 }
 

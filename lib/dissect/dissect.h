@@ -196,6 +196,8 @@ int dsx_side_of(const struct dsx *x, const uint8_t src[16]);
 void dsx_finish(struct dsx *x);
 void dsx_free(struct dsx *x);
 
+/* After dsx_finish: no dissector recognised the stream (or one gave up before any entry). */
+bool dsx_undissected(const struct dsx *x);
 /* Name of the dissector that claimed the stream ("" when none yet, "tcp"/"udp" if none did). */
 const char *dsx_protocol(const struct dsx *x);
 

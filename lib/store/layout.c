@@ -233,6 +233,9 @@ int store_stream_read(struct store *s, size_t node, const struct store_stream *s
     char *path;
     int rc;
 
+    if (st->flags & STORE_S_DISCARDED)
+        return diag_set(d, SV_EINVAL, "stream %llu was discarded at ingest (--discard-undissected)",
+                        (unsigned long long)st->id);
     if (st->flags & STORE_S_FILE) {
         path = store_stream_path(sn->dir, st);
         rc = read_range(path, 0, st->length, false, out, d);

@@ -80,6 +80,7 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(opts, "tcp_closed_timeout_ns", jv_u64(o->flow.tcp_closed_ns));
     jv_set(opts, "dissect", jv_bool(o->dissect));
     jv_set(opts, "l4_entries", jv_bool(o->l4_entries));
+    jv_set(opts, "discard_undissected", jv_bool(o->discard_undissected));
     jv_set(root, "options", opts);
 
     jv_set(node, "name", jv_str(o->node_name));
@@ -89,6 +90,7 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(node, "udp_streams", jv_u64(r->udp_streams));
     jv_set(node, "large_streams", jv_u64(r->large_streams));
     jv_set(node, "peak_live_flows", jv_u64(r->peak_flows));
+    jv_set(node, "discarded_streams", jv_u64(r->discarded_streams));
     jv_set(node, "entries", jv_u64(r->entries));
     jv_set(node, "entries_dropped", jv_u64(r->entries_dropped));
     jv_set(node, "time", time_json(r->first_ns, r->last_ns));
@@ -118,6 +120,7 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(totals, "read", count_json(&r->read));
     jv_set(totals, "streams", count_json(&r->streams));
     jv_set(totals, "other", count_json(&r->other));
+    jv_set(totals, "discarded", count_json(&r->discarded));
     jv_set(totals, "unaccounted", diff_json(&r->read, &r->streams, &r->other));
     jv_set(totals, "input_errors", jv_u64(r->input_errors));
     jv_set(root, "totals", totals);

@@ -813,6 +813,11 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
 
         if (s->flags & STORE_S_FILE)
             res->large_streams++;
+        if (s->flags & STORE_S_DISCARDED) {
+            res->discarded_streams++;
+            res->discarded.packets += s->packets;
+            res->discarded.bytes += s->bytes;
+        }
         if (i == 0 || s->first_ns < res->first_ns)
             res->first_ns = s->first_ns;
         if (s->last_ns > res->last_ns)

@@ -47,6 +47,7 @@ struct store_ingest_opts {
     struct flow_opts flow;
     bool dissect;               /* dissect streams into entries (default true) */
     bool l4_entries;            /* a tcp/udp entry for streams no dissector claims (default true) */
+    bool discard_undissected;   /* drop streams no dissector claims, as Kubeshark does */
     /* Called between batches, from the calling thread. */
     void (*progress)(void *arg, const struct store_progress *p);
     void *progress_arg;
@@ -84,6 +85,8 @@ struct store_ingest_result {
     uint64_t first_ns, last_ns;
     size_t input_errors;
     uint64_t peak_flows;
+    struct store_count discarded;   /* the part of `streams` dropped by discard_undissected */
+    uint64_t discarded_streams;
     uint64_t entries;           /* entries written */
     uint64_t entries_dropped;   /* entries lost to memory exhaustion */
 };
@@ -112,6 +115,7 @@ enum store_stream_flags {
     STORE_S_PCAPNG = 1 << 3,    /* written as pcapng (mixed link types) */
     STORE_S_FILE = 1 << 4,      /* in its own file rather than a pack */
     STORE_S_FRAG = 1 << 5,      /* holds IP fragments */
+    STORE_S_DISCARDED = 1 << 6, /* dropped by --discard-undissected: no packets stored */
 };
 
 struct store_stream {
@@ -147,7 +151,7 @@ const char *store_json_text(const struct store *s);
 /* The node's streams in id order. Borrowed; valid until store_close. */
 int store_streams(struct store *s, size_t node, const struct store_stream **v, size_t *n,
                   struct diag *d) __attribute__((warn_unused_result));
-/* Appends the stream's whole PCAP (or pcapng) file bytes to out. */
+/* Appends the stream's whole PCAP (or pcapng) file bytes to out (SV_EINVAL if discarded). */
 int store_stream_read(struct store *s, size_t node, const struct store_stream *st,
                       struct buf *out, struct diag *d) __attribute__((warn_unused_result));
 /* The file name the stream has in Kubeshark's naming (%012d.pcap / %012d_udp.pcap). */

@@ -528,6 +528,23 @@ static int finish_stream(struct split *sp, struct bucket *b, struct sstream *s)
     return rc;
 }
 
+/* --discard-undissected: the stream leaves only its catalogue record (flagged, no bytes). */
+static int discard_stream(struct split *sp, struct bucket *b, struct sstream *s)
+{
+    int rc = 0;
+
+    live_unlink(b, s);
+    if (s->spilled && unlink(s->path) < 0)
+        rc = diag_errno(&b->d, SV_EIO, errno, "%s: unlink", s->path);
+    drop_data(b, s);
+    s->rec.flags |= (s->wflags & ~(uint32_t)STORE_S_FILE) | STORE_S_DISCARDED;
+    s->rec.pack = 0;
+    s->rec.offset = 0;
+    s->rec.length = 0;
+    *split_cat(sp, s->rec.id) = s->rec;
+    return rc;
+}
+
 void swr_stream_clear(struct sstream *s)
 {
     /* pool chunks go with the pool's blocks; only odd-sized ones are our own */
@@ -592,7 +609,8 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
         si.client_side = (int8_t)(memcmp(si.addr[0], s->rec.cli, 16) == 0 &&
                                           si.port[0] == s->rec.cli_port ? 0 : 1);
         memset(&o, 0, sizeof o);
-        o.l4_entries = sp->o->l4_entries;
+        /* a stream to be discarded gets no summary entry either */
+        o.l4_entries = sp->o->l4_entries && !sp->o->discard_undissected;
         s->dsx = dsx_new(&si, &o, &b->budget, &b->sink);
         if (!s->dsx) {
             b->sink.dropped++;
@@ -638,12 +656,15 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
         struct ev *e = &q->v[i];
 
         if (e->idx == EV_END) {
+            bool drop = false;
+
             if (e->s->dsx) {
                 dsx_finish(e->s->dsx);
+                drop = sp->o->discard_undissected && dsx_undissected(e->s->dsx);
                 dsx_free(e->s->dsx);
                 e->s->dsx = NULL;
             }
-            b->rc = finish_stream(sp, b, e->s);
+            b->rc = drop ? discard_stream(sp, b, e->s) : finish_stream(sp, b, e->s);
             if (e->s != sp->other) {
                 swr_stream_clear(e->s);
                 e->s->anext = b->dead;
