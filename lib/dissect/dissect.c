@@ -227,9 +227,30 @@ const char *dsx_protocol(const struct dsx *x)
 
 /* ------------------------------------------------------------ entries */
 
+void dsx_sink_init(struct dsx_sink *s, struct buf *out)
+{
+    memset(s, 0, sizeof *s);
+    s->out = out;
+}
+
+void dsx_sink_release(struct dsx_sink *s)
+{
+    while (s->nspare)
+        ent_free(s->spare[--s->nspare]);
+}
+
+/* Frees e, or keeps it for the next dsx_entry (its buffers stay allocated). */
+static void recycle(struct dsx *x, struct ent *e)
+{
+    if (x->sink->nspare < DSX_SPARE && !e->oom)
+        x->sink->spare[x->sink->nspare++] = e;
+    else
+        ent_free(e);
+}
+
 struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir)
 {
-    struct ent *e = ent_new();
+    struct ent *e = x->sink->nspare ? x->sink->spare[--x->sink->nspare] : ent_new();
     int cs = x->client_side < 0 ? 0 : x->client_side;
     int src = client_dir == 0 ? cs : 1 - cs;
 
@@ -237,6 +258,7 @@ struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir)
         x->sink->dropped++;
         return NULL;
     }
+    ent_reset(e);
     e->seq = x->next_seq++;
     e->f.stream_id = x->si.stream_id;
     e->f.proto = (uint8_t)proto;
@@ -367,7 +389,7 @@ void dsx_emit(struct dsx *x, struct ent *e)
         } else {
             x->sink->entries++;
         }
-        ent_free(e);
+        recycle(x, e);
         return;
     }
     at = x->hold.len;
@@ -377,7 +399,7 @@ void dsx_emit(struct dsx *x, struct ent *e)
 
         if (!h) {
             x->sink->dropped++;
-            ent_free(e);
+            recycle(x, e);
             return;
         }
         x->held = h;
@@ -386,7 +408,7 @@ void dsx_emit(struct dsx *x, struct ent *e)
     if (ent_serialize(e, &x->hold) < 0) {
         x->hold.len = at;
         x->sink->dropped++;
-        ent_free(e);
+        recycle(x, e);
         return;
     }
     /* keep held sorted by creation (usually an append) */
@@ -394,7 +416,7 @@ void dsx_emit(struct dsx *x, struct ent *e)
         x->held[pos] = x->held[pos - 1];
     x->held[pos] = (struct held){ e->seq, at, x->hold.len - at };
     x->nheld++;
-    ent_free(e);
+    recycle(x, e);
     drain_held(x, false);
 }
 

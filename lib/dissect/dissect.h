@@ -157,12 +157,24 @@ struct dsx_h2c_hint {
 
 /* ---------------------------------------------------- the driver's side */
 
-/* Where a stream's entries go: records appended to out (see entry.h). */
+/*
+ * Where the entries of a thread's streams go: records appended to out (see
+ * entry.h). It also keeps a few spent entries for reuse, so that building an
+ * entry does not cost allocations. One thread at a time.
+ */
+#define DSX_SPARE 32
+
 struct dsx_sink {
     struct buf *out;
     uint64_t entries;               /* entries written */
     uint64_t dropped;               /* entries lost (out of memory, record cap) */
+    struct ent *spare[DSX_SPARE];
+    unsigned nspare;
 };
+
+void dsx_sink_init(struct dsx_sink *s, struct buf *out);
+/* Frees the spare entries (not out). */
+void dsx_sink_release(struct dsx_sink *s);
 
 struct dsx_stream_info {
     uint64_t stream_id;

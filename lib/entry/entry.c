@@ -83,38 +83,39 @@ void ent_section(struct ent *e, enum ent_section_id s)
 #define CLOSE_RESERVE (ENT_DEPTH_MAX + 1u)
 
 /*
- * Starts a value of tag t with its key; reserves `extra` payload bytes.
- * Returns where the payload goes, or NULL when the value is dropped.
+ * Starts a value of tag t with its key (kl bytes; ignored inside arrays);
+ * reserves `extra` payload bytes. Returns where the payload goes, or NULL
+ * when the value is dropped.
  */
-static uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_t extra)
+static uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_t kl, size_t extra)
 {
-    struct buf *b = &e->sec[e->cur];
-    uint8_t d = e->depth[e->cur];
-    size_t kl = 0, need;
+    uint8_t s = e->cur, d = e->depth[s];
+    struct buf *b = &e->sec[s];
+    bool in_arr = e->in_arr[s][d];
+    size_t need;
     uint8_t *p;
 
-    if (e->stopped[e->cur])
+    if (e->stopped[s])
         return NULL;
-    if (!e->in_arr[e->cur][d]) {
-        kl = key ? strlen(key) : 0;
-        if (kl > 255)
-            kl = 255;
-    }
-    need = 1 + (e->in_arr[e->cur][d] ? 0 : 1 + kl) + extra;
+    if (in_arr)
+        kl = 0;
+    else if (kl > 255)
+        kl = 255;
+    need = 1 + (in_arr ? 0 : 1 + kl) + extra;
     if (b->len + need + CLOSE_RESERVE > ENT_SECTION_MAX ||
         ((t == ENT_T_OBJ || t == ENT_T_ARR) && d >= ENT_DEPTH_MAX)) {
-        e->stopped[e->cur] = true;
+        e->stopped[s] = true;
         e->f.anomalies |= ENT_A_TRUNCATED;
         return NULL;
     }
-    p = buf_reserve(b, need);
+    p = b->len + need <= b->cap ? b->data + b->len : buf_reserve(b, need);
     if (!p) {
         e->oom = true;
-        e->stopped[e->cur] = true;
+        e->stopped[s] = true;
         return NULL;
     }
     *p++ = t;
-    if (!e->in_arr[e->cur][d]) {
+    if (!in_arr) {
         *p++ = (uint8_t)kl;
         memcpy(p, key, kl);
         p += kl;
@@ -135,15 +136,15 @@ static size_t varint_put(uint8_t *p, uint64_t v)
     return n;
 }
 
-static void put_varint_value(struct ent *e, uint8_t t, const char *key, uint64_t v)
+static void put_varint_value(struct ent *e, uint8_t t, const char *key, size_t kl, uint64_t v)
 {
-    uint8_t *p = put_head(e, t, key, 10);
+    uint8_t *p = put_head(e, t, key, kl, 10);
 
     if (p)
         e->sec[e->cur].len += varint_put(p, v);
 }
 
-void ent_str(struct ent *e, const char *key, const void *s, size_t n)
+void ent_str_k(struct ent *e, const char *key, size_t kl, const void *s, size_t n)
 {
     uint8_t *p;
 
@@ -151,7 +152,7 @@ void ent_str(struct ent *e, const char *key, const void *s, size_t n)
         n = ENT_STR_MAX;
         e->f.anomalies |= ENT_A_TRUNCATED;
     }
-    p = put_head(e, ENT_T_STR, key, 10 + n);
+    p = put_head(e, ENT_T_STR, key, kl, 10 + n);
     if (!p)
         return;
     p += varint_put(p, n);
@@ -161,45 +162,35 @@ void ent_str(struct ent *e, const char *key, const void *s, size_t n)
     e->sec[e->cur].len = (size_t)(p - e->sec[e->cur].data);
 }
 
-void ent_cstr(struct ent *e, const char *key, const char *s)
+void ent_u64_k(struct ent *e, const char *key, size_t kl, uint64_t v)
 {
-    ent_str(e, key, s, strlen(s));
+    put_varint_value(e, ENT_T_U64, key, kl, v);
 }
 
-void ent_u64(struct ent *e, const char *key, uint64_t v)
-{
-    put_varint_value(e, ENT_T_U64, key, v);
-}
-
-void ent_i64(struct ent *e, const char *key, int64_t v)
+void ent_i64_k(struct ent *e, const char *key, size_t kl, int64_t v)
 {
     uint64_t z = v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1;
 
-    put_varint_value(e, ENT_T_I64, key, z);
+    put_varint_value(e, ENT_T_I64, key, kl, z);
 }
 
-void ent_bool(struct ent *e, const char *key, bool v)
+void ent_tag_k(struct ent *e, const char *key, size_t kl, uint8_t tag)
 {
-    (void)put_head(e, v ? ENT_T_BOOL_T : ENT_T_BOOL_F, key, 0);
+    (void)put_head(e, tag, key, kl, 0);
 }
 
-void ent_null(struct ent *e, const char *key)
-{
-    (void)put_head(e, ENT_T_NULL, key, 0);
-}
-
-static void open_container(struct ent *e, uint8_t t, const char *key)
+void ent_open_k(struct ent *e, const char *key, size_t kl, uint8_t tag)
 {
     uint8_t s = e->cur;
 
-    if (!put_head(e, t, key, 0)) {
+    if (!put_head(e, tag, key, kl, 0)) {
         /* count it, so that its end is not taken for a written container's */
         if (e->ghost[s] < 255)
             e->ghost[s]++;
         return;
     }
     e->depth[s]++;
-    e->in_arr[s][e->depth[s]] = t == ENT_T_ARR;
+    e->in_arr[s][e->depth[s]] = tag == ENT_T_ARR;
 }
 
 static void close_container(struct ent *e)
@@ -216,16 +207,6 @@ static void close_container(struct ent *e)
     /* CLOSE_RESERVE guarantees room below the section cap */
     if (buf_append(&e->sec[s], "\0", 1) < 0)
         e->oom = true;
-}
-
-void ent_obj_begin(struct ent *e, const char *key)
-{
-    open_container(e, ENT_T_OBJ, key);
-}
-
-void ent_arr_begin(struct ent *e, const char *key)
-{
-    open_container(e, ENT_T_ARR, key);
 }
 
 void ent_obj_end(struct ent *e)

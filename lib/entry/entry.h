@@ -46,6 +46,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/buf.h"
 
@@ -144,17 +145,64 @@ void ent_reset(struct ent *e);
 
 /* Selects the section the next calls write to. */
 void ent_section(struct ent *e, enum ent_section_id s);
-/* key is ignored (may be NULL) inside arrays. */
-void ent_str(struct ent *e, const char *key, const void *p, size_t n);
-void ent_cstr(struct ent *e, const char *key, const char *s);
-void ent_u64(struct ent *e, const char *key, uint64_t v);
-void ent_i64(struct ent *e, const char *key, int64_t v);
-void ent_bool(struct ent *e, const char *key, bool v);
-void ent_null(struct ent *e, const char *key);
-void ent_obj_begin(struct ent *e, const char *key);
+/*
+ * The writers. key is ignored (may be NULL) inside arrays. They are inline
+ * so that the length of a literal key is known at compile time; the _k
+ * functions take it explicitly.
+ */
+void ent_str_k(struct ent *e, const char *key, size_t kl, const void *p, size_t n);
+void ent_u64_k(struct ent *e, const char *key, size_t kl, uint64_t v);
+void ent_i64_k(struct ent *e, const char *key, size_t kl, int64_t v);
+void ent_tag_k(struct ent *e, const char *key, size_t kl, uint8_t tag);
+void ent_open_k(struct ent *e, const char *key, size_t kl, uint8_t tag);
 void ent_obj_end(struct ent *e);
-void ent_arr_begin(struct ent *e, const char *key);
 void ent_arr_end(struct ent *e);
+
+static inline size_t ent_klen_(const char *key)
+{
+    return key ? strlen(key) : 0;
+}
+
+static inline void ent_str(struct ent *e, const char *key, const void *p, size_t n)
+{
+    ent_str_k(e, key, ent_klen_(key), p, n);
+}
+
+static inline void ent_cstr(struct ent *e, const char *key, const char *s)
+{
+    ent_str_k(e, key, ent_klen_(key), s, strlen(s));
+}
+
+static inline void ent_u64(struct ent *e, const char *key, uint64_t v)
+{
+    ent_u64_k(e, key, ent_klen_(key), v);
+}
+
+static inline void ent_i64(struct ent *e, const char *key, int64_t v)
+{
+    ent_i64_k(e, key, ent_klen_(key), v);
+}
+
+static inline void ent_bool(struct ent *e, const char *key, bool v)
+{
+    ent_tag_k(e, key, ent_klen_(key), v ? ENT_T_BOOL_T : ENT_T_BOOL_F);
+}
+
+static inline void ent_null(struct ent *e, const char *key)
+{
+    ent_tag_k(e, key, ent_klen_(key), ENT_T_NULL);
+}
+
+static inline void ent_obj_begin(struct ent *e, const char *key)
+{
+    ent_open_k(e, key, ent_klen_(key), ENT_T_OBJ);
+}
+
+static inline void ent_arr_begin(struct ent *e, const char *key)
+{
+    ent_open_k(e, key, ent_klen_(key), ENT_T_ARR);
+}
+
 /* Sets anomaly bits. */
 static inline void ent_anomaly(struct ent *e, uint32_t a)
 {

@@ -776,7 +776,7 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
         buf_init(&sp.b[t].scratch2, SIZE_MAX);
         buf_init(&sp.b[t].packbuf, PACKBUF_SIZE);
         buf_init(&sp.b[t].ents, SIZE_MAX);
-        sp.b[t].sink.out = &sp.b[t].ents;
+        dsx_sink_init(&sp.b[t].sink, &sp.b[t].ents);
         sp.b[t].ent_fd = -1;
         /* a budget per bucket, not per thread: what is cut does not depend on -j */
         reasm_budget_init(&sp.b[t].budget, LIM_REASM_TOTAL / NTASKS);
@@ -863,6 +863,7 @@ out_split:
         if (sp.b[t].ent_fd >= 0)
             close(sp.b[t].ent_fd);
         free(sp.b[t].ent_path);
+        dsx_sink_release(&sp.b[t].sink);
         buf_release(&sp.b[t].ents);
         free(sp.b[t].q[0].v);
         free(sp.b[t].q[1].v);

@@ -55,8 +55,7 @@ static inline int fuzz_dissect(const struct dsx_ops *ops, const uint8_t *data, s
     o.l4_entries = true;
     o.force = ops;
     buf_init(&out, (size_t)1 << 30);
-    sink.out = &out;
-    sink.entries = sink.dropped = 0;
+    dsx_sink_init(&sink, &out);
     x = dsx_new(&si, &o, NULL, &sink);
     if (!x)
         return 0;
@@ -88,6 +87,7 @@ static inline int fuzz_dissect(const struct dsx_ops *ops, const uint8_t *data, s
     }
     dsx_finish(x);
     dsx_free(x);
+    dsx_sink_release(&sink);
     for (q = out.data; q < out.data + out.len;) {
         struct ent_view v;
         long len = ent_parse(q, (size_t)(out.data + out.len - q), &v);

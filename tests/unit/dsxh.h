@@ -68,8 +68,7 @@ static inline char *dsxh_run(const struct dsx_ops *ops, bool udp, uint16_t port,
     o.force = ops;
     buf_init(&out, (size_t)1 << 30);
     buf_init(&txt, (size_t)1 << 30);
-    sink.out = &out;
-    sink.entries = sink.dropped = 0;
+    dsx_sink_init(&sink, &out);
     x = dsx_new(&si, &o, NULL, &sink);
     if (!x)
         return NULL;
@@ -88,6 +87,7 @@ static inline char *dsxh_run(const struct dsx_ops *ops, bool udp, uint16_t port,
     }
     dsx_finish(x);
     dsx_free(x);
+    dsx_sink_release(&sink);
     p = out.data;
     end = out.data + out.len;
     while (p < end) {

@@ -530,8 +530,7 @@ TEST(driver_undissected_gets_l4_entry)
     memset(&o, 0, sizeof o);
     o.l4_entries = true;
     buf_init(&out, SIZE_MAX);
-    sink.out = &out;
-    sink.entries = sink.dropped = 0;
+    dsx_sink_init(&sink, &out);
     x = dsx_new(&si, &o, NULL, &sink);
     dsx_packet(x, 1, 1000, DEC_TCP_SYN, NULL, 0, 10, 0, 60);
     dsx_packet(x, 0, 5000, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0, 20, 1, 60);
@@ -540,6 +539,7 @@ TEST(driver_undissected_gets_l4_entry)
     dsx_finish(x);
     T_STREQ(dsx_protocol(x), "tcp");
     dsx_free(x);
+    dsx_sink_release(&sink);
     T_EQ(sink.entries, 1);
     T_TRUE(ent_parse(out.data, out.len, &v) == (long)out.len);
     T_EQ(v.f.proto, ENT_TCP);
