@@ -228,7 +228,8 @@ int cmd_query(int argc, char **argv)
             p += len;
         }
     }
-    qsort(rows, nrows, sizeof *rows, cmp_row);
+    if (nrows > 1)
+        qsort(rows, nrows, sizeof *rows, cmp_row);
     if (count) {
         printf("%llu\n", (unsigned long long)(nrows < limit ? nrows : limit));
         goto out;

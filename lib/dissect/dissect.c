@@ -337,7 +337,8 @@ static void drain_held(struct dsx *x, bool all)
         size_t k = 0;
 
         while (k < x->nheld && x->held[k].seq == x->out_seq) {
-            write_record(x, x->hold.data + x->held[k].off, x->held[k].len);
+            if (x->held[k].len)         /* 0: dropped (dsx_drop) */
+                write_record(x, x->hold.data + x->held[k].off, x->held[k].len);
             x->out_seq = x->held[k].seq + 1;
             k++;
         }
@@ -368,9 +369,42 @@ static void drain_held(struct dsx *x, bool all)
     }
 }
 
+/* Files a held record (len 0: a dropped entry) in creation order. */
+static bool hold_add(struct dsx *x, uint64_t seq, size_t off, size_t len)
+{
+    size_t pos;
+
+    if (x->nheld == x->capheld) {
+        size_t nc = x->capheld ? x->capheld * 2 : 8;
+        struct held *h = realloc(x->held, nc * sizeof *h);
+
+        if (!h)
+            return false;
+        x->held = h;
+        x->capheld = nc;
+    }
+    /* usually an append */
+    for (pos = x->nheld; pos > 0 && x->held[pos - 1].seq > seq; pos--)
+        x->held[pos] = x->held[pos - 1];
+    x->held[pos] = (struct held){ seq, off, len };
+    x->nheld++;
+    return true;
+}
+
+void dsx_drop(struct dsx *x, struct ent *e)
+{
+    if (!e)
+        return;
+    if (e->seq == x->out_seq && x->nheld == 0)
+        x->out_seq++;
+    else if (e->seq >= x->out_seq && hold_add(x, e->seq, x->hold.len, 0))
+        drain_held(x, false);
+    recycle(x, e);
+}
+
 void dsx_emit(struct dsx *x, struct ent *e)
 {
-    size_t at, pos;
+    size_t at;
 
     if (!e)
         return;
@@ -393,29 +427,12 @@ void dsx_emit(struct dsx *x, struct ent *e)
         return;
     }
     at = x->hold.len;
-    if (x->nheld == x->capheld) {
-        size_t nc = x->capheld ? x->capheld * 2 : 8;
-        struct held *h = realloc(x->held, nc * sizeof *h);
-
-        if (!h) {
-            x->sink->dropped++;
-            recycle(x, e);
-            return;
-        }
-        x->held = h;
-        x->capheld = nc;
-    }
-    if (ent_serialize(e, &x->hold) < 0) {
+    if (ent_serialize(e, &x->hold) < 0 || !hold_add(x, e->seq, at, x->hold.len - at)) {
         x->hold.len = at;
         x->sink->dropped++;
         recycle(x, e);
         return;
     }
-    /* keep held sorted by creation (usually an append) */
-    for (pos = x->nheld; pos > 0 && x->held[pos - 1].seq > e->seq; pos--)
-        x->held[pos] = x->held[pos - 1];
-    x->held[pos] = (struct held){ e->seq, at, x->hold.len - at };
-    x->nheld++;
     recycle(x, e);
     drain_held(x, false);
 }

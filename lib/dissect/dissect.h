@@ -131,6 +131,12 @@ void dsx_mark_req(struct dsx *x, struct ent *e, int dir, size_t off, size_t len)
 void dsx_mark_resp(struct dsx *x, struct ent *e, int dir, size_t off, size_t len);
 /* Numbers e (next index of the stream), writes it out and frees it. */
 void dsx_emit(struct dsx *x, struct ent *e);
+/*
+ * Frees e without writing it. Use this, not ent_free, for an entry that
+ * will never be emitted while the stream goes on: later entries would wait
+ * for it (entries come out in creation order). ent_free is fine in fini.
+ */
+void dsx_drop(struct dsx *x, struct ent *e);
 /* The dissector gives up: the rest of the stream is skipped (entries already emitted stay). */
 void dsx_abandon(struct dsx *x);
 /*

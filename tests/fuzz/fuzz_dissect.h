@@ -88,7 +88,7 @@ static inline int fuzz_dissect(const struct dsx_ops *ops, const uint8_t *data, s
     dsx_finish(x);
     dsx_free(x);
     dsx_sink_release(&sink);
-    for (q = out.data; q < out.data + out.len;) {
+    for (q = out.data; out.len && q < out.data + out.len;) {
         struct ent_view v;
         long len = ent_parse(q, (size_t)(out.data + out.len - q), &v);
         char *j;

@@ -89,8 +89,8 @@ static inline char *dsxh_run(const struct dsx_ops *ops, bool udp, uint16_t port,
     dsx_free(x);
     dsx_sink_release(&sink);
     p = out.data;
-    end = out.data + out.len;
-    while (p < end) {
+    end = out.len ? out.data + out.len : out.data;
+    while (p && p < end) {
         struct ent_view v;
         long len = ent_parse(p, (size_t)(end - p), &v);
         char *j;

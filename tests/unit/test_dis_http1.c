@@ -1,14 +1,856 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* summary: unit tests of the http1 dissector (being written). */
+/*
+ * summary: unit tests of the HTTP/1 dissector: exact entries for requests
+ * and responses (Content-Length, chunked, close-delimited, HEAD/1xx/204/304),
+ * pairing with pipelining and its cap, splits of the bytes, gaps, malformed
+ * input, caps, upgrades and tunnels.
+ */
 #include "config.h"
 
 #include "dissect/dissect.h"
 
+#include <stdio.h>
+
+#include "base/diag.h"
+#include "dsxh.h"
 #include "t.h"
 
-TEST(registered)
+/* ------------------------------------------------------------ helpers */
+
+static char *run(const struct dsxh_seg *s, size_t n)
 {
-    T_TRUE(dsx_find("http1") == &dsx_http1);
+    char *j = dsxh_run(&dsx_http1, false, 80, s, n);
+
+    T_TRUE(j != NULL);
+    return j ? j : calloc(1, 1);
 }
 
-T_MAIN(T_CASE(registered))
+static size_t nlines(const char *t)
+{
+    size_t n = 0;
+
+    for (; *t; t++)
+        n += *t == '\n';
+    return n;
+}
+
+/* Line i of t (malloc'd, without its newline), or NULL. */
+static char *line_at(const char *t, size_t i)
+{
+    const char *e;
+    char *l;
+
+    while (i--) {
+        t = strchr(t, '\n');
+        if (!t)
+            return NULL;
+        t++;
+    }
+    e = strchr(t, '\n');
+    if (!e)
+        return NULL;
+    l = malloc((size_t)(e - t) + 1);
+    memcpy(l, t, (size_t)(e - t));
+    l[e - t] = 0;
+    return l;
+}
+
+/* Texts handed out by part(), freed on reuse (tests compare them at once). */
+static char *part_ring[32];
+static unsigned part_next;
+
+static const char *keep_text(char *s)
+{
+    unsigned k = part_next++ % 32;
+
+    free(part_ring[k]);
+    part_ring[k] = s;
+    return s;
+}
+
+/* The value of key in entry i of t, as compact JSON ("(none)" when absent). */
+static const char *part(const char *t, size_t i, const char *key)
+{
+    char *l = line_at(t, i);
+    struct jv *v = NULL, *k;
+    struct diag d;
+    char *s;
+
+    memset(&d, 0, sizeof d);
+    if (!l || jv_parse(l, strlen(l), "entry", &v, &d) < 0 || !v) {
+        free(l);
+        return "(none)";
+    }
+    free(l);
+    k = jv_get(v, key);
+    s = k ? jv_dump(k, JV_COMPACT) : NULL;
+    jv_free(v);
+    return s ? keep_text(s) : "(none)";
+}
+
+/* Entry i without its times and packet numbers (for comparing splits). */
+static const char *timeless(const char *t, size_t i)
+{
+    static const char *const keys[] = { "index", "src", "dst", "request", "response",
+                                        "requestSize", "responseSize", "anomalies" };
+    size_t cap = 1, len = 0;
+    char *s = calloc(1, 1);
+
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const char *p = part(t, i, keys[k]);
+        size_t pn = strlen(p), kn = strlen(keys[k]);
+
+        cap = len + kn + pn + 3;
+        s = realloc(s, cap);
+        memcpy(s + len, keys[k], kn);
+        s[len + kn] = '=';
+        memcpy(s + len + kn + 1, p, pn);
+        s[len + kn + 1 + pn] = ';';
+        len += kn + pn + 2;
+        s[len] = 0;
+    }
+    return keep_text(s);
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+struct msg {
+    int side;
+    const char *s;              /* NULL: a FIN of side */
+};
+
+/*
+ * Feeds a conversation, each message cut into pieces of sizes from a simple
+ * generator (chunk 0: whole messages; 1: single bytes; otherwise pseudo-random
+ * sizes 1..chunk seeded with seed). Returns the entries.
+ */
+static char *run_split(const struct msg *m, size_t nm, unsigned chunk, unsigned seed)
+{
+    struct dsxh_seg *segs = NULL;
+    size_t ns = 0, cap = 0;
+    uint64_t ts = 1700000000000000000ull;
+    char *out;
+
+    for (size_t i = 0; i < nm; i++) {
+        size_t len = m[i].s ? strlen(m[i].s) : 0, at = 0;
+
+        ts += 1000000;
+        if (!m[i].s) {
+            if (ns == cap)
+                segs = realloc(segs, (cap = cap * 2 + 16) * sizeof *segs);
+            segs[ns++] = (struct dsxh_seg){ m[i].side, NULL, 0, ts, DSXH_FIN };
+            continue;
+        }
+        while (at < len) {
+            size_t k = len - at;
+
+            if (chunk == 1) {
+                k = 1;
+            } else if (chunk > 1) {
+                seed = seed * 1103515245u + 12345u;
+                k = 1 + (seed >> 16) % chunk;
+                if (k > len - at)
+                    k = len - at;
+            }
+            if (ns == cap)
+                segs = realloc(segs, (cap = cap * 2 + 16) * sizeof *segs);
+            segs[ns++] = (struct dsxh_seg){ m[i].side, m[i].s + at, k, ts, 0 };
+            at += k;
+        }
+    }
+    out = run(segs, ns);
+    free(segs);
+    return out;
+}
+
+/* ------------------------------------------------------------ tests */
+
+TEST(registered_and_bid)
+{
+    static const struct {
+        const char *s;
+        enum dsx_bid b;
+    } c[] = {
+        { "GET / HTTP/1.1\r\n", DSX_STRONG },
+        { "HTTP/1.1 200 OK\r\n", DSX_STRONG },
+        { "HTTP/1.0 ", DSX_STRONG },
+        { "PROPFIND /d HTTP/1.1\r\n", DSX_STRONG },
+        { "M-SEARCH * HTTP/1.1\r\n", DSX_NO },
+        { "DELETE ", DSX_STRONG },
+        { "G", DSX_MORE },
+        { "HTTP/1", DSX_MORE },
+        { "PR", DSX_MORE },
+        { "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", DSX_NO },
+        { "HTTP/2.0 200", DSX_NO },
+        { "GETX / HTTP/1.1", DSX_NO },
+        { "get / HTTP/1.1", DSX_NO },
+        { "\x16\x03\x01\x02\x00", DSX_NO },
+    };
+
+    T_TRUE(dsx_find("http") == &dsx_http1);
+    T_TRUE(dsx_http1.l4 == DSX_TCP);
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        T_EQ(dsx_http1.bid((const uint8_t *)c[i].s, strlen(c[i].s), 0, false), c[i].b);
+        T_EQ(dsx_http1.bid((const uint8_t *)c[i].s, strlen(c[i].s), 1, false), c[i].b);
+    }
+    T_EQ(dsx_http1.bid((const uint8_t *)"GET / HTTP/1.1\r\n", 16, 0, true), DSX_NO);
+}
+
+/* One exchange, the whole line checked. */
+TEST(get_exact_line)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET /a?x=1&y&x=2 HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\nab", 0),
+        DSXH_S(1, "c", 0),
+    };
+    char *j = run(s, 3);
+
+    T_STREQ(j,
+            "{\"id\":\"test/1-0\",\"index\":0,\"stream\":\"000000000001.pcap\","
+            "\"node\":{\"name\":\"test\",\"ip\":\"\"},"
+            "\"protocol\":{\"name\":\"http\",\"version\":\"1.1\",\"abbr\":\"HTTP\","
+            "\"longName\":\"Hypertext Transfer Protocol -- HTTP/1.1\",\"layer4\":\"tcp\"},"
+            "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000},"
+            "\"dst\":{\"ip\":\"10.0.0.2\",\"port\":80},"
+            "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
+            "\"elapsedTime\":1,"
+            "\"request\":{\"method\":\"GET\",\"url\":\"/a?x=1&y&x=2\",\"path\":\"/a\","
+            "\"httpVersion\":\"HTTP/1.1\",\"headers\":{\"Host\":\"h\",\"Accept\":\"*/*\"},"
+            "\"queryString\":{\"x\":\"1, 2\",\"y\":\"\"},\"headersSize\":51,\"bodySize\":0,"
+            "\"chunked\":false},"
+            "\"response\":{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Content-Length\":\"3\",\"Content-Type\":\"text/plain\"},"
+            "\"headersSize\":64,\"bodySize\":3,\"chunked\":false,"
+            "\"content\":{\"mimeType\":\"text/plain\",\"size\":3}},"
+            "\"requestSize\":51,\"responseSize\":67,\"anomalies\":[],"
+            "\"times\":{\"request\":1700000000001000000,\"requestEnd\":1700000000001000000,"
+            "\"response\":1700000000002000000,\"responseEnd\":1700000000003000000},"
+            "\"packets\":{\"request\":0,\"response\":1,\"last\":2}}\n");
+    free(j);
+}
+
+/* Chunked both ways, with chunk extensions and trailers; keep-alive after it. */
+TEST(chunked_and_keepalive)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "4;name=v\r\nWiki\r\n5\r\npedia\r\n0\r\nX-T: 1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                  "Content-Type: text/html; charset=utf-8\r\n\r\n"
+                  "a\r\n0123456789\r\n0\r\n\r\n", 0),
+        DSXH_S(0, "GET /next HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    char *j = run(s, 4);
+
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "request"),
+            "{\"method\":\"POST\",\"url\":\"/up\",\"path\":\"/up\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Host\":\"a\",\"Transfer-Encoding\":\"chunked\"},\"queryString\":{},"
+            "\"headersSize\":58,\"bodySize\":9,\"chunked\":true}");
+    T_STREQ(part(j, 0, "response"),
+            "{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Transfer-Encoding\":\"chunked\","
+            "\"Content-Type\":\"text/html; charset=utf-8\"},\"headersSize\":87,\"bodySize\":10,"
+            "\"chunked\":true,"
+            "\"content\":{\"mimeType\":\"text/html; charset=utf-8\",\"size\":10}}");
+    /* 58 + 10+4+2 + 3+5+2 + 3 + 8+2; 87 + 3+10+2 + 3+2 */
+    T_STREQ(part(j, 0, "requestSize"), "97");
+    T_STREQ(part(j, 0, "responseSize"), "107");
+    T_STREQ(part(j, 0, "anomalies"), "[]");
+    T_STREQ(part(j, 1, "request"),
+            "{\"method\":\"GET\",\"url\":\"/next\",\"path\":\"/next\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{},\"queryString\":{},\"headersSize\":22,\"bodySize\":0,"
+            "\"chunked\":false}");
+    T_STREQ(part(j, 1, "response"),
+            "{\"status\":404,\"statusText\":\"Not Found\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Content-Length\":\"0\"},\"headersSize\":45,\"bodySize\":0,"
+            "\"chunked\":false,\"content\":{\"mimeType\":\"\",\"size\":0}}");
+    T_STREQ(part(j, 1, "index"), "1");
+    free(j);
+}
+
+/*
+ * A conversation with everything: pipelining, HEAD, 100-continue, chunked
+ * with extensions and trailers, 204, 304, HTTP/1.0 body ended by close.
+ */
+static const struct msg convo[] = {
+    { 0, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: a\r\n\r\n" },
+    { 1, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+         "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" },
+    { 0, "POST /3 HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n" },
+    { 1, "HTTP/1.1 100 Continue\r\n\r\n" },
+    { 0, "abcd" },
+    { 1, "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n" },
+    { 0, "GET /4 HTTP/1.1\r\n\r\nGET /5 HTTP/1.1\r\n\r\n" },
+    { 1, "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n" },
+    { 0, "\r\nGET /6 HTTP/1.0\r\n\r\n" },
+    { 1, "HTTP/1.0 200 OK\r\n\r\nbody until close" },
+    { 1, NULL },
+};
+
+TEST(conversation)
+{
+    char *j = run_split(convo, sizeof convo / sizeof convo[0], 0, 0);
+    static const char *const url[] = { "\"/1\"", "\"/2\"", "\"/3\"", "\"/4\"", "\"/5\"", "\"/6\"" };
+    static const char *const st[] = { "200", "200", "201", "204", "304", "200" };
+    static const char *const bs[] = { "5", "0", "3", "0", "0", "16" };
+
+    T_EQ(nlines(j), 6);
+    for (size_t i = 0; i < 6; i++) {
+        char k[64];
+        const char *rq = part(j, i, "request");
+        const char *rs = part(j, i, "response");
+
+        T_TRUE(strstr(rq, url[i]) != NULL);
+        snprintf(k, sizeof k, "{\"status\":%s,", st[i]);
+        T_TRUE(strncmp(rs, k, strlen(k)) == 0);
+        snprintf(k, sizeof k, "\"bodySize\":%s,", bs[i]);
+        T_TRUE(strstr(rs, k) != NULL);
+        T_STREQ(part(j, i, "anomalies"), "[]");
+    }
+    /* the 100 Continue counts in the response: 25 + 52 + 7+3+2 + 3 + 6+2 */
+    T_STREQ(part(j, 2, "responseSize"), "100");
+    T_STREQ(part(j, 2, "requestSize"), "65");
+    T_STREQ(part(j, 2, "response"),
+            "{\"status\":201,\"statusText\":\"Created\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Transfer-Encoding\":\"chunked\"},\"headersSize\":52,\"bodySize\":3,"
+            "\"chunked\":true,\"content\":{\"mimeType\":\"\",\"size\":3}}");
+    /* the response starts with the 100 (message 3), ends with the 201 (message 5) */
+    T_STREQ(part(j, 2, "times"),
+            "{\"request\":1700000000003000000,\"requestEnd\":1700000000005000000,"
+            "\"response\":1700000000004000000,\"responseEnd\":1700000000006000000}");
+    /* HEAD: Content-Length 1000 but no body; the leading CRLF before /6 is not counted */
+    T_STREQ(part(j, 1, "responseSize"), "41");
+    T_STREQ(part(j, 5, "requestSize"), "19");
+    T_STREQ(part(j, 5, "responseSize"), "35");
+    T_STREQ(part(j, 5, "request"),
+            "{\"method\":\"GET\",\"url\":\"/6\",\"path\":\"/6\",\"httpVersion\":\"HTTP/1.0\","
+            "\"headers\":{},\"queryString\":{},\"headersSize\":19,\"bodySize\":0,"
+            "\"chunked\":false}");
+    free(j);
+}
+
+/* Any split of the bytes gives the same entries. */
+TEST(splits_are_equivalent)
+{
+    size_t nm = sizeof convo / sizeof convo[0];
+    char *whole = run_split(convo, nm, 0, 0);
+    char *bytes = run_split(convo, nm, 1, 0);
+
+    T_EQ(nlines(whole), 6);
+    T_EQ(nlines(bytes), 6);
+    for (size_t i = 0; i < 6; i++)
+        T_STREQ(timeless(bytes, i), timeless(whole, i));
+    for (unsigned seed = 1; seed < 40; seed++) {
+        char *r = run_split(convo, nm, 2 + seed % 9, seed);
+
+        T_EQ(nlines(r), 6);
+        for (size_t i = 0; i < 6; i++)
+            T_STREQ(timeless(r, i), timeless(whole, i));
+        free(r);
+    }
+    free(whole);
+    free(bytes);
+}
+
+/* Pipelined requests pair with responses in order, whatever the interleaving. */
+TEST(pipelining_order)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 201 A\r\nContent-Length: 1\r\n\r\nx", 0),
+        DSXH_S(1, "HTTP/1.1 202 B\r\nContent-Length: 2\r\n\r\nxyHTTP/1.1 203 C\r\nContent-", 0),
+        DSXH_S(1, "Length: 0\r\n\r\n", 0),
+    };
+    char *j = run(s, 4);
+
+    T_EQ(nlines(j), 3);
+    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/a\"") != NULL);
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":201,\"statusText\":\"A\""));
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/b\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":202,\"statusText\":\"B\""));
+    T_TRUE(strstr(part(j, 2, "request"), "\"url\":\"/c\"") != NULL);
+    T_TRUE(starts(part(j, 2, "response"), "{\"status\":203,\"statusText\":\"C\""));
+    /* all three requests came in packet 0; /c's response spans packets 2 and 3 */
+    T_STREQ(part(j, 2, "packets"), "{\"request\":0,\"response\":2,\"last\":3}");
+    free(j);
+}
+
+/* The capture starts with a response: it pairs with nothing; the client is the other side. */
+TEST(response_first)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "ok\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", 0),
+        DSXH_S(1, "GET /x HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(0, "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    char *j = run(s, 3);
+
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "src"), "{\"ip\":\"10.0.0.2\",\"port\":80}");
+    T_STREQ(part(j, 0, "dst"), "{\"ip\":\"10.0.0.1\",\"port\":40000}");
+    T_STREQ(part(j, 0, "request"), "{}");
+    T_STREQ(part(j, 0, "response"),
+            "{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Content-Length\":\"2\"},\"headersSize\":38,\"bodySize\":2,"
+            "\"chunked\":false,\"content\":{\"mimeType\":\"\",\"size\":2}}");
+    /* the junk before it ("ok\r\n") is a malformed start */
+    T_STREQ(part(j, 0, "anomalies"), "[\"malformed\",\"no_request\"]");
+    T_STREQ(part(j, 0, "requestSize"), "0");
+    T_STREQ(part(j, 0, "responseSize"), "40");
+    T_STREQ(part(j, 1, "src"), "{\"ip\":\"10.0.0.2\",\"port\":80}");
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/x\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":500,"));
+    T_STREQ(part(j, 1, "anomalies"), "[]");
+    free(j);
+}
+
+/* The stream ends: requests without a response, a response cut short. */
+TEST(end_of_capture)
+{
+    static const struct dsxh_seg s1[] = {
+        DSXH_S(0, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcd", 0),
+    };
+    static const struct dsxh_seg s2[] = {
+        DSXH_S(0, "GET /1 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Le", 0),
+        DSXH_FINSEG(1),
+    };
+    char *j = run(s1, 2);
+
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "anomalies"), "[\"truncated\"]");
+    T_TRUE(strstr(part(j, 0, "response"), "\"bodySize\":4,") != NULL);
+    T_STREQ(part(j, 0, "responseSize"), "43");
+    T_STREQ(part(j, 1, "anomalies"), "[\"no_response\"]");
+    T_STREQ(part(j, 1, "response"), "{}");
+    T_STREQ(part(j, 1, "responseSize"), "0");
+    free(j);
+    /* a response header cut by FIN: no response, and it was cut */
+    j = run(s2, 3);
+    T_EQ(nlines(j), 1);
+    T_STREQ(part(j, 0, "anomalies"), "[\"truncated\",\"no_response\"]");
+    free(j);
+}
+
+/* A body delimited by the server's close; a FIN ends it, so does the end of the capture. */
+TEST(body_until_close)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET / HTTP/1.0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\n\r\n", 0),     /* still body */
+        DSXH_FINSEG(1),
+    };
+    char *j = run(s, 4);
+
+    T_EQ(nlines(j), 1);
+    T_STREQ(part(j, 0, "response"),
+            "{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/1.0\","
+            "\"headers\":{\"Content-Type\":\"text/html\"},\"headersSize\":44,\"bodySize\":25,"
+            "\"chunked\":false,\"content\":{\"mimeType\":\"text/html\",\"size\":25}}");
+    T_STREQ(part(j, 0, "anomalies"), "[]");
+    T_STREQ(part(j, 0, "responseSize"), "69");
+    free(j);
+    /* no FIN: the end of the capture ends it the same way */
+    j = run(s, 3);
+    T_EQ(nlines(j), 1);
+    T_TRUE(strstr(part(j, 0, "response"), "\"bodySize\":25,") != NULL);
+    T_STREQ(part(j, 0, "anomalies"), "[]");
+    free(j);
+}
+
+/* Gaps: inside a body of known length they count as body; elsewhere resync. */
+TEST(gaps)
+{
+    static const struct dsxh_seg s1[] = {
+        DSXH_S(0, "GET /1 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", 0),
+        DSXH_GAPSEG(1, 80),
+        DSXH_S(1, "0123456789", 0),
+        DSXH_S(0, "GET /2 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 204 No Content\r\n\r\n", 0),
+    };
+    static const struct dsxh_seg s2[] = {
+        DSXH_S(0, "POST /1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", 0),
+        DSXH_GAPSEG(0, 20),
+        DSXH_S(0, "garbage\r\nmore\r\nGET /2 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    static const struct dsxh_seg s3[] = {
+        DSXH_S(0, "GET /1 HTTP/1.1\r\nHost: x\r\n", 0),
+        DSXH_GAPSEG(0, 30),
+        DSXH_S(0, "GET /2 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    char *j = run(s1, 6);
+
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+    T_TRUE(strstr(part(j, 0, "response"), "\"bodySize\":100,") != NULL);
+    T_STREQ(part(j, 0, "responseSize"), "60");     /* 40 + the 20 bytes seen */
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/2\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":204,"));
+    T_STREQ(part(j, 1, "anomalies"), "[]");
+    free(j);
+
+    /* a gap in chunk framing ends the request; the next request line is found */
+    j = run(s2, 5);
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+    /* the 5-byte chunk ended inside the gap */
+    T_TRUE(strstr(part(j, 0, "request"), "\"bodySize\":5,\"chunked\":true}") != NULL);
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/2\"") != NULL);
+    T_STREQ(part(j, 1, "anomalies"), "[]");
+    free(j);
+
+    /* a gap inside a header block: that request is lost, the next one is flagged */
+    j = run(s3, 4);
+    T_EQ(nlines(j), 1);
+    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/2\"") != NULL);
+    T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+    T_STREQ(part(j, 0, "requestSize"), "19");
+    free(j);
+}
+
+/* Malformed input: lenient request lines, bad chunk sizes, bad Content-Length, junk. */
+TEST(malformed)
+{
+    static const struct dsxh_seg s1[] = {
+        DSXH_S(0, "GET /HTTP/1.1\r\nHost: www\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 0),
+        DSXH_S(0, "OPTIONS\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    static const struct dsxh_seg s2[] = {
+        DSXH_S(0, "GET / HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc", 0),
+        DSXH_S(0, "GET /n HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    static const struct dsxh_seg s3[] = {
+        DSXH_S(0, "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 0),
+        DSXH_S(0, "\x01\x02\x03 binary\r\nPUT /p HTTP/1.1\r\nContent-Length: x\r\n\r\n", 0),
+        DSXH_S(0, "GET /ok HTTP/1.1\r\nBad Name: v\r\n: empty\r\nnocolon\r\n\r\n", 0),
+    };
+    char *j = run(s1, 4);
+
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "request"),
+            "{\"method\":\"GET\",\"url\":\"/HTTP/1.1\",\"path\":\"/HTTP/1.1\",\"httpVersion\":\"\","
+            "\"headers\":{\"Host\":\"www\"},\"queryString\":{},\"headersSize\":28,\"bodySize\":0,"
+            "\"chunked\":false}");
+    T_STREQ(part(j, 0, "anomalies"), "[\"malformed\"]");
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":403,"));
+    T_STREQ(part(j, 1, "request"),
+            "{\"method\":\"OPTIONS\",\"url\":\"\",\"path\":\"\",\"httpVersion\":\"\","
+            "\"headers\":{},\"queryString\":{},\"headersSize\":11,\"bodySize\":0,"
+            "\"chunked\":false}");
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":400,"));
+    free(j);
+
+    /* a bad chunk size: the response ends malformed, the next one is found */
+    j = run(s2, 4);
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "anomalies"), "[\"malformed\"]");
+    T_TRUE(strstr(part(j, 0, "response"), "\"bodySize\":0,\"chunked\":true,") != NULL);
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/n\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":200,"));
+    T_STREQ(part(j, 1, "anomalies"), "[]");
+    free(j);
+
+    /* conflicting and invalid Content-Length, binary junk, bad field lines */
+    j = run(s3, 3);
+    T_EQ(nlines(j), 3);
+    T_TRUE(strstr(part(j, 0, "request"),
+                  "\"headers\":{\"Content-Length\":\"5, 6\"},") != NULL);
+    T_STREQ(part(j, 0, "anomalies"), "[\"malformed\",\"no_response\"]");
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/p\"") != NULL);
+    T_STREQ(part(j, 1, "anomalies"), "[\"malformed\",\"no_response\"]");
+    T_STREQ(part(j, 2, "request"),
+            "{\"method\":\"GET\",\"url\":\"/ok\",\"path\":\"/ok\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{},\"queryString\":{},\"headersSize\":51,\"bodySize\":0,"
+            "\"chunked\":false}");
+    T_STREQ(part(j, 2, "anomalies"), "[\"malformed\",\"no_response\"]");
+    free(j);
+}
+
+/* Repeated fields are joined, folded values unfolded, bare LF accepted. */
+TEST(fields)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET / HTTP/1.1\nHost: h\nX-Long: a\n  b\n\tc\n\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+                  "content-length:2   \r\n\r\nok", 0),
+    };
+    char *j = run(s, 2);
+
+    T_EQ(nlines(j), 1);
+    T_STREQ(part(j, 0, "request"),
+            "{\"method\":\"GET\",\"url\":\"/\",\"path\":\"/\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Host\":\"h\",\"X-Long\":\"a b c\"},\"queryString\":{},"
+            "\"headersSize\":41,\"bodySize\":0,\"chunked\":false}");
+    T_STREQ(part(j, 0, "response"),
+            "{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Set-Cookie\":\"a=1, b=2\",\"content-length\":\"2\"},"
+            "\"headersSize\":74,\"bodySize\":2,\"chunked\":false,"
+            "\"content\":{\"mimeType\":\"\",\"size\":2}}");
+    T_STREQ(part(j, 0, "anomalies"), "[]");
+    free(j);
+}
+
+/*
+ * 1024 requests wait at most: the oldest is emitted, its response later pairs
+ * with nothing, and the later requests still pair right.
+ */
+TEST(pending_cap)
+{
+    enum { N = 1030 };
+    struct dsxh_seg *s = calloc(2 * N, sizeof *s);
+    char (*rq)[40] = calloc(N, sizeof *rq), (*rs)[64] = calloc(N, sizeof *rs);
+    char *j;
+
+    for (int i = 0; i < N; i++) {
+        snprintf(rq[i], sizeof rq[i], "GET /%d HTTP/1.1\r\n\r\n", i);
+        snprintf(rs[i], sizeof rs[i], "HTTP/1.1 200 R%d\r\nContent-Length: 0\r\n\r\n", i);
+        s[i] = (struct dsxh_seg){ 0, rq[i], 0, 0, 0 };
+        s[N + i] = (struct dsxh_seg){ 1, rs[i], 0, 0, 0 };
+    }
+    j = run(s, 2 * N);
+    T_EQ(nlines(j), N + 6);
+    /* requests 0..5 were evicted when 1024..1029 came */
+    for (size_t i = 0; i < 6; i++) {
+        char u[32];
+
+        snprintf(u, sizeof u, "\"url\":\"/%zu\"", i);
+        T_TRUE(strstr(part(j, i, "request"), u) != NULL);
+        T_STREQ(part(j, i, "anomalies"), "[\"cap\",\"no_response\"]");
+    }
+    /* then request 6 with response 6, and so on */
+    T_TRUE(strstr(part(j, 6, "request"), "\"url\":\"/6\"") != NULL);
+    T_TRUE(strstr(part(j, 6, "response"), "\"statusText\":\"R6\"") != NULL);
+    T_STREQ(part(j, 6, "anomalies"), "[]");
+    T_TRUE(strstr(part(j, N - 1, "request"), "\"url\":\"/1029\"") != NULL);
+    T_TRUE(strstr(part(j, N - 1, "response"), "\"statusText\":\"R1029\"") != NULL);
+    /* the responses of the evicted ones pair with nothing; entries are in creation order */
+    for (size_t i = 0; i < 6; i++) {
+        char r[32];
+
+        snprintf(r, sizeof r, "\"statusText\":\"R%zu\"", i);
+        T_STREQ(part(j, N + i, "request"), "{}");
+        T_TRUE(strstr(part(j, N + i, "response"), r) != NULL);
+        T_STREQ(part(j, N + i, "anomalies"), "[\"cap\",\"no_request\"]");
+    }
+    free(j);
+    free(s);
+    free(rq);
+    free(rs);
+}
+
+/* 256 fields are written at most; a header block over 64 KiB is cut and skipped. */
+TEST(header_caps)
+{
+    static char big[80 * 1024], many[300 * 16 + 64];
+    struct dsxh_seg s[3];
+    size_t o;
+    char *j;
+
+    o = (size_t)snprintf(many, sizeof many, "GET /m HTTP/1.1\r\n");
+    for (int i = 0; i < 300; i++)
+        o += (size_t)snprintf(many + o, sizeof many - o, "H%03d: v\r\n", i);
+    o += (size_t)snprintf(many + o, sizeof many - o, "\r\n");
+    s[0] = (struct dsxh_seg){ 0, many, o, 0, 0 };
+    j = run(s, 1);
+    T_EQ(nlines(j), 1);
+    T_TRUE(strstr(part(j, 0, "request"), "\"H255\":\"v\"") != NULL);
+    T_TRUE(strstr(part(j, 0, "request"), "\"H256\"") == NULL);
+    T_TRUE(strstr(part(j, 0, "request"), "\"headersSize\":2719,") != NULL);   /* 17+300*9+2 */
+    T_STREQ(part(j, 0, "anomalies"), "[\"truncated\",\"no_response\"]");
+    free(j);
+
+    o = (size_t)snprintf(big, sizeof big, "GET /big HTTP/1.1\r\n");
+    while (o < 70 * 1024)
+        o += (size_t)snprintf(big + o, sizeof big - o, "X-Filler: %0100d\r\n", 0);
+    s[0] = (struct dsxh_seg){ 0, big, o, 0, 0 };
+    s[1] = (struct dsxh_seg){ 0, "\r\nGET /after HTTP/1.1\r\n\r\n", 0, 0, 0 };
+    s[2] = (struct dsxh_seg){ 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                                 "HTTP/1.1 201 OK\r\nContent-Length: 0\r\n\r\n", 0, 0, 0 };
+    j = run(s, 3);
+    T_EQ(nlines(j), 2);
+    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/big\"") != NULL);
+    T_STREQ(part(j, 0, "anomalies"), "[\"truncated\",\"cap\"]");
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":200,"));
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/after\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":201,"));
+    free(j);
+}
+
+/* h2c: 101 hands the stream to HTTP/2; the upgrade request is not an HTTP/1 entry. */
+TEST(h2c_upgrade)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET /first HTTP/1.1\r\nHost: n\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
+        DSXH_S(0, "GET /robots.txt HTTP/1.1\r\nHost: nghttp2.org\r\nConnection: Upgrade, "
+                  "HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+                  "\x00\x00\x00\x04\x00\x00\x00\x00\x00", 71 + 9),
+        DSXH_S(0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00", 33),
+    };
+    char *j = run(s, 5);
+    size_t n = nlines(j), h1 = 0;
+
+    T_TRUE(n >= 1);
+    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/first\"") != NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (strstr(part(j, i, "protocol"), "\"abbr\":\"HTTP\""))
+            h1++;
+        T_TRUE(strstr(part(j, i, "request"), "\"url\":\"/robots.txt\",\"path\"") == NULL ||
+               strstr(part(j, i, "protocol"), "\"abbr\":\"HTTP\"") == NULL);
+    }
+    T_EQ(h1, 1);
+    free(j);
+}
+
+/* Other upgrades and CONNECT tunnels end HTTP/1; a refused CONNECT does not. */
+TEST(tunnels)
+{
+    static const struct dsxh_seg s1[] = {
+        DSXH_S(0, "GET /chat HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi", 0),
+        DSXH_S(0, "\x81\x82xxxxGET / HTTP/1.1\r\n\r\n", 0),
+    };
+    static const struct dsxh_seg s2[] = {
+        DSXH_S(0, "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 407 Proxy Auth\r\nContent-Length: 0\r\n\r\n", 0),
+        DSXH_S(0, "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nProxy-Authorization: x\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 Connection established\r\n\r\n", 0),
+        DSXH_S(0, "\x16\x03\x01\x00\x05hello", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\n\r\n", 0),
+    };
+    char *j = run(s1, 3);
+
+    T_EQ(nlines(j), 1);
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":101,"));
+    T_TRUE(strstr(part(j, 0, "response"), "\"bodySize\":0,") != NULL);
+    T_STREQ(part(j, 0, "anomalies"), "[]");
+    free(j);
+    j = run(s2, 6);
+    T_EQ(nlines(j), 2);
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":407,"));
+    T_STREQ(part(j, 1, "request"),
+            "{\"method\":\"CONNECT\",\"url\":\"h:443\",\"path\":\"h:443\","
+            "\"httpVersion\":\"HTTP/1.1\",\"headers\":{\"Host\":\"h:443\","
+            "\"Proxy-Authorization\":\"x\"},\"queryString\":{},\"headersSize\":63,"
+            "\"bodySize\":0,\"chunked\":false}");
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":200,"));
+    T_STREQ(part(j, 1, "anomalies"), "[]");
+    free(j);
+}
+
+/* A server may answer before the request body is complete; the entry waits for both. */
+TEST(early_response)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "PUT /big HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234", 0),
+        DSXH_S(1, "HTTP/1.1 413 Too Large\r\nContent-Length: 0\r\n\r\n", 0),
+        DSXH_S(0, "56789GET /x HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    char *j = run(s, 4);
+
+    T_EQ(nlines(j), 2);
+    T_TRUE(strstr(part(j, 0, "request"), "\"bodySize\":10,") != NULL);
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":413,"));
+    T_STREQ(part(j, 0, "packets"), "{\"request\":0,\"response\":1,\"last\":2}");
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/x\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":200,"));
+    free(j);
+}
+
+/* Before the roles are known: a known method, or a whole request line, starts a request. */
+TEST(first_message)
+{
+    static const struct dsxh_seg s1[] = {
+        DSXH_S(0, "FOO /x HTTP/1.1\r\nHost: a\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 405 Not Allowed\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    static const struct dsxh_seg s2[] = {
+        DSXH_S(0, "FOO /x\r\nHost: a\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    static const struct dsxh_seg s3[] = {
+        DSXH_S(0, "CCM_POST / HTTP/1.\nHost: a\n\n", 0),
+        DSXH_S(1, "HTTP/1.1 405 Not Allowed\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    char *j = run(s1, 2);
+
+    T_EQ(nlines(j), 1);
+    T_TRUE(starts(part(j, 0, "request"), "{\"method\":\"FOO\",\"url\":\"/x\","));
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":405,"));
+    T_STREQ(part(j, 0, "anomalies"), "[]");
+    free(j);
+    /* not a request: the response pairs with nothing, and says why */
+    j = run(s2, 2);
+    T_EQ(nlines(j), 1);
+    T_STREQ(part(j, 0, "request"), "{}");
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":400,"));
+    T_STREQ(part(j, 0, "anomalies"), "[\"malformed\",\"no_request\"]");
+    T_STREQ(part(j, 0, "src"), "{\"ip\":\"10.0.0.1\",\"port\":40000}");
+    free(j);
+    /* a known method with a cut version: a malformed request */
+    j = run(s3, 2);
+    T_EQ(nlines(j), 1);
+    T_STREQ(part(j, 0, "request"),
+            "{\"method\":\"CCM_POST\",\"url\":\"/\",\"path\":\"/\",\"httpVersion\":\"HTTP/1.\","
+            "\"headers\":{\"Host\":\"a\"},\"queryString\":{},\"headersSize\":28,\"bodySize\":0,"
+            "\"chunked\":false}");
+    T_STREQ(part(j, 0, "anomalies"), "[\"malformed\"]");
+    free(j);
+}
+
+/* Framing: HEAD wins over chunked; a coding other than chunked runs to the close. */
+TEST(framing_rules)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\n"
+                  "\x1f\x8b\x08\x00HTTP/1.1 200 OK\r\n", 0),
+    };
+    char *j = run(s, 2);
+
+    T_EQ(nlines(j), 2);
+    T_TRUE(strstr(part(j, 0, "response"), "\"bodySize\":0,\"chunked\":false,") != NULL);
+    T_STREQ(part(j, 0, "responseSize"), "47");
+    T_STREQ(part(j, 1, "response"),
+            "{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Transfer-Encoding\":\"gzip\",\"Content-Length\":\"3\"},"
+            "\"headersSize\":63,\"bodySize\":21,\"chunked\":false,"
+            "\"content\":{\"mimeType\":\"\",\"size\":21}}");
+    T_STREQ(part(j, 1, "anomalies"), "[]");
+    free(j);
+}
+
+TEST(cleanup)
+{
+    for (unsigned i = 0; i < 32; i++) {
+        free(part_ring[i]);
+        part_ring[i] = NULL;
+    }
+}
+
+T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_keepalive),
+       T_CASE(conversation), T_CASE(splits_are_equivalent), T_CASE(pipelining_order),
+       T_CASE(response_first), T_CASE(end_of_capture), T_CASE(body_until_close), T_CASE(gaps),
+       T_CASE(malformed), T_CASE(fields), T_CASE(pending_cap), T_CASE(header_caps),
+       T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
+       T_CASE(framing_rules), T_CASE(cleanup))

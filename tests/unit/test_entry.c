@@ -394,7 +394,8 @@ TEST(driver_carry_cap_is_a_gap)
 
 /*
  * toy3: the client line "N<k>" creates k entries numbered from 0; the server
- * line "D<i>" completes entry i. Entries must come out in creation order.
+ * line "D<i>" completes entry i, "X<i>" drops it. Entries must come out in
+ * creation order.
  */
 struct toy3 {
     struct ent *e[100];
@@ -420,7 +421,10 @@ static size_t toy3_parse(void *st, struct dsx *x, int dir, const uint8_t *p, siz
                 t->n++;
             }
         } else if (v >= 0 && v < t->n && t->e[v]) {
-            dsx_emit(x, t->e[v]);
+            if (p[used] == 'X')
+                dsx_drop(x, t->e[v]);
+            else
+                dsx_emit(x, t->e[v]);
             t->e[v] = NULL;
         }
         used += l;
@@ -469,6 +473,24 @@ TEST(driver_entries_in_creation_order)
     names_in_order(j, names, sizeof names);
     T_STREQ(names, "e0 e1 e2 e3 e4");
     T_TRUE(j && strstr(j, "\"index\":4,") && !strstr(j, "\"index\":5,"));
+    free(j);
+}
+
+TEST(driver_drop_releases_the_entries_behind)
+{
+    char names[1024];
+    struct dsxh_seg a[] = {
+        { 0, "N4\n", 3, 0, 0 },
+        { 1, "D3\nD1\nD2\n", 9, 0, 0 },     /* held behind 0 */
+        { 1, "X0\n", 3, 0, 0 },                /* dropped: 1, 2, 3 go out now */
+        { 0, "N1\n", 3, 0, 0 },
+        { 1, "X4\n", 3, 0, 0 },
+    };
+    char *j = dsxh_run(&toy3, false, 9000, a, 5);
+
+    names_in_order(j, names, sizeof names);
+    T_STREQ(names, "e1 e2 e3");
+    T_TRUE(j && strstr(j, "\"index\":2,") && !strstr(j, "\"index\":3,"));
     free(j);
 }
 
@@ -558,4 +580,5 @@ T_MAIN(T_CASE(entry_json_exact), T_CASE(entry_caps_keep_balance),
        T_CASE(driver_need_waits_for_whole_units), T_CASE(driver_gap_reaches_the_dissector),
        T_CASE(driver_switch_hands_over_the_rest), T_CASE(driver_carry_cap_is_a_gap),
        T_CASE(driver_undissected_gets_l4_entry), T_CASE(driver_entries_in_creation_order),
+       T_CASE(driver_drop_releases_the_entries_behind),
        T_CASE(driver_dropped_entry_holds_others_until_cap))
