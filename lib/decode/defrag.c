@@ -26,6 +26,8 @@ struct slot {
     uint64_t age;               /* when it was started (a counter) */
     uint32_t total;             /* datagram length, 0 until the last fragment came */
     uint32_t have;              /* blocks received */
+    uint64_t first_ts;          /* time and packet number of the first fragment (offset 0) */
+    uint32_t first_pkt;
     uint8_t *data;
     uint8_t seen[BLOCKS / 8 + 1];
 };
@@ -33,6 +35,8 @@ struct slot {
 struct defrag {
     struct slot s[DEFRAG_SLOTS];
     uint64_t clock;
+    uint64_t stamp_ts;          /* of the fragment being added (defrag_stamp) */
+    uint32_t stamp_pkt;
     struct defrag_stats st;
 };
 
@@ -106,6 +110,10 @@ bool defrag_add(struct defrag *f, int side, const struct dec_pkt *dp, const uint
     s = find_slot(f, side, dp->frag_id);
     if (!s)
         return false;
+    if (off == 0) {
+        s->first_ts = f->stamp_ts;
+        s->first_pkt = f->stamp_pkt;
+    }
     if (!dp->frag_more) {
         if (s->total && s->total != end)
             f->st.overlaps++;   /* two different ends: keep the first */
@@ -136,4 +144,37 @@ bool defrag_add(struct defrag *f, int side, const struct dec_pkt *dp, const uint
     *out = s->data;
     *outlen = s->total;
     return true;
+}
+
+void defrag_stamp(struct defrag *f, uint64_t ts, uint32_t pkt)
+{
+    f->stamp_ts = ts;
+    f->stamp_pkt = pkt;
+}
+
+void defrag_flush(struct defrag *f,
+                  void (*fn)(void *arg, int side, const uint8_t *p, size_t n, uint64_t ts,
+                             uint32_t pkt),
+                  void *arg)
+{
+    for (;;) {
+        struct slot *s = NULL;
+        uint32_t b = 0;
+        size_t n;
+
+        for (unsigned i = 0; i < DEFRAG_SLOTS; i++) {
+            if (f->s[i].used && (!s || f->s[i].age < s->age))
+                s = &f->s[i];
+        }
+        if (!s)
+            return;
+        s->used = false;
+        while (b < BLOCKS && (s->seen[b / 8] & (1u << (b % 8))))
+            b++;
+        n = (size_t)b * 8;
+        if (s->total && n > s->total)
+            n = s->total;
+        if (n)
+            fn(arg, s->side, s->data, n, s->first_ts, s->first_pkt);
+    }
 }

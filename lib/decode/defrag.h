@@ -43,6 +43,21 @@ void defrag_free(struct defrag *f);
 bool defrag_add(struct defrag *f, int side, const struct dec_pkt *dp, const uint8_t *frame,
                 size_t caplen, const uint8_t **out, size_t *outlen);
 
+/*
+ * Datagrams never completed (later fragments lost, or cut by the snaplen as
+ * tshark shows them: "unreassembled"): calls fn for each one whose start
+ * (the first fragment) is held, with the bytes held from offset 0 up to the
+ * first missing block, and the time and packet number given to its first
+ * fragment. Oldest first; the slots are emptied.
+ */
+void defrag_flush(struct defrag *f,
+                  void (*fn)(void *arg, int side, const uint8_t *p, size_t n, uint64_t ts,
+                             uint32_t pkt),
+                  void *arg);
+
+/* Sets the time and packet number recorded for the fragment defrag_add is given next. */
+void defrag_stamp(struct defrag *f, uint64_t ts, uint32_t pkt);
+
 const struct defrag_stats *defrag_stats(const struct defrag *f);
 
 #endif

@@ -992,6 +992,11 @@ int dsx_side_of(const struct dsx *x, const uint8_t src[16])
     return memcmp(src, x->si.addr[0], 16) == 0 ? 0 : 1;
 }
 
+void dsx_count(struct dsx *x, int side, size_t len, uint64_t ts_ns, uint32_t pkt)
+{
+    count_packet(x, dir_of(x, side, 0), len, ts_ns, pkt);
+}
+
 void dsx_feed(struct dsx *x, int side, const uint8_t *p, size_t n, uint64_t ts_ns, uint32_t pkt)
 {
     int dir = dir_of(x, side, 0);

@@ -210,6 +210,8 @@ void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const 
                 size_t len, uint64_t ts_ns, uint32_t pkt, uint32_t wire_len);
 /* The flow side whose address is src (for packets without ports: later IP fragments). */
 int dsx_side_of(const struct dsx *x, const uint8_t src[16]);
+/* A packet of the stream that carries nothing to dissect now (an IP fragment): counted only. */
+void dsx_count(struct dsx *x, int side, size_t len, uint64_t ts_ns, uint32_t pkt);
 /* The stream ended: flush reassembly, end the dissector, write the last entries. */
 void dsx_finish(struct dsx *x);
 void dsx_free(struct dsx *x);

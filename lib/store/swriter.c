@@ -575,8 +575,11 @@ static void dissect_fragment(struct sstream *s, const struct cap_pkt *pk, const 
         return;
     /* a later fragment has no ports, so phase A knew no side for it */
     side = dsx_side_of(s->dsx, pi->dec.src);
-    if (!defrag_add(s->defrag, side, &pi->dec, pk->data, pk->caplen, &d, &n))
+    defrag_stamp(s->defrag, pk->ts_ns, (uint32_t)(s->npk - 1));
+    if (!defrag_add(s->defrag, side, &pi->dec, pk->data, pk->caplen, &d, &n)) {
+        dsx_count(s->dsx, side, pi->dec.frag_data_len, pk->ts_ns, (uint32_t)(s->npk - 1));
         return;
+    }
     if (s->rec.proto == 6) {
         if (n < 20 || (hl = (size_t)(d[12] >> 4) * 4) < 20 || hl > n)
             return;
@@ -586,6 +589,20 @@ static void dissect_fragment(struct sstream *s, const struct cap_pkt *pk, const 
         dsx_packet(s->dsx, side, 0, 0, d + 8, n - 8, pk->ts_ns, (uint32_t)(s->npk - 1),
                    pk->origlen);
     }
+}
+
+/*
+ * The stream ends with datagrams never reassembled: their first fragment's
+ * bytes are dissected as they are (UDP; tshark does the same, marking them
+ * "unreassembled"), so that a DNS answer cut by the snaplen still pairs.
+ */
+static void flush_fragment(void *arg, int side, const uint8_t *p, size_t n, uint64_t ts,
+                           uint32_t pkt)
+{
+    struct sstream *s = arg;
+
+    if (s->rec.proto == 17 && n >= 8)
+        dsx_packet(s->dsx, side, 0, 0, p + 8, n - 8, ts, pkt, 0);
 }
 
 /* Hands one packet of a TCP/UDP stream to its dissection (created on the first packet). */
@@ -659,6 +676,8 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
             bool drop = false;
 
             if (e->s->dsx) {
+                if (e->s->defrag)
+                    defrag_flush(e->s->defrag, flush_fragment, e->s);
                 dsx_finish(e->s->dsx);
                 drop = sp->o->discard_undissected && dsx_undissected(e->s->dsx);
                 dsx_free(e->s->dsx);

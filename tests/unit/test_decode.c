@@ -1255,6 +1255,54 @@ TEST(defrag_bounds)
     defrag_free(df);
 }
 
+struct flushed {
+    int n;
+    size_t len[8];
+    uint64_t ts[8];
+    uint32_t pkt[8];
+};
+
+static void on_flush(void *arg, int side, const uint8_t *p, size_t n, uint64_t ts, uint32_t pkt)
+{
+    struct flushed *f = arg;
+
+    (void)side;
+    for (size_t i = 0; i < n; i++)
+        T_EQ(p[i], i);
+    f->len[f->n] = n;
+    f->ts[f->n] = ts;
+    f->pkt[f->n++] = pkt;
+}
+
+TEST(defrag_flush_gives_the_held_start)
+{
+    struct defrag *df = defrag_new();
+    struct fb f;
+    struct dec_pkt d;
+    struct flushed got = { 0 };
+    const uint8_t *out;
+    size_t n;
+
+    d = frag4(&f, 1, 8, true, 5);               /* datagram 5: bytes 8..15 only */
+    T_TRUE(!defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    defrag_stamp(df, 111, 3);
+    d = frag4(&f, 0, 16, true, 6);              /* datagram 6: 0..15, then a hole */
+    T_TRUE(!defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    defrag_stamp(df, 222, 4);
+    d = frag4(&f, 3, 8, false, 6);
+    T_TRUE(!defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    defrag_flush(df, on_flush, &got);
+    /* 5 has no start: nothing; 6 gives its first 16 bytes with its first fragment's stamp */
+    T_EQ(got.n, 1);
+    T_EQ(got.len[0], 16);
+    T_EQ(got.ts[0], 111);
+    T_EQ(got.pkt[0], 3);
+    got.n = 0;
+    defrag_flush(df, on_flush, &got);           /* the slots were emptied */
+    T_EQ(got.n, 0);
+    defrag_free(df);
+}
+
 T_MAIN(T_CASE(eth_ipv4_tcp), T_CASE(eth_padding_ignored), T_CASE(vlan_and_qinq),
        T_CASE(eth_not_ip), T_CASE(linux_sll), T_CASE(linux_sll2), T_CASE(raw_ip),
        T_CASE(null_and_loop), T_CASE(unknown_linktype), T_CASE(struct_cleared_each_call),
@@ -1264,4 +1312,5 @@ T_MAIN(T_CASE(eth_ipv4_tcp), T_CASE(eth_padding_ignored), T_CASE(vlan_and_qinq),
        T_CASE(ipv6_ext_chain), T_CASE(ipv6_lengths), T_CASE(tcp_flags),
        T_CASE(tcp_header_lengths), T_CASE(udp_lengths),
        T_CASE(truncate_eth_ipv4_tcp_everywhere), T_CASE(truncate_other_frames_everywhere),
-       T_CASE(defrag_reassembles_in_any_order), T_CASE(defrag_bounds))
+       T_CASE(defrag_reassembles_in_any_order), T_CASE(defrag_bounds),
+       T_CASE(defrag_flush_gives_the_held_start))
