@@ -100,8 +100,8 @@ static void summary(const struct store_ingest_opts *o, const struct store_ingest
     cli_human_count(pk, (double)r->read.packets / (secs > 0 ? secs : 1e-9));
     cli_human_count(st, (double)r->nstreams / (secs > 0 ? secs : 1e-9));
     printf("%s: %llu packet%s (%s) from %zu input%s -> %llu stream%s (%llu tcp, %llu udp, "
-           "%llu in own files), %llu packet%s in other.pcap, %llu entr%s; %.2f s, %s/s, %s packets/s, "
-           "%s streams/s, peak RSS %ld MiB\n",
+           "%llu in own files), %llu packet%s in other.pcap, %llu entr%s; %.2f s, %s/s, "
+           "%s packets/s, %s streams/s, peak RSS %ld MiB\n",
            o->store_dir, (unsigned long long)r->read.packets, r->read.packets == 1 ? "" : "s", b,
            r->ninputs, r->ninputs == 1 ? "" : "s", (unsigned long long)r->nstreams,
            r->nstreams == 1 ? "" : "s", (unsigned long long)r->tcp_streams,

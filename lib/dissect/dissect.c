@@ -931,7 +931,9 @@ struct dsx *dsx_new(const struct dsx_stream_info *si, const struct dsx_opts *o,
 static int dir_of(struct dsx *x, int side, uint8_t tcp_flags)
 {
     if (x->client_side < 0) {
-        if (x->si.l4 == 6 && (tcp_flags & (DEC_TCP_SYN | DEC_TCP_ACK)) == (DEC_TCP_SYN | DEC_TCP_ACK))
+        const uint8_t synack = DEC_TCP_SYN | DEC_TCP_ACK;
+
+        if (x->si.l4 == 6 && (tcp_flags & synack) == synack)
             x->client_side = 1 - side;
         else
             x->client_side = side;

@@ -188,7 +188,7 @@ struct dsx_stream_info {
     uint8_t ipver;
     uint8_t addr[2][16];            /* per side of the flow key */
     uint16_t port[2];
-    int8_t client_side;             /* side that opened the stream, -1: decide on the first packet */
+    int8_t client_side;             /* side that opened the stream (-1: the first packet says) */
 };
 
 struct dsx_opts {

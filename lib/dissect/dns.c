@@ -346,7 +346,7 @@ static bool dns_rdata_text(const uint8_t *m, size_t o, size_t rdlen, uint16_t t,
         if (!dns_name_into(m, end, &o, b, cap, &at) || o != end)
             return false;
         break;
-    case 6:                                     /* SOA: mname rname serial refresh retry expire minimum */
+    case 6:     /* SOA: mname rname serial refresh retry expire minimum */
         if (!dns_name_into(m, end, &o, b, cap, &at))
             return false;
         dns_cat(b, cap, &at, " ", 1);

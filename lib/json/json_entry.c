@@ -158,7 +158,8 @@ struct jv *jv_entry(const struct ent_view *v, const char *node_name, const char 
     snprintf(buf, sizeof buf, "%s/%" PRIu64 "-%" PRIu32, node_name, f->stream_id, f->index);
     jv_set(o, "id", jv_str(buf));
     jv_set(o, "index", jv_u64(f->index));
-    snprintf(buf, sizeof buf, "%012" PRIu64 "%s", f->stream_id, f->l4 == 17 ? "_udp.pcap" : ".pcap");
+    snprintf(buf, sizeof buf, "%012" PRIu64 "%s", f->stream_id,
+             f->l4 == 17 ? "_udp.pcap" : ".pcap");
     jv_set(o, "stream", jv_str(buf));
     x = jv_obj();
     jv_set(x, "name", jv_str(node_name));

@@ -65,7 +65,7 @@ struct sstream {
     char *path;                 /* own file, once spilled */
     bool spilled;
     struct sstream *aprev, *anext;  /* bucket's live list (for the memcap) */
-    struct dsx *dsx;            /* dissection of the stream (phase C), NULL until its first packet */
+    struct dsx *dsx;            /* its dissection (phase C), NULL until its first packet */
     struct defrag *defrag;      /* its IP fragments being reassembled for dissection */
 };
 

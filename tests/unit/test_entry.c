@@ -81,7 +81,8 @@ TEST(entry_json_exact)
                "\"node\":{\"name\":\"n1\",\"ip\":\"192.0.2.1\"},"
                "\"protocol\":{\"name\":\"http\",\"version\":\"1.1\",\"abbr\":\"HTTP\","
                "\"longName\":\"Hypertext Transfer Protocol -- HTTP/1.1\",\"layer4\":\"tcp\"},"
-               "\"src\":{\"ip\":\"10.0.0.7\",\"port\":43512},\"dst\":{\"ip\":\"10.0.0.9\",\"port\":80},"
+               "\"src\":{\"ip\":\"10.0.0.7\",\"port\":43512},"
+               "\"dst\":{\"ip\":\"10.0.0.9\",\"port\":80},"
                "\"timestamp\":1678818739123,\"startTime\":\"2023-03-14T18:32:19.123456789Z\","
                "\"elapsedTime\":3,"
                "\"request\":{\"method\":\"GET\",\"headers\":{\"Accept\":\"a, b\"},\"bodySize\":0},"
@@ -280,8 +281,10 @@ TEST(driver_split_anywhere_same_entries)
     };
     char *ref = dsxh_run(&toy, false, 7000, whole, 2), *alt;
 
-    T_TRUE(ref && strstr(ref, "\"request\":{\"line\":\"Q 1 alpha\"},\"response\":{\"line\":\"A alpha\"}"));
-    T_TRUE(ref && strstr(ref, "\"request\":{\"line\":\"Q 2 beta\"},\"response\":{\"line\":\"A beta\"}"));
+    T_TRUE(ref && strstr(ref, "\"request\":{\"line\":\"Q 1 alpha\"},"
+                              "\"response\":{\"line\":\"A alpha\"}"));
+    T_TRUE(ref && strstr(ref, "\"request\":{\"line\":\"Q 2 beta\"},"
+                              "\"response\":{\"line\":\"A beta\"}"));
     /* every byte its own segment (times differ, so compare the sections and sizes only) */
     {
         struct dsxh_seg segs[64];
@@ -293,7 +296,8 @@ TEST(driver_split_anywhere_same_entries)
             segs[n++] = (struct dsxh_seg){ 1, resp + i, 1, 0, 0 };
         alt = dsxh_run(&toy, false, 7000, segs, n);
     }
-    T_TRUE(alt && strstr(alt, "\"request\":{\"line\":\"Q 2 beta\"},\"response\":{\"line\":\"A beta\"},"
+    T_TRUE(alt && strstr(alt, "\"request\":{\"line\":\"Q 2 beta\"},"
+                              "\"response\":{\"line\":\"A beta\"},"
                              "\"requestSize\":9,\"responseSize\":7"));
     /* the second request starts at byte 10, i.e. packet 10; its response at packet 19 + 8 */
     T_TRUE(alt && strstr(alt, "\"packets\":{\"request\":10,\"response\":27,\"last\":33}"));
@@ -329,7 +333,8 @@ TEST(driver_need_waits_for_whole_units)
     };
     char *j = dsxh_run(&toy, false, 7000, segs, 5);
 
-    T_TRUE(j && strstr(j, "\"request\":{\"line\":\"Q 1 after\"},\"response\":{\"line\":\"A after\"}"));
+    T_TRUE(j && strstr(j, "\"request\":{\"line\":\"Q 1 after\"},"
+                          "\"response\":{\"line\":\"A after\"}"));
     T_TRUE(j && strstr(j, "\"packets\":{\"request\":3,\"response\":4,\"last\":4}"));
     free(j);
 }
@@ -408,7 +413,7 @@ static size_t toy3_parse(void *st, struct dsx *x, int dir, const uint8_t *p, siz
     size_t used = 0, l;
 
     while ((l = toy_line(p + used, n - used)) > 0) {
-        int v = atoi((const char *)p + used + 1);
+        int v = (int)strtol((const char *)p + used + 1, NULL, 10);
 
         if (dir == 0) {
             for (int i = 0; i < v && t->n < 100; i++) {
