@@ -828,20 +828,19 @@ static void undecided_data(struct dsx *x, int dir, const uint8_t *p, size_t n, u
 {
     struct dirst *d = &x->d[dir];
     size_t room = d->bid.len < DSX_BID_MAX ? DSX_BID_MAX - d->bid.len : 0;
+    size_t take = n < room ? n : room;
 
-    if (n > room)
-        n = room;
-    if (n == 0) {
-        decide(x, true);
-        return;
-    }
-    if (!hist_add(x, dir, H_DATA, d->bid.len, n, ts, pkt) || buf_append(&d->bid, p, n) < 0) {
+    if (take && (!hist_add(x, dir, H_DATA, d->bid.len, take, ts, pkt) ||
+                 buf_append(&d->bid, p, take) < 0)) {
         x->state = ST_UNDISSECTED;
         stop_reasm(x);
         release_dirs(x);
         return;
     }
     decide(x, d->bid.len >= DSX_BID_MAX);
+    /* what did not fit the detection buffer goes on to the winner, if one was chosen */
+    if (take < n && x->state == ST_ACTIVE)
+        on_data(x, dir, p + take, n - take, ts, pkt);
 }
 
 /* ------------------------------------------------------------ input */

@@ -153,6 +153,7 @@ void dsx_switch(struct dsx *x, const struct dsx_ops *to, const void *hint, size_
  * Strings are NUL-terminated and cut to fit.
  */
 struct dsx_h2c_hint {
+    int client_dir;             /* the direction that sent the upgrade request */
     char method[32];
     char url[2048];             /* request target as sent */
     char host[256];             /* Host header ("" when none) */

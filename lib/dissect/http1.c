@@ -869,6 +869,7 @@ static void req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n
             struct dsx_h2c_hint *k = st->hint;
 
             memset(k, 0, sizeof *k);
+            k->client_dir = st->client == 1 ? 1 : 0;
             memcpy(k->method, p, mn < sizeof k->method ? mn : sizeof k->method - 1);
             memcpy(k->url, tgt, tn < sizeof k->url ? tn : sizeof k->url - 1);
             if (h.host)

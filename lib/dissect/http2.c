@@ -1,30 +1,1478 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* summary: http2 dissector (being written). */
+/*
+ * summary: HTTP/2 dissector (RFC 9113) with HPACK (hpack.c) and gRPC on top:
+ * one entry per stream, request paired with response by stream id.
+ *
+ * References: RFC 9113 (frames §4-6, streams §5, header blocks §4.3, h2c
+ * §3.2 of RFC 7540), RFC 7541 (HPACK), gRPC over HTTP/2 (PROTOCOL-HTTP2.md:
+ * Length-Prefixed-Message = 1-byte compressed flag, 4-byte length, message).
+ *
+ * Per direction:
+ *
+ *   START --preface (client)--> FRAME <--------------------------------+
+ *     \--no preface: first frame plausible? else RESYNC                  |
+ *   FRAME: 9-byte header, then by type:                                  |
+ *     DATA        [pad length] -> DATA (payload consumed as it comes,    |
+ *                 counted, fed to the gRPC prefix parser) -> padding ----+
+ *     HEADERS / PUSH_PROMISE  the whole sequence up to END_HEADERS (its  |
+ *                 CONTINUATIONs) is waited for with dsx_need, the block  |
+ *                 decoded with the direction's HPACK decoder ------------+
+ *     SETTINGS, RST_STREAM    whole frame (dsx_need), acted upon --------+
+ *     other       SKIP (consumed as it comes) ---------------------------+
+ *   RESYNC (after a gap, a capture that starts mid-frame, or a frame header
+ *     no peer may send: ENT_A_MALFORMED on what is pending): scan for a
+ *     plausible frame header followed by another one; HPACK goes lenient
+ *     (hpack.h: fields naming lost table entries are skipped, ENT_A_GAP).
+ *
+ * Streams: created by the first header block of a stream id (a response's
+ * when the request was not captured: ENT_A_NO_REQUEST); the entry is
+ * emitted when both sides sent END_STREAM, at RST_STREAM, or at the end.
+ * At most H2_STREAMS_MAX are open per connection, holding at most
+ * H2_PENDING_MAX bytes of entries (HPACK makes big header sets cheap to
+ * send): past either, the oldest is emitted as it is, with ENT_A_CAP (and
+ * NO_RESPONSE/TRUNCATED as at the end).
+ * Pushed streams (even ids) get no entries; PUSH_PROMISE frames are counted
+ * on their associated stream ("pushPromises" in its response). After an h2c
+ * upgrade, init's hint is stream 1's request (httpVersion "HTTP/1.1", as sent;
+ * its times and size are the HTTP/1 request's).
+ *
+ * Sizes: requestSize/responseSize are all frames of the stream in that
+ * direction, 9-byte headers included, up to its END_STREAM. Header block
+ * sequences are limited by the driver's carry-over (DSX_CARRY_MAX): a longer
+ * one is ENT_A_CAP and the connection is abandoned (the HPACK state is lost
+ * with it), as is a block that fails to decode (ENT_A_MALFORMED).
+ */
 #include "config.h"
 
 #include "dissect/dissect.h"
 
-static enum dsx_bid http2_bid(const uint8_t *p, size_t n, int dir, bool dgram)
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cur.h"
+#include "dissect/hpack.h"
+
+#define H2_PREFACE              "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN          24u
+#define H2_HDR                  9u
+#define H2_DEFAULT_FRAME        16384u          /* SETTINGS_MAX_FRAME_SIZE's initial value */
+#define H2_MAX_FRAME            16777215u       /* its largest legal value */
+/* Open streams per connection. */
+#define H2_STREAMS_MAX          1024u
+/* Bytes of entries the open streams of a connection hold (HPACK makes them cheap to send). */
+#define H2_PENDING_MAX          (8u * 1024 * 1024)
+/* Bytes kept per stream of :path, the response content-type and grpc-message. */
+#define H2_KEEP_MAX             1024u
+/* Decoded fields of one header block kept to write the entry (more: TRUNCATED). */
+#define H2_FIELDS_MAX           (128u * 1024)
+/* Bytes scanned for a frame boundary after a gap before giving up. */
+#define H2_RESYNC_MAX           (1024u * 1024)
+/* A resync candidate is confirmed by the next frame header within this many bytes. */
+#define H2_RESYNC_LOOK          (H2_DEFAULT_FRAME + 2 * H2_HDR)
+
+enum h2_type {
+    T_DATA = 0, T_HEADERS = 1, T_PRIORITY = 2, T_RST_STREAM = 3, T_SETTINGS = 4,
+    T_PUSH_PROMISE = 5, T_PING = 6, T_GOAWAY = 7, T_WINDOW_UPDATE = 8, T_CONTINUATION = 9,
+};
+
+enum h2_frame_flags {
+    FL_END_STREAM = 0x01, FL_ACK = 0x01, FL_END_HEADERS = 0x04, FL_PADDED = 0x08,
+    FL_PRIORITY = 0x20,
+};
+
+enum h2_settings_id { S_HEADER_TABLE_SIZE = 1, S_MAX_FRAME_SIZE = 5 };
+
+enum h2_ps { PS_START = 0, PS_FRAME, PS_DATA, PS_SKIP, PS_RESYNC };
+
+enum { SIDE_REQ = 0, SIDE_RESP = 1 };
+
+/* One side (request or response) of a stream. */
+struct h2_side {
+    uint64_t body;              /* DATA payload bytes */
+    uint64_t msgs, msg_bytes;   /* gRPC length-prefixed messages */
+    uint32_t msg_left;          /* bytes of the current message still to come */
+    uint8_t pre[5];             /* message prefix being read */
+    uint8_t pre_len;
+    bool msg_lost;              /* a gap broke the message framing: counting stopped */
+    bool headers;               /* its (final) header block was seen */
+    bool ended;                 /* END_STREAM seen */
+};
+
+struct h2_stream {
+    uint32_t sid;
+    struct ent *e;
+    struct h2_side side[2];
+    bool grpc;
+    bool trailers;              /* the response's trailers were written */
+    bool trailers_only;         /* the response's only header block ended the stream */
+    bool resp_body_written;     /* "bodySize" of the response written (before trailers) */
+    bool reset;
+    uint32_t rst_code;
+    int64_t grpc_status;        /* -1: none */
+    uint64_t pushes;
+    char *path, *ctype, *gmsg;  /* kept copies (H2_KEEP_MAX), may be NULL */
+    size_t path_len, ctype_len, gmsg_len;
+};
+
+struct h2_dir {
+    struct hpack hp;
+    uint8_t ps;                 /* enum h2_ps */
+    uint8_t fflags;             /* DATA/SKIP: the frame's flags */
+    uint32_t fsid;              /* DATA/SKIP: the frame's stream */
+    uint32_t data_left, pad_left, skip_left;
+    size_t seq_scan;            /* header sequence: next frame header to check (0: none yet) */
+    size_t seq_total;           /* header sequence: its length once END_HEADERS was found */
+    uint64_t resync_bytes;
+    uint32_t max_frame;         /* largest frame this direction may send */
+};
+
+struct h2 {
+    struct h2_dir d[2];
+    int client_dir;             /* -1 until known */
+    struct h2_stream **s;
+    size_t ns, scap;
+    uint32_t max_sid;           /* highest stream id opened by a request */
+    struct buf fields;          /* decoded fields of the block being handled */
+    struct buf block;           /* fragments of a HEADERS + CONTINUATION sequence */
+    bool fields_cut;
+    uint64_t hsize;             /* RFC size of the block's fields */
+    bool preface;               /* the connection was captured from its start */
+    bool dead;
+};
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+static uint32_t be24(const uint8_t *p)
 {
-    (void)p;
-    (void)n;
-    (void)dir;
-    (void)dgram;
-    return DSX_NO;
+    return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | (uint32_t)p[2];
 }
 
-static size_t http2_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_t n)
+static bool bytes_eq(const uint8_t *p, size_t n, const char *s)
 {
-    (void)st;
-    (void)x;
-    (void)dir;
-    (void)p;
-    return n;
+    size_t k = strlen(s);
+
+    return n == k && memcmp(p, s, k) == 0;
 }
+
+static bool bytes_prefix(const uint8_t *p, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+
+    return n >= k && memcmp(p, s, k) == 0;
+}
+
+/* Parses a decimal number of 1..9 digits; false otherwise. */
+static bool parse_dec(const uint8_t *p, size_t n, uint32_t *v)
+{
+    uint32_t r = 0;
+
+    if (n == 0 || n > 9)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        r = r * 10 + (uint32_t)(p[i] - '0');
+    }
+    *v = r;
+    return true;
+}
+
+/* Go's http.StatusText, as Kubeshark writes it ("" for an unknown code). */
+static const char *status_text(uint32_t code)
+{
+    switch (code) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 102: return "Processing";
+    case 103: return "Early Hints";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 207: return "Multi-Status";
+    case 208: return "Already Reported";
+    case 226: return "IM Used";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 305: return "Use Proxy";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Request Entity Too Large";
+    case 414: return "Request URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Requested Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a teapot";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Entity";
+    case 423: return "Locked";
+    case 424: return "Failed Dependency";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 451: return "Unavailable For Legal Reasons";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 506: return "Variant Also Negotiates";
+    case 507: return "Insufficient Storage";
+    case 508: return "Loop Detected";
+    case 510: return "Not Extended";
+    case 511: return "Network Authentication Required";
+    default: return "";
+    }
+}
+
+/* Keeps a copy of p/n (cut to H2_KEEP_MAX: the entry is then TRUNCATED). */
+static void keep_str(struct h2_stream *s, char **dst, size_t *dlen, const uint8_t *p, size_t n)
+{
+    char *c;
+
+    if (*dst)
+        return;                 /* the first value counts */
+    if (n > H2_KEEP_MAX) {
+        n = H2_KEEP_MAX;
+        if (s->e)
+            ent_anomaly(s->e, ENT_A_TRUNCATED);
+    }
+    c = malloc(n ? n : 1);
+    if (!c)
+        return;
+    if (n)
+        memcpy(c, p, n);
+    *dst = c;
+    *dlen = n;
+}
+
+/* Writes a header name (bytes) as an entry key (a C string, cut to 255 bytes). */
+static void put_field(struct ent *e, const uint8_t *name, size_t nlen, const uint8_t *v,
+                      size_t vlen)
+{
+    char key[256];
+
+    if (nlen > sizeof key - 1)
+        nlen = sizeof key - 1;
+    memcpy(key, name, nlen);
+    key[nlen] = '\0';
+    ent_str(e, key, v, vlen);
+}
+
+/* ---- decoded header fields ------------------------------------------------------------ */
+
+/* Records in h->fields: u32 name length, u32 value length, name, value. */
+struct h2_field {
+    const uint8_t *name, *value;
+    size_t nlen, vlen;
+};
+
+static void field_cb(void *arg, const uint8_t *name, size_t nlen, const uint8_t *value,
+                     size_t vlen)
+{
+    struct h2 *h = arg;
+    uint32_t l[2] = { (uint32_t)nlen, (uint32_t)vlen };
+
+    h->hsize += (uint64_t)nlen + vlen + HPACK_ENTRY_OVERHEAD;
+    if (h->fields_cut)
+        return;
+    if (h->fields.len + sizeof l + nlen + vlen > h->fields.limit ||
+        buf_append(&h->fields, l, sizeof l) < 0 || buf_append(&h->fields, name, nlen) < 0 ||
+        buf_append(&h->fields, value, vlen) < 0)
+        h->fields_cut = true;
+}
+
+/* Iterates the block's fields: *pos starts at 0. */
+static bool field_next(const struct h2 *h, size_t *pos, struct h2_field *f)
+{
+    uint32_t l[2];
+
+    if (*pos + sizeof l > h->fields.len)
+        return false;
+    memcpy(l, h->fields.data + *pos, sizeof l);
+    f->name = h->fields.data + *pos + sizeof l;
+    f->nlen = l[0];
+    f->value = f->name + l[0];
+    f->vlen = l[1];
+    *pos += sizeof l + (size_t)l[0] + l[1];
+    return true;
+}
+
+/* The first field called name, or false. */
+static bool field_find(const struct h2 *h, const char *name, struct h2_field *out)
+{
+    struct h2_field f;
+    size_t pos = 0;
+
+    while (field_next(h, &pos, &f)) {
+        if (bytes_eq(f.name, f.nlen, name)) {
+            *out = f;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void write_fields(const struct h2 *h, struct ent *e, const char *key)
+{
+    struct h2_field f;
+    size_t pos = 0;
+
+    ent_obj_begin(e, key);
+    while (field_next(h, &pos, &f))
+        put_field(e, f.name, f.nlen, f.value, f.vlen);
+    ent_obj_end(e);
+}
+
+/* "queryString": the target's query split at '&', each name=value as it is. */
+static void write_query(struct ent *e, const uint8_t *url, size_t n)
+{
+    const uint8_t *q = memchr(url, '?', n);
+    const uint8_t *end = url + n;
+
+    ent_obj_begin(e, "queryString");
+    if (q) {
+        q++;
+        while (q < end) {
+            const uint8_t *amp = memchr(q, '&', (size_t)(end - q));
+            const uint8_t *pe = amp ? amp : end;
+            const uint8_t *eq = memchr(q, '=', (size_t)(pe - q));
+
+            if (pe > q) {
+                if (eq)
+                    put_field(e, q, (size_t)(eq - q), eq + 1, (size_t)(pe - eq - 1));
+                else
+                    put_field(e, q, (size_t)(pe - q), q, 0);
+            }
+            q = amp ? amp + 1 : end;
+        }
+    }
+    ent_obj_end(e);
+}
+
+/* ---- streams -------------------------------------------------------------------------- */
+
+static struct h2_stream *stream_find(const struct h2 *h, uint32_t sid)
+{
+    for (size_t i = h->ns; i-- > 0;) {
+        if (h->s[i]->sid == sid)
+            return h->s[i];
+    }
+    return NULL;
+}
+
+static void stream_free(struct h2_stream *s)
+{
+    ent_free(s->e);
+    free(s->path);
+    free(s->ctype);
+    free(s->gmsg);
+    free(s);
+}
+
+static void stream_remove(struct h2 *h, struct h2_stream *s)
+{
+    for (size_t i = 0; i < h->ns; i++) {
+        if (h->s[i] == s) {
+            memmove(&h->s[i], &h->s[i + 1], (h->ns - i - 1) * sizeof h->s[0]);
+            h->ns--;
+            break;
+        }
+    }
+    stream_free(s);
+}
+
+static int side_of(const struct h2 *h, int dir)
+{
+    return dir == (h->client_dir < 0 ? 0 : h->client_dir) ? SIDE_REQ : SIDE_RESP;
+}
+
+/* Marks bytes [off, off+len) of the current data as the stream's, on side `side`. */
+static void stream_mark(struct dsx *x, struct h2_stream *s, int side, int dir, size_t off,
+                        size_t len)
+{
+    if (!s || !s->e || s->side[side].ended || len == 0)
+        return;
+    if (side == SIDE_REQ)
+        dsx_mark_req(x, s->e, dir, off, len);
+    else
+        dsx_mark_resp(x, s->e, dir, off, len);
+}
+
+/* gRPC service and method from a kept :path "/pkg.Service/Method". */
+static void grpc_names(const struct h2_stream *s, const char **svc, size_t *svc_len,
+                       const char **meth, size_t *meth_len)
+{
+    const char *p = s->path, *slash;
+    size_t n = s->path_len;
+
+    *svc = *meth = "";
+    *svc_len = *meth_len = 0;
+    if (!p || n < 2 || p[0] != '/')
+        return;
+    slash = memchr(p + 1, '/', n - 1);
+    if (!slash)
+        return;
+    *svc = p + 1;
+    *svc_len = (size_t)(slash - p - 1);
+    *meth = slash + 1;
+    *meth_len = n - (size_t)(slash - p) - 1;
+}
+
+/* Anomalies of a stream emitted before it completed. */
+static uint32_t pending_anomalies(const struct h2_stream *s)
+{
+    uint32_t a = 0;
+
+    if (s->side[SIDE_REQ].headers && !s->side[SIDE_RESP].headers)
+        a |= ENT_A_NO_RESPONSE;
+    if (s->side[SIDE_RESP].headers && !s->side[SIDE_RESP].ended)
+        a |= ENT_A_TRUNCATED;
+    if (s->side[SIDE_REQ].headers && !s->side[SIDE_REQ].ended && s->side[SIDE_RESP].headers)
+        a |= ENT_A_TRUNCATED;
+    return a;
+}
+
+/* Writes the closing keys, emits the entry and forgets the stream. */
+static void stream_emit(struct h2 *h, struct dsx *x, struct h2_stream *s, uint32_t anomalies)
+{
+    struct ent *e = s->e;
+
+    if (e) {
+        ent_anomaly(e, anomalies);
+        e->f.proto = (uint8_t)(s->grpc ? ENT_GRPC : ENT_HTTP2);
+        if (s->side[SIDE_REQ].headers) {
+            const struct h2_side *q = &s->side[SIDE_REQ];
+
+            ent_section(e, ENT_REQ);
+            ent_u64(e, "bodySize", q->body);
+            ent_u64(e, "streamId", s->sid);
+            if (s->grpc) {
+                const char *svc, *meth;
+                size_t sl, ml;
+
+                grpc_names(s, &svc, &sl, &meth, &ml);
+                ent_obj_begin(e, "grpc");
+                ent_str(e, "service", svc, sl);
+                ent_str(e, "method", meth, ml);
+                ent_u64(e, "messages", q->msgs);
+                ent_u64(e, "messageBytes", q->msg_bytes);
+                ent_obj_end(e);
+            }
+        }
+        ent_section(e, ENT_RESP);
+        if (s->side[SIDE_RESP].headers) {
+            const struct h2_side *r = &s->side[SIDE_RESP];
+
+            if (!s->resp_body_written)
+                ent_u64(e, "bodySize", r->body);
+            ent_obj_begin(e, "content");
+            ent_str(e, "mimeType", s->ctype ? s->ctype : "", s->ctype_len);
+            ent_u64(e, "size", r->body);
+            ent_obj_end(e);
+            if (s->grpc) {
+                ent_obj_begin(e, "grpc");
+                if (s->grpc_status >= 0)
+                    ent_u64(e, "status", (uint64_t)s->grpc_status);
+                else
+                    ent_null(e, "status");
+                ent_str(e, "message", s->gmsg ? s->gmsg : "", s->gmsg_len);
+                ent_u64(e, "messages", r->msgs);
+                ent_u64(e, "messageBytes", r->msg_bytes);
+                ent_bool(e, "trailersOnly", s->trailers_only);
+                ent_obj_end(e);
+            }
+        }
+        if (s->reset)
+            ent_u64(e, "resetCode", s->rst_code);
+        if (s->pushes)
+            ent_u64(e, "pushPromises", s->pushes);
+        dsx_emit(x, e);
+        s->e = NULL;
+    }
+    stream_remove(h, s);
+}
+
+/* Emits every pending stream, oldest first (h->s is in creation order), as incomplete. */
+static void flush_all(struct h2 *h, struct dsx *x, uint32_t extra)
+{
+    while (h->ns > 0)
+        stream_emit(h, x, h->s[0], pending_anomalies(h->s[0]) | extra);
+}
+
+static struct h2_stream *stream_new(struct h2 *h, struct dsx *x, uint32_t sid)
+{
+    struct h2_stream *s;
+
+    if (h->ns == H2_STREAMS_MAX) {
+        struct h2_stream *old = h->s[0];   /* kept in creation order */
+
+        stream_emit(h, x, old, pending_anomalies(old) | ENT_A_CAP);
+    }
+    if (h->ns == h->scap) {
+        size_t nc = h->scap ? h->scap * 2 : 8;
+        struct h2_stream **v = realloc(h->s, nc * sizeof *v);
+
+        if (!v)
+            return NULL;
+        h->s = v;
+        h->scap = nc;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->sid = sid;
+    s->grpc_status = -1;
+    s->e = dsx_entry(x, ENT_HTTP2, h->client_dir < 0 ? 0 : h->client_dir);
+    h->s[h->ns++] = s;
+    return s;
+}
+
+/*
+ * Bounds what open streams hold: while their entries exceed H2_PENDING_MAX
+ * bytes, the oldest goes out as it is (ENT_A_CAP).
+ */
+static void h2_pending_cap(struct h2 *h, struct dsx *x)
+{
+    for (;;) {
+        size_t total = 0;
+
+        for (size_t i = 0; i < h->ns; i++) {
+            const struct ent *e = h->s[i]->e;
+
+            if (e)
+                total += e->sec[0].len + e->sec[1].len;
+        }
+        if (total <= H2_PENDING_MAX || h->ns == 0)
+            return;
+        stream_emit(h, x, h->s[0], pending_anomalies(h->s[0]) | ENT_A_CAP);
+    }
+}
+
+/* The side ended (END_STREAM); the entry goes out once both did. */
+static void side_end(struct h2 *h, struct dsx *x, struct h2_stream *s, int side)
+{
+    s->side[side].ended = true;
+    if (s->side[SIDE_REQ].ended && s->side[SIDE_RESP].ended)
+        stream_emit(h, x, s, 0);
+}
+
+/* Gives up on the connection: pending entries go out, the rest of the bytes are skipped. */
+static void h2_abandon(struct h2 *h, struct dsx *x)
+{
+    flush_all(h, x, 0);
+    h->dead = true;
+    dsx_abandon(x);
+}
+
+/* ---- gRPC messages in DATA ------------------------------------------------------------- */
+
+static void grpc_feed(struct h2_side *sd, const uint8_t *p, size_t n)
+{
+    if (sd->msg_lost)
+        return;
+    while (n > 0) {
+        if (sd->msg_left) {
+            size_t k = n < sd->msg_left ? n : sd->msg_left;
+
+            sd->msg_left -= (uint32_t)k;
+            p += k;
+            n -= k;
+            continue;
+        }
+        sd->pre[sd->pre_len++] = *p++;
+        n--;
+        if (sd->pre_len == sizeof sd->pre) {
+            uint32_t len = ld_be32(sd->pre + 1);
+
+            sd->msgs++;
+            sd->msg_bytes += len;
+            sd->msg_left = len;
+            sd->pre_len = 0;
+        }
+    }
+}
+
+/* ---- header blocks ---------------------------------------------------------------------- */
+
+static void write_request(struct h2 *h, struct h2_stream *s)
+{
+    struct ent *e = s->e;
+    struct h2_field m, p;
+    bool has_m = field_find(h, ":method", &m), has_p = field_find(h, ":path", &p);
+    const uint8_t *url = has_p ? p.value : (const uint8_t *)"";
+    size_t ulen = has_p ? p.vlen : 0;
+    const uint8_t *qm = ulen ? memchr(url, '?', ulen) : NULL;
+    struct h2_field ct;
+
+    if (has_p)
+        keep_str(s, &s->path, &s->path_len, p.value, p.vlen);
+    if (field_find(h, "content-type", &ct) && bytes_prefix(ct.value, ct.vlen, "application/grpc"))
+        s->grpc = true;
+    if (!e)
+        return;
+    ent_section(e, ENT_REQ);
+    ent_str(e, "method", has_m ? m.value : (const uint8_t *)"", has_m ? m.vlen : 0);
+    ent_str(e, "url", url, ulen);
+    ent_str(e, "path", url, qm ? (size_t)(qm - url) : ulen);
+    ent_cstr(e, "httpVersion", "HTTP/2.0");
+    write_fields(h, e, "headers");
+    write_query(e, url, ulen);
+    ent_u64(e, "headersSize", h->hsize);
+    if (h->fields_cut)
+        ent_anomaly(e, ENT_A_TRUNCATED);
+}
+
+/* grpc-status and grpc-message of a response block (headers or trailers). */
+static void grpc_result(struct h2 *h, struct h2_stream *s)
+{
+    struct h2_field f;
+    uint32_t v;
+
+    if (field_find(h, "grpc-status", &f)) {
+        s->grpc = true;
+        if (s->grpc_status < 0 && parse_dec(f.value, f.vlen, &v))
+            s->grpc_status = v;
+    }
+    if (field_find(h, "grpc-message", &f))
+        keep_str(s, &s->gmsg, &s->gmsg_len, f.value, f.vlen);
+}
+
+static void write_response(struct h2 *h, struct h2_stream *s, bool end_stream)
+{
+    struct ent *e = s->e;
+    struct h2_field st, ct;
+    uint32_t code = 0;
+    bool ok = field_find(h, ":status", &st) && parse_dec(st.value, st.vlen, &code);
+
+    if (field_find(h, "content-type", &ct)) {
+        keep_str(s, &s->ctype, &s->ctype_len, ct.value, ct.vlen);
+        if (bytes_prefix(ct.value, ct.vlen, "application/grpc"))
+            s->grpc = true;
+    }
+    grpc_result(h, s);
+    if (end_stream && s->grpc)
+        s->trailers_only = true;
+    if (!e)
+        return;
+    if (!ok)
+        ent_anomaly(e, ENT_A_MALFORMED);
+    ent_section(e, ENT_RESP);
+    ent_u64(e, "status", code);
+    ent_cstr(e, "statusText", status_text(code));
+    ent_cstr(e, "httpVersion", "HTTP/2.0");
+    write_fields(h, e, "headers");
+    ent_u64(e, "headersSize", h->hsize);
+    if (h->fields_cut)
+        ent_anomaly(e, ENT_A_TRUNCATED);
+}
+
+static void write_trailers(struct h2 *h, struct h2_stream *s)
+{
+    struct ent *e = s->e;
+
+    grpc_result(h, s);
+    if (!e || s->trailers)
+        return;
+    s->trailers = true;
+    ent_section(e, ENT_RESP);
+    ent_u64(e, "bodySize", s->side[SIDE_RESP].body);
+    s->resp_body_written = true;
+    write_fields(h, e, "trailers");
+    if (h->fields_cut)
+        ent_anomaly(e, ENT_A_TRUNCATED);
+}
+
+/*
+ * A decoded HEADERS block of stream sid from dir (its frames are the `len`
+ * bytes at off of the current data).
+ */
+static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8_t flags,
+                       size_t off, size_t len)
+{
+    struct h2_field f;
+    struct h2_stream *s;
+    bool has_method = field_find(h, ":method", &f);
+    bool has_status = field_find(h, ":status", &f);
+    bool end_stream = (flags & FL_END_STREAM) != 0;
+    int side;
+
+    if (sid == 0)
+        return;                 /* a connection error: nothing to attach it to */
+    if (h->client_dir < 0) {
+        if (has_method)
+            h->client_dir = dir;
+        else if (has_status)
+            h->client_dir = 1 - dir;
+    }
+    side = side_of(h, dir);
+    s = stream_find(h, sid);
+    if (!s) {
+        if (side == SIDE_REQ) {
+            if (!has_method && sid <= h->max_sid)
+                return;         /* trailers of a stream already gone */
+        } else if ((sid & 1u) == 0 || (h->preface && sid <= h->max_sid)) {
+            return;             /* a pushed stream's, or a closed stream's */
+        }
+        s = stream_new(h, x, sid);
+        if (!s)
+            return;
+        if (side == SIDE_REQ && sid > h->max_sid)
+            h->max_sid = sid;
+        if (side == SIDE_RESP && s->e)
+            ent_anomaly(s->e, ENT_A_NO_REQUEST);
+    }
+    if (side == SIDE_REQ) {
+        if (!s->side[SIDE_REQ].headers) {
+            s->side[SIDE_REQ].headers = true;
+            if (s->e)
+                s->e->f.anomalies &= ~(uint32_t)ENT_A_NO_REQUEST;  /* it came after all */
+            write_request(h, s);
+        }
+        /* a later block is the request's trailers: counted in its size only */
+    } else if (!s->side[SIDE_RESP].headers) {
+        uint32_t code;
+        struct h2_field st;
+
+        if (field_find(h, ":status", &st) && parse_dec(st.value, st.vlen, &code) &&
+            code >= 100 && code < 200 && !end_stream) {
+            /* interim (1xx): its frames count, the final response follows */
+        } else {
+            s->side[SIDE_RESP].headers = true;
+            write_response(h, s, end_stream);
+        }
+    } else {
+        write_trailers(h, s);
+    }
+    stream_mark(x, s, side, dir, off, len);
+    if (end_stream)
+        side_end(h, x, s, side);
+}
+
+/* A decoded PUSH_PROMISE block on stream sid: counted there, no entry of its own. */
+static void on_push(struct h2 *h, struct dsx *x, int dir, uint32_t sid, size_t off, size_t len)
+{
+    struct h2_stream *s = stream_find(h, sid);
+
+    if (!s)
+        return;
+    s->pushes++;
+    stream_mark(x, s, side_of(h, dir), dir, off, len);
+}
+
+enum seq_res { SEQ_DONE, SEQ_NEED, SEQ_BAD, SEQ_CAP };
+
+/*
+ * Finds the end of the header sequence starting at q (a HEADERS or
+ * PUSH_PROMISE frame header, avail bytes available). SEQ_DONE with *total,
+ * SEQ_NEED after dsx_need, SEQ_BAD when another frame interrupts it, SEQ_CAP
+ * when it would not fit the carry-over.
+ */
+static enum seq_res seq_scan(struct h2_dir *d, struct dsx *x, int dir, const uint8_t *q,
+                             size_t avail, size_t *total)
+{
+    uint32_t sid = ld_be32(q + 5) & 0x7FFFFFFFu;
+    size_t pos = d->seq_scan;
+
+    if (d->seq_total == 0) {
+        if (pos == 0) {
+            pos = H2_HDR + be24(q);
+            if (q[4] & FL_END_HEADERS)
+                d->seq_total = pos;
+        }
+        while (d->seq_total == 0) {
+            if (pos + H2_HDR > DSX_CARRY_MAX)
+                return SEQ_CAP;
+            if (avail < pos + H2_HDR) {
+                d->seq_scan = pos;
+                dsx_need(x, dir, pos + H2_HDR);
+                return SEQ_NEED;
+            }
+            if (q[pos + 3] != T_CONTINUATION || (ld_be32(q + pos + 5) & 0x7FFFFFFFu) != sid)
+                return SEQ_BAD;
+            if (q[pos + 4] & FL_END_HEADERS)
+                d->seq_total = pos + H2_HDR + be24(q + pos);
+            pos += H2_HDR + be24(q + pos);
+        }
+        d->seq_scan = pos;
+    }
+    if (d->seq_total > DSX_CARRY_MAX)
+        return SEQ_CAP;
+    if (avail < d->seq_total) {
+        dsx_need(x, dir, d->seq_total);
+        return SEQ_NEED;
+    }
+    *total = d->seq_total;
+    return SEQ_DONE;
+}
+
+/*
+ * Marks stream sid (found or created) with anomaly a; its frames are the len
+ * bytes at off of the current data (len 0: not known).
+ */
+static void stream_fault(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint32_t a,
+                         size_t off, size_t len)
+{
+    struct h2_stream *s = sid ? stream_find(h, sid) : NULL;
+
+    if (!s && sid)
+        s = stream_new(h, x, sid);
+    if (!s || !s->e)
+        return;
+    ent_anomaly(s->e, a);
+    stream_mark(x, s, side_of(h, dir), dir, off, len);
+}
+
+/*
+ * The HEADERS or PUSH_PROMISE frame header at p[off] (avail bytes). Returns
+ * the bytes consumed (0: wait, after dsx_need, or the connection was given up).
+ */
+static size_t on_header_seq(struct h2 *h, struct dsx *x, int dir, const uint8_t *p, size_t off,
+                            size_t avail)
+{
+    struct h2_dir *d = &h->d[dir];
+    const uint8_t *q = p + off;
+    uint8_t type = q[3], flags = q[4];
+    uint32_t sid = ld_be32(q + 5) & 0x7FFFFFFFu;
+    uint32_t flen = be24(q);
+    size_t total = 0, skip = 0, pad = 0, unknown = 0;
+    const uint8_t *frag;
+    size_t fraglen;
+    int rc;
+
+    switch (seq_scan(d, x, dir, q, avail, &total)) {
+    case SEQ_NEED:
+        return 0;
+    case SEQ_CAP:
+        stream_fault(h, x, dir, sid, ENT_A_CAP, off, 0);
+        h2_abandon(h, x);
+        return 0;
+    case SEQ_BAD:
+        /* interrupted: the block cannot be decoded, the table is now unknown */
+        d->seq_scan = d->seq_total = 0;
+        stream_fault(h, x, dir, sid, ENT_A_MALFORMED, off, H2_HDR + flen);
+        hpack_lose_state(&d->hp);
+        return H2_HDR + flen;
+    case SEQ_DONE:
+        break;
+    }
+    d->seq_scan = d->seq_total = 0;
+    if (H2_HDR + (size_t)flen > total)
+        goto malformed;         /* cannot be: seq_scan measured these frames */
+
+    /* the first frame's fragment: [pad length] [priority | promised id] fragment [padding] */
+    if (flags & FL_PADDED) {
+        if (flen < 1)
+            goto malformed;
+        pad = q[H2_HDR];
+        skip = 1;
+    }
+    if (type == T_HEADERS && (flags & FL_PRIORITY))
+        skip += 5;
+    if (type == T_PUSH_PROMISE)
+        skip += 4;              /* the promised stream id: no entry for it */
+    if ((size_t)skip + pad > flen)
+        goto malformed;
+    frag = q + H2_HDR + skip;
+    fraglen = flen - skip - pad;
+    if (total > H2_HDR + (size_t)flen) {
+        /* CONTINUATIONs: concatenate the fragments */
+        size_t pos = H2_HDR + flen;
+
+        buf_reset(&h->block);
+        if (buf_append(&h->block, frag, fraglen) < 0)
+            goto cap;
+        while (pos + H2_HDR <= total) {
+            uint32_t clen = be24(q + pos);
+
+            if (pos + H2_HDR + clen > total)
+                goto malformed;
+            if (buf_append(&h->block, q + pos + H2_HDR, clen) < 0)
+                goto cap;
+            pos += H2_HDR + clen;
+        }
+        frag = h->block.data;
+        fraglen = h->block.len;
+    }
+    buf_reset(&h->fields);
+    h->fields_cut = false;
+    h->hsize = 0;
+    rc = hpack_decode(&d->hp, frag, fraglen, field_cb, h, &unknown);
+    if (h->block.cap > 64u * 1024)
+        buf_release(&h->block);
+    if (rc == HPACK_E_LIMIT)
+        goto cap;
+    if (rc < 0)
+        goto malformed;
+    if (type == T_HEADERS) {
+        on_headers(h, x, dir, sid, flags, off, total);
+        if (unknown) {
+            struct h2_stream *s = stream_find(h, sid);
+
+            if (s && s->e)
+                ent_anomaly(s->e, ENT_A_GAP);   /* fields referring to lost table entries */
+        }
+    } else {
+        on_push(h, x, dir, sid, off, total);
+    }
+    if (h->fields.cap > 64u * 1024)
+        buf_release(&h->fields);
+    h2_pending_cap(h, x);
+    return total;
+
+malformed:
+    stream_fault(h, x, dir, sid, ENT_A_MALFORMED, off, total);
+    h2_abandon(h, x);
+    return 0;
+cap:
+    stream_fault(h, x, dir, sid, ENT_A_CAP, off, total);
+    h2_abandon(h, x);
+    return 0;
+}
+
+/* ---- frames ------------------------------------------------------------------------------ */
+
+/*
+ * A frame header that a sender could have written: known type, defined flags
+ * only, stream id and length rules of its type, length <= max_frame.
+ * known_data: DATA only on a stream we know (resynchronisation).
+ */
+static bool frame_plausible(const struct h2 *h, const uint8_t *q, uint32_t max_frame,
+                            bool known_data)
+{
+    uint32_t len = be24(q), sidw = ld_be32(q + 5), sid = sidw & 0x7FFFFFFFu;
+    uint8_t type = q[3], fl = q[4];
+
+    if ((sidw & 0x80000000u) || len > max_frame)
+        return false;
+    switch (type) {
+    case T_DATA:
+        return !(fl & ~(FL_END_STREAM | FL_PADDED)) && sid != 0 &&
+               (!known_data || stream_find(h, sid));
+    case T_HEADERS:
+        return !(fl & ~(FL_END_STREAM | FL_END_HEADERS | FL_PADDED | FL_PRIORITY)) && sid != 0;
+    case T_PRIORITY:
+        return fl == 0 && sid != 0 && len == 5;
+    case T_RST_STREAM:
+        return fl == 0 && sid != 0 && len == 4;
+    case T_SETTINGS:
+        return !(fl & ~FL_ACK) && sid == 0 && len % 6 == 0 && !((fl & FL_ACK) && len);
+    case T_PUSH_PROMISE:
+        return !(fl & ~(FL_END_HEADERS | FL_PADDED)) && sid != 0 && len >= 4;
+    case T_PING:
+        return !(fl & ~FL_ACK) && sid == 0 && len == 8;
+    case T_GOAWAY:
+        return fl == 0 && sid == 0 && len >= 8;
+    case T_WINDOW_UPDATE:
+        return fl == 0 && len == 4;
+    case T_CONTINUATION:
+        return !known_data && !(fl & ~FL_END_HEADERS) && sid != 0;
+    default:
+        return false;
+    }
+}
+
+/*
+ * A frame header a peer may send in an open connection (undefined flags are
+ * ignored, unknown types skipped): no longer than the receiver accepts
+ * (SETTINGS_MAX_FRAME_SIZE, 16384 until it says more), stream rules of its
+ * type. Not one: the framing is lost (bytes missing, or not HTTP/2 at all).
+ */
+static bool frame_sane(const struct h2_dir *d, const uint8_t *q)
+{
+    uint32_t len = be24(q), sidw = ld_be32(q + 5), sid = sidw & 0x7FFFFFFFu;
+
+    if ((sidw & 0x80000000u) || len > d->max_frame)
+        return false;
+    switch (q[3]) {
+    case T_DATA:
+    case T_HEADERS:
+    case T_PUSH_PROMISE:
+    case T_CONTINUATION:
+        return sid != 0;
+    case T_PRIORITY:
+        return sid != 0 && len == 5;
+    case T_RST_STREAM:
+        return sid != 0 && len == 4;
+    case T_SETTINGS:
+        return sid == 0 && len % 6 == 0;
+    case T_PING:
+        return sid == 0 && len == 8;
+    case T_GOAWAY:
+        return sid == 0 && len >= 8;
+    case T_WINDOW_UPDATE:
+        return len == 4;
+    default:
+        return true;
+    }
+}
+
+static void on_settings(struct h2 *h, int dir, const uint8_t *q, uint32_t len)
+{
+    struct h2_dir *peer = &h->d[1 - dir];
+
+    for (uint32_t i = 0; i + 6 <= len; i += 6) {
+        uint16_t id = ld_be16(q + i);
+        uint32_t v = ld_be32(q + i + 2);
+
+        if (id == S_HEADER_TABLE_SIZE)
+            hpack_set_limit(&peer->hp, v);   /* what the peer's encoder may use */
+        else if (id == S_MAX_FRAME_SIZE && v <= H2_MAX_FRAME && v > peer->max_frame)
+            peer->max_frame = v;
+    }
+}
+
+/* The frame header at p[off] (avail >= 9). Returns bytes consumed; 0: wait or dead. */
+static size_t on_frame(struct h2 *h, struct dsx *x, int dir, const uint8_t *p, size_t off,
+                       size_t avail)
+{
+    struct h2_dir *d = &h->d[dir];
+    const uint8_t *q = p + off;
+    uint32_t len = be24(q), sid = ld_be32(q + 5) & 0x7FFFFFFFu;
+    uint8_t type = q[3], flags = q[4];
+    struct h2_stream *s = sid ? stream_find(h, sid) : NULL;
+    int side = side_of(h, dir);
+
+    switch (type) {
+    case T_DATA: {
+        size_t hdr = H2_HDR;
+        uint32_t pad = 0;
+
+        if (flags & FL_PADDED) {
+            if (len == 0) {
+                if (s && s->e)
+                    ent_anomaly(s->e, ENT_A_MALFORMED);
+                break;          /* skipped below */
+            }
+            if (avail < H2_HDR + 1) {
+                dsx_need(x, dir, H2_HDR + 1);
+                return 0;
+            }
+            pad = q[H2_HDR];
+            hdr++;
+            if (pad > len - 1) {
+                if (s && s->e)
+                    ent_anomaly(s->e, ENT_A_MALFORMED);
+                pad = len - 1;
+            }
+        }
+        stream_mark(x, s, side, dir, off, hdr);
+        d->ps = PS_DATA;
+        d->fsid = sid;
+        d->fflags = flags;
+        d->data_left = len - (uint32_t)(hdr - H2_HDR) - pad;
+        d->pad_left = pad;
+        return hdr;
+    }
+    case T_HEADERS:
+    case T_PUSH_PROMISE:
+        return on_header_seq(h, x, dir, p, off, avail);
+    case T_SETTINGS:
+        if (H2_HDR + (size_t)len > DSX_CARRY_MAX)
+            break;              /* more settings than anyone sends: skipped */
+        if (avail < H2_HDR + (size_t)len) {
+            dsx_need(x, dir, H2_HDR + len);
+            return 0;
+        }
+        if (!(flags & FL_ACK))
+            on_settings(h, dir, q + H2_HDR, len);
+        return H2_HDR + len;
+    case T_RST_STREAM:
+        if (avail < H2_HDR + 4) {
+            dsx_need(x, dir, H2_HDR + 4);
+            return 0;
+        }
+        if (s) {
+            stream_mark(x, s, side, dir, off, H2_HDR + 4);
+            s->reset = true;
+            s->rst_code = ld_be32(q + H2_HDR);
+            stream_emit(h, x, s, s->side[SIDE_RESP].headers ? 0 : ENT_A_NO_RESPONSE);
+        }
+        return H2_HDR + 4;
+    case T_CONTINUATION:
+        /* without its HEADERS (lost, or before the capture): the table is unknown now */
+        hpack_lose_state(&d->hp);
+        break;
+    default:
+        break;
+    }
+    /* skipped frames: PRIORITY, PING, GOAWAY, WINDOW_UPDATE, unknown types, bad ones */
+    stream_mark(x, s, side, dir, off, H2_HDR);
+    d->ps = PS_SKIP;
+    d->fsid = sid;
+    d->fflags = 0;
+    d->skip_left = len;
+    return H2_HDR;
+}
+
+/*
+ * Looks for a frame boundary in p[off..n): a plausible header confirmed by
+ * the next one. Returns the new offset; *found when parsing can go on there.
+ */
+static size_t resync(struct h2 *h, struct dsx *x, int dir, const uint8_t *p, size_t off,
+                     size_t n, bool *found)
+{
+    struct h2_dir *d = &h->d[dir];
+    size_t i;
+
+    *found = false;
+    for (i = off; i + H2_HDR <= n; i++) {
+        size_t next;
+
+        if (!frame_plausible(h, p + i, d->max_frame, true))
+            continue;
+        next = i + H2_HDR + be24(p + i);
+        if (next + H2_HDR <= n) {
+            if (!frame_plausible(h, p + next, d->max_frame, false))
+                continue;
+            *found = true;
+            break;
+        }
+        if (next + H2_HDR - i <= H2_RESYNC_LOOK) {
+            /* wait for the next header to confirm this one */
+            d->resync_bytes += i - off;
+            dsx_need(x, dir, next + H2_HDR - i);
+            return i;
+        }
+    }
+    if (!*found) {
+        size_t keep = n - off < H2_HDR - 1 ? n - off : H2_HDR - 1;
+
+        i = n - keep;
+    }
+    d->resync_bytes += i - off;
+    if (!*found && d->resync_bytes > H2_RESYNC_MAX)
+        h2_abandon(h, x);
+    return i;
+}
+
+static size_t h2_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_t n)
+{
+    struct h2 *h = st;
+    struct h2_dir *d = &h->d[dir];
+    size_t off = 0;
+
+    if (dsx_dgram(x))
+        return n;               /* HTTP/2 is TCP only (the ops say so; forced use aside) */
+    for (;;) {
+        size_t avail = n - off, k;
+        struct h2_stream *s;
+
+        if (h->dead)
+            return n;
+        switch (d->ps) {
+        case PS_START:
+            k = avail < H2_PREFACE_LEN ? avail : H2_PREFACE_LEN;
+            if (k && memcmp(p + off, H2_PREFACE, k) == 0) {
+                if (k < H2_PREFACE_LEN) {
+                    dsx_need(x, dir, H2_PREFACE_LEN);
+                    return off;
+                }
+                off += H2_PREFACE_LEN;
+                if (h->client_dir < 0)
+                    h->client_dir = dir;
+                h->preface = true;
+                d->ps = PS_FRAME;
+                continue;
+            }
+            if (avail < H2_HDR) {
+                dsx_need(x, dir, H2_HDR);
+                return off;
+            }
+            /* no preface: a direction that starts with SETTINGS starts at its beginning */
+            if (!(p[off + 3] == T_SETTINGS && !(p[off + 4] & FL_ACK)))
+                hpack_lose_state(&d->hp);
+            d->ps = frame_plausible(h, p + off, H2_MAX_FRAME, false) ? PS_FRAME : PS_RESYNC;
+            continue;
+        case PS_FRAME:
+            if (avail < H2_HDR) {
+                if (avail)
+                    dsx_need(x, dir, H2_HDR);
+                return off;
+            }
+            if (!frame_sane(d, p + off)) {
+                /* lost framing: what is pending is suspect, the table unknown */
+                for (size_t i = 0; i < h->ns; i++) {
+                    if (h->s[i]->e)
+                        ent_anomaly(h->s[i]->e, ENT_A_MALFORMED);
+                }
+                hpack_lose_state(&d->hp);
+                d->ps = PS_RESYNC;
+                d->resync_bytes = 0;
+                d->seq_scan = d->seq_total = 0;
+                continue;
+            }
+            k = on_frame(h, x, dir, p, off, avail);
+            if (k == 0)
+                return h->dead ? n : off;
+            off += k;
+            continue;
+        case PS_DATA:
+            s = stream_find(h, d->fsid);
+            if (d->data_left) {
+                if (!avail)
+                    return off;
+                k = avail < d->data_left ? avail : d->data_left;
+                if (s) {
+                    struct h2_side *sd = &s->side[side_of(h, dir)];
+
+                    if (!sd->ended) {
+                        sd->body += k;
+                        grpc_feed(sd, p + off, k);
+                    }
+                    stream_mark(x, s, side_of(h, dir), dir, off, k);
+                }
+                d->data_left -= (uint32_t)k;
+                off += k;
+                continue;
+            }
+            if (d->pad_left) {
+                if (!avail)
+                    return off;
+                k = avail < d->pad_left ? avail : d->pad_left;
+                stream_mark(x, s, side_of(h, dir), dir, off, k);
+                d->pad_left -= (uint32_t)k;
+                off += k;
+                continue;
+            }
+            d->ps = PS_FRAME;
+            if (s && (d->fflags & FL_END_STREAM))
+                side_end(h, x, s, side_of(h, dir));
+            continue;
+        case PS_SKIP:
+            if (d->skip_left) {
+                if (!avail)
+                    return off;
+                k = avail < d->skip_left ? avail : d->skip_left;
+                s = d->fsid ? stream_find(h, d->fsid) : NULL;
+                stream_mark(x, s, side_of(h, dir), dir, off, k);
+                d->skip_left -= (uint32_t)k;
+                off += k;
+                continue;
+            }
+            d->ps = PS_FRAME;
+            continue;
+        case PS_RESYNC: {
+            bool found;
+
+            if (avail < H2_HDR)
+                return off;
+            off = resync(h, x, dir, p, off, n, &found);
+            if (!found)
+                return h->dead ? n : off;
+            d->ps = PS_FRAME;
+            d->resync_bytes = 0;
+            continue;
+        }
+        default:
+            return n;
+        }
+    }
+}
+
+/* ---- the other ops ----------------------------------------------------------------------- */
+
+static enum dsx_bid h2_bid(const uint8_t *p, size_t n, int dir, bool dgram)
+{
+    size_t k = n < H2_PREFACE_LEN ? n : H2_PREFACE_LEN;
+    uint32_t len;
+
+    (void)dir;
+    if (dgram || n == 0)
+        return DSX_NO;
+    if (memcmp(p, H2_PREFACE, k) == 0)
+        return k < H2_PREFACE_LEN ? DSX_MORE : DSX_STRONG;
+    if (n < H2_HDR) {
+        /* what is there of a frame header must fit one */
+        if (p[0] != 0 || (n >= 3 && be24(p) > H2_DEFAULT_FRAME) ||
+            (n >= 4 && p[3] >= T_CONTINUATION))
+            return DSX_NO;
+        return DSX_MORE;
+    }
+    /* a connection already open when the capture started: a plausible frame header */
+    if (!frame_plausible(NULL, p, H2_DEFAULT_FRAME, false) || p[3] == T_CONTINUATION)
+        return DSX_NO;
+    len = be24(p);
+    if (H2_HDR + (size_t)len + H2_HDR <= n &&
+        !frame_plausible(NULL, p + H2_HDR + len, H2_DEFAULT_FRAME, false))
+        return DSX_NO;
+    return DSX_WEAK;
+}
+
+/* h2c (RFC 7540 §3.2): stream 1 is the HTTP/1.1 upgrade request; its response comes as HTTP/2. */
+static void h2c_start(struct h2 *h, struct dsx *x, const struct dsx_h2c_hint *hint)
+{
+    struct h2_stream *s;
+    struct ent *e;
+    char method[sizeof hint->method + 1], url[sizeof hint->url + 1], host[sizeof hint->host + 1];
+    const char *qm;
+
+    /* the strings are NUL-terminated; copies guard against a hint that is not */
+    memcpy(method, hint->method, sizeof hint->method);
+    method[sizeof hint->method] = '\0';
+    memcpy(url, hint->url, sizeof hint->url);
+    url[sizeof hint->url] = '\0';
+    memcpy(host, hint->host, sizeof hint->host);
+    host[sizeof hint->host] = '\0';
+
+    h->client_dir = hint->client_dir == 1 ? 1 : 0;
+    h->max_sid = 1;
+    h->preface = true;
+    s = stream_new(h, x, 1);
+    if (!s)
+        return;
+    s->side[SIDE_REQ].headers = true;
+    s->side[SIDE_REQ].ended = true;
+    keep_str(s, &s->path, &s->path_len, (const uint8_t *)url, strlen(url));
+    e = s->e;
+    if (!e)
+        return;
+    qm = strchr(url, '?');
+    ent_section(e, ENT_REQ);
+    ent_cstr(e, "method", method);
+    ent_cstr(e, "url", url);
+    ent_str(e, "path", url, qm ? (size_t)(qm - url) : strlen(url));
+    ent_cstr(e, "httpVersion", "HTTP/1.1");
+    ent_obj_begin(e, "headers");
+    ent_cstr(e, ":method", method);
+    ent_cstr(e, ":path", url);
+    if (host[0])
+        ent_cstr(e, ":authority", host);
+    ent_obj_end(e);
+    write_query(e, (const uint8_t *)url, strlen(url));
+    ent_u64(e, "headersSize",
+            strlen(":method") + strlen(method) + strlen(":path") + strlen(url) +
+                2 * HPACK_ENTRY_OVERHEAD +
+                (host[0] ? strlen(":authority") + strlen(host) + HPACK_ENTRY_OVERHEAD : 0));
+    e->f.flags |= ENT_F_REQ;
+    e->f.req_ns = hint->req_ns;
+    e->f.req_end_ns = hint->req_end_ns;
+    e->f.req_pkt = hint->req_pkt;
+    e->f.req_size = hint->req_size;
+    if (hint->req_pkt > e->f.last_pkt)
+        e->f.last_pkt = hint->req_pkt;
+}
+
+static void h2_init(void *st, struct dsx *x, const void *hint)
+{
+    struct h2 *h = st;
+
+    for (int i = 0; i < 2; i++) {
+        hpack_init(&h->d[i].hp);
+        h->d[i].ps = PS_START;
+        h->d[i].max_frame = H2_DEFAULT_FRAME;
+    }
+    h->client_dir = -1;
+    buf_init(&h->fields, H2_FIELDS_MAX);
+    buf_init(&h->block, DSX_CARRY_MAX);
+    if (hint)
+        h2c_start(h, x, hint);
+}
+
+static void h2_gap(void *st, struct dsx *x, int dir, uint64_t n)
+{
+    struct h2 *h = st;
+    struct h2_dir *d = &h->d[dir];
+    struct h2_stream *s;
+
+    (void)x;
+    if (h->dead)
+        return;
+    if (d->ps == PS_DATA && n <= (uint64_t)d->data_left + d->pad_left) {
+        /* inside a DATA payload: the frame goes on */
+        uint32_t k = n < d->data_left ? (uint32_t)n : d->data_left;
+
+        s = stream_find(h, d->fsid);
+        if (s) {
+            struct h2_side *sd = &s->side[side_of(h, dir)];
+
+            if (k) {
+                sd->body += k;
+                sd->msg_lost = true;
+            }
+            if (s->e)
+                ent_anomaly(s->e, ENT_A_GAP);
+        }
+        d->data_left -= k;
+        d->pad_left -= (uint32_t)(n - k);
+        return;
+    }
+    if (d->ps == PS_SKIP && n <= d->skip_left) {
+        s = d->fsid ? stream_find(h, d->fsid) : NULL;
+        if (s && s->e)
+            ent_anomaly(s->e, ENT_A_GAP);
+        d->skip_left -= (uint32_t)n;
+        return;
+    }
+    /* the frame boundary is lost, and with it the header blocks in between */
+    for (size_t i = 0; i < h->ns; i++) {
+        if (h->s[i]->e)
+            ent_anomaly(h->s[i]->e, ENT_A_GAP);
+    }
+    hpack_lose_state(&d->hp);
+    d->ps = PS_RESYNC;
+    d->seq_scan = d->seq_total = 0;
+    d->data_left = d->pad_left = d->skip_left = 0;
+    d->resync_bytes = 0;
+}
+
+static void h2_end(void *st, struct dsx *x, int dir)
+{
+    struct h2 *h = st;
+
+    if (dir >= 0)
+        return;                 /* streams end by END_STREAM, RST_STREAM or the end */
+    flush_all(h, x, 0);
+}
+
+static void h2_fini(void *st)
+{
+    struct h2 *h = st;
+
+    for (size_t i = 0; i < h->ns; i++)
+        stream_free(h->s[i]);
+    free(h->s);
+    h->s = NULL;
+    h->ns = h->scap = 0;
+    for (int i = 0; i < 2; i++)
+        hpack_release(&h->d[i].hp);
+    buf_release(&h->fields);
+    buf_release(&h->block);
+}
+
+static const uint16_t h2_ports[] = { 50051, 9090, 8081, 0 };
 
 const struct dsx_ops dsx_http2 = {
     .name = "http2",
     .l4 = DSX_TCP,
-    .bid = http2_bid,
-    .parse = http2_parse,
+    .ports = h2_ports,
+    .state_size = sizeof(struct h2),
+    .bid = h2_bid,
+    .init = h2_init,
+    .parse = h2_parse,
+    .gap = h2_gap,
+    .end = h2_end,
+    .fini = h2_fini,
 };
