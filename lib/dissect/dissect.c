@@ -152,6 +152,8 @@ static const struct mark *find_mark(const struct dirst *d, uint64_t off)
 
     if (d->nmarks == 0)
         return NULL;
+    if (d->marks[hi - 1].off <= off)
+        return &d->marks[hi - 1];       /* the usual case: a byte of the newest delivery */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
 
@@ -273,11 +275,11 @@ struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir)
 
 static void mark_side(struct dsx *x, struct ent *e, int dir, size_t off, size_t len, bool resp)
 {
-    uint64_t t0 = dsx_ts(x, dir, off);
-    uint32_t p0 = dsx_pkt(x, dir, off);
-    size_t last = len ? off + len - 1 : off;
-    uint64_t t1 = dsx_ts(x, dir, last);
-    uint32_t p1 = dsx_pkt(x, dir, last);
+    const struct dirst *d = &x->d[dir & 1];
+    const struct mark *m0 = find_mark(d, abs_off(x, dir, off));
+    const struct mark *m1 = len > 1 ? find_mark(d, abs_off(x, dir, off + len - 1)) : m0;
+    uint64_t t0 = m0 ? m0->ts : 0, t1 = m1 ? m1->ts : 0;
+    uint32_t p0 = m0 ? m0->pkt : 0, p1 = m1 ? m1->pkt : 0;
     uint8_t flag = resp ? ENT_F_RESP : ENT_F_REQ;
 
     if (!(e->f.flags & flag)) {
