@@ -1,14 +1,559 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* summary: unit tests of the amqp dissector (being written). */
+/*
+ * summary: unit tests of the amqp dissector: the connection handshake,
+ * synchronous methods and their -ok, publish/deliver/get with content,
+ * no-wait, unknown methods, splits, big bodies, gaps, the end octet, caps,
+ * bids.
+ */
 #include "config.h"
 
 #include "dissect/dissect.h"
 
+#include <stdio.h>
+
+#include "dsxh.h"
 #include "t.h"
 
-TEST(registered)
+/*
+ * Frames (AMQP 0-9-1 §4.2.3: type, channel, size, payload, 0xCE). PH: the
+ * protocol header. START..OPEN_OK: the connection handshake on channel 0;
+ * CH_*: channel 1 open/close (close: 200 "bye"); QDECL: queue.declare
+ * "tasks" (durable); QDECL_OK: "tasks", 3 messages, 1 consumer;
+ * QDECL_NOWAIT: queue.declare "q2" with no-wait; PUBLISH: to exchange "",
+ * routing key "tasks"; HDR11/BODY11: a content header for 11 bytes and its
+ * body "hello world"; DELIVER: consumer "ctag", tag 1, "" / "tasks"; GET,
+ * GET_OK (exchange "ex", routing key "rk", 7 messages), GET_EMPTY; HDR0: a
+ * content header for 0 bytes; XBIND: exchange.bind dst <- src "rk" on
+ * channel 2; UNKNOWN: class 70 method 10 on channel 3; ACK_BADEND: an ack
+ * whose end octet is 0x00.
+ */
+/* 8 bytes */
+#define PH "AMQP\x00\x00\x09\x01"
+/* 36 bytes */
+#define START "\x01\x00\x00\x00\x00\x00\x1c\x00\x0a\x00\x0a\x00\x09\x00\x00\x00\x00\x00\x00\x00\x05PLAIN\x00\x00\x00\x05\x65n_US\xce"
+/* 44 bytes */
+#define START_OK "\x01\x00\x00\x00\x00\x00$\x00\x0a\x00\x0b\x00\x00\x00\x00\x05PLAIN\x00\x00\x00\x0c\x00guest\x00guest\x05\x65n_US\xce"
+/* 20 bytes */
+#define TUNE "\x01\x00\x00\x00\x00\x00\x0c\x00\x0a\x00\x1e\x07\xff\x00\x02\x00\x00\x00<\xce"
+/* 20 bytes */
+#define TUNE_OK "\x01\x00\x00\x00\x00\x00\x0c\x00\x0a\x00\x1f\x07\xff\x00\x02\x00\x00\x00<\xce"
+/* 16 bytes */
+#define OPEN "\x01\x00\x00\x00\x00\x00\x08\x00\x0a\x00(\x01/\x00\x00\xce"
+/* 13 bytes */
+#define OPEN_OK "\x01\x00\x00\x00\x00\x00\x05\x00\x0a\x00)\x00\xce"
+/* 13 bytes */
+#define CH_OPEN "\x01\x00\x01\x00\x00\x00\x05\x00\x14\x00\x0a\x00\xce"
+/* 16 bytes */
+#define CH_OPEN_OK "\x01\x00\x01\x00\x00\x00\x08\x00\x14\x00\x0b\x00\x00\x00\x00\xce"
+/* 25 bytes */
+#define QDECL "\x01\x00\x01\x00\x00\x00\x11\x00\x32\x00\x0a\x00\x00\x05tasks\x02\x00\x00\x00\x00\xce"
+/* 26 bytes */
+#define QDECL_OK "\x01\x00\x01\x00\x00\x00\x12\x00\x32\x00\x0b\x05tasks\x00\x00\x00\x03\x00\x00\x00\x01\xce"
+/* 22 bytes */
+#define QDECL_NOWAIT "\x01\x00\x01\x00\x00\x00\x0e\x00\x32\x00\x0a\x00\x00\x02q2\x10\x00\x00\x00\x00\xce"
+/* 22 bytes */
+#define PUBLISH "\x01\x00\x01\x00\x00\x00\x0e\x00<\x00(\x00\x00\x00\x05tasks\x00\xce"
+/* 22 bytes */
+#define HDR11 "\x02\x00\x01\x00\x00\x00\x0e\x00<\x00\x00\x00\x00\x00\x00\x00\x00\x00\x0b\x00\x00\xce"
+/* 19 bytes */
+#define BODY11 "\x03\x00\x01\x00\x00\x00\x0bhello world\xce"
+/* 33 bytes */
+#define DELIVER "\x01\x00\x01\x00\x00\x00\x19\x00<\x00<\x04\x63tag\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x05tasks\xce"
+/* 21 bytes */
+#define ACK "\x01\x00\x01\x00\x00\x00\x0d\x00<\x00P\x00\x00\x00\x00\x00\x00\x00\x01\x00\xce"
+/* 22 bytes */
+#define CH_CLOSE "\x01\x00\x01\x00\x00\x00\x0e\x00\x14\x00(\x00\xc8\x03\x62ye\x00\x00\x00\x00\xce"
+/* 12 bytes */
+#define CH_CLOSE_OK "\x01\x00\x01\x00\x00\x00\x04\x00\x14\x00)\xce"
+/* 21 bytes */
+#define GET "\x01\x00\x01\x00\x00\x00\x0d\x00<\x00\x46\x00\x00\x05tasks\x00\xce"
+/* 31 bytes */
+#define GET_OK "\x01\x00\x01\x00\x00\x00\x17\x00<\x00G\x00\x00\x00\x00\x00\x00\x00\x02\x00\x02\x65x\x02rk\x00\x00\x00\x07\xce"
+/* 13 bytes */
+#define GET_EMPTY "\x01\x00\x01\x00\x00\x00\x05\x00<\x00H\x00\xce"
+/* 22 bytes */
+#define HDR0 "\x02\x00\x01\x00\x00\x00\x0e\x00<\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xce"
+/* 30 bytes */
+#define XBIND "\x01\x00\x02\x00\x00\x00\x16\x00(\x00\x1e\x00\x00\x03\x64st\x03src\x02rk\x00\x00\x00\x00\x00\xce"
+/* 12 bytes */
+#define XBIND_OK "\x01\x00\x02\x00\x00\x00\x04\x00(\x00\x1f\xce"
+/* 14 bytes */
+#define UNKNOWN "\x01\x00\x03\x00\x00\x00\x06\x00\x46\x00\x0a\x01\x02\xce"
+/* 21 bytes */
+#define ACK_BADEND "\x01\x00\x01\x00\x00\x00\x0d\x00<\x00P\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00"
+/* 8 bytes */
+#define HEARTBEAT "\x08\x00\x00\x00\x00\x00\x00\xce"
+
+#define T0 1700000000000000000ull
+#define MS 1000000ull
+#define PORT 5672
+
+static char *run(const struct dsxh_seg *s, size_t n)
 {
-    T_TRUE(dsx_find("amqp") == &dsx_amqp);
+    return dsxh_run(&dsx_amqp, false, PORT, s, n);
 }
 
-T_MAIN(T_CASE(registered))
+static size_t count_lines(const char *o)
+{
+    size_t n = 0;
+
+    for (; o && *o; o++)
+        n += *o == '\n';
+    return n;
+}
+
+/* Line i of o without its newline (one of 4 static buffers, "" past the end). */
+static const char *line(const char *o, size_t i)
+{
+    static char b[4][65536];
+    static int k;
+    char *r = b[k++ & 3];
+    const char *e;
+
+    while (o && *o && i--) {
+        o = strchr(o, '\n');
+        o = o ? o + 1 : NULL;
+    }
+    r[0] = 0;
+    if (!o || !*o)
+        return r;
+    e = strchr(o, '\n');
+    if ((size_t)(e - o) >= sizeof b[0])
+        return r;
+    memcpy(r, o, (size_t)(e - o));
+    r[e - o] = 0;
+    return r;
+}
+
+/*
+ * The expected line of entry idx. fwd: the client is side 0. rq/rqe: the
+ * request's first and last packet (-1: none), rs/rse: the response's
+ * (segment k is packet k at T0 + (k+1) ms). an: the anomaly list's body.
+ */
+static const char *X(int idx, bool fwd, int rq, int rqe, int rs, int rse, const char *req,
+                     const char *resp, unsigned rqn, unsigned rsn, const char *an)
+{
+    static char b[4][8192];
+    static int k;
+    char *r = b[k++ & 3];
+    char tr[64], tre[64], ts[64], tse[64], pr[16], ps[16];
+    const char *c = "{\"ip\":\"10.0.0.1\",\"port\":40000}", *s = "{\"ip\":\"10.0.0.2\",\"port\":5672}";
+    int t0 = rq >= 0 ? rq : rs, last = rqe > rse ? rqe : rse;
+
+    if (rq >= 0) {
+        snprintf(tr, sizeof tr, "%llu", T0 + (unsigned long long)(rq + 1) * MS);
+        snprintf(tre, sizeof tre, "%llu", T0 + (unsigned long long)(rqe + 1) * MS);
+        snprintf(pr, sizeof pr, "%d", rq);
+    } else {
+        strcpy(tr, "null");
+        strcpy(tre, "null");
+        strcpy(pr, "null");
+    }
+    if (rs >= 0) {
+        snprintf(ts, sizeof ts, "%llu", T0 + (unsigned long long)(rs + 1) * MS);
+        snprintf(tse, sizeof tse, "%llu", T0 + (unsigned long long)(rse + 1) * MS);
+        snprintf(ps, sizeof ps, "%d", rs);
+    } else {
+        strcpy(ts, "null");
+        strcpy(tse, "null");
+        strcpy(ps, "null");
+    }
+    snprintf(r, sizeof b[0],
+             "{\"id\":\"test/1-%d\",\"index\":%d,\"stream\":\"000000000001.pcap\","
+             "\"node\":{\"name\":\"test\",\"ip\":\"\"},\"protocol\":{\"name\":\"amqp\","
+             "\"version\":\"0-9-1\",\"abbr\":\"AMQP\",\"longName\":\"Advanced Message "
+             "Queuing Protocol 0-9-1\",\"layer4\":\"tcp\"},\"src\":%s,\"dst\":%s,\"timestamp\":%llu,"
+             "\"startTime\":\"2023-11-14T22:13:20.%03d000000Z\",\"elapsedTime\":%d,"
+             "\"request\":%s,\"response\":%s,\"requestSize\":%u,\"responseSize\":%u,"
+             "\"anomalies\":[%s],\"times\":{\"request\":%s,\"requestEnd\":%s,\"response\":%s,"
+             "\"responseEnd\":%s},\"packets\":{\"request\":%s,\"response\":%s,\"last\":%d}}",
+             idx, idx, fwd ? c : s, fwd ? s : c, (T0 + (unsigned long long)(t0 + 1) * MS) / MS,
+             t0 + 1, rq >= 0 && rs > rq ? rs - rq : 0, req, resp, rqn, rsn, an, tr, tre, ts, tse,
+             pr, ps, last < 0 ? 0 : last);
+    return r;
+}
+
+/* The part of a line that does not depend on packet times: request .. anomalies. */
+static const char *body(const char *l)
+{
+    static char b[4][65536];
+    static int k;
+    char *r = b[k++ & 3];
+    const char *s = strstr(l, "\"request\":"), *e = strstr(l, ",\"times\":");
+
+    r[0] = 0;
+    if (s && e && e > s && (size_t)(e - s) < sizeof b[0]) {
+        memcpy(r, s, (size_t)(e - s));
+        r[e - s] = 0;
+    }
+    return r;
+}
+
+static size_t seg_len(const struct dsxh_seg *s)
+{
+    return s->n ? s->n : strlen((const char *)s->p);
+}
+
+/* Runs segs cut into pieces of at most `piece` bytes. */
+static char *run_split(const struct dsxh_seg *segs, size_t n, size_t piece)
+{
+    struct dsxh_seg *v;
+    size_t nv = 0, cap = 0;
+    char *o;
+
+    for (size_t i = 0; i < n; i++)
+        cap += segs[i].flags ? 1 : (seg_len(&segs[i]) + piece - 1) / piece;
+    v = calloc(cap ? cap : 1, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (segs[i].flags) {
+            v[nv++] = segs[i];
+            continue;
+        }
+        for (size_t off = 0, len = seg_len(&segs[i]); off < len; off += piece) {
+            v[nv].side = segs[i].side;
+            v[nv].p = (const char *)segs[i].p + off;
+            v[nv].n = len - off < piece ? len - off : piece;
+            nv++;
+        }
+    }
+    o = run(v, nv);
+    free(v);
+    return o;
+}
+
+/* Checks that every split of segs gives the entries of the whole run. */
+static void check_splits(const struct dsxh_seg *segs, size_t n)
+{
+    char *whole = run(segs, n);
+    static const size_t pieces[] = { 1, 2, 3, 7 };
+
+    T_TRUE(whole && count_lines(whole) > 0);
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        char *o = run_split(segs, n, pieces[k]);
+
+        T_EQ(count_lines(o), count_lines(whole));
+        for (size_t i = 0; i < count_lines(whole); i++)
+            T_STREQ(body(line(o, i)), body(line(whole, i)));
+        free(o);
+    }
+    free(whole);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+#define SEG(side, m) { (side), (m), sizeof(m) - 1, 0, 0 }
+
+TEST(registered_and_bids)
+{
+    T_TRUE(dsx_find("amqp") == &dsx_amqp);
+#define BID(s) dsx_amqp.bid((const uint8_t *)(s), sizeof(s) - 1, 0, false)
+    T_EQ(BID(PH), DSX_STRONG);
+    T_EQ(BID(PH START_OK), DSX_STRONG);
+    T_EQ(BID("AMQ"), DSX_MORE);
+    T_EQ(BID("AMQP\x01\x01\x00\x0a"), DSX_NO);      /* 0-10 frames differently */
+    T_EQ(BID(START), DSX_WEAK);                      /* mid-stream: a right frame */
+    T_EQ(BID(HEARTBEAT), DSX_WEAK);
+    T_EQ(BID(ACK_BADEND), DSX_NO);
+    T_EQ(BID(UNKNOWN), DSX_NO);                      /* not a known class */
+    T_EQ(BID("\x01\x00\x00\x00\x00\x00\x1c\x00\x0a"), DSX_MORE);
+    T_EQ(BID("GET / HTTP/1.1\r\n"), DSX_NO);
+    T_EQ(dsx_amqp.bid((const uint8_t *)PH, 8, 0, true), DSX_NO);
+#undef BID
+}
+
+static const struct dsxh_seg conversation[] = {
+    SEG(0, PH),                                 /* 0 */
+    SEG(1, START),                              /* 1 */
+    SEG(0, START_OK),                           /* 2 */
+    SEG(1, TUNE),                               /* 3 */
+    SEG(0, TUNE_OK OPEN),                       /* 4 */
+    SEG(1, OPEN_OK),                            /* 5 */
+    SEG(0, CH_OPEN),                            /* 6 */
+    SEG(1, CH_OPEN_OK),                         /* 7 */
+    SEG(0, QDECL),                              /* 8 */
+    SEG(1, QDECL_OK),                           /* 9 */
+    SEG(0, PUBLISH HDR11 BODY11),               /* 10 */
+    SEG(1, DELIVER HDR11 BODY11),               /* 11 */
+    SEG(0, ACK CH_CLOSE),                       /* 12 */
+    SEG(1, CH_CLOSE_OK),                        /* 13 */
+};
+
+TEST(conversation)
+{
+    char *o = run(conversation, sizeof conversation / sizeof conversation[0]);
+
+    T_EQ(count_lines(o), 9);
+    /* the server asks, the client answers: the server is this entry's client */
+    T_STREQ(line(o, 0), X(0, false, 1, 1, 2, 2, "{\"method\":\"connection.start\",\"channel\":0}",
+                          "{\"method\":\"connection.start-ok\"}", 36, 44, ""));
+    T_STREQ(line(o, 1), X(1, false, 3, 3, 4, 4, "{\"method\":\"connection.tune\",\"channel\":0}",
+                          "{\"method\":\"connection.tune-ok\"}", 20, 20, ""));
+    T_STREQ(line(o, 2), X(2, true, 4, 4, 5, 5, "{\"method\":\"connection.open\",\"channel\":0}",
+                          "{\"method\":\"connection.open-ok\"}", 16, 13, ""));
+    T_STREQ(line(o, 3), X(3, true, 6, 6, 7, 7, "{\"method\":\"channel.open\",\"channel\":1}",
+                          "{\"method\":\"channel.open-ok\"}", 13, 16, ""));
+    T_STREQ(line(o, 4), X(4, true, 8, 8, 9, 9,
+                          "{\"method\":\"queue.declare\",\"channel\":1,\"queue\":\"tasks\"}",
+                          "{\"method\":\"queue.declare-ok\",\"queue\":\"tasks\",\"messageCount\":3,"
+                          "\"consumerCount\":1}", 25, 26, ""));
+    T_STREQ(line(o, 5), X(5, true, 10, 10, -1, -1,
+                          "{\"method\":\"basic.publish\",\"channel\":1,\"exchange\":\"\","
+                          "\"routingKey\":\"tasks\",\"bodySize\":11}", "{}", 63, 0, ""));
+    T_STREQ(line(o, 6), X(6, false, 11, 11, -1, -1,
+                          "{\"method\":\"basic.deliver\",\"channel\":1,\"exchange\":\"\","
+                          "\"routingKey\":\"tasks\",\"bodySize\":11}", "{}", 74, 0, ""));
+    T_STREQ(line(o, 7), X(7, true, 12, 12, -1, -1, "{\"method\":\"basic.ack\",\"channel\":1}", "{}",
+                          21, 0, ""));
+    T_STREQ(line(o, 8), X(8, true, 12, 12, 13, 13,
+                          "{\"method\":\"channel.close\",\"channel\":1,\"replyCode\":200,"
+                          "\"replyText\":\"bye\"}", "{\"method\":\"channel.close-ok\"}", 22, 12, ""));
+    free(o);
+}
+
+TEST(splits_give_the_same_entries)
+{
+    check_splits(conversation, sizeof conversation / sizeof conversation[0]);
+}
+
+TEST(get_with_content_and_empty)
+{
+    struct dsxh_seg s[] = {
+        SEG(0, GET),
+        SEG(1, GET_OK HDR11 BODY11),
+        SEG(0, GET),
+        SEG(1, GET_EMPTY),
+    };
+    char *o = run(s, 4);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 1,
+                          "{\"method\":\"basic.get\",\"channel\":1,\"queue\":\"tasks\"}",
+                          "{\"method\":\"basic.get-ok\",\"messageCount\":7,\"bodySize\":11}", 21, 72,
+                          ""));
+    T_STREQ(line(o, 1), X(1, true, 2, 2, 3, 3,
+                          "{\"method\":\"basic.get\",\"channel\":1,\"queue\":\"tasks\"}",
+                          "{\"method\":\"basic.get-empty\"}", 21, 13, ""));
+    free(o);
+}
+
+TEST(nowait_bind_unknown_heartbeat)
+{
+    struct dsxh_seg s[] = {
+        SEG(0, QDECL_NOWAIT HEARTBEAT XBIND UNKNOWN),
+        SEG(1, HEARTBEAT XBIND_OK),
+    };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 3);
+    /* no-wait: no -ok will come, and none is missing */
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1,
+                          "{\"method\":\"queue.declare\",\"channel\":1,\"queue\":\"q2\"}", "{}", 22,
+                          0, ""));
+    T_STREQ(line(o, 1), X(1, true, 0, 0, 1, 1,
+                          "{\"method\":\"exchange.bind\",\"channel\":2,\"exchange\":\"dst\","
+                          "\"source\":\"src\",\"routingKey\":\"rk\"}",
+                          "{\"method\":\"exchange.bind-ok\"}", 30, 12, ""));
+    T_STREQ(line(o, 2), X(2, true, 0, 0, -1, -1, "{\"method\":\"70.10\",\"channel\":3}", "{}", 14,
+                          0, ""));
+    free(o);
+}
+
+TEST(ok_without_request)
+{
+    struct dsxh_seg s[] = { SEG(0, PH), SEG(1, QDECL_OK) };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 1);
+    T_STREQ(line(o, 0), X(0, true, -1, -1, 1, 1, "{}",
+                          "{\"method\":\"queue.declare-ok\",\"queue\":\"tasks\",\"messageCount\":3,"
+                          "\"consumerCount\":1}", 0, 26, "\"no_request\""));
+    free(o);
+}
+
+TEST(bad_end_octet_abandons)
+{
+    struct dsxh_seg s[] = { SEG(0, ACK_BADEND ACK), SEG(1, HEARTBEAT) };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 1);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1, "{\"method\":\"basic.ack\",\"channel\":1}", "{}",
+                          21, 0, "\"malformed\""));
+    free(o);
+}
+
+TEST(gap_inside_body_keeps_step)
+{
+    struct dsxh_seg s[] = {
+        { 0, PUBLISH HDR11 BODY11, 22 + 22 + 10, 0, 0 },   /* 3 bytes of the body */
+        DSXH_GAPSEG(0, 5),
+        { 0, BODY11 + 15, 4, 0, 0 },                       /* its last 3 and the end octet */
+        SEG(0, ACK),
+    };
+    char *o = run(s, 4);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 2, -1, -1,
+                          "{\"method\":\"basic.publish\",\"channel\":1,\"exchange\":\"\","
+                          "\"routingKey\":\"tasks\",\"bodySize\":11}", "{}", 58, 0, "\"gap\""));
+    T_STREQ(line(o, 1), X(1, true, 3, 3, -1, -1, "{\"method\":\"basic.ack\",\"channel\":1}", "{}",
+                          21, 0, ""));
+    free(o);
+}
+
+TEST(gap_resynchronises)
+{
+    struct dsxh_seg s[] = {
+        SEG(0, QDECL),
+        { 1, QDECL_OK, 5, 0, 0 },
+        DSXH_GAPSEG(1, 10),
+        SEG(0, CH_CLOSE),
+        { 1, QDECL_OK CH_CLOSE_OK + 15, 26 - 15 + 12, 0, 0 },  /* the rest of QDECL_OK, then */
+    };
+    char *o = run(s, 5);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1,
+                          "{\"method\":\"queue.declare\",\"channel\":1,\"queue\":\"tasks\"}", "{}",
+                          25, 0, "\"gap\",\"no_response\""));
+    T_STREQ(line(o, 1), X(1, true, 3, 3, 4, 4,
+                          "{\"method\":\"channel.close\",\"channel\":1,\"replyCode\":200,"
+                          "\"replyText\":\"bye\"}", "{\"method\":\"channel.close-ok\"}", 22, 12, ""));
+    free(o);
+}
+
+TEST(method_before_content_ends)
+{
+    struct dsxh_seg s[] = { SEG(0, PUBLISH HDR11 ACK PUBLISH HDR0) };
+    char *o = run(s, 1);
+
+    T_EQ(count_lines(o), 3);
+    T_STREQ(body(line(o, 0)), "\"request\":{\"method\":\"basic.publish\",\"channel\":1,"
+                              "\"exchange\":\"\",\"routingKey\":\"tasks\",\"bodySize\":0},"
+                              "\"response\":{},\"requestSize\":44,\"responseSize\":0,"
+                              "\"anomalies\":[\"malformed\",\"truncated\"]");
+    T_STREQ(body(line(o, 1)), "\"request\":{\"method\":\"basic.ack\",\"channel\":1},"
+                              "\"response\":{},\"requestSize\":21,\"responseSize\":0,"
+                              "\"anomalies\":[]");
+    /* an empty body: the content header completes it */
+    T_STREQ(body(line(o, 2)), "\"request\":{\"method\":\"basic.publish\",\"channel\":1,"
+                              "\"exchange\":\"\",\"routingKey\":\"tasks\",\"bodySize\":0},"
+                              "\"response\":{},\"requestSize\":44,\"responseSize\":0,"
+                              "\"anomalies\":[]");
+    free(o);
+}
+
+TEST(end_of_capture)
+{
+    struct dsxh_seg s[] = {
+        SEG(0, QDECL),
+        { 0, PUBLISH HDR11 BODY11, 22 + 22 + 12, 0, 0 },   /* 5 bytes of the body */
+    };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1,
+                          "{\"method\":\"queue.declare\",\"channel\":1,\"queue\":\"tasks\"}", "{}",
+                          25, 0, "\"no_response\""));
+    T_STREQ(line(o, 1), X(1, true, 1, 1, -1, -1,
+                          "{\"method\":\"basic.publish\",\"channel\":1,\"exchange\":\"\","
+                          "\"routingKey\":\"tasks\",\"bodySize\":5}", "{}", 56, 0, "\"truncated\""));
+    free(o);
+}
+
+TEST(big_body_is_not_buffered)
+{
+    /* 300 KiB in body frames of 128 KiB at most, sent in 1000-byte segments */
+    size_t total = 300 * 1024, n = 0, ns = 0;
+    uint8_t *m = malloc(total + 256);
+    struct dsxh_seg *s = calloc(400, sizeof *s);
+    char *o;
+
+    memcpy(m, PUBLISH, 22);
+    memcpy(m + 22, HDR11, 22);
+    m[22 + 7 + 10] = (uint8_t)(total >> 8), m[22 + 7 + 11] = (uint8_t)total;
+    m[22 + 7 + 9] = (uint8_t)(total >> 16);
+    n = 44;
+    for (size_t left = total; left > 0;) {
+        size_t f = left < 131072 ? left : 131072;
+
+        m[n] = 3, m[n + 1] = 0, m[n + 2] = 1;
+        m[n + 3] = 0, m[n + 4] = (uint8_t)(f >> 16), m[n + 5] = (uint8_t)(f >> 8);
+        m[n + 6] = (uint8_t)f;
+        memset(m + n + 7, 'b', f);
+        m[n + 7 + f] = 0xce;
+        n += f + 8;
+        left -= f;
+    }
+    for (size_t off = 0; off < n; off += 1000) {
+        s[ns].side = 0;
+        s[ns].p = m + off;
+        s[ns].n = n - off < 1000 ? n - off : 1000;
+        ns++;
+    }
+    o = run(s, ns);
+    T_EQ(count_lines(o), 1);
+    T_STREQ(line(o, 0), X(0, true, 0, (int)ns - 1, -1, -1,
+                          "{\"method\":\"basic.publish\",\"channel\":1,\"exchange\":\"\","
+                          "\"routingKey\":\"tasks\",\"bodySize\":307200}", "{}", (unsigned)n, 0,
+                          ""));
+    free(o);
+    free(s);
+    free(m);
+}
+
+TEST(pending_cap)
+{
+    size_t k = 1025;
+    uint8_t *buf = malloc(k * 25);
+    struct dsxh_seg s[2] = { { 0, buf, k * 25, 0, 0 }, SEG(1, QDECL_OK) };
+    char *o;
+
+    for (size_t i = 0; i < k; i++)
+        memcpy(buf + 25 * i, QDECL, 25);
+    o = run(s, 2);
+    T_EQ(count_lines(o), 1025);
+    T_STREQ(body(line(o, 0)), "\"request\":{\"method\":\"queue.declare\",\"channel\":1,"
+                              "\"queue\":\"tasks\"},\"response\":{},\"requestSize\":25,"
+                              "\"responseSize\":0,\"anomalies\":[\"cap\",\"no_response\"]");
+    T_STREQ(body(line(o, 1)), "\"request\":{\"method\":\"queue.declare\",\"channel\":1,"
+                              "\"queue\":\"tasks\"},\"response\":{\"method\":\"queue.declare-ok\","
+                              "\"queue\":\"tasks\",\"messageCount\":3,\"consumerCount\":1},"
+                              "\"requestSize\":25,\"responseSize\":26,\"anomalies\":[]");
+    free(o);
+    free(buf);
+}
+
+TEST(content_slots_cap)
+{
+    size_t k = 17;
+    uint8_t *buf = malloc(k * 22);
+    struct dsxh_seg s[1] = { { 0, buf, k * 22, 0, 0 } };
+    char *o;
+
+    /* 17 publishes on channels 1..17, none gets its content */
+    for (size_t i = 0; i < k; i++) {
+        memcpy(buf + 22 * i, PUBLISH, 22);
+        buf[22 * i + 2] = (uint8_t)(i + 1);
+    }
+    o = run(s, 1);
+    T_EQ(count_lines(o), 17);
+    T_STREQ(body(line(o, 0)), "\"request\":{\"method\":\"basic.publish\",\"channel\":1,"
+                              "\"exchange\":\"\",\"routingKey\":\"tasks\",\"bodySize\":0},"
+                              "\"response\":{},\"requestSize\":22,\"responseSize\":0,"
+                              "\"anomalies\":[\"truncated\",\"cap\"]");
+    T_STREQ(body(line(o, 16)), "\"request\":{\"method\":\"basic.publish\",\"channel\":17,"
+                               "\"exchange\":\"\",\"routingKey\":\"tasks\",\"bodySize\":0},"
+                               "\"response\":{},\"requestSize\":22,\"responseSize\":0,"
+                               "\"anomalies\":[\"truncated\"]");
+    free(o);
+    free(buf);
+}
+
+T_MAIN(T_CASE(registered_and_bids), T_CASE(conversation), T_CASE(splits_give_the_same_entries),
+       T_CASE(get_with_content_and_empty), T_CASE(nowait_bind_unknown_heartbeat),
+       T_CASE(ok_without_request), T_CASE(bad_end_octet_abandons),
+       T_CASE(gap_inside_body_keeps_step), T_CASE(gap_resynchronises),
+       T_CASE(method_before_content_ends), T_CASE(end_of_capture),
+       T_CASE(big_body_is_not_buffered), T_CASE(pending_cap), T_CASE(content_slots_cap))

@@ -1,14 +1,524 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* summary: unit tests of the kafka dissector (being written). */
+/*
+ * summary: unit tests of the kafka dissector: request headers v1/v2, topics
+ * of Produce/Fetch/Metadata (classic and flexible versions), correlation,
+ * acks 0, splits, big bodies, gaps and resynchronisation, caps, bids.
+ */
 #include "config.h"
 
 #include "dissect/dissect.h"
 
+#include <stdio.h>
+
+#include "dsxh.h"
 #include "t.h"
 
-TEST(registered)
+/*
+ * Messages (built with the protocol guide's layouts; the size field first).
+ * APIV: ApiVersions v0 corr 1 client "cli"; MD2: Metadata v2 corr 2 topics
+ * t1, topic2; MD1_NULL: Metadata v1 corr 3, null topics (all); MD12:
+ * Metadata v12 (flexible) corr 4, topics "orders" and one by id only; P3:
+ * Produce v3 corr 5 acks 1 topic "events"; P9: Produce v9 (flexible) corr 6
+ * acks -1 topics a, bb; P2_ACKS0: Produce v2 corr 7 acks 0 topic "fire";
+ * F4: Fetch v4 corr 8 client "consumer-1" topics x, y; F12: Fetch v12
+ * (flexible) corr 9 topic "logs"; BAD_CID: ApiVersions v0 corr 10 whose
+ * client id claims 50 bytes of 2. Responses: the correlation id and zeros.
+ */
+/* 17 bytes */
+#define APIV_REQ "\x00\x00\x00\x0d\x00\x12\x00\x00\x00\x00\x00\x01\x00\x03\x63li"
+/* 14 bytes */
+#define APIV_RESP "\x00\x00\x00\x0a\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+/* 33 bytes */
+#define MD2_REQ "\x00\x00\x00\x1d\x00\x03\x00\x02\x00\x00\x00\x02\x00\x03\x63li\x00\x00\x00\x02\x00\x02t1\x00\x06topic2"
+/* 16 bytes */
+#define MD2_RESP "\x00\x00\x00\x0c\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00"
+/* 21 bytes */
+#define MD1_NULL "\x00\x00\x00\x11\x00\x03\x00\x01\x00\x00\x00\x03\x00\x03\x63li\xff\xff\xff\xff"
+/* 64 bytes */
+#define MD12_REQ "\x00\x00\x00<\x00\x03\x00\x0c\x00\x00\x00\x04\x00\x03\x63li\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x07orders\x00\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x00\x00\x01\x00\x00"
+/* 14 bytes */
+#define MD12_RESP "\x00\x00\x00\x0a\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00"
+/* 59 bytes */
+#define P3_REQ "\x00\x00\x00\x37\x00\x00\x00\x03\x00\x00\x00\x05\x00\x03\x63li\xff\xff\x00\x01\x00\x00u0\x00\x00\x00\x01\x00\x06\x65vents\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x0aRRRRRRRRRR"
+/* 20 bytes */
+#define P3_RESP "\x00\x00\x00\x10\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+/* 69 bytes */
+#define P9_REQ "\x00\x00\x00\x41\x00\x00\x00\x09\x00\x00\x00\x06\x00\x03\x63li\x00\x00\xff\xff\x00\x00u0\x03\x02\x61\x02\x00\x00\x00\x00\x06QQQQQ\x00\x00\x03\x62\x62\x03\x00\x00\x00\x00\x06QQQQQ\x00\x00\x00\x00\x00\x06QQQQQ\x00\x00\x00"
+/* 12 bytes */
+#define P9_RESP "\x00\x00\x00\x08\x00\x00\x00\x06\x00\x00\x00\x00"
+/* 55 bytes */
+#define P2_ACKS0 "\x00\x00\x00\x33\x00\x00\x00\x02\x00\x00\x00\x07\x00\x03\x63li\x00\x00\x00\x00\x03\xe8\x00\x00\x00\x01\x00\x04\x66ire\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x0aRRRRRRRRRR"
+/* 107 bytes */
+#define F4_REQ "\x00\x00\x00g\x00\x01\x00\x04\x00\x00\x00\x08\x00\x0a\x63onsumer-1\xff\xff\xff\xff\x00\x00\x01\xf4\x00\x00\x00\x01\x03 \x00\x00\x00\x00\x00\x00\x02\x00\x01x\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x64\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x64\x00\x10\x00\x00\x00\x01y\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x64\x00\x10\x00\x00"
+/* 94 bytes */
+#define F12_REQ "\x00\x00\x00Z\x00\x01\x00\x0c\x00\x00\x00\x09\x00\x0a\x63onsumer-1\x00\xff\xff\xff\xff\x00\x00\x01\xf4\x00\x00\x00\x01\x03 \x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\x02\x05logs\x02\x00\x00\x00\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x05\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x00\x10\x00\x00\x00\x00\x01\x01\x00"
+/* 16 bytes */
+#define BAD_CID "\x00\x00\x00\x0c\x00\x12\x00\x00\x00\x00\x00\x0a\x00\x32\x61\x62"
+
+#define T0 1700000000000000000ull
+#define MS 1000000ull
+#define PORT 9092
+
+static char *run(const struct dsxh_seg *s, size_t n)
 {
-    T_TRUE(dsx_find("kafka") == &dsx_kafka);
+    return dsxh_run(&dsx_kafka, false, PORT, s, n);
 }
 
-T_MAIN(T_CASE(registered))
+static size_t count_lines(const char *o)
+{
+    size_t n = 0;
+
+    for (; o && *o; o++)
+        n += *o == '\n';
+    return n;
+}
+
+/* Line i of o without its newline (one of 4 static buffers, "" past the end). */
+static const char *line(const char *o, size_t i)
+{
+    static char b[4][65536];
+    static int k;
+    char *r = b[k++ & 3];
+    const char *e;
+
+    while (o && *o && i--) {
+        o = strchr(o, '\n');
+        o = o ? o + 1 : NULL;
+    }
+    r[0] = 0;
+    if (!o || !*o)
+        return r;
+    e = strchr(o, '\n');
+    if ((size_t)(e - o) >= sizeof b[0])
+        return r;
+    memcpy(r, o, (size_t)(e - o));
+    r[e - o] = 0;
+    return r;
+}
+
+/*
+ * The expected line of entry idx. fwd: the client is side 0. rq/rqe: the
+ * request's first and last packet (-1: none), rs/rse: the response's
+ * (segment k is packet k at T0 + (k+1) ms). an: the anomaly list's body.
+ */
+static const char *X(int idx, bool fwd, int rq, int rqe, int rs, int rse, const char *req,
+                     const char *resp, unsigned rqn, unsigned rsn, const char *an)
+{
+    static char b[4][8192];
+    static int k;
+    char *r = b[k++ & 3];
+    char tr[64], tre[64], ts[64], tse[64], pr[16], ps[16];
+    const char *c = "{\"ip\":\"10.0.0.1\",\"port\":40000}", *s = "{\"ip\":\"10.0.0.2\",\"port\":9092}";
+    int t0 = rq >= 0 ? rq : rs, last = rqe > rse ? rqe : rse;
+
+    if (rq >= 0) {
+        snprintf(tr, sizeof tr, "%llu", T0 + (unsigned long long)(rq + 1) * MS);
+        snprintf(tre, sizeof tre, "%llu", T0 + (unsigned long long)(rqe + 1) * MS);
+        snprintf(pr, sizeof pr, "%d", rq);
+    } else {
+        strcpy(tr, "null");
+        strcpy(tre, "null");
+        strcpy(pr, "null");
+    }
+    if (rs >= 0) {
+        snprintf(ts, sizeof ts, "%llu", T0 + (unsigned long long)(rs + 1) * MS);
+        snprintf(tse, sizeof tse, "%llu", T0 + (unsigned long long)(rse + 1) * MS);
+        snprintf(ps, sizeof ps, "%d", rs);
+    } else {
+        strcpy(ts, "null");
+        strcpy(tse, "null");
+        strcpy(ps, "null");
+    }
+    snprintf(r, sizeof b[0],
+             "{\"id\":\"test/1-%d\",\"index\":%d,\"stream\":\"000000000001.pcap\","
+             "\"node\":{\"name\":\"test\",\"ip\":\"\"},\"protocol\":{\"name\":\"kafka\","
+             "\"version\":\"\",\"abbr\":\"KAFKA\",\"longName\":\"Apache Kafka "
+             "Protocol\",\"layer4\":\"tcp\"},\"src\":%s,\"dst\":%s,\"timestamp\":%llu,"
+             "\"startTime\":\"2023-11-14T22:13:20.%03d000000Z\",\"elapsedTime\":%d,"
+             "\"request\":%s,\"response\":%s,\"requestSize\":%u,\"responseSize\":%u,"
+             "\"anomalies\":[%s],\"times\":{\"request\":%s,\"requestEnd\":%s,\"response\":%s,"
+             "\"responseEnd\":%s},\"packets\":{\"request\":%s,\"response\":%s,\"last\":%d}}",
+             idx, idx, fwd ? c : s, fwd ? s : c, (T0 + (unsigned long long)(t0 + 1) * MS) / MS,
+             t0 + 1, rq >= 0 && rs > rq ? rs - rq : 0, req, resp, rqn, rsn, an, tr, tre, ts, tse,
+             pr, ps, last < 0 ? 0 : last);
+    return r;
+}
+
+/* The part of a line that does not depend on packet times: request .. anomalies. */
+static const char *body(const char *l)
+{
+    static char b[4][65536];
+    static int k;
+    char *r = b[k++ & 3];
+    const char *s = strstr(l, "\"request\":"), *e = strstr(l, ",\"times\":");
+
+    r[0] = 0;
+    if (s && e && e > s && (size_t)(e - s) < sizeof b[0]) {
+        memcpy(r, s, (size_t)(e - s));
+        r[e - s] = 0;
+    }
+    return r;
+}
+
+static size_t seg_len(const struct dsxh_seg *s)
+{
+    return s->n ? s->n : strlen((const char *)s->p);
+}
+
+/* Runs segs cut into pieces of at most `piece` bytes. */
+static char *run_split(const struct dsxh_seg *segs, size_t n, size_t piece)
+{
+    struct dsxh_seg *v;
+    size_t nv = 0, cap = 0;
+    char *o;
+
+    for (size_t i = 0; i < n; i++)
+        cap += segs[i].flags ? 1 : (seg_len(&segs[i]) + piece - 1) / piece;
+    v = calloc(cap ? cap : 1, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (segs[i].flags) {
+            v[nv++] = segs[i];
+            continue;
+        }
+        for (size_t off = 0, len = seg_len(&segs[i]); off < len; off += piece) {
+            v[nv].side = segs[i].side;
+            v[nv].p = (const char *)segs[i].p + off;
+            v[nv].n = len - off < piece ? len - off : piece;
+            nv++;
+        }
+    }
+    o = run(v, nv);
+    free(v);
+    return o;
+}
+
+/* Checks that every split of segs gives the entries of the whole run. */
+static void check_splits(const struct dsxh_seg *segs, size_t n)
+{
+    char *whole = run(segs, n);
+    static const size_t pieces[] = { 1, 2, 3, 7 };
+
+    T_TRUE(whole && count_lines(whole) > 0);
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        char *o = run_split(segs, n, pieces[k]);
+
+        T_EQ(count_lines(o), count_lines(whole));
+        for (size_t i = 0; i < count_lines(whole); i++)
+            T_STREQ(body(line(o, i)), body(line(whole, i)));
+        free(o);
+    }
+    free(whole);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+#define REQ(key, name, ver, corr, cid, rest)                                                  \
+    "{\"apiKey\":" #key ",\"apiKeyName\":\"" name "\",\"apiVersion\":" #ver                  \
+    ",\"correlationId\":" #corr ",\"clientId\":\"" cid "\"" rest "}"
+#define RESP(corr, size) "{\"correlationId\":" #corr ",\"size\":" #size "}"
+
+TEST(registered_and_bids)
+{
+    static const uint8_t k75[] = "\x00\x00\x00\x0d\x00\x4b\x00\x00\x00\x00\x00\x01\x00\x03" "cli";
+    static const uint8_t v21[] = "\x00\x00\x00\x0d\x00\x12\x00\x15\x00\x00\x00\x01\x00\x03" "cli";
+    static const uint8_t bin[] = "\x00\x00\x00\x0d\x00\x12\x00\x00\x00\x00\x00\x01\x00\x03" "c\x01i";
+
+    T_TRUE(dsx_find("kafka") == &dsx_kafka);
+#define BID(s, n) dsx_kafka.bid((const uint8_t *)(s), (n), 0, false)
+    T_EQ(BID(APIV_REQ, 17), DSX_WEAK);
+    T_EQ(BID(MD12_REQ, 64), DSX_WEAK);
+    T_EQ(BID(APIV_REQ, 13), DSX_MORE);
+    T_EQ(BID(k75, 17), DSX_NO);
+    T_EQ(BID(v21, 17), DSX_NO);
+    T_EQ(BID(bin, 17), DSX_NO);
+    T_EQ(BID(BAD_CID, 16), DSX_NO);
+    T_EQ(BID("GET / HTTP/1.1\r\n", 16), DSX_NO);
+    T_EQ(BID("\x00\x00\x00\x05\x00\x12\x00\x00\x00\x00\x00\x01\x00\x00", 14), DSX_NO);
+    T_EQ(dsx_kafka.bid((const uint8_t *)APIV_REQ, 17, 0, true), DSX_NO);
+#undef BID
+}
+
+TEST(api_versions)
+{
+    struct dsxh_seg s[] = { { 0, APIV_REQ, 17, 0, 0 }, { 1, APIV_RESP, 14, 0, 0 } };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 1);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 1, REQ(18, "ApiVersions", 0, 1, "cli", ""),
+                          RESP(1, 10), 17, 14, ""));
+    free(o);
+}
+
+TEST(topics_and_correlation)
+{
+    struct dsxh_seg s[] = {
+        { 0, MD2_REQ MD12_REQ P3_REQ P9_REQ F4_REQ F12_REQ, 33 + 64 + 59 + 69 + 107 + 94, 0, 0 },
+        { 1, P9_RESP P3_RESP MD12_RESP MD2_RESP, 12 + 20 + 14 + 16, 0, 0 },
+    };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 6);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 1,
+                          REQ(3, "Metadata", 2, 2, "cli", ",\"topics\":[\"t1\",\"topic2\"]"),
+                          RESP(2, 12), 33, 16, ""));
+    T_STREQ(line(o, 1), X(1, true, 0, 0, 1, 1,
+                          REQ(3, "Metadata", 12, 4, "cli", ",\"topics\":[\"orders\"]"),
+                          RESP(4, 10), 64, 14, ""));
+    T_STREQ(line(o, 2), X(2, true, 0, 0, 1, 1,
+                          REQ(0, "Produce", 3, 5, "cli", ",\"topics\":[\"events\"]"),
+                          RESP(5, 16), 59, 20, ""));
+    T_STREQ(line(o, 3), X(3, true, 0, 0, 1, 1,
+                          REQ(0, "Produce", 9, 6, "cli", ",\"topics\":[\"a\",\"bb\"]"), RESP(6, 8),
+                          69, 12, ""));
+    T_STREQ(line(o, 4), X(4, true, 0, 0, -1, -1,
+                          REQ(1, "Fetch", 4, 8, "consumer-1", ",\"topics\":[\"x\",\"y\"]"), "{}",
+                          107, 0, "\"no_response\""));
+    T_STREQ(line(o, 5), X(5, true, 0, 0, -1, -1,
+                          REQ(1, "Fetch", 12, 9, "consumer-1", ",\"topics\":[\"logs\"]"), "{}", 94,
+                          0, "\"no_response\""));
+    free(o);
+}
+
+TEST(acks0_and_null_topics)
+{
+    struct dsxh_seg s[] = { { 0, P2_ACKS0 MD1_NULL, 55 + 21, 0, 0 } };
+    char *o = run(s, 1);
+
+    T_EQ(count_lines(o), 2);
+    /* acks 0: no response will come, and none is missing */
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1,
+                          REQ(0, "Produce", 2, 7, "cli", ",\"topics\":[\"fire\"]"), "{}", 55, 0,
+                          ""));
+    /* a null array asks for every topic: no list */
+    T_STREQ(line(o, 1), X(1, true, 0, 0, -1, -1, REQ(3, "Metadata", 1, 3, "cli", ""), "{}", 21, 0,
+                          "\"no_response\""));
+    free(o);
+}
+
+TEST(response_without_request)
+{
+    struct dsxh_seg s[] = {
+        { 0, APIV_REQ, 17, 0, 0 },
+        { 1, "\x00\x00\x00\x06\x00\x00\x00\x63\x00\x00", 10, 0, 0 },   /* corr 99 */
+    };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1, REQ(18, "ApiVersions", 0, 1, "cli", ""), "{}",
+                          17, 0, "\"no_response\""));
+    T_STREQ(line(o, 1), X(1, true, -1, -1, 1, 1, "{}", RESP(99, 6), 0, 10, "\"no_request\""));
+    free(o);
+}
+
+TEST(server_speaks_first)
+{
+    /* side 1 (port 9092) sends first: it is dir 0, yet the server */
+    struct dsxh_seg s[] = {
+        { 1, APIV_RESP, 14, 0, 0 },
+        { 0, MD2_REQ, 33, 0, 0 },
+        { 1, MD2_RESP, 16, 0, 0 },
+    };
+    char *o = run(s, 3);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, -1, -1, 0, 0, "{}", RESP(1, 10), 0, 14, "\"no_request\""));
+    T_STREQ(line(o, 1), X(1, true, 1, 1, 2, 2,
+                          REQ(3, "Metadata", 2, 2, "cli", ",\"topics\":[\"t1\",\"topic2\"]"),
+                          RESP(2, 12), 33, 16, ""));
+    free(o);
+}
+
+TEST(splits_give_the_same_entries)
+{
+    struct dsxh_seg s[] = {
+        { 0, APIV_REQ, 17, 0, 0 },  { 1, APIV_RESP, 14, 0, 0 }, { 0, P9_REQ F12_REQ, 69 + 94, 0, 0 },
+        { 1, P9_RESP, 12, 0, 0 },   { 0, MD12_REQ, 64, 0, 0 },  { 1, MD12_RESP, 14, 0, 0 },
+    };
+
+    check_splits(s, 6);
+}
+
+TEST(big_produce_is_not_buffered)
+{
+    /* Produce v3, topic "big", 300 KiB of records, in 1000-byte segments */
+    size_t rn = 300 * 1024, hn = 0, n;
+    uint8_t *m = malloc(rn + 64);
+    struct dsxh_seg *s = calloc(400, sizeof *s);
+    size_t ns = 0;
+    char *o;
+    static const uint8_t head[] = "\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x2a\x00\x03" "cli"
+                                  "\xff\xff\x00\x01\x00\x00\x75\x30\x00\x00\x00\x01\x00\x03" "big"
+                                  "\x00\x00\x00\x01\x00\x00\x00\x00";
+
+    memcpy(m, head, sizeof head - 1);
+    hn = sizeof head - 1;
+    m[hn++] = (uint8_t)(rn >> 24), m[hn++] = (uint8_t)(rn >> 16), m[hn++] = (uint8_t)(rn >> 8);
+    m[hn++] = (uint8_t)rn;
+    memset(m + hn, 'r', rn);
+    n = hn + rn;
+    m[0] = (uint8_t)((n - 4) >> 24), m[1] = (uint8_t)((n - 4) >> 16);
+    m[2] = (uint8_t)((n - 4) >> 8), m[3] = (uint8_t)(n - 4);
+    for (size_t off = 0; off < n; off += 1000) {
+        s[ns].side = 0;
+        s[ns].p = m + off;
+        s[ns].n = n - off < 1000 ? n - off : 1000;
+        ns++;
+    }
+    s[ns].side = 1;
+    s[ns].p = "\x00\x00\x00\x04\x00\x00\x00\x2a";
+    s[ns].n = 8;
+    ns++;
+    o = run(s, ns);
+    T_EQ(count_lines(o), 1);
+    /* the header and topics are read once 64 KiB came; the times are still the first byte's */
+    T_STREQ(line(o, 0), X(0, true, 0, (int)ns - 2, (int)ns - 1, (int)ns - 1,
+                          REQ(0, "Produce", 3, 42, "cli", ",\"topics\":[\"big\"]"), RESP(42, 4),
+                          (unsigned)n, 8, ""));
+    free(o);
+    free(s);
+    free(m);
+}
+
+TEST(gap_inside_body_keeps_step)
+{
+    struct dsxh_seg s[] = {
+        { 0, P3_REQ, 59, 0, 0 },
+        { 1, P3_RESP, 10, 0, 0 },           /* the header and 2 bytes of the body */
+        DSXH_GAPSEG(1, 6),
+        { 1, P3_RESP + 16, 4, 0, 0 },
+        { 0, APIV_REQ, 17, 0, 0 },
+        { 1, APIV_RESP, 14, 0, 0 },
+    };
+    char *o = run(s, 6);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 3,
+                          REQ(0, "Produce", 3, 5, "cli", ",\"topics\":[\"events\"]"),
+                          RESP(5, 16), 59, 14, "\"gap\""));
+    T_STREQ(line(o, 1), X(1, true, 4, 4, 5, 5, REQ(18, "ApiVersions", 0, 1, "cli", ""),
+                          RESP(1, 10), 17, 14, ""));
+    free(o);
+}
+
+TEST(gap_in_requests_resynchronises)
+{
+    struct dsxh_seg s[] = {
+        { 0, APIV_REQ, 17, 0, 0 },
+        { 0, P3_REQ, 3, 0, 0 },
+        DSXH_GAPSEG(0, 10),
+        { 0, P3_REQ + 13, 46, 0, 0 },       /* the rest of P3: no header to be found in it */
+        { 0, MD2_REQ, 33, 0, 0 },           /* found again: plausible, and the same client id */
+        { 1, APIV_RESP MD2_RESP, 14 + 16, 0, 0 },
+    };
+    char *o = run(s, 6);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 5, 5, REQ(18, "ApiVersions", 0, 1, "cli", ""),
+                          RESP(1, 10), 17, 14, ""));
+    T_STREQ(line(o, 1), X(1, true, 4, 4, 5, 5,
+                          REQ(3, "Metadata", 2, 2, "cli", ",\"topics\":[\"t1\",\"topic2\"]"),
+                          RESP(2, 12), 33, 16, ""));
+    free(o);
+}
+
+TEST(gap_in_responses_resynchronises)
+{
+    struct dsxh_seg s[] = {
+        { 0, APIV_REQ MD2_REQ, 17 + 33, 0, 0 },
+        { 1, APIV_RESP, 5, 0, 0 },
+        DSXH_GAPSEG(1, 9),
+        { 1, MD2_RESP, 16, 0, 0 },          /* found again: its correlation id is pending */
+    };
+    char *o = run(s, 4);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1, REQ(18, "ApiVersions", 0, 1, "cli", ""), "{}",
+                          17, 0, "\"gap\",\"no_response\""));
+    T_STREQ(line(o, 1), X(1, true, 0, 0, 3, 3,
+                          REQ(3, "Metadata", 2, 2, "cli", ",\"topics\":[\"t1\",\"topic2\"]"),
+                          RESP(2, 12), 33, 16, "\"gap\""));
+    free(o);
+}
+
+TEST(bad_size_resynchronises)
+{
+    struct dsxh_seg s[] = {
+        { 0, APIV_REQ, 17, 0, 0 },
+        { 0, "\xff\xff\xff\xff\x00\x00\x00\x00" MD2_REQ, 8 + 33, 0, 0 },
+    };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(body(line(o, 1)), "\"request\":" REQ(3, "Metadata", 2, 2, "cli",
+                                                 ",\"topics\":[\"t1\",\"topic2\"]")
+                              ",\"response\":{},\"requestSize\":33,\"responseSize\":0,"
+                              "\"anomalies\":[\"no_response\"]");
+    free(o);
+}
+
+TEST(malformed_header)
+{
+    struct dsxh_seg s[] = { { 0, BAD_CID APIV_REQ, 16 + 17, 0, 0 } };
+    char *o = run(s, 1);
+
+    /* the size still frames it: the next request is read */
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1, REQ(18, "ApiVersions", 0, 10, "", ""), "{}", 16,
+                          0, "\"malformed\",\"no_response\""));
+    T_STREQ(body(line(o, 1)), "\"request\":" REQ(18, "ApiVersions", 0, 1, "cli", "")
+                              ",\"response\":{},\"requestSize\":17,\"responseSize\":0,"
+                              "\"anomalies\":[\"no_response\"]");
+    free(o);
+}
+
+TEST(end_of_capture)
+{
+    struct dsxh_seg s[] = {
+        { 0, APIV_REQ MD2_REQ, 17 + 33, 0, 0 },
+        { 1, APIV_RESP, 10, 0, 0 },
+    };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 1, REQ(18, "ApiVersions", 0, 1, "cli", ""),
+                          RESP(1, 10), 17, 10, "\"truncated\""));
+    T_STREQ(line(o, 1), X(1, true, 0, 0, -1, -1,
+                          REQ(3, "Metadata", 2, 2, "cli", ",\"topics\":[\"t1\",\"topic2\"]"), "{}",
+                          33, 0, "\"no_response\""));
+    free(o);
+}
+
+TEST(pending_cap)
+{
+    size_t n = 1025;
+    uint8_t *buf = malloc(n * 17);
+    struct dsxh_seg s[2] = { { 0, buf, n * 17, 0, 0 }, { 1, APIV_RESP, 14, 0, 0 } };
+    char *o;
+
+    for (size_t i = 0; i < n; i++) {
+        memcpy(buf + 17 * i, APIV_REQ, 17);
+        buf[17 * i + 10] = (uint8_t)(i >> 8);
+        buf[17 * i + 11] = (uint8_t)i;
+    }
+    o = run(s, 2);
+    T_EQ(count_lines(o), 1025);
+    /* the oldest (corr 0) gives way; corr 1 still gets its response */
+    T_STREQ(body(line(o, 0)), "\"request\":" REQ(18, "ApiVersions", 0, 0, "cli", "")
+                              ",\"response\":{},\"requestSize\":17,\"responseSize\":0,"
+                              "\"anomalies\":[\"cap\",\"no_response\"]");
+    T_STREQ(body(line(o, 1)), "\"request\":" REQ(18, "ApiVersions", 0, 1, "cli", "")
+                              ",\"response\":" RESP(1, 10) ",\"requestSize\":17,"
+                              "\"responseSize\":14,\"anomalies\":[]");
+    free(o);
+    free(buf);
+}
+
+T_MAIN(T_CASE(registered_and_bids), T_CASE(api_versions), T_CASE(topics_and_correlation),
+       T_CASE(acks0_and_null_topics), T_CASE(response_without_request),
+       T_CASE(server_speaks_first), T_CASE(splits_give_the_same_entries),
+       T_CASE(big_produce_is_not_buffered), T_CASE(gap_inside_body_keeps_step),
+       T_CASE(gap_in_requests_resynchronises), T_CASE(gap_in_responses_resynchronises),
+       T_CASE(bad_size_resynchronises), T_CASE(malformed_header), T_CASE(end_of_capture),
+       T_CASE(pending_cap))
