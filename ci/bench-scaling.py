@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Thread scaling of `streamvault ingest`, against tcpdump on the same captures.
 
-usage: ci/bench-scaling.py [--work DIR] [--threads 1,2,4,8,16] [--quick]
+usage: ci/bench-scaling.py [--work DIR] [--threads 1,2,4,8,16] [--quick] [--dissect]
   env: SV, GENCAP, FILEFLOOR, TCPDUMP: the binaries (default: build/ and PATH)
 
 Generates the benchmark captures with gencap (1 GiB default mix, 400 MiB of mostly
@@ -14,6 +14,8 @@ after a big delete):
   - --layout files -j 2 on 2 CPUs against the file-creation floor on 2 CPUs
   - that -j 1 and -j max give byte-identical stores
   - a 1,000,000-stream capture split under `ulimit -n 256` in both layouts
+With --dissect, only the 1 GiB capture: ingest -j N with and without dissection
+(--no-dissect) for each N, and the cost of dissection as a ratio.
 Prints one line per run: seconds, MB/s, packets/s, streams/s, peak RSS, ratios.
 """
 import argparse
@@ -85,11 +87,42 @@ def line(name, secs, rss, size, packets, streams, note=""):
         name, secs, size / 1e6 / secs, packets / secs, streams / secs, rss, note), flush=True)
 
 
+def dissect_scaling(a, b, cap_spec, threads, two):
+    """ingest -j N with and without dissection on one capture."""
+    name, args = cap_spec
+    cap = os.path.join(a.work, name + ".pcap")
+    if not os.path.exists(cap):
+        run([GENCAP, "--out", os.path.join(a.work, name), "--no-truth", "--quiet"] + args)
+    size = os.path.getsize(cap)
+    with open(cap, "rb") as f:
+        while f.read(1 << 24):
+            pass
+    ref = b.fresh()
+    run([SV, "ingest", "-q", "-o", ref, cap])
+    meta = json.load(open(os.path.join(ref, "store.json")))
+    packets = meta["totals"]["read"]["packets"]
+    streams = meta["nodes"][0]["streams"]
+    print("== %s: %d bytes, %d packets, %d streams, %d entries" % (
+        name, size, packets, streams, meta["nodes"][0]["entries"]), flush=True)
+    for j in threads:
+        cpus = two if j == 2 else None
+        tag = " (2 cpus)" if j == 2 else ""
+        sp = b.best(lambda o: [SV, "ingest", "-q", "-j", str(j), "--no-dissect", "-o", o, cap],
+                    cpus=cpus)
+        line("ingest -j %d --no-dissect%s" % (j, tag), sp[0], sp[1], size, packets, streams)
+        ds = b.best(lambda o: [SV, "ingest", "-q", "-j", str(j), "-o", o, cap], cpus=cpus)
+        line("ingest -j %d%s" % (j, tag), ds[0], ds[1], size, packets, streams,
+             "%.2fx split only" % (ds[0] / sp[0]))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default=os.path.join(TOP, "bench-out"))
     ap.add_argument("--threads", default="1,2,4,8,16")
     ap.add_argument("--quick", action="store_true", help="small captures (a smoke test)")
+    ap.add_argument("--dissect", action="store_true",
+                    help="ingest with and without dissection on the 1 GiB capture only")
     a = ap.parse_args()
     threads = [int(t) for t in a.threads.split(",") if int(t) <= max(NCPU, 2)]
     os.makedirs(a.work, exist_ok=True)
@@ -99,6 +132,8 @@ def main():
             ("many", ["--mix", "dns=95,redis=5", "--bytes", "32M" if a.quick else "400M",
                       "--seed", "1"])]
     print("cpus: %d; streamvault: %s" % (NCPU, SV), flush=True)
+    if a.dissect:
+        return dissect_scaling(a, b, caps[0], threads, two)
     for name, args in caps:
         cap = os.path.join(a.work, name + ".pcap")
         if not os.path.exists(cap):

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary: the per-stream dissection driver: reassembly, detection,
- * carry-over buffers, byte times, entry numbering (see dissect.h).
+ * carry-over buffers and byte times (see dissect.h; entries: emit.c).
  *
  * Life of a stream:
  *
@@ -16,14 +16,6 @@
  * an UNDISSECTED stream, or one abandoned before any entry, gets the L4
  * summary entry at its end.
  *
- * Entry order: an entry's index is its rank in creation order (a dissector
- * creates an entry when the request starts, so this is request order), not
- * in the order entries complete: DNS answers and HTTP/2 responses come back
- * in any order. An entry completed before older ones is held (serialised)
- * until they are written; an entry a dissector dropped without emitting it
- * holds the others up until the hold passes HOLD_MAX entries or the stream
- * ends, and then the held ones are written in creation order regardless.
- *
  * Byte times: every delivery of a direction appends a mark (absolute
  * offset in the direction's byte stream, time, packet number); dsx_ts and
  * dsx_pkt find the mark covering a byte by binary search. Marks before the
@@ -31,88 +23,13 @@
  */
 #include "config.h"
 
-#include "dissect/dissect.h"
+#include "dissect/dissect_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "decode/decode.h"
 #include "reasm/reasm.h"
-
-#define HOLD_MAX 64u
-
-enum dsx_state { ST_UNDECIDED = 0, ST_ACTIVE, ST_ABANDONED, ST_UNDISSECTED };
-
-struct mark {
-    uint64_t off;               /* absolute offset of the first byte it covers */
-    uint64_t ts;
-    uint32_t pkt;
-};
-
-struct dirst {
-    struct buf carry;           /* unconsumed bytes (ACTIVE) */
-    uint64_t carry_off;         /* absolute offset of carry[0] (= bytes consumed so far) */
-    uint64_t next_off;          /* absolute offset of the next delivered byte */
-    size_t need;                /* do not parse until this many bytes are available */
-    struct mark *marks;
-    size_t nmarks, capmarks;
-    /* the parse call in progress */
-    uint64_t cur_base;          /* absolute offset of the p[0] handed to parse */
-    size_t cur_n;
-    uint64_t seen_gap;          /* reasm gap bytes already reported */
-    /* UNDECIDED: the bytes so far, for bids and the replay */
-    struct buf bid;
-    uint64_t pkts, bytes;       /* L4 counters: packets and payload bytes */
-    uint64_t first_ns, last_ns;
-    uint32_t first_pkt;
-    bool fin;
-};
-
-/* One delivery while undecided, replayed in order once a dissector wins. */
-struct hist {
-    uint8_t dir;
-    uint8_t kind;               /* H_DATA, H_GAP, H_FIN */
-    uint32_t pkt;
-    uint64_t off;               /* H_DATA: offset in bid buffer; H_GAP: bytes lost */
-    uint32_t len;
-    uint64_t ts;
-};
-enum { H_DATA, H_GAP, H_FIN };
-
-struct dsx {
-    struct dsx_stream_info si;
-    struct dsx_opts o;
-    struct dsx_sink *sink;
-    struct reasm_budget *budget;
-    struct reasm *ra;
-    int client_side;            /* flow side of dir 0, -1 until the first packet */
-    enum dsx_state state;
-    const struct dsx_ops *ops;
-    void *st;
-    struct dirst d[2];
-    struct hist *hist;
-    size_t nhist, caphist;
-    uint32_t next_index;
-    uint64_t next_seq;          /* creation number of the next entry */
-    uint64_t out_seq;           /* the oldest entry not yet written (or dropped) */
-    struct buf hold;            /* serialised entries waiting for older ones */
-    struct held {
-        uint64_t seq;
-        size_t off, len;
-    } *held;
-    size_t nheld, capheld;
-    uint32_t pending_anoms;     /* stream events (conflict, cap) for the next entry */
-    uint32_t last_pkt;
-    uint64_t reasm_conflicts, reasm_caps;
-    const struct dsx_ops *switch_to;
-    uint8_t *hint;
-    size_t hint_len;
-    bool in_parse;
-    bool in_reasm;              /* inside a reasm call: it may not be freed now */
-    bool ra_unwanted;           /* free the reassembler when its call returns */
-    bool finished;
-    bool undissected;           /* set by dsx_finish: no entry came from a dissector */
-};
 
 /* ------------------------------------------------------------ marks */
 
@@ -146,7 +63,7 @@ static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt)
 }
 
 /* The mark covering absolute offset off (the last one at or before it). */
-static const struct mark *find_mark(const struct dirst *d, uint64_t off)
+const struct mark *dsx_find_mark(const struct dirst *d, uint64_t off)
 {
     size_t lo = 0, hi = d->nmarks;
 
@@ -178,7 +95,7 @@ static void prune_marks(struct dirst *d, uint64_t off)
     d->nmarks -= k;
 }
 
-static uint64_t abs_off(const struct dsx *x, int dir, size_t off)
+uint64_t dsx_abs_off(const struct dsx *x, int dir, size_t off)
 {
     const struct dirst *d = &x->d[dir & 1];
 
@@ -189,14 +106,14 @@ static uint64_t abs_off(const struct dsx *x, int dir, size_t off)
 
 uint64_t dsx_ts(const struct dsx *x, int dir, size_t off)
 {
-    const struct mark *m = find_mark(&x->d[dir & 1], abs_off(x, dir, off));
+    const struct mark *m = dsx_find_mark(&x->d[dir & 1], dsx_abs_off(x, dir, off));
 
     return m ? m->ts : 0;
 }
 
 uint32_t dsx_pkt(const struct dsx *x, int dir, size_t off)
 {
-    const struct mark *m = find_mark(&x->d[dir & 1], abs_off(x, dir, off));
+    const struct mark *m = dsx_find_mark(&x->d[dir & 1], dsx_abs_off(x, dir, off));
 
     return m ? m->pkt : 0;
 }
@@ -225,218 +142,6 @@ const char *dsx_protocol(const struct dsx *x)
     if (x->state == ST_UNDISSECTED)
         return x->si.l4 == 17 ? "udp" : "tcp";
     return "";
-}
-
-/* ------------------------------------------------------------ entries */
-
-void dsx_sink_init(struct dsx_sink *s, struct buf *out)
-{
-    memset(s, 0, sizeof *s);
-    s->out = out;
-}
-
-void dsx_sink_release(struct dsx_sink *s)
-{
-    while (s->nspare)
-        ent_free(s->spare[--s->nspare]);
-}
-
-/* Frees e, or keeps it for the next dsx_entry (its buffers stay allocated). */
-static void recycle(struct dsx *x, struct ent *e)
-{
-    if (x->sink->nspare < DSX_SPARE && !e->oom)
-        x->sink->spare[x->sink->nspare++] = e;
-    else
-        ent_free(e);
-}
-
-struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir)
-{
-    struct ent *e = x->sink->nspare ? x->sink->spare[--x->sink->nspare] : ent_new();
-    int cs = x->client_side < 0 ? 0 : x->client_side;
-    int src = client_dir == 0 ? cs : 1 - cs;
-
-    if (!e) {
-        x->sink->dropped++;
-        return NULL;
-    }
-    ent_reset(e);
-    e->seq = x->next_seq++;
-    e->f.stream_id = x->si.stream_id;
-    e->f.proto = (uint8_t)proto;
-    e->f.l4 = x->si.l4;
-    e->f.ipver = x->si.ipver;
-    memcpy(e->f.src_ip, x->si.addr[src], 16);
-    memcpy(e->f.dst_ip, x->si.addr[1 - src], 16);
-    e->f.src_port = x->si.port[src];
-    e->f.dst_port = x->si.port[1 - src];
-    return e;
-}
-
-static void mark_side(struct dsx *x, struct ent *e, int dir, size_t off, size_t len, bool resp)
-{
-    const struct dirst *d = &x->d[dir & 1];
-    const struct mark *m0 = find_mark(d, abs_off(x, dir, off));
-    const struct mark *m1 = len > 1 ? find_mark(d, abs_off(x, dir, off + len - 1)) : m0;
-    uint64_t t0 = m0 ? m0->ts : 0, t1 = m1 ? m1->ts : 0;
-    uint32_t p0 = m0 ? m0->pkt : 0, p1 = m1 ? m1->pkt : 0;
-    uint8_t flag = resp ? ENT_F_RESP : ENT_F_REQ;
-
-    if (!(e->f.flags & flag)) {
-        e->f.flags |= flag;
-        if (resp) {
-            e->f.resp_ns = t0;
-            e->f.resp_pkt = p0;
-        } else {
-            e->f.req_ns = t0;
-            e->f.req_pkt = p0;
-        }
-    }
-    if (resp) {
-        e->f.resp_end_ns = t1;
-        e->f.resp_size += len;
-    } else {
-        e->f.req_end_ns = t1;
-        e->f.req_size += len;
-    }
-    if (p1 > e->f.last_pkt)
-        e->f.last_pkt = p1;
-}
-
-void dsx_mark_req(struct dsx *x, struct ent *e, int dir, size_t off, size_t len)
-{
-    if (e)
-        mark_side(x, e, dir, off, len, false);
-}
-
-void dsx_mark_resp(struct dsx *x, struct ent *e, int dir, size_t off, size_t len)
-{
-    if (e)
-        mark_side(x, e, dir, off, len, true);
-}
-
-/* Writes one serialised record, numbering it. */
-static void write_record(struct dsx *x, uint8_t *rec, size_t len)
-{
-    uint32_t idx = x->next_index++;
-
-    for (int i = 0; i < 4; i++)
-        rec[12 + i] = (uint8_t)(idx >> (8 * i));       /* the index field (entry.h) */
-    if (buf_append(x->sink->out, rec, len) < 0)
-        x->sink->dropped++;
-    else
-        x->sink->entries++;
-}
-
-/*
- * Writes the held entries that are next in creation order. Past HOLD_MAX
- * held entries (or with all, at the stream's end) the missing older ones are
- * given up on: the oldest held entry becomes the next to write.
- */
-static void drain_held(struct dsx *x, bool all)
-{
-    for (;;) {
-        size_t k = 0;
-
-        while (k < x->nheld && x->held[k].seq == x->out_seq) {
-            if (x->held[k].len)         /* 0: dropped (dsx_drop) */
-                write_record(x, x->hold.data + x->held[k].off, x->held[k].len);
-            x->out_seq = x->held[k].seq + 1;
-            k++;
-        }
-        if (k) {
-            memmove(x->held, x->held + k, (x->nheld - k) * sizeof *x->held);
-            x->nheld -= k;
-        }
-        if (x->nheld == 0 || (!all && x->nheld <= HOLD_MAX))
-            break;
-        x->out_seq = x->held[0].seq;
-    }
-    if (x->nheld == 0) {
-        buf_reset(&x->hold);
-    } else {
-        /* held is in creation order, not in buffer order: compact from the lowest offset */
-        size_t base = x->held[0].off;
-
-        for (size_t i = 1; i < x->nheld; i++) {
-            if (x->held[i].off < base)
-                base = x->held[i].off;
-        }
-        if (base < x->hold.len / 2)
-            return;
-        memmove(x->hold.data, x->hold.data + base, x->hold.len - base);
-        x->hold.len -= base;
-        for (size_t i = 0; i < x->nheld; i++)
-            x->held[i].off -= base;
-    }
-}
-
-/* Files a held record (len 0: a dropped entry) in creation order. */
-static bool hold_add(struct dsx *x, uint64_t seq, size_t off, size_t len)
-{
-    size_t pos;
-
-    if (x->nheld == x->capheld) {
-        size_t nc = x->capheld ? x->capheld * 2 : 8;
-        struct held *h = realloc(x->held, nc * sizeof *h);
-
-        if (!h)
-            return false;
-        x->held = h;
-        x->capheld = nc;
-    }
-    /* usually an append */
-    for (pos = x->nheld; pos > 0 && x->held[pos - 1].seq > seq; pos--)
-        x->held[pos] = x->held[pos - 1];
-    x->held[pos] = (struct held){ seq, off, len };
-    x->nheld++;
-    return true;
-}
-
-void dsx_drop(struct dsx *x, struct ent *e)
-{
-    if (!e)
-        return;
-    if (e->seq == x->out_seq && x->nheld == 0)
-        x->out_seq++;
-    else if (e->seq >= x->out_seq && hold_add(x, e->seq, x->hold.len, 0))
-        drain_held(x, false);
-    recycle(x, e);
-}
-
-void dsx_emit(struct dsx *x, struct ent *e)
-{
-    size_t at;
-
-    if (!e)
-        return;
-    e->f.anomalies |= x->pending_anoms;
-    x->pending_anoms = 0;
-    if ((e->seq == x->out_seq && x->nheld == 0) || e->seq < x->out_seq) {
-        /* the usual case: nothing older is outstanding (or e comes after a forced drain) */
-        size_t start = x->sink->out->len;
-
-        e->f.index = x->next_index++;
-        if (e->seq >= x->out_seq)
-            x->out_seq = e->seq + 1;
-        if (ent_serialize(e, x->sink->out) < 0) {
-            x->sink->out->len = start;
-            x->sink->dropped++;
-        } else {
-            x->sink->entries++;
-        }
-        recycle(x, e);
-        return;
-    }
-    at = x->hold.len;
-    if (ent_serialize(e, &x->hold) < 0 || !hold_add(x, e->seq, at, x->hold.len - at)) {
-        x->hold.len = at;
-        x->sink->dropped++;
-        recycle(x, e);
-        return;
-    }
-    recycle(x, e);
-    drain_held(x, false);
 }
 
 /* ------------------------------------------------------------ driving */
@@ -1018,38 +723,6 @@ void dsx_feed_fin(struct dsx *x, int side)
     deliver_fin(x, dir_of(x, side, 0));
 }
 
-static void l4_entry(struct dsx *x)
-{
-    struct ent *e = dsx_entry(x, x->si.l4 == 17 ? ENT_UDP : ENT_TCP, 0);
-
-    if (!e)
-        return;
-    for (int dir = 0; dir < 2; dir++) {
-        struct dirst *d = &x->d[dir];
-
-        ent_section(e, dir ? ENT_RESP : ENT_REQ);
-        ent_u64(e, "packets", d->pkts);
-        ent_u64(e, "bytes", d->bytes);
-        if (d->pkts == 0)
-            continue;
-        if (dir == 0) {
-            e->f.flags |= ENT_F_REQ;
-            e->f.req_ns = d->first_ns;
-            e->f.req_end_ns = d->last_ns;
-            e->f.req_size = d->bytes;
-            e->f.req_pkt = d->first_pkt;
-        } else {
-            e->f.flags |= ENT_F_RESP;
-            e->f.resp_ns = d->first_ns;
-            e->f.resp_end_ns = d->last_ns;
-            e->f.resp_size = d->bytes;
-            e->f.resp_pkt = d->first_pkt;
-        }
-    }
-    e->f.last_pkt = x->last_pkt;
-    dsx_emit(x, e);
-}
-
 void dsx_finish(struct dsx *x)
 {
     if (x->finished)
@@ -1068,11 +741,11 @@ void dsx_finish(struct dsx *x)
     }
     close_dissector(x);
     stop_reasm(x);
-    drain_held(x, true);
+    dsx_drain_held(x, true);
     x->undissected = x->next_index == 0 &&
                      (x->state == ST_UNDISSECTED || x->state == ST_ABANDONED);
     if (x->o.l4_entries && x->undissected)
-        l4_entry(x);
+        dsx_l4_entry(x);
 }
 
 void dsx_free(struct dsx *x)

@@ -3,6 +3,8 @@
  * summary: HTTP/1.0 and HTTP/1.1 dissector: request/response pairing with
  * keep-alive and pipelining, Content-Length, chunked bodies, bodies ended by
  * close, interim 1xx, h2c upgrade to HTTP/2, resynchronisation after gaps.
+ * Start lines, header fields and the writing of the entries' request and
+ * response sections are in http1_msg.c.
  *
  * References: RFC 9110 (semantics), RFC 9112 (HTTP/1.1 message syntax and
  * framing: §2.2 message parsing, §3 request line, §4 status line, §5 fields
@@ -61,209 +63,12 @@
  */
 #include "config.h"
 
-#include "dissect/dissect.h"
+#include "dissect/http1_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Bytes of a header block (start line to empty line), and of a trailer section. */
-#define H1_HDR_MAX          (64u * 1024)
-/* Header fields written per message (all are still interpreted). */
-#define H1_HEADERS_MAX      256u
-/* Bytes of a chunk-size line, extensions included. */
-#define H1_CHUNK_LINE_MAX   4096u
-/* Requests waiting for a response, and the entry bytes they may hold. */
-#define H1_PENDING_MAX      1024u
-#define H1_PENDING_BYTES    (4u * 1024 * 1024)
-/* Longest method token accepted at a message start. */
-#define H1_METHOD_MAX       32u
-/* A first line longer than this cannot start a stream whose roles are unknown. */
-#define H1_FIRST_LINE_MAX   8192u
-/* Content-Type kept for "content.mimeType". */
-#define H1_MIME_MAX         256u
-/* A folded (obs-fold) field value is joined into this many bytes at most. */
-#define H1_FOLD_MAX         4096u
-
-enum h1_state {
-    H1_START = 0,       /* before a message: waiting for its whole header block */
-    H1_BODY_LEN,        /* d->left body bytes to come */
-    H1_BODY_CLOSE,      /* the body runs to the end of the direction */
-    H1_CHUNK_SIZE,      /* a chunk-size line */
-    H1_CHUNK_DATA,      /* d->left chunk bytes to come */
-    H1_CHUNK_CRLF,      /* the CRLF after a chunk's data */
-    H1_TRAILER,         /* trailer lines up to an empty one */
-    H1_RESYNC,          /* scanning for a plausible start line */
-};
-
-/* Where the message in progress of a direction has its entry. */
-enum h1_where {
-    W_NONE = 0,         /* no message in progress */
-    W_TAIL,             /* a request: the queue's last transaction */
-    W_RESPQ,            /* a response: the queue's transaction at index nresp */
-    W_ORPHAN,           /* a response: st->orphan */
-    W_NULL,             /* no entry (out of memory): parse, write nothing */
-};
-
-enum h1_tx_flags {
-    TX_REQ_DONE = 1 << 0,   /* the request is complete (or will get no more bytes) */
-    TX_RESP_START = 1 << 1, /* a response (maybe interim) started */
-    TX_RESP_HDR = 1 << 2,   /* the final response's header was written */
-    TX_RESP_DONE = 1 << 3,  /* the final response is complete */
-    TX_HEAD = 1 << 4,       /* HEAD: the response has no body */
-    TX_CONNECT = 1 << 5,    /* CONNECT: a 2xx response starts a tunnel */
-    TX_H2C = 1 << 6,        /* "Upgrade: h2c": a 101 switches to HTTP/2 */
-};
-
-struct h1_tx {
-    struct ent *e;          /* NULL when out of memory */
-    uint32_t fl;            /* TX_* */
-    size_t bytes;           /* entry bytes charged to the queue */
-};
-
-struct h1_dir {
-    uint8_t state;          /* enum h1_state */
-    uint8_t where;          /* enum h1_where */
-    bool line_start;        /* RESYNC: the next byte starts a line */
-    bool chunked;           /* the message in progress is chunked */
-    bool ended;             /* end(dir) was called */
-    uint32_t pend_anom;     /* anomalies for the next message's entry (junk, gaps before it) */
-    size_t hline, hscan;    /* START/line states: start of the current line, bytes scanned */
-    size_t hpend;           /* START: bytes of an incomplete header block left unconsumed */
-    uint64_t left;          /* BODY_LEN/CHUNK_DATA: bytes still to come */
-    uint64_t body;          /* decoded body bytes of the message so far */
-    uint64_t tsize;         /* trailer bytes so far */
-    size_t mimen;
-    char mime[H1_MIME_MAX]; /* the response's Content-Type */
-};
-
-struct h1 {
-    struct h1_dir d[2];
-    int client;             /* client direction, -1 until known */
-    bool dead;              /* switched or abandoned: nothing more to parse */
-    struct h1_tx *q;        /* ring of pending requests, in request order */
-    uint32_t qcap, qhead, qlen;
-    uint32_t nresp;         /* queued transactions at the front whose response is done */
-    uint32_t skip;          /* responses still to come for evicted requests */
-    size_t qbytes;
-    struct h1_tx orphan;    /* a response without (or evicted from) the queue */
-    struct h1_tx nulltx;    /* stands for a message without an entry */
-    struct dsx_h2c_hint *hint;  /* of the last "Upgrade: h2c" request */
-};
-
-/* What a header block says about framing and the few fields used here. */
-struct h1_hdrs {
-    bool chunked, te_other, cl_set, cl_bad, upgrade, h2c;
-    uint64_t cl;
-    const uint8_t *host, *ctype;
-    size_t hostn, ctypen;
-    uint32_t anom;
-    uint32_t count;
-};
-
-/* ------------------------------------------------------------ byte classes */
-
-static const char *const h1_methods[] = {
-    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
-    /* WebDAV, DeltaV, CalDAV, bindings, redirect refs (RFC 4918, 3253, 3648, 3744, 4437,
-       4791, 5323, 5842) */
-    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "REPORT",
-    "ACL", "BIND", "UNBIND", "REBIND", "LINK", "UNLINK", "MKCALENDAR", "MKACTIVITY",
-    "MKWORKSPACE", "CHECKIN", "CHECKOUT", "UNCHECKOUT", "MERGE", "LABEL", "UPDATE",
-    "VERSION-CONTROL", "BASELINE-CONTROL", "ORDERPATCH", "MKREDIRECTREF",
-    "UPDATEREDIRECTREF", "PURGE",
-    /* Cisco CallManager, MS RPC over HTTP (Wireshark knows them too) */
-    "CCM_POST", "RPC_IN_DATA", "RPC_OUT_DATA",
-};
-
-static const char *const h1_versions[] = { "HTTP/1.0 ", "HTTP/1.1 " };
-
-static bool h1_tchar(uint8_t c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static uint8_t h1_lower(uint8_t c)
-{
-    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
-
-/* Case-insensitive: are the n bytes at p the string s? */
-static bool h1_ieq(const uint8_t *p, size_t n, const char *s)
-{
-    size_t sn = strlen(s);
-
-    if (n != sn)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (h1_lower(p[i]) != (uint8_t)s[i])
-            return false;
-    }
-    return true;
-}
-
-static bool h1_ows(uint8_t c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* Trims optional whitespace (and CR/LF of folds) at both ends of [*p, *p + *n). */
-static void h1_trim(const uint8_t **p, size_t *n)
-{
-    while (*n && (h1_ows((*p)[0]) || (*p)[0] == '\r' || (*p)[0] == '\n')) {
-        (*p)++;
-        (*n)--;
-    }
-    while (*n && (h1_ows((*p)[*n - 1]) || (*p)[*n - 1] == '\r' || (*p)[*n - 1] == '\n'))
-        (*n)--;
-}
-
-enum h1_match { M_NO, M_MORE, M_YES };
-
-/* Is lit at p (M_YES), could it be with more bytes (M_MORE), or not (M_NO)? */
-static enum h1_match h1_prefix(const char *lit, const uint8_t *p, size_t n)
-{
-    size_t ln = strlen(lit);
-
-    if (n >= ln)
-        return memcmp(p, lit, ln) == 0 ? M_YES : M_NO;
-    return memcmp(p, lit, n) == 0 ? M_MORE : M_NO;
-}
-
-/* A known method and a space (req), or "HTTP/1.x " (resp), at p. */
-static enum h1_match h1_strict_start(const uint8_t *p, size_t n, bool req, bool resp)
-{
-    enum h1_match best = M_NO;
-    char lit[H1_METHOD_MAX + 2];
-
-    if (req) {
-        for (size_t i = 0; i < sizeof h1_methods / sizeof h1_methods[0]; i++) {
-            size_t ln = strlen(h1_methods[i]);
-            enum h1_match m;
-
-            memcpy(lit, h1_methods[i], ln);
-            lit[ln] = ' ';
-            lit[ln + 1] = 0;
-            m = h1_prefix(lit, p, n);
-            if (m == M_YES)
-                return M_YES;
-            if (m == M_MORE)
-                best = M_MORE;
-        }
-    }
-    if (resp) {
-        for (size_t i = 0; i < sizeof h1_versions / sizeof h1_versions[0]; i++) {
-            enum h1_match m = h1_prefix(h1_versions[i], p, n);
-
-            if (m == M_YES)
-                return M_YES;
-            if (m == M_MORE)
-                best = M_MORE;
-        }
-    }
-    return best;
-}
+/* ------------------------------------------------------------ detection */
 
 static enum dsx_bid h1_bid(const uint8_t *p, size_t n, int dir, bool dgram)
 {
@@ -279,82 +84,6 @@ static enum dsx_bid h1_bid(const uint8_t *p, size_t n, int dir, bool dgram)
         break;
     }
     return DSX_NO;
-}
-
-/* What a message start looks like (lenient: any token method). */
-enum h1_kind { K_MORE, K_JUNK, K_REQ, K_RESP, K_PRI };
-
-static enum h1_kind h1_start_kind(const uint8_t *p, size_t n)
-{
-    static const char pri[] = "PRI * HTTP/2.0\r\n";
-    enum h1_match m = h1_prefix("HTTP/", p, n);
-    size_t i = 0;
-
-    if (m == M_YES)
-        return K_RESP;
-    if (m == M_MORE)
-        return K_MORE;
-    m = h1_prefix(pri, p, n);
-    if (m == M_YES)
-        return K_PRI;
-    if (m == M_MORE)
-        return K_MORE;
-    while (i < n && i < H1_METHOD_MAX && h1_tchar(p[i]))
-        i++;
-    if (i == 0 || i == H1_METHOD_MAX)
-        return K_JUNK;
-    if (i == n)
-        return K_MORE;
-    return p[i] == ' ' || p[i] == '\r' || p[i] == '\n' ? K_REQ : K_JUNK;
-}
-
-/* "HTTP/" DIGIT "." DIGIT */
-static bool h1_version_ok(const uint8_t *p, size_t n)
-{
-    return n == 8 && memcmp(p, "HTTP/", 5) == 0 && p[5] >= '0' && p[5] <= '9' && p[6] == '.' &&
-           p[7] >= '0' && p[7] <= '9';
-}
-
-/*
- * A request where the roles are not known yet: a known method followed by
- * SP, CR or LF, or a whole first line "token SP target SP HTTP/x.y".
- */
-static enum h1_match h1_first_request(const uint8_t *p, size_t n)
-{
-    enum h1_match best = M_NO;
-    const uint8_t *nl;
-    size_t l;
-
-    for (size_t i = 0; i < sizeof h1_methods / sizeof h1_methods[0]; i++) {
-        size_t ln = strlen(h1_methods[i]);
-        enum h1_match m = h1_prefix(h1_methods[i], p, n);
-
-        if (m == M_YES && n == ln)
-            m = M_MORE;
-        if (m == M_YES && (p[ln] == ' ' || p[ln] == '\r' || p[ln] == '\n'))
-            return M_YES;
-        if (m == M_MORE)
-            best = M_MORE;
-    }
-    nl = memchr(p, '\n', n < H1_FIRST_LINE_MAX ? n : H1_FIRST_LINE_MAX);
-    if (!nl)
-        return n < H1_FIRST_LINE_MAX ? M_MORE : best;
-    l = (size_t)(nl - p);
-    if (l && p[l - 1] == '\r')
-        l--;
-    if (l > 10 && h1_version_ok(p + l - 8, 8) && p[l - 9] == ' ' && memchr(p, ' ', l - 9))
-        return M_YES;
-    return best;
-}
-
-/* A C-string key from wire bytes (cut to fit; the writer cuts at 255 anyway). */
-static const char *h1_key(char *buf, size_t cap, const uint8_t *p, size_t n)
-{
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(buf, p, n);
-    buf[n] = 0;
-    return buf;
 }
 
 /* ------------------------------------------------------------ the queue */
@@ -470,205 +199,6 @@ static bool q_room(struct h1 *st, struct dsx *x)
     return true;
 }
 
-/* ------------------------------------------------------------ header fields */
-
-/* Content-Length: 1*DIGIT, or a list of equal ones (RFC 9110 §8.6). */
-static bool h1_parse_cl(const uint8_t *p, size_t n, uint64_t *out)
-{
-    bool any = false;
-    uint64_t first = 0;
-    size_t i = 0;
-
-    while (i <= n) {
-        size_t j = i;
-        uint64_t v = 0;
-        const uint8_t *e;
-        size_t en;
-
-        while (j < n && p[j] != ',')
-            j++;
-        e = p + i;
-        en = j - i;
-        h1_trim(&e, &en);
-        if (en == 0 || en > 18)
-            return false;
-        for (size_t k = 0; k < en; k++) {
-            if (e[k] < '0' || e[k] > '9')
-                return false;
-            v = v * 10 + (uint64_t)(e[k] - '0');
-        }
-        if (any && v != first)
-            return false;
-        first = v;
-        any = true;
-        i = j + 1;
-    }
-    *out = first;
-    return any;
-}
-
-/* Does the comma-separated list [p, p+n) hold token tok (case-insensitive, before any '/')? */
-static bool h1_list_has(const uint8_t *p, size_t n, const char *tok)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        size_t j = i, k;
-        const uint8_t *e;
-        size_t en;
-
-        while (j < n && p[j] != ',')
-            j++;
-        e = p + i;
-        en = j - i;
-        h1_trim(&e, &en);
-        for (k = 0; k < en && e[k] != '/' && e[k] != ';'; k++)
-            ;
-        en = k;
-        h1_trim(&e, &en);
-        if (h1_ieq(e, en, tok))
-            return true;
-        i = j + 1;
-    }
-    return false;
-}
-
-/* Transfer-Encoding: is the last coding of this field "chunked"? */
-static void h1_te(struct h1_hdrs *h, const uint8_t *p, size_t n)
-{
-    size_t i = n;
-    const uint8_t *e;
-    size_t en;
-
-    while (i > 0 && p[i - 1] != ',')
-        i--;
-    e = p + i;
-    en = n - i;
-    h1_trim(&e, &en);
-    if (en == 0 && i == 0)
-        return;         /* empty field: no coding */
-    h->chunked = h1_ieq(e, en, "chunked");
-    h->te_other = !h->chunked;
-}
-
-/*
- * One complete field: interprets it and writes it (if e). A value with folds
- * (obs-fold, RFC 9112 §5.2) is joined with single spaces.
- */
-static void h1_field(struct ent *e, struct h1_hdrs *h, const uint8_t *name, size_t nn,
-                     const uint8_t *v, size_t vn)
-{
-    char key[256];
-    uint8_t fold[H1_FOLD_MAX];
-
-    h1_trim(&v, &vn);
-    if (memchr(v, '\n', vn)) {
-        size_t o = 0;
-
-        for (size_t i = 0; i < vn && o < sizeof fold; i++) {
-            if (v[i] == '\r' || v[i] == '\n' || h1_ows(v[i])) {
-                size_t j = i;
-
-                while (j < vn && (v[j] == '\r' || v[j] == '\n' || h1_ows(v[j])))
-                    j++;
-                fold[o++] = ' ';
-                i = j - 1;
-            } else {
-                fold[o++] = v[i];
-            }
-        }
-        if (o == sizeof fold)
-            h->anom |= ENT_A_TRUNCATED;
-        v = fold;
-        vn = o;
-    }
-    if (h1_ieq(name, nn, "content-length")) {
-        uint64_t cl = 0;
-
-        if (!h1_parse_cl(v, vn, &cl) || (h->cl_set && cl != h->cl))
-            h->cl_bad = true;
-        h->cl = cl;
-        h->cl_set = true;
-    } else if (h1_ieq(name, nn, "transfer-encoding")) {
-        h1_te(h, v, vn);
-    } else if (h1_ieq(name, nn, "upgrade")) {
-        h->upgrade = true;
-        if (h1_list_has(v, vn, "h2c"))
-            h->h2c = true;
-    } else if (h1_ieq(name, nn, "content-type") && !h->ctype && v != fold) {
-        /* (a folded one is not kept: fold is gone after this call) */
-        h->ctype = v;
-        h->ctypen = vn;
-    } else if (h1_ieq(name, nn, "host") && !h->host && v != fold) {
-        h->host = v;
-        h->hostn = vn;
-    }
-    if (h->count++ >= H1_HEADERS_MAX) {
-        h->anom |= ENT_A_TRUNCATED;
-        return;
-    }
-    if (e)
-        ent_str(e, h1_key(key, sizeof key, name, nn), v, vn);
-}
-
-/*
- * The field lines of a header block, [p, p+n) (after the start line, without
- * the final empty line): interprets them into h and writes the "headers"
- * object to e (may be NULL).
- */
-static void h1_fields(struct ent *e, struct h1_hdrs *h, const uint8_t *p, size_t n)
-{
-    const uint8_t *name = NULL, *val = NULL;
-    size_t nn = 0, vend = 0;
-    size_t i = 0;
-
-    if (e)
-        ent_obj_begin(e, "headers");
-    while (i < n) {
-        const uint8_t *nl = memchr(p + i, '\n', n - i);
-        size_t end = nl ? (size_t)(nl - p) : n;     /* the line is [i, end) */
-        size_t le = end;
-        const uint8_t *colon;
-
-        if (le > i && p[le - 1] == '\r')
-            le--;
-        if (h1_ows(p[i])) {
-            /* obs-fold: continues the previous field's value */
-            if (name)
-                vend = le;
-            else
-                h->anom |= ENT_A_MALFORMED;
-            i = end + 1;
-            continue;
-        }
-        if (name)
-            h1_field(e, h, name, nn, val, vend - (size_t)(val - p));
-        name = NULL;
-        colon = memchr(p + i, ':', le - i);
-        if (!colon || colon == p + i) {
-            h->anom |= ENT_A_MALFORMED;
-        } else {
-            bool ok = true;
-
-            for (const uint8_t *c = p + i; c < colon; c++)
-                ok = ok && h1_tchar(*c);
-            if (!ok) {
-                h->anom |= ENT_A_MALFORMED;
-            } else {
-                name = p + i;
-                nn = (size_t)(colon - name);
-                val = colon + 1;
-                vend = le;
-            }
-        }
-        i = end + 1;
-    }
-    if (name)
-        h1_field(e, h, name, nn, val, vend - (size_t)(val - p));
-    if (e)
-        ent_obj_end(e);
-}
-
 /* ------------------------------------------------------------ messages */
 
 /* Writes the end of a request (bodySize, chunked) and marks it done. */
@@ -680,9 +210,7 @@ static void req_finish(struct h1 *st, struct dsx *x, int dir, uint32_t anom)
     if (tx != &st->nulltx) {
         if (tx->e) {
             ent_anomaly(tx->e, anom);
-            ent_section(tx->e, ENT_REQ);
-            ent_u64(tx->e, "bodySize", d->body);
-            ent_bool(tx->e, "chunked", d->chunked);
+            h1_req_end(tx->e, d);
         }
         tx->fl |= TX_REQ_DONE;
     }
@@ -702,15 +230,8 @@ static void resp_finish(struct h1 *st, struct dsx *x, int dir, uint32_t anom)
         return;
     if (tx->e) {
         ent_anomaly(tx->e, anom);
-        if (tx->fl & TX_RESP_HDR) {
-            ent_section(tx->e, ENT_RESP);
-            ent_u64(tx->e, "bodySize", d->body);
-            ent_bool(tx->e, "chunked", d->chunked);
-            ent_obj_begin(tx->e, "content");
-            ent_str(tx->e, "mimeType", d->mime, d->mimen);
-            ent_u64(tx->e, "size", d->body);
-            ent_obj_end(tx->e);
-        }
+        if (tx->fl & TX_RESP_HDR)
+            h1_resp_end(tx->e, d);
     }
     tx->fl |= TX_RESP_DONE;
     if (w == W_ORPHAN) {
@@ -799,96 +320,6 @@ static void h1_stop(struct h1 *st, struct dsx *x)
     dsx_abandon(x);
 }
 
-/* The request line of a header block; writes the request's start. */
-static void req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n,
-                     const uint8_t *fields, size_t fn, size_t hsize, struct h1_hdrs *hp)
-{
-    struct ent *e = tx->e;
-    struct h1_hdrs h;
-    const uint8_t *sp1 = memchr(p, ' ', n), *sp2 = NULL, *tgt = p + n, *ver = p + n;
-    size_t mn = sp1 ? (size_t)(sp1 - p) : n, tn = 0, vn = 0, pathn;
-    uint32_t anom = 0;
-
-    if (sp1) {
-        for (const uint8_t *c = p + n; c > sp1 + 1; c--) {
-            if (c[-1] == ' ') {
-                sp2 = c - 1;
-                break;
-            }
-        }
-        tgt = sp1 + 1;
-        if (sp2) {
-            tn = (size_t)(sp2 - tgt);
-            ver = sp2 + 1;
-            vn = (size_t)(p + n - ver);
-        } else {
-            tn = (size_t)(p + n - tgt);
-        }
-    }
-    if (tn == 0 || !h1_version_ok(ver, vn))
-        anom |= ENT_A_MALFORMED;
-    memset(&h, 0, sizeof h);
-    if (mn == 4 && memcmp(p, "HEAD", 4) == 0)
-        tx->fl |= TX_HEAD;
-    if (mn == 7 && memcmp(p, "CONNECT", 7) == 0)
-        tx->fl |= TX_CONNECT;
-    for (pathn = 0; pathn < tn && tgt[pathn] != '?'; pathn++)
-        ;
-    if (e) {
-        ent_section(e, ENT_REQ);
-        ent_str(e, "method", p, mn);
-        ent_str(e, "url", tgt, tn);
-        ent_str(e, "path", tgt, pathn);
-        ent_str(e, "httpVersion", ver, vn);
-    }
-    h1_fields(e, &h, fields, fn);
-    if (e) {
-        ent_obj_begin(e, "queryString");
-        for (size_t i = pathn + 1; i < tn + 1 && pathn < tn;) {
-            size_t j = i, eq;
-            char key[256];
-
-            while (j < tn && tgt[j] != '&')
-                j++;
-            for (eq = i; eq < j && tgt[eq] != '='; eq++)
-                ;
-            if (j > i)
-                ent_str(e, h1_key(key, sizeof key, tgt + i, eq - i), tgt + (eq < j ? eq + 1 : j),
-                        eq < j ? j - eq - 1 : 0);
-            i = j + 1;
-        }
-        ent_obj_end(e);
-        ent_u64(e, "headersSize", hsize);
-        ent_anomaly(e, anom | h.anom);
-    }
-    if (h.h2c) {
-        tx->fl |= TX_H2C;
-        if (!st->hint)
-            st->hint = calloc(1, sizeof *st->hint);
-        if (st->hint) {
-            struct dsx_h2c_hint *k = st->hint;
-
-            memset(k, 0, sizeof *k);
-            k->client_dir = st->client == 1 ? 1 : 0;
-            memcpy(k->method, p, mn < sizeof k->method ? mn : sizeof k->method - 1);
-            memcpy(k->url, tgt, tn < sizeof k->url ? tn : sizeof k->url - 1);
-            if (h.host)
-                memcpy(k->host, h.host, h.hostn < sizeof k->host ? h.hostn : sizeof k->host - 1);
-        }
-    }
-    *hp = h;
-}
-
-/* Number of bytes of a "\r\n" / "\n" line end at p (0 if none). */
-static size_t eol_len(const uint8_t *p, size_t n)
-{
-    if (n >= 1 && p[0] == '\n')
-        return 1;
-    if (n >= 2 && p[0] == '\r' && p[1] == '\n')
-        return 2;
-    return 0;
-}
-
 /*
  * A complete request header block [0, hsize) of p (cut: only its complete
  * lines, the block being over H1_HDR_MAX). Creates the transaction and sets
@@ -925,7 +356,7 @@ static void req_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, s
         dsx_mark_req(x, tx->e, dir, off, hsize);
     }
     d->pend_anom = 0;
-    req_line(st, tx, p, l0, p + fstart, fend > fstart ? fend - fstart : 0, hsize, &h);
+    h1_req_line(st, tx, p, l0, p + fstart, fend > fstart ? fend - fstart : 0, hsize, &h);
     if (tx->e && tx != &st->nulltx) {
         tx->bytes = tx->e->sec[ENT_REQ].len;
         st->qbytes += tx->bytes;
@@ -983,10 +414,7 @@ static bool resp_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, 
     struct h1_tx *tx;
     const uint8_t *nl = memchr(p, '\n', hsize);
     size_t l0 = nl ? (size_t)(nl - p) : hsize, fstart = nl ? l0 + 1 : hsize, fend = hsize;
-    const uint8_t *sp1, *code, *reason;
-    size_t vn, rn = 0;
-    unsigned status = 0;
-    uint32_t anom = 0;
+    unsigned status;
     struct h1_hdrs h;
     struct ent *e;
 
@@ -1024,42 +452,11 @@ static bool resp_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, 
     if (e)
         dsx_mark_resp(x, e, dir, off, hsize);
 
-    /* status-line = HTTP-version SP status-code SP [ reason-phrase ] */
-    sp1 = memchr(p, ' ', l0);
-    vn = sp1 ? (size_t)(sp1 - p) : l0;
-    code = sp1 ? sp1 + 1 : p + l0;
-    if (!h1_version_ok(p, vn))
-        anom |= ENT_A_MALFORMED;
-    if ((size_t)(p + l0 - code) >= 3 && code[0] >= '1' && code[0] <= '9' && code[1] >= '0' &&
-        code[1] <= '9' && code[2] >= '0' && code[2] <= '9' &&
-        ((size_t)(p + l0 - code) == 3 || code[3] == ' ')) {
-        status = (unsigned)(code[0] - '0') * 100 + (unsigned)(code[1] - '0') * 10 +
-                 (unsigned)(code[2] - '0');
-        reason = code + 3 + ((size_t)(p + l0 - code) > 3);
-        rn = (size_t)(p + l0 - reason);
-    } else {
-        anom |= ENT_A_MALFORMED;
-        reason = p + l0;
-    }
-    memset(&h, 0, sizeof h);
-    if (status >= 100 && status < 200 && status != 101 && !cut) {
+    if (!h1_resp_line(tx, p, l0, p + fstart, fend > fstart ? fend - fstart : 0, hsize, cut,
+                      &status, &h)) {
         /* interim: its bytes count, the final response is written */
-        h1_fields(NULL, &h, p + fstart, fend > fstart ? fend - fstart : 0);
-        tx_anom(tx, anom | h.anom);
         set_state(d, H1_START);
         return true;
-    }
-    tx->fl |= TX_RESP_HDR;
-    if (e) {
-        ent_section(e, ENT_RESP);
-        ent_u64(e, "status", status);
-        ent_str(e, "statusText", reason, rn);
-        ent_str(e, "httpVersion", p, vn);
-    }
-    h1_fields(e, &h, p + fstart, fend > fstart ? fend - fstart : 0);
-    if (e) {
-        ent_u64(e, "headersSize", hsize);
-        ent_anomaly(e, anom | h.anom);
     }
     d->mimen = 0;
     if (h.ctype) {
@@ -1147,7 +544,7 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
 
     /* empty lines before a message are ignored (RFC 9112 §2.2) */
     while (skip < n) {
-        size_t eol = eol_len(p + skip, n - skip);
+        size_t eol = h1_eol_len(p + skip, n - skip);
 
         if (eol == 0)
             break;
@@ -1335,7 +732,7 @@ static struct h1_step step_chunk_crlf(struct h1 *st, struct dsx *x, int dir, con
 {
     const uint8_t *p = base + off;
     struct h1_step r = { 0, false };
-    size_t k = eol_len(p, n);
+    size_t k = h1_eol_len(p, n);
 
     if (k) {
         msg_mark(st, x, dir, off, k);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * summary: HTTP/2 dissector (RFC 9113) with HPACK (hpack.c) and gRPC on top:
- * one entry per stream, request paired with response by stream id.
+ * summary: HTTP/2 dissector (RFC 9113) with HPACK (hpack.c): frames, header
+ * sequences, one entry per stream, request paired with response by stream id.
+ * What the header blocks and DATA say (the entry keys, gRPC on top) is grpc.c's.
  *
  * References: RFC 9113 (frames §4-6, streams §5, header blocks §4.3, h2c
  * §3.2 of RFC 7540), RFC 7541 (HPACK), gRPC over HTTP/2 (PROTOCOL-HTTP2.md:
@@ -44,7 +45,7 @@
  */
 #include "config.h"
 
-#include "dissect/dissect.h"
+#include "dissect/http2_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,6 @@
 #define H2_STREAMS_MAX          1024u
 /* Bytes of entries the open streams of a connection hold (HPACK makes them cheap to send). */
 #define H2_PENDING_MAX          (8u * 1024 * 1024)
-/* Bytes kept per stream of :path, the response content-type and grpc-message. */
-#define H2_KEEP_MAX             1024u
 /* Decoded fields of one header block kept to write the entry (more: TRUNCATED). */
 #define H2_FIELDS_MAX           (128u * 1024)
 /* Bytes scanned for a frame boundary after a gap before giving up. */
@@ -84,292 +83,11 @@ enum h2_settings_id { S_HEADER_TABLE_SIZE = 1, S_MAX_FRAME_SIZE = 5 };
 
 enum h2_ps { PS_START = 0, PS_FRAME, PS_DATA, PS_SKIP, PS_RESYNC };
 
-enum { SIDE_REQ = 0, SIDE_RESP = 1 };
-
-/* One side (request or response) of a stream. */
-struct h2_side {
-    uint64_t body;              /* DATA payload bytes */
-    uint64_t msgs, msg_bytes;   /* gRPC length-prefixed messages */
-    uint32_t msg_left;          /* bytes of the current message still to come */
-    uint8_t pre[5];             /* message prefix being read */
-    uint8_t pre_len;
-    bool msg_lost;              /* a gap broke the message framing: counting stopped */
-    bool headers;               /* its (final) header block was seen */
-    bool ended;                 /* END_STREAM seen */
-};
-
-struct h2_stream {
-    uint32_t sid;
-    struct ent *e;
-    struct h2_side side[2];
-    bool grpc;
-    bool trailers;              /* the response's trailers were written */
-    bool trailers_only;         /* the response's only header block ended the stream */
-    bool resp_body_written;     /* "bodySize" of the response written (before trailers) */
-    bool reset;
-    uint32_t rst_code;
-    int64_t grpc_status;        /* -1: none */
-    uint64_t pushes;
-    char *path, *ctype, *gmsg;  /* kept copies (H2_KEEP_MAX), may be NULL */
-    size_t path_len, ctype_len, gmsg_len;
-};
-
-struct h2_dir {
-    struct hpack hp;
-    uint8_t ps;                 /* enum h2_ps */
-    uint8_t fflags;             /* DATA/SKIP: the frame's flags */
-    uint32_t fsid;              /* DATA/SKIP: the frame's stream */
-    uint32_t data_left, pad_left, skip_left;
-    size_t seq_scan;            /* header sequence: next frame header to check (0: none yet) */
-    size_t seq_total;           /* header sequence: its length once END_HEADERS was found */
-    uint64_t resync_bytes;
-    uint32_t max_frame;         /* largest frame this direction may send */
-};
-
-struct h2 {
-    struct h2_dir d[2];
-    int client_dir;             /* -1 until known */
-    struct h2_stream **s;
-    size_t ns, scap;
-    uint32_t max_sid;           /* highest stream id opened by a request */
-    struct buf fields;          /* decoded fields of the block being handled */
-    struct buf block;           /* fragments of a HEADERS + CONTINUATION sequence */
-    bool fields_cut;
-    uint64_t hsize;             /* RFC size of the block's fields */
-    bool preface;               /* the connection was captured from its start */
-    bool dead;
-};
-
 /* ---- small helpers ------------------------------------------------------------------- */
 
 static uint32_t be24(const uint8_t *p)
 {
     return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | (uint32_t)p[2];
-}
-
-static bool bytes_eq(const uint8_t *p, size_t n, const char *s)
-{
-    size_t k = strlen(s);
-
-    return n == k && memcmp(p, s, k) == 0;
-}
-
-static bool bytes_prefix(const uint8_t *p, size_t n, const char *s)
-{
-    size_t k = strlen(s);
-
-    return n >= k && memcmp(p, s, k) == 0;
-}
-
-/* Parses a decimal number of 1..9 digits; false otherwise. */
-static bool parse_dec(const uint8_t *p, size_t n, uint32_t *v)
-{
-    uint32_t r = 0;
-
-    if (n == 0 || n > 9)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        r = r * 10 + (uint32_t)(p[i] - '0');
-    }
-    *v = r;
-    return true;
-}
-
-/* Go's http.StatusText, as Kubeshark writes it ("" for an unknown code). */
-static const char *status_text(uint32_t code)
-{
-    switch (code) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 102: return "Processing";
-    case 103: return "Early Hints";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 207: return "Multi-Status";
-    case 208: return "Already Reported";
-    case 226: return "IM Used";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 305: return "Use Proxy";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Requested Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 418: return "I'm a teapot";
-    case 421: return "Misdirected Request";
-    case 422: return "Unprocessable Entity";
-    case 423: return "Locked";
-    case 424: return "Failed Dependency";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    case 506: return "Variant Also Negotiates";
-    case 507: return "Insufficient Storage";
-    case 508: return "Loop Detected";
-    case 510: return "Not Extended";
-    case 511: return "Network Authentication Required";
-    default: return "";
-    }
-}
-
-/* Keeps a copy of p/n (cut to H2_KEEP_MAX: the entry is then TRUNCATED). */
-static void keep_str(struct h2_stream *s, char **dst, size_t *dlen, const uint8_t *p, size_t n)
-{
-    char *c;
-
-    if (*dst)
-        return;                 /* the first value counts */
-    if (n > H2_KEEP_MAX) {
-        n = H2_KEEP_MAX;
-        if (s->e)
-            ent_anomaly(s->e, ENT_A_TRUNCATED);
-    }
-    c = malloc(n ? n : 1);
-    if (!c)
-        return;
-    if (n)
-        memcpy(c, p, n);
-    *dst = c;
-    *dlen = n;
-}
-
-/* Writes a header name (bytes) as an entry key (a C string, cut to 255 bytes). */
-static void put_field(struct ent *e, const uint8_t *name, size_t nlen, const uint8_t *v,
-                      size_t vlen)
-{
-    char key[256];
-
-    if (nlen > sizeof key - 1)
-        nlen = sizeof key - 1;
-    memcpy(key, name, nlen);
-    key[nlen] = '\0';
-    ent_str(e, key, v, vlen);
-}
-
-/* ---- decoded header fields ------------------------------------------------------------ */
-
-/* Records in h->fields: u32 name length, u32 value length, name, value. */
-struct h2_field {
-    const uint8_t *name, *value;
-    size_t nlen, vlen;
-};
-
-static void field_cb(void *arg, const uint8_t *name, size_t nlen, const uint8_t *value,
-                     size_t vlen)
-{
-    struct h2 *h = arg;
-    uint32_t l[2] = { (uint32_t)nlen, (uint32_t)vlen };
-
-    h->hsize += (uint64_t)nlen + vlen + HPACK_ENTRY_OVERHEAD;
-    if (h->fields_cut)
-        return;
-    if (h->fields.len + sizeof l + nlen + vlen > h->fields.limit ||
-        buf_append(&h->fields, l, sizeof l) < 0 || buf_append(&h->fields, name, nlen) < 0 ||
-        buf_append(&h->fields, value, vlen) < 0)
-        h->fields_cut = true;
-}
-
-/* Iterates the block's fields: *pos starts at 0. */
-static bool field_next(const struct h2 *h, size_t *pos, struct h2_field *f)
-{
-    uint32_t l[2];
-
-    if (*pos + sizeof l > h->fields.len)
-        return false;
-    memcpy(l, h->fields.data + *pos, sizeof l);
-    f->name = h->fields.data + *pos + sizeof l;
-    f->nlen = l[0];
-    f->value = f->name + l[0];
-    f->vlen = l[1];
-    *pos += sizeof l + (size_t)l[0] + l[1];
-    return true;
-}
-
-/* The first field called name, or false. */
-static bool field_find(const struct h2 *h, const char *name, struct h2_field *out)
-{
-    struct h2_field f;
-    size_t pos = 0;
-
-    while (field_next(h, &pos, &f)) {
-        if (bytes_eq(f.name, f.nlen, name)) {
-            *out = f;
-            return true;
-        }
-    }
-    return false;
-}
-
-static void write_fields(const struct h2 *h, struct ent *e, const char *key)
-{
-    struct h2_field f;
-    size_t pos = 0;
-
-    ent_obj_begin(e, key);
-    while (field_next(h, &pos, &f))
-        put_field(e, f.name, f.nlen, f.value, f.vlen);
-    ent_obj_end(e);
-}
-
-/* "queryString": the target's query split at '&', each name=value as it is. */
-static void write_query(struct ent *e, const uint8_t *url, size_t n)
-{
-    const uint8_t *q = memchr(url, '?', n);
-    const uint8_t *end = url + n;
-
-    ent_obj_begin(e, "queryString");
-    if (q) {
-        q++;
-        while (q < end) {
-            const uint8_t *amp = memchr(q, '&', (size_t)(end - q));
-            const uint8_t *pe = amp ? amp : end;
-            const uint8_t *eq = memchr(q, '=', (size_t)(pe - q));
-
-            if (pe > q) {
-                if (eq)
-                    put_field(e, q, (size_t)(eq - q), eq + 1, (size_t)(pe - eq - 1));
-                else
-                    put_field(e, q, (size_t)(pe - q), q, 0);
-            }
-            q = amp ? amp + 1 : end;
-        }
-    }
-    ent_obj_end(e);
 }
 
 /* ---- streams -------------------------------------------------------------------------- */
@@ -421,26 +139,6 @@ static void stream_mark(struct dsx *x, struct h2_stream *s, int side, int dir, s
         dsx_mark_resp(x, s->e, dir, off, len);
 }
 
-/* gRPC service and method from a kept :path "/pkg.Service/Method". */
-static void grpc_names(const struct h2_stream *s, const char **svc, size_t *svc_len,
-                       const char **meth, size_t *meth_len)
-{
-    const char *p = s->path, *slash;
-    size_t n = s->path_len;
-
-    *svc = *meth = "";
-    *svc_len = *meth_len = 0;
-    if (!p || n < 2 || p[0] != '/')
-        return;
-    slash = memchr(p + 1, '/', n - 1);
-    if (!slash)
-        return;
-    *svc = p + 1;
-    *svc_len = (size_t)(slash - p - 1);
-    *meth = slash + 1;
-    *meth_len = n - (size_t)(slash - p) - 1;
-}
-
 /* Anomalies of a stream emitted before it completed. */
 static uint32_t pending_anomalies(const struct h2_stream *s)
 {
@@ -458,58 +156,9 @@ static uint32_t pending_anomalies(const struct h2_stream *s)
 /* Writes the closing keys, emits the entry and forgets the stream. */
 static void stream_emit(struct h2 *h, struct dsx *x, struct h2_stream *s, uint32_t anomalies)
 {
-    struct ent *e = s->e;
-
-    if (e) {
-        ent_anomaly(e, anomalies);
-        e->f.proto = (uint8_t)(s->grpc ? ENT_GRPC : ENT_HTTP2);
-        if (s->side[SIDE_REQ].headers) {
-            const struct h2_side *q = &s->side[SIDE_REQ];
-
-            ent_section(e, ENT_REQ);
-            ent_u64(e, "bodySize", q->body);
-            ent_u64(e, "streamId", s->sid);
-            if (s->grpc) {
-                const char *svc, *meth;
-                size_t sl, ml;
-
-                grpc_names(s, &svc, &sl, &meth, &ml);
-                ent_obj_begin(e, "grpc");
-                ent_str(e, "service", svc, sl);
-                ent_str(e, "method", meth, ml);
-                ent_u64(e, "messages", q->msgs);
-                ent_u64(e, "messageBytes", q->msg_bytes);
-                ent_obj_end(e);
-            }
-        }
-        ent_section(e, ENT_RESP);
-        if (s->side[SIDE_RESP].headers) {
-            const struct h2_side *r = &s->side[SIDE_RESP];
-
-            if (!s->resp_body_written)
-                ent_u64(e, "bodySize", r->body);
-            ent_obj_begin(e, "content");
-            ent_str(e, "mimeType", s->ctype ? s->ctype : "", s->ctype_len);
-            ent_u64(e, "size", r->body);
-            ent_obj_end(e);
-            if (s->grpc) {
-                ent_obj_begin(e, "grpc");
-                if (s->grpc_status >= 0)
-                    ent_u64(e, "status", (uint64_t)s->grpc_status);
-                else
-                    ent_null(e, "status");
-                ent_str(e, "message", s->gmsg ? s->gmsg : "", s->gmsg_len);
-                ent_u64(e, "messages", r->msgs);
-                ent_u64(e, "messageBytes", r->msg_bytes);
-                ent_bool(e, "trailersOnly", s->trailers_only);
-                ent_obj_end(e);
-            }
-        }
-        if (s->reset)
-            ent_u64(e, "resetCode", s->rst_code);
-        if (s->pushes)
-            ent_u64(e, "pushPromises", s->pushes);
-        dsx_emit(x, e);
+    if (s->e) {
+        h2_write_closing(s, anomalies);
+        dsx_emit(x, s->e);
         s->e = NULL;
     }
     stream_remove(h, s);
@@ -587,123 +236,7 @@ static void h2_abandon(struct h2 *h, struct dsx *x)
     dsx_abandon(x);
 }
 
-/* ---- gRPC messages in DATA ------------------------------------------------------------- */
-
-static void grpc_feed(struct h2_side *sd, const uint8_t *p, size_t n)
-{
-    if (sd->msg_lost)
-        return;
-    while (n > 0) {
-        if (sd->msg_left) {
-            size_t k = n < sd->msg_left ? n : sd->msg_left;
-
-            sd->msg_left -= (uint32_t)k;
-            p += k;
-            n -= k;
-            continue;
-        }
-        sd->pre[sd->pre_len++] = *p++;
-        n--;
-        if (sd->pre_len == sizeof sd->pre) {
-            uint32_t len = ld_be32(sd->pre + 1);
-
-            sd->msgs++;
-            sd->msg_bytes += len;
-            sd->msg_left = len;
-            sd->pre_len = 0;
-        }
-    }
-}
-
 /* ---- header blocks ---------------------------------------------------------------------- */
-
-static void write_request(struct h2 *h, struct h2_stream *s)
-{
-    struct ent *e = s->e;
-    struct h2_field m, p;
-    bool has_m = field_find(h, ":method", &m), has_p = field_find(h, ":path", &p);
-    const uint8_t *url = has_p ? p.value : (const uint8_t *)"";
-    size_t ulen = has_p ? p.vlen : 0;
-    const uint8_t *qm = ulen ? memchr(url, '?', ulen) : NULL;
-    struct h2_field ct;
-
-    if (has_p)
-        keep_str(s, &s->path, &s->path_len, p.value, p.vlen);
-    if (field_find(h, "content-type", &ct) && bytes_prefix(ct.value, ct.vlen, "application/grpc"))
-        s->grpc = true;
-    if (!e)
-        return;
-    ent_section(e, ENT_REQ);
-    ent_str(e, "method", has_m ? m.value : (const uint8_t *)"", has_m ? m.vlen : 0);
-    ent_str(e, "url", url, ulen);
-    ent_str(e, "path", url, qm ? (size_t)(qm - url) : ulen);
-    ent_cstr(e, "httpVersion", "HTTP/2.0");
-    write_fields(h, e, "headers");
-    write_query(e, url, ulen);
-    ent_u64(e, "headersSize", h->hsize);
-    if (h->fields_cut)
-        ent_anomaly(e, ENT_A_TRUNCATED);
-}
-
-/* grpc-status and grpc-message of a response block (headers or trailers). */
-static void grpc_result(struct h2 *h, struct h2_stream *s)
-{
-    struct h2_field f;
-    uint32_t v;
-
-    if (field_find(h, "grpc-status", &f)) {
-        s->grpc = true;
-        if (s->grpc_status < 0 && parse_dec(f.value, f.vlen, &v))
-            s->grpc_status = v;
-    }
-    if (field_find(h, "grpc-message", &f))
-        keep_str(s, &s->gmsg, &s->gmsg_len, f.value, f.vlen);
-}
-
-static void write_response(struct h2 *h, struct h2_stream *s, bool end_stream)
-{
-    struct ent *e = s->e;
-    struct h2_field st, ct;
-    uint32_t code = 0;
-    bool ok = field_find(h, ":status", &st) && parse_dec(st.value, st.vlen, &code);
-
-    if (field_find(h, "content-type", &ct)) {
-        keep_str(s, &s->ctype, &s->ctype_len, ct.value, ct.vlen);
-        if (bytes_prefix(ct.value, ct.vlen, "application/grpc"))
-            s->grpc = true;
-    }
-    grpc_result(h, s);
-    if (end_stream && s->grpc)
-        s->trailers_only = true;
-    if (!e)
-        return;
-    if (!ok)
-        ent_anomaly(e, ENT_A_MALFORMED);
-    ent_section(e, ENT_RESP);
-    ent_u64(e, "status", code);
-    ent_cstr(e, "statusText", status_text(code));
-    ent_cstr(e, "httpVersion", "HTTP/2.0");
-    write_fields(h, e, "headers");
-    ent_u64(e, "headersSize", h->hsize);
-    if (h->fields_cut)
-        ent_anomaly(e, ENT_A_TRUNCATED);
-}
-
-static void write_trailers(struct h2 *h, struct h2_stream *s)
-{
-    struct ent *e = s->e;
-
-    grpc_result(h, s);
-    if (!e || s->trailers)
-        return;
-    s->trailers = true;
-    ent_section(e, ENT_RESP);
-    ent_u64(e, "bodySize", s->side[SIDE_RESP].body);
-    s->resp_body_written = true;
-    write_fields(h, e, "trailers");
-    if (h->fields_cut)
-        ent_anomaly(e, ENT_A_TRUNCATED);
-}
 
 /*
  * A decoded HEADERS block of stream sid from dir (its frames are the `len`
@@ -714,8 +247,8 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
 {
     struct h2_field f;
     struct h2_stream *s;
-    bool has_method = field_find(h, ":method", &f);
-    bool has_status = field_find(h, ":status", &f);
+    bool has_method = h2_field_find(h, ":method", &f);
+    bool has_status = h2_field_find(h, ":status", &f);
     bool end_stream = (flags & FL_END_STREAM) != 0;
     int side;
 
@@ -749,22 +282,22 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
             s->side[SIDE_REQ].headers = true;
             if (s->e)
                 s->e->f.anomalies &= ~(uint32_t)ENT_A_NO_REQUEST;  /* it came after all */
-            write_request(h, s);
+            h2_write_request(h, s);
         }
         /* a later block is the request's trailers: counted in its size only */
     } else if (!s->side[SIDE_RESP].headers) {
         uint32_t code;
         struct h2_field st;
 
-        if (field_find(h, ":status", &st) && parse_dec(st.value, st.vlen, &code) &&
+        if (h2_field_find(h, ":status", &st) && h2_parse_dec(st.value, st.vlen, &code) &&
             code >= 100 && code < 200 && !end_stream) {
             /* interim (1xx): its frames count, the final response follows */
         } else {
             s->side[SIDE_RESP].headers = true;
-            write_response(h, s, end_stream);
+            h2_write_response(h, s, end_stream);
         }
     } else {
-        write_trailers(h, s);
+        h2_write_trailers(h, s);
     }
     stream_mark(x, s, side, dir, off, len);
     if (end_stream)
@@ -919,7 +452,7 @@ static size_t on_header_seq(struct h2 *h, struct dsx *x, int dir, const uint8_t 
     buf_reset(&h->fields);
     h->fields_cut = false;
     h->hsize = 0;
-    rc = hpack_decode(&d->hp, frag, fraglen, field_cb, h, &unknown);
+    rc = hpack_decode(&d->hp, frag, fraglen, h2_field_cb, h, &unknown);
     if (h->block.cap > 64u * 1024)
         buf_release(&h->block);
     if (rc == HPACK_E_LIMIT)
@@ -1240,7 +773,7 @@ static size_t h2_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_
 
                     if (!sd->ended) {
                         sd->body += k;
-                        grpc_feed(sd, p + off, k);
+                        h2_grpc_feed(sd, p + off, k);
                     }
                     stream_mark(x, s, side_of(h, dir), dir, off, k);
                 }
@@ -1325,17 +858,6 @@ static enum dsx_bid h2_bid(const uint8_t *p, size_t n, int dir, bool dgram)
 static void h2c_start(struct h2 *h, struct dsx *x, const struct dsx_h2c_hint *hint)
 {
     struct h2_stream *s;
-    struct ent *e;
-    char method[sizeof hint->method + 1], url[sizeof hint->url + 1], host[sizeof hint->host + 1];
-    const char *qm;
-
-    /* the strings are NUL-terminated; copies guard against a hint that is not */
-    memcpy(method, hint->method, sizeof hint->method);
-    method[sizeof hint->method] = '\0';
-    memcpy(url, hint->url, sizeof hint->url);
-    url[sizeof hint->url] = '\0';
-    memcpy(host, hint->host, sizeof hint->host);
-    host[sizeof hint->host] = '\0';
 
     h->client_dir = hint->client_dir == 1 ? 1 : 0;
     h->max_sid = 1;
@@ -1345,34 +867,7 @@ static void h2c_start(struct h2 *h, struct dsx *x, const struct dsx_h2c_hint *hi
         return;
     s->side[SIDE_REQ].headers = true;
     s->side[SIDE_REQ].ended = true;
-    keep_str(s, &s->path, &s->path_len, (const uint8_t *)url, strlen(url));
-    e = s->e;
-    if (!e)
-        return;
-    qm = strchr(url, '?');
-    ent_section(e, ENT_REQ);
-    ent_cstr(e, "method", method);
-    ent_cstr(e, "url", url);
-    ent_str(e, "path", url, qm ? (size_t)(qm - url) : strlen(url));
-    ent_cstr(e, "httpVersion", "HTTP/1.1");
-    ent_obj_begin(e, "headers");
-    ent_cstr(e, ":method", method);
-    ent_cstr(e, ":path", url);
-    if (host[0])
-        ent_cstr(e, ":authority", host);
-    ent_obj_end(e);
-    write_query(e, (const uint8_t *)url, strlen(url));
-    ent_u64(e, "headersSize",
-            strlen(":method") + strlen(method) + strlen(":path") + strlen(url) +
-                2 * HPACK_ENTRY_OVERHEAD +
-                (host[0] ? strlen(":authority") + strlen(host) + HPACK_ENTRY_OVERHEAD : 0));
-    e->f.flags |= ENT_F_REQ;
-    e->f.req_ns = hint->req_ns;
-    e->f.req_end_ns = hint->req_end_ns;
-    e->f.req_pkt = hint->req_pkt;
-    e->f.req_size = hint->req_size;
-    if (hint->req_pkt > e->f.last_pkt)
-        e->f.last_pkt = hint->req_pkt;
+    h2_write_h2c_request(s, hint);
 }
 
 static void h2_init(void *st, struct dsx *x, const void *hint)

@@ -31,13 +31,7 @@
  * Roles: the client is the side whose first bytes are a command (a reply
  * type byte, or an array from port 6379, says server).
  *
- * Reading, per direction (struct rr): a value starts with a type byte and a
- * line; aggregates push a level (depth <= RESP_DEPTH, -1 = streamed, ended by
- * '.'), bulk payloads are skipped as they come (only RESP_KEEP bytes kept).
- *
- *     IDLE --line--> (scalar: done) | ELEM (inside aggregates) | BULK -> BULK_END
- *     ELEM --...--> back to IDLE when the top-level value completes
- *     any --malformed/gap--> RESYNC: skip to a line that can start a message
+ * The value reader (struct rr, per direction) is in resp.c.
  *
  * Lines (headers, simple strings, inline commands) are read whole, up to
  * RESP_LINE_MAX. After RESP_BAD_MAX malformed messages the stream is abandoned.
@@ -52,50 +46,11 @@
 #include <string.h>
 
 #include "dissect/dissect.h"
+#include "dissect/resp.h"
 
-#define RESP_DEPTH      32                      /* nesting of aggregates */
 #define RESP_LINE_MAX   (64u * 1024)            /* a line: header, simple string, inline command */
-#define RESP_KEEP       256u                    /* bytes kept of a value, a name, a key */
-#define RESP_COUNT_MAX  ((int64_t)1 << 32)      /* elements of an aggregate */
-#define RESP_BULK_MAX   ((int64_t)1 << 32)      /* bytes of a bulk string */
 #define RESP_PEND_MAX   1024u                   /* commands waiting for their reply */
 #define RESP_BAD_MAX    16u                     /* malformed messages before giving up */
-#define RESP_PEEK_MAX   64u                     /* bytes looked at to tell a push */
-
-enum rr_mode { RR_IDLE = 0, RR_ELEM, RR_BULK, RR_BULK_END, RR_RESYNC };
-
-/* What a reply is, by its first element (pub/sub). */
-enum rr_kind { RK_REGULAR = 0, RK_PUSH, RK_CONFIRM };
-
-struct rr_text {
-    uint16_t n;
-    char s[RESP_KEEP];
-};
-
-/* The reader of one direction. */
-struct rr {
-    uint8_t mode;                   /* RR_* */
-    uint8_t depth;                  /* open aggregates */
-    uint8_t top;                    /* type byte of the top-level value (0: not yet) */
-    uint8_t kind;                   /* server: RK_* of the reply being read */
-    bool bol;                       /* RR_RESYNC: at the beginning of a line */
-    bool chunk;                     /* RR_BULK: a streamed-string chunk, not a value */
-    int8_t capi;                    /* RR_BULK: t[] index the payload is kept in, or -1 */
-    bool e2_set;                    /* e2 holds the 3rd top-level element (an integer) */
-    bool nil;                       /* the top-level value is a RESP2 nil ($-1, *-1) */
-    uint32_t scanned;               /* bytes from pos known to hold no '\n' */
-    int64_t left[RESP_DEPTH];       /* per open aggregate: elements left (-1: streamed) */
-    uint8_t ctype[RESP_DEPTH];      /* its type byte ('|': attribute) */
-    int64_t bulk_left;              /* RR_BULK: payload bytes left */
-    int64_t top_n;                  /* declared elements of the top-level aggregate (-1: none
-                                       or streamed; maps: pairs) */
-    uint64_t nelem;                 /* top-level elements completed */
-    int64_t e2;
-    struct rr_text t[2];            /* top-level elements 0 and 1, or a scalar's text in t[0] */
-    struct ent *e;                  /* the entry the message belongs to (may be NULL) */
-    bool in_msg;                    /* a message has started */
-    bool standalone;                /* server: e is a response-only entry */
-};
 
 /* A command waiting for its reply. */
 struct rpend {
@@ -121,85 +76,6 @@ struct redis {
 };
 
 static const uint16_t redis_ports[] = { 6379, 0 };
-
-/* ---------------------------------------------------------------- small helpers */
-
-static bool resp_digit(uint8_t c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static uint8_t resp_upper(uint8_t c)
-{
-    return c >= 'a' && c <= 'z' ? (uint8_t)(c - 'a' + 'A') : c;
-}
-
-/* A signed decimal of at most 19 digits that fits int64. */
-static bool resp_int(const uint8_t *s, size_t n, int64_t *v)
-{
-    bool neg = false;
-    size_t i = 0;
-    uint64_t acc = 0;
-
-    if (n > 0 && (s[0] == '-' || s[0] == '+')) {
-        neg = s[0] == '-';
-        i = 1;
-    }
-    if (i == n || n - i > 19)
-        return false;
-    for (; i < n; i++) {
-        if (!resp_digit(s[i]))
-            return false;
-        acc = acc * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (acc > (uint64_t)INT64_MAX + neg)
-        return false;
-    *v = neg ? (int64_t)(0 - acc) : (int64_t)acc;
-    return true;
-}
-
-static bool resp_bignum(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-
-    if (n > 0 && (s[0] == '-' || s[0] == '+'))
-        i = 1;
-    if (i == n)
-        return false;
-    for (; i < n; i++)
-        if (!resp_digit(s[i]))
-            return false;
-    return true;
-}
-
-static void rt_set(struct rr_text *t, const uint8_t *s, size_t n)
-{
-    t->n = (uint16_t)(n < RESP_KEEP ? n : RESP_KEEP);
-    memcpy(t->s, s, t->n);
-}
-
-static void rt_add(struct rr_text *t, const uint8_t *s, size_t n)
-{
-    size_t room = RESP_KEEP - t->n;
-
-    if (n > room)
-        n = room;
-    memcpy(t->s + t->n, s, n);
-    t->n = (uint16_t)(t->n + n);
-}
-
-/* Case-insensitive comparison with an upper-case word. */
-static bool rt_is_upper(const struct rr_text *t, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (t->n != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (resp_upper((uint8_t)t->s[i]) != (uint8_t)s[i])
-            return false;
-    return true;
-}
 
 /* ---------------------------------------------------------------- entries and the queue */
 
@@ -278,39 +154,6 @@ static void redis_req_section(struct rr *rd, uint64_t args)
     ent_str(e, "command", name, rd->t[0].n);
     ent_str(e, "key", rd->t[1].s, args >= 2 ? rd->t[1].n : 0);
     ent_u64(e, "args", args);
-}
-
-static const char *resp_type_name(uint8_t t)
-{
-    switch (t) {
-    case '+':
-        return "simple";
-    case '-':
-    case '!':
-        return "error";
-    case ':':
-        return "integer";
-    case '$':
-        return "bulk";
-    case '*':
-        return "array";
-    case '%':
-        return "map";
-    case '~':
-        return "set";
-    case '>':
-        return "push";
-    case ',':
-        return "double";
-    case '#':
-        return "boolean";
-    case '(':
-        return "bignum";
-    case '=':
-        return "verbatim";
-    default:
-        return "nil";
-    }
 }
 
 /* Writes the response section of the reply read by rd (top == 0: a nil or unknown value). */
@@ -490,21 +333,7 @@ static void redis_flush(struct dsx *x, struct redis *r, uint32_t cut_anomalies)
     }
 }
 
-/* ---------------------------------------------------------------- the reader */
-
-static void rr_reset(struct rr *rd)
-{
-    rd->depth = 0;
-    rd->top = 0;
-    rd->kind = RK_REGULAR;
-    rd->top_n = -1;
-    rd->nelem = 0;
-    rd->e2_set = false;
-    rd->nil = false;
-    rd->capi = -1;
-    rd->chunk = false;
-    rd->t[0].n = rd->t[1].n = 0;
-}
+/* ---------------------------------------------------------------- reading messages */
 
 /*
  * A malformed message in dir: finish it and resynchronise (at_bol: the next
@@ -529,83 +358,6 @@ static bool redis_bad(struct dsx *x, struct redis *r, int dir, bool at_bol)
     return true;
 }
 
-/*
- * A value completed at the current depth. Returns true when the top-level
- * value (the message) is complete.
- */
-static bool rr_value_done(struct rr *rd)
-{
-    for (;;) {
-        int d;
-
-        if (rd->depth == 0)
-            return rd->top != 0;
-        d = rd->depth - 1;
-        if (rd->depth == 1 && rd->ctype[0] != '|')
-            rd->nelem++;
-        if (rd->left[d] > 0)
-            rd->left[d]--;
-        if (rd->left[d] != 0)
-            return false;
-        rd->depth--;
-        if (rd->ctype[d] == '|')
-            return false;                   /* an attribute is not a value */
-    }
-}
-
-/* Where a top-level element's text is kept: t[0], t[1] or nowhere. */
-static int rr_capture_slot(const struct rr *rd)
-{
-    if (rd->depth == 0)
-        return 0;
-    if (rd->depth == 1 && rd->ctype[0] != '|' && rd->nelem < 2)
-        return (int)rd->nelem;
-    return -1;
-}
-
-/*
- * Server: what the reply whose header line is [p, p+hl) is, by its first
- * element. Returns -1 when more bytes are needed (n < RESP_PEEK_MAX).
- */
-static int redis_peek_kind(const uint8_t *p, size_t n, size_t hl)
-{
-    const uint8_t *q = p + hl, *end = p + n, *nl;
-    const uint8_t *name = NULL;
-    size_t namelen = 0;
-    int64_t len;
-
-    if (q >= end)
-        return n < RESP_PEEK_MAX ? -1 : RK_REGULAR;
-    nl = memchr(q, '\n', (size_t)(end - q));
-    if (!nl)
-        return n < RESP_PEEK_MAX ? -1 : RK_REGULAR;
-    if (*q == '$' || *q == '+') {
-        size_t ll = (size_t)(nl - q);
-
-        if (ll > 0 && q[ll - 1] == '\r')
-            ll--;
-        if (*q == '+') {
-            name = q + 1;
-            namelen = ll - 1;
-        } else if (resp_int(q + 1, ll - 1, &len) && len >= 0 && len <= 32) {
-            if ((size_t)(end - (nl + 1)) < (size_t)len)
-                return n < RESP_PEEK_MAX ? -1 : RK_REGULAR;
-            name = nl + 1;
-            namelen = (size_t)len;
-        }
-    }
-    if (!name)
-        return *p == '>' ? RK_PUSH : RK_REGULAR;
-#define RESP_IS(s) (namelen == sizeof(s) - 1 && memcmp(name, s, namelen) == 0)
-    if (RESP_IS("message") || RESP_IS("pmessage") || RESP_IS("smessage"))
-        return RK_PUSH;
-    if (RESP_IS("subscribe") || RESP_IS("psubscribe") || RESP_IS("ssubscribe") ||
-        RESP_IS("unsubscribe") || RESP_IS("punsubscribe") || RESP_IS("sunsubscribe"))
-        return RK_CONFIRM;
-#undef RESP_IS
-    return *p == '>' ? RK_PUSH : RK_REGULAR;
-}
-
 /* Starts an entry for bytes that cannot begin a message (they will be marked malformed). */
 static void redis_begin_bad(struct dsx *x, struct redis *r, int dir)
 {
@@ -617,80 +369,6 @@ static void redis_begin_bad(struct dsx *x, struct redis *r, int dir)
     else
         redis_reply_target(x, r, rd);
     rd->in_msg = true;
-}
-
-static bool resp_blank(uint8_t c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f' || c == 0;
-}
-
-static int resp_hex(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/*
- * Inline command: the words of the line [s, s+n), split as the server does
- * (sdssplitargs: "double quotes" with \ escapes and \xHH, 'single quotes').
- * The first two are kept in t[0] and t[1]. Returns false on unbalanced
- * quotes (the server answers a protocol error).
- */
-static bool redis_inline(struct rr *rd, const uint8_t *s, size_t n, uint64_t *args)
-{
-    size_t i = 0;
-
-    *args = 0;
-    for (;;) {
-        struct rr_text *t = *args < 2 ? &rd->t[*args] : NULL;
-        uint8_t q = 0, c;
-
-        while (i < n && resp_blank(s[i]))
-            i++;
-        if (i == n)
-            return true;
-        if (t)
-            t->n = 0;
-        if (s[i] == '"' || s[i] == '\'')
-            q = s[i++];
-        for (;;) {
-            if (i == n) {
-                if (q)
-                    return false;           /* unbalanced quotes */
-                break;
-            }
-            c = s[i];
-            if (!q && resp_blank(c))
-                break;
-            if (q && c == q) {
-                i++;
-                if (i < n && !resp_blank(s[i]))
-                    return false;           /* a closing quote must end the word */
-                break;
-            }
-            if (q == '"' && c == '\\' && i + 3 < n && s[i + 1] == 'x' && resp_hex(s[i + 2]) >= 0 &&
-                resp_hex(s[i + 3]) >= 0) {
-                c = (uint8_t)(resp_hex(s[i + 2]) * 16 + resp_hex(s[i + 3]));
-                i += 4;
-            } else if (q && c == '\\' && i + 1 < n && (q == '"' || s[i + 1] == '\'')) {
-                c = s[i + 1];
-                if (q == '"')
-                    c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c == 'b' ? '\b'
-                      : c == 'a' ? '\a' : c;
-                i += 2;
-            } else {
-                i++;
-            }
-            if (t)
-                rt_add(t, &c, 1);
-        }
-        (*args)++;
-    }
 }
 
 /*
@@ -710,7 +388,7 @@ static int redis_begin(struct dsx *x, struct redis *r, int dir, const uint8_t *p
         uint64_t args;
 
         if (c != '*') {
-            bool ok = redis_inline(rd, p + pos, ll, &args);
+            bool ok = rr_inline(rd, p + pos, ll, &args);
 
             if (ok && args == 0)
                 return -1;                  /* blank line: the server ignores it */
@@ -732,7 +410,7 @@ static int redis_begin(struct dsx *x, struct redis *r, int dir, const uint8_t *p
     if (c == '*' || c == '>') {
         bool ask = c == '>' || r->subscribed || r->has_active || r->qlen == 0 ||
                    rq_at(r, 0)->sub;
-        int k = ask ? redis_peek_kind(p + pos, n - pos, nl + 1 - pos) : RK_REGULAR;
+        int k = ask ? resp_peek_kind(p + pos, n - pos, nl + 1 - pos) : RK_REGULAR;
 
         if (k < 0)
             return 0;
@@ -741,134 +419,6 @@ static int redis_begin(struct dsx *x, struct redis *r, int dir, const uint8_t *p
     redis_reply_target(x, r, rd);
     rd->in_msg = true;
     return 1;
-}
-
-/*
- * Reads the value whose line is [pos, pos+ll) (nl: the '\n'). Returns false
- * when the bytes are malformed.
- */
-static bool rr_line(struct rr *rd, const uint8_t *p, size_t pos, size_t ll, bool *msg_done)
-{
-    uint8_t c = p[pos];
-    const uint8_t *s = p + pos + 1;
-    size_t sn = ll - 1;
-    int64_t v = 0;
-    int slot;
-
-    *msg_done = false;
-    if (c != '|' && c != ';' && c != '.' && rd->depth == 0 && rd->top == 0)
-        rd->top = c;
-    slot = rr_capture_slot(rd);
-    switch (c) {
-    case '+':
-    case '-':
-    case ',':
-    case ':':
-    case '#':
-    case '(':
-    case '_':
-        if (c == ':' && !resp_int(s, sn, &v))
-            return false;
-        if (c == '#' && !(sn == 1 && (s[0] == 't' || s[0] == 'f')))
-            return false;
-        if (c == '_' && sn != 0)
-            return false;
-        if (c == '(' && !resp_bignum(s, sn))
-            return false;
-        if (c == ',' && sn == 0)
-            return false;
-        if (slot >= 0)
-            rt_set(&rd->t[slot], s, sn);
-        if (c == ':' && rd->depth == 1 && rd->nelem == 2 && rd->ctype[0] != '|') {
-            rd->e2 = v;
-            rd->e2_set = true;
-        }
-        *msg_done = rr_value_done(rd);
-        return true;
-    case '$':
-    case '!':
-    case '=':
-        if (c == '$' && sn == 1 && s[0] == '?') {
-            if (rd->depth >= RESP_DEPTH)
-                return false;
-            rd->left[rd->depth] = -1;
-            rd->ctype[rd->depth] = '$';
-            rd->depth++;
-            if (slot >= 0)
-                rd->t[slot].n = 0;
-            rd->capi = (int8_t)slot;
-            return true;
-        }
-        if (!resp_int(s, sn, &v) || v < -1 || v > RESP_BULK_MAX || (v == -1 && c != '$'))
-            return false;
-        if (v == -1) {
-            if (rd->depth == 0)
-                rd->nil = true;
-            *msg_done = rr_value_done(rd);
-            return true;
-        }
-        if (rd->depth == 0)
-            rd->top_n = 0;                  /* not nil */
-        rd->bulk_left = v;
-        rd->capi = (int8_t)slot;
-        rd->chunk = false;
-        if (slot >= 0)
-            rd->t[slot].n = 0;
-        rd->mode = RR_BULK;
-        return true;
-    case ';':
-        if (rd->depth == 0 || rd->ctype[rd->depth - 1] != '$' || !resp_int(s, sn, &v) || v < 0 ||
-            v > RESP_BULK_MAX)
-            return false;
-        if (v == 0) {
-            rd->depth--;
-            *msg_done = rr_value_done(rd);
-            return true;
-        }
-        rd->bulk_left = v;
-        rd->chunk = true;
-        rd->mode = RR_BULK;
-        return true;
-    case '*':
-    case '~':
-    case '%':
-    case '>':
-    case '|':
-        if (rd->depth >= RESP_DEPTH)
-            return false;
-        if (sn == 1 && s[0] == '?' && c != '|') {
-            v = -1;                         /* streamed, ended by '.' */
-        } else if (!resp_int(s, sn, &v) || v < -1 || v > RESP_COUNT_MAX ||
-                   (v == -1 && c != '*')) {
-            return false;
-        } else if (v == -1) {               /* RESP2 nil array */
-            if (rd->depth == 0)
-                rd->nil = true;
-            *msg_done = rr_value_done(rd);
-            return true;
-        }
-        if (rd->depth == 0 && c != '|')
-            rd->top_n = v;
-        if (v == 0) {
-            if (c == '|')
-                return true;                /* empty attribute */
-            *msg_done = rr_value_done(rd);
-            return true;
-        }
-        rd->left[rd->depth] = v < 0 ? -1 : (c == '%' || c == '|') ? v * 2 : v;
-        rd->ctype[rd->depth] = c;
-        rd->depth++;
-        return true;
-    case '.':
-        if (sn != 0 || rd->depth == 0 || rd->left[rd->depth - 1] != -1 ||
-            rd->ctype[rd->depth - 1] == '$')
-            return false;
-        rd->depth--;
-        *msg_done = rr_value_done(rd);
-        return true;
-    default:
-        return false;
-    }
 }
 
 /* Whether the line at p can begin a message of dir (*wait: need a second byte). */
@@ -916,19 +466,13 @@ static size_t redis_parse(void *st, struct dsx *x, int dir, const uint8_t *p, si
         redis_roles(r, x, dir, p);
     while (pos < n) {
         const uint8_t *nl;
-        size_t ll, nlo, take;
+        size_t ll, nlo;
         bool done = false, at_bol;
         int b;
 
         switch (rd->mode) {
         case RR_BULK:
-            take = (size_t)rd->bulk_left < n - pos ? (size_t)rd->bulk_left : n - pos;
-            if (rd->capi >= 0)
-                rt_add(&rd->t[rd->capi], p + pos, take);
-            pos += take;
-            rd->bulk_left -= (int64_t)take;
-            if (rd->bulk_left == 0)
-                rd->mode = RR_BULK_END;
+            pos += rr_bulk(rd, p + pos, n - pos);
             continue;
         case RR_BULK_END:
             if (n - pos < 2)
@@ -1050,12 +594,7 @@ static void redis_gap(void *st, struct dsx *x, int dir, uint64_t n)
         return;
     if (r->client < 0)
         r->client = 0;
-    if (rd->mode == RR_BULK && n <= (uint64_t)rd->bulk_left) {
-        /* inside a bulk payload: still in step; the kept text is cut here */
-        rd->bulk_left -= (int64_t)n;
-        rd->capi = -1;
-        if (rd->bulk_left == 0)
-            rd->mode = RR_BULK_END;
+    if (rr_bulk_gap(rd, n)) {
         if (rd->e)
             ent_anomaly(rd->e, ENT_A_GAP);
         return;

@@ -777,7 +777,6 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
         buf_init(&sp.b[t].packbuf, PACKBUF_SIZE);
         buf_init(&sp.b[t].ents, SIZE_MAX);
         dsx_sink_init(&sp.b[t].sink, &sp.b[t].ents);
-        sp.b[t].ent_fd = -1;
         /* a budget per bucket, not per thread: what is cut does not depend on -j */
         reasm_budget_init(&sp.b[t].budget, LIM_REASM_TOTAL / NTASKS);
         cpool_init(&sp.b[t].pool_s, &sp.region);
@@ -860,8 +859,6 @@ out_split:
             swr_stream_clear(l);
         if (sp.b[t].pack_fd >= 0)
             close(sp.b[t].pack_fd);
-        if (sp.b[t].ent_fd >= 0)
-            close(sp.b[t].ent_fd);
         free(sp.b[t].ent_path);
         dsx_sink_release(&sp.b[t].sink);
         buf_release(&sp.b[t].ents);

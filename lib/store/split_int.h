@@ -92,11 +92,10 @@ struct bucket {
     struct sstream *dead;       /* ended in phase C; back to the slab after it (linked by anext) */
     struct buf scratch, scratch2;
     struct buf packbuf;         /* small streams gathered for one write into the pack */
-    struct buf ents;            /* entry records not yet written to ent_fd */
+    struct buf ents;            /* entry records not yet in the bucket's entries file */
     struct dsx_sink sink;       /* where this bucket's dissectors write (ents) */
     struct reasm_budget budget; /* reassembly memory of this bucket's streams */
-    int ent_fd;
-    char *ent_path;
+    char *ent_path;             /* the entries file, once created */
     int rc;
     struct diag d;
 };

@@ -645,22 +645,29 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
                (uint32_t)(s->npk - 1), pk->origlen);
 }
 
+/*
+ * Appends the bucket's gathered entry records to its entries file. The file
+ * is opened for each flush (every 256 KiB) and closed again, so that open
+ * files stay bounded by the packs, not doubled by 64 entries files.
+ */
 static int ent_flush(struct split *sp, struct bucket *b)
 {
-    int rc;
+    bool create = b->ent_path == NULL;
+    int fd, rc = 0;
 
     if (b->ents.len == 0)
         return 0;
-    if (b->ent_fd < 0) {
+    if (create)
         b->ent_path = store_entries_path(sp->node_dir, b->id);
-        b->ent_fd = open_out(b->ent_path, true, &b->d);
-        if (b->ent_fd < 0)
-            return b->ent_fd;
-        rc = fs_write_all(b->ent_fd, STORE_ENT_MAGIC, STORE_ENT_MAGIC_LEN, b->ent_path, &b->d);
-        if (rc < 0)
-            return rc;
-    }
-    rc = fs_write_all(b->ent_fd, b->ents.data, b->ents.len, b->ent_path, &b->d);
+    fd = open_out(b->ent_path, create, &b->d);
+    if (fd < 0)
+        return fd;
+    if (create)
+        rc = fs_write_all(fd, STORE_ENT_MAGIC, STORE_ENT_MAGIC_LEN, b->ent_path, &b->d);
+    if (rc == 0)
+        rc = fs_write_all(fd, b->ents.data, b->ents.len, b->ent_path, &b->d);
+    if (close(fd) < 0 && rc == 0)
+        rc = diag_errno(&b->d, SV_EIO, errno, "%s: close", b->ent_path);
     buf_reset(&b->ents);
     return rc;
 }
@@ -759,9 +766,6 @@ int swr_close_packs(struct split *sp, struct diag *d)
         int r;
 
         r = ent_flush(sp, b);
-        if (r == 0 && b->ent_fd >= 0 && close(b->ent_fd) < 0)
-            r = diag_errno(&b->d, SV_EIO, errno, "%s: close", b->ent_path);
-        b->ent_fd = -1;
         if (r < 0 && rc == 0) {
             *d = b->d;
             rc = r;

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: what an HTTP/2 stream's header blocks and DATA say, for http2.c:
+ * the decoded header fields, the entry keys written from them (request,
+ * response, trailers, an h2c upgrade's request, the closing keys), and gRPC on
+ * top: gRPC streams recognised by content-type or grpc-status, service and
+ * method from :path, grpc-status and grpc-message, and the Length-Prefixed-
+ * Messages counted across DATA frames.
+ *
+ * References: gRPC over HTTP/2 (PROTOCOL-HTTP2.md: Length-Prefixed-Message =
+ * 1-byte compressed flag, 4-byte length, message).
+ */
+#include "config.h"
+
+#include "dissect/http2_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cur.h"
+
+/* Bytes kept per stream of :path, the response content-type and grpc-message. */
+#define H2_KEEP_MAX             1024u
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+static bool bytes_eq(const uint8_t *p, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+
+    return n == k && memcmp(p, s, k) == 0;
+}
+
+static bool bytes_prefix(const uint8_t *p, size_t n, const char *s)
+{
+    size_t k = strlen(s);
+
+    return n >= k && memcmp(p, s, k) == 0;
+}
+
+/* Parses a decimal number of 1..9 digits; false otherwise. */
+bool h2_parse_dec(const uint8_t *p, size_t n, uint32_t *v)
+{
+    uint32_t r = 0;
+
+    if (n == 0 || n > 9)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        r = r * 10 + (uint32_t)(p[i] - '0');
+    }
+    *v = r;
+    return true;
+}
+
+/* Go's http.StatusText, as Kubeshark writes it ("" for an unknown code). */
+static const char *status_text(uint32_t code)
+{
+    switch (code) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 102: return "Processing";
+    case 103: return "Early Hints";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 207: return "Multi-Status";
+    case 208: return "Already Reported";
+    case 226: return "IM Used";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 305: return "Use Proxy";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 407: return "Proxy Authentication Required";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Request Entity Too Large";
+    case 414: return "Request URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Requested Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 418: return "I'm a teapot";
+    case 421: return "Misdirected Request";
+    case 422: return "Unprocessable Entity";
+    case 423: return "Locked";
+    case 424: return "Failed Dependency";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 451: return "Unavailable For Legal Reasons";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 506: return "Variant Also Negotiates";
+    case 507: return "Insufficient Storage";
+    case 508: return "Loop Detected";
+    case 510: return "Not Extended";
+    case 511: return "Network Authentication Required";
+    default: return "";
+    }
+}
+
+/* Keeps a copy of p/n (cut to H2_KEEP_MAX: the entry is then TRUNCATED). */
+static void keep_str(struct h2_stream *s, char **dst, size_t *dlen, const uint8_t *p, size_t n)
+{
+    char *c;
+
+    if (*dst)
+        return;                 /* the first value counts */
+    if (n > H2_KEEP_MAX) {
+        n = H2_KEEP_MAX;
+        if (s->e)
+            ent_anomaly(s->e, ENT_A_TRUNCATED);
+    }
+    c = malloc(n ? n : 1);
+    if (!c)
+        return;
+    if (n)
+        memcpy(c, p, n);
+    *dst = c;
+    *dlen = n;
+}
+
+/* Writes a header name (bytes) as an entry key (a C string, cut to 255 bytes). */
+static void put_field(struct ent *e, const uint8_t *name, size_t nlen, const uint8_t *v,
+                      size_t vlen)
+{
+    char key[256];
+
+    if (nlen > sizeof key - 1)
+        nlen = sizeof key - 1;
+    memcpy(key, name, nlen);
+    key[nlen] = '\0';
+    ent_str(e, key, v, vlen);
+}
+
+/* ---- decoded header fields ------------------------------------------------------------ */
+
+void h2_field_cb(void *arg, const uint8_t *name, size_t nlen, const uint8_t *value,
+                 size_t vlen)
+{
+    struct h2 *h = arg;
+    uint32_t l[2] = { (uint32_t)nlen, (uint32_t)vlen };
+
+    h->hsize += (uint64_t)nlen + vlen + HPACK_ENTRY_OVERHEAD;
+    if (h->fields_cut)
+        return;
+    if (h->fields.len + sizeof l + nlen + vlen > h->fields.limit ||
+        buf_append(&h->fields, l, sizeof l) < 0 || buf_append(&h->fields, name, nlen) < 0 ||
+        buf_append(&h->fields, value, vlen) < 0)
+        h->fields_cut = true;
+}
+
+/* Iterates the block's fields: *pos starts at 0. */
+static bool field_next(const struct h2 *h, size_t *pos, struct h2_field *f)
+{
+    uint32_t l[2];
+
+    if (*pos + sizeof l > h->fields.len)
+        return false;
+    memcpy(l, h->fields.data + *pos, sizeof l);
+    f->name = h->fields.data + *pos + sizeof l;
+    f->nlen = l[0];
+    f->value = f->name + l[0];
+    f->vlen = l[1];
+    *pos += sizeof l + (size_t)l[0] + l[1];
+    return true;
+}
+
+/* The first field called name, or false. */
+bool h2_field_find(const struct h2 *h, const char *name, struct h2_field *out)
+{
+    struct h2_field f;
+    size_t pos = 0;
+
+    while (field_next(h, &pos, &f)) {
+        if (bytes_eq(f.name, f.nlen, name)) {
+            *out = f;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void write_fields(const struct h2 *h, struct ent *e, const char *key)
+{
+    struct h2_field f;
+    size_t pos = 0;
+
+    ent_obj_begin(e, key);
+    while (field_next(h, &pos, &f))
+        put_field(e, f.name, f.nlen, f.value, f.vlen);
+    ent_obj_end(e);
+}
+
+/* "queryString": the target's query split at '&', each name=value as it is. */
+static void write_query(struct ent *e, const uint8_t *url, size_t n)
+{
+    const uint8_t *q = memchr(url, '?', n);
+    const uint8_t *end = url + n;
+
+    ent_obj_begin(e, "queryString");
+    if (q) {
+        q++;
+        while (q < end) {
+            const uint8_t *amp = memchr(q, '&', (size_t)(end - q));
+            const uint8_t *pe = amp ? amp : end;
+            const uint8_t *eq = memchr(q, '=', (size_t)(pe - q));
+
+            if (pe > q) {
+                if (eq)
+                    put_field(e, q, (size_t)(eq - q), eq + 1, (size_t)(pe - eq - 1));
+                else
+                    put_field(e, q, (size_t)(pe - q), q, 0);
+            }
+            q = amp ? amp + 1 : end;
+        }
+    }
+    ent_obj_end(e);
+}
+
+/* ---- gRPC ------------------------------------------------------------------------------- */
+
+/* gRPC service and method from a kept :path "/pkg.Service/Method". */
+static void grpc_names(const struct h2_stream *s, const char **svc, size_t *svc_len,
+                       const char **meth, size_t *meth_len)
+{
+    const char *p = s->path, *slash;
+    size_t n = s->path_len;
+
+    *svc = *meth = "";
+    *svc_len = *meth_len = 0;
+    if (!p || n < 2 || p[0] != '/')
+        return;
+    slash = memchr(p + 1, '/', n - 1);
+    if (!slash)
+        return;
+    *svc = p + 1;
+    *svc_len = (size_t)(slash - p - 1);
+    *meth = slash + 1;
+    *meth_len = n - (size_t)(slash - p) - 1;
+}
+
+/* Length-Prefixed-Messages in DATA: counted as the payload comes, across frames. */
+void h2_grpc_feed(struct h2_side *sd, const uint8_t *p, size_t n)
+{
+    if (sd->msg_lost)
+        return;
+    while (n > 0) {
+        if (sd->msg_left) {
+            size_t k = n < sd->msg_left ? n : sd->msg_left;
+
+            sd->msg_left -= (uint32_t)k;
+            p += k;
+            n -= k;
+            continue;
+        }
+        sd->pre[sd->pre_len++] = *p++;
+        n--;
+        if (sd->pre_len == sizeof sd->pre) {
+            uint32_t len = ld_be32(sd->pre + 1);
+
+            sd->msgs++;
+            sd->msg_bytes += len;
+            sd->msg_left = len;
+            sd->pre_len = 0;
+        }
+    }
+}
+
+/* grpc-status and grpc-message of a response block (headers or trailers). */
+static void grpc_result(struct h2 *h, struct h2_stream *s)
+{
+    struct h2_field f;
+    uint32_t v;
+
+    if (h2_field_find(h, "grpc-status", &f)) {
+        s->grpc = true;
+        if (s->grpc_status < 0 && h2_parse_dec(f.value, f.vlen, &v))
+            s->grpc_status = v;
+    }
+    if (h2_field_find(h, "grpc-message", &f))
+        keep_str(s, &s->gmsg, &s->gmsg_len, f.value, f.vlen);
+}
+
+/* ---- header blocks ---------------------------------------------------------------------- */
+
+void h2_write_request(struct h2 *h, struct h2_stream *s)
+{
+    struct ent *e = s->e;
+    struct h2_field m, p;
+    bool has_m = h2_field_find(h, ":method", &m), has_p = h2_field_find(h, ":path", &p);
+    const uint8_t *url = has_p ? p.value : (const uint8_t *)"";
+    size_t ulen = has_p ? p.vlen : 0;
+    const uint8_t *qm = ulen ? memchr(url, '?', ulen) : NULL;
+    struct h2_field ct;
+
+    if (has_p)
+        keep_str(s, &s->path, &s->path_len, p.value, p.vlen);
+    if (h2_field_find(h, "content-type", &ct) &&
+        bytes_prefix(ct.value, ct.vlen, "application/grpc"))
+        s->grpc = true;
+    if (!e)
+        return;
+    ent_section(e, ENT_REQ);
+    ent_str(e, "method", has_m ? m.value : (const uint8_t *)"", has_m ? m.vlen : 0);
+    ent_str(e, "url", url, ulen);
+    ent_str(e, "path", url, qm ? (size_t)(qm - url) : ulen);
+    ent_cstr(e, "httpVersion", "HTTP/2.0");
+    write_fields(h, e, "headers");
+    write_query(e, url, ulen);
+    ent_u64(e, "headersSize", h->hsize);
+    if (h->fields_cut)
+        ent_anomaly(e, ENT_A_TRUNCATED);
+}
+
+void h2_write_response(struct h2 *h, struct h2_stream *s, bool end_stream)
+{
+    struct ent *e = s->e;
+    struct h2_field st, ct;
+    uint32_t code = 0;
+    bool ok = h2_field_find(h, ":status", &st) && h2_parse_dec(st.value, st.vlen, &code);
+
+    if (h2_field_find(h, "content-type", &ct)) {
+        keep_str(s, &s->ctype, &s->ctype_len, ct.value, ct.vlen);
+        if (bytes_prefix(ct.value, ct.vlen, "application/grpc"))
+            s->grpc = true;
+    }
+    grpc_result(h, s);
+    if (end_stream && s->grpc)
+        s->trailers_only = true;
+    if (!e)
+        return;
+    if (!ok)
+        ent_anomaly(e, ENT_A_MALFORMED);
+    ent_section(e, ENT_RESP);
+    ent_u64(e, "status", code);
+    ent_cstr(e, "statusText", status_text(code));
+    ent_cstr(e, "httpVersion", "HTTP/2.0");
+    write_fields(h, e, "headers");
+    ent_u64(e, "headersSize", h->hsize);
+    if (h->fields_cut)
+        ent_anomaly(e, ENT_A_TRUNCATED);
+}
+
+void h2_write_trailers(struct h2 *h, struct h2_stream *s)
+{
+    struct ent *e = s->e;
+
+    grpc_result(h, s);
+    if (!e || s->trailers)
+        return;
+    s->trailers = true;
+    ent_section(e, ENT_RESP);
+    ent_u64(e, "bodySize", s->side[SIDE_RESP].body);
+    s->resp_body_written = true;
+    write_fields(h, e, "trailers");
+    if (h->fields_cut)
+        ent_anomaly(e, ENT_A_TRUNCATED);
+}
+
+/* The h2c upgrade's request: the hint's HTTP/1.1 request, written as stream s's. */
+void h2_write_h2c_request(struct h2_stream *s, const struct dsx_h2c_hint *hint)
+{
+    struct ent *e;
+    char method[sizeof hint->method + 1], url[sizeof hint->url + 1], host[sizeof hint->host + 1];
+    const char *qm;
+
+    /* the strings are NUL-terminated; copies guard against a hint that is not */
+    memcpy(method, hint->method, sizeof hint->method);
+    method[sizeof hint->method] = '\0';
+    memcpy(url, hint->url, sizeof hint->url);
+    url[sizeof hint->url] = '\0';
+    memcpy(host, hint->host, sizeof hint->host);
+    host[sizeof hint->host] = '\0';
+
+    keep_str(s, &s->path, &s->path_len, (const uint8_t *)url, strlen(url));
+    e = s->e;
+    if (!e)
+        return;
+    qm = strchr(url, '?');
+    ent_section(e, ENT_REQ);
+    ent_cstr(e, "method", method);
+    ent_cstr(e, "url", url);
+    ent_str(e, "path", url, qm ? (size_t)(qm - url) : strlen(url));
+    ent_cstr(e, "httpVersion", "HTTP/1.1");
+    ent_obj_begin(e, "headers");
+    ent_cstr(e, ":method", method);
+    ent_cstr(e, ":path", url);
+    if (host[0])
+        ent_cstr(e, ":authority", host);
+    ent_obj_end(e);
+    write_query(e, (const uint8_t *)url, strlen(url));
+    ent_u64(e, "headersSize",
+            strlen(":method") + strlen(method) + strlen(":path") + strlen(url) +
+                2 * HPACK_ENTRY_OVERHEAD +
+                (host[0] ? strlen(":authority") + strlen(host) + HPACK_ENTRY_OVERHEAD : 0));
+    e->f.flags |= ENT_F_REQ;
+    e->f.req_ns = hint->req_ns;
+    e->f.req_end_ns = hint->req_end_ns;
+    e->f.req_pkt = hint->req_pkt;
+    e->f.req_size = hint->req_size;
+    if (hint->req_pkt > e->f.last_pkt)
+        e->f.last_pkt = hint->req_pkt;
+}
+
+/* The closing keys of the entry (written just before it is emitted). */
+void h2_write_closing(struct h2_stream *s, uint32_t anomalies)
+{
+    struct ent *e = s->e;
+
+    ent_anomaly(e, anomalies);
+    e->f.proto = (uint8_t)(s->grpc ? ENT_GRPC : ENT_HTTP2);
+    if (s->side[SIDE_REQ].headers) {
+        const struct h2_side *q = &s->side[SIDE_REQ];
+
+        ent_section(e, ENT_REQ);
+        ent_u64(e, "bodySize", q->body);
+        ent_u64(e, "streamId", s->sid);
+        if (s->grpc) {
+            const char *svc, *meth;
+            size_t sl, ml;
+
+            grpc_names(s, &svc, &sl, &meth, &ml);
+            ent_obj_begin(e, "grpc");
+            ent_str(e, "service", svc, sl);
+            ent_str(e, "method", meth, ml);
+            ent_u64(e, "messages", q->msgs);
+            ent_u64(e, "messageBytes", q->msg_bytes);
+            ent_obj_end(e);
+        }
+    }
+    ent_section(e, ENT_RESP);
+    if (s->side[SIDE_RESP].headers) {
+        const struct h2_side *r = &s->side[SIDE_RESP];
+
+        if (!s->resp_body_written)
+            ent_u64(e, "bodySize", r->body);
+        ent_obj_begin(e, "content");
+        ent_str(e, "mimeType", s->ctype ? s->ctype : "", s->ctype_len);
+        ent_u64(e, "size", r->body);
+        ent_obj_end(e);
+        if (s->grpc) {
+            ent_obj_begin(e, "grpc");
+            if (s->grpc_status >= 0)
+                ent_u64(e, "status", (uint64_t)s->grpc_status);
+            else
+                ent_null(e, "status");
+            ent_str(e, "message", s->gmsg ? s->gmsg : "", s->gmsg_len);
+            ent_u64(e, "messages", r->msgs);
+            ent_u64(e, "messageBytes", r->msg_bytes);
+            ent_bool(e, "trailersOnly", s->trailers_only);
+            ent_obj_end(e);
+        }
+    }
+    if (s->reset)
+        ent_u64(e, "resetCode", s->rst_code);
+    if (s->pushes)
+        ent_u64(e, "pushPromises", s->pushes);
+}

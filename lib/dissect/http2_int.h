@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: what the HTTP/2 dissector's two files share (http2.c: frames,
+ * header sequences, streams and their pairing, the ops; grpc.c: decoded header
+ * fields, the entry keys written from them, gRPC). Private to lib/dissect.
+ */
+#ifndef SV_DISSECT_HTTP2_INT_H
+#define SV_DISSECT_HTTP2_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "dissect/dissect.h"
+#include "dissect/hpack.h"
+
+enum { SIDE_REQ = 0, SIDE_RESP = 1 };
+
+/* One side (request or response) of a stream. */
+struct h2_side {
+    uint64_t body;              /* DATA payload bytes */
+    uint64_t msgs, msg_bytes;   /* gRPC length-prefixed messages */
+    uint32_t msg_left;          /* bytes of the current message still to come */
+    uint8_t pre[5];             /* message prefix being read */
+    uint8_t pre_len;
+    bool msg_lost;              /* a gap broke the message framing: counting stopped */
+    bool headers;               /* its (final) header block was seen */
+    bool ended;                 /* END_STREAM seen */
+};
+
+struct h2_stream {
+    uint32_t sid;
+    struct ent *e;
+    struct h2_side side[2];
+    bool grpc;
+    bool trailers;              /* the response's trailers were written */
+    bool trailers_only;         /* the response's only header block ended the stream */
+    bool resp_body_written;     /* "bodySize" of the response written (before trailers) */
+    bool reset;
+    uint32_t rst_code;
+    int64_t grpc_status;        /* -1: none */
+    uint64_t pushes;
+    char *path, *ctype, *gmsg;  /* kept copies (H2_KEEP_MAX), may be NULL */
+    size_t path_len, ctype_len, gmsg_len;
+};
+
+struct h2_dir {
+    struct hpack hp;
+    uint8_t ps;                 /* enum h2_ps */
+    uint8_t fflags;             /* DATA/SKIP: the frame's flags */
+    uint32_t fsid;              /* DATA/SKIP: the frame's stream */
+    uint32_t data_left, pad_left, skip_left;
+    size_t seq_scan;            /* header sequence: next frame header to check (0: none yet) */
+    size_t seq_total;           /* header sequence: its length once END_HEADERS was found */
+    uint64_t resync_bytes;
+    uint32_t max_frame;         /* largest frame this direction may send */
+};
+
+struct h2 {
+    struct h2_dir d[2];
+    int client_dir;             /* -1 until known */
+    struct h2_stream **s;
+    size_t ns, scap;
+    uint32_t max_sid;           /* highest stream id opened by a request */
+    struct buf fields;          /* decoded fields of the block being handled */
+    struct buf block;           /* fragments of a HEADERS + CONTINUATION sequence */
+    bool fields_cut;
+    uint64_t hsize;             /* RFC size of the block's fields */
+    bool preface;               /* the connection was captured from its start */
+    bool dead;
+};
+
+/* Records in h->fields: u32 name length, u32 value length, name, value. */
+struct h2_field {
+    const uint8_t *name, *value;
+    size_t nlen, vlen;
+};
+
+/* HPACK's field callback (arg: the struct h2): appends the field to h->fields. */
+void h2_field_cb(void *arg, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
+
+/* The first field of the block called name, or false. */
+bool h2_field_find(const struct h2 *h, const char *name, struct h2_field *out);
+
+/* Parses a decimal number of 1..9 digits; false otherwise. */
+bool h2_parse_dec(const uint8_t *p, size_t n, uint32_t *v);
+
+/* Counts the gRPC Length-Prefixed-Messages in n more DATA payload bytes of a side. */
+void h2_grpc_feed(struct h2_side *sd, const uint8_t *p, size_t n);
+
+/* The request's keys from the block in h->fields (notes :path and gRPC). */
+void h2_write_request(struct h2 *h, struct h2_stream *s);
+
+/* The final response's keys from the block in h->fields (end_stream: it ends the stream). */
+void h2_write_response(struct h2 *h, struct h2_stream *s, bool end_stream);
+
+/* The response's trailers from the block in h->fields (grpc-status, grpc-message). */
+void h2_write_trailers(struct h2 *h, struct h2_stream *s);
+
+/* After an h2c upgrade: stream s's request keys from the HTTP/1.1 request of the hint. */
+void h2_write_h2c_request(struct h2_stream *s, const struct dsx_h2c_hint *hint);
+
+/* The closing keys of s's entry (s->e not NULL): sizes, gRPC, reset, pushes, anomalies. */
+void h2_write_closing(struct h2_stream *s, uint32_t anomalies);
+
+#endif
