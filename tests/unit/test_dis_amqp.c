@@ -30,9 +30,11 @@
 /* 8 bytes */
 #define PH "AMQP\x00\x00\x09\x01"
 /* 36 bytes */
-#define START "\x01\x00\x00\x00\x00\x00\x1c\x00\x0a\x00\x0a\x00\x09\x00\x00\x00\x00\x00\x00\x00\x05PLAIN\x00\x00\x00\x05\x65n_US\xce"
+#define START "\x01\x00\x00\x00\x00\x00\x1c\x00\x0a\x00\x0a\x00\x09\x00" \
+              "\x00\x00\x00\x00\x00\x00\x05PLAIN\x00\x00\x00\x05\x65n_US\xce"
 /* 44 bytes */
-#define START_OK "\x01\x00\x00\x00\x00\x00$\x00\x0a\x00\x0b\x00\x00\x00\x00\x05PLAIN\x00\x00\x00\x0c\x00guest\x00guest\x05\x65n_US\xce"
+#define START_OK "\x01\x00\x00\x00\x00\x00$\x00\x0a\x00\x0b\x00\x00\x00\x00" \
+                 "\x05PLAIN\x00\x00\x00\x0c\x00guest\x00guest\x05\x65n_US\xce"
 /* 20 bytes */
 #define TUNE "\x01\x00\x00\x00\x00\x00\x0c\x00\x0a\x00\x1e\x07\xff\x00\x02\x00\x00\x00<\xce"
 /* 20 bytes */
@@ -46,19 +48,24 @@
 /* 16 bytes */
 #define CH_OPEN_OK "\x01\x00\x01\x00\x00\x00\x08\x00\x14\x00\x0b\x00\x00\x00\x00\xce"
 /* 25 bytes */
-#define QDECL "\x01\x00\x01\x00\x00\x00\x11\x00\x32\x00\x0a\x00\x00\x05tasks\x02\x00\x00\x00\x00\xce"
+#define QDECL "\x01\x00\x01\x00\x00\x00\x11\x00\x32\x00" \
+              "\x0a\x00\x00\x05tasks\x02\x00\x00\x00\x00\xce"
 /* 26 bytes */
-#define QDECL_OK "\x01\x00\x01\x00\x00\x00\x12\x00\x32\x00\x0b\x05tasks\x00\x00\x00\x03\x00\x00\x00\x01\xce"
+#define QDECL_OK "\x01\x00\x01\x00\x00\x00\x12\x00\x32\x00\x0b" \
+                 "\x05tasks\x00\x00\x00\x03\x00\x00\x00\x01\xce"
 /* 22 bytes */
-#define QDECL_NOWAIT "\x01\x00\x01\x00\x00\x00\x0e\x00\x32\x00\x0a\x00\x00\x02q2\x10\x00\x00\x00\x00\xce"
+#define QDECL_NOWAIT "\x01\x00\x01\x00\x00\x00\x0e\x00\x32\x00" \
+                     "\x0a\x00\x00\x02q2\x10\x00\x00\x00\x00\xce"
 /* 22 bytes */
 #define PUBLISH "\x01\x00\x01\x00\x00\x00\x0e\x00<\x00(\x00\x00\x00\x05tasks\x00\xce"
 /* 22 bytes */
-#define HDR11 "\x02\x00\x01\x00\x00\x00\x0e\x00<\x00\x00\x00\x00\x00\x00\x00\x00\x00\x0b\x00\x00\xce"
+#define HDR11 "\x02\x00\x01\x00\x00\x00\x0e\x00<\x00\x00" \
+              "\x00\x00\x00\x00\x00\x00\x00\x0b\x00\x00\xce"
 /* 19 bytes */
 #define BODY11 "\x03\x00\x01\x00\x00\x00\x0bhello world\xce"
 /* 33 bytes */
-#define DELIVER "\x01\x00\x01\x00\x00\x00\x19\x00<\x00<\x04\x63tag\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x05tasks\xce"
+#define DELIVER "\x01\x00\x01\x00\x00\x00\x19\x00<\x00<\x04\x63tag" \
+                "\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x05tasks\xce"
 /* 21 bytes */
 #define ACK "\x01\x00\x01\x00\x00\x00\x0d\x00<\x00P\x00\x00\x00\x00\x00\x00\x00\x01\x00\xce"
 /* 22 bytes */
@@ -68,13 +75,15 @@
 /* 21 bytes */
 #define GET "\x01\x00\x01\x00\x00\x00\x0d\x00<\x00\x46\x00\x00\x05tasks\x00\xce"
 /* 31 bytes */
-#define GET_OK "\x01\x00\x01\x00\x00\x00\x17\x00<\x00G\x00\x00\x00\x00\x00\x00\x00\x02\x00\x02\x65x\x02rk\x00\x00\x00\x07\xce"
+#define GET_OK "\x01\x00\x01\x00\x00\x00\x17\x00<\x00G\x00\x00\x00\x00" \
+               "\x00\x00\x00\x02\x00\x02\x65x\x02rk\x00\x00\x00\x07\xce"
 /* 13 bytes */
 #define GET_EMPTY "\x01\x00\x01\x00\x00\x00\x05\x00<\x00H\x00\xce"
 /* 22 bytes */
 #define HDR0 "\x02\x00\x01\x00\x00\x00\x0e\x00<\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xce"
 /* 30 bytes */
-#define XBIND "\x01\x00\x02\x00\x00\x00\x16\x00(\x00\x1e\x00\x00\x03\x64st\x03src\x02rk\x00\x00\x00\x00\x00\xce"
+#define XBIND "\x01\x00\x02\x00\x00\x00\x16\x00(\x00\x1e\x00\x00" \
+              "\x03\x64st\x03src\x02rk\x00\x00\x00\x00\x00\xce"
 /* 12 bytes */
 #define XBIND_OK "\x01\x00\x02\x00\x00\x00\x04\x00(\x00\x1f\xce"
 /* 14 bytes */
@@ -137,7 +146,8 @@ static const char *X(int idx, bool fwd, int rq, int rqe, int rs, int rse, const 
     static int k;
     char *r = b[k++ & 3];
     char tr[64], tre[64], ts[64], tse[64], pr[16], ps[16];
-    const char *c = "{\"ip\":\"10.0.0.1\",\"port\":40000}", *s = "{\"ip\":\"10.0.0.2\",\"port\":5672}";
+    const char *c = "{\"ip\":\"10.0.0.1\",\"port\":40000}";
+    const char *s = "{\"ip\":\"10.0.0.2\",\"port\":5672}";
     int t0 = rq >= 0 ? rq : rs, last = rqe > rse ? rqe : rse;
 
     if (rq >= 0) {
@@ -145,24 +155,25 @@ static const char *X(int idx, bool fwd, int rq, int rqe, int rs, int rse, const 
         snprintf(tre, sizeof tre, "%llu", T0 + (unsigned long long)(rqe + 1) * MS);
         snprintf(pr, sizeof pr, "%d", rq);
     } else {
-        strcpy(tr, "null");
-        strcpy(tre, "null");
-        strcpy(pr, "null");
+        snprintf(tr, sizeof tr, "null");
+        snprintf(tre, sizeof tre, "null");
+        snprintf(pr, sizeof pr, "null");
     }
     if (rs >= 0) {
         snprintf(ts, sizeof ts, "%llu", T0 + (unsigned long long)(rs + 1) * MS);
         snprintf(tse, sizeof tse, "%llu", T0 + (unsigned long long)(rse + 1) * MS);
         snprintf(ps, sizeof ps, "%d", rs);
     } else {
-        strcpy(ts, "null");
-        strcpy(tse, "null");
-        strcpy(ps, "null");
+        snprintf(ts, sizeof ts, "null");
+        snprintf(tse, sizeof tse, "null");
+        snprintf(ps, sizeof ps, "null");
     }
     snprintf(r, sizeof b[0],
              "{\"id\":\"test/1-%d\",\"index\":%d,\"stream\":\"000000000001.pcap\","
              "\"node\":{\"name\":\"test\",\"ip\":\"\"},\"protocol\":{\"name\":\"amqp\","
              "\"version\":\"0-9-1\",\"abbr\":\"AMQP\",\"longName\":\"Advanced Message "
-             "Queuing Protocol 0-9-1\",\"layer4\":\"tcp\"},\"src\":%s,\"dst\":%s,\"timestamp\":%llu,"
+             "Queuing Protocol 0-9-1\",\"layer4\":\"tcp\"},\"src\":%s,\"dst\":%s,"
+             "\"timestamp\":%llu,"
              "\"startTime\":\"2023-11-14T22:13:20.%03d000000Z\",\"elapsedTime\":%d,"
              "\"request\":%s,\"response\":%s,\"requestSize\":%u,\"responseSize\":%u,"
              "\"anomalies\":[%s],\"times\":{\"request\":%s,\"requestEnd\":%s,\"response\":%s,"
@@ -308,7 +319,8 @@ TEST(conversation)
                           21, 0, ""));
     T_STREQ(line(o, 8), X(8, true, 12, 12, 13, 13,
                           "{\"method\":\"channel.close\",\"channel\":1,\"replyCode\":200,"
-                          "\"replyText\":\"bye\"}", "{\"method\":\"channel.close-ok\"}", 22, 12, ""));
+                          "\"replyText\":\"bye\"}", "{\"method\":\"channel.close-ok\"}", 22, 12,
+                          ""));
     free(o);
 }
 
@@ -330,8 +342,8 @@ TEST(get_with_content_and_empty)
     T_EQ(count_lines(o), 2);
     T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 1,
                           "{\"method\":\"basic.get\",\"channel\":1,\"queue\":\"tasks\"}",
-                          "{\"method\":\"basic.get-ok\",\"messageCount\":7,\"bodySize\":11}", 21, 72,
-                          ""));
+                          "{\"method\":\"basic.get-ok\",\"messageCount\":7,\"bodySize\":11}",
+                          21, 72, ""));
     T_STREQ(line(o, 1), X(1, true, 2, 2, 3, 3,
                           "{\"method\":\"basic.get\",\"channel\":1,\"queue\":\"tasks\"}",
                           "{\"method\":\"basic.get-empty\"}", 21, 13, ""));
@@ -419,7 +431,8 @@ TEST(gap_resynchronises)
                           25, 0, "\"gap\",\"no_response\""));
     T_STREQ(line(o, 1), X(1, true, 3, 3, 4, 4,
                           "{\"method\":\"channel.close\",\"channel\":1,\"replyCode\":200,"
-                          "\"replyText\":\"bye\"}", "{\"method\":\"channel.close-ok\"}", 22, 12, ""));
+                          "\"replyText\":\"bye\"}", "{\"method\":\"channel.close-ok\"}", 22, 12,
+                          ""));
     free(o);
 }
 
@@ -458,7 +471,8 @@ TEST(end_of_capture)
                           25, 0, "\"no_response\""));
     T_STREQ(line(o, 1), X(1, true, 1, 1, -1, -1,
                           "{\"method\":\"basic.publish\",\"channel\":1,\"exchange\":\"\","
-                          "\"routingKey\":\"tasks\",\"bodySize\":5}", "{}", 56, 0, "\"truncated\""));
+                          "\"routingKey\":\"tasks\",\"bodySize\":5}", "{}", 56, 0,
+                          "\"truncated\""));
     free(o);
 }
 

@@ -15,7 +15,8 @@
 /* id 0x1234, RD, one question: example.com A IN (29 bytes). */
 #define Q1 "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" \
            "\x07" "example" "\x03" "com" "\x00" "\x00\x01\x00\x01"
-/* Its answer: CNAME www.example.com (compressed), then www.example.com A 93.184.216.34 (63 bytes). */
+/* Its answer: CNAME www.example.com (compressed), then www.example.com A 93.184.216.34
+ * (63 bytes). */
 #define R1 "\x12\x34\x81\x80\x00\x01\x00\x02\x00\x00\x00\x00" \
            "\x07" "example" "\x03" "com" "\x00" "\x00\x01\x00\x01" \
            "\xc0\x0c\x00\x05\x00\x01\x00\x00\x01\x2c\x00\x06\x03" "www" "\xc0\x0c" \
@@ -34,17 +35,20 @@
     "\"abbr\":\"DNS\",\"longName\":\"Domain Name System\",\"layer4\":\"" l4 "\"},"
 #define HEAD_UDP(i) HEAD(i, "udp", "_udp.pcap")
 #define HEAD_TCP(i) HEAD(i, "tcp", ".pcap")
-#define FWD "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000},\"dst\":{\"ip\":\"10.0.0.2\",\"port\":53},"
-#define REV "\"src\":{\"ip\":\"10.0.0.2\",\"port\":53},\"dst\":{\"ip\":\"10.0.0.1\",\"port\":40000},"
+#define FWD "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000}," \
+            "\"dst\":{\"ip\":\"10.0.0.2\",\"port\":53},"
+#define REV "\"src\":{\"ip\":\"10.0.0.2\",\"port\":53}," \
+            "\"dst\":{\"ip\":\"10.0.0.1\",\"port\":40000},"
 
 #define REQ1 "\"request\":{\"id\":4660,\"opcode\":\"QUERY\",\"flags\":{\"rd\":true,\"tc\":false," \
              "\"ad\":false,\"cd\":false},\"questions\":[{\"name\":\"example.com\",\"type\":\"A\"," \
              "\"class\":\"IN\"}]},"
-#define RESP1 "\"response\":{\"id\":4660,\"rcode\":\"NOERROR\",\"flags\":{\"aa\":false,\"tc\":false," \
-              "\"rd\":true,\"ra\":true},\"questions\":[{\"name\":\"example.com\",\"type\":\"A\","      \
-              "\"class\":\"IN\"}],\"answers\":[{\"name\":\"example.com\",\"type\":\"CNAME\","           \
-              "\"class\":\"IN\",\"ttl\":300,\"data\":\"www.example.com\"},{\"name\":"                    \
-              "\"www.example.com\",\"type\":\"A\",\"class\":\"IN\",\"ttl\":60,"                         \
+#define RESP1 "\"response\":{\"id\":4660,\"rcode\":\"NOERROR\","                            \
+              "\"flags\":{\"aa\":false,\"tc\":false,\"rd\":true,\"ra\":true},"              \
+              "\"questions\":[{\"name\":\"example.com\",\"type\":\"A\",\"class\":\"IN\"}]," \
+              "\"answers\":[{\"name\":\"example.com\",\"type\":\"CNAME\",\"class\":\"IN\"," \
+              "\"ttl\":300,\"data\":\"www.example.com\"},"                                  \
+              "{\"name\":\"www.example.com\",\"type\":\"A\",\"class\":\"IN\",\"ttl\":60,"   \
               "\"data\":\"93.184.216.34\"}],\"authorities\":[],\"additionals\":0},"
 #define RESP2 "\"response\":{\"id\":22136,\"rcode\":\"NXDOMAIN\",\"flags\":{\"aa\":false,"    \
               "\"tc\":false,\"rd\":true,\"ra\":true},\"questions\":[{\"name\":\"nope.test\"," \
@@ -114,8 +118,10 @@ TEST(udp_query_and_answer_exact)
 
     T_EQ(count_lines(o), 1);
     T_STREQ(line(o, 0),
-            HEAD_UDP(0) FWD "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
-            "\"elapsedTime\":2," REQ1 RESP1 "\"requestSize\":29,\"responseSize\":63,\"anomalies\":[],"
+            HEAD_UDP(0) FWD
+            "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
+            "\"elapsedTime\":2," REQ1 RESP1
+            "\"requestSize\":29,\"responseSize\":63,\"anomalies\":[],"
             "\"times\":{\"request\":1700000000001000000,\"requestEnd\":1700000000001000000,"
             "\"response\":1700000000003000000,\"responseEnd\":1700000000003000000},"
             "\"packets\":{\"request\":0,\"response\":1,\"last\":1}}");
@@ -130,8 +136,10 @@ TEST(tcp_query_and_answer_exact_with_prefix_in_sizes)
 
     T_EQ(count_lines(o), 1);
     T_STREQ(line(o, 0),
-            HEAD_TCP(0) FWD "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
-            "\"elapsedTime\":1," REQ1 RESP1 "\"requestSize\":31,\"responseSize\":65,\"anomalies\":[],"
+            HEAD_TCP(0) FWD
+            "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
+            "\"elapsedTime\":1," REQ1 RESP1
+            "\"requestSize\":31,\"responseSize\":65,\"anomalies\":[],"
             "\"times\":{\"request\":1700000000001000000,\"requestEnd\":1700000000001000000,"
             "\"response\":1700000000002000000,\"responseEnd\":1700000000002000000},"
             "\"packets\":{\"request\":0,\"response\":1,\"last\":1}}");
@@ -142,7 +150,8 @@ TEST(tcp_byte_by_byte_equals_one_piece)
 {
     static const char q[] = Q1_TCP R2_TCP;     /* a query, then an unsolicited response */
     static const char r[] = R1_TCP;
-    struct dsxh_seg whole[] = { { 0, q, sizeof q - 1, T0 + MS, 0 }, { 1, r, sizeof r - 1, T0 + 2 * MS, 0 } };
+    struct dsxh_seg whole[] = { { 0, q, sizeof q - 1, T0 + MS, 0 },
+                                { 1, r, sizeof r - 1, T0 + 2 * MS, 0 } };
     struct dsxh_seg bytes[sizeof q - 1 + sizeof r - 1];
     char *ref = run(false, whole, 2), *alt, *a, *b;
     size_t k = 0;
@@ -157,8 +166,10 @@ TEST(tcp_byte_by_byte_equals_one_piece)
     b = no_packets(alt);
     T_STREQ(a, b);
     /* entries come in creation order; the unsolicited one is the query side's bytes 31..59 */
-    T_TRUE(strstr(line(alt, 0), "\"packets\":{\"request\":0,\"response\":60,\"last\":124}") != NULL);
-    T_TRUE(strstr(line(alt, 1), "\"packets\":{\"request\":null,\"response\":31,\"last\":59}") != NULL);
+    T_TRUE(strstr(line(alt, 0), "\"packets\":{\"request\":0,\"response\":60,"
+                                "\"last\":124}") != NULL);
+    T_TRUE(strstr(line(alt, 1), "\"packets\":{\"request\":null,\"response\":31,"
+                                "\"last\":59}") != NULL);
     T_TRUE(strstr(line(alt, 1), REV) != NULL);     /* sent by side 0: its client is side 1 */
     free(a);
     free(b);
@@ -170,7 +181,8 @@ TEST(tcp_every_two_way_split_equals_one_piece)
 {
     static const char q[] = Q1_TCP Q1_TCP;
     static const char r[] = R1_TCP R1_TCP;
-    struct dsxh_seg whole[] = { { 0, q, sizeof q - 1, T0 + MS, 0 }, { 1, r, sizeof r - 1, T0 + 2 * MS, 0 } };
+    struct dsxh_seg whole[] = { { 0, q, sizeof q - 1, T0 + MS, 0 },
+                                { 1, r, sizeof r - 1, T0 + 2 * MS, 0 } };
     char *ref = run(false, whole, 2), *a = no_packets(ref);
 
     T_EQ(count_lines(ref), 2);
@@ -196,8 +208,10 @@ TEST(tcp_every_two_way_split_equals_one_piece)
 TEST(tcp_pipelined_answers_out_of_order_pair_by_id)
 {
     /* queries 1, 2, 3 in one segment; answers 3, 1, 2 in one segment */
-#define QN(c) "\x00\x1b" "\x00" c "\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" "\x04" "host\x04" "test\x00\x00\x01\x00\x01"
-#define RN(c) "\x00\x1b" "\x00" c "\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00" "\x04" "host\x04" "test\x00\x00\x01\x00\x01"
+#define QN(c) "\x00\x1b" "\x00" c "\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" \
+              "\x04" "host\x04" "test\x00\x00\x01\x00\x01"
+#define RN(c) "\x00\x1b" "\x00" c "\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00" \
+              "\x04" "host\x04" "test\x00\x00\x01\x00\x01"
     struct dsxh_seg s[] = { DSXH_S(0, QN("\x01") QN("\x02") QN("\x03"), 0),
                             DSXH_S(1, RN("\x03") RN("\x01") RN("\x02"), 0) };
     char *o = run(false, s, 2);
@@ -211,7 +225,8 @@ TEST(tcp_pipelined_answers_out_of_order_pair_by_id)
         snprintf(rs, sizeof rs, "\"response\":{\"id\":%s,", want[i]);
         T_TRUE(strstr(line(o, i), rq) != NULL);
         T_TRUE(strstr(line(o, i), rs) != NULL);
-        T_TRUE(strstr(line(o, i), "\"requestSize\":29,\"responseSize\":29,\"anomalies\":[]") != NULL);
+        T_TRUE(strstr(line(o, i), "\"requestSize\":29,\"responseSize\":29,"
+                                  "\"anomalies\":[]") != NULL);
     }
     free(o);
 #undef QN
@@ -226,13 +241,15 @@ TEST(response_without_query_and_query_without_response)
     T_EQ(count_lines(o), 2);
     /* creation order: the query first; the answer's client is the side it was sent to */
     T_STREQ(line(o, 0),
-            HEAD_UDP(0) FWD "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
+            HEAD_UDP(0) FWD
+            "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
             "\"elapsedTime\":0," REQ1 "\"response\":{},\"requestSize\":29,\"responseSize\":0,"
             "\"anomalies\":[\"no_response\"],\"times\":{\"request\":1700000000001000000,"
             "\"requestEnd\":1700000000001000000,\"response\":null,\"responseEnd\":null},"
             "\"packets\":{\"request\":0,\"response\":null,\"last\":0}}");
     T_STREQ(line(o, 1),
-            HEAD_UDP(1) FWD "\"timestamp\":1700000000002,\"startTime\":\"2023-11-14T22:13:20.002000000Z\","
+            HEAD_UDP(1) FWD
+            "\"timestamp\":1700000000002,\"startTime\":\"2023-11-14T22:13:20.002000000Z\","
             "\"elapsedTime\":0,\"request\":{}," RESP2 "\"requestSize\":0,\"responseSize\":27,"
             "\"anomalies\":[\"no_request\"],\"times\":{\"request\":null,\"requestEnd\":null,"
             "\"response\":1700000000002000000,\"responseEnd\":1700000000002000000},"
@@ -276,17 +293,24 @@ TEST(record_types_text_forms)
 
     T_EQ(count_lines(o), 1);
     T_TRUE(strstr(line(o, 0),
-                  "\"response\":{\"id\":7,\"rcode\":\"NOERROR\",\"flags\":{\"aa\":true,\"tc\":false,"
-                  "\"rd\":true,\"ra\":true},\"questions\":[{\"name\":\"svc.test\",\"type\":\"SRV\","
-                  "\"class\":\"IN\"}],\"answers\":["
-                  "{\"name\":\"svc.test\",\"type\":\"AAAA\",\"class\":\"IN\",\"ttl\":3600,\"data\":\"2001:db8::1\"},"
-                  "{\"name\":\"svc.test\",\"type\":\"MX\",\"class\":\"IN\",\"ttl\":0,\"data\":\"10 mx.test\"},"
-                  "{\"name\":\"svc.test\",\"type\":\"SRV\",\"class\":\"IN\",\"ttl\":0,\"data\":\"1 2 5060 srv.test\"},"
-                  "{\"name\":\"svc.test\",\"type\":\"TXT\",\"class\":\"IN\",\"ttl\":0,\"data\":\"abcde\"},"
-                  "{\"name\":\"svc.test\",\"type\":\"PTR\",\"class\":\"IN\",\"ttl\":0,\"data\":\"svc.test\"},"
-                  "{\"name\":\"svc.test\",\"type\":\"TYPE65\",\"class\":\"IN\",\"ttl\":0,\"data\":\"\\\\# 3\"}],"
-                  "\"authorities\":[{\"name\":\"test\",\"type\":\"SOA\",\"class\":\"IN\",\"ttl\":300,"
-                  "\"data\":\"ns.test host.test 2024010101 7200 3600 1209600 300\"}],"
+                  "\"response\":{\"id\":7,\"rcode\":\"NOERROR\","
+                  "\"flags\":{\"aa\":true,\"tc\":false,\"rd\":true,\"ra\":true},"
+                  "\"questions\":[{\"name\":\"svc.test\",\"type\":\"SRV\",\"class\":\"IN\"}],"
+                  "\"answers\":["
+                  "{\"name\":\"svc.test\",\"type\":\"AAAA\",\"class\":\"IN\",\"ttl\":3600,"
+                  "\"data\":\"2001:db8::1\"},"
+                  "{\"name\":\"svc.test\",\"type\":\"MX\",\"class\":\"IN\",\"ttl\":0,"
+                  "\"data\":\"10 mx.test\"},"
+                  "{\"name\":\"svc.test\",\"type\":\"SRV\",\"class\":\"IN\",\"ttl\":0,"
+                  "\"data\":\"1 2 5060 srv.test\"},"
+                  "{\"name\":\"svc.test\",\"type\":\"TXT\",\"class\":\"IN\",\"ttl\":0,"
+                  "\"data\":\"abcde\"},"
+                  "{\"name\":\"svc.test\",\"type\":\"PTR\",\"class\":\"IN\",\"ttl\":0,"
+                  "\"data\":\"svc.test\"},"
+                  "{\"name\":\"svc.test\",\"type\":\"TYPE65\",\"class\":\"IN\",\"ttl\":0,"
+                  "\"data\":\"\\\\# 3\"}],"
+                  "\"authorities\":[{\"name\":\"test\",\"type\":\"SOA\",\"class\":\"IN\","
+                  "\"ttl\":300,\"data\":\"ns.test host.test 2024010101 7200 3600 1209600 300\"}],"
                   "\"additionals\":0},\"requestSize\":0,\"responseSize\":189,"
                   "\"anomalies\":[\"no_request\"]") != NULL);
     free(o);
@@ -312,12 +336,14 @@ TEST(compression_loops_and_forward_pointers_are_malformed)
 
     T_EQ(count_lines(o), 3);
     T_TRUE(strstr(line(o, 0), "\"answers\":[],\"authorities\":[],\"additionals\":0},"
-                              "\"requestSize\":29,\"responseSize\":45,\"anomalies\":[\"malformed\"]") != NULL);
+                              "\"requestSize\":29,\"responseSize\":45,"
+                              "\"anomalies\":[\"malformed\"]") != NULL);
     T_TRUE(strstr(line(o, 1), "\"answers\":[],\"authorities\":[],\"additionals\":0},"
-                              "\"requestSize\":29,\"responseSize\":49,\"anomalies\":[\"malformed\"]") != NULL);
+                              "\"requestSize\":29,\"responseSize\":49,"
+                              "\"anomalies\":[\"malformed\"]") != NULL);
     T_TRUE(strstr(line(o, 2), "\"request\":{\"id\":9,\"opcode\":\"QUERY\",\"flags\":{\"rd\":true,"
-                              "\"tc\":false,\"ad\":false,\"cd\":false},\"questions\":[]},\"response\":{},"
-                              "\"requestSize\":20,\"responseSize\":0,"
+                              "\"tc\":false,\"ad\":false,\"cd\":false},\"questions\":[]},"
+                              "\"response\":{},\"requestSize\":20,\"responseSize\":0,"
                               "\"anomalies\":[\"malformed\",\"no_response\"]") != NULL);
     free(o);
 }
@@ -358,7 +384,8 @@ TEST(tcp_gap_inside_a_message_keeps_framing)
 
     T_EQ(count_lines(o), 2);
     T_TRUE(strstr(line(o, 1), RESP2) != NULL);
-    T_TRUE(strstr(line(o, 1), "\"requestSize\":0,\"responseSize\":29,\"anomalies\":[\"no_request\"]") != NULL);
+    T_TRUE(strstr(line(o, 1), "\"requestSize\":0,\"responseSize\":29,"
+                              "\"anomalies\":[\"no_request\"]") != NULL);
     T_TRUE(strstr(line(o, 0), REQ1 "\"response\":{},\"requestSize\":31,\"responseSize\":0,"
                               "\"anomalies\":[\"gap\",\"no_response\"]") != NULL);
     free(o);
@@ -372,7 +399,8 @@ TEST(tcp_gap_at_a_boundary_resynchronises_on_the_next_message)
     char *o = run(false, s, 3);
 
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), REQ1 RESP1 "\"requestSize\":31,\"responseSize\":65,\"anomalies\":[\"gap\"]") != NULL);
+    T_TRUE(strstr(line(o, 0), REQ1 RESP1 "\"requestSize\":31,\"responseSize\":65,"
+                              "\"anomalies\":[\"gap\"]") != NULL);
     free(o);
 }
 
@@ -383,7 +411,8 @@ TEST(tcp_short_length_prefix_marks_pending_and_resyncs)
     char *o = run(false, s, 2);
 
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), REQ1 RESP1 "\"requestSize\":31,\"responseSize\":65,\"anomalies\":[\"malformed\"]") != NULL);
+    T_TRUE(strstr(line(o, 0), REQ1 RESP1 "\"requestSize\":31,\"responseSize\":65,"
+                              "\"anomalies\":[\"malformed\"]") != NULL);
     free(o);
 }
 
@@ -431,7 +460,8 @@ TEST(pending_cap_emits_the_oldest_without_response)
         snprintf(id, sizeof id, "\"request\":{\"id\":%zu,", i);
         T_TRUE(strstr(l, id) != NULL);
         /* ... 1029 was answered, the others were still waiting at the end */
-        T_TRUE(strstr(l, i == N - 1 ? "\"anomalies\":[]" : "\"anomalies\":[\"no_response\"]") != NULL);
+        T_TRUE(strstr(l, i == N - 1 ? "\"anomalies\":[]"
+                                    : "\"anomalies\":[\"no_response\"]") != NULL);
     }
     free(o);
 }
@@ -446,9 +476,10 @@ TEST(mdns_class_bit_and_short_datagrams)
     char *o = dsxh_run(&dsx_dns, true, 5353, s, 2);
 
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), "\"questions\":[{\"name\":\"pi.local\",\"type\":\"A\",\"class\":\"IN\"}],"
-                              "\"answers\":[{\"name\":\"pi.local\",\"type\":\"A\",\"class\":\"IN\","
-                              "\"ttl\":120,\"data\":\"192.168.0.2\"}]") != NULL);
+    T_TRUE(strstr(line(o, 0),
+                  "\"questions\":[{\"name\":\"pi.local\",\"type\":\"A\",\"class\":\"IN\"}],"
+                  "\"answers\":[{\"name\":\"pi.local\",\"type\":\"A\",\"class\":\"IN\","
+                  "\"ttl\":120,\"data\":\"192.168.0.2\"}]") != NULL);
     free(o);
 }
 
@@ -462,9 +493,10 @@ TEST(rdata_not_matching_its_type)
     struct dsxh_seg s[] = { DSXH_S(0, Q1, 0), { 1, r, sizeof r - 1, 0, 0 } };
     char *o = run(true, s, 2);
 
-    T_TRUE(strstr(line(o, 0), "\"answers\":[{\"name\":\"example.com\",\"type\":\"A\",\"class\":\"IN\","
-                              "\"ttl\":60,\"data\":\"\"},{\"name\":\"example.com\",\"type\":\"A\","
-                              "\"class\":\"IN\",\"ttl\":60,\"data\":\"1.2.3.4\"}]") != NULL);
+    T_TRUE(strstr(line(o, 0), "\"answers\":[{\"name\":\"example.com\",\"type\":\"A\","
+                              "\"class\":\"IN\",\"ttl\":60,\"data\":\"\"},"
+                              "{\"name\":\"example.com\",\"type\":\"A\",\"class\":\"IN\","
+                              "\"ttl\":60,\"data\":\"1.2.3.4\"}]") != NULL);
     T_TRUE(strstr(line(o, 0), "\"anomalies\":[\"malformed\"]") != NULL);
     free(o);
 }
@@ -490,24 +522,31 @@ TEST(bids)
     /* the length must match the sections: one byte more is only plausible */
     T_EQ(dsx_dns.bid((const uint8_t *)Q1 "\x00", sizeof Q1, 0, true), DSX_WEAK);
     T_EQ(dsx_dns.bid((const uint8_t *)"\x00\x1e" Q1 "\x00", sizeof Q1 + 2, 0, false), DSX_WEAK);
-    T_EQ(dsx_dns.bid((const uint8_t *)Q1_TCP R1_TCP, sizeof Q1_TCP + sizeof R1_TCP - 2, 0, false), DSX_STRONG);
+    T_EQ(dsx_dns.bid((const uint8_t *)Q1_TCP R1_TCP, sizeof Q1_TCP + sizeof R1_TCP - 2, 0, false),
+         DSX_STRONG);
     T_EQ(dsx_dns.bid((const uint8_t *)tls, sizeof tls - 1, 0, false), DSX_NO);
     /* a query with an rcode, an opcode of 3, or the Z bit */
-    T_EQ(dsx_dns.bid((const uint8_t *)"\x12\x34\x01\x03\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01", 17, 0, true), DSX_NO);
-    T_EQ(dsx_dns.bid((const uint8_t *)"\x12\x34\x19\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01", 17, 0, true), DSX_NO);
-    T_EQ(dsx_dns.bid((const uint8_t *)"\x12\x34\x01\x40\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01", 17, 0, true), DSX_NO);
-    T_EQ(dsx_dns.bid((const uint8_t *)"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01", 17, 0, true), DSX_STRONG);
+    T_EQ(dsx_dns.bid((const uint8_t *)"\x12\x34\x01\x03\x00\x01\x00\x00\x00\x00\x00\x00"
+                                      "\x00\x00\x01\x00\x01", 17, 0, true), DSX_NO);
+    T_EQ(dsx_dns.bid((const uint8_t *)"\x12\x34\x19\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                                      "\x00\x00\x01\x00\x01", 17, 0, true), DSX_NO);
+    T_EQ(dsx_dns.bid((const uint8_t *)"\x12\x34\x01\x40\x00\x01\x00\x00\x00\x00\x00\x00"
+                                      "\x00\x00\x01\x00\x01", 17, 0, true), DSX_NO);
+    T_EQ(dsx_dns.bid((const uint8_t *)"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                                      "\x00\x00\x01\x00\x01", 17, 0, true), DSX_STRONG);
 }
 
 T_MAIN(T_CASE(registered), T_CASE(udp_query_and_answer_exact),
-       T_CASE(tcp_query_and_answer_exact_with_prefix_in_sizes), T_CASE(tcp_byte_by_byte_equals_one_piece),
-       T_CASE(tcp_every_two_way_split_equals_one_piece),
+       T_CASE(tcp_query_and_answer_exact_with_prefix_in_sizes),
+       T_CASE(tcp_byte_by_byte_equals_one_piece), T_CASE(tcp_every_two_way_split_equals_one_piece),
        T_CASE(tcp_pipelined_answers_out_of_order_pair_by_id),
-       T_CASE(response_without_query_and_query_without_response), T_CASE(same_id_twice_pairs_oldest_first),
-       T_CASE(record_types_text_forms), T_CASE(compression_loops_and_forward_pointers_are_malformed),
+       T_CASE(response_without_query_and_query_without_response),
+       T_CASE(same_id_twice_pairs_oldest_first), T_CASE(record_types_text_forms),
+       T_CASE(compression_loops_and_forward_pointers_are_malformed),
        T_CASE(names_over_255_bytes_are_malformed), T_CASE(tcp_gap_inside_a_message_keeps_framing),
        T_CASE(tcp_gap_at_a_boundary_resynchronises_on_the_next_message),
        T_CASE(tcp_short_length_prefix_marks_pending_and_resyncs),
        T_CASE(tcp_response_cut_by_capture_end_is_truncated),
-       T_CASE(pending_cap_emits_the_oldest_without_response), T_CASE(mdns_class_bit_and_short_datagrams),
-       T_CASE(rdata_not_matching_its_type), T_CASE(bids))
+       T_CASE(pending_cap_emits_the_oldest_without_response),
+       T_CASE(mdns_class_bit_and_short_datagrams), T_CASE(rdata_not_matching_its_type),
+       T_CASE(bids))

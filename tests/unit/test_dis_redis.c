@@ -66,7 +66,8 @@ static const char *X(int idx, bool fwd, int rq, int rqe, int rs, int rse, const 
     static int k;
     char *r = b[k++ & 3];
     char tr[64], tre[64], ts[64], tse[64], pr[16], ps[16];
-    const char *c = "{\"ip\":\"10.0.0.1\",\"port\":40000}", *s = "{\"ip\":\"10.0.0.2\",\"port\":6379}";
+    const char *c = "{\"ip\":\"10.0.0.1\",\"port\":40000}";
+    const char *s = "{\"ip\":\"10.0.0.2\",\"port\":6379}";
     int t0 = rq >= 0 ? rq : rs, last = rqe > rse ? rqe : rse;
 
     if (rq >= 0) {
@@ -74,18 +75,18 @@ static const char *X(int idx, bool fwd, int rq, int rqe, int rs, int rse, const 
         snprintf(tre, sizeof tre, "%llu", T0 + (unsigned long long)(rqe + 1) * MS);
         snprintf(pr, sizeof pr, "%d", rq);
     } else {
-        strcpy(tr, "null");
-        strcpy(tre, "null");
-        strcpy(pr, "null");
+        snprintf(tr, sizeof tr, "null");
+        snprintf(tre, sizeof tre, "null");
+        snprintf(pr, sizeof pr, "null");
     }
     if (rs >= 0) {
         snprintf(ts, sizeof ts, "%llu", T0 + (unsigned long long)(rs + 1) * MS);
         snprintf(tse, sizeof tse, "%llu", T0 + (unsigned long long)(rse + 1) * MS);
         snprintf(ps, sizeof ps, "%d", rs);
     } else {
-        strcpy(ts, "null");
-        strcpy(tse, "null");
-        strcpy(ps, "null");
+        snprintf(ts, sizeof ts, "null");
+        snprintf(tse, sizeof tse, "null");
+        snprintf(ps, sizeof ps, "null");
     }
     snprintf(r, sizeof b[0],
              "{\"id\":\"test/1-%d\",\"index\":%d,\"stream\":\"000000000001.pcap\","
@@ -280,7 +281,8 @@ TEST(pipelining_pairs_in_order)
 
 /* One command per reply type; the replies of RESP2 and RESP3. */
 static const char *const reply_cases[][2] = {
-    { "-ERR unknown command 'FOO'\r\n", "{\"type\":\"error\",\"value\":\"ERR unknown command 'FOO'\"}" },
+    { "-ERR unknown command 'FOO'\r\n",
+      "{\"type\":\"error\",\"value\":\"ERR unknown command 'FOO'\"}" },
     { "*3\r\n:1\r\n*2\r\n+a\r\n$1\r\nb\r\n$-1\r\n", "{\"type\":\"array\",\"elements\":3}" },
     { "*0\r\n", "{\"type\":\"array\",\"elements\":0}" },
     { "*-1\r\n", "{\"type\":\"nil\"}" },
@@ -291,7 +293,8 @@ static const char *const reply_cases[][2] = {
     { "(3492890328409238509324850943850943825024385\r\n", "{\"type\":\"bignum\"}" },
     { "=15\r\ntxt:Some string\r\n", "{\"type\":\"verbatim\"}" },
     { "_\r\n", "{\"type\":\"nil\"}" },
-    { "!21\r\nSYNTAX invalid syntax\r\n", "{\"type\":\"error\",\"value\":\"SYNTAX invalid syntax\"}" },
+    { "!21\r\nSYNTAX invalid syntax\r\n",
+      "{\"type\":\"error\",\"value\":\"SYNTAX invalid syntax\"}" },
     /* an attribute before the reply is not the reply */
     { "|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.19\r\n*2\r\n:2\r\n:9\r\n",
       "{\"type\":\"array\",\"elements\":2}" },
@@ -410,7 +413,8 @@ TEST(pubsub)
     char *o = run(s, 11);
 
     T_EQ(count_lines(o), 6);
-    T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 2, "{\"command\":\"SUBSCRIBE\",\"key\":\"a\",\"args\":3}",
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 2,
+                          "{\"command\":\"SUBSCRIBE\",\"key\":\"a\",\"args\":3}",
                           "{\"type\":\"array\",\"elements\":3}", 33, 60, ""));
     T_STREQ(line(o, 1), X(1, true, -1, -1, 3, 3, "{}", "{\"type\":\"array\",\"elements\":3}", 0,
                           35, ""));
@@ -523,7 +527,8 @@ TEST(malformed_reply)
                               "\"response\":{\"type\":\"boolean\"},\"requestSize\":14,"
                               "\"responseSize\":8,\"anomalies\":[\"malformed\"]");
     T_STREQ(body(line(o, 3)), "\"request\":{},\"response\":{\"type\":\"integer\",\"value\":\"1\"},"
-                              "\"requestSize\":0,\"responseSize\":4,\"anomalies\":[\"no_request\"]");
+                              "\"requestSize\":0,\"responseSize\":4,"
+                              "\"anomalies\":[\"no_request\"]");
     free(o);
 }
 
@@ -623,7 +628,8 @@ TEST(capture_starts_with_a_reply)
     T_EQ(count_lines(o), 2);
     T_TRUE(strstr(line(o, 0), srv) != NULL);
     T_STREQ(body(line(o, 0)), "\"request\":{},\"response\":{\"type\":\"simple\",\"value\":\"OK\"},"
-                              "\"requestSize\":0,\"responseSize\":5,\"anomalies\":[\"no_request\"]");
+                              "\"requestSize\":0,\"responseSize\":5,"
+                              "\"anomalies\":[\"no_request\"]");
     T_TRUE(strstr(line(o, 1), srv) != NULL);
     T_STREQ(body(line(o, 1)), "\"request\":{\"command\":\"PING\",\"key\":\"\",\"args\":1},"
                               "\"response\":{\"type\":\"simple\",\"value\":\"PONG\"},"
@@ -631,10 +637,11 @@ TEST(capture_starts_with_a_reply)
     free(o);
 }
 
-T_MAIN(T_CASE(registered_and_bids), T_CASE(get_bulk), T_CASE(inline_commands), T_CASE(inline_quotes),
-       T_CASE(pipelining_pairs_in_order), T_CASE(reply_types), T_CASE(splits_give_the_same_entries),
-       T_CASE(big_bulk_is_not_buffered), T_CASE(value_cut_to_256_bytes), T_CASE(pubsub),
-       T_CASE(resp3_push_between_replies), T_CASE(gap_inside_bulk_keeps_step),
-       T_CASE(gap_resynchronises), T_CASE(malformed_client_resynchronises),
-       T_CASE(malformed_reply), T_CASE(depth_is_bounded), T_CASE(garbage_is_abandoned),
-       T_CASE(end_of_capture), T_CASE(pending_cap), T_CASE(capture_starts_with_a_reply))
+T_MAIN(T_CASE(registered_and_bids), T_CASE(get_bulk), T_CASE(inline_commands),
+       T_CASE(inline_quotes), T_CASE(pipelining_pairs_in_order), T_CASE(reply_types),
+       T_CASE(splits_give_the_same_entries), T_CASE(big_bulk_is_not_buffered),
+       T_CASE(value_cut_to_256_bytes), T_CASE(pubsub), T_CASE(resp3_push_between_replies),
+       T_CASE(gap_inside_bulk_keeps_step), T_CASE(gap_resynchronises),
+       T_CASE(malformed_client_resynchronises), T_CASE(malformed_reply), T_CASE(depth_is_bounded),
+       T_CASE(garbage_is_abandoned), T_CASE(end_of_capture), T_CASE(pending_cap),
+       T_CASE(capture_starts_with_a_reply))

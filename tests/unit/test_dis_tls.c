@@ -254,13 +254,15 @@ static void tls13_flights(struct bb *c, struct bb *s)
 }
 
 #define HEAD0                                                                                   \
-    "{\"id\":\"test/1-0\",\"index\":0,\"stream\":\"000000000001.pcap\",\"node\":{\"name\":\"test\"," \
-    "\"ip\":\"\"},\"protocol\":{\"name\":\"tls\",\"version\":\"\",\"abbr\":\"TLS\","              \
-    "\"longName\":\"Transport Layer Security\",\"layer4\":\"tcp\"},"                              \
+    "{\"id\":\"test/1-0\",\"index\":0,\"stream\":\"000000000001.pcap\","                        \
+    "\"node\":{\"name\":\"test\",\"ip\":\"\"},\"protocol\":{\"name\":\"tls\",\"version\":\"\"," \
+    "\"abbr\":\"TLS\",\"longName\":\"Transport Layer Security\",\"layer4\":\"tcp\"},"           \
     "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000},\"dst\":{\"ip\":\"10.0.0.2\",\"port\":443},"
-#define REQ13 "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"example.com\",\"alpn\":[\"h2\",\"http/1.1\"]," \
+#define REQ13 "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"example.com\"," \
+              "\"alpn\":[\"h2\",\"http/1.1\"]," \
               "\"supportedVersions\":[\"0x0a0a\",\"TLS 1.3\",\"TLS 1.2\"],\"cipherSuites\":3},"
-#define RESP13 "\"response\":{\"version\":\"TLS 1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\",\"alpn\":\"h2\"},"
+#define RESP13 "\"response\":{\"version\":\"TLS 1.3\"," \
+               "\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\",\"alpn\":\"h2\"},"
 
 /* ------------------------------------------------------------ tests */
 
@@ -292,7 +294,8 @@ TEST(tls13_handshake_exact)
             "\"elapsedTime\":4," REQ13 RESP13 "\"requestSize\":137,\"responseSize\":64,"
             "\"anomalies\":[],\"times\":{\"request\":1700000000001000000,"
             "\"requestEnd\":1700000000001000000,\"response\":1700000000005000000,"
-            "\"responseEnd\":1700000000005000000},\"packets\":{\"request\":0,\"response\":1,\"last\":1}}");
+            "\"responseEnd\":1700000000005000000},"
+            "\"packets\":{\"request\":0,\"response\":1,\"last\":1}}");
     free(o);
 }
 
@@ -347,10 +350,11 @@ TEST(tls12_server_flight_in_one_record)
     seg[1] = (struct dsxh_seg){ 1, s.d, s.n, 0, 0 };
     o = run(seg, 2);
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"a.example\",\"alpn\":[],"
-                              "\"supportedVersions\":[],\"cipherSuites\":20},"
+    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"a.example\","
+                              "\"alpn\":[],\"supportedVersions\":[],\"cipherSuites\":20},"
                               "\"response\":{\"version\":\"TLS 1.2\",\"cipherSuite\":"
-                              "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\",\"alpn\":\"http/1.1\"},") != NULL);
+                              "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
+                              "\"alpn\":\"http/1.1\"},") != NULL);
     /* the whole record: 5 + SH 4+2+32+1+2+1+2+(4+2+9) + 7 + 4 */
     T_TRUE(strstr(line(o, 0), "\"responseSize\":75,\"anomalies\":[]") != NULL);
     free(o);
@@ -373,13 +377,15 @@ TEST(client_hello_over_several_records)
     o = run(seg, 2);
     T_EQ(count_lines(o), 1);
     T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"frag.example\","
-                              "\"alpn\":[\"h2\"],\"supportedVersions\":[\"TLS 1.3\"],\"cipherSuites\":2},"
-                              "\"response\":{\"version\":\"TLS 1.3\",\"cipherSuite\":\"TLS_AES_256_GCM_SHA384\","
+                              "\"alpn\":[\"h2\"],\"supportedVersions\":[\"TLS 1.3\"],"
+                              "\"cipherSuites\":2},\"response\":{\"version\":\"TLS 1.3\","
+                              "\"cipherSuite\":\"TLS_AES_256_GCM_SHA384\","
                               "\"alpn\":\"\"},") != NULL);
     {
         char want[96];
 
-        snprintf(want, sizeof want, "\"requestSize\":%zu,\"responseSize\":%zu,\"anomalies\":[]", c.n, s.n);
+        snprintf(want, sizeof want, "\"requestSize\":%zu,\"responseSize\":%zu,\"anomalies\":[]",
+                 c.n, s.n);
         T_TRUE(strstr(line(o, 0), want) != NULL);
     }
     free(o);
@@ -411,7 +417,8 @@ TEST(hello_retry_request_makes_two_entries)
     o = run(seg, 4);
     T_EQ(count_lines(o), 2);
     T_TRUE(strstr(line(o, 0), "\"response\":{\"version\":\"TLS 1.3\",\"cipherSuite\":"
-                              "\"TLS_AES_128_GCM_SHA256\",\"alpn\":\"\",\"helloRetryRequest\":true},") != NULL);
+                              "\"TLS_AES_128_GCM_SHA256\",\"alpn\":\"\","
+                              "\"helloRetryRequest\":true},") != NULL);
     T_TRUE(strstr(line(o, 0), "\"packets\":{\"request\":0,\"response\":1,\"last\":1}") != NULL);
     T_TRUE(strstr(line(o, 1), "\"response\":{\"version\":\"TLS 1.3\",\"cipherSuite\":"
                               "\"TLS_AES_128_GCM_SHA256\",\"alpn\":\"\"},") != NULL);
@@ -420,7 +427,8 @@ TEST(hello_retry_request_makes_two_entries)
     {
         char want[96];
 
-        snprintf(want, sizeof want, "\"requestSize\":%zu,\"responseSize\":%zu,\"anomalies\":[]", c2.n - 6, s2.n);
+        snprintf(want, sizeof want, "\"requestSize\":%zu,\"responseSize\":%zu,\"anomalies\":[]",
+                 c2.n - 6, s2.n);
         T_TRUE(strstr(line(o, 1), want) != NULL);
     }
     free(o);
@@ -454,8 +462,8 @@ TEST(server_hello_alone_has_no_request)
     seg[0] = (struct dsxh_seg){ 0, s.d, s.n, 0, 0 };     /* the capture starts with the server */
     o = run(seg, 1);
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), "\"src\":{\"ip\":\"10.0.0.2\",\"port\":443},\"dst\":{\"ip\":\"10.0.0.1\","
-                              "\"port\":40000}") != NULL);
+    T_TRUE(strstr(line(o, 0), "\"src\":{\"ip\":\"10.0.0.2\",\"port\":443},"
+                              "\"dst\":{\"ip\":\"10.0.0.1\",\"port\":40000}") != NULL);
     T_TRUE(strstr(line(o, 0), "\"request\":{}," RESP13 "\"requestSize\":0,\"responseSize\":64,"
                               "\"anomalies\":[\"no_request\"]") != NULL);
     free(o);
@@ -554,14 +562,16 @@ TEST(malformed_client_hello_keeps_what_was_read)
     client_hello(&m, 0x0302, "x.example", NULL, NULL, 0, 4, 0);
     /* the extensions block claims 200 bytes more than there are */
     m.d[4 + 2 + 32 + 1 + 32 + 2 + 8 + 2] += 200 >> 8;
-    m.d[4 + 2 + 32 + 1 + 32 + 2 + 8 + 2 + 1] = (uint8_t)(m.d[4 + 2 + 32 + 1 + 32 + 2 + 8 + 2 + 1] + 200);
+    m.d[4 + 2 + 32 + 1 + 32 + 2 + 8 + 2 + 1] =
+        (uint8_t)(m.d[4 + 2 + 32 + 1 + 32 + 2 + 8 + 2 + 1] + 200);
     records(&c, 22, 0x0301, m.d, m.n, 16384);
     seg[0] = (struct dsxh_seg){ 0, c.d, c.n, 0, 0 };
     o = run(seg, 1);
     T_EQ(count_lines(o), 1);
     /* the extensions that are all there are still read */
-    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.1\",\"sni\":\"x.example\",\"alpn\":[],"
-                              "\"supportedVersions\":[],\"cipherSuites\":4},\"response\":{},") != NULL);
+    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.1\",\"sni\":\"x.example\","
+                              "\"alpn\":[],\"supportedVersions\":[],\"cipherSuites\":4},"
+                              "\"response\":{},") != NULL);
     T_TRUE(strstr(line(o, 0), "\"anomalies\":[\"malformed\",\"no_response\"]") != NULL);
     free(o);
 
@@ -573,7 +583,8 @@ TEST(malformed_client_hello_keeps_what_was_read)
     seg[0] = (struct dsxh_seg){ 0, c.d, c.n, 0, 0 };
     o = run(seg, 1);
     T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"\",\"alpn\":[\"h2\"],"
-                              "\"supportedVersions\":[],\"cipherSuites\":1},\"response\":{},") != NULL);
+                              "\"supportedVersions\":[],\"cipherSuites\":1},"
+                              "\"response\":{},") != NULL);
     T_TRUE(strstr(line(o, 0), "\"anomalies\":[\"malformed\",\"no_response\"]") != NULL);
     free(o);
 }
@@ -595,8 +606,8 @@ TEST(client_hello_over_64k_is_capped)
     o = run(seg, 2);
     T_EQ(count_lines(o), 1);
     /* the first 64 KiB hold everything but the end of the padding */
-    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"big.example\",\"alpn\":[],"
-                              "\"supportedVersions\":[],\"cipherSuites\":32000},"
+    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"big.example\","
+                              "\"alpn\":[],\"supportedVersions\":[],\"cipherSuites\":32000},"
                               "\"response\":{\"version\":\"SSL 3.0\",\"cipherSuite\":"
                               "\"TLS_RSA_WITH_RC4_128_SHA\",\"alpn\":\"\"},") != NULL);
     T_TRUE(strstr(line(o, 0), "\"anomalies\":[\"truncated\",\"cap\"]") != NULL);
@@ -661,7 +672,8 @@ TEST(application_data_is_skipped_in_pieces)
         seg[k++] = (struct dsxh_seg){ 0, big.d + off, big.n - off < 997 ? big.n - off : 997, 0, 0 };
     o = run(seg, k);
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), REQ13 RESP13 "\"requestSize\":137,\"responseSize\":64,\"anomalies\":[]") != NULL);
+    T_TRUE(strstr(line(o, 0), REQ13 RESP13 "\"requestSize\":137,\"responseSize\":64,"
+                              "\"anomalies\":[]") != NULL);
     free(o);
 }
 
@@ -680,10 +692,11 @@ TEST(bids)
     T_EQ(dsx_tls.bid(c.d, c.n, 0, true), DSX_NO);
     T_EQ(dsx_tls.bid((const uint8_t *)"\x17\x03\x03\x00\x20", 5, 0, false), DSX_WEAK);
     T_EQ(dsx_tls.bid((const uint8_t *)"\x15\x03\x03\x00\x02\x02\x28", 7, 0, false), DSX_WEAK);
-    T_EQ(dsx_tls.bid((const uint8_t *)"\x17\x03\x03\x50\x00", 5, 0, false), DSX_NO);   /* too long */
+    T_EQ(dsx_tls.bid((const uint8_t *)"\x17\x03\x03\x50\x00", 5, 0, false), DSX_NO);  /* too long */
     T_EQ(dsx_tls.bid((const uint8_t *)"\x17\x03\x05\x00\x20", 5, 0, false), DSX_NO);
-    T_EQ(dsx_tls.bid((const uint8_t *)"\x16\x03\x01\x00\x40\x0b\x00\x00\x3c", 9, 0, false), DSX_WEAK);
-    T_EQ(dsx_tls.bid((const uint8_t *)"\x80\x2e\x01\x00\x02", 5, 0, false), DSX_NO);   /* SSLv2 */
+    T_EQ(dsx_tls.bid((const uint8_t *)"\x16\x03\x01\x00\x40\x0b\x00\x00\x3c", 9, 0, false),
+         DSX_WEAK);
+    T_EQ(dsx_tls.bid((const uint8_t *)"\x80\x2e\x01\x00\x02", 5, 0, false), DSX_NO);  /* SSLv2 */
     T_EQ(dsx_tls.bid((const uint8_t *)http, sizeof http - 1, 0, false), DSX_NO);
 }
 
@@ -691,8 +704,10 @@ T_MAIN(T_CASE(registered), T_CASE(tls13_handshake_exact), T_CASE(byte_by_byte_eq
        T_CASE(tls12_server_flight_in_one_record), T_CASE(client_hello_over_several_records),
        T_CASE(hello_retry_request_makes_two_entries), T_CASE(client_hello_alone_has_no_response),
        T_CASE(server_hello_alone_has_no_request), T_CASE(mid_stream_records_give_no_entry),
-       T_CASE(bad_record_header_abandons_with_malformed), T_CASE(gap_inside_the_server_hello_record),
+       T_CASE(bad_record_header_abandons_with_malformed),
+       T_CASE(gap_inside_the_server_hello_record),
        T_CASE(gap_before_the_server_hello_resynchronises),
        T_CASE(malformed_client_hello_keeps_what_was_read), T_CASE(client_hello_over_64k_is_capped),
-       T_CASE(unknown_suite_and_version_as_hex), T_CASE(server_hello_cut_by_capture_end_is_truncated),
+       T_CASE(unknown_suite_and_version_as_hex),
+       T_CASE(server_hello_cut_by_capture_end_is_truncated),
        T_CASE(application_data_is_skipped_in_pieces), T_CASE(bids))
