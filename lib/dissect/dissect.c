@@ -422,7 +422,8 @@ static bool port_match(const struct dsx_ops *ops, const struct dsx *x)
  * Runs the bids over what each direction has; returns the winner, or NULL
  * with *wait set when some dissector wants more bytes.
  */
-static const struct dsx_ops *run_bids(struct dsx *x, bool final, bool *wait)
+static const struct dsx_ops *bid_on(struct dsx *x, const uint8_t *const p[2],
+                                     const size_t n[2], bool final, bool *wait)
 {
     const struct dsx_ops *best = NULL;
     int best_score = DSX_NO;
@@ -437,13 +438,12 @@ static const struct dsx_ops *run_bids(struct dsx *x, bool final, bool *wait)
         if (!(ops->l4 & l4) || !ops->bid)
             continue;
         for (int dir = 0; dir < 2; dir++) {
-            struct dirst *d = &x->d[dir];
             int s;
 
-            if (d->bid.len == 0)
+            if (n[dir] == 0)
                 continue;
-            s = (int)ops->bid(d->bid.data, d->bid.len < DSX_BID_MAX ? d->bid.len : DSX_BID_MAX,
-                              dir, x->si.l4 == 17);
+            s = (int)ops->bid(p[dir], n[dir] < DSX_BID_MAX ? n[dir] : DSX_BID_MAX, dir,
+                              x->si.l4 == 17);
             if (s > score)
                 score = s;
         }
@@ -463,6 +463,15 @@ static const struct dsx_ops *run_bids(struct dsx *x, bool final, bool *wait)
     if (best_score == DSX_STRONG)
         *wait = false;
     return *wait ? NULL : best;
+}
+
+/* The bids over what each direction has buffered. */
+static const struct dsx_ops *run_bids(struct dsx *x, bool final, bool *wait)
+{
+    const uint8_t *p[2] = { x->d[0].bid.data, x->d[1].bid.data };
+    size_t n[2] = { x->d[0].bid.len, x->d[1].bid.len };
+
+    return bid_on(x, p, n, final, wait);
 }
 
 static void replay(struct dsx *x)
@@ -537,6 +546,26 @@ static void undecided_data(struct dsx *x, int dir, const uint8_t *p, size_t n, u
     size_t room = d->bid.len < DSX_BID_MAX ? DSX_BID_MAX - d->bid.len : 0;
     size_t take = n < room ? n : room;
 
+    if (x->si.l4 == 17) {
+        /* a datagram is whole: the first one decides, nothing to buffer or replay */
+        const uint8_t *dp[2] = { NULL, NULL };
+        size_t dn[2] = { 0, 0 };
+        const struct dsx_ops *ops;
+        bool wait;
+
+        dp[dir] = p;
+        dn[dir] = n;
+        ops = n ? bid_on(x, dp, dn, true, &wait) : NULL;
+        if (n == 0)
+            return;             /* an empty datagram tells nothing */
+        if (ops && start_dissector(x, ops, NULL)) {
+            on_data(x, dir, p, n, ts, pkt);
+            return;
+        }
+        x->state = ST_UNDISSECTED;
+        release_dirs(x);
+        return;
+    }
     if (take && (!hist_add(x, dir, H_DATA, d->bid.len, take, ts, pkt) ||
                  buf_append(&d->bid, p, take) < 0)) {
         x->state = ST_UNDISSECTED;
