@@ -10,7 +10,8 @@
  *            input; for a gap, the bytes lost)
  *   payload
  * Segments are 1 ms apart. The dissector is forced (no detection), so every
- * input reaches its parser; with ops NULL, detection picks one (fuzz_dis_detect). Besides the sanitizers, the harness checks that
+ * input reaches its parser; with ops NULL, detection picks one
+ * (fuzz_dis_detect). Besides the sanitizers, the harness checks that
  * every record written parses back and converts to JSON, that entries are
  * numbered 0, 1, 2, ... and that request times do not precede the stream.
  */
