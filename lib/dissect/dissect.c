@@ -704,7 +704,7 @@ void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const 
         return;
     }
     if ((len == 0 || !payload) && !(tcp_flags & (DEC_TCP_SYN | DEC_TCP_FIN | DEC_TCP_RST)))
-        return;                 /* a pure ACK: nothing for reassembly (most packets of a bulk flow) */
+        return;                 /* a pure ACK: nothing for reassembly */
     if (!x->ra) {
         x->ra = reasm_new(NULL, x->budget, reasm_cb, x);
         if (!x->ra) {
