@@ -20,6 +20,12 @@
  * offset in the direction's byte stream, time, packet number); dsx_ts and
  * dsx_pkt find the mark covering a byte by binary search. Marks before the
  * carry-over's first byte are pruned.
+ *
+ * Memory: the carry-over's allocation is charged to the bucket's budget
+ * (the one reassembly draws on), so many streams that each keep a partial
+ * message cannot add up past it: past the budget, or DSX_CARRY_MAX for one
+ * direction, the kept bytes are dropped as a gap (ENT_A_CAP). An emptied
+ * carry-over larger than CARRY_KEEP is freed.
  */
 #include "config.h"
 
@@ -158,10 +164,23 @@ static void stop_reasm(struct dsx *x)
     }
 }
 
+#define CARRY_KEEP (16u * 1024)
+
+/* Brings the budget's charge for d's carry-over in line with its allocation. */
+static void carry_charge(struct dsx *x, struct dirst *d)
+{
+    if (d->carry.len == 0 && d->carry.cap > CARRY_KEEP)
+        buf_release(&d->carry);
+    if (x->budget)
+        x->budget->used = x->budget->used - d->charged + d->carry.cap;
+    d->charged = d->carry.cap;
+}
+
 static void release_dirs(struct dsx *x)
 {
     for (int i = 0; i < 2; i++) {
         buf_release(&x->d[i].carry);
+        carry_charge(x, &x->d[i]);
         buf_release(&x->d[i].bid);
         free(x->d[i].marks);
         x->d[i].marks = NULL;
@@ -227,6 +246,7 @@ static void wind_down(struct dsx *x)
     stop_reasm(x);
     for (int i = 0; i < 2; i++) {
         buf_release(&x->d[i].carry);
+        carry_charge(x, &x->d[i]);
         x->d[i].nmarks = 0;
     }
 }
@@ -272,6 +292,7 @@ static void parse_dir(struct dsx *x, int dir)
             d->carry.len -= used;
             d->carry_off += used;
             prune_marks(d, d->carry_off);
+            carry_charge(x, d);
         }
         if (x->switch_to) {
             do_switch(x);
@@ -292,6 +313,7 @@ static void on_gap(struct dsx *x, int dir, uint64_t n)
     d->carry_off += lost;
     d->next_off += n;
     buf_reset(&d->carry);
+    carry_charge(x, d);
     d->need = 0;
     if (!x->ops->gap) {
         dsx_abandon(x);
@@ -311,13 +333,19 @@ static void on_gap(struct dsx *x, int dir, uint64_t n)
 static void keep(struct dsx *x, int dir, const uint8_t *p, size_t n)
 {
     struct dirst *d = &x->d[dir];
+    size_t want = d->carry.len + n;
+    bool over_budget = x->budget && want > d->carry.cap &&
+                       x->budget->used + (want - d->carry.cap) > x->budget->limit;
 
-    if (d->carry.len + n > DSX_CARRY_MAX) {
-        /* the dissector wants more than we keep: count it and go on after a gap */
+    if (want > DSX_CARRY_MAX || over_budget) {
+        /* more than we keep (for this stream, or in this bucket): count it, go on after a gap */
         uint64_t lost = d->carry.len + n;
 
+        if (over_budget)
+            x->budget->refused++;
         x->pending_anoms |= ENT_A_CAP;
         buf_reset(&d->carry);
+        carry_charge(x, d);
         d->carry_off += lost;
         d->need = 0;
         prune_marks(d, d->carry_off);
@@ -332,6 +360,7 @@ static void keep(struct dsx *x, int dir, const uint8_t *p, size_t n)
     }
     if (buf_append(&d->carry, p, n) < 0)
         dsx_abandon(x);
+    carry_charge(x, d);
 }
 
 static void on_data(struct dsx *x, int dir, const uint8_t *p, size_t n, uint64_t ts, uint32_t pkt)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "decode/decode.h"
+#include "reasm/reasm.h"
 #include "dsxh.h"
 #include "entry/entry.h"
 #include "json/json.h"
@@ -536,6 +537,53 @@ TEST(driver_dropped_entry_holds_others_until_cap)
     free(j);
 }
 
+/* Carry-over memory of all streams of a bucket is bounded by the bucket's budget. */
+TEST(driver_carry_charged_to_the_budget)
+{
+    static uint8_t body[40000];
+    struct reasm_budget budget;
+    struct dsx_stream_info si;
+    struct dsx_opts o;
+    struct dsx_sink sink;
+    struct buf out;
+    struct dsx *a, *b;
+
+    memset(body, 'z', sizeof body);
+    reasm_budget_init(&budget, 100000);
+    memset(&si, 0, sizeof si);
+    si.l4 = 6;
+    si.ipver = 4;
+    si.client_side = 0;
+    memset(&o, 0, sizeof o);
+    o.force = &toy;
+    buf_init(&out, SIZE_MAX);
+    dsx_sink_init(&sink, &out);
+    si.stream_id = 1;
+    a = dsx_new(&si, &o, &budget, &sink);
+    si.stream_id = 2;
+    b = dsx_new(&si, &o, &budget, &sink);
+    /* a waits for 70,000 bytes: they are kept, and charged */
+    dsx_feed(a, 0, (const uint8_t *)"L 70000\n", 8, 1, 0);
+    dsx_feed(a, 0, body, sizeof body, 2, 1);
+    T_TRUE(budget.used >= 40000 && budget.used <= 100000);
+    /* b waits too, but the budget has no room for all of it: a cap, not more memory */
+    dsx_feed(b, 0, (const uint8_t *)"L 70000\n", 8, 3, 0);
+    dsx_feed(b, 0, body, sizeof body, 4, 1);
+    dsx_feed(b, 0, body, sizeof body, 5, 2);
+    T_TRUE(budget.used <= 100000);
+    T_EQ(budget.refused, 2);                    /* each of b's two pieces */
+    /* a completes: its carry-over is consumed, then freed and uncharged */
+    dsx_feed(a, 0, body, 30008, 6, 2);
+    dsx_feed(a, 0, (const uint8_t *)"Q 1 x\n", 6, 7, 3);
+    dsx_finish(a);
+    dsx_finish(b);
+    dsx_free(a);
+    dsx_free(b);
+    T_EQ(budget.used, 0);
+    dsx_sink_release(&sink);
+    buf_release(&out);
+}
+
 /* No dissector forced: nothing in the registry claims the bytes, so one L4 entry. */
 TEST(driver_undissected_gets_l4_entry)
 {
@@ -584,6 +632,7 @@ T_MAIN(T_CASE(entry_json_exact), T_CASE(entry_caps_keep_balance),
        T_CASE(driver_times_come_from_the_carrying_packet),
        T_CASE(driver_need_waits_for_whole_units), T_CASE(driver_gap_reaches_the_dissector),
        T_CASE(driver_switch_hands_over_the_rest), T_CASE(driver_carry_cap_is_a_gap),
-       T_CASE(driver_undissected_gets_l4_entry), T_CASE(driver_entries_in_creation_order),
+       T_CASE(driver_undissected_gets_l4_entry),
+       T_CASE(driver_carry_charged_to_the_budget), T_CASE(driver_entries_in_creation_order),
        T_CASE(driver_drop_releases_the_entries_behind),
        T_CASE(driver_dropped_entry_holds_others_until_cap))
