@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,175 @@ static inline char *dsxh_run(const struct dsx_ops *ops, bool udp, uint16_t port,
         return NULL;
     }
     return (char *)txt.data;
+}
+
+/* Lines in o. */
+static inline size_t dsxh_count_lines(const char *o)
+{
+    size_t n = 0;
+
+    for (; o && *o; o++)
+        n += *o == '\n';
+    return n;
+}
+
+/* Line i of o without its newline (one of 4 static buffers, "" past the end). */
+static inline const char *dsxh_line(const char *o, size_t i)
+{
+    static char b[4][65536];
+    static int k;
+    char *r = b[k++ & 3];
+    const char *e;
+
+    while (o && *o && i--) {
+        o = strchr(o, '\n');
+        o = o ? o + 1 : NULL;
+    }
+    r[0] = 0;
+    if (!o || !*o)
+        return r;
+    e = strchr(o, '\n');
+    if (!e || (size_t)(e - o) >= sizeof b[0])
+        return r;
+    memcpy(r, o, (size_t)(e - o));
+    r[e - o] = 0;
+    return r;
+}
+
+/* The part of an entry line that does not depend on packet times: request .. anomalies. */
+static inline const char *dsxh_body(const char *l)
+{
+    static char b[4][65536];
+    static int k;
+    char *r = b[k++ & 3];
+    const char *s = strstr(l, "\"request\":"), *e = strstr(l, ",\"times\":");
+
+    r[0] = 0;
+    if (s && e && e > s && (size_t)(e - s) < sizeof b[0]) {
+        memcpy(r, s, (size_t)(e - s));
+        r[e - s] = 0;
+    }
+    return r;
+}
+
+/*
+ * The expected line of entry idx of stream 1 of node "test", whose
+ * protocol object is proto and server port port. fwd: the client is side 0.
+ * rq/rqe: the request's first and last packet (-1: none), rs/rse: the
+ * response's (segment k is packet k at 1700000000 s + (k+1) ms, as
+ * dsxh_run times them). rqn/rsn: the sizes; an: the anomaly list's body.
+ */
+static inline const char *dsxh_expect(const char *proto, unsigned port, int idx, bool fwd,
+                                      int rq, int rqe, int rs, int rse, const char *req,
+                                      const char *resp, unsigned rqn, unsigned rsn,
+                                      const char *an)
+{
+    const unsigned long long t0 = 1700000000000000000ull, ms = 1000000ull;
+    static char b[4][8192];
+    static int k;
+    char *r = b[k++ & 3];
+    char tr[64], tre[64], ts[64], tse[64], pr[16], ps[16], c[64], s[64];
+    int first = rq >= 0 ? rq : rs, last = rqe > rse ? rqe : rse;
+
+    snprintf(c, sizeof c, "{\"ip\":\"10.0.0.1\",\"port\":40000}");
+    snprintf(s, sizeof s, "{\"ip\":\"10.0.0.2\",\"port\":%u}", port);
+    if (rq >= 0) {
+        snprintf(tr, sizeof tr, "%llu", t0 + (unsigned long long)(rq + 1) * ms);
+        snprintf(tre, sizeof tre, "%llu", t0 + (unsigned long long)(rqe + 1) * ms);
+        snprintf(pr, sizeof pr, "%d", rq);
+    } else {
+        snprintf(tr, sizeof tr, "null");
+        snprintf(tre, sizeof tre, "null");
+        snprintf(pr, sizeof pr, "null");
+    }
+    if (rs >= 0) {
+        snprintf(ts, sizeof ts, "%llu", t0 + (unsigned long long)(rs + 1) * ms);
+        snprintf(tse, sizeof tse, "%llu", t0 + (unsigned long long)(rse + 1) * ms);
+        snprintf(ps, sizeof ps, "%d", rs);
+    } else {
+        snprintf(ts, sizeof ts, "null");
+        snprintf(tse, sizeof tse, "null");
+        snprintf(ps, sizeof ps, "null");
+    }
+    snprintf(r, sizeof b[0],
+             "{\"id\":\"test/1-%d\",\"index\":%d,\"stream\":\"000000000001.pcap\","
+             "\"node\":{\"name\":\"test\",\"ip\":\"\"},\"protocol\":%s,\"src\":%s,\"dst\":%s,"
+             "\"timestamp\":%llu,"
+             "\"startTime\":\"2023-11-14T22:13:20.%03d000000Z\",\"elapsedTime\":%d,"
+             "\"request\":%s,\"response\":%s,\"requestSize\":%u,\"responseSize\":%u,"
+             "\"anomalies\":[%s],\"times\":{\"request\":%s,\"requestEnd\":%s,\"response\":%s,"
+             "\"responseEnd\":%s},\"packets\":{\"request\":%s,\"response\":%s,\"last\":%d}}",
+             idx, idx, proto, fwd ? c : s, fwd ? s : c,
+             (t0 + (unsigned long long)(first + 1) * ms) / ms, first + 1,
+             rq >= 0 && rs > rq ? rs - rq : 0, req, resp, rqn, rsn, an, tr, tre, ts, tse, pr, ps,
+             last < 0 ? 0 : last);
+    return r;
+}
+
+/* Runs ops over segs cut into pieces of at most `piece` bytes (flagged segments whole). */
+static inline char *dsxh_run_split(const struct dsx_ops *ops, bool udp, uint16_t port,
+                                   const struct dsxh_seg *segs, size_t n, size_t piece)
+{
+    struct dsxh_seg *v;
+    size_t nv = 0, cap = 0;
+    char *o;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t len = segs[i].n ? segs[i].n : strlen((const char *)segs[i].p);
+
+        cap += segs[i].flags ? 1 : (len + piece - 1) / piece;
+    }
+    v = (struct dsxh_seg *)calloc(cap ? cap : 1, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = segs[i].n ? segs[i].n : strlen((const char *)segs[i].p);
+
+        if (segs[i].flags) {
+            v[nv++] = segs[i];
+            continue;
+        }
+        for (size_t off = 0; off < len; off += piece) {
+            v[nv].side = segs[i].side;
+            v[nv].p = (const char *)segs[i].p + off;
+            v[nv].n = len - off < piece ? len - off : piece;
+            nv++;
+        }
+    }
+    o = dsxh_run(ops, udp, port, v, nv);
+    free(v);
+    return o;
+}
+
+/*
+ * Runs segs whole and cut into pieces of 1, 2, 3 and 7 bytes; returns how
+ * many entry lines (their times aside) differ from the whole run's, or -1
+ * when the whole run gave no entry.
+ */
+static inline int dsxh_split_mismatches(const struct dsx_ops *ops, bool udp, uint16_t port,
+                                        const struct dsxh_seg *segs, size_t n)
+{
+    static const size_t pieces[] = { 1, 2, 3, 7 };
+    char *whole = dsxh_run(ops, udp, port, segs, n);
+    int bad = 0;
+
+    if (!whole || dsxh_count_lines(whole) == 0) {
+        free(whole);
+        return -1;
+    }
+    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
+        char *o = dsxh_run_split(ops, udp, port, segs, n, pieces[k]);
+
+        if (dsxh_count_lines(o) != dsxh_count_lines(whole))
+            bad++;
+        for (size_t i = 0; i < dsxh_count_lines(whole); i++) {
+            if (strcmp(dsxh_body(dsxh_line(o, i)), dsxh_body(dsxh_line(whole, i))) != 0)
+                bad++;
+        }
+        free(o);
+    }
+    free(whole);
+    return bad;
 }
 
 #endif

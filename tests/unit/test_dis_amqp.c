@@ -102,154 +102,21 @@ static char *run(const struct dsxh_seg *s, size_t n)
     return dsxh_run(&dsx_amqp, false, PORT, s, n);
 }
 
-static size_t count_lines(const char *o)
-{
-    size_t n = 0;
+#define PROTO \
+    "{\"name\":\"amqp\",\"version\":\"0-9-1\",\"abbr\":\"AMQP\",\"longName\":\"Advanc" \
+    "ed Message Queuing Protocol 0-9-1\",\"layer4\":\"tcp\"}"
 
-    for (; o && *o; o++)
-        n += *o == '\n';
-    return n;
-}
-
-/* Line i of o without its newline (one of 4 static buffers, "" past the end). */
-static const char *line(const char *o, size_t i)
-{
-    static char b[4][65536];
-    static int k;
-    char *r = b[k++ & 3];
-    const char *e;
-
-    while (o && *o && i--) {
-        o = strchr(o, '\n');
-        o = o ? o + 1 : NULL;
-    }
-    r[0] = 0;
-    if (!o || !*o)
-        return r;
-    e = strchr(o, '\n');
-    if ((size_t)(e - o) >= sizeof b[0])
-        return r;
-    memcpy(r, o, (size_t)(e - o));
-    r[e - o] = 0;
-    return r;
-}
-
-/*
- * The expected line of entry idx. fwd: the client is side 0. rq/rqe: the
- * request's first and last packet (-1: none), rs/rse: the response's
- * (segment k is packet k at T0 + (k+1) ms). an: the anomaly list's body.
- */
-static const char *X(int idx, bool fwd, int rq, int rqe, int rs, int rse, const char *req,
-                     const char *resp, unsigned rqn, unsigned rsn, const char *an)
-{
-    static char b[4][8192];
-    static int k;
-    char *r = b[k++ & 3];
-    char tr[64], tre[64], ts[64], tse[64], pr[16], ps[16];
-    const char *c = "{\"ip\":\"10.0.0.1\",\"port\":40000}";
-    const char *s = "{\"ip\":\"10.0.0.2\",\"port\":5672}";
-    int t0 = rq >= 0 ? rq : rs, last = rqe > rse ? rqe : rse;
-
-    if (rq >= 0) {
-        snprintf(tr, sizeof tr, "%llu", T0 + (unsigned long long)(rq + 1) * MS);
-        snprintf(tre, sizeof tre, "%llu", T0 + (unsigned long long)(rqe + 1) * MS);
-        snprintf(pr, sizeof pr, "%d", rq);
-    } else {
-        snprintf(tr, sizeof tr, "null");
-        snprintf(tre, sizeof tre, "null");
-        snprintf(pr, sizeof pr, "null");
-    }
-    if (rs >= 0) {
-        snprintf(ts, sizeof ts, "%llu", T0 + (unsigned long long)(rs + 1) * MS);
-        snprintf(tse, sizeof tse, "%llu", T0 + (unsigned long long)(rse + 1) * MS);
-        snprintf(ps, sizeof ps, "%d", rs);
-    } else {
-        snprintf(ts, sizeof ts, "null");
-        snprintf(tse, sizeof tse, "null");
-        snprintf(ps, sizeof ps, "null");
-    }
-    snprintf(r, sizeof b[0],
-             "{\"id\":\"test/1-%d\",\"index\":%d,\"stream\":\"000000000001.pcap\","
-             "\"node\":{\"name\":\"test\",\"ip\":\"\"},\"protocol\":{\"name\":\"amqp\","
-             "\"version\":\"0-9-1\",\"abbr\":\"AMQP\",\"longName\":\"Advanced Message "
-             "Queuing Protocol 0-9-1\",\"layer4\":\"tcp\"},\"src\":%s,\"dst\":%s,"
-             "\"timestamp\":%llu,"
-             "\"startTime\":\"2023-11-14T22:13:20.%03d000000Z\",\"elapsedTime\":%d,"
-             "\"request\":%s,\"response\":%s,\"requestSize\":%u,\"responseSize\":%u,"
-             "\"anomalies\":[%s],\"times\":{\"request\":%s,\"requestEnd\":%s,\"response\":%s,"
-             "\"responseEnd\":%s},\"packets\":{\"request\":%s,\"response\":%s,\"last\":%d}}",
-             idx, idx, fwd ? c : s, fwd ? s : c, (T0 + (unsigned long long)(t0 + 1) * MS) / MS,
-             t0 + 1, rq >= 0 && rs > rq ? rs - rq : 0, req, resp, rqn, rsn, an, tr, tre, ts, tse,
-             pr, ps, last < 0 ? 0 : last);
-    return r;
-}
-
-/* The part of a line that does not depend on packet times: request .. anomalies. */
-static const char *body(const char *l)
-{
-    static char b[4][65536];
-    static int k;
-    char *r = b[k++ & 3];
-    const char *s = strstr(l, "\"request\":"), *e = strstr(l, ",\"times\":");
-
-    r[0] = 0;
-    if (s && e && e > s && (size_t)(e - s) < sizeof b[0]) {
-        memcpy(r, s, (size_t)(e - s));
-        r[e - s] = 0;
-    }
-    return r;
-}
-
-static size_t seg_len(const struct dsxh_seg *s)
-{
-    return s->n ? s->n : strlen((const char *)s->p);
-}
-
-/* Runs segs cut into pieces of at most `piece` bytes. */
-static char *run_split(const struct dsxh_seg *segs, size_t n, size_t piece)
-{
-    struct dsxh_seg *v;
-    size_t nv = 0, cap = 0;
-    char *o;
-
-    for (size_t i = 0; i < n; i++)
-        cap += segs[i].flags ? 1 : (seg_len(&segs[i]) + piece - 1) / piece;
-    v = calloc(cap ? cap : 1, sizeof *v);
-    if (!v)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (segs[i].flags) {
-            v[nv++] = segs[i];
-            continue;
-        }
-        for (size_t off = 0, len = seg_len(&segs[i]); off < len; off += piece) {
-            v[nv].side = segs[i].side;
-            v[nv].p = (const char *)segs[i].p + off;
-            v[nv].n = len - off < piece ? len - off : piece;
-            nv++;
-        }
-    }
-    o = run(v, nv);
-    free(v);
-    return o;
-}
+/* Shared by the dissector tests (dsxh.h). */
+#define count_lines(o) dsxh_count_lines(o)
+#define line(o, i) dsxh_line(o, i)
+#define body(l) dsxh_body(l)
+/* The expected line of an entry (dsxh_expect: idx, fwd, rq, rqe, rs, rse, req, resp, ...). */
+#define X(...) dsxh_expect(PROTO, PORT, __VA_ARGS__)
 
 /* Checks that every split of segs gives the entries of the whole run. */
 static void check_splits(const struct dsxh_seg *segs, size_t n)
 {
-    char *whole = run(segs, n);
-    static const size_t pieces[] = { 1, 2, 3, 7 };
-
-    T_TRUE(whole && count_lines(whole) > 0);
-    for (size_t k = 0; k < sizeof pieces / sizeof pieces[0]; k++) {
-        char *o = run_split(segs, n, pieces[k]);
-
-        T_EQ(count_lines(o), count_lines(whole));
-        for (size_t i = 0; i < count_lines(whole); i++)
-            T_STREQ(body(line(o, i)), body(line(whole, i)));
-        free(o);
-    }
-    free(whole);
+    T_EQ(dsxh_split_mismatches(&dsx_amqp, false, PORT, segs, n), 0);
 }
 
 /* ------------------------------------------------------------------ tests */

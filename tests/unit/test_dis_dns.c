@@ -63,34 +63,9 @@ static char *run(bool udp, const struct dsxh_seg *s, size_t n)
     return dsxh_run(&dsx_dns, udp, 53, s, n);
 }
 
-static size_t count_lines(const char *o)
-{
-    size_t n = 0;
-
-    for (; o && *o; o++)
-        n += *o == '\n';
-    return n;
-}
-
-/* Line i of o without its newline (static buffer, "" past the end). */
-static const char *line(const char *o, size_t i)
-{
-    static char b[65536];
-    const char *e;
-
-    while (o && *o && i--) {
-        o = strchr(o, '\n');
-        o = o ? o + 1 : NULL;
-    }
-    if (!o || !*o)
-        return "";
-    e = strchr(o, '\n');
-    if (!e || (size_t)(e - o) >= sizeof b)
-        return "";
-    memcpy(b, o, (size_t)(e - o));
-    b[e - o] = '\0';
-    return b;
-}
+/* Shared by the dissector tests (dsxh.h). */
+#define count_lines(o) dsxh_count_lines(o)
+#define line(o, i) dsxh_line(o, i)
 
 /* o with every ,"packets":{...} object cut (packet numbers differ between splits). */
 static char *no_packets(const char *o)

@@ -182,14 +182,8 @@ static char *run2(const struct bb *c, const struct bb *s)
     return run(g, s->n ? 2 : 1);
 }
 
-static size_t count_lines(const char *o)
-{
-    size_t n = 0;
-
-    for (; o && *o; o++)
-        n += *o == '\n';
-    return n;
-}
+/* Shared by the dissector tests (dsxh.h). */
+#define count_lines(o) dsxh_count_lines(o)
 
 /* Line i of o without its newline (static buffer, "" past the end). */
 static const char *line(const char *o, size_t i)

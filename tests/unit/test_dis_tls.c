@@ -194,14 +194,7 @@ static char *run(const struct dsxh_seg *s, size_t n)
     return dsxh_run(&dsx_tls, false, 443, s, n);
 }
 
-static size_t count_lines(const char *o)
-{
-    size_t n = 0;
-
-    for (; o && *o; o++)
-        n += *o == '\n';
-    return n;
-}
+#define count_lines(o) dsxh_count_lines(o)
 
 static const char *line(const char *o, size_t i)
 {
