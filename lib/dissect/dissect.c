@@ -282,9 +282,7 @@ static void parse_dir(struct dsx *x, int dir)
         d->need = 0;
         d->cur_base = d->carry_off;
         d->cur_n = d->carry.len;
-        x->in_parse = true;
         used = x->ops->parse(x->st, x, dir, d->carry.data, d->carry.len);
-        x->in_parse = false;
         if (used > d->carry.len)
             used = d->carry.len;
         if (used) {
@@ -320,9 +318,7 @@ static void on_gap(struct dsx *x, int dir, uint64_t n)
         wind_down(x);
         return;
     }
-    x->in_parse = true;
     x->ops->gap(x->st, x, dir, lost);
-    x->in_parse = false;
     if (x->switch_to)
         do_switch(x);
     else if (x->state != ST_ACTIVE)
@@ -352,9 +348,7 @@ static void keep(struct dsx *x, int dir, const uint8_t *p, size_t n)
         if (!x->ops->gap) {
             dsx_abandon(x);
         } else {
-            x->in_parse = true;
             x->ops->gap(x->st, x, dir, lost);
-            x->in_parse = false;
         }
         return;
     }
@@ -374,9 +368,7 @@ static void on_data(struct dsx *x, int dir, const uint8_t *p, size_t n, uint64_t
         /* a datagram is parsed whole, never carried over */
         d->cur_base = d->carry_off;
         d->cur_n = n;
-        x->in_parse = true;
         (void)x->ops->parse(x->st, x, dir, p, n);
-        x->in_parse = false;
         d->carry_off += n;
         prune_marks(d, d->carry_off);
         if (x->switch_to)
@@ -390,9 +382,7 @@ static void on_data(struct dsx *x, int dir, const uint8_t *p, size_t n, uint64_t
         d->need = 0;
         d->cur_base = d->carry_off;
         d->cur_n = n;
-        x->in_parse = true;
         used = x->ops->parse(x->st, x, dir, p, n);
-        x->in_parse = false;
         if (used > n)
             used = n;
         d->carry_off += used;
@@ -720,11 +710,10 @@ static void count_packet(struct dsx *x, int dir, size_t len, uint64_t ts, uint32
 }
 
 void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const uint8_t *payload,
-                size_t len, uint64_t ts_ns, uint32_t pkt, uint32_t wire_len)
+                size_t len, uint64_t ts_ns, uint32_t pkt)
 {
     int dir = dir_of(x, side, tcp_flags);
 
-    (void)wire_len;
     count_packet(x, dir, len, ts_ns, pkt);
     if (x->state != ST_UNDECIDED && x->state != ST_ACTIVE)
         return;

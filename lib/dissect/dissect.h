@@ -205,10 +205,10 @@ struct dsx *dsx_new(const struct dsx_stream_info *si, const struct dsx_opts *o,
 /*
  * One packet of the stream, sent by flow side `side`, in capture order.
  * For TCP: seq, tcp flags (DEC_TCP_*), payload. For UDP: the datagram.
- * pkt is the packet's number in the stream's PCAP; wire_len its frame size.
+ * pkt is the packet's number in the stream's PCAP.
  */
 void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const uint8_t *payload,
-                size_t len, uint64_t ts_ns, uint32_t pkt, uint32_t wire_len);
+                size_t len, uint64_t ts_ns, uint32_t pkt);
 /* The flow side whose address is src (for packets without ports: later IP fragments). */
 int dsx_side_of(const struct dsx *x, const uint8_t src[16]);
 /* A packet of the stream that carries nothing to dissect now (an IP fragment): counted only. */

@@ -82,7 +82,6 @@ struct dsx {
     const struct dsx_ops *switch_to;
     uint8_t *hint;
     size_t hint_len;
-    bool in_parse;
     bool in_reasm;              /* inside a reasm call: it may not be freed now */
     bool ra_unwanted;           /* free the reassembler when its call returns */
     bool finished;

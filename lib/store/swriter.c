@@ -584,10 +584,9 @@ static void dissect_fragment(struct sstream *s, const struct cap_pkt *pk, const 
         if (n < 20 || (hl = (size_t)(d[12] >> 4) * 4) < 20 || hl > n)
             return;
         dsx_packet(s->dsx, side, ld_be32(d + 4), d[13], d + hl, n - hl, pk->ts_ns,
-                   (uint32_t)(s->npk - 1), pk->origlen);
+                   (uint32_t)(s->npk - 1));
     } else if (n >= 8) {
-        dsx_packet(s->dsx, side, 0, 0, d + 8, n - 8, pk->ts_ns, (uint32_t)(s->npk - 1),
-                   pk->origlen);
+        dsx_packet(s->dsx, side, 0, 0, d + 8, n - 8, pk->ts_ns, (uint32_t)(s->npk - 1));
     }
 }
 
@@ -602,7 +601,7 @@ static void flush_fragment(void *arg, int side, const uint8_t *p, size_t n, uint
     struct sstream *s = arg;
 
     if (s->rec.proto == 17 && n >= 8)
-        dsx_packet(s->dsx, side, 0, 0, p + 8, n - 8, ts, pkt, 0);
+        dsx_packet(s->dsx, side, 0, 0, p + 8, n - 8, ts, pkt);
 }
 
 /* Hands one packet of a TCP/UDP stream to its dissection (created on the first packet). */
@@ -642,7 +641,7 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
         return;
     dsx_packet(s->dsx, pi->side, dp->seq, dp->tcp_flags,
                dp->payload_off ? pk->data + dp->payload_off : NULL, dp->payload_len, pk->ts_ns,
-               (uint32_t)(s->npk - 1), pk->origlen);
+               (uint32_t)(s->npk - 1));
 }
 
 /*

@@ -147,6 +147,19 @@ static inline const char *dsxh_line(const char *o, size_t i)
     return r;
 }
 
+/* o with every ,"packets":{...} object cut (packet numbers differ between splits); malloc'd. */
+static inline char *dsxh_no_packets(const char *o)
+{
+    char *r = strdup(o ? o : ""), *p;
+
+    while (r && (p = strstr(r, ",\"packets\":{")) != NULL) {
+        char *e = strchr(p, '}');
+
+        memmove(p, e + 1, strlen(e + 1) + 1);
+    }
+    return r;
+}
+
 /* The part of an entry line that does not depend on packet times: request .. anomalies. */
 static inline const char *dsxh_body(const char *l)
 {

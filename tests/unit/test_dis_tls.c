@@ -195,37 +195,8 @@ static char *run(const struct dsxh_seg *s, size_t n)
 }
 
 #define count_lines(o) dsxh_count_lines(o)
-
-static const char *line(const char *o, size_t i)
-{
-    static char b[65536];
-    const char *e;
-
-    while (o && *o && i--) {
-        o = strchr(o, '\n');
-        o = o ? o + 1 : NULL;
-    }
-    if (!o || !*o)
-        return "";
-    e = strchr(o, '\n');
-    if (!e || (size_t)(e - o) >= sizeof b)
-        return "";
-    memcpy(b, o, (size_t)(e - o));
-    b[e - o] = '\0';
-    return b;
-}
-
-static char *no_packets(const char *o)
-{
-    char *r = strdup(o ? o : ""), *p;
-
-    while (r && (p = strstr(r, ",\"packets\":{")) != NULL) {
-        char *e = strchr(p, '}');
-
-        memmove(p, e + 1, strlen(e + 1) + 1);
-    }
-    return r;
-}
+#define line(o, i) dsxh_line(o, i)
+#define no_packets(o) dsxh_no_packets(o)
 
 static const unsigned sv13[] = { 0x0a0a, 0x0304, 0x0303 };
 

@@ -607,10 +607,10 @@ TEST(driver_undissected_gets_l4_entry)
     buf_init(&out, SIZE_MAX);
     dsx_sink_init(&sink, &out);
     x = dsx_new(&si, &o, NULL, &sink);
-    dsx_packet(x, 1, 1000, DEC_TCP_SYN, NULL, 0, 10, 0, 60);
-    dsx_packet(x, 0, 5000, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0, 20, 1, 60);
-    dsx_packet(x, 1, 1001, DEC_TCP_ACK | DEC_TCP_PSH, bin, sizeof bin, 30, 2, 72);
-    dsx_packet(x, 0, 5001, DEC_TCP_ACK | DEC_TCP_PSH, bin, sizeof bin, 40, 3, 72);
+    dsx_packet(x, 1, 1000, DEC_TCP_SYN, NULL, 0, 10, 0);
+    dsx_packet(x, 0, 5000, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0, 20, 1);
+    dsx_packet(x, 1, 1001, DEC_TCP_ACK | DEC_TCP_PSH, bin, sizeof bin, 30, 2);
+    dsx_packet(x, 0, 5001, DEC_TCP_ACK | DEC_TCP_PSH, bin, sizeof bin, 40, 3);
     dsx_finish(x);
     T_STREQ(dsx_protocol(x), "tcp");
     dsx_free(x);
