@@ -36,6 +36,8 @@ static const char usage_text[] =
     "      --no-l4-entries       no tcp/udp entry for streams no dissector recognises\n"
     "      --discard-undissected drop streams no dissector recognises (Kubeshark's\n"
     "                            behaviour): store.json counts them as discarded\n"
+    "      --keep-entries        keep the raw entry records (nodes/NODE/entries/)\n"
+    "                            beside the index they were built into\n"
     "  -f, --force               replace an existing store\n"
     "      --json                print the store's manifest (store.json) on stdout\n"
     "      --progress=WHEN       auto (default: when stderr is a terminal), always, never\n"
@@ -58,6 +60,7 @@ enum {
     OPT_NO_DISSECT,
     OPT_NO_L4_ENTRIES,
     OPT_DISCARD_UNDISSECTED,
+    OPT_KEEP_ENTRIES,
 };
 
 static const struct option long_opts[] = {
@@ -75,6 +78,7 @@ static const struct option long_opts[] = {
     { "no-dissect", no_argument, NULL, OPT_NO_DISSECT },
     { "no-l4-entries", no_argument, NULL, OPT_NO_L4_ENTRIES },
     { "discard-undissected", no_argument, NULL, OPT_DISCARD_UNDISSECTED },
+    { "keep-entries", no_argument, NULL, OPT_KEEP_ENTRIES },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -188,6 +192,9 @@ int cmd_ingest(int argc, char **argv)
             break;
         case OPT_DISCARD_UNDISSECTED:
             o.discard_undissected = true;
+            break;
+        case OPT_KEEP_ENTRIES:
+            o.keep_entries = true;
             break;
         case OPT_JSON:
             json = true;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * summary: decompressing byte sources (gzip via zlib, zstd via libzstd's streaming API).
+ * summary: decompressing byte sources (gzip via zlib, zstd via libzstd's streaming API)
+ * and one-shot zstd blocks (the index's columns).
  *
- * lib/compress/ is the only user of zlib and of libzstd's streaming
- * decompression; no zlib or zstd type appears here.
+ * lib/compress/ is the only user of zlib and libzstd; no zlib or zstd type
+ * appears here.
  */
 #ifndef SV_COMPRESS_H
 #define SV_COMPRESS_H
@@ -50,6 +51,28 @@ enum comp_kind {
  */
 int comp_open(struct bytesrc **out, enum comp_kind kind, struct bytesrc *inner,
               const void *prefix, size_t nprefix, struct diag *d)
+    __attribute__((warn_unused_result));
+
+/*
+ * One-shot zstd for small blocks (index column chunks), with a context that
+ * is reused from call to call; a context serves one thread at a time.
+ */
+struct comp_block;
+struct comp_block *comp_block_new(int level);
+void comp_block_free(struct comp_block *z);
+/* Bytes dst must hold to compress n bytes whatever they are. */
+size_t comp_block_bound(size_t n);
+/*
+ * Compresses src[0..n) into dst (room for cap bytes); returns the
+ * compressed length, or 0 when it does not fit (the caller stores the bytes
+ * as they are).
+ */
+size_t comp_block_pack(struct comp_block *z, void *dst, size_t cap, const void *src, size_t n);
+/*
+ * Decompresses one frame of n bytes into dst, which must come out exactly
+ * raw bytes long. Returns 0, or SV_EFORMAT (corrupt, or another length).
+ */
+int comp_block_unpack(struct comp_block *z, void *dst, size_t raw, const void *src, size_t n)
     __attribute__((warn_unused_result));
 
 #endif

@@ -159,3 +159,64 @@ out_free:
     free(z);
     return rc;
 }
+
+/* ---------------------------------------------------------------- blocks */
+
+struct comp_block {
+    ZSTD_CCtx *cc;
+    ZSTD_DCtx *dc;
+    int level;
+};
+
+struct comp_block *comp_block_new(int level)
+{
+    struct comp_block *z = xcalloc(1, sizeof *z);
+
+    z->level = level;
+    return z;
+}
+
+void comp_block_free(struct comp_block *z)
+{
+    if (!z)
+        return;
+    ZSTD_freeCCtx(z->cc);
+    ZSTD_freeDCtx(z->dc);
+    free(z);
+}
+
+size_t comp_block_bound(size_t n)
+{
+    return ZSTD_compressBound(n);
+}
+
+size_t comp_block_pack(struct comp_block *z, void *dst, size_t cap, const void *src, size_t n)
+{
+    size_t ret;
+
+    if (!z->cc && !(z->cc = ZSTD_createCCtx()))
+        return 0;
+    ret = ZSTD_compressCCtx(z->cc, dst, cap, src, n, z->level);
+    return ZSTD_isError(ret) ? 0 : ret;
+}
+
+int comp_block_unpack(struct comp_block *z, void *dst, size_t raw, const void *src, size_t n)
+{
+    unsigned long long declared;
+    size_t ret;
+
+    /* the frame must say its size, and say the one expected, before any work */
+    declared = ZSTD_getFrameContentSize(src, n);
+    if (declared != raw)
+        return SV_EFORMAT;
+    if (!z->dc) {
+        z->dc = ZSTD_createDCtx();
+        if (!z->dc)
+            return SV_ENOMEM;
+        (void)ZSTD_DCtx_setParameter(z->dc, ZSTD_d_windowLogMax, (int)LIM_ZSTD_WINDOW_LOG);
+    }
+    ret = ZSTD_decompressDCtx(z->dc, dst, raw, src, n);
+    if (ZSTD_isError(ret) || ret != raw)
+        return SV_EFORMAT;
+    return 0;
+}

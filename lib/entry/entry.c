@@ -238,6 +238,32 @@ static uint64_t rd(const uint8_t **p, int n)
     return v;
 }
 
+void ent_fixed_put(uint8_t *p, const struct ent_fixed *f)
+{
+    p = le(p, f->stream_id, 8);
+    p = le(p, f->index, 4);
+    *p++ = f->proto;
+    *p++ = f->l4;
+    *p++ = f->ipver;
+    *p++ = f->flags;
+    memcpy(p, f->src_ip, 16);
+    p += 16;
+    memcpy(p, f->dst_ip, 16);
+    p += 16;
+    p = le(p, f->src_port, 2);
+    p = le(p, f->dst_port, 2);
+    p = le(p, f->anomalies, 4);
+    p = le(p, f->req_ns, 8);
+    p = le(p, f->req_end_ns, 8);
+    p = le(p, f->resp_ns, 8);
+    p = le(p, f->resp_end_ns, 8);
+    p = le(p, f->req_size, 8);
+    p = le(p, f->resp_size, 8);
+    p = le(p, f->req_pkt, 4);
+    p = le(p, f->resp_pkt, 4);
+    p = le(p, f->last_pkt, 4);
+}
+
 int ent_serialize(struct ent *e, struct buf *out)
 {
     const struct ent_fixed *f = &e->f;
@@ -261,28 +287,8 @@ int ent_serialize(struct ent *e, struct buf *out)
     if (!p)
         return SV_ENOMEM;
     p = le(p, total, 4);
-    p = le(p, f->stream_id, 8);
-    p = le(p, f->index, 4);
-    *p++ = f->proto;
-    *p++ = f->l4;
-    *p++ = f->ipver;
-    *p++ = f->flags;
-    memcpy(p, f->src_ip, 16);
-    p += 16;
-    memcpy(p, f->dst_ip, 16);
-    p += 16;
-    p = le(p, f->src_port, 2);
-    p = le(p, f->dst_port, 2);
-    p = le(p, f->anomalies, 4);
-    p = le(p, f->req_ns, 8);
-    p = le(p, f->req_end_ns, 8);
-    p = le(p, f->resp_ns, 8);
-    p = le(p, f->resp_end_ns, 8);
-    p = le(p, f->req_size, 8);
-    p = le(p, f->resp_size, 8);
-    p = le(p, f->req_pkt, 4);
-    p = le(p, f->resp_pkt, 4);
-    p = le(p, f->last_pkt, 4);
+    ent_fixed_put(p, f);
+    p += ENT_FIXED_LEN;
     for (int s = 0; s < 2; s++) {
         p = le(p, e->sec[s].len, 4);
         if (e->sec[s].len)

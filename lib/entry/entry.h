@@ -215,6 +215,9 @@ static inline void ent_anomaly(struct ent *e, uint32_t a)
  */
 int ent_serialize(struct ent *e, struct buf *out) __attribute__((warn_unused_result));
 
+/* Writes f packed (ENT_FIXED_LEN bytes, the record's fixed part) at p. */
+void ent_fixed_put(uint8_t *p, const struct ent_fixed *f);
+
 /* ---------------------------------------------------------------- reading */
 
 /* A record as read back: the fixed part and views of the two sections. */

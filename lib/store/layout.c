@@ -22,6 +22,7 @@
 #include "base/diag.h"
 #include "base/fsutil.h"
 #include "base/xalloc.h"
+#include "index/index.h"
 #include "json/json.h"
 #include "store_int.h"
 
@@ -89,7 +90,34 @@ struct store {
     struct jv *meta;
     struct snode *nodes;
     size_t nnodes;
+    struct store_segment *segs;
+    size_t nsegs;
 };
+
+/* The "segments" list of store.json: names safe as a path component, nodes that exist. */
+static int read_segments(struct store *s, const char *path, struct diag *d)
+{
+    struct jv *segs = jv_get(s->meta, "segments");
+
+    s->nsegs = jv_len(segs);
+    s->segs = xcalloc(s->nsegs ? s->nsegs : 1, sizeof *s->segs);
+    for (size_t i = 0; i < s->nsegs; i++) {
+        struct jv *j = jv_at(segs, i);
+        const char *name = jv_get_str(j, "name"), *node = jv_get_str(j, "node");
+        size_t k;
+
+        if (!store_valid_node_name(name) || !node)
+            return diag_set(d, SV_EFORMAT, "%s: segment %zu has a bad name", path, i);
+        for (k = 0; k < s->nnodes && strcmp(s->nodes[k].info.name, node) != 0; k++)
+            ;
+        if (k == s->nnodes)
+            return diag_set(d, SV_EFORMAT, "%s: segment %s names an unknown node", path, name);
+        s->segs[i].name = name;
+        s->segs[i].node = k;
+        jv_get_u64(j, "rows", &s->segs[i].rows);
+    }
+    return 0;
+}
 
 int store_open(struct store **out, const char *dir, struct diag *d)
 {
@@ -137,6 +165,9 @@ int store_open(struct store **out, const char *dir, struct diag *d)
         jv_get_u64(n, "streams", &s->nodes[i].info.nstreams);
         s->nodes[i].dir = store_node_dir(dir, name);
     }
+    rc = read_segments(s, path, d);
+    if (rc < 0)
+        goto fail;
     free(path);
     *out = s;
     return 0;
@@ -155,6 +186,7 @@ void store_close(struct store *s)
         free(s->nodes[i].streams);
     }
     free(s->nodes);
+    free(s->segs);
     jv_free(s->meta);
     free(s->json_text);
     free(s->root);
@@ -169,6 +201,21 @@ size_t store_nnodes(const struct store *s)
 const struct store_node_info *store_node(const struct store *s, size_t i)
 {
     return i < s->nnodes ? &s->nodes[i].info : NULL;
+}
+
+size_t store_nsegments(const struct store *s)
+{
+    return s->nsegs;
+}
+
+const struct store_segment *store_segment(const struct store *s, size_t i)
+{
+    return i < s->nsegs ? &s->segs[i] : NULL;
+}
+
+char *store_segment_path(const struct store *s, size_t i)
+{
+    return fs_printf("%s/%s/%s/%s", s->root, STORE_INDEX_DIR, s->segs[i].name, IX_SEGMENT_FILE);
 }
 
 const char *store_json_text(const struct store *s)

@@ -64,7 +64,7 @@ static const char *status_name(enum store_input_status s)
 char *store_manifest_json(const struct store_ingest_opts *o, const struct store_ingest_result *r)
 {
     struct jv *root = jv_obj(), *nodes = jv_arr(), *node = jv_obj(), *inputs = jv_arr();
-    struct jv *totals = jv_obj(), *opts = jv_obj();
+    struct jv *totals = jv_obj(), *opts = jv_obj(), *segs;
     char *text, *out;
     size_t n;
 
@@ -96,7 +96,21 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(node, "time", time_json(r->first_ns, r->last_ns));
     jv_push(nodes, node);
     jv_set(root, "nodes", nodes);
-    jv_set(root, "segments", jv_arr());
+    segs = jv_arr();
+    for (size_t i = 0; i < r->nsegments; i++) {
+        const struct store_segment_info *si = &r->segments[i];
+        struct jv *j = jv_obj();
+
+        jv_set(j, "name", jv_str(si->name));
+        jv_set(j, "node", jv_str(o->node_name));
+        jv_set(j, "rows", jv_u64(si->rows));
+        jv_set(j, "blocks", jv_u64(si->blocks));
+        jv_set(j, "bytes", jv_u64(si->bytes));
+        jv_set(j, "first_ns", jv_u64(si->first_ns));
+        jv_set(j, "last_ns", jv_u64(si->last_ns));
+        jv_push(segs, j);
+    }
+    jv_set(root, "segments", segs);
 
     for (size_t i = 0; i < r->ninputs; i++) {
         const struct store_input *in = &r->inputs[i];

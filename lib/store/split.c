@@ -602,6 +602,9 @@ void store_ingest_result_release(struct store_ingest_result *res)
         free(res->inputs[i].error);
     }
     free(res->inputs);
+    for (size_t i = 0; i < res->nsegments; i++)
+        free(res->segments[i].name);
+    free(res->segments);
     memset(res, 0, sizeof *res);
 }
 
@@ -806,6 +809,11 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
     for (uint32_t t = 0; t < NTASKS; t++) {
         res->entries += sp.b[t].sink.entries;
         res->entries_dropped += sp.b[t].sink.dropped;
+    }
+    if (o->dissect) {
+        rc = swr_build_index(&sp, res, d);
+        if (rc < 0)
+            goto out_split;
     }
     for (size_t i = 0; i < sp.ncat; i++) {
         const struct store_stream *s = split_cat(&sp, i + 1);

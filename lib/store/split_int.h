@@ -173,5 +173,12 @@ int swr_run_buckets(struct split *sp, int k, struct diag *d) __attribute__((warn
 int swr_close_packs(struct split *sp, struct diag *d) __attribute__((warn_unused_result));
 /* Frees what a stream holds (not the stream itself, which belongs to the slab). */
 void swr_stream_clear(struct sstream *s);
+/*
+ * Builds the node's index segments from the entries files (ixbuild.c),
+ * listing them in res, and removes the entries files unless asked to keep
+ * them.
+ */
+int swr_build_index(struct split *sp, struct store_ingest_result *res, struct diag *d)
+    __attribute__((warn_unused_result));
 
 #endif

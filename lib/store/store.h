@@ -48,6 +48,7 @@ struct store_ingest_opts {
     bool dissect;               /* dissect streams into entries (default true) */
     bool l4_entries;            /* a tcp/udp entry for streams no dissector claims (default true) */
     bool discard_undissected;   /* drop streams no dissector claims, as Kubeshark does */
+    bool keep_entries;          /* keep the raw entry records beside the index (debugging) */
     /* Called between batches, from the calling thread. */
     void (*progress)(void *arg, const struct store_progress *p);
     void *progress_arg;
@@ -77,6 +78,13 @@ struct store_input {
     char *error;                /* the fault, naming file and offset (status != OK) */
 };
 
+struct store_segment_info {
+    char *name;                 /* index/<name>/ */
+    uint64_t rows, bytes;
+    uint64_t first_ns, last_ns;
+    uint32_t blocks;
+};
+
 struct store_ingest_result {
     struct store_input *inputs;
     size_t ninputs;
@@ -89,6 +97,8 @@ struct store_ingest_result {
     uint64_t discarded_streams;
     uint64_t entries;           /* entries written */
     uint64_t entries_dropped;   /* entries lost to memory exhaustion */
+    struct store_segment_info *segments;    /* the index segments written */
+    size_t nsegments, capsegments;
 };
 
 /*
@@ -145,6 +155,16 @@ int store_open(struct store **out, const char *dir, struct diag *d)
 void store_close(struct store *s);
 size_t store_nnodes(const struct store *s);
 const struct store_node_info *store_node(const struct store *s, size_t i);
+/* The entry index segments (store.json "segments"), in order. */
+struct store_segment {
+    const char *name;
+    size_t node;                /* index of its node */
+    uint64_t rows;
+};
+size_t store_nsegments(const struct store *s);
+const struct store_segment *store_segment(const struct store *s, size_t i);
+/* The file of segment i (malloc'd); lib/index reads it. */
+char *store_segment_path(const struct store *s, size_t i);
 /* The raw store.json text (for `info`). Borrowed. */
 const char *store_json_text(const struct store *s);
 

@@ -20,6 +20,11 @@ struct diag;
 #define STORE_CAT_VERSION 1u
 #define STORE_FILE_DIRS 256u
 #define STORE_CAT_BLOCK 65536u
+#define STORE_INDEX_DIR "index"
+/* Index segments: bucket groups built in parallel, and the most one segment holds. */
+#define STORE_INDEX_GROUPS 16u
+#define STORE_SEGMENT_ROWS 65536u
+#define STORE_SEGMENT_BYTES (64u * 1024 * 1024)
 
 /* "nodes/<node>" relative paths; all returned strings are malloc'd. */
 char *store_node_dir(const char *root, const char *node);

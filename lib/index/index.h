@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the columnar entry index: immutable segments that queries read
+ * instead of re-dissecting captures.
+ *
+ * A segment holds the entries (entry.h records) of some streams of one node,
+ * sorted by request time (the response's when there was no request), then
+ * stream id and index, in blocks of IX_BLOCK_ROWS rows. Each entry becomes
+ * one row over many columns: the fixed fields each in a column of their own
+ * (numbers frame-of-reference packed, times against the block's first, IPs
+ * dictionary-coded), and the request and response sections shredded into a
+ * "shape" (their structure without the values, dictionary-coded: entries of
+ * one kind share it), one column per path of values (request.method,
+ * response.status, request.grpc.service, ...: strings dictionary-coded per
+ * block, numbers packed) and one key/value column per header map (names in
+ * a dictionary per segment, values per block). Every column chunk is
+ * compressed with zstd on its own, so a query decompresses only the columns
+ * it reads, and the footer keeps per block and column the min and max of
+ * numbers (zone maps) so that a time window skips blocks unread.
+ *
+ * The reader trusts nothing: every length, offset, code and count is
+ * checked before use, and every byte is under a CRC-32C, so a corrupt
+ * segment is an error naming it, never a crash or a wrong row. Reading
+ * back gives each record byte for byte as ingest produced it.
+ */
+#ifndef SV_INDEX_H
+#define SV_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct diag;
+struct comp_block;
+
+#define IX_BLOCK_ROWS 8192u
+/* The file of a segment inside its directory (index/<segment>/). */
+#define IX_SEGMENT_FILE "entries.svx"
+
+struct ix_seg_info {
+    uint64_t rows;
+    uint64_t bytes;             /* file size */
+    uint64_t first_ns, last_ns; /* request times (response's when no request) */
+    uint32_t blocks;
+};
+
+/*
+ * Writes the n records recs[] (entry.h format, each starting with its
+ * length) of node as a segment file at path, written under a temporary name
+ * and renamed into place. The rows are sorted here. z compresses (one per
+ * thread). Fills info.
+ */
+int ix_write_segment(const char *path, const char *node, const uint8_t *const *recs, size_t n,
+                     struct comp_block *z, struct ix_seg_info *info, struct diag *d)
+    __attribute__((warn_unused_result));
+
+/* ---------------------------------------------------------------- reading */
+
+struct ix_seg;
+
+/*
+ * Opens and validates a segment file (header, footer, column catalogue,
+ * block directory). Errors name the file and the offset. One thread at a
+ * time per segment.
+ */
+int ix_open(struct ix_seg **out, const char *path, struct diag *d)
+    __attribute__((warn_unused_result));
+/* The same over bytes in memory (copied); name is used in errors. */
+int ix_open_mem(struct ix_seg **out, const char *name, const void *p, size_t n, struct diag *d)
+    __attribute__((warn_unused_result));
+void ix_close(struct ix_seg *s);
+
+const struct ix_seg_info *ix_info(const struct ix_seg *s);
+const char *ix_node(const struct ix_seg *s);
+uint32_t ix_block_rows(const struct ix_seg *s, uint32_t b);
+/* Zone map of block b: its rows' first and last request time (0, 0 when none). */
+void ix_block_time(const struct ix_seg *s, uint32_t b, uint64_t *first, uint64_t *last);
+
+/*
+ * Rebuilds every record of block b in row order, appending them to out in
+ * entry.h's record format. Checks the block's CRC and every value first.
+ */
+int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
+    __attribute__((warn_unused_result));
+
+/* ------------------------------------------------------------ column scans */
+
+/* Columns by name: a fixed column ("stream", "req_ns", ...) or a section path. */
+enum ix_sec { IX_SEC_REQ = 0, IX_SEC_RESP = 1, IX_SEC_NONE = 2 };
+/*
+ * The id of the column of section sec at path (keys separated by '.', an
+ * array as "[]": "grpc.service", "questions[].name"), or of a fixed column
+ * (sec IX_SEC_NONE); -1 when the segment has none.
+ */
+int ix_col_find(const struct ix_seg *s, enum ix_sec sec, const char *path);
+
+/*
+ * Loads columns cols[0..ncols) of block b (and what they need: section
+ * columns need their section's shapes). Later calls read them.
+ */
+int ix_block_load(struct ix_seg *s, uint32_t b, const int *cols, size_t ncols, struct diag *d)
+    __attribute__((warn_unused_result));
+/* A loaded number or time column of the block: one value per row. */
+const uint64_t *ix_col_u64(const struct ix_seg *s, int col);
+/* A loaded IP column: the row's 16 bytes. */
+const uint8_t *ix_col_ip(const struct ix_seg *s, int col, uint32_t row);
+/*
+ * A loaded leaf column, its first value in a row: true with a string
+ * (*p, *n) or a number (*p NULL, *num); false when the row has none.
+ */
+bool ix_leaf_first(struct ix_seg *s, int col, uint32_t row, const uint8_t **p, size_t *n,
+                   uint64_t *num);
+/* A loaded leaf column's first string value code in a row, -1 when none (dictionary scans). */
+int32_t ix_leaf_code(struct ix_seg *s, int col, uint32_t row);
+
+#endif

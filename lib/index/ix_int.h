@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the index segment format, shared by the writer and the reader
+ * (docs/FORMAT.md "index/<segment>/entries.svx" is the prose version).
+ *
+ *   header (64 bytes) | block 0 | block 1 | ... | footer
+ *
+ * Header: magic "SVIDX\0\0\1", u32 version, u32 flags, u64 rows, u64
+ * first_ns, u64 last_ns, u64 footer offset, u32 footer length, u32 blocks,
+ * u32 zero, u32 CRC-32C of the 60 bytes before it. Blocks tile the bytes
+ * from 64 to the footer; the footer ends the file and its last 4 bytes are
+ * the CRC-32C of the rest of it; each block's CRC is in the footer. So every
+ * byte of a segment is under a checksum.
+ *
+ * A block is a run of chunks, one per column present in it; a chunk is a
+ * "dictionary" part (possibly empty) and a "data" part, each stored zstd
+ * compressed or as they are (chunk flags). Which values the parts hold
+ * depends on the column's kind (IXK_*). Integers inside parts are LEB128
+ * varints ("v") or packed arrays ("U": u8 width 0/1/2/4/8, v base, then
+ * count values of width bytes, each value = base + the stored number; width
+ * 0 means every value is base). Strings are v length + bytes.
+ */
+#ifndef SV_INDEX_INT_H
+#define SV_INDEX_INT_H
+
+#include <stdint.h>
+
+#define IX_MAGIC "SVIDX\0\0\1"
+#define IX_MAGIC_LEN 8u
+#define IX_VERSION 1u
+#define IX_HDR_LEN 64u
+
+/* Column kinds. */
+enum ix_kind {
+    IXK_U = 1,      /* a number per row. data: U (count = rows) */
+    IXK_TIME = 2,   /* a time per row, 0 = none. data: U of (t ? t - min + 1 : 0), base 0 */
+    IXK_DICT = 3,   /* a string per row (IPs, shapes). dict: v n, n strings; data: U codes */
+    IXK_LEAF = 4,   /* a section's values at one path: dict: v n, n strings;
+                     * data: v nstr, U codes (nstr), v nnum, U numbers (nnum) */
+    IXK_MAP = 5,    /* a header-like map: dict: v n, n value strings; data: v nmaps,
+                     * U pair counts (nmaps), v npairs, U name codes (segment names),
+                     * U value codes (npairs) */
+    IXK_RAW = 6,    /* sections kept whole: data: v n, U lengths (n), the bytes */
+};
+
+/* Chunk flags. */
+enum { IXC_DICT_ZSTD = 1, IXC_DATA_ZSTD = 2 };
+
+/*
+ * The columns every segment has, in this order, with these names; the
+ * section columns (leaves and maps, found while writing) follow them.
+ */
+enum ix_fixed_col {
+    IXC_STREAM, IXC_INDEX, IXC_PROTO, IXC_L4, IXC_IPVER, IXC_FLAGS, IXC_ANOMALIES,
+    IXC_SRC_PORT, IXC_DST_PORT,
+    IXC_REQ_NS, IXC_REQ_END_NS, IXC_RESP_NS, IXC_RESP_END_NS,
+    IXC_REQ_SIZE, IXC_RESP_SIZE, IXC_REQ_PKT, IXC_RESP_PKT, IXC_LAST_PKT,
+    IXC_SRC_IP, IXC_DST_IP,
+    IXC_REQ_SHAPE, IXC_RESP_SHAPE, IXC_REQ_RAW, IXC_RESP_RAW,
+    IXC_FIXED_COUNT
+};
+
+struct ix_fixed_def {
+    const char *name;
+    uint8_t kind;
+    uint8_t section;    /* 0 request, 1 response, 2 neither */
+};
+extern const struct ix_fixed_def ix_fixed_cols[IXC_FIXED_COUNT];
+
+/*
+ * Shapes. A section's shape is its binary form (entry.h) with every value
+ * taken out: the tags, keys, containers, booleans and nulls stay, and each
+ * string or number is replaced by the varint column id where the value went
+ * (tags ENT_T_STR, ENT_T_U64, ENT_T_I64 keep their meaning). A header map is
+ * IX_T_MAP, its key, and the varint id of its IXK_MAP column. A section that
+ * could not be shredded is the one byte IX_T_RAW: its bytes are the next
+ * value of the section's raw column. An empty section has an empty shape.
+ */
+enum { IX_T_MAP = 0x20, IX_T_RAW = 0x21 };
+
+/* Column ids, names and values are capped per segment (a section beyond them stays raw). */
+#define IX_MAX_COLS 4096u
+#define IX_MAX_NAMES 65536u
+/*
+ * Values (strings, numbers, map pairs, raw sections) one block holds at
+ * most: a block ends early rather than pass it, so a reader's memory per
+ * block is bounded whatever the rows hold.
+ */
+#define IX_BLOCK_VALUES (4u * 1024 * 1024)
+
+/* Section column names: u8 section, then the path's keys, each v (length + 1) + bytes; 0 = "[]". */
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the reader's state, shared by ixread.c (opening, validation,
+ * block loading, shapes) and ixrows.c (rebuilding records, scans).
+ */
+#ifndef SV_INDEX_IXREAD_INT_H
+#define SV_INDEX_IXREAD_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index.h"
+#include "ixvec.h"
+
+struct diag;
+
+/* A part's decompressed size is capped (a block holds at most IX_BLOCK_ROWS entries). */
+#define IX_PART_MAX (1024u * 1024 * 1024)
+/* Segment files read whole are capped. */
+#define IX_FILE_MAX (16ull * 1024 * 1024 * 1024)
+
+struct rchunk {
+    uint32_t col;
+    uint8_t flags;
+    size_t dict_off, dict_len, dict_raw, data_off, data_len, data_raw;
+    uint64_t lo, hi;
+};
+
+struct rblock {
+    uint32_t rows;
+    uint64_t t0, t1;
+    size_t off, len;
+    uint32_t crc;
+    bool crc_ok;
+    struct rchunk *ch;
+    size_t nch;
+};
+
+/* A shape compiled into ops. */
+enum { OP_LIT, OP_STR, OP_NUM, OP_MAP, OP_RAW };
+struct op {
+    uint8_t type;
+    uint32_t col;
+    const uint8_t *p;           /* OP_LIT: bytes; OP_MAP: the key (length byte, bytes) */
+    size_t n;
+};
+
+/* What a column holds for the loaded block. */
+struct lcol {
+    bool loaded;
+    uint64_t *u;                /* U/TIME: one per row; DICT: codes; LEAF: string codes;
+                                 * MAP: pair counts; RAW: lengths */
+    size_t nu;
+    uint64_t *v;                /* LEAF: numbers; MAP: name codes */
+    size_t nv;
+    uint64_t *w;                /* MAP: value codes */
+    size_t nw;
+    const uint8_t **dp;         /* the dictionary's strings */
+    size_t *dn;
+    size_t nd;
+    const uint8_t *blob;        /* RAW: the bytes */
+    size_t nblob;
+    int32_t *first_s, *first_n; /* LEAF, scans: per row, the index of its first value or -1 */
+    bool first_ok;              /* first_s and first_n are computed for this block */
+    size_t cap_u, cap_v, cap_w, cap_d, cap_f;
+    struct ixv dict, data;      /* decompressed parts */
+};
+
+/* A section's shapes, compiled. */
+struct shapes {
+    struct op *ops;
+    size_t nops, capops;
+    size_t *start;              /* shape s: ops[start[s] .. start[s + 1]) */
+    size_t capstart;
+};
+
+struct ix_seg {
+    char *name;
+    uint8_t *file;
+    size_t size;
+    struct ix_seg_info info;
+    char *node;
+    size_t ncols;
+    uint8_t *kind, *sec;
+    const uint8_t **cname;
+    size_t *cnamelen;
+    const uint8_t **names;      /* header names */
+    size_t *namelen, nnames;
+    struct rblock *blk;
+    uint32_t nblk;
+    int32_t cur;                /* block loaded, -1 none */
+    struct lcol *lc;
+    struct shapes sh[2];
+    struct comp_block *z;
+    uint64_t *tally;            /* per column: values the rows take (see tally()) */
+    size_t captally;
+    uint64_t tally_total;
+};
+
+/* An error naming the segment and the offset; returns SV_EFORMAT. */
+int ix_corrupt(struct diag *d, const struct ix_seg *s, size_t off, const char *what);
+
+#endif

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: rebuilding entry records from a loaded block, and the column
+ * scans (ix_col_*, ix_leaf_*).
+ *
+ * ix_block_load() (ixread.c) has checked every code and count against the
+ * rows' shapes, so the loops here index without further checks; what they
+ * still bound is the size of what they build.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/cur.h"
+#include "base/diag.h"
+#include "entry/entry.h"
+#include "index.h"
+#include "ix_int.h"
+#include "ixread_int.h"
+#include "streamvault.h"
+
+/* ----------------------------------------------------------------- records */
+
+#define IX_SECTION_REBUILT_MAX (2u * ENT_SECTION_MAX)
+
+static void put_varint(uint8_t *p, uint64_t v, size_t *n)
+{
+    uint8_t *q = p;
+
+    while (v >= 0x80) {
+        *q++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *q++ = (uint8_t)v;
+    *n = (size_t)(q - p);
+}
+
+/* Cursors over the loaded columns while rows are rebuilt in order. */
+struct cursor {
+    size_t *s, *n, *blob;
+};
+
+/* Appends n bytes to out, failing past the section cap. */
+static bool emit(struct buf *out, size_t start, const void *p, size_t n)
+{
+    uint8_t *q;
+
+    if (out->len - start + n > IX_SECTION_REBUILT_MAX)
+        return false;
+    if (n == 0)
+        return true;
+    q = buf_reserve(out, n);
+    if (!q)
+        return false;
+    memcpy(q, p, n);
+    out->len += n;
+    return true;
+}
+
+static bool emit_varint(struct buf *out, size_t start, uint64_t v)
+{
+    uint8_t tmp[10];
+    size_t n;
+
+    put_varint(tmp, v, &n);
+    return emit(out, start, tmp, n);
+}
+
+static bool emit_str(struct buf *out, size_t start, const uint8_t *p, size_t n)
+{
+    return emit_varint(out, start, n) && emit(out, start, p, n);
+}
+
+/* Rebuilds one section of row i: its shape with the values put back. */
+static bool rebuild_section(struct ix_seg *s, uint8_t sec, uint32_t i, struct cursor *cu,
+                            struct buf *out)
+{
+    const struct lcol *sc = &s->lc[sec == IX_SEC_REQ ? IXC_REQ_SHAPE : IXC_RESP_SHAPE];
+    const struct shapes *h = &s->sh[sec];
+    uint64_t shape = sc->u[i];
+    size_t start = out->len;
+
+    for (size_t o = h->start[shape]; o < h->start[shape + 1]; o++) {
+        const struct op *op = &h->ops[o];
+        const struct lcol *c = &s->lc[op->col];
+        uint64_t code;
+        bool ok = true;
+
+        switch (op->type) {
+        case OP_LIT:
+            ok = emit(out, start, op->p, op->n);
+            break;
+        case OP_STR:
+            code = c->u[cu->s[op->col]++];
+            ok = emit_str(out, start, c->dp[code], c->dn[code]);
+            break;
+        case OP_NUM:
+            ok = emit_varint(out, start, c->v[cu->n[op->col]++]);
+            break;
+        case OP_MAP: {
+            uint64_t pairs = c->u[cu->s[op->col]++];
+            uint8_t tag = ENT_T_OBJ;
+
+            ok = emit(out, start, &tag, 1) && emit(out, start, op->p, op->n);
+            for (uint64_t k = 0; ok && k < pairs; k++) {
+                uint64_t name = c->v[cu->n[op->col]], val = c->w[cu->n[op->col]];
+                uint8_t hd[2] = { ENT_T_STR, (uint8_t)s->namelen[name] };
+
+                cu->n[op->col]++;
+                ok = emit(out, start, hd, 2) && emit(out, start, s->names[name], hd[1]) &&
+                     emit_str(out, start, c->dp[val], c->dn[val]);
+            }
+            tag = ENT_T_END;
+            ok = ok && emit(out, start, &tag, 1);
+            break;
+        }
+        default: { /* OP_RAW */
+            uint64_t n = c->u[cu->s[op->col]++];
+
+            ok = emit(out, start, c->blob + cu->blob[op->col], (size_t)n);
+            cu->blob[op->col] += (size_t)n;
+            break;
+        }
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
+{
+    const struct rblock *k;
+    int *cols;
+    size_t ncols = 0;
+    struct cursor cu;
+    int rc;
+
+    if (b >= s->nblk)
+        return diag_set(d, SV_EINVAL, "%s: no block %u", s->name, b);
+    k = &s->blk[b];
+    cols = xcalloc(k->nch, sizeof *cols);
+    for (size_t i = 0; i < k->nch; i++)
+        cols[ncols++] = (int)k->ch[i].col;
+    /* both sections' shapes even when a block has no section values at all */
+    rc = ix_block_load(s, b, cols, ncols, d);
+    free(cols);
+    if (rc < 0)
+        return rc;
+    cu.s = xcalloc(s->ncols, sizeof *cu.s);
+    cu.n = xcalloc(s->ncols, sizeof *cu.n);
+    cu.blob = xcalloc(s->ncols, sizeof *cu.blob);
+    for (uint32_t i = 0; i < k->rows && rc == 0; i++) {
+        struct ent_fixed f;
+        size_t start = out->len, secstart;
+        uint8_t *p;
+
+#define U(c) s->lc[c].u[i]
+        memset(&f, 0, sizeof f);
+        f.stream_id = U(IXC_STREAM);
+        f.index = (uint32_t)U(IXC_INDEX);
+        f.proto = (uint8_t)U(IXC_PROTO);
+        f.l4 = (uint8_t)U(IXC_L4);
+        f.ipver = (uint8_t)U(IXC_IPVER);
+        f.flags = (uint8_t)U(IXC_FLAGS);
+        f.anomalies = (uint32_t)U(IXC_ANOMALIES);
+        f.src_port = (uint16_t)U(IXC_SRC_PORT);
+        f.dst_port = (uint16_t)U(IXC_DST_PORT);
+        f.req_ns = U(IXC_REQ_NS);
+        f.req_end_ns = U(IXC_REQ_END_NS);
+        f.resp_ns = U(IXC_RESP_NS);
+        f.resp_end_ns = U(IXC_RESP_END_NS);
+        f.req_size = U(IXC_REQ_SIZE);
+        f.resp_size = U(IXC_RESP_SIZE);
+        f.req_pkt = (uint32_t)U(IXC_REQ_PKT);
+        f.resp_pkt = (uint32_t)U(IXC_RESP_PKT);
+        f.last_pkt = (uint32_t)U(IXC_LAST_PKT);
+        memcpy(f.src_ip, s->lc[IXC_SRC_IP].dp[U(IXC_SRC_IP)], 16);
+        memcpy(f.dst_ip, s->lc[IXC_DST_IP].dp[U(IXC_DST_IP)], 16);
+#undef U
+        p = buf_reserve(out, 4 + ENT_FIXED_LEN + 4);
+        if (!p) {
+            rc = diag_set(d, SV_ENOMEM, "%s: out of memory", s->name);
+            break;
+        }
+        ent_fixed_put(p + 4, &f);
+        out->len += 4 + ENT_FIXED_LEN + 4;
+        for (uint8_t sec = 0; sec < 2; sec++) {
+            secstart = out->len;
+            if (!rebuild_section(s, sec, i, &cu, out)) {
+                rc = ix_corrupt(d, s, k->off, "an entry rebuilds too large");
+                break;
+            }
+            st_le32(out->data + secstart - 4, (uint32_t)(out->len - secstart));
+            if (sec == 0) {
+                if (!buf_reserve(out, 4)) {
+                    rc = diag_set(d, SV_ENOMEM, "%s: out of memory", s->name);
+                    break;
+                }
+                out->len += 4;
+            }
+        }
+        if (rc == 0)
+            st_le32(out->data + start, (uint32_t)(out->len - start));
+    }
+    free(cu.s);
+    free(cu.n);
+    free(cu.blob);
+    return rc;
+}
+
+/* ------------------------------------------------------------------- scans */
+
+int ix_col_find(const struct ix_seg *s, enum ix_sec sec, const char *path)
+{
+    uint8_t enc[1024];
+    size_t n = 0;
+
+    if (sec == IX_SEC_NONE) {
+        for (size_t i = 0; i < IXC_REQ_SHAPE; i++) {
+            if (strcmp(ix_fixed_cols[i].name, path) == 0)
+                return (int)i;
+        }
+        return -1;
+    }
+    /* encode the path as the catalogue does: keys as v (length + 1) + bytes, "[]" as 0 */
+    while (*path) {
+        const char *e;
+        size_t kl;
+
+        if (path[0] == '[' && path[1] == ']') {
+            enc[n++] = 0;
+            path += 2;
+            if (*path == '.')
+                path++;
+            continue;
+        }
+        for (e = path; *e && *e != '.' && *e != '['; e++)
+            ;
+        kl = (size_t)(e - path);
+        if (kl + 1 >= 0x80 || n + kl + 2 > sizeof enc)
+            return -1;
+        enc[n++] = (uint8_t)(kl + 1);
+        memcpy(enc + n, path, kl);
+        n += kl;
+        path = *e == '.' ? e + 1 : e;
+    }
+    for (size_t i = IXC_FIXED_COUNT; i < s->ncols; i++) {
+        if (s->sec[i] == sec && s->cnamelen[i] == n && memcmp(s->cname[i], enc, n) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+const uint64_t *ix_col_u64(const struct ix_seg *s, int col)
+{
+    const struct lcol *c = &s->lc[col];
+
+    return c->loaded && (s->kind[col] == IXK_U || s->kind[col] == IXK_TIME) ? c->u : NULL;
+}
+
+const uint8_t *ix_col_ip(const struct ix_seg *s, int col, uint32_t row)
+{
+    const struct lcol *c = &s->lc[col];
+
+    return c->loaded && s->kind[col] == IXK_DICT ? c->dp[c->u[row]] : NULL;
+}
+
+/* Per row, where its first string and first number of leaf column col are. */
+static void leaf_firsts(struct ix_seg *s, int col)
+{
+    struct lcol *c = &s->lc[col];
+    const struct lcol *sc = &s->lc[s->sec[col] == IX_SEC_REQ ? IXC_REQ_SHAPE : IXC_RESP_SHAPE];
+    const struct shapes *h = &s->sh[s->sec[col]];
+    uint32_t rows = s->blk[s->cur].rows;
+    uint32_t *ns = xcalloc(2 * (sc->nd ? sc->nd : 1), sizeof *ns), *nn = ns + sc->nd;
+    size_t ks = 0, kn = 0;
+
+    for (size_t sh = 0; sh < sc->nd; sh++) {
+        for (size_t o = h->start[sh]; o < h->start[sh + 1]; o++) {
+            if (h->ops[o].col == (uint32_t)col && h->ops[o].type == OP_STR)
+                ns[sh]++;
+            else if (h->ops[o].col == (uint32_t)col && h->ops[o].type == OP_NUM)
+                nn[sh]++;
+        }
+    }
+    if (c->cap_f < rows) {
+        c->cap_f = rows;
+        c->first_s = xrealloc(c->first_s, rows * sizeof *c->first_s);
+        c->first_n = xrealloc(c->first_n, rows * sizeof *c->first_n);
+    }
+    for (uint32_t i = 0; i < rows; i++) {
+        uint64_t sh = sc->u[i];
+
+        c->first_s[i] = ns[sh] ? (int32_t)ks : -1;
+        c->first_n[i] = nn[sh] ? (int32_t)kn : -1;
+        ks += ns[sh];
+        kn += nn[sh];
+    }
+    c->first_ok = true;
+    free(ns);
+}
+
+bool ix_leaf_first(struct ix_seg *s, int col, uint32_t row, const uint8_t **p, size_t *n,
+                   uint64_t *num)
+{
+    struct lcol *c = &s->lc[col];
+
+    if (!c->loaded || s->kind[col] != IXK_LEAF || s->cur < 0 || row >= s->blk[s->cur].rows)
+        return false;
+    if (!c->first_ok)
+        leaf_firsts(s, col);
+    if (c->first_s[row] >= 0) {
+        uint64_t code = c->u[c->first_s[row]];
+
+        *p = c->dp[code];
+        *n = c->dn[code];
+        return true;
+    }
+    if (c->first_n[row] >= 0) {
+        *p = NULL;
+        *n = 0;
+        *num = c->v[c->first_n[row]];
+        return true;
+    }
+    return false;
+}
+
+int32_t ix_leaf_code(struct ix_seg *s, int col, uint32_t row)
+{
+    struct lcol *c = &s->lc[col];
+
+    if (!c->loaded || s->kind[col] != IXK_LEAF || s->cur < 0 || row >= s->blk[s->cur].rows)
+        return -1;
+    if (!c->first_ok)
+        leaf_firsts(s, col);
+    return c->first_s[row] >= 0 ? (int32_t)c->u[c->first_s[row]] : -1;
+}

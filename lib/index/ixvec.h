@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: growable arrays and the index's integer encodings (varints and
+ * the packed "U" arrays of ix_int.h), shared by the writer and the reader.
+ *
+ * The writer's arrays grow through xalloc (an index build that runs out of
+ * memory ends the process, as everywhere in ingest); the decoders read
+ * through a bounded cursor and report failure, never read past the end.
+ */
+#ifndef SV_INDEX_IXVEC_H
+#define SV_INDEX_IXVEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+struct ixv {
+    uint8_t *p;
+    size_t n, cap;
+};
+
+struct ixu {
+    uint64_t *v;
+    size_t n, cap;
+};
+
+static inline uint8_t *ixv_room(struct ixv *b, size_t n)
+{
+    if (b->cap - b->n < n)
+        xgrow((void **)&b->p, &b->cap, b->n + n, 1);
+    return b->p + b->n;
+}
+
+static inline void ixv_put(struct ixv *b, const void *p, size_t n)
+{
+    if (n) {
+        memcpy(ixv_room(b, n), p, n);
+        b->n += n;
+    }
+}
+
+static inline void ixv_u8(struct ixv *b, uint8_t v)
+{
+    *ixv_room(b, 1) = v;
+    b->n++;
+}
+
+static inline void ixv_varint(struct ixv *b, uint64_t v)
+{
+    uint8_t *p = ixv_room(b, 10), *q = p;
+
+    while (v >= 0x80) {
+        *q++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *q++ = (uint8_t)v;
+    b->n += (size_t)(q - p);
+}
+
+static inline void ixv_le32(struct ixv *b, uint32_t v)
+{
+    uint8_t *p = ixv_room(b, 4);
+
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+    b->n += 4;
+}
+
+static inline void ixu_push(struct ixu *a, uint64_t v)
+{
+    if (a->n == a->cap)
+        xgrow((void **)&a->v, &a->cap, a->n + 1, sizeof *a->v);
+    a->v[a->n++] = v;
+}
+
+static inline void ixv_free(struct ixv *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+static inline void ixu_free(struct ixu *a)
+{
+    free(a->v);
+    memset(a, 0, sizeof *a);
+}
+
+/* Appends values v[0..n) as a U array (ix_int.h). */
+void ixv_packed(struct ixv *b, const uint64_t *v, size_t n);
+
+/* A bounded reader of a part; bad is sticky. */
+struct ixr {
+    const uint8_t *p, *end;
+    bool bad;
+};
+
+static inline void ixr_init(struct ixr *r, const uint8_t *p, size_t n)
+{
+    r->p = p;
+    r->end = p + n;
+    r->bad = false;
+}
+
+uint64_t ixr_varint(struct ixr *r);
+/* Reads a U array of n values into out (room for n). False when malformed. */
+bool ixr_packed(struct ixr *r, uint64_t *out, size_t n);
+/* A v-length string: its bytes (in place) and length. */
+const uint8_t *ixr_str(struct ixr *r, size_t *n);
+
+#endif

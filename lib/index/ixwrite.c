@@ -1,0 +1,775 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: writing an index segment: sort the records, shred their sections
+ * into shapes and columns, pack and compress each column chunk per block.
+ *
+ * Everything that goes into a segment is a function of the records alone
+ * (column ids in order of first appearance over the sorted rows, dictionary
+ * codes in order of first appearance per block), so the same entries give
+ * the same bytes at any thread count.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/crc32c.h"
+#include "base/cur.h"
+#include "base/diag.h"
+#include "base/fsutil.h"
+#include "compress/compress.h"
+#include "entry/entry.h"
+#include "index.h"
+#include "ix_int.h"
+#include "ixvec.h"
+#include "streamvault.h"
+
+const struct ix_fixed_def ix_fixed_cols[IXC_FIXED_COUNT] = {
+    [IXC_STREAM] = { "stream", IXK_U, IX_SEC_NONE },
+    [IXC_INDEX] = { "index", IXK_U, IX_SEC_NONE },
+    [IXC_PROTO] = { "proto", IXK_U, IX_SEC_NONE },
+    [IXC_L4] = { "l4", IXK_U, IX_SEC_NONE },
+    [IXC_IPVER] = { "ipver", IXK_U, IX_SEC_NONE },
+    [IXC_FLAGS] = { "flags", IXK_U, IX_SEC_NONE },
+    [IXC_ANOMALIES] = { "anomalies", IXK_U, IX_SEC_NONE },
+    [IXC_SRC_PORT] = { "src_port", IXK_U, IX_SEC_NONE },
+    [IXC_DST_PORT] = { "dst_port", IXK_U, IX_SEC_NONE },
+    [IXC_REQ_NS] = { "req_ns", IXK_TIME, IX_SEC_NONE },
+    [IXC_REQ_END_NS] = { "req_end_ns", IXK_TIME, IX_SEC_NONE },
+    [IXC_RESP_NS] = { "resp_ns", IXK_TIME, IX_SEC_NONE },
+    [IXC_RESP_END_NS] = { "resp_end_ns", IXK_TIME, IX_SEC_NONE },
+    [IXC_REQ_SIZE] = { "req_size", IXK_U, IX_SEC_NONE },
+    [IXC_RESP_SIZE] = { "resp_size", IXK_U, IX_SEC_NONE },
+    [IXC_REQ_PKT] = { "req_pkt", IXK_U, IX_SEC_NONE },
+    [IXC_RESP_PKT] = { "resp_pkt", IXK_U, IX_SEC_NONE },
+    [IXC_LAST_PKT] = { "last_pkt", IXK_U, IX_SEC_NONE },
+    [IXC_SRC_IP] = { "src_ip", IXK_DICT, IX_SEC_NONE },
+    [IXC_DST_IP] = { "dst_ip", IXK_DICT, IX_SEC_NONE },
+    [IXC_REQ_SHAPE] = { "$shape", IXK_DICT, IX_SEC_REQ },
+    [IXC_RESP_SHAPE] = { "$shape", IXK_DICT, IX_SEC_RESP },
+    [IXC_REQ_RAW] = { "$raw", IXK_RAW, IX_SEC_REQ },
+    [IXC_RESP_RAW] = { "$raw", IXK_RAW, IX_SEC_RESP },
+};
+
+/* ------------------------------------------------------------ dictionaries */
+
+/* Interns byte strings: code = order of first appearance. */
+struct sdict {
+    uint32_t *slot;             /* code + 1, 0 empty */
+    size_t nslot;
+    struct ixv bytes;
+    struct ixu off;             /* off.v[code] = start in bytes; end = next start */
+};
+
+static uint64_t str_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+    while (n >= 8) {
+        h = (h ^ ld_le64(p)) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    while (n--)
+        h = (h ^ *p++) * 0x100000001b3ull;
+    h ^= h >> 29;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 32);
+}
+
+static size_t sdict_count(const struct sdict *t)
+{
+    return t->off.n;
+}
+
+static void sdict_get(const struct sdict *t, size_t code, const uint8_t **p, size_t *n)
+{
+    size_t a = t->off.v[code], b = code + 1 < t->off.n ? t->off.v[code + 1] : t->bytes.n;
+
+    *p = t->bytes.p + a;
+    *n = b - a;
+}
+
+static void sdict_grow(struct sdict *t)
+{
+    size_t nslot = t->nslot ? t->nslot * 2 : 64;
+    uint32_t *slot = xcalloc(nslot, sizeof *slot);
+
+    for (size_t c = 0; c < t->off.n; c++) {
+        const uint8_t *p;
+        size_t n, i;
+
+        sdict_get(t, c, &p, &n);
+        for (i = str_hash(p, n) & (nslot - 1); slot[i]; i = (i + 1) & (nslot - 1))
+            ;
+        slot[i] = (uint32_t)(c + 1);
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->nslot = nslot;
+}
+
+static uint32_t sdict_intern(struct sdict *t, const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    if (2 * (t->off.n + 1) > t->nslot)
+        sdict_grow(t);
+    for (i = str_hash(p, n) & (t->nslot - 1); t->slot[i]; i = (i + 1) & (t->nslot - 1)) {
+        const uint8_t *q;
+        size_t m;
+
+        sdict_get(t, t->slot[i] - 1, &q, &m);
+        if (m == n && (n == 0 || memcmp(p, q, n) == 0))
+            return t->slot[i] - 1;
+    }
+    ixu_push(&t->off, t->bytes.n);
+    ixv_put(&t->bytes, p, n);
+    t->slot[i] = (uint32_t)t->off.n;
+    return (uint32_t)(t->off.n - 1);
+}
+
+static void sdict_reset(struct sdict *t)
+{
+    if (t->slot)
+        memset(t->slot, 0, t->nslot * sizeof *t->slot);
+    t->bytes.n = 0;
+    t->off.n = 0;
+}
+
+static void sdict_free(struct sdict *t)
+{
+    free(t->slot);
+    ixv_free(&t->bytes);
+    ixu_free(&t->off);
+}
+
+/* ------------------------------------------------------------------ columns */
+
+struct wcol {
+    uint8_t kind, sec;
+    struct ixv name;
+    bool used;                  /* has values in the block being built */
+    struct sdict dict;          /* DICT, LEAF strings, MAP values */
+    struct ixu a;               /* U values, DICT codes, LEAF string codes, MAP counts,
+                                 * RAW lengths */
+    struct ixu b;               /* LEAF numbers, MAP name codes */
+    struct ixu c;               /* MAP value codes */
+    struct ixv blob;            /* RAW bytes */
+};
+
+/* A value shredded from a row's section, committed once the whole section shredded. */
+struct staged {
+    uint32_t col;
+    uint8_t tag;                /* ENT_T_STR, ENT_T_U64 (numbers), IX_T_MAP (a pair) */
+    const uint8_t *p, *k;       /* string value; map: value and name */
+    size_t n, kn;
+    uint64_t num;
+};
+
+struct wseg {
+    struct wcol *col;
+    size_t ncol, capcol;
+    struct sdict colnames;      /* kind + section + name -> column id */
+    struct sdict names;         /* header names (segment-wide) */
+    struct staged *st;
+    size_t nst, capst;
+    struct ixv shape, path, key;
+    struct ixv file, blk, part, z, footer;
+    struct comp_block *zc;
+    size_t bvalues;             /* values in the block being built (IX_BLOCK_VALUES) */
+};
+
+static uint32_t col_add(struct wseg *w, uint8_t kind, uint8_t sec, const uint8_t *name, size_t n)
+{
+    struct wcol *c;
+
+    xgrow((void **)&w->col, &w->capcol, w->ncol + 1, sizeof *w->col);
+    c = &w->col[w->ncol];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->sec = sec;
+    ixv_put(&c->name, name, n);
+    return (uint32_t)w->ncol++;
+}
+
+/* The code of p[0..n) or UINT32_MAX when it has none. */
+static uint32_t sdict_find(const struct sdict *t, const uint8_t *p, size_t n)
+{
+    if (!t->nslot)
+        return UINT32_MAX;
+    for (size_t i = str_hash(p, n) & (t->nslot - 1); t->slot[i]; i = (i + 1) & (t->nslot - 1)) {
+        const uint8_t *q;
+        size_t m;
+
+        sdict_get(t, t->slot[i] - 1, &q, &m);
+        if (m == n && (n == 0 || memcmp(p, q, n) == 0))
+            return t->slot[i] - 1;
+    }
+    return UINT32_MAX;
+}
+
+/*
+ * The column of kind at the current path (w->path), plus key when it has
+ * one (values inside arrays have none: the path ends in "[]"). UINT32_MAX
+ * when a new column would pass the cap.
+ */
+static uint32_t col_at(struct wseg *w, uint8_t kind, uint8_t sec, const uint8_t *key, size_t kl)
+{
+    uint32_t code;
+
+    w->key.n = 0;
+    ixv_u8(&w->key, kind);
+    ixv_u8(&w->key, sec);
+    ixv_put(&w->key, w->path.p, w->path.n);
+    if (key) {
+        ixv_varint(&w->key, kl + 1);
+        ixv_put(&w->key, key, kl);
+    }
+    code = sdict_find(&w->colnames, w->key.p, w->key.n);
+    if (code != UINT32_MAX)
+        return code + IXC_FIXED_COUNT;
+    if (w->ncol >= IX_MAX_COLS)
+        return UINT32_MAX;
+    (void)sdict_intern(&w->colnames, w->key.p, w->key.n);
+    return col_add(w, kind, sec, w->key.p + 2, w->key.n - 2);
+}
+
+static void stage(struct wseg *w, const struct staged *s)
+{
+    xgrow((void **)&w->st, &w->capst, w->nst + 1, sizeof *w->st);
+    w->st[w->nst++] = *s;
+}
+
+static bool is_map_key(const uint8_t *k, size_t kl)
+{
+    return (kl == 7 && memcmp(k, "headers", 7) == 0) ||
+           (kl == 8 && memcmp(k, "trailers", 8) == 0) ||
+           (kl == 11 && memcmp(k, "queryString", 11) == 0);
+}
+
+/* The object at p (after its key) holds only strings up to its END: its pair count, or -1. */
+static long map_pairs(const uint8_t *p, const uint8_t *end)
+{
+    struct ixr r;
+    long pairs = 0;
+
+    ixr_init(&r, p, (size_t)(end - p));
+    while (r.p < r.end) {
+        uint8_t tag = *r.p++;
+        size_t kl, n;
+
+        if (tag == ENT_T_END)
+            return pairs;
+        if (tag != ENT_T_STR || r.p >= r.end)
+            return -1;
+        kl = *r.p++;
+        if (kl > (size_t)(r.end - r.p))
+            return -1;
+        r.p += kl;
+        (void)ixr_str(&r, &n);
+        if (r.bad)
+            return -1;
+        pairs++;
+    }
+    return -1;
+}
+
+/* A header map at depth 0: shape op and staged pairs. False past a cap. */
+static bool shred_map(struct wseg *w, struct ixr *r, uint8_t sec, const uint8_t *key, size_t kl,
+                      long pairs)
+{
+    uint32_t col = col_at(w, IXK_MAP, sec, key, kl);
+
+    if (col == UINT32_MAX || sdict_count(&w->names) + (size_t)pairs > IX_MAX_NAMES)
+        return false;
+    ixv_u8(&w->shape, IX_T_MAP);
+    ixv_u8(&w->shape, (uint8_t)kl);
+    ixv_put(&w->shape, key, kl);
+    ixv_varint(&w->shape, col);
+    stage(w, &(struct staged){ .col = col, .tag = ENT_T_OBJ });
+    /* map_pairs() checked every length */
+    for (long i = 0; i < pairs; i++) {
+        struct staged s = { .col = col, .tag = IX_T_MAP };
+
+        r->p++;
+        s.kn = *r->p++;
+        s.k = r->p;
+        r->p += s.kn;
+        s.p = ixr_str(r, &s.n);
+        stage(w, &s);
+    }
+    r->p++;
+    return true;
+}
+
+/*
+ * Shreds values from r up to the END of the container (or the section's end
+ * at depth 0) into w->shape and w->st. False when the bytes are not a
+ * well-formed section or a cap was reached.
+ */
+static bool shred(struct wseg *w, struct ixr *r, uint8_t sec, bool in_arr, unsigned depth)
+{
+    if (depth > ENT_DEPTH_MAX + 1)
+        return false;
+    while (r->p < r->end) {
+        uint8_t tag = *r->p++;
+        const uint8_t *key = NULL;
+        size_t kl = 0, save;
+        uint32_t col;
+        long pairs;
+
+        if (tag == ENT_T_END) {
+            if (depth == 0)
+                return false;
+            ixv_u8(&w->shape, tag);
+            return true;
+        }
+        if (!in_arr) {
+            if (r->p >= r->end)
+                return false;
+            kl = *r->p++;
+            if (kl > (size_t)(r->end - r->p))
+                return false;
+            key = r->p;
+            r->p += kl;
+        }
+        if (tag == ENT_T_OBJ && depth == 0 && is_map_key(key, kl) &&
+            (pairs = map_pairs(r->p, r->end)) >= 0) {
+            if (!shred_map(w, r, sec, key, kl, pairs))
+                return false;
+            continue;
+        }
+        ixv_u8(&w->shape, tag);
+        if (!in_arr) {
+            ixv_u8(&w->shape, (uint8_t)kl);
+            ixv_put(&w->shape, key, kl);
+        }
+        switch (tag) {
+        case ENT_T_OBJ:
+        case ENT_T_ARR:
+            save = w->path.n;
+            if (!in_arr) {
+                ixv_varint(&w->path, kl + 1);
+                ixv_put(&w->path, key, kl);
+            }
+            if (tag == ENT_T_ARR)
+                ixv_u8(&w->path, 0);
+            if (!shred(w, r, sec, tag == ENT_T_ARR, depth + 1))
+                return false;
+            w->path.n = save;
+            break;
+        case ENT_T_STR:
+        case ENT_T_U64:
+        case ENT_T_I64: {
+            struct staged s = { .tag = tag == ENT_T_STR ? ENT_T_STR : ENT_T_U64 };
+
+            if (tag == ENT_T_STR)
+                s.p = ixr_str(r, &s.n);
+            else
+                s.num = ixr_varint(r);
+            if (r->bad)
+                return false;
+            col = col_at(w, IXK_LEAF, sec, key, kl);
+            if (col == UINT32_MAX)
+                return false;
+            s.col = col;
+            ixv_varint(&w->shape, col);
+            stage(w, &s);
+            break;
+        }
+        case ENT_T_BOOL_F:
+        case ENT_T_BOOL_T:
+        case ENT_T_NULL:
+            break;
+        default:
+            return false;
+        }
+    }
+    return depth == 0;
+}
+
+static struct wcol *use(struct wseg *w, uint32_t col)
+{
+    struct wcol *c = &w->col[col];
+
+    c->used = true;
+    return c;
+}
+
+/* Moves a shredded section's staged values into their columns. */
+static void commit(struct wseg *w)
+{
+    struct wcol *map = NULL;
+
+    w->bvalues += w->nst;
+    for (size_t i = 0; i < w->nst; i++) {
+        const struct staged *s = &w->st[i];
+        struct wcol *c = use(w, s->col);
+
+        switch (s->tag) {
+        case ENT_T_STR:
+            ixu_push(&c->a, sdict_intern(&c->dict, s->p, s->n));
+            break;
+        case ENT_T_U64:
+            ixu_push(&c->b, s->num);
+            break;
+        case ENT_T_OBJ:
+            map = c;
+            ixu_push(&c->a, 0);
+            break;
+        default: /* IX_T_MAP: a pair of the map just opened */
+            map->a.v[map->a.n - 1]++;
+            ixu_push(&c->b, sdict_intern(&w->names, s->k, s->kn));
+            ixu_push(&c->c, sdict_intern(&c->dict, s->p, s->n));
+            break;
+        }
+    }
+    w->nst = 0;
+}
+
+/* One section of a row: its shape into the shape column, its values into theirs. */
+static void add_section(struct wseg *w, uint8_t sec, const uint8_t *p, size_t n)
+{
+    struct wcol *shape;
+    struct ixr r;
+
+    w->shape.n = 0;
+    w->path.n = 0;
+    w->nst = 0;
+    ixr_init(&r, p, n);
+    if (shred(w, &r, sec, false, 0)) {
+        commit(w);
+    } else {
+        /* not ours to judge: kept whole, as written */
+        struct wcol *raw = use(w, sec == IX_SEC_REQ ? IXC_REQ_RAW : IXC_RESP_RAW);
+
+        w->nst = 0;
+        w->shape.n = 0;
+        ixv_u8(&w->shape, IX_T_RAW);
+        ixu_push(&raw->a, n);
+        ixv_put(&raw->blob, p, n);
+        w->bvalues++;
+    }
+    /* shredding may have added columns (and moved w->col) */
+    shape = use(w, sec == IX_SEC_REQ ? IXC_REQ_SHAPE : IXC_RESP_SHAPE);
+    ixu_push(&shape->a, sdict_intern(&shape->dict, w->shape.p, w->shape.n));
+}
+
+static void add_row(struct wseg *w, const struct ent_view *v)
+{
+    static const uint8_t fixed_u[] = { IXC_STREAM, IXC_INDEX, IXC_PROTO, IXC_L4, IXC_IPVER,
+                                       IXC_FLAGS, IXC_ANOMALIES, IXC_SRC_PORT, IXC_DST_PORT,
+                                       IXC_REQ_NS, IXC_REQ_END_NS, IXC_RESP_NS, IXC_RESP_END_NS,
+                                       IXC_REQ_SIZE, IXC_RESP_SIZE, IXC_REQ_PKT, IXC_RESP_PKT,
+                                       IXC_LAST_PKT };
+    const struct ent_fixed *f = &v->f;
+    const uint64_t val[] = { f->stream_id, f->index, f->proto, f->l4, f->ipver, f->flags,
+                             f->anomalies, f->src_port, f->dst_port, f->req_ns, f->req_end_ns,
+                             f->resp_ns, f->resp_end_ns, f->req_size, f->resp_size, f->req_pkt,
+                             f->resp_pkt, f->last_pkt };
+
+    for (size_t i = 0; i < sizeof fixed_u; i++)
+        ixu_push(&use(w, fixed_u[i])->a, val[i]);
+    ixu_push(&use(w, IXC_SRC_IP)->a, sdict_intern(&w->col[IXC_SRC_IP].dict, f->src_ip, 16));
+    ixu_push(&use(w, IXC_DST_IP)->a, sdict_intern(&w->col[IXC_DST_IP].dict, f->dst_ip, 16));
+    add_section(w, IX_SEC_REQ, v->sec[0], v->seclen[0]);
+    add_section(w, IX_SEC_RESP, v->sec[1], v->seclen[1]);
+}
+
+/* ------------------------------------------------------------------- blocks */
+
+static void put_dict(struct ixv *out, const struct sdict *t)
+{
+    ixv_varint(out, sdict_count(t));
+    for (size_t c = 0; c < sdict_count(t); c++) {
+        const uint8_t *p;
+        size_t n;
+
+        sdict_get(t, c, &p, &n);
+        ixv_varint(out, n);
+        ixv_put(out, p, n);
+    }
+}
+
+static void min_max(const struct ixu *a, bool skip_zero, uint64_t *lo, uint64_t *hi)
+{
+    *lo = UINT64_MAX;
+    *hi = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (skip_zero && a->v[i] == 0)
+            continue;
+        if (a->v[i] < *lo)
+            *lo = a->v[i];
+        if (a->v[i] > *hi)
+            *hi = a->v[i];
+    }
+    if (*lo > *hi)
+        *lo = *hi = 0;
+}
+
+/* Appends part (w->part) to the block, compressed when that pays; returns its stored length. */
+static size_t put_part(struct wseg *w, bool *zstd)
+{
+    size_t bound = comp_block_bound(w->part.n), zn = 0;
+
+    *zstd = false;
+    if (w->part.n >= 32) {
+        ixv_room(&w->z, bound);
+        zn = comp_block_pack(w->zc, w->z.p, bound, w->part.p, w->part.n);
+    }
+    if (zn > 0 && zn < w->part.n) {
+        *zstd = true;
+        ixv_put(&w->blk, w->z.p, zn);
+        return zn;
+    }
+    ixv_put(&w->blk, w->part.p, w->part.n);
+    return w->part.n;
+}
+
+/* The data part of column c (w->part) and its zone map. */
+static void data_part(struct wseg *w, struct wcol *c, uint64_t *lo, uint64_t *hi)
+{
+    struct ixv *o = &w->part;
+
+    *lo = *hi = 0;
+    switch (c->kind) {
+    case IXK_U:
+        min_max(&c->a, false, lo, hi);
+        ixv_packed(o, c->a.v, c->a.n);
+        break;
+    case IXK_TIME:
+        min_max(&c->a, true, lo, hi);
+        ixv_varint(o, *lo);
+        for (size_t i = 0; i < c->a.n; i++)
+            c->a.v[i] = c->a.v[i] ? c->a.v[i] - *lo + 1 : 0;
+        ixv_packed(o, c->a.v, c->a.n);
+        break;
+    case IXK_DICT:
+        ixv_packed(o, c->a.v, c->a.n);
+        break;
+    case IXK_LEAF:
+        min_max(&c->b, false, lo, hi);
+        ixv_varint(o, c->a.n);
+        ixv_packed(o, c->a.v, c->a.n);
+        ixv_varint(o, c->b.n);
+        ixv_packed(o, c->b.v, c->b.n);
+        break;
+    case IXK_MAP:
+        ixv_varint(o, c->a.n);
+        ixv_packed(o, c->a.v, c->a.n);
+        ixv_varint(o, c->b.n);
+        ixv_packed(o, c->b.v, c->b.n);
+        ixv_packed(o, c->c.v, c->c.n);
+        break;
+    default: /* IXK_RAW */
+        ixv_varint(o, c->a.n);
+        ixv_packed(o, c->a.v, c->a.n);
+        ixv_put(o, c->blob.p, c->blob.n);
+        break;
+    }
+}
+
+/* Writes the block built so far (rows rows, times t0 to t1) and its directory entry. */
+static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
+{
+    size_t nchunks = 0;
+
+    w->blk.n = 0;
+    w->part.n = 0;
+    for (size_t i = 0; i < w->ncol; i++)
+        nchunks += w->col[i].used;
+    ixv_varint(&w->footer, rows);
+    ixv_varint(&w->footer, t0);
+    ixv_varint(&w->footer, t1);
+    /* the block's length and CRC follow once known: a scratch directory first */
+    {
+        struct ixv dir = { 0 };
+
+        ixv_varint(&dir, nchunks);
+        for (size_t i = 0; i < w->ncol; i++) {
+            struct wcol *c = &w->col[i];
+            size_t dl = 0, dr = 0, al, ar;
+            bool dz = false, az;
+            uint64_t lo, hi;
+
+            if (!c->used)
+                continue;
+            if (c->kind == IXK_DICT || c->kind == IXK_LEAF || c->kind == IXK_MAP) {
+                w->part.n = 0;
+                put_dict(&w->part, &c->dict);
+                dr = w->part.n;
+                dl = put_part(w, &dz);
+            }
+            w->part.n = 0;
+            data_part(w, c, &lo, &hi);
+            ar = w->part.n;
+            al = put_part(w, &az);
+            ixv_varint(&dir, i);
+            ixv_u8(&dir, (uint8_t)((dz ? IXC_DICT_ZSTD : 0) | (az ? IXC_DATA_ZSTD : 0)));
+            ixv_varint(&dir, dl);
+            ixv_varint(&dir, dr);
+            ixv_varint(&dir, al);
+            ixv_varint(&dir, ar);
+            ixv_varint(&dir, lo);
+            ixv_varint(&dir, hi);
+            c->used = false;
+            sdict_reset(&c->dict);
+            c->a.n = c->b.n = c->c.n = 0;
+            c->blob.n = 0;
+        }
+        w->bvalues = 0;
+        ixv_varint(&w->footer, w->blk.n);
+        ixv_le32(&w->footer, crc32c(0, w->blk.p, w->blk.n));
+        ixv_put(&w->footer, dir.p, dir.n);
+        ixv_free(&dir);
+    }
+    ixv_put(&w->file, w->blk.p, w->blk.n);
+}
+
+/* ----------------------------------------------------------------- segment */
+
+struct srow {
+    uint64_t t, stream;
+    uint32_t index;
+    const uint8_t *rec;
+};
+
+static int cmp_srow(const void *a, const void *b)
+{
+    const struct srow *x = a, *y = b;
+
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->stream != y->stream)
+        return x->stream < y->stream ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static void wseg_free(struct wseg *w)
+{
+    for (size_t i = 0; i < w->ncol; i++) {
+        struct wcol *c = &w->col[i];
+
+        ixv_free(&c->name);
+        sdict_free(&c->dict);
+        ixu_free(&c->a);
+        ixu_free(&c->b);
+        ixu_free(&c->c);
+        ixv_free(&c->blob);
+    }
+    free(w->col);
+    sdict_free(&w->colnames);
+    sdict_free(&w->names);
+    free(w->st);
+    ixv_free(&w->shape);
+    ixv_free(&w->path);
+    ixv_free(&w->key);
+    ixv_free(&w->file);
+    ixv_free(&w->blk);
+    ixv_free(&w->part);
+    ixv_free(&w->z);
+    ixv_free(&w->footer);
+}
+
+/* The footer's head: node, column catalogue, header names. */
+static void put_catalogue(struct wseg *w, struct ixv *out, const char *node)
+{
+    ixv_varint(out, strlen(node));
+    ixv_put(out, node, strlen(node));
+    ixv_varint(out, w->ncol);
+    for (size_t i = 0; i < w->ncol; i++) {
+        ixv_u8(out, w->col[i].kind);
+        ixv_u8(out, w->col[i].sec);
+        ixv_varint(out, w->col[i].name.n);
+        ixv_put(out, w->col[i].name.p, w->col[i].name.n);
+    }
+    put_dict(out, &w->names);
+}
+
+int ix_write_segment(const char *path, const char *node, const uint8_t *const *recs, size_t n,
+                     struct comp_block *z, struct ix_seg_info *info, struct diag *d)
+{
+    struct wseg w;
+    struct srow *rows = xcalloc(n ? n : 1, sizeof *rows);
+    struct ixv head = { 0 };
+    uint64_t first = 0, last = 0;
+    uint32_t nblocks = 0;
+    uint8_t *h;
+    int rc;
+
+    memset(&w, 0, sizeof w);
+    memset(info, 0, sizeof *info);
+    w.zc = z;
+    for (size_t i = 0; i < n; i++) {
+        struct ent_view v;
+
+        if (ent_parse(recs[i], SIZE_MAX, &v) <= 0) {
+            free(rows);
+            return diag_set(d, SV_EFORMAT, "%s: entry record %zu is corrupt", path, i);
+        }
+        rows[i] = (struct srow){ v.f.req_ns ? v.f.req_ns : v.f.resp_ns, v.f.stream_id, v.f.index,
+                                 recs[i] };
+    }
+    if (n > 1)
+        qsort(rows, n, sizeof *rows, cmp_srow);
+    for (size_t i = 0; i < IXC_FIXED_COUNT; i++) {
+        const struct ix_fixed_def *f = &ix_fixed_cols[i];
+
+        col_add(&w, f->kind, f->section, (const uint8_t *)f->name, strlen(f->name));
+    }
+    ixv_room(&w.file, IX_HDR_LEN);
+    memset(w.file.p, 0, IX_HDR_LEN);
+    w.file.n = IX_HDR_LEN;
+    /* a block ends at IX_BLOCK_ROWS rows, or before a row could take it past IX_BLOCK_VALUES */
+    for (size_t i = 0, start = 0; i < n; i++) {
+        struct ent_view v;
+
+        (void)ent_parse(rows[i].rec, SIZE_MAX, &v);
+        if (i > start && w.bvalues + v.seclen[0] + v.seclen[1] + 2 > IX_BLOCK_VALUES) {
+            flush_block(&w, (uint32_t)(i - start), rows[start].t, rows[i - 1].t);
+            nblocks++;
+            start = i;
+        }
+        add_row(&w, &v);
+        if (i + 1 == n || i + 1 - start == IX_BLOCK_ROWS) {
+            flush_block(&w, (uint32_t)(i + 1 - start), rows[start].t, rows[i].t);
+            nblocks++;
+            start = i + 1;
+        }
+    }
+    if (n) {
+        first = rows[0].t;
+        last = rows[n - 1].t;
+    }
+    /* the footer: catalogue, then the block directory built by flush_block */
+    put_catalogue(&w, &head, node);
+    ixv_put(&head, w.footer.p, w.footer.n);
+    ixv_le32(&head, crc32c(0, head.p, head.n));
+    h = w.file.p;
+    memcpy(h, IX_MAGIC, IX_MAGIC_LEN);
+    st_le32(h + 8, IX_VERSION);
+    st_le32(h + 12, 0);
+    st_le64(h + 16, n);
+    st_le64(h + 24, first);
+    st_le64(h + 32, last);
+    st_le64(h + 40, w.file.n);
+    st_le32(h + 48, (uint32_t)head.n);
+    st_le32(h + 52, nblocks);
+    st_le32(h + 56, 0);
+    st_le32(h + 60, crc32c(0, h, 60));
+    ixv_put(&w.file, head.p, head.n);
+    rc = fs_write_file_atomic(path, w.file.p, w.file.n, d);
+    if (rc == 0) {
+        info->rows = n;
+        info->bytes = w.file.n;
+        info->first_ns = first;
+        info->last_ns = last;
+        info->blocks = nblocks;
+    }
+    ixv_free(&head);
+    wseg_free(&w);
+    free(rows);
+    return rc;
+}

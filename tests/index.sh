@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# The entry index: every entry rebuilt from the segments equals the raw record ingest
+# produced, byte for byte (tests/tools/ixcheck), on every test capture and on gencap
+# captures; store.json lists the segments; a changed byte of a segment is an error that
+# names it, and query still prints the other segments' entries (exit 3).
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+IXCHECK="$top_builddir/tests/tools/ixcheck"
+GENCAP="$top_builddir/tests/tools/gencap"
+
+for cap in $(find "$TD" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort); do
+    name=$(basename "$cap")
+    "$SV" ingest -q -f --keep-entries -o "$TMP/r" "$cap" 2>/dev/null
+    t_run "$name: every entry rebuilt from the index is identical" "$IXCHECK" roundtrip "$TMP/r"
+done
+
+for variant in "default-3:--seed 3" "default-8:--seed 8 --streams 6000" \
+    "stress-5:--seed 5 --retrans 0.005 --ooo 0.005 --linktype sll2 --nanosecond --ipv6 0.5"; do
+    name=${variant%%:*}
+    args=${variant#*:}
+    # shellcheck disable=SC2086
+    "$GENCAP" --out "$TMP/g" --streams 2000 --duration 120 --quiet $args
+    "$SV" ingest -q -f --keep-entries -o "$TMP/r" "$TMP/g.pcap"
+    t_run "gencap $name: every entry rebuilt from the index is identical" "$IXCHECK" roundtrip "$TMP/r"
+done
+
+# store.json lists the segments; their rows add up to the entries; raw records are gone
+cap="$TD/ndpi_android.pcap"
+"$SV" ingest -q -o "$TMP/s" "$cap"
+t_is "segments' rows add up to the node's entries" \
+    "$(jq '[.segments[].rows] | add' "$TMP/s/store.json")" "$(jget "$TMP/s/store.json" .nodes[0].entries)"
+t_is "every segment listed is there, and nothing else" \
+    "$(jq -r '.segments[].name' "$TMP/s/store.json" | sort | tr '\n' ' ')" \
+    "$(ls "$TMP/s/index" | sort | tr '\n' ' ')"
+t_is "segments are named node-group-number and hold entries.svx" \
+    "$(jq -r '.segments[] | select((.name | test("^local-[0-9a-f]{2}-[0-9]{4}$") | not) or .node != "local") | .name' "$TMP/s/store.json")" ""
+t_is "segment bytes in store.json are the files' sizes" \
+    "$(jq -r '.segments[] | "\(.name) \(.bytes)"' "$TMP/s/store.json")" \
+    "$(for s in $(jq -r '.segments[].name' "$TMP/s/store.json"); do echo "$s $(wc -c <"$TMP/s/index/$s/entries.svx")"; done)"
+t_is "without --keep-entries the raw entry records are removed" \
+    "$([ -e "$TMP/s/nodes/local/entries" ] && echo there)" ""
+"$SV" ingest -q --no-dissect -o "$TMP/nd" "$cap"
+t_is "--no-dissect: no segments" "$(jq '.segments | length' "$TMP/nd/store.json") $([ -e "$TMP/nd/index" ] && echo dir)" "0 "
+
+# flipping bytes of segments
+small=$(ls -S "$TMP"/s/index/*/entries.svx | tail -n 1)
+big=$(ls -S "$TMP"/s/index/*/entries.svx | head -n 1)
+t_run "every byte of a small segment, changed, is an error naming it" "$IXCHECK" flip "$small"
+t_run "every 5th byte of the largest segment, changed, is an error naming it" "$IXCHECK" flip "$big" 5
+
+# query over a corrupt segment: reports it, prints the other segments' entries, exits 3
+total=$(jget "$TMP/s/store.json" .nodes[0].entries)
+seg=$(jq -r '.segments[0].name' "$TMP/s/store.json")
+rows=$(jq -r '.segments[0].rows' "$TMP/s/store.json")
+size=$(wc -c <"$TMP/s/index/$seg/entries.svx")
+printf '\377' | dd of="$TMP/s/index/$seg/entries.svx" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+"$SV" query "$TMP/s" '' --format ndjson >"$TMP/out" 2>"$TMP/err"
+t_is "query with a corrupt segment exits 3 (an input error)" "$?" 3
+t_is "and names the segment" \
+    "$(sed -e "s|$TMP/s/||" -e 's/offset [0-9]*/offset N/' "$TMP/err" | cut -d: -f1-3)" \
+    "streamvault: index/$seg/entries.svx: offset N"
+t_is "and prints every entry of the other segments" "$(wc -l <"$TMP/out")" "$((total - rows))"
+t_done

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: unit tests of the index segments (lib/index): records written
+ * and rebuilt byte for byte over several blocks, header maps, arrays,
+ * sections kept raw, the caps that end blocks early, zone maps, scans, and
+ * corrupt segments rejected.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/fsutil.h"
+#include "compress/compress.h"
+#include "entry/entry.h"
+#include "index/index.h"
+#include "index/ix_int.h"
+#include "t.h"
+
+static char tmpdir[] = "/tmp/sv-test-index-XXXXXX";
+
+/* Record i of a varied set: HTTP-like, DNS-like, Redis-like, empty. */
+static void make_entry(struct ent *e, unsigned i)
+{
+    char s[64];
+
+    ent_reset(e);
+    e->f.stream_id = 1 + i / 3;
+    e->f.index = i % 3;
+    e->f.proto = (uint8_t)(i % 4 == 0   ? ENT_HTTP1
+                           : i % 4 == 1 ? ENT_DNS
+                           : i % 4 == 2 ? ENT_REDIS
+                                        : ENT_TCP);
+    e->f.l4 = i % 4 == 1 ? 17 : 6;
+    e->f.ipver = 4;
+    e->f.flags = ENT_F_REQ | (i % 7 ? ENT_F_RESP : 0);
+    e->f.src_ip[0] = 10;
+    e->f.src_ip[3] = (uint8_t)(i % 13);
+    e->f.dst_ip[0] = 10;
+    e->f.dst_ip[3] = (uint8_t)(100 + i % 5);
+    e->f.src_port = (uint16_t)(40000 + i % 1000);
+    e->f.dst_port = i % 4 == 1 ? 53 : 80;
+    e->f.anomalies = i % 11 == 0 ? ENT_A_GAP : 0;
+    /* times deliberately out of order: the writer sorts */
+    e->f.req_ns = 1700000000000000000ull + (uint64_t)((i * 7919u) % 50000u) * 1000000u;
+    e->f.req_end_ns = e->f.req_ns + 5;
+    e->f.resp_ns = i % 7 ? e->f.req_ns + 1000 + i : 0;
+    e->f.resp_end_ns = e->f.resp_ns;
+    e->f.req_size = 100 + i;
+    e->f.resp_size = i % 7 ? 200 + i : 0;
+    e->f.req_pkt = i % 3;
+    e->f.resp_pkt = i % 3 + 1;
+    e->f.last_pkt = i % 3 + 2;
+    ent_section(e, ENT_REQ);
+    switch (i % 4) {
+    case 0:
+        ent_cstr(e, "method", i % 8 ? "GET" : "POST");
+        snprintf(s, sizeof s, "/api/items/%u", i % 97);
+        ent_cstr(e, "path", s);
+        ent_obj_begin(e, "headers");
+        ent_cstr(e, "Host", "catalogue");
+        snprintf(s, sizeof s, "req-%u", i);
+        ent_cstr(e, "X-Request-Id", s);
+        if (i % 3 == 0)
+            ent_cstr(e, "authorization", "Token abc");
+        ent_obj_end(e);
+        ent_obj_begin(e, "queryString");
+        ent_obj_end(e);
+        ent_u64(e, "bodySize", i);
+        ent_bool(e, "chunked", i % 2);
+        ent_section(e, ENT_RESP);
+        ent_u64(e, "status", i % 9 ? 200 : 503);
+        ent_obj_begin(e, "headers");
+        ent_cstr(e, "Content-Type", "application/json");
+        ent_obj_end(e);
+        ent_obj_begin(e, "content");
+        ent_cstr(e, "mimeType", "application/json");
+        ent_i64(e, "size", -(int64_t)i);
+        ent_obj_end(e);
+        break;
+    case 1:
+        ent_arr_begin(e, "questions");
+        ent_obj_begin(e, NULL);
+        snprintf(s, sizeof s, "svc%u.ns.svc.cluster.local", i % 17);
+        ent_cstr(e, "name", s);
+        ent_cstr(e, "type", "A");
+        ent_obj_end(e);
+        ent_arr_end(e);
+        ent_section(e, ENT_RESP);
+        ent_cstr(e, "rcode", "NOERROR");
+        ent_arr_begin(e, "answers");
+        for (unsigned k = 0; k < i % 4; k++) {
+            ent_obj_begin(e, NULL);
+            ent_cstr(e, "data", "10.0.0.1");
+            ent_u64(e, "ttl", 30 + k);
+            ent_null(e, "extra");
+            ent_obj_end(e);
+        }
+        ent_arr_end(e);
+        ent_arr_begin(e, "nested");
+        ent_arr_begin(e, NULL);
+        ent_u64(e, NULL, i);
+        ent_cstr(e, NULL, "x");
+        ent_arr_end(e);
+        ent_arr_end(e);
+        break;
+    case 2:
+        ent_cstr(e, "command", "GET");
+        ent_cstr(e, "key", "");
+        /* a "headers" object that is no map (a number in it): shredded as values */
+        ent_obj_begin(e, "headers");
+        ent_u64(e, "n", i);
+        ent_obj_end(e);
+        break;
+    default:
+        break;
+    }
+}
+
+static struct buf records(unsigned n, const uint8_t ***ptrs)
+{
+    struct ent *e = ent_new();
+    struct buf b;
+    size_t *off = calloc(n, sizeof *off);
+
+    buf_init(&b, SIZE_MAX);
+    for (unsigned i = 0; i < n; i++) {
+        make_entry(e, i);
+        off[i] = b.len;
+        if (ent_serialize(e, &b) < 0)
+            abort();
+    }
+    *ptrs = calloc(n, sizeof **ptrs);
+    for (unsigned i = 0; i < n; i++)
+        (*ptrs)[i] = b.data + off[i];
+    free(off);
+    ent_free(e);
+    return b;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+    const uint8_t *const *x = a, *const *y = b;
+    struct ent_view u, v;
+
+    (void)ent_parse(*x, SIZE_MAX, &u);
+    (void)ent_parse(*y, SIZE_MAX, &v);
+    if (u.f.stream_id != v.f.stream_id)
+        return u.f.stream_id < v.f.stream_id ? -1 : 1;
+    return (u.f.index > v.f.index) - (u.f.index < v.f.index);
+}
+
+static uint32_t rec_len(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Writes recs as a segment, reads it back and checks every record byte for byte. */
+static struct ix_seg *write_read(const uint8_t **recs, size_t n, const char *name)
+{
+    struct comp_block *z = comp_block_new(3);
+    char *path = fs_printf("%s/%s", tmpdir, name);
+    struct ix_seg_info info;
+    struct ix_seg *seg = NULL;
+    struct diag d;
+    struct buf out;
+    const uint8_t **back = calloc(n ? n : 1, sizeof *back), **want;
+    size_t nb = 0;
+    uint64_t prev = 0;
+
+    diag_clear(&d);
+    T_EQ(ix_write_segment(path, "node-a", recs, n, z, &info, &d), 0);
+    T_EQ(info.rows, n);
+    T_EQ(ix_open(&seg, path, &d), 0);
+    if (!seg) {
+        fprintf(stderr, "# %s\n", d.msg);
+        goto out;
+    }
+    T_STREQ(ix_node(seg), "node-a");
+    T_EQ(ix_info(seg)->blocks, info.blocks);
+    buf_init(&out, SIZE_MAX);
+    for (uint32_t b = 0; b < info.blocks; b++) {
+        uint64_t t0, t1;
+
+        T_EQ(ix_block_records(seg, b, &out, &d), 0);
+        ix_block_time(seg, b, &t0, &t1);
+        T_TRUE(t0 <= t1 && t0 >= prev);
+        prev = t1;
+    }
+    for (size_t off = 0; off < out.len && nb < n; off += rec_len(out.data + off))
+        back[nb++] = out.data + off;
+    T_EQ(nb, n);
+    want = calloc(n ? n : 1, sizeof *want);
+    memcpy(want, recs, n * sizeof *recs);
+    qsort(want, n, sizeof *want, cmp_rec);
+    qsort(back, nb, sizeof *back, cmp_rec);
+    for (size_t i = 0; i < n && i < nb; i++) {
+        T_EQ(rec_len(back[i]), rec_len(want[i]));
+        if (rec_len(back[i]) == rec_len(want[i]))
+            T_MEMEQ(back[i], want[i], rec_len(want[i]));
+    }
+    free(want);
+    buf_release(&out);
+out:
+    free(back);
+    free(path);
+    comp_block_free(z);
+    return seg;
+}
+
+TEST(roundtrip_many_blocks)
+{
+    const uint8_t **recs;
+    struct buf b = records(20000, &recs);
+    struct ix_seg *seg = write_read(recs, 20000, "many.svx");
+
+    T_TRUE(seg && ix_info(seg)->blocks == 3);
+    T_EQ(ix_block_rows(seg, 0), IX_BLOCK_ROWS);
+    ix_close(seg);
+    free(recs);
+    buf_release(&b);
+}
+
+TEST(roundtrip_empty_and_one)
+{
+    const uint8_t **recs;
+    struct buf b = records(1, &recs);
+    struct ix_seg *seg = write_read(recs, 1, "one.svx");
+
+    T_TRUE(seg && ix_info(seg)->blocks == 1);
+    ix_close(seg);
+    seg = write_read(recs, 0, "none.svx");
+    T_TRUE(seg && ix_info(seg)->blocks == 0 && ix_info(seg)->rows == 0);
+    ix_close(seg);
+    free(recs);
+    buf_release(&b);
+}
+
+TEST(scan_columns)
+{
+    const uint8_t **recs;
+    struct buf b = records(9000, &recs);
+    struct ix_seg *seg = write_read(recs, 9000, "scan.svx");
+    unsigned get = 0, post = 0, s503 = 0, dns = 0;
+    struct diag d;
+
+    diag_clear(&d);
+    T_TRUE(seg != NULL);
+    if (!seg)
+        return;
+    T_EQ(ix_col_find(seg, IX_SEC_NONE, "nope"), -1);
+    T_EQ(ix_col_find(seg, IX_SEC_REQ, "nope.x"), -1);
+    T_TRUE(ix_col_find(seg, IX_SEC_REQ, "questions[].name") >= 0);
+    for (uint32_t bl = 0; bl < ix_info(seg)->blocks; bl++) {
+        int cols[] = { ix_col_find(seg, IX_SEC_NONE, "proto"),
+                       ix_col_find(seg, IX_SEC_REQ, "method"),
+                       ix_col_find(seg, IX_SEC_RESP, "status"),
+                       ix_col_find(seg, IX_SEC_REQ, "questions[].name") };
+        const uint64_t *proto;
+
+        T_EQ(ix_block_load(seg, bl, cols, 4, &d), 0);
+        proto = ix_col_u64(seg, cols[0]);
+        T_TRUE(proto != NULL);
+        for (uint32_t r = 0; proto && r < ix_block_rows(seg, bl); r++) {
+            const uint8_t *p;
+            size_t n;
+            uint64_t num;
+
+            if (ix_leaf_first(seg, cols[1], r, &p, &n, &num) && p) {
+                T_EQ(proto[r], ENT_HTTP1);
+                get += n == 3 && memcmp(p, "GET", 3) == 0;
+                post += n == 4 && memcmp(p, "POST", 4) == 0;
+            }
+            if (ix_leaf_first(seg, cols[2], r, &p, &n, &num) && !p)
+                s503 += num == 503;
+            if (ix_leaf_first(seg, cols[3], r, &p, &n, &num)) {
+                T_EQ(proto[r], ENT_DNS);
+                dns++;
+            }
+        }
+    }
+    /* i % 4 == 0: HTTP; of those i % 8 == 0 POST; status 503 when i % 9 == 0 too */
+    T_EQ(get + post, 2250);
+    T_EQ(post, 1125);
+    T_EQ(s503, 250);
+    T_EQ(dns, 2250);
+    ix_close(seg);
+    free(recs);
+    buf_release(&b);
+}
+
+/* Sections with more paths than a segment holds columns stay raw and still round-trip. */
+TEST(column_cap_keeps_sections_raw)
+{
+    enum { N = 600 };
+    struct ent *e = ent_new();
+    struct buf b;
+    const uint8_t *recs[N];
+    size_t off[N];
+
+    buf_init(&b, SIZE_MAX);
+    for (unsigned i = 0; i < N; i++) {
+        char key[32];
+
+        ent_reset(e);
+        e->f.stream_id = i + 1;
+        e->f.req_ns = 1000 + i;
+        ent_section(e, ENT_REQ);
+        for (unsigned k = 0; k < 10; k++) {
+            snprintf(key, sizeof key, "k%u", i * 10 + k);
+            ent_u64(e, key, k);
+        }
+        off[i] = b.len;
+        if (ent_serialize(e, &b) < 0)
+            abort();
+    }
+    for (unsigned i = 0; i < N; i++)
+        recs[i] = b.data + off[i];
+    ix_close(write_read(recs, N, "cap.svx"));
+    ent_free(e);
+    buf_release(&b);
+}
+
+/* Rows with many values end blocks before IX_BLOCK_ROWS. */
+TEST(value_cap_ends_blocks)
+{
+    enum { N = 300 };
+    struct ent *e = ent_new();
+    struct buf b;
+    const uint8_t *recs[N];
+    size_t off[N];
+    struct ix_seg *seg;
+
+    buf_init(&b, SIZE_MAX);
+    for (unsigned i = 0; i < N; i++) {
+        ent_reset(e);
+        e->f.stream_id = i + 1;
+        e->f.req_ns = 1000 + i;
+        ent_section(e, ENT_REQ);
+        ent_arr_begin(e, "v");
+        for (unsigned k = 0; k < 30000; k++)
+            ent_u64(e, NULL, k & 1);
+        ent_arr_end(e);
+        off[i] = b.len;
+        if (ent_serialize(e, &b) < 0)
+            abort();
+    }
+    for (unsigned i = 0; i < N; i++)
+        recs[i] = b.data + off[i];
+    seg = write_read(recs, N, "values.svx");
+    T_TRUE(seg && ix_info(seg)->blocks >= 3);
+    ix_close(seg);
+    ent_free(e);
+    buf_release(&b);
+}
+
+TEST(corrupt_segments_rejected)
+{
+    const uint8_t **recs;
+    struct buf b = records(50, &recs), out;
+    char *path = fs_printf("%s/small.svx", tmpdir);
+    struct comp_block *z = comp_block_new(3);
+    struct ix_seg_info info;
+    struct ix_seg *seg;
+    struct diag d;
+    uint8_t *file;
+    size_t n, missed = 0;
+
+    diag_clear(&d);
+    T_EQ(ix_write_segment(path, "n", recs, 50, z, &info, &d), 0);
+    T_EQ(fs_read_file(path, 1 << 24, &file, &n, &d), 0);
+    buf_init(&out, SIZE_MAX);
+    /* every byte, each changed two ways; also every cut */
+    for (size_t i = 0; i < n; i++) {
+        for (int m = 0; m < 2; m++) {
+            int rc;
+
+            file[i] ^= m ? 0xff : 0x01;
+            rc = ix_open_mem(&seg, "small.svx", file, n, &d);
+            for (uint32_t bl = 0; rc == 0 && bl < ix_info(seg)->blocks; bl++)
+                rc = ix_block_records(seg, bl, &out, &d);
+            if (rc == 0)
+                missed++;
+            else if (!strstr(d.msg, "small.svx: offset "))
+                T_FAIL_("error does not name segment and offset: %s", d.msg);
+            ix_close(seg);
+            file[i] ^= m ? 0xff : 0x01;
+        }
+        T_TRUE(ix_open_mem(&seg, "small.svx", file, i, &d) < 0);
+    }
+    T_EQ(missed, 0);
+    T_EQ(ix_open_mem(&seg, "small.svx", "SVIDX\0\0\2", 8, &d), SV_EFORMAT);
+    T_STREQ(d.msg, "small.svx: offset 0: corrupt index segment: not an index segment (bad magic)");
+    free(file);
+    free(path);
+    buf_release(&out);
+    comp_block_free(z);
+    free(recs);
+    buf_release(&b);
+}
+
+int main(void)
+{
+    static const struct t_case cases[] = {
+        T_CASE(roundtrip_many_blocks),   T_CASE(roundtrip_empty_and_one),
+        T_CASE(scan_columns),            T_CASE(column_cap_keeps_sections_raw),
+        T_CASE(value_cap_ends_blocks),   T_CASE(corrupt_segments_rejected),
+    };
+    int rc;
+    char *cmd;
+
+    if (!mkdtemp(tmpdir))
+        return 99;
+    rc = t_run(cases, sizeof cases / sizeof *cases);
+    cmd = fs_printf("rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        rc = 1;
+    free(cmd);
+    return rc;
+}
