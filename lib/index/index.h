@@ -101,6 +101,10 @@ int ix_col_find(const struct ix_seg *s, enum ix_sec sec, const char *path);
  */
 int ix_block_load(struct ix_seg *s, uint32_t b, const int *cols, size_t ncols, struct diag *d)
     __attribute__((warn_unused_result));
+/* The number of columns, and column col's name ("request.method", "req_ns", ...) and bytes. */
+size_t ix_ncols(const struct ix_seg *s);
+void ix_col_describe(const struct ix_seg *s, int col, char *name, size_t n, uint64_t *stored,
+                     uint64_t *raw);
 /* A loaded number or time column of the block: one value per row. */
 const uint64_t *ix_col_u64(const struct ix_seg *s, int col);
 /* A loaded IP column: the row's 16 bytes. */
@@ -113,5 +117,20 @@ bool ix_leaf_first(struct ix_seg *s, int col, uint32_t row, const uint8_t **p, s
                    uint64_t *num);
 /* A loaded leaf column's first string value code in a row, -1 when none (dictionary scans). */
 int32_t ix_leaf_code(struct ix_seg *s, int col, uint32_t row);
+/*
+ * The same for every row at once (what a scan uses): per row, the code of
+ * its first string (-1: none), and the index in nums of its first number
+ * (-1: none). Valid until the next load.
+ */
+struct ix_leaf_rows {
+    const int32_t *code;
+    const int32_t *num;
+    const uint64_t *nums;
+};
+bool ix_leaf_rows(struct ix_seg *s, int col, struct ix_leaf_rows *out);
+/* A loaded string-per-row column (IPs): the codes, one per row. */
+const uint64_t *ix_col_codes(const struct ix_seg *s, int col);
+/* String code of a loaded string or leaf column's block dictionary (NULL, 0 past its end). */
+void ix_dict_str(const struct ix_seg *s, int col, uint64_t code, const uint8_t **p, size_t *n);
 
 #endif

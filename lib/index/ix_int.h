@@ -33,7 +33,8 @@
 /* Column kinds. */
 enum ix_kind {
     IXK_U = 1,      /* a number per row. data: U (count = rows) */
-    IXK_TIME = 2,   /* a time per row, 0 = none. data: U of (t ? t - min + 1 : 0), base 0 */
+    IXK_TIME = 2,   /* a time per row, 0 = none. data: v base, U of the times coded against
+                     * the rows' request times (ix_time_encode, ixvec.h) */
     IXK_DICT = 3,   /* a string per row (IPs, shapes). dict: v n, n strings; data: U codes */
     IXK_LEAF = 4,   /* a section's values at one path: dict: v n, n strings;
                      * data: v nstr, U codes (nstr), v nnum, U numbers (nnum) */

@@ -427,14 +427,15 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
         break;
     case IXK_TIME: {
         uint64_t base = ixr_varint(&r);
+        const uint64_t *ref = col == IXC_REQ_NS        ? NULL
+                              : col == IXC_RESP_END_NS ? s->lc[IXC_RESP_NS].u
+                                                       : s->lc[IXC_REQ_NS].u;
 
         c->nu = k->rows;
         if (!read_array(&r, &c->u, &c->cap_u, c->nu))
             return ix_corrupt(d, s, at, "bad time column");
-        for (size_t i = 0; i < c->nu; i++) {
-            if (c->u[i])
-                c->u[i] = base + c->u[i] - 1;
-        }
+        /* ix_block_load() loaded the times this one is coded against first */
+        ix_time_decode(c->u, ref, c->nu, base);
         break;
     }
     case IXK_DICT:
@@ -688,6 +689,13 @@ int ix_block_load(struct ix_seg *s, uint32_t b, const int *cols, size_t ncols, s
     for (size_t i = 0; i < ncols; i++) {
         if (s->lc[cols[i]].loaded)
             continue;
+        /* times are coded against the request times, a response's end against its start */
+        if (s->kind[cols[i]] == IXK_TIME && !s->lc[IXC_REQ_NS].loaded &&
+            (rc = load_col(s, k, IXC_REQ_NS, d)) < 0)
+            goto fail;
+        if (cols[i] == IXC_RESP_END_NS && !s->lc[IXC_RESP_NS].loaded &&
+            (rc = load_col(s, k, IXC_RESP_NS, d)) < 0)
+            goto fail;
         rc = load_col(s, k, (uint32_t)cols[i], d);
         if (rc < 0)
             goto fail;

@@ -61,7 +61,8 @@ struct lcol {
     size_t nd;
     const uint8_t *blob;        /* RAW: the bytes */
     size_t nblob;
-    int32_t *first_s, *first_n; /* LEAF, scans: per row, the index of its first value or -1 */
+    int32_t *first_s, *first_n; /* LEAF, scans: per row, its first string's code and the
+                                 * index of its first number in v, or -1 */
     bool first_ok;              /* first_s and first_n are computed for this block */
     size_t cap_u, cap_v, cap_w, cap_d, cap_f;
     struct ixv dict, data;      /* decompressed parts */

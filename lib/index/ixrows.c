@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,7 +295,7 @@ static void leaf_firsts(struct ix_seg *s, int col)
     for (uint32_t i = 0; i < rows; i++) {
         uint64_t sh = sc->u[i];
 
-        c->first_s[i] = ns[sh] ? (int32_t)ks : -1;
+        c->first_s[i] = ns[sh] ? (int32_t)c->u[ks] : -1;
         c->first_n[i] = nn[sh] ? (int32_t)kn : -1;
         ks += ns[sh];
         kn += nn[sh];
@@ -313,7 +314,7 @@ bool ix_leaf_first(struct ix_seg *s, int col, uint32_t row, const uint8_t **p, s
     if (!c->first_ok)
         leaf_firsts(s, col);
     if (c->first_s[row] >= 0) {
-        uint64_t code = c->u[c->first_s[row]];
+        uint64_t code = (uint64_t)c->first_s[row];
 
         *p = c->dp[code];
         *n = c->dn[code];
@@ -336,5 +337,79 @@ int32_t ix_leaf_code(struct ix_seg *s, int col, uint32_t row)
         return -1;
     if (!c->first_ok)
         leaf_firsts(s, col);
-    return c->first_s[row] >= 0 ? (int32_t)c->u[c->first_s[row]] : -1;
+    return c->first_s[row];
+}
+
+bool ix_leaf_rows(struct ix_seg *s, int col, struct ix_leaf_rows *out)
+{
+    struct lcol *c = &s->lc[col];
+
+    if (!c->loaded || s->kind[col] != IXK_LEAF || s->cur < 0)
+        return false;
+    if (!c->first_ok)
+        leaf_firsts(s, col);
+    out->code = c->first_s;
+    out->num = c->first_n;
+    out->nums = c->v;
+    return true;
+}
+
+const uint64_t *ix_col_codes(const struct ix_seg *s, int col)
+{
+    const struct lcol *c = &s->lc[col];
+
+    return c->loaded && s->kind[col] == IXK_DICT ? c->u : NULL;
+}
+
+void ix_dict_str(const struct ix_seg *s, int col, uint64_t code, const uint8_t **p, size_t *n)
+{
+    const struct lcol *c = &s->lc[col];
+
+    *p = code < c->nd ? c->dp[code] : NULL;
+    *n = code < c->nd ? c->dn[code] : 0;
+}
+
+size_t ix_ncols(const struct ix_seg *s)
+{
+    return s->ncols;
+}
+
+void ix_col_describe(const struct ix_seg *s, int col, char *name, size_t n, uint64_t *stored,
+                     uint64_t *raw)
+{
+    size_t k = 0;
+    const uint8_t *p = s->cname[col], *end = p + s->cnamelen[col];
+
+    *stored = *raw = 0;
+    for (uint32_t b = 0; b < s->nblk; b++) {
+        const struct rblock *bl = &s->blk[b];
+
+        for (size_t c = 0; c < bl->nch; c++) {
+            if (bl->ch[c].col != (uint32_t)col)
+                continue;
+            *stored += bl->ch[c].dict_len + bl->ch[c].data_len;
+            *raw += bl->ch[c].dict_raw + bl->ch[c].data_raw;
+        }
+    }
+    /* request./response. and the path's keys joined with '.', arrays as "[]" */
+    k = (size_t)snprintf(name, n, "%s", s->sec[col] == IX_SEC_REQ ? "request."
+                                        : s->sec[col] == IX_SEC_RESP ? "response." : "");
+    if (col < IXC_FIXED_COUNT) {
+        snprintf(name + k, n - k, "%.*s", (int)s->cnamelen[col], (const char *)p);
+        return;
+    }
+    while (p < end && k + 1 < n) {
+        size_t kl = *p++;
+
+        if (kl == 0) {
+            k += (size_t)snprintf(name + k, n - k, "[]");
+            continue;
+        }
+        kl--;
+        if (kl > (size_t)(end - p))
+            break;
+        k += (size_t)snprintf(name + k, n - k, "%s%.*s", name[k - 1] == '.' ? "" : ".", (int)kl,
+                              (const char *)p);
+        p += kl;
+    }
 }

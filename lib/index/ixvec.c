@@ -139,3 +139,31 @@ const uint8_t *ixr_str(struct ixr *r, size_t *n)
     *n = (size_t)l;
     return p;
 }
+
+void ix_time_encode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base)
+{
+    uint64_t prev = base;
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = req ? req[i] : v[i], b = req && r ? r : prev, d = v[i] - b;
+
+        if (r)
+            prev = r;
+        /* zig-zag of the signed difference, in unsigned arithmetic */
+        v[i] = v[i] ? ((d << 1) ^ (0 - (d >> 63))) + 1 : 0;
+    }
+}
+
+void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base)
+{
+    uint64_t prev = base;
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = req ? req[i] : 0, b = req && r ? r : prev, z = v[i] - 1;
+
+        if (v[i])
+            v[i] = b + ((z >> 1) ^ (0 - (z & 1)));
+        if (req ? r != 0 : v[i] != 0)
+            prev = req ? r : v[i];
+    }
+}

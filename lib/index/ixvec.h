@@ -92,6 +92,18 @@ static inline void ixu_free(struct ixu *a)
 /* Appends values v[0..n) as a U array (ix_int.h). */
 void ixv_packed(struct ixv *b, const uint64_t *v, size_t n);
 
+/*
+ * Times (IXK_TIME, ix_int.h): each non-zero time t of a row becomes
+ * zigzag(t - b) + 1, 0 stays 0, where b is the row's reference time (the
+ * request's or the response's start), or, for the request time itself and
+ * for rows without a reference, the last non-zero reference (or request
+ * time) of an earlier row (base before the first). Rows are sorted by
+ * request time, so the numbers are small. req is the block's reference
+ * times (NULL when v is the request time column); both work in place.
+ */
+void ix_time_encode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base);
+void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base);
+
 /* A bounded reader of a part; bad is sticky. */
 struct ixr {
     const uint8_t *p, *end;

@@ -179,6 +179,7 @@ struct wseg {
     struct ixv file, blk, part, z, footer;
     struct comp_block *zc;
     size_t bvalues;             /* values in the block being built (IX_BLOCK_VALUES) */
+    struct ixu req, resp;       /* the block's request and response times, as they were */
 };
 
 static uint32_t col_add(struct wseg *w, uint8_t kind, uint8_t sec, const uint8_t *name, size_t n)
@@ -528,6 +529,21 @@ static size_t put_part(struct wseg *w, bool *zstd)
     return w->part.n;
 }
 
+/*
+ * What a time column is coded against (ix_time_encode): the request's end
+ * against its start, the response's end against the response's start, the
+ * rest against the request time; the request time itself against the rows
+ * before.
+ */
+static const uint64_t *time_ref(const struct wseg *w, const struct wcol *c)
+{
+    if (c == &w->col[IXC_REQ_NS])
+        return NULL;
+    if (c == &w->col[IXC_RESP_END_NS])
+        return w->resp.v;
+    return w->req.v;
+}
+
 /* The data part of column c (w->part) and its zone map. */
 static void data_part(struct wseg *w, struct wcol *c, uint64_t *lo, uint64_t *hi)
 {
@@ -539,13 +555,17 @@ static void data_part(struct wseg *w, struct wcol *c, uint64_t *lo, uint64_t *hi
         min_max(&c->a, false, lo, hi);
         ixv_packed(o, c->a.v, c->a.n);
         break;
-    case IXK_TIME:
+    case IXK_TIME: {
+        const struct ixu *req = &w->req;
+        uint64_t base, dummy;
+
         min_max(&c->a, true, lo, hi);
-        ixv_varint(o, *lo);
-        for (size_t i = 0; i < c->a.n; i++)
-            c->a.v[i] = c->a.v[i] ? c->a.v[i] - *lo + 1 : 0;
+        min_max(req, true, &base, &dummy);
+        ixv_varint(o, base);
+        ix_time_encode(c->a.v, time_ref(w, c), c->a.n, base);
         ixv_packed(o, c->a.v, c->a.n);
         break;
+    }
     case IXK_DICT:
         ixv_packed(o, c->a.v, c->a.n);
         break;
@@ -580,6 +600,12 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
     w->part.n = 0;
     for (size_t i = 0; i < w->ncol; i++)
         nchunks += w->col[i].used;
+    /* the time columns are coded against the request times, which their own coding changes */
+    w->req.n = w->resp.n = 0;
+    for (size_t i = 0; i < w->col[IXC_REQ_NS].a.n; i++) {
+        ixu_push(&w->req, w->col[IXC_REQ_NS].a.v[i]);
+        ixu_push(&w->resp, w->col[IXC_RESP_NS].a.v[i]);
+    }
     ixv_varint(&w->footer, rows);
     ixv_varint(&w->footer, t0);
     ixv_varint(&w->footer, t1);
@@ -671,6 +697,8 @@ static void wseg_free(struct wseg *w)
     ixv_free(&w->part);
     ixv_free(&w->z);
     ixv_free(&w->footer);
+    ixu_free(&w->req);
+    ixu_free(&w->resp);
 }
 
 /* The footer's head: node, column catalogue, header names. */

@@ -13,6 +13,9 @@
  *       copy and rebuilding every block must fail with an error that names
  *       the segment. Prints "flip: N changes, all rejected".
  *
+ *   ixcheck columns SEGMENT...
+ *       Bytes per column over the segments, stored and raw, largest first.
+ *
  * Exit status 0 when the check holds, 1 when it does not (with the first
  * difference on stderr), 2 on usage errors.
  */
@@ -210,12 +213,67 @@ static int flip(const char *path, size_t step)
     return rc;
 }
 
+struct colsum {
+    char name[160];
+    uint64_t stored, raw;
+};
+
+static int cmp_colsum(const void *a, const void *b)
+{
+    const struct colsum *x = a, *y = b;
+
+    return (x->stored < y->stored) - (x->stored > y->stored);
+}
+
+static int columns(int n, char **paths)
+{
+    struct colsum *v = NULL;
+    size_t nv = 0;
+    struct diag d;
+
+    diag_clear(&d);
+    for (int i = 0; i < n; i++) {
+        struct ix_seg *seg;
+
+        if (ix_open(&seg, paths[i], &d) < 0) {
+            fprintf(stderr, "ixcheck: %s\n", d.msg);
+            return 1;
+        }
+        for (size_t c = 0; c < ix_ncols(seg); c++) {
+            struct colsum cs;
+            size_t k;
+
+            ix_col_describe(seg, (int)c, cs.name, sizeof cs.name, &cs.stored, &cs.raw);
+            for (k = 0; k < nv && strcmp(v[k].name, cs.name) != 0; k++)
+                ;
+            if (k == nv) {
+                v = realloc(v, ++nv * sizeof *v);
+                if (!v)
+                    abort();
+                v[k] = cs;
+                v[k].stored = v[k].raw = 0;
+            }
+            v[k].stored += cs.stored;
+            v[k].raw += cs.raw;
+        }
+        ix_close(seg);
+    }
+    qsort(v, nv, sizeof *v, cmp_colsum);
+    for (size_t k = 0; k < nv; k++)
+        printf("%12llu %12llu  %s\n", (unsigned long long)v[k].stored,
+               (unsigned long long)v[k].raw, v[k].name);
+    free(v);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "columns") == 0)
+        return columns(argc - 2, argv + 2);
     if (argc == 3 && strcmp(argv[1], "roundtrip") == 0)
         return roundtrip(argv[2]);
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "flip") == 0)
         return flip(argv[2], argc == 4 ? (size_t)strtoul(argv[3], NULL, 10) : 1);
-    fprintf(stderr, "usage: ixcheck roundtrip STORE | ixcheck flip SEGMENT [STEP]\n");
+    fprintf(stderr, "usage: ixcheck roundtrip STORE | flip SEGMENT [STEP] | columns SEGMENT...\n");
     return 2;
 }
