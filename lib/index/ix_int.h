@@ -16,9 +16,11 @@
  * "dictionary" part (possibly empty) and a "data" part, each stored zstd
  * compressed or as they are (chunk flags). Which values the parts hold
  * depends on the column's kind (IXK_*). Integers inside parts are LEB128
- * varints ("v") or packed arrays ("U": u8 width 0/1/2/4/8, v base, then
- * count values of width bytes, each value = base + the stored number; width
- * 0 means every value is base). Strings are v length + bytes.
+ * varints ("v") or packed arrays ("U": u8 width in bits 0..64, v base,
+ * then count numbers of width bits, packed little-endian (value i in bits
+ * i*width .. i*width + width - 1 of the bytes), in ceil(count*width/8)
+ * bytes; each value is base + its number, so width 0 means all are base).
+ * Strings are v length + bytes.
  */
 #ifndef SV_INDEX_INT_H
 #define SV_INDEX_INT_H

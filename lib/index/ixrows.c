@@ -26,101 +26,88 @@
 
 #define IX_SECTION_REBUILT_MAX (2u * ENT_SECTION_MAX)
 
-static void put_varint(uint8_t *p, uint64_t v, size_t *n)
-{
-    uint8_t *q = p;
-
-    while (v >= 0x80) {
-        *q++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *q++ = (uint8_t)v;
-    *n = (size_t)(q - p);
-}
-
 /* Cursors over the loaded columns while rows are rebuilt in order. */
 struct cursor {
     size_t *s, *n, *blob;
 };
 
-/* Appends n bytes to out, failing past the section cap. */
-static bool emit(struct buf *out, size_t start, const void *p, size_t n)
-{
-    uint8_t *q;
+/* Where a section is rebuilt: room reserved for the most a section may take. */
+struct out {
+    uint8_t *p, *end;
+};
 
-    if (out->len - start + n > IX_SECTION_REBUILT_MAX)
+static inline bool put(struct out *o, const void *p, size_t n)
+{
+    if (n > (size_t)(o->end - o->p))
         return false;
-    if (n == 0)
-        return true;
-    q = buf_reserve(out, n);
-    if (!q)
-        return false;
-    memcpy(q, p, n);
-    out->len += n;
+    memcpy(o->p, p, n);
+    o->p += n;
     return true;
 }
 
-static bool emit_varint(struct buf *out, size_t start, uint64_t v)
+static inline bool put_varint(struct out *o, uint64_t v)
 {
-    uint8_t tmp[10];
-    size_t n;
-
-    put_varint(tmp, v, &n);
-    return emit(out, start, tmp, n);
+    if (o->end - o->p < 10)
+        return false;
+    while (v >= 0x80) {
+        *o->p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *o->p++ = (uint8_t)v;
+    return true;
 }
 
-static bool emit_str(struct buf *out, size_t start, const uint8_t *p, size_t n)
+static inline bool put_str(struct out *o, const uint8_t *p, size_t n)
 {
-    return emit_varint(out, start, n) && emit(out, start, p, n);
+    return put_varint(o, n) && put(o, p, n);
 }
 
-/* Rebuilds one section of row i: its shape with the values put back. */
+/* Rebuilds one section of row i into o: its shape with the values put back. */
 static bool rebuild_section(struct ix_seg *s, uint8_t sec, uint32_t i, struct cursor *cu,
-                            struct buf *out)
+                            struct out *o)
 {
     const struct lcol *sc = &s->lc[sec == IX_SEC_REQ ? IXC_REQ_SHAPE : IXC_RESP_SHAPE];
     const struct shapes *h = &s->sh[sec];
     uint64_t shape = sc->u[i];
-    size_t start = out->len;
 
-    for (size_t o = h->start[shape]; o < h->start[shape + 1]; o++) {
-        const struct op *op = &h->ops[o];
+    for (size_t k = h->start[shape]; k < h->start[shape + 1]; k++) {
+        const struct op *op = &h->ops[k];
         const struct lcol *c = &s->lc[op->col];
         uint64_t code;
         bool ok = true;
 
         switch (op->type) {
         case OP_LIT:
-            ok = emit(out, start, op->p, op->n);
+            ok = put(o, op->p, op->n);
             break;
         case OP_STR:
             code = c->u[cu->s[op->col]++];
-            ok = emit_str(out, start, c->dp[code], c->dn[code]);
+            ok = put_str(o, c->dp[code], c->dn[code]);
             break;
         case OP_NUM:
-            ok = emit_varint(out, start, c->v[cu->n[op->col]++]);
+            ok = put_varint(o, c->v[cu->n[op->col]++]);
             break;
         case OP_MAP: {
             uint64_t pairs = c->u[cu->s[op->col]++];
             uint8_t tag = ENT_T_OBJ;
 
-            ok = emit(out, start, &tag, 1) && emit(out, start, op->p, op->n);
-            for (uint64_t k = 0; ok && k < pairs; k++) {
-                uint64_t name = c->v[cu->n[op->col]], val = c->w[cu->n[op->col]];
+            ok = put(o, &tag, 1) && put(o, op->p, op->n);
+            for (uint64_t m = 0; ok && m < pairs; m++) {
+                size_t at = cu->n[op->col]++;
+                uint64_t name = c->v[at], val = c->w[at];
                 uint8_t hd[2] = { ENT_T_STR, (uint8_t)s->namelen[name] };
 
-                cu->n[op->col]++;
-                ok = emit(out, start, hd, 2) && emit(out, start, s->names[name], hd[1]) &&
-                     emit_str(out, start, c->dp[val], c->dn[val]);
+                ok = put(o, hd, 2) && put(o, s->names[name], hd[1]) &&
+                     put_str(o, c->dp[val], c->dn[val]);
             }
             tag = ENT_T_END;
-            ok = ok && emit(out, start, &tag, 1);
+            ok = ok && put(o, &tag, 1);
             break;
         }
         default: { /* OP_RAW */
             uint64_t n = c->u[cu->s[op->col]++];
 
-            ok = emit(out, start, c->blob + cu->blob[op->col], (size_t)n);
+            ok = put(o, c->blob + cu->blob[op->col], (size_t)n);
             cu->blob[op->col] += (size_t)n;
             break;
         }
@@ -189,19 +176,24 @@ int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag 
         ent_fixed_put(p + 4, &f);
         out->len += 4 + ENT_FIXED_LEN + 4;
         for (uint8_t sec = 0; sec < 2; sec++) {
+            struct out o;
+
+            /* the section's length goes in the 4 bytes before it */
             secstart = out->len;
-            if (!rebuild_section(s, sec, i, &cu, out)) {
+            o.p = buf_reserve(out, IX_SECTION_REBUILT_MAX + 4);
+            if (!o.p) {
+                rc = diag_set(d, SV_ENOMEM, "%s: out of memory", s->name);
+                break;
+            }
+            o.end = o.p + IX_SECTION_REBUILT_MAX;
+            if (!rebuild_section(s, sec, i, &cu, &o)) {
                 rc = ix_corrupt(d, s, k->off, "an entry rebuilds too large");
                 break;
             }
+            out->len += (size_t)(o.p - (out->data + secstart));
             st_le32(out->data + secstart - 4, (uint32_t)(out->len - secstart));
-            if (sec == 0) {
-                if (!buf_reserve(out, 4)) {
-                    rc = diag_set(d, SV_ENOMEM, "%s: out of memory", s->name);
-                    break;
-                }
+            if (sec == 0)
                 out->len += 4;
-            }
         }
         if (rc == 0)
             st_le32(out->data + start, (uint32_t)(out->len - start));

@@ -5,23 +5,17 @@
 #include "base/cur.h"
 #include "ixvec.h"
 
-static unsigned width_of(uint64_t range)
+/* Bits needed for numbers up to range. */
+static unsigned bits_of(uint64_t range)
 {
-    if (range == 0)
-        return 0;
-    if (range <= 0xff)
-        return 1;
-    if (range <= 0xffff)
-        return 2;
-    if (range <= 0xffffffffu)
-        return 4;
-    return 8;
+    return range ? 64u - (unsigned)__builtin_clzll(range) : 0;
 }
 
 void ixv_packed(struct ixv *b, const uint64_t *v, size_t n)
 {
-    uint64_t lo = UINT64_MAX, hi = 0;
-    unsigned w;
+    uint64_t lo = UINT64_MAX, hi = 0, acc = 0;
+    unsigned w, fill = 0;
+    size_t nbytes;
     uint8_t *p;
 
     for (size_t i = 0; i < n; i++) {
@@ -32,35 +26,31 @@ void ixv_packed(struct ixv *b, const uint64_t *v, size_t n)
     }
     if (n == 0)
         lo = hi = 0;
-    w = width_of(hi - lo);
+    w = bits_of(hi - lo);
     ixv_u8(b, (uint8_t)w);
     ixv_varint(b, lo);
-    if (w == 0)
-        return;
-    p = ixv_room(b, n * w);
-    switch (w) {
-    case 1:
-        for (size_t i = 0; i < n; i++)
-            p[i] = (uint8_t)(v[i] - lo);
-        break;
-    case 2:
-        for (size_t i = 0; i < n; i++) {
-            uint64_t x = v[i] - lo;
+    nbytes = (n * w + 7) / 8;
+    p = ixv_room(b, nbytes);
+    /* little-endian bit order: value i at bits [i*w, i*w + w) */
+    for (size_t i = 0; i < n && w; i++) {
+        uint64_t x = v[i] - lo;
 
-            p[2 * i] = (uint8_t)x;
-            p[2 * i + 1] = (uint8_t)(x >> 8);
+        acc |= x << fill;
+        if (fill + w >= 64) {
+            for (int k = 0; k < 8; k++)
+                *p++ = (uint8_t)(acc >> (8 * k));
+            acc = fill ? x >> (64 - fill) : 0;
+            fill = fill + w - 64;
+        } else {
+            fill += w;
         }
-        break;
-    default:
-        for (size_t i = 0; i < n; i++) {
-            uint64_t x = v[i] - lo;
-
-            for (unsigned k = 0; k < w; k++)
-                p[i * w + k] = (uint8_t)(x >> (8 * k));
-        }
-        break;
     }
-    b->n += n * w;
+    while (fill > 0) {
+        *p++ = (uint8_t)acc;
+        acc >>= 8;
+        fill = fill > 8 ? fill - 8 : 0;
+    }
+    b->n += nbytes;
 }
 
 uint64_t ixr_varint(struct ixr *r)
@@ -82,7 +72,8 @@ uint64_t ixr_varint(struct ixr *r)
 bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
 {
     unsigned w;
-    uint64_t base;
+    uint64_t base, mask;
+    size_t nbytes, i = 0, fast;
     const uint8_t *p;
 
     if (r->p >= r->end) {
@@ -91,36 +82,37 @@ bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
     }
     w = *r->p++;
     base = ixr_varint(r);
-    if (r->bad || (w != 0 && w != 1 && w != 2 && w != 4 && w != 8) ||
-        (w && n > (size_t)(r->end - r->p) / w)) {
+    if (r->bad || w > 64 || (w && n > (size_t)(r->end - r->p) * 8 / w)) {
         r->bad = true;
         r->p = r->end;
         return false;
     }
+    nbytes = (n * w + 7) / 8;
     p = r->p;
-    switch (w) {
-    case 0:
-        for (size_t i = 0; i < n; i++)
+    mask = w == 64 ? UINT64_MAX : ((uint64_t)1 << w) - 1;
+    if (w == 0) {
+        for (; i < n; i++)
             out[i] = base;
-        break;
-    case 1:
-        for (size_t i = 0; i < n; i++)
-            out[i] = base + p[i];
-        break;
-    case 2:
-        for (size_t i = 0; i < n; i++)
-            out[i] = base + (uint64_t)(p[2 * i] | (unsigned)p[2 * i + 1] << 8);
-        break;
-    case 4:
-        for (size_t i = 0; i < n; i++)
-            out[i] = base + ld_le32(p + 4 * i);
-        break;
-    default:
-        for (size_t i = 0; i < n; i++)
-            out[i] = base + ld_le64(p + 8 * i);
-        break;
+    } else if (w <= 56) {
+        /* one unaligned 64-bit load a value while 8 bytes are there; the tail bytewise */
+        fast = nbytes >= 8 ? ((nbytes - 8) * 8) / w + 1 : 0;
+        if (fast > n)
+            fast = n;
+        for (; i < fast; i++) {
+            size_t bit = i * w;
+
+            out[i] = base + ((ld_le64(p + bit / 8) >> (bit % 8)) & mask);
+        }
     }
-    r->p += n * w;
+    for (; i < n; i++) {
+        size_t bit = i * w;
+        uint64_t x = 0;
+
+        for (unsigned k = 0; k < w; k++, bit++)
+            x |= (uint64_t)((p[bit / 8] >> (bit % 8)) & 1) << k;
+        out[i] = base + x;
+    }
+    r->p += nbytes;
     return true;
 }
 

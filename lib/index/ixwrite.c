@@ -520,7 +520,8 @@ static size_t put_part(struct wseg *w, bool *zstd)
         ixv_room(&w->z, bound);
         zn = comp_block_pack(w->zc, w->z.p, bound, w->part.p, w->part.n);
     }
-    if (zn > 0 && zn < w->part.n) {
+    /* below a fifth saved, reading it back costs more than the bytes are worth */
+    if (zn > 0 && zn <= w->part.n - w->part.n / 5) {
         *zstd = true;
         ixv_put(&w->blk, w->z.p, zn);
         return zn;
