@@ -299,10 +299,9 @@ int ent_serialize(struct ent *e, struct buf *out)
     return 0;
 }
 
-long ent_parse(const uint8_t *p, size_t n, struct ent_view *v)
+long ent_record_len(const uint8_t *p, size_t n)
 {
-    const uint8_t *q = p, *end;
-    struct ent_fixed *f = &v->f;
+    const uint8_t *q = p;
     uint64_t total;
 
     if (n < 4)
@@ -310,8 +309,17 @@ long ent_parse(const uint8_t *p, size_t n, struct ent_view *v)
     total = rd(&q, 4);
     if (total < 4 + ENT_FIXED_LEN + 8 || total > (uint64_t)1 << 30)
         return -1;
-    if (n < total)
-        return 0;
+    return n < total ? 0 : (long)total;
+}
+
+long ent_parse(const uint8_t *p, size_t n, struct ent_view *v)
+{
+    const uint8_t *q = p + 4, *end;
+    struct ent_fixed *f = &v->f;
+    long total = ent_record_len(p, n);
+
+    if (total <= 0)
+        return total;
     end = p + total;
     f->stream_id = rd(&q, 8);
     f->index = (uint32_t)rd(&q, 4);

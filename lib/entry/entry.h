@@ -234,6 +234,9 @@ struct ent_view {
  */
 long ent_parse(const uint8_t *p, size_t n, struct ent_view *v);
 
+/* The length of the record at p: 0 when n is too short for it, -1 when it is impossible. */
+long ent_record_len(const uint8_t *p, size_t n);
+
 /* Reads a LEB128 varint; false past end or over 10 bytes. */
 bool ent_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
 

@@ -660,7 +660,7 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
 struct srow {
     uint64_t t, stream;
     uint32_t index;
-    const uint8_t *rec;
+    const struct ent_view *v;
 };
 
 static int cmp_srow(const void *a, const void *b)
@@ -722,6 +722,7 @@ int ix_write_segment(const char *path, const char *node, const uint8_t *const *r
 {
     struct wseg w;
     struct srow *rows = xcalloc(n ? n : 1, sizeof *rows);
+    struct ent_view *views = xcalloc(n ? n : 1, sizeof *views);
     struct ixv head = { 0 };
     uint64_t first = 0, last = 0;
     uint32_t nblocks = 0;
@@ -732,14 +733,15 @@ int ix_write_segment(const char *path, const char *node, const uint8_t *const *r
     memset(info, 0, sizeof *info);
     w.zc = z;
     for (size_t i = 0; i < n; i++) {
-        struct ent_view v;
+        const struct ent_view *v = &views[i];
 
-        if (ent_parse(recs[i], SIZE_MAX, &v) <= 0) {
+        if (ent_parse(recs[i], SIZE_MAX, &views[i]) <= 0) {
             free(rows);
+            free(views);
             return diag_set(d, SV_EFORMAT, "%s: entry record %zu is corrupt", path, i);
         }
-        rows[i] = (struct srow){ v.f.req_ns ? v.f.req_ns : v.f.resp_ns, v.f.stream_id, v.f.index,
-                                 recs[i] };
+        rows[i] = (struct srow){ v->f.req_ns ? v->f.req_ns : v->f.resp_ns, v->f.stream_id,
+                                 v->f.index, v };
     }
     if (n > 1)
         qsort(rows, n, sizeof *rows, cmp_srow);
@@ -753,15 +755,14 @@ int ix_write_segment(const char *path, const char *node, const uint8_t *const *r
     w.file.n = IX_HDR_LEN;
     /* a block ends at IX_BLOCK_ROWS rows, or before a row could take it past IX_BLOCK_VALUES */
     for (size_t i = 0, start = 0; i < n; i++) {
-        struct ent_view v;
+        const struct ent_view *v = rows[i].v;
 
-        (void)ent_parse(rows[i].rec, SIZE_MAX, &v);
-        if (i > start && w.bvalues + v.seclen[0] + v.seclen[1] + 2 > IX_BLOCK_VALUES) {
+        if (i > start && w.bvalues + v->seclen[0] + v->seclen[1] + 2 > IX_BLOCK_VALUES) {
             flush_block(&w, (uint32_t)(i - start), rows[start].t, rows[i - 1].t);
             nblocks++;
             start = i;
         }
-        add_row(&w, &v);
+        add_row(&w, v);
         if (i + 1 == n || i + 1 - start == IX_BLOCK_ROWS) {
             flush_block(&w, (uint32_t)(i + 1 - start), rows[start].t, rows[i].t);
             nblocks++;
@@ -800,5 +801,6 @@ int ix_write_segment(const char *path, const char *node, const uint8_t *const *r
     ixv_free(&head);
     wseg_free(&w);
     free(rows);
+    free(views);
     return rc;
 }
