@@ -247,8 +247,8 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
 {
     struct h2_field f;
     struct h2_stream *s;
-    bool has_method = h2_field_find(h, ":method", &f);
-    bool has_status = h2_field_find(h, ":status", &f);
+    bool has_method = h2_field_find(h, H2_F_METHOD, &f);
+    bool has_status = h2_field_find(h, H2_F_STATUS, &f);
     bool end_stream = (flags & FL_END_STREAM) != 0;
     int side;
 
@@ -289,7 +289,7 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
         uint32_t code;
         struct h2_field st;
 
-        if (h2_field_find(h, ":status", &st) && h2_parse_dec(st.value, st.vlen, &code) &&
+        if (h2_field_find(h, H2_F_STATUS, &st) && h2_parse_dec(st.value, st.vlen, &code) &&
             code >= 100 && code < 200 && !end_stream) {
             /* interim (1xx): its frames count, the final response follows */
         } else {
@@ -449,9 +449,7 @@ static size_t on_header_seq(struct h2 *h, struct dsx *x, int dir, const uint8_t 
         frag = h->block.data;
         fraglen = h->block.len;
     }
-    buf_reset(&h->fields);
-    h->fields_cut = false;
-    h->hsize = 0;
+    h2_fields_reset(h);
     rc = hpack_decode(&d->hp, frag, fraglen, h2_field_cb, h, &unknown);
     if (h->block.cap > 64u * 1024)
         buf_release(&h->block);
