@@ -35,71 +35,77 @@
 /* ---- static table (Appendix A) -------------------------------------------------------- */
 
 struct hpack_static {
-    const char *name, *value;
+    const char *name;
+    uint8_t nlen;
+    const char *value;
+    uint8_t vlen;
 };
 
+/* An entry with the lengths of its two literals. */
+#define HP_S(name, value) { name, sizeof name - 1, value, sizeof value - 1 }
+
 static const struct hpack_static hp_static[HPACK_STATIC_LEN] = {
-    { ":authority", "" },
-    { ":method", "GET" },
-    { ":method", "POST" },
-    { ":path", "/" },
-    { ":path", "/index.html" },
-    { ":scheme", "http" },
-    { ":scheme", "https" },
-    { ":status", "200" },
-    { ":status", "204" },
-    { ":status", "206" },
-    { ":status", "304" },
-    { ":status", "400" },
-    { ":status", "404" },
-    { ":status", "500" },
-    { "accept-charset", "" },
-    { "accept-encoding", "gzip, deflate" },
-    { "accept-language", "" },
-    { "accept-ranges", "" },
-    { "accept", "" },
-    { "access-control-allow-origin", "" },
-    { "age", "" },
-    { "allow", "" },
-    { "authorization", "" },
-    { "cache-control", "" },
-    { "content-disposition", "" },
-    { "content-encoding", "" },
-    { "content-language", "" },
-    { "content-length", "" },
-    { "content-location", "" },
-    { "content-range", "" },
-    { "content-type", "" },
-    { "cookie", "" },
-    { "date", "" },
-    { "etag", "" },
-    { "expect", "" },
-    { "expires", "" },
-    { "from", "" },
-    { "host", "" },
-    { "if-match", "" },
-    { "if-modified-since", "" },
-    { "if-none-match", "" },
-    { "if-range", "" },
-    { "if-unmodified-since", "" },
-    { "last-modified", "" },
-    { "link", "" },
-    { "location", "" },
-    { "max-forwards", "" },
-    { "proxy-authenticate", "" },
-    { "proxy-authorization", "" },
-    { "range", "" },
-    { "referer", "" },
-    { "refresh", "" },
-    { "retry-after", "" },
-    { "server", "" },
-    { "set-cookie", "" },
-    { "strict-transport-security", "" },
-    { "transfer-encoding", "" },
-    { "user-agent", "" },
-    { "vary", "" },
-    { "via", "" },
-    { "www-authenticate", "" },
+    HP_S(":authority", ""),
+    HP_S(":method", "GET"),
+    HP_S(":method", "POST"),
+    HP_S(":path", "/"),
+    HP_S(":path", "/index.html"),
+    HP_S(":scheme", "http"),
+    HP_S(":scheme", "https"),
+    HP_S(":status", "200"),
+    HP_S(":status", "204"),
+    HP_S(":status", "206"),
+    HP_S(":status", "304"),
+    HP_S(":status", "400"),
+    HP_S(":status", "404"),
+    HP_S(":status", "500"),
+    HP_S("accept-charset", ""),
+    HP_S("accept-encoding", "gzip, deflate"),
+    HP_S("accept-language", ""),
+    HP_S("accept-ranges", ""),
+    HP_S("accept", ""),
+    HP_S("access-control-allow-origin", ""),
+    HP_S("age", ""),
+    HP_S("allow", ""),
+    HP_S("authorization", ""),
+    HP_S("cache-control", ""),
+    HP_S("content-disposition", ""),
+    HP_S("content-encoding", ""),
+    HP_S("content-language", ""),
+    HP_S("content-length", ""),
+    HP_S("content-location", ""),
+    HP_S("content-range", ""),
+    HP_S("content-type", ""),
+    HP_S("cookie", ""),
+    HP_S("date", ""),
+    HP_S("etag", ""),
+    HP_S("expect", ""),
+    HP_S("expires", ""),
+    HP_S("from", ""),
+    HP_S("host", ""),
+    HP_S("if-match", ""),
+    HP_S("if-modified-since", ""),
+    HP_S("if-none-match", ""),
+    HP_S("if-range", ""),
+    HP_S("if-unmodified-since", ""),
+    HP_S("last-modified", ""),
+    HP_S("link", ""),
+    HP_S("location", ""),
+    HP_S("max-forwards", ""),
+    HP_S("proxy-authenticate", ""),
+    HP_S("proxy-authorization", ""),
+    HP_S("range", ""),
+    HP_S("referer", ""),
+    HP_S("refresh", ""),
+    HP_S("retry-after", ""),
+    HP_S("server", ""),
+    HP_S("set-cookie", ""),
+    HP_S("strict-transport-security", ""),
+    HP_S("transfer-encoding", ""),
+    HP_S("user-agent", ""),
+    HP_S("vary", ""),
+    HP_S("via", ""),
+    HP_S("www-authenticate", ""),
 };
 
 /* ---- Huffman (Appendix B) --------------------------------------------------------------- */
@@ -452,9 +458,9 @@ static int hp_lookup(const struct hpack *h, uint32_t idx, struct hp_ref *r)
         const struct hpack_static *s = &hp_static[idx - 1];
 
         r->name = (const uint8_t *)s->name;
-        r->nlen = strlen(s->name);
+        r->nlen = s->nlen;
         r->value = (const uint8_t *)s->value;
-        r->vlen = strlen(s->value);
+        r->vlen = s->vlen;
         return HPACK_OK;
     }
     if ((size_t)idx - HPACK_STATIC_LEN > h->count) {
@@ -480,7 +486,7 @@ static int hp_literal(struct hpack *h, const uint8_t **pp, const uint8_t *end,
                       unsigned prefix_bits, bool index_it, hpack_field_fn fn, void *arg,
                       size_t *unknown, size_t *list)
 {
-    const uint8_t *base;
+    const uint8_t *base, *name = NULL, *value;
     uint32_t idx;
     size_t nlen = 0, vlen = 0;
     bool unknown_name = false;
@@ -497,10 +503,13 @@ static int hp_literal(struct hpack *h, const uint8_t **pp, const uint8_t *end,
         if (rc < 0)
             return rc;
         unknown_name = r.unknown;
-        if (!unknown_name) {
+        if (!unknown_name && index_it) {
             /* Copied: inserting this field may evict the entry it names (§4.4). */
             if (buf_append(&h->scratch, r.name, r.nlen) < 0)
                 return HPACK_E_NOMEM;
+            nlen = r.nlen;
+        } else if (!unknown_name) {
+            name = r.name;      /* nothing is inserted: the table stays as it is */
             nlen = r.nlen;
         }
     } else {
@@ -514,12 +523,15 @@ static int hp_literal(struct hpack *h, const uint8_t **pp, const uint8_t *end,
     *list += nlen + vlen + HPACK_ENTRY_OVERHEAD;
     /* empty name and value: nothing was allocated */
     base = h->scratch.data ? h->scratch.data : (const uint8_t *)"";
+    value = name ? base : base + nlen;
+    if (!name)
+        name = base;
     if (unknown_name)
         ++*unknown;
     else
-        fn(arg, base, nlen, base + nlen, vlen);
+        fn(arg, name, nlen, value, vlen);
     if (index_it)
-        return hp_insert(h, base, nlen, base + nlen, vlen, unknown_name);
+        return hp_insert(h, name, nlen, value, vlen, unknown_name);
     return HPACK_OK;
 }
 
