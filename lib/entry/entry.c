@@ -89,7 +89,8 @@ void ent_section(struct ent *e, enum ent_section_id s)
  * reserves `extra` payload bytes. Returns where the payload goes, or NULL
  * when the value is dropped.
  */
-static uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_t kl, size_t extra)
+static inline uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_t kl,
+                                size_t extra)
 {
     uint8_t s = e->cur, d = e->depth[s];
     struct buf *b = &e->sec[s];
