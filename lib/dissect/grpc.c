@@ -138,23 +138,6 @@ static void keep_str(struct h2_stream *s, char **dst, size_t *dlen, const uint8_
     *dlen = n;
 }
 
-/*
- * Writes a header name (bytes) as an entry key: cut to 255 bytes, and
- * before its first NUL byte (a key holds none).
- */
-static void put_field(struct ent *e, const uint8_t *name, size_t nlen, const uint8_t *v,
-                      size_t vlen)
-{
-    const uint8_t *nul;
-
-    if (nlen > 255)
-        nlen = 255;
-    nul = memchr(name, 0, nlen);
-    if (nul)
-        nlen = (size_t)(nul - name);
-    ent_str_k(e, (const char *)name, nlen, v, vlen);
-}
-
 /* ---- decoded header fields ------------------------------------------------------------ */
 
 void h2_fields_reset(struct h2 *h)
@@ -251,7 +234,7 @@ static void write_fields(const struct h2 *h, struct ent *e, const char *key)
 
     ent_obj_begin(e, key);
     while (field_next(h, &pos, &f))
-        put_field(e, f.name, f.nlen, f.value, f.vlen);
+        ent_str_bk(e, f.name, f.nlen, f.value, f.vlen);
     ent_obj_end(e);
 }
 
@@ -271,9 +254,9 @@ static void write_query(struct ent *e, const uint8_t *url, size_t n)
 
             if (pe > q) {
                 if (eq)
-                    put_field(e, q, (size_t)(eq - q), eq + 1, (size_t)(pe - eq - 1));
+                    ent_str_bk(e, q, (size_t)(eq - q), eq + 1, (size_t)(pe - eq - 1));
                 else
-                    put_field(e, q, (size_t)(pe - q), q, 0);
+                    ent_str_bk(e, q, (size_t)(pe - q), q, 0);
             }
             q = amp ? amp + 1 : end;
         }

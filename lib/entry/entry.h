@@ -168,6 +168,23 @@ static inline void ent_str(struct ent *e, const char *key, const void *p, size_t
     ent_str_k(e, key, ent_klen_(key), p, n);
 }
 
+/*
+ * ent_str with a key of kl bytes from the wire: the key written is what
+ * ent_str would write for it as a C string (cut to 255 bytes, and before
+ * its first NUL byte), without the copy that makes one.
+ */
+static inline void ent_str_bk(struct ent *e, const void *key, size_t kl, const void *p, size_t n)
+{
+    const void *nul;
+
+    if (kl > 255)
+        kl = 255;
+    nul = memchr(key, 0, kl);
+    if (nul)
+        kl = (size_t)((const char *)nul - (const char *)key);
+    ent_str_k(e, key, kl, p, n);
+}
+
 static inline void ent_cstr(struct ent *e, const char *key, const char *s)
 {
     ent_str_k(e, key, ent_klen_(key), s, strlen(s));
