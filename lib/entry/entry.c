@@ -81,9 +81,6 @@ void ent_section(struct ent *e, enum ent_section_id s)
     e->cur = s == ENT_RESP ? 1 : 0;
 }
 
-/* Room kept at the end of a section for the END tags that close it. */
-#define CLOSE_RESERVE (ENT_DEPTH_MAX + 1u)
-
 /*
  * Starts a value of tag t with its key (kl bytes; ignored inside arrays);
  * reserves `extra` payload bytes. Returns where the payload goes, or NULL
@@ -105,7 +102,7 @@ static inline uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_
     else if (kl > 255)
         kl = 255;
     need = 1 + (in_arr ? 0 : 1 + kl) + extra;
-    if (b->len + need + CLOSE_RESERVE > ENT_SECTION_MAX ||
+    if (b->len + need + ENT_CLOSE_RESERVE > ENT_SECTION_MAX ||
         ((t == ENT_T_OBJ || t == ENT_T_ARR) && d >= ENT_DEPTH_MAX)) {
         e->stopped[s] = true;
         e->f.anomalies |= ENT_A_TRUNCATED;
@@ -127,24 +124,12 @@ static inline uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_
     return p;
 }
 
-static size_t varint_put(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
 static void put_varint_value(struct ent *e, uint8_t t, const char *key, size_t kl, uint64_t v)
 {
     uint8_t *p = put_head(e, t, key, kl, 10);
 
     if (p)
-        e->sec[e->cur].len += varint_put(p, v);
+        e->sec[e->cur].len += ent_varint_put_(p, v);
 }
 
 void ent_str_k(struct ent *e, const char *key, size_t kl, const void *s, size_t n)
@@ -158,7 +143,7 @@ void ent_str_k(struct ent *e, const char *key, size_t kl, const void *s, size_t 
     p = put_head(e, ENT_T_STR, key, kl, 10 + n);
     if (!p)
         return;
-    p += varint_put(p, n);
+    p += ent_varint_put_(p, n);
     if (n)
         memcpy(p, s, n);
     p += n;
@@ -198,6 +183,7 @@ void ent_open_k(struct ent *e, const char *key, size_t kl, uint8_t tag)
 
 static void close_container(struct ent *e)
 {
+    /* ent_end_fast_ in entry.h does the same when there is room */
     uint8_t s = e->cur;
 
     if (e->ghost[s]) {
@@ -207,17 +193,12 @@ static void close_container(struct ent *e)
     if (e->depth[s] == 0)
         return;
     e->depth[s]--;
-    /* CLOSE_RESERVE guarantees room below the section cap */
+    /* ENT_CLOSE_RESERVE guarantees room below the section cap */
     if (buf_append(&e->sec[s], "\0", 1) < 0)
         e->oom = true;
 }
 
-void ent_obj_end(struct ent *e)
-{
-    close_container(e);
-}
-
-void ent_arr_end(struct ent *e)
+void ent_end_k(struct ent *e)
 {
     close_container(e);
 }
