@@ -203,11 +203,26 @@ void ent_end_k(struct ent *e)
     close_container(e);
 }
 
-static uint8_t *le(uint8_t *p, uint64_t v, int n)
+/* Little-endian stores of 2, 4 and 8 bytes; return the byte after. */
+static uint8_t *le16(uint8_t *p, uint16_t v)
 {
-    for (int i = 0; i < n; i++)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    return p + 2;
+}
+
+static uint8_t *le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+    return p + 4;
+}
+
+static uint8_t *le64(uint8_t *p, uint64_t v)
+{
+    return le32(le32(p, (uint32_t)v), (uint32_t)(v >> 32));
 }
 
 static uint64_t rd(const uint8_t **p, int n)
@@ -242,9 +257,9 @@ int ent_serialize(struct ent *e, struct buf *out)
     start = p = buf_reserve(out, total);
     if (!p)
         return SV_ENOMEM;
-    p = le(p, total, 4);
-    p = le(p, f->stream_id, 8);
-    p = le(p, f->index, 4);
+    p = le32(p, (uint32_t)total);
+    p = le64(p, f->stream_id);
+    p = le32(p, f->index);
     *p++ = f->proto;
     *p++ = f->l4;
     *p++ = f->ipver;
@@ -253,20 +268,20 @@ int ent_serialize(struct ent *e, struct buf *out)
     p += 16;
     memcpy(p, f->dst_ip, 16);
     p += 16;
-    p = le(p, f->src_port, 2);
-    p = le(p, f->dst_port, 2);
-    p = le(p, f->anomalies, 4);
-    p = le(p, f->req_ns, 8);
-    p = le(p, f->req_end_ns, 8);
-    p = le(p, f->resp_ns, 8);
-    p = le(p, f->resp_end_ns, 8);
-    p = le(p, f->req_size, 8);
-    p = le(p, f->resp_size, 8);
-    p = le(p, f->req_pkt, 4);
-    p = le(p, f->resp_pkt, 4);
-    p = le(p, f->last_pkt, 4);
+    p = le16(p, f->src_port);
+    p = le16(p, f->dst_port);
+    p = le32(p, f->anomalies);
+    p = le64(p, f->req_ns);
+    p = le64(p, f->req_end_ns);
+    p = le64(p, f->resp_ns);
+    p = le64(p, f->resp_end_ns);
+    p = le64(p, f->req_size);
+    p = le64(p, f->resp_size);
+    p = le32(p, f->req_pkt);
+    p = le32(p, f->resp_pkt);
+    p = le32(p, f->last_pkt);
     for (int s = 0; s < 2; s++) {
-        p = le(p, e->sec[s].len, 4);
+        p = le32(p, (uint32_t)e->sec[s].len);
         if (e->sec[s].len)
             memcpy(p, e->sec[s].data, e->sec[s].len);
         p += e->sec[s].len;
