@@ -220,8 +220,28 @@ int hpack_int(const uint8_t **pp, const uint8_t *end, unsigned prefix_bits, uint
     return HPACK_OK;
 }
 
-/* Reads a string literal at *pp and appends it, decoded, to h->scratch. */
-static int hp_string(struct hpack *h, const uint8_t **pp, const uint8_t *end, size_t *len)
+/*
+ * A decoded string: in the block itself (a raw literal, or a name from the
+ * static table), or at off in h->scratch, which may move until the field is
+ * complete.
+ */
+struct hp_str {
+    const uint8_t *p;           /* NULL: in h->scratch at off */
+    size_t off, n;
+};
+
+static const uint8_t *hp_str_at(const struct hpack *h, const struct hp_str *s)
+{
+    if (s->p)
+        return s->p;
+    return h->scratch.data ? h->scratch.data + s->off : (const uint8_t *)"";
+}
+
+/*
+ * Reads a string literal at *pp. A raw one stays where it is in the block; a
+ * Huffman-coded one is appended, decoded, to h->scratch.
+ */
+static int hp_string(struct hpack *h, const uint8_t **pp, const uint8_t *end, struct hp_str *out)
 {
     const uint8_t *p = *pp;
     bool huff;
@@ -248,14 +268,16 @@ static int hp_string(struct hpack *h, const uint8_t **pp, const uint8_t *end, si
         rc = hpack_huffman(p, n, dst, room, &got);
         if (rc < 0)
             return rc;
+        out->p = NULL;
+        out->off = h->scratch.len;
+        out->n = got;
         h->scratch.len += got;
-        *len = got;
     } else {
         if (n > HPACK_STR_MAX)
             return HPACK_E_STR;
-        if (buf_append(&h->scratch, p, n) < 0)
-            return HPACK_E_NOMEM;
-        *len = n;
+        out->p = p;
+        out->off = 0;
+        out->n = n;
     }
     *pp = p + n;
     return HPACK_OK;
@@ -486,9 +508,9 @@ static int hp_literal(struct hpack *h, const uint8_t **pp, const uint8_t *end,
                       unsigned prefix_bits, bool index_it, hpack_field_fn fn, void *arg,
                       size_t *unknown, size_t *list)
 {
-    const uint8_t *base, *name = NULL, *value;
+    struct hp_str name = { (const uint8_t *)"", 0, 0 }, value;
+    const uint8_t *np, *vp;
     uint32_t idx;
-    size_t nlen = 0, vlen = 0;
     bool unknown_name = false;
     int rc;
 
@@ -503,35 +525,33 @@ static int hp_literal(struct hpack *h, const uint8_t **pp, const uint8_t *end,
         if (rc < 0)
             return rc;
         unknown_name = r.unknown;
-        if (!unknown_name && index_it) {
+        if (!unknown_name && index_it && idx > HPACK_STATIC_LEN) {
             /* Copied: inserting this field may evict the entry it names (§4.4). */
             if (buf_append(&h->scratch, r.name, r.nlen) < 0)
                 return HPACK_E_NOMEM;
-            nlen = r.nlen;
+            name.p = NULL;
+            name.n = r.nlen;
         } else if (!unknown_name) {
-            name = r.name;      /* nothing is inserted: the table stays as it is */
-            nlen = r.nlen;
+            name.p = r.name;    /* the static table, or a table left as it is */
+            name.n = r.nlen;
         }
     } else {
-        rc = hp_string(h, pp, end, &nlen);
+        rc = hp_string(h, pp, end, &name);
         if (rc < 0)
             return rc;
     }
-    rc = hp_string(h, pp, end, &vlen);
+    rc = hp_string(h, pp, end, &value);
     if (rc < 0)
         return rc;
-    *list += nlen + vlen + HPACK_ENTRY_OVERHEAD;
-    /* empty name and value: nothing was allocated */
-    base = h->scratch.data ? h->scratch.data : (const uint8_t *)"";
-    value = name ? base : base + nlen;
-    if (!name)
-        name = base;
+    *list += name.n + value.n + HPACK_ENTRY_OVERHEAD;
+    np = hp_str_at(h, &name);
+    vp = hp_str_at(h, &value);
     if (unknown_name)
         ++*unknown;
     else
-        fn(arg, name, nlen, value, vlen);
+        fn(arg, np, name.n, vp, value.n);
     if (index_it)
-        return hp_insert(h, name, nlen, value, vlen, unknown_name);
+        return hp_insert(h, np, name.n, vp, value.n, unknown_name);
     return HPACK_OK;
 }
 
