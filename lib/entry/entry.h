@@ -207,9 +207,9 @@ static inline uint8_t *ent_fast_head_(uint8_t *p, uint8_t tag, const char *key, 
     return p + kl;
 }
 
-static inline void ent_str(struct ent *e, const char *key, const void *p, size_t n)
+/* ent_str_k with the fast path. */
+static inline void ent_str_kf_(struct ent *e, const char *key, size_t kl, const void *p, size_t n)
 {
-    size_t kl = ent_klen_(key);
     uint8_t *d = n <= ENT_STR_MAX ? ent_fast_(e, kl, 12 + kl + n) : NULL;
     struct buf *b = &e->sec[e->cur];
 
@@ -222,6 +222,11 @@ static inline void ent_str(struct ent *e, const char *key, const void *p, size_t
     if (n)
         memcpy(d, p, n);
     b->len = (size_t)(d + n - b->data);
+}
+
+static inline void ent_str(struct ent *e, const char *key, const void *p, size_t n)
+{
+    ent_str_kf_(e, key, ent_klen_(key), p, n);
 }
 
 static inline void ent_cstr(struct ent *e, const char *key, const char *s)
@@ -243,7 +248,7 @@ static inline void ent_str_bk(struct ent *e, const void *key, size_t kl, const v
     nul = memchr(key, 0, kl);
     if (nul)
         kl = (size_t)((const char *)nul - (const char *)key);
-    ent_str_k(e, key, kl, p, n);
+    ent_str_kf_(e, key, kl, p, n);
 }
 
 static inline void ent_u64(struct ent *e, const char *key, uint64_t v)
@@ -285,25 +290,42 @@ static inline void ent_null(struct ent *e, const char *key)
     ent_tag_k(e, key, ent_klen_(key), ENT_T_NULL);
 }
 
-static inline void ent_obj_begin(struct ent *e, const char *key)
+/*
+ * Opens an object or an array (tag): ent_open_k's common case in place,
+ * inside an array too (where the key is not written).
+ */
+static inline void ent_open_(struct ent *e, const char *key, uint8_t tag)
 {
-    size_t kl = ent_klen_(key);
     uint8_t s = e->cur;
-    uint8_t *d = e->depth[s] < ENT_DEPTH_MAX ? ent_fast_(e, kl, 2 + kl) : NULL;
+    struct buf *b = &e->sec[s];
+    bool in_arr = e->in_arr[s][e->depth[s]];
+    size_t kl = in_arr ? 0 : ent_klen_(key);
+    size_t need = in_arr ? 1 : 2 + kl;
+    uint8_t *d;
 
-    if (!d) {
-        ent_open_k(e, key, kl, ENT_T_OBJ);
+    if (kl > 255 || e->stopped[s] || e->depth[s] >= ENT_DEPTH_MAX ||
+        b->len + need + ENT_CLOSE_RESERVE > ENT_SECTION_MAX || b->len + need > b->cap) {
+        ent_open_k(e, key, ent_klen_(key), tag);
         return;
     }
-    (void)ent_fast_head_(d, ENT_T_OBJ, key, kl);
-    e->sec[s].len += 2 + kl;
+    d = b->data + b->len;
+    if (in_arr)
+        *d = tag;
+    else
+        (void)ent_fast_head_(d, tag, key, kl);
+    b->len += need;
     e->depth[s]++;
-    e->in_arr[s][e->depth[s]] = false;
+    e->in_arr[s][e->depth[s]] = tag == ENT_T_ARR;
+}
+
+static inline void ent_obj_begin(struct ent *e, const char *key)
+{
+    ent_open_(e, key, ENT_T_OBJ);
 }
 
 static inline void ent_arr_begin(struct ent *e, const char *key)
 {
-    ent_open_k(e, key, ent_klen_(key), ENT_T_ARR);
+    ent_open_(e, key, ENT_T_ARR);
 }
 
 /* Closes the innermost open object or array. */
