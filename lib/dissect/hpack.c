@@ -220,6 +220,20 @@ int hpack_int(const uint8_t **pp, const uint8_t *end, unsigned prefix_bits, uint
     return HPACK_OK;
 }
 
+/* hpack_int, with the one-byte case (the usual one) inline. */
+static inline int hp_int(const uint8_t **pp, const uint8_t *end, unsigned prefix_bits,
+                         uint32_t *v)
+{
+    uint32_t max = (1u << prefix_bits) - 1u;
+
+    if (*pp < end && (**pp & max) != max) {
+        *v = **pp & max;
+        ++*pp;
+        return HPACK_OK;
+    }
+    return hpack_int(pp, end, prefix_bits, v);
+}
+
 /*
  * A decoded string: in the block itself (a raw literal, or a name from the
  * static table), or at off in h->scratch, which may move until the field is
@@ -251,7 +265,7 @@ static int hp_string(struct hpack *h, const uint8_t **pp, const uint8_t *end, st
     if (p >= end)
         return HPACK_E_TRUNC;
     huff = (*p & 0x80u) != 0;
-    rc = hpack_int(&p, end, 7, &n);
+    rc = hp_int(&p, end, 7, &n);
     if (rc < 0)
         return rc;
     if (n > (size_t)(end - p))
@@ -515,7 +529,7 @@ static int hp_literal(struct hpack *h, const uint8_t **pp, const uint8_t *end,
     int rc;
 
     h->scratch.len = 0;
-    rc = hpack_int(pp, end, prefix_bits, &idx);
+    rc = hp_int(pp, end, prefix_bits, &idx);
     if (rc < 0)
         return rc;
     if (idx) {
@@ -581,7 +595,7 @@ int hpack_decode(struct hpack *h, const uint8_t *p, size_t n, hpack_field_fn fn,
             uint32_t idx;
             struct hp_ref r;
 
-            rc = hpack_int(&p, end, 7, &idx);
+            rc = hp_int(&p, end, 7, &idx);
             if (rc < 0)
                 break;
             rc = hp_lookup(h, idx, &r);
