@@ -110,6 +110,19 @@ static void stream_free(struct h2_stream *s)
     free(s);
 }
 
+/* Frees s, or keeps it (emptied of its entry and strings) for the next stream_new. */
+static void stream_recycle(struct h2 *h, struct h2_stream *s)
+{
+    if (h->nspare == H2_SPARE || s->e) {
+        stream_free(s);
+        return;
+    }
+    free(s->path);
+    free(s->ctype);
+    free(s->gmsg);
+    h->spare[h->nspare++] = s;
+}
+
 static void stream_remove(struct h2 *h, struct h2_stream *s)
 {
     for (size_t i = 0; i < h->ns; i++) {
@@ -119,7 +132,7 @@ static void stream_remove(struct h2 *h, struct h2_stream *s)
             break;
         }
     }
-    stream_free(s);
+    stream_recycle(h, s);
 }
 
 static int side_of(const struct h2 *h, int dir)
@@ -189,9 +202,14 @@ static struct h2_stream *stream_new(struct h2 *h, struct dsx *x, uint32_t sid)
         h->s = v;
         h->scap = nc;
     }
-    s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (h->nspare) {
+        s = h->spare[--h->nspare];
+        memset(s, 0, sizeof *s);
+    } else {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+    }
     s->sid = sid;
     s->grpc_status = -1;
     s->e = dsx_entry(x, ENT_HTTP2, h->client_dir < 0 ? 0 : h->client_dir);
@@ -946,6 +964,8 @@ static void h2_fini(void *st)
 
     for (size_t i = 0; i < h->ns; i++)
         stream_free(h->s[i]);
+    while (h->nspare)
+        free(h->spare[--h->nspare]);
     free(h->s);
     h->s = NULL;
     h->ns = h->scap = 0;

@@ -68,11 +68,16 @@ enum h2_known {
     H2_F_COUNT
 };
 
+/* Emitted streams kept for reuse per connection. */
+#define H2_SPARE 8u
+
 struct h2 {
     struct h2_dir d[2];
     int client_dir;             /* -1 until known */
     struct h2_stream **s;
     size_t ns, scap;
+    struct h2_stream *spare[H2_SPARE];  /* spent streams (their kept strings freed) */
+    size_t nspare;
     uint32_t max_sid;           /* highest stream id opened by a request */
     struct buf fields;          /* decoded fields of the block being handled */
     struct buf block;           /* fragments of a HEADERS + CONTINUATION sequence */
