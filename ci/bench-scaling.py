@@ -3,7 +3,7 @@
 """Thread scaling of `streamvault ingest`, against tcpdump on the same captures.
 
 usage: ci/bench-scaling.py [--work DIR] [--threads 1,2,4,8,16] [--quick] [--dissect]
-  env: SV, GENCAP, FILEFLOOR, TCPDUMP: the binaries (default: build/ and PATH)
+  env: SV, GENCAP, FILEFLOOR, TCPDUMP, IXBENCH: the binaries (default: build/ and PATH)
 
 Generates the benchmark captures with gencap (1 GiB default mix, 400 MiB of mostly
 DNS), reads each once (page cache warm), then times, best of two runs, each run into a
@@ -14,8 +14,9 @@ after a big delete):
   - --layout files -j 2 on 2 CPUs against the file-creation floor on 2 CPUs
   - that -j 1 and -j max give byte-identical stores
   - a 1,000,000-stream capture split under `ulimit -n 256` in both layouts
-With --dissect, only the 1 GiB capture: ingest -j N with and without dissection
-(--no-dissect) for each N, and the cost of dissection as a ratio.
+With --dissect, only the 1 GiB capture: the entry index's size and one core's scan and
+decode rates (tests/tools/ixbench), then ingest -j N with and without dissection
+(--no-dissect; with it, ingest also builds the index) for each N, and the cost as a ratio.
 Prints one line per run: seconds, MB/s, packets/s, streams/s, peak RSS, ratios.
 """
 import argparse
@@ -38,6 +39,7 @@ def binpath(env, default):
 SV = binpath("SV", os.path.join(TOP, "build", "streamvault"))
 GENCAP = binpath("GENCAP", os.path.join(TOP, "build", "tests", "tools", "gencap"))
 FLOOR = binpath("FILEFLOOR", os.path.join(TOP, "build", "tests", "tools", "filefloor"))
+IXBENCH = binpath("IXBENCH", os.path.join(TOP, "build", "tests", "tools", "ixbench"))
 TCPDUMP = binpath("TCPDUMP", shutil.which("tcpdump") or "tcpdump")
 NCPU = os.cpu_count() or 1
 
@@ -104,6 +106,12 @@ def dissect_scaling(a, b, cap_spec, threads, two):
     streams = meta["nodes"][0]["streams"]
     print("== %s: %d bytes, %d packets, %d streams, %d entries" % (
         name, size, packets, streams, meta["nodes"][0]["entries"]), flush=True)
+    ix = sum(s["bytes"] for s in meta["segments"])
+    print("index: %d bytes in %d segments, %.2f%% of the capture" % (
+        ix, len(meta["segments"]), 100.0 * ix / size), flush=True)
+    if os.path.exists(IXBENCH):
+        out = subprocess.run([IXBENCH, ref, "5"], capture_output=True, text=True).stdout
+        print("index scan and decode, one core: " + out.strip(), flush=True)
     for j in threads:
         cpus = two if j == 2 else None
         tag = " (2 cpus)" if j == 2 else ""

@@ -69,14 +69,12 @@ static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt)
 }
 
 /* The mark covering absolute offset off (the last one at or before it). */
-const struct mark *dsx_find_mark(const struct dirst *d, uint64_t off)
+const struct mark *dsx_search_mark(const struct dirst *d, uint64_t off)
 {
     size_t lo = 0, hi = d->nmarks;
 
     if (d->nmarks == 0)
         return NULL;
-    if (d->marks[hi - 1].off <= off)
-        return &d->marks[hi - 1];       /* the usual case: a byte of the newest delivery */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
 
@@ -99,15 +97,6 @@ static void prune_marks(struct dirst *d, uint64_t off)
         return;
     memmove(d->marks, d->marks + k, (d->nmarks - k) * sizeof *d->marks);
     d->nmarks -= k;
-}
-
-uint64_t dsx_abs_off(const struct dsx *x, int dir, size_t off)
-{
-    const struct dirst *d = &x->d[dir & 1];
-
-    if (off >= d->cur_n && d->cur_n > 0)
-        off = d->cur_n - 1;
-    return d->cur_base + off;
 }
 
 uint64_t dsx_ts(const struct dsx *x, int dir, size_t off)

@@ -88,10 +88,26 @@ struct dsx {
     bool undissected;           /* set by dsx_finish: no entry came from a dissector */
 };
 
+/* The mark covering absolute offset off, found by binary search (dsx_find_mark's slow path). */
+const struct mark *dsx_search_mark(const struct dirst *d, uint64_t off);
+
 /* The mark covering absolute offset off of a direction (NULL when none). */
-const struct mark *dsx_find_mark(const struct dirst *d, uint64_t off);
+static inline const struct mark *dsx_find_mark(const struct dirst *d, uint64_t off)
+{
+    if (d->nmarks && d->marks[d->nmarks - 1].off <= off)
+        return &d->marks[d->nmarks - 1];        /* the usual case: a byte of the newest delivery */
+    return dsx_search_mark(d, off);
+}
+
 /* The absolute offset of byte off of the data being parsed in dir. */
-uint64_t dsx_abs_off(const struct dsx *x, int dir, size_t off);
+static inline uint64_t dsx_abs_off(const struct dsx *x, int dir, size_t off)
+{
+    const struct dirst *d = &x->d[dir & 1];
+
+    if (off >= d->cur_n && d->cur_n > 0)
+        off = d->cur_n - 1;
+    return d->cur_base + off;
+}
 /* Writes the held entries that are next in creation order (all of them when all). */
 void dsx_drain_held(struct dsx *x, bool all);
 /* The L4 summary entry of an undissected stream. */

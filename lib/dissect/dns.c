@@ -277,12 +277,15 @@ static void dns_cat(char *b, size_t cap, size_t *at, const char *s, size_t n)
 static void dns_num(char *b, size_t cap, size_t *at, char sep, unsigned long v)
 {
     char t[24];
-    int k = snprintf(t, sizeof t, "%lu", v);
+    size_t k = sizeof t;
 
+    do {
+        t[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
     if (sep)
         dns_cat(b, cap, at, &sep, 1);
-    if (k > 0)
-        dns_cat(b, cap, at, t, (size_t)k);
+    dns_cat(b, cap, at, t + k, sizeof t - k);
 }
 
 /* Appends the name at *off (bounded by end) to b; false when malformed. */

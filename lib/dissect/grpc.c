@@ -24,13 +24,6 @@
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
-static bool bytes_eq(const uint8_t *p, size_t n, const char *s)
-{
-    size_t k = strlen(s);
-
-    return n == k && memcmp(p, s, k) == 0;
-}
-
 static bool bytes_prefix(const uint8_t *p, size_t n, const char *s)
 {
     size_t k = strlen(s);
@@ -145,37 +138,70 @@ static void keep_str(struct h2_stream *s, char **dst, size_t *dlen, const uint8_
     *dlen = n;
 }
 
-/* Writes a header name (bytes) as an entry key (a C string, cut to 255 bytes). */
-static void put_field(struct ent *e, const uint8_t *name, size_t nlen, const uint8_t *v,
-                      size_t vlen)
-{
-    char key[256];
+/* ---- decoded header fields ------------------------------------------------------------ */
 
-    if (nlen > sizeof key - 1)
-        nlen = sizeof key - 1;
-    memcpy(key, name, nlen);
-    key[nlen] = '\0';
-    ent_str(e, key, v, vlen);
+void h2_fields_reset(struct h2 *h)
+{
+    buf_reset(&h->fields);
+    h->fields_cut = false;
+    h->hsize = 0;
+    memset(h->known, 0, sizeof h->known);
 }
 
-/* ---- decoded header fields ------------------------------------------------------------ */
+/* Which of the names h2_field_find looks up name is, or H2_F_COUNT. */
+static enum h2_known known_of(const uint8_t *name, size_t nlen)
+{
+    switch (nlen) {
+    case 5:
+        return memcmp(name, ":path", 5) == 0 ? H2_F_PATH : H2_F_COUNT;
+    case 7:
+        if (memcmp(name, ":method", 7) == 0)
+            return H2_F_METHOD;
+        return memcmp(name, ":status", 7) == 0 ? H2_F_STATUS : H2_F_COUNT;
+    case 11:
+        return memcmp(name, "grpc-status", 11) == 0 ? H2_F_GRPC_STATUS : H2_F_COUNT;
+    case 12:
+        if (memcmp(name, "content-type", 12) == 0)
+            return H2_F_CTYPE;
+        return memcmp(name, "grpc-message", 12) == 0 ? H2_F_GRPC_MESSAGE : H2_F_COUNT;
+    default:
+        return H2_F_COUNT;
+    }
+}
 
 void h2_field_cb(void *arg, const uint8_t *name, size_t nlen, const uint8_t *value,
                  size_t vlen)
 {
     struct h2 *h = arg;
     uint32_t l[2] = { (uint32_t)nlen, (uint32_t)vlen };
+    size_t at = h->fields.len;
+    enum h2_known k;
+    uint8_t *p;
 
     h->hsize += (uint64_t)nlen + vlen + HPACK_ENTRY_OVERHEAD;
     if (h->fields_cut)
         return;
-    if (h->fields.len + sizeof l + nlen + vlen > h->fields.limit ||
-        buf_append(&h->fields, l, sizeof l) < 0 || buf_append(&h->fields, name, nlen) < 0 ||
-        buf_append(&h->fields, value, vlen) < 0)
+    if (at + sizeof l + nlen + vlen > h->fields.limit) {
         h->fields_cut = true;
+        return;
+    }
+    p = buf_reserve(&h->fields, sizeof l + nlen + vlen);
+    if (!p) {
+        h->fields_cut = true;
+        return;
+    }
+    memcpy(p, l, sizeof l);
+    if (nlen)
+        memcpy(p + sizeof l, name, nlen);
+    if (vlen)
+        memcpy(p + sizeof l + nlen, value, vlen);
+    h->fields.len += sizeof l + nlen + vlen;
+    k = known_of(name, nlen);
+    if (k != H2_F_COUNT && h->known[k] == 0)
+        h->known[k] = at + 1;
 }
 
-/* Iterates the block's fields: *pos starts at 0. */
+/* The field whose record is at pos; *pos moves to the next record. False past the end. */
 static bool field_next(const struct h2 *h, size_t *pos, struct h2_field *f)
 {
     uint32_t l[2];
@@ -191,19 +217,14 @@ static bool field_next(const struct h2 *h, size_t *pos, struct h2_field *f)
     return true;
 }
 
-/* The first field called name, or false. */
-bool h2_field_find(const struct h2 *h, const char *name, struct h2_field *out)
+bool h2_field_find(const struct h2 *h, enum h2_known k, struct h2_field *out)
 {
-    struct h2_field f;
-    size_t pos = 0;
+    size_t pos;
 
-    while (field_next(h, &pos, &f)) {
-        if (bytes_eq(f.name, f.nlen, name)) {
-            *out = f;
-            return true;
-        }
-    }
-    return false;
+    if ((unsigned)k >= H2_F_COUNT || h->known[k] == 0)
+        return false;
+    pos = h->known[k] - 1;
+    return field_next(h, &pos, out);
 }
 
 static void write_fields(const struct h2 *h, struct ent *e, const char *key)
@@ -213,7 +234,7 @@ static void write_fields(const struct h2 *h, struct ent *e, const char *key)
 
     ent_obj_begin(e, key);
     while (field_next(h, &pos, &f))
-        put_field(e, f.name, f.nlen, f.value, f.vlen);
+        ent_str_bk(e, f.name, f.nlen, f.value, f.vlen);
     ent_obj_end(e);
 }
 
@@ -233,9 +254,9 @@ static void write_query(struct ent *e, const uint8_t *url, size_t n)
 
             if (pe > q) {
                 if (eq)
-                    put_field(e, q, (size_t)(eq - q), eq + 1, (size_t)(pe - eq - 1));
+                    ent_str_bk(e, q, (size_t)(eq - q), eq + 1, (size_t)(pe - eq - 1));
                 else
-                    put_field(e, q, (size_t)(pe - q), q, 0);
+                    ent_str_bk(e, q, (size_t)(pe - q), q, 0);
             }
             q = amp ? amp + 1 : end;
         }
@@ -298,12 +319,12 @@ static void grpc_result(struct h2 *h, struct h2_stream *s)
     struct h2_field f;
     uint32_t v;
 
-    if (h2_field_find(h, "grpc-status", &f)) {
+    if (h2_field_find(h, H2_F_GRPC_STATUS, &f)) {
         s->grpc = true;
         if (s->grpc_status < 0 && h2_parse_dec(f.value, f.vlen, &v))
             s->grpc_status = v;
     }
-    if (h2_field_find(h, "grpc-message", &f))
+    if (h2_field_find(h, H2_F_GRPC_MESSAGE, &f))
         keep_str(s, &s->gmsg, &s->gmsg_len, f.value, f.vlen);
 }
 
@@ -313,7 +334,7 @@ void h2_write_request(struct h2 *h, struct h2_stream *s)
 {
     struct ent *e = s->e;
     struct h2_field m, p;
-    bool has_m = h2_field_find(h, ":method", &m), has_p = h2_field_find(h, ":path", &p);
+    bool has_m = h2_field_find(h, H2_F_METHOD, &m), has_p = h2_field_find(h, H2_F_PATH, &p);
     const uint8_t *url = has_p ? p.value : (const uint8_t *)"";
     size_t ulen = has_p ? p.vlen : 0;
     const uint8_t *qm = ulen ? memchr(url, '?', ulen) : NULL;
@@ -321,7 +342,7 @@ void h2_write_request(struct h2 *h, struct h2_stream *s)
 
     if (has_p)
         keep_str(s, &s->path, &s->path_len, p.value, p.vlen);
-    if (h2_field_find(h, "content-type", &ct) &&
+    if (h2_field_find(h, H2_F_CTYPE, &ct) &&
         bytes_prefix(ct.value, ct.vlen, "application/grpc"))
         s->grpc = true;
     if (!e)
@@ -343,9 +364,9 @@ void h2_write_response(struct h2 *h, struct h2_stream *s, bool end_stream)
     struct ent *e = s->e;
     struct h2_field st, ct;
     uint32_t code = 0;
-    bool ok = h2_field_find(h, ":status", &st) && h2_parse_dec(st.value, st.vlen, &code);
+    bool ok = h2_field_find(h, H2_F_STATUS, &st) && h2_parse_dec(st.value, st.vlen, &code);
 
-    if (h2_field_find(h, "content-type", &ct)) {
+    if (h2_field_find(h, H2_F_CTYPE, &ct)) {
         keep_str(s, &s->ctype, &s->ctype_len, ct.value, ct.vlen);
         if (bytes_prefix(ct.value, ct.vlen, "application/grpc"))
             s->grpc = true;

@@ -35,71 +35,77 @@
 /* ---- static table (Appendix A) -------------------------------------------------------- */
 
 struct hpack_static {
-    const char *name, *value;
+    const char *name;
+    uint8_t nlen;
+    const char *value;
+    uint8_t vlen;
 };
 
+/* An entry with the lengths of its two literals. */
+#define HP_S(name, value) { name, sizeof name - 1, value, sizeof value - 1 }
+
 static const struct hpack_static hp_static[HPACK_STATIC_LEN] = {
-    { ":authority", "" },
-    { ":method", "GET" },
-    { ":method", "POST" },
-    { ":path", "/" },
-    { ":path", "/index.html" },
-    { ":scheme", "http" },
-    { ":scheme", "https" },
-    { ":status", "200" },
-    { ":status", "204" },
-    { ":status", "206" },
-    { ":status", "304" },
-    { ":status", "400" },
-    { ":status", "404" },
-    { ":status", "500" },
-    { "accept-charset", "" },
-    { "accept-encoding", "gzip, deflate" },
-    { "accept-language", "" },
-    { "accept-ranges", "" },
-    { "accept", "" },
-    { "access-control-allow-origin", "" },
-    { "age", "" },
-    { "allow", "" },
-    { "authorization", "" },
-    { "cache-control", "" },
-    { "content-disposition", "" },
-    { "content-encoding", "" },
-    { "content-language", "" },
-    { "content-length", "" },
-    { "content-location", "" },
-    { "content-range", "" },
-    { "content-type", "" },
-    { "cookie", "" },
-    { "date", "" },
-    { "etag", "" },
-    { "expect", "" },
-    { "expires", "" },
-    { "from", "" },
-    { "host", "" },
-    { "if-match", "" },
-    { "if-modified-since", "" },
-    { "if-none-match", "" },
-    { "if-range", "" },
-    { "if-unmodified-since", "" },
-    { "last-modified", "" },
-    { "link", "" },
-    { "location", "" },
-    { "max-forwards", "" },
-    { "proxy-authenticate", "" },
-    { "proxy-authorization", "" },
-    { "range", "" },
-    { "referer", "" },
-    { "refresh", "" },
-    { "retry-after", "" },
-    { "server", "" },
-    { "set-cookie", "" },
-    { "strict-transport-security", "" },
-    { "transfer-encoding", "" },
-    { "user-agent", "" },
-    { "vary", "" },
-    { "via", "" },
-    { "www-authenticate", "" },
+    HP_S(":authority", ""),
+    HP_S(":method", "GET"),
+    HP_S(":method", "POST"),
+    HP_S(":path", "/"),
+    HP_S(":path", "/index.html"),
+    HP_S(":scheme", "http"),
+    HP_S(":scheme", "https"),
+    HP_S(":status", "200"),
+    HP_S(":status", "204"),
+    HP_S(":status", "206"),
+    HP_S(":status", "304"),
+    HP_S(":status", "400"),
+    HP_S(":status", "404"),
+    HP_S(":status", "500"),
+    HP_S("accept-charset", ""),
+    HP_S("accept-encoding", "gzip, deflate"),
+    HP_S("accept-language", ""),
+    HP_S("accept-ranges", ""),
+    HP_S("accept", ""),
+    HP_S("access-control-allow-origin", ""),
+    HP_S("age", ""),
+    HP_S("allow", ""),
+    HP_S("authorization", ""),
+    HP_S("cache-control", ""),
+    HP_S("content-disposition", ""),
+    HP_S("content-encoding", ""),
+    HP_S("content-language", ""),
+    HP_S("content-length", ""),
+    HP_S("content-location", ""),
+    HP_S("content-range", ""),
+    HP_S("content-type", ""),
+    HP_S("cookie", ""),
+    HP_S("date", ""),
+    HP_S("etag", ""),
+    HP_S("expect", ""),
+    HP_S("expires", ""),
+    HP_S("from", ""),
+    HP_S("host", ""),
+    HP_S("if-match", ""),
+    HP_S("if-modified-since", ""),
+    HP_S("if-none-match", ""),
+    HP_S("if-range", ""),
+    HP_S("if-unmodified-since", ""),
+    HP_S("last-modified", ""),
+    HP_S("link", ""),
+    HP_S("location", ""),
+    HP_S("max-forwards", ""),
+    HP_S("proxy-authenticate", ""),
+    HP_S("proxy-authorization", ""),
+    HP_S("range", ""),
+    HP_S("referer", ""),
+    HP_S("refresh", ""),
+    HP_S("retry-after", ""),
+    HP_S("server", ""),
+    HP_S("set-cookie", ""),
+    HP_S("strict-transport-security", ""),
+    HP_S("transfer-encoding", ""),
+    HP_S("user-agent", ""),
+    HP_S("vary", ""),
+    HP_S("via", ""),
+    HP_S("www-authenticate", ""),
 };
 
 /* ---- Huffman (Appendix B) --------------------------------------------------------------- */
@@ -214,8 +220,42 @@ int hpack_int(const uint8_t **pp, const uint8_t *end, unsigned prefix_bits, uint
     return HPACK_OK;
 }
 
-/* Reads a string literal at *pp and appends it, decoded, to h->scratch. */
-static int hp_string(struct hpack *h, const uint8_t **pp, const uint8_t *end, size_t *len)
+/* hpack_int, with the one-byte case (the usual one) inline. */
+static inline int hp_int(const uint8_t **pp, const uint8_t *end, unsigned prefix_bits,
+                         uint32_t *v)
+{
+    uint32_t max = (1u << prefix_bits) - 1u;
+
+    if (*pp < end && (**pp & max) != max) {
+        *v = **pp & max;
+        ++*pp;
+        return HPACK_OK;
+    }
+    return hpack_int(pp, end, prefix_bits, v);
+}
+
+/*
+ * A decoded string: in the block itself (a raw literal, or a name from the
+ * static table), or at off in h->scratch, which may move until the field is
+ * complete.
+ */
+struct hp_str {
+    const uint8_t *p;           /* NULL: in h->scratch at off */
+    size_t off, n;
+};
+
+static const uint8_t *hp_str_at(const struct hpack *h, const struct hp_str *s)
+{
+    if (s->p)
+        return s->p;
+    return h->scratch.data ? h->scratch.data + s->off : (const uint8_t *)"";
+}
+
+/*
+ * Reads a string literal at *pp. A raw one stays where it is in the block; a
+ * Huffman-coded one is appended, decoded, to h->scratch.
+ */
+static int hp_string(struct hpack *h, const uint8_t **pp, const uint8_t *end, struct hp_str *out)
 {
     const uint8_t *p = *pp;
     bool huff;
@@ -225,7 +265,7 @@ static int hp_string(struct hpack *h, const uint8_t **pp, const uint8_t *end, si
     if (p >= end)
         return HPACK_E_TRUNC;
     huff = (*p & 0x80u) != 0;
-    rc = hpack_int(&p, end, 7, &n);
+    rc = hp_int(&p, end, 7, &n);
     if (rc < 0)
         return rc;
     if (n > (size_t)(end - p))
@@ -242,14 +282,16 @@ static int hp_string(struct hpack *h, const uint8_t **pp, const uint8_t *end, si
         rc = hpack_huffman(p, n, dst, room, &got);
         if (rc < 0)
             return rc;
+        out->p = NULL;
+        out->off = h->scratch.len;
+        out->n = got;
         h->scratch.len += got;
-        *len = got;
     } else {
         if (n > HPACK_STR_MAX)
             return HPACK_E_STR;
-        if (buf_append(&h->scratch, p, n) < 0)
-            return HPACK_E_NOMEM;
-        *len = n;
+        out->p = p;
+        out->off = 0;
+        out->n = n;
     }
     *pp = p + n;
     return HPACK_OK;
@@ -452,9 +494,9 @@ static int hp_lookup(const struct hpack *h, uint32_t idx, struct hp_ref *r)
         const struct hpack_static *s = &hp_static[idx - 1];
 
         r->name = (const uint8_t *)s->name;
-        r->nlen = strlen(s->name);
+        r->nlen = s->nlen;
         r->value = (const uint8_t *)s->value;
-        r->vlen = strlen(s->value);
+        r->vlen = s->vlen;
         return HPACK_OK;
     }
     if ((size_t)idx - HPACK_STATIC_LEN > h->count) {
@@ -480,14 +522,14 @@ static int hp_literal(struct hpack *h, const uint8_t **pp, const uint8_t *end,
                       unsigned prefix_bits, bool index_it, hpack_field_fn fn, void *arg,
                       size_t *unknown, size_t *list)
 {
-    const uint8_t *base;
+    struct hp_str name = { (const uint8_t *)"", 0, 0 }, value;
+    const uint8_t *np, *vp;
     uint32_t idx;
-    size_t nlen = 0, vlen = 0;
     bool unknown_name = false;
     int rc;
 
     h->scratch.len = 0;
-    rc = hpack_int(pp, end, prefix_bits, &idx);
+    rc = hp_int(pp, end, prefix_bits, &idx);
     if (rc < 0)
         return rc;
     if (idx) {
@@ -497,29 +539,33 @@ static int hp_literal(struct hpack *h, const uint8_t **pp, const uint8_t *end,
         if (rc < 0)
             return rc;
         unknown_name = r.unknown;
-        if (!unknown_name) {
+        if (!unknown_name && index_it && idx > HPACK_STATIC_LEN) {
             /* Copied: inserting this field may evict the entry it names (§4.4). */
             if (buf_append(&h->scratch, r.name, r.nlen) < 0)
                 return HPACK_E_NOMEM;
-            nlen = r.nlen;
+            name.p = NULL;
+            name.n = r.nlen;
+        } else if (!unknown_name) {
+            name.p = r.name;    /* the static table, or a table left as it is */
+            name.n = r.nlen;
         }
     } else {
-        rc = hp_string(h, pp, end, &nlen);
+        rc = hp_string(h, pp, end, &name);
         if (rc < 0)
             return rc;
     }
-    rc = hp_string(h, pp, end, &vlen);
+    rc = hp_string(h, pp, end, &value);
     if (rc < 0)
         return rc;
-    *list += nlen + vlen + HPACK_ENTRY_OVERHEAD;
-    /* empty name and value: nothing was allocated */
-    base = h->scratch.data ? h->scratch.data : (const uint8_t *)"";
+    *list += name.n + value.n + HPACK_ENTRY_OVERHEAD;
+    np = hp_str_at(h, &name);
+    vp = hp_str_at(h, &value);
     if (unknown_name)
         ++*unknown;
     else
-        fn(arg, base, nlen, base + nlen, vlen);
+        fn(arg, np, name.n, vp, value.n);
     if (index_it)
-        return hp_insert(h, base, nlen, base + nlen, vlen, unknown_name);
+        return hp_insert(h, np, name.n, vp, value.n, unknown_name);
     return HPACK_OK;
 }
 
@@ -549,7 +595,7 @@ int hpack_decode(struct hpack *h, const uint8_t *p, size_t n, hpack_field_fn fn,
             uint32_t idx;
             struct hp_ref r;
 
-            rc = hpack_int(&p, end, 7, &idx);
+            rc = hp_int(&p, end, 7, &idx);
             if (rc < 0)
                 break;
             rc = hp_lookup(h, idx, &r);

@@ -76,7 +76,7 @@ struct hpack {
     size_t max_size;            /* the encoder's current maximum (size updates) */
     size_t limit;               /* largest maximum the peer's SETTINGS allowed */
     bool lenient;               /* older entries are unknown (see above) */
-    struct buf scratch;         /* decoded name and value of the field being decoded */
+    struct buf scratch;         /* Huffman-decoded strings, copied name of the field decoded */
 };
 
 /*

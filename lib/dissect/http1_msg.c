@@ -17,26 +17,54 @@
 
 /* ------------------------------------------------------------ byte classes */
 
-static const char *const h1_methods[] = {
-    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+struct h1_method {
+    const char *name;
+    size_t len;
+};
+
+#define H1_M(s) { s, sizeof s - 1 }
+
+static const struct h1_method h1_methods[] = {
+    H1_M("GET"), H1_M("POST"), H1_M("PUT"), H1_M("DELETE"), H1_M("HEAD"), H1_M("OPTIONS"),
+    H1_M("PATCH"), H1_M("CONNECT"), H1_M("TRACE"),
     /* WebDAV, DeltaV, CalDAV, bindings, redirect refs (RFC 4918, 3253, 3648, 3744, 4437,
        4791, 5323, 5842) */
-    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "SEARCH", "REPORT",
-    "ACL", "BIND", "UNBIND", "REBIND", "LINK", "UNLINK", "MKCALENDAR", "MKACTIVITY",
-    "MKWORKSPACE", "CHECKIN", "CHECKOUT", "UNCHECKOUT", "MERGE", "LABEL", "UPDATE",
-    "VERSION-CONTROL", "BASELINE-CONTROL", "ORDERPATCH", "MKREDIRECTREF",
-    "UPDATEREDIRECTREF", "PURGE",
+    H1_M("PROPFIND"), H1_M("PROPPATCH"), H1_M("MKCOL"), H1_M("COPY"), H1_M("MOVE"),
+    H1_M("LOCK"), H1_M("UNLOCK"), H1_M("SEARCH"), H1_M("REPORT"), H1_M("ACL"), H1_M("BIND"),
+    H1_M("UNBIND"), H1_M("REBIND"), H1_M("LINK"), H1_M("UNLINK"), H1_M("MKCALENDAR"),
+    H1_M("MKACTIVITY"), H1_M("MKWORKSPACE"), H1_M("CHECKIN"), H1_M("CHECKOUT"),
+    H1_M("UNCHECKOUT"), H1_M("MERGE"), H1_M("LABEL"), H1_M("UPDATE"), H1_M("VERSION-CONTROL"),
+    H1_M("BASELINE-CONTROL"), H1_M("ORDERPATCH"), H1_M("MKREDIRECTREF"),
+    H1_M("UPDATEREDIRECTREF"), H1_M("PURGE"),
     /* Cisco CallManager, MS RPC over HTTP (Wireshark knows them too) */
-    "CCM_POST", "RPC_IN_DATA", "RPC_OUT_DATA",
+    H1_M("CCM_POST"), H1_M("RPC_IN_DATA"), H1_M("RPC_OUT_DATA"),
 };
 
 static const char *const h1_versions[] = { "HTTP/1.0 ", "HTTP/1.1 " };
 
+/* tchar (RFC 9110 §5.6.2): DIGIT, ALPHA and !#$%&'*+-.^_`|~, by byte value. */
+static const uint8_t h1_tchars[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x10 */
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,  /* 0x20 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,  /* 0x30 */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,  /* 0x50 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,  /* 0x70 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x80 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0x90 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xa0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xb0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xc0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xd0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xe0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  /* 0xf0 */
+};
+
 static bool h1_tchar(uint8_t c)
 {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return h1_tchars[c] != 0;
 }
 
 uint8_t h1_lower(uint8_t c)
@@ -98,21 +126,19 @@ static enum h1_match h1_prefix(const char *lit, const uint8_t *p, size_t n)
 enum h1_match h1_strict_start(const uint8_t *p, size_t n, bool req, bool resp)
 {
     enum h1_match best = M_NO;
-    char lit[H1_METHOD_MAX + 2];
 
     if (req) {
         for (size_t i = 0; i < sizeof h1_methods / sizeof h1_methods[0]; i++) {
-            size_t ln = strlen(h1_methods[i]);
-            enum h1_match m;
+            const struct h1_method *hm = &h1_methods[i];
 
-            memcpy(lit, h1_methods[i], ln);
-            lit[ln] = ' ';
-            lit[ln + 1] = 0;
-            m = h1_prefix(lit, p, n);
-            if (m == M_YES)
-                return M_YES;
-            if (m == M_MORE)
+            /* the method and a space: "GET " */
+            if (n > hm->len) {
+                if (p[0] == hm->name[0] && memcmp(p, hm->name, hm->len) == 0 &&
+                    p[hm->len] == ' ')
+                    return M_YES;
+            } else if (n == 0 || (p[0] == hm->name[0] && memcmp(p, hm->name, n) == 0)) {
                 best = M_MORE;
+            }
         }
     }
     if (resp) {
@@ -171,8 +197,8 @@ enum h1_match h1_first_request(const uint8_t *p, size_t n)
     size_t l;
 
     for (size_t i = 0; i < sizeof h1_methods / sizeof h1_methods[0]; i++) {
-        size_t ln = strlen(h1_methods[i]);
-        enum h1_match m = h1_prefix(h1_methods[i], p, n);
+        size_t ln = h1_methods[i].len;
+        enum h1_match m = h1_prefix(h1_methods[i].name, p, n);
 
         if (m == M_YES && n == ln)
             m = M_MORE;
@@ -190,16 +216,6 @@ enum h1_match h1_first_request(const uint8_t *p, size_t n)
     if (l > 10 && h1_version_ok(p + l - 8, 8) && p[l - 9] == ' ' && memchr(p, ' ', l - 9))
         return M_YES;
     return best;
-}
-
-/* A C-string key from wire bytes (cut to fit; the writer cuts at 255 anyway). */
-static const char *h1_key(char *buf, size_t cap, const uint8_t *p, size_t n)
-{
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(buf, p, n);
-    buf[n] = 0;
-    return buf;
 }
 
 /* ------------------------------------------------------------ header fields */
@@ -290,7 +306,6 @@ static void h1_te(struct h1_hdrs *h, const uint8_t *p, size_t n)
 static void h1_field(struct ent *e, struct h1_hdrs *h, const uint8_t *name, size_t nn,
                      const uint8_t *v, size_t vn)
 {
-    char key[256];
     uint8_t fold[H1_FOLD_MAX];
 
     h1_trim(&v, &vn);
@@ -340,7 +355,7 @@ static void h1_field(struct ent *e, struct h1_hdrs *h, const uint8_t *name, size
         return;
     }
     if (e)
-        ent_str(e, h1_key(key, sizeof key, name, nn), v, vn);
+        ent_str_bk(e, name, nn, v, vn);
 }
 
 /*
@@ -450,15 +465,14 @@ void h1_req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n,
         ent_obj_begin(e, "queryString");
         for (size_t i = pathn + 1; i < tn + 1 && pathn < tn;) {
             size_t j = i, eq;
-            char key[256];
 
             while (j < tn && tgt[j] != '&')
                 j++;
             for (eq = i; eq < j && tgt[eq] != '='; eq++)
                 ;
             if (j > i)
-                ent_str(e, h1_key(key, sizeof key, tgt + i, eq - i), tgt + (eq < j ? eq + 1 : j),
-                        eq < j ? j - eq - 1 : 0);
+                ent_str_bk(e, tgt + i, eq - i, tgt + (eq < j ? eq + 1 : j),
+                           eq < j ? j - eq - 1 : 0);
             i = j + 1;
         }
         ent_obj_end(e);

@@ -110,6 +110,19 @@ static void stream_free(struct h2_stream *s)
     free(s);
 }
 
+/* Frees s, or keeps it (emptied of its entry and strings) for the next stream_new. */
+static void stream_recycle(struct h2 *h, struct h2_stream *s)
+{
+    if (h->nspare == H2_SPARE || s->e) {
+        stream_free(s);
+        return;
+    }
+    free(s->path);
+    free(s->ctype);
+    free(s->gmsg);
+    h->spare[h->nspare++] = s;
+}
+
 static void stream_remove(struct h2 *h, struct h2_stream *s)
 {
     for (size_t i = 0; i < h->ns; i++) {
@@ -119,7 +132,7 @@ static void stream_remove(struct h2 *h, struct h2_stream *s)
             break;
         }
     }
-    stream_free(s);
+    stream_recycle(h, s);
 }
 
 static int side_of(const struct h2 *h, int dir)
@@ -189,9 +202,14 @@ static struct h2_stream *stream_new(struct h2 *h, struct dsx *x, uint32_t sid)
         h->s = v;
         h->scap = nc;
     }
-    s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (h->nspare) {
+        s = h->spare[--h->nspare];
+        memset(s, 0, sizeof *s);
+    } else {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+    }
     s->sid = sid;
     s->grpc_status = -1;
     s->e = dsx_entry(x, ENT_HTTP2, h->client_dir < 0 ? 0 : h->client_dir);
@@ -247,8 +265,8 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
 {
     struct h2_field f;
     struct h2_stream *s;
-    bool has_method = h2_field_find(h, ":method", &f);
-    bool has_status = h2_field_find(h, ":status", &f);
+    bool has_method = h2_field_find(h, H2_F_METHOD, &f);
+    bool has_status = h2_field_find(h, H2_F_STATUS, &f);
     bool end_stream = (flags & FL_END_STREAM) != 0;
     int side;
 
@@ -289,7 +307,7 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
         uint32_t code;
         struct h2_field st;
 
-        if (h2_field_find(h, ":status", &st) && h2_parse_dec(st.value, st.vlen, &code) &&
+        if (h2_field_find(h, H2_F_STATUS, &st) && h2_parse_dec(st.value, st.vlen, &code) &&
             code >= 100 && code < 200 && !end_stream) {
             /* interim (1xx): its frames count, the final response follows */
         } else {
@@ -449,9 +467,7 @@ static size_t on_header_seq(struct h2 *h, struct dsx *x, int dir, const uint8_t 
         frag = h->block.data;
         fraglen = h->block.len;
     }
-    buf_reset(&h->fields);
-    h->fields_cut = false;
-    h->hsize = 0;
+    h2_fields_reset(h);
     rc = hpack_decode(&d->hp, frag, fraglen, h2_field_cb, h, &unknown);
     if (h->block.cap > 64u * 1024)
         buf_release(&h->block);
@@ -948,6 +964,8 @@ static void h2_fini(void *st)
 
     for (size_t i = 0; i < h->ns; i++)
         stream_free(h->s[i]);
+    while (h->nspare)
+        free(h->spare[--h->nspare]);
     free(h->s);
     h->s = NULL;
     h->ns = h->scap = 0;

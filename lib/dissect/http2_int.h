@@ -57,15 +57,32 @@ struct h2_dir {
     uint32_t max_frame;         /* largest frame this direction may send */
 };
 
+/* Fields http2.c and grpc.c look up in a block: the first of each of these names. */
+enum h2_known {
+    H2_F_METHOD = 0,            /* :method */
+    H2_F_PATH,                  /* :path */
+    H2_F_STATUS,                /* :status */
+    H2_F_CTYPE,                 /* content-type */
+    H2_F_GRPC_STATUS,           /* grpc-status */
+    H2_F_GRPC_MESSAGE,          /* grpc-message */
+    H2_F_COUNT
+};
+
+/* Emitted streams kept for reuse per connection. */
+#define H2_SPARE 8u
+
 struct h2 {
     struct h2_dir d[2];
     int client_dir;             /* -1 until known */
     struct h2_stream **s;
     size_t ns, scap;
+    struct h2_stream *spare[H2_SPARE];  /* spent streams (their kept strings freed) */
+    size_t nspare;
     uint32_t max_sid;           /* highest stream id opened by a request */
     struct buf fields;          /* decoded fields of the block being handled */
     struct buf block;           /* fragments of a HEADERS + CONTINUATION sequence */
     bool fields_cut;
+    size_t known[H2_F_COUNT];   /* offset + 1 in fields of the record of each, 0: none */
     uint64_t hsize;             /* RFC size of the block's fields */
     bool preface;               /* the connection was captured from its start */
     bool dead;
@@ -77,11 +94,17 @@ struct h2_field {
     size_t nlen, vlen;
 };
 
-/* HPACK's field callback (arg: the struct h2): appends the field to h->fields. */
+/* Empties h->fields (and h->known) for the next block. */
+void h2_fields_reset(struct h2 *h);
+
+/*
+ * HPACK's field callback (arg: the struct h2): appends the field to h->fields
+ * and notes it in h->known when it is the first of its name there.
+ */
 void h2_field_cb(void *arg, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
 
-/* The first field of the block called name, or false. */
-bool h2_field_find(const struct h2 *h, const char *name, struct h2_field *out);
+/* The first field of the block with the name of k, or false. */
+bool h2_field_find(const struct h2 *h, enum h2_known k, struct h2_field *out);
 
 /* Parses a decimal number of 1..9 digits; false otherwise. */
 bool h2_parse_dec(const uint8_t *p, size_t n, uint32_t *v);

@@ -93,19 +93,6 @@ static void rt_add(struct rr_text *t, const uint8_t *s, size_t n)
     t->n = (uint16_t)(t->n + n);
 }
 
-/* Case-insensitive comparison with an upper-case word. */
-bool rt_is_upper(const struct rr_text *t, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (t->n != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (resp_upper((uint8_t)t->s[i]) != (uint8_t)s[i])
-            return false;
-    return true;
-}
-
 const char *resp_type_name(uint8_t t)
 {
     switch (t) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct ent;
 
@@ -60,8 +61,26 @@ uint8_t resp_upper(uint8_t c);
 /* A signed decimal of at most 19 digits that fits int64. */
 bool resp_int(const uint8_t *s, size_t n, int64_t *v);
 
-/* Case-insensitive comparison with an upper-case word. */
-bool rt_is_upper(const struct rr_text *t, const char *s);
+/*
+ * Case-insensitive comparison with an upper-case word (inline, so that the
+ * length of a literal word is known at compile time).
+ */
+static inline bool rt_is_upper(const struct rr_text *t, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (t->n != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)t->s[i];
+
+        if (c >= 'a' && c <= 'z')
+            c = (uint8_t)(c - 'a' + 'A');
+        if (c != (uint8_t)s[i])
+            return false;
+    }
+    return true;
+}
 
 /* The entry "type" of a reply whose type byte is t (anything unknown: "nil"). */
 const char *resp_type_name(uint8_t t);

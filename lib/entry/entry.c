@@ -81,15 +81,13 @@ void ent_section(struct ent *e, enum ent_section_id s)
     e->cur = s == ENT_RESP ? 1 : 0;
 }
 
-/* Room kept at the end of a section for the END tags that close it. */
-#define CLOSE_RESERVE (ENT_DEPTH_MAX + 1u)
-
 /*
  * Starts a value of tag t with its key (kl bytes; ignored inside arrays);
  * reserves `extra` payload bytes. Returns where the payload goes, or NULL
  * when the value is dropped.
  */
-static uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_t kl, size_t extra)
+static inline uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_t kl,
+                                size_t extra)
 {
     uint8_t s = e->cur, d = e->depth[s];
     struct buf *b = &e->sec[s];
@@ -104,7 +102,7 @@ static uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_t kl, s
     else if (kl > 255)
         kl = 255;
     need = 1 + (in_arr ? 0 : 1 + kl) + extra;
-    if (b->len + need + CLOSE_RESERVE > ENT_SECTION_MAX ||
+    if (b->len + need + ENT_CLOSE_RESERVE > ENT_SECTION_MAX ||
         ((t == ENT_T_OBJ || t == ENT_T_ARR) && d >= ENT_DEPTH_MAX)) {
         e->stopped[s] = true;
         e->f.anomalies |= ENT_A_TRUNCATED;
@@ -126,24 +124,12 @@ static uint8_t *put_head(struct ent *e, uint8_t t, const char *key, size_t kl, s
     return p;
 }
 
-static size_t varint_put(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
 static void put_varint_value(struct ent *e, uint8_t t, const char *key, size_t kl, uint64_t v)
 {
     uint8_t *p = put_head(e, t, key, kl, 10);
 
     if (p)
-        e->sec[e->cur].len += varint_put(p, v);
+        e->sec[e->cur].len += ent_varint_put_(p, v);
 }
 
 void ent_str_k(struct ent *e, const char *key, size_t kl, const void *s, size_t n)
@@ -157,7 +143,7 @@ void ent_str_k(struct ent *e, const char *key, size_t kl, const void *s, size_t 
     p = put_head(e, ENT_T_STR, key, kl, 10 + n);
     if (!p)
         return;
-    p += varint_put(p, n);
+    p += ent_varint_put_(p, n);
     if (n)
         memcpy(p, s, n);
     p += n;
@@ -197,6 +183,7 @@ void ent_open_k(struct ent *e, const char *key, size_t kl, uint8_t tag)
 
 static void close_container(struct ent *e)
 {
+    /* ent_end_fast_ in entry.h does the same when there is room */
     uint8_t s = e->cur;
 
     if (e->ghost[s]) {
@@ -206,26 +193,36 @@ static void close_container(struct ent *e)
     if (e->depth[s] == 0)
         return;
     e->depth[s]--;
-    /* CLOSE_RESERVE guarantees room below the section cap */
+    /* ENT_CLOSE_RESERVE guarantees room below the section cap */
     if (buf_append(&e->sec[s], "\0", 1) < 0)
         e->oom = true;
 }
 
-void ent_obj_end(struct ent *e)
+void ent_end_k(struct ent *e)
 {
     close_container(e);
 }
 
-void ent_arr_end(struct ent *e)
+/* Little-endian stores of 2, 4 and 8 bytes; return the byte after. */
+static uint8_t *le16(uint8_t *p, uint16_t v)
 {
-    close_container(e);
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    return p + 2;
 }
 
-static uint8_t *le(uint8_t *p, uint64_t v, int n)
+static uint8_t *le32(uint8_t *p, uint32_t v)
 {
-    for (int i = 0; i < n; i++)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+    return p + 4;
+}
+
+static uint8_t *le64(uint8_t *p, uint64_t v)
+{
+    return le32(le32(p, (uint32_t)v), (uint32_t)(v >> 32));
 }
 
 static uint64_t rd(const uint8_t **p, int n)
@@ -240,8 +237,8 @@ static uint64_t rd(const uint8_t **p, int n)
 
 void ent_fixed_put(uint8_t *p, const struct ent_fixed *f)
 {
-    p = le(p, f->stream_id, 8);
-    p = le(p, f->index, 4);
+    p = le64(p, f->stream_id);
+    p = le32(p, f->index);
     *p++ = f->proto;
     *p++ = f->l4;
     *p++ = f->ipver;
@@ -250,18 +247,18 @@ void ent_fixed_put(uint8_t *p, const struct ent_fixed *f)
     p += 16;
     memcpy(p, f->dst_ip, 16);
     p += 16;
-    p = le(p, f->src_port, 2);
-    p = le(p, f->dst_port, 2);
-    p = le(p, f->anomalies, 4);
-    p = le(p, f->req_ns, 8);
-    p = le(p, f->req_end_ns, 8);
-    p = le(p, f->resp_ns, 8);
-    p = le(p, f->resp_end_ns, 8);
-    p = le(p, f->req_size, 8);
-    p = le(p, f->resp_size, 8);
-    p = le(p, f->req_pkt, 4);
-    p = le(p, f->resp_pkt, 4);
-    p = le(p, f->last_pkt, 4);
+    p = le16(p, f->src_port);
+    p = le16(p, f->dst_port);
+    p = le32(p, f->anomalies);
+    p = le64(p, f->req_ns);
+    p = le64(p, f->req_end_ns);
+    p = le64(p, f->resp_ns);
+    p = le64(p, f->resp_end_ns);
+    p = le64(p, f->req_size);
+    p = le64(p, f->resp_size);
+    p = le32(p, f->req_pkt);
+    p = le32(p, f->resp_pkt);
+    (void)le32(p, f->last_pkt);
 }
 
 int ent_serialize(struct ent *e, struct buf *out)
@@ -286,11 +283,11 @@ int ent_serialize(struct ent *e, struct buf *out)
     start = p = buf_reserve(out, total);
     if (!p)
         return SV_ENOMEM;
-    p = le(p, total, 4);
+    p = le32(p, (uint32_t)total);
     ent_fixed_put(p, f);
     p += ENT_FIXED_LEN;
     for (int s = 0; s < 2; s++) {
-        p = le(p, e->sec[s].len, 4);
+        p = le32(p, (uint32_t)e->sec[s].len);
         if (e->sec[s].len)
             memcpy(p, e->sec[s].data, e->sec[s].len);
         p += e->sec[s].len;

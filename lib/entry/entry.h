@@ -147,35 +147,123 @@ void ent_reset(struct ent *e);
 void ent_section(struct ent *e, enum ent_section_id s);
 /*
  * The writers. key is ignored (may be NULL) inside arrays. They are inline
- * so that the length of a literal key is known at compile time; the _k
- * functions take it explicitly.
+ * so that the length of a literal key is known at compile time, and the
+ * common case (room in the section, outside arrays) is written in place;
+ * the _k functions take the key length explicitly and handle every case.
  */
 void ent_str_k(struct ent *e, const char *key, size_t kl, const void *p, size_t n);
 void ent_u64_k(struct ent *e, const char *key, size_t kl, uint64_t v);
 void ent_i64_k(struct ent *e, const char *key, size_t kl, int64_t v);
 void ent_tag_k(struct ent *e, const char *key, size_t kl, uint8_t tag);
 void ent_open_k(struct ent *e, const char *key, size_t kl, uint8_t tag);
-void ent_obj_end(struct ent *e);
-void ent_arr_end(struct ent *e);
+void ent_end_k(struct ent *e);     /* closes the innermost object or array */
 
 static inline size_t ent_klen_(const char *key)
 {
     return key ? strlen(key) : 0;
 }
 
+/* Room kept at the end of a section for the END tags that close it. */
+#define ENT_CLOSE_RESERVE (ENT_DEPTH_MAX + 1u)
+
+/* Writes v as a LEB128 varint at p; returns its length (at most 10). */
+static inline size_t ent_varint_put_(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/*
+ * The inline writers' fast path: where a value goes in the current section
+ * when it is outside an array, writing has not stopped, and `need` bytes
+ * (reckoned as the _k functions reckon them: tag, key, payload room) fit
+ * both the section cap and the allocation. NULL: the _k function writes it
+ * (and handles every other case); the bytes come out the same either way.
+ */
+static inline uint8_t *ent_fast_(struct ent *e, size_t kl, size_t need)
+{
+    uint8_t s = e->cur;
+    const struct buf *b = &e->sec[s];
+
+    if (kl > 255 || e->stopped[s] || e->in_arr[s][e->depth[s]] ||
+        b->len + need + ENT_CLOSE_RESERVE > ENT_SECTION_MAX || b->len + need > b->cap)
+        return NULL;
+    return b->data + b->len;
+}
+
+/* Tag and key of a value at p (from ent_fast_); returns where its payload goes. */
+static inline uint8_t *ent_fast_head_(uint8_t *p, uint8_t tag, const char *key, size_t kl)
+{
+    *p++ = tag;
+    *p++ = (uint8_t)kl;
+    if (kl)
+        memcpy(p, key, kl);
+    return p + kl;
+}
+
+/* ent_str_k with the fast path. */
+static inline void ent_str_kf_(struct ent *e, const char *key, size_t kl, const void *p, size_t n)
+{
+    uint8_t *d = n <= ENT_STR_MAX ? ent_fast_(e, kl, 12 + kl + n) : NULL;
+    struct buf *b = &e->sec[e->cur];
+
+    if (!d) {
+        ent_str_k(e, key, kl, p, n);
+        return;
+    }
+    d = ent_fast_head_(d, ENT_T_STR, key, kl);
+    d += ent_varint_put_(d, n);
+    if (n)
+        memcpy(d, p, n);
+    b->len = (size_t)(d + n - b->data);
+}
+
 static inline void ent_str(struct ent *e, const char *key, const void *p, size_t n)
 {
-    ent_str_k(e, key, ent_klen_(key), p, n);
+    ent_str_kf_(e, key, ent_klen_(key), p, n);
 }
 
 static inline void ent_cstr(struct ent *e, const char *key, const char *s)
 {
-    ent_str_k(e, key, ent_klen_(key), s, strlen(s));
+    ent_str(e, key, s, strlen(s));
+}
+
+/*
+ * ent_str with a key of kl bytes from the wire: the key written is what
+ * ent_str would write for it as a C string (cut to 255 bytes, and before
+ * its first NUL byte), without the copy that makes one.
+ */
+static inline void ent_str_bk(struct ent *e, const void *key, size_t kl, const void *p, size_t n)
+{
+    const void *nul;
+
+    if (kl > 255)
+        kl = 255;
+    nul = memchr(key, 0, kl);
+    if (nul)
+        kl = (size_t)((const char *)nul - (const char *)key);
+    ent_str_kf_(e, key, kl, p, n);
 }
 
 static inline void ent_u64(struct ent *e, const char *key, uint64_t v)
 {
-    ent_u64_k(e, key, ent_klen_(key), v);
+    size_t kl = ent_klen_(key);
+    uint8_t *d = ent_fast_(e, kl, 12 + kl);
+    struct buf *b = &e->sec[e->cur];
+
+    if (!d) {
+        ent_u64_k(e, key, kl, v);
+        return;
+    }
+    d = ent_fast_head_(d, ENT_T_U64, key, kl);
+    d += ent_varint_put_(d, v);
+    b->len = (size_t)(d - b->data);
 }
 
 static inline void ent_i64(struct ent *e, const char *key, int64_t v)
@@ -185,7 +273,16 @@ static inline void ent_i64(struct ent *e, const char *key, int64_t v)
 
 static inline void ent_bool(struct ent *e, const char *key, bool v)
 {
-    ent_tag_k(e, key, ent_klen_(key), v ? ENT_T_BOOL_T : ENT_T_BOOL_F);
+    size_t kl = ent_klen_(key);
+    uint8_t *d = ent_fast_(e, kl, 2 + kl);
+    uint8_t tag = v ? ENT_T_BOOL_T : ENT_T_BOOL_F;
+
+    if (!d) {
+        ent_tag_k(e, key, kl, tag);
+        return;
+    }
+    (void)ent_fast_head_(d, tag, key, kl);
+    e->sec[e->cur].len += 2 + kl;
 }
 
 static inline void ent_null(struct ent *e, const char *key)
@@ -193,14 +290,66 @@ static inline void ent_null(struct ent *e, const char *key)
     ent_tag_k(e, key, ent_klen_(key), ENT_T_NULL);
 }
 
+/*
+ * Opens an object or an array (tag): ent_open_k's common case in place,
+ * inside an array too (where the key is not written).
+ */
+static inline void ent_open_(struct ent *e, const char *key, uint8_t tag)
+{
+    uint8_t s = e->cur;
+    struct buf *b = &e->sec[s];
+    bool in_arr = e->in_arr[s][e->depth[s]];
+    size_t kl = in_arr ? 0 : ent_klen_(key);
+    size_t need = in_arr ? 1 : 2 + kl;
+    uint8_t *d;
+
+    if (kl > 255 || e->stopped[s] || e->depth[s] >= ENT_DEPTH_MAX ||
+        b->len + need + ENT_CLOSE_RESERVE > ENT_SECTION_MAX || b->len + need > b->cap) {
+        ent_open_k(e, key, ent_klen_(key), tag);
+        return;
+    }
+    d = b->data + b->len;
+    if (in_arr)
+        *d = tag;
+    else
+        (void)ent_fast_head_(d, tag, key, kl);
+    b->len += need;
+    e->depth[s]++;
+    e->in_arr[s][e->depth[s]] = tag == ENT_T_ARR;
+}
+
 static inline void ent_obj_begin(struct ent *e, const char *key)
 {
-    ent_open_k(e, key, ent_klen_(key), ENT_T_OBJ);
+    ent_open_(e, key, ENT_T_OBJ);
 }
 
 static inline void ent_arr_begin(struct ent *e, const char *key)
 {
-    ent_open_k(e, key, ent_klen_(key), ENT_T_ARR);
+    ent_open_(e, key, ENT_T_ARR);
+}
+
+/* Closes the innermost open object or array. */
+static inline void ent_end_fast_(struct ent *e)
+{
+    uint8_t s = e->cur;
+    struct buf *b = &e->sec[s];
+
+    if (e->ghost[s] || e->depth[s] == 0 || b->len >= b->cap) {
+        ent_end_k(e);
+        return;
+    }
+    e->depth[s]--;
+    b->data[b->len++] = ENT_T_END;
+}
+
+static inline void ent_obj_end(struct ent *e)
+{
+    ent_end_fast_(e);
+}
+
+static inline void ent_arr_end(struct ent *e)
+{
+    ent_end_fast_(e);
 }
 
 /* Sets anomaly bits. */

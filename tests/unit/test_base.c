@@ -4,6 +4,7 @@
 
 #include "t.h"
 
+#include "base/addr.h"
 #include "base/buf.h"
 #include "base/cur.h"
 #include "base/diag.h"
@@ -50,6 +51,29 @@ TEST(buf_cap_is_hard)
     T_MEMEQ(b.data, "12345123", 8);
     T_TRUE(buf_reserve(&b, 1) == NULL);
     buf_release(&b);
+}
+
+TEST(addr_text_formats)
+{
+    char t[ADDR_TEXT_LEN];
+    uint8_t a[16] = { 0, 9, 10, 99 };
+    uint8_t b[16] = { 100, 109, 200, 255 };
+    uint8_t c[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+
+    addr_text(t, 4, a);
+    T_STREQ(t, "0.9.10.99");
+    addr_text(t, 4, b);
+    T_STREQ(t, "100.109.200.255");
+    addr_text(t, 6, c);
+    T_STREQ(t, "2001:db8::1");
+    for (unsigned v = 0; v < 256; v++) {
+        char want[ADDR_TEXT_LEN];
+        uint8_t d[16] = { (uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v / 3), 7 };
+
+        inet_ntop(AF_INET, d, want, sizeof want);
+        addr_text(t, 4, d);
+        T_STREQ(t, want);
+    }
 }
 
 TEST(rfc3339_format)
@@ -117,4 +141,5 @@ TEST(diag_messages)
 }
 
 T_MAIN(T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
-       T_CASE(rfc3339_format), T_CASE(time_parse), T_CASE(duration_parse), T_CASE(diag_messages))
+       T_CASE(addr_text_formats), T_CASE(rfc3339_format), T_CASE(time_parse),
+       T_CASE(duration_parse), T_CASE(diag_messages))
