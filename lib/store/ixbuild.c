@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary: the last step of ingest: the node's entry index segments, built
- * in parallel from the buckets' entry files, which are then removed.
+ * in parallel from the buckets' entry records, which are then dropped.
  *
- * The buckets are split into STORE_INDEX_GROUPS fixed groups; each group's
- * entries (its buckets' files in bucket order) are cut into segments of at
+ * A bucket's records are in memory, or, past ENTBUF_KEEP, partly in its
+ * entries file (the older ones). The buckets are split into
+ * STORE_INDEX_GROUPS fixed groups; each group's entries (its buckets'
+ * records in bucket order) are cut into segments of at
  * most STORE_SEGMENT_ROWS rows and STORE_SEGMENT_BYTES bytes of records. So
  * which entries share a segment depends on the traffic alone, and a group's
  * memory is bounded whatever the capture's size. Segments are named
@@ -32,13 +34,20 @@
 /* zstd level of the index: 3 (zstd's default) packs well at ~300 MB/s a core. */
 #define INDEX_ZSTD_LEVEL 3
 
+/* A record waiting for a segment: in the bucket's memory, or at off in the group's recs. */
+struct rref {
+    const uint8_t *mem;
+    size_t off;
+};
+
 struct group {
     uint32_t id;
     struct store_segment_info *seg;
     size_t nseg, capseg;
-    struct buf recs;            /* records waiting for a segment */
-    size_t *off;                /* where each one starts in recs */
+    struct buf recs;            /* records read from entries files */
+    struct rref *ref;           /* the records waiting, in order */
     size_t nrec, caprec;
+    size_t bytes;               /* their bytes */
     struct comp_block *z;
     int rc;
     struct diag d;
@@ -65,7 +74,7 @@ static int flush_segment(const struct split *sp, struct group *g)
     path = fs_join(dir, IX_SEGMENT_FILE);
     recs = xcalloc(g->nrec, sizeof *recs);
     for (size_t i = 0; i < g->nrec; i++)
-        recs[i] = g->recs.data + g->off[i];
+        recs[i] = g->ref[i].mem ? g->ref[i].mem : g->recs.data + g->ref[i].off;
     if (rc == 0)
         rc = ix_write_segment(path, node, recs, g->nrec, g->z, &info, &g->d);
     free(recs);
@@ -82,12 +91,44 @@ static int flush_segment(const struct split *sp, struct group *g)
     si->last_ns = info.last_ns;
     g->nseg++;
     g->nrec = 0;
+    g->bytes = 0;
     buf_reset(&g->recs);
     return 0;
 }
 
+/* Adds a record (n bytes) to the group, and writes a segment when one is full. */
+static int add_record(const struct split *sp, struct group *g, const uint8_t *mem, size_t off,
+                      size_t n)
+{
+    xgrow((void **)&g->ref, &g->caprec, g->nrec + 1, sizeof *g->ref);
+    g->ref[g->nrec++] = (struct rref){ mem, off };
+    g->bytes += n;
+    if (g->nrec == STORE_SEGMENT_ROWS || g->bytes >= STORE_SEGMENT_BYTES)
+        return flush_segment(sp, g);
+    return 0;
+}
+
+/* The records of a bucket still in memory. */
+static int add_memory(const struct split *sp, struct group *g, uint32_t bucket)
+{
+    const struct buf *e = &sp->b[bucket].ents;
+    int rc = 0;
+
+    for (size_t pos = 0; pos < e->len && rc == 0;) {
+        /* only the length: the index writer checks the records */
+        long n = ent_record_len(e->data + pos, e->len - pos);
+
+        if (n <= 0)
+            return diag_set(&g->d, SV_EFORMAT, "bucket %02x: corrupt entry record in memory",
+                            bucket);
+        rc = add_record(sp, g, e->data + pos, 0, (size_t)n);
+        pos += (size_t)n;
+    }
+    return rc;
+}
+
 /* Feeds one bucket's entries file to the group, a segment whenever one is full. */
-static int read_bucket(const struct split *sp, struct group *g, uint32_t bucket)
+static int read_file(const struct split *sp, struct group *g, uint32_t bucket)
 {
     char *path = store_entries_path(sp->node_dir, bucket);
     uint64_t at = STORE_ENT_MAGIC_LEN;
@@ -105,7 +146,7 @@ static int read_bucket(const struct split *sp, struct group *g, uint32_t bucket)
         rc = diag_errno(&g->d, SV_EIO, errno, "%s", path);
         goto out;
     }
-    /* records are read in pieces, each at most a segment's bytes plus one record */
+    /* records are read in pieces; after a segment is written, the piece not yet used moves down */
     pos = g->recs.len;
     while (rc == 0 && at < (uint64_t)st.st_size) {
         size_t want = (size_t)((uint64_t)st.st_size - at);
@@ -124,8 +165,8 @@ static int read_bucket(const struct split *sp, struct group *g, uint32_t bucket)
         g->recs.len += want;
         at += want;
         for (;;) {
-            /* only the length: the index writer checks the records */
             long n = ent_record_len(g->recs.data + pos, g->recs.len - pos);
+            size_t tail, nseg = g->nseg;
 
             if (n < 0) {
                 rc = diag_set(&g->d, SV_EFORMAT, "%s: corrupt entry record", path);
@@ -133,19 +174,19 @@ static int read_bucket(const struct split *sp, struct group *g, uint32_t bucket)
             }
             if (n == 0)
                 break;
-            xgrow((void **)&g->off, &g->caprec, g->nrec + 1, sizeof *g->off);
-            g->off[g->nrec++] = pos;
-            pos += (size_t)n;
-            if (g->nrec == STORE_SEGMENT_ROWS || pos >= STORE_SEGMENT_BYTES) {
-                /* keep the bytes of a record not yet whole */
-                size_t tail = g->recs.len - pos;
-
-                g->recs.len = pos;
-                if ((rc = flush_segment(sp, g)) < 0)
-                    break;
-                memmove(g->recs.data, g->recs.data + pos, tail);
+            tail = g->recs.len - pos - (size_t)n;
+            /* a segment written empties recs: keep the bytes read after this record */
+            g->recs.len = pos + (size_t)n;
+            rc = add_record(sp, g, NULL, pos, (size_t)n);
+            if (rc < 0)
+                break;
+            if (g->nseg != nseg) {
+                memmove(g->recs.data, g->recs.data + pos + (size_t)n, tail);
                 g->recs.len = tail;
                 pos = 0;
+            } else {
+                g->recs.len += tail;
+                pos += (size_t)n;
             }
         }
     }
@@ -171,13 +212,17 @@ int swr_build_index(struct split *sp, struct store_ingest_result *res, struct di
         diag_clear(&k->d);
         buf_init(&k->recs, SIZE_MAX);
         k->z = comp_block_new(INDEX_ZSTD_LEVEL);
-        for (uint32_t b = i * per; b < (i + 1) * per && k->rc == 0; b++)
-            k->rc = read_bucket(sp, k, b);
+        for (uint32_t b = i * per; b < (i + 1) * per && k->rc == 0; b++) {
+            /* with --keep-entries the files hold every record, and the memory none */
+            k->rc = read_file(sp, k, b);
+            if (k->rc == 0 && !sp->o->keep_entries)
+                k->rc = add_memory(sp, k, b);
+        }
         if (k->rc == 0)
             k->rc = flush_segment(sp, k);
         comp_block_free(k->z);
         buf_release(&k->recs);
-        free(k->off);
+        free(k->ref);
     }
     for (uint32_t i = 0; i < STORE_INDEX_GROUPS; i++) {
         if (g[i].rc < 0 && rc == 0) {

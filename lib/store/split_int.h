@@ -27,8 +27,13 @@
 #define NTASKS (STORE_BUCKETS + 1)
 #define SPILL_FLUSH (256u * 1024)
 #define PACKBUF_SIZE (256u * 1024)
-#define ENTBUF_FLUSH (256u * 1024)
-#define ENTBUF_FIRST (2 * ENTBUF_FLUSH) /* allocated at once for the entries of a batch */
+/*
+ * A bucket keeps its entry records in memory for the index build up to
+ * ENTBUF_KEEP bytes (64 buckets: 256 MiB at most); then they go to its
+ * entries file, which the index build reads before the memory.
+ */
+#define ENTBUF_KEEP (4u * 1024 * 1024)
+#define ENTBUF_FIRST (512u * 1024) /* allocated at once for the entries of a batch */
 #define EV_END UINT32_MAX          /* the stream has ended: write it out */
 #define EV_SPILL (UINT32_MAX - 1)  /* create the stream's own file now */
 #define EV_FLUSH (UINT32_MAX - 2)  /* append what is buffered to the stream's own file */

@@ -648,8 +648,8 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
 
 /*
  * Appends the bucket's gathered entry records to its entries file. The file
- * is opened for each flush (every 256 KiB) and closed again, so that open
- * files stay bounded by the packs, not doubled by 64 entries files.
+ * is opened for each flush (past ENTBUF_KEEP) and closed again, so that
+ * open files stay bounded by the packs, not doubled by 64 entries files.
  */
 static int ent_flush(struct split *sp, struct bucket *b)
 {
@@ -706,7 +706,7 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
                 dissect_packet(sp, b, e->s, &sp->pkts[k][e->idx], &sp->pi[k][e->idx]);
         }
     }
-    if (b->rc == 0 && b->ents.len >= ENTBUF_FLUSH)
+    if (b->rc == 0 && b->ents.len >= ENTBUF_KEEP)
         b->rc = ent_flush(sp, b);
     q->n = 0;
 }
@@ -766,7 +766,8 @@ int swr_close_packs(struct split *sp, struct diag *d)
         struct bucket *b = &sp->b[t];
         int r;
 
-        r = ent_flush(sp, b);
+        /* the index is built from the memory too; --keep-entries wants whole files */
+        r = sp->o->keep_entries ? ent_flush(sp, b) : 0;
         if (r < 0 && rc == 0) {
             *d = b->d;
             rc = r;
