@@ -63,19 +63,21 @@ struct sdict {
 
 static uint64_t str_hash(const uint8_t *p, size_t n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, t = 0;
 
-    while (n >= 8) {
+    while (n > 8) {
         h = (h ^ ld_le64(p)) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
         p += 8;
         n -= 8;
     }
-    while (n--)
-        h = (h ^ *p++) * 0x100000001b3ull;
-    h ^= h >> 29;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 32);
+    /* the last 1 to 8 bytes in at most two loads */
+    if (n >= 4)
+        t = (uint64_t)ld_le32(p) << 32 | ld_le32(p + n - 4);
+    else if (n > 0)
+        t = (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1];
+    h = (h ^ t) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
 }
 
 static size_t sdict_count(const struct sdict *t)
@@ -168,14 +170,33 @@ struct staged {
     uint64_t num;
 };
 
+/*
+ * A path of a section: its parent, its last key (or "[]"), and the columns
+ * of values and of a header map there. Paths are found by (parent, key) in
+ * a hash table, so shredding a value costs a hash of its key alone.
+ */
+struct pnode {
+    uint32_t parent;
+    uint32_t kstart, klen;      /* key bytes in wseg.pkeys */
+    bool arr;                   /* "[]": an array's elements */
+    uint32_t leaf, map;         /* column ids, UINT32_MAX until used */
+};
+
+/* Paths kept per segment at most (past it, a section stays raw). */
+#define IX_MAX_PATHS (4 * IX_MAX_COLS)
+
 struct wseg {
     struct wcol *col;
     size_t ncol, capcol;
-    struct sdict colnames;      /* kind + section + name -> column id */
+    struct pnode *pn;           /* 0 and 1: the request's and the response's root */
+    size_t npn, cappn;
+    uint32_t *pslot;            /* node id + 1, 0 empty */
+    size_t npslot;
+    struct ixv pkeys;
     struct sdict names;         /* header names (segment-wide) */
     struct staged *st;
     size_t nst, capst;
-    struct ixv shape, path, key;
+    struct ixv shape, key;
     struct ixv file, blk, part, z, footer;
     struct comp_block *zc;
     size_t bvalues;             /* values in the block being built (IX_BLOCK_VALUES) */
@@ -195,46 +216,86 @@ static uint32_t col_add(struct wseg *w, uint8_t kind, uint8_t sec, const uint8_t
     return (uint32_t)w->ncol++;
 }
 
-/* The code of p[0..n) or UINT32_MAX when it has none. */
-static uint32_t sdict_find(const struct sdict *t, const uint8_t *p, size_t n)
+static uint64_t pnode_hash(uint32_t parent, const uint8_t *key, size_t kl, bool arr)
 {
-    if (!t->nslot)
-        return UINT32_MAX;
-    for (size_t i = str_hash(p, n) & (t->nslot - 1); t->slot[i]; i = (i + 1) & (t->nslot - 1)) {
-        const uint8_t *q;
-        size_t m;
-
-        sdict_get(t, t->slot[i] - 1, &q, &m);
-        if (m == n && (n == 0 || memcmp(p, q, n) == 0))
-            return t->slot[i] - 1;
-    }
-    return UINT32_MAX;
+    return str_hash(key, kl) ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ull) ^ arr;
 }
 
-/*
- * The column of kind at the current path (w->path), plus key when it has
- * one (values inside arrays have none: the path ends in "[]"). UINT32_MAX
- * when a new column would pass the cap.
- */
-static uint32_t col_at(struct wseg *w, uint8_t kind, uint8_t sec, const uint8_t *key, size_t kl)
+static void pnode_rehash(struct wseg *w)
 {
-    uint32_t code;
+    size_t n = w->npslot ? 2 * w->npslot : 256;
 
-    w->key.n = 0;
-    ixv_u8(&w->key, kind);
-    ixv_u8(&w->key, sec);
-    ixv_put(&w->key, w->path.p, w->path.n);
-    if (key) {
-        ixv_varint(&w->key, kl + 1);
-        ixv_put(&w->key, key, kl);
+    free(w->pslot);
+    w->pslot = xcalloc(n, sizeof *w->pslot);
+    w->npslot = n;
+    for (size_t id = 2; id < w->npn; id++) {
+        const struct pnode *q = &w->pn[id];
+        size_t i = pnode_hash(q->parent, w->pkeys.p + q->kstart, q->klen, q->arr) & (n - 1);
+
+        while (w->pslot[i])
+            i = (i + 1) & (n - 1);
+        w->pslot[i] = (uint32_t)id + 1;
     }
-    code = sdict_find(&w->colnames, w->key.p, w->key.n);
-    if (code != UINT32_MAX)
-        return code + IXC_FIXED_COUNT;
+}
+
+/* The child of parent at key (arr: the "[]" of an array); UINT32_MAX past the cap. */
+static uint32_t pnode_child(struct wseg *w, uint32_t parent, const uint8_t *key, size_t kl,
+                            bool arr)
+{
+    size_t i;
+    struct pnode *q;
+
+    if (2 * (w->npn + 1) > w->npslot)
+        pnode_rehash(w);
+    for (i = pnode_hash(parent, key, kl, arr) & (w->npslot - 1); w->pslot[i];
+         i = (i + 1) & (w->npslot - 1)) {
+        q = &w->pn[w->pslot[i] - 1];
+        if (q->parent == parent && q->arr == arr && q->klen == kl &&
+            (kl == 0 || memcmp(w->pkeys.p + q->kstart, key, kl) == 0))
+            return w->pslot[i] - 1;
+    }
+    if (w->npn >= IX_MAX_PATHS)
+        return UINT32_MAX;
+    xgrow((void **)&w->pn, &w->cappn, w->npn + 1, sizeof *w->pn);
+    q = &w->pn[w->npn];
+    *q = (struct pnode){ parent, (uint32_t)w->pkeys.n, (uint32_t)kl, arr, UINT32_MAX, UINT32_MAX };
+    ixv_put(&w->pkeys, key, kl);
+    w->pslot[i] = (uint32_t)w->npn + 1;
+    return (uint32_t)w->npn++;
+}
+
+/* Appends the catalogue name of path id: its keys from the root, each v (length + 1) + bytes. */
+static void path_name(const struct wseg *w, uint32_t id, struct ixv *out)
+{
+    const struct pnode *q = &w->pn[id];
+
+    if (id < 2)
+        return;
+    path_name(w, q->parent, out);
+    if (q->arr) {
+        ixv_u8(out, 0);
+    } else {
+        ixv_varint(out, (uint64_t)q->klen + 1);
+        ixv_put(out, w->pkeys.p + q->kstart, q->klen);
+    }
+}
+
+/* The column of kind (leaf values or a map) at path id; UINT32_MAX past the cap. */
+static uint32_t col_at(struct wseg *w, uint8_t kind, uint8_t sec, uint32_t id)
+{
+    uint32_t *c;
+
+    if (id == UINT32_MAX)
+        return UINT32_MAX;
+    c = kind == IXK_MAP ? &w->pn[id].map : &w->pn[id].leaf;
+    if (*c != UINT32_MAX)
+        return *c;
     if (w->ncol >= IX_MAX_COLS)
         return UINT32_MAX;
-    (void)sdict_intern(&w->colnames, w->key.p, w->key.n);
-    return col_add(w, kind, sec, w->key.p + 2, w->key.n - 2);
+    w->key.n = 0;
+    path_name(w, id, &w->key);
+    *c = col_add(w, kind, sec, w->key.p, w->key.n);
+    return *c;
 }
 
 static void stage(struct wseg *w, const struct staged *s)
@@ -278,10 +339,10 @@ static long map_pairs(const uint8_t *p, const uint8_t *end)
 }
 
 /* A header map at depth 0: shape op and staged pairs. False past a cap. */
-static bool shred_map(struct wseg *w, struct ixr *r, uint8_t sec, const uint8_t *key, size_t kl,
-                      long pairs)
+static bool shred_map(struct wseg *w, struct ixr *r, uint8_t sec, uint32_t node,
+                      const uint8_t *key, size_t kl, long pairs)
 {
-    uint32_t col = col_at(w, IXK_MAP, sec, key, kl);
+    uint32_t col = col_at(w, IXK_MAP, sec, pnode_child(w, node, key, kl, false));
 
     if (col == UINT32_MAX || sdict_count(&w->names) + (size_t)pairs > IX_MAX_NAMES)
         return false;
@@ -310,15 +371,16 @@ static bool shred_map(struct wseg *w, struct ixr *r, uint8_t sec, const uint8_t 
  * at depth 0) into w->shape and w->st. False when the bytes are not a
  * well-formed section or a cap was reached.
  */
-static bool shred(struct wseg *w, struct ixr *r, uint8_t sec, bool in_arr, unsigned depth)
+static bool shred(struct wseg *w, struct ixr *r, uint8_t sec, uint32_t node, bool in_arr,
+                  unsigned depth)
 {
     if (depth > ENT_DEPTH_MAX + 1)
         return false;
     while (r->p < r->end) {
         uint8_t tag = *r->p++;
         const uint8_t *key = NULL;
-        size_t kl = 0, save;
-        uint32_t col;
+        size_t kl = 0;
+        uint32_t col, child;
         long pairs;
 
         if (tag == ENT_T_END) {
@@ -338,7 +400,7 @@ static bool shred(struct wseg *w, struct ixr *r, uint8_t sec, bool in_arr, unsig
         }
         if (tag == ENT_T_OBJ && depth == 0 && is_map_key(key, kl) &&
             (pairs = map_pairs(r->p, r->end)) >= 0) {
-            if (!shred_map(w, r, sec, key, kl, pairs))
+            if (!shred_map(w, r, sec, node, key, kl, pairs))
                 return false;
             continue;
         }
@@ -350,16 +412,12 @@ static bool shred(struct wseg *w, struct ixr *r, uint8_t sec, bool in_arr, unsig
         switch (tag) {
         case ENT_T_OBJ:
         case ENT_T_ARR:
-            save = w->path.n;
-            if (!in_arr) {
-                ixv_varint(&w->path, kl + 1);
-                ixv_put(&w->path, key, kl);
-            }
-            if (tag == ENT_T_ARR)
-                ixv_u8(&w->path, 0);
-            if (!shred(w, r, sec, tag == ENT_T_ARR, depth + 1))
+            /* an object's members are under its key; an array's elements under "[]" */
+            child = in_arr ? node : pnode_child(w, node, key, kl, false);
+            if (tag == ENT_T_ARR && child != UINT32_MAX)
+                child = pnode_child(w, child, NULL, 0, true);
+            if (child == UINT32_MAX || !shred(w, r, sec, child, tag == ENT_T_ARR, depth + 1))
                 return false;
-            w->path.n = save;
             break;
         case ENT_T_STR:
         case ENT_T_U64:
@@ -372,7 +430,7 @@ static bool shred(struct wseg *w, struct ixr *r, uint8_t sec, bool in_arr, unsig
                 s.num = ixr_varint(r);
             if (r->bad)
                 return false;
-            col = col_at(w, IXK_LEAF, sec, key, kl);
+            col = col_at(w, IXK_LEAF, sec, in_arr ? node : pnode_child(w, node, key, kl, false));
             if (col == UINT32_MAX)
                 return false;
             s.col = col;
@@ -437,10 +495,9 @@ static void add_section(struct wseg *w, uint8_t sec, const uint8_t *p, size_t n)
     struct ixr r;
 
     w->shape.n = 0;
-    w->path.n = 0;
     w->nst = 0;
     ixr_init(&r, p, n);
-    if (shred(w, &r, sec, false, 0)) {
+    if (shred(w, &r, sec, sec, false, 0)) {
         commit(w);
     } else {
         /* not ours to judge: kept whole, as written */
@@ -687,11 +744,12 @@ static void wseg_free(struct wseg *w)
         ixv_free(&c->blob);
     }
     free(w->col);
-    sdict_free(&w->colnames);
+    free(w->pn);
+    free(w->pslot);
+    ixv_free(&w->pkeys);
     sdict_free(&w->names);
     free(w->st);
     ixv_free(&w->shape);
-    ixv_free(&w->path);
     ixv_free(&w->key);
     ixv_free(&w->file);
     ixv_free(&w->blk);
@@ -749,6 +807,11 @@ int ix_write_segment(const char *path, const char *node, const uint8_t *const *r
         const struct ix_fixed_def *f = &ix_fixed_cols[i];
 
         col_add(&w, f->kind, f->section, (const uint8_t *)f->name, strlen(f->name));
+    }
+    /* the roots of the request's and the response's paths */
+    for (uint32_t sec = 0; sec < 2; sec++) {
+        xgrow((void **)&w.pn, &w.cappn, w.npn + 1, sizeof *w.pn);
+        w.pn[w.npn++] = (struct pnode){ sec, 0, 0, false, UINT32_MAX, UINT32_MAX };
     }
     ixv_room(&w.file, IX_HDR_LEN);
     memset(w.file.p, 0, IX_HDR_LEN);
