@@ -36,6 +36,8 @@ static const char usage_text[] =
     "      --no-l4-entries       no tcp/udp entry for streams no dissector recognises\n"
     "      --discard-undissected drop streams no dissector recognises (Kubeshark's\n"
     "                            behaviour): store.json counts them as discarded\n"
+    "      --body-max SIZE       body bytes kept per request and response in the index\n"
+    "                            (default 64K; 0: none)\n"
     "      --keep-entries        keep the raw entry records (nodes/NODE/entries/)\n"
     "                            beside the index they were built into\n"
     "  -f, --force               replace an existing store\n"
@@ -61,6 +63,7 @@ enum {
     OPT_NO_L4_ENTRIES,
     OPT_DISCARD_UNDISSECTED,
     OPT_KEEP_ENTRIES,
+    OPT_BODY_MAX,
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +82,7 @@ static const struct option long_opts[] = {
     { "no-l4-entries", no_argument, NULL, OPT_NO_L4_ENTRIES },
     { "discard-undissected", no_argument, NULL, OPT_DISCARD_UNDISSECTED },
     { "keep-entries", no_argument, NULL, OPT_KEEP_ENTRIES },
+    { "body-max", required_argument, NULL, OPT_BODY_MAX },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -195,6 +199,11 @@ int cmd_ingest(int argc, char **argv)
             break;
         case OPT_KEEP_ENTRIES:
             o.keep_entries = true;
+            break;
+        case OPT_BODY_MAX:
+            /* a body is kept in one record, whose sections and bodies stay under 1 GiB */
+            if (!cli_parse_size(optarg, &o.body_max) || o.body_max > (256u << 20))
+                return cli_usage("ingest", "--body-max: bad size '%s' (at most 256M)", optarg);
             break;
         case OPT_JSON:
             json = true;

@@ -38,12 +38,15 @@ static const char usage_text[] =
     "  -f, --format FMT      table (default), json (one array), ndjson (one object a line)\n"
     "  -n, --limit N         print at most N entries\n"
     "  -c, --count           print only the number of matching entries\n"
+    "  -b, --bodies          with json/ndjson: the kept body bytes too (HAR's postData and\n"
+    "                        content: base64 \"text\", \"truncated\" when cut)\n"
     "  -h, --help            this help\n";
 
 static const struct option long_opts[] = {
     { "format", required_argument, NULL, 'f' },
     { "limit", required_argument, NULL, 'n' },
     { "count", no_argument, NULL, 'c' },
+    { "bodies", no_argument, NULL, 'b' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -166,7 +169,7 @@ int cmd_query(int argc, char **argv)
     struct diag d;
     enum fmt fmt = FMT_TABLE;
     uint64_t limit = UINT64_MAX, printed = 0;
-    bool count = false;
+    bool count = false, bodies = false;
     struct store **stores = NULL;
     struct src *srcs = NULL;
     size_t nstores = 0, nsrcs = 0, nrows = 0, caprows = 0;
@@ -176,7 +179,7 @@ int cmd_query(int argc, char **argv)
 
     diag_clear(&d);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:n:ch", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:n:cbh", long_opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "table") == 0)
@@ -195,6 +198,9 @@ int cmd_query(int argc, char **argv)
             break;
         case 'c':
             count = true;
+            break;
+        case 'b':
+            bodies = true;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -276,6 +282,8 @@ int cmd_query(int argc, char **argv)
 
         (void)ent_parse(rows[i].rec, SIZE_MAX, &v);
         e = jv_entry(&v, s->node, s->ip);
+        if (e && bodies)
+            jv_entry_add_bodies(e, &v);
         if (!e) {
             cli_error("%s: entries: stream %llu entry %u: corrupt entry record", s->node,
                       (unsigned long long)rows[i].stream, rows[i].index);

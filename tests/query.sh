@@ -56,4 +56,35 @@ t_is "--discard-undissected: no summary entries" \
 "$SV" ingest -q --discard-undissected --no-dissect -o "$TMP/bad" "$cap" 2>"$TMP/err"
 t_is "--discard-undissected with --no-dissect is a usage error" "$? $(head -n 1 "$TMP/err")" \
     "2 streamvault: ingest: --discard-undissected needs dissection (drop --no-dissect)"
+# bodies: kept whole up to --body-max (decoded from chunks), cut past it and flagged
+"$SV" ingest -q -o "$TMP/b" "$TD/zeek_http_pipelined-requests.pcap"
+"$SV" query "$TMP/b" '' --format ndjson --bodies >"$TMP/b.ndjson"
+ok=0
+n=0
+while IFS= read -r l; do
+    n=$((n + 1))
+    want=$(printf '%s' "$l" | jq -r .response.bodySize)
+    got=$(printf '%s' "$l" | jq -r '.response.content.text // ""' | base64 -d | wc -c)
+    [ "$want" = "$got" ] && ok=$((ok + 1))
+done <"$TMP/b.ndjson"
+t_is "--bodies: every response body kept whole (bodySize bytes decoded)" "$ok of $n" "5 of 5"
+t_is "without --bodies the JSON has no body text" \
+    "$("$SV" query "$TMP/b" '' --format ndjson | grep -c '"text"')" 0
+"$SV" ingest -q -o "$TMP/g" "$TD/ws_grpc_person_search.pcapng"
+t_is "--bodies, gRPC: the DATA payloads, messages with their 5-byte prefixes (tshark: 18 and 135 bytes)" \
+    "$("$SV" query "$TMP/g" '' --format ndjson --bodies | jq -r .request.postData.text | base64 -d | od -An -tx1 -N5 | tr -d ' ') $("$SV" query "$TMP/g" '' --format ndjson --bodies | jq -r .request.postData.text | base64 -d | wc -c) $("$SV" query "$TMP/g" '' --format ndjson --bodies | jq -r .response.content.text | base64 -d | wc -c)" \
+    "000000000d 18 135"
+"$SV" ingest -q --body-max 100 -o "$TMP/b100" "$TD/zeek_http_pipelined-requests.pcap"
+t_is "--body-max 100: bodies past 100 bytes cut to 100 and flagged truncated (sizes 946 6716 94 2349 27579)" \
+    "$("$SV" query "$TMP/b100" '' --format ndjson --bodies | while IFS= read -r l; do
+        printf '%s %s %s\n' "$(printf '%s' "$l" | jq -r .response.bodySize)" \
+            "$(printf '%s' "$l" | jq -r .response.content.text | base64 -d | wc -c)" \
+            "$(printf '%s' "$l" | jq -r .response.content.truncated)"; done | tr '\n' ' ')" \
+    "946 100 true 6716 100 true 94 94 null 2349 100 true 27579 100 true "
+"$SV" ingest -q --body-max 0 -o "$TMP/b0" "$TD/zeek_http_pipelined-requests.pcap"
+t_is "--body-max 0: no body kept, store.json says so" \
+    "$("$SV" query "$TMP/b0" '' --format ndjson --bodies | grep -c '"text"') $(jget "$TMP/b0/store.json" .options.body_max)" "0 0"
+"$SV" ingest -q --body-max 1G -o "$TMP/bx" "$TD/zeek_http_pipelined-requests.pcap" 2>"$TMP/err"
+t_is "--body-max over 256M is a usage error" "$? $(head -n 1 "$TMP/err")" \
+    "2 streamvault: ingest: --body-max: bad size '1G' (at most 256M)"
 t_done

@@ -34,6 +34,8 @@
 #define LIM_REASM_FLOW          (1024u * 1024)
 /* Reassembly bytes buffered over all streams sharing one budget (memcap). */
 #define LIM_REASM_TOTAL         (256u * 1024 * 1024)
+/* Body bytes kept per request and per response in entries and the index (--body-max). */
+#define LIM_BODY_MAX            (64u * 1024)
 /* Delivered bytes kept per direction to check retransmitted copies for conflicts. */
 #define LIM_REASM_HISTORY       4096u
 

@@ -128,6 +128,13 @@ struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir);
  * len to the side's size.
  */
 void dsx_mark_req(struct dsx *x, struct ent *e, int dir, size_t off, size_t len);
+/*
+ * Body bytes of e's request (resp false) or response, decoded (without
+ * chunk or frame framing), in order. The first dsx_opts.body_max bytes are
+ * kept in the entry; past them ENT_F_*_BODY_CUT is set (body_max 0: none
+ * kept, nothing flagged).
+ */
+void dsx_body(struct dsx *x, struct ent *e, bool resp, const uint8_t *p, size_t n);
 void dsx_mark_resp(struct dsx *x, struct ent *e, int dir, size_t off, size_t len);
 /* Numbers e (next index of the stream), writes it out and frees it. */
 void dsx_emit(struct dsx *x, struct ent *e);
@@ -194,6 +201,7 @@ struct dsx_stream_info {
 
 struct dsx_opts {
     bool l4_entries;                /* emit tcp/udp entries for undissected streams */
+    size_t body_max;                /* body bytes kept per request and response (0: none) */
     const struct dsx_ops *force;    /* skip detection, use this dissector (tests, fuzzing) */
 };
 

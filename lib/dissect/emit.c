@@ -93,6 +93,20 @@ static void mark_side(struct dsx *x, struct ent *e, int dir, size_t off, size_t 
         e->f.last_pkt = p1;
 }
 
+void dsx_body(struct dsx *x, struct ent *e, bool resp, const uint8_t *p, size_t n)
+{
+    struct buf *b = &e->body[resp];
+    size_t room = x->o.body_max > b->len ? x->o.body_max - b->len : 0;
+
+    if (x->o.body_max == 0)
+        return;     /* bodies are not kept at all: nothing is cut either */
+    if (n > room) {
+        n = room;
+        e->f.flags |= resp ? ENT_F_RESP_BODY_CUT : ENT_F_REQ_BODY_CUT;
+    }
+    ent_body(e, resp ? ENT_RESP : ENT_REQ, p, n);
+}
+
 void dsx_mark_req(struct dsx *x, struct ent *e, int dir, size_t off, size_t len)
 {
     if (e)

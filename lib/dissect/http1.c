@@ -641,15 +641,19 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
     return r;
 }
 
-static struct h1_step step_body(struct h1 *st, struct dsx *x, int dir, size_t off, size_t n)
+static struct h1_step step_body(struct h1 *st, struct dsx *x, int dir, const uint8_t *p,
+                               size_t off, size_t n)
 {
     struct h1_dir *d = &st->d[dir];
     struct h1_step r = { 0, false };
+    struct h1_tx *tx = msg_tx(st, dir);
     size_t k = n;
 
     if (d->state != H1_BODY_CLOSE && d->left < k)
         k = (size_t)d->left;
     msg_mark(st, x, dir, off, k);
+    if (tx->e)
+        dsx_body(x, tx->e, dir_is_resp(st, dir), p + off, k);
     d->body += k;
     r.used = k;
     if (d->state == H1_BODY_CLOSE)
@@ -829,7 +833,7 @@ static size_t h1_parse(void *vst, struct dsx *x, int dir, const uint8_t *p, size
         case H1_BODY_LEN:
         case H1_BODY_CLOSE:
         case H1_CHUNK_DATA:
-            r = step_body(st, x, dir, off, n - off);
+            r = step_body(st, x, dir, p, off, n - off);
             break;
         case H1_CHUNK_SIZE:
             r = step_chunk_size(st, x, dir, p, off, n - off);

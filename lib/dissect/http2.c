@@ -790,6 +790,8 @@ static size_t h2_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_
                     if (!sd->ended) {
                         sd->body += k;
                         h2_grpc_feed(sd, p + off, k);
+                        if (s->e)
+                            dsx_body(x, s->e, side_of(h, dir) == SIDE_RESP, p + off, k);
                     }
                     stream_mark(x, s, side_of(h, dir), dir, off, k);
                 }

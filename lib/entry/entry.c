@@ -53,6 +53,8 @@ struct ent *ent_new(void)
         return NULL;
     buf_init(&e->sec[0], ENT_SECTION_MAX);
     buf_init(&e->sec[1], ENT_SECTION_MAX);
+    buf_init(&e->body[0], SIZE_MAX);
+    buf_init(&e->body[1], SIZE_MAX);
     return e;
 }
 
@@ -62,18 +64,30 @@ void ent_free(struct ent *e)
         return;
     buf_release(&e->sec[0]);
     buf_release(&e->sec[1]);
+    buf_release(&e->body[0]);
+    buf_release(&e->body[1]);
     free(e);
 }
 
 void ent_reset(struct ent *e)
 {
-    struct buf s0 = e->sec[0], s1 = e->sec[1];
+    struct buf s0 = e->sec[0], s1 = e->sec[1], b0 = e->body[0], b1 = e->body[1];
 
     memset(e, 0, sizeof *e);
     e->sec[0] = s0;
     e->sec[1] = s1;
+    e->body[0] = b0;
+    e->body[1] = b1;
     buf_reset(&e->sec[0]);
     buf_reset(&e->sec[1]);
+    buf_reset(&e->body[0]);
+    buf_reset(&e->body[1]);
+}
+
+void ent_body(struct ent *e, enum ent_section_id s, const void *p, size_t n)
+{
+    if (n && buf_append(&e->body[s], p, n) < 0)
+        e->oom = true;
 }
 
 void ent_section(struct ent *e, enum ent_section_id s)
@@ -279,7 +293,8 @@ int ent_serialize(struct ent *e, struct buf *out)
     }
     if (e->oom)
         return SV_ENOMEM;
-    total = 4 + ENT_FIXED_LEN + 4 + e->sec[0].len + 4 + e->sec[1].len;
+    total = 4 + ENT_FIXED_LEN + 4 + e->sec[0].len + 4 + e->sec[1].len + 4 + e->body[0].len + 4 +
+            e->body[1].len;
     start = p = buf_reserve(out, total);
     if (!p)
         return SV_ENOMEM;
@@ -291,6 +306,12 @@ int ent_serialize(struct ent *e, struct buf *out)
         if (e->sec[s].len)
             memcpy(p, e->sec[s].data, e->sec[s].len);
         p += e->sec[s].len;
+    }
+    for (int s = 0; s < 2; s++) {
+        p = le32(p, (uint32_t)e->body[s].len);
+        if (e->body[s].len)
+            memcpy(p, e->body[s].data, e->body[s].len);
+        p += e->body[s].len;
     }
     out->len += (size_t)(p - start);
     return 0;
@@ -304,7 +325,7 @@ long ent_record_len(const uint8_t *p, size_t n)
     if (n < 4)
         return 0;
     total = rd(&q, 4);
-    if (total < 4 + ENT_FIXED_LEN + 8 || total > (uint64_t)1 << 30)
+    if (total < 4 + ENT_FIXED_LEN + 16 || total > (uint64_t)1 << 30)
         return -1;
     return n < total ? 0 : (long)total;
 }
@@ -350,6 +371,18 @@ long ent_parse(const uint8_t *p, size_t n, struct ent_view *v)
             return -1;
         v->sec[s] = q;
         v->seclen[s] = (size_t)l;
+        q += l;
+    }
+    for (int s = 0; s < 2; s++) {
+        uint64_t l;
+
+        if ((size_t)(end - q) < 4)
+            return -1;
+        l = rd(&q, 4);
+        if (l > (uint64_t)(end - q))
+            return -1;
+        v->body[s] = q;
+        v->bodylen[s] = (size_t)l;
         q += l;
     }
     if (q != end)

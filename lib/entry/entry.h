@@ -34,7 +34,9 @@
  * Record format (little-endian, see docs/FORMAT.md "Entries"):
  *     u32 total length (this field included) | struct ent_fixed (packed
  *     fields, ENT_FIXED_LEN bytes) | u32 request section length | request
- *     section | u32 response section length | response section
+ *     section | u32 response section length | response section | u32
+ *     request body length | request body | u32 response body length |
+ *     response body
  * A section is a sequence of values, each: u8 tag (ENT_T_*), then for
  * values inside an object a key (u8 length + bytes), then the payload:
  * STR varint length + bytes; U64 varint; I64 zigzag varint; BOOL/NULL
@@ -120,6 +122,8 @@ struct ent_fixed {
 enum ent_flags {
     ENT_F_REQ = 1 << 0,         /* the request was seen */
     ENT_F_RESP = 1 << 1,        /* the response was seen */
+    ENT_F_REQ_BODY_CUT = 1 << 2,    /* the request's body was kept only in part */
+    ENT_F_RESP_BODY_CUT = 1 << 3,   /* the response's body was kept only in part */
 };
 
 /* Bytes of struct ent_fixed in a record (fields packed in declaration order). */
@@ -129,6 +133,7 @@ struct ent {
     struct ent_fixed f;
     uint64_t seq;               /* creation order in its stream (set by dsx_entry) */
     struct buf sec[2];          /* request, response */
+    struct buf body[2];         /* the first bytes of the request's and response's bodies */
     uint8_t cur;                /* section being written */
     uint8_t depth[2];           /* open containers written, per section */
     uint8_t ghost[2];           /* containers opened after writing stopped (not written) */
@@ -352,6 +357,12 @@ static inline void ent_arr_end(struct ent *e)
     ent_end_fast_(e);
 }
 
+/*
+ * Appends body bytes of section s (decoded: no chunk framing). The caller
+ * (lib/dissect's dsx_body) applies the cap and sets ENT_F_*_BODY_CUT.
+ */
+void ent_body(struct ent *e, enum ent_section_id s, const void *p, size_t n);
+
 /* Sets anomaly bits. */
 static inline void ent_anomaly(struct ent *e, uint32_t a)
 {
@@ -374,6 +385,8 @@ struct ent_view {
     struct ent_fixed f;
     const uint8_t *sec[2];
     size_t seclen[2];
+    const uint8_t *body[2];
+    size_t bodylen[2];
 };
 
 /*

@@ -44,6 +44,7 @@ enum ix_kind {
                      * U pair counts (nmaps), v npairs, U name codes (segment names),
                      * U value codes (npairs) */
     IXK_RAW = 6,    /* sections kept whole: data: v n, U lengths (n), the bytes */
+    IXK_BLOB = 7,   /* bytes per row (bodies): data: v n (= rows), U lengths (n), the bytes */
 };
 
 /* Chunk flags. */
@@ -60,6 +61,7 @@ enum ix_fixed_col {
     IXC_REQ_SIZE, IXC_RESP_SIZE, IXC_REQ_PKT, IXC_RESP_PKT, IXC_LAST_PKT,
     IXC_SRC_IP, IXC_DST_IP,
     IXC_REQ_SHAPE, IXC_RESP_SHAPE, IXC_REQ_RAW, IXC_RESP_RAW,
+    IXC_REQ_BODY, IXC_RESP_BODY,
     IXC_FIXED_COUNT
 };
 

@@ -484,11 +484,10 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
                 return ix_corrupt(d, s, at, "map pair counts do not add up");
         }
         break;
-    default: { /* IXK_RAW */
-        uint64_t total = 0;
+    default: { /* IXK_RAW, IXK_BLOB */
+        uint64_t total = 0, want = s->kind[col] == IXK_BLOB ? k->rows : s->tally[2 * col];
 
-        if (!read_counted(&r, &c->u, &c->cap_u, &c->nu, s->tally[2 * col]) ||
-            c->nu != s->tally[2 * col])
+        if (!read_counted(&r, &c->u, &c->cap_u, &c->nu, want) || c->nu != want)
             return ix_corrupt(d, s, at, "bad raw column");
         for (size_t i = 0; i < c->nu; i++)
             total += c->u[i];

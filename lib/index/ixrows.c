@@ -195,6 +195,22 @@ int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag 
             if (sec == 0)
                 out->len += 4;
         }
+        /* the bodies: a length and the bytes each (none when the block has no body column) */
+        for (int bo = IXC_REQ_BODY; bo <= IXC_RESP_BODY && rc == 0; bo++) {
+            const struct lcol *c = &s->lc[bo];
+            size_t n = c->loaded && c->nu ? (size_t)c->u[i] : 0;
+            uint8_t *q = buf_reserve(out, 4 + n);
+
+            if (!q) {
+                rc = diag_set(d, SV_ENOMEM, "%s: out of memory", s->name);
+                break;
+            }
+            st_le32(q, (uint32_t)n);
+            if (n)
+                memcpy(q + 4, c->blob + cu.blob[bo], n);
+            cu.blob[bo] += n;
+            out->len += 4 + n;
+        }
         if (rc == 0)
             st_le32(out->data + start, (uint32_t)(out->len - start));
     }

@@ -49,6 +49,8 @@ const struct ix_fixed_def ix_fixed_cols[IXC_FIXED_COUNT] = {
     [IXC_RESP_SHAPE] = { "$shape", IXK_DICT, IX_SEC_RESP },
     [IXC_REQ_RAW] = { "$raw", IXK_RAW, IX_SEC_REQ },
     [IXC_RESP_RAW] = { "$raw", IXK_RAW, IX_SEC_RESP },
+    [IXC_REQ_BODY] = { "req_body", IXK_BLOB, IX_SEC_NONE },
+    [IXC_RESP_BODY] = { "resp_body", IXK_BLOB, IX_SEC_NONE },
 };
 
 /* ------------------------------------------------------------ dictionaries */
@@ -534,6 +536,13 @@ static void add_row(struct wseg *w, const struct ent_view *v)
     ixu_push(&use(w, IXC_DST_IP)->a, sdict_intern(&w->col[IXC_DST_IP].dict, f->dst_ip, 16));
     add_section(w, IX_SEC_REQ, v->sec[0], v->seclen[0]);
     add_section(w, IX_SEC_RESP, v->sec[1], v->seclen[1]);
+    for (int k = 0; k < 2; k++) {
+        struct wcol *b = use(w, k ? IXC_RESP_BODY : IXC_REQ_BODY);
+
+        ixu_push(&b->a, v->bodylen[k]);
+        ixv_put(&b->blob, v->body[k], v->bodylen[k]);
+        w->bvalues++;
+    }
 }
 
 /* ------------------------------------------------------------------- blocks */
@@ -641,7 +650,7 @@ static void data_part(struct wseg *w, struct wcol *c, uint64_t *lo, uint64_t *hi
         ixv_packed(o, c->b.v, c->b.n);
         ixv_packed(o, c->c.v, c->c.n);
         break;
-    default: /* IXK_RAW */
+    default: /* IXK_RAW, IXK_BLOB */
         ixv_varint(o, c->a.n);
         ixv_packed(o, c->a.v, c->a.n);
         ixv_put(o, c->blob.p, c->blob.n);

@@ -60,5 +60,12 @@ struct ent_view;
  */
 struct jv *jv_entry(const struct ent_view *v, const char *node_name, const char *node_ip);
 char *jv_entry_text(const struct ent_view *v, const char *node_name, const char *node_ip);
+/*
+ * Adds the entry's kept body bytes to its JSON e, as HAR does: the
+ * request's in request.postData, the response's in response.content, each
+ * {"text": base64, "encoding": "base64"} plus "truncated": true when only
+ * the first bytes were kept. Entries without kept bytes are left alone.
+ */
+void jv_entry_add_bodies(struct jv *e, const struct ent_view *v);
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "base/addr.h"
 #include "base/timefmt.h"
+#include "base/xalloc.h"
 #include "entry/entry.h"
 
 static void set_merge(struct jv *obj, const char *k, struct jv *v)
@@ -224,4 +225,57 @@ char *jv_entry_text(const struct ent_view *v, const char *node_name, const char 
     s = jv_dump(o, JV_COMPACT);
     jv_free(o);
     return s;
+}
+
+/* RFC 4648 base64 of n bytes (malloc'd, NUL-terminated). */
+static char *base64(const uint8_t *p, size_t n)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = xmalloc((n + 2) / 3 * 4 + 1), *q = out;
+    size_t i = 0;
+
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+        *q++ = a[v >> 18];
+        *q++ = a[(v >> 12) & 63];
+        *q++ = a[(v >> 6) & 63];
+        *q++ = a[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+
+        *q++ = a[v >> 18];
+        *q++ = a[(v >> 12) & 63];
+        *q++ = i + 1 < n ? a[(v >> 6) & 63] : '=';
+        *q++ = '=';
+    }
+    *q = 0;
+    return out;
+}
+
+void jv_entry_add_bodies(struct jv *e, const struct ent_view *v)
+{
+    static const char *const sec[2] = { "request", "response" };
+    static const char *const holder[2] = { "postData", "content" };
+    static const uint8_t cut[2] = { ENT_F_REQ_BODY_CUT, ENT_F_RESP_BODY_CUT };
+
+    for (int s = 0; s < 2; s++) {
+        struct jv *m = jv_get(e, sec[s]), *h;
+        char *text;
+
+        if (!m || (v->bodylen[s] == 0 && !(v->f.flags & cut[s])))
+            continue;
+        h = jv_get(m, holder[s]);
+        if (!h) {
+            h = jv_obj();
+            jv_set(m, holder[s], h);
+        }
+        text = base64(v->body[s], v->bodylen[s]);
+        jv_set(h, "text", jv_str(text));
+        jv_set(h, "encoding", jv_str("base64"));
+        if (v->f.flags & cut[s])
+            jv_set(h, "truncated", jv_bool(true));
+        free(text);
+    }
 }

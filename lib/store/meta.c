@@ -81,6 +81,7 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(opts, "dissect", jv_bool(o->dissect));
     jv_set(opts, "l4_entries", jv_bool(o->l4_entries));
     jv_set(opts, "discard_undissected", jv_bool(o->discard_undissected));
+    jv_set(opts, "body_max", jv_u64(o->dissect ? o->body_max : 0));
     jv_set(root, "options", opts);
 
     jv_set(node, "name", jv_str(o->node_name));

@@ -587,6 +587,7 @@ void store_ingest_opts_init(struct store_ingest_opts *o)
     o->threads = 0;
     o->layout = STORE_LAYOUT_PACKED;
     o->pack_threshold = LIM_PACK_THRESHOLD;
+    o->body_max = LIM_BODY_MAX;
     o->memcap = LIM_BUFFER_TOTAL;
     o->flow.udp_idle_ns = LIM_UDP_TIMEOUT_S * 1000000000ull;
     o->flow.tcp_idle_ns = LIM_TCP_IDLE_S * 1000000000ull;

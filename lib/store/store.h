@@ -49,6 +49,7 @@ struct store_ingest_opts {
     bool l4_entries;            /* a tcp/udp entry for streams no dissector claims (default true) */
     bool discard_undissected;   /* drop streams no dissector claims, as Kubeshark does */
     bool keep_entries;          /* keep the raw entry records beside the index (debugging) */
+    uint64_t body_max;          /* body bytes kept per request and response (0: none) */
     /* Called between batches, from the calling thread. */
     void (*progress)(void *arg, const struct store_progress *p);
     void *progress_arg;

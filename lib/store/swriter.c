@@ -627,6 +627,7 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
         memset(&o, 0, sizeof o);
         /* a stream to be discarded gets no summary entry either */
         o.l4_entries = sp->o->l4_entries && !sp->o->discard_undissected;
+        o.body_max = (size_t)sp->o->body_max;
         if (b->ents.cap == 0)
             (void)buf_reserve(&b->ents, ENTBUF_FIRST);  /* not grown by copies; may fail */
         s->dsx = dsx_new(&si, &o, &b->budget, &b->sink);

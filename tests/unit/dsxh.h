@@ -39,6 +39,9 @@ struct dsxh_seg {
 #define DSXH_FINSEG(s) { (s), NULL, 0, 0, DSXH_FIN }
 #define DSXH_GAPSEG(s, n) { (s), NULL, (n), 0, DSXH_GAP }
 
+/* Body bytes kept per message by dsxh_run (0: none); with bodies, the JSON has them too. */
+static size_t dsxh_body_max;
+
 /*
  * Runs ops (UDP datagrams when udp) over the segments and returns the
  * entries as "\n"-terminated JSON lines (malloc'd; "" when none; NULL on
@@ -67,6 +70,7 @@ static inline char *dsxh_run(const struct dsx_ops *ops, bool udp, uint16_t port,
     memset(&o, 0, sizeof o);
     o.l4_entries = true;
     o.force = ops;
+    o.body_max = dsxh_body_max;
     buf_init(&out, (size_t)1 << 30);
     buf_init(&txt, (size_t)1 << 30);
     dsx_sink_init(&sink, &out);
@@ -98,7 +102,16 @@ static inline char *dsxh_run(const struct dsx_ops *ops, bool udp, uint16_t port,
 
         if (len <= 0)
             break;
-        j = jv_entry_text(&v, "test", NULL);
+        if (dsxh_body_max) {
+            struct jv *e = jv_entry(&v, "test", NULL);
+
+            if (e)
+                jv_entry_add_bodies(e, &v);
+            j = e ? jv_dump(e, JV_COMPACT) : NULL;
+            jv_free(e);
+        } else {
+            j = jv_entry_text(&v, "test", NULL);
+        }
         if (!j || buf_append(&txt, j, strlen(j)) < 0 || buf_append(&txt, "\n", 1) < 0) {
             free(j);
             break;

@@ -848,9 +848,69 @@ TEST(cleanup)
     }
 }
 
+/* part() of a dotted path ("response.content.text"); "(none)" when absent. */
+static const char *dpart(const char *t, size_t i, const char *path)
+{
+    char *l = line_at(t, i), *s = NULL, key[64];
+    struct jv *v = NULL, *k;
+    struct diag d;
+
+    memset(&d, 0, sizeof d);
+    if (!l || jv_parse(l, strlen(l), "entry", &v, &d) < 0 || !v) {
+        free(l);
+        return "(none)";
+    }
+    free(l);
+    k = v;
+    while (k && *path) {
+        size_t n = strcspn(path, ".");
+
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        k = jv_get(k, key);
+        path += n + (path[n] == '.');
+    }
+    s = k ? jv_dump(k, JV_COMPACT) : NULL;
+    jv_free(v);
+    return s ? keep_text(s) : "(none)";
+}
+
+/* Body bytes are kept decoded (chunks joined), cut at the cap, none for HEAD. */
+TEST(bodies_kept)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "4;name=v\r\nWiki\r\n5\r\npedia\r\n0\r\nX-T: 1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123", 0),
+        DSXH_S(1, "456789", 0),
+        DSXH_S(0, "HEAD /h HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 0),
+        DSXH_S(0, "GET /big HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nabcdefghijklmnopqrst", 0),
+    };
+    char *j;
+
+    dsxh_body_max = 12;
+    j = run(s, 7);
+    dsxh_body_max = 0;
+    T_EQ(nlines(j), 3);
+    /* "Wikipedia" and "0123456789" in base64 */
+    T_STREQ(dpart(j, 0, "request.postData"), "{\"text\":\"V2lraXBlZGlh\",\"encoding\":\"base64\"}");
+    T_STREQ(dpart(j, 0, "response.content.text"), "\"MDEyMzQ1Njc4OQ==\"");
+    T_STREQ(dpart(j, 1, "response.content.text"), "(none)");
+    /* 12 of 20 bytes: "abcdefghijkl" */
+    T_STREQ(dpart(j, 2, "response.content.text"), "\"YWJjZGVmZ2hpamts\"");
+    T_STREQ(dpart(j, 2, "response.content.truncated"), "true");
+    T_STREQ(dpart(j, 2, "response.bodySize"), "20");
+    free(j);
+    /* without a cap nothing is kept */
+    j = run(s, 7);
+    T_STREQ(dpart(j, 0, "request.postData"), "(none)");
+    free(j);
+}
+
 T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_keepalive),
        T_CASE(conversation), T_CASE(splits_are_equivalent), T_CASE(pipelining_order),
        T_CASE(response_first), T_CASE(end_of_capture), T_CASE(body_until_close), T_CASE(gaps),
        T_CASE(malformed), T_CASE(fields), T_CASE(pending_cap), T_CASE(header_caps),
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
-       T_CASE(framing_rules), T_CASE(cleanup))
+       T_CASE(framing_rules), T_CASE(cleanup), T_CASE(bodies_kept))

@@ -81,6 +81,17 @@ static void make_entry(struct ent *e, unsigned i)
         ent_cstr(e, "mimeType", "application/json");
         ent_i64(e, "size", -(int64_t)i);
         ent_obj_end(e);
+        /* bodies: some repeated, some unique, some binary, some cut */
+        snprintf(s, sizeof s, "{\"item\":%u}", i % 50);
+        ent_body(e, ENT_RESP, s, strlen(s));
+        if (i % 8 == 0) {
+            uint8_t bin[300];
+
+            for (unsigned k = 0; k < sizeof bin; k++)
+                bin[k] = (uint8_t)(k * i);
+            ent_body(e, ENT_REQ, bin, sizeof bin);
+            e->f.flags |= ENT_F_REQ_BODY_CUT;
+        }
         break;
     case 1:
         ent_arr_begin(e, "questions");
