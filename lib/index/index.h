@@ -4,10 +4,10 @@
  * instead of re-dissecting captures.
  *
  * A segment holds the entries (entry.h records) of some streams of one node,
- * sorted by request time (the response's when there was no request), then
- * stream id and index, in blocks of IX_BLOCK_ROWS rows. Each entry becomes
+ * in blocks of at most IX_BLOCK_ROWS rows (fewer when their bytes or values
+ * pass ix_int.h's caps), plus the first bytes of their bodies. Each entry becomes
  * one row over many columns: the fixed fields each in a column of their own
- * (numbers frame-of-reference packed, times against the block's first, IPs
+ * (numbers frame-of-reference packed, times against the rows', IPs
  * dictionary-coded), and the request and response sections shredded into a
  * "shape" (their structure without the values, dictionary-coded: entries of
  * one kind share it), one column per path of values (request.method,
@@ -33,6 +33,7 @@
 struct buf;
 struct diag;
 struct comp_block;
+struct ent_view;
 
 #define IX_BLOCK_ROWS 8192u
 /* The file of a segment inside its directory (index/<segment>/). */
@@ -41,7 +42,7 @@ struct comp_block;
 struct ix_seg_info {
     uint64_t rows;
     uint64_t bytes;             /* file size */
-    uint64_t first_ns, last_ns; /* request times (response's when no request) */
+    uint64_t first_ns, last_ns; /* earliest and latest request time (response's without one) */
     uint32_t blocks;
 };
 
@@ -54,6 +55,23 @@ struct ix_seg_info {
 int ix_write_segment(const char *path, const char *node, const uint8_t *const *recs, size_t n,
                      struct comp_block *z, struct ix_seg_info *info, struct diag *d)
     __attribute__((warn_unused_result));
+
+/*
+ * The same, streaming: rows are written in the order added (zone maps are
+ * then each block's range), a block at a time, into path's temporary name;
+ * close writes the footer and renames the file into place. new returns NULL
+ * (with d set) when the file cannot be created; abort drops a writer and
+ * its file.
+ */
+struct ix_writer;
+struct ix_writer *ix_writer_new(const char *path, const char *node, struct comp_block *z,
+                                struct diag *d);
+int ix_writer_add(struct ix_writer *x, const struct ent_view *v, struct diag *d)
+    __attribute__((warn_unused_result));
+uint64_t ix_writer_rows(const struct ix_writer *x);
+int ix_writer_close(struct ix_writer *x, struct ix_seg_info *info, struct diag *d)
+    __attribute__((warn_unused_result));
+void ix_writer_abort(struct ix_writer *x);
 
 /* ---------------------------------------------------------------- reading */
 

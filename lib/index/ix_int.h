@@ -92,6 +92,8 @@ enum { IX_T_MAP = 0x20, IX_T_RAW = 0x21 };
  * block is bounded whatever the rows hold.
  */
 #define IX_BLOCK_VALUES (4u * 1024 * 1024)
+/* Section and body bytes one block holds at most (the same: a writer's memory is bounded). */
+#define IX_BLOCK_BYTES (4u * 1024 * 1024)
 
 /* Section column names: u8 section, then the path's keys, each v (length + 1) + bytes; 0 = "[]". */
 

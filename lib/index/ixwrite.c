@@ -10,8 +10,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/crc32c.h"
 #include "base/cur.h"
@@ -199,7 +203,7 @@ struct wseg {
     struct staged *st;
     size_t nst, capst;
     struct ixv shape, key;
-    struct ixv file, blk, part, z, footer;
+    struct ixv blk, part, z, footer;
     struct comp_block *zc;
     size_t bvalues;             /* values in the block being built (IX_BLOCK_VALUES) */
     struct ixu req, resp;       /* the block's request and response times, as they were */
@@ -718,7 +722,6 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
         ixv_put(&w->footer, dir.p, dir.n);
         ixv_free(&dir);
     }
-    ixv_put(&w->file, w->blk.p, w->blk.n);
 }
 
 /* ----------------------------------------------------------------- segment */
@@ -760,7 +763,6 @@ static void wseg_free(struct wseg *w)
     free(w->st);
     ixv_free(&w->shape);
     ixv_free(&w->key);
-    ixv_free(&w->file);
     ixv_free(&w->blk);
     ixv_free(&w->part);
     ixv_free(&w->z);
@@ -784,21 +786,189 @@ static void put_catalogue(struct wseg *w, struct ixv *out, const char *node)
     put_dict(out, &w->names);
 }
 
+struct ix_writer {
+    struct wseg w;
+    char *path, *tmp, *node;
+    int fd;
+    uint64_t off;               /* bytes written to the file */
+    uint64_t rows, first, last;
+    uint32_t nblocks;
+    uint32_t brows;             /* rows of the block being built */
+    uint64_t bfirst, blast;     /* and their times' range */
+    size_t bbytes;              /* and their section and body bytes */
+};
+
+/* Opens the file to append (x->fd). */
+static int writer_open(struct ix_writer *x, struct diag *d)
+{
+    x->fd = open(x->tmp, O_WRONLY | O_APPEND | O_CLOEXEC);
+    return x->fd < 0 ? diag_errno(d, SV_EIO, errno, "%s: open", x->tmp) : 0;
+}
+
+static int writer_shut(struct ix_writer *x, int rc, struct diag *d)
+{
+    if (close(x->fd) < 0 && rc == 0)
+        rc = diag_errno(d, SV_EIO, errno, "%s: close", x->tmp);
+    x->fd = -1;
+    return rc;
+}
+
+struct ix_writer *ix_writer_new(const char *path, const char *node, struct comp_block *z,
+                                struct diag *d)
+{
+    struct ix_writer *x = xcalloc(1, sizeof *x);
+    static const uint8_t zero[IX_HDR_LEN];
+
+    x->path = xstrdup(path);
+    x->tmp = fs_printf("%s.tmp", path);
+    x->node = xstrdup(node);
+    x->w.zc = z;
+    for (size_t i = 0; i < IXC_FIXED_COUNT; i++) {
+        const struct ix_fixed_def *f = &ix_fixed_cols[i];
+
+        col_add(&x->w, f->kind, f->section, (const uint8_t *)f->name, strlen(f->name));
+    }
+    /* the roots of the request's and the response's paths */
+    for (uint32_t sec = 0; sec < 2; sec++) {
+        xgrow((void **)&x->w.pn, &x->w.cappn, x->w.npn + 1, sizeof *x->w.pn);
+        x->w.pn[x->w.npn++] = (struct pnode){ sec, 0, 0, false, UINT32_MAX, UINT32_MAX };
+    }
+    /* the file is open only while a block is written: open files stay bounded */
+    x->fd = open(x->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (x->fd < 0) {
+        diag_errno(d, SV_EIO, errno, "%s: create", x->tmp);
+        ix_writer_abort(x);
+        return NULL;
+    }
+    if (writer_shut(x, fs_write_all(x->fd, zero, IX_HDR_LEN, x->tmp, d), d) < 0) {
+        ix_writer_abort(x);
+        return NULL;
+    }
+    x->off = IX_HDR_LEN;
+    return x;
+}
+
+/* Writes the block built so far. */
+static int writer_flush(struct ix_writer *x, struct diag *d)
+{
+    int rc;
+
+    if (x->brows == 0)
+        return 0;
+    flush_block(&x->w, x->brows, x->bfirst, x->blast);
+    rc = writer_open(x, d);
+    if (rc == 0)
+        rc = writer_shut(x, fs_write_all(x->fd, x->w.blk.p, x->w.blk.n, x->tmp, d), d);
+    x->off += x->w.blk.n;
+    x->nblocks++;
+    x->brows = 0;
+    x->bbytes = 0;
+    return rc;
+}
+
+int ix_writer_add(struct ix_writer *x, const struct ent_view *v, struct diag *d)
+{
+    uint64_t t = v->f.req_ns ? v->f.req_ns : v->f.resp_ns;
+    size_t bytes = v->seclen[0] + v->seclen[1] + v->bodylen[0] + v->bodylen[1];
+    int rc = 0;
+
+    /* a block ends before a row could take it past IX_BLOCK_VALUES or IX_BLOCK_BYTES */
+    if (x->brows > 0 && (x->w.bvalues + v->seclen[0] + v->seclen[1] + 2 > IX_BLOCK_VALUES ||
+                         x->bbytes + bytes > IX_BLOCK_BYTES))
+        rc = writer_flush(x, d);
+    if (rc < 0)
+        return rc;
+    add_row(&x->w, v);
+    if (x->brows == 0 || t < x->bfirst)
+        x->bfirst = t;
+    if (x->brows == 0 || t > x->blast)
+        x->blast = t;
+    if (x->rows == 0 || t < x->first)
+        x->first = t;
+    if (x->rows == 0 || t > x->last)
+        x->last = t;
+    x->brows++;
+    x->bbytes += bytes;
+    x->rows++;
+    return x->brows == IX_BLOCK_ROWS ? writer_flush(x, d) : 0;
+}
+
+uint64_t ix_writer_rows(const struct ix_writer *x)
+{
+    return x->rows;
+}
+
+int ix_writer_close(struct ix_writer *x, struct ix_seg_info *info, struct diag *d)
+{
+    struct ixv head = { 0 };
+    uint8_t h[IX_HDR_LEN];
+    int rc = writer_flush(x, d);
+
+    memset(info, 0, sizeof *info);
+    /* the footer: catalogue, then the block directory built by flush_block */
+    put_catalogue(&x->w, &head, x->node);
+    ixv_put(&head, x->w.footer.p, x->w.footer.n);
+    ixv_le32(&head, crc32c(0, head.p, head.n));
+    memcpy(h, IX_MAGIC, IX_MAGIC_LEN);
+    st_le32(h + 8, IX_VERSION);
+    st_le32(h + 12, 0);
+    st_le64(h + 16, x->rows);
+    st_le64(h + 24, x->first);
+    st_le64(h + 32, x->last);
+    st_le64(h + 40, x->off);
+    st_le32(h + 48, (uint32_t)head.n);
+    st_le32(h + 52, x->nblocks);
+    st_le32(h + 56, 0);
+    st_le32(h + 60, crc32c(0, h, 60));
+    if (rc == 0)
+        rc = writer_open(x, d);
+    if (rc == 0) {
+        rc = fs_write_all(x->fd, head.p, head.n, x->tmp, d);
+        /* O_APPEND ignores offsets: the header goes through a descriptor of its own */
+        rc = writer_shut(x, rc, d);
+    }
+    if (rc == 0) {
+        x->fd = open(x->tmp, O_WRONLY | O_CLOEXEC);
+        rc = x->fd < 0 ? diag_errno(d, SV_EIO, errno, "%s: open", x->tmp)
+                       : writer_shut(x, fs_pwrite_all(x->fd, h, IX_HDR_LEN, 0, x->tmp, d), d);
+    }
+    if (rc == 0 && rename(x->tmp, x->path) < 0)
+        rc = diag_errno(d, SV_EIO, errno, "%s: rename", x->path);
+    if (rc == 0) {
+        info->rows = x->rows;
+        info->bytes = x->off + head.n;
+        info->first_ns = x->first;
+        info->last_ns = x->last;
+        info->blocks = x->nblocks;
+    }
+    ixv_free(&head);
+    ix_writer_abort(x);
+    return rc;
+}
+
+void ix_writer_abort(struct ix_writer *x)
+{
+    if (!x)
+        return;
+    if (x->fd >= 0)
+        close(x->fd);
+    (void)unlink(x->tmp);   /* gone already after a close that renamed it */
+    wseg_free(&x->w);
+    free(x->path);
+    free(x->tmp);
+    free(x->node);
+    free(x);
+}
+
 int ix_write_segment(const char *path, const char *node, const uint8_t *const *recs, size_t n,
                      struct comp_block *z, struct ix_seg_info *info, struct diag *d)
 {
-    struct wseg w;
     struct srow *rows = xcalloc(n ? n : 1, sizeof *rows);
     struct ent_view *views = xcalloc(n ? n : 1, sizeof *views);
-    struct ixv head = { 0 };
-    uint64_t first = 0, last = 0;
-    uint32_t nblocks = 0;
-    uint8_t *h;
-    int rc;
+    struct ix_writer *x;
+    int rc = 0;
 
-    memset(&w, 0, sizeof w);
     memset(info, 0, sizeof *info);
-    w.zc = z;
     for (size_t i = 0; i < n; i++) {
         const struct ent_view *v = &views[i];
 
@@ -812,66 +982,15 @@ int ix_write_segment(const char *path, const char *node, const uint8_t *const *r
     }
     if (n > 1)
         qsort(rows, n, sizeof *rows, cmp_srow);
-    for (size_t i = 0; i < IXC_FIXED_COUNT; i++) {
-        const struct ix_fixed_def *f = &ix_fixed_cols[i];
-
-        col_add(&w, f->kind, f->section, (const uint8_t *)f->name, strlen(f->name));
-    }
-    /* the roots of the request's and the response's paths */
-    for (uint32_t sec = 0; sec < 2; sec++) {
-        xgrow((void **)&w.pn, &w.cappn, w.npn + 1, sizeof *w.pn);
-        w.pn[w.npn++] = (struct pnode){ sec, 0, 0, false, UINT32_MAX, UINT32_MAX };
-    }
-    ixv_room(&w.file, IX_HDR_LEN);
-    memset(w.file.p, 0, IX_HDR_LEN);
-    w.file.n = IX_HDR_LEN;
-    /* a block ends at IX_BLOCK_ROWS rows, or before a row could take it past IX_BLOCK_VALUES */
-    for (size_t i = 0, start = 0; i < n; i++) {
-        const struct ent_view *v = rows[i].v;
-
-        if (i > start && w.bvalues + v->seclen[0] + v->seclen[1] + 2 > IX_BLOCK_VALUES) {
-            flush_block(&w, (uint32_t)(i - start), rows[start].t, rows[i - 1].t);
-            nblocks++;
-            start = i;
-        }
-        add_row(&w, v);
-        if (i + 1 == n || i + 1 - start == IX_BLOCK_ROWS) {
-            flush_block(&w, (uint32_t)(i + 1 - start), rows[start].t, rows[i].t);
-            nblocks++;
-            start = i + 1;
-        }
-    }
-    if (n) {
-        first = rows[0].t;
-        last = rows[n - 1].t;
-    }
-    /* the footer: catalogue, then the block directory built by flush_block */
-    put_catalogue(&w, &head, node);
-    ixv_put(&head, w.footer.p, w.footer.n);
-    ixv_le32(&head, crc32c(0, head.p, head.n));
-    h = w.file.p;
-    memcpy(h, IX_MAGIC, IX_MAGIC_LEN);
-    st_le32(h + 8, IX_VERSION);
-    st_le32(h + 12, 0);
-    st_le64(h + 16, n);
-    st_le64(h + 24, first);
-    st_le64(h + 32, last);
-    st_le64(h + 40, w.file.n);
-    st_le32(h + 48, (uint32_t)head.n);
-    st_le32(h + 52, nblocks);
-    st_le32(h + 56, 0);
-    st_le32(h + 60, crc32c(0, h, 60));
-    ixv_put(&w.file, head.p, head.n);
-    rc = fs_write_file_atomic(path, w.file.p, w.file.n, d);
-    if (rc == 0) {
-        info->rows = n;
-        info->bytes = w.file.n;
-        info->first_ns = first;
-        info->last_ns = last;
-        info->blocks = nblocks;
-    }
-    ixv_free(&head);
-    wseg_free(&w);
+    x = ix_writer_new(path, node, z, d);
+    if (!x)
+        rc = SV_EIO;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = ix_writer_add(x, rows[i].v, d);
+    if (rc == 0)
+        rc = ix_writer_close(x, info, d);
+    else
+        ix_writer_abort(x);
     free(rows);
     free(views);
     return rc;

@@ -1,25 +1,21 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * summary: the last step of ingest: the node's entry index segments, built
- * in parallel from the buckets' entry records, which are then dropped.
+ * summary: the entry index, written as ingest goes: each pack bucket's
+ * writer task adds the entries of every batch it wrote to the bucket's
+ * current index segment, while they are still in the cache.
  *
- * A bucket's records are in memory, or, past ENTBUF_KEEP, partly in its
- * entries file (the older ones). The buckets are split into
- * STORE_INDEX_GROUPS fixed groups; each group's entries (its buckets'
- * records in bucket order) are cut into segments of at
- * most STORE_SEGMENT_ROWS rows and STORE_SEGMENT_BYTES bytes of records. So
- * which entries share a segment depends on the traffic alone, and a group's
- * memory is bounded whatever the capture's size. Segments are named
- * "<node>-<group>-<n>" and listed in store.json in group order.
+ * A bucket's segments hold its entries in the order its dissectors emitted
+ * them, which depends on the packets alone, and a segment ends at
+ * STORE_SEGMENT_ROWS rows or STORE_SEGMENT_BYTES bytes of records: so the
+ * segments are the same at any -j. Nothing is buffered beyond one block
+ * per bucket (lib/index bounds a block's rows and bytes), and no record is
+ * written to disk and read back. Segments are named "<node>-<bucket>-<n>"
+ * and listed in store.json in bucket order.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/diag.h"
@@ -37,214 +33,100 @@
  */
 #define INDEX_ZSTD_LEVEL 1
 
-/* A record waiting for a segment: in the bucket's memory, or at off in the group's recs. */
-struct rref {
-    const uint8_t *mem;
-    size_t off;
-};
-
-struct group {
-    uint32_t id;
-    struct store_segment_info *seg;
-    size_t nseg, capseg;
-    struct buf recs;            /* records read from entries files */
-    struct rref *ref;           /* the records waiting, in order */
-    size_t nrec, caprec;
-    size_t bytes;               /* their bytes */
-    struct comp_block *z;
-    int rc;
-    struct diag d;
-};
-
-/* Writes the records gathered so far as the group's next segment. */
-static int flush_segment(const struct split *sp, struct group *g)
+/* Closes the bucket's segment, listing it. */
+static int close_segment(struct split *sp, struct bucket *b)
 {
-    const char *node = sp->o->node_name;
     struct store_segment_info *si;
-    const uint8_t **recs;
     struct ix_seg_info info;
-    char *dir, *path;
     int rc;
 
-    if (g->nrec == 0)
+    if (!b->ix)
         return 0;
-    xgrow((void **)&g->seg, &g->capseg, g->nseg + 1, sizeof *g->seg);
-    si = &g->seg[g->nseg];
+    xgrow((void **)&b->seg, &b->capseg, b->nseg + 1, sizeof *b->seg);
+    si = &b->seg[b->nseg];
     memset(si, 0, sizeof *si);
-    si->name = fs_printf("%s-%02x-%04zu", node, g->id, g->nseg);
-    dir = fs_printf("%s/%s/%s", sp->tmp_root, STORE_INDEX_DIR, si->name);
-    rc = fs_mkdirs(dir, &g->d);
-    path = fs_join(dir, IX_SEGMENT_FILE);
-    recs = xcalloc(g->nrec, sizeof *recs);
-    for (size_t i = 0; i < g->nrec; i++)
-        recs[i] = g->ref[i].mem ? g->ref[i].mem : g->recs.data + g->ref[i].off;
-    if (rc == 0)
-        rc = ix_write_segment(path, node, recs, g->nrec, g->z, &info, &g->d);
-    free(recs);
-    free(path);
-    free(dir);
-    if (rc < 0) {
-        free(si->name);
+    rc = ix_writer_close(b->ix, &info, &b->d);
+    b->ix = NULL;
+    b->ix_bytes = 0;
+    if (rc < 0)
         return rc;
-    }
+    si->name = fs_printf("%s-%02x-%04zu", sp->o->node_name, b->id, b->nseg);
     si->rows = info.rows;
     si->bytes = info.bytes;
     si->blocks = info.blocks;
     si->first_ns = info.first_ns;
     si->last_ns = info.last_ns;
-    g->nseg++;
-    g->nrec = 0;
-    g->bytes = 0;
-    buf_reset(&g->recs);
+    b->nseg++;
     return 0;
 }
 
-/* Adds a record (n bytes) to the group, and writes a segment when one is full. */
-static int add_record(const struct split *sp, struct group *g, const uint8_t *mem, size_t off,
-                      size_t n)
+/* Opens the bucket's next segment. */
+static int open_segment(struct split *sp, struct bucket *b)
 {
-    xgrow((void **)&g->ref, &g->caprec, g->nrec + 1, sizeof *g->ref);
-    g->ref[g->nrec++] = (struct rref){ mem, off };
-    g->bytes += n;
-    if (g->nrec == STORE_SEGMENT_ROWS || g->bytes >= STORE_SEGMENT_BYTES)
-        return flush_segment(sp, g);
-    return 0;
+    char *dir = fs_printf("%s/%s/%s-%02x-%04zu", sp->tmp_root, STORE_INDEX_DIR,
+                          sp->o->node_name, b->id, b->nseg);
+    char *path = fs_join(dir, IX_SEGMENT_FILE);
+    int rc = fs_mkdirs(dir, &b->d);
+
+    if (!b->zc)
+        b->zc = comp_block_new(INDEX_ZSTD_LEVEL);
+    if (rc == 0) {
+        b->ix = ix_writer_new(path, sp->o->node_name, b->zc, &b->d);
+        if (!b->ix)
+            rc = SV_EIO;
+    }
+    free(path);
+    free(dir);
+    return rc;
 }
 
-/* The records of a bucket still in memory. */
-static int add_memory(const struct split *sp, struct group *g, uint32_t bucket)
+int swr_index_batch(struct split *sp, struct bucket *b)
 {
-    const struct buf *e = &sp->b[bucket].ents;
     int rc = 0;
 
-    for (size_t pos = 0; pos < e->len && rc == 0;) {
-        /* only the length: the index writer checks the records */
-        long n = ent_record_len(e->data + pos, e->len - pos);
+    for (size_t pos = 0; pos < b->ents.len && rc == 0;) {
+        struct ent_view v;
+        long n = ent_parse(b->ents.data + pos, b->ents.len - pos, &v);
 
         if (n <= 0)
-            return diag_set(&g->d, SV_EFORMAT, "bucket %02x: corrupt entry record in memory",
-                            bucket);
-        rc = add_record(sp, g, e->data + pos, 0, (size_t)n);
+            return diag_set(&b->d, SV_EFORMAT, "bucket %02x: corrupt entry record", b->id);
+        if (!b->ix)
+            rc = open_segment(sp, b);
+        if (rc == 0)
+            rc = ix_writer_add(b->ix, &v, &b->d);
+        b->ix_bytes += (uint64_t)n;
+        if (rc == 0 && (ix_writer_rows(b->ix) >= STORE_SEGMENT_ROWS ||
+                        b->ix_bytes >= STORE_SEGMENT_BYTES))
+            rc = close_segment(sp, b);
         pos += (size_t)n;
     }
     return rc;
 }
 
-/* Feeds one bucket's entries file to the group, a segment whenever one is full. */
-static int read_file(const struct split *sp, struct group *g, uint32_t bucket)
+int swr_index_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
 {
-    char *path = store_entries_path(sp->node_dir, bucket);
-    uint64_t at = STORE_ENT_MAGIC_LEN;
-    size_t pos;
-    struct stat st;
-    int fd, rc = 0;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = errno == ENOENT ? 0 : diag_errno(&g->d, SV_EIO, errno, "%s", path);
-        free(path);
-        return rc;
-    }
-    if (fstat(fd, &st) < 0) {
-        rc = diag_errno(&g->d, SV_EIO, errno, "%s", path);
-        goto out;
-    }
-    /* records are read in pieces; after a segment is written, the piece not yet used moves down */
-    pos = g->recs.len;
-    while (rc == 0 && at < (uint64_t)st.st_size) {
-        size_t want = (size_t)((uint64_t)st.st_size - at);
-        uint8_t *p;
-
-        if (want > (4u << 20))
-            want = 4u << 20;
-        p = buf_reserve(&g->recs, want);
-        if (!p) {
-            rc = diag_set(&g->d, SV_ENOMEM, "%s: out of memory", path);
-            break;
-        }
-        rc = fs_pread_all(fd, p, want, (off_t)at, path, &g->d);
-        if (rc < 0)
-            break;
-        g->recs.len += want;
-        at += want;
-        for (;;) {
-            long n = ent_record_len(g->recs.data + pos, g->recs.len - pos);
-            size_t tail, nseg = g->nseg;
-
-            if (n < 0) {
-                rc = diag_set(&g->d, SV_EFORMAT, "%s: corrupt entry record", path);
-                break;
-            }
-            if (n == 0)
-                break;
-            tail = g->recs.len - pos - (size_t)n;
-            /* a segment written empties recs: keep the bytes read after this record */
-            g->recs.len = pos + (size_t)n;
-            rc = add_record(sp, g, NULL, pos, (size_t)n);
-            if (rc < 0)
-                break;
-            if (g->nseg != nseg) {
-                memmove(g->recs.data, g->recs.data + pos + (size_t)n, tail);
-                g->recs.len = tail;
-                pos = 0;
-            } else {
-                g->recs.len += tail;
-                pos += (size_t)n;
-            }
-        }
-    }
-    if (rc == 0 && pos != g->recs.len)
-        rc = diag_set(&g->d, SV_EFORMAT, "%s: the last entry record is cut short", path);
-out:
-    close(fd);
-    free(path);
-    return rc;
-}
-
-int swr_build_index(struct split *sp, struct store_ingest_result *res, struct diag *d)
-{
-    struct group *g = xcalloc(STORE_INDEX_GROUPS, sizeof *g);
-    const uint32_t per = STORE_BUCKETS / STORE_INDEX_GROUPS;
     int rc = 0;
 
 #pragma omp parallel for schedule(dynamic, 1)
-    for (uint32_t i = 0; i < STORE_INDEX_GROUPS; i++) {
-        struct group *k = &g[i];
+    for (uint32_t t = 0; t < STORE_BUCKETS; t++) {
+        struct bucket *b = &sp->b[t];
 
-        k->id = i;
-        diag_clear(&k->d);
-        buf_init(&k->recs, SIZE_MAX);
-        k->z = comp_block_new(INDEX_ZSTD_LEVEL);
-        for (uint32_t b = i * per; b < (i + 1) * per && k->rc == 0; b++) {
-            /* with --keep-entries the files hold every record, and the memory none */
-            k->rc = read_file(sp, k, b);
-            if (k->rc == 0 && !sp->o->keep_entries)
-                k->rc = add_memory(sp, k, b);
-        }
-        if (k->rc == 0)
-            k->rc = flush_segment(sp, k);
-        comp_block_free(k->z);
-        buf_release(&k->recs);
-        free(k->ref);
+        if (b->rc == 0)
+            b->rc = close_segment(sp, b);
     }
-    for (uint32_t i = 0; i < STORE_INDEX_GROUPS; i++) {
-        if (g[i].rc < 0 && rc == 0) {
-            *d = g[i].d;
-            rc = g[i].rc;
+    for (uint32_t t = 0; t < STORE_BUCKETS; t++) {
+        struct bucket *b = &sp->b[t];
+
+        if (b->rc < 0 && rc == 0) {
+            *d = b->d;
+            rc = b->rc;
         }
-        for (size_t k = 0; k < g[i].nseg; k++) {
+        for (size_t k = 0; k < b->nseg; k++) {
             xgrow((void **)&res->segments, &res->capsegments, res->nsegments + 1,
                   sizeof *res->segments);
-            res->segments[res->nsegments++] = g[i].seg[k];
+            res->segments[res->nsegments++] = b->seg[k];
         }
-        free(g[i].seg);
-    }
-    free(g);
-    if (rc == 0 && !sp->o->keep_entries) {
-        char *dir = fs_join(sp->node_dir, "entries");
-
-        rc = fs_rmtree(dir, d);
-        free(dir);
+        b->nseg = 0;
     }
     return rc;
 }

@@ -54,6 +54,8 @@
 #include "decode/decode.h"
 #include "pcapw.h"
 #include "split_int.h"
+#include "compress/compress.h"
+#include "index/index.h"
 #include "store_int.h"
 
 /* ---------------------------------------------------------------- assignment (phase B) */
@@ -661,7 +663,7 @@ static int make_dirs(struct split *sp, struct diag *d)
         rc = fs_mkdirs(sub, d);
         free(sub);
     }
-    if (rc == 0 && sp->o->dissect) {
+    if (rc == 0 && sp->o->dissect && sp->o->keep_entries) {
         sub = fs_join(sp->node_dir, "entries");
         rc = fs_mkdirs(sub, d);
         free(sub);
@@ -812,7 +814,7 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
         res->entries_dropped += sp.b[t].sink.dropped;
     }
     if (o->dissect) {
-        rc = swr_build_index(&sp, res, d);
+        rc = swr_index_finish(&sp, res, d);
         if (rc < 0)
             goto out_split;
     }
@@ -869,6 +871,11 @@ out_split:
         if (sp.b[t].pack_fd >= 0)
             close(sp.b[t].pack_fd);
         free(sp.b[t].ent_path);
+        ix_writer_abort(sp.b[t].ix);
+        comp_block_free(sp.b[t].zc);
+        for (size_t k = 0; k < sp.b[t].nseg; k++)
+            free(sp.b[t].seg[k].name);
+        free(sp.b[t].seg);
         dsx_sink_release(&sp.b[t].sink);
         buf_release(&sp.b[t].ents);
         free(sp.b[t].q[0].v);

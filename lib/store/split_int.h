@@ -27,12 +27,6 @@
 #define NTASKS (STORE_BUCKETS + 1)
 #define SPILL_FLUSH (256u * 1024)
 #define PACKBUF_SIZE (256u * 1024)
-/*
- * A bucket keeps its entry records in memory for the index build up to
- * ENTBUF_KEEP bytes (64 buckets: 256 MiB at most); then they go to its
- * entries file, which the index build reads before the memory.
- */
-#define ENTBUF_KEEP (4u * 1024 * 1024)
 #define ENTBUF_FIRST (512u * 1024) /* allocated at once for the entries of a batch */
 #define EV_END UINT32_MAX          /* the stream has ended: write it out */
 #define EV_SPILL (UINT32_MAX - 1)  /* create the stream's own file now */
@@ -98,8 +92,13 @@ struct bucket {
     struct sstream *dead;       /* ended in phase C; back to the slab after it (linked by anext) */
     struct buf scratch, scratch2;
     struct buf packbuf;         /* small streams gathered for one write into the pack */
-    struct buf ents;            /* entry records not yet in the bucket's entries file */
+    struct buf ents;            /* entry records of the batch, not yet indexed */
     struct dsx_sink sink;       /* where this bucket's dissectors write (ents) */
+    struct ix_writer *ix;       /* the bucket's index segment being written */
+    uint64_t ix_bytes;          /* record bytes in it */
+    struct comp_block *zc;      /* its compressor */
+    struct store_segment_info *seg;     /* the segments written, in order */
+    size_t nseg, capseg;
     struct reasm_budget budget; /* reassembly memory of this bucket's streams */
     char *ent_path;             /* the entries file, once created */
     int rc;
@@ -180,11 +179,13 @@ int swr_close_packs(struct split *sp, struct diag *d) __attribute__((warn_unused
 /* Frees what a stream holds (not the stream itself, which belongs to the slab). */
 void swr_stream_clear(struct sstream *s);
 /*
- * Builds the node's index segments from the entries files (ixbuild.c),
- * listing them in res, and removes the entries files unless asked to keep
- * them.
+ * The entry index (ixbuild.c): swr_index_batch() adds the records of the
+ * batch the bucket just wrote to its segment (and, with --keep-entries, to
+ * its entries file); swr_index_finish() closes every bucket's segment and
+ * lists them all in res.
  */
-int swr_build_index(struct split *sp, struct store_ingest_result *res, struct diag *d)
+int swr_index_batch(struct split *sp, struct bucket *b) __attribute__((warn_unused_result));
+int swr_index_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
     __attribute__((warn_unused_result));
 
 #endif

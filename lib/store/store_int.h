@@ -21,8 +21,7 @@ struct diag;
 #define STORE_FILE_DIRS 256u
 #define STORE_CAT_BLOCK 65536u
 #define STORE_INDEX_DIR "index"
-/* Index segments: bucket groups built in parallel, and the most one segment holds. */
-#define STORE_INDEX_GROUPS 16u
+/* The most one index segment holds (entries, bytes of records). */
 #define STORE_SEGMENT_ROWS 65536u
 #define STORE_SEGMENT_BYTES (64u * 1024 * 1024)
 

@@ -648,9 +648,9 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
 }
 
 /*
- * Appends the bucket's gathered entry records to its entries file. The file
- * is opened for each flush (past ENTBUF_KEEP) and closed again, so that
- * open files stay bounded by the packs, not doubled by 64 entries files.
+ * Appends the batch's entry records to the bucket's entries file (ingest
+ * --keep-entries). The file is opened for each batch and closed again, so
+ * that open files stay bounded by the packs, not doubled by 64 entries files.
  */
 static int ent_flush(struct split *sp, struct bucket *b)
 {
@@ -707,8 +707,13 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
                 dissect_packet(sp, b, e->s, &sp->pkts[k][e->idx], &sp->pi[k][e->idx]);
         }
     }
-    if (b->rc == 0 && b->ents.len >= ENTBUF_KEEP)
-        b->rc = ent_flush(sp, b);
+    /* the batch's entries go to the index now, while they are in the cache */
+    if (b->rc == 0 && b->ents.len) {
+        b->rc = swr_index_batch(sp, b);
+        if (b->rc == 0 && sp->o->keep_entries)
+            b->rc = ent_flush(sp, b);
+        buf_reset(&b->ents);
+    }
     q->n = 0;
 }
 
@@ -767,12 +772,6 @@ int swr_close_packs(struct split *sp, struct diag *d)
         struct bucket *b = &sp->b[t];
         int r;
 
-        /* the index is built from the memory too; --keep-entries wants whole files */
-        r = sp->o->keep_entries ? ent_flush(sp, b) : 0;
-        if (r < 0 && rc == 0) {
-            *d = b->d;
-            rc = r;
-        }
         if (b->pack_fd < 0)
             continue;
         r = pack_flush(b);
