@@ -301,17 +301,14 @@ int ent_serialize(struct ent *e, struct buf *out)
     p = le32(p, (uint32_t)total);
     ent_fixed_put(p, f);
     p += ENT_FIXED_LEN;
-    for (int s = 0; s < 2; s++) {
-        p = le32(p, (uint32_t)e->sec[s].len);
-        if (e->sec[s].len)
-            memcpy(p, e->sec[s].data, e->sec[s].len);
-        p += e->sec[s].len;
-    }
-    for (int s = 0; s < 2; s++) {
-        p = le32(p, (uint32_t)e->body[s].len);
-        if (e->body[s].len)
-            memcpy(p, e->body[s].data, e->body[s].len);
-        p += e->body[s].len;
+    /* the sections, then the bodies: each its length and its bytes */
+    for (int k = 0; k < 4; k++) {
+        const struct buf *b = k < 2 ? &e->sec[k] : &e->body[k - 2];
+
+        p = le32(p, (uint32_t)b->len);
+        if (b->len)
+            memcpy(p, b->data, b->len);
+        p += b->len;
     }
     out->len += (size_t)(p - start);
     return 0;
@@ -361,7 +358,10 @@ long ent_parse(const uint8_t *p, size_t n, struct ent_view *v)
     f->req_pkt = (uint32_t)rd(&q, 4);
     f->resp_pkt = (uint32_t)rd(&q, 4);
     f->last_pkt = (uint32_t)rd(&q, 4);
-    for (int s = 0; s < 2; s++) {
+    /* the sections, then the bodies */
+    for (int k = 0; k < 4; k++) {
+        const uint8_t **at = k < 2 ? &v->sec[k] : &v->body[k - 2];
+        size_t *len = k < 2 ? &v->seclen[k] : &v->bodylen[k - 2];
         uint64_t l;
 
         if ((size_t)(end - q) < 4)
@@ -369,20 +369,8 @@ long ent_parse(const uint8_t *p, size_t n, struct ent_view *v)
         l = rd(&q, 4);
         if (l > (uint64_t)(end - q))
             return -1;
-        v->sec[s] = q;
-        v->seclen[s] = (size_t)l;
-        q += l;
-    }
-    for (int s = 0; s < 2; s++) {
-        uint64_t l;
-
-        if ((size_t)(end - q) < 4)
-            return -1;
-        l = rd(&q, 4);
-        if (l > (uint64_t)(end - q))
-            return -1;
-        v->body[s] = q;
-        v->bodylen[s] = (size_t)l;
+        *at = q;
+        *len = (size_t)l;
         q += l;
     }
     if (q != end)
