@@ -119,6 +119,18 @@ int cmd_info(int argc, char **argv)
         }
         count_line("packets", totals, "packets");
         count_line("bytes", totals, "bytes");
+        {
+            const struct jv *segs = jv_get(meta, "segments");
+            unsigned long long rows = 0, bytes = 0;
+
+            for (size_t i = 0; i < jv_len(segs); i++) {
+                rows += u(jv_at(segs, i), "rows", NULL);
+                bytes += u(jv_at(segs, i), "bytes", NULL);
+            }
+            printf("%-10s %llu entries in %zu segments, %llu bytes (bodies: first %llu bytes)\n",
+                   "index", rows, jv_len(segs), bytes,
+                   (unsigned long long)u(jv_get(meta, "options"), "body_max", NULL));
+        }
     }
     jv_free(meta);
     store_close(s);

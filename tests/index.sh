@@ -38,6 +38,8 @@ t_is "segments are named node-group-number and hold entries.svx" \
 t_is "segment bytes in store.json are the files' sizes" \
     "$(jq -r '.segments[] | "\(.name) \(.bytes)"' "$TMP/s/store.json")" \
     "$(for s in $(jq -r '.segments[].name' "$TMP/s/store.json"); do echo "$s $(wc -c <"$TMP/s/index/$s/entries.svx")"; done)"
+t_is "info: the index line" "$("$SV" info "$TMP/s" | grep '^index')" \
+    "index      $(jget "$TMP/s/store.json" .nodes[0].entries) entries in $(jq '.segments | length' "$TMP/s/store.json") segments, $(jq '[.segments[].bytes] | add' "$TMP/s/store.json") bytes (bodies: first 65536 bytes)"
 t_is "without --keep-entries the raw entry records are removed" \
     "$([ -e "$TMP/s/nodes/local/entries" ] && echo there)" ""
 "$SV" ingest -q --no-dissect -o "$TMP/nd" "$cap"
