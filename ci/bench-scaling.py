@@ -89,19 +89,26 @@ def line(name, secs, rss, size, packets, streams, note=""):
         name, secs, size / 1e6 / secs, packets / secs, streams / secs, rss, note), flush=True)
 
 
-def dissect_scaling(a, b, cap_spec, threads, two):
-    """ingest -j N with and without dissection on one capture."""
-    name, args = cap_spec
+def prepare(a, b, name, args):
+    """Generates capture name (once), reads it into the page cache and ingests it once:
+    (path, size, store, store.json)."""
     cap = os.path.join(a.work, name + ".pcap")
     if not os.path.exists(cap):
+        t0 = time.monotonic()
         run([GENCAP, "--out", os.path.join(a.work, name), "--no-truth", "--quiet"] + args)
-    size = os.path.getsize(cap)
+        print("generated %s in %.1f s" % (cap, time.monotonic() - t0), flush=True)
     with open(cap, "rb") as f:
         while f.read(1 << 24):
             pass
     ref = b.fresh()
     run([SV, "ingest", "-q", "-o", ref, cap])
-    meta = json.load(open(os.path.join(ref, "store.json")))
+    return cap, os.path.getsize(cap), ref, json.load(open(os.path.join(ref, "store.json")))
+
+
+def dissect_scaling(a, b, cap_spec, threads, two):
+    """ingest -j N with and without dissection on one capture."""
+    name, args = cap_spec
+    cap, size, ref, meta = prepare(a, b, name, args)
     packets = meta["totals"]["read"]["packets"]
     streams = meta["nodes"][0]["streams"]
     print("== %s: %d bytes, %d packets, %d streams, %d entries" % (
@@ -143,18 +150,7 @@ def main():
     if a.dissect:
         return dissect_scaling(a, b, caps[0], threads, two)
     for name, args in caps:
-        cap = os.path.join(a.work, name + ".pcap")
-        if not os.path.exists(cap):
-            t0 = time.monotonic()
-            run([GENCAP, "--out", os.path.join(a.work, name), "--no-truth", "--quiet"] + args)
-            print("generated %s in %.1f s" % (cap, time.monotonic() - t0), flush=True)
-        size = os.path.getsize(cap)
-        with open(cap, "rb") as f:
-            while f.read(1 << 24):
-                pass
-        ref = b.fresh()
-        run([SV, "ingest", "-q", "-o", ref, cap])
-        meta = json.load(open(os.path.join(ref, "store.json")))
+        cap, size, ref, meta = prepare(a, b, name, args)
         packets = meta["totals"]["read"]["packets"]
         streams = meta["nodes"][0]["streams"]
         print("== %s: %d bytes, %d packets, %d streams" % (name, size, packets, streams),

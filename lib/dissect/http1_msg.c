@@ -220,24 +220,36 @@ enum h1_match h1_first_request(const uint8_t *p, size_t n)
 
 /* ------------------------------------------------------------ header fields */
 
+/*
+ * The element of the comma-separated list [p, p+n) that starts at *i, trimmed,
+ * into (e, en); *i moves past its comma. False when the list is done.
+ */
+static bool h1_list_next(const uint8_t *p, size_t n, size_t *i, const uint8_t **e, size_t *en)
+{
+    size_t j = *i;
+
+    if (*i > n)
+        return false;
+    while (j < n && p[j] != ',')
+        j++;
+    *e = p + *i;
+    *en = j - *i;
+    h1_trim(e, en);
+    *i = j + 1;
+    return true;
+}
+
 /* Content-Length: 1*DIGIT, or a list of equal ones (RFC 9110 §8.6). */
 static bool h1_parse_cl(const uint8_t *p, size_t n, uint64_t *out)
 {
     bool any = false;
     uint64_t first = 0;
-    size_t i = 0;
+    const uint8_t *e;
+    size_t i = 0, en;
 
-    while (i <= n) {
-        size_t j = i;
+    while (h1_list_next(p, n, &i, &e, &en)) {
         uint64_t v = 0;
-        const uint8_t *e;
-        size_t en;
 
-        while (j < n && p[j] != ',')
-            j++;
-        e = p + i;
-        en = j - i;
-        h1_trim(&e, &en);
         if (en == 0 || en > 18)
             return false;
         for (size_t k = 0; k < en; k++) {
@@ -249,7 +261,6 @@ static bool h1_parse_cl(const uint8_t *p, size_t n, uint64_t *out)
             return false;
         first = v;
         any = true;
-        i = j + 1;
     }
     *out = first;
     return any;
@@ -258,25 +269,17 @@ static bool h1_parse_cl(const uint8_t *p, size_t n, uint64_t *out)
 /* Does the comma-separated list [p, p+n) hold token tok (case-insensitive, before any '/')? */
 static bool h1_list_has(const uint8_t *p, size_t n, const char *tok)
 {
-    size_t i = 0;
+    const uint8_t *e;
+    size_t i = 0, en, k;
 
-    while (i < n) {
-        size_t j = i, k;
-        const uint8_t *e;
-        size_t en;
-
-        while (j < n && p[j] != ',')
-            j++;
-        e = p + i;
-        en = j - i;
-        h1_trim(&e, &en);
+    /* an empty list has no element (h1_list_next would give one empty one) */
+    while (i < n && h1_list_next(p, n, &i, &e, &en)) {
         for (k = 0; k < en && e[k] != '/' && e[k] != ';'; k++)
             ;
         en = k;
         h1_trim(&e, &en);
         if (h1_ieq(e, en, tok))
             return true;
-        i = j + 1;
     }
     return false;
 }

@@ -133,8 +133,6 @@ const uint8_t *ix_col_ip(const struct ix_seg *s, int col, uint32_t row);
  */
 bool ix_leaf_first(struct ix_seg *s, int col, uint32_t row, const uint8_t **p, size_t *n,
                    uint64_t *num);
-/* A loaded leaf column's first string value code in a row, -1 when none (dictionary scans). */
-int32_t ix_leaf_code(struct ix_seg *s, int col, uint32_t row);
 /*
  * The same for every row at once (what a scan uses): per row, the code of
  * its first string (-1: none), and the index in nums of its first number

@@ -337,17 +337,6 @@ bool ix_leaf_first(struct ix_seg *s, int col, uint32_t row, const uint8_t **p, s
     return false;
 }
 
-int32_t ix_leaf_code(struct ix_seg *s, int col, uint32_t row)
-{
-    struct lcol *c = &s->lc[col];
-
-    if (!c->loaded || s->kind[col] != IXK_LEAF || s->cur < 0 || row >= s->blk[s->cur].rows)
-        return -1;
-    if (!c->first_ok)
-        leaf_firsts(s, col);
-    return c->first_s[row];
-}
-
 bool ix_leaf_rows(struct ix_seg *s, int col, struct ix_leaf_rows *out)
 {
     struct lcol *c = &s->lc[col];

@@ -50,13 +50,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cols[1] = ix_col_find(seg, IX_SEC_REQ, "method");
         cols[2] = ix_col_find(seg, IX_SEC_RESP, "status");
         if (cols[1] >= 0 && cols[2] >= 0 && ix_block_load(seg, b, cols, 3, &d) == 0) {
+            struct ix_leaf_rows st;
+
             for (uint32_t r = 0; r < ix_block_rows(seg, b); r++) {
                 const uint8_t *p;
                 size_t n;
                 uint64_t num;
 
                 (void)ix_leaf_first(seg, cols[1], r, &p, &n, &num);
-                (void)ix_leaf_code(seg, cols[2], r);
+            }
+            /* every row's code is in the block's dictionary, every number index in nums */
+            if (ix_leaf_rows(seg, cols[2], &st)) {
+                for (uint32_t r = 0; r < ix_block_rows(seg, b); r++) {
+                    const uint8_t *p;
+                    size_t n;
+
+                    if (st.code[r] >= 0) {
+                        ix_dict_str(seg, cols[2], (uint64_t)st.code[r], &p, &n);
+                        if (!p)
+                            abort();
+                    }
+                    if (st.num[r] >= 0)
+                        (void)st.nums[st.num[r]];
+                }
             }
         }
     }

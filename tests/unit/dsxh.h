@@ -190,6 +190,25 @@ static inline const char *dsxh_body(const char *l)
 }
 
 /*
+ * The first and last packet times and the first packet number of a side seen in
+ * segments first..last (null when first < 0), as dsxh_run times them.
+ */
+static inline void dsxh_side_(int first, int last, char t[64], char te[64], char pk[16])
+{
+    const unsigned long long t0 = 1700000000000000000ull, ms = 1000000ull;
+
+    if (first < 0) {
+        snprintf(t, 64, "null");
+        snprintf(te, 64, "null");
+        snprintf(pk, 16, "null");
+        return;
+    }
+    snprintf(t, 64, "%llu", t0 + (unsigned long long)(first + 1) * ms);
+    snprintf(te, 64, "%llu", t0 + (unsigned long long)(last + 1) * ms);
+    snprintf(pk, 16, "%d", first);
+}
+
+/*
  * The expected line of entry idx of stream 1 of node "test", whose
  * protocol object is proto and server port port. fwd: the client is side 0.
  * rq/rqe: the request's first and last packet (-1: none), rs/rse: the
@@ -210,24 +229,8 @@ static inline const char *dsxh_expect(const char *proto, unsigned port, int idx,
 
     snprintf(c, sizeof c, "{\"ip\":\"10.0.0.1\",\"port\":40000}");
     snprintf(s, sizeof s, "{\"ip\":\"10.0.0.2\",\"port\":%u}", port);
-    if (rq >= 0) {
-        snprintf(tr, sizeof tr, "%llu", t0 + (unsigned long long)(rq + 1) * ms);
-        snprintf(tre, sizeof tre, "%llu", t0 + (unsigned long long)(rqe + 1) * ms);
-        snprintf(pr, sizeof pr, "%d", rq);
-    } else {
-        snprintf(tr, sizeof tr, "null");
-        snprintf(tre, sizeof tre, "null");
-        snprintf(pr, sizeof pr, "null");
-    }
-    if (rs >= 0) {
-        snprintf(ts, sizeof ts, "%llu", t0 + (unsigned long long)(rs + 1) * ms);
-        snprintf(tse, sizeof tse, "%llu", t0 + (unsigned long long)(rse + 1) * ms);
-        snprintf(ps, sizeof ps, "%d", rs);
-    } else {
-        snprintf(ts, sizeof ts, "null");
-        snprintf(tse, sizeof tse, "null");
-        snprintf(ps, sizeof ps, "null");
-    }
+    dsxh_side_(rq, rqe, tr, tre, pr);
+    dsxh_side_(rs, rse, ts, tse, ps);
     snprintf(r, sizeof b[0],
              "{\"id\":\"test/1-%d\",\"index\":%d,\"stream\":\"000000000001.pcap\","
              "\"node\":{\"name\":\"test\",\"ip\":\"\"},\"protocol\":%s,\"src\":%s,\"dst\":%s,"

@@ -69,12 +69,12 @@ static const char *keep_text(char *s)
 }
 
 /* The value of key in entry i of t, as compact JSON ("(none)" when absent). */
-static const char *part(const char *t, size_t i, const char *key)
+/* The JSON of key path ("request", "response.content.text") of entry i, "(none)" when absent. */
+static const char *part(const char *t, size_t i, const char *path)
 {
-    char *l = line_at(t, i);
+    char *l = line_at(t, i), *s = NULL, key[64];
     struct jv *v = NULL, *k;
     struct diag d;
-    char *s;
 
     memset(&d, 0, sizeof d);
     if (!l || jv_parse(l, strlen(l), "entry", &v, &d) < 0 || !v) {
@@ -82,7 +82,14 @@ static const char *part(const char *t, size_t i, const char *key)
         return "(none)";
     }
     free(l);
-    k = jv_get(v, key);
+    k = v;
+    while (k && *path) {
+        size_t n = strcspn(path, ".");
+
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        k = jv_get(k, key);
+        path += n + (path[n] == '.');
+    }
     s = k ? jv_dump(k, JV_COMPACT) : NULL;
     jv_free(v);
     return s ? keep_text(s) : "(none)";
@@ -848,32 +855,6 @@ TEST(cleanup)
     }
 }
 
-/* part() of a dotted path ("response.content.text"); "(none)" when absent. */
-static const char *dpart(const char *t, size_t i, const char *path)
-{
-    char *l = line_at(t, i), *s = NULL, key[64];
-    struct jv *v = NULL, *k;
-    struct diag d;
-
-    memset(&d, 0, sizeof d);
-    if (!l || jv_parse(l, strlen(l), "entry", &v, &d) < 0 || !v) {
-        free(l);
-        return "(none)";
-    }
-    free(l);
-    k = v;
-    while (k && *path) {
-        size_t n = strcspn(path, ".");
-
-        snprintf(key, sizeof key, "%.*s", (int)n, path);
-        k = jv_get(k, key);
-        path += n + (path[n] == '.');
-    }
-    s = k ? jv_dump(k, JV_COMPACT) : NULL;
-    jv_free(v);
-    return s ? keep_text(s) : "(none)";
-}
-
 /* Body bytes are kept decoded (chunks joined), cut at the cap, none for HEAD. */
 TEST(bodies_kept)
 {
@@ -894,17 +875,17 @@ TEST(bodies_kept)
     dsxh_body_max = 0;
     T_EQ(nlines(j), 3);
     /* "Wikipedia" and "0123456789" in base64 */
-    T_STREQ(dpart(j, 0, "request.postData"), "{\"text\":\"V2lraXBlZGlh\",\"encoding\":\"base64\"}");
-    T_STREQ(dpart(j, 0, "response.content.text"), "\"MDEyMzQ1Njc4OQ==\"");
-    T_STREQ(dpart(j, 1, "response.content.text"), "(none)");
+    T_STREQ(part(j, 0, "request.postData"), "{\"text\":\"V2lraXBlZGlh\",\"encoding\":\"base64\"}");
+    T_STREQ(part(j, 0, "response.content.text"), "\"MDEyMzQ1Njc4OQ==\"");
+    T_STREQ(part(j, 1, "response.content.text"), "(none)");
     /* 12 of 20 bytes: "abcdefghijkl" */
-    T_STREQ(dpart(j, 2, "response.content.text"), "\"YWJjZGVmZ2hpamts\"");
-    T_STREQ(dpart(j, 2, "response.content.truncated"), "true");
-    T_STREQ(dpart(j, 2, "response.bodySize"), "20");
+    T_STREQ(part(j, 2, "response.content.text"), "\"YWJjZGVmZ2hpamts\"");
+    T_STREQ(part(j, 2, "response.content.truncated"), "true");
+    T_STREQ(part(j, 2, "response.bodySize"), "20");
     free(j);
     /* without a cap nothing is kept */
     j = run(s, 7);
-    T_STREQ(dpart(j, 0, "request.postData"), "(none)");
+    T_STREQ(part(j, 0, "request.postData"), "(none)");
     free(j);
 }
 
