@@ -44,5 +44,6 @@ int cmd_ingest(int argc, char **argv);
 int cmd_streams(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_names(int argc, char **argv);
 
 #endif

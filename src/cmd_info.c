@@ -97,13 +97,13 @@ int cmd_info(int argc, char **argv)
             const char *ip = jv_get_str(n, "ip");
 
             printf("%-10s %s%s%s: %llu streams (%llu tcp, %llu udp, %llu in own files), "
-                   "%s .. %s\n",
+                   "%s .. %s; %llu name records\n",
                    "node", jv_get_str(n, "name"), ip && *ip ? " " : "", ip ? ip : "",
                    (unsigned long long)u(n, "streams", NULL),
                    (unsigned long long)u(n, "tcp_streams", NULL),
                    (unsigned long long)u(n, "udp_streams", NULL),
                    (unsigned long long)u(n, "large_streams", NULL), jv_get_str(t, "first"),
-                   jv_get_str(t, "last"));
+                   jv_get_str(t, "last"), (unsigned long long)u(n, "names", NULL));
         }
         for (size_t i = 0; i < jv_len(inputs); i++) {
             const struct jv *in = jv_at(inputs, i);

@@ -10,7 +10,9 @@
 
 #include "base/diag.h"
 #include "base/timefmt.h"
+#include "base/xalloc.h"
 #include "cli.h"
+#include "names/names.h"
 #include "progress.h"
 #include "store/store.h"
 
@@ -38,6 +40,10 @@ static const char usage_text[] =
     "                            behaviour): store.json counts them as discarded\n"
     "      --body-max SIZE       body bytes kept per request and response in the index\n"
     "                            (default 64K; 0: none)\n"
+    "      --names FILE          a name resolution history (repeatable): the native\n"
+    "                            format, Kubeshark's name_resolution_history.json or a\n"
+    "                            kubectl get pods,services,endpoints -A -o json dump\n"
+    "      --taken TIME          when kubectl dumps without a \"takenAt\" were taken\n"
     "      --keep-entries        keep the raw entry records (nodes/NODE/entries/)\n"
     "                            beside the index they were built into\n"
     "  -f, --force               replace an existing store\n"
@@ -64,6 +70,8 @@ enum {
     OPT_DISCARD_UNDISSECTED,
     OPT_KEEP_ENTRIES,
     OPT_BODY_MAX,
+    OPT_NAMES,
+    OPT_TAKEN,
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +91,8 @@ static const struct option long_opts[] = {
     { "discard-undissected", no_argument, NULL, OPT_DISCARD_UNDISSECTED },
     { "keep-entries", no_argument, NULL, OPT_KEEP_ENTRIES },
     { "body-max", required_argument, NULL, OPT_BODY_MAX },
+    { "names", required_argument, NULL, OPT_NAMES },
+    { "taken", required_argument, NULL, OPT_TAKEN },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -139,6 +149,9 @@ int cmd_ingest(int argc, char **argv)
     struct progress prog;
     struct diag d;
     bool json = false, quiet = false;
+    const char **names_files = NULL;
+    size_t nnames = 0;
+    struct names_read_opts ro = { 0 };
     uint64_t v;
     int c, rc;
     double t0;
@@ -205,6 +218,15 @@ int cmd_ingest(int argc, char **argv)
             if (!cli_parse_size(optarg, &o.body_max) || o.body_max > (256u << 20))
                 return cli_usage("ingest", "--body-max: bad size '%s' (at most 256M)", optarg);
             break;
+        case OPT_NAMES:
+            names_files = xrealloc(names_files, (nnames + 1) * sizeof *names_files);
+            names_files[nnames++] = optarg;
+            break;
+        case OPT_TAKEN:
+            if (timefmt_parse(optarg, &ro.taken_ns) < 0)
+                return cli_usage("ingest", "--taken: expected RFC 3339 or Unix seconds, not '%s'",
+                                 optarg);
+            break;
         case OPT_JSON:
             json = true;
             break;
@@ -226,6 +248,18 @@ int cmd_ingest(int argc, char **argv)
         return cli_usage("ingest", "no input (give capture files, directories, or -)");
     if (o.discard_undissected && !o.dissect)
         return cli_usage("ingest", "--discard-undissected needs dissection (drop --no-dissect)");
+    /* the histories are read before the captures: a bad one stops ingest before it starts */
+    if (nnames > 0) {
+        o.names = names_new();
+        for (size_t i = 0; i < nnames; i++) {
+            if (names_read_file(o.names, names_files[i], &ro, &d) < 0) {
+                names_free(o.names);
+                free(names_files);
+                return cli_diag(&d);
+            }
+        }
+    }
+    free(names_files);
 
     progress_init(&prog, pmode);
     o.progress = on_progress;
@@ -233,6 +267,7 @@ int cmd_ingest(int argc, char **argv)
     t0 = progress_now();
     rc = store_ingest(&o, argv + optind, (size_t)(argc - optind), &res, &d);
     progress_end(&prog);
+    names_free(o.names);
     if (rc < 0)
         return cli_diag(&d);
     for (size_t i = 0; i < res.ninputs; i++) {

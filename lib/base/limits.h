@@ -39,4 +39,11 @@
 /* Delivered bytes kept per direction to check retransmitted copies for conflicts. */
 #define LIM_REASM_HISTORY       4096u
 
+/* Largest name resolution history file read (names_read_file), in bytes. */
+#define LIM_NAMES_FILE          (1024ull * 1024 * 1024)
+/* Name records read from files into one history, over all files. */
+#define LIM_NAMES_RECORDS       (16u * 1024 * 1024)
+/* Passive DNS: runs of (IP, name) sightings kept; later new runs are dropped and counted. */
+#define LIM_NAMES_DNS_RUNS      (4u * 1024 * 1024)
+
 #endif

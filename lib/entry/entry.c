@@ -294,7 +294,7 @@ int ent_serialize(struct ent *e, struct buf *out)
     if (e->oom)
         return SV_ENOMEM;
     total = 4 + ENT_FIXED_LEN + 4 + e->sec[0].len + 4 + e->sec[1].len + 4 + e->body[0].len + 4 +
-            e->body[1].len;
+            e->body[1].len + 4;
     start = p = buf_reserve(out, total);
     if (!p)
         return SV_ENOMEM;
@@ -310,6 +310,38 @@ int ent_serialize(struct ent *e, struct buf *out)
             memcpy(p, b->data, b->len);
         p += b->len;
     }
+    p = le32(p, 0);     /* no names: lib/names resolves them later */
+    out->len += (size_t)(p - start);
+    return 0;
+}
+
+int ent_names_put(struct buf *out, const char *const *nm, const uint8_t *nmlen)
+{
+    size_t n = 0;
+    uint8_t *p, *start;
+
+    for (int i = 0; i < ENT_NAMES; i++)
+        n += nmlen[i];
+    if (n == 0) {
+        p = buf_reserve(out, 4);
+        if (!p)
+            return SV_ENOMEM;
+        (void)le32(p, 0);
+        out->len += 4;
+        return 0;
+    }
+    n += 4 + 2 * ENT_NAMES;     /* lengths up to 255: two varint bytes at most */
+    start = p = buf_reserve(out, n);
+    if (!p)
+        return SV_ENOMEM;
+    p += 4;
+    for (int i = 0; i < ENT_NAMES; i++) {
+        p += ent_varint_put_(p, nmlen[i]);
+        if (nmlen[i])
+            memcpy(p, nm[i], nmlen[i]);
+        p += nmlen[i];
+    }
+    (void)le32(start, (uint32_t)(p - start - 4));
     out->len += (size_t)(p - start);
     return 0;
 }
@@ -322,9 +354,31 @@ long ent_record_len(const uint8_t *p, size_t n)
     if (n < 4)
         return 0;
     total = rd(&q, 4);
-    if (total < 4 + ENT_FIXED_LEN + 16 || total > (uint64_t)1 << 30)
+    if (total < 4 + ENT_FIXED_LEN + 20 || total > (uint64_t)1 << 30)
         return -1;
     return n < total ? 0 : (long)total;
+}
+
+/* The names part at q (its length first), which must end the record at end. */
+static bool parse_names(const uint8_t *q, const uint8_t *end, struct ent_view *v)
+{
+    uint64_t l;
+
+    if ((size_t)(end - q) < 4)
+        return false;
+    l = rd(&q, 4);
+    if (l != (uint64_t)(end - q))
+        return false;
+    for (int i = 0; i < ENT_NAMES; i++) {
+        uint64_t n = 0;
+
+        if (l && (!ent_varint(&q, end, &n) || n > ENT_NAME_MAX || n > (uint64_t)(end - q)))
+            return false;
+        v->nm[i] = n ? (const char *)q : "";
+        v->nmlen[i] = (uint8_t)n;
+        q += n;
+    }
+    return q == end;
 }
 
 long ent_parse(const uint8_t *p, size_t n, struct ent_view *v)
@@ -373,9 +427,7 @@ long ent_parse(const uint8_t *p, size_t n, struct ent_view *v)
         *len = (size_t)l;
         q += l;
     }
-    if (q != end)
-        return -1;
-    return (long)total;
+    return parse_names(q, end, v) ? (long)total : -1;
 }
 
 bool ent_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)

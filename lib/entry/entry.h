@@ -36,7 +36,10 @@
  *     fields, ENT_FIXED_LEN bytes) | u32 request section length | request
  *     section | u32 response section length | response section | u32
  *     request body length | request body | u32 response body length |
- *     response body
+ *     response body | u32 names length | names
+ * The names part is empty (length 0) when no endpoint has a name, else the
+ * ENT_NAMES strings of enum ent_name_field, each a varint length + bytes:
+ * the client's, then the server's (lib/names resolves them at ingest).
  * A section is a sequence of values, each: u8 tag (ENT_T_*), then for
  * values inside an object a key (u8 length + bytes), then the payload:
  * STR varint length + bytes; U64 varint; I64 zigzag varint; BOOL/NULL
@@ -100,6 +103,22 @@ enum ent_tag {
     ENT_T_END = 0, ENT_T_OBJ = 1, ENT_T_ARR = 2, ENT_T_STR = 3, ENT_T_U64 = 4, ENT_T_I64 = 5,
     ENT_T_BOOL_F = 6, ENT_T_BOOL_T = 7, ENT_T_NULL = 8,
 };
+
+/*
+ * What is known of an endpoint's identity (lib/names): each a string of at
+ * most ENT_NAME_MAX bytes, "" when unknown. The record holds the client's
+ * (ENT_NM_SRC + field) and then the server's (ENT_NM_DST + field).
+ */
+enum ent_name_field {
+    ENT_NM_NAME = 0,    /* Kubeshark's resolved name: "catalogue.sock-shop" */
+    ENT_NM_NS,          /* namespace */
+    ENT_NM_POD,         /* pod name */
+    ENT_NM_SVC,         /* service name */
+    ENT_NM_DNS,         /* a DNS name seen answering with the IP */
+    ENT_NM_FIELDS
+};
+enum { ENT_NM_SRC = 0, ENT_NM_DST = ENT_NM_FIELDS, ENT_NAMES = 2 * ENT_NM_FIELDS };
+#define ENT_NAME_MAX 255u
 
 /* The fixed part of an entry. Times are ns since the epoch, 0 when absent. */
 struct ent_fixed {
@@ -387,7 +406,17 @@ struct ent_view {
     size_t seclen[2];
     const uint8_t *body[2];
     size_t bodylen[2];
+    const char *nm[ENT_NAMES];  /* the names (not NUL-terminated; "" when none) */
+    uint8_t nmlen[ENT_NAMES];
 };
+
+/*
+ * Appends the names part of a record (its u32 length included) for the
+ * names nm[]/nmlen[] to out: empty when every name is. Returns 0 or the
+ * buffer's SV_ENOMEM / SV_ELIMIT.
+ */
+int ent_names_put(struct buf *out, const char *const *nm, const uint8_t *nmlen)
+    __attribute__((warn_unused_result));
 
 /*
  * Parses the record at p (n bytes available). Returns the record's length,

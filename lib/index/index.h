@@ -73,6 +73,27 @@ int ix_writer_close(struct ix_writer *x, struct ix_seg_info *info, struct diag *
     __attribute__((warn_unused_result));
 void ix_writer_abort(struct ix_writer *x);
 
+/* ------------------------------------------------------------------ names */
+
+/* A row's endpoints and time, as ix_rename asks for their names. */
+struct ix_ends {
+    uint8_t ipver;
+    const uint8_t *src_ip, *dst_ip;     /* 16 bytes each */
+    uint16_t src_port, dst_port;
+    uint64_t t;                         /* the request's time (the response's without one) */
+};
+/* Fills nm[]/nmlen[] (entry.h's ENT_NAMES, "" for none) with the names of e's endpoints. */
+typedef void (*ix_names_fn)(void *arg, const struct ix_ends *e, const char **nm, uint8_t *nmlen);
+
+/*
+ * Gives every row of the segment at path the names fn says, leaving the
+ * rest as it is (every other chunk is copied byte for byte). Only when a
+ * name changes is the file rewritten, under a temporary name renamed into
+ * place; *changed says so. info gets the segment's figures (its new size).
+ */
+int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z, bool *changed,
+              struct ix_seg_info *info, struct diag *d) __attribute__((warn_unused_result));
+
 /* ---------------------------------------------------------------- reading */
 
 struct ix_seg;

@@ -29,7 +29,7 @@
 
 #define IX_MAGIC "SVIDX\0\0\1"
 #define IX_MAGIC_LEN 8u
-#define IX_VERSION 1u
+#define IX_VERSION 2u
 #define IX_HDR_LEN 64u
 
 /* Column kinds. */
@@ -62,6 +62,9 @@ enum ix_fixed_col {
     IXC_SRC_IP, IXC_DST_IP,
     IXC_REQ_SHAPE, IXC_RESP_SHAPE, IXC_REQ_RAW, IXC_RESP_RAW,
     IXC_REQ_BODY, IXC_RESP_BODY,
+    /* the endpoints' names (entry.h's ENT_NAMES, in its order): strings per row */
+    IXC_SRC_NAME, IXC_SRC_NS, IXC_SRC_POD, IXC_SRC_SVC, IXC_SRC_DNS,
+    IXC_DST_NAME, IXC_DST_NS, IXC_DST_POD, IXC_DST_SVC, IXC_DST_DNS,
     IXC_FIXED_COUNT
 };
 
@@ -96,5 +99,23 @@ enum { IX_T_MAP = 0x20, IX_T_RAW = 0x21 };
 #define IX_BLOCK_BYTES (4u * 1024 * 1024)
 
 /* Section column names: u8 section, then the path's keys, each v (length + 1) + bytes; 0 = "[]". */
+
+/* A chunk's entry in a block's directory (after its column id). */
+struct ix_chunk_dir {
+    uint8_t flags;              /* IXC_* */
+    size_t dl, dr, al, ar;      /* the dictionary's and the data's stored and raw sizes */
+    uint64_t lo, hi;            /* zone map */
+};
+
+struct ixv;
+struct comp_block;
+/*
+ * Appends to blk the chunk of an IXK_DICT column holding the rows strings
+ * (p[i], n[i]) as the writer would (dictionary codes in order of first
+ * appearance, each part compressed with z when that pays), and fills dir.
+ * lib/index/ixrename.c uses it to put new names into an existing segment.
+ */
+void ix_put_dict_chunk(struct comp_block *z, const char *const *p, const uint8_t *n, size_t rows,
+                       struct ixv *blk, struct ix_chunk_dir *dir);
 
 #endif

@@ -216,6 +216,8 @@ static int parse(struct ix_seg *s, struct diag *d)
         return ix_corrupt(d, s, 16, "more rows than the blocks hold");
     ixr_init(&r, s->file + foff, (size_t)flen - 4);
     rc = parse_catalogue(s, &r, (size_t)foff, d);
+    s->foot_off = (size_t)foff;
+    s->dir_off = (size_t)(r.p - s->file);
     if (rc == 0)
         rc = parse_blocks(s, &r, (size_t)foff, d);
     return rc;
@@ -421,7 +423,8 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
         }
         for (size_t i = 0; i < c->nd; i++) {
             c->dp[i] = ixr_str(&r, &c->dn[i]);
-            if (r.bad || (s->kind[col] == IXK_DICT && col < IXC_REQ_SHAPE && c->dn[i] != 16))
+            if (r.bad || (s->kind[col] == IXK_DICT && col < IXC_REQ_SHAPE && c->dn[i] != 16) ||
+                (col >= IXC_SRC_NAME && col < IXC_FIXED_COUNT && c->dn[i] > ENT_NAME_MAX))
                 return ix_corrupt(d, s, at, "bad dictionary");
         }
         if (r.p != r.end)

@@ -97,6 +97,7 @@ struct ix_seg {
     uint64_t *tally;            /* per column: values the rows take (see tally()) */
     size_t captally;
     uint64_t tally_total;
+    size_t foot_off, dir_off;   /* where the footer and its block directory start */
 };
 
 /* An error naming the segment and the offset; returns SV_EFORMAT. */

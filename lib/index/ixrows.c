@@ -211,6 +211,23 @@ int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag 
             cu.blob[bo] += n;
             out->len += 4 + n;
         }
+        if (rc == 0) {
+            const char *nm[ENT_NAMES];
+            uint8_t nmlen[ENT_NAMES];
+
+            for (int j = 0; j < ENT_NAMES; j++) {
+                const struct lcol *c = &s->lc[IXC_SRC_NAME + j];
+
+                nm[j] = "";
+                nmlen[j] = 0;
+                if (c->loaded && c->nu) {
+                    nm[j] = (const char *)c->dp[c->u[i]];
+                    nmlen[j] = (uint8_t)c->dn[c->u[i]];
+                }
+            }
+            if (ent_names_put(out, nm, nmlen) < 0)
+                rc = diag_set(d, SV_ENOMEM, "%s: out of memory", s->name);
+        }
         if (rc == 0)
             st_le32(out->data + start, (uint32_t)(out->len - start));
     }

@@ -55,6 +55,16 @@ const struct ix_fixed_def ix_fixed_cols[IXC_FIXED_COUNT] = {
     [IXC_RESP_RAW] = { "$raw", IXK_RAW, IX_SEC_RESP },
     [IXC_REQ_BODY] = { "req_body", IXK_BLOB, IX_SEC_NONE },
     [IXC_RESP_BODY] = { "resp_body", IXK_BLOB, IX_SEC_NONE },
+    [IXC_SRC_NAME] = { "src.name", IXK_DICT, IX_SEC_NONE },
+    [IXC_SRC_NS] = { "src.namespace", IXK_DICT, IX_SEC_NONE },
+    [IXC_SRC_POD] = { "src.pod", IXK_DICT, IX_SEC_NONE },
+    [IXC_SRC_SVC] = { "src.service", IXK_DICT, IX_SEC_NONE },
+    [IXC_SRC_DNS] = { "src.dns", IXK_DICT, IX_SEC_NONE },
+    [IXC_DST_NAME] = { "dst.name", IXK_DICT, IX_SEC_NONE },
+    [IXC_DST_NS] = { "dst.namespace", IXK_DICT, IX_SEC_NONE },
+    [IXC_DST_POD] = { "dst.pod", IXK_DICT, IX_SEC_NONE },
+    [IXC_DST_SVC] = { "dst.service", IXK_DICT, IX_SEC_NONE },
+    [IXC_DST_DNS] = { "dst.dns", IXK_DICT, IX_SEC_NONE },
 };
 
 /* ------------------------------------------------------------ dictionaries */
@@ -207,6 +217,7 @@ struct wseg {
     struct comp_block *zc;
     size_t bvalues;             /* values in the block being built (IX_BLOCK_VALUES) */
     struct ixu req, resp;       /* the block's request and response times, as they were */
+    uint32_t nm_code[ENT_NAMES];    /* the codes of the names of the row before */
 };
 
 static uint32_t col_add(struct wseg *w, uint8_t kind, uint8_t sec, const uint8_t *name, size_t n)
@@ -538,6 +549,22 @@ static void add_row(struct wseg *w, const struct ent_view *v)
         ixu_push(&use(w, fixed_u[i])->a, val[i]);
     ixu_push(&use(w, IXC_SRC_IP)->a, sdict_intern(&w->col[IXC_SRC_IP].dict, f->src_ip, 16));
     ixu_push(&use(w, IXC_DST_IP)->a, sdict_intern(&w->col[IXC_DST_IP].dict, f->dst_ip, 16));
+    for (int i = 0; i < ENT_NAMES; i++) {
+        struct wcol *c = use(w, (uint32_t)(IXC_SRC_NAME + i));
+        const uint8_t *p;
+        size_t n;
+
+        /* names repeat row after row: skip the hash when it is the row before's again */
+        if (c->a.n > 0) {
+            sdict_get(&c->dict, w->nm_code[i], &p, &n);
+            if (n == v->nmlen[i] && (n == 0 || memcmp(p, v->nm[i], n) == 0)) {
+                ixu_push(&c->a, w->nm_code[i]);
+                continue;
+            }
+        }
+        w->nm_code[i] = sdict_intern(&c->dict, (const uint8_t *)v->nm[i], v->nmlen[i]);
+        ixu_push(&c->a, w->nm_code[i]);
+    }
     add_section(w, IX_SEC_REQ, v->sec[0], v->seclen[0]);
     add_section(w, IX_SEC_RESP, v->sec[1], v->seclen[1]);
     for (int k = 0; k < 2; k++) {
@@ -724,6 +751,35 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
     }
 }
 
+void ix_put_dict_chunk(struct comp_block *z, const char *const *p, const uint8_t *n, size_t rows,
+                       struct ixv *blk, struct ix_chunk_dir *dir)
+{
+    struct wseg w;
+    struct sdict t = { 0 };
+    struct ixu codes = { 0 };
+    bool dz, az;
+
+    memset(&w, 0, sizeof w);
+    w.zc = z;
+    w.blk = *blk;
+    for (size_t i = 0; i < rows; i++)
+        ixu_push(&codes, sdict_intern(&t, (const uint8_t *)p[i], n[i]));
+    put_dict(&w.part, &t);
+    dir->dr = w.part.n;
+    dir->dl = put_part(&w, &dz);
+    w.part.n = 0;
+    ixv_packed(&w.part, codes.v, codes.n);
+    dir->ar = w.part.n;
+    dir->al = put_part(&w, &az);
+    dir->flags = (uint8_t)((dz ? IXC_DICT_ZSTD : 0) | (az ? IXC_DATA_ZSTD : 0));
+    dir->lo = dir->hi = 0;
+    *blk = w.blk;
+    ixv_free(&w.part);
+    ixv_free(&w.z);
+    sdict_free(&t);
+    ixu_free(&codes);
+}
+
 /* ----------------------------------------------------------------- segment */
 
 struct srow {
@@ -872,6 +928,8 @@ int ix_writer_add(struct ix_writer *x, const struct ent_view *v, struct diag *d)
     size_t bytes = v->seclen[0] + v->seclen[1] + v->bodylen[0] + v->bodylen[1];
     int rc = 0;
 
+    for (int i = 0; i < ENT_NAMES; i++)
+        bytes += v->nmlen[i];
     /* a block ends before a row could take it past IX_BLOCK_VALUES or IX_BLOCK_BYTES */
     if (x->brows > 0 && (x->w.bvalues + v->seclen[0] + v->seclen[1] + 2 > IX_BLOCK_VALUES ||
                          x->bbytes + bytes > IX_BLOCK_BYTES))

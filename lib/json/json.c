@@ -187,3 +187,55 @@ bool jv_get_i64(const struct jv *obj, const char *k, int64_t *out)
     *out = (int64_t)json_integer_value(J(v));
     return true;
 }
+
+bool jv_as_num(const struct jv *v, double *out)
+{
+    if (!v || !json_is_number(J(v)))
+        return false;
+    *out = json_number_value(J(v));
+    return true;
+}
+
+bool jv_as_bool(const struct jv *v, bool *out)
+{
+    if (!v || !json_is_boolean(J(v)))
+        return false;
+    *out = json_is_true(J(v));
+    return true;
+}
+
+bool jv_is_null(const struct jv *v)
+{
+    return v && json_is_null(J(v));
+}
+
+bool jv_is_obj(const struct jv *v)
+{
+    return v && json_is_object(J(v));
+}
+
+bool jv_is_arr(const struct jv *v)
+{
+    return v && json_is_array(J(v));
+}
+
+size_t jv_obj_len(const struct jv *obj)
+{
+    return jv_is_obj(obj) ? json_object_size(J(obj)) : 0;
+}
+
+bool jv_obj_next(const struct jv *obj, void **iter, const char **key, struct jv **val)
+{
+    void *it;
+
+    if (!jv_is_obj(obj))
+        return false;
+    /* jansson >= 2.8 iterates in insertion order */
+    it = *iter ? json_object_iter_next(J(obj), *iter) : json_object_iter(J(obj));
+    *iter = it;
+    if (!it)
+        return false;
+    *key = json_object_iter_key(it);
+    *val = (struct jv *)json_object_iter_value(it);
+    return true;
+}

@@ -51,6 +51,23 @@ size_t jv_len(const struct jv *arr);                            /* 0 if not an a
 struct jv *jv_at(const struct jv *arr, size_t i);
 const char *jv_as_str(const struct jv *v);
 bool jv_as_u64(const struct jv *v, uint64_t *out);
+/* Any JSON number (integer or real) as a double; false if v is NULL or not a number. */
+bool jv_as_num(const struct jv *v, double *out);
+/* true/false; false (and *out untouched) if v is NULL or not a boolean. */
+bool jv_as_bool(const struct jv *v, bool *out);
+/* Type predicates; all false for NULL. */
+bool jv_is_null(const struct jv *v);
+bool jv_is_obj(const struct jv *v);
+bool jv_is_arr(const struct jv *v);
+/* Number of keys; 0 if obj is NULL or not an object. */
+size_t jv_obj_len(const struct jv *obj);
+/*
+ * Iterates over an object's keys in insertion order (file order for parsed
+ * text). Start with *iter = NULL; each call that returns true sets *key and
+ * *val (borrowed, valid while obj lives); false at the end, or when obj is
+ * NULL or not an object. The object must not change during the iteration.
+ */
+bool jv_obj_next(const struct jv *obj, void **iter, const char **key, struct jv **val);
 
 struct ent_view;
 /*

@@ -2,12 +2,13 @@
 /*
  * summary: an entry record as Kubeshark-shaped JSON (DESIGN.md §5).
  *
- * The fixed part becomes id, index, stream, node, protocol, src, dst,
- * timestamp, startTime, elapsedTime, requestSize, responseSize; the two
- * binary sections become "request" and "response" as written by the
- * dissector. Additions of ours come after Kubeshark's keys: "anomalies"
- * (names), "times" (ns of the request's and response's first and last
- * packets) and "packets" (packet numbers in the stream's PCAP).
+ * The fixed part becomes id, index, stream, node, protocol, src, dst
+ * (with the names lib/names resolved), namespace, timestamp, startTime,
+ * elapsedTime, requestSize, responseSize; the two binary sections become
+ * "request" and "response" as written by the dissector. Additions of ours
+ * come after Kubeshark's keys: "anomalies" (names), "times" (ns of the
+ * request's and response's first and last packets) and "packets" (packet
+ * numbers in the stream's PCAP).
  *
  * A key repeated in one object (an HTTP header sent twice) is merged: string
  * values are joined with ", " (RFC 9110 §5.3); for other values the first
@@ -132,14 +133,40 @@ static bool read_values(const uint8_t **p, const uint8_t *end, struct jv *parent
     return depth == 0;
 }
 
-static struct jv *endpoint(uint8_t ipver, const uint8_t ip[16], uint16_t port)
+static struct jv *name_obj(const char *name, size_t n, const char *ns, size_t nn)
 {
+    struct jv *o = jv_obj();
+
+    jv_set(o, "name", jv_strn(name, n));
+    jv_set(o, "namespace", jv_strn(ns, nn));
+    return o;
+}
+
+/*
+ * An endpoint: ip and port, then what lib/names knew of it at the entry's
+ * time: name and namespace always ("" when unknown), pod and service
+ * objects and the DNS name only when known.
+ */
+static struct jv *endpoint(const struct ent_view *v, int side)
+{
+    const struct ent_fixed *f = &v->f;
+    const char *const *nm = v->nm + side;
+    const uint8_t *nl = v->nmlen + side;
     struct jv *o = jv_obj();
     char a[ADDR_TEXT_LEN];
 
-    addr_text(a, ipver, ip);
+    addr_text(a, f->ipver, side == ENT_NM_SRC ? f->src_ip : f->dst_ip);
     jv_set(o, "ip", jv_str(a));
-    jv_set(o, "port", jv_u64(port));
+    jv_set(o, "port", jv_u64(side == ENT_NM_SRC ? f->src_port : f->dst_port));
+    jv_set(o, "name", jv_strn(nm[ENT_NM_NAME], nl[ENT_NM_NAME]));
+    jv_set(o, "namespace", jv_strn(nm[ENT_NM_NS], nl[ENT_NM_NS]));
+    if (nl[ENT_NM_POD])
+        jv_set(o, "pod", name_obj(nm[ENT_NM_POD], nl[ENT_NM_POD], nm[ENT_NM_NS], nl[ENT_NM_NS]));
+    if (nl[ENT_NM_SVC])
+        jv_set(o, "service",
+               name_obj(nm[ENT_NM_SVC], nl[ENT_NM_SVC], nm[ENT_NM_NS], nl[ENT_NM_NS]));
+    if (nl[ENT_NM_DNS])
+        jv_set(o, "dns", jv_strn(nm[ENT_NM_DNS], nl[ENT_NM_DNS]));
     return o;
 }
 
@@ -173,8 +200,14 @@ struct jv *jv_entry(const struct ent_view *v, const char *node_name, const char 
     jv_set(x, "longName", jv_str(pi->long_name));
     jv_set(x, "layer4", jv_str(f->l4 == 17 ? "udp" : "tcp"));
     jv_set(o, "protocol", x);
-    jv_set(o, "src", endpoint(f->ipver, f->src_ip, f->src_port));
-    jv_set(o, "dst", endpoint(f->ipver, f->dst_ip, f->dst_port));
+    jv_set(o, "src", endpoint(v, ENT_NM_SRC));
+    jv_set(o, "dst", endpoint(v, ENT_NM_DST));
+    /* the entry's namespace: the server's, else the client's */
+    x = v->nmlen[ENT_NM_DST + ENT_NM_NS] ? jv_strn(v->nm[ENT_NM_DST + ENT_NM_NS],
+                                                  v->nmlen[ENT_NM_DST + ENT_NM_NS])
+                                         : jv_strn(v->nm[ENT_NM_SRC + ENT_NM_NS],
+                                                  v->nmlen[ENT_NM_SRC + ENT_NM_NS]);
+    jv_set(o, "namespace", x);
     jv_set(o, "timestamp", jv_u64(t0 / 1000000));
     timefmt_rfc3339(ts, t0);
     jv_set(o, "startTime", jv_str(ts));

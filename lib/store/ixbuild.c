@@ -94,6 +94,7 @@ int swr_index_batch(struct split *sp, struct bucket *b)
             rc = open_segment(sp, b);
         if (rc == 0)
             rc = ix_writer_add(b->ix, &v, &b->d);
+        swr_names_batch(b, &v);
         b->ix_bytes += (uint64_t)n;
         if (rc == 0 && (ix_writer_rows(b->ix) >= STORE_SEGMENT_ROWS ||
                         b->ix_bytes >= STORE_SEGMENT_BYTES))

@@ -218,6 +218,11 @@ char *store_segment_path(const struct store *s, size_t i)
     return fs_printf("%s/%s/%s/%s", s->root, STORE_INDEX_DIR, s->segs[i].name, IX_SEGMENT_FILE);
 }
 
+const char *store_dir(const struct store *s)
+{
+    return s->root;
+}
+
 const char *store_json_text(const struct store *s)
 {
     return s->json_text;

@@ -94,6 +94,7 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(node, "discarded_streams", jv_u64(r->discarded_streams));
     jv_set(node, "entries", jv_u64(r->entries));
     jv_set(node, "entries_dropped", jv_u64(r->entries_dropped));
+    jv_set(node, "names", jv_u64(r->names));
     jv_set(node, "time", time_json(r->first_ns, r->last_ns));
     jv_push(nodes, node);
     jv_set(root, "nodes", nodes);

@@ -782,6 +782,7 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
         buf_init(&sp.b[t].scratch2, SIZE_MAX);
         buf_init(&sp.b[t].packbuf, PACKBUF_SIZE);
         buf_init(&sp.b[t].ents, SIZE_MAX);
+        buf_init(&sp.b[t].seen_names, SIZE_MAX);
         dsx_sink_init(&sp.b[t].sink, &sp.b[t].ents);
         /* a budget per bucket, not per thread: what is cut does not depend on -j */
         reasm_budget_init(&sp.b[t].budget, LIM_REASM_TOTAL / NTASKS);
@@ -818,6 +819,9 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
         if (rc < 0)
             goto out_split;
     }
+    rc = swr_names_finish(&sp, res, d);
+    if (rc < 0)
+        goto out_split;
     for (size_t i = 0; i < sp.ncat; i++) {
         const struct store_stream *s = split_cat(&sp, i + 1);
 
@@ -878,6 +882,8 @@ out_split:
         free(sp.b[t].seg);
         dsx_sink_release(&sp.b[t].sink);
         buf_release(&sp.b[t].ents);
+        buf_release(&sp.b[t].seen_names);
+        free(sp.b[t].seen);
         free(sp.b[t].q[0].v);
         free(sp.b[t].q[1].v);
         free(sp.b[t].pack_path);

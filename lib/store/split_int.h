@@ -79,6 +79,14 @@ struct evq {
     size_t n, cap;
 };
 
+/* A DNS answer a bucket saw: name (in its seen_names) has address ip since t. */
+struct dns_seen {
+    uint64_t t;
+    uint8_t ipver;
+    uint8_t ip[16];
+    size_t name, namelen;
+};
+
 struct bucket {
     uint32_t id;
     struct evq q[2];            /* events of the batch being written and of the next */
@@ -101,6 +109,9 @@ struct bucket {
     size_t nseg, capseg;
     struct reasm_budget budget; /* reassembly memory of this bucket's streams */
     char *ent_path;             /* the entries file, once created */
+    struct dns_seen *seen;      /* the DNS answers of its entries (names.c) */
+    size_t nseen, capseen;
+    struct buf seen_names;
     int rc;
     struct diag d;
 };
@@ -186,6 +197,15 @@ void swr_stream_clear(struct sstream *s);
  */
 int swr_index_batch(struct split *sp, struct bucket *b) __attribute__((warn_unused_result));
 int swr_index_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
+    __attribute__((warn_unused_result));
+/*
+ * Names (names.c): swr_names_batch() keeps the DNS answers of an entry the
+ * bucket indexes; swr_names_finish(), once every segment is closed, merges
+ * them into the user's history, names every segment's rows after it and
+ * writes the node's names.json.
+ */
+void swr_names_batch(struct bucket *b, const struct ent_view *v);
+int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
     __attribute__((warn_unused_result));
 
 #endif

@@ -50,6 +50,12 @@ struct store_ingest_opts {
     bool discard_undissected;   /* drop streams no dissector claims, as Kubeshark does */
     bool keep_entries;          /* keep the raw entry records beside the index (debugging) */
     uint64_t body_max;          /* body bytes kept per request and response (0: none) */
+    /*
+     * The name resolution history the user gave (lib/names, not sealed), or
+     * NULL. Ingest adds the DNS answers it sees, seals it, names every entry
+     * after it and keeps it as nodes/<node>/names.json.
+     */
+    struct names *names;
     /* Called between batches, from the calling thread. */
     void (*progress)(void *arg, const struct store_progress *p);
     void *progress_arg;
@@ -98,6 +104,7 @@ struct store_ingest_result {
     uint64_t discarded_streams;
     uint64_t entries;           /* entries written */
     uint64_t entries_dropped;   /* entries lost to memory exhaustion */
+    uint64_t names;             /* records of the node's name resolution history */
     struct store_segment_info *segments;    /* the index segments written */
     size_t nsegments, capsegments;
 };
@@ -168,6 +175,33 @@ const struct store_segment *store_segment(const struct store *s, size_t i);
 char *store_segment_path(const struct store *s, size_t i);
 /* The raw store.json text (for `info`). Borrowed. */
 const char *store_json_text(const struct store *s);
+/* The store's directory, as opened. */
+const char *store_dir(const struct store *s);
+
+/* ------------------------------------------------------------------ names */
+
+struct names;
+struct names_read_opts;
+/*
+ * Adds the node's name resolution history (nodes/<node>/names.json, when
+ * there is one) to h.
+ */
+int store_names_load(struct store *s, size_t node, struct names *h, struct diag *d)
+    __attribute__((warn_unused_result));
+
+struct store_names_result {
+    uint64_t records;           /* records in the nodes' histories afterwards */
+    uint64_t segments;          /* index segments named anew */
+};
+/*
+ * `names import`: adds the records of files[] (any format lib/names reads)
+ * to the history of every node of the store at dir, writes each history
+ * back, and names every index row anew after it (only the name columns of
+ * the segments change; store.json gets their new sizes).
+ */
+int store_names_import(const char *dir, char *const *files, size_t nfiles,
+                       const struct names_read_opts *ro, struct store_names_result *out,
+                       struct diag *d) __attribute__((warn_unused_result));
 
 /* The node's streams in id order. Borrowed; valid until store_close. */
 int store_streams(struct store *s, size_t node, const struct store_stream **v, size_t *n,

@@ -13,7 +13,8 @@ struct diag;
 #define STORE_CATALOG "streams.cat"
 #define STORE_OTHER "other.pcap"
 #define STORE_CAT_MAGIC "SVCAT\0\0\1"
-#define STORE_ENT_MAGIC "SVENT\0\0\2"  /* first 8 bytes of an entries file */
+#define STORE_ENT_MAGIC "SVENT\0\0\3"  /* first 8 bytes of an entries file */
+#define STORE_NAMES "names.json"     /* a node's name resolution history */
 #define STORE_ENT_MAGIC_LEN 8u
 #define STORE_CAT_HDR_LEN 64u
 #define STORE_CAT_REC_LEN 128u

@@ -224,17 +224,18 @@ static inline const char *dsxh_expect(const char *proto, unsigned port, int idx,
     static char b[4][8192];
     static int k;
     char *r = b[k++ & 3];
-    char tr[64], tre[64], ts[64], tse[64], pr[16], ps[16], c[64], s[64];
+    char tr[64], tre[64], ts[64], tse[64], pr[16], ps[16], c[96], s[96];
     int first = rq >= 0 ? rq : rs, last = rqe > rse ? rqe : rse;
 
-    snprintf(c, sizeof c, "{\"ip\":\"10.0.0.1\",\"port\":40000}");
-    snprintf(s, sizeof s, "{\"ip\":\"10.0.0.2\",\"port\":%u}", port);
+    snprintf(c, sizeof c, "{\"ip\":\"10.0.0.1\",\"port\":40000,\"name\":\"\",\"namespace\":\"\"}");
+    snprintf(s, sizeof s, "{\"ip\":\"10.0.0.2\",\"port\":%u,\"name\":\"\",\"namespace\":\"\"}",
+             port);
     dsxh_side_(rq, rqe, tr, tre, pr);
     dsxh_side_(rs, rse, ts, tse, ps);
     snprintf(r, sizeof b[0],
              "{\"id\":\"test/1-%d\",\"index\":%d,\"stream\":\"000000000001.pcap\","
              "\"node\":{\"name\":\"test\",\"ip\":\"\"},\"protocol\":%s,\"src\":%s,\"dst\":%s,"
-             "\"timestamp\":%llu,"
+             "\"namespace\":\"\",\"timestamp\":%llu,"
              "\"startTime\":\"2023-11-14T22:13:20.%03d000000Z\",\"elapsedTime\":%d,"
              "\"request\":%s,\"response\":%s,\"requestSize\":%u,\"responseSize\":%u,"
              "\"anomalies\":[%s],\"times\":{\"request\":%s,\"requestEnd\":%s,\"response\":%s,"

@@ -35,10 +35,10 @@
     "\"abbr\":\"DNS\",\"longName\":\"Domain Name System\",\"layer4\":\"" l4 "\"},"
 #define HEAD_UDP(i) HEAD(i, "udp", "_udp.pcap")
 #define HEAD_TCP(i) HEAD(i, "tcp", ".pcap")
-#define FWD "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000}," \
-            "\"dst\":{\"ip\":\"10.0.0.2\",\"port\":53},"
-#define REV "\"src\":{\"ip\":\"10.0.0.2\",\"port\":53}," \
-            "\"dst\":{\"ip\":\"10.0.0.1\",\"port\":40000},"
+#define FWD "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000,\"name\":\"\",\"namespace\":\"\"}," \
+            "\"dst\":{\"ip\":\"10.0.0.2\",\"port\":53,\"name\":\"\",\"namespace\":\"\"},"
+#define REV "\"src\":{\"ip\":\"10.0.0.2\",\"port\":53,\"name\":\"\",\"namespace\":\"\"}," \
+            "\"dst\":{\"ip\":\"10.0.0.1\",\"port\":40000,\"name\":\"\",\"namespace\":\"\"},"
 
 #define REQ1 "\"request\":{\"id\":4660,\"opcode\":\"QUERY\",\"flags\":{\"rd\":true,\"tc\":false," \
              "\"ad\":false,\"cd\":false},\"questions\":[{\"name\":\"example.com\",\"type\":\"A\"," \
@@ -82,6 +82,7 @@ TEST(udp_query_and_answer_exact)
     T_EQ(count_lines(o), 1);
     T_STREQ(line(o, 0),
             HEAD_UDP(0) FWD
+            "\"namespace\":\"\","
             "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
             "\"elapsedTime\":2," REQ1 RESP1
             "\"requestSize\":29,\"responseSize\":63,\"anomalies\":[],"
@@ -100,6 +101,7 @@ TEST(tcp_query_and_answer_exact_with_prefix_in_sizes)
     T_EQ(count_lines(o), 1);
     T_STREQ(line(o, 0),
             HEAD_TCP(0) FWD
+            "\"namespace\":\"\","
             "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
             "\"elapsedTime\":1," REQ1 RESP1
             "\"requestSize\":31,\"responseSize\":65,\"anomalies\":[],"
@@ -205,6 +207,7 @@ TEST(response_without_query_and_query_without_response)
     /* creation order: the query first; the answer's client is the side it was sent to */
     T_STREQ(line(o, 0),
             HEAD_UDP(0) FWD
+            "\"namespace\":\"\","
             "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
             "\"elapsedTime\":0," REQ1 "\"response\":{},\"requestSize\":29,\"responseSize\":0,"
             "\"anomalies\":[\"no_response\"],\"times\":{\"request\":1700000000001000000,"
@@ -212,6 +215,7 @@ TEST(response_without_query_and_query_without_response)
             "\"packets\":{\"request\":0,\"response\":null,\"last\":0}}");
     T_STREQ(line(o, 1),
             HEAD_UDP(1) FWD
+            "\"namespace\":\"\","
             "\"timestamp\":1700000000002,\"startTime\":\"2023-11-14T22:13:20.002000000Z\","
             "\"elapsedTime\":0,\"request\":{}," RESP2 "\"requestSize\":0,\"responseSize\":27,"
             "\"anomalies\":[\"no_request\"],\"times\":{\"request\":null,\"requestEnd\":null,"

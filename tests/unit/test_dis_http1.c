@@ -221,8 +221,9 @@ TEST(get_exact_line)
             "\"node\":{\"name\":\"test\",\"ip\":\"\"},"
             "\"protocol\":{\"name\":\"http\",\"version\":\"1.1\",\"abbr\":\"HTTP\","
             "\"longName\":\"Hypertext Transfer Protocol -- HTTP/1.1\",\"layer4\":\"tcp\"},"
-            "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000},"
-            "\"dst\":{\"ip\":\"10.0.0.2\",\"port\":80},"
+            "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000,\"name\":\"\",\"namespace\":\"\"},"
+            "\"dst\":{\"ip\":\"10.0.0.2\",\"port\":80,\"name\":\"\",\"namespace\":\"\"},"
+            "\"namespace\":\"\","
             "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
             "\"elapsedTime\":1,"
             "\"request\":{\"method\":\"GET\",\"url\":\"/a?x=1&y&x=2\",\"path\":\"/a\","
@@ -400,8 +401,10 @@ TEST(response_first)
     char *j = run(s, 3);
 
     T_EQ(nlines(j), 2);
-    T_STREQ(part(j, 0, "src"), "{\"ip\":\"10.0.0.2\",\"port\":80}");
-    T_STREQ(part(j, 0, "dst"), "{\"ip\":\"10.0.0.1\",\"port\":40000}");
+    T_STREQ(part(j, 0, "src"), "{\"ip\":\"10.0.0.2\",\"port\":80,"
+                       "\"name\":\"\",\"namespace\":\"\"}");
+    T_STREQ(part(j, 0, "dst"), "{\"ip\":\"10.0.0.1\",\"port\":40000,"
+                       "\"name\":\"\",\"namespace\":\"\"}");
     T_STREQ(part(j, 0, "request"), "{}");
     T_STREQ(part(j, 0, "response"),
             "{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/1.1\","
@@ -411,7 +414,8 @@ TEST(response_first)
     T_STREQ(part(j, 0, "anomalies"), "[\"malformed\",\"no_request\"]");
     T_STREQ(part(j, 0, "requestSize"), "0");
     T_STREQ(part(j, 0, "responseSize"), "40");
-    T_STREQ(part(j, 1, "src"), "{\"ip\":\"10.0.0.2\",\"port\":80}");
+    T_STREQ(part(j, 1, "src"), "{\"ip\":\"10.0.0.2\",\"port\":80,"
+                       "\"name\":\"\",\"namespace\":\"\"}");
     T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/x\"") != NULL);
     T_TRUE(starts(part(j, 1, "response"), "{\"status\":500,"));
     T_STREQ(part(j, 1, "anomalies"), "[]");
@@ -811,7 +815,8 @@ TEST(first_message)
     T_STREQ(part(j, 0, "request"), "{}");
     T_TRUE(starts(part(j, 0, "response"), "{\"status\":400,"));
     T_STREQ(part(j, 0, "anomalies"), "[\"malformed\",\"no_request\"]");
-    T_STREQ(part(j, 0, "src"), "{\"ip\":\"10.0.0.1\",\"port\":40000}");
+    T_STREQ(part(j, 0, "src"), "{\"ip\":\"10.0.0.1\",\"port\":40000,"
+                       "\"name\":\"\",\"namespace\":\"\"}");
     free(j);
     /* a known method with a cut version: a malformed request */
     j = run(s3, 2);

@@ -646,11 +646,13 @@ TEST(hpack_lenient_after_lost_state)
     "\"node\":{\"name\":\"test\",\"ip\":\"\"},"                                          \
     "\"protocol\":{\"name\":\"http\",\"version\":\"2.0\","                                 \
     "\"abbr\":\"" abbr "\",\"longName\":\"" longname "\",\"layer4\":\"tcp\"},"                \
-    "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000},\"dst\":{\"ip\":\"10.0.0.2\",\"port\":8080},"
+    "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000,\"name\":\"\",\"namespace\":\"\"},"         \
+    "\"dst\":{\"ip\":\"10.0.0.2\",\"port\":8080,\"name\":\"\",\"namespace\":\"\"},"
 #define HEAD_H2(i) HEAD(i, "HTTP/2", "Hypertext Transfer Protocol Version 2 (HTTP/2)")
 #define HEAD_GRPC(i) \
     HEAD(i, "gRPC", "Hypertext Transfer Protocol Version 2 (HTTP/2) [ gRPC over HTTP/2 ]")
 #define TIMES_1_2                                                                           \
+    "\"namespace\":\"\","                                                                      \
     "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","         \
     "\"elapsedTime\":1,"
 #define TAIL_1_2                                                                            \
@@ -1167,7 +1169,8 @@ TEST(capture_started_mid_connection)
     o = run2(&cb, &sb);
     T_EQ(count_lines(o), 2);
     T_TRUE(strstr(line(o, 1), "\"request\":{},\"response\":{\"status\":200,") != NULL);
-    T_TRUE(strstr(line(o, 1), "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000}") != NULL);
+    T_TRUE(strstr(line(o, 1), "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000,"
+                              "\"name\":\"\",\"namespace\":\"\"}") != NULL);
     T_TRUE(strstr(line(o, 1), "\"anomalies\":[\"no_request\"]") != NULL);
     T_TRUE(strstr(line(o, 0), "\"method\":\"POST\",\"url\":\"/late\"") != NULL);
     T_TRUE(strstr(line(o, 0), "\"status\":404") != NULL);
@@ -1221,7 +1224,7 @@ TEST(h2c_upgrade_stream_1_from_the_hint)
     T_EQ(count_lines(o), 1);
     /* headersSize: (7+3+32) + (5+15+32) + (10+11+32) */
     T_STREQ(line(o, 0),
-            HEAD_H2(0) "\"timestamp\":1700000000000,"
+            HEAD_H2(0) "\"namespace\":\"\",\"timestamp\":1700000000000,"
             "\"startTime\":\"2023-11-14T22:13:20.000500000Z\","
             "\"elapsedTime\":1,"
             "\"request\":{\"method\":\"GET\",\"url\":\"/robots.txt?a=1\",\"path\":\"/robots.txt\","

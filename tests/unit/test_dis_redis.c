@@ -490,8 +490,9 @@ TEST(capture_starts_with_a_reply)
         DSXH_S(0, "+PONG\r\n", 0),
     };
     char *o = dsxh_run(&dsx_redis, false, 7000, s, 3);
-    const char *srv = "\"src\":{\"ip\":\"10.0.0.2\",\"port\":7000},\"dst\":{\"ip\":\"10.0.0.1\","
-                      "\"port\":40000}";
+    const char *srv = "\"src\":{\"ip\":\"10.0.0.2\",\"port\":7000,"
+                      "\"name\":\"\",\"namespace\":\"\"},\"dst\":{\"ip\":\"10.0.0.1\","
+                      "\"port\":40000,\"name\":\"\",\"namespace\":\"\"}";
 
     T_EQ(count_lines(o), 2);
     T_TRUE(strstr(line(o, 0), srv) != NULL);

@@ -221,7 +221,8 @@ static void tls13_flights(struct bb *c, struct bb *s)
     "{\"id\":\"test/1-0\",\"index\":0,\"stream\":\"000000000001.pcap\","                        \
     "\"node\":{\"name\":\"test\",\"ip\":\"\"},\"protocol\":{\"name\":\"tls\",\"version\":\"\"," \
     "\"abbr\":\"TLS\",\"longName\":\"Transport Layer Security\",\"layer4\":\"tcp\"},"           \
-    "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000},\"dst\":{\"ip\":\"10.0.0.2\",\"port\":443},"
+    "\"src\":{\"ip\":\"10.0.0.1\",\"port\":40000,\"name\":\"\",\"namespace\":\"\"},"             \
+    "\"dst\":{\"ip\":\"10.0.0.2\",\"port\":443,\"name\":\"\",\"namespace\":\"\"},"
 #define REQ13 "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"example.com\"," \
               "\"alpn\":[\"h2\",\"http/1.1\"]," \
               "\"supportedVersions\":[\"0x0a0a\",\"TLS 1.3\",\"TLS 1.2\"],\"cipherSuites\":3},"
@@ -254,7 +255,8 @@ TEST(tls13_handshake_exact)
     T_EQ(count_lines(o), 1);
     /* CH: 4 + 2+32+1+32+2+6+2 + 2 + (4+16) + (4+2+12) + (4+7) = 132 bytes; SH: 59 */
     T_STREQ(line(o, 0),
-            HEAD0 "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
+            HEAD0 "\"namespace\":\"\","
+                  "\"timestamp\":1700000000001,\"startTime\":\"2023-11-14T22:13:20.001000000Z\","
             "\"elapsedTime\":4," REQ13 RESP13 "\"requestSize\":137,\"responseSize\":64,"
             "\"anomalies\":[],\"times\":{\"request\":1700000000001000000,"
             "\"requestEnd\":1700000000001000000,\"response\":1700000000005000000,"
@@ -426,8 +428,10 @@ TEST(server_hello_alone_has_no_request)
     seg[0] = (struct dsxh_seg){ 0, s.d, s.n, 0, 0 };     /* the capture starts with the server */
     o = run(seg, 1);
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), "\"src\":{\"ip\":\"10.0.0.2\",\"port\":443},"
-                              "\"dst\":{\"ip\":\"10.0.0.1\",\"port\":40000}") != NULL);
+    T_TRUE(strstr(line(o, 0), "\"src\":{\"ip\":\"10.0.0.2\",\"port\":443,"
+                              "\"name\":\"\",\"namespace\":\"\"},"
+                              "\"dst\":{\"ip\":\"10.0.0.1\",\"port\":40000,"
+                              "\"name\":\"\",\"namespace\":\"\"}") != NULL);
     T_TRUE(strstr(line(o, 0), "\"request\":{}," RESP13 "\"requestSize\":0,\"responseSize\":64,"
                               "\"anomalies\":[\"no_request\"]") != NULL);
     free(o);

@@ -82,8 +82,9 @@ TEST(entry_json_exact)
                "\"node\":{\"name\":\"n1\",\"ip\":\"192.0.2.1\"},"
                "\"protocol\":{\"name\":\"http\",\"version\":\"1.1\",\"abbr\":\"HTTP\","
                "\"longName\":\"Hypertext Transfer Protocol -- HTTP/1.1\",\"layer4\":\"tcp\"},"
-               "\"src\":{\"ip\":\"10.0.0.7\",\"port\":43512},"
-               "\"dst\":{\"ip\":\"10.0.0.9\",\"port\":80},"
+               "\"src\":{\"ip\":\"10.0.0.7\",\"port\":43512,\"name\":\"\",\"namespace\":\"\"},"
+               "\"dst\":{\"ip\":\"10.0.0.9\",\"port\":80,\"name\":\"\",\"namespace\":\"\"},"
+               "\"namespace\":\"\","
                "\"timestamp\":1678818739123,\"startTime\":\"2023-03-14T18:32:19.123456789Z\","
                "\"elapsedTime\":3,"
                "\"request\":{\"method\":\"GET\",\"headers\":{\"Accept\":\"a, b\"},\"bodySize\":0},"
@@ -93,6 +94,47 @@ TEST(entry_json_exact)
                "\"response\":1678818739126456789,\"responseEnd\":1678818739127000000},"
                "\"packets\":{\"request\":3,\"response\":5,\"last\":6}}");
     free(j);
+    ent_free(e);
+}
+
+/* A record's names part: written by ent_names_put, read back by ent_parse, shown in JSON. */
+TEST(entry_names_roundtrip)
+{
+    static const char *const nm[ENT_NAMES] = {
+        "front-end.sock-shop", "sock-shop", "front-end-7d9f-xk2p", "front-end", "",
+        "", "", "", "", "api.stripe.com",
+    };
+    uint8_t nl[ENT_NAMES];
+    struct ent *e = ent_new();
+    struct ent_view v;
+    struct buf b;
+    char *j;
+
+    for (int i = 0; i < ENT_NAMES; i++)
+        nl[i] = (uint8_t)strlen(nm[i]);
+    e->f.ipver = 4;
+    e->f.l4 = 6;
+    buf_init(&b, SIZE_MAX);
+    T_EQ(ent_serialize(e, &b), 0);
+    /* the dissector's record has an empty names part: swap in a full one */
+    b.len -= 4;
+    T_EQ(ent_names_put(&b, nm, nl), 0);
+    b.data[0] = (uint8_t)b.len;
+    T_EQ(ent_parse(b.data, b.len, &v), (long)b.len);
+    for (int i = 0; i < ENT_NAMES; i++)
+        T_TRUE(v.nmlen[i] == nl[i] && memcmp(v.nm[i], nm[i], nl[i]) == 0);
+    j = jv_entry_text(&v, "n1", NULL);
+    T_TRUE(j && strstr(j, "\"src\":{\"ip\":\"0.0.0.0\",\"port\":0,"
+                          "\"name\":\"front-end.sock-shop\",\"namespace\":\"sock-shop\","
+                          "\"pod\":{\"name\":\"front-end-7d9f-xk2p\",\"namespace\":\"sock-shop\"},"
+                          "\"service\":{\"name\":\"front-end\",\"namespace\":\"sock-shop\"}},"
+                          "\"dst\":{\"ip\":\"0.0.0.0\",\"port\":0,\"name\":\"\",\"namespace\":\"\","
+                          "\"dns\":\"api.stripe.com\"},\"namespace\":\"sock-shop\","));
+    free(j);
+    /* a name longer than ENT_NAME_MAX, or past the part's end, is a malformed record */
+    b.data[b.len - 1 - (size_t)nl[ENT_NAMES - 1]] = 0xff;
+    T_EQ(ent_parse(b.data, b.len, &v), -1);
+    buf_release(&b);
     ent_free(e);
 }
 
@@ -627,7 +669,7 @@ TEST(driver_undissected_gets_l4_entry)
     buf_release(&out);
 }
 
-T_MAIN(T_CASE(entry_json_exact), T_CASE(entry_caps_keep_balance),
+T_MAIN(T_CASE(entry_json_exact), T_CASE(entry_names_roundtrip), T_CASE(entry_caps_keep_balance),
        T_CASE(entry_parse_rejects_bad_lengths), T_CASE(driver_split_anywhere_same_entries),
        T_CASE(driver_times_come_from_the_carrying_packet),
        T_CASE(driver_need_waits_for_whole_units), T_CASE(driver_gap_reaches_the_dissector),

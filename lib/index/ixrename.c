@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: new names for a segment's rows without rebuilding it: the name
+ * columns are written anew and every other chunk is copied as it is.
+ *
+ * Names depend on a history that grows after ingest (passive DNS seen
+ * across the whole capture, `names import`), while everything else in a
+ * segment is fixed. Re-encoding a segment costs as much as writing it;
+ * copying its chunks costs a memcpy and a checksum, so re-resolving a
+ * store is cheap whatever the size of its bodies.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/crc32c.h"
+#include "base/cur.h"
+#include "base/diag.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "entry/entry.h"
+#include "index.h"
+#include "ix_int.h"
+#include "ixread_int.h"
+#include "ixvec.h"
+
+static void put_dir(struct ixv *dir, uint32_t col, const struct ix_chunk_dir *c)
+{
+    ixv_varint(dir, col);
+    ixv_u8(dir, c->flags);
+    ixv_varint(dir, c->dl);
+    ixv_varint(dir, c->dr);
+    ixv_varint(dir, c->al);
+    ixv_varint(dir, c->ar);
+    ixv_varint(dir, c->lo);
+    ixv_varint(dir, c->hi);
+}
+
+/* Copies chunk ch of s to out as it is, with its directory entry. */
+static void copy_chunk(const struct ix_seg *s, const struct rchunk *ch, struct ixv *out,
+                       struct ixv *dir)
+{
+    struct ix_chunk_dir c = { ch->flags, ch->dict_len, ch->dict_raw, ch->data_len, ch->data_raw,
+                              ch->lo, ch->hi };
+
+    ixv_put(out, s->file + ch->dict_off, ch->dict_len + ch->data_len);
+    put_dir(dir, ch->col, &c);
+}
+
+/* The names fn gives the rows of loaded block b, and whether one differs from the stored. */
+static bool resolve_block(struct ix_seg *s, uint32_t rows, ix_names_fn fn, void *arg,
+                          const char **nm, uint8_t *nl)
+{
+    const uint64_t *ipver = s->lc[IXC_IPVER].u, *sp = s->lc[IXC_SRC_PORT].u;
+    const uint64_t *dp = s->lc[IXC_DST_PORT].u, *req = s->lc[IXC_REQ_NS].u;
+    const uint64_t *resp = s->lc[IXC_RESP_NS].u;
+    bool changed = false;
+
+    for (uint32_t i = 0; i < rows; i++) {
+        const char **rn = nm + (size_t)i * ENT_NAMES;
+        uint8_t *rl = nl + (size_t)i * ENT_NAMES;
+        struct ix_ends e = {
+            (uint8_t)ipver[i], ix_col_ip(s, IXC_SRC_IP, i), ix_col_ip(s, IXC_DST_IP, i),
+            (uint16_t)sp[i], (uint16_t)dp[i], req[i] ? req[i] : resp[i],
+        };
+
+        fn(arg, &e, rn, rl);
+        for (int k = 0; k < ENT_NAMES && !changed; k++) {
+            const struct lcol *c = &s->lc[IXC_SRC_NAME + k];
+            size_t on = c->nu ? c->dn[c->u[i]] : 0;
+
+            changed = on != rl[k] || (on && memcmp(c->dp[c->u[i]], rn[k], on) != 0);
+        }
+    }
+    return changed;
+}
+
+int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z, bool *changed,
+              struct ix_seg_info *info, struct diag *d)
+{
+    static const int cols[] = { IXC_IPVER, IXC_SRC_PORT, IXC_DST_PORT, IXC_REQ_NS, IXC_RESP_NS,
+                                IXC_SRC_IP, IXC_DST_IP, IXC_SRC_NAME, IXC_SRC_NS, IXC_SRC_POD,
+                                IXC_SRC_SVC, IXC_SRC_DNS, IXC_DST_NAME, IXC_DST_NS,
+                                IXC_DST_POD, IXC_DST_SVC, IXC_DST_DNS };
+    struct ixv out = { 0 }, foot = { 0 }, dir = { 0 };
+    const char **nm = xcalloc((size_t)IX_BLOCK_ROWS * ENT_NAMES, sizeof *nm);
+    uint8_t *nl = xcalloc((size_t)IX_BLOCK_ROWS * ENT_NAMES, 1);
+    const char **colp = xcalloc(IX_BLOCK_ROWS, sizeof *colp);   /* one column's names */
+    uint8_t *coln = xcalloc(IX_BLOCK_ROWS, 1);
+    struct ix_seg *s;
+    uint8_t *h;
+    int rc;
+
+    *changed = false;
+    rc = ix_open(&s, path, d);
+    if (rc < 0)
+        goto out;
+    *info = s->info;
+    ixv_room(&out, s->size);
+    ixv_put(&out, s->file, IX_HDR_LEN);
+    /* the footer: the catalogue as it is, then a directory for the new blocks */
+    ixv_put(&foot, s->file + s->foot_off, s->dir_off - s->foot_off);
+    for (uint32_t b = 0; b < s->nblk && rc == 0; b++) {
+        const struct rblock *k = &s->blk[b];
+        size_t start = out.n, nch = ENT_NAMES;
+
+        rc = ix_block_load(s, b, cols, sizeof cols / sizeof *cols, d);
+        if (rc < 0)
+            break;
+        if (resolve_block(s, k->rows, fn, arg, nm, nl))
+            *changed = true;
+        for (size_t c = 0; c < k->nch; c++)
+            nch += k->ch[c].col < IXC_SRC_NAME || k->ch[c].col >= IXC_FIXED_COUNT;
+        dir.n = 0;
+        ixv_varint(&dir, nch);
+        /* chunks in column order: the fixed ones before the names, the names, the sections' */
+        for (size_t c = 0; c < k->nch && k->ch[c].col < IXC_SRC_NAME; c++)
+            copy_chunk(s, &k->ch[c], &out, &dir);
+        for (int j = 0; j < ENT_NAMES; j++) {
+            struct ix_chunk_dir cd;
+
+            for (uint32_t i = 0; i < k->rows; i++) {
+                colp[i] = nm[(size_t)i * ENT_NAMES + (size_t)j];
+                coln[i] = nl[(size_t)i * ENT_NAMES + (size_t)j];
+            }
+            ix_put_dict_chunk(z, colp, coln, k->rows, &out, &cd);
+            put_dir(&dir, (uint32_t)(IXC_SRC_NAME + j), &cd);
+        }
+        for (size_t c = 0; c < k->nch; c++) {
+            if (k->ch[c].col >= IXC_FIXED_COUNT)
+                copy_chunk(s, &k->ch[c], &out, &dir);
+        }
+        ixv_varint(&foot, k->rows);
+        ixv_varint(&foot, k->t0);
+        ixv_varint(&foot, k->t1);
+        ixv_varint(&foot, out.n - start);
+        ixv_le32(&foot, crc32c(0, out.p + start, out.n - start));
+        ixv_put(&foot, dir.p, dir.n);
+    }
+    if (rc < 0 || !*changed)
+        goto out_seg;
+    ixv_le32(&foot, crc32c(0, foot.p, foot.n));
+    h = out.p;
+    st_le64(h + 40, out.n);
+    st_le32(h + 48, (uint32_t)foot.n);
+    st_le32(h + 60, crc32c(0, h, 60));
+    ixv_put(&out, foot.p, foot.n);
+    rc = fs_write_file_atomic(path, out.p, out.n, d);
+    if (rc == 0)
+        info->bytes = out.n;
+
+out_seg:
+    ix_close(s);
+out:
+    ixv_free(&out);
+    ixv_free(&foot);
+    ixv_free(&dir);
+    free(nm);
+    free(nl);
+    free(colp);
+    free(coln);
+    return rc;
+}

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the store's names: passive DNS gathered at ingest, each node's
+ * history (nodes/<node>/names.json) and the names of its index rows.
+ *
+ * Names are resolved once the whole history is known, never while the
+ * buckets run: a DNS answer seen by one bucket names the addresses of
+ * entries in all of them, and the buckets run in any order. So ingest
+ * gathers each bucket's DNS answers (swr_names_batch), and at the end
+ * (swr_names_finish) merges them, in time order, into the history the
+ * user gave, seals it, and gives every segment's rows their names with
+ * ix_rename (which copies everything else of a segment as it is). `names
+ * import` does the same to an existing store (store_names_import).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/addr.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "compress/compress.h"
+#include "entry/entry.h"
+#include "index/index.h"
+#include "json/json.h"
+#include "names/names.h"
+#include "split_int.h"
+#include "store_int.h"
+
+/* Same level as ixbuild.c's: the name chunks are packed as the rest of the segment. */
+#define NAMES_ZSTD_LEVEL 1
+
+/* ------------------------------------------------------------ passive DNS */
+
+/* A section value's payload at *p (its tag read already): skips it. */
+static bool skip_value(const uint8_t **p, const uint8_t *end, uint8_t tag, int depth)
+{
+    uint64_t n;
+
+    switch (tag) {
+    case ENT_T_STR:
+        if (!ent_varint(p, end, &n) || n > (uint64_t)(end - *p))
+            return false;
+        *p += n;
+        return true;
+    case ENT_T_U64:
+    case ENT_T_I64:
+        return ent_varint(p, end, &n);
+    case ENT_T_BOOL_F:
+    case ENT_T_BOOL_T:
+    case ENT_T_NULL:
+        return true;
+    case ENT_T_OBJ:
+    case ENT_T_ARR:
+        if (depth >= ENT_DEPTH_MAX)
+            return false;
+        while (*p < end) {
+            uint8_t t = *(*p)++;
+
+            if (t == ENT_T_END)
+                return true;
+            if (tag == ENT_T_OBJ) {
+                if (*p >= end || (size_t)(end - *p) < 1u + **p)
+                    return false;
+                *p += 1u + **p;
+            }
+            if (!skip_value(p, end, t, depth + 1))
+                return false;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+/* One member of an object: its tag, key and payload (*p moves past it). */
+struct member {
+    uint8_t tag;
+    const uint8_t *key, *val;   /* val: the payload */
+    size_t kl;
+};
+
+static bool next_member(const uint8_t **p, const uint8_t *end, struct member *m, int depth)
+{
+    if (*p >= end || **p == ENT_T_END)
+        return false;
+    m->tag = *(*p)++;
+    if (*p >= end || (size_t)(end - *p) < 1u + **p)
+        return false;
+    m->kl = **p;
+    m->key = *p + 1;
+    *p += 1 + m->kl;
+    m->val = *p;
+    return skip_value(p, end, m->tag, depth);
+}
+
+static bool key_is(const struct member *m, const char *k)
+{
+    return m->kl == strlen(k) && memcmp(m->key, k, m->kl) == 0;
+}
+
+/* The string payload at p: its bytes and length. */
+static const uint8_t *str_payload(const uint8_t *p, const uint8_t *end, size_t *n)
+{
+    uint64_t l;
+
+    if (!ent_varint(&p, end, &l) || l > (uint64_t)(end - p))
+        return NULL;
+    *n = (size_t)l;
+    return p;
+}
+
+/*
+ * The A and AAAA answers of a DNS response section. Each names its owner,
+ * or the question's name when the answer came through a CNAME chain (the
+ * name the client asked for is the one it knows the server by).
+ */
+static void dns_answers(struct bucket *b, const struct ent_view *v)
+{
+    const uint8_t *p = v->sec[ENT_RESP], *end = p + v->seclen[ENT_RESP], *q;
+    const uint8_t *qname = NULL, *ans = NULL;
+    size_t qnl = 0;
+    bool cname = false;
+    struct member m, f;
+
+    while (next_member(&p, end, &m, 0)) {
+        if (m.tag == ENT_T_ARR && key_is(&m, "answers"))
+            ans = m.val;
+        if (m.tag == ENT_T_ARR && key_is(&m, "questions") && m.val < end && *m.val == ENT_T_OBJ) {
+            q = m.val + 1;
+            while (next_member(&q, end, &f, 2)) {
+                if (f.tag == ENT_T_STR && key_is(&f, "name"))
+                    qname = str_payload(f.val, end, &qnl);
+            }
+        }
+    }
+    for (int pass = 0; ans && pass < 2; pass++) {
+        /* pass 0 looks for a CNAME, pass 1 takes the addresses */
+        p = ans;
+        while (p < end && *p == ENT_T_OBJ) {
+            const uint8_t *name = NULL, *type = NULL, *data = NULL;
+            size_t nl = 0, tl = 0, dl = 0;
+            char text[ADDR_TEXT_LEN];
+            uint8_t ip[16];
+            int fam;
+
+            q = ++p;
+            while (next_member(&q, end, &f, 2)) {
+                if (f.tag != ENT_T_STR)
+                    continue;
+                if (key_is(&f, "name"))
+                    name = str_payload(f.val, end, &nl);
+                else if (key_is(&f, "type"))
+                    type = str_payload(f.val, end, &tl);
+                else if (key_is(&f, "data"))
+                    data = str_payload(f.val, end, &dl);
+            }
+            if (!skip_value(&p, end, ENT_T_OBJ, 1))
+                return;
+            if (!type)
+                continue;
+            if (pass == 0) {
+                cname = cname || (tl == 5 && memcmp(type, "CNAME", 5) == 0);
+                continue;
+            }
+            fam = tl == 1 && *type == 'A' ? AF_INET
+                  : tl == 4 && memcmp(type, "AAAA", 4) == 0 ? AF_INET6 : 0;
+            if (!fam || !data || !name || dl >= sizeof text)
+                continue;
+            memcpy(text, data, dl);
+            text[dl] = 0;
+            memset(ip, 0, sizeof ip);
+            if (inet_pton(fam, text, ip) != 1)
+                continue;
+            if (cname && qname) {
+                name = qname;
+                nl = qnl;
+            }
+            xgrow((void **)&b->seen, &b->capseen, b->nseen + 1, sizeof *b->seen);
+            b->seen[b->nseen] = (struct dns_seen){ v->f.resp_ns, fam == AF_INET6 ? 6 : 4, { 0 },
+                                                   b->seen_names.len, nl };
+            memcpy(b->seen[b->nseen].ip, ip, 16);
+            if (buf_append(&b->seen_names, name, nl) == 0)
+                b->nseen++;
+        }
+    }
+}
+
+void swr_names_batch(struct bucket *b, const struct ent_view *v)
+{
+    if (v->f.proto == ENT_DNS && (v->f.flags & ENT_F_RESP))
+        dns_answers(b, v);
+}
+
+/* ------------------------------------------------------------- resolving */
+
+static void who_names(const struct names_who *w, const char **nm, uint8_t *nl)
+{
+    const char *s[ENT_NM_FIELDS] = { w->name, w->ns, w->pod, w->svc, w->dns };
+
+    for (int i = 0; i < ENT_NM_FIELDS; i++) {
+        size_t n = strlen(s[i]);
+
+        nm[i] = s[i];
+        nl[i] = (uint8_t)(n > ENT_NAME_MAX ? ENT_NAME_MAX : n);
+    }
+}
+
+/* ix_rename's callback: both endpoints at the row's time. */
+struct resolver {
+    const struct names *h;
+};
+
+static void resolve_row(void *arg, const struct ix_ends *e, const char **nm, uint8_t *nl)
+{
+    const struct names *h = ((struct resolver *)arg)->h;
+    struct names_who w;
+
+    names_resolve(h, e->ipver, e->src_ip, e->src_port, e->t, &w);
+    who_names(&w, nm + ENT_NM_SRC, nl + ENT_NM_SRC);
+    names_resolve(h, e->ipver, e->dst_ip, e->dst_port, e->t, &w);
+    who_names(&w, nm + ENT_NM_DST, nl + ENT_NM_DST);
+}
+
+/*
+ * Names the rows of the n segments at paths[] after the sealed history h,
+ * in parallel; bytes[i] gets each one's size. Returns the first error in
+ * segment order.
+ */
+static int rename_segments(const struct names *h, char *const *paths, uint64_t *bytes, size_t n,
+                           struct diag *d)
+{
+    struct resolver r = { h };
+    int *rcs = xcalloc(n ? n : 1, sizeof *rcs);
+    struct diag *ds = xcalloc(n ? n : 1, sizeof *ds);
+    int rc = 0;
+
+#pragma omp parallel
+    {
+        struct comp_block *z = comp_block_new(NAMES_ZSTD_LEVEL);
+
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < n; i++) {
+            struct ix_seg_info info;
+            bool changed;
+
+            diag_clear(&ds[i]);
+            if (!z) {
+                rcs[i] = diag_set(&ds[i], SV_ENOMEM, "%s: out of memory", paths[i]);
+                continue;
+            }
+            rcs[i] = ix_rename(paths[i], resolve_row, &r, z, &changed, &info, &ds[i]);
+            if (rcs[i] == 0)
+                bytes[i] = info.bytes;
+        }
+        comp_block_free(z);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rcs[i] < 0) {
+            *d = ds[i];
+            rc = rcs[i];
+            break;
+        }
+    }
+    free(rcs);
+    free(ds);
+    return rc;
+}
+
+/* Writes h in the native format to the node directory's names.json (atomically). */
+static int write_history(const struct names *h, const char *node_dir, struct diag *d)
+{
+    char *path = fs_join(node_dir, STORE_NAMES);
+    struct buf out;
+    int rc;
+
+    buf_init(&out, SIZE_MAX);
+    rc = names_write_native(h, &out);
+    if (rc < 0)
+        rc = diag_set(d, rc, "%s: out of memory", path);
+    else
+        rc = fs_write_file_atomic(path, out.data, out.len, d);
+    buf_release(&out);
+    free(path);
+    return rc;
+}
+
+/* A bucket's sighting, for sorting all of them by time. */
+struct sighting {
+    const struct dns_seen *s;
+    const uint8_t *name;
+};
+
+static int cmp_sighting(const void *a, const void *b)
+{
+    const struct dns_seen *x = ((const struct sighting *)a)->s;
+    const struct dns_seen *y = ((const struct sighting *)b)->s;
+    int c;
+
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->ipver != y->ipver)
+        return x->ipver < y->ipver ? -1 : 1;
+    c = memcmp(x->ip, y->ip, 16);
+    if (c)
+        return c;
+    c = memcmp(((const struct sighting *)a)->name, ((const struct sighting *)b)->name,
+               x->namelen < y->namelen ? x->namelen : y->namelen);
+    return c ? c : (x->namelen > y->namelen) - (x->namelen < y->namelen);
+}
+
+/*
+ * Gives h every bucket's DNS answers in time order (then address, then
+ * name): what the buckets saw, as the capture showed it, whatever bucket
+ * saw it first.
+ */
+static void add_sightings(struct split *sp, struct names *h)
+{
+    struct sighting *v;
+    size_t n = 0, k = 0;
+
+    for (uint32_t t = 0; t < STORE_BUCKETS; t++)
+        n += sp->b[t].nseen;
+    v = xcalloc(n ? n : 1, sizeof *v);
+    for (uint32_t t = 0; t < STORE_BUCKETS; t++) {
+        const struct bucket *b = &sp->b[t];
+
+        for (size_t i = 0; i < b->nseen; i++)
+            v[k++] = (struct sighting){ &b->seen[i], b->seen_names.data + b->seen[i].name };
+    }
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_sighting);
+    for (size_t i = 0; i < n; i++)
+        names_dns_seen(h, v[i].s->ipver, v[i].s->ip, (const char *)v[i].name, v[i].s->namelen,
+                       v[i].s->t);
+    free(v);
+}
+
+int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
+{
+    struct names *h = sp->o->names;
+    struct names *own = NULL;
+    char **paths;
+    uint64_t *bytes;
+    int rc;
+
+    if (!h)
+        h = own = names_new();
+    add_sightings(sp, h);
+    names_seal(h);
+    res->names = names_count(h);
+    if (res->names == 0) {
+        names_free(own);
+        return 0;
+    }
+    paths = xcalloc(res->nsegments ? res->nsegments : 1, sizeof *paths);
+    bytes = xcalloc(res->nsegments ? res->nsegments : 1, sizeof *bytes);
+    for (size_t i = 0; i < res->nsegments; i++)
+        paths[i] = fs_printf("%s/%s/%s/%s", sp->tmp_root, STORE_INDEX_DIR, res->segments[i].name,
+                             IX_SEGMENT_FILE);
+    rc = rename_segments(h, paths, bytes, res->nsegments, d);
+    for (size_t i = 0; i < res->nsegments; i++) {
+        if (rc == 0)
+            res->segments[i].bytes = bytes[i];
+        free(paths[i]);
+    }
+    free(paths);
+    free(bytes);
+    if (rc == 0)
+        rc = write_history(h, sp->node_dir, d);
+    names_free(own);
+    return rc;
+}
+
+/* --------------------------------------------------------------- import */
+
+/* Sets the "bytes" of segment seg in store.json's text (meta) to bytes. */
+static void update_meta(struct jv *meta, const char *seg, uint64_t bytes)
+{
+    struct jv *segs = jv_get(meta, "segments");
+
+    for (size_t i = 0; i < jv_len(segs); i++) {
+        struct jv *j = jv_at(segs, i);
+        const char *n = jv_get_str(j, "name");
+
+        if (n && strcmp(n, seg) == 0)
+            jv_set(j, "bytes", jv_u64(bytes));
+    }
+}
+
+int store_names_import(const char *dir, char *const *files, size_t nfiles,
+                       const struct names_read_opts *ro, struct store_names_result *out,
+                       struct diag *d)
+{
+    struct store *st;
+    struct jv *meta = NULL;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    rc = store_open(&st, dir, d);
+    if (rc < 0)
+        return rc;
+    rc = jv_parse(store_json_text(st), strlen(store_json_text(st)), STORE_JSON, &meta, d);
+    for (size_t ni = 0; rc == 0 && ni < store_nnodes(st); ni++) {
+        const struct store_node_info *node = store_node(st, ni);
+        char *node_dir = store_node_dir(dir, node->name);
+        char *hpath = fs_join(node_dir, STORE_NAMES);
+        struct names *h = names_new();
+        char **paths = NULL;
+        uint64_t *bytes = NULL;
+        size_t *which = NULL, n = 0;
+        struct stat sb;
+
+        /* what the node knew, then the new files: each node gets every file's records */
+        if (stat(hpath, &sb) == 0)
+            rc = names_read_file(h, hpath, ro, d);
+        else if (errno != ENOENT)
+            rc = diag_errno(d, SV_EIO, errno, "%s", hpath);
+        for (size_t f = 0; rc == 0 && f < nfiles; f++)
+            rc = names_read_file(h, files[f], ro, d);
+        if (rc == 0) {
+            names_seal(h);
+            paths = xcalloc(store_nsegments(st) + 1, sizeof *paths);
+            bytes = xcalloc(store_nsegments(st) + 1, sizeof *bytes);
+            which = xcalloc(store_nsegments(st) + 1, sizeof *which);
+            for (size_t k = 0; k < store_nsegments(st); k++) {
+                if (store_segment(st, k)->node != ni)
+                    continue;
+                which[n] = k;
+                paths[n++] = store_segment_path(st, k);
+            }
+            /* the history first: rows named after it can always be named again */
+            rc = write_history(h, node_dir, d);
+        }
+        if (rc == 0)
+            rc = rename_segments(h, paths, bytes, n, d);
+        for (size_t k = 0; k < n; k++) {
+            if (rc == 0)
+                update_meta(meta, store_segment(st, which[k])->name, bytes[k]);
+            free(paths[k]);
+        }
+        if (rc == 0) {
+            out->records += names_count(h);
+            out->segments += n;
+            jv_set(jv_at(jv_get(meta, "nodes"), ni), "names", jv_u64(names_count(h)));
+        }
+        free(paths);
+        free(bytes);
+        free(which);
+        names_free(h);
+        free(hpath);
+        free(node_dir);
+    }
+    if (rc == 0) {
+        char *text = jv_dump(meta, JV_PRETTY), *path = fs_join(dir, STORE_JSON);
+        size_t tl = strlen(text);
+
+        text = xrealloc(text, tl + 2);
+        text[tl] = '\n';
+        text[tl + 1] = 0;
+        rc = fs_write_file_atomic(path, text, tl + 1, d);
+        free(path);
+        free(text);
+    }
+    jv_free(meta);
+    store_close(st);
+    return rc;
+}
+
+int store_names_load(struct store *st, size_t node, struct names *h, struct diag *d)
+{
+    char *node_dir = store_node_dir(store_dir(st), store_node(st, node)->name);
+    char *path = fs_join(node_dir, STORE_NAMES);
+    struct names_read_opts ro = { 0 };
+    struct stat sb;
+    int rc = 0;
+
+    if (stat(path, &sb) == 0)
+        rc = names_read_file(h, path, &ro, d);
+    else if (errno != ENOENT)
+        rc = diag_errno(d, SV_EIO, errno, "%s", path);
+    free(path);
+    free(node_dir);
+    return rc;
+}

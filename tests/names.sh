@@ -1,0 +1,109 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Names: every entry's src.name and dst.name (and namespace, pod, service) equal
+# gencap's truth, on captures with pod restarts that hand a dead pod's IP to a pod of
+# another service, IPv4 and IPv6, several seeds (tests/tools/namecheck.py); the same
+# after `names import` into a store ingested without names; the same store bytes at
+# -j 1 and -j 2; names show and names resolve print exact answers; passive DNS names
+# ClusterIPs and external hosts; bad histories are errors naming the file.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+GENCAP="$top_builddir/tests/tools/gencap"
+CHECK="$top_srcdir/tests/tools/namecheck.py"
+ND="$TD/names"
+
+if t_have python3; then
+    for variant in "restarts-7:--seed 7 --restarts 6 --ipv6 0.3" \
+        "restarts-12:--seed 12 --restarts 10 --pods 30 --ipv6 0" \
+        "v6-19:--seed 19 --restarts 6 --ipv6 0.6 --linktype sll2 --nanosecond"; do
+        name=${variant%%:*}
+        args=${variant#*:}
+        # shellcheck disable=SC2086
+        if ! "$GENCAP" --out "$TMP/g" --streams 2500 --duration 300 --quiet $args; then
+            t_not_ok "$name: gencap ran"
+            continue
+        fi
+        "$SV" ingest -q -f -o "$TMP/s" --names "$TMP/g.names.json" "$TMP/g.pcap"
+        "$SV" query "$TMP/s" '' --format ndjson >"$TMP/e.ndjson"
+        t_run "$name: ingest --names: every entry's names equal the truth" \
+            python3 "$CHECK" "$TMP/g.truth.json" "$TMP/e.ndjson"
+        # the same names when the history comes after ingest
+        "$SV" ingest -q -f -o "$TMP/late" "$TMP/g.pcap"
+        "$SV" names import -q "$TMP/late" "$TMP/g.names.json"
+        "$SV" query "$TMP/late" '' --format ndjson >"$TMP/late.ndjson"
+        t_run "$name: names import: every entry's names equal the truth" \
+            python3 "$CHECK" "$TMP/g.truth.json" "$TMP/late.ndjson"
+        t_run "$name: ingest --names and names import give the same entries" \
+            cmp "$TMP/e.ndjson" "$TMP/late.ndjson"
+        rm -rf "$TMP/s" "$TMP/late" "$TMP"/*.ndjson
+    done
+else
+    t_skip "python3 is not installed"
+fi
+
+# the same store at any thread count, names included
+"$GENCAP" --out "$TMP/g" --streams 1500 --duration 120 --restarts 4 --seed 4 --quiet
+"$SV" ingest -q -j 1 -o "$TMP/j1" --names "$TMP/g.names.json" "$TMP/g.pcap"
+"$SV" ingest -q -j 2 -o "$TMP/j2" --names "$TMP/g.names.json" "$TMP/g.pcap"
+t_run "-j 1 and -j 2 give the same store, names.json and segments included" \
+    diff -r "$TMP/j1" "$TMP/j2"
+t_run "the node's history is kept" test -s "$TMP/j1/nodes/local/names.json"
+
+# names resolve: an IP that a restarted pod's replacement of another service took over
+# (gencap --seed 4: find one in the history and resolve it on both sides of the handover)
+if t_have python3; then
+    python3 - "$TMP/g.names.json" >"$TMP/reuse" <<'EOF'
+import json, sys
+h = json.load(open(sys.argv[1]))
+for ip, recs in h["ips"].items():
+    for a, b in zip(recs, recs[1:]):
+        if a["kind"] == "pod" and b["kind"] == "pod" and a["service"] != b["service"]:
+            print(ip, a["to"], b["from"], "%s.%s" % (a["service"], a["namespace"]),
+                  "%s.%s" % (b["service"], b["namespace"]), a["name"], b["name"])
+            sys.exit(0)
+EOF
+    if read -r ip died born old new oldpod newpod <"$TMP/reuse"; then
+        t_is "names resolve: the dead pod's IP before it died" \
+            "$("$SV" names resolve "$TMP/j1" "$ip" --at 1717236000 | python3 -c \
+               'import json,sys; print(json.load(sys.stdin)["name"])')" "$old"
+        t_is "names resolve: the IP after the replacement of another service took it" \
+            "$("$SV" names resolve "$TMP/j1" "$ip" --at "$born" | python3 -c \
+               'import json,sys; o=json.load(sys.stdin); print(o["name"], o["pod"])')" \
+            "$new $newpod"
+        t_is "names resolve: nobody in the gap between them" \
+            "$("$SV" names resolve "$TMP/j1" "$ip" --at "$died" | python3 -c \
+               'import json,sys; o=json.load(sys.stdin); print(repr(o["name"]))')" "''"
+        t_run "names show IP: both owners" sh -c \
+            "\"$SV\" names show \"$TMP/j1\" $ip | grep -q $oldpod && \
+             \"$SV\" names show \"$TMP/j1\" $ip | grep -q $newpod"
+    else
+        t_not_ok "gencap --seed 4 reuses an IP across services"
+    fi
+fi
+
+# passive DNS alone: ClusterIPs resolve from the capture's own answers; the kube-dns
+# service answers at 10.96.0.10
+"$SV" ingest -q -o "$TMP/p" "$TMP/g.pcap"
+t_is "passive DNS: kube-dns's ClusterIP resolves from the capture's answers" \
+    "$("$SV" names resolve "$TMP/p" 10.96.0.10:53 --at 1717236060 | sed 's/"at":"[^"]*",//')" \
+    '{"node":"local","ip":"10.96.0.10","port":53,"name":"kube-dns.kube-system","namespace":"kube-system","pod":"","service":"kube-dns","dns":""}'
+t_is "passive DNS: the catalogue service's ClusterIP is named by its DNS answer" \
+    "$("$SV" names show "$TMP/p" | awk '$6 == "service" && $7 == "catalogue" {print $5, $8; exit}')" \
+    "dns sock-shop"
+t_is "passive DNS: an external host gets a DNS name only" \
+    "$("$SV" names resolve "$TMP/p" 52.85.151.27 --at 1717236060 | sed 's/"at":"[^"]*",//')" \
+    '{"node":"local","ip":"52.85.151.27","port":0,"name":"","namespace":"","pod":"","service":"","dns":"api.stripe.com"}'
+
+# bad histories: a clear error naming the file, exit 3, and no store
+printf '{"format": "gencap-names/1", "ips": {"10.0.0.1": [{"name": 5}]}}' >"$TMP/bad.json"
+"$SV" ingest -q -o "$TMP/bad" --names "$TMP/bad.json" "$TMP/g.pcap" 2>"$TMP/err"
+t_is "ingest --names with a bad history: exit 3" "$?" 3
+t_run "ingest --names with a bad history: the error names the file" grep -q "bad.json" "$TMP/err"
+t_run "ingest --names with a bad history: no store" test ! -e "$TMP/bad"
+printf '{"10.0.0.1": ' >"$TMP/cut.json"
+"$SV" names import "$TMP/j1" "$TMP/cut.json" 2>"$TMP/err"
+t_is "names import of a cut file: exit 3" "$?" 3
+t_run "names import of a cut file: the store is as it was" diff -r "$TMP/j1" "$TMP/j2"
+t_is "names resolve: a bad address is a usage error" \
+    "$("$SV" names resolve "$TMP/j1" 10.0.0.300 2>/dev/null; echo $?)" 2
+t_done
