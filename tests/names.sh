@@ -94,6 +94,47 @@ t_is "passive DNS: an external host gets a DNS name only" \
     "$("$SV" names resolve "$TMP/p" 52.85.151.27 --at 1717236060 | sed 's/"at":"[^"]*",//')" \
     '{"node":"local","ip":"52.85.151.27","port":0,"name":"","namespace":"","pod":"","service":"","dns":"api.stripe.com"}'
 
+# kubectl dumps through the command line: two dumps ten minutes apart, in which the carts
+# pod's IP 10.1.1.3 went to a catalogue pod at 10:05:36; node-exporter runs on the host
+# network, so only 192.168.49.2:9100 is it (behind the headless service node-exporter)
+"$SV" ingest -q -o "$TMP/k" "$TD/zeek_icmp_5-pings.pcap"
+"$SV" names import -q "$TMP/k" "$ND/kubectl-sock-shop-later.json" "$ND/kubectl-sock-shop.json"
+resolve() { "$SV" names resolve "$@" | sed 's/"node":"local",//; s/"at":"[^"]*",//'; }
+t_is "kubectl: a pod, named after its service, before its IP was reused" \
+     "$(resolve "$TMP/k" 10.1.1.3:8080 --at 2024-06-01T10:05:00Z)" \
+     '{"ip":"10.1.1.3","port":8080,"name":"carts.sock-shop","namespace":"sock-shop","pod":"carts-7f9c8d6b5-ffzt2","service":"carts","dns":""}'
+t_is "kubectl: the pod of another deployment that took the IP over" \
+     "$(resolve "$TMP/k" 10.1.1.3 --at 2024-06-01T10:05:36Z)" \
+     '{"ip":"10.1.1.3","port":0,"name":"catalogue.sock-shop","namespace":"sock-shop","pod":"catalogue-5d8c4b6d9f-m4n7z","service":"catalogue","dns":""}'
+t_is "kubectl: a ClusterIP" \
+     "$(resolve "$TMP/k" 10.96.45.6:80 --at 2024-06-01T10:01:00Z)" \
+     '{"ip":"10.96.45.6","port":80,"name":"catalogue.sock-shop","namespace":"sock-shop","pod":"","service":"catalogue","dns":""}'
+t_is "kubectl: a hostNetwork pod by IP:port" \
+     "$(resolve "$TMP/k" 192.168.49.2:9100 --at 2024-06-01T10:01:00Z)" \
+     '{"ip":"192.168.49.2","port":9100,"name":"node-exporter.monitoring","namespace":"monitoring","pod":"node-exporter-9xk2m","service":"node-exporter","dns":""}'
+t_is "kubectl: the node's other ports are nobody" \
+     "$(resolve "$TMP/k" 192.168.49.2:22 --at 2024-06-01T10:01:00Z)" \
+     '{"ip":"192.168.49.2","port":22,"name":"","namespace":"","pod":"","service":"","dns":""}'
+t_is "kubectl: a dump without its time is an error naming it" \
+     "$("$SV" names import "$TMP/k" "$TD/fuzz/names_kubectl/podlist_no_taken.json" 2>&1 >/dev/null)" \
+     "streamvault: $TD/fuzz/names_kubectl/podlist_no_taken.json: a kubectl dump needs the time it was taken: add a top-level \"takenAt\" or pass --taken"
+t_run "kubectl: --taken gives it one" "$SV" names import -q --taken 2024-06-01T10:00:00Z "$TMP/k" \
+    "$TD/fuzz/names_kubectl/podlist_no_taken.json"
+
+# Kubeshark's history: written out and read back, it resolves as the store does (to
+# the second); a Kubeshark file read in resolves with its snapshots in time order
+"$SV" names show --format kubeshark "$TMP/j1" >"$TMP/ks.json"
+"$SV" ingest -q -o "$TMP/ks" --names "$TMP/ks.json" "$TMP/g.pcap"
+"$SV" query "$TMP/j1" '' --format ndjson | sed 's/"dns":"[^"]*"//g; s/"pod":{[^}]*}//g; s/"service":{[^}]*}//g' \
+    | sed 's/,,*/,/g; s/,}/}/g' >"$TMP/a.ndjson"
+"$SV" query "$TMP/ks" '' --format ndjson | sed 's/"dns":"[^"]*"//g; s/"pod":{[^}]*}//g; s/"service":{[^}]*}//g' \
+    | sed 's/,,*/,/g; s/,}/}/g' >"$TMP/b.ndjson"
+t_run "names show --format kubeshark, read back: every entry's name and namespace the same" \
+    cmp "$TMP/a.ndjson" "$TMP/b.ndjson"
+"$SV" ingest -q -o "$TMP/ks2" --names "$ND/kubeshark-history.json" "$TD/zeek_icmp_5-pings.pcap"
+t_is "a Kubeshark file: its snapshots are kept as records" \
+    "$("$SV" names show --format kubeshark "$TMP/ks2" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)) > 0)')" True
+
 # bad histories: a clear error naming the file, exit 3, and no store
 printf '{"format": "gencap-names/1", "ips": {"10.0.0.1": [{"name": 5}]}}' >"$TMP/bad.json"
 "$SV" ingest -q -o "$TMP/bad" --names "$TMP/bad.json" "$TMP/g.pcap" 2>"$TMP/err"
