@@ -5,9 +5,10 @@
  * Entries come from the stores' index segments (lib/index) and are printed
  * in request time order (ties: store, node, stream id, index), so the
  * output does not depend on how the stores were ingested. A corrupt segment
- * is reported and skipped; the exit status then says so. Until KFL lands
- * (issue 6) the only filter accepted is the empty query, which matches
- * every entry.
+ * is reported and skipped; the exit status then says so. The filter is a
+ * KFL query (lib/query, docs/KFL.md): blocks whose request times lie
+ * outside the query's time window are not read, and each remaining entry
+ * is matched on its JSON.
  */
 #include "config.h"
 
@@ -25,14 +26,15 @@
 #include "entry/entry.h"
 #include "index/index.h"
 #include "json/json.h"
+#include "query/query.h"
 #include "store/store.h"
 
 static const char usage_text[] =
     "Usage: streamvault query [OPTIONS] STORE... QUERY\n"
     "\n"
     "Print the entries (request/response pairs) of one or more stores that match\n"
-    "QUERY, in request time order. This version accepts only the empty query ''\n"
-    "(every entry); KFL filters come later.\n"
+    "QUERY, a KFL filter (docs/KFL.md; '' matches every entry), in request time\n"
+    "order. Example: 'grpc and request.headers[\"Authorization\"] == r\"Token.*\"'\n"
     "\n"
     "Options:\n"
     "  -f, --format FMT      table (default), json (one array), ndjson (one object a line)\n"
@@ -40,13 +42,20 @@ static const char usage_text[] =
     "  -c, --count           print only the number of matching entries\n"
     "  -b, --bodies          with json/ndjson: the kept body bytes too (HAR's postData and\n"
     "                        content: base64 \"text\", \"truncated\" when cut)\n"
-    "  -h, --help            this help\n";
+    "      --now TIME        what now() is (RFC 3339 or Unix seconds; default: the clock)\n"
+    "      --explain         print the query's tree and plan, and nothing else\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit status: 0 success; 2 usage error or a query that does not compile (the\n"
+    "message points at the fault); 3 a store or segment could not be read.\n";
 
 static const struct option long_opts[] = {
     { "format", required_argument, NULL, 'f' },
     { "limit", required_argument, NULL, 'n' },
     { "count", no_argument, NULL, 'c' },
     { "bodies", no_argument, NULL, 'b' },
+    { "now", required_argument, NULL, 'N' },
+    { "explain", no_argument, NULL, 'E' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -85,15 +94,6 @@ static const char *nz(const char *s)
     return s ? s : "";
 }
 
-static bool empty_query(const char *q)
-{
-    for (; *q; q++) {
-        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r')
-            return false;
-    }
-    return true;
-}
-
 /* "GET /path" / "A example.com" / ...: the request and response in a few words. */
 static void summary(const struct jv *e, char *req, size_t rn, char *resp, size_t sn)
 {
@@ -126,8 +126,11 @@ static void summary(const struct jv *e, char *req, size_t rn, char *resp, size_t
         snprintf(resp, sn, "%llu packets", (unsigned long long)u);
 }
 
-/* Appends the records of segment k of st to recs; on an error, none of them. */
-static int read_segment(struct store *st, size_t k, struct buf *recs)
+/*
+ * Appends the records of segment k of st to recs, but for blocks whose
+ * request times lie outside [lo, hi]; on an error, none of them.
+ */
+static int read_segment(struct store *st, size_t k, struct buf *recs, uint64_t lo, uint64_t hi)
 {
     char *path = store_segment_path(st, k);
     size_t keep = recs->len;
@@ -137,8 +140,14 @@ static int read_segment(struct store *st, size_t k, struct buf *recs)
 
     diag_clear(&d);
     rc = ix_open(&seg, path, &d);
-    for (uint32_t b = 0; rc == 0 && b < ix_info(seg)->blocks; b++)
+    for (uint32_t b = 0; rc == 0 && b < ix_info(seg)->blocks; b++) {
+        uint64_t first, last;
+
+        ix_block_time(seg, b, &first, &last);
+        if ((lo > 0 || hi < UINT64_MAX) && (last < lo || first > hi))
+            continue;
         rc = ix_block_records(seg, b, recs, &d);
+    }
     if (rc < 0) {
         recs->len = keep;
         cli_diag(&d);
@@ -175,6 +184,12 @@ int cmd_query(int argc, char **argv)
     size_t nstores = 0, nsrcs = 0, nrows = 0, caprows = 0;
     struct row *rows = NULL;
     const char *query;
+    struct q_opts qo = { 0 };
+    struct q_query *q = NULL;
+    struct q_ctx *qc = NULL;
+    struct q_error qe;
+    bool explain = false;
+    uint64_t lo, hi, matched = 0;
     int c, rc = EXIT_OK;
 
     diag_clear(&d);
@@ -202,6 +217,14 @@ int cmd_query(int argc, char **argv)
         case 'b':
             bodies = true;
             break;
+        case 'N':
+            if (timefmt_parse(optarg, &qo.now_ns) < 0)
+                return cli_usage("query", "--now: expected RFC 3339 or Unix seconds, not '%s'",
+                                 optarg);
+            break;
+        case 'E':
+            explain = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return EXIT_OK;
@@ -212,10 +235,25 @@ int cmd_query(int argc, char **argv)
     if (argc - optind < 2)
         return cli_usage("query", "expected STORE... QUERY");
     query = argv[argc - 1];
-    if (!empty_query(query)) {
-        cli_error("query: KFL filters are not implemented yet; use '' for every entry");
+    if (q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
+        char *t = q_error_text(query, strlen(query), &qe);
+
+        cli_error("%s", t);
+        free(t);
         return EXIT_USAGE;
     }
+    if (explain) {
+        char *t = q_explain(q);
+
+        printf("%s\n", t);
+        free(t);
+        q_free(q);
+        return EXIT_OK;
+    }
+    if (q_limit(q) < limit)
+        limit = q_limit(q);
+    q_time_bounds(q, &lo, &hi);
+    qc = q_ctx_new();
     stores = xcalloc((size_t)(argc - optind - 1), sizeof *stores);
     for (int i = optind; i < argc - 1; i++) {
         if (store_open(&stores[nstores], argv[i], &d) < 0) {
@@ -241,7 +279,7 @@ int cmd_query(int argc, char **argv)
             const struct store_segment *seg = store_segment(stores[si], k);
 
             /* a corrupt segment is reported and skipped; the others are still read */
-            if (read_segment(stores[si], k, &srcs[first + seg->node].recs) < 0)
+            if (read_segment(stores[si], k, &srcs[first + seg->node].recs, lo, hi) < 0)
                 rc = EXIT_ERROR;
         }
     }
@@ -266,29 +304,56 @@ int cmd_query(int argc, char **argv)
     }
     if (nrows > 1)
         qsort(rows, nrows, sizeof *rows, cmp_row);
-    if (count) {
-        printf("%llu\n", (unsigned long long)(nrows < limit ? nrows : limit));
-        goto out;
-    }
-    if (fmt == FMT_JSON)
+    if (fmt == FMT_JSON && !count)
         fputs("[", stdout);
-    else if (fmt == FMT_TABLE)
+    else if (fmt == FMT_TABLE && !count)
         printf("%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", "TIME", "PROTO", "SRC", "DST",
                "REQUEST", "RESPONSE", "MS");
-    for (size_t i = 0; i < nrows && printed < limit; i++) {
+    for (size_t i = 0; i < nrows && matched < limit; i++) {
         const struct src *s = &srcs[rows[i].src];
+        bool with_bodies = bodies || q_needs_bodies(q);
         struct ent_view v;
         struct jv *e;
+        int m;
 
         (void)ent_parse(rows[i].rec, SIZE_MAX, &v);
         e = jv_entry(&v, s->node, s->ip);
-        if (e && bodies)
+        if (e && with_bodies)
             jv_entry_add_bodies(e, &v);
         if (!e) {
             cli_error("%s: entries: stream %llu entry %u: corrupt entry record", s->node,
                       (unsigned long long)rows[i].stream, rows[i].index);
             rc = EXIT_ERROR;
             goto out;
+        }
+        m = q_match(q, qc, e, &qe);
+        if (m < 0) {
+            char what[sizeof qe.msg], *t;
+            int k;
+
+            memcpy(what, qe.msg, sizeof what);
+            k = snprintf(qe.msg, sizeof qe.msg, "entry %s/%llu-%u: ", s->node,
+                         (unsigned long long)rows[i].stream, rows[i].index);
+            if (k > 0 && (size_t)k < sizeof qe.msg)
+                memcpy(qe.msg + k, what, strnlen(what, sizeof qe.msg - (size_t)k - 1) + 1);
+            qe.msg[sizeof qe.msg - 1] = 0;
+            t = q_error_text(query, strlen(query), &qe);
+            cli_error("%s", t);
+            free(t);
+            jv_free(e);
+            rc = EXIT_ERROR;
+            goto out;
+        }
+        if (m == 0 || count) {
+            matched += (uint64_t)m;
+            jv_free(e);
+            continue;
+        }
+        matched++;
+        if (with_bodies && !bodies) {
+            /* the bodies were for the query only */
+            jv_free(e);
+            e = jv_entry(&v, s->node, s->ip);
         }
         if (fmt == FMT_TABLE) {
             print_table_row(e);
@@ -304,7 +369,9 @@ int cmd_query(int argc, char **argv)
         jv_free(e);
         printed++;
     }
-    if (fmt == FMT_JSON)
+    if (count)
+        printf("%llu\n", (unsigned long long)matched);
+    else if (fmt == FMT_JSON)
         fputs(printed ? "\n]\n" : "]\n", stdout);
 out:
     if (fflush(stdout) != 0 && rc == EXIT_OK) {
@@ -318,5 +385,7 @@ out:
     for (size_t i = 0; i < nstores; i++)
         store_close(stores[i]);
     free(stores);
+    q_ctx_free(qc);
+    q_free(q);
     return rc;
 }

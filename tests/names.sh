@@ -19,7 +19,7 @@ if t_have python3; then
         name=${variant%%:*}
         args=${variant#*:}
         # shellcheck disable=SC2086
-        if ! "$GENCAP" --out "$TMP/g" --streams 2500 --duration 300 --quiet $args; then
+        if ! "$GENCAP" --out "$TMP/g" --streams 1500 --duration 300 --quiet $args; then
             t_not_ok "$name: gencap ran"
             continue
         fi

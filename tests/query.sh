@@ -23,9 +23,13 @@ t_is "a protocol per entry" \
     "DNS HTTP TCP TLS UDP "
 udp_l4=$("$SV" query "$TMP/s" '' --format ndjson | jq -r 'select(.protocol.abbr == "UDP" or .protocol.abbr == "TCP")' | jq -s length)
 
-"$SV" query "$TMP/s" 'http' >"$TMP/out" 2>"$TMP/err"
-t_is "a KFL filter is refused (exit 2) until KFL lands" "$? $(cat "$TMP/err")" \
-    "2 streamvault: query: KFL filters are not implemented yet; use '' for every entry"
+t_is "a KFL filter: http = the HTTP entries" "$("$SV" query "$TMP/s" 'http' --count)" \
+    "$("$SV" query "$TMP/s" '' --format ndjson | jq -r 'select(.protocol.abbr == "HTTP")' | jq -s length)"
+"$SV" query "$TMP/s" 'htp and dns' >"$TMP/out" 2>"$TMP/err"
+t_is "a query that does not compile: exit 2, the fault under a caret" "$? $(cat "$TMP/err")" \
+    "2 streamvault: query: unknown field 'htp': did you mean 'http'?
+  htp and dns
+  ^^^"
 "$SV" query "$TMP/s" >/dev/null 2>"$TMP/err"
 t_is "query without QUERY is a usage error" "$?" 2
 "$SV" query "$TMP/nope" '' >/dev/null 2>"$TMP/err"

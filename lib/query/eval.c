@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: KFL's evaluator: a checked query (compile.c) against one entry.
+ *
+ * Values are borrowed from the entry's JSON or the query; numbers shown as
+ * text go to a small ring in the context, lists (an alias over an array,
+ * such as dns_questions) to the context's list scratch: matching an entry
+ * allocates nothing but what json() parses. Semantics (docs/KFL.md):
+ *   - a missing field is null: == is false (but null == null), != is true,
+ *     ordering is false;
+ *   - == between a number and a numeric string compares numbers; strings
+ *     compare byte for byte; a regex is an unanchored search of the text;
+ *   - a list compares element by element: true when one element does;
+ *   - as a condition, a value is true unless it is false or null.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/diag.h"
+#include "base/xalloc.h"
+#include "entry/entry.h"
+#include "json/json.h"
+#include "query_eval.h"
+#include "streamvault.h"
+
+struct q_ctx *q_ctx_new(void)
+{
+    struct q_ctx *c = xcalloc(1, sizeof *c);
+
+    c->md = q_match_data_new();
+    return c;
+}
+
+static void release_owned(struct q_ctx *c)
+{
+    for (size_t i = 0; i < c->nowned; i++)
+        jv_free(c->owned[i]);
+    c->nowned = 0;
+}
+
+void q_ctx_free(struct q_ctx *c)
+{
+    if (!c)
+        return;
+    release_owned(c);
+    free(c->owned);
+    free(c->list);
+    q_match_data_free(c->md);
+    free(c);
+}
+
+static struct qv from_json(const struct jv *j)
+{
+    struct qv v = { 0 };
+    const char *s;
+    double d;
+    bool b;
+
+    if (!j || jv_is_null(j))
+        return v;
+    if ((s = jv_as_str(j))) {
+        v.t = QV_STR;
+        v.s = s;
+        v.len = strlen(s);
+    } else if (jv_as_bool(j, &b)) {
+        v.t = QV_BOOL;
+        v.b = b;
+    } else if (jv_as_num(j, &d)) {
+        v.t = QV_NUM;
+        v.n = d;
+    } else {
+        v.t = QV_JSON;
+        v.j = j;
+    }
+    return v;
+}
+
+/* An object's member: exactly, else without regard to case (HTTP header names). */
+static const struct jv *member(const struct jv *o, const char *key)
+{
+    const struct jv *v = jv_get(o, key);
+    void *it = NULL;
+    const char *k;
+    struct jv *x;
+
+    if (v || !jv_is_obj(o))
+        return v;
+    while (jv_obj_next(o, &it, &k, &x)) {
+        if (strcasecmp(k, key) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+static void list_push(struct q_ctx *c, struct qv v)
+{
+    xgrow((void **)&c->list, &c->caplist, c->nlist + 1, sizeof *c->list);
+    c->list[c->nlist++] = v;
+}
+
+/* Follows steps[i..] from j; every value reached goes to the list (when each) or *out. */
+static void walk(struct q_ctx *c, const struct jv *j, const struct q_step *st, size_t n,
+                 bool *each, struct qv *out)
+{
+    for (; n > 0 && j; st++, n--) {
+        if (st->kind == QS_KEY) {
+            j = jv_is_obj(j) ? member(j, st->key) : NULL;
+        } else if (st->kind == QS_INDEX) {
+            int64_t len = (int64_t)jv_len(j), k = st->index < 0 ? len + st->index : st->index;
+
+            j = jv_is_arr(j) && k >= 0 && k < len ? jv_at(j, (size_t)k) : NULL;
+        } else {
+            *each = true;
+            for (size_t k = 0; jv_is_arr(j) && k < jv_len(j); k++) {
+                struct qv v = { 0 };
+
+                walk(c, jv_at(j, k), st + 1, n - 1, each, &v);
+                if (v.t != QV_NULL && v.t != QV_LIST)
+                    list_push(c, v);
+            }
+            return;
+        }
+    }
+    *out = from_json(j);
+}
+
+static struct qv path_value(struct q_ctx *c, const struct jv *root, const struct qe *e)
+{
+    struct qv v = { 0 };
+    bool each = false;
+    size_t first = c->nlist;
+
+    walk(c, root, e->steps, e->nsteps, &each, &v);
+    if (each) {
+        v.t = QV_LIST;
+        v.first = (uint32_t)first;
+        v.count = (uint32_t)(c->nlist - first);
+    }
+    return v;
+}
+
+/* The text of a scalar (numbers formatted into the context's ring); false for others. */
+static bool text_of(struct q_ctx *c, const struct qv *v, const char **s, size_t *n)
+{
+    char *b;
+
+    switch (v->t) {
+    case QV_STR:
+        *s = v->s;
+        *n = v->len;
+        return true;
+    case QV_NUM:
+        b = c->num[c->nnum++ % 8];
+        if (v->n == (double)(long long)v->n && v->n > -9e15 && v->n < 9e15)
+            snprintf(b, sizeof c->num[0], "%lld", (long long)v->n);
+        else
+            snprintf(b, sizeof c->num[0], "%.17g", v->n);
+        *s = b;
+        *n = strlen(b);
+        return true;
+    case QV_BOOL:
+        *s = v->b ? "true" : "false";
+        *n = strlen(*s);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A string that is a whole number. */
+static bool str_num(const struct qv *v, double *d)
+{
+    char buf[64], *end;
+
+    if (v->t != QV_STR || v->len == 0 || v->len >= sizeof buf)
+        return false;
+    memcpy(buf, v->s, v->len);
+    buf[v->len] = 0;
+    *d = strtod(buf, &end);
+    return *end == 0;
+}
+
+/* needle (m bytes) occurs in hay (n bytes); the empty needle everywhere. */
+static bool has_sub(const char *hay, size_t n, const char *needle, size_t m)
+{
+    if (m == 0)
+        return true;
+    for (size_t i = 0; i + m <= n; i++) {
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool truthy(const struct qv *v)
+{
+    return !(v->t == QV_NULL || (v->t == QV_BOOL && !v->b));
+}
+
+static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
+                const struct qe *e, struct qv *out, struct q_error *err);
+
+/* a op b for two values (op one of QE_EQ .. QE_GE); lists: any element. */
+static bool compare(struct q_ctx *c, uint8_t op, const struct qv *a, const struct qv *b)
+{
+    double x, y;
+    int r;
+
+    if (a->t == QV_LIST || b->t == QV_LIST) {
+        const struct qv *l = a->t == QV_LIST ? a : b, *o = a->t == QV_LIST ? b : a;
+        bool any = false;
+
+        for (uint32_t i = 0; i < l->count && !any; i++) {
+            struct qv el = c->list[l->first + i];
+
+            any = a->t == QV_LIST ? compare(c, op == QE_NE ? QE_EQ : op, &el, o)
+                                  : compare(c, op == QE_NE ? QE_EQ : op, o, &el);
+        }
+        return op == QE_NE ? !any : any;
+    }
+    if (a->t == QV_NULL || b->t == QV_NULL) {
+        bool both = a->t == b->t;
+
+        return op == QE_EQ ? both : op == QE_NE ? !both : false;
+    }
+    if ((a->t == QV_NUM || str_num(a, &x)) && (b->t == QV_NUM || str_num(b, &y)) &&
+        (a->t == QV_NUM || b->t == QV_NUM)) {
+        x = a->t == QV_NUM ? a->n : x;
+        y = b->t == QV_NUM ? b->n : y;
+        r = (x > y) - (x < y);
+    } else if (a->t == QV_STR && b->t == QV_STR) {
+        size_t m = a->len < b->len ? a->len : b->len;
+
+        r = memcmp(a->s, b->s, m);
+        r = r ? (r > 0) - (r < 0) : (a->len > b->len) - (a->len < b->len);
+    } else if (a->t == QV_BOOL && b->t == QV_BOOL) {
+        if (op != QE_EQ && op != QE_NE)
+            return false;
+        r = a->b != b->b;
+    } else if (a->t == QV_JSON && b->t == QV_JSON) {
+        if (op != QE_EQ && op != QE_NE)
+            return false;
+        r = a->j != b->j;
+    } else {
+        return op == QE_NE;     /* different kinds: never equal, never ordered */
+    }
+    switch (op) {
+    case QE_EQ: return r == 0;
+    case QE_NE: return r != 0;
+    case QE_LT: return r < 0;
+    case QE_LE: return r <= 0;
+    case QE_GT: return r > 0;
+    default: return r >= 0;
+    }
+}
+
+static int regex_on(const struct qe *e, struct q_ctx *c, const struct qv *v, bool *hit,
+                    struct q_error *err)
+{
+    const char *s;
+    size_t n;
+    int rc;
+
+    *hit = false;
+    if (v->t == QV_LIST) {
+        for (uint32_t i = 0; i < v->count && !*hit; i++) {
+            struct qv el = c->list[v->first + i];
+
+            rc = regex_on(e, c, &el, hit, err);
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
+    }
+    if (!text_of(c, v, &s, &n))
+        return 0;
+    rc = q_regex_search(e->re, c->md, s, n);
+    if (rc < 0) {
+        err->code = SV_ELIMIT;
+        err->pos = e->pos;
+        err->end = e->end;
+        snprintf(err->msg, sizeof err->msg,
+                 "regex r\"%.64s\" gave up on a value: too much backtracking (match limit)",
+                 e->re_text);
+        return rc;
+    }
+    *hit = rc == 1;
+    return 0;
+}
+
+/* RFC 4648 base64 text to bytes (malloc'd); NULL when it is not base64. */
+static char *unbase64(const char *s, size_t n, size_t *outn)
+{
+    char *out = xmalloc(n / 4 * 3 + 4);
+    uint32_t acc = 0;
+    size_t k = 0, bits = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int v;
+        char ch = s[i];
+
+        if (ch == '=')
+            break;
+        v = ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+          : ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' ? 62 : ch == '/' ? 63 : -1;
+        if (v < 0) {
+            free(out);
+            return NULL;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[k++] = (char)(acc >> bits);
+        }
+    }
+    *outn = k;
+    return out;
+}
+
+/* json(x): x parsed as JSON; a kept body (base64, as --bodies shows it) decoded first. */
+static struct qv json_of(struct q_ctx *c, const struct qv *x)
+{
+    struct qv v = { 0 };
+    struct jv *j = NULL;
+    struct diag d;
+    char *raw;
+    size_t rn;
+
+    if (x->t == QV_JSON)
+        return *x;
+    if (x->t != QV_STR)
+        return v;
+    if (jv_parse(x->s, x->len, "json()", &j, &d) < 0) {
+        raw = unbase64(x->s, x->len, &rn);
+        if (!raw || jv_parse(raw, rn, "json()", &j, &d) < 0)
+            j = NULL;
+        free(raw);
+    }
+    if (!j)
+        return v;
+    xgrow((void **)&c->owned, &c->capowned, c->nowned + 1, sizeof *c->owned);
+    c->owned[c->nowned++] = j;
+    return from_json(j);
+}
+
+static int call(const struct q_query *q, struct q_ctx *c, const struct jv *root,
+                const struct qe *e, struct qv *out, struct q_error *err)
+{
+    struct qv x, y = { 0 };
+    const char *s, *t;
+    size_t n, m;
+    int rc = eval(q, c, root, e->kid[0], &x, err);
+
+    memset(out, 0, sizeof *out);
+    if (rc == 0 && e->nkid > 1 && e->fn != QF_MATCHES)
+        rc = eval(q, c, root, e->kid[1], &y, err);
+    if (rc < 0)
+        return rc;
+    switch (e->fn) {
+    case QF_STARTS:
+    case QF_ENDS:
+        out->t = QV_BOOL;
+        if (text_of(c, &x, &s, &n) && text_of(c, &y, &t, &m) && m <= n)
+            out->b = memcmp(e->fn == QF_STARTS ? s : s + n - m, t, m) == 0;
+        return 0;
+    case QF_CONTAINS:
+        out->t = QV_BOOL;
+        if (x.t == QV_LIST || (x.t == QV_JSON && jv_is_arr(x.j))) {
+            if (x.t == QV_LIST) {
+                out->b = compare(c, QE_EQ, &x, &y);
+            } else {
+                for (size_t i = 0; i < jv_len(x.j) && !out->b; i++) {
+                    struct qv el = from_json(jv_at(x.j, i));
+
+                    out->b = compare(c, QE_EQ, &el, &y);
+                }
+            }
+        } else if (text_of(c, &x, &s, &n) && text_of(c, &y, &t, &m)) {
+            out->b = has_sub(s, n, t, m);
+        }
+        return 0;
+    case QF_MATCHES:
+        out->t = QV_BOOL;
+        return regex_on(e, c, &x, &out->b, err);
+    case QF_SIZE:
+        if (x.t == QV_STR) {
+            out->t = QV_NUM;
+            out->n = (double)x.len;
+        } else if (x.t == QV_LIST) {
+            out->t = QV_NUM;
+            out->n = x.count;
+        } else if (x.t == QV_JSON) {
+            out->t = QV_NUM;
+            out->n = (double)(jv_is_obj(x.j) ? jv_obj_len(x.j) : jv_len(x.j));
+        }
+        return 0;
+    case QF_JSON:
+        *out = json_of(c, &x);
+        return 0;
+    default: { /* QF_LOWER, QF_UPPER: into the number ring when short, else as is */
+        char *b = c->num[c->nnum++ % 8];
+
+        if (x.t != QV_STR || x.len >= sizeof c->num[0]) {
+            *out = x;
+            return 0;
+        }
+        for (size_t i = 0; i < x.len; i++)
+            b[i] = (char)(e->fn == QF_LOWER ? tolower((unsigned char)x.s[i])
+                                            : toupper((unsigned char)x.s[i]));
+        out->t = QV_STR;
+        out->s = b;
+        out->len = x.len;
+        return 0;
+    }
+    }
+}
+
+/* A list literal: its elements go to the list scratch after what their own values put there. */
+static int __attribute__((noinline)) list_value(const struct q_query *q, struct q_ctx *c,
+                                                const struct jv *root, const struct qe *e,
+                                                struct qv *out, struct q_error *err)
+{
+    struct qv tmp[64];
+    size_t n = e->nkid < 64 ? e->nkid : 64;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        rc = eval(q, c, root, e->kid[i], &tmp[i], err);
+        if (rc < 0)
+            return rc;
+    }
+    out->t = QV_LIST;
+    out->first = (uint32_t)c->nlist;
+    for (size_t i = 0; i < n; i++)
+        list_push(c, tmp[i]);
+    out->count = (uint32_t)n;
+    return 0;
+}
+
+/* The entry's protocol, from protocol.abbr and protocol.layer4. */
+static int entry_proto(const struct jv *root)
+{
+    static const struct { const char *abbr; int p; } map[] = {
+        { "HTTP", ENT_HTTP1 }, { "HTTP/2", ENT_HTTP2 }, { "gRPC", ENT_GRPC }, { "DNS", ENT_DNS },
+        { "TLS", ENT_TLS }, { "REDIS", ENT_REDIS }, { "KAFKA", ENT_KAFKA }, { "AMQP", ENT_AMQP },
+        { "TCP", ENT_TCP }, { "UDP", ENT_UDP },
+    };
+    const char *a = jv_get_str(jv_get(root, "protocol"), "abbr");
+
+    for (size_t i = 0; a && i < sizeof map / sizeof *map; i++) {
+        if (strcasecmp(a, map[i].abbr) == 0)
+            return map[i].p;
+    }
+    return -1;
+}
+
+static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
+                const struct qe *e, struct qv *out, struct q_error *err)
+{
+    struct qv a, b;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    switch (e->kind) {
+    case QE_CONST:
+        *out = e->v;
+        return 0;
+    case QE_PATH:
+        *out = path_value(c, root, e);
+        return 0;
+    case QE_SUBPATH:
+        rc = eval(q, c, root, e->kid[0], &a, err);
+        if (rc < 0)
+            return rc;
+        if (a.t == QV_JSON) {
+            bool each = false;
+            size_t first = c->nlist;
+
+            walk(c, a.j, e->steps, e->nsteps, &each, out);
+            if (each) {
+                out->t = QV_LIST;
+                out->first = (uint32_t)first;
+                out->count = (uint32_t)(c->nlist - first);
+            }
+        }
+        return 0;
+    case QE_PROTO: {
+        int p = entry_proto(root);
+
+        out->t = QV_BOOL;
+        out->b = p >= 0 && (e->mask >> p & 1);
+        return 0;
+    }
+    case QE_ELAPSED_US: {
+        const struct jv *t = jv_get(root, "times");
+        uint64_t rq, rs;
+
+        if (jv_get_u64(t, "request", &rq) && jv_get_u64(t, "response", &rs) && rs >= rq) {
+            out->t = QV_NUM;
+            out->n = (double)((rs - rq) / 1000);
+        }
+        return 0;
+    }
+    case QE_NOT:
+        rc = eval(q, c, root, e->kid[0], &a, err);
+        out->t = QV_BOOL;
+        out->b = !truthy(&a);
+        return rc;
+    case QE_NEG:
+        rc = eval(q, c, root, e->kid[0], &a, err);
+        if (rc == 0 && a.t == QV_NUM) {
+            out->t = QV_NUM;
+            out->n = -a.n;
+        }
+        return rc;
+    case QE_AND:
+    case QE_OR:
+        rc = eval(q, c, root, e->kid[0], &a, err);
+        out->t = QV_BOOL;
+        if (rc < 0 || truthy(&a) == (e->kind == QE_OR)) {
+            out->b = e->kind == QE_OR;
+            return rc;
+        }
+        rc = eval(q, c, root, e->kid[1], &b, err);
+        out->b = truthy(&b);
+        return rc;
+    case QE_LIST:
+        return list_value(q, c, root, e, out, err);
+    case QE_CALL:
+        return call(q, c, root, e, out, err);
+    case QE_IN:
+        rc = eval(q, c, root, e->kid[0], &a, err);
+        if (rc == 0)
+            rc = eval(q, c, root, e->kid[1], &b, err);
+        out->t = QV_BOOL;
+        if (rc < 0)
+            return rc;
+        if (b.t == QV_LIST) {
+            out->b = compare(c, QE_EQ, &b, &a);
+        } else if (b.t == QV_JSON && jv_is_obj(b.j) && a.t == QV_STR) {
+            out->b = member(b.j, a.s) != NULL;
+        } else if (b.t == QV_JSON) {
+            for (size_t i = 0; i < jv_len(b.j) && !out->b; i++) {
+                struct qv el = from_json(jv_at(b.j, i));
+
+                out->b = compare(c, QE_EQ, &el, &a);
+            }
+        } else if (b.t == QV_STR && a.t == QV_STR) {
+            out->b = has_sub(b.s, b.len, a.s, a.len);
+        }
+        return 0;
+    default: /* comparisons */
+        rc = eval(q, c, root, e->kid[0], &a, err);
+        if (rc < 0)
+            return rc;
+        out->t = QV_BOOL;
+        if (e->re) {
+            rc = regex_on(e, c, &a, &out->b, err);
+            if (e->kind == QE_NE)
+                out->b = !out->b;   /* a missing field is != anything */
+            return rc;
+        }
+        rc = eval(q, c, root, e->kid[1], &b, err);
+        if (rc == 0)
+            out->b = compare(c, e->kind, &a, &b);
+        return rc;
+    }
+}
+
+int q_match(const struct q_query *q, struct q_ctx *c, const struct jv *entry, struct q_error *err)
+{
+    struct qv v;
+    int rc;
+
+    if (!q->root)
+        return 1;
+    c->nlist = 0;
+    c->nnum = 0;
+    rc = eval(q, c, entry, q->root, &v, err);
+    release_owned(c);
+    if (rc < 0)
+        return rc;
+    return truthy(&v) ? 1 : 0;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the checked form of a query (compile.c builds it, eval.c runs it)
+ * and the regex wrapper (regex.c).
+ */
+#ifndef SV_QUERY_EVAL_H
+#define SV_QUERY_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "query/query.h"
+
+struct q_regex;
+struct q_match_data;
+struct q_regex *q_regex_compile(const char *pat, size_t n, char *err, size_t errlen,
+                                size_t *erroff);
+void q_regex_free(struct q_regex *r);
+struct q_match_data *q_match_data_new(void);
+void q_match_data_free(struct q_match_data *m);
+/* 1 found anywhere in s, 0 not, SV_ELIMIT past the match or depth limit. */
+int q_regex_search(const struct q_regex *r, struct q_match_data *m, const char *s, size_t n);
+
+/* A value while evaluating. Strings and JSON are borrowed (entry, query or scratch). */
+enum qv_type { QV_NULL, QV_BOOL, QV_NUM, QV_STR, QV_JSON, QV_LIST };
+struct qv {
+    uint8_t t;
+    bool b;
+    double n;
+    const char *s;
+    size_t len;
+    const struct jv *j;         /* QV_JSON: an object or array of the entry */
+    uint32_t first, count;      /* QV_LIST: values in the context's list scratch */
+};
+
+/* One step of a field path. */
+enum qs_kind {
+    QS_KEY,         /* an object's member (header maps: case-insensitive after exact) */
+    QS_INDEX,       /* an array's element (negative: from the end) */
+    QS_EACH,        /* every element of an array (makes a list) */
+};
+struct q_step {
+    uint8_t kind;
+    const char *key;
+    int64_t index;
+};
+
+enum qe_kind {
+    QE_CONST,       /* v */
+    QE_PATH,        /* steps from the entry's root */
+    QE_PROTO,       /* the entry's protocol is one of mask */
+    QE_ELAPSED_US,  /* KFL2's elapsed_time: response - request, in µs */
+    QE_SUBPATH,     /* steps applied to kid[0] (a path after a call, json(...).items) */
+    QE_NOT, QE_NEG, QE_AND, QE_OR,
+    QE_EQ, QE_NE, QE_LT, QE_LE, QE_GT, QE_GE,   /* kid[0] op kid[1]; re: kid[1] is a regex */
+    QE_IN,
+    QE_LIST,
+    QE_CALL,        /* fn over kid[] (receiver first for methods) */
+};
+
+enum qf_fn {
+    QF_STARTS, QF_ENDS, QF_CONTAINS, QF_MATCHES, QF_SIZE, QF_JSON, QF_LOWER, QF_UPPER,
+};
+
+struct qe {
+    uint8_t kind;
+    uint8_t fn;                 /* QE_CALL */
+    uint32_t mask;              /* QE_PROTO: bits of enum ent_proto */
+    struct qv v;                /* QE_CONST */
+    struct q_step *steps;       /* QE_PATH, QE_SUBPATH */
+    size_t nsteps;
+    struct q_regex *re;         /* comparisons with r"...", matches(): compiled once */
+    const char *re_text;        /* the pattern, for errors */
+    struct qe **kid;
+    size_t nkid;
+    uint32_t pos, end;          /* the query text it came from */
+};
+
+struct q_query {
+    struct q_parse *parse;
+    struct qe *root;            /* NULL: every entry */
+    uint64_t limit;
+    bool bodies;
+    uint64_t lo, hi;            /* q_time_bounds */
+    uint64_t now_ns;
+    struct qe **all;            /* every node made, to free */
+    size_t nall, capall;
+    char **strs;                /* strings made by compile (keys, decoded constants) */
+    size_t nstrs, capstrs;
+};
+
+struct q_ctx {
+    struct q_match_data *md;
+    struct qv *list;            /* QV_LIST values */
+    size_t nlist, caplist;
+    char num[8][48];            /* numbers as text, for string operations on them */
+    unsigned nnum;
+    struct jv **owned;          /* json() results of the entry being matched */
+    size_t nowned, capowned;
+};
+
+#endif

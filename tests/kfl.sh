@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# KFL through `streamvault query`: the seed query of DESIGN.md §6 returns exactly gencap's
+# truth (tests/tools/kflcheck.py) on two seeds; 37 queries count what an independent
+# Python reading of the same entries counts (tests/tools/kfldiff.py); limit(), --now,
+# --explain; errors point at the fault with a caret and exit 2; a catastrophic regex
+# ends in bounded time with an error naming it.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+GENCAP="$top_builddir/tests/tools/gencap"
+SEED='grpc and request.headers["Authorization"] == r"Token.*" and
+src.name == "front-end.sock-shop" and dst.name == "catalogue.sock-shop"'
+
+if t_have python3; then
+    for seed in 5 17; do
+        "$GENCAP" --out "$TMP/g" --streams 2000 --duration 120 --seed $seed --quiet
+        "$SV" ingest -q -f -o "$TMP/s" --names "$TMP/g.names.json" "$TMP/g.pcap"
+        "$SV" query "$TMP/s" "$SEED" --format ndjson >"$TMP/seed.ndjson"
+        t_run "seed $seed: the seed query returns exactly the truth's entries" \
+            python3 "$top_srcdir/tests/tools/kflcheck.py" "$TMP/g.truth.json" "$TMP/seed.ndjson"
+    done
+    "$SV" query "$TMP/s" '' --format ndjson >"$TMP/all.ndjson"
+    t_run "37 queries count what an independent reading of the entries counts" \
+        python3 "$top_srcdir/tests/tools/kfldiff.py" "$SV" "$TMP/s" "$TMP/all.ndjson"
+else
+    t_skip "python3 is not installed"
+    "$GENCAP" --out "$TMP/g" --streams 3000 --duration 120 --seed 17 --quiet
+    "$SV" ingest -q -f -o "$TMP/s" --names "$TMP/g.names.json" "$TMP/g.pcap"
+fi
+
+t_is "limit(n) stops after n matches" "$("$SV" query "$TMP/s" 'http and limit(4)' --format ndjson | wc -l)" 4
+t_is "limit(n) and --limit: the smaller" "$("$SV" query "$TMP/s" 'limit(9)' --limit 2 --count)" 2
+t_is "now() is --now" \
+    "$("$SV" query "$TMP/s" 'timestamp < now()' --now 2024-06-01T10:01:00Z --count)" \
+    "$("$SV" query "$TMP/s" 'timestamp < 1717236060000' --count)"
+t_is "minutes(n) is n minutes in ms" "$("$SV" query "$TMP/s" 'minutes(2) == 120000' --count)" \
+    "$("$SV" query "$TMP/s" '' --count)"
+t_is "datetime() reads Kubeshark's format" \
+    "$("$SV" query "$TMP/s" 'timestamp >= datetime("06/01/2024, 10:01:00.000")' --count)" \
+    "$("$SV" query "$TMP/s" 'timestamp >= 1717236060000' --count)"
+t_is "--explain: the tree, the time window and the limit" \
+    "$("$SV" query "$TMP/s" --explain 'dns and timestamp >= 1717236030000 and limit(5)')" \
+    "tree:   (and (and dns (>= timestamp 1717236030000)) (call limit _ 5))
+plan:   read the segments; skip blocks outside request times [1717236030000000000, 18446744073709551615] ns; match each entry
+limit:  5"
+
+expect_err() {
+    desc=$1 query=$2 want=$3
+    "$SV" query "$TMP/s" "$query" >/dev/null 2>"$TMP/err"
+    t_is "$desc" "$? $(cat "$TMP/err")" "$want"
+}
+expect_err "an unknown field: did you mean" 'src.nmae == "x"' "2 streamvault: query: unknown field 'src.nmae': did you mean 'src.name'?
+  src.nmae == \"x\"
+  ^^^^^^^^"
+expect_err "an unknown function" 'request.path.startWith("/")' "2 streamvault: query: unknown function 'startWith': did you mean 'startsWith'?
+  request.path.startWith(\"/\")
+  ^^^^^^^^^^^^^^^^^^^^^^^^^^^"
+expect_err "a bad regex: PCRE2's reason and where" 'request.path == r"(["' "2 streamvault: query: bad regex at offset 2: missing terminating ] for character class
+  request.path == r\"([\"
+                  ^^^^^"
+expect_err "limit() inside an or" 'http or limit(3)' "2 streamvault: query: limit() belongs at the top level, joined with 'and'
+  http or limit(3)
+          ^^^^^^^^"
+expect_err "a regex with < is an error" 'request.path < r"a"' "2 streamvault: query: a regex compares with == or != only
+  request.path < r\"a\"
+                 ^^^^"
+
+# a catastrophic regex: bounded by PCRE2's match limit, an error naming it, exit 3
+start=$(date +%s)
+"$SV" query "$TMP/s" 'request.url == r"(.*.*)*x$"' --count >/dev/null 2>"$TMP/err"
+rc=$?
+t_is "a catastrophic regex: exit 3" "$rc" 3
+t_run "a catastrophic regex: the error names it" grep -q 'regex r"(.\*.\*)\*x\$" gave up' "$TMP/err"
+t_run "a catastrophic regex: ends within 20 s" test $(($(date +%s) - start)) -lt 20
+t_done
