@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary: fuzz target for KFL's lexer and parser (lib/query/lex.c,
- * parse.c) and its printers (print.c).
+ * parse.c), its printers (print.c) and its semantic pass (compile.c).
  *
  * Input: query text. When it parses, every node's range must lie inside
  * the text and inside its parent's; the tree is printed as S-expressions
  * (q_ast_text) and as canonical KFL (q_ast_kfl), and the KFL text must
  * parse again to a tree that prints the same both ways. When it does not
  * parse, the error must have a code, a message and a range inside the
- * text, and q_error_text must draw it.
+ * text, and q_error_text must draw it. Every input also goes through
+ * q_compile (field checks, helper checks and folding, regex compiling):
+ * it may refuse the query, with an error inside the text, never crash.
  */
 #include "config.h"
 
@@ -81,5 +83,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(sx);
     free(kfl);
     q_parse_free(p);
+    {
+        struct q_opts o = { 1717236000000000000ull };
+        struct q_query *q;
+
+        if (q_compile(text, size, &o, &q, &err) < 0)
+            check_error(text, size, &err);
+        else
+            q_free(q);
+    }
     return 0;
 }
