@@ -28,6 +28,7 @@
 #include "json/json.h"
 #include "query/query.h"
 #include "store/store.h"
+#include "streamvault.h"
 
 static const char usage_text[] =
     "Usage: streamvault query [OPTIONS] STORE... QUERY\n"
@@ -130,7 +131,8 @@ static void summary(const struct jv *e, char *req, size_t rn, char *resp, size_t
  * Appends the records of segment k of st to recs, but for blocks whose
  * request times lie outside [lo, hi]; on an error, none of them.
  */
-static int read_segment(struct store *st, size_t k, struct buf *recs, uint64_t lo, uint64_t hi)
+static int read_segment(struct store *st, size_t k, struct buf *recs, uint64_t lo, uint64_t hi,
+                        bool bodies)
 {
     char *path = store_segment_path(st, k);
     size_t keep = recs->len;
@@ -146,7 +148,8 @@ static int read_segment(struct store *st, size_t k, struct buf *recs, uint64_t l
         ix_block_time(seg, b, &first, &last);
         if ((lo > 0 || hi < UINT64_MAX) && (last < lo || first > hi))
             continue;
-        rc = ix_block_records(seg, b, recs, &d);
+        rc = bodies ? ix_block_records(seg, b, recs, &d)
+                    : ix_block_records_nobody(seg, b, recs, &d);
     }
     if (rc < 0) {
         recs->len = keep;
@@ -155,6 +158,62 @@ static int read_segment(struct store *st, size_t k, struct buf *recs, uint64_t l
     ix_close(seg);
     free(path);
     return rc;
+}
+
+/*
+ * Matches every row against q, in parallel (each thread its own context;
+ * the entries' JSON is built for the query and dropped), into hit[]. On an
+ * error (a corrupt record: SV_EFORMAT; a regex past its limits) returns it
+ * for the first row, in row order, that had one: *bad and *err.
+ */
+static int match_rows(const struct q_query *q, const struct src *srcs, const struct row *rows,
+                      size_t nrows, uint8_t *hit, bool bodies, size_t *bad, struct q_error *err)
+{
+    size_t first = SIZE_MAX;
+
+    if (!q_has_filter(q)) {
+        memset(hit, 1, nrows);
+        return 0;
+    }
+#pragma omp parallel
+    {
+        struct q_ctx *c = q_ctx_new();
+        struct q_error e;
+
+#pragma omp for schedule(dynamic, 256)
+        for (size_t i = 0; i < nrows; i++) {
+            const struct src *s = &srcs[rows[i].src];
+            struct ent_view v;
+            struct jv *j;
+            int m;
+
+            (void)ent_parse(rows[i].rec, SIZE_MAX, &v);
+            j = jv_entry(&v, s->node, s->ip);
+            if (j && bodies)
+                jv_entry_add_bodies(j, &v);
+            if (!j) {
+                memset(&e, 0, sizeof e);
+                e.code = SV_EFORMAT;
+                m = SV_EFORMAT;
+            } else {
+                m = q_match(q, c, j, &e);
+                jv_free(j);
+            }
+            hit[i] = m > 0;
+            if (m < 0) {
+#pragma omp critical(query_error)
+                if (i < first) {
+                    first = i;
+                    *err = e;
+                }
+            }
+        }
+        q_ctx_free(c);
+    }
+    if (first == SIZE_MAX)
+        return 0;
+    *bad = first;
+    return err->code ? err->code : SV_EQUERY;
 }
 
 static void print_table_row(const struct jv *e)
@@ -186,7 +245,8 @@ int cmd_query(int argc, char **argv)
     const char *query;
     struct q_opts qo = { 0 };
     struct q_query *q = NULL;
-    struct q_ctx *qc = NULL;
+    uint8_t *hit = NULL;
+    size_t bad = 0;
     struct q_error qe;
     bool explain = false;
     uint64_t lo, hi, matched = 0;
@@ -253,7 +313,6 @@ int cmd_query(int argc, char **argv)
     if (q_limit(q) < limit)
         limit = q_limit(q);
     q_time_bounds(q, &lo, &hi);
-    qc = q_ctx_new();
     stores = xcalloc((size_t)(argc - optind - 1), sizeof *stores);
     for (int i = optind; i < argc - 1; i++) {
         if (store_open(&stores[nstores], argv[i], &d) < 0) {
@@ -279,7 +338,8 @@ int cmd_query(int argc, char **argv)
             const struct store_segment *seg = store_segment(stores[si], k);
 
             /* a corrupt segment is reported and skipped; the others are still read */
-            if (read_segment(stores[si], k, &srcs[first + seg->node].recs, lo, hi) < 0)
+            if (read_segment(stores[si], k, &srcs[first + seg->node].recs, lo, hi,
+                             bodies || q_needs_bodies(q)) < 0)
                 rc = EXIT_ERROR;
         }
     }
@@ -309,51 +369,48 @@ int cmd_query(int argc, char **argv)
     else if (fmt == FMT_TABLE && !count)
         printf("%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", "TIME", "PROTO", "SRC", "DST",
                "REQUEST", "RESPONSE", "MS");
-    for (size_t i = 0; i < nrows && matched < limit; i++) {
-        const struct src *s = &srcs[rows[i].src];
-        bool with_bodies = bodies || q_needs_bodies(q);
-        struct ent_view v;
-        struct jv *e;
-        int m;
+    hit = xcalloc(nrows ? nrows : 1, 1);
+    if (match_rows(q, srcs, rows, nrows, hit, bodies || q_needs_bodies(q), &bad, &qe) < 0) {
+        const struct row *r = &rows[bad];
+        char what[sizeof qe.msg], *t;
+        int k;
 
-        (void)ent_parse(rows[i].rec, SIZE_MAX, &v);
-        e = jv_entry(&v, s->node, s->ip);
-        if (e && with_bodies)
-            jv_entry_add_bodies(e, &v);
-        if (!e) {
-            cli_error("%s: entries: stream %llu entry %u: corrupt entry record", s->node,
-                      (unsigned long long)rows[i].stream, rows[i].index);
-            rc = EXIT_ERROR;
-            goto out;
-        }
-        m = q_match(q, qc, e, &qe);
-        if (m < 0) {
-            char what[sizeof qe.msg], *t;
-            int k;
-
+        if (qe.code == SV_EFORMAT) {
+            cli_error("%s: entries: stream %llu entry %u: corrupt entry record",
+                      srcs[r->src].node, (unsigned long long)r->stream, r->index);
+        } else {
             memcpy(what, qe.msg, sizeof what);
-            k = snprintf(qe.msg, sizeof qe.msg, "entry %s/%llu-%u: ", s->node,
-                         (unsigned long long)rows[i].stream, rows[i].index);
+            k = snprintf(qe.msg, sizeof qe.msg, "entry %s/%llu-%u: ", srcs[r->src].node,
+                         (unsigned long long)r->stream, r->index);
             if (k > 0 && (size_t)k < sizeof qe.msg)
                 memcpy(qe.msg + k, what, strnlen(what, sizeof qe.msg - (size_t)k - 1) + 1);
             qe.msg[sizeof qe.msg - 1] = 0;
             t = q_error_text(query, strlen(query), &qe);
             cli_error("%s", t);
             free(t);
-            jv_free(e);
+        }
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    for (size_t i = 0; i < nrows && matched < limit; i++) {
+        const struct src *s = &srcs[rows[i].src];
+        struct ent_view v;
+        struct jv *e;
+
+        if (!hit[i])
+            continue;
+        matched++;
+        if (count)
+            continue;
+        (void)ent_parse(rows[i].rec, SIZE_MAX, &v);
+        e = jv_entry(&v, s->node, s->ip);
+        if (e && bodies)
+            jv_entry_add_bodies(e, &v);
+        if (!e) {
+            cli_error("%s: entries: stream %llu entry %u: corrupt entry record", s->node,
+                      (unsigned long long)rows[i].stream, rows[i].index);
             rc = EXIT_ERROR;
             goto out;
-        }
-        if (m == 0 || count) {
-            matched += (uint64_t)m;
-            jv_free(e);
-            continue;
-        }
-        matched++;
-        if (with_bodies && !bodies) {
-            /* the bodies were for the query only */
-            jv_free(e);
-            e = jv_entry(&v, s->node, s->ip);
         }
         if (fmt == FMT_TABLE) {
             print_table_row(e);
@@ -385,7 +442,7 @@ out:
     for (size_t i = 0; i < nstores; i++)
         store_close(stores[i]);
     free(stores);
-    q_ctx_free(qc);
+    free(hit);
     q_free(q);
     return rc;
 }

@@ -122,6 +122,9 @@ void ix_block_time(const struct ix_seg *s, uint32_t b, uint64_t *first, uint64_t
  */
 int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
     __attribute__((warn_unused_result));
+/* The same without the kept bodies (their lengths are 0): what a query that shows none reads. */
+int ix_block_records_nobody(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
+    __attribute__((warn_unused_result));
 
 /* ------------------------------------------------------------ column scans */
 

@@ -118,7 +118,21 @@ static bool rebuild_section(struct ix_seg *s, uint8_t sec, uint32_t i, struct cu
     return true;
 }
 
+static int block_records(struct ix_seg *s, uint32_t b, struct buf *out, bool bodies,
+                         struct diag *d);
+
 int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
+{
+    return block_records(s, b, out, true, d);
+}
+
+int ix_block_records_nobody(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
+{
+    return block_records(s, b, out, false, d);
+}
+
+static int block_records(struct ix_seg *s, uint32_t b, struct buf *out, bool bodies,
+                         struct diag *d)
 {
     const struct rblock *k;
     int *cols;
@@ -130,8 +144,10 @@ int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag 
         return diag_set(d, SV_EINVAL, "%s: no block %u", s->name, b);
     k = &s->blk[b];
     cols = xcalloc(k->nch, sizeof *cols);
-    for (size_t i = 0; i < k->nch; i++)
-        cols[ncols++] = (int)k->ch[i].col;
+    for (size_t i = 0; i < k->nch; i++) {
+        if (bodies || (k->ch[i].col != IXC_REQ_BODY && k->ch[i].col != IXC_RESP_BODY))
+            cols[ncols++] = (int)k->ch[i].col;
+    }
     /* both sections' shapes even when a block has no section values at all */
     rc = ix_block_load(s, b, cols, ncols, d);
     free(cols);

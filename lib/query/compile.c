@@ -731,6 +731,11 @@ void q_free(struct q_query *q)
     free(q);
 }
 
+bool q_has_filter(const struct q_query *q)
+{
+    return q->root != NULL;
+}
+
 uint64_t q_limit(const struct q_query *q)
 {
     return q->limit;

@@ -78,6 +78,8 @@ struct q_query;
 int q_compile(const char *text, size_t n, const struct q_opts *o, struct q_query **out,
               struct q_error *err) __attribute__((warn_unused_result));
 void q_free(struct q_query *q);
+/* The query has a condition (not '' or limit() alone): entries must be matched. */
+bool q_has_filter(const struct q_query *q);
 /* limit(n) of the query; UINT64_MAX without one. */
 uint64_t q_limit(const struct q_query *q);
 /* The query reads bodies (request.postData, response.content.text, json()). */
