@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,51 +67,6 @@ struct names_args {
     bool quiet;
 };
 
-/* Parses "IP", "IP:PORT", "[IPv6]:PORT" or a bare IPv6 address. */
-static bool parse_addr(const char *s, uint8_t *ipver, uint8_t ip[16], uint16_t *port)
-{
-    char a[ADDR_TEXT_LEN];
-    const char *colon = strrchr(s, ':'), *p = NULL;
-    uint64_t v;
-    size_t n;
-
-    memset(ip, 0, 16);
-    *port = 0;
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-
-        if (!close || (close[1] && close[1] != ':'))
-            return false;
-        n = (size_t)(close - s - 1);
-        memcpy(a, s + 1, n < sizeof a ? n : 0);
-        a[n < sizeof a ? n : 0] = 0;
-        p = close[1] ? close + 2 : NULL;
-    } else if (colon && strchr(s, ':') == colon) {
-        n = (size_t)(colon - s);
-        if (n >= sizeof a)
-            return false;
-        memcpy(a, s, n);
-        a[n] = 0;
-        p = colon + 1;
-    } else {
-        n = strlen(s);
-        if (n >= sizeof a)
-            return false;
-        memcpy(a, s, n + 1);
-    }
-    if (p) {
-        if (!cli_parse_uint(p, 65535, &v) || v == 0)
-            return false;
-        *port = (uint16_t)v;
-    }
-    if (inet_pton(AF_INET, a, ip) == 1) {
-        *ipver = 4;
-        return true;
-    }
-    *ipver = 6;
-    return inet_pton(AF_INET6, a, ip) == 1;
-}
-
 /* The node's history, sealed; NULL (reported) on an error. */
 static struct names *load(struct store *st, size_t node, struct diag *d)
 {
@@ -136,35 +90,17 @@ static size_t pick_node(const struct store *st, const char *name)
     return SIZE_MAX;
 }
 
-static const char *source_name(uint8_t s)
-{
-    return s == NAMES_SRC_HISTORY ? "history" : s == NAMES_SRC_KUBECTL ? "kubectl" : "dns";
-}
-
-static const char *kind_name(uint8_t k)
-{
-    static const char *const n[] = { "pod", "service", "address", "dns" };
-
-    return k < 4 ? n[k] : "?";
-}
-
 static void print_table(const struct names *h, const char *node, bool filter, uint8_t ipver,
                         const uint8_t ip[16], uint16_t port)
 {
     for (size_t i = 0; i < names_count(h); i++) {
         const struct names_rec *r = names_at(h, i);
-        char a[ADDR_TEXT_LEN + 8], from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+        char a[NAMES_ADDR_TEXT_LEN], from[TIMEFMT_LEN], to[TIMEFMT_LEN];
 
         if (filter && (r->ipver != ipver || memcmp(r->ip, ip, 16) != 0 ||
                        (port && r->port != port)))
             continue;
-        addr_text(a, r->ipver, r->ip);
-        if (r->port) {
-            char t[ADDR_TEXT_LEN];
-
-            memcpy(t, a, sizeof t);
-            snprintf(a, sizeof a, r->ipver == 6 ? "[%s]:%u" : "%s:%u", t, r->port);
-        }
+        names_addr_text(a, r->ipver, r->ip, r->port);
         if (r->from)
             timefmt_rfc3339(from, r->from);
         else
@@ -174,7 +110,7 @@ static void print_table(const struct names *h, const char *node, bool filter, ui
         else
             snprintf(to, sizeof to, "-");
         printf("%-12s %-41s %-30s %-30s %-8s %-8s %-40s %-16s %s\n", node, a, from, to,
-               source_name(r->source), kind_name(r->kind), r->name, r->ns, r->svc);
+               names_source_name(r->source), names_kind_name(r->kind), r->name, r->ns, r->svc);
     }
 }
 
@@ -189,7 +125,7 @@ static int do_show(struct store *st, const struct names_args *a, const char *add
     diag_clear(&d);
     if (a->node && only == SIZE_MAX)
         return cli_usage("names", "--node: the store has no node '%s'", a->node);
-    if (addr && !parse_addr(addr, &ipver, ip, &port))
+    if (addr && !names_parse_addr(addr, &ipver, ip, &port))
         return cli_usage("names", "expected IP or IP:PORT, not '%s'", addr);
     if (a->fmt != SHOW_TABLE && only == SIZE_MAX && store_nnodes(st) > 1)
         return cli_usage("names", "the store has several nodes: choose one with --node");
@@ -250,7 +186,7 @@ static int do_resolve(struct store *st, const struct names_args *a, const char *
     diag_clear(&d);
     if (a->node && only == SIZE_MAX)
         return cli_usage("names", "--node: the store has no node '%s'", a->node);
-    if (!parse_addr(addr, &ipver, ip, &port))
+    if (!names_parse_addr(addr, &ipver, ip, &port))
         return cli_usage("names", "expected IP or IP:PORT, not '%s'", addr);
     if (a->at && timefmt_parse(a->at, &at) < 0)
         return cli_usage("names", "--at: expected RFC 3339 or Unix seconds, not '%s'", a->at);

@@ -7,7 +7,8 @@
  * across the whole capture, `names import`), while everything else in a
  * segment is fixed. Re-encoding a segment costs as much as writing it;
  * copying its chunks costs a memcpy and a checksum, so re-resolving a
- * store is cheap whatever the size of its bodies.
+ * store is cheap whatever the size of its bodies; and a segment whose
+ * names stay as they are is only read.
  */
 #include "config.h"
 
@@ -97,6 +98,14 @@ int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z,
     if (rc < 0)
         goto out;
     *info = s->info;
+    /* first only whether a name changes (it usually does in the first rows, or never) */
+    for (uint32_t b = 0; b < s->nblk && rc == 0 && !*changed; b++) {
+        rc = ix_block_load(s, b, cols, sizeof cols / sizeof *cols, d);
+        if (rc == 0)
+            *changed = resolve_block(s, s->blk[b].rows, fn, arg, nm, nl);
+    }
+    if (rc < 0 || !*changed)
+        goto out_seg;
     ixv_room(&out, s->size);
     ixv_put(&out, s->file, IX_HDR_LEN);
     /* the footer: the catalogue as it is, then a directory for the new blocks */
@@ -108,8 +117,7 @@ int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z,
         rc = ix_block_load(s, b, cols, sizeof cols / sizeof *cols, d);
         if (rc < 0)
             break;
-        if (resolve_block(s, k->rows, fn, arg, nm, nl))
-            *changed = true;
+        (void)resolve_block(s, k->rows, fn, arg, nm, nl);
         for (size_t c = 0; c < k->nch; c++)
             nch += k->ch[c].col < IXC_SRC_NAME || k->ch[c].col >= IXC_FIXED_COUNT;
         dir.n = 0;
@@ -138,7 +146,7 @@ int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z,
         ixv_le32(&foot, crc32c(0, out.p + start, out.n - start));
         ixv_put(&foot, dir.p, dir.n);
     }
-    if (rc < 0 || !*changed)
+    if (rc < 0)
         goto out_seg;
     ixv_le32(&foot, crc32c(0, foot.p, foot.n));
     h = out.p;

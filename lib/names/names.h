@@ -138,6 +138,19 @@ void names_resolve(const struct names *h, uint8_t ipver, const uint8_t ip[16], u
                    uint64_t t, struct names_who *out);
 
 /*
+ * Addresses as the formats write them: "10.1.1.3", "10.1.1.3:9100",
+ * "fd00::2", "[fd00::2]:9100". names_parse_addr gives port 0 for a plain
+ * IP and is false for anything else (a port must be 1-65535).
+ */
+bool names_parse_addr(const char *s, uint8_t *ipver, uint8_t ip[16], uint16_t *port);
+#define NAMES_ADDR_TEXT_LEN 56
+void names_addr_text(char out[NAMES_ADDR_TEXT_LEN], uint8_t ipver, const uint8_t ip[16],
+                     uint16_t port);
+/* "history", "kubectl", "dns"; "pod", "service", "address", "dns" ("?" past the enums). */
+const char *names_source_name(uint8_t source);
+const char *names_kind_name(uint8_t kind);
+
+/*
  * The records, sorted by (ipver, ip, port, from, source) once sealed. Before
  * names_seal: only the records of names_add and of the history formats
  * (kubectl dumps and passive DNS become records at seal). names_at gives

@@ -130,15 +130,6 @@ int names_check_count(struct names *h, const char *file, size_t n, struct diag *
 /* Adds one kubectl dump taken at taken ns (takes v's records). */
 void names_add_dump(struct names *h, uint64_t taken, struct names_vec *v);
 
-/*
- * "10.1.1.3", "10.1.1.3:9100", "fd00::2", "[fd00::2]:9100". Port 1-65535 when
- * given; 0 in *port for a plain IP. False for anything else.
- */
-bool names_parse_addr(const char *s, uint8_t *ipver, uint8_t ip[16], uint16_t *port);
-/* The address key as the native and Kubeshark formats write it. */
-#define NAMES_ADDR_TEXT_LEN 56
-void names_addr_text(char out[NAMES_ADDR_TEXT_LEN], uint8_t ipver, const uint8_t ip[16],
-                     uint16_t port);
 /* An RFC 3339 time up to NAMES_SEC_MAX; false otherwise. */
 bool names_parse_time(const char *s, uint64_t *ns);
 /* Unix seconds as a JSON number (integer or fraction) up to NAMES_SEC_MAX; false otherwise. */

@@ -41,6 +41,16 @@ static const char *const source_names[] = {
     [NAMES_SRC_DNS] = "dns",
 };
 
+const char *names_source_name(uint8_t source)
+{
+    return source < sizeof source_names / sizeof *source_names ? source_names[source] : "?";
+}
+
+const char *names_kind_name(uint8_t kind)
+{
+    return kind < sizeof kind_names / sizeof *kind_names ? kind_names[kind] : "?";
+}
+
 static int lookup(const char *const *names, size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)

@@ -36,6 +36,24 @@ struct q_ctx *q_ctx_new(void)
     return c;
 }
 
+/* n bytes of text that stay put until the next entry; NULL past Q_SCRATCH. */
+static char *scratch(struct q_ctx *c, size_t n)
+{
+    if (n > Q_SCRATCH)
+        return NULL;
+    if (c->nchunk == 0 || c->used + n > Q_SCRATCH) {
+        if (c->nchunk > 0)
+            c->curchunk++;
+        if (c->curchunk == c->nchunk) {
+            c->chunk = xrealloc(c->chunk, (c->nchunk + 1) * sizeof *c->chunk);
+            c->chunk[c->nchunk++] = xmalloc(Q_SCRATCH);
+        }
+        c->used = 0;
+    }
+    c->used += n;
+    return c->chunk[c->curchunk] + c->used - n;
+}
+
 static void release_owned(struct q_ctx *c)
 {
     for (size_t i = 0; i < c->nowned; i++)
@@ -48,6 +66,9 @@ void q_ctx_free(struct q_ctx *c)
     if (!c)
         return;
     release_owned(c);
+    for (size_t i = 0; i < c->nchunk; i++)
+        free(c->chunk[i]);
+    free(c->chunk);
     free(c->owned);
     free(c->list);
     q_match_data_free(c->md);
@@ -155,11 +176,11 @@ static bool text_of(struct q_ctx *c, const struct qv *v, const char **s, size_t 
         *n = v->len;
         return true;
     case QV_NUM:
-        b = c->num[c->nnum++ % 8];
+        b = scratch(c, 32);
         if (v->n == (double)(long long)v->n && v->n > -9e15 && v->n < 9e15)
-            snprintf(b, sizeof c->num[0], "%lld", (long long)v->n);
+            snprintf(b, 32, "%lld", (long long)v->n);
         else
-            snprintf(b, sizeof c->num[0], "%.17g", v->n);
+            snprintf(b, 32, "%.17g", v->n);
         *s = b;
         *n = strlen(b);
         return true;
@@ -403,10 +424,10 @@ static int call(const struct q_query *q, struct q_ctx *c, const struct jv *root,
     case QF_JSON:
         *out = json_of(c, &x);
         return 0;
-    default: { /* QF_LOWER, QF_UPPER: into the number ring when short, else as is */
-        char *b = c->num[c->nnum++ % 8];
+    default: { /* QF_LOWER, QF_UPPER: up to Q_SCRATCH bytes; longer ones as they are */
+        char *b = x.t == QV_STR ? scratch(c, x.len) : NULL;
 
-        if (x.t != QV_STR || x.len >= sizeof c->num[0]) {
+        if (!b) {
             *out = x;
             return 0;
         }
@@ -581,7 +602,8 @@ int q_match(const struct q_query *q, struct q_ctx *c, const struct jv *entry, st
     if (!q->root)
         return 1;
     c->nlist = 0;
-    c->nnum = 0;
+    c->curchunk = 0;
+    c->used = 0;
     rc = eval(q, c, entry, q->root, &v, err);
     release_owned(c);
     if (rc < 0)

@@ -90,12 +90,16 @@ struct q_query {
     size_t nstrs, capstrs;
 };
 
+#define Q_SCRATCH 4096u
+
 struct q_ctx {
     struct q_match_data *md;
     struct qv *list;            /* QV_LIST values */
     size_t nlist, caplist;
-    char num[8][48];            /* numbers as text, for string operations on them */
-    unsigned nnum;
+    char **chunk;               /* text made while matching an entry (numbers as text,
+                                 * lower(), upper()): Q_SCRATCH-byte chunks, kept from entry
+                                 * to entry, so pointers into them hold for a whole match */
+    size_t nchunk, curchunk, used;
     struct jv **owned;          /* json() results of the entry being matched */
     size_t nowned, capowned;
 };

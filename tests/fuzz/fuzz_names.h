@@ -82,4 +82,26 @@ static void fuzz_names_exercise(struct names *h)
     names_free(h);
 }
 
+/* A format's reader, as the targets call it: 0 when it took the document. */
+typedef int (*fuzz_names_reader)(struct names *h, const struct jv *root, struct diag *d);
+
+/* The bytes as JSON, through rd; what it takes is exercised (and freed). */
+static int fuzz_names_run(const uint8_t *data, size_t size, fuzz_names_reader rd)
+{
+    struct names *h;
+    struct jv *root;
+    struct diag d;
+
+    diag_clear(&d);
+    if (jv_parse((const char *)data, size, "fuzz", &root, &d) < 0)
+        return 0;
+    h = names_new();
+    if (rd(h, root, &d) == 0)
+        fuzz_names_exercise(h);
+    else
+        names_free(h);
+    jv_free(root);
+    return 0;
+}
+
 #endif

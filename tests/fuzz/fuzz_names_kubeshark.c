@@ -13,20 +13,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int read_kubeshark(struct names *h, const struct jv *root, struct diag *d)
+{
+    return names_read_kubeshark(h, "fuzz", root, d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct names *h;
-    struct jv *root;
-    struct diag d;
-
-    diag_clear(&d);
-    if (jv_parse((const char *)data, size, "fuzz", &root, &d) < 0)
-        return 0;
-    h = names_new();
-    if (names_read_kubeshark(h, "fuzz", root, &d) == 0)
-        fuzz_names_exercise(h);
-    else
-        names_free(h);
-    jv_free(root);
-    return 0;
+    return fuzz_names_run(data, size, read_kubeshark);
 }
