@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: the entries of one or more stores that a KFL query selects.
+ *
+ * What query, streams, export, snapshot and graph share: the stores' index
+ * segments are read (blocks outside the query's time bounds are skipped),
+ * every entry is matched against the query in parallel, and the matching
+ * ones come back in request time order (ties: store, node, stream id,
+ * index), so nothing depends on how the stores were ingested.
+ */
+#ifndef SV_SELECT_H
+#define SV_SELECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+struct store;
+struct q_query;
+
+/* A node of one of the stores: where its entries' records are. */
+struct sel_src {
+    struct store *store;
+    size_t node;                /* the node's number in its store */
+    const char *name, *ip;      /* borrowed from the store */
+    struct buf recs;            /* its entry records, as the index returned them */
+};
+
+/* One selected entry. */
+struct sel_row {
+    uint64_t t;                 /* request time (the response's when there is none) */
+    uint32_t src;               /* index into sel.srcs */
+    uint32_t index;             /* the entry's number within its stream */
+    uint64_t stream;            /* stream id within the node */
+    const uint8_t *rec;         /* its entry record (in srcs[src].recs) */
+};
+
+struct sel {
+    struct sel_src *srcs;
+    size_t nsrcs;
+    struct sel_row *rows;       /* the matching entries, in order */
+    size_t nrows;
+    bool partial;               /* a corrupt segment was reported and skipped */
+};
+
+enum sel_flags {
+    SEL_BODIES = 1 << 0,        /* keep body bytes in the records (to print them) */
+};
+
+/*
+ * Selects the entries of stores[] that q matches (every entry when q has
+ * no filter). A corrupt segment is reported on stderr and skipped (partial
+ * is set); a corrupt record or a regex past its limits is reported with
+ * the query text and ends the selection. Returns 0, or EXIT_ERROR after
+ * having reported why. s is to be released with sel_release either way.
+ */
+int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const struct q_query *q,
+            const char *query_text, unsigned flags);
+void sel_release(struct sel *s);
+
+#endif
