@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/cur.h"
 #include "base/diag.h"
+#include "base/sha256.h"
 #include "base/timefmt.h"
 #include "streamvault.h"
 
@@ -140,6 +141,29 @@ TEST(diag_messages)
     T_EQ(d.sys_errno, 2);
 }
 
-T_MAIN(T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
+/* FIPS 180-2 appendix B's vectors, the empty string, and a million 'a's fed unevenly. */
+TEST(sha256_vectors)
+{
+    static char mil[1000];
+    struct sha256 c;
+    uint8_t md[SHA256_LEN];
+    char hex[SHA256_HEX];
+
+    sha256_text("", 0, hex);
+    T_STREQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sha256_text("abc", 3, hex);
+    T_STREQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    sha256_text("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+    T_STREQ(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    memset(mil, 'a', sizeof mil);
+    sha256_init(&c);
+    for (size_t k = 0, step = 1; k < 1000000; k += step, step = step % 997 + 1)
+        sha256_update(&c, mil, k + step > 1000000 ? 1000000 - k : step);
+    sha256_final(&c, md);
+    sha256_hex(md, hex);
+    T_STREQ(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+T_MAIN(T_CASE(sha256_vectors), T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
        T_CASE(addr_text_formats), T_CASE(rfc3339_format), T_CASE(time_parse),
        T_CASE(duration_parse), T_CASE(diag_messages))
