@@ -164,6 +164,7 @@ TEST(sha256_vectors)
     T_STREQ(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
-T_MAIN(T_CASE(sha256_vectors), T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
+T_MAIN(T_CASE(sha256_vectors),
+       T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
        T_CASE(addr_text_formats), T_CASE(rfc3339_format), T_CASE(time_parse),
        T_CASE(duration_parse), T_CASE(diag_messages))
