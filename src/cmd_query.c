@@ -200,7 +200,8 @@ int cmd_query(int argc, char **argv)
         }
         nstores++;
     }
-    rc = sel_run(&sel, stores, nstores, q, query, bodies ? SEL_BODIES : 0);
+    rc = sel_run(&sel, stores, nstores, q, query,
+                 (bodies ? SEL_BODIES : 0) | (count ? SEL_COUNT : 0));
     if (rc != EXIT_OK)
         goto out;
     if (sel.partial)

@@ -12,6 +12,7 @@
 #include "entry/entry.h"
 #include "index/index.h"
 #include "json/json.h"
+#include "query/plan.h"
 #include "query/query.h"
 #include "select.h"
 #include "store/store.h"
@@ -30,37 +31,109 @@ static int cmp_row(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-/*
- * Appends the records of segment k of st to recs, but for blocks whose
- * request times lie outside [lo, hi]; on an error, none of them.
- */
-static int read_segment(struct store *st, size_t k, struct buf *recs, uint64_t lo, uint64_t hi,
-                        bool bodies)
-{
-    char *path = store_segment_path(st, k);
-    size_t keep = recs->len;
-    struct ix_seg *seg;
+/* A row a segment scan keeps: its sort keys, its verdict, where its record is. */
+struct seg_row {
+    uint64_t t, stream;
+    uint32_t index;
+    uint8_t verdict;            /* enum q_row: Q_ROW_YES or Q_ROW_MAYBE */
+    size_t rec;                 /* offset of its record in the segment's buffer, SIZE_MAX none */
+};
+
+/* One index segment to scan, and what the scan keeps of it. */
+struct seg_job {
+    struct store *st;
+    size_t k;                   /* the segment's number in st */
+    uint32_t src;               /* its node, as an index into sel.srcs */
+    struct buf recs;            /* the records of the rows that need one */
+    struct seg_row *rows;
+    size_t nrows, caprows;
     struct diag d;
     int rc;
+};
 
-    diag_clear(&d);
-    rc = ix_open(&seg, path, &d);
+/*
+ * Scans segment job->k: blocks outside [lo, hi] or ruled out by the plan's
+ * zone maps are skipped; in the others the plan gives each row a verdict
+ * from the columns; the rows it cannot decide, and all kept rows when
+ * records are wanted, get their records rebuilt. On an error, no rows.
+ */
+static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, uint64_t lo, uint64_t hi,
+                         bool bodies, bool records)
+{
+    char *path = store_segment_path(job->st, job->k);
+    uint8_t verdict[IX_BLOCK_ROWS], want[IX_BLOCK_ROWS];
+    struct ix_seg *seg;
+    int rc, c_stream, c_index, c_req, c_resp;
+
+    diag_clear(&job->d);
+    rc = ix_open(&seg, path, &job->d);
+    free(path);
+    if (rc < 0)
+        goto out;
+    q_plan_scan_segment(sc, seg);
+    c_stream = ix_col_find(seg, IX_SEC_NONE, "stream");
+    c_index = ix_col_find(seg, IX_SEC_NONE, "index");
+    c_req = ix_col_find(seg, IX_SEC_NONE, "req_ns");
+    c_resp = ix_col_find(seg, IX_SEC_NONE, "resp_ns");
     for (uint32_t b = 0; rc == 0 && b < ix_info(seg)->blocks; b++) {
         uint64_t first, last;
+        const uint64_t *stream, *index, *req, *resp;
+        uint32_t rows = ix_block_rows(seg, b);
+        size_t base = job->nrows, nwant = 0, at;
+        bool skipped;
 
         ix_block_time(seg, b, &first, &last);
         if ((lo > 0 || hi < UINT64_MAX) && (last < lo || first > hi))
             continue;
-        rc = bodies ? ix_block_records(seg, b, recs, &d)
-                    : ix_block_records_nobody(seg, b, recs, &d);
-    }
-    if (rc < 0) {
-        recs->len = keep;
-        cli_diag(&d);
+        rc = q_plan_scan_block(sc, b, verdict, &skipped, &job->d);
+        if (rc < 0 || skipped)
+            continue;
+        stream = ix_col_u64(seg, c_stream);
+        index = ix_col_u64(seg, c_index);
+        req = ix_col_u64(seg, c_req);
+        resp = ix_col_u64(seg, c_resp);
+        for (uint32_t i = 0; i < rows; i++) {
+            want[i] = verdict[i] == Q_ROW_MAYBE || (records && verdict[i] == Q_ROW_YES);
+            nwant += want[i];
+            if (verdict[i] == Q_ROW_NO)
+                continue;
+            xgrow((void **)&job->rows, &job->caprows, job->nrows + 1, sizeof *job->rows);
+            job->rows[job->nrows++] = (struct seg_row){ req[i] ? req[i] : resp[i], stream[i],
+                                                        (uint32_t)index[i], verdict[i],
+                                                        SIZE_MAX };
+        }
+        if (nwant == 0)
+            continue;
+        at = job->recs.len;
+        rc = ix_block_records_sel(seg, b, want, bodies, &job->recs, &job->d);
+        /* the records came in row order: give them to their rows */
+        for (uint32_t i = 0, r = (uint32_t)base; rc == 0 && i < rows; i++) {
+            long len;
+            struct ent_view v;
+
+            if (verdict[i] == Q_ROW_NO)
+                continue;
+            if (want[i]) {
+                len = ent_parse(job->recs.data + at, job->recs.len - at, &v);
+                if (len <= 0 || v.f.stream_id != job->rows[r].stream ||
+                    v.f.index != job->rows[r].index) {
+                    rc = diag_set(&job->d, SV_EFORMAT, "%s: entries: offset %zu: corrupt entry "
+                                  "record", ix_node(seg), at);
+                    break;
+                }
+                job->rows[r].rec = at;
+                at += (size_t)len;
+            }
+            r++;
+        }
     }
     ix_close(seg);
-    free(path);
-    return rc;
+out:
+    job->rc = rc;
+    if (rc < 0) {
+        job->nrows = 0;
+        job->recs.len = 0;
+    }
 }
 
 /*
@@ -91,6 +164,10 @@ static int match_rows(const struct q_query *q, const struct sel_src *srcs,
             struct jv *j;
             int m;
 
+            if (!rows[i].undecided) {
+                hit[i] = 1;     /* the plan's columns decided it */
+                continue;
+            }
             (void)ent_parse(rows[i].rec, SIZE_MAX, &v);
             j = jv_entry(&v, s->name, s->ip);
             if (j && bodies)
@@ -144,17 +221,46 @@ static void report(const struct sel *s, const struct sel_row *r, const char *que
     free(t);
 }
 
+/* SV_QUERY_PLAN=0 leaves every entry to its JSON (the tests compare both paths). */
+static bool plan_on(void)
+{
+    const char *e = getenv("SV_QUERY_PLAN");
+
+    return !e || strcmp(e, "0") != 0;
+}
+
+/* SV_QUERY_STATS=1: what the scan did, on stderr. */
+static void print_stats(const struct q_plan_stats *st, size_t matched_json)
+{
+    const char *e = getenv("SV_QUERY_STATS");
+
+    if (!e || strcmp(e, "1") != 0)
+        return;
+    fprintf(stderr,
+            "query stats: blocks %llu, skipped by zone maps %llu; rows %llu: no %llu, yes %llu, "
+            "json %llu (matched %zu); conditions on distinct values %llu, on row numbers %llu\n",
+            (unsigned long long)st->blocks, (unsigned long long)st->blocks_skipped,
+            (unsigned long long)st->rows, (unsigned long long)st->rows_no,
+            (unsigned long long)st->rows_yes, (unsigned long long)st->rows_maybe, matched_json,
+            (unsigned long long)st->distinct_evals, (unsigned long long)st->row_evals);
+}
+
 int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const struct q_query *q,
             const char *query_text, unsigned flags)
 {
     bool bodies = (flags & SEL_BODIES) || q_needs_bodies(q);
-    size_t caprows = 0, nrows = 0, bad = 0, kept = 0;
+    bool records = !(flags & SEL_COUNT);
+    size_t nrows = 0, bad = 0, kept = 0, njobs = 0, json_hits = 0;
     struct sel_row *rows = NULL;
+    struct seg_job *jobs = NULL;
+    struct q_plan *plan;
+    struct q_plan_stats st;
     struct q_error qe;
     uint64_t lo, hi;
     uint8_t *hit;
 
     memset(s, 0, sizeof *s);
+    memset(&st, 0, sizeof st);
     q_time_bounds(q, &lo, &hi);
     for (size_t si = 0; si < nstores; si++) {
         size_t first = s->nsrcs;
@@ -171,33 +277,56 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
             src->ip = node->ip;
             buf_init(&src->recs, SIZE_MAX);
         }
+        jobs = xrealloc(jobs, (njobs + store_nsegments(stores[si]) + 1) * sizeof *jobs);
         for (size_t k = 0; k < store_nsegments(stores[si]); k++) {
-            const struct store_segment *seg = store_segment(stores[si], k);
+            struct seg_job *j = &jobs[njobs++];
 
-            /* a corrupt segment is reported and skipped; the others are still read */
-            if (read_segment(stores[si], k, &s->srcs[first + seg->node].recs, lo, hi, bodies) < 0)
-                s->partial = true;
+            memset(j, 0, sizeof *j);
+            j->st = stores[si];
+            j->k = k;
+            j->src = (uint32_t)(first + store_segment(stores[si], k)->node);
+            buf_init(&j->recs, SIZE_MAX);
         }
     }
-    for (size_t i = 0; i < s->nsrcs; i++) {
-        const uint8_t *p = s->srcs[i].recs.data, *end = p + s->srcs[i].recs.len;
+    plan = q_plan_new(q, plan_on());
+#pragma omp parallel
+    {
+        struct q_plan_scan *sc = q_plan_scan_new(plan);
 
-        while (p < end) {
-            struct ent_view v;
-            long len = ent_parse(p, (size_t)(end - p), &v);
-
-            if (len <= 0) {
-                cli_error("%s: entries: offset %zu: corrupt entry record", s->srcs[i].name,
-                          (size_t)(p - s->srcs[i].recs.data));
-                free(rows);
-                return EXIT_ERROR;
-            }
-            xgrow((void **)&rows, &caprows, nrows + 1, sizeof *rows);
-            rows[nrows++] = (struct sel_row){ v.f.req_ns ? v.f.req_ns : v.f.resp_ns, (uint32_t)i,
-                                              v.f.index, v.f.stream_id, p };
-            p += len;
-        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < njobs; i++)
+            scan_segment(&jobs[i], sc, lo, hi, bodies, records);
+#pragma omp critical(select_stats)
+        q_plan_stats_add(sc, &st);
+        q_plan_scan_free(sc);
     }
+    q_plan_free(plan);
+    /* serially, in segment order: a corrupt segment is reported and skipped */
+    for (size_t i = 0; i < njobs; i++) {
+        if (jobs[i].rc < 0) {
+            cli_diag(&jobs[i].d);
+            s->partial = true;
+        }
+        nrows += jobs[i].nrows;
+    }
+    rows = xcalloc(nrows ? nrows : 1, sizeof *rows);
+    nrows = 0;
+    for (size_t i = 0; i < njobs; i++) {
+        const struct seg_job *j = &jobs[i];
+
+        for (size_t r = 0; r < j->nrows; r++) {
+            const struct seg_row *x = &j->rows[r];
+
+            rows[nrows++] = (struct sel_row){ x->t, j->src, x->index, x->stream,
+                                              x->rec == SIZE_MAX ? NULL : j->recs.data + x->rec,
+                                              x->verdict == Q_ROW_MAYBE };
+        }
+        free(jobs[i].rows);
+    }
+    s->bufs = xcalloc(njobs ? njobs : 1, sizeof *s->bufs);
+    for (size_t i = 0; i < njobs; i++)
+        s->bufs[s->nbufs++] = jobs[i].recs;
+    free(jobs);
     if (nrows > 1)
         qsort(rows, nrows, sizeof *rows, cmp_row);
     hit = xcalloc(nrows ? nrows : 1, 1);
@@ -207,10 +336,13 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
         free(rows);
         return EXIT_ERROR;
     }
-    for (size_t i = 0; i < nrows; i++)
+    for (size_t i = 0; i < nrows; i++) {
+        json_hits += hit[i] && rows[i].undecided;
         if (hit[i])
             rows[kept++] = rows[i];
+    }
     free(hit);
+    print_stats(&st, json_hits);
     s->rows = rows;
     s->nrows = kept;
     return EXIT_OK;
@@ -220,6 +352,9 @@ void sel_release(struct sel *s)
 {
     for (size_t i = 0; i < s->nsrcs; i++)
         buf_release(&s->srcs[i].recs);
+    for (size_t i = 0; i < s->nbufs; i++)
+        buf_release(&s->bufs[i]);
+    free(s->bufs);
     free(s->srcs);
     free(s->rows);
     memset(s, 0, sizeof *s);

@@ -3,10 +3,12 @@
  * summary: the entries of one or more stores that a KFL query selects.
  *
  * What query, streams, export, snapshot and graph share: the stores' index
- * segments are read (blocks outside the query's time bounds are skipped),
- * every entry is matched against the query in parallel, and the matching
- * ones come back in request time order (ties: store, node, stream id,
- * index), so nothing depends on how the stores were ingested.
+ * segments are scanned in parallel with the query's plan (lib/query/plan.h:
+ * blocks outside the time bounds or ruled out by zone maps are skipped, the
+ * conditions on index columns decide most entries from the columns alone),
+ * the entries the columns leave undecided are matched on their JSON, and
+ * the matching ones come back in request time order (ties: store, node,
+ * stream id, index), so nothing depends on how the stores were ingested.
  */
 #ifndef SV_SELECT_H
 #define SV_SELECT_H
@@ -34,7 +36,9 @@ struct sel_row {
     uint32_t src;               /* index into sel.srcs */
     uint32_t index;             /* the entry's number within its stream */
     uint64_t stream;            /* stream id within the node */
-    const uint8_t *rec;         /* its entry record (in srcs[src].recs) */
+    const uint8_t *rec;         /* its entry record (in sel.bufs); NULL with SEL_COUNT when
+                                 * the index's columns decided the entry */
+    bool undecided;             /* the columns could not decide it: matched on its JSON */
 };
 
 struct sel {
@@ -43,10 +47,14 @@ struct sel {
     struct sel_row *rows;       /* the matching entries, in order */
     size_t nrows;
     bool partial;               /* a corrupt segment was reported and skipped */
+    struct buf *bufs;           /* the rows' records, a buffer per index segment */
+    size_t nbufs;
 };
 
 enum sel_flags {
     SEL_BODIES = 1 << 0,        /* keep body bytes in the records (to print them) */
+    SEL_COUNT = 1 << 1,         /* only the rows are wanted, not their records: entries the
+                                 * index's columns decide are never rebuilt */
 };
 
 /*

@@ -38,10 +38,13 @@ t_is "minutes(n) is n minutes in ms" "$("$SV" query "$TMP/s" 'minutes(2) == 1200
 t_is "datetime() reads Kubeshark's format" \
     "$("$SV" query "$TMP/s" 'timestamp >= datetime("06/01/2024, 10:01:00.000")' --count)" \
     "$("$SV" query "$TMP/s" 'timestamp >= 1717236060000' --count)"
-t_is "--explain: the tree, the time window and the limit" \
+t_is "--explain: the tree, the time window, the plan and the limit" \
     "$("$SV" query "$TMP/s" --explain 'dns and timestamp >= 1717236030000 and limit(5)')" \
     "tree:   (and (and dns (>= timestamp 1717236030000)) (call limit _ 5))
-plan:   read the segments; skip blocks outside request times [1717236030000000000, 18446744073709551615] ns; match each entry
+plan:   read the segments; skip blocks outside request times [1717236030000000000, 18446744073709551615] ns or ruled out by zone maps; decide entries on the index columns, match the rest on their JSON
+columns: dns   [column proto, zone maps]
+columns: (>= timestamp 1717236030000)   [column req_ns, zone maps]
+json:    nothing: the columns decide every entry
 limit:  5"
 
 expect_err() {

@@ -126,6 +126,14 @@ int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag 
 int ix_block_records_nobody(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
     __attribute__((warn_unused_result));
 
+/*
+ * The same for the rows i of block b with sel[i] != 0 only (sel has one byte per
+ * row), with the kept bodies or without: what a query plan reads when the
+ * columns left some rows undecided. The other rows cost no rebuilding.
+ */
+int ix_block_records_sel(struct ix_seg *s, uint32_t b, const uint8_t *sel, bool bodies,
+                         struct buf *out, struct diag *d) __attribute__((warn_unused_result));
+
 /* ------------------------------------------------------------ column scans */
 
 /* Columns by name: a fixed column ("stream", "req_ns", ...) or a section path. */
@@ -133,7 +141,8 @@ enum ix_sec { IX_SEC_REQ = 0, IX_SEC_RESP = 1, IX_SEC_NONE = 2 };
 /*
  * The id of the column of section sec at path (keys separated by '.', an
  * array as "[]": "grpc.service", "questions[].name"), or of a fixed column
- * (sec IX_SEC_NONE); -1 when the segment has none.
+ * (sec IX_SEC_NONE: "proto", "src.name", ...; a section's "$shape"); -1 when
+ * the segment has none.
  */
 int ix_col_find(const struct ix_seg *s, enum ix_sec sec, const char *path);
 
@@ -172,5 +181,50 @@ bool ix_leaf_rows(struct ix_seg *s, int col, struct ix_leaf_rows *out);
 const uint64_t *ix_col_codes(const struct ix_seg *s, int col);
 /* String code of a loaded string or leaf column's block dictionary (NULL, 0 past its end). */
 void ix_dict_str(const struct ix_seg *s, int col, uint64_t code, const uint8_t **p, size_t *n);
+
+
+/* ------------------------------------------------------- for query plans */
+
+/*
+ * The zone map of column col in block b, from the directory (nothing is read):
+ * the min and max of its numbers (number columns: every row's; times: the
+ * non-zero ones; leaf columns: their numbers; 0, 0 when it has none). False
+ * when the block has no chunk of col.
+ */
+bool ix_block_zone(const struct ix_seg *s, uint32_t b, int col, uint64_t *lo, uint64_t *hi);
+/* The number of strings in a loaded column's block dictionary (codes are below it). */
+size_t ix_dict_count(const struct ix_seg *s, int col);
+
+/*
+ * What the loaded block's shape `shape` (a code of ix_col_codes(s, IXC_*_SHAPE),
+ * i.e. "$shape" of section sec) holds at the path keys[0..nkeys) (each key
+ * klen[k] bytes), looked up as a reader of the entry's JSON would:
+ *   IX_AT_NONE   nothing: the path is missing (null) in every row of this shape;
+ *   IX_AT_STR    one string, the row's first value of leaf column *col;
+ *   IX_AT_U64, IX_AT_I64  one number, the same (I64: zig-zag coded);
+ *   IX_AT_MAP    keys[0..nkeys-1) is a header map, column *col (ix_map_rows), and
+ *                keys[nkeys-1] is to be looked up in it;
+ *   IX_AT_OTHER  anything else (a boolean, null, an object, a key twice or only in
+ *                another case, a section kept raw): the columns cannot tell.
+ */
+enum ix_at { IX_AT_NONE, IX_AT_STR, IX_AT_U64, IX_AT_I64, IX_AT_MAP, IX_AT_OTHER };
+enum ix_at ix_shape_at(const struct ix_seg *s, enum ix_sec sec, uint64_t shape,
+                       const char *const *keys, const size_t *klen, size_t nkeys, int *col);
+
+/*
+ * A loaded header-map column, every row at once: map[row] is the number of the
+ * row's (first) map in the block, -1 for none; map m has pairs[m] pairs from
+ * first[m]; pair p is header name name[p] (ix_header_name) with value value[p]
+ * (ix_dict_str of col). Valid until the next load.
+ */
+struct ix_map_rows {
+    const int32_t *map;
+    const uint64_t *first, *pairs;
+    const uint64_t *name, *value;
+};
+bool ix_map_rows(struct ix_seg *s, int col, struct ix_map_rows *out);
+/* The segment's header names: how many, and one by its code. */
+size_t ix_header_names(const struct ix_seg *s);
+void ix_header_name(const struct ix_seg *s, uint64_t code, const uint8_t **p, size_t *n);
 
 #endif

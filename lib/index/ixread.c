@@ -275,6 +275,7 @@ void ix_close(struct ix_seg *s)
         free(c->dn);
         free(c->first_s);
         free(c->first_n);
+        free(c->mfirst);
         ixv_free(&c->dict);
         ixv_free(&c->data);
     }

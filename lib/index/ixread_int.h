@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary: the reader's state, shared by ixread.c (opening, validation,
- * block loading, shapes) and ixrows.c (rebuilding records, scans).
+ * block loading, shapes), ixrows.c (rebuilding records, scans) and ixscan.c
+ * (what query plans read).
  */
 #ifndef SV_INDEX_IXREAD_INT_H
 #define SV_INDEX_IXREAD_INT_H
@@ -63,8 +64,10 @@ struct lcol {
     size_t nblob;
     int32_t *first_s, *first_n; /* LEAF, scans: per row, its first string's code and the
                                  * index of its first number in v, or -1 */
-    bool first_ok;              /* first_s and first_n are computed for this block */
-    size_t cap_u, cap_v, cap_w, cap_d, cap_f;
+    bool first_ok;              /* first_s and first_n (MAP: first_s and mfirst) are computed
+                                 * for this block */
+    uint64_t *mfirst;           /* MAP, scans: per map, its first pair (ixscan.c) */
+    size_t cap_u, cap_v, cap_w, cap_d, cap_f, cap_mf;
     struct ixv dict, data;      /* decompressed parts */
 };
 

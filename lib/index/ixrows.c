@@ -118,21 +118,57 @@ static bool rebuild_section(struct ix_seg *s, uint8_t sec, uint32_t i, struct cu
     return true;
 }
 
-static int block_records(struct ix_seg *s, uint32_t b, struct buf *out, bool bodies,
-                         struct diag *d);
+/* Moves the cursors past one section of row i, as rebuild_section would, building nothing. */
+static void skip_section(struct ix_seg *s, uint8_t sec, uint32_t i, struct cursor *cu)
+{
+    const struct lcol *sc = &s->lc[sec == IX_SEC_REQ ? IXC_REQ_SHAPE : IXC_RESP_SHAPE];
+    const struct shapes *h = &s->sh[sec];
+    uint64_t shape = sc->u[i];
+
+    for (size_t k = h->start[shape]; k < h->start[shape + 1]; k++) {
+        const struct op *op = &h->ops[k];
+        const struct lcol *c = &s->lc[op->col];
+
+        switch (op->type) {
+        case OP_STR:
+            cu->s[op->col]++;
+            break;
+        case OP_NUM:
+            cu->n[op->col]++;
+            break;
+        case OP_MAP:
+            cu->n[op->col] += (size_t)c->u[cu->s[op->col]++];
+            break;
+        case OP_RAW:
+            cu->blob[op->col] += (size_t)c->u[cu->s[op->col]++];
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static int block_records(struct ix_seg *s, uint32_t b, const uint8_t *sel, struct buf *out,
+                         bool bodies, struct diag *d);
 
 int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
 {
-    return block_records(s, b, out, true, d);
+    return block_records(s, b, NULL, out, true, d);
 }
 
 int ix_block_records_nobody(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
 {
-    return block_records(s, b, out, false, d);
+    return block_records(s, b, NULL, out, false, d);
 }
 
-static int block_records(struct ix_seg *s, uint32_t b, struct buf *out, bool bodies,
-                         struct diag *d)
+int ix_block_records_sel(struct ix_seg *s, uint32_t b, const uint8_t *sel, bool bodies,
+                         struct buf *out, struct diag *d)
+{
+    return block_records(s, b, sel, out, bodies, d);
+}
+
+static int block_records(struct ix_seg *s, uint32_t b, const uint8_t *sel, struct buf *out,
+                         bool bodies, struct diag *d)
 {
     const struct rblock *k;
     int *cols;
@@ -161,6 +197,16 @@ static int block_records(struct ix_seg *s, uint32_t b, struct buf *out, bool bod
         size_t start = out->len, secstart;
         uint8_t *p;
 
+        if (sel && !sel[i]) {
+            skip_section(s, IX_SEC_REQ, i, &cu);
+            skip_section(s, IX_SEC_RESP, i, &cu);
+            for (int bo = IXC_REQ_BODY; bo <= IXC_RESP_BODY; bo++) {
+                const struct lcol *c = &s->lc[bo];
+
+                cu.blob[bo] += c->loaded && c->nu ? (size_t)c->u[i] : 0;
+            }
+            continue;
+        }
 #define U(c) s->lc[c].u[i]
         memset(&f, 0, sizeof f);
         f.stream_id = U(IXC_STREAM);
@@ -260,13 +306,13 @@ int ix_col_find(const struct ix_seg *s, enum ix_sec sec, const char *path)
     uint8_t enc[1024];
     size_t n = 0;
 
-    if (sec == IX_SEC_NONE) {
-        for (size_t i = 0; i < IXC_REQ_SHAPE; i++) {
-            if (strcmp(ix_fixed_cols[i].name, path) == 0)
-                return (int)i;
-        }
-        return -1;
+    /* the fixed columns: "proto", "src.name", a section's "$shape" ... */
+    for (size_t i = 0; i < IXC_FIXED_COUNT; i++) {
+        if (ix_fixed_cols[i].section == sec && strcmp(ix_fixed_cols[i].name, path) == 0)
+            return (int)i;
     }
+    if (sec == IX_SEC_NONE)
+        return -1;
     /* encode the path as the catalogue does: keys as v (length + 1) + bytes, "[]" as 0 */
     while (*path) {
         const char *e;

@@ -23,6 +23,7 @@
 #include "base/timefmt.h"
 #include "base/xalloc.h"
 #include "entry/entry.h"
+#include "query/plan.h"
 #include "query_eval.h"
 #include "streamvault.h"
 
@@ -755,19 +756,26 @@ void q_time_bounds(const struct q_query *q, uint64_t *lo, uint64_t *hi)
 char *q_explain(const struct q_query *q)
 {
     char *tree = q->root ? q_ast_text(q_parse_root(q->parse)) : xstrdup("(every entry)");
-    char lim[32], *out;
+    char lim[32], *out, *steps;
+    struct q_plan *plan;
     size_t n;
 
     if (q->limit == UINT64_MAX)
         snprintf(lim, sizeof lim, "none");
     else
         snprintf(lim, sizeof lim, "%" PRIu64, q->limit);
-    n = strlen(tree) + 256;
+    plan = q_plan_new(q, true);
+    steps = q_plan_text(plan);
+    n = strlen(tree) + strlen(steps) + 400;
     out = xmalloc(n);
     snprintf(out, n,
              "tree:   %s\nplan:   read the segments; skip blocks outside request times "
-             "[%" PRIu64 ", %" PRIu64 "] ns; match each entry%s\nlimit:  %s",
-             tree, q->lo, q->hi, q->bodies ? " with its kept bodies" : "", lim);
+             "[%" PRIu64 ", %" PRIu64 "] ns%s; decide entries on the index columns, match the "
+             "rest on their JSON%s\n%s\nlimit:  %s",
+             tree, q->lo, q->hi, q_plan_uses_columns(plan) ? " or ruled out by zone maps" : "",
+             q->bodies ? " with its kept bodies" : "", steps, lim);
+    free(steps);
+    q_plan_free(plan);
     free(tree);
     return out;
 }

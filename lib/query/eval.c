@@ -488,6 +488,10 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
     int rc;
 
     memset(out, 0, sizeof *out);
+    if (e == c->subst) {
+        *out = c->subst_v;
+        return 0;
+    }
     switch (e->kind) {
     case QE_CONST:
         *out = e->v;
@@ -592,6 +596,25 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
             out->b = compare(c, e->kind, &a, &b);
         return rc;
     }
+}
+
+int q_eval_subst(const struct q_query *q, struct q_ctx *c, const struct qe *e,
+                 const struct qe *ref, const struct qv *v, struct q_error *err)
+{
+    struct qv r;
+    int rc;
+
+    c->nlist = 0;
+    c->curchunk = 0;
+    c->used = 0;
+    c->subst = ref;
+    c->subst_v = *v;
+    rc = eval(q, c, NULL, e, &r, err);
+    c->subst = NULL;
+    release_owned(c);
+    if (rc < 0)
+        return rc;
+    return truthy(&r) ? 1 : 0;
 }
 
 int q_match(const struct q_query *q, struct q_ctx *c, const struct jv *entry, struct q_error *err)

@@ -102,6 +102,17 @@ struct q_ctx {
     size_t nchunk, curchunk, used;
     struct jv **owned;          /* json() results of the entry being matched */
     size_t nowned, capowned;
+    const struct qe *subst;     /* q_eval_subst: this node's value is subst_v, not the entry's */
+    struct qv subst_v;
 };
+
+/*
+ * Evaluates the condition e with node ref's value taken as *v and no entry
+ * (what a plan does once per distinct value of a column): 1 true, 0 false, or
+ * a negative SV_E* with err filled. e must read nothing of the entry but ref.
+ */
+int q_eval_subst(const struct q_query *q, struct q_ctx *c, const struct qe *e,
+                 const struct qe *ref, const struct qv *v, struct q_error *err)
+    __attribute__((warn_unused_result));
 
 #endif
