@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * summary: CRC-32C, slicing by eight (see crc32c.h).
+ * summary: CRC-32C: the SSE 4.2 instruction where the CPU has it, else slicing by
+ * eight (see crc32c.h).
  *
  * Reflected polynomial 0x82f63b78. The tables are built once, on first use,
  * from the polynomial: table[0] is the classic byte table, table[k][b] the
@@ -31,10 +32,61 @@ static void table_init(void)
     }
 }
 
+/*
+ * x86-64 has CRC-32C as an instruction (SSE 4.2): 8 bytes per instruction,
+ * several GB/s where the tables give about one. Used when the CPU has it.
+ */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const uint8_t *b,
+                                                            size_t n)
+{
+    uint64_t c = ~crc;
+    uint64_t w;
+
+    for (; n >= 8; n -= 8, b += 8) {
+        memcpy(&w, b, 8);
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    for (; n; n--)
+        c = __builtin_ia32_crc32qi((uint32_t)c, *b++);
+    return ~(uint32_t)c;
+}
+
+static int hw_have(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2");
+}
+#else
+static uint32_t crc32c_hw(uint32_t crc, const uint8_t *b, size_t n)
+{
+    (void)b;
+    (void)n;
+    return crc;
+}
+
+static int hw_have(void)
+{
+    return 0;
+}
+#endif
+
+static int hw;
+
+static void hw_init(void)
+{
+    hw = hw_have();
+}
+
+static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
+
 uint32_t crc32c(uint32_t crc, const void *p, size_t n)
 {
     const uint8_t *b = p;
 
+    pthread_once(&hw_once, hw_init);
+    if (hw)
+        return crc32c_hw(crc, b, n);
     pthread_once(&table_once, table_init);
     crc = ~crc;
     while (n >= 8) {

@@ -83,6 +83,7 @@ struct ix_seg {
     char *name;
     uint8_t *file;
     size_t size;
+    bool mapped;                /* file is mmap'd (ix_open), else malloc'd */
     struct ix_seg_info info;
     char *node;
     size_t ncols;

@@ -6,6 +6,7 @@
 
 #include "base/addr.h"
 #include "base/buf.h"
+#include "base/crc32c.h"
 #include "base/cur.h"
 #include "base/diag.h"
 #include "base/sha256.h"
@@ -164,7 +165,28 @@ TEST(sha256_vectors)
     T_STREQ(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
-T_MAIN(T_CASE(sha256_vectors),
+/* RFC 3720 B.4's vectors, "123456789", and a CRC taken in two parts at every split. */
+TEST(crc32c_vectors)
+{
+    uint8_t b[64];
+    uint32_t whole;
+
+    memset(b, 0, 32);
+    T_EQ(crc32c(0, b, 32), 0x8a9136aau);
+    memset(b, 0xff, 32);
+    T_EQ(crc32c(0, b, 32), 0x62a8ab43u);
+    for (int i = 0; i < 32; i++)
+        b[i] = (uint8_t)i;
+    T_EQ(crc32c(0, b, 32), 0x46dd794eu);
+    T_EQ(crc32c(0, "123456789", 9), 0xe3069283u);
+    for (int i = 0; i < 64; i++)
+        b[i] = (uint8_t)(i * 37 + 11);
+    whole = crc32c(0, b, 64);
+    for (size_t k = 0; k <= 64; k++)
+        T_EQ(crc32c(crc32c(0, b, k), b + k, 64 - k), whole);
+}
+
+T_MAIN(T_CASE(sha256_vectors), T_CASE(crc32c_vectors),
        T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
        T_CASE(addr_text_formats), T_CASE(rfc3339_format), T_CASE(time_parse),
        T_CASE(duration_parse), T_CASE(diag_messages))
