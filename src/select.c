@@ -249,7 +249,7 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
             const char *query_text, unsigned flags)
 {
     bool bodies = (flags & SEL_BODIES) || q_needs_bodies(q);
-    bool records = !(flags & SEL_COUNT);
+    bool records = !(flags & SEL_COUNT), undecided = false;
     size_t nrows = 0, bad = 0, kept = 0, njobs = 0, json_hits = 0;
     struct sel_row *rows = NULL;
     struct seg_job *jobs = NULL;
@@ -327,7 +327,10 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
     for (size_t i = 0; i < njobs; i++)
         s->bufs[s->nbufs++] = jobs[i].recs;
     free(jobs);
-    if (nrows > 1)
+    /* order matters to printing and to which failing entry is reported first */
+    for (size_t i = 0; i < nrows && !undecided; i++)
+        undecided = rows[i].undecided;
+    if (nrows > 1 && (records || undecided))
         qsort(rows, nrows, sizeof *rows, cmp_row);
     hit = xcalloc(nrows ? nrows : 1, 1);
     if (match_rows(q, s->srcs, rows, nrows, hit, bodies, &bad, &qe) < 0) {

@@ -53,8 +53,8 @@ struct sel {
 
 enum sel_flags {
     SEL_BODIES = 1 << 0,        /* keep body bytes in the records (to print them) */
-    SEL_COUNT = 1 << 1,         /* only the rows are wanted, not their records: entries the
-                                 * index's columns decide are never rebuilt */
+    SEL_COUNT = 1 << 1,         /* only how many rows, not their records (entries the index's
+                                 * columns decide are never rebuilt) nor their order */
 };
 
 /*

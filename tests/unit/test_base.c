@@ -186,7 +186,37 @@ TEST(crc32c_vectors)
         T_EQ(crc32c(crc32c(0, b, k), b + k, 64 - k), whole);
 }
 
-T_MAIN(T_CASE(sha256_vectors), T_CASE(crc32c_vectors),
+/* Bit by bit, as the definition says. */
+static uint32_t crc32c_bits(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+
+/* Long inputs (the lanes of the hardware path), at odd offsets and lengths. */
+TEST(crc32c_long)
+{
+    static uint8_t b[100000];
+    static const size_t len[] = { 0, 7, 255, 768, 769, 24575, 24576, 24577, 50000, 99990 };
+    uint32_t x = 12345;
+
+    for (size_t i = 0; i < sizeof b; i++) {
+        x = x * 1103515245u + 12345u;
+        b[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t i = 0; i < sizeof len / sizeof *len; i++) {
+        for (size_t off = 0; off < 10; off += 3)
+            T_EQ(crc32c(0, b + off, len[i]), crc32c_bits(b + off, len[i]));
+    }
+}
+
+T_MAIN(T_CASE(sha256_vectors), T_CASE(crc32c_vectors), T_CASE(crc32c_long),
        T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
        T_CASE(addr_text_formats), T_CASE(rfc3339_format), T_CASE(time_parse),
        T_CASE(duration_parse), T_CASE(diag_messages))
