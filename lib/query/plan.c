@@ -66,6 +66,7 @@ struct qp_leaf {
     const struct qe *ref;       /* the field it reads (its value is substituted) */
     uint8_t src;
     const char *fixed;          /* QPS_U, QPS_NAME*: the column's name (ix_col_find) */
+    uint64_t width;             /* QPS_U: the record's field keeps these bits of the column */
     uint8_t sec;                /* QPS_SEC: enum ix_sec */
     const char *keys[QP_MAX_KEYS];
     size_t klen[QP_MAX_KEYS], nkeys;
@@ -159,14 +160,15 @@ static bool resolve(const struct qe *ref, struct qp_leaf *l)
         const char *a, *b, *c;
         uint8_t src;
         const char *col;
+        uint64_t width;
     } fixed[] = {
-        { "index", NULL, NULL, QPS_U, "index" },
-        { "requestSize", NULL, NULL, QPS_U, "req_size" },
-        { "responseSize", NULL, NULL, QPS_U, "resp_size" },
+        { "index", NULL, NULL, QPS_U, "index", UINT32_MAX },
+        { "requestSize", NULL, NULL, QPS_U, "req_size", UINT64_MAX },
+        { "responseSize", NULL, NULL, QPS_U, "resp_size", UINT64_MAX },
         { "timestamp", NULL, NULL, QPS_TIMESTAMP, NULL },
         { "elapsedTime", NULL, NULL, QPS_ELAPSED_MS, NULL },
-        { "src", "port", NULL, QPS_U, "src_port" },
-        { "dst", "port", NULL, QPS_U, "dst_port" },
+        { "src", "port", NULL, QPS_U, "src_port", UINT16_MAX },
+        { "dst", "port", NULL, QPS_U, "dst_port", UINT16_MAX },
         { "src", "name", NULL, QPS_NAME, "src.name" },
         { "dst", "name", NULL, QPS_NAME, "dst.name" },
         { "src", "namespace", NULL, QPS_NAME, "src.namespace" },
@@ -203,6 +205,7 @@ static bool resolve(const struct qe *ref, struct qp_leaf *l)
             (!fixed[i].c || key_is(&st[2], fixed[i].c))) {
             l->src = fixed[i].src;
             l->fixed = fixed[i].col;
+            l->width = fixed[i].width;
             return true;
         }
     }
@@ -841,15 +844,18 @@ static void leaf_rows(struct q_plan_scan *sc, size_t li, uint32_t rows, const ui
     case QPS_PROTO:
         u = ix_col_u64(sc->seg, s->col);
         for (uint32_t i = 0; i < rows; i++) {
+            /* the record keeps a byte; past the known ones it reads as tcp (ent_proto_info) */
+            uint8_t p = u ? (uint8_t)u[i] : 0;
+
             if (mask[i])
-                out[i] = !u ? V_MAYBE : s->proto[u[i] < ENT_PROTO_COUNT ? u[i] : ENT_TCP];
+                out[i] = !u ? V_MAYBE : s->proto[p < ENT_PROTO_COUNT ? p : ENT_TCP];
         }
         return;
     case QPS_U:
         u = s->col >= 0 ? ix_col_u64(sc->seg, s->col) : NULL;
         for (uint32_t i = 0; i < rows; i++) {
             if (mask[i])
-                out[i] = !u ? V_MAYBE : num_verdict(sc, l, num_u(u[i]));
+                out[i] = !u ? V_MAYBE : num_verdict(sc, l, num_u(u[i] & l->width));
         }
         return;
     case QPS_TIMESTAMP:
@@ -979,7 +985,7 @@ static uint8_t zone_leaf(struct q_plan_scan *sc, size_t li, uint32_t b)
     bool all_yes = true, any_yes = false;
 
     if (l->src == QPS_PROTO) {
-        if (s->col < 0 || !ix_block_zone(sc->seg, b, s->col, &lo, &hi))
+        if (s->col < 0 || !ix_block_zone(sc->seg, b, s->col, &lo, &hi) || hi > UINT8_MAX)
             return V_MAYBE;
         /* protocol numbers past the known ones read as tcp (ent_proto_info) */
         for (uint64_t k = lo; k <= hi && k <= ENT_PROTO_COUNT; k++) {
@@ -993,7 +999,7 @@ static uint8_t zone_leaf(struct q_plan_scan *sc, size_t li, uint32_t b)
     if (!l->cmp)
         return V_MAYBE;
     if (l->src == QPS_U) {
-        if (s->col < 0 || !ix_block_zone(sc->seg, b, s->col, &lo, &hi))
+        if (s->col < 0 || !ix_block_zone(sc->seg, b, s->col, &lo, &hi) || hi > l->width)
             return V_MAYBE;
         x = num_u(lo);
         y = num_u(hi);

@@ -304,6 +304,111 @@ TEST(scan_columns)
     buf_release(&b);
 }
 
+/*
+ * What a query plan reads: what the shapes hold at a path (a leaf, a header map,
+ * nothing, something else), the rows' header maps, zone maps, and the records of
+ * chosen rows only, equal to those of the whole block.
+ */
+TEST(plan_reads)
+{
+    const uint8_t **recs;
+    struct buf b = records(9000, &recs), all, some;
+    struct ix_seg *seg = write_read(recs, 9000, "plan.svx");
+    unsigned token = 0, at[IX_AT_OTHER + 1] = { 0 }, chosen = 0, same = 0, zones = 0;
+    struct diag d;
+
+    diag_clear(&d);
+    buf_init(&all, SIZE_MAX);
+    buf_init(&some, SIZE_MAX);
+    T_TRUE(seg != NULL);
+    if (!seg)
+        return;
+    for (uint32_t bl = 0; bl < ix_info(seg)->blocks; bl++) {
+        int shape = ix_col_find(seg, IX_SEC_REQ, "$shape"), method = ix_col_find(seg, IX_SEC_REQ,
+                                                                                   "method");
+        int hdr = ix_col_find(seg, IX_SEC_REQ, "headers"), n = ix_col_find(seg, IX_SEC_REQ,
+                                                                          "headers.n");
+        int port = ix_col_find(seg, IX_SEC_NONE, "dst_port");
+        int cols[] = { shape, method, hdr, n, port };
+        const char *k_method[] = { "method" }, *k_Method[] = { "Method" },
+                   *k_auth[] = { "headers", "Authorization" }, *k_n[] = { "headers", "n" },
+                   *k_chunked[] = { "chunked" };
+        const size_t l_method[] = { 6 }, l_auth[] = { 7, 13 }, l_n[] = { 7, 1 },
+                     l_chunked[] = { 7 };
+        const uint64_t *codes;
+        struct ix_map_rows mr;
+        uint8_t sel[IX_BLOCK_ROWS];
+        uint64_t lo, hi;
+        uint32_t rows = ix_block_rows(seg, bl);
+        size_t off;
+
+        T_TRUE(ix_block_zone(seg, bl, port, &lo, &hi));
+        zones += lo == 53 && hi == 80;
+        T_EQ(ix_block_load(seg, bl, cols, 5, &d), 0);
+        codes = ix_col_codes(seg, shape);
+        T_TRUE(codes != NULL && ix_map_rows(seg, hdr, &mr));
+        for (uint32_t r = 0; codes && r < rows; r++) {
+            int c, c2;
+            enum ix_at a = ix_shape_at(seg, IX_SEC_REQ, codes[r], k_method, l_method, 1, &c);
+
+            at[a]++;
+            if (a == IX_AT_STR)
+                T_EQ(c, method);
+            T_EQ(ix_shape_at(seg, IX_SEC_REQ, codes[r], k_Method, l_method, 1, &c2),
+                 a == IX_AT_STR ? IX_AT_OTHER : a);
+            if (ix_shape_at(seg, IX_SEC_REQ, codes[r], k_auth, l_auth, 2, &c2) == IX_AT_MAP) {
+                const uint8_t *p;
+                size_t pn;
+
+                T_EQ(c2, hdr);
+                T_TRUE(mr.map[r] >= 0);
+                for (uint64_t k = 0; mr.map[r] >= 0 && k < mr.pairs[mr.map[r]]; k++) {
+                    uint64_t pair = mr.first[mr.map[r]] + k;
+
+                    ix_header_name(seg, mr.name[pair], &p, &pn);
+                    if (pn == 13 && memcmp(p, "authorization", 13) == 0) {
+                        ix_dict_str(seg, hdr, mr.value[pair], &p, &pn);
+                        token += pn == 9 && memcmp(p, "Token abc", 9) == 0;
+                    }
+                }
+            }
+            if (ix_shape_at(seg, IX_SEC_REQ, codes[r], k_n, l_n, 2, &c2) == IX_AT_U64)
+                T_EQ(c2, n);
+            if (a == IX_AT_STR)
+                T_EQ(ix_shape_at(seg, IX_SEC_REQ, codes[r], k_chunked, l_chunked, 1, &c2),
+                     IX_AT_OTHER);
+            sel[r] = r % 3 == 1;
+        }
+        /* the chosen rows' records are the whole block's, byte for byte */
+        all.len = some.len = 0;
+        T_EQ(ix_block_records_nobody(seg, bl, &all, &d), 0);
+        T_EQ(ix_block_records_sel(seg, bl, sel, false, &some, &d), 0);
+        off = 0;
+        for (uint32_t r = 0, o = 0; r < rows && off <= all.len; r++) {
+            uint32_t len = rec_len(all.data + off);
+
+            if (sel[r]) {
+                chosen++;
+                same += o + len <= some.len && memcmp(all.data + off, some.data + o, len) == 0;
+                o += len;
+            }
+            off += len;
+        }
+    }
+    /* i % 4 == 0: HTTP (method); authorization when i % 3 == 0 too */
+    T_EQ(at[IX_AT_STR], 2250);
+    T_EQ(at[IX_AT_NONE], 6750);
+    T_EQ(token, 750);
+    T_EQ(same, chosen);
+    T_TRUE(chosen > 2900);
+    T_EQ(zones, ix_info(seg)->blocks);
+    ix_close(seg);
+    buf_release(&all);
+    buf_release(&some);
+    free(recs);
+    buf_release(&b);
+}
+
 /* Sections with more paths than a segment holds columns stay raw and still round-trip. */
 TEST(column_cap_keeps_sections_raw)
 {
@@ -418,7 +523,7 @@ int main(void)
 {
     static const struct t_case cases[] = {
         T_CASE(roundtrip_many_blocks),   T_CASE(roundtrip_empty_and_one),
-        T_CASE(scan_columns),            T_CASE(column_cap_keeps_sections_raw),
+        T_CASE(scan_columns),            T_CASE(plan_reads), T_CASE(column_cap_keeps_sections_raw),
         T_CASE(value_cap_ends_blocks),   T_CASE(corrupt_segments_rejected),
     };
     int rc;
