@@ -38,6 +38,16 @@ t_is "minutes(n) is n minutes in ms" "$("$SV" query "$TMP/s" 'minutes(2) == 1200
 t_is "datetime() reads Kubeshark's format" \
     "$("$SV" query "$TMP/s" 'timestamp >= datetime("06/01/2024, 10:01:00.000")' --count)" \
     "$("$SV" query "$TMP/s" 'timestamp >= 1717236060000' --count)"
+t_is "now() - minutes(1): arithmetic on constants folds into the time window" \
+    "$("$SV" query "$TMP/s" --explain 'timestamp >= now() - minutes(1)' --now 1717236090 |
+        sed -n 2p)" \
+    "plan:   read the segments; skip blocks outside request times [1717236030000000000, 18446744073709551615] ns; match each entry"
+t_is "+ and - on fields: status - 400 >= 100 is status >= 500" \
+    "$("$SV" query "$TMP/s" 'response.status - 400 >= 100' --count)" \
+    "$("$SV" query "$TMP/s" 'response.status >= 500' --count)"
+t_is "+ on a missing field is null: no order holds (DNS has no status)" \
+    "$("$SV" query "$TMP/s" 'dns and (response.status + 1 > 0 or response.status - 1 <= 0)' --count) $("$SV" query "$TMP/s" 'dns' --count | sed 's/^0$/none/')" \
+    "0 $("$SV" query "$TMP/s" 'dns' --count)"
 t_is "--explain: the tree, the time window and the limit" \
     "$("$SV" query "$TMP/s" --explain 'dns and timestamp >= 1717236030000 and limit(5)')" \
     "tree:   (and (and dns (>= timestamp 1717236030000)) (call limit _ 5))
@@ -61,6 +71,9 @@ expect_err "a bad regex: PCRE2's reason and where" 'request.path == r"(["' "2 st
 expect_err "limit() inside an or" 'http or limit(3)' "2 streamvault: query: limit() belongs at the top level, joined with 'and'
   http or limit(3)
           ^^^^^^^^"
+expect_err "+ takes numbers" 'src.port + "1" == 2' "2 streamvault: query: '+' takes numbers
+  src.port + \"1\" == 2
+             ^^^"
 expect_err "a regex with < is an error" 'request.path < r"a"' "2 streamvault: query: a regex compares with == or != only
   request.path < r\"a\"
                  ^^^^"

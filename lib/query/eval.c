@@ -540,6 +540,16 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
             out->n = -a.n;
         }
         return rc;
+    case QE_ADD:
+    case QE_SUB:
+        rc = eval(q, c, root, e->kid[0], &a, err);
+        if (rc == 0)
+            rc = eval(q, c, root, e->kid[1], &b, err);
+        if (rc == 0 && a.t == QV_NUM && b.t == QV_NUM) {
+            out->t = QV_NUM;
+            out->n = e->kind == QE_ADD ? a.n + b.n : a.n - b.n;
+        }
+        return rc;
     case QE_AND:
     case QE_OR:
         rc = eval(q, c, root, e->kid[0], &a, err);
