@@ -102,6 +102,11 @@ void jv_push(struct jv *arr, struct jv *v)
     json_array_append_new(J(arr), J(v));
 }
 
+struct jv *jv_copy(const struct jv *v)
+{
+    return V(v ? json_deep_copy(J(v)) : json_null());
+}
+
 void jv_free(struct jv *v)
 {
     if (v)

@@ -31,6 +31,8 @@ void jv_set(struct jv *obj, const char *k, struct jv *v);
 /* arr.append(v) (takes v). */
 void jv_push(struct jv *arr, struct jv *v);
 void jv_free(struct jv *v);
+/* A deep copy of v (NULL gives null). */
+struct jv *jv_copy(const struct jv *v);
 
 enum jv_dump_flags {
     JV_PRETTY = 1 << 0,         /* two-space indent, one key per line */
