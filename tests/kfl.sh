@@ -28,6 +28,12 @@ else
     "$SV" ingest -q -f -o "$TMP/s" --names "$TMP/g.names.json" "$TMP/g.pcap"
 fi
 
+t_is "streams STORE KFL: the streams of the matching entries" \
+    "$("$SV" streams --json "$TMP/s" "$SEED" | jq -r '.[].file' | md5sum)" \
+    "$("$SV" query "$TMP/s" "$SEED" -F stream -f csv | sed 1d | tr -d '\r' | sort -u | md5sum)"
+t_is "streams -q KFL --extract: only those streams' files" \
+    "$("$SV" streams -q "$SEED" --extract "$TMP/x" "$TMP/s" && ls "$TMP/x" | md5sum)" \
+    "$("$SV" streams --json "$TMP/s" "$SEED" | jq -r '.[].file' | sort | md5sum)"
 t_is "limit(n) stops after n matches" "$("$SV" query "$TMP/s" 'http and limit(4)' --format ndjson | wc -l)" 4
 t_is "limit(n) and --limit: the smaller" "$("$SV" query "$TMP/s" 'limit(9)' --limit 2 --count)" 2
 t_is "now() is --now" \
