@@ -94,8 +94,8 @@ static int arch_err(struct bw *w, const char *what)
     int e = archive_errno(w->a);
     const char *msg = archive_error_string(w->a);
 
-    if (e > 0 && !msg)
-        return diag_errno(w->d, SV_EIO, e, "%s: %s", w->out, what);
+    if (e > 0)
+        return diag_errno(w->d, SV_EIO, e, "%s: %s: %s", w->out, what, msg ? msg : "write");
     return diag_set(w->d, SV_EIO, "%s: %s: %s", w->out, what, msg ? msg : "archive error");
 }
 
