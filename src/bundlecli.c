@@ -25,20 +25,21 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-void bcli_matches_build(struct bcli_matches *m, const struct sel *s)
+void bcli_matches_build(struct bcli_matches *m, const struct sel *s, uint64_t limit)
 {
     size_t *count = xcalloc(s->nsrcs ? s->nsrcs : 1, sizeof *count);
+    size_t nrows = limit < s->nrows ? (size_t)limit : s->nrows;
 
     m->n = s->nsrcs;
     m->v = xcalloc(m->n ? m->n : 1, sizeof *m->v);
-    for (size_t i = 0; i < s->nrows; i++)
+    for (size_t i = 0; i < nrows; i++)
         count[s->rows[i].src]++;
     for (size_t i = 0; i < m->n; i++) {
         m->v[i].store = s->srcs[i].store;
         m->v[i].node = s->srcs[i].node;
         m->v[i].ids = xmalloc((count[i] ? count[i] : 1) * sizeof *m->v[i].ids);
     }
-    for (size_t i = 0; i < s->nrows; i++) {
+    for (size_t i = 0; i < nrows; i++) {
         struct bcli_mnode *x = &m->v[s->rows[i].src];
 
         x->ids[x->n++] = s->rows[i].stream;

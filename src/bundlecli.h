@@ -28,7 +28,8 @@ struct bcli_matches {
     size_t n;
 };
 
-void bcli_matches_build(struct bcli_matches *m, const struct sel *s);
+/* From the first min(limit, s->nrows) selected entries (a query's limit(n)). */
+void bcli_matches_build(struct bcli_matches *m, const struct sel *s, uint64_t limit);
 bool bcli_matched(const struct bcli_matches *m, const struct store *store, size_t node,
                   uint64_t id);
 void bcli_matches_release(struct bcli_matches *m);

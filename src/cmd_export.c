@@ -130,7 +130,7 @@ int cmd_export(int argc, char **argv)
         rc = EXIT_ERROR;
         goto out;
     }
-    bcli_matches_build(&m, &sel);
+    bcli_matches_build(&m, &sel, q_limit(q));
     rc = bcli_collect(stores, nstores, keep_matched, &m, &nodes, &nnodes);
     if (rc == EXIT_OK)
         rc = bcli_write("export", &bo, nodes, nnodes, json);

@@ -228,7 +228,7 @@ int cmd_snapshot(int argc, char **argv)
             rc = EXIT_ERROR;
             goto out;
         }
-        bcli_matches_build(&m, &sel);
+        bcli_matches_build(&m, &sel, q_limit(q));
         sn.m = &m;
     }
     sn.from = bo.from_ns;

@@ -121,6 +121,27 @@ t_is "export matching nothing: a bundle of content.json alone" \
     "$(tar tzf "$TMP/n.tar.gz") $(tar xzOf "$TMP/n.tar.gz" content.json | jq -c '[.streams, .files]')" \
     'content.json [0,{}]'
 
+"$SV" export "$TMP/s1" "grpc and limit(3)" --now "$NOW" -o "$TMP/lim.tar.gz" 2>/dev/null
+t_is "export: limit(n) keeps the streams of the first n entries" \
+    "$(tar xzOf "$TMP/lim.tar.gz" content.json | jq .streams)" \
+    "$("$SV" query "$TMP/s1" 'grpc and limit(3)' --format ndjson | jq -r .stream | sort -u | wc -l)"
+
+# ---------------------------------------------------------------- several stores and nodes
+"$SV" ingest -q -f -j 2 -o "$TMP/s3" --node w1=10.0.0.1 "$TMP/g.pcap"
+"$SV" snapshot "$TMP/s1" "$TMP/s3" "$TMP/s2" --from 1717236020 --to 1717236030 --now "$NOW" \
+    -o "$TMP/k.tar.gz" 2>/dev/null
+x k
+t_is "several stores: a directory per node, <node>_<ip>, a name given twice gets _2" \
+    "$(jq -c '[.nodes[] | [.dir, .name, .ip, .streams]]' "$TMP/k.d/content.json")" \
+    "[[\"local\",\"local\",\"\",63],[\"local_2\",\"local\",\"\",63],[\"w1_10.0.0.1\",\"w1\",\"10.0.0.1\",63]]"
+t_is "several stores: the same packets from each" \
+    "$(cd "$TMP/k.d" && jq -r '.nodes[].capture' content.json | xargs sha256sum | cut -d' ' -f1 | uniq | wc -l)" 1
+t_is "several stores: the sums over the nodes" "$(jq '.packets == 3 * .nodes[0].packets' "$TMP/k.d/content.json")" true
+t_is "a node ingested without --names: its history is passive DNS alone" \
+    "$(jq -c '[.ips[][].source] | unique' "$TMP/k.d/w1_10.0.0.1/names.json")" '["dns"]'
+t_is "a node ingested without --names: Kubeshark's file too" \
+    "$(jq 'length > 0' "$TMP/k.d/w1_10.0.0.1/name_resolution_history.json")" true
+
 # ---------------------------------------------------------------- determinism
 "$SV" snapshot "$TMP/s1" --from 1717236020 --to 1717236030 --per-stream --now "$NOW" \
     -o "$TMP/w2.tar.gz" 2>/dev/null
