@@ -174,6 +174,29 @@ t_is "mixed link types: the packets of all streams (tshark's view), no more, no 
 t_is "mixed link types: both link types" "$(cut -f 5 "$TMP/got.pk" | sort -u | tr '\n' ' ')" "1 210 "
 t_is "mixed link types: in time order" "$(cut -f 2 "$TMP/got.pk" | sort -c -n && echo yes)" yes
 
+"$SV" snapshot "$TMP/m" --from 1717236020 --to 1717236030 --cut --per-stream --now "$NOW" \
+    -o "$TMP/mc.tar.gz" 2>/dev/null
+x mc
+t_is "mixed link types --cut: the window's packets of the whole merge" \
+    "$(tshark -r "$TMP/mc.d/$(capture mc)" 2>/dev/null | wc -l) $(tshark_quiet "$TMP/mc.d/$(capture mc)")" \
+    "$(tshark -r "$TMP/m.d/$(capture m)" -Y 'frame.time_epoch >= 1717236020 && frame.time_epoch <= 1717236030' 2>/dev/null | wc -l) 0 "
+t_is "mixed link types --cut: the per-stream files hold the same packets" \
+    "$(mergecap -w - "$TMP"/mc.d/*/streams/*.pcap | tshark_packets - | sort | md5sum)" \
+    "$(tshark_packets "$TMP/mc.d/$(capture mc)" | sort | md5sum)"
+
+# microsecond and nanosecond PCAP of one link type: classic nanosecond PCAP, times kept
+"$GENCAP" --out "$TMP/n" --streams 40 --duration 60 --seed 11 --nanosecond --quiet
+"$SV" ingest -q -f -o "$TMP/ns" "$TMP/g.pcap" "$TMP/n.pcap"
+"$SV" snapshot "$TMP/ns" --last 1d --now "$NOW" -o "$TMP/ns.tar.gz" 2>/dev/null
+x ns
+t_is "µs and ns streams: classic PCAP with the nanosecond magic" \
+    "$(od -A n -t x4 -N 4 "$TMP/ns.d/$(capture ns)")" " a1b23c4d"
+tshark_packets "$TMP/ns.d/$(capture ns)" | sort >"$TMP/ns.got"
+tshark_packets "$TMP/g.pcap" >"$TMP/ns.want"
+tshark_packets "$TMP/n.pcap" >>"$TMP/ns.want"
+t_run "µs and ns streams: every packet with its time, as in the inputs" \
+    sh -c "sort '$TMP/ns.want' | cmp - '$TMP/ns.got'"
+
 # ---------------------------------------------------------------- errors
 # usage ARGS... WANT: exit 2 and the first line of stderr
 usage() {
