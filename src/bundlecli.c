@@ -4,6 +4,7 @@
 
 #include "bundlecli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,14 @@ uint64_t bcli_now(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Set by SIGINT, SIGTERM or SIGHUP while a bundle is written: it stops and removes its file. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+}
+
 int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node *nodes, size_t n,
                bool json)
 {
@@ -135,8 +144,16 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
     char *def = NULL;
     struct diag d;
     int rc = EXIT_OK;
+    struct sigaction sa, old[3];
+    static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 
     diag_clear(&d);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &sa, &old[i]);
+    o->cancel = &interrupted;
     if (!o->path) {
         def = fs_printf("streamvault_%llu.tar.gz",
                         (unsigned long long)(o->created_ns / 1000000000u));
@@ -144,7 +161,9 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
     }
     if (bundle_write(o, nodes, n, &r, &d) < 0) {
         rc = cli_diag(&d);
-        if (rc == EXIT_USAGE)
+        if (interrupted)
+            rc = 128 + interrupted;
+        else if (rc == EXIT_USAGE)
             rc = EXIT_ERROR;
         goto out;
     }
@@ -173,6 +192,8 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
         }
     }
 out:
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &old[i], NULL);
     free(def);
     return rc;
 }

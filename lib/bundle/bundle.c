@@ -51,6 +51,7 @@ struct bw_file {
 struct bw {
     struct archive *a;
     const char *out;            /* the bundle's path, for messages */
+    const volatile sig_atomic_t *cancel;
     struct diag *d;
     struct bw_file *files;      /* every file written, in order */
     size_t nfiles, capfiles;
@@ -135,6 +136,8 @@ static int file_data(void *arg, const void *p, size_t n, struct diag *d)
     const char *q = p;
 
     (void)d;
+    if (w->cancel && *w->cancel)
+        return diag_set(w->d, SV_EINVAL, "%s: interrupted; nothing written", w->out);
     if (n > w->want - w->done)
         return diag_set(w->d, SV_EFORMAT, "%s: %s: more than the %llu bytes measured (store "
                         "changed while reading?)", w->out, w->path,
@@ -454,7 +457,7 @@ static int open_archive(struct bw *w, int fd)
 int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, size_t n,
                  struct bundle_result *res, struct diag *d)
 {
-    struct bw w = { .out = o->path, .d = d };
+    struct bw w = { .out = o->path, .cancel = o->cancel, .d = d };
     struct bw_node *v = xcalloc(n ? n : 1, sizeof *v);
     size_t nn = 0;
     char *tmp = NULL, *text = NULL;

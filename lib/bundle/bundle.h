@@ -12,6 +12,7 @@
 #ifndef SV_BUNDLE_H
 #define SV_BUNDLE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,12 @@ struct bundle_opts {
     uint64_t created_ns;        /* content.json "created" and its mtime */
     const struct bundle_extra *extras;
     size_t nextras;
+    /*
+     * When not NULL and set non-zero (e.g. by a SIGINT handler), the write
+     * stops at the next piece of data with SV_EINVAL ("interrupted") and
+     * removes its temporary file.
+     */
+    const volatile sig_atomic_t *cancel;
 };
 
 struct bundle_result {
