@@ -38,6 +38,16 @@ tshark_quiet() {
     tshark -r "$1" >/dev/null 2>"$TMP/tshark.err"
     echo "$? $(grep -v 'Running as user' "$TMP/tshark.err")"
 }
+# tpk FILE OUT: tshark's view of every packet (lib.sh's tshark_packets) into OUT, and in
+# OUT.said its exit status and what it said on stderr (one tshark run for both)
+tpk() {
+    tshark -o frame.generate_md5_hash:TRUE -r "$1" -T fields -e frame.md5_hash \
+        -e frame.time_epoch -e frame.cap_len -e frame.len -e frame.encap_type \
+        >"$2" 2>"$TMP/tshark.err"
+    echo "$? $(grep -v 'Running as user' "$TMP/tshark.err")" >"$2.said"
+}
+# in_window FILE: packets of a tpk file with times in [10:00:20, 10:00:30]
+in_window() { awk '$2 >= 1717236020 && $2 <= 1717236030' "$1" | wc -l; }
 capture() { jq -r '.nodes[0].capture' "$TMP/$1.d/content.json"; }
 
 # ---------------------------------------------------------------- a window
@@ -47,8 +57,8 @@ t_is "snapshot: exit 0, one line on stderr" "$? $(wc -l <"$TMP/w.err")" "0 1"
 x w
 t_run "snapshot: exactly the truth's streams active in the window, counts, sha256s" \
     python3 "$CHECK" "$TMP/g.truth.json" "$TMP/w.d" window $FROM $TO
-t_is "snapshot: tshark reads the merged capture without a word" \
-    "$(tshark_quiet "$TMP/w.d/$(capture w)")" "0 "
+tpk "$TMP/w.d/$(capture w)" "$TMP/w.pk"
+t_is "snapshot: tshark reads the merged capture without a word" "$(cat "$TMP/w.pk.said")" "0 "
 t_is "snapshot: the merged capture is named after its first packet's second" "$(capture w)" \
     "local/$(jq '[.streams[] | select(.first_ns <= '$TO' and .last_ns >= '$FROM') | .first_ns]
         | min / 1e9 | floor' "$TMP/g.truth.json").pcap"
@@ -82,7 +92,7 @@ t_run "snapshot --cut: the window's streams, every packet inside it" \
     python3 "$CHECK" "$TMP/g.truth.json" "$TMP/c.d" window $FROM $TO cut
 t_is "snapshot --cut: as many packets as the whole streams have in the window" \
     "$(jq .packets "$TMP/c.d/content.json")" \
-    "$(tshark -r "$TMP/w.d/$(capture w)" -Y 'frame.time_epoch >= 1717236020 && frame.time_epoch <= 1717236030' 2>/dev/null | wc -l)"
+    "$(in_window "$TMP/w.pk")"
 t_is "snapshot --cut: tshark reads it without a word" "$(tshark_quiet "$TMP/c.d/$(capture c)")" "0 "
 
 # --last counts back from --now, or with --from-end from the newest packet
@@ -162,13 +172,12 @@ t_is "snapshot: another --now, other bytes" "$(cmp -s "$TMP/w.tar.gz" "$TMP/w4.t
 "$SV" snapshot "$TMP/m" --last 1d --now "$NOW" -o "$TMP/m.tar.gz" 2>/dev/null
 x m
 t_is "mixed link types: pcapng" "$(od -A n -t x1 -N 4 "$TMP/m.d/$(capture m)")" " 0a 0d 0d 0a"
-t_is "mixed link types: tshark reads it without a word" "$(tshark_quiet "$TMP/m.d/$(capture m)")" \
-    "0 "
-"$SV" streams "$TMP/m" --extract "$TMP/mx"
-mergecap -w "$TMP/mx.pcapng" "$TMP"/mx/*.pcap
-tshark_packets "$TMP/mx.pcapng" | sort >"$TMP/want.pk"
-tshark_packets "$TMP/m.d/$(capture m)" >"$TMP/got.pk"
-t_is "mixed link types: the packets of all streams (tshark's view), no more, no less" \
+tpk "$TMP/m.d/$(capture m)" "$TMP/got.pk"
+t_is "mixed link types: tshark reads it without a word" "$(cat "$TMP/got.pk.said")" "0 "
+tpk "$TMP/g.pcap" "$TMP/g.pk"
+tpk "$TMP/h.pcap" "$TMP/h.pk"
+sort "$TMP/g.pk" "$TMP/h.pk" >"$TMP/want.pk"
+t_is "mixed link types: the packets of both inputs (tshark's view), no more, no less" \
     "$(sort "$TMP/got.pk" | cmp - "$TMP/want.pk" && wc -l <"$TMP/got.pk")" \
     "$(($(jq .summary.packets "$TMP/g.truth.json") + $(jq .summary.packets "$TMP/h.truth.json")))"
 t_is "mixed link types: both link types" "$(cut -f 5 "$TMP/got.pk" | sort -u | tr '\n' ' ')" "1 210 "
@@ -177,12 +186,12 @@ t_is "mixed link types: in time order" "$(cut -f 2 "$TMP/got.pk" | sort -c -n &&
 "$SV" snapshot "$TMP/m" --from 1717236020 --to 1717236030 --cut --per-stream --now "$NOW" \
     -o "$TMP/mc.tar.gz" 2>/dev/null
 x mc
-t_is "mixed link types --cut: the window's packets of the whole merge" \
-    "$(tshark -r "$TMP/mc.d/$(capture mc)" 2>/dev/null | wc -l) $(tshark_quiet "$TMP/mc.d/$(capture mc)")" \
-    "$(tshark -r "$TMP/m.d/$(capture m)" -Y 'frame.time_epoch >= 1717236020 && frame.time_epoch <= 1717236030' 2>/dev/null | wc -l) 0 "
+tpk "$TMP/mc.d/$(capture mc)" "$TMP/mc.pk"
+t_is "mixed link types --cut: the window's packets of the whole merge, tshark quiet" \
+    "$(wc -l <"$TMP/mc.pk") $(cat "$TMP/mc.pk.said")" "$(in_window "$TMP/got.pk") 0 "
 t_is "mixed link types --cut: the per-stream files hold the same packets" \
     "$(mergecap -w - "$TMP"/mc.d/*/streams/*.pcap | tshark_packets - | sort | md5sum)" \
-    "$(tshark_packets "$TMP/mc.d/$(capture mc)" | sort | md5sum)"
+    "$(sort "$TMP/mc.pk" | md5sum)"
 
 # microsecond and nanosecond PCAP of one link type: classic nanosecond PCAP, times kept
 "$GENCAP" --out "$TMP/n" --streams 40 --duration 60 --seed 11 --nanosecond --quiet
@@ -191,11 +200,11 @@ t_is "mixed link types --cut: the per-stream files hold the same packets" \
 x ns
 t_is "µs and ns streams: classic PCAP with the nanosecond magic" \
     "$(od -A n -t x4 -N 4 "$TMP/ns.d/$(capture ns)")" " a1b23c4d"
-tshark_packets "$TMP/ns.d/$(capture ns)" | sort >"$TMP/ns.got"
-tshark_packets "$TMP/g.pcap" >"$TMP/ns.want"
-tshark_packets "$TMP/n.pcap" >>"$TMP/ns.want"
+tpk "$TMP/ns.d/$(capture ns)" "$TMP/ns.pk"
+tpk "$TMP/n.pcap" "$TMP/n.pk"
+sort "$TMP/g.pk" "$TMP/n.pk" >"$TMP/ns.want"
 t_run "µs and ns streams: every packet with its time, as in the inputs" \
-    sh -c "sort '$TMP/ns.want' | cmp - '$TMP/ns.got'"
+    sh -c "sort '$TMP/ns.pk' | cmp - '$TMP/ns.want'"
 
 # ---------------------------------------------------------------- errors
 # usage ARGS... WANT: exit 2 and the first line of stderr
