@@ -87,7 +87,8 @@ struct pk {
 static void write_capture(const char *path, uint32_t linktype, const struct pk *v, size_t n)
 {
     struct buf b;
-    uint8_t h[PCAPW_HDR_LEN], f[256];
+    static uint8_t f[14 + 28 + 65000];
+    uint8_t h[PCAPW_HDR_LEN];
     struct diag d;
 
     buf_init(&b, 1 << 20);
@@ -142,7 +143,7 @@ static size_t plens(const struct buf *b, size_t *out, size_t max)
 static const struct pk ties[] = {
     { 1 * SEC, 3, 2000, 1 },    /* stream 1 (first packet) */
     { 1 * SEC, 1, 1000, 2 },    /* stream 2, same time as stream 1's first */
-    { 3 * SEC, 1, 1000, 3 },
+    { 3 * SEC, 1, 1000, 60000 },    /* larger than one read of the merge (LIM_BUNDLE_READ) */
     { 2 * SEC, 3, 2000, 4 },    /* earlier than the packet before it in the file */
     { 3 * SEC, 3, 2000, 5 },    /* ties with stream 2's second */
 };
@@ -177,14 +178,14 @@ TEST(merge_time_order_ties_by_stream_id)
     T_EQ(ms.packets, 5);
     T_EQ(mw.packets, 5);
     T_EQ(mw.bytes, ms.bytes);
-    /* 1 s: stream 1 then 2; 2 s; 3 s: stream 1's (5) before stream 2's (3) */
+    /* 1 s: stream 1 then 2; 2 s; 3 s: stream 1's (5) before stream 2's (60000) */
     k = plens(&b, got, 8);
     T_EQ(k, 5);
     T_EQ(got[0], 1);
     T_EQ(got[1], 2);
     T_EQ(got[2], 4);
     T_EQ(got[3], 5);
-    T_EQ(got[4], 3);
+    T_EQ(got[4], 60000);
     T_EQ(mw.first_ns, 1 * SEC);
     T_EQ(mw.last_ns, 3 * SEC);
     T_EQ(ld_le32(b.data), PCAPW_MAGIC_US);
