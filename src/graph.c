@@ -586,7 +586,9 @@ int graph_build(const struct sel *s, enum graph_group by, struct graph **out, si
         e->requests++;
         e->errors += graph_entry_is_error(&v);
         e->bytes += v.f.req_size + v.f.resp_size;
-        if ((v.f.flags & ENT_F_REQ) && (v.f.flags & ENT_F_RESP)) {
+        /* an L4 summary pairs nothing: its sides' first packets are no latency */
+        if ((v.f.flags & ENT_F_REQ) && (v.f.flags & ENT_F_RESP) && v.f.proto != ENT_TCP &&
+            v.f.proto != ENT_UDP) {
             xgrow((void **)&e->lat, &e->caplat, e->nlat + 1, sizeof *e->lat);
             e->lat[e->nlat++] = v.f.resp_ns > v.f.req_ns ? v.f.resp_ns - v.f.req_ns : 0;
         }

@@ -73,7 +73,7 @@ struct graph_edge {
     uint64_t requests;          /* entries */
     uint64_t errors;            /* see graph_entry_is_error */
     uint64_t bytes;             /* requestSize + responseSize, summed */
-    uint64_t responses;         /* entries with a request and a response: the latency samples */
+    uint64_t responses;         /* latency samples: entries with a request and a response */
     uint64_t p50_ns, p99_ns;    /* nearest-rank percentiles of the samples (0 without any) */
 };
 
