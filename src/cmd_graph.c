@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -45,9 +46,9 @@ static const char usage_text[] =
     "query unless it names an existing file or directory.\n"
     "\n"
     "Options:\n"
-    "  -o, --output FILE     write to FILE instead of standard output; FILE.svg, .png\n"
-    "                        and .pdf are rendered with Graphviz's dot, FILE.json is\n"
-    "                        JSON, anything else DOT\n"
+    "  -o, --output FILE     write to FILE instead of standard output ('-'); FILE.svg,\n"
+    "                        .png and .pdf are rendered with Graphviz's dot, FILE.json\n"
+    "                        is JSON, anything else DOT\n"
     "  -f, --format FMT      dot (default) or json\n"
     "  -g, --group-by WHAT   name (default), pod, service, namespace, node (the capture\n"
     "                        node, then the name) or ip; an endpoint without a name of\n"
@@ -81,11 +82,12 @@ enum out_fmt { OUT_DOT, OUT_JSON, OUT_SVG, OUT_PNG, OUT_PDF };
 static const char *const render_types[] = { [OUT_SVG] = "svg", [OUT_PNG] = "png",
                                             [OUT_PDF] = "pdf" };
 
+/* Whether s ends with suffix, in any case (deps.SVG is an SVG too). */
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
 
-    return n >= k && strcmp(s + n - k, suffix) == 0;
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
 static bool path_exists(const char *p)
@@ -274,7 +276,7 @@ int cmd_graph(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:f:g:q:h", long_opts, NULL)) != -1) {
         switch (c) {
         case 'o':
-            out = optarg;
+            out = strcmp(optarg, "-") == 0 ? NULL : optarg;
             break;
         case 'f':
             if (strcmp(optarg, "dot") == 0)

@@ -39,6 +39,8 @@ t_is "a KFL query selects the entries: 'grpc' keeps exactly the gRPC edges" \
 "$SV" graph "$TMP/s1" >"$TMP/g.dot"
 t_is "DOT is the default, on standard output" "$(head -n 2 "$TMP/g.dot" | tail -n 1)" \
     "digraph streamvault {"
+t_is "-o - is standard output" "$("$SV" graph "$TMP/s1" -o - | cmp - "$TMP/g.dot" && echo same)" \
+    same
 t_is "-o FILE.json writes JSON" "$("$SV" graph "$TMP/s1" -o "$TMP/o.json" && cmp "$TMP/o.json" \
     "$TMP/name.json" && echo same)" same
 if t_have dot; then
