@@ -262,7 +262,7 @@ int cmd_graph(int argc, char **argv)
 {
     enum graph_group by = GRAPH_BY_NAME;
     enum out_fmt fmt = OUT_DOT;
-    bool fmt_given = false, diff = false;
+    bool fmt_given = false, diff = false, positional = false;
     const char *out = NULL, *query = NULL;
     struct q_opts qo = { 0 };
     struct q_query *q = NULL;
@@ -316,6 +316,7 @@ int cmd_graph(int argc, char **argv)
     /* the last argument is the query unless it is a path (or -q gave one) */
     if (!query && npos >= 2 && !path_exists(argv[argc - 1])) {
         query = argv[argc - 1];
+        positional = true;
         npos--;
     }
     if (npos < 1)
@@ -338,6 +339,8 @@ int cmd_graph(int argc, char **argv)
 
         cli_error("%s", t);
         free(t);
+        if (positional)
+            cli_error("graph: (no file or directory '%s': it was read as the query)", query);
         return EXIT_USAGE;
     }
     rc = graph_of(argv + optind, diff ? 1 : (size_t)npos, q, query, by, &g);

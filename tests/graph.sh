@@ -150,6 +150,11 @@ Try 'streamvault graph --help' for more information." "$SV" graph -f json -o x.p
 expect "a query that does not compile" 2 "streamvault: query: expected an operand but found end of query
   http and
           ^" "$SV" graph "$TMP/s1" 'http and'
+expect "a store that does not exist is read as the query, and said so" 2 "streamvault: query: unknown field 'nowhere'
+  nowhere
+  ^^^^^^^
+streamvault: graph: (no file or directory 'nowhere': it was read as the query)" \
+    "$SV" graph "$TMP/s1" nowhere
 expect "not a store" 3 "streamvault: $TMP/g.pcap/store.json: Not a directory" \
     "$SV" graph "$TMP/s1" "$TMP/g.pcap"
 
