@@ -339,7 +339,7 @@ int cmd_graph(int argc, char **argv)
 
         cli_error("%s", t);
         free(t);
-        if (positional)
+        if (positional && !strpbrk(query, " \t\n"))      /* one word: a store's path? */
             cli_error("graph: (no file or directory '%s': it was read as the query)", query);
         return EXIT_USAGE;
     }
