@@ -30,6 +30,12 @@ fi
 t_is "the capture has errors of every kind the graph counts (5xx, grpc-status, rcode, redis)" \
     "$(jq -c '[.edges[] | select(.errors > 0) | .protocol] | unique' "$TMP/name.json")" \
     '["dns","grpc","http","http2","redis"]'
+"$SV" graph "$TMP/s1" "$TMP/s2" --format json >"$TMP/twice.json"
+t_is "two stores make one graph: the same capture twice doubles every number but latency" \
+    "$(jq -c '[.edges[] | [.from, .to, .protocol, .requests * 2, .errors * 2, .bytes * 2,
+                           .responses * 2, .p50_ms, .p99_ms]]' "$TMP/name.json")" \
+    "$(jq -c '[.edges[] | [.from, .to, .protocol, .requests, .errors, .bytes,
+                           .responses, .p50_ms, .p99_ms]]' "$TMP/twice.json")"
 "$SV" graph "$TMP/s1" 'grpc' --format json >"$TMP/grpc.json"
 t_is "a KFL query selects the entries: 'grpc' keeps exactly the gRPC edges" \
     "$(jq -c '[.edges[] | select(.protocol == "grpc")]' "$TMP/name.json")" \
