@@ -222,6 +222,8 @@ static int graph_of(char *const *paths, size_t n, const struct q_query *q, const
     rc = sel_run(&sel, stores, nstores, q, query, 0);
     if (rc != EXIT_OK)
         goto out;
+    if (q_limit(q) < sel.nrows)
+        sel.nrows = (size_t)q_limit(q);     /* limit(n): the first n entries, as query does */
     if (graph_build(&sel, by, out, &bad) < 0) {
         const struct sel_row *r = &sel.rows[bad];
 

@@ -36,6 +36,8 @@ t_is "two stores make one graph: the same capture twice doubles every number but
                            .responses * 2, .p50_ms, .p99_ms]]' "$TMP/name.json")" \
     "$(jq -c '[.edges[] | [.from, .to, .protocol, .requests, .errors, .bytes,
                            .responses, .p50_ms, .p99_ms]]' "$TMP/twice.json")"
+t_is "limit(n) in the query: the graph of the first n entries" \
+    "$("$SV" graph "$TMP/s1" 'dns and limit(7)' -f json | jq '[.edges[].requests] | add')" 7
 "$SV" graph "$TMP/s1" 'grpc' --format json >"$TMP/grpc.json"
 t_is "a KFL query selects the entries: 'grpc' keeps exactly the gRPC edges" \
     "$(jq -c '[.edges[] | select(.protocol == "grpc")]' "$TMP/name.json")" \
