@@ -6,7 +6,8 @@
 # braces, control bytes, entities, bidi overrides, '/') come out escaped, and the DOT
 # still parses and draws them as their printable text; the same bytes from stores
 # ingested at -j 1 and -j 2 and at any thread count; --diff marks the edges only in one
-# store and exits 1; rendering without dot and usage errors give exact texts.
+# store and exits 1; a corrupt segment is reported and the rest drawn; rendering
+# without dot and usage errors give exact texts.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 GENCAP="$top_builddir/tests/tools/gencap"
@@ -135,6 +136,21 @@ fi
 if t_have dot; then
     t_run "--diff: dot parses the DOT" dot -Tsvg -o "$TMP/diff.svg" "$TMP/diff.dot"
 fi
+
+# ------------------------------------------------------------ a damaged store
+# a corrupt segment is reported and skipped: the graph of the others, exit 3
+cp -r "$TMP/s1" "$TMP/c"
+seg=$(jq -r '.segments[0].name' "$TMP/c/store.json")
+rows=$(jq -r '.segments[0].rows' "$TMP/c/store.json")
+size=$(wc -c <"$TMP/c/index/$seg/entries.svx")
+printf '\377' | dd of="$TMP/c/index/$seg/entries.svx" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+"$SV" graph "$TMP/c" -f json >"$TMP/c.json" 2>"$TMP/err"
+t_is "a corrupt segment: exit 3" "$?" 3
+t_is "a corrupt segment: named" "$(sed -e "s|$TMP/c/||" "$TMP/err" | cut -d: -f1-2)" \
+    "streamvault: index/$seg/entries.svx"
+t_is "a corrupt segment: the other segments' entries are drawn" \
+    "$(jq '[.edges[].requests] | add' "$TMP/c.json")" \
+    "$(($(jq '[.edges[].requests] | add' "$TMP/name.json") - rows))"
 
 # ------------------------------------------------------------ usage errors
 expect() {
