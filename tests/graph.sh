@@ -70,6 +70,18 @@ t_is "-o FILE.svg without dot: the message" "$(cat "$TMP/err")" \
     "streamvault: $TMP/n.svg: rendering svg needs Graphviz's dot, which is not in PATH (install graphviz, or write DOT with -o FILE.dot)"
 t_is "-o FILE.svg without dot: no file" "$(ls "$TMP" | grep -c '^n\.svg')" 0
 
+# ------------------------------------------------------------ golden graphs
+# testdata/golden/<capture>.graph.dot and .graph.json pin the whole output format
+for golden in "$TD"/golden/*.graph.dot "$TD"/golden/*.graph.json; do
+    [ -e "$golden" ] || continue
+    file=$(basename "$golden"); file=${file%.graph.*}
+    rm -rf "$TMP/gold"
+    "$SV" ingest -q -o "$TMP/gold" "$TD/$file"
+    case $golden in *.json) fmt=json ;; *) fmt=dot ;; esac
+    "$SV" graph "$TMP/gold" --format $fmt >"$TMP/gold.out"
+    t_run "$file: the graph equals the golden $fmt" diff "$golden" "$TMP/gold.out"
+done
+
 # ------------------------------------------------------------ determinism
 t_is "stores ingested at -j 1 and -j 2 give the same DOT" \
     "$("$SV" graph "$TMP/s2" | cmp - "$TMP/g.dot" && echo same)" same
