@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # streamvault graph: every edge's requests, errors, bytes and latency p50/p99 equal what
-# an independent reading of gencap's truth gives (tests/tools/graphcheck.py), for five
+# an independent reading of gencap's truth gives (tests/tools/graphcheck.py), for all six
 # groupings; the DOT renders with dot; hostile names (quotes, backslashes, newlines,
 # braces, control bytes, entities, bidi overrides, '/') come out escaped, and the DOT
 # still parses and draws them as their printable text; the same bytes from stores
@@ -18,13 +18,14 @@ CHECK="$top_srcdir/tests/tools/graphcheck.py"
 "$SV" ingest -q -j 2 -o "$TMP/s2" --names "$TMP/g.names.json" "$TMP/g.pcap"
 
 # ------------------------------------------------------------ the truth's numbers
-for by in name service pod namespace ip; do
+for by in name service pod namespace ip node; do
     "$SV" graph "$TMP/s1" --group-by $by --format json >"$TMP/$by.json"
 done
 if t_have python3; then
-    t_run "--group-by name, service, pod, namespace, ip: every edge's numbers equal the truth's" \
+    t_run "all six groupings: every edge's numbers equal the truth's" \
         python3 "$CHECK" "$TMP/g.truth.json" name="$TMP/name.json" service="$TMP/service.json" \
-        pod="$TMP/pod.json" namespace="$TMP/namespace.json" ip="$TMP/ip.json"
+        pod="$TMP/pod.json" namespace="$TMP/namespace.json" ip="$TMP/ip.json" \
+        node:local="$TMP/node.json"
 else
     t_skip "python3 is not installed"
 fi

@@ -6,13 +6,14 @@
 Usage: graphcheck.py TRUTH.json GROUP-BY=GRAPH.json...
        graphcheck.py --diff OLD.json NEW.json DIFF.json DIFF.dot
 
-GROUP-BY is name, service, namespace, pod or ip; GRAPH.json the store's graph so
-grouped (the store ingested from gencap's PREFIX.pcap with --names). From the
-truth alone:
+GROUP-BY is name, service, namespace, pod, ip, or node:NODE (the store's one
+capture node); GRAPH.json the store's graph so grouped (the store ingested from
+gencap's PREFIX.pcap with --names). From the truth alone:
   - every truth entry, and one tcp/udp summary entry per stream of an unknown
     protocol, is a request on the edge (client identity, server identity,
-    protocol); an identity is the entry's src/dst name (name), the stream's
-    client/server service, namespace or pod, and the IP when there is none;
+    protocol); an identity is the entry's src/dst name (name; node: prefixed
+    with the capture node), the stream's client/server service, namespace or
+    pod, and the IP when there is none;
   - errors: HTTP/1.x and HTTP/2 status >= 500, gRPC grpc-status != 0 (or
     status >= 500), DNS rcode != NOERROR, Redis error replies;
   - bytes: request_bytes + response_bytes (a summary: the stream's payload bytes);
@@ -79,6 +80,8 @@ def ip_text(ip):
 def identity(by, name, end):
     """The node id of one endpoint: end is the truth stream's client or server."""
     ns = end.get("namespace") or ""
+    if by.startswith("node:"):  # the capture node, then the name
+        return text(by[5:], True) + "/" + identity("name", name, end)
     if by == "name" and name:
         return "name:" + text(name)
     if by == "service" and end.get("service"):
@@ -153,7 +156,7 @@ def check_graph(truth, by, path):
         got[(e["from"], e["to"], e["protocol"])] = {k: e[k] for k in (
             "requests", "errors", "bytes", "responses", "p50_ms", "p99_ms")}
     bad = []
-    if graph.get("groupBy") != by:
+    if graph.get("groupBy") != by.split(":")[0]:
         bad.append("groupBy %r, want %r" % (graph.get("groupBy"), by))
     ids = [n["id"] for n in graph["nodes"]]
     if ids != sorted(ids, key=lambda s: s.encode("utf-8")) or len(set(ids)) != len(ids):
