@@ -47,5 +47,6 @@ int cmd_info(int argc, char **argv);
 int cmd_names(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 
 #endif

@@ -122,6 +122,8 @@ char *jv_dump(const struct jv *v, unsigned flags)
         jf |= JSON_INDENT(2);
     else if (flags & JV_COMPACT)
         jf |= JSON_COMPACT;
+    if (flags & JV_SHORT_REALS)
+        jf |= JSON_REAL_PRECISION(15);
     s = json_dumps(J(v), jf);
     if (!s)
         xmalloc(SIZE_MAX);

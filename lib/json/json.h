@@ -37,6 +37,7 @@ struct jv *jv_copy(const struct jv *v);
 enum jv_dump_flags {
     JV_PRETTY = 1 << 0,         /* two-space indent, one key per line */
     JV_COMPACT = 1 << 1,        /* no spaces at all */
+    JV_SHORT_REALS = 1 << 2,    /* reals to 15 significant digits: 1.234, not 1.2339999999999999 */
 };
 /* Serialises v; returns malloc'd NUL-terminated text ending in no newline. */
 char *jv_dump(const struct jv *v, unsigned flags);
