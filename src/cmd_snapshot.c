@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/diag.h"
+#include "base/fsutil.h"
 #include "base/timefmt.h"
 #include "base/xalloc.h"
 #include "bundle/bundle.h"
 #include "bundlecli.h"
 #include "cli.h"
+#include "graph.h"
 #include "query/query.h"
 #include "select.h"
 #include "store/store.h"
@@ -41,6 +44,10 @@ static const char usage_text[] =
     "      --per-stream      also <node>_<ip>/streams/<id>.pcap for each stream\n"
     "      --now TIME        the creation time, the end of --last and what now() is\n"
     "                        (default: the clock); same TIME, same bytes\n"
+    "      --graph FILE      also write the window's dependency graph (its entries,\n"
+    "                        narrowed by -q) as DOT to FILE (docs/GRAPH.md)\n"
+    "      --group-by G      the graph's identities: name (default), pod, service,\n"
+    "                        namespace, node or ip\n"
     "      --json            print a JSON summary on standard output\n"
     "  -h, --help            this help\n"
     "\n"
@@ -48,7 +55,7 @@ static const char usage_text[] =
     "3 a store could not be read or the bundle not written (nothing is left).\n";
 
 enum { OPT_LAST = 256, OPT_FROM, OPT_TO, OPT_FROM_END, OPT_CUT, OPT_PER_STREAM, OPT_NOW,
-       OPT_JSON };
+       OPT_JSON, OPT_GRAPH, OPT_GROUP_BY };
 
 static const struct option long_opts[] = {
     { "last", required_argument, NULL, OPT_LAST },
@@ -61,6 +68,8 @@ static const struct option long_opts[] = {
     { "per-stream", no_argument, NULL, OPT_PER_STREAM },
     { "now", required_argument, NULL, OPT_NOW },
     { "json", no_argument, NULL, OPT_JSON },
+    { "graph", required_argument, NULL, OPT_GRAPH },
+    { "group-by", required_argument, NULL, OPT_GROUP_BY },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -102,6 +111,45 @@ static int newest(struct store *const *stores, size_t n, uint64_t *out)
     return EXIT_OK;
 }
 
+/*
+ * The dependency graph of the window's entries (request time inside it) of
+ * the selection, as DOT, written atomically to path.
+ */
+static int write_graph(const struct sel *sel, uint64_t from, uint64_t to, enum graph_group by,
+                       const char *path)
+{
+    struct sel w = *sel;
+    struct graph *g = NULL;
+    struct buf b;
+    struct diag d;
+    size_t bad = 0;
+    int rc = EXIT_OK;
+
+    diag_clear(&d);
+    buf_init(&b, SIZE_MAX);
+    w.rows = xcalloc(sel->nrows ? sel->nrows : 1, sizeof *w.rows);
+    w.nrows = 0;
+    for (size_t i = 0; i < sel->nrows; i++)
+        if (sel->rows[i].t >= from && sel->rows[i].t <= to)
+            w.rows[w.nrows++] = sel->rows[i];
+    if (graph_build(&w, by, &g, &bad) < 0) {
+        const struct sel_row *r = &w.rows[bad];
+
+        cli_error("%s: entries: stream %llu entry %u: corrupt entry record",
+                  w.srcs[r->src].name, (unsigned long long)r->stream, r->index);
+        rc = EXIT_ERROR;
+    } else if (graph_dot(g, &b) < 0) {
+        cli_error("snapshot: --graph: the graph is too large to write");
+        rc = EXIT_ERROR;
+    } else if (fs_write_file_atomic(path, b.data, b.len, &d) < 0) {
+        rc = cli_diag(&d);
+    }
+    graph_free(g);
+    buf_release(&b);
+    free(w.rows);
+    return rc;
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
     struct bundle_opts bo = { .command = "snapshot", .window = true };
@@ -114,7 +162,8 @@ int cmd_snapshot(int argc, char **argv)
     struct snap sn = { 0 };
     size_t nstores = 0, nnodes = 0;
     bool json = false, have_now = false, from_end = false, have_from = false, have_to = false;
-    const char *query = NULL, *last = NULL;
+    const char *query = NULL, *last = NULL, *graph_path = NULL;
+    enum graph_group by = GRAPH_BY_NAME;
     uint64_t dur = 0;
     struct q_error qe;
     struct diag d;
@@ -166,6 +215,14 @@ int cmd_snapshot(int argc, char **argv)
         case OPT_JSON:
             json = true;
             break;
+        case OPT_GRAPH:
+            graph_path = optarg;
+            break;
+        case OPT_GROUP_BY:
+            if (!graph_group_parse(optarg, &by))
+                return cli_usage("snapshot", "--group-by: expected name, pod, service, "
+                                 "namespace, node or ip, not '%s'", optarg);
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return EXIT_OK;
@@ -189,8 +246,10 @@ int cmd_snapshot(int argc, char **argv)
     if (!have_now)
         bo.created_ns = bcli_now();
     qo.now_ns = bo.created_ns;
-    if (query) {
+    if (query || graph_path) {
         bo.query = query;
+        if (!query)
+            query = "";     /* the graph is of every entry in the window */
         if (q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
             char *t = q_error_text(query, strlen(query), &qe);
 
@@ -228,14 +287,18 @@ int cmd_snapshot(int argc, char **argv)
             rc = EXIT_ERROR;
             goto out;
         }
-        bcli_matches_build(&m, &sel, q_limit(q));
-        sn.m = &m;
+        if (bo.query) {
+            bcli_matches_build(&m, &sel, q_limit(q));
+            sn.m = &m;
+        }
     }
     sn.from = bo.from_ns;
     sn.to = bo.to_ns;
     rc = bcli_collect(stores, nstores, keep_active, &sn, &nodes, &nnodes);
     if (rc == EXIT_OK)
         rc = bcli_write("snapshot", &bo, nodes, nnodes, json);
+    if (rc == EXIT_OK && graph_path)
+        rc = write_graph(&sel, bo.from_ns, bo.to_ns, by, graph_path);
 out:
     bcli_nodes_free(nodes, nnodes);
     bcli_matches_release(&m);

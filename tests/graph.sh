@@ -195,4 +195,17 @@ streamvault: graph: (no file or directory 'nowhere': it was read as the query)" 
 expect "not a store" 3 "streamvault: $TMP/g.pcap/store.json: Not a directory" \
     "$SV" graph "$TMP/s1" "$TMP/g.pcap"
 
+# ------------------------------------------------------------ snapshot --graph
+"$SV" snapshot "$TMP/s1" --from 1717236010 --to 1717236030 --now 1717236100 -o "$TMP/w.tar.gz" \
+    --graph "$TMP/w.dot" --group-by service 2>/dev/null
+t_is "snapshot --graph: the window's entries' graph, as graph draws them with the same window" \
+    "$(md5sum <"$TMP/w.dot")" \
+    "$("$SV" graph "$TMP/s1" --group-by service \
+        'timestamp >= 1717236010000 and timestamp < 1717236030000' | md5sum)"
+"$SV" snapshot "$TMP/s1" --from 1717236010 --to 1717236030 --now 1717236100 -o "$TMP/w2.tar.gz" \
+    -q 'dns' --graph "$TMP/w2.dot" 2>/dev/null
+t_is "snapshot -q KFL --graph: narrowed by the query too" \
+    "$(md5sum <"$TMP/w2.dot")" \
+    "$("$SV" graph "$TMP/s1" 'dns and timestamp >= 1717236010000 and timestamp < 1717236030000' |
+        md5sum)"
 t_done
