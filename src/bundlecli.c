@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* summary: what export and snapshot share: stream selection per node, writing, summary */
+/* summary: what export and snapshot share: the streams of each node, writing, summary */
 #include "config.h"
 
 #include "bundlecli.h"
@@ -18,66 +18,6 @@
 #include "json/json.h"
 #include "select.h"
 #include "store/store.h"
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
-void bcli_matches_build(struct bcli_matches *m, const struct sel *s, uint64_t limit)
-{
-    size_t *count = xcalloc(s->nsrcs ? s->nsrcs : 1, sizeof *count);
-    size_t nrows = limit < s->nrows ? (size_t)limit : s->nrows;
-
-    m->n = s->nsrcs;
-    m->v = xcalloc(m->n ? m->n : 1, sizeof *m->v);
-    for (size_t i = 0; i < nrows; i++)
-        count[s->rows[i].src]++;
-    for (size_t i = 0; i < m->n; i++) {
-        m->v[i].store = s->srcs[i].store;
-        m->v[i].node = s->srcs[i].node;
-        m->v[i].ids = xmalloc((count[i] ? count[i] : 1) * sizeof *m->v[i].ids);
-    }
-    for (size_t i = 0; i < nrows; i++) {
-        struct bcli_mnode *x = &m->v[s->rows[i].src];
-
-        x->ids[x->n++] = s->rows[i].stream;
-    }
-    for (size_t i = 0; i < m->n; i++) {
-        struct bcli_mnode *x = &m->v[i];
-        size_t k = 0;
-
-        qsort(x->ids, x->n, sizeof *x->ids, cmp_u64);
-        for (size_t j = 0; j < x->n; j++)
-            if (k == 0 || x->ids[j] != x->ids[k - 1])
-                x->ids[k++] = x->ids[j];
-        x->n = k;
-    }
-    free(count);
-}
-
-bool bcli_matched(const struct bcli_matches *m, const struct store *store, size_t node,
-                  uint64_t id)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        const struct bcli_mnode *x = &m->v[i];
-
-        if (x->store == store && x->node == node)
-            return bsearch(&id, x->ids, x->n, sizeof id, cmp_u64) != NULL;
-    }
-    return false;
-}
-
-void bcli_matches_release(struct bcli_matches *m)
-{
-    for (size_t i = 0; i < m->n; i++)
-        free(m->v[i].ids);
-    free(m->v);
-    m->v = NULL;
-    m->n = 0;
-}
 
 int bcli_collect(struct store *const *stores, size_t nstores, bcli_keep_fn keep, void *arg,
                  struct bundle_node **out, size_t *n)

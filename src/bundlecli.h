@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * summary: what export and snapshot share: the streams a query's entries
- * fall in, the streams of each node going into a bundle, writing it and
- * printing its summary.
+ * summary: what export and snapshot share: the streams of each node going
+ * into a bundle, writing it and printing its summary (select.h gives the
+ * streams a query's entries fall in).
  */
 #ifndef SV_BUNDLECLI_H
 #define SV_BUNDLECLI_H
@@ -16,23 +16,6 @@ struct bundle_opts;
 struct sel;
 struct store;
 struct store_stream;
-
-/* The ids of the streams holding selected entries, per (store, node). */
-struct bcli_matches {
-    struct bcli_mnode {
-        const struct store *store;
-        size_t node;
-        uint64_t *ids;          /* sorted, unique */
-        size_t n;
-    } *v;
-    size_t n;
-};
-
-/* From the first min(limit, s->nrows) selected entries (a query's limit(n)). */
-void bcli_matches_build(struct bcli_matches *m, const struct sel *s, uint64_t limit);
-bool bcli_matched(const struct bcli_matches *m, const struct store *store, size_t node,
-                  uint64_t id);
-void bcli_matches_release(struct bcli_matches *m);
 
 /* Decides whether a stream goes into the bundle. */
 typedef bool (*bcli_keep_fn)(void *arg, const struct store *store, size_t node,

@@ -54,13 +54,13 @@ static const struct option long_opts[] = {
 static bool keep_matched(void *arg, const struct store *store, size_t node,
                          const struct store_stream *st)
 {
-    return bcli_matched(arg, store, node, st->id);
+    return sel_streams_has(arg, store, node, st->id);
 }
 
 int cmd_export(int argc, char **argv)
 {
     struct bundle_opts bo = { .command = "export" };
-    struct bcli_matches m = { 0 };
+    struct sel_streams m = { 0 };
     struct bundle_node *nodes = NULL;
     struct store **stores = NULL;
     struct q_opts qo = { 0 };
@@ -130,13 +130,13 @@ int cmd_export(int argc, char **argv)
         rc = EXIT_ERROR;
         goto out;
     }
-    bcli_matches_build(&m, &sel, q_limit(q));
+    sel_streams_build(&m, &sel, q_limit(q));
     rc = bcli_collect(stores, nstores, keep_matched, &m, &nodes, &nnodes);
     if (rc == EXIT_OK)
         rc = bcli_write("export", &bo, nodes, nnodes, json);
 out:
     bcli_nodes_free(nodes, nnodes);
-    bcli_matches_release(&m);
+    sel_streams_release(&m);
     sel_release(&sel);
     for (size_t i = 0; i < nstores; i++)
         store_close(stores[i]);

@@ -76,7 +76,7 @@ static const struct option long_opts[] = {
 
 struct snap {
     uint64_t from, to;
-    const struct bcli_matches *m;   /* NULL: no query */
+    const struct sel_streams *m;   /* NULL: no query */
 };
 
 static bool keep_active(void *arg, const struct store *store, size_t node,
@@ -86,7 +86,7 @@ static bool keep_active(void *arg, const struct store *store, size_t node,
 
     if (st->first_ns > s->to || st->last_ns < s->from)
         return false;
-    return !s->m || bcli_matched(s->m, store, node, st->id);
+    return !s->m || sel_streams_has(s->m, store, node, st->id);
 }
 
 /* The newest packet time of any stream of the stores (0 when they hold none). */
@@ -153,7 +153,7 @@ static int write_graph(const struct sel *sel, uint64_t from, uint64_t to, enum g
 int cmd_snapshot(int argc, char **argv)
 {
     struct bundle_opts bo = { .command = "snapshot", .window = true };
-    struct bcli_matches m = { 0 };
+    struct sel_streams m = { 0 };
     struct bundle_node *nodes = NULL;
     struct store **stores = NULL;
     struct q_opts qo = { 0 };
@@ -288,7 +288,7 @@ int cmd_snapshot(int argc, char **argv)
             goto out;
         }
         if (bo.query) {
-            bcli_matches_build(&m, &sel, q_limit(q));
+            sel_streams_build(&m, &sel, q_limit(q));
             sn.m = &m;
         }
     }
@@ -301,7 +301,7 @@ int cmd_snapshot(int argc, char **argv)
         rc = write_graph(&sel, bo.from_ns, bo.to_ns, by, graph_path);
 out:
     bcli_nodes_free(nodes, nnodes);
-    bcli_matches_release(&m);
+    sel_streams_release(&m);
     sel_release(&sel);
     for (size_t i = 0; i < nstores; i++)
         store_close(stores[i]);

@@ -110,50 +110,6 @@ static bool selected(const struct idsel *s, uint64_t id)
     return false;
 }
 
-/* The stream ids of one node that hold a matching entry, sorted and unique. */
-struct hits {
-    uint64_t *id;
-    size_t n;
-};
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
-/* Gathers, per node of the selection, the streams of its entries. */
-static struct hits *stream_hits(const struct sel *sl)
-{
-    struct hits *h = xcalloc(sl->nsrcs ? sl->nsrcs : 1, sizeof *h);
-    size_t *cap = xcalloc(sl->nsrcs ? sl->nsrcs : 1, sizeof *cap);
-
-    for (size_t i = 0; i < sl->nrows; i++) {
-        struct hits *x = &h[sl->rows[i].src];
-
-        xgrow((void **)&x->id, &cap[sl->rows[i].src], x->n + 1, sizeof *x->id);
-        x->id[x->n++] = sl->rows[i].stream;
-    }
-    for (size_t k = 0; k < sl->nsrcs; k++) {
-        size_t u = 0;
-
-        if (h[k].n > 1)
-            qsort(h[k].id, h[k].n, sizeof *h[k].id, cmp_u64);
-        for (size_t i = 0; i < h[k].n; i++)
-            if (u == 0 || h[k].id[u - 1] != h[k].id[i])
-                h[k].id[u++] = h[k].id[i];
-        h[k].n = u;
-    }
-    free(cap);
-    return h;
-}
-
-static bool has_hit(const struct hits *h, uint64_t id)
-{
-    return bsearch(&id, h->id, h->n, sizeof id, cmp_u64) != NULL;
-}
-
 /* A store is a directory holding a store.json. */
 static bool is_store(const char *dir)
 {
@@ -238,13 +194,13 @@ int cmd_streams(int argc, char **argv)
     const char *extract = NULL;
     bool json = false, with_other = false, first = true;
     struct store **stores = NULL;
-    size_t nstores = 0, nnodes = 0, nsrc = 0;
+    size_t nstores = 0, nnodes = 0;
     const char *query = NULL;
     struct q_opts qo = { 0 };
     struct q_query *q = NULL;
     struct q_error qe;
     struct sel sl = { 0 };
-    struct hits *hits = NULL;
+    struct sel_streams hits = { 0 };
     struct diag d;
     struct buf b;
     int c, nargs, rc = EXIT_OK;
@@ -322,7 +278,7 @@ int cmd_streams(int argc, char **argv)
         rc = sel_run(&sl, stores, nstores, q, query, 0);
         if (rc != EXIT_OK)
             goto out;
-        hits = stream_hits(&sl);
+        sel_streams_build(&hits, &sl, q_limit(q));
     }
     if (extract && fs_mkdirs(extract, &d) < 0) {
         rc = cli_diag(&d);
@@ -336,12 +292,10 @@ int cmd_streams(int argc, char **argv)
     for (size_t si = 0; si < nstores; si++) {
         for (size_t ni = 0; ni < store_nnodes(stores[si]); ni++) {
             const struct store_node_info *node = store_node(stores[si], ni);
-            const struct hits *hit = hits ? &hits[nsrc] : NULL;
             const struct store_stream *v;
             char *outdir;
             size_t n;
 
-            nsrc++;
             if (sel.node && strcmp(sel.node, node->name) != 0)
                 continue;
             if (store_streams(stores[si], ni, &v, &n, &d) < 0) {
@@ -360,7 +314,7 @@ int cmd_streams(int argc, char **argv)
                 char name[32];
 
                 if (!selected(&sel, st->id) || (st->flags & STORE_S_DISCARDED) ||
-                    (hit && !has_hit(hit, st->id)))
+                    (q && !sel_streams_has(&hits, stores[si], ni, st->id)))
                     continue;
                 store_stream_name(st, name);
                 if (extract) {
@@ -409,9 +363,7 @@ int cmd_streams(int argc, char **argv)
     if (sl.partial)
         rc = EXIT_ERROR;
 out:
-    for (size_t k = 0; hits && k < sl.nsrcs; k++)
-        free(hits[k].id);
-    free(hits);
+    sel_streams_release(&hits);
     sel_release(&sl);
     q_free(q);
     for (size_t i = 0; i < nstores; i++)
