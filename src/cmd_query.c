@@ -6,13 +6,14 @@
  * in request time order (ties: store, node, stream id, index), so the
  * output does not depend on how the stores were ingested. A corrupt segment
  * is reported and skipped; the exit status then says so. The filter is a
- * KFL query (lib/query, docs/KFL.md): blocks whose request times lie
- * outside the query's time window are not read, and each remaining entry
- * is matched on its JSON.
+ * KFL query (lib/query, docs/KFL.md); src/select.c does the selecting.
+ * --fields and --sort are KFL expressions too, evaluated on each printed
+ * entry's JSON (q_value).
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,14 @@ static const char usage_text[] =
     "order. Example: 'grpc and request.headers[\"Authorization\"] == r\"Token.*\"'\n"
     "\n"
     "Options:\n"
-    "  -f, --format FMT      table (default), json (one array), ndjson (one object a line)\n"
-    "  -n, --limit N         print at most N entries\n"
+    "  -f, --format FMT      table (default), json (one array), ndjson (one object a\n"
+    "                        line), csv (RFC 4180, a header line first)\n"
+    "  -F, --fields LIST     print these KFL expressions instead of the whole entry, e.g.\n"
+    "                        'src.name,dst.name,request.path,response.status'\n"
+    "  -s, --sort EXPR       order by a KFL expression (numbers, then strings, then\n"
+    "                        booleans, then objects; null last; ties: request time)\n"
+    "  -r, --desc            with --sort: largest first (null still last)\n"
+    "  -n, --limit N         print at most N entries (after sorting)\n"
     "  -c, --count           print only the number of matching entries\n"
     "  -b, --bodies          with json/ndjson: the kept body bytes too (HAR's postData and\n"
     "                        content: base64 \"text\", \"truncated\" when cut)\n"
@@ -53,6 +60,9 @@ static const char usage_text[] =
 
 static const struct option long_opts[] = {
     { "format", required_argument, NULL, 'f' },
+    { "fields", required_argument, NULL, 'F' },
+    { "sort", required_argument, NULL, 's' },
+    { "desc", no_argument, NULL, 'r' },
     { "limit", required_argument, NULL, 'n' },
     { "count", no_argument, NULL, 'c' },
     { "bodies", no_argument, NULL, 'b' },
@@ -62,7 +72,25 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
-enum fmt { FMT_TABLE, FMT_JSON, FMT_NDJSON };
+enum fmt { FMT_TABLE, FMT_JSON, FMT_NDJSON, FMT_CSV };
+
+/* A KFL expression to print (--fields) or to sort by (--sort). */
+struct field {
+    char *label;                /* as written, trimmed */
+    struct q_query *q;
+};
+
+/* What --sort compares: a class, then the number or the text. */
+enum key_class { K_NUM, K_STR, K_BOOL, K_JSON, K_NULL };
+struct key {
+    uint8_t cls;
+    double n;
+    char *s;                    /* K_STR, K_JSON (compact text) */
+    size_t len;
+    size_t row;                 /* position in time order: the tie-break */
+};
+
+static bool desc_order;
 
 static const char *nz(const char *s)
 {
@@ -101,20 +129,330 @@ static void summary(const struct jv *e, char *req, size_t rn, char *resp, size_t
         snprintf(resp, sn, "%llu packets", (unsigned long long)u);
 }
 
-static void print_table_row(const struct jv *e)
+static const char *const default_cols[] = {
+    "time", "protocol", "src", "dst", "request", "response", "elapsed_ms",
+};
+#define NDEFAULT (sizeof default_cols / sizeof *default_cols)
+
+/* The default columns of the table and of csv: what an analyst scans first. */
+static void default_cells(const struct jv *e, char cells[NDEFAULT][128])
 {
     const struct jv *pr = jv_get(e, "protocol"), *s = jv_get(e, "src"), *d = jv_get(e, "dst");
-    char req[96], resp[48], src[64], dst[64];
     uint64_t sp = 0, dp = 0, el = 0;
 
-    summary(e, req, sizeof req, resp, sizeof resp);
+    summary(e, cells[4], sizeof cells[4], cells[5], sizeof cells[5]);
     jv_get_u64(s, "port", &sp);
     jv_get_u64(d, "port", &dp);
     jv_get_u64(e, "elapsedTime", &el);
-    snprintf(src, sizeof src, "%s:%llu", nz(jv_get_str(s, "ip")), (unsigned long long)sp);
-    snprintf(dst, sizeof dst, "%s:%llu", nz(jv_get_str(d, "ip")), (unsigned long long)dp);
-    printf("%-30s %-6s %-41s %-41s %-60s %-10s %6llu\n", nz(jv_get_str(e, "startTime")),
-           nz(jv_get_str(pr, "abbr")), src, dst, req, resp, (unsigned long long)el);
+    snprintf(cells[0], sizeof cells[0], "%s", nz(jv_get_str(e, "startTime")));
+    snprintf(cells[1], sizeof cells[1], "%s", nz(jv_get_str(pr, "abbr")));
+    snprintf(cells[2], sizeof cells[2], "%s:%llu", nz(jv_get_str(s, "ip")),
+             (unsigned long long)sp);
+    snprintf(cells[3], sizeof cells[3], "%s:%llu", nz(jv_get_str(d, "ip")),
+             (unsigned long long)dp);
+    snprintf(cells[6], sizeof cells[6], "%llu", (unsigned long long)el);
+}
+
+static void print_table_row(const struct jv *e)
+{
+    char c[NDEFAULT][128];
+
+    default_cells(e, c);
+    printf("%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+}
+
+/* One CSV cell (RFC 4180): quoted when it holds a comma, a quote, CR or LF. */
+static void put_csv(const char *s, size_t n, bool last)
+{
+    if (strcspn(s, ",\"\r\n") < n || memchr(s, 0, n)) {
+        putchar('"');
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '"')
+                putchar('"');
+            putchar(s[i]);
+        }
+        putchar('"');
+    } else {
+        fwrite(s, 1, n, stdout);
+    }
+    fputs(last ? "\r\n" : ",", stdout);
+}
+
+/* A value as a table or CSV cell: strings bare, null empty, the rest as JSON. (malloc'd) */
+static char *cell_text(const struct jv *v)
+{
+    const char *s = jv_as_str(v);
+
+    if (s)
+        return xstrdup(s);
+    if (!v || jv_is_null(v))
+        return xstrdup("");
+    return jv_dump(v, JV_COMPACT);
+}
+
+/* Splits LIST at the commas outside quotes, brackets and parentheses. */
+static bool split_fields(const char *list, struct field **out, size_t *n)
+{
+    const char *p = list;
+
+    while (*p) {
+        const char *st = p, *e;
+        int depth = 0;
+        char quote = 0;
+
+        for (; *p && (quote || depth || *p != ','); p++) {
+            if (quote) {
+                if (*p == '\\' && p[1])
+                    p++;
+                else if (*p == quote)
+                    quote = 0;
+            } else if (*p == '"' || *p == '\'') {
+                quote = *p;
+            } else if (*p == '(' || *p == '[') {
+                depth++;
+            } else if ((*p == ')' || *p == ']') && depth > 0) {
+                depth--;
+            }
+        }
+        e = p;
+        while (st < e && (*st == ' ' || *st == '\t'))
+            st++;
+        while (e > st && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (e == st)
+            return false;
+        *out = xrealloc(*out, (*n + 1) * sizeof **out);
+        (*out)[*n].label = xmalloc((size_t)(e - st) + 1);
+        memcpy((*out)[*n].label, st, (size_t)(e - st));
+        (*out)[*n].label[e - st] = 0;
+        (*out)[*n].q = NULL;
+        (*n)++;
+        if (*p == ',' && !*++p)
+            return false;
+    }
+    return *n > 0;
+}
+
+/* Compiles f as an expression; prints the fault and returns false if it does not compile. */
+static bool compile_field(struct field *f, const struct q_opts *qo, const char *opt)
+{
+    struct q_error qe;
+
+    if (q_compile(f->label, strlen(f->label), qo, &f->q, &qe) < 0) {
+        char *t = q_error_text(f->label, strlen(f->label), &qe);
+        size_t skip = strncmp(t, "query: ", 7) == 0 ? 7 : 0;
+
+        cli_error("query: %s: %s", opt, t + skip);
+        free(t);
+        return false;
+    }
+    if (q_limit(f->q) != UINT64_MAX) {
+        cli_error("query: %s: limit() belongs in the query, not in '%s'", opt, f->label);
+        return false;
+    }
+    return true;
+}
+
+static void key_of(const struct jv *v, struct key *k)
+{
+    const char *s = jv_as_str(v);
+    bool b;
+
+    if (s) {
+        k->cls = K_STR;
+        k->s = xstrdup(s);
+        k->len = strlen(s);
+    } else if (!v || jv_is_null(v)) {
+        k->cls = K_NULL;
+    } else if (jv_as_bool(v, &b)) {
+        k->cls = K_BOOL;
+        k->n = b;
+    } else if (jv_as_num(v, &k->n) && !isnan(k->n)) {
+        k->cls = K_NUM;
+    } else {
+        k->cls = K_JSON;
+        k->s = jv_dump(v, JV_COMPACT);
+        k->len = strlen(k->s);
+    }
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const struct key *x = a, *y = b;
+    int r = 0;
+
+    if (x->cls != y->cls) {
+        if (x->cls == K_NULL || y->cls == K_NULL)
+            return x->cls == K_NULL ? 1 : -1;           /* null last, either way */
+        r = x->cls < y->cls ? -1 : 1;
+    } else if (x->cls == K_NUM || x->cls == K_BOOL) {
+        r = (x->n > y->n) - (x->n < y->n);
+    } else if (x->cls == K_STR || x->cls == K_JSON) {
+        r = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+        if (r == 0)
+            r = (x->len > y->len) - (x->len < y->len);
+    }
+    if (r != 0)
+        return desc_order ? -r : r;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The JSON of a selected entry (with bodies when asked), or NULL after an error message. */
+static struct jv *entry_json(const struct sel *sel, size_t i, bool bodies)
+{
+    const struct sel_row *r = &sel->rows[i];
+    const struct sel_src *s = &sel->srcs[r->src];
+    struct ent_view v;
+    struct jv *e;
+
+    (void)ent_parse(r->rec, SIZE_MAX, &v);
+    e = jv_entry(&v, s->name, s->ip);
+    if (e && bodies)
+        jv_entry_add_bodies(e, &v);
+    if (!e)
+        cli_error("%s: entries: stream %llu entry %u: corrupt entry record", s->name,
+                  (unsigned long long)r->stream, r->index);
+    return e;
+}
+
+/* Reports a field's evaluation error for row i (a regex past its limits). */
+static void field_error(const struct sel *sel, size_t i, const struct field *f,
+                        const struct q_error *qe)
+{
+    const struct sel_row *r = &sel->rows[i];
+
+    cli_error("entry %s/%llu-%u: '%s': %s", sel->srcs[r->src].name,
+              (unsigned long long)r->stream, r->index, f->label, qe->msg);
+}
+
+/*
+ * Sorts the selection by f's value (stable: ties keep time order) into
+ * order[]. Returns EXIT_OK or EXIT_ERROR after a message.
+ */
+static int sort_rows(const struct sel *sel, const struct field *f, bool bodies, size_t *order)
+{
+    struct key *keys = xcalloc(sel->nrows ? sel->nrows : 1, sizeof *keys);
+    struct q_ctx *c = q_ctx_new();
+    int rc = EXIT_OK;
+
+    for (size_t i = 0; i < sel->nrows && rc == EXIT_OK; i++) {
+        struct jv *e = entry_json(sel, i, bodies), *v = NULL;
+        struct q_error qe;
+
+        keys[i].row = i;
+        if (!e) {
+            rc = EXIT_ERROR;
+        } else if (q_value(f->q, c, e, &v, &qe) < 0) {
+            field_error(sel, i, f, &qe);
+            rc = EXIT_ERROR;
+        } else {
+            key_of(v, &keys[i]);
+        }
+        jv_free(v);
+        jv_free(e);
+    }
+    if (rc == EXIT_OK) {
+        qsort(keys, sel->nrows, sizeof *keys, cmp_key);
+        for (size_t i = 0; i < sel->nrows; i++)
+            order[i] = keys[i].row;
+    }
+    for (size_t i = 0; i < sel->nrows; i++)
+        free(keys[i].s);
+    free(keys);
+    q_ctx_free(c);
+    return rc;
+}
+
+/* A table of --fields: every cell is kept to size the columns. */
+struct grid {
+    char **cell;                /* row-major, nf cells a row */
+    size_t nrows, cap, nf;
+};
+
+static void grid_print(const struct grid *g, const struct field *fs)
+{
+    size_t *w = xcalloc(g->nf, sizeof *w);
+
+    for (size_t k = 0; k < g->nf; k++)
+        w[k] = strlen(fs[k].label);
+    for (size_t r = 0; r < g->nrows; r++)
+        for (size_t k = 0; k < g->nf; k++) {
+            size_t n = strlen(g->cell[r * g->nf + k]);
+
+            if (n > w[k])
+                w[k] = n < 80 ? n : 80;
+        }
+    for (size_t k = 0; k < g->nf; k++)
+        printf("%-*s%s", k + 1 < g->nf ? (int)w[k] : 0, fs[k].label, k + 1 < g->nf ? "  " : "\n");
+    for (size_t r = 0; r < g->nrows; r++)
+        for (size_t k = 0; k < g->nf; k++)
+            printf("%-*s%s", k + 1 < g->nf ? (int)w[k] : 0, g->cell[r * g->nf + k],
+                   k + 1 < g->nf ? "  " : "\n");
+    free(w);
+}
+
+/* Prints entry e as fmt, with fields (or whole); 0, or EXIT_ERROR after a message. */
+static int print_entry(const struct sel *sel, size_t i, const struct jv *e, enum fmt fmt,
+                       struct field *fs, size_t nf, struct q_ctx *c, uint64_t printed,
+                       struct grid *g)
+{
+    struct jv *o = NULL;
+    char cells[NDEFAULT][128];
+
+    if (nf == 0) {
+        if (fmt == FMT_TABLE) {
+            print_table_row(e);
+        } else if (fmt == FMT_CSV) {
+            default_cells(e, cells);
+            for (size_t k = 0; k < NDEFAULT; k++)
+                put_csv(cells[k], strlen(cells[k]), k + 1 == NDEFAULT);
+        } else {
+            char *text = jv_dump(e, JV_COMPACT);
+
+            printf(fmt == FMT_JSON ? "%s\n%s" : "%s%s\n", fmt == FMT_JSON && printed ? "," : "",
+                   text);
+            free(text);
+        }
+        return EXIT_OK;
+    }
+    if (fmt == FMT_JSON || fmt == FMT_NDJSON)
+        o = jv_obj();
+    else if (fmt == FMT_TABLE)
+        xgrow((void **)&g->cell, &g->cap, (g->nrows + 1) * nf, sizeof *g->cell);
+    for (size_t k = 0; k < nf; k++) {
+        struct jv *v;
+        struct q_error qe;
+
+        if (q_value(fs[k].q, c, e, &v, &qe) < 0) {
+            field_error(sel, i, &fs[k], &qe);
+            jv_free(o);
+            return EXIT_ERROR;
+        }
+        if (o) {
+            jv_set(o, fs[k].label, v);
+        } else {
+            char *t = cell_text(v);
+
+            if (fmt == FMT_CSV) {
+                put_csv(t, strlen(t), k + 1 == nf);
+                free(t);
+            } else {
+                g->cell[g->nrows * nf + k] = t;
+            }
+            jv_free(v);
+        }
+    }
+    if (o) {
+        char *text = jv_dump(o, JV_COMPACT);
+
+        printf(fmt == FMT_JSON ? "%s\n%s" : "%s%s\n", fmt == FMT_JSON && printed ? "," : "",
+               text);
+        free(text);
+        jv_free(o);
+    } else if (fmt == FMT_TABLE) {
+        g->nrows++;
+    }
+    return EXIT_OK;
 }
 
 int cmd_query(int argc, char **argv)
@@ -122,19 +460,23 @@ int cmd_query(int argc, char **argv)
     struct diag d;
     enum fmt fmt = FMT_TABLE;
     uint64_t limit = UINT64_MAX, printed = 0, matched = 0;
-    bool count = false, bodies = false, explain = false;
+    bool count = false, bodies = false, explain = false, need_bodies;
     struct store **stores = NULL;
-    size_t nstores = 0;
-    const char *query;
+    size_t nstores = 0, nf = 0, *order = NULL;
+    const char *query, *fields_arg = NULL;
+    struct field *fs = NULL, sortf = { NULL, NULL };
+    struct grid g = { NULL, 0, 0, 0 };
     struct q_opts qo = { 0 };
     struct q_query *q = NULL;
+    struct q_ctx *ctx = NULL;
     struct q_error qe;
     struct sel sel = { 0 };
     int c, rc = EXIT_OK;
 
     diag_clear(&d);
+    desc_order = false;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:n:cbh", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:F:s:rn:cbh", long_opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "table") == 0)
@@ -143,13 +485,28 @@ int cmd_query(int argc, char **argv)
                 fmt = FMT_JSON;
             else if (strcmp(optarg, "ndjson") == 0)
                 fmt = FMT_NDJSON;
+            else if (strcmp(optarg, "csv") == 0)
+                fmt = FMT_CSV;
             else
-                return cli_usage("query", "--format: expected table, json or ndjson, not '%s'",
+                return cli_usage("query",
+                                 "--format: expected table, json, ndjson or csv, not '%s'",
                                  optarg);
             break;
+        case 'F':
+            fields_arg = optarg;
+            break;
+        case 's':
+            free(sortf.label);
+            sortf.label = xstrdup(optarg);
+            break;
+        case 'r':
+            desc_order = true;
+            break;
         case 'n':
-            if (!cli_parse_uint(optarg, UINT64_MAX, &limit))
-                return cli_usage("query", "--limit: expected a number, not '%s'", optarg);
+            if (!cli_parse_uint(optarg, UINT64_MAX, &limit)) {
+                rc = cli_usage("query", "--limit: expected a number, not '%s'", optarg);
+                goto out;
+            }
             break;
         case 'c':
             count = true;
@@ -158,37 +515,66 @@ int cmd_query(int argc, char **argv)
             bodies = true;
             break;
         case 'N':
-            if (timefmt_parse(optarg, &qo.now_ns) < 0)
-                return cli_usage("query", "--now: expected RFC 3339 or Unix seconds, not '%s'",
-                                 optarg);
+            if (timefmt_parse(optarg, &qo.now_ns) < 0) {
+                rc = cli_usage("query", "--now: expected RFC 3339 or Unix seconds, not '%s'",
+                               optarg);
+                goto out;
+            }
             break;
         case 'E':
             explain = true;
             break;
         case 'h':
             fputs(usage_text, stdout);
-            return EXIT_OK;
+            goto out;
         default:
-            return cli_usage("query", "bad option");
+            rc = cli_usage("query", "bad option");
+            goto out;
         }
     }
-    if (argc - optind < 2)
-        return cli_usage("query", "expected STORE... QUERY");
+    if (argc - optind < 2) {
+        rc = cli_usage("query", "expected STORE... QUERY");
+        goto out;
+    }
+    if (fields_arg && !split_fields(fields_arg, &fs, &nf)) {
+        rc = cli_usage("query", "--fields: expected KFL expressions separated by commas, "
+                                "not '%s'", fields_arg);
+        goto out;
+    }
+    if (desc_order && !sortf.label) {
+        rc = cli_usage("query", "--desc needs --sort");
+        goto out;
+    }
     query = argv[argc - 1];
     if (q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
         char *t = q_error_text(query, strlen(query), &qe);
 
         cli_error("%s", t);
         free(t);
-        return EXIT_USAGE;
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    need_bodies = bodies;
+    for (size_t k = 0; k < nf; k++) {
+        if (!compile_field(&fs[k], &qo, "--fields")) {
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        need_bodies |= q_needs_bodies(fs[k].q);
+    }
+    if (sortf.label) {
+        if (!compile_field(&sortf, &qo, "--sort")) {
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        need_bodies |= q_needs_bodies(sortf.q);
     }
     if (explain) {
         char *t = q_explain(q);
 
         printf("%s\n", t);
         free(t);
-        q_free(q);
-        return EXIT_OK;
+        goto out;
     }
     if (q_limit(q) < limit)
         limit = q_limit(q);
@@ -201,62 +587,77 @@ int cmd_query(int argc, char **argv)
         nstores++;
     }
     rc = sel_run(&sel, stores, nstores, q, query,
-                 (bodies ? SEL_BODIES : 0) | (count ? SEL_COUNT : 0));
+                 (need_bodies ? SEL_BODIES : 0) | (count ? SEL_COUNT : 0));
     if (rc != EXIT_OK)
         goto out;
-    if (sel.partial)
-        rc = EXIT_ERROR;
-    if (fmt == FMT_JSON && !count)
+    if (count) {
+        printf("%llu\n", (unsigned long long)(sel.nrows < limit ? sel.nrows : limit));
+        rc = sel.partial ? EXIT_ERROR : EXIT_OK;
+        goto out;
+    }
+    order = xcalloc(sel.nrows ? sel.nrows : 1, sizeof *order);
+    for (size_t i = 0; i < sel.nrows; i++)
+        order[i] = i;
+    if (sortf.q) {
+        rc = sort_rows(&sel, &sortf, need_bodies, order);
+        if (rc != EXIT_OK)
+            goto out;
+    }
+    if (fmt == FMT_JSON) {
         fputs("[", stdout);
-    else if (fmt == FMT_TABLE && !count)
+    } else if (fmt == FMT_TABLE && nf == 0) {
         printf("%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", "TIME", "PROTO", "SRC", "DST",
                "REQUEST", "RESPONSE", "MS");
+    } else if (fmt == FMT_CSV) {
+        for (size_t k = 0; k < (nf ? nf : NDEFAULT); k++) {
+            const char *l = nf ? fs[k].label : default_cols[k];
+
+            put_csv(l, strlen(l), k + 1 == (nf ? nf : NDEFAULT));
+        }
+    }
+    ctx = q_ctx_new();
+    g.nf = nf;
     for (size_t i = 0; i < sel.nrows && matched < limit; i++) {
-        const struct sel_row *r = &sel.rows[i];
-        const struct sel_src *s = &sel.srcs[r->src];
-        struct ent_view v;
-        struct jv *e;
+        struct jv *e = entry_json(&sel, order[i], bodies || nf);
 
         matched++;
-        if (count)
-            continue;
-        (void)ent_parse(r->rec, SIZE_MAX, &v);
-        e = jv_entry(&v, s->name, s->ip);
-        if (e && bodies)
-            jv_entry_add_bodies(e, &v);
         if (!e) {
-            cli_error("%s: entries: stream %llu entry %u: corrupt entry record", s->name,
-                      (unsigned long long)r->stream, r->index);
             rc = EXIT_ERROR;
             goto out;
         }
-        if (fmt == FMT_TABLE) {
-            print_table_row(e);
-        } else {
-            char *text = jv_dump(e, JV_COMPACT);
-
-            if (fmt == FMT_JSON)
-                printf("%s\n%s", printed ? "," : "", text);
-            else
-                printf("%s\n", text);
-            free(text);
-        }
+        rc = print_entry(&sel, order[i], e, fmt, fs, nf, ctx, printed, &g);
         jv_free(e);
+        if (rc != EXIT_OK)
+            goto out;
         printed++;
     }
-    if (count)
-        printf("%llu\n", (unsigned long long)matched);
+    if (fmt == FMT_TABLE && nf)
+        grid_print(&g, fs);
     else if (fmt == FMT_JSON)
         fputs(printed ? "\n]\n" : "]\n", stdout);
+    if (sel.partial)
+        rc = EXIT_ERROR;
 out:
     if (fflush(stdout) != 0 && rc == EXIT_OK) {
         cli_error("query: write error on standard output");
         rc = EXIT_ERROR;
     }
+    for (size_t i = 0; i < g.nrows * g.nf; i++)
+        free(g.cell[i]);
+    free(g.cell);
+    q_ctx_free(ctx);
+    free(order);
     sel_release(&sel);
     for (size_t i = 0; i < nstores; i++)
         store_close(stores[i]);
     free(stores);
+    for (size_t k = 0; k < nf; k++) {
+        free(fs[k].label);
+        q_free(fs[k].q);
+    }
+    free(fs);
+    free(sortf.label);
+    q_free(sortf.q);
     q_free(q);
     return rc;
 }

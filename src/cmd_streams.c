@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -17,16 +18,22 @@
 #include "base/xalloc.h"
 #include "cli.h"
 #include "json/json.h"
+#include "query/query.h"
+#include "select.h"
 #include "store/store.h"
 
 static const char usage_text[] =
-    "Usage: streamvault streams [OPTIONS] STORE...\n"
+    "Usage: streamvault streams [OPTIONS] STORE... [QUERY]\n"
     "\n"
     "List the TCP/UDP streams of one or more stores (one line each: node, id, file,\n"
     "transport, client, server, first and last packet time, packets, bytes), or\n"
-    "write them out as standalone PCAP files.\n"
+    "write them out as standalone PCAP files. With a KFL QUERY (docs/KFL.md), only\n"
+    "the streams that hold at least one matching entry. The last argument is taken\n"
+    "as the query when it is not a store (a directory with a store.json).\n"
     "\n"
     "Options:\n"
+    "  -q, --query KFL       the query, given explicitly\n"
+    "      --now TIME        what now() is in the query (RFC 3339 or Unix seconds)\n"
     "      --id LIST         only these stream ids: 7,9,20-30\n"
     "      --node NAME       only this node's streams\n"
     "      --json            JSON array of stream objects instead of the table\n"
@@ -35,7 +42,7 @@ static const char usage_text[] =
     "      --with-other      with --extract: also write each node's other.pcap\n"
     "  -h, --help            this help\n";
 
-enum { OPT_ID = 256, OPT_NODE, OPT_JSON, OPT_WITH_OTHER };
+enum { OPT_ID = 256, OPT_NODE, OPT_JSON, OPT_WITH_OTHER, OPT_NOW };
 
 static const struct option long_opts[] = {
     { "id", required_argument, NULL, OPT_ID },
@@ -43,6 +50,8 @@ static const struct option long_opts[] = {
     { "json", no_argument, NULL, OPT_JSON },
     { "extract", required_argument, NULL, 'x' },
     { "with-other", no_argument, NULL, OPT_WITH_OTHER },
+    { "query", required_argument, NULL, 'q' },
+    { "now", required_argument, NULL, OPT_NOW },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -51,13 +60,13 @@ struct idrange {
     uint64_t lo, hi;
 };
 
-struct sel {
+struct idsel {
     struct idrange *r;
     size_t n, cap;
     const char *node;
 };
 
-static bool parse_ids(struct sel *s, const char *arg)
+static bool parse_ids(struct idsel *s, const char *arg)
 {
     const char *p = arg;
 
@@ -91,7 +100,7 @@ static bool parse_ids(struct sel *s, const char *arg)
     return s->n > 0;
 }
 
-static bool selected(const struct sel *s, uint64_t id)
+static bool selected(const struct idsel *s, uint64_t id)
 {
     if (s->n == 0)
         return true;
@@ -99,6 +108,16 @@ static bool selected(const struct sel *s, uint64_t id)
         if (id >= s->r[i].lo && id <= s->r[i].hi)
             return true;
     return false;
+}
+
+/* A store is a directory holding a store.json. */
+static bool is_store(const char *dir)
+{
+    char *p = fs_join(dir, "store.json");
+    bool yes = access(p, F_OK) == 0;
+
+    free(p);
+    return yes;
 }
 
 static const char *transport(const struct store_stream *st)
@@ -171,19 +190,25 @@ static int write_one(const char *dir, const char *name, const struct buf *b, str
 
 int cmd_streams(int argc, char **argv)
 {
-    struct sel sel = { NULL, 0, 0, NULL };
+    struct idsel sel = { NULL, 0, 0, NULL };
     const char *extract = NULL;
     bool json = false, with_other = false, first = true;
     struct store **stores = NULL;
     size_t nstores = 0, nnodes = 0;
+    const char *query = NULL;
+    struct q_opts qo = { 0 };
+    struct q_query *q = NULL;
+    struct q_error qe;
+    struct sel sl = { 0 };
+    struct sel_streams hits = { 0 };
     struct diag d;
     struct buf b;
-    int c, rc = EXIT_OK;
+    int c, nargs, rc = EXIT_OK;
 
     diag_clear(&d);
     buf_init(&b, SIZE_MAX);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "x:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "x:q:h", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_ID:
             if (!parse_ids(&sel, optarg)) {
@@ -203,6 +228,16 @@ int cmd_streams(int argc, char **argv)
         case OPT_WITH_OTHER:
             with_other = true;
             break;
+        case 'q':
+            query = optarg;
+            break;
+        case OPT_NOW:
+            if (timefmt_parse(optarg, &qo.now_ns) < 0) {
+                rc = cli_usage("streams", "--now: expected RFC 3339 or Unix seconds, not '%s'",
+                               optarg);
+                goto out;
+            }
+            break;
         case 'h':
             fputs(usage_text, stdout);
             goto out;
@@ -211,22 +246,39 @@ int cmd_streams(int argc, char **argv)
             goto out;
         }
     }
-    if (optind >= argc) {
+    nargs = argc - optind;
+    if (!query && nargs >= 2 && !is_store(argv[argc - 1]))
+        query = argv[argc - 1], nargs--;
+    if (nargs < 1) {
         rc = cli_usage("streams", "no store given");
+        goto out;
+    }
+    if (query && q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
+        char *t = q_error_text(query, strlen(query), &qe);
+
+        cli_error("%s", t);
+        free(t);
+        rc = EXIT_USAGE;
         goto out;
     }
     if (with_other && !extract) {
         rc = cli_usage("streams", "--with-other needs --extract");
         goto out;
     }
-    stores = xcalloc((size_t)(argc - optind), sizeof *stores);
-    for (int i = optind; i < argc; i++) {
+    stores = xcalloc((size_t)nargs, sizeof *stores);
+    for (int i = optind; i < optind + nargs; i++) {
         if (store_open(&stores[nstores], argv[i], &d) < 0) {
             rc = cli_diag(&d);
             goto out;
         }
         nnodes += store_nnodes(stores[nstores]);
         nstores++;
+    }
+    if (q) {
+        rc = sel_run(&sl, stores, nstores, q, query, 0);
+        if (rc != EXIT_OK)
+            goto out;
+        sel_streams_build(&hits, &sl, q_limit(q));
     }
     if (extract && fs_mkdirs(extract, &d) < 0) {
         rc = cli_diag(&d);
@@ -261,7 +313,8 @@ int cmd_streams(int argc, char **argv)
                 const struct store_stream *st = &v[k];
                 char name[32];
 
-                if (!selected(&sel, st->id) || (st->flags & STORE_S_DISCARDED))
+                if (!selected(&sel, st->id) || (st->flags & STORE_S_DISCARDED) ||
+                    (q && !sel_streams_has(&hits, stores[si], ni, st->id)))
                     continue;
                 store_stream_name(st, name);
                 if (extract) {
@@ -307,7 +360,12 @@ int cmd_streams(int argc, char **argv)
     }
     if (json)
         fputs(first ? "]\n" : "\n]\n", stdout);
+    if (sl.partial)
+        rc = EXIT_ERROR;
 out:
+    sel_streams_release(&hits);
+    sel_release(&sl);
+    q_free(q);
     for (size_t i = 0; i < nstores; i++)
         store_close(stores[i]);
     free(stores);

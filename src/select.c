@@ -362,3 +362,64 @@ void sel_release(struct sel *s)
     free(s->rows);
     memset(s, 0, sizeof *s);
 }
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The streams of the first min(limit, s->nrows) rows, per node. */
+void sel_streams_build(struct sel_streams *m, const struct sel *s, uint64_t limit)
+{
+    size_t *count = xcalloc(s->nsrcs ? s->nsrcs : 1, sizeof *count);
+    size_t nrows = limit < s->nrows ? (size_t)limit : s->nrows;
+
+    m->n = s->nsrcs;
+    m->v = xcalloc(m->n ? m->n : 1, sizeof *m->v);
+    for (size_t i = 0; i < nrows; i++)
+        count[s->rows[i].src]++;
+    for (size_t i = 0; i < m->n; i++) {
+        m->v[i].store = s->srcs[i].store;
+        m->v[i].node = s->srcs[i].node;
+        m->v[i].ids = xmalloc((count[i] ? count[i] : 1) * sizeof *m->v[i].ids);
+    }
+    for (size_t i = 0; i < nrows; i++) {
+        struct sel_snode *x = &m->v[s->rows[i].src];
+
+        x->ids[x->n++] = s->rows[i].stream;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        struct sel_snode *x = &m->v[i];
+        size_t k = 0;
+
+        qsort(x->ids, x->n, sizeof *x->ids, cmp_u64);
+        for (size_t j = 0; j < x->n; j++)
+            if (k == 0 || x->ids[j] != x->ids[k - 1])
+                x->ids[k++] = x->ids[j];
+        x->n = k;
+    }
+    free(count);
+}
+
+bool sel_streams_has(const struct sel_streams *m, const struct store *store, size_t node,
+                  uint64_t id)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const struct sel_snode *x = &m->v[i];
+
+        if (x->store == store && x->node == node)
+            return bsearch(&id, x->ids, x->n, sizeof id, cmp_u64) != NULL;
+    }
+    return false;
+}
+
+void sel_streams_release(struct sel_streams *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].ids);
+    free(m->v);
+    m->v = NULL;
+    m->n = 0;
+}

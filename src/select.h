@@ -68,4 +68,21 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
             const char *query_text, unsigned flags);
 void sel_release(struct sel *s);
 
+/* The ids of the streams holding selected entries, per (store, node). */
+struct sel_streams {
+    struct sel_snode {
+        const struct store *store;
+        size_t node;
+        uint64_t *ids;          /* sorted, unique */
+        size_t n;
+    } *v;
+    size_t n;
+};
+
+/* From the first min(limit, s->nrows) selected entries (a query's limit(n)). */
+void sel_streams_build(struct sel_streams *m, const struct sel *s, uint64_t limit);
+bool sel_streams_has(const struct sel_streams *m, const struct store *store, size_t node,
+                  uint64_t id);
+void sel_streams_release(struct sel_streams *m);
+
 #endif

@@ -28,6 +28,12 @@ else
     "$SV" ingest -q -f -o "$TMP/s" --names "$TMP/g.names.json" "$TMP/g.pcap"
 fi
 
+t_is "streams STORE KFL: the streams of the matching entries" \
+    "$("$SV" streams --json "$TMP/s" "$SEED" | jq -r '.[].file' | md5sum)" \
+    "$("$SV" query "$TMP/s" "$SEED" -F stream -f csv | sed 1d | tr -d '\r' | sort -u | md5sum)"
+t_is "streams -q KFL --extract: only those streams' files" \
+    "$("$SV" streams -q "$SEED" --extract "$TMP/x" "$TMP/s" && ls "$TMP/x" | md5sum)" \
+    "$("$SV" streams --json "$TMP/s" "$SEED" | jq -r '.[].file' | sort | md5sum)"
 t_is "limit(n) stops after n matches" "$("$SV" query "$TMP/s" 'http and limit(4)' --format ndjson | wc -l)" 4
 t_is "limit(n) and --limit: the smaller" "$("$SV" query "$TMP/s" 'limit(9)' --limit 2 --count)" 2
 t_is "now() is --now" \
@@ -38,6 +44,16 @@ t_is "minutes(n) is n minutes in ms" "$("$SV" query "$TMP/s" 'minutes(2) == 1200
 t_is "datetime() reads Kubeshark's format" \
     "$("$SV" query "$TMP/s" 'timestamp >= datetime("06/01/2024, 10:01:00.000")' --count)" \
     "$("$SV" query "$TMP/s" 'timestamp >= 1717236060000' --count)"
+t_is "now() - minutes(1): arithmetic on constants folds into the time window" \
+    "$("$SV" query "$TMP/s" --explain 'timestamp >= now() - minutes(1)' --now 1717236090 |
+        sed -n 2p)" \
+    "plan:   read the segments; skip blocks outside request times [1717236030000000000, 18446744073709551615] ns or ruled out by zone maps; decide entries on the index columns, match the rest on their JSON"
+t_is "+ and - on fields: status - 400 >= 100 is status >= 500" \
+    "$("$SV" query "$TMP/s" 'response.status - 400 >= 100' --count)" \
+    "$("$SV" query "$TMP/s" 'response.status >= 500' --count)"
+t_is "+ on a missing field is null: no order holds (DNS has no status)" \
+    "$("$SV" query "$TMP/s" 'dns and (response.status + 1 > 0 or response.status - 1 <= 0)' --count) $("$SV" query "$TMP/s" 'dns' --count | sed 's/^0$/none/')" \
+    "0 $("$SV" query "$TMP/s" 'dns' --count)"
 t_is "--explain: the tree, the time window, the plan and the limit" \
     "$("$SV" query "$TMP/s" --explain 'dns and timestamp >= 1717236030000 and limit(5)')" \
     "tree:   (and (and dns (>= timestamp 1717236030000)) (call limit _ 5))
@@ -64,6 +80,9 @@ expect_err "a bad regex: PCRE2's reason and where" 'request.path == r"(["' "2 st
 expect_err "limit() inside an or" 'http or limit(3)' "2 streamvault: query: limit() belongs at the top level, joined with 'and'
   http or limit(3)
           ^^^^^^^^"
+expect_err "+ takes numbers" 'src.port + "1" == 2' "2 streamvault: query: '+' takes numbers
+  src.port + \"1\" == 2
+             ^^^"
 expect_err "a regex with < is an error" 'request.path < r"a"' "2 streamvault: query: a regex compares with == or != only
   request.path < r\"a\"
                  ^^^^"

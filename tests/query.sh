@@ -36,7 +36,43 @@ t_is "query without QUERY is a usage error" "$?" 2
 t_is "query on a missing store fails (exit 3)" "$?" 3
 "$SV" query "$TMP/s" '' --format xml >/dev/null 2>"$TMP/err"
 t_is "--format xml is a usage error" "$? $(head -n 1 "$TMP/err")" \
-    "2 streamvault: query: --format: expected table, json or ndjson, not 'xml'"
+    "2 streamvault: query: --format: expected table, json, ndjson or csv, not 'xml'"
+
+# csv, --fields, --sort: checked against jq's reading of the ndjson
+"$SV" query "$TMP/s" '' --format ndjson >"$TMP/all.ndjson"
+t_is "csv: a header and one CRLF line per entry" \
+    "$("$SV" query "$TMP/s" '' --format csv | head -n 1) $("$SV" query "$TMP/s" '' -f csv | grep -c "$(printf '\r')$")" \
+    "$(printf 'time,protocol,src,dst,request,response,elapsed_ms\r') $((n + 1))"
+F='id,request.headers["User-Agent"],response.status,dst.port + 0'
+t_is "csv with --fields: RFC 4180 (python's csv reads back exactly jq's values)" \
+    "$("$SV" query "$TMP/s" 'http' -f csv -F "$F" | python3 -c 'import csv,sys,json
+for r in csv.reader(sys.stdin): print(json.dumps(r))' | md5sum)" \
+    "$( (printf '%s\n' '["id", "request.headers[\"User-Agent\"]", "response.status", "dst.port + 0"]'
+        jq -c 'select(.protocol.abbr == "HTTP") | [.id, (.request.headers["User-Agent"] // ""), (.response.status // "" | tostring), (.dst.port | tostring)]' "$TMP/all.ndjson" |
+        sed 's/","/", "/g') | md5sum)"
+t_is "ndjson with --fields: exact objects" \
+    "$("$SV" query "$TMP/s" 'dns' -f ndjson -F 'id,src.port,protocol.abbr' | md5sum)" \
+    "$(jq -c 'select(.protocol.abbr == "DNS") | {id, "src.port": .src.port, "protocol.abbr": .protocol.abbr}' "$TMP/all.ndjson" | md5sum)"
+t_is "--sort elapsedTime --desc: largest first, ties in time order" \
+    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s elapsedTime --desc | jq -r .id | md5sum)" \
+    "$(jq -s -r 'to_entries | sort_by(-(.value.elapsedTime), .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+t_is "--sort response.status: numbers ascending, entries without a status last" \
+    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s response.status | jq -r .id | md5sum)" \
+    "$(jq -s -r 'to_entries | sort_by((.value.response.status == null), .value.response.status, .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+t_is "--sort then --limit: the top entries" \
+    "$("$SV" query "$TMP/s" '' -F elapsedTime -s elapsedTime -r -n 2 -f csv | tr -d '\r' | tr '\n' ' ')" \
+    "elapsedTime $(jq -r .elapsedTime "$TMP/all.ndjson" | sort -rn | head -n 2 | tr '\n' ' ')"
+"$SV" query "$TMP/s" '' -F 'src.nmae' >/dev/null 2>"$TMP/err"
+t_is "--fields: an expression that does not compile points at the fault" "$? $(cat "$TMP/err")" \
+    "2 streamvault: query: --fields: unknown field 'src.nmae': did you mean 'src.name'?
+  src.nmae
+  ^^^^^^^^"
+"$SV" query "$TMP/s" '' -F 'id,,src.ip' >/dev/null 2>"$TMP/err"
+t_is "--fields: an empty expression is a usage error" "$? $(head -n 1 "$TMP/err")" \
+    "2 streamvault: query: --fields: expected KFL expressions separated by commas, not 'id,,src.ip'"
+"$SV" query "$TMP/s" '' --desc >/dev/null 2>"$TMP/err"
+t_is "--desc without --sort is a usage error" "$? $(head -n 1 "$TMP/err")" \
+    "2 streamvault: query: --desc needs --sort"
 
 "$SV" ingest -q --no-dissect -o "$TMP/nd" "$cap"
 t_is "--no-dissect: no entries, no entries directory" \

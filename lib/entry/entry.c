@@ -445,3 +445,113 @@ bool ent_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     }
     return false;
 }
+
+/* Skips the payload of a value whose tag was read; false on bad bytes. */
+static bool skip_payload(const uint8_t **p, const uint8_t *end, uint8_t tag, int depth)
+{
+    uint64_t n;
+
+    switch (tag) {
+    case ENT_T_STR:
+        if (!ent_varint(p, end, &n) || n > (uint64_t)(end - *p))
+            return false;
+        *p += n;
+        return true;
+    case ENT_T_U64:
+    case ENT_T_I64:
+        return ent_varint(p, end, &n);
+    case ENT_T_BOOL_F:
+    case ENT_T_BOOL_T:
+    case ENT_T_NULL:
+        return true;
+    case ENT_T_OBJ:
+    case ENT_T_ARR:
+        if (depth >= ENT_DEPTH_MAX)
+            return false;
+        while (*p < end) {
+            uint8_t t = *(*p)++;
+
+            if (t == ENT_T_END)
+                return true;
+            if (tag == ENT_T_OBJ) {
+                if (*p >= end || (size_t)(end - *p) < 1u + **p)
+                    return false;
+                *p += 1u + **p;
+            }
+            if (!skip_payload(p, end, t, depth + 1))
+                return false;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+bool ent_get(const struct ent_view *v, enum ent_section_id s, const char *path,
+             struct ent_value *out)
+{
+    const uint8_t *p = v->sec[s], *end = p + v->seclen[s];
+    int depth = 0;
+
+    memset(out, 0, sizeof *out);
+    for (;;) {
+        const char *dot = strchr(path, '.');
+        size_t kl = dot ? (size_t)(dot - path) : strlen(path);
+        bool found = false;
+
+        while (p < end && *p != ENT_T_END) {
+            uint8_t tag = *p++;
+            size_t l;
+
+            if (p >= end || (size_t)(end - p) < 1u + *p)
+                return false;
+            l = *p;
+            if (l == kl && memcmp(p + 1, path, kl) == 0) {
+                p += 1 + l;
+                found = true;
+                out->tag = tag;
+                break;
+            }
+            p += 1 + l;
+            if (!skip_payload(&p, end, tag, depth))
+                return false;
+        }
+        if (!found)
+            return false;
+        if (!dot)
+            break;
+        if (out->tag != ENT_T_OBJ || depth + 1 >= ENT_DEPTH_MAX)
+            return false;
+        depth++;
+        path = dot + 1;
+    }
+    switch (out->tag) {
+    case ENT_T_STR: {
+        uint64_t n;
+
+        if (!ent_varint(&p, end, &n) || n > (uint64_t)(end - p))
+            return false;
+        out->str = p;
+        out->len = (size_t)n;
+        return true;
+    }
+    case ENT_T_U64:
+        return ent_varint(&p, end, &out->u);
+    case ENT_T_I64: {
+        uint64_t z;
+
+        if (!ent_varint(&p, end, &z))
+            return false;
+        out->i = (z & 1) ? (int64_t)~(z >> 1) : (int64_t)(z >> 1);
+        return true;
+    }
+    case ENT_T_BOOL_F:
+    case ENT_T_BOOL_T:
+    case ENT_T_NULL:
+    case ENT_T_OBJ:
+    case ENT_T_ARR:
+        return true;
+    default:
+        return false;
+    }
+}

@@ -428,6 +428,27 @@ long ent_parse(const uint8_t *p, size_t n, struct ent_view *v);
 /* The length of the record at p: 0 when n is too short for it, -1 when it is impossible. */
 long ent_record_len(const uint8_t *p, size_t n);
 
+/* A value of a section, as ent_get found it. */
+struct ent_value {
+    uint8_t tag;                /* enum ent_tag */
+    const uint8_t *str;         /* ENT_T_STR: the bytes (in the record), not NUL-terminated */
+    size_t len;                 /* ENT_T_STR: their length */
+    uint64_t u;                 /* ENT_T_U64 */
+    int64_t i;                  /* ENT_T_I64 */
+};
+
+/*
+ * Finds the value at path in section s of v without building its JSON:
+ * path is keys joined by '.' ("status", "grpc.status"), each looked up in
+ * the object the previous one named; the first value with a key counts (as
+ * in lib/json for everything but strings, which JSON joins). Returns true
+ * and fills *out when found (for an object or array only its tag); false
+ * when a key is absent, a step is not an object, or the bytes on the way
+ * are malformed. Reads only inside the section.
+ */
+bool ent_get(const struct ent_view *v, enum ent_section_id s, const char *path,
+             struct ent_value *out);
+
 /* Reads a LEB128 varint; false past end or over 10 bytes. */
 bool ent_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
 

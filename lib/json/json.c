@@ -102,6 +102,11 @@ void jv_push(struct jv *arr, struct jv *v)
     json_array_append_new(J(arr), J(v));
 }
 
+struct jv *jv_copy(const struct jv *v)
+{
+    return V(v ? json_deep_copy(J(v)) : json_null());
+}
+
 void jv_free(struct jv *v)
 {
     if (v)
@@ -117,6 +122,8 @@ char *jv_dump(const struct jv *v, unsigned flags)
         jf |= JSON_INDENT(2);
     else if (flags & JV_COMPACT)
         jf |= JSON_COMPACT;
+    if (flags & JV_SHORT_REALS)
+        jf |= JSON_REAL_PRECISION(15);
     s = json_dumps(J(v), jf);
     if (!s)
         xmalloc(SIZE_MAX);

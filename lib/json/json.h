@@ -31,10 +31,13 @@ void jv_set(struct jv *obj, const char *k, struct jv *v);
 /* arr.append(v) (takes v). */
 void jv_push(struct jv *arr, struct jv *v);
 void jv_free(struct jv *v);
+/* A deep copy of v (NULL gives null). */
+struct jv *jv_copy(const struct jv *v);
 
 enum jv_dump_flags {
     JV_PRETTY = 1 << 0,         /* two-space indent, one key per line */
     JV_COMPACT = 1 << 1,        /* no spaces at all */
+    JV_SHORT_REALS = 1 << 2,    /* reals to 15 significant digits: 1.234, not 1.2339999999999999 */
 };
 /* Serialises v; returns malloc'd NUL-terminated text ending in no newline. */
 char *jv_dump(const struct jv *v, unsigned flags);

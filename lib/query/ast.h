@@ -9,8 +9,9 @@
  *   query   := [ expr ]                           empty: every entry
  *   expr    := and { ("or" | "||") and }
  *   and     := cmp { ("and" | "&&") cmp }
- *   cmp     := unary [ cmpop unary ]              comparisons do not chain
+ *   cmp     := sum [ cmpop sum ]                  comparisons do not chain
  *   cmpop   := "==" | "!=" | "<" | "<=" | ">" | ">=" | "in"
+ *   sum     := unary { ("+" | "-") unary }        numbers: now() - hours(1)
  *   unary   := ("!" | "not" | "-") unary | postfix     (binds tighter: !x == 1 is (!x) == 1)
  *   postfix := primary { "." NAME [ "(" [ args ] ")" ] | "[" expr "]" }
  *   primary := NUMBER | STRING | REGEX | "true" | "false" | "nil" | "null"
@@ -51,6 +52,7 @@ enum q_node_kind {
     Q_OR,
     Q_EQ, Q_NE, Q_LT, Q_LE, Q_GT, Q_GE,     /* kid[0] op kid[1] */
     Q_IN,           /* kid[0] in kid[1] */
+    Q_ADD, Q_SUB,   /* kid[0] + kid[1], kid[0] - kid[1] */
 };
 
 struct q_node {

@@ -498,11 +498,35 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
     }
 }
 
+/*
+ * e = a + b or a - b, both compiled: numbers only. A constant operand that
+ * is not a number is an error; two constants are folded, so that
+ * timestamp >= now() - hours(1) bounds the time window like a constant.
+ */
+static int arith(struct comp *c, const struct q_node *n, struct qe *e, struct qe **out)
+{
+    const struct qe *a = e->kid[0], *b = e->kid[1];
+
+    for (int i = 0; i < 2; i++) {
+        const struct qe *k = e->kid[i];
+
+        if (k->kind == QE_CONST && k->v.t != QV_NUM)
+            return fail(c, n->kid[i], "'%s' takes numbers", n->kind == Q_ADD ? "+" : "-");
+    }
+    if (a->kind == QE_CONST && b->kind == QE_CONST) {
+        *out = num_const(c, n, e->kind == QE_ADD ? a->v.n + b->v.n : a->v.n - b->v.n);
+        return 0;
+    }
+    *out = e;
+    return 0;
+}
+
 static int compile(struct comp *c, const struct q_node *n, struct qe **out, int depth)
 {
     static const uint8_t binop[] = {
         [Q_AND] = QE_AND, [Q_OR] = QE_OR, [Q_EQ] = QE_EQ, [Q_NE] = QE_NE, [Q_LT] = QE_LT,
         [Q_LE] = QE_LE, [Q_GT] = QE_GT, [Q_GE] = QE_GE, [Q_IN] = QE_IN,
+        [Q_ADD] = QE_ADD, [Q_SUB] = QE_SUB,
     };
     struct qe *e, *k;
     int rc;
@@ -601,6 +625,8 @@ static int compile(struct comp *c, const struct q_node *n, struct qe **out, int 
                 return rc;
             add_kid(e, k);
         }
+        if (e->kind == QE_ADD || e->kind == QE_SUB)
+            return arith(c, n, e, out);
         *out = e;
         return 0;
     }

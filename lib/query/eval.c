@@ -544,6 +544,16 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
             out->n = -a.n;
         }
         return rc;
+    case QE_ADD:
+    case QE_SUB:
+        rc = eval(q, c, root, e->kid[0], &a, err);
+        if (rc == 0)
+            rc = eval(q, c, root, e->kid[1], &b, err);
+        if (rc == 0 && a.t == QV_NUM && b.t == QV_NUM) {
+            out->t = QV_NUM;
+            out->n = e->kind == QE_ADD ? a.n + b.n : a.n - b.n;
+        }
+        return rc;
     case QE_AND:
     case QE_OR:
         rc = eval(q, c, root, e->kid[0], &a, err);
@@ -615,6 +625,49 @@ int q_eval_subst(const struct q_query *q, struct q_ctx *c, const struct qe *e,
     if (rc < 0)
         return rc;
     return truthy(&r) ? 1 : 0;
+}
+
+static struct jv *to_json(const struct q_ctx *c, const struct qv *v)
+{
+    struct jv *a;
+
+    switch ((enum qv_type)v->t) {
+    case QV_NULL:
+        break;
+    case QV_BOOL:
+        return jv_bool(v->b);
+    case QV_NUM:
+        if (v->n == (double)(int64_t)v->n && v->n >= -9007199254740992.0 &&
+            v->n <= 9007199254740992.0)
+            return jv_i64((int64_t)v->n);
+        return jv_real(v->n);
+    case QV_STR:
+        return jv_strn(v->s, v->len);
+    case QV_JSON:
+        return jv_copy(v->j);
+    case QV_LIST:
+        a = jv_arr();
+        for (uint32_t i = 0; i < v->count; i++)
+            jv_push(a, to_json(c, &c->list[v->first + i]));
+        return a;
+    }
+    return jv_null();
+}
+
+int q_value(const struct q_query *q, struct q_ctx *c, const struct jv *entry, struct jv **out,
+            struct q_error *err)
+{
+    struct qv v = { 0 };
+    int rc = 0;
+
+    c->nlist = 0;
+    c->curchunk = 0;
+    c->used = 0;
+    if (q->root)
+        rc = eval(q, c, entry, q->root, &v, err);
+    *out = rc < 0 ? NULL : to_json(c, &v);
+    release_owned(c);
+    return rc;
 }
 
 int q_match(const struct q_query *q, struct q_ctx *c, const struct jv *entry, struct q_error *err)

@@ -8,8 +8,9 @@
  *
  *   expr    := and { ("or" | "||") and }           left-associative
  *   and     := cmp { ("and" | "&&") cmp }          left-associative
- *   cmp     := unary [ cmpop unary ]               does not chain: a == b == c is an error
+ *   cmp     := sum [ cmpop sum ]                   does not chain: a == b == c is an error
  *   cmpop   := "==" | "!=" | "<" | "<=" | ">" | ">=" | "in"
+ *   sum     := unary { ("+" | "-") unary }         left-associative
  *   unary   := ("!" | "not" | "-") unary | postfix
  *   postfix := primary { "." WORD [ "(" [ args ] ")" ] | "[" expr "]" }
  *   primary := NUMBER | STRING | REGEX | "true" | "false" | "nil" | "null"
@@ -352,6 +353,7 @@ static int parse_primary(struct parser *ps, struct q_node **out)
     case QT_OROR:
     case QT_BANG:
     case QT_MINUS:
+    case QT_PLUS:
     case QT_EQ:
     case QT_NE:
     case QT_LT:
@@ -542,6 +544,7 @@ static int cmp_kind(uint8_t tok)
     case QT_OROR:
     case QT_BANG:
     case QT_MINUS:
+    case QT_PLUS:
     case QT_LPAREN:
     case QT_RPAREN:
     case QT_LBRACKET:
@@ -568,13 +571,32 @@ static int binary(struct parser *ps, int kind, const struct q_tok *op, struct q_
     return 0;
 }
 
+/* sum := unary { ("+" | "-") unary } */
+static int parse_sum(struct parser *ps, struct q_node **out)
+{
+    struct q_node *r;
+    int rc;
+
+    rc = parse_unary(ps, out);
+    while (rc == 0 && (ps->tok.kind == QT_PLUS || ps->tok.kind == QT_MINUS)) {
+        struct q_tok op = ps->tok;
+
+        rc = advance(ps);
+        if (rc == 0)
+            rc = parse_unary(ps, &r);
+        if (rc == 0)
+            rc = binary(ps, op.kind == QT_PLUS ? Q_ADD : Q_SUB, &op, *out, r, out);
+    }
+    return rc;
+}
+
 static int parse_cmp(struct parser *ps, struct q_node **out)
 {
     struct q_node *r;
     struct q_tok op;
     int kind, rc;
 
-    rc = parse_unary(ps, out);
+    rc = parse_sum(ps, out);
     if (rc < 0)
         return rc;
     kind = cmp_kind(ps->tok.kind);
@@ -584,7 +606,7 @@ static int parse_cmp(struct parser *ps, struct q_node **out)
     rc = advance(ps);
     if (rc < 0)
         return rc;
-    rc = parse_unary(ps, &r);
+    rc = parse_sum(ps, &r);
     if (rc < 0)
         return rc;
     rc = binary(ps, kind, &op, *out, r, out);

@@ -167,6 +167,8 @@ static bool put_leaf(struct pr *p, const struct q_node *n)
     case Q_GT:
     case Q_GE:
     case Q_IN:
+    case Q_ADD:
+    case Q_SUB:
         break;
     }
     return false;
@@ -177,7 +179,8 @@ static const char *binary_op(uint8_t kind)
 {
     static const char *const ops[] = {
         [Q_AND] = "and", [Q_OR] = "or", [Q_EQ] = "==", [Q_NE] = "!=", [Q_LT] = "<",
-        [Q_LE] = "<=",   [Q_GT] = ">",  [Q_GE] = ">=", [Q_IN] = "in",
+        [Q_LE] = "<=",   [Q_GT] = ">",  [Q_GE] = ">=", [Q_IN] = "in", [Q_ADD] = "+",
+        [Q_SUB] = "-",
     };
 
     return kind < sizeof ops / sizeof *ops ? ops[kind] : NULL;
@@ -249,7 +252,7 @@ char *q_ast_text(const struct q_node *n)
 /* ---------------------------------------------------------------- canonical KFL */
 
 /* Binding strength, as the parser reads it: higher binds tighter. */
-enum { P_OR = 1, P_AND, P_CMP, P_UNARY, P_POSTFIX };
+enum { P_OR = 1, P_AND, P_CMP, P_SUM, P_UNARY, P_POSTFIX };
 
 static int prec(const struct q_node *n)
 {
@@ -266,6 +269,9 @@ static int prec(const struct q_node *n)
     case Q_GE:
     case Q_IN:
         return P_CMP;
+    case Q_ADD:
+    case Q_SUB:
+        return P_SUM;
     case Q_NOT:
     case Q_NEG:
         return P_UNARY;
@@ -309,11 +315,11 @@ static void kfl(struct pr *p, const struct q_node *n, int min)
         /* done */
     } else if (op) {
         /* left-associative: the right operand needs parentheses at its own level */
-        kfl(p, n->kid[0], pn == P_CMP ? P_UNARY : pn);
+        kfl(p, n->kid[0], pn == P_CMP ? P_SUM : pn);
         put(p, " ", 1);
         put_str(p, op);
         put(p, " ", 1);
-        kfl(p, n->kid[1], pn == P_CMP ? P_UNARY : pn + 1);
+        kfl(p, n->kid[1], pn == P_CMP ? P_SUM : pn + 1);
     } else if (n->kind == Q_MEMBER) {
         kfl(p, n->kid[0], P_POSTFIX);
         put(p, ".", 1);

@@ -102,5 +102,12 @@ void q_ctx_free(struct q_ctx *c);
  */
 int q_match(const struct q_query *q, struct q_ctx *c, const struct jv *entry, struct q_error *err)
     __attribute__((warn_unused_result));
+/*
+ * The value of q's expression for entry, as new JSON (query --fields and
+ * --sort): null for a missing field or an empty query, a list as an array.
+ * 0, or < 0 with err set (a regex past its limits).
+ */
+int q_value(const struct q_query *q, struct q_ctx *c, const struct jv *entry, struct jv **out,
+            struct q_error *err) __attribute__((warn_unused_result));
 
 #endif

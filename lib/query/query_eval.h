@@ -55,6 +55,7 @@ enum qe_kind {
     QE_NOT, QE_NEG, QE_AND, QE_OR,
     QE_EQ, QE_NE, QE_LT, QE_LE, QE_GT, QE_GE,   /* kid[0] op kid[1]; re: kid[1] is a regex */
     QE_IN,
+    QE_ADD, QE_SUB, /* kid[0] + kid[1], kid[0] - kid[1]: numbers, else null */
     QE_LIST,
     QE_CALL,        /* fn over kid[] (receiver first for methods) */
 };

@@ -75,6 +75,7 @@ enum q_tok_kind {
     QT_OROR,        /* || */
     QT_BANG,        /* ! */
     QT_MINUS,       /* - */
+    QT_PLUS,        /* + */
     QT_EQ,          /* == */
     QT_NE,          /* != */
     QT_LT,

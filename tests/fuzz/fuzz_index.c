@@ -4,8 +4,9 @@
  *
  * Input: a segment file. It is opened, every block is rebuilt into entry
  * records, and each record is parsed and turned into JSON, as a query
- * does; every column is also loaded for a scan. Besides the sanitizers, it
- * checks that every record rebuilt parses whole.
+ * does, and its values read by path as graphs read them (ent_get); every
+ * column is also loaded for a scan. Besides the sanitizers, it checks that
+ * every record rebuilt parses whole and that found strings lie in their section.
  */
 #include "config.h"
 
@@ -18,6 +19,23 @@
 #include "json/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* ent_get on the paths graph.c reads (and a few that miss): found strings lie in the section. */
+static void fuzz_get(const struct ent_view *v)
+{
+    static const char *const paths[] = { "status", "grpc.status", "rcode", "type",
+                                         "questions", "headers.host", "a.b.c.d", "" };
+    struct ent_value x;
+
+    for (int s = 0; s < 2; s++) {
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+            if (ent_get(v, (enum ent_section_id)s, paths[i], &x) && x.tag == ENT_T_STR &&
+                (x.str < v->sec[s] || x.len > v->seclen[s] ||
+                 (size_t)(x.str - v->sec[s]) > v->seclen[s] - x.len))
+                abort();
+        }
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -44,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             j = jv_entry(&v, "n", "");
             jv_free(j);
+            fuzz_get(&v);
             off += (size_t)n;
         }
         cols[0] = ix_col_find(seg, IX_SEC_NONE, "req_ns");

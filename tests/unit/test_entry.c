@@ -188,6 +188,57 @@ TEST(entry_parse_rejects_bad_lengths)
     ent_free(e);
 }
 
+/* ent_get: values by path without JSON; absent keys, wrong steps and cut bytes are "not found". */
+TEST(entry_get_by_path)
+{
+    struct ent *e = ent_new();
+    struct ent_value x;
+    struct ent_view v;
+    struct buf b;
+
+    buf_init(&b, SIZE_MAX);
+    ent_section(e, ENT_RESP);
+    ent_arr_begin(e, "answers");
+    ent_cstr(e, NULL, "status");                /* a value inside an array has no key */
+    ent_arr_end(e);
+    ent_obj_begin(e, "headers");
+    ent_u64(e, "status", 7);                    /* not the top-level status */
+    ent_obj_end(e);
+    ent_u64(e, "status", 503);
+    ent_u64(e, "status", 200);                  /* a repeated key: the first counts */
+    ent_obj_begin(e, "grpc");
+    ent_cstr(e, "message", "deadline");
+    ent_i64(e, "delta", -5);
+    ent_u64(e, "status", 4);
+    ent_obj_end(e);
+    ent_cstr(e, "rcode", "NXDOMAIN");
+    T_EQ(ent_serialize(e, &b), 0);
+    T_EQ(ent_parse(b.data, b.len, &v), (long)b.len);
+    T_TRUE(ent_get(&v, ENT_RESP, "status", &x));
+    T_EQ(x.tag, ENT_T_U64);
+    T_EQ(x.u, 503);
+    T_TRUE(ent_get(&v, ENT_RESP, "grpc.status", &x));
+    T_EQ(x.u, 4);
+    T_TRUE(ent_get(&v, ENT_RESP, "grpc.delta", &x));
+    T_EQ(x.tag, ENT_T_I64);
+    T_EQ(x.i, -5);
+    T_TRUE(ent_get(&v, ENT_RESP, "rcode", &x));
+    T_EQ(x.tag, ENT_T_STR);
+    T_MEMEQ(x.str, "NXDOMAIN", 8);
+    T_EQ(x.len, 8);
+    T_TRUE(ent_get(&v, ENT_RESP, "grpc", &x));
+    T_EQ(x.tag, ENT_T_OBJ);
+    T_TRUE(!ent_get(&v, ENT_RESP, "grpc.code", &x));        /* absent */
+    T_TRUE(!ent_get(&v, ENT_RESP, "rcode.x", &x));          /* a step that is no object */
+    T_TRUE(!ent_get(&v, ENT_RESP, "stat", &x));             /* keys match whole */
+    T_TRUE(!ent_get(&v, ENT_REQ, "status", &x));            /* the other section */
+    v.seclen[ENT_RESP] -= 3;                                /* cut inside the last value */
+    T_TRUE(!ent_get(&v, ENT_RESP, "rcode", &x));
+    T_TRUE(ent_get(&v, ENT_RESP, "status", &x));            /* what comes before still reads */
+    buf_release(&b);
+    ent_free(e);
+}
+
 /*
  * A toy line protocol for the driver: the client sends "Q <n> <word>\n"
  * and the server answers "A <word>\n"; "L <n>\n" announces n more bytes
@@ -670,7 +721,8 @@ TEST(driver_undissected_gets_l4_entry)
 }
 
 T_MAIN(T_CASE(entry_json_exact), T_CASE(entry_names_roundtrip), T_CASE(entry_caps_keep_balance),
-       T_CASE(entry_parse_rejects_bad_lengths), T_CASE(driver_split_anywhere_same_entries),
+       T_CASE(entry_parse_rejects_bad_lengths), T_CASE(entry_get_by_path),
+       T_CASE(driver_split_anywhere_same_entries),
        T_CASE(driver_times_come_from_the_carrying_packet),
        T_CASE(driver_need_waits_for_whole_units), T_CASE(driver_gap_reaches_the_dissector),
        T_CASE(driver_switch_hands_over_the_rest), T_CASE(driver_carry_cap_is_a_gap),

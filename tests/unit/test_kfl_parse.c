@@ -233,8 +233,8 @@ TEST(identifiers)
     T_SX("$x", "$x");
     T_SX("AND", "AND");
     T_SX("status_code", "status_code");
-    /* '-' is never part of a name: header names go in brackets */
-    T_ERR("a-b", SV_EQUERY, 1, 2, "expected an operator or end of query but found '-'");
+    /* '-' is never part of a name (header names go in brackets): a-b is a minus b */
+    T_SX("a-b", "(- a b)");
 }
 
 TEST(member)
@@ -852,6 +852,29 @@ TEST(canonical_kfl)
     T_KFL("[1][0]", "[1][0]");
 }
 
+/* sum := unary { ("+" | "-") unary }: left-associative, between comparisons and unary */
+TEST(sum)
+{
+    T_SX("a + b", "(+ a b)");
+    T_SX("a - b - c", "(- (- a b) c)");
+    T_SX("a - (b - c)", "(- a (- b c))");
+    T_SX("a + -1", "(+ a -1)");
+    T_SX("a - -b", "(- a (- b))");
+    T_SX("a-1", "(- a 1)");
+    T_SX("-a - 1", "(- (- a) 1)");
+    T_SX("now() - hours(1) < timestamp", "(< (- (call now _) (call hours _ 1)) timestamp)");
+    T_SX("a + b == c - d and e", "(and (== (+ a b) (- c d)) e)");
+    T_SX("!a + b", "(+ (! a) b)");
+    T_ERR("a + ", SV_EQUERY, 3, 3, "expected an operand but found end of query");
+    T_ERR("a + + b", SV_EQUERY, 4, 5, "expected an operand but found '+'");
+    T_KFL("a+b-c", "a + b - c");
+    T_KFL("a - (b + c)", "a - (b + c)");
+    T_KFL("(a - b) + c", "a - b + c");
+    T_KFL("(a == b) + 1", "(a == b) + 1");
+    T_KFL("a + (b == 1)", "a + (b == 1)");
+    T_KFL("-(a + b)", "-(a + b)");
+}
+
 int main(void)
 {
     static const struct t_case cases[] = {
@@ -864,6 +887,7 @@ int main(void)
         T_CASE(empty_query),       T_CASE(error_messages),     T_CASE(error_text),
         T_CASE(error_text_long_line), T_CASE(error_text_any_range), T_CASE(cap_text),
         T_CASE(cap_depth),         T_CASE(cap_nodes),          T_CASE(canonical_kfl),
+        T_CASE(sum),
     };
 
     return t_run(cases, sizeof cases / sizeof *cases);

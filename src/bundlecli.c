@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* summary: what export and snapshot share: the streams of each node, writing, summary */
+#include "config.h"
+
+#include "bundlecli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/diag.h"
+#include "base/fsutil.h"
+#include "base/xalloc.h"
+#include "bundle/bundle.h"
+#include "cli.h"
+#include "json/json.h"
+#include "select.h"
+#include "store/store.h"
+
+int bcli_collect(struct store *const *stores, size_t nstores, bcli_keep_fn keep, void *arg,
+                 struct bundle_node **out, size_t *n)
+{
+    struct bundle_node *v = NULL;
+    size_t nv = 0, cap = 0;
+    struct diag d;
+
+    diag_clear(&d);
+    for (size_t si = 0; si < nstores; si++) {
+        for (size_t ni = 0; ni < store_nnodes(stores[si]); ni++) {
+            const struct store_stream *st;
+            struct bundle_node *b;
+            size_t ns;
+
+            if (store_streams(stores[si], ni, &st, &ns, &d) < 0) {
+                *out = v;
+                *n = nv;
+                return cli_diag(&d);
+            }
+            xgrow((void **)&v, &cap, nv + 1, sizeof *v);
+            b = &v[nv++];
+            b->store = stores[si];
+            b->node = ni;
+            b->nstreams = 0;
+            b->streams = xmalloc((ns ? ns : 1) * sizeof *b->streams);
+            for (size_t k = 0; k < ns; k++)
+                if (!(st[k].flags & STORE_S_DISCARDED) && keep(arg, stores[si], ni, &st[k]))
+                    b->streams[b->nstreams++] = &st[k];
+        }
+    }
+    *out = v;
+    *n = nv;
+    return EXIT_OK;
+}
+
+void bcli_nodes_free(struct bundle_node *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].streams);
+    free(v);
+}
+
+uint64_t bcli_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Set by SIGINT, SIGTERM or SIGHUP while a bundle is written: it stops and removes its file. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+}
+
+int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node *nodes, size_t n,
+               bool json)
+{
+    struct bundle_result r;
+    char *def = NULL;
+    struct diag d;
+    int rc = EXIT_OK;
+    struct sigaction sa, old[3];
+    static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+
+    diag_clear(&d);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &sa, &old[i]);
+    o->cancel = &interrupted;
+    if (!o->path) {
+        def = fs_printf("streamvault_%llu.tar.gz",
+                        (unsigned long long)(o->created_ns / 1000000000u));
+        o->path = def;
+    }
+    if (bundle_write(o, nodes, n, &r, &d) < 0) {
+        rc = cli_diag(&d);
+        if (interrupted)
+            rc = 128 + interrupted;
+        else if (rc == EXIT_USAGE)
+            rc = EXIT_ERROR;
+        goto out;
+    }
+    fprintf(stderr, "streamvault: %s: wrote %s: %llu streams, %llu packets, %llu bytes from %zu "
+            "node%s\n", cmd, o->path, (unsigned long long)r.streams,
+            (unsigned long long)r.packets, (unsigned long long)r.bytes, r.nodes,
+            r.nodes == 1 ? "" : "s");
+    if (json) {
+        struct jv *j = jv_obj();
+        char *text;
+
+        jv_set(j, "path", jv_str(o->path));
+        jv_set(j, "nodes", jv_u64(r.nodes));
+        jv_set(j, "streams", jv_u64(r.streams));
+        jv_set(j, "packets", jv_u64(r.packets));
+        jv_set(j, "bytes", jv_u64(r.bytes));
+        jv_set(j, "file_bytes", jv_u64(r.file_bytes));
+        jv_set(j, "peak_open_streams", jv_u64(r.peak_open));
+        text = jv_dump(j, JV_COMPACT);
+        printf("%s\n", text);
+        free(text);
+        jv_free(j);
+        if (fflush(stdout) != 0) {
+            cli_error("%s: write error on standard output", cmd);
+            rc = EXIT_ERROR;
+        }
+    }
+out:
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &old[i], NULL);
+    free(def);
+    return rc;
+}
