@@ -57,8 +57,8 @@ struct seg_job {
  * from the columns; the rows it cannot decide, and all kept rows when
  * records are wanted, get their records rebuilt. On an error, no rows.
  */
-static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, uint64_t lo, uint64_t hi,
-                         bool bodies, bool records)
+static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, struct ix_filebuf *fb,
+                         uint64_t lo, uint64_t hi, bool bodies, bool records)
 {
     char *path = store_segment_path(job->st, job->k);
     uint8_t verdict[IX_BLOCK_ROWS], want[IX_BLOCK_ROWS];
@@ -66,7 +66,7 @@ static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, uint64_t l
     int rc, c_stream, c_index, c_req, c_resp;
 
     diag_clear(&job->d);
-    rc = ix_open(&seg, path, &job->d);
+    rc = ix_open_buf(&seg, path, fb, &job->d);
     free(path);
     if (rc < 0)
         goto out;
@@ -292,10 +292,12 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
 #pragma omp parallel
     {
         struct q_plan_scan *sc = q_plan_scan_new(plan);
+        struct ix_filebuf fb = { NULL, 0 };
 
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < njobs; i++)
-            scan_segment(&jobs[i], sc, lo, hi, bodies, records);
+            scan_segment(&jobs[i], sc, &fb, lo, hi, bodies, records);
+        ix_filebuf_release(&fb);
 #pragma omp critical(select_stats)
         q_plan_stats_add(sc, &st);
         q_plan_scan_free(sc);

@@ -105,6 +105,20 @@ struct ix_seg;
  */
 int ix_open(struct ix_seg **out, const char *path, struct diag *d)
     __attribute__((warn_unused_result));
+/*
+ * The same, reading the file into fb instead of mapping it: a buffer one thread
+ * reuses from segment to segment (grown as needed; release it with
+ * ix_filebuf_release), so that scanning many segments costs one copy of their
+ * bytes and no page mapping. The segment borrows fb: close it before fb is
+ * used again.
+ */
+struct ix_filebuf {
+    uint8_t *p;
+    size_t cap;
+};
+int ix_open_buf(struct ix_seg **out, const char *path, struct ix_filebuf *fb, struct diag *d)
+    __attribute__((warn_unused_result));
+void ix_filebuf_release(struct ix_filebuf *fb);
 /* The same over bytes in memory (copied); name is used in errors. */
 int ix_open_mem(struct ix_seg **out, const char *name, const void *p, size_t n, struct diag *d)
     __attribute__((warn_unused_result));

@@ -277,7 +277,36 @@ static int map_file(struct ix_seg *s, const char *path, struct diag *d)
     return 0;
 }
 
-int ix_open(struct ix_seg **out, const char *path, struct diag *d)
+/* Reads a segment file into fb (grown as needed): one copy, no mapping, no allocation. */
+static int read_into(struct ix_seg *s, const char *path, struct ix_filebuf *fb, struct diag *d)
+{
+    struct stat st;
+    int rc, fd = fs_open_read(path, &st, d);
+
+    if (fd < 0)
+        return fd;
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > IX_FILE_MAX) {
+        close(fd);
+        return diag_set(d, SV_ELIMIT, "%s: not a regular file of at most %llu bytes", path,
+                        (unsigned long long)IX_FILE_MAX);
+    }
+    if (fb->cap < (size_t)st.st_size + 1) {
+        free(fb->p);
+        fb->cap = (size_t)st.st_size + 1;
+        fb->p = xmalloc(fb->cap);
+    }
+    rc = fs_pread_all(fd, fb->p, (size_t)st.st_size, 0, path, d);
+    close(fd);
+    if (rc < 0)
+        return rc;
+    s->file = fb->p;
+    s->size = (size_t)st.st_size;
+    s->borrowed = true;
+    return 0;
+}
+
+static int open_seg(struct ix_seg **out, const char *path, struct ix_filebuf *fb,
+                    struct diag *d)
 {
     struct ix_seg *s;
     int rc;
@@ -285,7 +314,7 @@ int ix_open(struct ix_seg **out, const char *path, struct diag *d)
     *out = NULL;
     s = xcalloc(1, sizeof *s);
     s->name = xstrdup(path);
-    rc = map_file(s, path, d);
+    rc = fb ? read_into(s, path, fb, d) : map_file(s, path, d);
     if (rc == 0)
         rc = parse(s, d);
     if (rc < 0) {
@@ -294,6 +323,23 @@ int ix_open(struct ix_seg **out, const char *path, struct diag *d)
     }
     *out = s;
     return 0;
+}
+
+int ix_open(struct ix_seg **out, const char *path, struct diag *d)
+{
+    return open_seg(out, path, NULL, d);
+}
+
+int ix_open_buf(struct ix_seg **out, const char *path, struct ix_filebuf *fb, struct diag *d)
+{
+    return open_seg(out, path, fb, d);
+}
+
+void ix_filebuf_release(struct ix_filebuf *fb)
+{
+    free(fb->p);
+    fb->p = NULL;
+    fb->cap = 0;
 }
 
 void ix_close(struct ix_seg *s)
@@ -333,7 +379,7 @@ void ix_close(struct ix_seg *s)
     free(s->node);
     if (s->mapped)
         munmap(s->file, s->size);
-    else
+    else if (!s->borrowed)
         free(s->file);
     free(s->name);
     free(s);

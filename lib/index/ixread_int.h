@@ -84,6 +84,7 @@ struct ix_seg {
     uint8_t *file;
     size_t size;
     bool mapped;                /* file is mmap'd (ix_open), else malloc'd */
+    bool borrowed;              /* file is the caller's buffer (ix_open_buf) */
     struct ix_seg_info info;
     char *node;
     size_t ncols;
