@@ -9,7 +9,7 @@
 # skip blocks.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-"$top_builddir/tests/tools/gencap" --out "$TMP/g" --streams 2000 --duration 120 --seed 17 --quiet
+"$top_builddir/tests/tools/gencap" --out "$TMP/g" --streams 800 --duration 60 --seed 17 --quiet
 "$SV" ingest -q -o "$TMP/s" --names "$TMP/g.names.json" "$TMP/g.pcap"
 "$SV" ingest -q -o "$TMP/r" "$TD" 2>/dev/null
 
