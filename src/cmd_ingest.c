@@ -277,7 +277,7 @@ int cmd_ingest(int argc, char **argv)
             cli_warn("skipped %s", res.inputs[i].error);
     }
     if (json) {
-        char *text = store_manifest_json(&o, &res);
+        char *text = store_manifest_json(&o, &res, 1);
 
         fputs(text, stdout);
         free(text);
