@@ -125,6 +125,12 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
                  struct store_ingest_result *res, struct diag *d)
     __attribute__((warn_unused_result));
 
+/*
+ * True when name can name a node: safe as one path component, 1-128 of
+ * [A-Za-z0-9._-], not "." or "..".
+ */
+int store_valid_node_name(const char *name);
+
 /* One node of a store_ingest_nodes call. Everything is borrowed. */
 struct store_node_input {
     const char *name;           /* the node's name: letters, digits, '.', '_', '-' */
