@@ -304,8 +304,10 @@ static int read_file(struct reader *r, struct archive_entry *e, struct member *m
         if (r->have_manifest)
             return refuse(r, SV_EFORMAT, m->offset, raw, "duplicate member refused");
         r->have_manifest = true;
-        if (archive_entry_size_is_set(e) && archive_entry_size(e) > (la_int64_t)LIM_BUNDLE_MANIFEST)
-            return refuse(r, SV_ELIMIT, m->offset, raw, "content.json over 268435456 bytes refused");
+        if (archive_entry_size_is_set(e) &&
+            archive_entry_size(e) > (la_int64_t)LIM_BUNDLE_MANIFEST)
+            return refuse(r, SV_ELIMIT, m->offset, raw,
+                          "content.json over 268435456 bytes refused");
     }
     if (m->kind == MK_CAPTURE || m->kind == MK_NAMES || m->kind == MK_KSNAMES) {
         m->file = fs_printf("%s/m%zu", r->dir, r->n);

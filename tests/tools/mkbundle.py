@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Writes a bundle (tar.gz) member by member, hostile ones included, for tests/bundle_ingest.sh.
 
-mkbundle.py OUT [options] MEMBER...
+mkbundle.py OUT [options] MEMBER... [-- ANYTHING]   (what follows -- is not read)
 
 MEMBER:
   file:NAME=SRC        a regular file with SRC's bytes
@@ -51,6 +51,8 @@ def main(argv):
     i = 2
     while i < len(argv):
         a = argv[i]
+        if a == "--":
+            break
         if a == "--no-manifest":
             manifest = False
         elif a == "--plain":

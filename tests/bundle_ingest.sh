@@ -1,0 +1,175 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# ingest BUNDLE.tar.gz (docs/BUNDLES.md, "Reading a bundle"): hostile bundles (paths
+# with '..', absolute paths, links, devices, fifos, a member whose header claims 10 GB,
+# caps, duplicates, content.json that disagrees) are refused with their exact error,
+# exit 3, and leave no store, no temporary directory and any previous store as it was;
+# a good bundle restores each node with its captures (byte for byte the store a direct
+# ingest of the same capture with the same --node and --names gives, per-stream copies
+# not counted twice) and its history; a Kubeshark export without content.json is read
+# with a warning.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+GENCAP="$top_builddir/tests/tools/gencap"
+MK="$top_srcdir/tests/tools/mkbundle.py"
+P="$TD/ws_dns.cap"
+N1=n1_10.0.0.1
+
+if ! t_have python3; then
+    t_skip "python3 is not installed"
+    t_done
+    exit 0
+fi
+cd "$TMP" || exit 1
+
+# left_over: what a refused ingest left in $TMP besides the bundles and the old store
+left_over() { ls -A "$TMP" | grep -v -e '\.tar\.gz$' -e '\.tar$' -e '^old$' -e '^old\.copy$' \
+    -e '^\.out$' -e '^err$' | tr '\n' ' '; }
+
+# refused NAME 'ERROR' MEMBER... [-- INGEST-OPTIONS]: the bundle is refused with ERROR
+refused() {
+    name=$1
+    want=$2
+    shift 2
+    python3 "$MK" "$name.tar.gz" "$@"
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        shift
+    done
+    [ $# -gt 0 ] && shift
+    "$SV" ingest -q -o "$TMP/st" "$@" "$name.tar.gz" 2>err
+    rc=$?
+    t_is "$name: exit 3" "$rc" 3
+    t_is "$name: the error" "$(cat err)" "streamvault: $name.tar.gz: $want"
+    t_is "$name: no store, no temporary directory left" "$(left_over)" ""
+}
+
+refused dotdot "offset 0 (decompressed): member '../evil.pcap': '..' component refused" \
+    "file:../evil.pcap=$P"
+refused dotdot-inner \
+    "offset 5120 (decompressed): member '$N1/../../evil.pcap': '..' component refused" \
+    "file:$N1/a.pcap=$P" "file:$N1/../../evil.pcap=$P"
+refused absolute "offset 0 (decompressed): member '/tmp/evil.pcap': absolute path refused" \
+    "file:/tmp/evil.pcap=$P"
+refused symlink "offset 5120 (decompressed): member '$N1/b.pcap': symbolic link refused (only regular files and directories are read)" \
+    "file:$N1/a.pcap=$P" "symlink:$N1/b.pcap=/etc/passwd"
+refused hardlink "offset 5120 (decompressed): member '$N1/b.pcap': hard link refused (only regular files and directories are read)" \
+    "file:$N1/a.pcap=$P" "hardlink:$N1/b.pcap=$N1/a.pcap"
+refused device "offset 5120 (decompressed): member '$N1/null': character device refused (only regular files and directories are read)" \
+    "file:$N1/a.pcap=$P" "chr:$N1/null"
+refused fifo "offset 0 (decompressed): member '$N1/f': fifo refused (only regular files and directories are read)" \
+    "fifo:$N1/f"
+refused huge "offset 5120 (decompressed): member '$N1/b.pcap': declares 10000000000 bytes, over the limit of 8589934592 for one member (--bundle-member-max)" \
+    "file:$N1/a.pcap=$P" "huge:$N1/b.pcap=10000000000"
+refused member-cap "offset 0 (decompressed): member '$N1/a.pcap': declares 4338 bytes, over the limit of 4096 for one member (--bundle-member-max)" \
+    "file:$N1/a.pcap=$P" -- --bundle-member-max 4K
+refused total-cap "offset 5120 (decompressed): member '$N1/b.pcap': brings the bundle past its limit of 8192 bytes (--bundle-total-max)" \
+    "file:$N1/a.pcap=$P" "file:$N1/b.pcap=$P" -- --bundle-total-max 8K
+refused members-cap "offset 10240 (decompressed): member '$N1/c.pcap': more than 2 members refused (--bundle-members-max)" \
+    "file:$N1/a.pcap=$P" "file:$N1/b.pcap=$P" "file:$N1/c.pcap=$P" -- --bundle-members-max 2
+refused duplicate "offset 5120 (decompressed): member '$N1/a.pcap': duplicate member refused" \
+    "file:$N1/a.pcap=$P" "file:$N1/a.pcap=$P"
+refused bad-sha "offset 0 (decompressed): member '$N1/a.pcap': sha256 $(sha256sum <"$P" | cut -c1-64) differs from content.json's $( (cat "$P"; printf x) | sha256sum | cut -c1-64)" \
+    "file:$N1/a.pcap=$P" --bad-sha "$N1/a.pcap"
+refused bad-size "offset 0 (decompressed): member '$N1/a.pcap': 4338 bytes, content.json says 4339" \
+    "file:$N1/a.pcap=$P" --bad-size "$N1/a.pcap"
+refused missing "content.json lists '$N1/b.pcap', which the bundle lacks" \
+    "file:$N1/a.pcap=$P" --list "$N1/b.pcap"
+refused unlisted "offset 5120 (decompressed): member '$N1/b.pcap' is not listed in content.json" \
+    "file:$N1/a.pcap=$P" "file:$N1/b.pcap=$P" --unlist "$N1/b.pcap"
+refused streams-only "node directory '$N1' has per-stream files but no merged capture" \
+    "file:$N1/streams/000000000001.pcap=$P"
+refused same-node "node directories 'n1_10.0.0.1' and 'n1_10.0.0.2' both name node 'n1'" \
+    "file:n1_10.0.0.1/a.pcap=$P" "file:n1_10.0.0.2/a.pcap=$P"
+refused bad-node "node directory 'n 1_10.0.0.1': node name 'n 1' has characters other than letters, digits, '.', '_' and '-'" \
+    "file:n 1_10.0.0.1/a.pcap=$P"
+refused bad-capture-name "offset 0 (decompressed): member '$N1/a b.pcap': capture file name has characters other than letters, digits, '.', '_' and '-'" \
+    "file:$N1/a b.pcap=$P"
+printf 'not a tar at all' | gzip >garbage.tar.gz
+"$SV" ingest -q -o "$TMP/st" garbage.tar.gz 2>err
+t_is "garbage.tar.gz: exit 3" "$?" 3
+t_run "garbage.tar.gz: the error names the bundle and says it is not a tar" \
+    grep -q "^streamvault: garbage.tar.gz: offset [0-9]* (decompressed): not a tar or tar.gz archive: " err
+t_is "garbage.tar.gz: no store, no temporary directory left" "$(left_over)" ""
+
+# a refused bundle leaves a previous store as it was, even with --force
+"$SV" ingest -q -o old "$P"
+cp -a old old.copy
+python3 "$MK" evil.tar.gz "file:$N1/a.pcap=$P" "symlink:$N1/b.pcap=/etc/passwd"
+"$SV" ingest -q -f -o old evil.tar.gz 2>err
+t_is "a refused bundle over an existing store (--force): exit 3" "$?" 3
+t_run "a refused bundle over an existing store (--force): the store is as it was" \
+    diff -r old old.copy
+t_is "a refused bundle over an existing store: nothing else left" "$(left_over)" ""
+rm -rf old old.copy ./*.tar.gz
+
+# usage: a bundle is the only input, its nodes are named by its directories
+python3 "$MK" one.tar.gz "file:$N1/a.pcap=$P"
+"$SV" ingest -q -o st one.tar.gz "$P" 2>err
+t_is "a bundle among other inputs: exit 2" "$?" 2
+t_run "a bundle among other inputs: the error" \
+    grep -qx "streamvault: ingest: a bundle (one.tar.gz) must be the only input" err
+"$SV" ingest -q -o st --node x one.tar.gz 2>err
+t_is "--node with a bundle: exit 2" "$?" 2
+rm -rf st one.tar.gz
+
+# a good bundle: two nodes, a Kubeshark history for n1 (and a per-stream copy that must
+# not count twice), the native history for n2 (gencap's, over its own capture)
+"$GENCAP" --out g --streams 40 --duration 20 --restarts 2 --seed 3 --quiet
+N2="n2_fd00::2"
+python3 "$MK" good.tar.gz "dir:$N1" "file:$N1/1700000000.pcap=$P" \
+    "file:$N1/name_resolution_history.json=$TD/names/kubeshark-history.json" \
+    "file:$N1/streams/000000000001.pcap=$P" \
+    "file:$N2/1700000000.pcap=g.pcap" "file:$N2/names.json=g.names.json" \
+    "file:$N2/name_resolution_history.json=$TD/names/kubeshark-history.json"
+t_run "good bundle: ingested" "$SV" ingest -q -o st good.tar.gz
+t_is "good bundle: nothing left beside the store" "$(left_over)" "g.names.json g.pcap g.truth.json st "
+t_is "good bundle: its nodes, with their IPs" \
+    "$(jq -r '.nodes[] | "\(.name) \(.ip)"' st/store.json | tr '\n' ' ')" "n1 10.0.0.1 n2 fd00::2 "
+if t_have tshark; then
+    t_is "good bundle: n1's packets are its merged capture's (tshark), the per-stream copy not counted" \
+        "$(jq -r '.inputs[0].read.packets' st/store.json)" "$(tshark -r "$P" 2>/dev/null | wc -l)"
+    t_is "good bundle: n2's packets are its capture's (tshark)" \
+        "$(jq -r '.inputs[1].read.packets' st/store.json)" "$(tshark -r g.pcap 2>/dev/null | wc -l)"
+else
+    t_skip "tshark is not installed"
+    t_skip "tshark is not installed"
+fi
+t_is "good bundle: inputs named as members" "$(jq -r '.inputs[].path' st/store.json | tr '\n' ' ')" \
+    "good.tar.gz:$N1/1700000000.pcap good.tar.gz:$N2/1700000000.pcap "
+# the same store parts as direct ingests with the same node and history
+"$SV" ingest -q -o d1 --node n1=10.0.0.1 --names "$TD/names/kubeshark-history.json" "$P"
+"$SV" ingest -q -o d2 --node n2=fd00::2 --names g.names.json g.pcap
+t_run "good bundle: node n1 is byte for byte a direct ingest's" diff -r st/nodes/n1 d1/nodes/n1
+t_run "good bundle: node n2 (names.json preferred) is byte for byte a direct ingest's" \
+    diff -r st/nodes/n2 d2/nodes/n2
+t_run "good bundle: the index segments are a direct ingest's" sh -c \
+    'for s in d1/index/* d2/index/*; do diff -r "$s" "st/index/${s##*/}" || exit 1; done'
+t_is "good bundle: streams lists both nodes' streams" "$("$SV" streams st | sed 1d | wc -l)" \
+    "$(($("$SV" streams d1 | sed 1d | wc -l) + $("$SV" streams d2 | sed 1d | wc -l)))"
+t_is "good bundle: query '' gives both nodes' entries" "$("$SV" query st '' --count)" \
+    "$(($("$SV" query d1 '' --count) + $("$SV" query d2 '' --count)))"
+t_is "good bundle: names show n1 (Kubeshark's history)" \
+    "$("$SV" names show --node n1 st 10.1.1.3 | awk 'NR > 1 { print $2, $NF == "sock-shop" ? $(NF-1) : $NF }' | tr '\n' ' ')" \
+    "10.1.1.3 carts.sock-shop 10.1.1.3 catalogue.sock-shop "
+t_is "good bundle: names show n2 is the native history's" \
+    "$("$SV" names show --node n2 --format native st | md5sum)" \
+    "$("$SV" names show --node n2 --format native d2 | md5sum)"
+
+# a Kubeshark export: no content.json; read with a warning, unlisted members ignored
+python3 "$MK" ks.tar.gz --no-manifest "file:$N1/1700000000.pcap=$P" \
+    "file:$N1/name_resolution_history.json=$TD/names/kubeshark-history.json" "text:README=hi"
+"$SV" ingest -q -o ks ks.tar.gz 2>err
+t_is "Kubeshark export: exit 0" "$?" 0
+t_is "Kubeshark export: the warnings" "$(cat err)" \
+    "streamvault: warning: ks.tar.gz: no content.json (a Kubeshark export?): its members are not verified
+streamvault: warning: ks.tar.gz: member 'README' ignored: not a capture, history or per-stream file of a node"
+t_run "Kubeshark export: the node is a direct ingest's" diff -r ks/nodes/n1 d1/nodes/n1
+
+# found by its bytes under any name; an uncompressed tar too
+cp good.tar.gz good.bin
+t_run "a bundle named .bin is found by its content" "$SV" ingest -q -o bin good.bin
+t_run "... and restores the same nodes" diff -r bin/nodes st/nodes
+python3 "$MK" plain.tar --plain "file:$N1/1700000000.pcap=$P"
+t_run "an uncompressed tar bundle" "$SV" ingest -q -o plain plain.tar
+t_is "an uncompressed tar bundle: its node" "$(jq -r '.nodes[].name' plain/store.json)" n1
+t_done
