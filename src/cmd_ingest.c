@@ -175,19 +175,20 @@ static void restore_release(struct restore *rs)
     memset(rs, 0, sizeof *rs);
 }
 
-/* The node's history: the bundle's (names.json, else Kubeshark's), then --names files. */
+/* The node's history: its directories' (names.json, else Kubeshark's), then --names files. */
 static int node_names(const struct bundle_node *bn, const char **files, size_t nfiles,
                       const struct names_read_opts *ro, struct names **out, struct diag *d)
 {
     struct names *h = names_new();
-    uint8_t *text = NULL;
-    size_t len = 0;
     int rc = 0;
 
-    if (bn->names) {
-        rc = fs_read_file(bn->names, LIM_NAMES_FILE, &text, &len, d);
+    for (size_t i = 0; rc == 0 && i < bn->nhistories; i++) {
+        uint8_t *text = NULL;
+        size_t len = 0;
+
+        rc = fs_read_file(bn->histories[i], LIM_NAMES_FILE, &text, &len, d);
         if (rc == 0)
-            rc = names_read_mem(h, bn->names_label, (const char *)text, len, ro, d);
+            rc = names_read_mem(h, bn->history_labels[i], (const char *)text, len, ro, d);
         free(text);
     }
     for (size_t i = 0; rc == 0 && i < nfiles; i++)

@@ -78,8 +78,12 @@ refused unlisted "offset 5120 (decompressed): member '$N1/b.pcap' is not listed 
     "file:$N1/a.pcap=$P" "file:$N1/b.pcap=$P" --unlist "$N1/b.pcap"
 refused streams-only "node directory '$N1' has per-stream files but no merged capture" \
     "file:$N1/streams/000000000001.pcap=$P"
-refused same-node "node directories 'n1_10.0.0.1' and 'n1_10.0.0.2' both name node 'n1'" \
+refused same-node-other-ip "node directories 'n1_10.0.0.1' and 'n1_10.0.0.2' both name node 'n1', with different IPs ('10.0.0.1', '10.0.0.2')" \
     "file:n1_10.0.0.1/a.pcap=$P" "file:n1_10.0.0.2/a.pcap=$P"
+refused same-node-other-ip-kubeshark "node directories 'n1_10.0.0.1' and 'n1_10.0.0.2' both name node 'n1', with different IPs ('10.0.0.1', '10.0.0.2')" \
+    --no-manifest "file:n1_10.0.0.1/a.pcap=$P" "file:n1_10.0.0.2/a.pcap=$P"
+refused bad-node-in-content-json "node directory '$N1': node name '../x' has characters other than letters, digits, '.', '_' and '-'" \
+    "file:$N1/a.pcap=$P" --node "$N1=../x,10.0.0.1"
 refused bad-node "node directory 'n 1_10.0.0.1': node name 'n 1' has characters other than letters, digits, '.', '_' and '-'" \
     "file:n 1_10.0.0.1/a.pcap=$P"
 refused bad-capture-name "offset 0 (decompressed): member '$N1/a b.pcap': capture file name has characters other than letters, digits, '.', '_' and '-'" \
@@ -154,6 +158,17 @@ t_is "good bundle: names show n1 (Kubeshark's history)" \
 t_is "good bundle: names show n2 is the native history's" \
     "$("$SV" names show --node n2 --format native st | md5sum)" \
     "$("$SV" names show --node n2 --format native d2 | md5sum)"
+
+# two shards of one node (the writer's "<node>_<ip>_2", mapped by content.json): one node
+python3 "$MK" shards.tar.gz "file:$N1/1700000000.pcap=$P" "file:${N1}_2/1700000001.pcap=g.pcap" \
+    "file:${N1}_2/names.json=g.names.json" --node "${N1}_2=n1,10.0.0.1"
+t_run "shards: ingested" "$SV" ingest -q -o shards shards.tar.gz
+t_is "shards: one node n1 with both directories' captures, in member order" \
+    "$(jq -r '[.nodes[].name, (.inputs[] | "\(.node):\(.path)")] | join(" ")' shards/store.json)" \
+    "n1 n1:shards.tar.gz:$N1/1700000000.pcap n1:shards.tar.gz:${N1}_2/1700000001.pcap"
+"$SV" ingest -q -o d3 --node n1=10.0.0.1 --names g.names.json "$P" g.pcap
+t_run "shards: the node is a direct ingest's of both captures with the history" \
+    diff -r shards/nodes/n1 d3/nodes/n1
 
 # a Kubeshark export: no content.json; read with a warning, unlisted members ignored
 python3 "$MK" ks.tar.gz --no-manifest "file:$N1/1700000000.pcap=$P" \

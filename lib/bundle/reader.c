@@ -10,8 +10,9 @@
  *      │
  *      └──> data, in BUF_LEN pieces ──> sha256, byte caps ──> m<n> file
  *                                                          (or discarded)
- *   end ──> duplicates ──> content.json: format, files{path: sha256, bytes},
- *           nodes[] ──> the nodes ingest restores
+ *   end ──> duplicates ──> content.json: format, files{path: sha256, bytes}
+ *       ──> directories to nodes (content.json's nodes[], else the name split
+ *           at its last '_'; shards of one node merged) ──> what ingest restores
  */
 #include "config.h"
 
@@ -529,47 +530,57 @@ static void split_dir(const char *dir, char **name, char **ip)
     *ip = xstrdup("");
 }
 
-static struct bundle_node *node_of(struct bundle_contents *c, const char *path, size_t *cap)
-{
-    size_t dl = (size_t)(strchr(path, '/') - path);
-    struct bundle_node *nd;
-
-    if (c->nnodes > 0) {
-        nd = &c->nodes[c->nnodes - 1];  /* members are sorted: a node's files are adjacent */
-        if (strlen(nd->dir) == dl && memcmp(nd->dir, path, dl) == 0)
-            return nd;
-    }
-    xgrow((void **)&c->nodes, cap, c->nnodes + 1, sizeof *c->nodes);
-    nd = &c->nodes[c->nnodes++];
-    memset(nd, 0, sizeof *nd);
-    nd->dir = xmalloc(dl + 1);
-    memcpy(nd->dir, path, dl);
-    nd->dir[dl] = 0;
-    split_dir(nd->dir, &nd->name, &nd->ip);
-    return nd;
-}
+/* A top-level directory's files, before directories become nodes. */
+struct group {
+    char *dir;
+    char **captures, **labels;  /* moved to the node */
+    size_t ncaptures;
+    char *hist, *hist_label;    /* names.json, else Kubeshark's */
+    bool hist_native;
+    uint64_t stream_files;
+};
 
 static char *label(const struct reader *r, const char *path)
 {
     return fs_printf("%s:%s", r->name, path);
 }
 
-/* The nodes: every top-level directory with a capture or a history. */
-static int build_nodes(struct reader *r, struct bundle_contents *c)
+static struct group *group_of(struct group **g, size_t *n, size_t *cap, const char *path)
 {
+    size_t dl = (size_t)(strchr(path, '/') - path);
+    struct group *gr;
+
+    if (*n > 0) {
+        gr = &(*g)[*n - 1];     /* members are sorted: a directory's files are adjacent */
+        if (strlen(gr->dir) == dl && memcmp(gr->dir, path, dl) == 0)
+            return gr;
+    }
+    xgrow((void **)g, cap, *n + 1, sizeof **g);
+    gr = &(*g)[(*n)++];
+    memset(gr, 0, sizeof *gr);
+    gr->dir = xmalloc(dl + 1);
+    memcpy(gr->dir, path, dl);
+    gr->dir[dl] = 0;
+    return gr;
+}
+
+/* Gathers the files of each top-level directory; lists the ignored ones in c. */
+static struct group *gather(struct reader *r, struct bundle_contents *c, size_t *ngroups)
+{
+    struct group *g = NULL;
     size_t cap = 0, icap = 0;
 
+    *ngroups = 0;
     for (size_t i = 0; i < r->n; i++) {
         struct member *m = &r->m[i];
-        struct bundle_node *nd;
+        struct group *gr;
+        char s[SHOW_LEN + 8];
 
         c->members++;
         if (m->kind == MK_DIR)
             continue;
         c->bytes += m->size;
         if (m->kind == MK_OTHER) {
-            char s[SHOW_LEN + 8];
-
             show(m->path, s);
             xgrow((void **)&c->ignored, &icap, c->nignored + 1, sizeof *c->ignored);
             c->ignored[c->nignored++] = xstrdup(s);
@@ -577,111 +588,167 @@ static int build_nodes(struct reader *r, struct bundle_contents *c)
         }
         if (m->kind == MK_MANIFEST)
             continue;
-        nd = node_of(c, m->path, &cap);
-        switch (m->kind) {
-        case MK_CAPTURE:
-            nd->captures = xrealloc(nd->captures, (nd->ncaptures + 1) * sizeof *nd->captures);
-            nd->labels = xrealloc(nd->labels, (nd->ncaptures + 1) * sizeof *nd->labels);
-            nd->captures[nd->ncaptures] = m->file;
-            nd->labels[nd->ncaptures++] = label(r, m->path);
+        gr = group_of(&g, ngroups, &cap, m->path);
+        if (m->kind == MK_CAPTURE) {
+            gr->captures = xrealloc(gr->captures, (gr->ncaptures + 1) * sizeof *gr->captures);
+            gr->labels = xrealloc(gr->labels, (gr->ncaptures + 1) * sizeof *gr->labels);
+            gr->captures[gr->ncaptures] = m->file;
+            gr->labels[gr->ncaptures++] = label(r, m->path);
             m->file = NULL;
-            break;
-        case MK_NAMES:
-        case MK_KSNAMES:
+        } else if (m->kind == MK_NAMES || m->kind == MK_KSNAMES) {
             /* names.json wins, whichever of the two comes first */
-            if (!nd->names || m->kind == MK_NAMES) {
-                if (nd->names) {
-                    unlink(nd->names);
-                    free(nd->names);
-                    free(nd->names_label);
-                }
-                nd->names = m->file;
-                nd->names_label = label(r, m->path);
+            if (!gr->hist || (m->kind == MK_NAMES && !gr->hist_native)) {
+                if (gr->hist)
+                    unlink(gr->hist);   /* verified, not read: no need to keep it */
+                free(gr->hist);
+                free(gr->hist_label);
+                gr->hist = m->file;
+                gr->hist_label = label(r, m->path);
+                gr->hist_native = m->kind == MK_NAMES;
                 m->file = NULL;
+            } else {
+                unlink(m->file);
             }
-            break;
-        case MK_STREAM:
-            nd->stream_files++;
-            break;
-        default:
-            break;
+        } else if (m->kind == MK_STREAM) {
+            gr->stream_files++;
         }
     }
-    for (size_t i = 0; i < c->nnodes; i++) {
-        struct bundle_node *nd = &c->nodes[i];
-
-        if (nd->ncaptures == 0 && nd->stream_files > 0)
-            return diag_set(r->d, SV_EFORMAT,
-                            "%s: node directory '%s' has per-stream files but no merged capture",
-                            r->name, nd->dir);
-        for (size_t k = 0; k < i; k++) {
-            if (strcmp(c->nodes[k].name, nd->name) == 0)
-                return diag_set(r->d, SV_EFORMAT,
-                                "%s: node directories '%s' and '%s' both name node '%s'", r->name,
-                                c->nodes[k].dir, nd->dir, nd->name);
-        }
-    }
-    return 0;
+    return g;
 }
 
-/* content.json's "nodes": each one's name and IP are those its directory gives. */
-static int verify_nodes(struct reader *r, const struct bundle_contents *c, const struct jv *nodes)
+/*
+ * A directory's node: content.json's "nodes" entry for it when there is one
+ * (the writer's word: it maps "<node>_<ip>_2" of a second shard to its
+ * node), else the directory's name split at its last '_'.
+ */
+static void node_identity(const struct jv *nodes, const char *dir, char **name, char **ip)
 {
     for (size_t i = 0; i < jv_len(nodes); i++) {
         const struct jv *j = jv_at(nodes, i);
-        const char *dir = jv_get_str(j, "dir"), *name = jv_get_str(j, "name");
-        const char *ip = jv_get_str(j, "ip");
-        char tmp[SHOW_LEN + 8];
+        const char *d = jv_get_str(j, "dir"), *nm = jv_get_str(j, "name");
+        const char *nip = jv_get_str(j, "ip");
         size_t dl;
 
-        if (!dir)
+        if (!d || !nm)
             continue;
-        dl = strlen(dir);
-        while (dl > 0 && dir[dl - 1] == '/')
+        dl = strlen(d);
+        while (dl > 0 && d[dl - 1] == '/')
             dl--;
-        for (size_t k = 0; k < c->nnodes; k++) {
-            const struct bundle_node *nd = &c->nodes[k];
-
-            if (strlen(nd->dir) != dl || memcmp(nd->dir, dir, dl) != 0)
-                continue;
-            if ((name && strcmp(name, nd->name) != 0) || (ip && strcmp(ip, nd->ip) != 0)) {
-                show(dir, tmp);
-                return diag_set(r->d, SV_EFORMAT,
-                                "%s: content.json: node %zu (dir '%s') has another name or IP "
-                                "than its directory gives ('%s', '%s')", r->name, i, tmp,
-                                nd->name, nd->ip);
-            }
+        if (dl == strlen(dir) && memcmp(d, dir, dl) == 0) {
+            *name = xstrdup(nm);
+            *ip = xstrdup(nip ? nip : "");
+            return;
         }
     }
-    return 0;
+    split_dir(dir, name, ip);
 }
 
-static int verify_manifest(struct reader *r, struct bundle_contents *c)
+/* Moves group g into node nd (its captures after those already there). */
+static void node_add(struct bundle_node *nd, struct group *g)
 {
-    struct jv *root = NULL;
+    size_t n = nd->ncaptures + g->ncaptures;
+
+    nd->captures = xrealloc(nd->captures, (n ? n : 1) * sizeof *nd->captures);
+    nd->labels = xrealloc(nd->labels, (n ? n : 1) * sizeof *nd->labels);
+    for (size_t k = 0; k < g->ncaptures; k++) {
+        nd->captures[nd->ncaptures] = g->captures[k];
+        nd->labels[nd->ncaptures++] = g->labels[k];
+    }
+    g->ncaptures = 0;
+    if (g->hist) {
+        nd->histories = xrealloc(nd->histories, (nd->nhistories + 1) * sizeof *nd->histories);
+        nd->history_labels = xrealloc(nd->history_labels,
+                                      (nd->nhistories + 1) * sizeof *nd->history_labels);
+        nd->histories[nd->nhistories] = g->hist;
+        nd->history_labels[nd->nhistories++] = g->hist_label;
+        g->hist = g->hist_label = NULL;
+    }
+    nd->stream_files += g->stream_files;
+}
+
+static void group_release(struct group *g)
+{
+    for (size_t k = 0; k < g->ncaptures; k++) {
+        free(g->captures[k]);
+        free(g->labels[k]);
+    }
+    free(g->captures);
+    free(g->labels);
+    free(g->hist);
+    free(g->hist_label);
+    free(g->dir);
+}
+
+/*
+ * The nodes: every top-level directory with a capture or a history is one;
+ * directories of the same node (shards) become one node, in member order.
+ */
+static int build_nodes(struct reader *r, struct bundle_contents *c, const struct jv *manifest)
+{
+    const struct jv *mnodes = jv_get(manifest, "nodes");
+    size_t ng, cap = 0;
+    struct group *g = gather(r, c, &ng);
+    int rc = 0;
+
+    for (size_t i = 0; i < ng && rc == 0; i++) {
+        struct bundle_node *nd = NULL;
+        char *name, *ip;
+
+        if (g[i].ncaptures == 0 && g[i].stream_files > 0) {
+            rc = diag_set(r->d, SV_EFORMAT,
+                          "%s: node directory '%s' has per-stream files but no merged capture",
+                          r->name, g[i].dir);
+            break;
+        }
+        node_identity(mnodes, g[i].dir, &name, &ip);
+        for (size_t k = 0; k < c->nnodes; k++) {
+            if (strcmp(c->nodes[k].name, name) == 0)
+                nd = &c->nodes[k];
+        }
+        if (nd && strcmp(nd->ip, ip) != 0) {
+            rc = diag_set(r->d, SV_EFORMAT,
+                          "%s: node directories '%s' and '%s' both name node '%s', with "
+                          "different IPs ('%s', '%s')", r->name, nd->dir, g[i].dir, name, nd->ip,
+                          ip);
+        } else if (!nd) {
+            xgrow((void **)&c->nodes, &cap, c->nnodes + 1, sizeof *c->nodes);
+            nd = &c->nodes[c->nnodes++];
+            memset(nd, 0, sizeof *nd);
+            nd->dir = xstrdup(g[i].dir);
+            nd->name = name;
+            nd->ip = ip;
+            name = ip = NULL;
+        }
+        if (rc == 0)
+            node_add(nd, &g[i]);
+        free(name);
+        free(ip);
+    }
+    for (size_t i = 0; i < ng; i++)
+        group_release(&g[i]);
+    free(g);
+    return rc;
+}
+
+/* content.json: its format, and every file listed, present and the same. */
+static int read_manifest(struct reader *r, struct jv **root)
+{
     const char *fmt;
     char *name = fs_printf("%s:%s", r->name, BUNDLE_MANIFEST);
     char s[SHOW_LEN + 8];
     int rc;
 
-    rc = jv_parse((const char *)r->manifest.data, r->manifest.len, name, &root, r->d);
+    rc = jv_parse((const char *)r->manifest.data, r->manifest.len, name, root, r->d);
     free(name);
     if (rc < 0)
         return rc;
-    fmt = jv_get_str(root, "format");
+    fmt = jv_get_str(*root, "format");
     if (!fmt || strcmp(fmt, BUNDLE_FORMAT) != 0) {
         show(fmt ? fmt : "(none)", s);
-        rc = diag_set(r->d, SV_EFORMAT, "%s: content.json: format '%s' is not %s", r->name, s,
-                      BUNDLE_FORMAT);
-        goto out;
+        return diag_set(r->d, SV_EFORMAT, "%s: content.json: format '%s' is not %s", r->name, s,
+                        BUNDLE_FORMAT);
     }
-    rc = verify_files(r, jv_get(root, "files"));
-    if (rc == 0)
-        rc = verify_nodes(r, c, jv_get(root, "nodes"));
-    c->verified = rc == 0;
-out:
-    jv_free(root);
-    return rc;
+    return verify_files(r, jv_get(*root, "files"));
 }
 
 static void reader_release(struct reader *r)
@@ -699,6 +766,7 @@ static void reader_release(struct reader *r)
 
 static int extract(struct reader *r, struct bundle_contents *out)
 {
+    struct jv *manifest = NULL;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -712,10 +780,13 @@ static int extract(struct reader *r, struct bundle_contents *out)
     rc = read_members(r);
     if (rc == 0)
         rc = check_duplicates(r);
+    if (rc == 0 && r->have_manifest) {
+        rc = read_manifest(r, &manifest);
+        out->verified = rc == 0;
+    }
     if (rc == 0)
-        rc = build_nodes(r, out);
-    if (rc == 0 && r->have_manifest)
-        rc = verify_manifest(r, out);
+        rc = build_nodes(r, out, manifest);
+    jv_free(manifest);
     if (rc < 0)
         bundle_contents_release(out);
     return rc;
@@ -812,8 +883,12 @@ void bundle_contents_release(struct bundle_contents *c)
         }
         free(nd->captures);
         free(nd->labels);
-        free(nd->names);
-        free(nd->names_label);
+        for (size_t k = 0; k < nd->nhistories; k++) {
+            free(nd->histories[k]);
+            free(nd->history_labels[k]);
+        }
+        free(nd->histories);
+        free(nd->history_labels);
         free(nd->dir);
         free(nd->name);
         free(nd->ip);

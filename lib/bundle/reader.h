@@ -16,9 +16,10 @@
  * components, links, devices, fifos and sockets, a member declaring or
  * holding more than member_max bytes, members declaring or holding more
  * than total_max bytes together, more than members_max members, a path
- * longer than LIM_BUNDLE_PATH, a member twice, and, when content.json is
- * there, any file it does not list, any it lists that is missing, and any
- * whose size or sha256 differs. Memory does not grow with the bundle's bytes
+ * longer than LIM_BUNDLE_PATH, a member twice, a directory of per-stream
+ * files without a merged capture, two directories naming one node with
+ * different IPs, and, when content.json is there, any file it does not
+ * list, any it lists that is missing, and any whose size or sha256 differs. Memory does not grow with the bundle's bytes
  * (one fixed buffer; a record per member, bounded by members_max).
  * Extracted files are named by member number (m<n>), never by member path.
  *
@@ -46,17 +47,24 @@ struct bundle_limits {
 /* Fills l with the defaults of lib/base/limits.h. */
 void bundle_limits_init(struct bundle_limits *l);
 
-/* A node of the bundle: a top-level directory holding a capture or a history. */
+/*
+ * A node of the bundle: the top-level directories holding a capture or a
+ * history that name the same node (a second shard of a node is written as
+ * "<node>_<ip>_2"). A directory's node is what content.json's "nodes" say
+ * of it ("dir", "name", "ip"), else its name split at the last '_' when
+ * what follows is an IP address or empty, else its whole name (IP unknown).
+ */
 struct bundle_node {
-    char *dir;                  /* the directory, "<node>_<ip>" */
-    char *name;                 /* dir up to its last '_' when the rest is an IP (or empty),
-                                   else all of dir */
-    char *ip;                   /* that IP, "" when none */
+    char *dir;                  /* its first directory */
+    char *name;                 /* the node's name (not checked: the store checks it) */
+    char *ip;                   /* its IP, "" when unknown */
     char **captures;            /* extracted merged captures, in member-path order */
     char **labels;              /* each one's "BUNDLE:MEMBER" */
     size_t ncaptures;
-    char *names;                /* extracted history: names.json, else Kubeshark's; or NULL */
-    char *names_label;          /* its "BUNDLE:MEMBER" */
+    char **histories;           /* extracted histories, one per directory that has one:
+                                   names.json, else name_resolution_history.json */
+    char **history_labels;      /* each one's "BUNDLE:MEMBER" */
+    size_t nhistories;
     uint64_t stream_files;      /* per-stream files under streams/ (verified, not extracted) */
 };
 

@@ -8,8 +8,8 @@
  * members) so that a decompression bomb stops early. Invariants (abort on
  * failure): a refusal sets a message naming the bundle and leaves no
  * directory behind; an accepted bundle's directory holds exactly the files
- * its nodes name (each a regular file, labelled "fuzz:<member>"), every
- * node has a non-empty name, and releasing it removes the directory.
+ * its nodes name (each a regular file, labelled "fuzz:<member>"), no two
+ * nodes have the same name, and releasing it removes the directory.
  */
 #include "config.h"
 
@@ -71,17 +71,21 @@ static void check(const struct bundle_contents *c)
     for (size_t i = 0; i < c->nnodes; i++) {
         const struct bundle_node *nd = &c->nodes[i];
 
-        if (!nd->name[0] || !nd->dir[0] || !nd->ip)
+        if (!nd->name || !nd->dir[0] || !nd->ip)
             abort();
         for (size_t k = 0; k < nd->ncaptures; k++) {
             if (!regular(nd->captures[k]) || strncmp(nd->labels[k], "fuzz:", 5) != 0)
                 abort();
             files++;
         }
-        if (nd->names) {
-            if (!regular(nd->names) || strncmp(nd->names_label, "fuzz:", 5) != 0)
+        for (size_t k = 0; k < nd->nhistories; k++) {
+            if (!regular(nd->histories[k]) || strncmp(nd->history_labels[k], "fuzz:", 5) != 0)
                 abort();
             files++;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(c->nodes[k].name, nd->name) == 0)
+                abort();        /* directories of one node are merged */
         }
     }
     if (count_files(c->dir) != files)

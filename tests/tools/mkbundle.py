@@ -22,6 +22,8 @@ Options:
   --list NAME          content.json lists NAME, which the bundle does not hold
   --unlist NAME        content.json does not list NAME
   --plain              an uncompressed tar
+  --node DIR=NAME,IP   content.json maps directory DIR to node NAME with IP (default: DIR
+                       split at its last '_')
 
 content.json, when written, is the last member: format streamvault-bundle/1, a node per
 top-level directory (split at its last '_'), and every regular file's sha256 and size.
@@ -47,6 +49,7 @@ def main(argv):
     manifest = True
     bad_sha, bad_size, extra, unlist = set(), set(), [], set()
     plain = False
+    nodemap = {}
     members = []
     i = 2
     while i < len(argv):
@@ -57,6 +60,10 @@ def main(argv):
             manifest = False
         elif a == "--plain":
             plain = True
+        elif a == "--node":
+            i += 1
+            d, _, v = argv[i].partition("=")
+            nodemap[d] = v.split(",", 1)
         elif a in ("--bad-sha", "--bad-size", "--list", "--unlist"):
             i += 1
             {"--bad-sha": bad_sha.add, "--bad-size": bad_size.add, "--list": extra.append,
@@ -118,7 +125,8 @@ def main(argv):
         nodes = []
         for d in dirs:
             nm, _, ip = d.rpartition("_")
-            nodes.append({"name": nm or d, "ip": ip if nm else "", "dir": d})
+            nm, ip = nodemap.get(d, (nm or d, ip if nm else ""))
+            nodes.append({"name": nm, "ip": ip, "dir": d})
         doc = {"format": "streamvault-bundle/1", "tool": "mkbundle.py", "version": "1",
                "created": "2024-06-01T10:00:00Z", "query": "", "window": None,
                "nodes": nodes, "files": listed}
