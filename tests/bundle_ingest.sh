@@ -187,4 +187,12 @@ t_run "... and restores the same nodes" diff -r bin/nodes st/nodes
 python3 "$MK" plain.tar --plain "file:$N1/1700000000.pcap=$P"
 t_run "an uncompressed tar bundle" "$SV" ingest -q -o plain plain.tar
 t_is "an uncompressed tar bundle: its node" "$(jq -r '.nodes[].name' plain/store.json)" n1
+# not bundles: a gzip-compressed capture, a file of zeros (an end-of-archive block alone)
+gz=$(ls "$TD"/compressed/*.pcap.gz | head -n 1)
+"$SV" ingest -q -o gz "$gz"
+t_is "a .pcap.gz is a capture, not a bundle" "$(jq -r '.inputs[0].compression' gz/store.json)" gzip
+head -c 10240 /dev/zero >zeros.pcap
+"$SV" ingest -q -o zeros zeros.pcap 2>err
+t_is "a file of zeros is not taken for a bundle" "$(head -n 1 err)" \
+    "streamvault: zeros.pcap: offset 0: not a pcap or pcapng file (magic 0x00000000)"
 t_done

@@ -866,8 +866,13 @@ bool bundle_probe(const char *path)
     a = arch_new();
     if (!a)
         return false;
-    yes = archive_read_open_filename(a, path, BLOCK_LEN) == ARCHIVE_OK &&
-          archive_read_next_header(a, &e) >= ARCHIVE_WARN;
+    yes = false;
+    if (archive_read_open_filename(a, path, BLOCK_LEN) == ARCHIVE_OK) {
+        int rc = archive_read_next_header(a, &e);
+
+        /* a first header, not only an end-of-archive block: a file of zeros is no bundle */
+        yes = rc == ARCHIVE_OK || rc == ARCHIVE_WARN;
+    }
     archive_read_free(a);
     return yes;
 }

@@ -19,8 +19,9 @@
  * longer than LIM_BUNDLE_PATH, a member twice, a directory of per-stream
  * files without a merged capture, two directories naming one node with
  * different IPs, and, when content.json is there, any file it does not
- * list, any it lists that is missing, and any whose size or sha256 differs. Memory does not grow with the bundle's bytes
- * (one fixed buffer; a record per member, bounded by members_max).
+ * list, any it lists that is missing, and any whose size or sha256 differs.
+ * Memory does not grow with the bundle's bytes (one fixed buffer; a record
+ * per member, bounded by members_max).
  * Extracted files are named by member number (m<n>), never by member path.
  *
  * lib/bundle/ is the only user of libarchive; no libarchive type appears here.
