@@ -155,6 +155,10 @@ t_is "good bundle: query '' gives both nodes' entries" "$("$SV" query st '' --co
 t_is "good bundle: names show n1 (Kubeshark's history)" \
     "$("$SV" names show --node n1 st 10.1.1.3 | awk 'NR > 1 { print $2, $NF == "sock-shop" ? $(NF-1) : $NF }' | tr '\n' ' ')" \
     "10.1.1.3 carts.sock-shop 10.1.1.3 catalogue.sock-shop "
+"$SV" ingest -q -j 1 -o st-j1 good.tar.gz
+"$SV" ingest -q -j 2 -o st-j2 good.tar.gz
+t_run "good bundle: the same store at -j 1 and -j 2" diff -r st-j1 st-j2
+rm -rf st-j1 st-j2
 t_is "good bundle: names show n2 is the native history's" \
     "$("$SV" names show --node n2 --format native st | md5sum)" \
     "$("$SV" names show --node n2 --format native d2 | md5sum)"
