@@ -22,25 +22,36 @@ if ! t_have python3; then
 fi
 cd "$TMP" || exit 1
 
-# left_over: what a refused ingest left in $TMP besides the bundles and the old store
+mkdir cases
+# left_over: what an ingest left in $TMP besides the bundles, the cases, gencap's files, the
+# old store
 left_over() { ls -A "$TMP" | grep -v -e '\.tar\.gz$' -e '\.tar$' -e '^old$' -e '^old\.copy$' \
-    -e '^\.out$' -e '^err$' | tr '\n' ' '; }
+    -e '^\.out$' -e '^err$' -e '^cases$' -e '^specs$' -e '^g\.' | tr '\n' ' '; }
 
-# refused NAME 'ERROR' MEMBER... [-- INGEST-OPTIONS]: the bundle is refused with ERROR
+# bundle OUT ARG...: a bundle for tests/tools/mkbundle.py to write (all in one run: python
+# starts slowly on a loaded machine)
+bundle() {
+    printf '%s\n' "$@" >>specs
+    echo >>specs
+}
+# refused NAME 'ERROR' MEMBER... [-- INGEST-OPTIONS]: the bundle is to be refused with ERROR
+cases=
 refused() {
     name=$1
-    want=$2
+    printf '%s\n' "$2" >"cases/$name.want"
     shift 2
-    python3 "$MK" "$name.tar.gz" "$@"
+    : >"cases/$name.opts"
+    printf '%s.tar.gz\n' "$name" >>specs
     while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        printf '%s\n' "$1" >>specs
         shift
     done
-    [ $# -gt 0 ] && shift
-    "$SV" ingest -q -o "$TMP/st" "$@" "$name.tar.gz" 2>err
-    rc=$?
-    t_is "$name: exit 3" "$rc" 3
-    t_is "$name: the error" "$(cat err)" "streamvault: $name.tar.gz: $want"
-    t_is "$name: no store, no temporary directory left" "$(left_over)" ""
+    echo >>specs
+    if [ $# -gt 0 ]; then
+        shift
+        printf '%s\n' "$@" >"cases/$name.opts"
+    fi
+    cases="$cases $name"
 }
 
 refused dotdot "offset 0 (decompressed): member '../evil.pcap': '..' component refused" \
@@ -88,6 +99,33 @@ refused bad-node "node directory 'n 1_10.0.0.1': node name 'n 1' has characters 
     "file:n 1_10.0.0.1/a.pcap=$P"
 refused bad-capture-name "offset 0 (decompressed): member '$N1/a b.pcap': capture file name has characters other than letters, digits, '.', '_' and '-'" \
     "file:$N1/a b.pcap=$P"
+bundle evil.tar.gz "file:$N1/a.pcap=$P" "symlink:$N1/b.pcap=/etc/passwd"
+bundle one.tar.gz "file:$N1/a.pcap=$P"
+"$GENCAP" --out g --streams 40 --duration 20 --restarts 2 --seed 3 --quiet
+N2="n2_fd00::2"
+bundle good.tar.gz "dir:$N1" "file:$N1/1700000000.pcap=$P" \
+    "file:$N1/name_resolution_history.json=$TD/names/kubeshark-history.json" \
+    "file:$N1/streams/000000000001.pcap=$P" \
+    "file:$N2/1700000000.pcap=g.pcap" "file:$N2/names.json=g.names.json" \
+    "file:$N2/name_resolution_history.json=$TD/names/kubeshark-history.json"
+bundle shards.tar.gz "file:$N1/1700000000.pcap=$P" "file:${N1}_2/1700000001.pcap=g.pcap" \
+    "file:${N1}_2/names.json=g.names.json" --node "${N1}_2=n1,10.0.0.1"
+bundle ks.tar.gz --no-manifest "file:$N1/1700000000.pcap=$P" \
+    "file:$N1/name_resolution_history.json=$TD/names/kubeshark-history.json" "text:README=hi"
+bundle plain.tar --plain "file:$N1/1700000000.pcap=$P"
+t_run "tests/tools/mkbundle.py wrote the bundles" python3 "$MK" --batch specs
+
+for name in $cases; do
+    set --
+    while IFS= read -r o; do
+        [ -n "$o" ] && set -- "$@" "$o"
+    done <"cases/$name.opts"
+    "$SV" ingest -q -o "$TMP/st" "$@" "$name.tar.gz" 2>err
+    t_is "$name: exit 3" "$?" 3
+    t_is "$name: the error" "$(cat err)" "streamvault: $name.tar.gz: $(cat "cases/$name.want")"
+    t_is "$name: no store, no temporary directory left" "$(left_over)" ""
+done
+
 printf 'not a tar at all' | gzip >garbage.tar.gz
 "$SV" ingest -q -o "$TMP/st" garbage.tar.gz 2>err
 t_is "garbage.tar.gz: exit 3" "$?" 3
@@ -98,35 +136,26 @@ t_is "garbage.tar.gz: no store, no temporary directory left" "$(left_over)" ""
 # a refused bundle leaves a previous store as it was, even with --force
 "$SV" ingest -q -o old "$P"
 cp -a old old.copy
-python3 "$MK" evil.tar.gz "file:$N1/a.pcap=$P" "symlink:$N1/b.pcap=/etc/passwd"
 "$SV" ingest -q -f -o old evil.tar.gz 2>err
 t_is "a refused bundle over an existing store (--force): exit 3" "$?" 3
 t_run "a refused bundle over an existing store (--force): the store is as it was" \
     diff -r old old.copy
 t_is "a refused bundle over an existing store: nothing else left" "$(left_over)" ""
-rm -rf old old.copy ./*.tar.gz
+rm -rf old old.copy
 
 # usage: a bundle is the only input, its nodes are named by its directories
-python3 "$MK" one.tar.gz "file:$N1/a.pcap=$P"
 "$SV" ingest -q -o st one.tar.gz "$P" 2>err
 t_is "a bundle among other inputs: exit 2" "$?" 2
 t_run "a bundle among other inputs: the error" \
     grep -qx "streamvault: ingest: a bundle (one.tar.gz) must be the only input" err
 "$SV" ingest -q -o st --node x one.tar.gz 2>err
 t_is "--node with a bundle: exit 2" "$?" 2
-rm -rf st one.tar.gz
+rm -rf st
 
 # a good bundle: two nodes, a Kubeshark history for n1 (and a per-stream copy that must
 # not count twice), the native history for n2 (gencap's, over its own capture)
-"$GENCAP" --out g --streams 40 --duration 20 --restarts 2 --seed 3 --quiet
-N2="n2_fd00::2"
-python3 "$MK" good.tar.gz "dir:$N1" "file:$N1/1700000000.pcap=$P" \
-    "file:$N1/name_resolution_history.json=$TD/names/kubeshark-history.json" \
-    "file:$N1/streams/000000000001.pcap=$P" \
-    "file:$N2/1700000000.pcap=g.pcap" "file:$N2/names.json=g.names.json" \
-    "file:$N2/name_resolution_history.json=$TD/names/kubeshark-history.json"
 t_run "good bundle: ingested" "$SV" ingest -q -o st good.tar.gz
-t_is "good bundle: nothing left beside the store" "$(left_over)" "g.names.json g.pcap g.truth.json st "
+t_is "good bundle: nothing left beside the store" "$(left_over)" "st "
 t_is "good bundle: its nodes, with their IPs" \
     "$(jq -r '.nodes[] | "\(.name) \(.ip)"' st/store.json | tr '\n' ' ')" "n1 10.0.0.1 n2 fd00::2 "
 if t_have tshark; then
@@ -164,8 +193,6 @@ t_is "good bundle: names show n2 is the native history's" \
     "$("$SV" names show --node n2 --format native d2 | md5sum)"
 
 # two shards of one node (the writer's "<node>_<ip>_2", mapped by content.json): one node
-python3 "$MK" shards.tar.gz "file:$N1/1700000000.pcap=$P" "file:${N1}_2/1700000001.pcap=g.pcap" \
-    "file:${N1}_2/names.json=g.names.json" --node "${N1}_2=n1,10.0.0.1"
 t_run "shards: ingested" "$SV" ingest -q -o shards shards.tar.gz
 t_is "shards: one node n1 with both directories' captures, in member order" \
     "$(jq -r '[.nodes[].name, (.inputs[] | "\(.node):\(.path)")] | join(" ")' shards/store.json)" \
@@ -175,8 +202,6 @@ t_run "shards: the node is a direct ingest's of both captures with the history" 
     diff -r shards/nodes/n1 d3/nodes/n1
 
 # a Kubeshark export: no content.json; read with a warning, unlisted members ignored
-python3 "$MK" ks.tar.gz --no-manifest "file:$N1/1700000000.pcap=$P" \
-    "file:$N1/name_resolution_history.json=$TD/names/kubeshark-history.json" "text:README=hi"
 "$SV" ingest -q -o ks ks.tar.gz 2>err
 t_is "Kubeshark export: exit 0" "$?" 0
 t_is "Kubeshark export: the warnings" "$(cat err)" \
@@ -188,7 +213,6 @@ t_run "Kubeshark export: the node is a direct ingest's" diff -r ks/nodes/n1 d1/n
 cp good.tar.gz good.bin
 t_run "a bundle named .bin is found by its content" "$SV" ingest -q -o bin good.bin
 t_run "... and restores the same nodes" diff -r bin/nodes st/nodes
-python3 "$MK" plain.tar --plain "file:$N1/1700000000.pcap=$P"
 t_run "an uncompressed tar bundle" "$SV" ingest -q -o plain plain.tar
 t_is "an uncompressed tar bundle: its node" "$(jq -r '.nodes[].name' plain/store.json)" n1
 # not bundles: a gzip-compressed capture, a file of zeros (an end-of-archive block alone)

@@ -3,6 +3,8 @@
 """Writes a bundle (tar.gz) member by member, hostile ones included, for tests/bundle_ingest.sh.
 
 mkbundle.py OUT [options] MEMBER... [-- ANYTHING]   (what follows -- is not read)
+mkbundle.py --batch FILE   one bundle per paragraph of FILE: OUT, then the options and
+                           members, one argument per line (one start-up for many bundles)
 
 MEMBER:
   file:NAME=SRC        a regular file with SRC's bytes
@@ -44,7 +46,7 @@ def pad(data):
     return data + b"\0" * (-len(data) % 512)
 
 
-def main(argv):
+def build(argv):
     out = argv[1]
     manifest = True
     bad_sha, bad_size, extra, unlist = set(), set(), [], set()
@@ -140,6 +142,16 @@ def main(argv):
     raw = tar.getvalue()
     with open(out, "wb") as f:
         f.write(raw if plain else gzip.compress(raw, mtime=0))
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "--batch":
+        for para in open(argv[2]).read().split("\n\n"):
+            args = [a for a in para.split("\n") if a != ""]
+            if args:
+                build(["mkbundle.py"] + args)
+    else:
+        build(argv)
 
 
 if __name__ == "__main__":
