@@ -99,6 +99,11 @@ refused bad-node "node directory 'n 1_10.0.0.1': node name 'n 1' has characters 
     "file:n 1_10.0.0.1/a.pcap=$P"
 refused bad-capture-name "offset 0 (decompressed): member '$N1/a b.pcap': capture file name has characters other than letters, digits, '.', '_' and '-'" \
     "file:$N1/a b.pcap=$P"
+long=$(head -c 5000 /dev/zero | tr '\0' a)
+refused long-path "offset 0 (decompressed): member '$(printf '%s' "$N1/$long.pcap" | cut -c1-160)...': path longer than 4096 bytes refused" \
+    "file:$N1/$long.pcap=$P"
+bundle whole.tar --plain "file:$N1/a.pcap=$P"
+bundle whole.tar.gz "file:$N1/a.pcap=$P"
 bundle evil.tar.gz "file:$N1/a.pcap=$P" "symlink:$N1/b.pcap=/etc/passwd"
 bundle one.tar.gz "file:$N1/a.pcap=$P"
 "$GENCAP" --out g --streams 40 --duration 20 --restarts 2 --seed 3 --quiet
@@ -126,11 +131,22 @@ for name in $cases; do
     t_is "$name: no store, no temporary directory left" "$(left_over)" ""
 done
 
+# cut short: in a member's data (plain tar), in the gzip stream
+head -c 3000 whole.tar >cut.tar
+"$SV" ingest -q -o "$TMP/st" cut.tar 2>err
+t_is "a tar cut in a member's data: exit 3 and the error" "$?: $(cat err)" \
+    "3: streamvault: cut.tar: offset 3000 (decompressed): reading a member's data: Truncated tar archive"
+head -c 1500 whole.tar.gz >cut.tar.gz
+"$SV" ingest -q -o "$TMP/st" cut.tar.gz 2>err
+t_is "a tar.gz cut short: exit 3 and the error" "$?: $(cat err)" \
+    "3: streamvault: cut.tar.gz: offset 0 (decompressed): not a readable tar or tar.gz archive: truncated gzip input"
+t_is "cut bundles: no store, no temporary directory left" "$(left_over)" ""
+
 printf 'not a tar at all' | gzip >garbage.tar.gz
 "$SV" ingest -q -o "$TMP/st" garbage.tar.gz 2>err
 t_is "garbage.tar.gz: exit 3" "$?" 3
 t_run "garbage.tar.gz: the error names the bundle and says it is not a tar" \
-    grep -q "^streamvault: garbage.tar.gz: offset [0-9]* (decompressed): not a tar or tar.gz archive: " err
+    grep -q "^streamvault: garbage.tar.gz: offset 0 (decompressed): not a readable tar or tar.gz archive: " err
 t_is "garbage.tar.gz: no store, no temporary directory left" "$(left_over)" ""
 
 # a refused bundle leaves a previous store as it was, even with --force

@@ -119,7 +119,8 @@ static int arch_error(struct reader *r, const char *what)
 {
     const char *e = archive_error_string(r->a);
     int en = archive_errno(r->a);
-    uint64_t off = (uint64_t)archive_filter_bytes(r->a, 0);
+    la_int64_t at = archive_filter_bytes(r->a, 0);
+    uint64_t off = at > 0 ? (uint64_t)at : 0;
 
     switch (en) {
     case ENOMEM:
@@ -363,7 +364,8 @@ static int read_members(struct reader *r)
         if (rc == ARCHIVE_EOF)
             break;
         if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-            return arch_error(r, r->n == 0 ? "not a tar or tar.gz archive" : "reading a header");
+            return arch_error(r, r->n == 0 ? "not a readable tar or tar.gz archive"
+                                           : "reading a header");
         off = (uint64_t)archive_read_header_position(r->a);
         raw = archive_entry_pathname(e);
         if (!raw)
@@ -831,7 +833,7 @@ int bundle_extract(const char *path, const char *dir, const struct bundle_limits
     memset(out, 0, sizeof *out);
     rc = reader_init(&r, path, dir, l, d);
     if (rc == 0 && archive_read_open_filename(r.a, path, BLOCK_LEN) != ARCHIVE_OK)
-        rc = arch_error(&r, "not a tar or tar.gz archive");
+        rc = arch_error(&r, "not a readable tar or tar.gz archive");
     if (rc == 0)
         rc = extract(&r, out);
     reader_release(&r);
@@ -847,7 +849,7 @@ int bundle_extract_mem(const void *p, size_t n, const char *name, const char *di
     memset(out, 0, sizeof *out);
     rc = reader_init(&r, name, dir, l, d);
     if (rc == 0 && archive_read_open_memory(r.a, p, n) != ARCHIVE_OK)
-        rc = arch_error(&r, "not a tar or tar.gz archive");
+        rc = arch_error(&r, "not a readable tar or tar.gz archive");
     if (rc == 0)
         rc = extract(&r, out);
     reader_release(&r);
