@@ -45,5 +45,7 @@ int cmd_streams(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_names(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif

@@ -17,6 +17,8 @@ static const struct command {
     { "ingest", cmd_ingest, "split captures into a store of per-stream PCAPs" },
     { "query", cmd_query, "print a store's entries (request/response pairs)" },
     { "streams", cmd_streams, "list a store's L4 streams, or write them out as files" },
+    { "export", cmd_export, "write the streams a query matches as a tar.gz bundle" },
+    { "snapshot", cmd_snapshot, "write the streams active in a time window as a tar.gz bundle" },
     { "names", cmd_names, "import, show and resolve the name resolution history" },
     { "info", cmd_info, "show a store's manifest: inputs, nodes, packet accounting" },
 };

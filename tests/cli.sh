@@ -14,14 +14,14 @@ expect() {
 }
 
 t_is "--version" "$("$SV" --version)" "streamvault $(sed -n 's/^AC_INIT(\[streamvault\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")"
-for cmd in ingest query streams names info; do
+for cmd in ingest query streams export snapshot names info; do
     "$SV" $cmd --help >"$TMP/h" 2>&1
     t_is "$cmd --help exits 0" "$?" 0
     t_is "$cmd --help starts with its usage" "$(head -n 1 "$TMP/h" | cut -d' ' -f1-3)" "Usage: streamvault $cmd"
 done
 "$SV" --help >"$TMP/h"
-t_is "--help lists the commands" "$(grep -c '^  [a-z]' "$TMP/h")" 5
-expect "no command" 2 "$(printf 'Usage: streamvault COMMAND [OPTIONS] ...\n\nAn offline forensic batch processor for packet captures.\n\nCommands:\n  ingest     split captures into a store of per-stream PCAPs\n  query      print a store'"'"'s entries (request/response pairs)\n  streams    list a store'"'"'s L4 streams, or write them out as files\n  names      import, show and resolve the name resolution history\n  info       show a store'"'"'s manifest: inputs, nodes, packet accounting\n\nRun '"'"'streamvault COMMAND --help'"'"' for a command'"'"'s options.\nOptions: --help, --version.')" "$SV"
+t_is "--help lists the commands" "$(grep -c '^  [a-z]' "$TMP/h")" 7
+expect "no command" 2 "$(printf 'Usage: streamvault COMMAND [OPTIONS] ...\n\nAn offline forensic batch processor for packet captures.\n\nCommands:\n  ingest     split captures into a store of per-stream PCAPs\n  query      print a store'"'"'s entries (request/response pairs)\n  streams    list a store'"'"'s L4 streams, or write them out as files\n  export     write the streams a query matches as a tar.gz bundle\n  snapshot   write the streams active in a time window as a tar.gz bundle\n  names      import, show and resolve the name resolution history\n  info       show a store'"'"'s manifest: inputs, nodes, packet accounting\n\nRun '"'"'streamvault COMMAND --help'"'"' for a command'"'"'s options.\nOptions: --help, --version.')" "$SV"
 expect "names without a subcommand" 2 "streamvault: names: expected import, show or resolve
 Try 'streamvault names --help' for more information." "$SV" names
 expect "names import without files" 2 "streamvault: names: import: expected STORE FILE...

@@ -39,6 +39,9 @@
 /* Delivered bytes kept per direction to check retransmitted copies for conflicts. */
 #define LIM_REASM_HISTORY       4096u
 
+/* Bytes a bundle's merge reads from one stream at a time (its buffer per open stream). */
+#define LIM_BUNDLE_READ         (32u * 1024)
+
 /* Largest name resolution history file read (names_read_file), in bytes. */
 #define LIM_NAMES_FILE          (1024ull * 1024 * 1024)
 /* Name records read from files into one history, over all files. */

@@ -336,3 +336,103 @@ int store_entries_read(struct store *s, size_t node, struct buf *out, struct dia
     }
     return 0;
 }
+
+/* ----------------------------------------------------------- piecewise */
+
+struct rfile {
+    uint64_t key;               /* pack number, or the stream id | 1 << 63 for a file */
+    int fd;
+    uint64_t size;
+    uint64_t used;              /* tick of the last use */
+};
+
+struct store_reader {
+    struct store *s;
+    size_t node;
+    struct rfile f[STORE_READER_FILES];
+    size_t nf;
+    uint64_t tick;
+};
+
+struct store_reader *store_reader_new(struct store *s, size_t node)
+{
+    struct store_reader *r = xcalloc(1, sizeof *r);
+
+    r->s = s;
+    r->node = node;
+    return r;
+}
+
+void store_reader_free(struct store_reader *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nf; i++)
+        close(r->f[i].fd);
+    free(r);
+}
+
+/* The open file holding st, opening it (and closing the least recently used) as needed. */
+static int reader_file(struct store_reader *r, const struct store_stream *st, const char *path,
+                       struct rfile **out, struct diag *d)
+{
+    uint64_t key = st->flags & STORE_S_FILE ? st->id | 1ull << 63 : st->pack;
+    struct stat sb;
+    size_t i, lru = 0;
+    int fd;
+
+    for (i = 0; i < r->nf; i++) {
+        if (r->f[i].key == key) {
+            r->f[i].used = ++r->tick;
+            *out = &r->f[i];
+            return 0;
+        }
+        if (r->f[i].used < r->f[lru].used)
+            lru = i;
+    }
+    fd = fs_open_read(path, &sb, d);
+    if (fd < 0)
+        return fd;
+    if (r->nf < STORE_READER_FILES) {
+        i = r->nf++;
+    } else {
+        i = lru;
+        close(r->f[i].fd);
+    }
+    r->f[i] = (struct rfile){ key, fd, (uint64_t)sb.st_size, ++r->tick };
+    *out = &r->f[i];
+    return 0;
+}
+
+int store_reader_pread(struct store_reader *r, const struct store_stream *st, uint64_t off,
+                       void *p, size_t n, struct diag *d)
+{
+    struct snode *sn = &r->s->nodes[r->node];
+    uint64_t base = st->flags & STORE_S_FILE ? 0 : st->offset;
+    struct rfile *f;
+    char *path;
+    int rc;
+
+    if (st->flags & STORE_S_DISCARDED)
+        return diag_set(d, SV_EINVAL, "stream %llu was discarded at ingest (--discard-undissected)",
+                        (unsigned long long)st->id);
+    path = st->flags & STORE_S_FILE ? store_stream_path(sn->dir, st)
+                                    : store_pack_path(sn->dir, st->pack);
+    rc = reader_file(r, st, path, &f, d);
+    if (rc < 0)
+        goto out;
+    if (off > st->length || n > st->length - off) {
+        rc = diag_set(d, SV_EFORMAT, "%s: stream %llu: read of %zu bytes at %llu past its end",
+                      path, (unsigned long long)st->id, n, (unsigned long long)off);
+        goto out;
+    }
+    if (base > f->size || st->length > f->size - base) {
+        rc = diag_set(d, SV_EFORMAT, "%s: offset %llu: stream of %llu bytes extends past the end",
+                      path, (unsigned long long)base, (unsigned long long)st->length);
+        goto out;
+    }
+    rc = fs_pread_all(f->fd, p, n, (off_t)(base + off), path, d);
+out:
+    free(path);
+    return rc;
+}

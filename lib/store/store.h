@@ -247,6 +247,24 @@ int store_streams(struct store *s, size_t node, const struct store_stream **v, s
 /* Appends the stream's whole PCAP (or pcapng) file bytes to out (SV_EINVAL if discarded). */
 int store_stream_read(struct store *s, size_t node, const struct store_stream *st,
                       struct buf *out, struct diag *d) __attribute__((warn_unused_result));
+/*
+ * A reader of streams' bytes in pieces, for work over many streams at once
+ * (the time-ordered merge of bundles): it keeps at most STORE_READER_FILES
+ * files open (least recently used closed first), so open files stay bounded
+ * however many streams are read. Not thread-safe; one per thread.
+ */
+#define STORE_READER_FILES 32
+struct store_reader;
+/* Returns owned; free with store_reader_free. The store must outlive it. */
+struct store_reader *store_reader_new(struct store *s, size_t node);
+void store_reader_free(struct store_reader *r);
+/*
+ * Reads n bytes at off of the stream's PCAP file bytes into p. SV_EFORMAT
+ * when [off, off+n) is not within the stream, or the stream's bytes are
+ * not within its file; SV_EINVAL for a discarded stream; SV_EIO.
+ */
+int store_reader_pread(struct store_reader *r, const struct store_stream *st, uint64_t off,
+                       void *p, size_t n, struct diag *d) __attribute__((warn_unused_result));
 /* The file name the stream has in Kubeshark's naming (%012d.pcap / %012d_udp.pcap). */
 void store_stream_name(const struct store_stream *st, char out[32]);
 /*

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: streamvault export: every stream holding an entry a KFL query
+ * matches, whole, as a tar.gz bundle (lib/bundle, docs/BUNDLES.md).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/timefmt.h"
+#include "base/xalloc.h"
+#include "bundle/bundle.h"
+#include "bundlecli.h"
+#include "cli.h"
+#include "query/query.h"
+#include "select.h"
+#include "store/store.h"
+
+static const char usage_text[] =
+    "Usage: streamvault export [OPTIONS] STORE... QUERY\n"
+    "\n"
+    "Write every stream holding an entry that QUERY (KFL, docs/KFL.md) matches,\n"
+    "whole, into a tar.gz bundle laid out as Kubeshark's export (docs/BUNDLES.md):\n"
+    "per node, the streams merged in time order into <node>_<ip>/<unix>.pcap, the\n"
+    "node's name resolution history, and content.json with counts and sha256s.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE     the bundle (default streamvault_<unix>.tar.gz, <unix> the\n"
+    "                        creation time); written atomically\n"
+    "      --per-stream      also <node>_<ip>/streams/<id>.pcap for each stream\n"
+    "      --now TIME        the creation time and what now() is (RFC 3339 or Unix\n"
+    "                        seconds; default: the clock); same TIME, same bytes\n"
+    "      --json            print a JSON summary on standard output\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit status: 0 success; 2 usage error or a query that does not compile;\n"
+    "3 a store could not be read or the bundle not written (nothing is left).\n";
+
+enum { OPT_PER_STREAM = 256, OPT_NOW, OPT_JSON };
+
+static const struct option long_opts[] = {
+    { "output", required_argument, NULL, 'o' },
+    { "per-stream", no_argument, NULL, OPT_PER_STREAM },
+    { "now", required_argument, NULL, OPT_NOW },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+static bool keep_matched(void *arg, const struct store *store, size_t node,
+                         const struct store_stream *st)
+{
+    return bcli_matched(arg, store, node, st->id);
+}
+
+int cmd_export(int argc, char **argv)
+{
+    struct bundle_opts bo = { .command = "export" };
+    struct bcli_matches m = { 0 };
+    struct bundle_node *nodes = NULL;
+    struct store **stores = NULL;
+    struct q_opts qo = { 0 };
+    struct q_query *q = NULL;
+    struct sel sel = { 0 };
+    size_t nstores = 0, nnodes = 0;
+    bool json = false, have_now = false;
+    const char *query;
+    struct q_error qe;
+    struct diag d;
+    int c, rc = EXIT_OK;
+
+    diag_clear(&d);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            bo.path = optarg;
+            break;
+        case OPT_PER_STREAM:
+            bo.per_stream = true;
+            break;
+        case OPT_NOW:
+            if (timefmt_parse(optarg, &bo.created_ns) < 0)
+                return cli_usage("export", "--now: expected RFC 3339 or Unix seconds, not '%s'",
+                                 optarg);
+            have_now = true;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("export", "bad option");
+        }
+    }
+    if (argc - optind < 2)
+        return cli_usage("export", "expected STORE... QUERY");
+    if (!have_now)
+        bo.created_ns = bcli_now();
+    qo.now_ns = bo.created_ns;
+    query = argv[argc - 1];
+    bo.query = query;
+    if (q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
+        char *t = q_error_text(query, strlen(query), &qe);
+
+        cli_error("%s", t);
+        free(t);
+        return EXIT_USAGE;
+    }
+    stores = xcalloc((size_t)(argc - optind - 1), sizeof *stores);
+    for (int i = optind; i < argc - 1; i++) {
+        if (store_open(&stores[nstores], argv[i], &d) < 0) {
+            rc = cli_diag(&d);
+            goto out;
+        }
+        nstores++;
+    }
+    rc = sel_run(&sel, stores, nstores, q, query, 0);
+    if (rc != EXIT_OK)
+        goto out;
+    if (sel.partial) {
+        cli_error("export: a corrupt index segment was skipped: the bundle would miss its "
+                  "streams; nothing written");
+        rc = EXIT_ERROR;
+        goto out;
+    }
+    bcli_matches_build(&m, &sel, q_limit(q));
+    rc = bcli_collect(stores, nstores, keep_matched, &m, &nodes, &nnodes);
+    if (rc == EXIT_OK)
+        rc = bcli_write("export", &bo, nodes, nnodes, json);
+out:
+    bcli_nodes_free(nodes, nnodes);
+    bcli_matches_release(&m);
+    sel_release(&sel);
+    for (size_t i = 0; i < nstores; i++)
+        store_close(stores[i]);
+    free(stores);
+    q_free(q);
+    return rc;
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * summary: streamvault snapshot: every stream active in a time window
+ * (optionally only those holding an entry a KFL query matches) as a
+ * tar.gz bundle (lib/bundle, docs/BUNDLES.md).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/timefmt.h"
+#include "base/xalloc.h"
+#include "bundle/bundle.h"
+#include "bundlecli.h"
+#include "cli.h"
+#include "query/query.h"
+#include "select.h"
+#include "store/store.h"
+
+static const char usage_text[] =
+    "Usage: streamvault snapshot [OPTIONS] STORE... (--last D | --from T --to T)\n"
+    "\n"
+    "Write every stream active in a time window (one packet or more in it, or\n"
+    "spanning it) into a tar.gz bundle laid out as Kubeshark's export\n"
+    "(docs/BUNDLES.md). Streams are included whole unless --cut is given.\n"
+    "\n"
+    "Options:\n"
+    "      --last D          the window is the last D (90s 15m 72h 7d) before now\n"
+    "      --from T          the window's start (RFC 3339 or Unix seconds), with --to\n"
+    "      --to T            the window's end; both ends are included\n"
+    "      --from-end        with --last: count back from the newest packet in the\n"
+    "                        stores instead of from now\n"
+    "  -q, --query KFL       only streams holding an entry KFL matches (docs/KFL.md)\n"
+    "      --cut             keep only the packets inside the window\n"
+    "  -o, --output FILE     the bundle (default streamvault_<unix>.tar.gz, <unix> the\n"
+    "                        creation time); written atomically\n"
+    "      --per-stream      also <node>_<ip>/streams/<id>.pcap for each stream\n"
+    "      --now TIME        the creation time, the end of --last and what now() is\n"
+    "                        (default: the clock); same TIME, same bytes\n"
+    "      --json            print a JSON summary on standard output\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit status: 0 success; 2 usage error or a query that does not compile;\n"
+    "3 a store could not be read or the bundle not written (nothing is left).\n";
+
+enum { OPT_LAST = 256, OPT_FROM, OPT_TO, OPT_FROM_END, OPT_CUT, OPT_PER_STREAM, OPT_NOW,
+       OPT_JSON };
+
+static const struct option long_opts[] = {
+    { "last", required_argument, NULL, OPT_LAST },
+    { "from", required_argument, NULL, OPT_FROM },
+    { "to", required_argument, NULL, OPT_TO },
+    { "from-end", no_argument, NULL, OPT_FROM_END },
+    { "query", required_argument, NULL, 'q' },
+    { "cut", no_argument, NULL, OPT_CUT },
+    { "output", required_argument, NULL, 'o' },
+    { "per-stream", no_argument, NULL, OPT_PER_STREAM },
+    { "now", required_argument, NULL, OPT_NOW },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+struct snap {
+    uint64_t from, to;
+    const struct bcli_matches *m;   /* NULL: no query */
+};
+
+static bool keep_active(void *arg, const struct store *store, size_t node,
+                        const struct store_stream *st)
+{
+    const struct snap *s = arg;
+
+    if (st->first_ns > s->to || st->last_ns < s->from)
+        return false;
+    return !s->m || bcli_matched(s->m, store, node, st->id);
+}
+
+/* The newest packet time of any stream of the stores (0 when they hold none). */
+static int newest(struct store *const *stores, size_t n, uint64_t *out)
+{
+    struct diag d;
+
+    diag_clear(&d);
+    *out = 0;
+    for (size_t si = 0; si < n; si++) {
+        for (size_t ni = 0; ni < store_nnodes(stores[si]); ni++) {
+            const struct store_stream *v;
+            size_t k;
+
+            if (store_streams(stores[si], ni, &v, &k, &d) < 0)
+                return cli_diag(&d);
+            for (size_t i = 0; i < k; i++)
+                if (v[i].last_ns > *out)
+                    *out = v[i].last_ns;
+        }
+    }
+    return EXIT_OK;
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+    struct bundle_opts bo = { .command = "snapshot", .window = true };
+    struct bcli_matches m = { 0 };
+    struct bundle_node *nodes = NULL;
+    struct store **stores = NULL;
+    struct q_opts qo = { 0 };
+    struct q_query *q = NULL;
+    struct sel sel = { 0 };
+    struct snap sn = { 0 };
+    size_t nstores = 0, nnodes = 0;
+    bool json = false, have_now = false, from_end = false, have_from = false, have_to = false;
+    const char *query = NULL, *last = NULL;
+    uint64_t dur = 0;
+    struct q_error qe;
+    struct diag d;
+    int c, rc = EXIT_OK;
+
+    diag_clear(&d);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "q:o:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_LAST:
+            last = optarg;
+            if (timefmt_parse_duration(optarg, &dur) < 0 || dur == 0)
+                return cli_usage("snapshot", "--last: expected a duration like 90s, 15m, 72h "
+                                 "or 7d, not '%s'", optarg);
+            break;
+        case OPT_FROM:
+            if (timefmt_parse(optarg, &bo.from_ns) < 0)
+                return cli_usage("snapshot", "--from: expected RFC 3339 or Unix seconds, not "
+                                 "'%s'", optarg);
+            have_from = true;
+            break;
+        case OPT_TO:
+            if (timefmt_parse(optarg, &bo.to_ns) < 0)
+                return cli_usage("snapshot", "--to: expected RFC 3339 or Unix seconds, not '%s'",
+                                 optarg);
+            have_to = true;
+            break;
+        case OPT_FROM_END:
+            from_end = true;
+            break;
+        case 'q':
+            query = optarg;
+            break;
+        case OPT_CUT:
+            bo.cut = true;
+            break;
+        case 'o':
+            bo.path = optarg;
+            break;
+        case OPT_PER_STREAM:
+            bo.per_stream = true;
+            break;
+        case OPT_NOW:
+            if (timefmt_parse(optarg, &bo.created_ns) < 0)
+                return cli_usage("snapshot", "--now: expected RFC 3339 or Unix seconds, not '%s'",
+                                 optarg);
+            have_now = true;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        default:
+            return cli_usage("snapshot", "bad option");
+        }
+    }
+    if (optind >= argc)
+        return cli_usage("snapshot", "no store given");
+    if (last && (have_from || have_to))
+        return cli_usage("snapshot", "--last and --from/--to exclude each other");
+    if (!last && !have_from && !have_to)
+        return cli_usage("snapshot", "no window: give --last D, or --from T and --to T");
+    if (!last && (!have_from || !have_to))
+        return cli_usage("snapshot", "%s needs %s", have_from ? "--from" : "--to",
+                         have_from ? "--to" : "--from");
+    if (have_from && bo.from_ns > bo.to_ns)
+        return cli_usage("snapshot", "--from is after --to");
+    if (from_end && !last)
+        return cli_usage("snapshot", "--from-end needs --last");
+    if (!have_now)
+        bo.created_ns = bcli_now();
+    qo.now_ns = bo.created_ns;
+    if (query) {
+        bo.query = query;
+        if (q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
+            char *t = q_error_text(query, strlen(query), &qe);
+
+            cli_error("%s", t);
+            free(t);
+            return EXIT_USAGE;
+        }
+    }
+    stores = xcalloc((size_t)(argc - optind), sizeof *stores);
+    for (int i = optind; i < argc; i++) {
+        if (store_open(&stores[nstores], argv[i], &d) < 0) {
+            rc = cli_diag(&d);
+            goto out;
+        }
+        nstores++;
+    }
+    if (last) {
+        uint64_t end = bo.created_ns;
+
+        if (from_end) {
+            rc = newest(stores, nstores, &end);
+            if (rc != EXIT_OK)
+                goto out;
+        }
+        bo.to_ns = end;
+        bo.from_ns = end > dur ? end - dur : 0;
+    }
+    if (q) {
+        rc = sel_run(&sel, stores, nstores, q, query, 0);
+        if (rc != EXIT_OK)
+            goto out;
+        if (sel.partial) {
+            cli_error("snapshot: a corrupt index segment was skipped: the bundle would miss "
+                      "its streams; nothing written");
+            rc = EXIT_ERROR;
+            goto out;
+        }
+        bcli_matches_build(&m, &sel, q_limit(q));
+        sn.m = &m;
+    }
+    sn.from = bo.from_ns;
+    sn.to = bo.to_ns;
+    rc = bcli_collect(stores, nstores, keep_active, &sn, &nodes, &nnodes);
+    if (rc == EXIT_OK)
+        rc = bcli_write("snapshot", &bo, nodes, nnodes, json);
+out:
+    bcli_nodes_free(nodes, nnodes);
+    bcli_matches_release(&m);
+    sel_release(&sel);
+    for (size_t i = 0; i < nstores; i++)
+        store_close(stores[i]);
+    free(stores);
+    q_free(q);
+    return rc;
+}
