@@ -237,12 +237,6 @@ static int restore_prepare(struct restore *rs, const struct store_ingest_opts *o
         const struct bundle_node *bn = &rs->bc.nodes[i];
         struct store_node_input *n = &rs->nodes[rs->nnodes];
 
-        if (!store_valid_node_name(bn->name)) {
-            cli_error("%s: node directory '%s': node name '%s' has characters other than "
-                      "letters, digits, '.', '_' and '-'", bundle, bn->dir, bn->name);
-            restore_release(rs);
-            return EXIT_ERROR;
-        }
         n->name = bn->name;
         n->ip = bn->ip[0] ? bn->ip : NULL;
         n->inputs = bn->captures;

@@ -97,6 +97,10 @@ refused bad-node-in-content-json "node directory '$N1': node name '../x' has cha
     "file:$N1/a.pcap=$P" --node "$N1=../x,10.0.0.1"
 refused bad-node "node directory 'n 1_10.0.0.1': node name 'n 1' has characters other than letters, digits, '.', '_' and '-'" \
     "file:n 1_10.0.0.1/a.pcap=$P"
+refused bad-ip-in-content-json "node directory '$N1': IP 'not-an-ip' is not an IPv4 or IPv6 address" \
+    "file:$N1/a.pcap=$P" --node "$N1=n1,not-an-ip"
+refused escape-in-content-json "node directory '$N1': node name 'n\\x1b[31m' has characters other than letters, digits, '.', '_' and '-'" \
+    "file:$N1/a.pcap=$P" --node "$N1=$(printf 'n\033[31m'),10.0.0.1"
 refused bad-capture-name "offset 0 (decompressed): member '$N1/a b.pcap': capture file name has characters other than letters, digits, '.', '_' and '-'" \
     "file:$N1/a b.pcap=$P"
 long=$(head -c 5000 /dev/zero | tr '\0' a)

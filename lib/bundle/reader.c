@@ -36,6 +36,7 @@
 #include "base/sha256.h"
 #include "base/xalloc.h"
 #include "json/json.h"
+#include "store/store.h"
 
 #define BUF_LEN (256u * 1024)
 #define BLOCK_LEN 65536
@@ -645,6 +646,31 @@ static void node_identity(const struct jv *nodes, const char *dir, char **name, 
     split_dir(dir, name, ip);
 }
 
+/*
+ * A node's name must be a store's node name (one safe path component), its
+ * IP empty or an address: content.json says what it likes.
+ */
+static int check_identity(struct reader *r, const char *dir, const char *name, const char *ip)
+{
+    char sd[SHOW_LEN + 8], sv[SHOW_LEN + 8];
+    uint8_t a[16];
+
+    show(dir, sd);
+    if (!store_valid_node_name(name)) {
+        show(name, sv);
+        return diag_set(r->d, SV_EFORMAT,
+                        "%s: node directory '%s': node name '%s' has characters other than "
+                        "letters, digits, '.', '_' and '-'", r->name, sd, sv);
+    }
+    if (*ip && inet_pton(AF_INET, ip, a) != 1 && inet_pton(AF_INET6, ip, a) != 1) {
+        show(ip, sv);
+        return diag_set(r->d, SV_EFORMAT,
+                        "%s: node directory '%s': IP '%s' is not an IPv4 or IPv6 address",
+                        r->name, sd, sv);
+    }
+    return 0;
+}
+
 /* Moves group g into node nd (its captures after those already there). */
 static void node_add(struct bundle_node *nd, struct group *g)
 {
@@ -688,6 +714,7 @@ static void group_release(struct group *g)
 static int build_nodes(struct reader *r, struct bundle_contents *c, const struct jv *manifest)
 {
     const struct jv *mnodes = jv_get(manifest, "nodes");
+    char a[SHOW_LEN + 8], b[SHOW_LEN + 8];
     size_t ng, cap = 0;
     struct group *g = gather(r, c, &ng);
     int rc = 0;
@@ -697,21 +724,29 @@ static int build_nodes(struct reader *r, struct bundle_contents *c, const struct
         char *name, *ip;
 
         if (g[i].ncaptures == 0 && g[i].stream_files > 0) {
+            show(g[i].dir, a);
             rc = diag_set(r->d, SV_EFORMAT,
                           "%s: node directory '%s' has per-stream files but no merged capture",
-                          r->name, g[i].dir);
+                          r->name, a);
             break;
         }
         node_identity(mnodes, g[i].dir, &name, &ip);
+        rc = check_identity(r, g[i].dir, name, ip);
+        if (rc < 0) {
+            free(name);
+            free(ip);
+            break;
+        }
         for (size_t k = 0; k < c->nnodes; k++) {
             if (strcmp(c->nodes[k].name, name) == 0)
                 nd = &c->nodes[k];
         }
         if (nd && strcmp(nd->ip, ip) != 0) {
+            show(nd->dir, a);
+            show(g[i].dir, b);
             rc = diag_set(r->d, SV_EFORMAT,
                           "%s: node directories '%s' and '%s' both name node '%s', with "
-                          "different IPs ('%s', '%s')", r->name, nd->dir, g[i].dir, name, nd->ip,
-                          ip);
+                          "different IPs ('%s', '%s')", r->name, a, b, name, nd->ip, ip);
         } else if (!nd) {
             xgrow((void **)&c->nodes, &cap, c->nnodes + 1, sizeof *c->nodes);
             nd = &c->nodes[c->nnodes++];

@@ -17,7 +17,8 @@
  * holding more than member_max bytes, members declaring or holding more
  * than total_max bytes together, more than members_max members, a path
  * longer than LIM_BUNDLE_PATH, a member twice, a directory of per-stream
- * files without a merged capture, two directories naming one node with
+ * files without a merged capture, a node name that is no store node name
+ * or an IP that is no address, two directories naming one node with
  * different IPs, and, when content.json is there, any file it does not
  * list, any it lists that is missing, and any whose size or sha256 differs.
  * Memory does not grow with the bundle's bytes (one fixed buffer; a record
@@ -57,8 +58,8 @@ void bundle_limits_init(struct bundle_limits *l);
  */
 struct bundle_node {
     char *dir;                  /* its first directory */
-    char *name;                 /* the node's name (not checked: the store checks it) */
-    char *ip;                   /* its IP, "" when unknown */
+    char *name;                 /* the node's name (a valid store node name) */
+    char *ip;                   /* its IP (an IPv4 or IPv6 address), "" when unknown */
     char **captures;            /* extracted merged captures, in member-path order */
     char **labels;              /* each one's "BUNDLE:MEMBER" */
     size_t ncaptures;

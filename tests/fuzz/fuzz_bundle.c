@@ -8,8 +8,9 @@
  * members) so that a decompression bomb stops early. Invariants (abort on
  * failure): a refusal sets a message naming the bundle and leaves no
  * directory behind; an accepted bundle's directory holds exactly the files
- * its nodes name (each a regular file, labelled "fuzz:<member>"), no two
- * nodes have the same name, and releasing it removes the directory.
+ * its nodes name (each a regular file, labelled "fuzz:<member>"), every
+ * node's name is a valid store node name and no two nodes share one, and
+ * releasing it removes the directory.
  */
 #include "config.h"
 
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,7 +73,7 @@ static void check(const struct bundle_contents *c)
     for (size_t i = 0; i < c->nnodes; i++) {
         const struct bundle_node *nd = &c->nodes[i];
 
-        if (!nd->name || !nd->dir[0] || !nd->ip)
+        if (!store_valid_node_name(nd->name) || !nd->dir[0] || !nd->ip)
             abort();
         for (size_t k = 0; k < nd->ncaptures; k++) {
             if (!regular(nd->captures[k]) || strncmp(nd->labels[k], "fuzz:", 5) != 0)
