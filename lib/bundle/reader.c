@@ -40,6 +40,9 @@
 
 #define BUF_LEN (256u * 1024)
 #define BLOCK_LEN 65536
+/* LIM_BUNDLE_MANIFEST, 256 MiB, as a number */
+#define MANIFEST_TOO_BIG "content.json over 268435456 bytes refused"
+_Static_assert(LIM_BUNDLE_MANIFEST == 268435456u, "MANIFEST_TOO_BIG says LIM_BUNDLE_MANIFEST");
 /* A member path in messages: escaped, then cut to this many bytes. */
 #define SHOW_LEN 160
 
@@ -278,8 +281,7 @@ static int read_data(struct reader *r, struct member *m, const char *raw, int fd
         sha256_update(&h, r->buf, (size_t)n);
         if (m->kind == MK_MANIFEST) {
             if (buf_append(&r->manifest, r->buf, (size_t)n) < 0)
-                return refuse(r, SV_ELIMIT, m->offset, raw,
-                              "content.json over 268435456 bytes refused");
+                return refuse(r, SV_ELIMIT, m->offset, raw, MANIFEST_TOO_BIG);
         } else if (fd >= 0) {
             rc = fs_write_all(fd, r->buf, (size_t)n, m->file, r->d);
             if (rc < 0)
@@ -309,8 +311,7 @@ static int read_file(struct reader *r, struct archive_entry *e, struct member *m
         r->have_manifest = true;
         if (archive_entry_size_is_set(e) &&
             archive_entry_size(e) > (la_int64_t)LIM_BUNDLE_MANIFEST)
-            return refuse(r, SV_ELIMIT, m->offset, raw,
-                          "content.json over 268435456 bytes refused");
+            return refuse(r, SV_ELIMIT, m->offset, raw, MANIFEST_TOO_BIG);
     }
     if (m->kind == MK_CAPTURE || m->kind == MK_NAMES || m->kind == MK_KSNAMES) {
         m->file = fs_printf("%s/m%zu", r->dir, r->n);
