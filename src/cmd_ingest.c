@@ -294,6 +294,9 @@ int cmd_ingest(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:j:fqh", long_opts, NULL)) != -1) {
         switch (c) {
         case 'o':
+            /* "out/": the store is "out" (its temporary trees are "out.tmp-PID", beside it) */
+            for (size_t n = strlen(optarg); n > 1 && optarg[n - 1] == '/'; n--)
+                optarg[n - 1] = '\0';
             o.store_dir = optarg;
             break;
         case 'j':

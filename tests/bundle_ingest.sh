@@ -270,6 +270,11 @@ t_run "round trip: export -> ingest -> export gives the same bundle, byte for by
     cmp rt1.tar.gz rt2.tar.gz
 rm -rf rtA rtB rtR rtxA rtxR rtx1 rtx2 rt-*.txt
 
+# -o with a trailing '/': the store is the directory it names
+t_run "a bundle into -o DIR/" "$SV" ingest -q -o slash/ good.tar.gz
+t_run "... restores the same nodes" diff -r slash/nodes st/nodes
+t_is "... and leaves nothing beside the store" "$(ls -d slash* | tr '\n' ' ')" "slash "
+
 # not bundles: a gzip-compressed capture, a file of zeros (an end-of-archive block alone)
 gz=$(ls "$TD"/compressed/*.pcap.gz | head -n 1)
 "$SV" ingest -q -o gz "$gz"
