@@ -7,10 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "base/diag.h"
+#include "base/fsutil.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "base/xalloc.h"
+#include "bundle/reader.h"
 #include "cli.h"
 #include "names/names.h"
 #include "progress.h"
@@ -22,7 +26,10 @@ static const char usage_text[] =
     "Split captures into a store holding one PCAP per TCP/UDP stream, plus\n"
     "other.pcap for every packet of no stream. INPUT is a capture file (pcap or\n"
     "pcapng, optionally gzip- or zstd-compressed), a directory of captures (its\n"
-    "files in name order), or - for standard input.\n"
+    "files in name order), or - for standard input. A bundle (a tar.gz written by\n"
+    "export/snapshot, or a Kubeshark export) is restored: each NODE_IP/ directory\n"
+    "becomes a node with its captures and its name history; it must be the only\n"
+    "INPUT, and its members are checked (content.json's sha256 of every file).\n"
     "\n"
     "Options:\n"
     "  -o, --output STORE        store directory (default: streamvault-store)\n"
@@ -44,6 +51,13 @@ static const char usage_text[] =
     "                            format, Kubeshark's name_resolution_history.json or a\n"
     "                            kubectl get pods,services,endpoints -A -o json dump\n"
     "      --taken TIME          when kubectl dumps without a \"takenAt\" were taken\n"
+    "      --bundle-member-max SIZE\n"
+    "                            refuse a bundle holding a member over SIZE (default 8G)\n"
+    "      --bundle-total-max SIZE\n"
+    "                            refuse a bundle whose members hold more than SIZE\n"
+    "                            together (default 64G)\n"
+    "      --bundle-members-max N\n"
+    "                            refuse a bundle of more than N members (default 1048576)\n"
     "      --keep-entries        keep the raw entry records (nodes/NODE/entries/)\n"
     "                            beside the index they were built into\n"
     "  -f, --force               replace an existing store\n"
@@ -53,8 +67,8 @@ static const char usage_text[] =
     "  -h, --help                this help\n"
     "\n"
     "Exit status: 0 success; 2 usage error; 3 an input could not be read whole\n"
-    "(the store holds what was read before the fault) or the store could not be\n"
-    "written.\n";
+    "(the store holds what was read before the fault), a bundle was refused (no\n"
+    "store is written), or the store could not be written.\n";
 
 enum {
     OPT_NODE = 256,
@@ -72,6 +86,9 @@ enum {
     OPT_BODY_MAX,
     OPT_NAMES,
     OPT_TAKEN,
+    OPT_BUNDLE_MEMBER_MAX,
+    OPT_BUNDLE_TOTAL_MAX,
+    OPT_BUNDLE_MEMBERS_MAX,
 };
 
 static const struct option long_opts[] = {
@@ -93,6 +110,9 @@ static const struct option long_opts[] = {
     { "body-max", required_argument, NULL, OPT_BODY_MAX },
     { "names", required_argument, NULL, OPT_NAMES },
     { "taken", required_argument, NULL, OPT_TAKEN },
+    { "bundle-member-max", required_argument, NULL, OPT_BUNDLE_MEMBER_MAX },
+    { "bundle-total-max", required_argument, NULL, OPT_BUNDLE_TOTAL_MAX },
+    { "bundle-members-max", required_argument, NULL, OPT_BUNDLE_MEMBERS_MAX },
     { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -104,7 +124,7 @@ static void on_progress(void *arg, const struct store_progress *p)
 }
 
 static void summary(const struct store_ingest_opts *o, const struct store_ingest_result *r,
-                    double secs)
+                    bool per_node, double secs)
 {
     char b[32], rate[32], pk[32], st[32];
     struct rusage ru;
@@ -117,16 +137,121 @@ static void summary(const struct store_ingest_opts *o, const struct store_ingest
     cli_human_bytes(rate, (double)in_bytes / (secs > 0 ? secs : 1e-9));
     cli_human_count(pk, (double)r->read.packets / (secs > 0 ? secs : 1e-9));
     cli_human_count(st, (double)r->nstreams / (secs > 0 ? secs : 1e-9));
-    printf("%s: %llu packet%s (%s) from %zu input%s -> %llu stream%s (%llu tcp, %llu udp, "
+    printf("%s%s%s: %llu packet%s (%s) from %zu input%s -> %llu stream%s (%llu tcp, %llu udp, "
            "%llu in own files), %llu packet%s in other.pcap, %llu entr%s; %.2f s, %s/s, "
            "%s packets/s, %s streams/s, peak RSS %ld MiB\n",
-           o->store_dir, (unsigned long long)r->read.packets, r->read.packets == 1 ? "" : "s", b,
+           o->store_dir, per_node ? " node " : "", per_node ? r->node_name : "",
+           (unsigned long long)r->read.packets, r->read.packets == 1 ? "" : "s", b,
            r->ninputs, r->ninputs == 1 ? "" : "s", (unsigned long long)r->nstreams,
            r->nstreams == 1 ? "" : "s", (unsigned long long)r->tcp_streams,
            (unsigned long long)r->udp_streams, (unsigned long long)r->large_streams,
            (unsigned long long)r->other.packets, r->other.packets == 1 ? "" : "s",
            (unsigned long long)r->entries, r->entries == 1 ? "y" : "ies", secs,
            rate, pk, st, ru.ru_maxrss / 1024);
+}
+
+/* A bundle by its name (then any failure is the bundle's) or by its bytes. */
+static bool is_bundle(const char *path)
+{
+    size_t n = strlen(path);
+
+    if ((n > 7 && strcmp(path + n - 7, ".tar.gz") == 0) ||
+        (n > 4 && strcmp(path + n - 4, ".tgz") == 0))
+        return true;
+    return bundle_probe(path);
+}
+
+/* What a bundle ingest holds until the store is written. */
+struct restore {
+    struct bundle_contents bc;
+    struct store_node_input *nodes;
+    size_t nnodes;
+};
+
+static void restore_release(struct restore *rs)
+{
+    for (size_t i = 0; i < rs->nnodes; i++)
+        names_free(rs->nodes[i].names);
+    free(rs->nodes);
+    bundle_contents_release(&rs->bc);
+    memset(rs, 0, sizeof *rs);
+}
+
+/* The node's history: its directories' (names.json, else Kubeshark's), then --names files. */
+static int node_names(const struct bundle_node *bn, const char **files, size_t nfiles,
+                      const struct names_read_opts *ro, struct names **out, struct diag *d)
+{
+    struct names *h = names_new();
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < bn->nhistories; i++) {
+        uint8_t *text = NULL;
+        size_t len = 0;
+
+        rc = fs_read_file(bn->histories[i], LIM_NAMES_FILE, &text, &len, d);
+        if (rc == 0)
+            rc = names_read_mem(h, bn->history_labels[i], (const char *)text, len, ro, d);
+        free(text);
+    }
+    for (size_t i = 0; rc == 0 && i < nfiles; i++)
+        rc = names_read_file(h, files[i], ro, d);
+    if (rc < 0) {
+        names_free(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+/*
+ * Extracts and checks the bundle beside the store (STORE.bundle-<pid>) and
+ * makes one node of each of its node directories. Prints the errors.
+ */
+static int restore_prepare(struct restore *rs, const struct store_ingest_opts *o,
+                           const char *bundle, const struct bundle_limits *bl,
+                           const char **files, size_t nfiles, const struct names_read_opts *ro)
+{
+    char *dir = fs_printf("%s.bundle-%ld", o->store_dir, (long)getpid());
+    struct diag d;
+    int rc;
+
+    memset(rs, 0, sizeof *rs);
+    diag_clear(&d);
+    fs_rmtree(dir, &d);
+    diag_clear(&d);
+    rc = bundle_extract(bundle, dir, bl, &rs->bc, &d);
+    free(dir);
+    if (rc < 0)
+        return cli_diag(&d);
+    if (!rs->bc.verified)
+        cli_warn("%s: no content.json (a Kubeshark export?): its members are not verified",
+                 bundle);
+    for (size_t i = 0; i < rs->bc.nignored; i++)
+        cli_warn("%s: member '%s' ignored: not a capture, history or per-stream file of a node",
+                 bundle, rs->bc.ignored[i]);
+    if (rs->bc.nnodes == 0) {
+        cli_error("%s: no node directory with a capture or a name history", bundle);
+        restore_release(rs);
+        return EXIT_ERROR;
+    }
+    rs->nodes = xcalloc(rs->bc.nnodes, sizeof *rs->nodes);
+    for (size_t i = 0; i < rs->bc.nnodes; i++) {
+        const struct bundle_node *bn = &rs->bc.nodes[i];
+        struct store_node_input *n = &rs->nodes[rs->nnodes];
+
+        n->name = bn->name;
+        n->ip = bn->ip[0] ? bn->ip : NULL;
+        n->inputs = bn->captures;
+        n->labels = bn->labels;
+        n->ninputs = bn->ncaptures;
+        rc = node_names(bn, files, nfiles, ro, &n->names, &d);
+        if (rc < 0) {
+            restore_release(rs);
+            return cli_diag(&d);
+        }
+        rs->nnodes++;
+    }
+    return EXIT_OK;
 }
 
 static int parse_node(struct store_ingest_opts *o, char *arg)
@@ -144,7 +269,13 @@ static int parse_node(struct store_ingest_opts *o, char *arg)
 int cmd_ingest(int argc, char **argv)
 {
     struct store_ingest_opts o;
-    struct store_ingest_result res;
+    struct store_ingest_result *res;
+    struct store_node_input one = { 0 }, *nodes;
+    struct restore rs = { 0 };
+    struct bundle_limits bl;
+    const char *bundle = NULL;
+    bool node_given = false;
+    size_t nnodes, input_errors = 0;
     enum cli_progress pmode = CLI_PROGRESS_AUTO;
     struct progress prog;
     struct diag d;
@@ -157,11 +288,15 @@ int cmd_ingest(int argc, char **argv)
     double t0;
 
     store_ingest_opts_init(&o);
+    bundle_limits_init(&bl);
     diag_clear(&d);
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:fqh", long_opts, NULL)) != -1) {
         switch (c) {
         case 'o':
+            /* "out/": the store is "out" (its temporary trees are "out.tmp-PID", beside it) */
+            for (size_t n = strlen(optarg); n > 1 && optarg[n - 1] == '/'; n--)
+                optarg[n - 1] = '\0';
             o.store_dir = optarg;
             break;
         case 'j':
@@ -172,6 +307,20 @@ int cmd_ingest(int argc, char **argv)
             break;
         case OPT_NODE:
             parse_node(&o, optarg);
+            node_given = true;
+            break;
+        case OPT_BUNDLE_MEMBER_MAX:
+            if (!cli_parse_size(optarg, &bl.member_max) || bl.member_max == 0)
+                return cli_usage("ingest", "--bundle-member-max: bad size '%s'", optarg);
+            break;
+        case OPT_BUNDLE_TOTAL_MAX:
+            if (!cli_parse_size(optarg, &bl.total_max) || bl.total_max == 0)
+                return cli_usage("ingest", "--bundle-total-max: bad size '%s'", optarg);
+            break;
+        case OPT_BUNDLE_MEMBERS_MAX:
+            if (!cli_parse_uint(optarg, UINT32_MAX, &bl.members_max) || bl.members_max == 0)
+                return cli_usage("ingest", "--bundle-members-max: expected a count, got '%s'",
+                                 optarg);
             break;
         case OPT_LAYOUT:
             if (strcmp(optarg, "packed") == 0)
@@ -248,47 +397,83 @@ int cmd_ingest(int argc, char **argv)
         return cli_usage("ingest", "no input (give capture files, directories, or -)");
     if (o.discard_undissected && !o.dissect)
         return cli_usage("ingest", "--discard-undissected needs dissection (drop --no-dissect)");
-    /* the histories are read before the captures: a bad one stops ingest before it starts */
-    if (nnames > 0) {
-        o.names = names_new();
-        for (size_t i = 0; i < nnames; i++) {
-            if (names_read_file(o.names, names_files[i], &ro, &d) < 0) {
-                names_free(o.names);
-                free(names_files);
-                return cli_diag(&d);
+    for (int i = optind; i < argc; i++) {
+        if (!is_bundle(argv[i]))
+            continue;
+        if (argc - optind > 1)
+            return cli_usage("ingest", "a bundle (%s) must be the only input", argv[i]);
+        if (node_given)
+            return cli_usage("ingest", "--node: a bundle's nodes are named by its directories");
+        bundle = argv[i];
+    }
+    if (bundle) {
+        rc = restore_prepare(&rs, &o, bundle, &bl, names_files, nnames, &ro);
+        free(names_files);
+        if (rc != EXIT_OK)
+            return rc;
+        nodes = rs.nodes;
+        nnodes = rs.nnodes;
+    } else {
+        /* the histories are read before the captures: a bad one stops ingest before it starts */
+        if (nnames > 0) {
+            one.names = names_new();
+            for (size_t i = 0; i < nnames; i++) {
+                if (names_read_file(one.names, names_files[i], &ro, &d) < 0) {
+                    names_free(one.names);
+                    free(names_files);
+                    return cli_diag(&d);
+                }
             }
         }
+        free(names_files);
+        one.name = o.node_name;
+        one.ip = o.node_ip;
+        one.inputs = argv + optind;
+        one.ninputs = (size_t)(argc - optind);
+        nodes = &one;
+        nnodes = 1;
     }
-    free(names_files);
 
+    res = xcalloc(nnodes, sizeof *res);
     progress_init(&prog, pmode);
     o.progress = on_progress;
     o.progress_arg = &prog;
     t0 = progress_now();
-    rc = store_ingest(&o, argv + optind, (size_t)(argc - optind), &res, &d);
+    rc = store_ingest_nodes(&o, nodes, nnodes, res, &d);
     progress_end(&prog);
-    names_free(o.names);
-    if (rc < 0)
+    if (bundle)
+        restore_release(&rs);
+    else
+        names_free(one.names);
+    if (rc < 0) {
+        free(res);
         return cli_diag(&d);
-    for (size_t i = 0; i < res.ninputs; i++) {
-        if (res.inputs[i].status == STORE_IN_ERROR)
-            cli_error("%s", res.inputs[i].error);
-        else if (res.inputs[i].status == STORE_IN_SKIPPED)
-            cli_warn("skipped %s", res.inputs[i].error);
+    }
+    for (size_t k = 0; k < nnodes; k++) {
+        for (size_t i = 0; i < res[k].ninputs; i++) {
+            if (res[k].inputs[i].status == STORE_IN_ERROR)
+                cli_error("%s", res[k].inputs[i].error);
+            else if (res[k].inputs[i].status == STORE_IN_SKIPPED)
+                cli_warn("skipped %s", res[k].inputs[i].error);
+        }
+        input_errors += res[k].input_errors;
     }
     if (json) {
-        char *text = store_manifest_json(&o, &res);
+        char *text = store_manifest_json(&o, res, nnodes);
 
         fputs(text, stdout);
         free(text);
     } else if (!quiet) {
-        summary(&o, &res, progress_now() - t0);
+        for (size_t k = 0; k < nnodes; k++)
+            summary(&o, &res[k], bundle != NULL, progress_now() - t0);
     }
-    if (res.input_errors > 0)
+    if (input_errors > 0)
         cli_error("%zu input%s could not be read whole; the store holds what was read before "
                   "each fault",
-                  res.input_errors, res.input_errors == 1 ? "" : "s");
-    rc = res.input_errors > 0 ? EXIT_ERROR : EXIT_OK;
-    store_ingest_result_release(&res);
+                  input_errors, input_errors == 1 ? "" : "s");
+    rc = input_errors > 0 ? EXIT_ERROR : EXIT_OK;
+    for (size_t k = 0; k < nnodes; k++)
+        store_ingest_result_release(&res[k]);
+    free(res);
     return rc;
 }

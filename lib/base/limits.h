@@ -49,4 +49,16 @@
 /* Passive DNS: runs of (IP, name) sightings kept; later new runs are dropped and counted. */
 #define LIM_NAMES_DNS_RUNS      (4u * 1024 * 1024)
 
+/* Bundles read by ingest (lib/bundle/reader.c): bytes one member may declare or hold
+ * (--bundle-member-max). A node's merged capture is one member. */
+#define LIM_BUNDLE_MEMBER       (8ull * 1024 * 1024 * 1024)
+/* Bytes all members of a bundle may declare or hold together (--bundle-total-max). */
+#define LIM_BUNDLE_TOTAL        (64ull * 1024 * 1024 * 1024)
+/* Members (files and directories) of one bundle (--bundle-members-max). */
+#define LIM_BUNDLE_MEMBERS      (1024u * 1024)
+/* Largest content.json read, in bytes (it is parsed in memory). */
+#define LIM_BUNDLE_MANIFEST     (256u * 1024 * 1024)
+/* Longest member path accepted, in bytes. */
+#define LIM_BUNDLE_PATH         4096u
+
 #endif

@@ -99,7 +99,8 @@ static int fill(struct bm *m, struct mcur *c, size_t need)
         return 0;
     if (need - avail > left)
         return bad(m, c, "record truncated");
-    memmove(c->buf, c->buf + c->pos, avail);
+    if (avail)
+        memmove(c->buf, c->buf + c->pos, avail);   /* c->buf is NULL before the first fill */
     c->len = avail;
     c->pos = 0;
     want = need - avail;

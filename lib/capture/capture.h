@@ -60,6 +60,12 @@ struct cap_pkt {
  */
 int cap_open(struct cap_reader **out, const char *path, struct diag *d)
     __attribute__((warn_unused_result));
+/*
+ * As cap_open, with name (copied) standing for the input in messages instead
+ * of path: a capture extracted from a bundle is named as its member.
+ */
+int cap_open_as(struct cap_reader **out, const char *path, const char *name, struct diag *d)
+    __attribute__((warn_unused_result));
 
 /*
  * As cap_open, over the n bytes at p (borrowed: they must outlive the reader),

@@ -329,6 +329,7 @@ static int cap_open_src(struct cap_reader **out, struct bytesrc *src, const char
     r = xcalloc(1, sizeof *r);
     r->src = src;
     r->name = xstrdup(name);
+    src->name = r->name;        /* the source's messages name the input as the reader's do */
     r->buf = malloc(CAP_BUF_INIT);
     if (!r->buf) {
         rc = diag_set(&r->ed, SV_ENOMEM, "%s: out of memory for the read buffer", name);
@@ -373,6 +374,18 @@ int cap_open(struct cap_reader **out, const char *path, struct diag *d)
     if (rc < 0)
         return rc;
     return cap_open_src(out, src, src->name, d);
+}
+
+int cap_open_as(struct cap_reader **out, const char *path, const char *name, struct diag *d)
+{
+    struct bytesrc *src;
+    int rc;
+
+    *out = NULL;
+    rc = bytesrc_open_file(&src, path, d);
+    if (rc < 0)
+        return rc;
+    return cap_open_src(out, src, name, d);
 }
 
 /* ---------------------------------------------------------------- memory source */

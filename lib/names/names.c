@@ -628,6 +628,74 @@ static int item_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int str_cmp(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Orders items by every field of their record, then by seq. */
+static int item_full_cmp(const void *a, const void *b)
+{
+    const struct names_item *x = *(const struct names_item *const *)a;
+    const struct names_item *y = *(const struct names_item *const *)b;
+    int c = item_cmp(x, y);
+
+    if (x->r.ipver != y->r.ipver || memcmp(x->r.ip, y->r.ip, 16) != 0 ||
+        x->r.port != y->r.port || x->r.from != y->r.from || x->r.source != y->r.source)
+        return c;
+    if (x->r.to != y->r.to)
+        return x->r.to < y->r.to ? -1 : 1;
+    if (x->r.kind != y->r.kind)
+        return x->r.kind < y->r.kind ? -1 : 1;
+    c = str_cmp(x->r.name, y->r.name);
+    if (c == 0)
+        c = str_cmp(x->r.ns, y->r.ns);
+    if (c == 0)
+        c = str_cmp(x->r.svc, y->r.svc);
+    if (c == 0)
+        c = x->seq < y->seq ? -1 : x->seq > y->seq;
+    return c;
+}
+
+static bool item_same(const struct names_item *x, const struct names_item *y)
+{
+    return x->r.ipver == y->r.ipver && memcmp(x->r.ip, y->r.ip, 16) == 0 &&
+           x->r.port == y->r.port && x->r.from == y->r.from && x->r.to == y->r.to &&
+           x->r.source == y->r.source && x->r.kind == y->r.kind &&
+           str_cmp(x->r.name, y->r.name) == 0 && str_cmp(x->r.ns, y->r.ns) == 0 &&
+           str_cmp(x->r.svc, y->r.svc) == 0;
+}
+
+/*
+ * Drops every record that a later-added identical record repeats (a history
+ * read back with the passive DNS of the same capture seen again, as ingest
+ * of a bundle's names.json does). Lookups cannot tell: wherever the earlier
+ * copy is a candidate the later one is too, and wins the tie. h->items is
+ * sorted (item_cmp) and stays so.
+ */
+static void drop_repeats(struct names *h)
+{
+    struct names_item **p;
+    size_t o = 0;
+
+    if (h->items.n < 2)
+        return;
+    p = xcalloc(h->items.n, sizeof *p);
+    for (size_t i = 0; i < h->items.n; i++)
+        p[i] = &h->items.v[i];
+    qsort(p, h->items.n, sizeof *p, item_full_cmp);
+    for (size_t i = 0; i + 1 < h->items.n; i++) {
+        if (item_same(p[i], p[i + 1]))
+            p[i]->seq = UINT64_MAX;     /* marks it dropped: a later copy follows */
+    }
+    free(p);
+    for (size_t i = 0; i < h->items.n; i++) {
+        if (h->items.v[i].seq != UINT64_MAX)
+            h->items.v[o++] = h->items.v[i];
+    }
+    h->items.n = o;
+}
+
 static bool same_ip(const struct names_rec *a, const struct names_rec *b)
 {
     return a->ipver == b->ipver && memcmp(a->ip, b->ip, 16) == 0;
@@ -708,6 +776,7 @@ void names_seal(struct names *h)
         h->items.v[i].full = full_name(h, &h->items.v[i].r);
     if (h->items.n > 1)
         qsort(h->items.v, h->items.n, sizeof *h->items.v, item_cmp);
+    drop_repeats(h);
     build_addrs(h);
     /* what only building needed */
     for (size_t i = 0; i < h->ndumps; i++)

@@ -48,6 +48,12 @@ static struct jv *time_json(uint64_t first, uint64_t last)
     return o;
 }
 
+static void add_count(struct store_count *to, const struct store_count *c)
+{
+    to->packets += c->packets;
+    to->bytes += c->bytes;
+}
+
 static const char *status_name(enum store_input_status s)
 {
     switch (s) {
@@ -61,10 +67,34 @@ static const char *status_name(enum store_input_status s)
     return "unknown";
 }
 
-char *store_manifest_json(const struct store_ingest_opts *o, const struct store_ingest_result *r)
+/* The node object of store.json. */
+static struct jv *node_json(const struct store_ingest_result *r)
 {
-    struct jv *root = jv_obj(), *nodes = jv_arr(), *node = jv_obj(), *inputs = jv_arr();
+    struct jv *node = jv_obj();
+
+    jv_set(node, "name", jv_str(r->node_name));
+    jv_set(node, "ip", jv_str(r->node_ip ? r->node_ip : ""));
+    jv_set(node, "streams", jv_u64(r->nstreams));
+    jv_set(node, "tcp_streams", jv_u64(r->tcp_streams));
+    jv_set(node, "udp_streams", jv_u64(r->udp_streams));
+    jv_set(node, "large_streams", jv_u64(r->large_streams));
+    jv_set(node, "peak_live_flows", jv_u64(r->peak_flows));
+    jv_set(node, "discarded_streams", jv_u64(r->discarded_streams));
+    jv_set(node, "entries", jv_u64(r->entries));
+    jv_set(node, "entries_dropped", jv_u64(r->entries_dropped));
+    jv_set(node, "names", jv_u64(r->names));
+    jv_set(node, "time", time_json(r->first_ns, r->last_ns));
+    return node;
+}
+
+char *store_manifest_json(const struct store_ingest_opts *o, const struct store_ingest_result *r,
+                          size_t nnodes)
+{
+    struct jv *root = jv_obj(), *nodes = jv_arr(), *inputs = jv_arr();
     struct jv *totals = jv_obj(), *opts = jv_obj(), *segs;
+    struct store_count read = { 0, 0 }, streams = { 0, 0 }, other = { 0, 0 };
+    struct store_count discarded = { 0, 0 };
+    uint64_t input_errors = 0;
     char *text, *out;
     size_t n;
 
@@ -84,61 +114,60 @@ char *store_manifest_json(const struct store_ingest_opts *o, const struct store_
     jv_set(opts, "body_max", jv_u64(o->dissect ? o->body_max : 0));
     jv_set(root, "options", opts);
 
-    jv_set(node, "name", jv_str(o->node_name));
-    jv_set(node, "ip", jv_str(o->node_ip ? o->node_ip : ""));
-    jv_set(node, "streams", jv_u64(r->nstreams));
-    jv_set(node, "tcp_streams", jv_u64(r->tcp_streams));
-    jv_set(node, "udp_streams", jv_u64(r->udp_streams));
-    jv_set(node, "large_streams", jv_u64(r->large_streams));
-    jv_set(node, "peak_live_flows", jv_u64(r->peak_flows));
-    jv_set(node, "discarded_streams", jv_u64(r->discarded_streams));
-    jv_set(node, "entries", jv_u64(r->entries));
-    jv_set(node, "entries_dropped", jv_u64(r->entries_dropped));
-    jv_set(node, "names", jv_u64(r->names));
-    jv_set(node, "time", time_json(r->first_ns, r->last_ns));
-    jv_push(nodes, node);
+    for (size_t k = 0; k < nnodes; k++)
+        jv_push(nodes, node_json(&r[k]));
     jv_set(root, "nodes", nodes);
     segs = jv_arr();
-    for (size_t i = 0; i < r->nsegments; i++) {
-        const struct store_segment_info *si = &r->segments[i];
-        struct jv *j = jv_obj();
+    for (size_t k = 0; k < nnodes; k++) {
+        for (size_t i = 0; i < r[k].nsegments; i++) {
+            const struct store_segment_info *si = &r[k].segments[i];
+            struct jv *j = jv_obj();
 
-        jv_set(j, "name", jv_str(si->name));
-        jv_set(j, "node", jv_str(o->node_name));
-        jv_set(j, "rows", jv_u64(si->rows));
-        jv_set(j, "blocks", jv_u64(si->blocks));
-        jv_set(j, "bytes", jv_u64(si->bytes));
-        jv_set(j, "first_ns", jv_u64(si->first_ns));
-        jv_set(j, "last_ns", jv_u64(si->last_ns));
-        jv_push(segs, j);
+            jv_set(j, "name", jv_str(si->name));
+            jv_set(j, "node", jv_str(r[k].node_name));
+            jv_set(j, "rows", jv_u64(si->rows));
+            jv_set(j, "blocks", jv_u64(si->blocks));
+            jv_set(j, "bytes", jv_u64(si->bytes));
+            jv_set(j, "first_ns", jv_u64(si->first_ns));
+            jv_set(j, "last_ns", jv_u64(si->last_ns));
+            jv_push(segs, j);
+        }
     }
     jv_set(root, "segments", segs);
 
-    for (size_t i = 0; i < r->ninputs; i++) {
-        const struct store_input *in = &r->inputs[i];
-        struct jv *j = jv_obj();
+    for (size_t k = 0; k < nnodes; k++) {
+        for (size_t i = 0; i < r[k].ninputs; i++) {
+            const struct store_input *in = &r[k].inputs[i];
+            struct jv *j = jv_obj();
 
-        jv_set(j, "path", jv_str(in->path));
-        jv_set(j, "status", jv_str(status_name(in->status)));
-        jv_set(j, "format", jv_str(in->format));
-        jv_set(j, "compression", jv_str(in->compression));
-        jv_set(j, "bytes", jv_u64(in->size));
-        jv_set(j, "read", count_json(&in->read));
-        jv_set(j, "streams", count_json(&in->streams));
-        jv_set(j, "other", count_json(&in->other));
-        jv_set(j, "unaccounted", diff_json(&in->read, &in->streams, &in->other));
-        if (in->error)
-            jv_set(j, "error", jv_str(in->error));
-        jv_push(inputs, j);
+            jv_set(j, "path", jv_str(in->path));
+            jv_set(j, "node", jv_str(r[k].node_name));
+            jv_set(j, "status", jv_str(status_name(in->status)));
+            jv_set(j, "format", jv_str(in->format));
+            jv_set(j, "compression", jv_str(in->compression));
+            jv_set(j, "bytes", jv_u64(in->size));
+            jv_set(j, "read", count_json(&in->read));
+            jv_set(j, "streams", count_json(&in->streams));
+            jv_set(j, "other", count_json(&in->other));
+            jv_set(j, "unaccounted", diff_json(&in->read, &in->streams, &in->other));
+            if (in->error)
+                jv_set(j, "error", jv_str(in->error));
+            jv_push(inputs, j);
+        }
+        add_count(&read, &r[k].read);
+        add_count(&streams, &r[k].streams);
+        add_count(&other, &r[k].other);
+        add_count(&discarded, &r[k].discarded);
+        input_errors += r[k].input_errors;
     }
     jv_set(root, "inputs", inputs);
 
-    jv_set(totals, "read", count_json(&r->read));
-    jv_set(totals, "streams", count_json(&r->streams));
-    jv_set(totals, "other", count_json(&r->other));
-    jv_set(totals, "discarded", count_json(&r->discarded));
-    jv_set(totals, "unaccounted", diff_json(&r->read, &r->streams, &r->other));
-    jv_set(totals, "input_errors", jv_u64(r->input_errors));
+    jv_set(totals, "read", count_json(&read));
+    jv_set(totals, "streams", count_json(&streams));
+    jv_set(totals, "other", count_json(&other));
+    jv_set(totals, "discarded", count_json(&discarded));
+    jv_set(totals, "unaccounted", diff_json(&read, &streams, &other));
+    jv_set(totals, "input_errors", jv_u64(input_errors));
     jv_set(root, "totals", totals);
 
     text = jv_dump(root, JV_PRETTY);

@@ -497,7 +497,7 @@ static int read_input(struct split *sp, struct store_input *in, bool from_dir,
 
     diag_clear(&rd);
     sp->in = in;
-    rc = cap_open(&r, in->path, &rd);
+    rc = cap_open_as(&r, in->file ? in->file : in->path, in->path, &rd);
     if (rc < 0) {
         if (from_dir && rc == SV_EFORMAT) {
             in->status = STORE_IN_SKIPPED;
@@ -525,26 +525,34 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Expands the inputs: a directory gives its regular files, sorted by name. */
-static int expand_inputs(char *const *inputs, size_t n, struct store_ingest_result *res,
+/*
+ * Expands the node's inputs: a directory gives its regular files, sorted by
+ * name. A labelled input is a file, named by its label.
+ */
+static int expand_inputs(const struct store_node_input *node, struct store_ingest_result *res,
                          bool **from_dir, struct diag *d)
 {
+    char *const *inputs = node->inputs;
     size_t cap = 0;
 
     *from_dir = NULL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < node->ninputs; i++) {
         struct stat st;
         char **names = NULL;
         size_t nn = 0, ncap = 0;
         DIR *dir;
         struct dirent *e;
 
-        if (strcmp(inputs[i], "-") == 0 || stat(inputs[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+        if (node->labels || strcmp(inputs[i], "-") == 0 || stat(inputs[i], &st) < 0 ||
+            !S_ISDIR(st.st_mode)) {
             xgrow((void **)&res->inputs, &cap, res->ninputs + 1, sizeof *res->inputs);
             *from_dir = xrealloc(*from_dir, res->ninputs + 1);
             (*from_dir)[res->ninputs] = false;
             memset(&res->inputs[res->ninputs], 0, sizeof *res->inputs);
-            res->inputs[res->ninputs++].path = xstrdup(inputs[i]);
+            res->inputs[res->ninputs].path = xstrdup(node->labels ? node->labels[i] : inputs[i]);
+            if (node->labels)
+                res->inputs[res->ninputs].file = xstrdup(inputs[i]);
+            res->ninputs++;
             continue;
         }
         dir = opendir(inputs[i]);
@@ -602,8 +610,11 @@ void store_ingest_result_release(struct store_ingest_result *res)
 {
     for (size_t i = 0; i < res->ninputs; i++) {
         free(res->inputs[i].path);
+        free(res->inputs[i].file);
         free(res->inputs[i].error);
     }
+    free(res->node_name);
+    free(res->node_ip);
     free(res->inputs);
     for (size_t i = 0; i < res->nsegments; i++)
         free(res->segments[i].name);
@@ -727,41 +738,37 @@ static int check_target(const struct store_ingest_opts *o, struct diag *d)
     return 0;
 }
 
-int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t ninputs,
-                 struct store_ingest_result *res, struct diag *d)
+/*
+ * Splits one node's inputs into tmp_root/nodes/<node>/. o is the ingest's
+ * options with the node's name, IP and history in place; prog holds the
+ * counts of the nodes before this one. On failure the caller removes
+ * tmp_root and releases res.
+ */
+static int ingest_node(const struct store_ingest_opts *o, const struct store_node_input *node,
+                       const char *tmp_root, struct store_progress *prog,
+                       struct store_ingest_result *res, struct diag *d)
 {
     struct split sp;
-    struct store_progress prog;
     bool *from_dir = NULL;
-    char *path, *json;
+    char *path;
     int rc;
 
-    memset(res, 0, sizeof *res);
     memset(&sp, 0, sizeof sp);
-    memset(&prog, 0, sizeof prog);
     sp.o = o;
     sp.res = res;
-    if (!store_valid_node_name(o->node_name))
-        return diag_set(d, SV_EINVAL, "node name '%s': use letters, digits, '.', '_' and '-'",
-                        o->node_name);
-    rc = check_target(o, d);
-    if (rc < 0)
-        return rc;
-    rc = expand_inputs(inputs, ninputs, res, &from_dir, d);
+    res->node_name = xstrdup(node->name);
+    res->node_ip = node->ip ? xstrdup(node->ip) : NULL;
+    rc = expand_inputs(node, res, &from_dir, d);
     if (rc < 0)
         goto out_result;
     for (size_t i = 0; i < res->ninputs; i++) {
+        const char *file = res->inputs[i].file ? res->inputs[i].file : res->inputs[i].path;
         struct stat st;
 
-        if (strcmp(res->inputs[i].path, "-") != 0 && stat(res->inputs[i].path, &st) == 0)
-            prog.bytes_total += (uint64_t)st.st_size;
+        if (strcmp(file, "-") != 0 && stat(file, &st) == 0)
+            prog->bytes_total += (uint64_t)st.st_size;
     }
-    if (o->threads > 0)
-        omp_set_num_threads(o->threads);
-
-    sp.tmp_root = fs_printf("%s.tmp-%ld", o->store_dir, (long)getpid());
-    fs_rmtree(sp.tmp_root, d);
-    diag_clear(d);
+    sp.tmp_root = xstrdup(tmp_root);
     sp.node_dir = store_node_dir(sp.tmp_root, o->node_name);
     rc = make_dirs(&sp, d);
     if (rc < 0)
@@ -798,11 +805,11 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
     for (size_t i = 0; i < res->ninputs; i++) {
         struct store_input *in = &res->inputs[i];
 
-        prog.input = i;
-        rc = read_input(&sp, in, from_dir[i], &prog, d);
+        prog->input = i;
+        rc = read_input(&sp, in, from_dir[i], prog, d);
         if (rc < 0)
             goto out_split;
-        prog.bytes_done += in->size;
+        prog->bytes_done += in->size;
         add_count(&res->read, &in->read);
         add_count(&res->streams, &in->streams);
         add_count(&res->other, &in->other);
@@ -846,16 +853,6 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
     path = fs_join(sp.node_dir, STORE_CATALOG);
     rc = store_catalog_write(path, sp.cat, sp.ncat, d);
     free(path);
-    if (rc < 0)
-        goto out_split;
-    json = store_manifest_json(o, res);
-    path = fs_join(sp.tmp_root, STORE_JSON);
-    rc = fs_write_file_atomic(path, json, strlen(json), d);
-    free(path);
-    free(json);
-    if (rc < 0)
-        goto out_split;
-    rc = install(o, sp.tmp_root, d);
 
 out_split:
     if (sp.ft) {
@@ -906,16 +903,82 @@ out_split:
     free(sp.ends);
     free(sp.pending);
 out_tmp:
-    if (rc < 0) {
-        struct diag ignore;
-
-        fs_rmtree(sp.tmp_root, &ignore);
-    }
     free(sp.node_dir);
     free(sp.tmp_root);
 out_result:
     free(from_dir);
-    if (rc < 0)
-        store_ingest_result_release(res);
     return rc;
+}
+
+int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_node_input *nodes,
+                       size_t nnodes, struct store_ingest_result *res, struct diag *d)
+{
+    struct store_progress prog;
+    char *tmp_root, *path, *json;
+    int rc = 0;
+
+    memset(res, 0, nnodes * sizeof *res);
+    memset(&prog, 0, sizeof prog);
+    if (nnodes == 0)
+        return diag_set(d, SV_EINVAL, "%s: no node to ingest", o->store_dir);
+    for (size_t i = 0; i < nnodes; i++) {
+        if (!store_valid_node_name(nodes[i].name))
+            return diag_set(d, SV_EINVAL, "node name '%s': use letters, digits, '.', '_' and '-'",
+                            nodes[i].name);
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(nodes[k].name, nodes[i].name) == 0)
+                return diag_set(d, SV_EINVAL, "node name '%s': given twice", nodes[i].name);
+        }
+    }
+    rc = check_target(o, d);
+    if (rc < 0)
+        return rc;
+    if (o->threads > 0)
+        omp_set_num_threads(o->threads);
+
+    tmp_root = fs_printf("%s.tmp-%ld", o->store_dir, (long)getpid());
+    fs_rmtree(tmp_root, d);
+    diag_clear(d);
+    for (size_t i = 0; i < nnodes && rc == 0; i++) {
+        struct store_ingest_opts no = *o;
+
+        no.node_name = nodes[i].name;
+        no.node_ip = nodes[i].ip;
+        no.names = nodes[i].names;
+        rc = ingest_node(&no, &nodes[i], tmp_root, &prog, &res[i], d);
+    }
+    if (rc < 0)
+        goto out;
+    json = store_manifest_json(o, res, nnodes);
+    path = fs_join(tmp_root, STORE_JSON);
+    rc = fs_write_file_atomic(path, json, strlen(json), d);
+    free(path);
+    free(json);
+    if (rc == 0)
+        rc = install(o, tmp_root, d);
+out:
+    if (rc < 0) {
+        struct diag ignore;
+
+        fs_rmtree(tmp_root, &ignore);
+        for (size_t i = 0; i < nnodes; i++)
+            store_ingest_result_release(&res[i]);
+    }
+    free(tmp_root);
+    return rc;
+}
+
+int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t ninputs,
+                 struct store_ingest_result *res, struct diag *d)
+{
+    struct store_node_input node = {
+        .name = o->node_name,
+        .ip = o->node_ip,
+        .inputs = inputs,
+        .ninputs = ninputs,
+        .labels = NULL,
+        .names = o->names,
+    };
+
+    return store_ingest_nodes(o, &node, 1, res, d);
 }

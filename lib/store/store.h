@@ -76,7 +76,9 @@ struct store_count {
 };
 
 struct store_input {
-    char *path;                 /* as given (directory inputs expanded to their files) */
+    char *path;                 /* as given (directory inputs expanded to their files), or
+                                   the label of a labelled input */
+    char *file;                 /* what a labelled input reads (NULL: path) */
     const char *format;         /* "pcap", "pcapng" or NULL */
     const char *compression;    /* "none", "gzip", "zstd" */
     uint64_t size;              /* bytes of (decompressed) input consumed */
@@ -93,6 +95,8 @@ struct store_segment_info {
 };
 
 struct store_ingest_result {
+    char *node_name;            /* the node this result is of */
+    char *node_ip;              /* NULL when unknown */
     struct store_input *inputs;
     size_t ninputs;
     struct store_count read, streams, other;
@@ -120,9 +124,43 @@ struct store_ingest_result {
 int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t ninputs,
                  struct store_ingest_result *res, struct diag *d)
     __attribute__((warn_unused_result));
+
+/*
+ * True when name can name a node: safe as one path component, 1-128 of
+ * [A-Za-z0-9._-], not "." or "..".
+ */
+int store_valid_node_name(const char *name);
+
+/* One node of a store_ingest_nodes call. Everything is borrowed. */
+struct store_node_input {
+    const char *name;           /* the node's name: letters, digits, '.', '_', '-' */
+    const char *ip;             /* its IP, or NULL */
+    char *const *inputs;        /* as store_ingest's */
+    size_t ninputs;
+    /*
+     * NULL, or one name per input that store.json and error messages give
+     * it instead of its path (a capture extracted from a bundle is named
+     * "BUNDLE:MEMBER"). Labelled inputs are files, never directories.
+     */
+    char *const *labels;
+    struct names *names;        /* the node's history, as store_ingest_opts.names, or NULL */
+};
+
+/*
+ * store_ingest for several nodes at once: each node's inputs are split into
+ * nodes/<name>/ in the order given, and one store.json lists them all. The
+ * options' node_name, node_ip and names are not used (nodes[] gives them).
+ * res is an array of nnodes results, one per node (release each). All or
+ * nothing: on failure no store is written and any previous one is left as
+ * it was. SV_EINVAL for a bad or repeated node name, or no node at all.
+ */
+int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_node_input *nodes,
+                       size_t nnodes, struct store_ingest_result *res, struct diag *d)
+    __attribute__((warn_unused_result));
 void store_ingest_result_release(struct store_ingest_result *res);
-/* The store.json text an ingest wrote (or would write). Returns malloc'd text. */
-char *store_manifest_json(const struct store_ingest_opts *o, const struct store_ingest_result *r);
+/* The store.json text of an ingest of nnodes nodes (r: their results). Returns malloc'd text. */
+char *store_manifest_json(const struct store_ingest_opts *o, const struct store_ingest_result *r,
+                          size_t nnodes);
 
 /* ---------------------------------------------------------------- reading */
 

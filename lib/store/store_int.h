@@ -34,8 +34,6 @@ char *store_entries_path(const char *node_dir, uint32_t bucket);
 /* Directory (streams/xx) and file of a stream stored on its own. */
 char *store_stream_dir(const char *node_dir, uint64_t id);
 char *store_stream_path(const char *node_dir, const struct store_stream *st);
-/* True when name is safe as one path component ([A-Za-z0-9._-], not "." or ".."). */
-int store_valid_node_name(const char *name);
 
 /*
  * Writes the catalogue of n streams (in id order) to path, atomically; the

@@ -724,7 +724,8 @@ void swr_spawn(struct split *sp, int k)
 
         if (b->q[k].n == 0)
             continue;
-#pragma omp task firstprivate(b, k) shared(sp)
+        /* sp by value: the task may run after this function (and its sp) has returned */
+#pragma omp task firstprivate(b, k, sp)
         run_bucket(sp, b, k);
     }
     sp->writing = true;

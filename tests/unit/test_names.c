@@ -1115,6 +1115,56 @@ TEST(passive_dns)
     names_free(h);
 }
 
+/*
+ * A history read back with the passive DNS of the same capture seen again
+ * (ingest of a bundle's names.json) has each record once, and a record
+ * repeated by names_add counts once; lookups are as they were.
+ */
+TEST(repeats_dropped_at_seal)
+{
+    struct names *a = names_new(), *b = names_new();
+    struct names_rec r = { 0 };
+    struct buf wa, wb;
+    struct diag d;
+
+    diag_clear(&d);
+    dns(a, "10.96.45.6", "catalogue.sock-shop.svc.cluster.local", 100 * SEC);
+    dns(a, "93.184.216.34", "example.com", 100 * SEC);
+    dns(a, "93.184.216.34", "www.example.org", 200 * SEC);
+    names_seal(a);
+    buf_init(&wa, SIZE_MAX);
+    buf_init(&wb, SIZE_MAX);
+    T_EQ(names_write_native(a, &wa), 0);
+    T_EQ(names_read_mem(b, "a.json", (const char *)wa.data, wa.len, NULL, &d), 0);
+    dns(b, "10.96.45.6", "catalogue.sock-shop.svc.cluster.local", 100 * SEC);
+    dns(b, "93.184.216.34", "example.com", 100 * SEC);
+    dns(b, "93.184.216.34", "www.example.org", 200 * SEC);
+    /* the same record twice, and one that differs only in its namespace */
+    r.ipver = 4;
+    memcpy(r.ip, "\x0a\x01\x01\x02", 4);
+    r.source = NAMES_SRC_HISTORY;
+    r.kind = NAMES_K_POD;
+    r.name = "front-end-1";
+    r.ns = "sock-shop";
+    r.svc = "";
+    r.from = 50 * SEC;
+    r.to = NAMES_OPEN;
+    names_add(b, &r);
+    names_add(b, &r);
+    r.ns = "other";
+    names_add(b, &r);
+    names_seal(b);
+    T_EQ(names_count(b), names_count(a) + 2);
+    T_STREQ(who(b, "10.1.1.2", 60 * SEC).ns, "other");     /* added last, as before */
+    T_STREQ(who(b, "93.184.216.34", 250 * SEC).dns, "www.example.org");
+    T_EQ(names_write_native(b, &wb), 0);
+    T_TRUE(wb.len > wa.len);
+    buf_release(&wa);
+    buf_release(&wb);
+    names_free(a);
+    names_free(b);
+}
+
 TEST(add_and_seal_rules)
 {
     struct names *h = names_new();
@@ -1160,4 +1210,5 @@ T_MAIN(T_CASE(gencap_sample_resolves), T_CASE(native_round_trip), T_CASE(native_
        T_CASE(ip_fallback_for_destinations), T_CASE(kubeshark_history), T_CASE(kubeshark_errors),
        T_CASE(kubeshark_writer), T_CASE(kubectl_dumps), T_CASE(kubectl_merge_rules),
        T_CASE(kubectl_errors), T_CASE(kubectl_single_objects_and_slices), T_CASE(precedence),
-       T_CASE(overlapping_intervals), T_CASE(passive_dns), T_CASE(add_and_seal_rules))
+       T_CASE(overlapping_intervals), T_CASE(passive_dns), T_CASE(repeats_dropped_at_seal),
+       T_CASE(add_and_seal_rules))

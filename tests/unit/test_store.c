@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* summary: unit tests of lib/store: PCAP/pcapng serialisation, the catalogue, names */
+/*
+ * summary: unit tests of lib/store: PCAP/pcapng serialisation, the catalogue,
+ * names, ingest of several nodes
+ */
 #include "config.h"
 
 #include "t.h"
@@ -10,6 +13,7 @@
 #include "base/cur.h"
 #include "base/diag.h"
 #include "base/fsutil.h"
+#include "base/xalloc.h"
 #include "store/pcapw.h"
 #include "store/store_int.h"
 
@@ -136,6 +140,72 @@ TEST(node_names)
     T_TRUE(!store_valid_node_name("a b"));
 }
 
+/*
+ * store_ingest_nodes: two nodes in one store (labelled inputs named as
+ * labelled), each the same as alone; a repeated name or no node at all is
+ * refused before anything is written.
+ */
+TEST(ingest_nodes)
+{
+    const char *top = getenv("top_srcdir");
+    char tmp[] = "/tmp/svnodesXXXXXX", *cap, *dir, *lab;
+    struct store_ingest_opts o;
+    struct store_ingest_result res[2];
+    struct store_node_input nodes[2];
+    struct store *st = NULL;
+    struct diag d;
+    char *in[1], *labels[1];
+
+    if (!top || !mkdtemp(tmp)) {
+        printf("# top_srcdir not set: skipped\n");
+        return;
+    }
+    cap = fs_printf("%s/testdata/ws_dns.cap", top);
+    dir = fs_printf("%s/s", tmp);
+    lab = xstrdup("b.tar.gz:b_10.0.0.2/1.pcap");
+    in[0] = cap;
+    labels[0] = lab;
+    store_ingest_opts_init(&o);
+    o.store_dir = dir;
+    o.threads = 1;
+    memset(nodes, 0, sizeof nodes);
+    nodes[0] = (struct store_node_input){ "a", "10.0.0.1", in, 1, NULL, NULL };
+    nodes[1] = (struct store_node_input){ "b", NULL, in, 1, labels, NULL };
+    diag_clear(&d);
+    T_EQ(store_ingest_nodes(&o, nodes, 2, res, &d), 0);
+    T_STREQ(res[0].node_name, "a");
+    T_STREQ(res[0].node_ip, "10.0.0.1");
+    T_TRUE(res[1].node_ip == NULL);
+    T_EQ(res[0].read.packets, 38);
+    T_EQ(res[1].read.packets, 38);
+    T_EQ(res[0].nstreams, res[1].nstreams);
+    T_STREQ(res[0].inputs[0].path, cap);
+    T_STREQ(res[1].inputs[0].path, lab);
+    T_STREQ(res[1].inputs[0].file, cap);
+    store_ingest_result_release(&res[0]);
+    store_ingest_result_release(&res[1]);
+    T_EQ(store_open(&st, dir, &d), 0);
+    if (st) {
+        T_EQ(store_nnodes(st), 2);
+        T_STREQ(store_node(st, 0)->name, "a");
+        T_STREQ(store_node(st, 0)->ip, "10.0.0.1");
+        T_STREQ(store_node(st, 1)->name, "b");
+        T_STREQ(store_node(st, 1)->ip, "");
+        T_TRUE(strstr(store_json_text(st), "\"path\": \"b.tar.gz:b_10.0.0.2/1.pcap\"") != NULL);
+        store_close(st);
+    }
+    fs_rmtree(dir, &d);
+    nodes[1].name = "a";
+    T_EQ(store_ingest_nodes(&o, nodes, 2, res, &d), SV_EINVAL);
+    T_STREQ(d.msg, "node name 'a': given twice");
+    T_EQ(store_ingest_nodes(&o, nodes, 0, res, &d), SV_EINVAL);
+    T_TRUE(access(dir, F_OK) != 0);
+    fs_rmtree(tmp, &d);
+    free(lab);
+    free(dir);
+    free(cap);
+}
+
 T_MAIN(T_CASE(pcap_header_bytes), T_CASE(record_precision_and_conversion),
        T_CASE(records_to_pcapng), T_CASE(idb_resolution_option),
-       T_CASE(catalog_round_trip_and_corruption), T_CASE(node_names))
+       T_CASE(catalog_round_trip_and_corruption), T_CASE(node_names), T_CASE(ingest_nodes))
