@@ -105,7 +105,7 @@ static void sdict_get(const struct sdict *t, size_t code, const uint8_t **p, siz
 {
     size_t a = t->off.v[code], b = code + 1 < t->off.n ? t->off.v[code + 1] : t->bytes.n;
 
-    *p = t->bytes.p + a;
+    *p = t->bytes.p ? t->bytes.p + a : (const uint8_t *)"";   /* an empty dictionary */
     *n = b - a;
 }
 
