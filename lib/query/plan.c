@@ -735,7 +735,8 @@ static void codes_reset(struct leaf_state *s, size_t n)
         s->capcode = n;
         s->code = xrealloc(s->code, n);
     }
-    memset(s->code, V_UNSET, s->capcode);
+    if (s->capcode)
+        memset(s->code, V_UNSET, s->capcode);
 }
 
 /* Section paths: per row, through its shape. */
