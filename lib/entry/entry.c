@@ -446,8 +446,7 @@ bool ent_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return false;
 }
 
-/* Skips the payload of a value whose tag was read; false on bad bytes. */
-static bool skip_payload(const uint8_t **p, const uint8_t *end, uint8_t tag, int depth)
+bool ent_skip_value(const uint8_t **p, const uint8_t *end, uint8_t tag, int depth)
 {
     uint64_t n;
 
@@ -478,7 +477,7 @@ static bool skip_payload(const uint8_t **p, const uint8_t *end, uint8_t tag, int
                     return false;
                 *p += 1u + **p;
             }
-            if (!skip_payload(p, end, t, depth + 1))
+            if (!ent_skip_value(p, end, t, depth + 1))
                 return false;
         }
         return false;
@@ -513,7 +512,7 @@ bool ent_get(const struct ent_view *v, enum ent_section_id s, const char *path,
                 break;
             }
             p += 1 + l;
-            if (!skip_payload(&p, end, tag, depth))
+            if (!ent_skip_value(&p, end, tag, depth))
                 return false;
         }
         if (!found)

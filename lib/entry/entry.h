@@ -451,5 +451,10 @@ bool ent_get(const struct ent_view *v, enum ent_section_id s, const char *path,
 
 /* Reads a LEB128 varint; false past end or over 10 bytes. */
 bool ent_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
+/*
+ * Skips the payload of a section value whose tag was read (objects and
+ * arrays to their end, at most ENT_DEPTH_MAX deep); false on bad bytes.
+ */
+bool ent_skip_value(const uint8_t **p, const uint8_t *end, uint8_t tag, int depth);
 
 #endif

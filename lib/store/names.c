@@ -38,47 +38,6 @@
 
 /* ------------------------------------------------------------ passive DNS */
 
-/* A section value's payload at *p (its tag read already): skips it. */
-static bool skip_value(const uint8_t **p, const uint8_t *end, uint8_t tag, int depth)
-{
-    uint64_t n;
-
-    switch (tag) {
-    case ENT_T_STR:
-        if (!ent_varint(p, end, &n) || n > (uint64_t)(end - *p))
-            return false;
-        *p += n;
-        return true;
-    case ENT_T_U64:
-    case ENT_T_I64:
-        return ent_varint(p, end, &n);
-    case ENT_T_BOOL_F:
-    case ENT_T_BOOL_T:
-    case ENT_T_NULL:
-        return true;
-    case ENT_T_OBJ:
-    case ENT_T_ARR:
-        if (depth >= ENT_DEPTH_MAX)
-            return false;
-        while (*p < end) {
-            uint8_t t = *(*p)++;
-
-            if (t == ENT_T_END)
-                return true;
-            if (tag == ENT_T_OBJ) {
-                if (*p >= end || (size_t)(end - *p) < 1u + **p)
-                    return false;
-                *p += 1u + **p;
-            }
-            if (!skip_value(p, end, t, depth + 1))
-                return false;
-        }
-        return false;
-    default:
-        return false;
-    }
-}
-
 /* One member of an object: its tag, key and payload (*p moves past it). */
 struct member {
     uint8_t tag;
@@ -97,7 +56,7 @@ static bool next_member(const uint8_t **p, const uint8_t *end, struct member *m,
     m->key = *p + 1;
     *p += 1 + m->kl;
     m->val = *p;
-    return skip_value(p, end, m->tag, depth);
+    return ent_skip_value(p, end, m->tag, depth);
 }
 
 static bool key_is(const struct member *m, const char *k)
@@ -161,7 +120,7 @@ static void dns_answers(struct bucket *b, const struct ent_view *v)
                 else if (key_is(&f, "data"))
                     data = str_payload(f.val, end, &dl);
             }
-            if (!skip_value(&p, end, ENT_T_OBJ, 1))
+            if (!ent_skip_value(&p, end, ENT_T_OBJ, 1))
                 return;
             if (!type)
                 continue;
