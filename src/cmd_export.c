@@ -69,11 +69,8 @@ int cmd_export(int argc, char **argv)
     size_t nstores = 0, nnodes = 0;
     bool json = false, have_now = false;
     const char *query;
-    struct q_error qe;
-    struct diag d;
     int c, rc = EXIT_OK;
 
-    diag_clear(&d);
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
         switch (c) {
@@ -106,21 +103,11 @@ int cmd_export(int argc, char **argv)
     qo.now_ns = bo.created_ns;
     query = argv[argc - 1];
     bo.query = query;
-    if (q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
-        char *t = q_error_text(query, strlen(query), &qe);
-
-        cli_error("%s", t);
-        free(t);
+    if (sel_compile(query, &qo, &q) != EXIT_OK)
         return EXIT_USAGE;
-    }
-    stores = xcalloc((size_t)(argc - optind - 1), sizeof *stores);
-    for (int i = optind; i < argc - 1; i++) {
-        if (store_open(&stores[nstores], argv[i], &d) < 0) {
-            rc = cli_diag(&d);
-            goto out;
-        }
-        nstores++;
-    }
+    rc = sel_open_stores(argv + optind, (size_t)(argc - optind - 1), &stores, &nstores);
+    if (rc != EXIT_OK)
+        goto out;
     rc = sel_run(&sel, stores, nstores, q, query, 0);
     if (rc != EXIT_OK)
         goto out;

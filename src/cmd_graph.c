@@ -204,21 +204,15 @@ out_free:
 static int graph_of(char *const *paths, size_t n, const struct q_query *q, const char *query,
                     enum graph_group by, struct graph **out)
 {
-    struct store **stores = xcalloc(n, sizeof *stores);
+    struct store **stores = NULL;
     struct sel sel = { 0 };
     size_t nstores = 0, bad = 0;
-    struct diag d;
     int rc;
 
-    diag_clear(&d);
     *out = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (store_open(&stores[nstores], paths[i], &d) < 0) {
-            rc = cli_diag(&d);
-            goto out;
-        }
-        nstores++;
-    }
+    rc = sel_open_stores(paths, n, &stores, &nstores);
+    if (rc != EXIT_OK)
+        goto out;
     rc = sel_run(&sel, stores, nstores, q, query, 0);
     if (rc != EXIT_OK)
         goto out;
@@ -268,7 +262,6 @@ int cmd_graph(int argc, char **argv)
     const char *out = NULL, *query = NULL;
     struct q_opts qo = { 0 };
     struct q_query *q = NULL;
-    struct q_error qe;
     struct graph *g = NULL, *g2 = NULL, *dg = NULL;
     struct buf text;
     int c, rc = EXIT_OK, npos;
@@ -336,11 +329,7 @@ int cmd_graph(int argc, char **argv)
     }
     if (!query)
         query = "";
-    if (q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
-        char *t = q_error_text(query, strlen(query), &qe);
-
-        cli_error("%s", t);
-        free(t);
+    if (sel_compile(query, &qo, &q) != EXIT_OK) {
         if (positional && !strpbrk(query, " \t\n"))      /* one word: a store's path? */
             cli_error("graph: (no file or directory '%s': it was read as the query)", query);
         return EXIT_USAGE;

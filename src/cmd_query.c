@@ -457,7 +457,6 @@ static int print_entry(const struct sel *sel, size_t i, const struct jv *e, enum
 
 int cmd_query(int argc, char **argv)
 {
-    struct diag d;
     enum fmt fmt = FMT_TABLE;
     uint64_t limit = UINT64_MAX, printed = 0, matched = 0;
     bool count = false, bodies = false, explain = false, need_bodies;
@@ -469,11 +468,9 @@ int cmd_query(int argc, char **argv)
     struct q_opts qo = { 0 };
     struct q_query *q = NULL;
     struct q_ctx *ctx = NULL;
-    struct q_error qe;
     struct sel sel = { 0 };
     int c, rc = EXIT_OK;
 
-    diag_clear(&d);
     desc_order = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:F:s:rn:cbh", long_opts, NULL)) != -1) {
@@ -546,14 +543,9 @@ int cmd_query(int argc, char **argv)
         goto out;
     }
     query = argv[argc - 1];
-    if (q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
-        char *t = q_error_text(query, strlen(query), &qe);
-
-        cli_error("%s", t);
-        free(t);
-        rc = EXIT_USAGE;
+    rc = sel_compile(query, &qo, &q);
+    if (rc != EXIT_OK)
         goto out;
-    }
     need_bodies = bodies;
     for (size_t k = 0; k < nf; k++) {
         if (!compile_field(&fs[k], &qo, "--fields")) {
@@ -578,14 +570,9 @@ int cmd_query(int argc, char **argv)
     }
     if (q_limit(q) < limit)
         limit = q_limit(q);
-    stores = xcalloc((size_t)(argc - optind - 1), sizeof *stores);
-    for (int i = optind; i < argc - 1; i++) {
-        if (store_open(&stores[nstores], argv[i], &d) < 0) {
-            rc = cli_diag(&d);
-            goto out;
-        }
-        nstores++;
-    }
+    rc = sel_open_stores(argv + optind, (size_t)(argc - optind - 1), &stores, &nstores);
+    if (rc != EXIT_OK)
+        goto out;
     rc = sel_run(&sel, stores, nstores, q, query,
                  (need_bodies ? SEL_BODIES : 0) | (count ? SEL_COUNT : 0));
     if (rc != EXIT_OK)

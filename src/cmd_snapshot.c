@@ -165,11 +165,8 @@ int cmd_snapshot(int argc, char **argv)
     const char *query = NULL, *last = NULL, *graph_path = NULL;
     enum graph_group by = GRAPH_BY_NAME;
     uint64_t dur = 0;
-    struct q_error qe;
-    struct diag d;
     int c, rc = EXIT_OK;
 
-    diag_clear(&d);
     optind = 1;
     while ((c = getopt_long(argc, argv, "q:o:h", long_opts, NULL)) != -1) {
         switch (c) {
@@ -250,22 +247,12 @@ int cmd_snapshot(int argc, char **argv)
         bo.query = query;
         if (!query)
             query = "";     /* the graph is of every entry in the window */
-        if (q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
-            char *t = q_error_text(query, strlen(query), &qe);
-
-            cli_error("%s", t);
-            free(t);
+        if (sel_compile(query, &qo, &q) != EXIT_OK)
             return EXIT_USAGE;
-        }
     }
-    stores = xcalloc((size_t)(argc - optind), sizeof *stores);
-    for (int i = optind; i < argc; i++) {
-        if (store_open(&stores[nstores], argv[i], &d) < 0) {
-            rc = cli_diag(&d);
-            goto out;
-        }
-        nstores++;
-    }
+    rc = sel_open_stores(argv + optind, (size_t)(argc - optind), &stores, &nstores);
+    if (rc != EXIT_OK)
+        goto out;
     if (last) {
         uint64_t end = bo.created_ns;
 

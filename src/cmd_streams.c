@@ -198,7 +198,6 @@ int cmd_streams(int argc, char **argv)
     const char *query = NULL;
     struct q_opts qo = { 0 };
     struct q_query *q = NULL;
-    struct q_error qe;
     struct sel sl = { 0 };
     struct sel_streams hits = { 0 };
     struct diag d;
@@ -253,27 +252,17 @@ int cmd_streams(int argc, char **argv)
         rc = cli_usage("streams", "no store given");
         goto out;
     }
-    if (query && q_compile(query, strlen(query), &qo, &q, &qe) < 0) {
-        char *t = q_error_text(query, strlen(query), &qe);
-
-        cli_error("%s", t);
-        free(t);
-        rc = EXIT_USAGE;
+    if (query && (rc = sel_compile(query, &qo, &q)) != EXIT_OK)
         goto out;
-    }
     if (with_other && !extract) {
         rc = cli_usage("streams", "--with-other needs --extract");
         goto out;
     }
-    stores = xcalloc((size_t)nargs, sizeof *stores);
-    for (int i = optind; i < optind + nargs; i++) {
-        if (store_open(&stores[nstores], argv[i], &d) < 0) {
-            rc = cli_diag(&d);
-            goto out;
-        }
-        nnodes += store_nnodes(stores[nstores]);
-        nstores++;
-    }
+    rc = sel_open_stores(argv + optind, (size_t)nargs, &stores, &nstores);
+    if (rc != EXIT_OK)
+        goto out;
+    for (size_t i = 0; i < nstores; i++)
+        nnodes += store_nnodes(stores[i]);
     if (q) {
         rc = sel_run(&sl, stores, nstores, q, query, 0);
         if (rc != EXIT_OK)

@@ -245,6 +245,31 @@ static void print_stats(const struct q_plan_stats *st, size_t matched_json)
             (unsigned long long)st->distinct_evals, (unsigned long long)st->row_evals);
 }
 
+int sel_compile(const char *text, const struct q_opts *o, struct q_query **q)
+{
+    struct q_error qe;
+    char *t;
+
+    if (q_compile(text, strlen(text), o, q, &qe) == 0)
+        return EXIT_OK;
+    t = q_error_text(text, strlen(text), &qe);
+    cli_error("%s", t);
+    free(t);
+    return EXIT_USAGE;
+}
+
+int sel_open_stores(char *const *paths, size_t n, struct store ***stores, size_t *nstores)
+{
+    struct diag d;
+
+    diag_clear(&d);
+    *stores = xcalloc(n ? n : 1, sizeof **stores);
+    for (*nstores = 0; *nstores < n; (*nstores)++)
+        if (store_open(&(*stores)[*nstores], paths[*nstores], &d) < 0)
+            return cli_diag(&d);
+    return EXIT_OK;
+}
+
 int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const struct q_query *q,
             const char *query_text, unsigned flags)
 {

@@ -21,6 +21,7 @@
 
 struct store;
 struct q_query;
+struct q_opts;
 
 /* A node of one of the stores: where its entries' records are. */
 struct sel_src {
@@ -64,6 +65,18 @@ enum sel_flags {
  * the query text and ends the selection. Returns 0, or EXIT_ERROR after
  * having reported why. s is to be released with sel_release either way.
  */
+/*
+ * Compiles a command's query; when it does not compile, prints it with a
+ * caret under the fault and returns EXIT_USAGE (else EXIT_OK).
+ */
+int sel_compile(const char *text, const struct q_opts *o, struct q_query **q);
+/*
+ * Opens the stores at paths[0..n) into *stores (allocated; *nstores counts
+ * those open, for the caller to close and free even after an error).
+ * Returns EXIT_OK, or an exit status after having reported the error.
+ */
+int sel_open_stores(char *const *paths, size_t n, struct store ***stores, size_t *nstores);
+
 int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const struct q_query *q,
             const char *query_text, unsigned flags);
 void sel_release(struct sel *s);
