@@ -107,10 +107,12 @@ int ix_open(struct ix_seg **out, const char *path, struct diag *d)
     __attribute__((warn_unused_result));
 /*
  * The same, reading the file into fb instead of mapping it: a buffer one thread
- * reuses from segment to segment (grown as needed; release it with
- * ix_filebuf_release), so that scanning many segments costs one copy of their
- * bytes and no page mapping. The segment borrows fb: close it before fb is
- * used again.
+ * reuses from segment to segment (grown to the file's size as needed; release
+ * it with ix_filebuf_release), so that scanning many segments costs no page
+ * mapping. Only the header and the footer are read at open; a block load
+ * reads (pread) and checks the chunks of the columns it asks for when they are
+ * first needed, so a query that shows no bodies never reads theirs. The
+ * segment borrows fb and keeps the file open: close it before fb is used again.
  */
 struct ix_filebuf {
     uint8_t *p;
@@ -132,7 +134,8 @@ void ix_block_time(const struct ix_seg *s, uint32_t b, uint64_t *first, uint64_t
 
 /*
  * Rebuilds every record of block b in row order, appending them to out in
- * entry.h's record format. Checks the block's CRC and every value first.
+ * entry.h's record format. Checks the CRC of every chunk it reads (once per
+ * open segment) and every value first.
  */
 int ix_block_records(struct ix_seg *s, uint32_t b, struct buf *out, struct diag *d)
     __attribute__((warn_unused_result));

@@ -9,8 +9,9 @@
  * first_ns, u64 last_ns, u64 footer offset, u32 footer length, u32 blocks,
  * u32 zero, u32 CRC-32C of the 60 bytes before it. Blocks tile the bytes
  * from 64 to the footer; the footer ends the file and its last 4 bytes are
- * the CRC-32C of the rest of it; each block's CRC is in the footer. So every
- * byte of a segment is under a checksum.
+ * the CRC-32C of the rest of it; each column chunk's CRC is in the footer's
+ * block directory. So every byte of a segment is under a checksum, and a
+ * reader reads and checks only the chunks of the columns it needs.
  *
  * A block is a run of chunks, one per column present in it; a chunk is a
  * "dictionary" part (possibly empty) and a "data" part, each stored zstd
@@ -29,7 +30,7 @@
 
 #define IX_MAGIC "SVIDX\0\0\1"
 #define IX_MAGIC_LEN 8u
-#define IX_VERSION 2u
+#define IX_VERSION 3u
 #define IX_HDR_LEN 64u
 
 /* Column kinds. */
@@ -105,6 +106,7 @@ struct ix_chunk_dir {
     uint8_t flags;              /* IXC_* */
     size_t dl, dr, al, ar;      /* the dictionary's and the data's stored and raw sizes */
     uint64_t lo, hi;            /* zone map */
+    uint32_t crc;               /* CRC-32C of the chunk's bytes (dictionary and data parts) */
 };
 
 struct ixv;

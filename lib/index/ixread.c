@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary: reading an index segment: validate the header, footer and block
- * directory at open; per block, check the CRC, decompress the chunks asked
- * for, check every code and count, and rebuild records or serve scans.
+ * directory at open; per block, read and check the CRC of the chunks asked
+ * for only, decompress them, check every code and count, and rebuild
+ * records or serve scans.
  *
  * Nothing read from the file is used before it is checked: offsets and
  * lengths against what holds them, codes against their dictionaries, and
@@ -118,7 +119,6 @@ static int parse_blocks(struct ix_seg *s, struct ixr *r, size_t footer_off, stru
     for (uint32_t b = 0; b < s->nblk; b++) {
         struct rblock *k = &s->blk[b];
         size_t at = (size_t)(r->p - s->file), sum = 0, len;
-        uint64_t crc;
         long prev = -1;
 
         if (!rd_size(r, IX_BLOCK_ROWS, &len) || len == 0)
@@ -126,11 +126,8 @@ static int parse_blocks(struct ix_seg *s, struct ixr *r, size_t footer_off, stru
         k->rows = (uint32_t)len;
         k->t0 = ixr_varint(r);
         k->t1 = ixr_varint(r);
-        if (!rd_size(r, footer_off - off, &k->len) || (size_t)(r->end - r->p) < 4)
+        if (!rd_size(r, footer_off - off, &k->len))
             return ix_corrupt(d, s, at, "bad block length");
-        crc = ld_le32(r->p);
-        r->p += 4;
-        k->crc = (uint32_t)crc;
         k->off = off;
         if (!rd_size(r, s->ncols, &k->nch))
             return ix_corrupt(d, s, at, "bad chunk count");
@@ -150,7 +147,11 @@ static int parse_blocks(struct ix_seg *s, struct ixr *r, size_t footer_off, stru
                 return ix_corrupt(d, s, at, "bad chunk sizes");
             ch->lo = ixr_varint(r);
             ch->hi = ixr_varint(r);
-            if (r->bad || (!has_dict(s->kind[col]) && (ch->dict_len || ch->dict_raw)) ||
+            if (r->bad || (size_t)(r->end - r->p) < 4)
+                return ix_corrupt(d, s, at, "bad chunk sizes");
+            ch->crc = ld_le32(r->p);
+            r->p += 4;
+            if ( (!has_dict(s->kind[col]) && (ch->dict_len || ch->dict_raw)) ||
                 (!(ch->flags & IXC_DICT_ZSTD) && ch->dict_len != ch->dict_raw) ||
                 (!(ch->flags & IXC_DATA_ZSTD) && ch->data_len != ch->data_raw) ||
                 ch->dict_len > k->len - sum || ch->data_len > k->len - sum - ch->dict_len)
@@ -203,7 +204,8 @@ static int parse(struct ix_seg *s, struct diag *d)
     if (crc_bad(ld_le32(h + 60), crc32c(0, h, 60)))
         return ix_corrupt(d, s, 60, "header checksum mismatch");
     if (ld_le32(h + 8) != IX_VERSION)
-        return diag_set(d, SV_EFORMAT, "%s: offset 8: index segment version %u (this is %u)",
+        return diag_set(d, SV_EFORMAT,
+                        "%s: offset 8: index format %u, this build reads %u: re-ingest",
                         s->name, ld_le32(h + 8), IX_VERSION);
     s->info.rows = ld_le64(h + 16);
     s->info.first_ns = ld_le64(h + 24);
@@ -277,10 +279,18 @@ static int map_file(struct ix_seg *s, const char *path, struct diag *d)
     return 0;
 }
 
-/* Reads a segment file into fb (grown as needed): one copy, no mapping, no allocation. */
+/*
+ * Opens a segment file to read it into fb (grown to the file's size as
+ * needed, so that offsets in the file are offsets in fb): here only the
+ * header and the footer, then each chunk when a block load first needs it
+ * (need_chunk). Bytes never needed, such as the bodies' chunks of a query
+ * that shows none, are never read. No mapping, no allocation per segment.
+ */
 static int read_into(struct ix_seg *s, const char *path, struct ix_filebuf *fb, struct diag *d)
 {
     struct stat st;
+    uint64_t foff, flen;
+    size_t head;
     int rc, fd = fs_open_read(path, &st, d);
 
     if (fd < 0)
@@ -295,13 +305,42 @@ static int read_into(struct ix_seg *s, const char *path, struct ix_filebuf *fb, 
         fb->cap = (size_t)st.st_size + 1;
         fb->p = xmalloc(fb->cap);
     }
-    rc = fs_pread_all(fd, fb->p, (size_t)st.st_size, 0, path, d);
-    close(fd);
-    if (rc < 0)
-        return rc;
     s->file = fb->p;
     s->size = (size_t)st.st_size;
     s->borrowed = true;
+    s->lazy = true;
+    s->fd = fd;
+    head = s->size < IX_HDR_LEN ? s->size : IX_HDR_LEN;
+    rc = fs_pread_all(fd, s->file, head, 0, path, d);
+    if (rc < 0 || head < IX_HDR_LEN)
+        return rc;
+    /* the footer where the header says; parse() checks the header before it uses either */
+    foff = ld_le64(s->file + 40);
+    flen = ld_le32(s->file + 48);
+    if (foff >= IX_HDR_LEN && foff <= s->size && flen == s->size - foff)
+        rc = fs_pread_all(fd, s->file + foff, (size_t)flen, (off_t)foff, path, d);
+    return rc;
+}
+
+/*
+ * Makes chunk ch's bytes usable: read from the file when the segment is
+ * lazy, and checked against the chunk's CRC, once per open segment.
+ */
+static int need_chunk(struct ix_seg *s, struct rchunk *ch, struct diag *d)
+{
+    size_t len = ch->dict_len + ch->data_len;
+    int rc;
+
+    if (ch->crc_ok)
+        return 0;
+    if (s->lazy) {
+        rc = fs_pread_all(s->fd, s->file + ch->dict_off, len, (off_t)ch->dict_off, s->name, d);
+        if (rc < 0)
+            return rc;
+    }
+    if (crc_bad(crc32c(0, s->file + ch->dict_off, len), ch->crc))
+        return ix_corrupt(d, s, ch->dict_off, "column chunk checksum mismatch");
+    ch->crc_ok = true;
     return 0;
 }
 
@@ -377,6 +416,8 @@ void ix_close(struct ix_seg *s)
     free(s->names);
     free(s->namelen);
     free(s->node);
+    if (s->lazy)
+        close(s->fd);
     if (s->mapped)
         munmap(s->file, s->size);
     else if (!s->borrowed)
@@ -408,7 +449,7 @@ void ix_block_time(const struct ix_seg *s, uint32_t b, uint64_t *first, uint64_t
 
 /* ----------------------------------------------------------------- blocks */
 
-static const struct rchunk *chunk_of(const struct rblock *k, uint32_t col)
+static struct rchunk *chunk_of(const struct rblock *k, uint32_t col)
 {
     size_t lo = 0, hi = k->nch;
 
@@ -479,7 +520,7 @@ static bool codes_ok(const uint64_t *v, size_t n, size_t limit)
 static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, struct diag *d)
 {
     struct lcol *c = &s->lc[col];
-    const struct rchunk *ch = chunk_of(k, col);
+    struct rchunk *ch = chunk_of(k, col);
     struct ixr r;
     size_t at;
     int rc;
@@ -489,6 +530,9 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
     c->first_ok = false;
     if (!ch)
         return 0;
+    rc = need_chunk(s, ch, d);
+    if (rc < 0)
+        return rc;
     at = ch->dict_off;
     if (has_dict(s->kind[col])) {
         uint64_t n;
@@ -757,11 +801,6 @@ int ix_block_load(struct ix_seg *s, uint32_t b, const int *cols, size_t ncols, s
     if (b >= s->nblk)
         return diag_set(d, SV_EINVAL, "%s: no block %u", s->name, b);
     k = &s->blk[b];
-    if (!k->crc_ok) {
-        if (crc_bad(crc32c(0, s->file + k->off, k->len), k->crc))
-            return ix_corrupt(d, s, k->off, "block checksum mismatch");
-        k->crc_ok = true;
-    }
     s->cur = (int32_t)b;
     for (size_t i = 0; i < s->ncols; i++)
         s->lc[i].loaded = false;

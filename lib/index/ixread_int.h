@@ -26,14 +26,14 @@ struct rchunk {
     uint8_t flags;
     size_t dict_off, dict_len, dict_raw, data_off, data_len, data_raw;
     uint64_t lo, hi;
+    uint32_t crc;               /* of the chunk's bytes, dict_off .. data_off + data_len */
+    bool crc_ok;                /* the bytes are in s->file (read, when lazy) and checked */
 };
 
 struct rblock {
     uint32_t rows;
     uint64_t t0, t1;
     size_t off, len;
-    uint32_t crc;
-    bool crc_ok;
     struct rchunk *ch;
     size_t nch;
 };
@@ -85,6 +85,9 @@ struct ix_seg {
     size_t size;
     bool mapped;                /* file is mmap'd (ix_open), else malloc'd */
     bool borrowed;              /* file is the caller's buffer (ix_open_buf) */
+    bool lazy;                  /* (ix_open_buf) only the header and footer are in file;
+                                 * a chunk's bytes are read from fd when first needed */
+    int fd;                     /* with lazy: the open segment file */
     struct ix_seg_info info;
     char *node;
     size_t ncols;

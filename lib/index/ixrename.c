@@ -6,7 +6,8 @@
  * Names depend on a history that grows after ingest (passive DNS seen
  * across the whole capture, `names import`), while everything else in a
  * segment is fixed. Re-encoding a segment costs as much as writing it;
- * copying its chunks costs a memcpy and a checksum, so re-resolving a
+ * copying its chunks costs a memcpy (each keeps its CRC in the new
+ * directory, checked or not: a corrupt chunk stays one), so re-resolving a
  * store is cheap whatever the size of its bodies; and a segment whose
  * names stay as they are is only read.
  */
@@ -36,6 +37,7 @@ static void put_dir(struct ixv *dir, uint32_t col, const struct ix_chunk_dir *c)
     ixv_varint(dir, c->ar);
     ixv_varint(dir, c->lo);
     ixv_varint(dir, c->hi);
+    ixv_le32(dir, c->crc);
 }
 
 /* Copies chunk ch of s to out as it is, with its directory entry. */
@@ -43,7 +45,7 @@ static void copy_chunk(const struct ix_seg *s, const struct rchunk *ch, struct i
                        struct ixv *dir)
 {
     struct ix_chunk_dir c = { ch->flags, ch->dict_len, ch->dict_raw, ch->data_len, ch->data_raw,
-                              ch->lo, ch->hi };
+                              ch->lo, ch->hi, ch->crc };
 
     ixv_put(out, s->file + ch->dict_off, ch->dict_len + ch->data_len);
     put_dir(dir, ch->col, &c);
@@ -143,7 +145,6 @@ int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z,
         ixv_varint(&foot, k->t0);
         ixv_varint(&foot, k->t1);
         ixv_varint(&foot, out.n - start);
-        ixv_le32(&foot, crc32c(0, out.p + start, out.n - start));
         ixv_put(&foot, dir.p, dir.n);
     }
     if (rc < 0)

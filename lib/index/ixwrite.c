@@ -707,7 +707,7 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
     ixv_varint(&w->footer, rows);
     ixv_varint(&w->footer, t0);
     ixv_varint(&w->footer, t1);
-    /* the block's length and CRC follow once known: a scratch directory first */
+    /* the block's length follows once known: a scratch directory first */
     {
         struct ixv dir = { 0 };
 
@@ -717,6 +717,8 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
             size_t dl = 0, dr = 0, al, ar;
             bool dz = false, az;
             uint64_t lo, hi;
+
+            size_t start = w->blk.n;
 
             if (!c->used)
                 continue;
@@ -738,6 +740,7 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
             ixv_varint(&dir, ar);
             ixv_varint(&dir, lo);
             ixv_varint(&dir, hi);
+            ixv_le32(&dir, crc32c(0, w->blk.p + start, w->blk.n - start));
             c->used = false;
             sdict_reset(&c->dict);
             c->a.n = c->b.n = c->c.n = 0;
@@ -745,7 +748,6 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
         }
         w->bvalues = 0;
         ixv_varint(&w->footer, w->blk.n);
-        ixv_le32(&w->footer, crc32c(0, w->blk.p, w->blk.n));
         ixv_put(&w->footer, dir.p, dir.n);
         ixv_free(&dir);
     }
@@ -758,6 +760,7 @@ void ix_put_dict_chunk(struct comp_block *z, const char *const *p, const uint8_t
     struct sdict t = { 0 };
     struct ixu codes = { 0 };
     bool dz, az;
+    size_t start = blk->n;
 
     memset(&w, 0, sizeof w);
     w.zc = z;
@@ -773,6 +776,7 @@ void ix_put_dict_chunk(struct comp_block *z, const char *const *p, const uint8_t
     dir->al = put_part(&w, &az);
     dir->flags = (uint8_t)((dz ? IXC_DICT_ZSTD : 0) | (az ? IXC_DATA_ZSTD : 0));
     dir->lo = dir->hi = 0;
+    dir->crc = crc32c(0, w.blk.p + start, w.blk.n - start);
     *blk = w.blk;
     ixv_free(&w.part);
     ixv_free(&w.z);

@@ -19,6 +19,7 @@
 #include "entry/entry.h"
 #include "index/index.h"
 #include "index/ix_int.h"
+#include "index/ixread_int.h"
 #include "t.h"
 
 static char tmpdir[] = "/tmp/sv-test-index-XXXXXX";
@@ -519,12 +520,92 @@ TEST(corrupt_segments_rejected)
     buf_release(&b);
 }
 
+/* Changes byte at of the file at path (read into *file, n bytes) and writes it back. */
+static void flip_on_disk(const char *path, uint8_t *file, size_t n, size_t at)
+{
+    struct diag d;
+
+    file[at] ^= 0x01;
+    T_EQ(fs_write_file_atomic(path, file, n, &d), 0);
+    file[at] ^= 0x01;
+}
+
+/* Reads block 0 of path with ix_open_buf, without and with the bodies: 0 or the error. */
+static int read_block0(const char *path, struct ix_filebuf *fb, bool bodies, struct diag *d)
+{
+    struct ix_seg *seg;
+    struct buf out;
+    int rc;
+
+    buf_init(&out, SIZE_MAX);
+    rc = ix_open_buf(&seg, path, fb, d);
+    if (rc == 0)
+        rc = ix_block_records_nobody(seg, 0, &out, d);
+    if (rc == 0 && bodies)
+        rc = ix_block_records(seg, 0, &out, d);
+    ix_close(seg);
+    buf_release(&out);
+    return rc;
+}
+
+TEST(chunks_checked_when_read)
+{
+    const uint8_t **recs;
+    struct buf b = records(50, &recs);
+    char *path = fs_printf("%s/chunks.svx", tmpdir);
+    struct comp_block *z = comp_block_new(3);
+    struct ix_filebuf fb = { 0 };
+    struct ix_seg_info info;
+    struct ix_seg *seg;
+    struct diag d;
+    uint8_t *file;
+    size_t n, body = 0, stream = 0;
+    char want[64];
+
+    diag_clear(&d);
+    T_EQ(ix_write_segment(path, "n", recs, 50, z, &info, &d), 0);
+    T_EQ(fs_read_file(path, 1 << 24, &file, &n, &d), 0);
+    T_EQ(ix_open_mem(&seg, path, file, n, &d), 0);
+    for (size_t c = 0; c < seg->blk[0].nch; c++) {
+        if (seg->blk[0].ch[c].col == IXC_RESP_BODY)
+            body = seg->blk[0].ch[c].dict_off;
+        if (seg->blk[0].ch[c].col == IXC_STREAM)
+            stream = seg->blk[0].ch[c].dict_off;
+    }
+    ix_close(seg);
+    T_TRUE(body > 0 && stream > 0);
+    T_EQ(read_block0(path, &fb, true, &d), 0);
+    /* a changed body: a query without bodies never reads it, one with them fails */
+    flip_on_disk(path, file, n, body);
+    T_EQ(read_block0(path, &fb, false, &d), 0);
+    T_EQ(read_block0(path, &fb, true, &d), SV_EFORMAT);
+    snprintf(want, sizeof want, "chunks.svx: offset %zu: ", body);
+    T_TRUE(strstr(d.msg, want) != NULL);
+    T_TRUE(strstr(d.msg, "column chunk checksum mismatch") != NULL);
+    /* a changed column every read needs */
+    flip_on_disk(path, file, n, stream);
+    T_EQ(read_block0(path, &fb, false, &d), SV_EFORMAT);
+    snprintf(want, sizeof want, "chunks.svx: offset %zu: ", stream);
+    T_TRUE(strstr(d.msg, want) != NULL);
+    /* the footer is read at open */
+    flip_on_disk(path, file, n, n - 5);
+    T_EQ(read_block0(path, &fb, false, &d), SV_EFORMAT);
+    T_TRUE(strstr(d.msg, "footer checksum mismatch") != NULL);
+    ix_filebuf_release(&fb);
+    free(file);
+    free(path);
+    comp_block_free(z);
+    free(recs);
+    buf_release(&b);
+}
+
 int main(void)
 {
     static const struct t_case cases[] = {
         T_CASE(roundtrip_many_blocks),   T_CASE(roundtrip_empty_and_one),
         T_CASE(scan_columns),            T_CASE(plan_reads), T_CASE(column_cap_keeps_sections_raw),
         T_CASE(value_cap_ends_blocks),   T_CASE(corrupt_segments_rejected),
+        T_CASE(chunks_checked_when_read),
     };
     int rc;
     char *cmd;
