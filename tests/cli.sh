@@ -3,16 +3,6 @@
 # The command line's surface: --help, --version, exit statuses and exact error texts.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-# expect DESC WANT_STATUS WANT_STDERR CMD...: exact exit status and exact stderr
-expect() {
-    desc=$1 want_rc=$2 want_err=$3
-    shift 3
-    "$@" >"$TMP/out" 2>"$TMP/err"
-    rc=$?
-    t_is "$desc: exit status" "$rc" "$want_rc"
-    t_is "$desc: message" "$(cat "$TMP/err")" "$want_err"
-}
-
 t_is "--version" "$("$SV" --version)" "streamvault $(sed -n 's/^AC_INIT(\[streamvault\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")"
 for cmd in ingest query streams export snapshot graph names info; do
     "$SV" $cmd --help >"$TMP/h" 2>&1

@@ -167,14 +167,6 @@ t_is "a corrupt segment: the other segments' entries are drawn" \
     "$(($(jq '[.edges[].requests] | add' "$TMP/name.json") - rows))"
 
 # ------------------------------------------------------------ usage errors
-expect() {
-    desc=$1 want_rc=$2 want_err=$3
-    shift 3
-    "$@" >"$TMP/out" 2>"$TMP/err"
-    rc=$?
-    t_is "$desc: exit status" "$rc" "$want_rc"
-    t_is "$desc: message" "$(cat "$TMP/err")" "$want_err"
-}
 expect "no store" 2 "streamvault: graph: expected STORE... [QUERY]
 Try 'streamvault graph --help' for more information." "$SV" graph
 expect "bad --group-by" 2 "streamvault: graph: --group-by: expected name, pod, service, namespace, node or ip, not 'host'

@@ -37,6 +37,15 @@ t_run() {
 }
 t_done() { echo "1..$t_n"; [ "$t_fail" -eq 0 ]; }
 t_have() { command -v "$1" >/dev/null 2>&1; }
+# expect DESC WANT_STATUS WANT_STDERR CMD...: exact exit status and exact stderr
+expect() {
+    desc=$1 want_rc=$2 want_err=$3
+    shift 3
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    t_is "$desc: exit status" "$rc" "$want_rc"
+    t_is "$desc: message" "$(cat "$TMP/err")" "$want_err"
+}
 # jget FILE FILTER: one value from a JSON file
 jget() { jq -r "$2" "$1"; }
 # tshark's view of every packet: md5 of the bytes, time, lengths, link encapsulation
