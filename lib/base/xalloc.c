@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void xdie(size_t n)
+void xdie(size_t n)
 {
     /* The one place lib/ writes to stderr: there is nobody left to tell. */
     fprintf(stderr, "streamvault: out of memory allocating %zu bytes\n", n);

@@ -16,5 +16,7 @@ void *xrealloc(void *p, size_t n) __attribute__((returns_nonnull));
 char *xstrdup(const char *s) __attribute__((malloc, returns_nonnull));
 /* Grows *v (of *cap elements of size sz) to hold at least need elements. */
 void xgrow(void **v, size_t *cap, size_t need, size_t sz);
+/* Says that n bytes could not be had and aborts: for a library that allocates for itself. */
+void xdie(size_t n) __attribute__((noreturn));
 
 #endif

@@ -69,8 +69,10 @@ size_t comp_block_bound(size_t n);
  */
 size_t comp_block_pack(struct comp_block *z, void *dst, size_t cap, const void *src, size_t n);
 /*
- * Decompresses one frame of n bytes into dst, which must come out exactly
- * raw bytes long. Returns 0, or SV_EFORMAT (corrupt, or another length).
+ * Decompresses n bytes of frames (one, or several written one after the
+ * other, each saying its size) into dst, which must come out exactly raw
+ * bytes long. Returns 0, or SV_EFORMAT (corrupt, a frame without its size,
+ * or another length).
  */
 int comp_block_unpack(struct comp_block *z, void *dst, size_t raw, const void *src, size_t n)
     __attribute__((warn_unused_result));

@@ -200,14 +200,31 @@ size_t comp_block_pack(struct comp_block *z, void *dst, size_t cap, const void *
     return ZSTD_isError(ret) ? 0 : ret;
 }
 
+/* True when the frames of src[0..n) each say their size and the sizes add up to raw. */
+static bool frames_declare(const uint8_t *src, size_t n, size_t raw)
+{
+    unsigned long long sum = 0;
+
+    while (n > 0) {
+        unsigned long long declared = ZSTD_getFrameContentSize(src, n);
+        size_t len = ZSTD_findFrameCompressedSize(src, n);
+
+        if (declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR ||
+            ZSTD_isError(len) || len == 0 || len > n || declared > raw - sum)
+            return false;
+        sum += declared;
+        src += len;
+        n -= len;
+    }
+    return sum == raw;
+}
+
 int comp_block_unpack(struct comp_block *z, void *dst, size_t raw, const void *src, size_t n)
 {
-    unsigned long long declared;
     size_t ret;
 
-    /* the frame must say its size, and say the one expected, before any work */
-    declared = ZSTD_getFrameContentSize(src, n);
-    if (declared != raw)
+    /* the frames must say their sizes, and add up to the one expected, before any work */
+    if (n == 0 || !frames_declare(src, n, raw))
         return SV_EFORMAT;
     if (!z->dc) {
         z->dc = ZSTD_createDCtx();

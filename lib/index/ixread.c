@@ -203,10 +203,10 @@ static int parse(struct ix_seg *s, struct diag *d)
         return ix_corrupt(d, s, 0, "not an index segment (bad magic)");
     if (crc_bad(ld_le32(h + 60), crc32c(0, h, 60)))
         return ix_corrupt(d, s, 60, "header checksum mismatch");
-    if (ld_le32(h + 8) != IX_VERSION)
+    if (ld_le32(h + 8) < IX_VERSION_MIN || ld_le32(h + 8) > IX_VERSION)
         return diag_set(d, SV_EFORMAT,
-                        "%s: offset 8: index format %u, this build reads %u: re-ingest",
-                        s->name, ld_le32(h + 8), IX_VERSION);
+                        "%s: offset 8: index format %u, this build reads %u to %u: re-ingest",
+                        s->name, ld_le32(h + 8), IX_VERSION_MIN, IX_VERSION);
     s->info.rows = ld_le64(h + 16);
     s->info.first_ns = ld_le64(h + 24);
     s->info.last_ns = ld_le64(h + 32);

@@ -174,7 +174,9 @@ struct wcol {
                                  * RAW lengths */
     struct ixu b;               /* LEAF numbers, MAP name codes */
     struct ixu c;               /* MAP value codes */
-    struct ixv blob;            /* RAW bytes */
+    struct ixv blob;            /* RAW bytes; BLOB: the bytes not yet in a frame */
+    struct ixv frames;          /* BLOB: zstd frames of the bytes before (see add_body) */
+    uint64_t raw;               /* BLOB: bytes in frames */
 };
 
 /* A value shredded from a row's section, committed once the whole section shredded. */
@@ -532,6 +534,50 @@ static void add_section(struct wseg *w, uint8_t sec, const uint8_t *p, size_t n)
     ixu_push(&shape->a, sdict_intern(&shape->dict, w->shape.p, w->shape.n));
 }
 
+/* Appends src[0..n) to out as one zstd frame (made in w->z); returns its length. */
+static size_t put_frame(struct wseg *w, struct ixv *out, const uint8_t *src, size_t n)
+{
+    size_t bound = comp_block_bound(n), zn;
+
+    ixv_room(&w->z, bound);
+    zn = comp_block_pack(w->zc, w->z.p, bound, src, n);
+    /* with room for the bound, zstd fails only when it cannot allocate */
+    if (zn == 0)
+        xdie(bound);
+    ixv_put(out, w->z.p, zn);
+    return zn;
+}
+
+/*
+ * A body column keeps its bytes compressed as they come: before they pass IX_BODY_FRAME
+ * bytes wait, they become a zstd frame. The chunk's data part is then a
+ * frame of the lengths, then these frames (FORMAT.md): the same bytes as
+ * one frame would hold, so a reader decompresses it like any other part,
+ * while the writer holds a block's bodies compressed.
+ */
+static void add_body(struct wseg *w, struct wcol *c, const uint8_t *p, size_t n)
+{
+    ixu_push(&c->a, n);
+    w->bvalues++;
+    if (c->blob.n > 0 && c->blob.n + n > IX_BODY_FRAME) {
+        put_frame(w, &c->frames, c->blob.p, c->blob.n);
+        c->raw += c->blob.n;
+        c->blob.n = 0;
+    }
+    ixv_put(&c->blob, p, n);
+}
+
+/* Body bytes the block being built holds, as held and before compression. */
+static void body_bytes(const struct wseg *w, size_t *held, uint64_t *raw)
+{
+    *held = 0;
+    *raw = 0;
+    for (int k = IXC_REQ_BODY; k <= IXC_RESP_BODY; k++) {
+        *held += w->col[k].blob.n + w->col[k].frames.n;
+        *raw += w->col[k].raw + w->col[k].blob.n;
+    }
+}
+
 static void add_row(struct wseg *w, const struct ent_view *v)
 {
     static const uint8_t fixed_u[] = { IXC_STREAM, IXC_INDEX, IXC_PROTO, IXC_L4, IXC_IPVER,
@@ -567,13 +613,8 @@ static void add_row(struct wseg *w, const struct ent_view *v)
     }
     add_section(w, IX_SEC_REQ, v->sec[0], v->seclen[0]);
     add_section(w, IX_SEC_RESP, v->sec[1], v->seclen[1]);
-    for (int k = 0; k < 2; k++) {
-        struct wcol *b = use(w, k ? IXC_RESP_BODY : IXC_REQ_BODY);
-
-        ixu_push(&b->a, v->bodylen[k]);
-        ixv_put(&b->blob, v->body[k], v->bodylen[k]);
-        w->bvalues++;
-    }
+    for (int k = 0; k < 2; k++)
+        add_body(w, use(w, k ? IXC_RESP_BODY : IXC_REQ_BODY), v->body[k], v->bodylen[k]);
 }
 
 /* ------------------------------------------------------------------- blocks */
@@ -684,7 +725,9 @@ static void data_part(struct wseg *w, struct wcol *c, uint64_t *lo, uint64_t *hi
     default: /* IXK_RAW, IXK_BLOB */
         ixv_varint(o, c->a.n);
         ixv_packed(o, c->a.v, c->a.n);
-        ixv_put(o, c->blob.p, c->blob.n);
+        /* a framed body's bytes are in frames of their own (flush_block) */
+        if (c->frames.n == 0)
+            ixv_put(o, c->blob.p, c->blob.n);
         break;
     }
 }
@@ -731,7 +774,18 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
             w->part.n = 0;
             data_part(w, c, &lo, &hi);
             ar = w->part.n;
-            al = put_part(w, &az);
+            if (c->frames.n > 0) {
+                /* a framed body (add_body): a frame of the lengths, the frames, the rest */
+                al = put_frame(w, &w->blk, w->part.p, w->part.n);
+                ixv_put(&w->blk, c->frames.p, c->frames.n);
+                al += c->frames.n;
+                if (c->blob.n > 0)
+                    al += put_frame(w, &w->blk, c->blob.p, c->blob.n);
+                ar += c->raw + c->blob.n;
+                az = true;
+            } else {
+                al = put_part(w, &az);
+            }
             ixv_varint(&dir, i);
             ixv_u8(&dir, (uint8_t)((dz ? IXC_DICT_ZSTD : 0) | (az ? IXC_DATA_ZSTD : 0)));
             ixv_varint(&dir, dl);
@@ -745,6 +799,8 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
             sdict_reset(&c->dict);
             c->a.n = c->b.n = c->c.n = 0;
             c->blob.n = 0;
+            c->frames.n = 0;
+            c->raw = 0;
         }
         w->bvalues = 0;
         ixv_varint(&w->footer, w->blk.n);
@@ -814,6 +870,7 @@ static void wseg_free(struct wseg *w)
         ixu_free(&c->b);
         ixu_free(&c->c);
         ixv_free(&c->blob);
+        ixv_free(&c->frames);
     }
     free(w->col);
     free(w->pn);
@@ -855,7 +912,7 @@ struct ix_writer {
     uint32_t nblocks;
     uint32_t brows;             /* rows of the block being built */
     uint64_t bfirst, blast;     /* and their times' range */
-    size_t bbytes;              /* and their section and body bytes */
+    size_t bbytes;              /* and their section and name bytes */
 };
 
 /* Opens the file to append (x->fd). */
@@ -928,15 +985,18 @@ static int writer_flush(struct ix_writer *x, struct diag *d)
 
 int ix_writer_add(struct ix_writer *x, const struct ent_view *v, struct diag *d)
 {
-    uint64_t t = v->f.req_ns ? v->f.req_ns : v->f.resp_ns;
-    size_t bytes = v->seclen[0] + v->seclen[1] + v->bodylen[0] + v->bodylen[1];
+    uint64_t t = v->f.req_ns ? v->f.req_ns : v->f.resp_ns, braw;
+    size_t bytes = v->seclen[0] + v->seclen[1], body = v->bodylen[0] + v->bodylen[1], bheld;
     int rc = 0;
 
     for (int i = 0; i < ENT_NAMES; i++)
         bytes += v->nmlen[i];
-    /* a block ends before a row could take it past IX_BLOCK_VALUES or IX_BLOCK_BYTES */
+    body_bytes(&x->w, &bheld, &braw);
+    /* a block ends before a row could take it past IX_BLOCK_VALUES, IX_BLOCK_BYTES (its
+     * sections and names, or its bodies as held) or IX_BLOCK_BODY_RAW */
     if (x->brows > 0 && (x->w.bvalues + v->seclen[0] + v->seclen[1] + 2 > IX_BLOCK_VALUES ||
-                         x->bbytes + bytes > IX_BLOCK_BYTES))
+                         x->bbytes + bytes > IX_BLOCK_BYTES || bheld + body > IX_BLOCK_BYTES ||
+                         braw + body > IX_BLOCK_BODY_RAW))
         rc = writer_flush(x, d);
     if (rc < 0)
         return rc;

@@ -2,8 +2,9 @@
 /*
  * summary: unit tests of the index segments (lib/index): records written
  * and rebuilt byte for byte over several blocks, header maps, arrays,
- * sections kept raw, the caps that end blocks early, zone maps, scans, and
- * corrupt segments rejected.
+ * sections kept raw, the caps that end blocks early, bodies compressed in
+ * frames, zone maps, scans, corrupt segments rejected, and the formats
+ * read.
  */
 #include "config.h"
 
@@ -11,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "base/buf.h"
+#include "base/crc32c.h"
+#include "base/cur.h"
 #include "base/diag.h"
 #include "base/fsutil.h"
 #include "compress/compress.h"
@@ -133,7 +137,9 @@ static void make_entry(struct ent *e, unsigned i)
     }
 }
 
-static struct buf records(unsigned n, const uint8_t ***ptrs)
+/* n records made by make (record i of arg), serialized one after the other; *ptrs: each's start. */
+static struct buf records_of(unsigned n, void (*make)(struct ent *, unsigned, void *), void *arg,
+                             const uint8_t ***ptrs)
 {
     struct ent *e = ent_new();
     struct buf b;
@@ -141,7 +147,7 @@ static struct buf records(unsigned n, const uint8_t ***ptrs)
 
     buf_init(&b, SIZE_MAX);
     for (unsigned i = 0; i < n; i++) {
-        make_entry(e, i);
+        make(e, i, arg);
         off[i] = b.len;
         if (ent_serialize(e, &b) < 0)
             abort();
@@ -152,6 +158,17 @@ static struct buf records(unsigned n, const uint8_t ***ptrs)
     free(off);
     ent_free(e);
     return b;
+}
+
+static void make_varied(struct ent *e, unsigned i, void *arg)
+{
+    (void)arg;
+    make_entry(e, i);
+}
+
+static struct buf records(unsigned n, const uint8_t ***ptrs)
+{
+    return records_of(n, make_varied, NULL, ptrs);
 }
 
 static int cmp_rec(const void *a, const void *b)
@@ -475,21 +492,35 @@ TEST(value_cap_ends_blocks)
     buf_release(&b);
 }
 
-TEST(corrupt_segments_rejected)
+/* The bytes (*n of them) of a segment of records(rows) written as tmpdir/name. */
+static uint8_t *segment_file(unsigned rows, const char *name, size_t *n)
 {
     const uint8_t **recs;
-    struct buf b = records(50, &recs), out;
-    char *path = fs_printf("%s/small.svx", tmpdir);
+    struct buf b = records(rows, &recs);
+    char *path = fs_printf("%s/%s", tmpdir, name);
     struct comp_block *z = comp_block_new(3);
     struct ix_seg_info info;
-    struct ix_seg *seg;
     struct diag d;
-    uint8_t *file;
-    size_t n, missed = 0;
+    uint8_t *file = NULL;
 
     diag_clear(&d);
-    T_EQ(ix_write_segment(path, "n", recs, 50, z, &info, &d), 0);
-    T_EQ(fs_read_file(path, 1 << 24, &file, &n, &d), 0);
+    T_EQ(ix_write_segment(path, "n", recs, rows, z, &info, &d), 0);
+    T_EQ(fs_read_file(path, 1 << 24, &file, n, &d), 0);
+    free(path);
+    comp_block_free(z);
+    free(recs);
+    buf_release(&b);
+    return file;
+}
+
+TEST(corrupt_segments_rejected)
+{
+    struct buf out;
+    struct ix_seg *seg;
+    struct diag d;
+    size_t n, missed = 0;
+    uint8_t *file = segment_file(50, "small.svx", &n);
+
     buf_init(&out, SIZE_MAX);
     /* every byte, each changed two ways; also every cut */
     for (size_t i = 0; i < n; i++) {
@@ -513,11 +544,7 @@ TEST(corrupt_segments_rejected)
     T_EQ(ix_open_mem(&seg, "small.svx", "SVIDX\0\0\2", 8, &d), SV_EFORMAT);
     T_STREQ(d.msg, "small.svx: offset 0: corrupt index segment: not an index segment (bad magic)");
     free(file);
-    free(path);
     buf_release(&out);
-    comp_block_free(z);
-    free(recs);
-    buf_release(&b);
 }
 
 /* Changes byte at of the file at path (read into *file, n bytes) and writes it back. */
@@ -599,13 +626,168 @@ TEST(chunks_checked_when_read)
     buf_release(&b);
 }
 
+/* Bodies for make_bodied: len bytes each, text that compresses or random bytes. */
+struct bodies {
+    size_t len;
+    bool random;
+    uint8_t *body;
+    uint64_t x;
+};
+
+static void make_bodied(struct ent *e, unsigned i, void *arg)
+{
+    struct bodies *bs = arg;
+
+    for (size_t k = 0; k < bs->len; k++) {
+        bs->x ^= bs->x << 13;
+        bs->x ^= bs->x >> 7;
+        bs->x ^= bs->x << 17;
+        bs->body[k] = bs->random ? (uint8_t)bs->x
+                                 : (uint8_t)"{\"item\": 0123456789}\n"[(k + i) % 21];
+    }
+    ent_reset(e);
+    e->f.stream_id = i + 1;
+    e->f.proto = ENT_HTTP1;
+    e->f.flags = ENT_F_REQ | ENT_F_RESP;
+    e->f.req_ns = 1000000 + i;
+    e->f.resp_ns = 2000000 + i;
+    ent_section(e, ENT_REQ);
+    ent_cstr(e, "method", "GET");
+    ent_section(e, ENT_RESP);
+    ent_u64(e, "status", 200);
+    ent_body(e, ENT_RESP, bs->body, bs->len);
+}
+
+/* n records, each with a response body of len bytes: text that compresses, or random bytes. */
+static struct buf body_records(unsigned n, size_t len, bool random, const uint8_t ***ptrs)
+{
+    struct bodies bs = { len, random, malloc(len), 0x9e3779b97f4a7c15ull };
+    struct buf b = records_of(n, make_bodied, &bs, ptrs);
+
+    free(bs.body);
+    return b;
+}
+
+/* The raw length of the response body chunk of block bl. */
+static size_t body_chunk_raw(const struct ix_seg *seg, uint32_t bl)
+{
+    const struct rblock *k = &seg->blk[bl];
+
+    for (size_t c = 0; c < k->nch; c++) {
+        if (k->ch[c].col == IXC_RESP_BODY)
+            return k->ch[c].data_raw;
+    }
+    return 0;
+}
+
+/*
+ * Bodies are compressed as they come, in frames of IX_BODY_FRAME bytes:
+ * they end a block at IX_BLOCK_BODY_RAW bytes, or at IX_BLOCK_BYTES as the
+ * writer holds them (compressed), and read back byte for byte.
+ */
+/* n records with 100,000-byte bodies, written and read back (write_read). */
+static struct ix_seg *framed_seg(unsigned n, bool random, const char *name)
+{
+    const uint8_t **recs;
+    struct buf b = body_records(n, 100000, random, &recs);
+    struct ix_seg *seg = write_read(recs, n, name);
+
+    free(recs);
+    buf_release(&b);
+    return seg;
+}
+
+TEST(bodies_framed)
+{
+    /* 6 MB of text: one block (not cut at 4 MB before compression), its bodies framed */
+    struct ix_seg *seg = framed_seg(60, false, "framed.svx");
+
+    T_TRUE(seg && ix_info(seg)->blocks == 1);
+    if (seg)
+        T_TRUE(body_chunk_raw(seg, 0) > 5 * IX_BODY_FRAME);
+    ix_close(seg);
+    /* 20 MB of text: cut at IX_BLOCK_BODY_RAW */
+    seg = framed_seg(200, false, "framed-raw.svx");
+    T_TRUE(seg && ix_info(seg)->blocks == 2);
+    if (seg) {
+        T_EQ(ix_block_rows(seg, 0), IX_BLOCK_BODY_RAW / 100000);
+        T_TRUE(body_chunk_raw(seg, 0) <= IX_BLOCK_BODY_RAW + 1024);
+    }
+    ix_close(seg);
+    /* 6 MB of random bytes: cut at IX_BLOCK_BYTES held */
+    seg = framed_seg(60, true, "framed-random.svx");
+    T_TRUE(seg && ix_info(seg)->blocks == 2);
+    if (seg)
+        T_TRUE(ix_block_rows(seg, 0) <= IX_BLOCK_BYTES / 100000);
+    ix_close(seg);
+}
+
+/* A part of several frames reads back only when each says its size and they add up. */
+TEST(unpack_frames)
+{
+    static const char text[] = "one frame, then another frame, then another one";
+    struct comp_block *z = comp_block_new(1);
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    uint8_t packed[512], out[64];
+    size_t n1, n2, n3;
+
+    n1 = comp_block_pack(z, packed, sizeof packed, text, 10);
+    n2 = comp_block_pack(z, packed + n1, sizeof packed - n1, text + 10, sizeof text - 10);
+    T_TRUE(n1 > 0 && n2 > 0);
+    T_EQ(comp_block_unpack(z, out, sizeof text, packed, n1 + n2), 0);
+    T_MEMEQ(out, text, sizeof text);
+    T_EQ(comp_block_unpack(z, out, sizeof text - 1, packed, n1 + n2), SV_EFORMAT);
+    T_EQ(comp_block_unpack(z, out, sizeof text + 1, packed, n1 + n2), SV_EFORMAT);
+    T_EQ(comp_block_unpack(z, out, sizeof text, packed, n1 + n2 - 1), SV_EFORMAT);
+    T_EQ(comp_block_unpack(z, out, 0, packed, 0), SV_EFORMAT);
+    /* a frame that does not say its size */
+    (void)ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+    n3 = ZSTD_compress2(cc, packed + n1, sizeof packed - n1, text + 10, sizeof text - 10);
+    T_TRUE(!ZSTD_isError(n3));
+    T_EQ(comp_block_unpack(z, out, sizeof text, packed, n1 + n3), SV_EFORMAT);
+    ZSTD_freeCCtx(cc);
+    comp_block_free(z);
+}
+
+/* Formats IX_VERSION_MIN to IX_VERSION are read; others are refused, naming the format. */
+TEST(format_versions)
+{
+    struct ix_seg *seg;
+    struct diag d;
+    size_t n;
+    uint8_t *file = segment_file(20, "version.svx", &n);
+
+    T_EQ(ld_le32(file + 8), IX_VERSION);
+    for (uint32_t v = 1; v <= IX_VERSION + 1; v++) {
+        int rc;
+
+        st_le32(file + 8, v);
+        st_le32(file + 60, crc32c(0, file, 60));
+        rc = ix_open_mem(&seg, "version.svx", file, n, &d);
+        if (v >= IX_VERSION_MIN && v <= IX_VERSION) {
+            T_EQ(rc, 0);
+        } else {
+            char want[128];
+
+            snprintf(want, sizeof want,
+                     "version.svx: offset 8: index format %u, this build reads 3 to 4: re-ingest",
+                     v);
+            T_EQ(rc, SV_EFORMAT);
+            T_STREQ(d.msg, want);
+        }
+        ix_close(seg);
+    }
+    free(file);
+}
+
 int main(void)
 {
     static const struct t_case cases[] = {
         T_CASE(roundtrip_many_blocks),   T_CASE(roundtrip_empty_and_one),
         T_CASE(scan_columns),            T_CASE(plan_reads), T_CASE(column_cap_keeps_sections_raw),
         T_CASE(value_cap_ends_blocks),   T_CASE(corrupt_segments_rejected),
-        T_CASE(chunks_checked_when_read),
+        T_CASE(chunks_checked_when_read), T_CASE(bodies_framed), T_CASE(unpack_frames),
+        T_CASE(format_versions),
     };
     int rc;
     char *cmd;
