@@ -559,6 +559,9 @@ static void add_body(struct wseg *w, struct wcol *c, const uint8_t *p, size_t n)
 {
     ixu_push(&c->a, n);
     w->bvalues++;
+    /* the frame's room at once: growing it by doubling copied it over and over */
+    if (c->blob.cap < IX_BODY_FRAME && n > 0)
+        xgrow((void **)&c->blob.p, &c->blob.cap, IX_BODY_FRAME, 1);
     if (c->blob.n > 0 && c->blob.n + n > IX_BODY_FRAME) {
         put_frame(w, &c->frames, c->blob.p, c->blob.n);
         c->raw += c->blob.n;
