@@ -563,6 +563,10 @@ static void add_body(struct wseg *w, struct wcol *c, const uint8_t *p, size_t n)
     if (c->blob.cap < IX_BODY_FRAME && n > 0)
         xgrow((void **)&c->blob.p, &c->blob.cap, IX_BODY_FRAME, 1);
     if (c->blob.n > 0 && c->blob.n + n > IX_BODY_FRAME) {
+        /* the frames never pass IX_BLOCK_BYTES (ix_writer_add ends the block first): room
+         * for them all at once, touched only as they come, rather than copies as they grow */
+        if (c->frames.cap < IX_BLOCK_BYTES)
+            xgrow((void **)&c->frames.p, &c->frames.cap, IX_BLOCK_BYTES, 1);
         put_frame(w, &c->frames, c->blob.p, c->blob.n);
         c->raw += c->blob.n;
         c->blob.n = 0;
