@@ -85,8 +85,11 @@ static int parse_catalogue(struct ix_seg *s, struct ixr *r, size_t base, struct 
             return ix_corrupt(d, s, at, "column catalogue cut short");
         if (i < IXC_FIXED_COUNT) {
             const struct ix_fixed_def *f = &ix_fixed_cols[i];
+            /* format 3 kept the packet numbers as plain numbers */
+            uint8_t kind = s->version < 4 && (i == IXC_RESP_PKT || i == IXC_LAST_PKT) ? IXK_U
+                                                                                     : f->kind;
 
-            if (s->kind[i] != f->kind || s->sec[i] != f->section ||
+            if (s->kind[i] != kind || s->sec[i] != f->section ||
                 s->cnamelen[i] != strlen(f->name) || memcmp(s->cname[i], f->name, strlen(f->name)))
                 return ix_corrupt(d, s, at, "the fixed columns are not the expected ones");
         } else if ((s->kind[i] != IXK_LEAF && s->kind[i] != IXK_MAP) || s->sec[i] > IX_SEC_RESP) {
@@ -207,6 +210,7 @@ static int parse(struct ix_seg *s, struct diag *d)
         return diag_set(d, SV_EFORMAT,
                         "%s: offset 8: index format %u, this build reads %u to %u: re-ingest",
                         s->name, ld_le32(h + 8), IX_VERSION_MIN, IX_VERSION);
+    s->version = ld_le32(h + 8);
     s->info.rows = ld_le64(h + 16);
     s->info.first_ns = ld_le64(h + 24);
     s->info.last_ns = ld_le64(h + 32);
@@ -516,6 +520,19 @@ static bool codes_ok(const uint64_t *v, size_t n, size_t limit)
     return true;
 }
 
+/*
+ * The column a time column is coded against (FORMAT.md): the request time
+ * for most, the response time for the response's end, the request's packet
+ * number for the other packet numbers; the request time (rows before) for
+ * itself.
+ */
+static uint32_t time_ref(uint32_t col)
+{
+    return col == IXC_RESP_END_NS                        ? IXC_RESP_NS
+           : col == IXC_RESP_PKT || col == IXC_LAST_PKT ? IXC_REQ_PKT
+                                                         : IXC_REQ_NS;
+}
+
 /* Decodes column col of block k into s->lc[col]. */
 static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, struct diag *d)
 {
@@ -572,9 +589,7 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
         break;
     case IXK_TIME: {
         uint64_t base = ixr_varint(&r);
-        const uint64_t *ref = col == IXC_REQ_NS        ? NULL
-                              : col == IXC_RESP_END_NS ? s->lc[IXC_RESP_NS].u
-                                                       : s->lc[IXC_REQ_NS].u;
+        const uint64_t *ref = col == IXC_REQ_NS ? NULL : s->lc[time_ref(col)].u;
 
         c->nu = k->rows;
         if (!read_array(&r, &c->u, &c->cap_u, c->nu))
@@ -828,13 +843,16 @@ int ix_block_load(struct ix_seg *s, uint32_t b, const int *cols, size_t ncols, s
     for (size_t i = 0; i < ncols; i++) {
         if (s->lc[cols[i]].loaded)
             continue;
-        /* times are coded against the request times, a response's end against its start */
-        if (s->kind[cols[i]] == IXK_TIME && !s->lc[IXC_REQ_NS].loaded &&
-            (rc = load_col(s, k, IXC_REQ_NS, d)) < 0)
-            goto fail;
-        if (cols[i] == IXC_RESP_END_NS && !s->lc[IXC_RESP_NS].loaded &&
-            (rc = load_col(s, k, IXC_RESP_NS, d)) < 0)
-            goto fail;
+        /* a time column after the one it is coded against (time_ref), and that one's */
+        if (s->kind[cols[i]] == IXK_TIME && cols[i] != IXC_REQ_NS) {
+            uint32_t ref = time_ref((uint32_t)cols[i]);
+
+            if (ref != IXC_REQ_NS && !s->lc[IXC_REQ_NS].loaded &&
+                (rc = load_col(s, k, IXC_REQ_NS, d)) < 0)
+                goto fail;
+            if (!s->lc[ref].loaded && (rc = load_col(s, k, ref, d)) < 0)
+                goto fail;
+        }
         rc = load_col(s, k, (uint32_t)cols[i], d);
         if (rc < 0)
             goto fail;

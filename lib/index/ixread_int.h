@@ -88,6 +88,7 @@ struct ix_seg {
     bool lazy;                  /* (ix_open_buf) only the header and footer are in file;
                                  * a chunk's bytes are read from fd when first needed */
     int fd;                     /* with lazy: the open segment file */
+    uint32_t version;           /* the format (IX_VERSION_MIN to IX_VERSION) */
     struct ix_seg_info info;
     char *node;
     size_t ncols;

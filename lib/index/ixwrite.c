@@ -45,8 +45,8 @@ const struct ix_fixed_def ix_fixed_cols[IXC_FIXED_COUNT] = {
     [IXC_REQ_SIZE] = { "req_size", IXK_U, IX_SEC_NONE },
     [IXC_RESP_SIZE] = { "resp_size", IXK_U, IX_SEC_NONE },
     [IXC_REQ_PKT] = { "req_pkt", IXK_U, IX_SEC_NONE },
-    [IXC_RESP_PKT] = { "resp_pkt", IXK_U, IX_SEC_NONE },
-    [IXC_LAST_PKT] = { "last_pkt", IXK_U, IX_SEC_NONE },
+    [IXC_RESP_PKT] = { "resp_pkt", IXK_TIME, IX_SEC_NONE },
+    [IXC_LAST_PKT] = { "last_pkt", IXK_TIME, IX_SEC_NONE },
     [IXC_SRC_IP] = { "src_ip", IXK_DICT, IX_SEC_NONE },
     [IXC_DST_IP] = { "dst_ip", IXK_DICT, IX_SEC_NONE },
     [IXC_REQ_SHAPE] = { "$shape", IXK_DICT, IX_SEC_REQ },
@@ -219,6 +219,7 @@ struct wseg {
     struct comp_block *zc;
     size_t bvalues;             /* values in the block being built (IX_BLOCK_VALUES) */
     struct ixu req, resp;       /* the block's request and response times, as they were */
+    struct ixu reqpkt;          /* and its requests' packet numbers */
     uint32_t nm_code[ENT_NAMES];    /* the codes of the names of the row before */
 };
 
@@ -679,15 +680,18 @@ static size_t put_part(struct wseg *w, bool *zstd)
  * What a time column is coded against (ix_time_encode): the request's end
  * against its start, the response's end against the response's start, the
  * rest against the request time; the request time itself against the rows
- * before.
+ * before. The response's and the last packet's numbers (coded as times,
+ * format 4) go against the request's packet number.
  */
-static const uint64_t *time_ref(const struct wseg *w, const struct wcol *c)
+static const struct ixu *time_ref(const struct wseg *w, const struct wcol *c)
 {
     if (c == &w->col[IXC_REQ_NS])
         return NULL;
     if (c == &w->col[IXC_RESP_END_NS])
-        return w->resp.v;
-    return w->req.v;
+        return &w->resp;
+    if (c == &w->col[IXC_RESP_PKT] || c == &w->col[IXC_LAST_PKT])
+        return &w->reqpkt;
+    return &w->req;
 }
 
 /* The data part of column c (w->part) and its zone map. */
@@ -702,13 +706,15 @@ static void data_part(struct wseg *w, struct wcol *c, uint64_t *lo, uint64_t *hi
         ixv_packed(o, c->a.v, c->a.n);
         break;
     case IXK_TIME: {
-        const struct ixu *req = &w->req;
+        const struct ixu *ref = time_ref(w, c);
+        bool pkt = ref == &w->reqpkt;
         uint64_t base, dummy;
 
-        min_max(&c->a, true, lo, hi);
-        min_max(req, true, &base, &dummy);
+        /* 0 is no time, but packet 0 is a packet */
+        min_max(&c->a, !pkt, lo, hi);
+        min_max(pkt ? ref : &w->req, true, &base, &dummy);
         ixv_varint(o, base);
-        ix_time_encode(c->a.v, time_ref(w, c), c->a.n, base);
+        ix_time_encode(c->a.v, ref ? ref->v : NULL, c->a.n, base);
         ixv_packed(o, c->a.v, c->a.n);
         break;
     }
@@ -749,10 +755,11 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
     for (size_t i = 0; i < w->ncol; i++)
         nchunks += w->col[i].used;
     /* the time columns are coded against the request times, which their own coding changes */
-    w->req.n = w->resp.n = 0;
+    w->req.n = w->resp.n = w->reqpkt.n = 0;
     for (size_t i = 0; i < w->col[IXC_REQ_NS].a.n; i++) {
         ixu_push(&w->req, w->col[IXC_REQ_NS].a.v[i]);
         ixu_push(&w->resp, w->col[IXC_RESP_NS].a.v[i]);
+        ixu_push(&w->reqpkt, w->col[IXC_REQ_PKT].a.v[i]);
     }
     ixv_varint(&w->footer, rows);
     ixv_varint(&w->footer, t0);
@@ -892,6 +899,7 @@ static void wseg_free(struct wseg *w)
     ixv_free(&w->z);
     ixv_free(&w->footer);
     ixu_free(&w->req);
+    ixu_free(&w->reqpkt);
     ixu_free(&w->resp);
 }
 
