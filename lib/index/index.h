@@ -93,6 +93,13 @@ typedef void (*ix_names_fn)(void *arg, const struct ix_ends *e, const char **nm,
  */
 int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z, bool *changed,
               struct ix_seg_info *info, struct diag *d) __attribute__((warn_unused_result));
+/*
+ * Gives the rows of the block x is building the names fn says, before
+ * ix_writer_close writes it: what ix_rename would do to them afterwards,
+ * without writing the segment twice. True when that named every row of
+ * the segment (no block of it was written before).
+ */
+bool ix_writer_name(struct ix_writer *x, ix_names_fn fn, void *arg);
 
 /* ---------------------------------------------------------------- reading */
 

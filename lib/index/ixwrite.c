@@ -1035,6 +1035,41 @@ uint64_t ix_writer_rows(const struct ix_writer *x)
     return x->rows;
 }
 
+bool ix_writer_name(struct ix_writer *x, ix_names_fn fn, void *arg)
+{
+    struct wseg *w = &x->w;
+    const struct wcol *sip = &w->col[IXC_SRC_IP], *dip = &w->col[IXC_DST_IP];
+    const uint64_t *ipver = w->col[IXC_IPVER].a.v, *sp = w->col[IXC_SRC_PORT].a.v;
+    const uint64_t *dp = w->col[IXC_DST_PORT].a.v, *req = w->col[IXC_REQ_NS].a.v;
+    const uint64_t *resp = w->col[IXC_RESP_NS].a.v;
+
+    /* the name columns anew, their codes in order of first appearance as add_row gives them */
+    for (int k = 0; k < ENT_NAMES; k++) {
+        sdict_reset(&w->col[IXC_SRC_NAME + k].dict);
+        w->col[IXC_SRC_NAME + k].a.n = 0;
+    }
+    for (uint32_t i = 0; i < x->brows; i++) {
+        const char *nm[ENT_NAMES];
+        uint8_t nl[ENT_NAMES];
+        const uint8_t *a, *b;
+        size_t an, bn;
+        struct ix_ends e;
+
+        sdict_get(&sip->dict, sip->a.v[i], &a, &an);
+        sdict_get(&dip->dict, dip->a.v[i], &b, &bn);
+        e = (struct ix_ends){ (uint8_t)ipver[i], a,           b,
+                              (uint16_t)sp[i],  (uint16_t)dp[i], req[i] ? req[i] : resp[i] };
+        fn(arg, &e, nm, nl);
+        for (int k = 0; k < ENT_NAMES; k++) {
+            struct wcol *c = &w->col[IXC_SRC_NAME + k];
+
+            w->nm_code[k] = sdict_intern(&c->dict, (const uint8_t *)nm[k], nl[k]);
+            ixu_push(&c->a, w->nm_code[k]);
+        }
+    }
+    return x->nblocks == 0;
+}
+
 int ix_writer_close(struct ix_writer *x, struct ix_seg_info *info, struct diag *d)
 {
     struct ixv head = { 0 };

@@ -33,15 +33,21 @@
  */
 #define INDEX_ZSTD_LEVEL 1
 
-/* Closes the bucket's segment, listing it. */
-static int close_segment(struct split *sp, struct bucket *b)
+/*
+ * Closes the bucket's segment, listing it; at the end of ingest (names: the
+ * sealed history, else NULL) the rows of its last block are named first.
+ */
+static int close_segment(struct split *sp, struct bucket *b, struct names *names)
 {
     struct store_segment_info *si;
     struct ix_seg_info info;
+    bool named = false;
     int rc;
 
     if (!b->ix)
         return 0;
+    if (names)
+        named = ix_writer_name(b->ix, swr_name_row, names);
     xgrow((void **)&b->seg, &b->capseg, b->nseg + 1, sizeof *b->seg);
     si = &b->seg[b->nseg];
     memset(si, 0, sizeof *si);
@@ -56,6 +62,7 @@ static int close_segment(struct split *sp, struct bucket *b)
     si->blocks = info.blocks;
     si->first_ns = info.first_ns;
     si->last_ns = info.last_ns;
+    si->named = named;
     b->nseg++;
     return 0;
 }
@@ -98,7 +105,7 @@ int swr_index_batch(struct split *sp, struct bucket *b)
         b->ix_bytes += (uint64_t)n;
         if (rc == 0 && (ix_writer_rows(b->ix) >= STORE_SEGMENT_ROWS ||
                         b->ix_bytes >= STORE_SEGMENT_BYTES))
-            rc = close_segment(sp, b);
+            rc = close_segment(sp, b, NULL);
         pos += (size_t)n;
     }
     return rc;
@@ -113,7 +120,7 @@ int swr_index_finish(struct split *sp, struct store_ingest_result *res, struct d
         struct bucket *b = &sp->b[t];
 
         if (b->rc == 0)
-            b->rc = close_segment(sp, b);
+            b->rc = close_segment(sp, b, sp->names);
     }
     for (uint32_t t = 0; t < STORE_BUCKETS; t++) {
         struct bucket *b = &sp->b[t];

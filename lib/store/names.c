@@ -171,14 +171,10 @@ static void who_names(const struct names_who *w, const char **nm, uint8_t *nl)
     }
 }
 
-/* ix_rename's callback: both endpoints at the row's time. */
-struct resolver {
-    const struct names *h;
-};
-
-static void resolve_row(void *arg, const struct ix_ends *e, const char **nm, uint8_t *nl)
+/* ix_rename's and ix_writer_name's callback: both endpoints at the row's time. */
+void swr_name_row(void *names, const struct ix_ends *e, const char **nm, uint8_t *nl)
 {
-    const struct names *h = ((struct resolver *)arg)->h;
+    const struct names *h = names;
     struct names_who w;
 
     names_resolve(h, e->ipver, e->src_ip, e->src_port, e->t, &w);
@@ -192,10 +188,9 @@ static void resolve_row(void *arg, const struct ix_ends *e, const char **nm, uin
  * in parallel; bytes[i] gets each one's size. Returns the first error in
  * segment order.
  */
-static int rename_segments(const struct names *h, char *const *paths, uint64_t *bytes, size_t n,
+static int rename_segments(struct names *h, char *const *paths, uint64_t *bytes, size_t n,
                            struct diag *d)
 {
-    struct resolver r = { h };
     int *rcs = xcalloc(n ? n : 1, sizeof *rcs);
     struct diag *ds = xcalloc(n ? n : 1, sizeof *ds);
     int rc = 0;
@@ -214,7 +209,7 @@ static int rename_segments(const struct names *h, char *const *paths, uint64_t *
                 rcs[i] = diag_set(&ds[i], SV_ENOMEM, "%s: out of memory", paths[i]);
                 continue;
             }
-            rcs[i] = ix_rename(paths[i], resolve_row, &r, z, &changed, &info, &ds[i]);
+            rcs[i] = ix_rename(paths[i], swr_name_row, h, z, &changed, &info, &ds[i]);
             if (rcs[i] == 0)
                 bytes[i] = info.bytes;
         }
@@ -301,39 +296,56 @@ static void add_sightings(struct split *sp, struct names *h)
     free(v);
 }
 
-int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
+void swr_names_seal(struct split *sp, struct store_ingest_result *res)
 {
     struct names *h = sp->o->names;
-    struct names *own = NULL;
-    char **paths;
-    uint64_t *bytes;
-    int rc;
 
     if (!h)
-        h = own = names_new();
+        h = sp->names_own = names_new();
     add_sightings(sp, h);
     names_seal(h);
     res->names = names_count(h);
-    if (res->names == 0) {
-        names_free(own);
+    /* an empty history names nobody: the rows keep the names they came with */
+    sp->names = res->names ? h : NULL;
+}
+
+int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
+{
+    char **paths;
+    uint64_t *bytes;
+    size_t *which, n = 0;
+    int rc;
+
+    if (!sp->names) {
+        names_free(sp->names_own);
+        sp->names_own = NULL;
         return 0;
     }
     paths = xcalloc(res->nsegments ? res->nsegments : 1, sizeof *paths);
     bytes = xcalloc(res->nsegments ? res->nsegments : 1, sizeof *bytes);
-    for (size_t i = 0; i < res->nsegments; i++)
-        paths[i] = fs_printf("%s/%s/%s/%s", sp->tmp_root, STORE_INDEX_DIR, res->segments[i].name,
-                             IX_SEGMENT_FILE);
-    rc = rename_segments(h, paths, bytes, res->nsegments, d);
+    which = xcalloc(res->nsegments ? res->nsegments : 1, sizeof *which);
+    /* a segment named whole before it was written (ix_writer_name) is done */
     for (size_t i = 0; i < res->nsegments; i++) {
+        if (res->segments[i].named)
+            continue;
+        which[n] = i;
+        paths[n++] = fs_printf("%s/%s/%s/%s", sp->tmp_root, STORE_INDEX_DIR,
+                               res->segments[i].name, IX_SEGMENT_FILE);
+    }
+    rc = rename_segments(sp->names, paths, bytes, n, d);
+    for (size_t i = 0; i < n; i++) {
         if (rc == 0)
-            res->segments[i].bytes = bytes[i];
+            res->segments[which[i]].bytes = bytes[i];
         free(paths[i]);
     }
     free(paths);
     free(bytes);
+    free(which);
     if (rc == 0)
-        rc = write_history(h, sp->node_dir, d);
-    names_free(own);
+        rc = write_history(sp->names, sp->node_dir, d);
+    names_free(sp->names_own);
+    sp->names_own = NULL;
+    sp->names = NULL;
     return rc;
 }
 

@@ -53,6 +53,7 @@
 #include "capture/capture.h"
 #include "decode/decode.h"
 #include "pcapw.h"
+#include "names/names.h"
 #include "split_int.h"
 #include "compress/compress.h"
 #include "index/index.h"
@@ -821,6 +822,8 @@ static int ingest_node(const struct store_ingest_opts *o, const struct store_nod
         res->entries += sp.b[t].sink.entries;
         res->entries_dropped += sp.b[t].sink.dropped;
     }
+    /* the history before the last blocks are written, so that ingest names their rows */
+    swr_names_seal(&sp, res);
     if (o->dissect) {
         rc = swr_index_finish(&sp, res, d);
         if (rc < 0)
@@ -890,6 +893,7 @@ out_split:
     }
     swr_stream_clear(sp.other);
     free(sp.other);
+    names_free(sp.names_own);   /* swr_names_finish did, unless a fault came first */
     slab_release(&sp.streams);
     region_release(&sp.region);
     for (size_t i = 0; i < sp.nblocks; i++)

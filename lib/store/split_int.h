@@ -21,6 +21,7 @@
 #include "store_int.h"
 #include "decode/defrag.h"
 #include "dissect/dissect.h"
+#include "index/index.h"
 #include "reasm/reasm.h"
 
 #define OTHER_BUCKET STORE_BUCKETS
@@ -166,6 +167,8 @@ struct split {
     uint32_t *pending;
     size_t npending, pendcap;
     struct store_input *in;     /* the input being read */
+    struct names *names;        /* the sealed history (swr_names_seal), NULL before or when empty */
+    struct names *names_own;    /* it, when ingest made it (no --names) */
 };
 
 
@@ -193,18 +196,23 @@ void swr_stream_clear(struct sstream *s);
  * The entry index (ixbuild.c): swr_index_batch() adds the records of the
  * batch the bucket just wrote to its segment (and, with --keep-entries, to
  * its entries file); swr_index_finish() closes every bucket's segment and
- * lists them all in res.
+ * lists them all in res, naming the rows of the blocks still open after
+ * sp->names first.
  */
 int swr_index_batch(struct split *sp, struct bucket *b) __attribute__((warn_unused_result));
 int swr_index_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
     __attribute__((warn_unused_result));
 /*
  * Names (names.c): swr_names_batch() keeps the DNS answers of an entry the
- * bucket indexes; swr_names_finish(), once every segment is closed, merges
- * them into the user's history, names every segment's rows after it and
- * writes the node's names.json.
+ * bucket indexes; swr_names_seal(), once every packet is read, merges them
+ * into the user's history and seals it (sp->names, with swr_name_row() to
+ * name rows after it); swr_names_finish(), once every segment is closed,
+ * names the rows of the segments ingest did not name before writing them
+ * and writes the node's names.json.
  */
 void swr_names_batch(struct bucket *b, const struct ent_view *v);
+void swr_names_seal(struct split *sp, struct store_ingest_result *res);
+void swr_name_row(void *names, const struct ix_ends *e, const char **nm, uint8_t *nl);
 int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
     __attribute__((warn_unused_result));
 

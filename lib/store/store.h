@@ -92,6 +92,7 @@ struct store_segment_info {
     uint64_t rows, bytes;
     uint64_t first_ns, last_ns;
     uint32_t blocks;
+    bool named;                 /* ingest named its rows before writing them (ix_writer_name) */
 };
 
 struct store_ingest_result {

@@ -788,6 +788,106 @@ TEST(format_versions)
     free(file);
 }
 
+/* Names for ix_writer_name and ix_rename: the server is called after its port. */
+static void name_by_port(void *arg, const struct ix_ends *e, const char **nm, uint8_t *nl)
+{
+    static char buf[65536][8];
+
+    (void)arg;
+    for (int k = 0; k < ENT_NAMES; k++) {
+        nm[k] = "";
+        nl[k] = 0;
+    }
+    snprintf(buf[e->dst_port], sizeof buf[e->dst_port], "p%u", e->dst_port);
+    nm[ENT_NM_DST + ENT_NM_NAME] = buf[e->dst_port];
+    nl[ENT_NM_DST + ENT_NM_NAME] = (uint8_t)strlen(buf[e->dst_port]);
+    nm[ENT_NM_SRC + ENT_NM_NS] = "clients";
+    nl[ENT_NM_SRC + ENT_NM_NS] = 7;
+}
+
+/* Every record of segment path, rebuilt, one after the other. */
+static struct buf segment_records(const char *path)
+{
+    struct ix_seg *seg = NULL;
+    struct diag d;
+    struct buf out;
+
+    buf_init(&out, SIZE_MAX);
+    T_EQ(ix_open(&seg, path, &d), 0);
+    for (uint32_t b = 0; seg && b < ix_info(seg)->blocks; b++)
+        T_EQ(ix_block_records(seg, b, &out, &d), 0);
+    ix_close(seg);
+    return out;
+}
+
+/*
+ * Rows named by ix_writer_name before their block is written read back as
+ * ix_rename would have named them; it says whether it named every row of
+ * the segment (no block written before).
+ */
+TEST(writer_names_open_block)
+{
+    for (unsigned n = 100; n <= IX_BLOCK_ROWS + 100; n += IX_BLOCK_ROWS) {
+        const uint8_t **recs;
+        struct buf b = records(n, &recs), early, late;
+        char *a = fs_printf("%s/named-%u.svx", tmpdir, n);
+        char *r = fs_printf("%s/renamed-%u.svx", tmpdir, n);
+        struct comp_block *z = comp_block_new(1);
+        struct ix_seg_info info;
+        struct ix_writer *x;
+        struct diag d;
+        bool changed;
+        size_t named = 0;
+
+        diag_clear(&d);
+        /* the records of one writer in the order given, named when closed */
+        x = ix_writer_new(a, "n", z, &d);
+        for (unsigned i = 0; x && i < n; i++) {
+            struct ent_view v;
+
+            T_TRUE(ent_parse(recs[i], SIZE_MAX, &v) > 0);
+            T_EQ(ix_writer_add(x, &v, &d), 0);
+        }
+        T_EQ(ix_writer_name(x, name_by_port, NULL), n <= IX_BLOCK_ROWS);
+        T_EQ(ix_writer_close(x, &info, &d), 0);
+        /* the same records unnamed, then renamed */
+        x = ix_writer_new(r, "n", z, &d);
+        for (unsigned i = 0; x && i < n; i++) {
+            struct ent_view v;
+
+            (void)ent_parse(recs[i], SIZE_MAX, &v);
+            T_EQ(ix_writer_add(x, &v, &d), 0);
+        }
+        T_EQ(ix_writer_close(x, &info, &d), 0);
+        T_EQ(ix_rename(r, name_by_port, NULL, z, &changed, &info, &d), 0);
+        T_TRUE(changed);
+        early = segment_records(a);
+        late = segment_records(r);
+        /* one block: named as ix_rename names it; more: the last block's rows only */
+        if (n <= IX_BLOCK_ROWS) {
+            T_TRUE(early.len > 0 && early.len == late.len);
+            if (early.len == late.len)
+                T_MEMEQ(early.data, late.data, early.len);
+        }
+        for (size_t off = 0; off < early.len; off += rec_len(early.data + off)) {
+            struct ent_view v;
+
+            if (ent_parse(early.data + off, early.len - off, &v) > 0 &&
+                v.nmlen[ENT_NM_SRC + ENT_NM_NS] == 7 &&
+                memcmp(v.nm[ENT_NM_SRC + ENT_NM_NS], "clients", 7) == 0)
+                named++;
+        }
+        T_EQ(named, n <= IX_BLOCK_ROWS ? n : n - IX_BLOCK_ROWS);
+        buf_release(&early);
+        buf_release(&late);
+        comp_block_free(z);
+        free(a);
+        free(r);
+        free(recs);
+        buf_release(&b);
+    }
+}
+
 /* A format-3 segment (a fuzz seed, written by an earlier build) reads: every record whole. */
 TEST(reads_format_3)
 {
@@ -826,7 +926,7 @@ int main(void)
         T_CASE(scan_columns),            T_CASE(plan_reads), T_CASE(column_cap_keeps_sections_raw),
         T_CASE(value_cap_ends_blocks),   T_CASE(corrupt_segments_rejected),
         T_CASE(chunks_checked_when_read), T_CASE(bodies_framed), T_CASE(unpack_frames),
-        T_CASE(format_versions), T_CASE(reads_format_3),
+        T_CASE(format_versions), T_CASE(reads_format_3), T_CASE(writer_names_open_block),
     };
     int rc;
     char *cmd;
