@@ -957,8 +957,14 @@ struct ix_writer *ix_writer_new(const char *path, const char *node, struct comp_
     x->w.zc = z;
     for (size_t i = 0; i < IXC_FIXED_COUNT; i++) {
         const struct ix_fixed_def *f = &ix_fixed_cols[i];
+        uint32_t id = col_add(&x->w, f->kind, f->section, (const uint8_t *)f->name,
+                              strlen(f->name));
+        struct wcol *c = &x->w.col[id];     /* after col_add, which may move the columns */
 
-        col_add(&x->w, f->kind, f->section, (const uint8_t *)f->name, strlen(f->name));
+        /* a value per row: a block's worth of room at once (touched as rows come), where
+         * growing by doubling copied each array into fresh pages over and over */
+        if (f->kind != IXK_RAW)
+            xgrow((void **)&c->a.v, &c->a.cap, IX_BLOCK_ROWS, sizeof *c->a.v);
     }
     /* the roots of the request's and the response's paths */
     for (uint32_t sec = 0; sec < 2; sec++) {
