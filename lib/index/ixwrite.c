@@ -550,11 +550,12 @@ static size_t put_frame(struct wseg *w, struct ixv *out, const uint8_t *src, siz
 }
 
 /*
- * A body column keeps its bytes compressed as they come: before they pass IX_BODY_FRAME
- * bytes wait, they become a zstd frame. The chunk's data part is then a
- * frame of the lengths, then these frames (FORMAT.md): the same bytes as
- * one frame would hold, so a reader decompresses it like any other part,
- * while the writer holds a block's bodies compressed.
+ * A body column keeps its bytes compressed as they come: the bytes waiting
+ * become a zstd frame before a body would take them past IX_BODY_FRAME.
+ * The chunk's data part is then a frame of the lengths, then these frames
+ * (FORMAT.md): the same bytes as one frame would hold, so a reader
+ * decompresses it like any other part, while the writer holds a block's
+ * bodies compressed.
  */
 static void add_body(struct wseg *w, struct wcol *c, const uint8_t *p, size_t n)
 {
