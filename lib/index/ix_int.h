@@ -116,6 +116,19 @@ enum { IX_T_MAP = 0x20, IX_T_RAW = 0x21 };
 #define IX_BLOCK_BODY_RAW (16u * 1024 * 1024)
 #define IX_BODY_FRAME (1024u * 1024)
 
+/*
+ * The column a time column (IXK_TIME) is coded against, row by row
+ * (FORMAT.md): the response time for the response's end, the request's
+ * packet number for the other packet numbers (format 4), the request time
+ * for the rest; IXC_REQ_NS itself goes against the rows before it.
+ */
+static inline uint32_t ix_time_ref(uint32_t col)
+{
+    return col == IXC_RESP_END_NS                        ? IXC_RESP_NS
+           : col == IXC_RESP_PKT || col == IXC_LAST_PKT ? IXC_REQ_PKT
+                                                         : IXC_REQ_NS;
+}
+
 /* Section column names: u8 section, then the path's keys, each v (length + 1) + bytes; 0 = "[]". */
 
 /* A chunk's entry in a block's directory (after its column id). */

@@ -154,7 +154,7 @@ static int parse_blocks(struct ix_seg *s, struct ixr *r, size_t footer_off, stru
                 return ix_corrupt(d, s, at, "bad chunk sizes");
             ch->crc = ld_le32(r->p);
             r->p += 4;
-            if ( (!has_dict(s->kind[col]) && (ch->dict_len || ch->dict_raw)) ||
+            if ((!has_dict(s->kind[col]) && (ch->dict_len || ch->dict_raw)) ||
                 (!(ch->flags & IXC_DICT_ZSTD) && ch->dict_len != ch->dict_raw) ||
                 (!(ch->flags & IXC_DATA_ZSTD) && ch->data_len != ch->data_raw) ||
                 ch->dict_len > k->len - sum || ch->data_len > k->len - sum - ch->dict_len)
@@ -520,19 +520,6 @@ static bool codes_ok(const uint64_t *v, size_t n, size_t limit)
     return true;
 }
 
-/*
- * The column a time column is coded against (FORMAT.md): the request time
- * for most, the response time for the response's end, the request's packet
- * number for the other packet numbers; the request time (rows before) for
- * itself.
- */
-static uint32_t time_ref(uint32_t col)
-{
-    return col == IXC_RESP_END_NS                        ? IXC_RESP_NS
-           : col == IXC_RESP_PKT || col == IXC_LAST_PKT ? IXC_REQ_PKT
-                                                         : IXC_REQ_NS;
-}
-
 /* Decodes column col of block k into s->lc[col]. */
 static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, struct diag *d)
 {
@@ -589,7 +576,7 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
         break;
     case IXK_TIME: {
         uint64_t base = ixr_varint(&r);
-        const uint64_t *ref = col == IXC_REQ_NS ? NULL : s->lc[time_ref(col)].u;
+        const uint64_t *ref = col == IXC_REQ_NS ? NULL : s->lc[ix_time_ref(col)].u;
 
         c->nu = k->rows;
         if (!read_array(&r, &c->u, &c->cap_u, c->nu))
@@ -770,6 +757,22 @@ static int compile_shapes(struct ix_seg *s, uint8_t sec, size_t at, struct diag 
 }
 
 /*
+ * Loads column col of block k, after the column it is coded against if it
+ * is a time column (ix_time_ref), and that one's in turn.
+ */
+static int load_with_ref(struct ix_seg *s, const struct rblock *k, uint32_t col, struct diag *d)
+{
+    if (s->lc[col].loaded)
+        return 0;
+    if (s->kind[col] == IXK_TIME && col != IXC_REQ_NS) {
+        int rc = load_with_ref(s, k, ix_time_ref(col), d);
+
+        if (rc < 0)
+            return rc;
+    }
+    return load_col(s, k, col, d);
+}
+/*
  * Counts what the rows' shapes of section sec take from each column
  * (s->tally[2 * col]: strings, maps or raw values; [2 * col + 1]: numbers)
  * before any value column is read, so that their counts are checked against
@@ -841,19 +844,7 @@ int ix_block_load(struct ix_seg *s, uint32_t b, const int *cols, size_t ncols, s
             goto fail;
     }
     for (size_t i = 0; i < ncols; i++) {
-        if (s->lc[cols[i]].loaded)
-            continue;
-        /* a time column after the one it is coded against (time_ref), and that one's */
-        if (s->kind[cols[i]] == IXK_TIME && cols[i] != IXC_REQ_NS) {
-            uint32_t ref = time_ref((uint32_t)cols[i]);
-
-            if (ref != IXC_REQ_NS && !s->lc[IXC_REQ_NS].loaded &&
-                (rc = load_col(s, k, IXC_REQ_NS, d)) < 0)
-                goto fail;
-            if (!s->lc[ref].loaded && (rc = load_col(s, k, ref, d)) < 0)
-                goto fail;
-        }
-        rc = load_col(s, k, (uint32_t)cols[i], d);
+        rc = load_with_ref(s, k, (uint32_t)cols[i], d);
         if (rc < 0)
             goto fail;
     }

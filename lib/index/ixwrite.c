@@ -678,21 +678,17 @@ static size_t put_part(struct wseg *w, bool *zstd)
 }
 
 /*
- * What a time column is coded against (ix_time_encode): the request's end
- * against its start, the response's end against the response's start, the
- * rest against the request time; the request time itself against the rows
- * before. The response's and the last packet's numbers (coded as times,
- * format 4) go against the request's packet number.
+ * The values of the column time column c is coded against (ix_time_ref), as
+ * they were before their own coding changed them (flush_block copies them);
+ * NULL for the request time, coded against the rows before.
  */
 static const struct ixu *time_ref(const struct wseg *w, const struct wcol *c)
 {
-    if (c == &w->col[IXC_REQ_NS])
+    uint32_t col = (uint32_t)(c - w->col), ref = ix_time_ref(col);
+
+    if (col == IXC_REQ_NS)
         return NULL;
-    if (c == &w->col[IXC_RESP_END_NS])
-        return &w->resp;
-    if (c == &w->col[IXC_RESP_PKT] || c == &w->col[IXC_LAST_PKT])
-        return &w->reqpkt;
-    return &w->req;
+    return ref == IXC_RESP_NS ? &w->resp : ref == IXC_REQ_PKT ? &w->reqpkt : &w->req;
 }
 
 /* The data part of column c (w->part) and its zone map. */
@@ -755,7 +751,7 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
     w->part.n = 0;
     for (size_t i = 0; i < w->ncol; i++)
         nchunks += w->col[i].used;
-    /* the time columns are coded against the request times, which their own coding changes */
+    /* what the time columns are coded against (time_ref), which their own coding changes */
     w->req.n = w->resp.n = w->reqpkt.n = 0;
     for (size_t i = 0; i < w->col[IXC_REQ_NS].a.n; i++) {
         ixu_push(&w->req, w->col[IXC_REQ_NS].a.v[i]);
@@ -775,7 +771,6 @@ static void flush_block(struct wseg *w, uint32_t rows, uint64_t t0, uint64_t t1)
             size_t dl = 0, dr = 0, al, ar;
             bool dz = false, az;
             uint64_t lo, hi;
-
             size_t start = w->blk.n;
 
             if (!c->used)
