@@ -277,16 +277,6 @@ struct builder {
     struct buf id, label, cnode;
 };
 
-static uint64_t hash_bytes(const void *data, size_t n, uint64_t seed)
-{
-    const uint8_t *p = data;
-    uint64_t h = 0xcbf29ce484222325ull ^ seed;
-
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
-    return hash_mix(h);
-}
-
 static uint64_t edge_hash(size_t from, size_t to, uint8_t proto, uint64_t seed)
 {
     return hash_mix(hash_mix((uint64_t)from ^ seed) ^ ((uint64_t)to << 8 | proto));

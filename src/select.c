@@ -317,7 +317,7 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
 #pragma omp parallel
     {
         struct q_plan_scan *sc = q_plan_scan_new(plan);
-        struct ix_filebuf fb = { NULL, 0 };
+        struct ix_filebuf fb = { NULL, 0, NULL };
 
 #pragma omp for schedule(dynamic, 1)
         for (size_t i = 0; i < njobs; i++)

@@ -40,6 +40,17 @@ static inline uint64_t hash_words(const void *p, size_t n, uint64_t seed)
     return hash_mix(h);
 }
 
+/* Hashes any n bytes (FNV-1a from seed, then mixed): for short strings. */
+static inline uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+    const uint8_t *b = (const uint8_t *)p;
+    uint64_t h = 0xcbf29ce484222325ull ^ seed;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return hash_mix(h);
+}
+
 #define HASH_FIXED_SEED 0x5354524d5641554cull /* "STRMVAUL" */
 
 static inline uint64_t hash_fixed(const void *p, size_t n)

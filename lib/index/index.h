@@ -120,10 +120,17 @@ int ix_open(struct ix_seg **out, const char *path, struct diag *d)
  * reads (pread) and checks the chunks of the columns it asks for when they are
  * first needed, so a query that shows no bodies never reads theirs. The
  * segment borrows fb and keeps the file open: close it before fb is used again.
+ * Closing it leaves its decoding state in fb for the next segment: the arrays
+ * a block decodes into are then already in memory, not fresh pages to fault
+ * in for every segment.
  */
+struct ix_spare;
 struct ix_filebuf {
     uint8_t *p;
     size_t cap;
+    struct ix_spare *spare;     /* the last closed segment's decoding state (its column
+                                 * arrays, shapes, zstd context), which the next segment
+                                 * opened with this buffer takes over */
 };
 int ix_open_buf(struct ix_seg **out, const char *path, struct ix_filebuf *fb, struct diag *d)
     __attribute__((warn_unused_result));

@@ -24,6 +24,7 @@
 #include "base/cur.h"
 #include "base/diag.h"
 #include "base/fsutil.h"
+#include "base/hash.h"
 #include "compress/compress.h"
 #include "entry/entry.h"
 #include "index.h"
@@ -55,6 +56,96 @@ static bool rd_size(struct ixr *r, size_t max, size_t *out)
     return true;
 }
 
+/* A column's identity across segments: its kind, section and name. */
+static uint64_t col_key(const struct ix_seg *s, size_t i)
+{
+    return hash_bytes(s->cname[i], s->cnamelen[i], (uint64_t)s->kind[i] << 8 | s->sec[i]);
+}
+
+struct slot_key {
+    uint64_t key;
+    size_t slot;
+};
+
+static int by_key(const void *a, const void *b)
+{
+    const struct slot_key *x = a, *y = b;
+
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+/*
+ * Gives each column of the catalogue just parsed its state (s->lc): the
+ * state a column of the same kind, section and name had in the segment
+ * closed before on the same ix_filebuf (open_seg moved it here), else a
+ * slot no column matched, else a fresh one. Its arrays then already have
+ * about the size this column needs, in pages already in memory. Slots no
+ * column takes are kept, past ncols, for the segments after.
+ */
+static void adopt_columns(struct ix_seg *s)
+{
+    size_t nold = s->caplc, n = s->ncols > nold ? s->ncols : nold, free_at = 0;
+    struct lcol *old = s->lc;
+    uint64_t *oldkey = s->lckey;
+    struct slot_key *ord;
+    bool *taken, *got;
+
+    s->lc = xcalloc(n, sizeof *s->lc);
+    s->lckey = xcalloc(n, sizeof *s->lckey);
+    s->caplc = n;
+    for (size_t i = 0; i < s->ncols; i++)
+        s->lckey[i] = col_key(s, i);
+    if (nold == 0)
+        return;
+    ord = xcalloc(nold, sizeof *ord);
+    taken = xcalloc(nold, sizeof *taken);
+    got = xcalloc(n, sizeof *got);
+    for (size_t j = 0; j < nold; j++)
+        ord[j] = (struct slot_key){ oldkey[j], j };
+    qsort(ord, nold, sizeof *ord, by_key);
+    for (size_t i = 0; i < s->ncols; i++) {
+        size_t lo = 0, hi = nold;
+
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+
+            if (ord[mid].key < s->lckey[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < nold && ord[lo].key == s->lckey[i]; lo++) {
+            if (!taken[ord[lo].slot]) {
+                s->lc[i] = old[ord[lo].slot];
+                taken[ord[lo].slot] = got[i] = true;
+                break;
+            }
+        }
+    }
+    /* the rest, in slot order: first to columns without a match, then past ncols */
+    for (size_t j = 0; j < nold; j++) {
+        if (taken[j])
+            continue;
+        while (got[free_at])
+            free_at++;
+        s->lc[free_at] = old[j];
+        if (free_at >= s->ncols)
+            s->lckey[free_at] = oldkey[j];
+        got[free_at] = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->lc[i].loaded = false;
+        s->lc[i].first_ok = false;
+    }
+    free(got);
+    free(taken);
+    free(ord);
+    free(old);
+    free(oldkey);
+}
+
 static int parse_catalogue(struct ix_seg *s, struct ixr *r, size_t base, struct diag *d)
 {
     size_t n;
@@ -72,7 +163,6 @@ static int parse_catalogue(struct ix_seg *s, struct ixr *r, size_t base, struct 
     s->sec = xcalloc(s->ncols, 1);
     s->cname = xcalloc(s->ncols, sizeof *s->cname);
     s->cnamelen = xcalloc(s->ncols, sizeof *s->cnamelen);
-    s->lc = xcalloc(s->ncols, sizeof *s->lc);
     for (size_t i = 0; i < s->ncols; i++) {
         size_t at = (size_t)(r->p - s->file);
 
@@ -96,6 +186,7 @@ static int parse_catalogue(struct ix_seg *s, struct ixr *r, size_t base, struct 
             return ix_corrupt(d, s, at, "bad column kind");
         }
     }
+    adopt_columns(s);
     if (!rd_size(r, IX_MAX_NAMES, &s->nnames))
         return ix_corrupt(d, s, (size_t)(r->p - s->file), "bad header-name count");
     s->names = xcalloc(s->nnames ? s->nnames : 1, sizeof *s->names);
@@ -357,6 +448,21 @@ static int open_seg(struct ix_seg **out, const char *path, struct ix_filebuf *fb
     *out = NULL;
     s = xcalloc(1, sizeof *s);
     s->name = xstrdup(path);
+    s->fb = fb;
+    if (fb && fb->spare) {
+        struct ix_spare *sp = fb->spare;
+
+        s->lc = sp->lc;
+        s->lckey = sp->key;
+        s->caplc = sp->nlc;
+        s->sh[0] = sp->sh[0];
+        s->sh[1] = sp->sh[1];
+        s->z = sp->z;
+        s->tally = sp->tally;
+        s->captally = sp->captally;
+        free(sp);
+        fb->spare = NULL;
+    }
     rc = fb ? read_into(s, path, fb, d) : map_file(s, path, d);
     if (rc == 0)
         rc = parse(s, d);
@@ -378,19 +484,10 @@ int ix_open_buf(struct ix_seg **out, const char *path, struct ix_filebuf *fb, st
     return open_seg(out, path, fb, d);
 }
 
-void ix_filebuf_release(struct ix_filebuf *fb)
+static void spare_free(struct ix_spare *sp)
 {
-    free(fb->p);
-    fb->p = NULL;
-    fb->cap = 0;
-}
-
-void ix_close(struct ix_seg *s)
-{
-    if (!s)
-        return;
-    for (size_t i = 0; s->lc && i < s->ncols; i++) {
-        struct lcol *c = &s->lc[i];
+    for (size_t i = 0; sp->lc && i < sp->nlc; i++) {
+        struct lcol *c = &sp->lc[i];
 
         free(c->u);
         free(c->v);
@@ -403,16 +500,46 @@ void ix_close(struct ix_seg *s)
         ixv_free(&c->dict);
         ixv_free(&c->data);
     }
+    for (int k = 0; k < 2; k++) {
+        free(sp->sh[k].ops);
+        free(sp->sh[k].start);
+    }
+    comp_block_free(sp->z);
+    free(sp->tally);
+    free(sp->lc);
+    free(sp->key);
+}
+
+void ix_filebuf_release(struct ix_filebuf *fb)
+{
+    free(fb->p);
+    fb->p = NULL;
+    fb->cap = 0;
+    if (fb->spare) {
+        spare_free(fb->spare);
+        free(fb->spare);
+        fb->spare = NULL;
+    }
+}
+
+void ix_close(struct ix_seg *s)
+{
+    struct ix_spare sp;
+
+    if (!s)
+        return;
+    sp = (struct ix_spare){ s->lc, s->lckey, s->caplc, { s->sh[0], s->sh[1] }, s->z, s->tally,
+                            s->captally };
+    if (s->fb && !s->fb->spare) {
+        /* the buffers stay allocated (and their pages in memory) for the next segment */
+        s->fb->spare = xmalloc(sizeof sp);
+        *s->fb->spare = sp;
+    } else {
+        spare_free(&sp);
+    }
     for (uint32_t b = 0; s->blk && b < s->nblk; b++)
         free(s->blk[b].ch);
-    for (int k = 0; k < 2; k++) {
-        free(s->sh[k].ops);
-        free(s->sh[k].start);
-    }
-    comp_block_free(s->z);
-    free(s->tally);
     free(s->blk);
-    free(s->lc);
     free(s->kind);
     free(s->sec);
     free(s->cname);

@@ -79,6 +79,20 @@ struct shapes {
     size_t capstart;
 };
 
+/*
+ * What a closed segment leaves in its ix_filebuf for the next one: the
+ * buffers that decoding a block fills (see ix_filebuf in index.h).
+ */
+struct ix_spare {
+    struct lcol *lc;
+    uint64_t *key;              /* per slot, the column it held (col_key in ixread.c) */
+    size_t nlc;
+    struct shapes sh[2];
+    struct comp_block *z;
+    uint64_t *tally;
+    size_t captally;
+};
+
 struct ix_seg {
     char *name;
     uint8_t *file;
@@ -100,7 +114,10 @@ struct ix_seg {
     struct rblock *blk;
     uint32_t nblk;
     int32_t cur;                /* block loaded, -1 none */
-    struct lcol *lc;
+    struct lcol *lc;            /* ncols in use, caplc allocated */
+    uint64_t *lckey;            /* per slot of lc, the column it holds or last held */
+    size_t caplc;
+    struct ix_filebuf *fb;      /* (ix_open_buf) where the decoding state goes at close */
     struct shapes sh[2];
     struct comp_block *z;
     uint64_t *tally;            /* per column: values the rows take (see tally()) */

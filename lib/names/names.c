@@ -45,11 +45,7 @@ struct names_chunk {
 
 static uint64_t str_hash(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;     /* FNV-1a, then a final mix */
-
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return hash_mix(h);
+    return hash_bytes(s, n, 0);
 }
 
 static void strs_grow(struct names *h)

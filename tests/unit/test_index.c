@@ -919,6 +919,80 @@ TEST(reads_format_3)
     free(path);
 }
 
+/*
+ * Segments read one after the other on one ix_filebuf (as a query's thread
+ * reads them) take over the closed one's decoding state: each still reads
+ * back exactly as when opened alone, whatever columns, blocks or format the
+ * one before had, and a corrupt segment in between changes nothing.
+ */
+TEST(filebuf_reuses_state)
+{
+    const uint8_t **r1, **r2;
+    struct buf b1 = records(20000, &r1), b2 = body_records(300, 5000, false, &r2);
+    struct comp_block *z = comp_block_new(3);
+    const char *top = getenv("top_srcdir");
+    char *path[4] = { fs_printf("%s/reuse_many.svx", tmpdir),
+                      fs_printf("%s/reuse_body.svx", tmpdir),
+                      fs_printf("%s/testdata/fuzz/index/gencap_named.svx", top ? top : ".."),
+                      fs_printf("%s/reuse_bad.svx", tmpdir) };
+    static const int order[] = { 0, 1, 3, 2, 0, 2, 1, 1 };
+    struct ix_filebuf fb = { NULL, 0, NULL };
+    struct ix_seg_info info;
+    struct buf want[3];
+    uint8_t *file;
+    size_t n;
+    struct diag d;
+
+    diag_clear(&d);
+    T_EQ(ix_write_segment(path[0], "n", r1, 20000, z, &info, &d), 0);
+    T_EQ(info.blocks, 3);
+    T_EQ(ix_write_segment(path[1], "n", r2, 300, z, &info, &d), 0);
+    /* the third: a checksum fault in its first chunk, found at the first block load */
+    T_EQ(fs_read_file(path[0], 1 << 26, &file, &n, &d), 0);
+    flip_on_disk(path[3], file, n, IX_HDR_LEN + 1);
+    free(file);
+    for (int i = 0; i < 3; i++)
+        want[i] = segment_records(path[i]);
+    for (size_t k = 0; k < sizeof order / sizeof *order; k++) {
+        struct ix_spare *spare = fb.spare;
+        struct ix_seg *seg = NULL;
+        struct buf out;
+        int rc, i = order[k];
+
+        buf_init(&out, SIZE_MAX);
+        rc = ix_open_buf(&seg, path[i], &fb, &d);
+        T_EQ(rc, 0);
+        /* the state of the segment closed before is this one's now */
+        T_TRUE(k == 0 || (spare && seg && fb.spare == NULL && seg->lc != NULL));
+        for (uint32_t b = 0; seg && b < ix_info(seg)->blocks && rc == 0; b++)
+            rc = ix_block_records(seg, b, &out, &d);
+        if (i == 3) {
+            T_EQ(rc, SV_EFORMAT);
+            T_TRUE(strstr(d.msg, "column chunk checksum mismatch") != NULL);
+        } else {
+            T_EQ(rc, 0);
+            T_EQ(out.len, want[i].len);
+            if (out.len == want[i].len)
+                T_MEMEQ(out.data, want[i].data, out.len);
+        }
+        ix_close(seg);
+        T_TRUE(fb.spare != NULL);
+        buf_release(&out);
+    }
+    ix_filebuf_release(&fb);
+    T_TRUE(fb.spare == NULL && fb.p == NULL);
+    for (int i = 0; i < 4; i++) {
+        if (i < 3)
+            buf_release(&want[i]);
+        free(path[i]);
+    }
+    comp_block_free(z);
+    free(r1);
+    free(r2);
+    buf_release(&b1);
+    buf_release(&b2);
+}
+
 int main(void)
 {
     static const struct t_case cases[] = {
@@ -927,6 +1001,7 @@ int main(void)
         T_CASE(value_cap_ends_blocks),   T_CASE(corrupt_segments_rejected),
         T_CASE(chunks_checked_when_read), T_CASE(bodies_framed), T_CASE(unpack_frames),
         T_CASE(format_versions), T_CASE(reads_format_3), T_CASE(writer_names_open_block),
+        T_CASE(filebuf_reuses_state),
     };
     int rc;
     char *cmd;
