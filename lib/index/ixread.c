@@ -492,8 +492,7 @@ static void spare_free(struct ix_spare *sp)
         free(c->u);
         free(c->v);
         free(c->w);
-        free(c->dp);
-        free(c->dn);
+        free(c->ds);
         free(c->first_s);
         free(c->first_n);
         free(c->mfirst);
@@ -678,13 +677,19 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
         c->nd = (size_t)n;
         if (c->cap_d < c->nd + 1) {
             c->cap_d = c->nd + 1;
-            c->dp = xrealloc(c->dp, c->cap_d * sizeof *c->dp);
-            c->dn = xrealloc(c->dn, c->cap_d * sizeof *c->dn);
+            c->ds = xrealloc(c->ds, c->cap_d * sizeof *c->ds);
         }
         for (size_t i = 0; i < c->nd; i++) {
-            c->dp[i] = ixr_str(&r, &c->dn[i]);
-            if (r.bad || (s->kind[col] == IXK_DICT && col < IXC_REQ_SHAPE && c->dn[i] != 16) ||
-                (col >= IXC_SRC_NAME && col < IXC_FIXED_COUNT && c->dn[i] > ENT_NAME_MAX))
+            const uint8_t *start = r.p;
+            size_t len;
+
+            c->ds[i].p = ixr_str(&r, &len);
+            c->ds[i].n = (uint32_t)len;
+            c->ds[i].hdr = r.bad ? 0 : (uint32_t)(c->ds[i].p - start);
+            /* the length a varint of the fewest bytes, as a record's (rebuild copies both) */
+            if (r.bad || len > UINT32_MAX || c->ds[i].hdr != ixv_varint_len(len) ||
+                (s->kind[col] == IXK_DICT && col < IXC_REQ_SHAPE && len != 16) ||
+                (col >= IXC_SRC_NAME && col < IXC_FIXED_COUNT && len > ENT_NAME_MAX))
                 return ix_corrupt(d, s, at, "bad dictionary");
         }
         if (r.p != r.end)
@@ -876,7 +881,7 @@ static int compile_shapes(struct ix_seg *s, uint8_t sec, size_t at, struct diag 
         xgrow((void **)&h->start, &h->capstart, c->nd + 1, sizeof *h->start);
     for (size_t i = 0; i < c->nd; i++) {
         h->start[i] = h->nops;
-        if (!compile(s, h, sec, c->dp[i], c->dn[i]))
+        if (!compile(s, h, sec, c->ds[i].p, c->ds[i].n))
             return ix_corrupt(d, s, at, "bad shape");
     }
     h->start[c->nd] = h->nops;

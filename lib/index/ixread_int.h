@@ -47,6 +47,16 @@ struct op {
     size_t n;
 };
 
+/*
+ * A dictionary string: its bytes and, just before them in the dictionary,
+ * its length as a varint of hdr bytes, the way a record holds a string (so
+ * a record's string is copied as hdr + n bytes from p - hdr).
+ */
+struct dstr {
+    const uint8_t *p;
+    uint32_t n, hdr;
+};
+
 /* What a column holds for the loaded block. */
 struct lcol {
     bool loaded;
@@ -57,8 +67,7 @@ struct lcol {
     size_t nv;
     uint64_t *w;                /* MAP: value codes */
     size_t nw;
-    const uint8_t **dp;         /* the dictionary's strings */
-    size_t *dn;
+    struct dstr *ds;            /* the dictionary's strings */
     size_t nd;
     const uint8_t *blob;        /* RAW: the bytes */
     size_t nblob;

@@ -71,9 +71,9 @@ static bool resolve_block(struct ix_seg *s, uint32_t rows, ix_names_fn fn, void 
         fn(arg, &e, rn, rl);
         for (int k = 0; k < ENT_NAMES && !changed; k++) {
             const struct lcol *c = &s->lc[IXC_SRC_NAME + k];
-            size_t on = c->nu ? c->dn[c->u[i]] : 0;
+            size_t on = c->nu ? c->ds[c->u[i]].n : 0;
 
-            changed = on != rl[k] || (on && memcmp(c->dp[c->u[i]], rn[k], on) != 0);
+            changed = on != rl[k] || (on && memcmp(c->ds[c->u[i]].p, rn[k], on) != 0);
         }
     }
     return changed;

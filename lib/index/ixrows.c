@@ -36,11 +36,41 @@ struct out {
     uint8_t *p, *end;
 };
 
+/*
+ * Copies n bytes where most copies are a few bytes (tags, keys, short
+ * values): a call to memcpy costs more than the copy. Reads and writes
+ * only the n bytes, as overlapping word loads.
+ */
+static inline void copy_short(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        uint64_t a, b;
+
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
 static inline bool put(struct out *o, const void *p, size_t n)
 {
     if (n > (size_t)(o->end - o->p))
         return false;
-    memcpy(o->p, p, n);
+    copy_short(o->p, p, n);
     o->p += n;
     return true;
 }
@@ -57,9 +87,10 @@ static inline bool put_varint(struct out *o, uint64_t v)
     return true;
 }
 
-static inline bool put_str(struct out *o, const uint8_t *p, size_t n)
+/* A dictionary string as a record holds it: its length and bytes, copied as they are. */
+static inline bool put_dstr(struct out *o, const struct dstr *ds)
 {
-    return put_varint(o, n) && put(o, p, n);
+    return put(o, ds->p - ds->hdr, (size_t)ds->hdr + ds->n);
 }
 
 /* Rebuilds one section of row i into o: its shape with the values put back. */
@@ -82,7 +113,7 @@ static bool rebuild_section(struct ix_seg *s, uint8_t sec, uint32_t i, struct cu
             break;
         case OP_STR:
             code = c->u[cu->s[op->col]++];
-            ok = put_str(o, c->dp[code], c->dn[code]);
+            ok = put_dstr(o, &c->ds[code]);
             break;
         case OP_NUM:
             ok = put_varint(o, c->v[cu->n[op->col]++]);
@@ -98,7 +129,7 @@ static bool rebuild_section(struct ix_seg *s, uint8_t sec, uint32_t i, struct cu
                 uint8_t hd[2] = { ENT_T_STR, (uint8_t)s->namelen[name] };
 
                 ok = put(o, hd, 2) && put(o, s->names[name], hd[1]) &&
-                     put_str(o, c->dp[val], c->dn[val]);
+                     put_dstr(o, &c->ds[val]);
             }
             tag = ENT_T_END;
             ok = ok && put(o, &tag, 1);
@@ -167,9 +198,62 @@ int ix_block_records_sel(struct ix_seg *s, uint32_t b, const uint8_t *sel, bool 
     return block_records(s, b, sel, out, bodies, d);
 }
 
+/*
+ * Names parts already put for this block, by their names' codes: rows of
+ * one client and server share them, so most rows copy an earlier part.
+ */
+#define NAMES_CACHE 256
+struct names_cache {
+    struct {
+        uint64_t code[ENT_NAMES];
+        size_t at, len;         /* where the part is in out; len 0: none */
+    } e[NAMES_CACHE];
+};
+
+/* Puts the names part of row i (see ent_names_put) into out. */
+static int put_names(struct ix_seg *s, uint32_t i, struct buf *out, struct names_cache *nc,
+                     struct diag *d)
+{
+    const char *nm[ENT_NAMES];
+    uint8_t nmlen[ENT_NAMES];
+    uint64_t code[ENT_NAMES], h = 0;
+    size_t at = out->len;
+    uint8_t *p;
+
+    for (int j = 0; j < ENT_NAMES; j++) {
+        const struct lcol *c = &s->lc[IXC_SRC_NAME + j];
+
+        code[j] = c->loaded && c->nu ? c->u[i] : UINT64_MAX;
+        h = (h ^ code[j]) * 0x100000001b3ull;
+    }
+    h = (h ^ h >> 29) % NAMES_CACHE;
+    if (nc->e[h].len > 0 && memcmp(code, nc->e[h].code, sizeof code) == 0) {
+        p = buf_reserve(out, nc->e[h].len);
+        if (!p)
+            return diag_set(d, SV_ENOMEM, "%s: out of memory", s->name);
+        /* out->data may have moved: the cached part is copied from its offset */
+        memcpy(p, out->data + nc->e[h].at, nc->e[h].len);
+        out->len += nc->e[h].len;
+        return 0;
+    }
+    for (int j = 0; j < ENT_NAMES; j++) {
+        const struct lcol *c = &s->lc[IXC_SRC_NAME + j];
+
+        nm[j] = code[j] == UINT64_MAX ? "" : (const char *)c->ds[code[j]].p;
+        nmlen[j] = code[j] == UINT64_MAX ? 0 : (uint8_t)c->ds[code[j]].n;
+    }
+    if (ent_names_put(out, nm, nmlen) < 0)
+        return diag_set(d, SV_ENOMEM, "%s: out of memory", s->name);
+    memcpy(nc->e[h].code, code, sizeof code);
+    nc->e[h].at = at;
+    nc->e[h].len = out->len - at;
+    return 0;
+}
+
 static int block_records(struct ix_seg *s, uint32_t b, const uint8_t *sel, struct buf *out,
                          bool bodies, struct diag *d)
 {
+    struct names_cache *nc;
     const struct rblock *k;
     int *cols;
     size_t ncols = 0;
@@ -189,6 +273,7 @@ static int block_records(struct ix_seg *s, uint32_t b, const uint8_t *sel, struc
     free(cols);
     if (rc < 0)
         return rc;
+    nc = xcalloc(1, sizeof *nc);
     cu.s = xcalloc(s->ncols, sizeof *cu.s);
     cu.n = xcalloc(s->ncols, sizeof *cu.n);
     cu.blob = xcalloc(s->ncols, sizeof *cu.blob);
@@ -227,8 +312,8 @@ static int block_records(struct ix_seg *s, uint32_t b, const uint8_t *sel, struc
         f.req_pkt = (uint32_t)U(IXC_REQ_PKT);
         f.resp_pkt = (uint32_t)U(IXC_RESP_PKT);
         f.last_pkt = (uint32_t)U(IXC_LAST_PKT);
-        memcpy(f.src_ip, s->lc[IXC_SRC_IP].dp[U(IXC_SRC_IP)], 16);
-        memcpy(f.dst_ip, s->lc[IXC_DST_IP].dp[U(IXC_DST_IP)], 16);
+        memcpy(f.src_ip, s->lc[IXC_SRC_IP].ds[U(IXC_SRC_IP)].p, 16);
+        memcpy(f.dst_ip, s->lc[IXC_DST_IP].ds[U(IXC_DST_IP)].p, 16);
 #undef U
         p = buf_reserve(out, 4 + ENT_FIXED_LEN + 4);
         if (!p) {
@@ -273,29 +358,15 @@ static int block_records(struct ix_seg *s, uint32_t b, const uint8_t *sel, struc
             cu.blob[bo] += n;
             out->len += 4 + n;
         }
-        if (rc == 0) {
-            const char *nm[ENT_NAMES];
-            uint8_t nmlen[ENT_NAMES];
-
-            for (int j = 0; j < ENT_NAMES; j++) {
-                const struct lcol *c = &s->lc[IXC_SRC_NAME + j];
-
-                nm[j] = "";
-                nmlen[j] = 0;
-                if (c->loaded && c->nu) {
-                    nm[j] = (const char *)c->dp[c->u[i]];
-                    nmlen[j] = (uint8_t)c->dn[c->u[i]];
-                }
-            }
-            if (ent_names_put(out, nm, nmlen) < 0)
-                rc = diag_set(d, SV_ENOMEM, "%s: out of memory", s->name);
-        }
+        if (rc == 0)
+            rc = put_names(s, i, out, nc, d);
         if (rc == 0)
             st_le32(out->data + start, (uint32_t)(out->len - start));
     }
     free(cu.s);
     free(cu.n);
     free(cu.blob);
+    free(nc);
     return rc;
 }
 
@@ -353,7 +424,7 @@ const uint8_t *ix_col_ip(const struct ix_seg *s, int col, uint32_t row)
 {
     const struct lcol *c = &s->lc[col];
 
-    return c->loaded && s->kind[col] == IXK_DICT ? c->dp[c->u[row]] : NULL;
+    return c->loaded && s->kind[col] == IXK_DICT ? c->ds[c->u[row]].p : NULL;
 }
 
 /* Per row, where its first string and first number of leaf column col are. */
@@ -403,8 +474,8 @@ bool ix_leaf_first(struct ix_seg *s, int col, uint32_t row, const uint8_t **p, s
     if (c->first_s[row] >= 0) {
         uint64_t code = (uint64_t)c->first_s[row];
 
-        *p = c->dp[code];
-        *n = c->dn[code];
+        *p = c->ds[code].p;
+        *n = c->ds[code].n;
         return true;
     }
     if (c->first_n[row] >= 0) {
@@ -441,8 +512,8 @@ void ix_dict_str(const struct ix_seg *s, int col, uint64_t code, const uint8_t *
 {
     const struct lcol *c = &s->lc[col];
 
-    *p = code < c->nd ? c->dp[code] : NULL;
-    *n = code < c->nd ? c->dn[code] : 0;
+    *p = code < c->nd ? c->ds[code].p : NULL;
+    *n = code < c->nd ? c->ds[code].n : 0;
 }
 
 size_t ix_ncols(const struct ix_seg *s)

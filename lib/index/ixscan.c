@@ -107,8 +107,8 @@ enum ix_at ix_shape_at(const struct ix_seg *s, enum ix_sec sec, uint64_t shape,
     sc = &s->lc[sec == IX_SEC_REQ ? IXC_REQ_SHAPE : IXC_RESP_SHAPE];
     if (!sc->loaded || shape >= sc->nd)
         return IX_AT_OTHER;
-    ixr_init(&r, sc->dp[shape], sc->dn[shape]);
-    if (sc->dn[shape] == 1 && sc->dp[shape][0] == IX_T_RAW)
+    ixr_init(&r, sc->ds[shape].p, sc->ds[shape].n);
+    if (sc->ds[shape].n == 1 && sc->ds[shape].p[0] == IX_T_RAW)
         return IX_AT_OTHER;     /* kept whole: its values are in no column */
     st[0] = (struct frame){ false, 0, 0, 0 };
     while (r.p < r.end) {

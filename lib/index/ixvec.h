@@ -61,6 +61,18 @@ static inline void ixv_varint(struct ixv *b, uint64_t v)
     b->n += (size_t)(q - p);
 }
 
+/* The bytes ixv_varint() writes for v: the fewest that hold it. */
+static inline size_t ixv_varint_len(uint64_t v)
+{
+    size_t n = 1;
+
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
 static inline void ixv_le32(struct ixv *b, uint32_t v)
 {
     uint8_t *p = ixv_room(b, 4);
