@@ -6,7 +6,7 @@
  *
  * scan: loads, block by block, the fixed and dictionary columns a typical
  * query reads (request and response time, stream, protocol, source and
- * destination IP, request method and path, response status) and visits
+ * destination IP and name, request method and path, response status) and visits
  * every row's values (counting GET requests answered with 5xx, so that
  * nothing is optimised away).
  * decode: rebuilds every entry record from every column, header maps
@@ -48,18 +48,20 @@ static int scan(struct ix_seg *seg, uint64_t *hits, struct diag *d)
         ix_col_find(seg, IX_SEC_NONE, "req_ns"),   ix_col_find(seg, IX_SEC_NONE, "resp_ns"),
         ix_col_find(seg, IX_SEC_NONE, "stream"),   ix_col_find(seg, IX_SEC_NONE, "proto"),
         ix_col_find(seg, IX_SEC_NONE, "src_ip"),   ix_col_find(seg, IX_SEC_NONE, "dst_ip"),
+        ix_col_find(seg, IX_SEC_NONE, "src.name"), ix_col_find(seg, IX_SEC_NONE, "dst.name"),
         ix_col_find(seg, IX_SEC_REQ, "method"),    ix_col_find(seg, IX_SEC_REQ, "path"),
         ix_col_find(seg, IX_SEC_RESP, "status"),
     };
+    enum { NCOLS = sizeof cols / sizeof *cols };
     size_t ncols = 0;
-    int use[9];
+    int use[NCOLS];
 
-    for (size_t i = 0; i < 9; i++) {
+    for (size_t i = 0; i < NCOLS; i++) {
         if (cols[i] >= 0)
             use[ncols++] = cols[i];
     }
     for (uint32_t b = 0; b < ix_info(seg)->blocks; b++) {
-        const uint64_t *t, *rt, *st, *pr, *sip, *dip;
+        const uint64_t *t, *rt, *st, *pr, *sip, *dip, *sn, *dn;
         struct ix_leaf_rows m, path, status;
         uint32_t rows = ix_block_rows(seg, b);
 
@@ -71,14 +73,17 @@ static int scan(struct ix_seg *seg, uint64_t *hits, struct diag *d)
         pr = ix_col_u64(seg, cols[3]);
         sip = ix_col_codes(seg, cols[4]);
         dip = ix_col_codes(seg, cols[5]);
-        if (cols[6] < 0 || cols[7] < 0 || cols[8] < 0 || !ix_leaf_rows(seg, cols[6], &m) ||
-            !ix_leaf_rows(seg, cols[7], &path) || !ix_leaf_rows(seg, cols[8], &status))
+        sn = ix_col_codes(seg, cols[6]);
+        dn = ix_col_codes(seg, cols[7]);
+        if (cols[8] < 0 || cols[9] < 0 || cols[10] < 0 || !sn || !dn ||
+            !ix_leaf_rows(seg, cols[8], &m) || !ix_leaf_rows(seg, cols[9], &path) ||
+            !ix_leaf_rows(seg, cols[10], &status))
             continue;
         for (uint32_t r = 0; r < rows; r++) {
             uint64_t num = status.num[r] >= 0 ? status.nums[status.num[r]] : 0;
 
             if (m.code[r] >= 0 && num >= 500 && t[r] <= rt[r] + 1 && st[r] && pr[r] < 16 &&
-                path.code[r] >= 0 && sip[r] != dip[r])
+                path.code[r] >= 0 && sip[r] != dip[r] && sn[r] != dn[r] + 1)
                 (*hits)++;
         }
     }
