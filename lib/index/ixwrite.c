@@ -215,7 +215,7 @@ struct wseg {
     struct staged *st;
     size_t nst, capst;
     struct ixv shape, key;
-    struct ixv blk, part, z, footer;
+    struct ixv blk, part, footer;
     struct comp_block *zc;
     size_t bvalues;             /* values in the block being built (IX_BLOCK_VALUES) */
     struct ixu req, resp;       /* the block's request and response times, as they were */
@@ -535,17 +535,16 @@ static void add_section(struct wseg *w, uint8_t sec, const uint8_t *p, size_t n)
     ixu_push(&shape->a, sdict_intern(&shape->dict, w->shape.p, w->shape.n));
 }
 
-/* Appends src[0..n) to out as one zstd frame (made in w->z); returns its length. */
+/* Appends src[0..n) to out as one zstd frame, compressed in place; returns its length. */
 static size_t put_frame(struct wseg *w, struct ixv *out, const uint8_t *src, size_t n)
 {
     size_t bound = comp_block_bound(n), zn;
 
-    ixv_room(&w->z, bound);
-    zn = comp_block_pack(w->zc, w->z.p, bound, src, n);
+    zn = comp_block_pack(w->zc, ixv_room(out, bound), bound, src, n);
     /* with room for the bound, zstd fails only when it cannot allocate */
     if (zn == 0)
         xdie(bound);
-    ixv_put(out, w->z.p, zn);
+    out->n += zn;
     return zn;
 }
 
@@ -566,9 +565,11 @@ static void add_body(struct wseg *w, struct wcol *c, const uint8_t *p, size_t n)
         xgrow((void **)&c->blob.p, &c->blob.cap, IX_BODY_FRAME, 1);
     if (c->blob.n > 0 && c->blob.n + n > IX_BODY_FRAME) {
         /* the frames never pass IX_BLOCK_BYTES (ix_writer_add ends the block first): room
-         * for them all at once, touched only as they come, rather than copies as they grow */
-        if (c->frames.cap < IX_BLOCK_BYTES)
-            xgrow((void **)&c->frames.p, &c->frames.cap, IX_BLOCK_BYTES, 1);
+         * for them all and the bound of one more at once, touched only as they come,
+         * rather than copies as they grow */
+        if (c->frames.cap < IX_BLOCK_BYTES + comp_block_bound(IX_BODY_FRAME))
+            xgrow((void **)&c->frames.p, &c->frames.cap,
+                  IX_BLOCK_BYTES + comp_block_bound(IX_BODY_FRAME), 1);
         put_frame(w, &c->frames, c->blob.p, c->blob.n);
         c->raw += c->blob.n;
         c->blob.n = 0;
@@ -663,14 +664,13 @@ static size_t put_part(struct wseg *w, bool *zstd)
     size_t bound = comp_block_bound(w->part.n), zn = 0;
 
     *zstd = false;
-    if (w->part.n >= 32) {
-        ixv_room(&w->z, bound);
-        zn = comp_block_pack(w->zc, w->z.p, bound, w->part.p, w->part.n);
-    }
+    /* compressed in place at the block's end; replaced by the bytes as they are if not kept */
+    if (w->part.n >= 32)
+        zn = comp_block_pack(w->zc, ixv_room(&w->blk, bound), bound, w->part.p, w->part.n);
     /* below a fifth saved, reading it back costs more than the bytes are worth */
     if (zn > 0 && zn <= w->part.n - w->part.n / 5) {
         *zstd = true;
-        ixv_put(&w->blk, w->z.p, zn);
+        w->blk.n += zn;
         return zn;
     }
     ixv_put(&w->blk, w->part.p, w->part.n);
@@ -845,7 +845,6 @@ void ix_put_dict_chunk(struct comp_block *z, const char *const *p, const uint8_t
     dir->crc = crc32c(0, w.blk.p + start, w.blk.n - start);
     *blk = w.blk;
     ixv_free(&w.part);
-    ixv_free(&w.z);
     sdict_free(&t);
     ixu_free(&codes);
 }
@@ -892,7 +891,6 @@ static void wseg_free(struct wseg *w)
     ixv_free(&w->key);
     ixv_free(&w->blk);
     ixv_free(&w->part);
-    ixv_free(&w->z);
     ixv_free(&w->footer);
     ixu_free(&w->req);
     ixu_free(&w->reqpkt);
