@@ -637,13 +637,10 @@ static bool read_counted(struct ixr *r, uint64_t **v, size_t *cap, size_t *n, si
     return read_array(r, v, cap, *n);
 }
 
-static bool codes_ok(const uint64_t *v, size_t n, size_t limit)
+/* Every code of the n just read by r below limit (ixr_packed kept the largest). */
+static bool codes_ok(const struct ixr *r, size_t n, size_t limit)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] >= limit)
-            return false;
-    }
-    return true;
+    return n == 0 || r->hi < limit;
 }
 
 /* Decodes column col of block k into s->lc[col]. */
@@ -719,12 +716,12 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
     }
     case IXK_DICT:
         c->nu = k->rows;
-        if (!read_array(&r, &c->u, &c->cap_u, c->nu) || !codes_ok(c->u, c->nu, c->nd))
+        if (!read_array(&r, &c->u, &c->cap_u, c->nu) || !codes_ok(&r, c->nu, c->nd))
             return ix_corrupt(d, s, at, "bad dictionary codes");
         break;
     case IXK_LEAF:
         if (!read_counted(&r, &c->u, &c->cap_u, &c->nu, s->tally[2 * col]) ||
-            c->nu != s->tally[2 * col] || !codes_ok(c->u, c->nu, c->nd) ||
+            c->nu != s->tally[2 * col] || !codes_ok(&r, c->nu, c->nd) ||
             !read_counted(&r, &c->v, &c->cap_v, &c->nv, s->tally[2 * col + 1]) ||
             c->nv != s->tally[2 * col + 1])
             return ix_corrupt(d, s, at, "bad value column");
@@ -733,10 +730,10 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
         if (!read_counted(&r, &c->u, &c->cap_u, &c->nu, s->tally[2 * col]) ||
             c->nu != s->tally[2 * col] ||
             !read_counted(&r, &c->v, &c->cap_v, &c->nv, IX_BLOCK_VALUES) ||
-            !codes_ok(c->v, c->nv, s->nnames))
+            !codes_ok(&r, c->nv, s->nnames))
             return ix_corrupt(d, s, at, "bad map column");
         c->nw = c->nv;
-        if (!read_array(&r, &c->w, &c->cap_w, c->nw) || !codes_ok(c->w, c->nw, c->nd))
+        if (!read_array(&r, &c->w, &c->cap_w, c->nw) || !codes_ok(&r, c->nw, c->nd))
             return ix_corrupt(d, s, at, "bad map column");
         {
             uint64_t pairs = 0;

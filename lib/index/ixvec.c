@@ -72,7 +72,7 @@ uint64_t ixr_varint(struct ixr *r)
 bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
 {
     unsigned w;
-    uint64_t base, mask;
+    uint64_t base, mask, top = 0;
     size_t nbytes, i = 0, fast;
     const uint8_t *p;
 
@@ -100,8 +100,10 @@ bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
             fast = n;
         for (; i < fast; i++) {
             size_t bit = i * w;
+            uint64_t x = (ld_le64(p + bit / 8) >> (bit % 8)) & mask;
 
-            out[i] = base + ((ld_le64(p + bit / 8) >> (bit % 8)) & mask);
+            top = x > top ? x : top;
+            out[i] = base + x;
         }
     }
     for (; i < n; i++) {
@@ -110,8 +112,11 @@ bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
 
         for (unsigned k = 0; k < w; k++, bit++)
             x |= (uint64_t)((p[bit / 8] >> (bit % 8)) & 1) << k;
+        top = x > top ? x : top;
         out[i] = base + x;
     }
+    /* the largest value, unless base + x wrapped (then any value may be anything) */
+    r->hi = base + top < base ? UINT64_MAX : base + top;
     r->p += nbytes;
     return true;
 }

@@ -120,6 +120,7 @@ void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base);
 struct ixr {
     const uint8_t *p, *end;
     bool bad;
+    uint64_t hi;                /* after ixr_packed: the largest value it read */
 };
 
 static inline void ixr_init(struct ixr *r, const uint8_t *p, size_t n)
@@ -127,6 +128,7 @@ static inline void ixr_init(struct ixr *r, const uint8_t *p, size_t n)
     r->p = p;
     r->end = p + n;
     r->bad = false;
+    r->hi = UINT64_MAX;
 }
 
 uint64_t ixr_varint(struct ixr *r);
