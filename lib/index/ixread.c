@@ -771,14 +771,21 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
 
 static void add_op(struct shapes *h, uint8_t type, uint32_t col, const uint8_t *p, size_t n)
 {
+    /* the op before, if it is this shape's */
+    struct op *last = h->nops > h->first ? &h->ops[h->nops - 1] : NULL;
+
     /* literals next to each other become one */
-    if (type == OP_LIT && h->nops > 0 && h->ops[h->nops - 1].type == OP_LIT &&
-        h->ops[h->nops - 1].p + h->ops[h->nops - 1].n == p) {
-        h->ops[h->nops - 1].n += n;
+    if (type == OP_LIT && last && last->type == OP_LIT && last->p + last->n == p) {
+        last->n += n;
+        return;
+    }
+    /* a literal just before a value becomes the value's prefix */
+    if ((type == OP_STR || type == OP_NUM || type == OP_MAP) && last && last->type == OP_LIT) {
+        *last = (struct op){ type, col, p, n, last->p, last->n };
         return;
     }
     xgrow((void **)&h->ops, &h->capops, h->nops + 1, sizeof *h->ops);
-    h->ops[h->nops++] = (struct op){ type, col, p, n };
+    h->ops[h->nops++] = (struct op){ type, col, p, n, NULL, 0 };
 }
 
 /* Reads a column id in a shape: it must be a column of kind in section sec. */
@@ -877,7 +884,7 @@ static int compile_shapes(struct ix_seg *s, uint8_t sec, size_t at, struct diag 
     if (h->capstart < c->nd + 1)
         xgrow((void **)&h->start, &h->capstart, c->nd + 1, sizeof *h->start);
     for (size_t i = 0; i < c->nd; i++) {
-        h->start[i] = h->nops;
+        h->start[i] = h->first = h->nops;
         if (!compile(s, h, sec, c->ds[i].p, c->ds[i].n))
             return ix_corrupt(d, s, at, "bad shape");
     }

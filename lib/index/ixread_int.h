@@ -38,13 +38,20 @@ struct rblock {
     size_t nch;
 };
 
-/* A shape compiled into ops. */
+/*
+ * A shape compiled into ops. The literal bytes of the shape before a value
+ * (its tag and key) are that value's op's prefix, so a row's value is put
+ * in one step; only literals no value follows (ends of containers) are
+ * ops of their own.
+ */
 enum { OP_LIT, OP_STR, OP_NUM, OP_MAP, OP_RAW };
 struct op {
     uint8_t type;
     uint32_t col;
     const uint8_t *p;           /* OP_LIT: bytes; OP_MAP: the key (length byte, bytes) */
     size_t n;
+    const uint8_t *lit;         /* OP_STR, OP_NUM, OP_MAP: the literal bytes before it */
+    size_t nlit;
 };
 
 /*
@@ -84,6 +91,7 @@ struct lcol {
 struct shapes {
     struct op *ops;
     size_t nops, capops;
+    size_t first;               /* while compiling: the shape's first op */
     size_t *start;              /* shape s: ops[start[s] .. start[s + 1]) */
     size_t capstart;
 };

@@ -113,16 +113,16 @@ static bool rebuild_section(struct ix_seg *s, uint8_t sec, uint32_t i, struct cu
             break;
         case OP_STR:
             code = c->u[cu->s[op->col]++];
-            ok = put_dstr(o, &c->ds[code]);
+            ok = put(o, op->lit, op->nlit) && put_dstr(o, &c->ds[code]);
             break;
         case OP_NUM:
-            ok = put_varint(o, c->v[cu->n[op->col]++]);
+            ok = put(o, op->lit, op->nlit) && put_varint(o, c->v[cu->n[op->col]++]);
             break;
         case OP_MAP: {
             uint64_t pairs = c->u[cu->s[op->col]++];
             uint8_t tag = ENT_T_OBJ;
 
-            ok = put(o, &tag, 1) && put(o, op->p, op->n);
+            ok = put(o, op->lit, op->nlit) && put(o, &tag, 1) && put(o, op->p, op->n);
             for (uint64_t m = 0; ok && m < pairs; m++) {
                 size_t at = cu->n[op->col]++;
                 uint64_t name = c->v[at], val = c->w[at];
