@@ -69,6 +69,46 @@ uint64_t ixr_varint(struct ixr *r)
     return 0;
 }
 
+/*
+ * Values of width w, eight at a time: eight take w bytes, so each group
+ * starts on a byte, and with w a constant every shift and offset below is
+ * one too. Each load reads 8 bytes from a value's first byte: the caller
+ * passes only groups that have them. Returns the largest value less base.
+ */
+static inline __attribute__((always_inline)) uint64_t unpack_groups(const uint8_t *p,
+                                                                   uint64_t *out, size_t groups,
+                                                                   uint64_t base, unsigned w)
+{
+    const uint64_t mask = ((uint64_t)1 << w) - 1;
+    uint64_t top = 0;
+
+    for (size_t g = 0; g < groups; g++, p += w, out += 8) {
+#pragma GCC unroll 8
+        for (unsigned j = 0; j < 8; j++) {
+            uint64_t x = (ld_le64(p + j * w / 8) >> (j * w % 8)) & mask;
+
+            top = x > top ? x : top;
+            out[j] = base + x;
+        }
+    }
+    return top;
+}
+
+/* unpack_groups() with w from 1 to 56 made a constant (a wider value may not fit a load). */
+static uint64_t unpack_fixed(const uint8_t *p, uint64_t *out, size_t groups, uint64_t base,
+                             unsigned w)
+{
+    switch (w) {
+#define W(k) case k: return unpack_groups(p, out, groups, base, k);
+    W(1) W(2) W(3) W(4) W(5) W(6) W(7) W(8) W(9) W(10) W(11) W(12) W(13) W(14)
+    W(15) W(16) W(17) W(18) W(19) W(20) W(21) W(22) W(23) W(24) W(25) W(26) W(27) W(28)
+    W(29) W(30) W(31) W(32) W(33) W(34) W(35) W(36) W(37) W(38) W(39) W(40) W(41) W(42)
+    W(43) W(44) W(45) W(46) W(47) W(48) W(49) W(50) W(51) W(52) W(53) W(54) W(55) W(56)
+#undef W
+    default: return 0;
+    }
+}
+
 bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
 {
     unsigned w;
@@ -94,7 +134,14 @@ bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
         for (; i < n; i++)
             out[i] = base;
     } else if (w <= 56) {
-        /* one unaligned 64-bit load a value while 8 bytes are there; the tail bytewise */
+        /* groups of eight whose last load is in the bytes; then one load a value while 8
+         * bytes are there; the tail bytewise */
+        size_t groups = nbytes >= 8 + 7 * w / 8 ? (nbytes - 8 - 7 * w / 8) / w + 1 : 0;
+
+        if (groups > n / 8)
+            groups = n / 8;
+        top = unpack_fixed(p, out, groups, base, w);
+        i = groups * 8;
         fast = nbytes >= 8 ? ((nbytes - 8) * 8) / w + 1 : 0;
         if (fast > n)
             fast = n;
