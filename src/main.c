@@ -4,7 +4,9 @@
 
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "streamvault.h"
@@ -35,8 +37,65 @@ static void usage(FILE *f)
                "Options: --help, --version.\n");
 }
 
+/*
+ * Transparent huge pages for malloc's memory (glibc 2.35's tunable
+ * glibc.malloc.hugetlb=1). Ingest touches about a gigabyte of heap per
+ * gigabyte of capture, most of it in the threads' arenas, and with 4 KiB
+ * pages the faults and TLB misses were a quarter of its time (1 GiB gencap
+ * capture, -j 2: 6.9 s -> 4.9 s, --no-dissect 1.5 s -> 1.1 s; peak RSS
+ * +15 % with dissection, the same without). glibc reads its tunables only
+ * as a process starts, so where the kernel gives huge pages to memory that
+ * asks for them ("[madvise]" in /sys/kernel/mm/transparent_hugepage/enabled;
+ * "always" needs nothing, "never" allows nothing) ingest starts itself once
+ * more with the tunable added. SV_THP=0, a GLIBC_TUNABLES that sets it
+ * already, or valgrind leave the process as it is; so does a failed exec.
+ */
+static void malloc_huge_pages(char **argv)
+{
+#if defined(__linux__) && defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 35)
+    const char *off = getenv("SV_THP"), *t = getenv("GLIBC_TUNABLES");
+    const char *pre = getenv("LD_PRELOAD");
+    char mode[128] = "", *v;
+    size_t n;
+    FILE *f;
+
+    if ((off && strcmp(off, "0") == 0) || (t && strstr(t, "glibc.malloc.hugetlb")) ||
+        (pre && strstr(pre, "vgpreload")))
+        return;
+    f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f)
+        return;
+    if (!fgets(mode, sizeof mode, f))
+        mode[0] = 0;
+    fclose(f);
+    if (!strstr(mode, "[madvise]"))
+        return;
+    n = (t ? strlen(t) : 0) + sizeof ":glibc.malloc.hugetlb=1";
+    v = malloc(n);
+    if (!v)
+        return;
+    snprintf(v, n, "%s%sglibc.malloc.hugetlb=1", t ? t : "", t && *t ? ":" : "");
+    /* v begins with the tunables as they were: t itself may go with setenv */
+    if (setenv("GLIBC_TUNABLES", v, 1) == 0)
+        execv("/proc/self/exe", argv);
+    /* still here: go on with 4 KiB pages, the environment as it was */
+    if (t) {
+        v[n - sizeof ":glibc.malloc.hugetlb=1"] = 0;
+        setenv("GLIBC_TUNABLES", v, 1);
+    } else {
+        unsetenv("GLIBC_TUNABLES");
+    }
+    free(v);
+#endif
+#endif
+    (void)argv;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "ingest") == 0)
+        malloc_huge_pages(argv);
     /*
      * Packets too large for a pooled buffer chunk (up to 256 KiB each) are
      * malloc'd and freed at a high rate on some captures (TSO/GRO loopback
