@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/cur.h"
 #include "base/diag.h"
+#include "base/hash.h"
 #include "entry/entry.h"
 #include "index.h"
 #include "ix_int.h"
@@ -36,29 +37,31 @@ struct out {
     uint8_t *p, *end;
 };
 
+/* n bytes (w <= n <= 2w) as a word from each end, overlapping: both read, then written. */
+static inline __attribute__((always_inline)) void copy_ends(uint8_t *d, const uint8_t *s,
+                                                           size_t n, size_t w)
+{
+    uint8_t a[8], b[8];
+
+    memcpy(a, s, w);
+    memcpy(b, s + n - w, w);
+    memcpy(d, a, w);
+    memcpy(d + n - w, b, w);
+}
+
 /*
  * Copies n bytes where most copies are a few bytes (tags, keys, short
  * values): a call to memcpy costs more than the copy. Reads and writes
- * only the n bytes, as overlapping word loads.
+ * only the n bytes.
  */
 static inline void copy_short(uint8_t *d, const uint8_t *s, size_t n)
 {
     if (n > 16) {
         memcpy(d, s, n);
     } else if (n >= 8) {
-        uint64_t a, b;
-
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
+        copy_ends(d, s, n, 8);
     } else if (n >= 4) {
-        uint32_t a, b;
-
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
+        copy_ends(d, s, n, 4);
     } else if (n > 0) {
         d[0] = s[0];
         d[n / 2] = s[n / 2];
@@ -224,9 +227,10 @@ static int put_names(struct ix_seg *s, uint32_t i, struct buf *out, struct names
         const struct lcol *c = &s->lc[IXC_SRC_NAME + j];
 
         code[j] = c->loaded && c->nu ? c->u[i] : UINT64_MAX;
-        h = (h ^ code[j]) * 0x100000001b3ull;
+        h = h * 0x9e3779b97f4a7c15ull + code[j];
     }
-    h = (h ^ h >> 29) % NAMES_CACHE;
+    /* the slot only: a hit is checked against the codes themselves */
+    h = hash_mix(h) % NAMES_CACHE;
     if (nc->e[h].len > 0 && memcmp(code, nc->e[h].code, sizeof code) == 0) {
         p = buf_reserve(out, nc->e[h].len);
         if (!p)

@@ -43,11 +43,6 @@ struct names_chunk {
     char data[];
 };
 
-static uint64_t str_hash(const char *s, size_t n)
-{
-    return hash_bytes(s, n, 0);
-}
-
 static void strs_grow(struct names *h)
 {
     size_t nslots = h->strs ? (h->strs_mask + 1) * 2 : 1024;
@@ -59,7 +54,7 @@ static void strs_grow(struct names *h)
 
         if (!s)
             continue;
-        j = str_hash(s, strlen(s)) & (nslots - 1);
+        j = hash_bytes(s, strlen(s), 0) & (nslots - 1);
         while (slots[j])
             j = (j + 1) & (nslots - 1);
         slots[j] = s;
@@ -79,7 +74,7 @@ const char *names_intern(struct names *h, const char *s, size_t n)
         return "";
     if (!h->strs || (h->nstrs + 1) * 2 > h->strs_mask + 1)
         strs_grow(h);
-    i = str_hash(s, n) & h->strs_mask;
+    i = hash_bytes(s, n, 0) & h->strs_mask;
     while (h->strs[i]) {
         if (memcmp(h->strs[i], s, n) == 0 && h->strs[i][n] == '\0')
             return h->strs[i];

@@ -90,11 +90,16 @@ static int scan(struct ix_seg *seg, uint64_t *hits, struct diag *d)
     return 0;
 }
 
-/* One pass over every segment; returns the rows' record bytes (decode), or -1. */
+/*
+ * One pass over every segment; returns the rows' record bytes (decode), or
+ * -1. *bytes gets the segments' sizes.
+ */
 static long long pass(struct store *st, bool decode, struct ix_filebuf *fb, struct buf *out,
-                      uint64_t *hits, struct diag *d)
+                      uint64_t *hits, uint64_t *bytes, struct diag *d)
 {
     long long recbytes = 0;
+
+    *bytes = 0;
 
     for (size_t i = 0; i < store_nsegments(st); i++) {
         char *path = store_segment_path(st, i);
@@ -102,6 +107,8 @@ static long long pass(struct store *st, bool decode, struct ix_filebuf *fb, stru
         int rc = ix_open_buf(&seg, path, fb, d);
 
         free(path);
+        if (rc == 0)
+            *bytes += ix_info(seg)->bytes;
         if (rc == 0 && !decode)
             rc = scan(seg, hits, d);
         for (uint32_t b = 0; rc == 0 && decode && b < ix_info(seg)->blocks; b++) {
@@ -140,19 +147,8 @@ int main(int argc, char **argv)
         return 1;
     }
     nseg = store_nsegments(st);
-    for (size_t i = 0; i < nseg; i++) {
-        char *path = store_segment_path(st, i);
-        struct ix_seg *seg;
-
-        if (ix_open(&seg, path, &d) < 0) {
-            fprintf(stderr, "ixbench: %s\n", d.msg);
-            return 1;
-        }
-        free(path);
-        rows += ix_info(seg)->rows;
-        bytes += ix_info(seg)->bytes;
-        ix_close(seg);
-    }
+    for (size_t i = 0; i < nseg; i++)
+        rows += store_segment(st, i)->rows;
     buf_init(&out, SIZE_MAX);
     for (int what = 0; what < 2; what++) {
         if (strcmp(only, what ? "scan" : "decode") == 0)
@@ -163,7 +159,7 @@ int main(int argc, char **argv)
 
             if (what == 0)
                 hits = 0;
-            n = pass(st, what == 1, &fb, &out, &hits, &d);
+            n = pass(st, what == 1, &fb, &out, &hits, &bytes, &d);
             t = now() - t0;
             if (n < 0) {
                 fprintf(stderr, "ixbench: %s\n", d.msg);
