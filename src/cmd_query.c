@@ -14,6 +14,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,29 +154,30 @@ static void default_cells(const struct jv *e, char cells[NDEFAULT][128])
     snprintf(cells[6], sizeof cells[6], "%llu", (unsigned long long)el);
 }
 
-static void print_table_row(const struct jv *e)
+static void print_table_row(FILE *out, const struct jv *e)
 {
     char c[NDEFAULT][128];
 
     default_cells(e, c);
-    printf("%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+    fprintf(out, "%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", c[0], c[1], c[2], c[3], c[4], c[5],
+            c[6]);
 }
 
 /* One CSV cell (RFC 4180): quoted when it holds a comma, a quote, CR or LF. */
-static void put_csv(const char *s, size_t n, bool last)
+static void put_csv(FILE *out, const char *s, size_t n, bool last)
 {
     if (strcspn(s, ",\"\r\n") < n || memchr(s, 0, n)) {
-        putchar('"');
+        putc('"', out);
         for (size_t i = 0; i < n; i++) {
             if (s[i] == '"')
-                putchar('"');
-            putchar(s[i]);
+                putc('"', out);
+            putc(s[i], out);
         }
-        putchar('"');
+        putc('"', out);
     } else {
-        fwrite(s, 1, n, stdout);
+        fwrite(s, 1, n, out);
     }
-    fputs(last ? "\r\n" : ",", stdout);
+    fputs(last ? "\r\n" : ",", out);
 }
 
 /* A value as a table or CSV cell: strings bare, null empty, the rest as JSON. (malloc'd) */
@@ -297,7 +299,7 @@ static int cmp_key(const void *a, const void *b)
     return (x->row > y->row) - (x->row < y->row);
 }
 
-/* The JSON of a selected entry (with bodies when asked), or NULL after an error message. */
+/* The JSON of a selected entry (with bodies when asked), or NULL: a corrupt record. */
 static struct jv *entry_json(const struct sel *sel, size_t i, bool bodies)
 {
     const struct sel_row *r = &sel->rows[i];
@@ -309,10 +311,15 @@ static struct jv *entry_json(const struct sel *sel, size_t i, bool bodies)
     e = jv_entry(&v, s->name, s->ip);
     if (e && bodies)
         jv_entry_add_bodies(e, &v);
-    if (!e)
-        cli_error("%s: entries: stream %llu entry %u: corrupt entry record", s->name,
-                  (unsigned long long)r->stream, r->index);
     return e;
+}
+
+static void corrupt_error(const struct sel *sel, size_t i)
+{
+    const struct sel_row *r = &sel->rows[i];
+
+    cli_error("%s: entries: stream %llu entry %u: corrupt entry record", sel->srcs[r->src].name,
+              (unsigned long long)r->stream, r->index);
 }
 
 /* Reports a field's evaluation error for row i (a regex past its limits). */
@@ -332,24 +339,46 @@ static void field_error(const struct sel *sel, size_t i, const struct field *f,
 static int sort_rows(const struct sel *sel, const struct field *f, bool bodies, size_t *order)
 {
     struct key *keys = xcalloc(sel->nrows ? sel->nrows : 1, sizeof *keys);
-    struct q_ctx *c = q_ctx_new();
+    size_t first = SIZE_MAX;    /* the first row, in row order, whose key failed */
+    struct q_error first_qe;
+    bool first_corrupt = false;
     int rc = EXIT_OK;
 
-    for (size_t i = 0; i < sel->nrows && rc == EXIT_OK; i++) {
-        struct jv *e = entry_json(sel, i, bodies), *v = NULL;
-        struct q_error qe;
+    /* the keys in parallel (each thread its own context); a failure is reported for the
+     * first row that had one, as a serial loop would */
+#pragma omp parallel
+    {
+        struct q_ctx *c = q_ctx_new();
 
-        keys[i].row = i;
-        if (!e) {
-            rc = EXIT_ERROR;
-        } else if (q_value(f->q, c, e, &v, &qe) < 0) {
-            field_error(sel, i, f, &qe);
-            rc = EXIT_ERROR;
-        } else {
-            key_of(v, &keys[i]);
+#pragma omp for schedule(dynamic, 256)
+        for (size_t i = 0; i < sel->nrows; i++) {
+            struct jv *e = entry_json(sel, i, bodies), *v = NULL;
+            struct q_error qe;
+            bool corrupt = !e;
+
+            keys[i].row = i;
+            if (!corrupt && q_value(f->q, c, e, &v, &qe) >= 0) {
+                key_of(v, &keys[i]);
+            } else {
+#pragma omp critical(sort_error)
+                if (i < first) {
+                    first = i;
+                    first_corrupt = corrupt;
+                    if (!corrupt)
+                        first_qe = qe;
+                }
+            }
+            jv_free(v);
+            jv_free(e);
         }
-        jv_free(v);
-        jv_free(e);
+        q_ctx_free(c);
+    }
+    if (first != SIZE_MAX) {
+        if (first_corrupt)
+            corrupt_error(sel, first);
+        else
+            field_error(sel, first, f, &first_qe);
+        rc = EXIT_ERROR;
     }
     if (rc == EXIT_OK) {
         qsort(keys, sel->nrows, sizeof *keys, cmp_key);
@@ -359,14 +388,13 @@ static int sort_rows(const struct sel *sel, const struct field *f, bool bodies, 
     for (size_t i = 0; i < sel->nrows; i++)
         free(keys[i].s);
     free(keys);
-    q_ctx_free(c);
     return rc;
 }
 
 /* A table of --fields: every cell is kept to size the columns. */
 struct grid {
     char **cell;                /* row-major, nf cells a row */
-    size_t nrows, cap, nf;
+    size_t nrows, nf;
 };
 
 static void grid_print(const struct grid *g, const struct field *fs)
@@ -391,83 +419,170 @@ static void grid_print(const struct grid *g, const struct field *fs)
     free(w);
 }
 
-/* Prints entry e as fmt, with fields (or whole); 0, or EXIT_ERROR after a message. */
-static int print_entry(const struct sel *sel, size_t i, const struct jv *e, enum fmt fmt,
-                       struct field *fs, size_t nf, struct q_ctx *c, uint64_t printed,
-                       struct grid *g)
+/* Why a row could not be printed, reported once the rows before it are out. */
+struct row_fault {
+    size_t row;                 /* in sel.rows */
+    const struct field *f;      /* the field that failed; NULL: a corrupt record */
+    struct q_error qe;
+};
+
+/* What printing every row needs. */
+struct out_job {
+    const struct sel *sel;
+    const size_t *order;        /* position -> row */
+    enum fmt fmt;
+    bool bodies;
+    struct field *fs;
+    size_t nf;
+    struct grid *g;             /* a table of --fields: cells by position, n rows */
+};
+
+/*
+ * Prints the entry at position pos of the output to out as o->fmt, whole or
+ * as the fields (a table of fields: into the grid instead). False on a
+ * fault, described in *f.
+ */
+static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q_ctx *c,
+                        struct row_fault *f)
 {
-    struct jv *o = NULL;
+    size_t i = o->order[pos], nf = o->nf;
+    struct jv *e = entry_json(o->sel, i, o->bodies || nf), *obj = NULL;
     char cells[NDEFAULT][128];
+    bool ok = true;
 
-    if (nf == 0) {
-        if (fmt == FMT_TABLE) {
-            print_table_row(e);
-        } else if (fmt == FMT_CSV) {
-            default_cells(e, cells);
-            for (size_t k = 0; k < NDEFAULT; k++)
-                put_csv(cells[k], strlen(cells[k]), k + 1 == NDEFAULT);
-        } else {
-            char *text = jv_dump(e, JV_COMPACT);
-
-            printf(fmt == FMT_JSON ? "%s\n%s" : "%s%s\n", fmt == FMT_JSON && printed ? "," : "",
-                   text);
-            free(text);
-        }
-        return EXIT_OK;
+    if (!e) {
+        *f = (struct row_fault){ .row = i };
+        return false;
     }
-    if (fmt == FMT_JSON || fmt == FMT_NDJSON)
-        o = jv_obj();
-    else if (fmt == FMT_TABLE)
-        xgrow((void **)&g->cell, &g->cap, (g->nrows + 1) * nf, sizeof *g->cell);
-    for (size_t k = 0; k < nf; k++) {
-        struct jv *v;
-        struct q_error qe;
+    if (nf == 0 && o->fmt == FMT_TABLE) {
+        print_table_row(out, e);
+    } else if (nf == 0 && o->fmt == FMT_CSV) {
+        default_cells(e, cells);
+        for (size_t k = 0; k < NDEFAULT; k++)
+            put_csv(out, cells[k], strlen(cells[k]), k + 1 == NDEFAULT);
+    } else if (nf == 0) {
+        obj = e;
+        e = NULL;
+    } else {
+        if (o->fmt == FMT_JSON || o->fmt == FMT_NDJSON)
+            obj = jv_obj();
+        for (size_t k = 0; k < nf && ok; k++) {
+            struct jv *v;
 
-        if (q_value(fs[k].q, c, e, &v, &qe) < 0) {
-            field_error(sel, i, &fs[k], &qe);
-            jv_free(o);
-            return EXIT_ERROR;
-        }
-        if (o) {
-            jv_set(o, fs[k].label, v);
-        } else {
-            char *t = cell_text(v);
-
-            if (fmt == FMT_CSV) {
-                put_csv(t, strlen(t), k + 1 == nf);
-                free(t);
+            if (q_value(o->fs[k].q, c, e, &v, &f->qe) < 0) {
+                f->row = i;
+                f->f = &o->fs[k];
+                ok = false;
+            } else if (obj) {
+                jv_set(obj, o->fs[k].label, v);
             } else {
-                g->cell[g->nrows * nf + k] = t;
+                char *t = cell_text(v);
+
+                if (o->fmt == FMT_CSV) {
+                    put_csv(out, t, strlen(t), k + 1 == nf);
+                    free(t);
+                } else {
+                    o->g->cell[pos * nf + k] = t;
+                }
+                jv_free(v);
             }
-            jv_free(v);
         }
     }
-    if (o) {
-        char *text = jv_dump(o, JV_COMPACT);
+    if (ok && obj) {
+        char *text = jv_dump(obj, JV_COMPACT);
 
-        printf(fmt == FMT_JSON ? "%s\n%s" : "%s%s\n", fmt == FMT_JSON && printed ? "," : "",
-               text);
+        fprintf(out, o->fmt == FMT_JSON ? "%s\n%s" : "%s%s\n",
+                o->fmt == FMT_JSON && pos > 0 ? "," : "", text);
         free(text);
-        jv_free(o);
-    } else if (fmt == FMT_TABLE) {
-        g->nrows++;
     }
-    return EXIT_OK;
+    jv_free(obj);
+    jv_free(e);
+    return ok;
+}
+
+/* Output rows a thread renders per round: fewer when they carry bodies (up to 2 x 64 KiB). */
+#define ROUND_ROWS 256
+#define ROUND_ROWS_BODIES 8
+
+/*
+ * Prints positions [0, n) of o. Rows are rendered a round at a time, each
+ * thread a contiguous run of the round into a memory stream of its own,
+ * then written out in order, so the output is the same at any thread count.
+ * At a fault, what came before it is written and the fault reported:
+ * EXIT_ERROR. (Rendering is most of a query's time when it prints many
+ * entries: JSON building and dumping.)
+ */
+static int print_rows(const struct out_job *o, size_t n)
+{
+    struct part {
+        char *text;
+        size_t len;
+        bool bad;
+        struct row_fault f;
+    } *parts;
+    struct q_ctx **ctx;
+    int nt = omp_get_max_threads(), rc = EXIT_OK;
+    size_t per = o->bodies ? ROUND_ROWS_BODIES : ROUND_ROWS;
+
+    parts = xcalloc((size_t)nt, sizeof *parts);
+    ctx = xcalloc((size_t)nt, sizeof *ctx);
+    for (int t = 0; t < nt; t++)
+        ctx[t] = q_ctx_new();
+    for (size_t at = 0; at < n && rc == EXIT_OK;) {
+        size_t m = n - at < per * (size_t)nt ? n - at : per * (size_t)nt;
+        int used = 1;
+
+#pragma omp parallel num_threads(nt)
+        {
+            int t = omp_get_thread_num(), k = omp_get_num_threads();
+            struct part *pt = &parts[t];
+            FILE *f = open_memstream(&pt->text, &pt->len);
+
+            if (!f)
+                xdie(0);
+            pt->bad = false;
+            for (size_t pos = at + m * (size_t)t / (size_t)k;
+                 pos < at + m * (size_t)(t + 1) / (size_t)k && !pt->bad; pos++)
+                pt->bad = !print_entry(o, pos, f, ctx[t], &pt->f);
+            if (fclose(f) != 0)
+                xdie(pt->len);
+            if (t == 0)
+                used = k;
+        }
+        for (int t = 0; t < used; t++) {
+            if (rc == EXIT_OK) {
+                fwrite(parts[t].text, 1, parts[t].len, stdout);
+                if (parts[t].bad && parts[t].f.f)
+                    field_error(o->sel, parts[t].f.row, parts[t].f.f, &parts[t].f.qe);
+                else if (parts[t].bad)
+                    corrupt_error(o->sel, parts[t].f.row);
+                if (parts[t].bad)
+                    rc = EXIT_ERROR;
+            }
+            free(parts[t].text);
+            parts[t].text = NULL;
+        }
+        at += m;
+    }
+    for (int t = 0; t < nt; t++)
+        q_ctx_free(ctx[t]);
+    free(ctx);
+    free(parts);
+    return rc;
 }
 
 int cmd_query(int argc, char **argv)
 {
     enum fmt fmt = FMT_TABLE;
-    uint64_t limit = UINT64_MAX, printed = 0, matched = 0;
+    uint64_t limit = UINT64_MAX;
     bool count = false, bodies = false, explain = false, need_bodies;
     struct store **stores = NULL;
-    size_t nstores = 0, nf = 0, *order = NULL;
+    size_t nstores = 0, nf = 0, *order = NULL, n;
     const char *query, *fields_arg = NULL;
     struct field *fs = NULL, sortf = { NULL, NULL };
-    struct grid g = { NULL, 0, 0, 0 };
+    struct grid g = { NULL, 0, 0 };
     struct q_opts qo = { 0 };
     struct q_query *q = NULL;
-    struct q_ctx *ctx = NULL;
     struct sel sel = { 0 };
     int c, rc = EXIT_OK;
 
@@ -599,29 +714,26 @@ int cmd_query(int argc, char **argv)
         for (size_t k = 0; k < (nf ? nf : NDEFAULT); k++) {
             const char *l = nf ? fs[k].label : default_cols[k];
 
-            put_csv(l, strlen(l), k + 1 == (nf ? nf : NDEFAULT));
+            put_csv(stdout, l, strlen(l), k + 1 == (nf ? nf : NDEFAULT));
         }
     }
-    ctx = q_ctx_new();
+    n = sel.nrows < limit ? sel.nrows : (size_t)limit;
     g.nf = nf;
-    for (size_t i = 0; i < sel.nrows && matched < limit; i++) {
-        struct jv *e = entry_json(&sel, order[i], bodies || nf);
-
-        matched++;
-        if (!e) {
-            rc = EXIT_ERROR;
-            goto out;
-        }
-        rc = print_entry(&sel, order[i], e, fmt, fs, nf, ctx, printed, &g);
-        jv_free(e);
-        if (rc != EXIT_OK)
-            goto out;
-        printed++;
+    if (fmt == FMT_TABLE && nf) {
+        g.cell = xcalloc(n * nf + 1, sizeof *g.cell);
+        g.nrows = n;
     }
+    {
+        struct out_job o = { &sel, order, fmt, bodies, fs, nf, &g };
+
+        rc = print_rows(&o, n);
+    }
+    if (rc != EXIT_OK)
+        goto out;
     if (fmt == FMT_TABLE && nf)
         grid_print(&g, fs);
     else if (fmt == FMT_JSON)
-        fputs(printed ? "\n]\n" : "]\n", stdout);
+        fputs(n ? "\n]\n" : "]\n", stdout);
     if (sel.partial)
         rc = EXIT_ERROR;
 out:
@@ -632,7 +744,6 @@ out:
     for (size_t i = 0; i < g.nrows * g.nf; i++)
         free(g.cell[i]);
     free(g.cell);
-    q_ctx_free(ctx);
     free(order);
     sel_release(&sel);
     for (size_t i = 0; i < nstores; i++)

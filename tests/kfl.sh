@@ -94,4 +94,30 @@ rc=$?
 t_is "a catastrophic regex: exit 3" "$rc" 3
 t_run "a catastrophic regex: the error names it" grep -q 'regex r"(.\*.\*)\*x\$" gave up' "$TMP/err"
 t_run "a catastrophic regex: ends within 20 s" test $(($(date +%s) - start)) -lt 20
+
+# a field that fails on a row far into the output (rows are rendered in parallel, a run of
+# rows per thread): every row before it is printed, none after, at any thread count
+t0=$("$SV" query "$TMP/s" http -F timestamp --format csv | sed -n 601p)
+F="id,timestamp >= $t0 and request.url == r\"(.*.*)*x\$\""
+for j in 1 2 3; do
+    OMP_NUM_THREADS=$j "$SV" query "$TMP/s" http -F "$F" --format ndjson >"$TMP/f$j" 2>"$TMP/e$j"
+    echo $? >>"$TMP/e$j"
+done
+bad=$(sed -n 's|^streamvault: entry \([^:]*\): .*gave up on a value.*|\1|p' "$TMP/e1")
+t_is "a failing field: exit 3, the entry named" "$(tail -n 1 "$TMP/e1") $(test -n "$bad" && echo named)" \
+    "3 named"
+t_is "a failing field: the rows before it are printed, and no others" "$(wc -l <"$TMP/f1")" \
+    "$("$SV" query "$TMP/s" http -F id --format csv | tr -d "\r" | tail -n +2 | grep -n -x -m 1 "$bad" |
+        cut -d: -f1 | xargs -I{} expr {} - 1)"
+t_run "a failing field: the same output at 1, 2 and 3 threads" \
+    sh -c "cmp '$TMP/f1' '$TMP/f2' && cmp '$TMP/f1' '$TMP/f3' && cmp '$TMP/e1' '$TMP/e2' &&
+        cmp '$TMP/e1' '$TMP/e3'"
+for j in 1 3; do
+    OMP_NUM_THREADS=$j "$SV" query "$TMP/s" http --sort "${F#id,}" >"$TMP/s$j" 2>&1
+    echo $? >>"$TMP/s$j"
+done
+t_is "a failing --sort key: the first failing row is named, at 1 and 3 threads" \
+    "$(sed -n "s|^streamvault: entry \([^:]*\): .*gave up.*|\1|p" "$TMP/s1") $(tail -n 1 "$TMP/s1")
+$(cmp "$TMP/s1" "$TMP/s3" && echo same)" "$bad 3
+same"
 t_done
