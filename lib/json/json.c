@@ -113,6 +113,142 @@ void jv_free(struct jv *v)
         json_decref(J(v));
 }
 
+/*
+ * Compact text (JV_COMPACT), written here rather than by json_dumps: this is
+ * what `query` prints per entry, and jansson's dumper spends most of its
+ * time guarding against cycles (a formatted pointer in a hash table per
+ * object and array), which a tree cannot have. The text is byte for byte
+ * jansson's: members in insertion order, no spaces, strings escaped as
+ * jansson escapes them (\\ \" \b \f \n \r \t, other controls as \\u00XX
+ * in upper case, nothing else: every jansson string is valid UTF-8),
+ * integers in decimal; reals are left to jansson (its shortest-form rules).
+ */
+struct jtext {
+    char *p;
+    size_t n, cap;
+};
+
+static char *jt_room(struct jtext *t, size_t k)
+{
+    if (t->cap - t->n < k) {
+        size_t cap = t->cap ? t->cap : 256;
+
+        while (cap - t->n < k)
+            cap *= 2;
+        t->p = xrealloc(t->p, cap);
+        t->cap = cap;
+    }
+    return t->p + t->n;
+}
+
+static void jt_put(struct jtext *t, const char *s, size_t k)
+{
+    memcpy(jt_room(t, k), s, k);
+    t->n += k;
+}
+
+static void jt_string(struct jtext *t, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t from = 0;
+
+    jt_put(t, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = { '\\', 0 };
+        size_t k = 2;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jt_put(t, s + from, i - from);
+        from = i + 1;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            k = 6;
+        }
+        jt_put(t, esc, k);
+    }
+    jt_put(t, s + from, n - from);
+    jt_put(t, "\"", 1);
+}
+
+static void jt_integer(struct jtext *t, json_int_t v)
+{
+    char d[24], *q = d + sizeof d;
+    unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--q = '-';
+    jt_put(t, q, (size_t)(d + sizeof d - q));
+}
+
+static void jt_value(struct jtext *t, const json_t *j, size_t real_flags)
+{
+    json_t *m = (json_t *)(uintptr_t)j;     /* jansson's iterators take no const */
+    const char *sep = "";
+
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+        jt_put(t, "{", 1);
+        for (void *it = json_object_iter(m); it; it = json_object_iter_next(m, it)) {
+            jt_put(t, sep, *sep != 0);
+            jt_string(t, json_object_iter_key(it), json_object_iter_key_len(it));
+            jt_put(t, ":", 1);
+            jt_value(t, json_object_iter_value(it), real_flags);
+            sep = ",";
+        }
+        jt_put(t, "}", 1);
+        break;
+    case JSON_ARRAY:
+        jt_put(t, "[", 1);
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            jt_put(t, sep, *sep != 0);
+            jt_value(t, json_array_get(j, i), real_flags);
+            sep = ",";
+        }
+        jt_put(t, "]", 1);
+        break;
+    case JSON_STRING:
+        jt_string(t, json_string_value(j), json_string_length(j));
+        break;
+    case JSON_INTEGER:
+        jt_integer(t, json_integer_value(j));
+        break;
+    case JSON_REAL: {
+        char *r = json_dumps(j, real_flags);
+
+        if (!r)
+            xmalloc(SIZE_MAX);
+        jt_put(t, r, strlen(r));
+        free(r);
+        break;
+    }
+    case JSON_TRUE:
+        jt_put(t, "true", 4);
+        break;
+    case JSON_FALSE:
+        jt_put(t, "false", 5);
+        break;
+    case JSON_NULL:
+        jt_put(t, "null", 4);
+        break;
+    }
+}
+
 char *jv_dump(const struct jv *v, unsigned flags)
 {
     size_t jf = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
@@ -124,6 +260,13 @@ char *jv_dump(const struct jv *v, unsigned flags)
         jf |= JSON_COMPACT;
     if (flags & JV_SHORT_REALS)
         jf |= JSON_REAL_PRECISION(15);
+    if ((flags & (JV_PRETTY | JV_COMPACT)) == JV_COMPACT && v) {
+        struct jtext t = { NULL, 0, 0 };
+
+        jt_value(&t, J(v), jf);
+        *jt_room(&t, 1) = 0;
+        return t.p;
+    }
     s = json_dumps(J(v), jf);
     if (!s)
         xmalloc(SIZE_MAX);

@@ -189,6 +189,49 @@ TEST(entry_parse_rejects_bad_lengths)
 }
 
 /* ent_get: values by path without JSON; absent keys, wrong steps and cut bytes are "not found". */
+/* The compact dump (what `query` prints) is byte for byte jansson's compact text. */
+TEST(json_compact_text_exact)
+{
+    char ctl[32];
+    struct jv *o = jv_obj(), *a = jv_arr(), *in = jv_obj();
+    char *t;
+
+    for (int i = 0; i < 32; i++)
+        ctl[i] = (char)i;
+    jv_set(o, "controls", jv_strn(ctl, sizeof ctl));
+    jv_set(o, "quote\"back\\slash/", jv_str("\"\\/\x7f"));
+    jv_set(o, "utf8", jv_str("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
+    jv_set(o, "empty", jv_str(""));
+    jv_push(a, jv_i64(INT64_MIN));
+    jv_push(a, jv_i64(-1));
+    jv_push(a, jv_u64(0));
+    jv_push(a, jv_u64(UINT64_MAX));
+    jv_push(a, jv_real(0.5));
+    jv_push(a, jv_real(2.0));
+    jv_push(a, jv_bool(true));
+    jv_push(a, jv_bool(false));
+    jv_push(a, jv_null());
+    jv_push(a, jv_arr());
+    jv_push(a, jv_obj());
+    jv_set(o, "values", a);
+    jv_set(in, "k", jv_str("v"));
+    jv_set(o, "nested", in);
+    t = jv_dump(o, JV_COMPACT);
+    T_STREQ(t, "{\"controls\":\"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n"
+               "\\u000B\\f\\r\\u000E\\u000F\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016"
+               "\\u0017\\u0018\\u0019\\u001A\\u001B\\u001C\\u001D\\u001E\\u001F\","
+               "\"quote\\\"back\\\\slash/\":\"\\\"\\\\/\x7f\","
+               "\"utf8\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\",\"empty\":\"\","
+               "\"values\":[-9223372036854775808,-1,0,9223372036854775807,0.5,2.0,true,false,"
+               "null,[],{}],\"nested\":{\"k\":\"v\"}}");
+    free(t);
+    /* the spaced form is still jansson's own */
+    t = jv_dump(in, 0);
+    T_STREQ(t, "{\"k\": \"v\"}");
+    free(t);
+    jv_free(o);
+}
+
 TEST(entry_get_by_path)
 {
     struct ent *e = ent_new();
@@ -722,6 +765,7 @@ TEST(driver_undissected_gets_l4_entry)
 
 T_MAIN(T_CASE(entry_json_exact), T_CASE(entry_names_roundtrip), T_CASE(entry_caps_keep_balance),
        T_CASE(entry_parse_rejects_bad_lengths), T_CASE(entry_get_by_path),
+       T_CASE(json_compact_text_exact),
        T_CASE(driver_split_anywhere_same_entries),
        T_CASE(driver_times_come_from_the_carrying_packet),
        T_CASE(driver_need_waits_for_whole_units), T_CASE(driver_gap_reaches_the_dissector),
