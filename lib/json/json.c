@@ -147,39 +147,44 @@ static void jt_put(struct jtext *t, const char *s, size_t k)
     t->n += k;
 }
 
+static void jt_byte(struct jtext *t, char c)
+{
+    *jt_room(t, 1) = c;
+    t->n++;
+}
+
 static void jt_string(struct jtext *t, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t from = 0;
+    /* room for the worst case at once (every byte a \u00XX), then a plain loop */
+    char *p = jt_room(t, 6 * n + 2), *start = p;
 
-    jt_put(t, "\"", 1);
+    *p++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        char esc[6] = { '\\', 0 };
-        size_t k = 2;
 
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *p++ = (char)c;
             continue;
-        jt_put(t, s + from, i - from);
-        from = i + 1;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            k = 6;
         }
-        jt_put(t, esc, k);
+        *p++ = '\\';
+        switch (c) {
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        case '\b': *p++ = 'b'; break;
+        case '\f': *p++ = 'f'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        default:
+            memcpy(p, "u00", 3);
+            p[3] = hex[c >> 4];
+            p[4] = hex[c & 15];
+            p += 5;
+        }
     }
-    jt_put(t, s + from, n - from);
-    jt_put(t, "\"", 1);
+    *p++ = '"';
+    t->n += (size_t)(p - start);
 }
 
 static void jt_integer(struct jtext *t, json_int_t v)
@@ -199,28 +204,27 @@ static void jt_integer(struct jtext *t, json_int_t v)
 static void jt_value(struct jtext *t, const json_t *j, size_t real_flags)
 {
     json_t *m = (json_t *)(uintptr_t)j;     /* jansson's iterators take no const */
-    const char *sep = "";
 
     switch (json_typeof(j)) {
     case JSON_OBJECT:
-        jt_put(t, "{", 1);
-        for (void *it = json_object_iter(m); it; it = json_object_iter_next(m, it)) {
-            jt_put(t, sep, *sep != 0);
+        jt_byte(t, '{');
+        for (void *it = json_object_iter(m), *first = it; it; it = json_object_iter_next(m, it)) {
+            if (it != first)
+                jt_byte(t, ',');
             jt_string(t, json_object_iter_key(it), json_object_iter_key_len(it));
-            jt_put(t, ":", 1);
+            jt_byte(t, ':');
             jt_value(t, json_object_iter_value(it), real_flags);
-            sep = ",";
         }
-        jt_put(t, "}", 1);
+        jt_byte(t, '}');
         break;
     case JSON_ARRAY:
-        jt_put(t, "[", 1);
+        jt_byte(t, '[');
         for (size_t i = 0; i < json_array_size(j); i++) {
-            jt_put(t, sep, *sep != 0);
+            if (i > 0)
+                jt_byte(t, ',');
             jt_value(t, json_array_get(j, i), real_flags);
-            sep = ",";
         }
-        jt_put(t, "]", 1);
+        jt_byte(t, ']');
         break;
     case JSON_STRING:
         jt_string(t, json_string_value(j), json_string_length(j));
