@@ -108,7 +108,7 @@ int cmd_export(int argc, char **argv)
     rc = sel_open_stores(argv + optind, (size_t)(argc - optind - 1), &stores, &nstores);
     if (rc != EXIT_OK)
         goto out;
-    rc = sel_run(&sel, stores, nstores, q, query, 0);
+    rc = sel_run(&sel, stores, nstores, q, query, SEL_NO_RECORDS);
     if (rc != EXIT_OK)
         goto out;
     if (sel.partial) {

@@ -688,8 +688,12 @@ int cmd_query(int argc, char **argv)
     rc = sel_open_stores(argv + optind, (size_t)(argc - optind - 1), &stores, &nstores);
     if (rc != EXIT_OK)
         goto out;
+    /* with a limit and time order, only the printed rows' records are rebuilt */
     rc = sel_run(&sel, stores, nstores, q, query,
-                 (need_bodies ? SEL_BODIES : 0) | (count ? SEL_COUNT : 0));
+                 (need_bodies ? SEL_BODIES : 0) | (count ? SEL_COUNT : 0) |
+                     (limit < UINT64_MAX && !sortf.q ? SEL_NO_RECORDS : 0));
+    if (rc == EXIT_OK && !count && limit < UINT64_MAX && !sortf.q)
+        rc = sel_fetch(&sel, sel.nrows < limit ? sel.nrows : (size_t)limit);
     if (rc != EXIT_OK)
         goto out;
     if (count) {

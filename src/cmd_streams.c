@@ -264,7 +264,7 @@ int cmd_streams(int argc, char **argv)
     for (size_t i = 0; i < nstores; i++)
         nnodes += store_nnodes(stores[i]);
     if (q) {
-        rc = sel_run(&sl, stores, nstores, q, query, 0);
+        rc = sel_run(&sl, stores, nstores, q, query, SEL_NO_RECORDS);
         if (rc != EXIT_OK)
             goto out;
         sel_streams_build(&hits, &sl, q_limit(q));

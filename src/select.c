@@ -36,6 +36,7 @@ struct seg_row {
     uint64_t t, stream;
     uint32_t index;
     uint8_t verdict;            /* enum q_row: Q_ROW_YES or Q_ROW_MAYBE */
+    uint32_t blk, row;          /* where it is in the segment */
     size_t rec;                 /* offset of its record in the segment's buffer, SIZE_MAX none */
 };
 
@@ -99,7 +100,7 @@ static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, struct ix_
                 continue;
             xgrow((void **)&job->rows, &job->caprows, job->nrows + 1, sizeof *job->rows);
             job->rows[job->nrows++] = (struct seg_row){ req[i] ? req[i] : resp[i], stream[i],
-                                                        (uint32_t)index[i], verdict[i],
+                                                        (uint32_t)index[i], verdict[i], b, i,
                                                         SIZE_MAX };
         }
         if (nwant == 0)
@@ -274,7 +275,7 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
             const char *query_text, unsigned flags)
 {
     bool bodies = (flags & SEL_BODIES) || q_needs_bodies(q);
-    bool records = !(flags & SEL_COUNT), undecided = false;
+    bool records = !(flags & (SEL_COUNT | SEL_NO_RECORDS)), undecided = false;
     size_t nrows = 0, bad = 0, kept = 0, njobs = 0, json_hits = 0;
     struct sel_row *rows = NULL;
     struct seg_job *jobs = NULL;
@@ -346,18 +347,23 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
 
             rows[nrows++] = (struct sel_row){ x->t, j->src, x->index, x->stream,
                                               x->rec == SIZE_MAX ? NULL : j->recs.data + x->rec,
-                                              x->verdict == Q_ROW_MAYBE };
+                                              x->verdict == Q_ROW_MAYBE, (uint32_t)i, x->blk,
+                                              x->row };
         }
         free(jobs[i].rows);
     }
     s->bufs = xcalloc(njobs ? njobs : 1, sizeof *s->bufs);
-    for (size_t i = 0; i < njobs; i++)
+    s->segs = xcalloc(njobs ? njobs : 1, sizeof *s->segs);
+    for (size_t i = 0; i < njobs; i++) {
         s->bufs[s->nbufs++] = jobs[i].recs;
+        s->segs[s->nsegs++] = (struct sel_seg){ jobs[i].st, jobs[i].k };
+    }
+    s->bodies = bodies;
     free(jobs);
     /* order matters to printing and to which failing entry is reported first */
     for (size_t i = 0; i < nrows && !undecided; i++)
         undecided = rows[i].undecided;
-    if (nrows > 1 && (records || undecided))
+    if (nrows > 1 && (!(flags & SEL_COUNT) || undecided))
         qsort(rows, nrows, sizeof *rows, cmp_row);
     hit = xcalloc(nrows ? nrows : 1, 1);
     if (match_rows(q, s->srcs, rows, nrows, hit, bodies, &bad, &qe) < 0) {
@@ -378,6 +384,117 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
     return EXIT_OK;
 }
 
+/* A row that sel_fetch rebuilds: the row's number in sel.rows, and where it is. */
+struct want {
+    size_t i;
+    uint32_t seg, blk, row;
+};
+
+static int cmp_want(const void *a, const void *b)
+{
+    const struct want *x = a, *y = b;
+
+    if (x->seg != y->seg)
+        return x->seg < y->seg ? -1 : 1;
+    if (x->blk != y->blk)
+        return x->blk < y->blk ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/*
+ * Rebuilds the records of w[0..n) (one segment's, sorted by block and row)
+ * into out, and points their rows at them. On an error, *d says why.
+ */
+static int fetch_segment(struct sel *s, const struct want *w, size_t n, struct buf *out,
+                         struct ix_filebuf *fb, struct diag *d)
+{
+    const struct sel_seg *g = &s->segs[w[0].seg];
+    char *path = store_segment_path(g->store, g->k);
+    uint8_t want[IX_BLOCK_ROWS];
+    size_t *at = xmalloc(n * sizeof *at);
+    struct ix_seg *seg = NULL;
+    int rc = ix_open_buf(&seg, path, fb, d);
+    bool open = rc == 0;
+
+    free(path);
+    for (size_t a = 0, b; rc == 0 && a < n; a = b) {
+        size_t pos;
+
+        memset(want, 0, sizeof want);
+        for (b = a; b < n && w[b].blk == w[a].blk; b++)
+            if (w[b].row < IX_BLOCK_ROWS)
+                want[w[b].row] = 1;
+        pos = out->len;
+        rc = ix_block_records_sel(seg, w[a].blk, want, s->bodies, out, d);
+        /* the records came in row order, one per wanted row */
+        for (size_t k = a; rc == 0 && k < b; k++) {
+            const struct sel_row *r = &s->rows[w[k].i];
+            struct ent_view v;
+            long len = ent_parse(out->data + pos, out->len - pos, &v);
+
+            if (len <= 0 || v.f.stream_id != r->stream || v.f.index != r->index) {
+                rc = diag_set(d, SV_EFORMAT, "%s: entries: offset %zu: corrupt entry record",
+                              ix_node(seg), pos);
+                break;
+            }
+            at[k] = pos;
+            pos += (size_t)len;
+        }
+    }
+    if (open)
+        ix_close(seg);
+    for (size_t k = 0; rc == 0 && k < n; k++)
+        s->rows[w[k].i].rec = out->data + at[k];
+    free(at);
+    return rc;
+}
+
+int sel_fetch(struct sel *s, size_t n)
+{
+    struct want *w = xmalloc((n ? n : 1) * sizeof *w);
+    size_t nw = 0, ngroups = 0, *group;
+    struct buf *bufs;
+    struct diag *ds;
+    int rc = EXIT_OK;
+
+    for (size_t i = 0; i < n && i < s->nrows; i++)
+        if (!s->rows[i].rec)
+            w[nw++] = (struct want){ i, s->rows[i].seg, s->rows[i].blk, s->rows[i].row };
+    qsort(w, nw, sizeof *w, cmp_want);
+    group = xmalloc((nw + 1) * sizeof *group);
+    for (size_t i = 0; i < nw; i++)
+        if (i == 0 || w[i].seg != w[i - 1].seg)
+            group[ngroups++] = i;
+    group[ngroups] = nw;
+    bufs = xcalloc(ngroups ? ngroups : 1, sizeof *bufs);
+    ds = xcalloc(ngroups ? ngroups : 1, sizeof *ds);
+    /* segments in parallel; a failure is reported for the first segment that had one */
+#pragma omp parallel
+    {
+        struct ix_filebuf fb = { NULL, 0, NULL };
+
+#pragma omp for schedule(dynamic, 1)
+        for (size_t g = 0; g < ngroups; g++) {
+            buf_init(&bufs[g], SIZE_MAX);
+            diag_clear(&ds[g]);
+            (void)fetch_segment(s, w + group[g], group[g + 1] - group[g], &bufs[g], &fb,
+                                &ds[g]);
+        }
+        ix_filebuf_release(&fb);
+    }
+    for (size_t g = 0; g < ngroups && rc == EXIT_OK; g++)
+        if (ds[g].code)
+            rc = cli_diag(&ds[g]);
+    s->bufs = xrealloc(s->bufs, (s->nbufs + ngroups + 1) * sizeof *s->bufs);
+    for (size_t g = 0; g < ngroups; g++)
+        s->bufs[s->nbufs++] = bufs[g];
+    free(bufs);
+    free(ds);
+    free(group);
+    free(w);
+    return rc == EXIT_OK ? EXIT_OK : EXIT_ERROR;
+}
+
 void sel_release(struct sel *s)
 {
     for (size_t i = 0; i < s->nsrcs; i++)
@@ -385,6 +502,7 @@ void sel_release(struct sel *s)
     for (size_t i = 0; i < s->nbufs; i++)
         buf_release(&s->bufs[i]);
     free(s->bufs);
+    free(s->segs);
     free(s->srcs);
     free(s->rows);
     memset(s, 0, sizeof *s);

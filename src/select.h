@@ -37,9 +37,17 @@ struct sel_row {
     uint32_t src;               /* index into sel.srcs */
     uint32_t index;             /* the entry's number within its stream */
     uint64_t stream;            /* stream id within the node */
-    const uint8_t *rec;         /* its entry record (in sel.bufs); NULL with SEL_COUNT when
-                                 * the index's columns decided the entry */
+    const uint8_t *rec;         /* its entry record (in sel.bufs); NULL with SEL_COUNT or
+                                 * SEL_NO_RECORDS when the index's columns decided the entry,
+                                 * until sel_fetch */
     bool undecided;             /* the columns could not decide it: matched on its JSON */
+    uint32_t seg, blk, row;     /* where it is: sel.segs[seg], block, row within the block */
+};
+
+/* An index segment the selection read. */
+struct sel_seg {
+    struct store *store;
+    size_t k;                   /* the segment's number in its store */
 };
 
 struct sel {
@@ -50,21 +58,20 @@ struct sel {
     bool partial;               /* a corrupt segment was reported and skipped */
     struct buf *bufs;           /* the rows' records, a buffer per index segment */
     size_t nbufs;
+    struct sel_seg *segs;
+    size_t nsegs;
+    bool bodies;                /* records carry the kept body bytes */
 };
 
 enum sel_flags {
     SEL_BODIES = 1 << 0,        /* keep body bytes in the records (to print them) */
     SEL_COUNT = 1 << 1,         /* only how many rows, not their records (entries the index's
                                  * columns decide are never rebuilt) nor their order */
+    SEL_NO_RECORDS = 1 << 2,    /* the rows in order, with records only where matching needed
+                                 * them: for callers that want stream ids, or records of the
+                                 * first few rows alone (sel_fetch) */
 };
 
-/*
- * Selects the entries of stores[] that q matches (every entry when q has
- * no filter). A corrupt segment is reported on stderr and skipped (partial
- * is set); a corrupt record or a regex past its limits is reported with
- * the query text and ends the selection. Returns 0, or EXIT_ERROR after
- * having reported why. s is to be released with sel_release either way.
- */
 /*
  * Compiles a command's query; when it does not compile, prints it with a
  * caret under the fault and returns EXIT_USAGE (else EXIT_OK).
@@ -77,8 +84,21 @@ int sel_compile(const char *text, const struct q_opts *o, struct q_query **q);
  */
 int sel_open_stores(char *const *paths, size_t n, struct store ***stores, size_t *nstores);
 
+/*
+ * Selects the entries of stores[] that q matches (every entry when q has
+ * no filter). A corrupt segment is reported on stderr and skipped (partial
+ * is set); a corrupt record or a regex past its limits is reported with
+ * the query text and ends the selection. Returns 0, or EXIT_ERROR after
+ * having reported why. s is to be released with sel_release either way.
+ */
 int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const struct q_query *q,
             const char *query_text, unsigned flags);
+/*
+ * Rebuilds the records of the rows among the first n that have none (after
+ * SEL_NO_RECORDS): each block is read again for its rows alone. Returns 0,
+ * or EXIT_ERROR after having reported a segment that cannot be read now.
+ */
+int sel_fetch(struct sel *s, size_t n);
 void sel_release(struct sel *s);
 
 /* The ids of the streams holding selected entries, per (store, node). */
