@@ -414,7 +414,7 @@ static int fetch_segment(struct sel *s, const struct want *w, size_t n, struct b
     size_t *at = xmalloc(n * sizeof *at);
     struct ix_seg *seg = NULL;
     int rc = ix_open_buf(&seg, path, fb, d);
-    bool open = rc == 0;
+    bool opened = rc == 0;
 
     free(path);
     for (size_t a = 0, b; rc == 0 && a < n; a = b) {
@@ -441,7 +441,7 @@ static int fetch_segment(struct sel *s, const struct want *w, size_t n, struct b
             pos += (size_t)len;
         }
     }
-    if (open)
+    if (opened)
         ix_close(seg);
     for (size_t k = 0; rc == 0 && k < n; k++)
         s->rows[w[k].i].rec = out->data + at[k];
@@ -451,13 +451,16 @@ static int fetch_segment(struct sel *s, const struct want *w, size_t n, struct b
 
 int sel_fetch(struct sel *s, size_t n)
 {
-    struct want *w = xmalloc((n ? n : 1) * sizeof *w);
+    struct want *w;
     size_t nw = 0, ngroups = 0, *group;
     struct buf *bufs;
     struct diag *ds;
     int rc = EXIT_OK;
 
-    for (size_t i = 0; i < n && i < s->nrows; i++)
+    if (n > s->nrows)
+        n = s->nrows;
+    w = xmalloc((n ? n : 1) * sizeof *w);
+    for (size_t i = 0; i < n; i++)
         if (!s->rows[i].rec)
             w[nw++] = (struct want){ i, s->rows[i].seg, s->rows[i].blk, s->rows[i].row };
     qsort(w, nw, sizeof *w, cmp_want);
