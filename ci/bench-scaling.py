@@ -10,9 +10,10 @@ DNS), reads each once (page cache warm), then times, best of two runs, each run 
 fresh directory (nothing is deleted until the end: ext4 creates files slowly right
 after a big delete):
   - tcpdump -r X -w /dev/null on 2 CPUs (taskset) and on all
-  - streamvault ingest -j N for each N (for N = 2 on 2 CPUs, as the targets are set)
+  - the split, streamvault ingest --no-dissect -j N, for each N (for N = 2 on 2 CPUs, as
+    the targets are set)
   - --layout files -j 2 on 2 CPUs against the file-creation floor on 2 CPUs
-  - that -j 1 and -j max give byte-identical stores
+  - that -j 1 and -j max give byte-identical stores (with dissection and the index)
   - a 1,000,000-stream capture split under `ulimit -n 256` in both layouts
 With --dissect, only the 1 GiB capture: the entry index's size and one core's scan and
 decode rates (tests/tools/ixbench), then ingest -j N with and without dissection
@@ -162,17 +163,19 @@ def main():
         base = None
         for j in threads:
             cpus = two if j == 2 else None
-            r = b.best(lambda o: [SV, "ingest", "-q", "-j", str(j), "-o", o, cap], cpus=cpus)
+            r = b.best(lambda o: [SV, "ingest", "-q", "-j", str(j), "--no-dissect", "-o", o,
+                                  cap], cpus=cpus)
             base = base or r[0]
             note = "%.2fx tcpdump%s, speed-up %.2f" % (
                 r[0] / (td2[0] if j == 2 else tdn[0]), " (2 cpus)" if j == 2 else "",
                 base / r[0])
-            line("streamvault ingest -j %d%s" % (j, " (2 cpus)" if j == 2 else ""),
+            line("ingest --no-dissect -j %d%s" % (j, " (2 cpus)" if j == 2 else ""),
                  r[0], r[1], size, packets, streams, note)
         # determinism at the extremes
         o1, on = b.fresh(), b.fresh()
         run([SV, "ingest", "-q", "-j", "1", "-o", o1, cap])
         run([SV, "ingest", "-q", "-j", str(max(threads)), "-o", on, cap])
+        # (with dissection and the index, which --dissect times)
         same = subprocess.run(["diff", "-rq", o1, on], stdout=subprocess.DEVNULL).returncode == 0
         print("-j 1 and -j %d stores byte-identical: %s" % (max(threads), same), flush=True)
         # layout files vs the file-creation floor, both on 2 cpus
@@ -184,9 +187,9 @@ def main():
                 f.write("%d\n" % s["file_bytes"])
         fl = b.best(lambda o: [FLOOR, o, "2"], cpus=two, stdin=sizes_file)
         line("file-per-stream floor (2 threads, 2 cpus)", fl[0], fl[1], size, packets, streams)
-        lf = b.best(lambda o: [SV, "ingest", "-q", "-j", "2", "--layout", "files", "-o", o, cap],
-                    cpus=two)
-        line("streamvault ingest -j 2 --layout files", lf[0], lf[1], size, packets, streams,
+        lf = b.best(lambda o: [SV, "ingest", "-q", "-j", "2", "--no-dissect", "--layout", "files",
+                               "-o", o, cap], cpus=two)
+        line("ingest --no-dissect -j 2 --layout files", lf[0], lf[1], size, packets, streams,
              "%.2fx floor" % (lf[0] / fl[0]))
     # a million streams, open files bounded
     mcap = os.path.join(a.work, "million.pcap")
@@ -197,8 +200,8 @@ def main():
     for layout in ("packed", "files"):
         o = b.fresh()
         try:
-            w, rss = run([SV, "ingest", "-q", "-j", str(max(threads)), "--layout", layout,
-                          "-o", o, mcap], nofile=256)
+            w, rss = run([SV, "ingest", "-q", "-j", str(max(threads)), "--no-dissect",
+                          "--layout", layout, "-o", o, mcap], nofile=256)
             meta = json.load(open(os.path.join(o, "store.json")))
             print("million-stream capture, ulimit -n 256, --layout %s: ok, %d streams, "
                   "%.2f s, %.0f MiB" % (layout, meta["nodes"][0]["streams"], w, rss), flush=True)
