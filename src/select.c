@@ -301,7 +301,6 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
             src->node = ni;
             src->name = node->name;
             src->ip = node->ip;
-            buf_init(&src->recs, SIZE_MAX);
         }
         jobs = xrealloc(jobs, (njobs + store_nsegments(stores[si]) + 1) * sizeof *jobs);
         for (size_t k = 0; k < store_nsegments(stores[si]); k++) {
@@ -500,8 +499,6 @@ int sel_fetch(struct sel *s, size_t n)
 
 void sel_release(struct sel *s)
 {
-    for (size_t i = 0; i < s->nsrcs; i++)
-        buf_release(&s->srcs[i].recs);
     for (size_t i = 0; i < s->nbufs; i++)
         buf_release(&s->bufs[i]);
     free(s->bufs);

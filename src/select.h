@@ -28,7 +28,6 @@ struct sel_src {
     struct store *store;
     size_t node;                /* the node's number in its store */
     const char *name, *ip;      /* borrowed from the store */
-    struct buf recs;            /* its entry records, as the index returned them */
 };
 
 /* One selected entry. */

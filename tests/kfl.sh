@@ -95,6 +95,16 @@ t_is "a catastrophic regex: exit 3" "$rc" 3
 t_run "a catastrophic regex: the error names it" grep -q 'regex r"(.\*.\*)\*x\$" gave up' "$TMP/err"
 t_run "a catastrophic regex: ends within 20 s" test $(($(date +%s) - start)) -lt 20
 
+# rows are rendered a run per thread, 256 rows a thread a round, and --sort keys in
+# parallel: the output is the same at 1 and 3 threads across several rounds
+t_is "whole entries, --fields and --sort: the same output at 1 and 3 threads" \
+    "$(OMP_NUM_THREADS=1 "$SV" query "$TMP/s" '' -f ndjson | md5sum)
+$(OMP_NUM_THREADS=1 "$SV" query "$TMP/s" http -s elapsedTime -r -F 'id,elapsedTime' -f csv |
+        md5sum)" \
+    "$(OMP_NUM_THREADS=3 "$SV" query "$TMP/s" '' -f ndjson | md5sum)
+$(OMP_NUM_THREADS=3 "$SV" query "$TMP/s" http -s elapsedTime -r -F 'id,elapsedTime' -f csv |
+        md5sum)"
+
 # a field that fails on a row far into the output (rows are rendered in parallel, a run of
 # rows per thread): every row before it is printed, none after, at any thread count
 t0=$("$SV" query "$TMP/s" http -F timestamp --format csv | sed -n 601p)

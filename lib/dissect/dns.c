@@ -52,6 +52,7 @@
 
 #include "base/addr.h"
 #include "base/cur.h"
+#include "base/dec.h"
 
 #define DNS_HLEN            12u
 #define DNS_PENDING_MAX     1024u       /* pending queries per stream */
@@ -276,16 +277,11 @@ static void dns_cat(char *b, size_t cap, size_t *at, const char *s, size_t n)
 /* Appends the decimal v, preceded by sep when sep is not NUL. */
 static void dns_num(char *b, size_t cap, size_t *at, char sep, unsigned long v)
 {
-    char t[24];
-    size_t k = sizeof t;
+    char t[DEC_U64_LEN], *d = dec_u64(t + sizeof t, v);
 
-    do {
-        t[--k] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
     if (sep)
         dns_cat(b, cap, at, &sep, 1);
-    dns_cat(b, cap, at, t + k, sizeof t - k);
+    dns_cat(b, cap, at, d, (size_t)(t + sizeof t - d));
 }
 
 /* Appends the name at *off (bounded by end) to b; false when malformed. */

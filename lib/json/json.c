@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/dec.h"
 #include "base/diag.h"
 #include "base/xalloc.h"
 
@@ -189,13 +190,9 @@ static void jt_string(struct jtext *t, const char *s, size_t n)
 
 static void jt_integer(struct jtext *t, json_int_t v)
 {
-    char d[24], *q = d + sizeof d;
-    unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+    char d[DEC_U64_LEN + 1], *q;
 
-    do {
-        *--q = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    q = dec_u64(d + sizeof d, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
     if (v < 0)
         *--q = '-';
     jt_put(t, q, (size_t)(d + sizeof d - q));
