@@ -133,11 +133,12 @@ lim_ok=0 lim_n=0
 for f in 01-seed-grpc-token 05-not-dns 08-status-as-string 10-path-regex 11-header-contains \
     15-dns-failures 21-slow; do
     kfl=$(grep -v '^#' "$top_srcdir/queries/$f.kfl")
-    for n in 1 37 1500; do
-        for plan in 1 0; do
+    for plan in 1 0; do
+        SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" "$kfl" -f ndjson >"$TMP/whole"
+        for n in 1 37 1500; do
             lim_n=$((lim_n + 1))
             a=$(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" "$kfl" -n $n -f ndjson | md5sum)
-            b=$(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" "$kfl" -f ndjson | head -n $n | md5sum)
+            b=$(head -n $n "$TMP/whole" | md5sum)
             [ "$a" = "$b" ] && lim_ok=$((lim_ok + 1))
         done
     done

@@ -4,7 +4,8 @@
 # file: TCP and UDP stream counts (tcp.stream / udp.stream), packets read, and that the
 # streams plus other.pcap hold exactly the input's packets (md5 of each packet's bytes,
 # its time and lengths, compared as multisets). Every extracted stream must open in
-# libpcap and in wiretap (capinfos) without an error.
+# libpcap and in wiretap (capinfos) without an error. The sanitizer build runs our own
+# checks only (tests/lib.sh, peer_rechecks): the plain build runs tshark over the same bytes.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 EXC="$TD/stream-count-exceptions.tsv"
@@ -48,6 +49,10 @@ tail -n +2 "$TD/real.tsv" | while IFS='	' read -r file packets tcp udp readerr; 
     (cd "$x" && { echo other.pcap; cat "$TMP/pcapfiles"; } | xargs "$PCAPHASH" -c) >"$TMP/counts" 2>"$TMP/pcaperr"
     t_is "$file: every PCAP stream and other.pcap open in libpcap (${npcapng} pcapng)" \
         "$(cat "$TMP/pcaperr")$(wc -l <"$TMP/counts")" "$(($(wc -l <"$TMP/pcapfiles") + 1))"
+    if ! peer_rechecks; then
+        rm -rf "$s" "$x"
+        continue
+    fi
     t_run "$file: every stream opens in wiretap" capinfos -c "$x"/*
     mergecap -F pcapng -w "$TMP/merged.pcapng" "$x"/* 2>"$TMP/merge.err"
     t_is "$file: mergecap reads every stream without a message" "$(cat "$TMP/merge.err")" ""
