@@ -166,7 +166,9 @@ void dsx_drain_held(struct dsx *x, bool all)
             if (x->held[i].off < base)
                 base = x->held[i].off;
         }
-        if (base < x->hold.len / 2)
+        /* nothing before the lowest (base 0: also when every held record was dropped and
+         * the buffer was never written) or not yet worth a copy */
+        if (base == 0 || base < x->hold.len / 2)
             return;
         memmove(x->hold.data, x->hold.data + base, x->hold.len - base);
         x->hold.len -= base;
