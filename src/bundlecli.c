@@ -126,10 +126,6 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
         printf("%s\n", text);
         free(text);
         jv_free(j);
-        if (fflush(stdout) != 0) {
-            cli_error("%s: write error on standard output", cmd);
-            rc = EXIT_ERROR;
-        }
     }
 out:
     for (int i = 0; i < 3; i++)

@@ -41,6 +41,22 @@ int cli_diag(const struct diag *d)
     return d->code == SV_EINVAL ? EXIT_USAGE : EXIT_ERROR;
 }
 
+bool cli_stdout_ok(const char *cmd)
+{
+    int e;
+
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return true;
+    /* the reason is known when this flush failed; a write before may have failed alone */
+    e = errno;
+    if (e)
+        cli_error("%s: write error on standard output: %s", cmd, strerror(e));
+    else
+        cli_error("%s: write error on standard output", cmd);
+    return false;
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

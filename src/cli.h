@@ -26,6 +26,14 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints d's message as an error; returns EXIT_ERROR (or EXIT_USAGE for SV_EINVAL). */
 int cli_diag(const struct diag *d);
+/*
+ * Flushes standard output and tells whether everything written to it got
+ * there: false, after "streamvault: CMD: write error on standard output",
+ * when this flush or any write before it failed (a full disk, a file size
+ * limit, a pipe closed with SIGPIPE ignored). stdio keeps the error, so one
+ * check at the end covers every printf before it.
+ */
+bool cli_stdout_ok(const char *cmd);
 /* Prints the message and a hint to --help; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -741,10 +741,6 @@ int cmd_query(int argc, char **argv)
     if (sel.partial)
         rc = EXIT_ERROR;
 out:
-    if (fflush(stdout) != 0 && rc == EXIT_OK) {
-        cli_error("query: write error on standard output");
-        rc = EXIT_ERROR;
-    }
     for (size_t i = 0; i < g.nrows * g.nf; i++)
         free(g.cell[i]);
     free(g.cell);

@@ -92,6 +92,14 @@ static void malloc_huge_pages(char **argv)
     (void)argv;
 }
 
+/* A command's exit status, made an error when what it printed did not all get out. */
+static int finish(const char *cmd, int rc)
+{
+    if (rc == EXIT_OK && !cli_stdout_ok(cmd))
+        return EXIT_ERROR;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "ingest") == 0)
@@ -112,14 +120,14 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return EXIT_OK;
+        return finish("help", EXIT_OK);
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("streamvault %s\n", sv_version());
-        return EXIT_OK;
+        return finish("version", EXIT_OK);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+            return finish(commands[i].name, commands[i].fn(argc - 1, argv + 1));
     return cli_usage(NULL, "unknown command '%s'", argv[1]);
 }

@@ -58,4 +58,32 @@ t_is "streams table" "$("$SV" streams "$TMP/stdin" | sed -n 2p | tr -s ' ')" \
 expect "streams: bad --id" 2 "streamvault: streams: --id: expected ids and ranges like 7,9,20-30
 Try 'streamvault streams --help' for more information." "$SV" streams --id 3-1 "$TMP/stdin"
 expect "streams: not a store" 3 "streamvault: $TMP: not a streamvault store (no store.json)" "$SV" streams "$TMP"
+# what a command prints must all get out: a full disk (or a file size limit) on standard
+# output is an error, not a short listing that exits 0
+if [ -w /dev/full ]; then
+    for c in info streams; do
+        "$SV" $c "$TMP/stdin" >/dev/full 2>"$TMP/err"
+        t_is "$c >/dev/full: exit status" "$?" 3
+        t_is "$c >/dev/full: message" "$(cat "$TMP/err")" \
+            "streamvault: $c: write error on standard output: No space left on device"
+    done
+    "$SV" --version >/dev/full 2>"$TMP/err"
+    t_is "--version >/dev/full: exit status" "$?" 3
+    # many rows: stdio meets the error in a printf, so the reason may be gone by the end
+    "$SV" query "$TMP/stdin" '' --format ndjson >/dev/full 2>"$TMP/err"
+    t_is "query >/dev/full: exit status" "$?" 3
+    case $(cat "$TMP/err") in
+    "streamvault: query: write error on standard output"*) t_ok "query >/dev/full: message" ;;
+    *) t_not_ok "query >/dev/full: message"; sed 's/^/# /' "$TMP/err" ;;
+    esac
+else
+    t_skip "no /dev/full"
+fi
+(
+    trap '' XFSZ
+    ulimit -f 4
+    "$SV" query "$TMP/stdin" '' --format ndjson >"$TMP/short" 2>"$TMP/err"
+    echo $? >"$TMP/rc"
+)
+t_is "query past ulimit -f: exit status (not a silent short output)" "$(cat "$TMP/rc")" 3
 t_done
