@@ -20,6 +20,7 @@ enum sv_err {
     SV_EDEP = -7,       /* a dependency library failed */
     SV_EINVAL = -8,     /* bad argument or option */
     SV_EEXIST = -9,     /* the target exists and may not be replaced */
+    SV_EINTR = -10,     /* stopped by a signal (the caller's cancel flag) */
 };
 
 /* Short name of an SV_E* code ("format", "io", ...). */

@@ -69,14 +69,6 @@ uint64_t bcli_now(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Set by SIGINT, SIGTERM or SIGHUP while a bundle is written: it stops and removes its file. */
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    interrupted = sig;
-}
-
 int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node *nodes, size_t n,
                bool json)
 {
@@ -84,16 +76,11 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
     char *def = NULL;
     struct diag d;
     int rc = EXIT_OK;
-    struct sigaction sa, old[3];
-    static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 
     diag_clear(&d);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < 3; i++)
-        sigaction(sigs[i], &sa, &old[i]);
-    o->cancel = &interrupted;
+    /* a signal while the bundle is written stops it and removes its file */
+    cli_catch_signals();
+    o->cancel = &cli_interrupted;
     if (!o->path) {
         def = fs_printf("streamvault_%llu.tar.gz",
                         (unsigned long long)(o->created_ns / 1000000000u));
@@ -101,8 +88,8 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
     }
     if (bundle_write(o, nodes, n, &r, &d) < 0) {
         rc = cli_diag(&d);
-        if (interrupted)
-            rc = 128 + interrupted;
+        if (cli_interrupted)
+            rc = 128 + cli_interrupted;
         else if (rc == EXIT_USAGE)
             rc = EXIT_ERROR;
         goto out;
@@ -128,8 +115,6 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
         jv_free(j);
     }
 out:
-    for (int i = 0; i < 3; i++)
-        sigaction(sigs[i], &old[i], NULL);
     free(def);
     return rc;
 }

@@ -3,6 +3,7 @@
 #ifndef SV_CLI_H
 #define SV_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,16 @@ int cli_diag(const struct diag *d);
  * check at the end covers every printf before it.
  */
 bool cli_stdout_ok(const char *cmd);
+/*
+ * The number of the first SIGINT, SIGTERM or SIGHUP since cli_catch_signals(),
+ * else 0. A command that writes something whole (a store, a bundle) passes it
+ * to the library as its cancel flag: the library stops, removes what it was
+ * writing and fails with SV_EINTR, and the command exits with 128 + it.
+ */
+extern volatile sig_atomic_t cli_interrupted;
+/* Catches SIGINT, SIGTERM and SIGHUP into cli_interrupted (not those ignored already, as
+ * under nohup). */
+void cli_catch_signals(void);
 /* Prints the message and a hint to --help; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

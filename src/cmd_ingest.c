@@ -406,11 +406,15 @@ int cmd_ingest(int argc, char **argv)
             return cli_usage("ingest", "--node: a bundle's nodes are named by its directories");
         bundle = argv[i];
     }
+    /* a signal stops ingest: its temporary trees go, an existing store stays as it was */
+    cli_catch_signals();
+    o.cancel = &cli_interrupted;
+    bl.cancel = &cli_interrupted;
     if (bundle) {
         rc = restore_prepare(&rs, &o, bundle, &bl, names_files, nnames, &ro);
         free(names_files);
         if (rc != EXIT_OK)
-            return rc;
+            return cli_interrupted ? 128 + cli_interrupted : rc;
         nodes = rs.nodes;
         nnodes = rs.nnodes;
     } else {
@@ -447,7 +451,8 @@ int cmd_ingest(int argc, char **argv)
         names_free(one.names);
     if (rc < 0) {
         free(res);
-        return cli_diag(&d);
+        rc = cli_diag(&d);
+        return cli_interrupted ? 128 + cli_interrupted : rc;
     }
     for (size_t k = 0; k < nnodes; k++) {
         for (size_t i = 0; i < res[k].ninputs; i++) {

@@ -86,4 +86,32 @@ fi
     echo $? >"$TMP/rc"
 )
 t_is "query past ulimit -f: exit status (not a silent short output)" "$(cat "$TMP/rc")" 3
+# a signal stops ingest: nothing written, an existing store left as it was, no temporary
+# tree left beside it, exit 128 + the signal. The input is a FIFO held open, so that
+# ingest is still reading when the signal comes, whatever the machine's speed.
+if mkfifo "$TMP/fifo" 2>/dev/null; then
+    # (not SIGINT: a shell without job control starts background commands with it ignored,
+    # and ingest leaves an ignored signal ignored)
+    for sig in TERM:15 HUP:1; do
+        num=${sig#*:} sig=${sig%:*}
+        "$SV" ingest -q -f -o "$TMP/stdin" "$TMP/fifo" 2>"$TMP/err" &
+        pid=$!
+        exec 3>"$TMP/fifo"
+        cat "$TD/zeek_http_pipelined-requests.pcap" >&3
+        kill -$sig $pid
+        exec 3>&-
+        wait $pid
+        rc=$?
+        t_is "ingest stopped by SIG$sig: exit status" "$rc" $((128 + num))
+        t_is "ingest stopped by SIG$sig: message" "$(cat "$TMP/err")" \
+            "streamvault: $TMP/stdin: interrupted; nothing written"
+        t_is "ingest stopped by SIG$sig: the store is as it was" \
+            "$(jq -r '.nodes[0] | "\(.name) \(.ip) \(.streams)"' "$TMP/stdin/store.json")" \
+            "worker-1 10.0.0.7 1"
+        t_is "ingest stopped by SIG$sig: no temporary tree left" \
+            "$(ls "$TMP" | grep -c '^stdin\.')" 0
+    done
+else
+    t_skip "no mkfifo"
+fi
 t_done

@@ -32,6 +32,8 @@ const char *sv_strerror(int code)
         return "invalid argument";
     case SV_EEXIST:
         return "exists";
+    case SV_EINTR:
+        return "interrupted";
     default:
         return "unknown error";
     }

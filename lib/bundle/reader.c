@@ -84,6 +84,7 @@ void bundle_limits_init(struct bundle_limits *l)
     l->member_max = LIM_BUNDLE_MEMBER;
     l->total_max = LIM_BUNDLE_TOTAL;
     l->members_max = LIM_BUNDLE_MEMBERS;
+    l->cancel = NULL;
 }
 
 /* s as printable ASCII (others as \xNN), cut at SHOW_LEN bytes with "...". */
@@ -266,6 +267,9 @@ static int read_data(struct reader *r, struct member *m, const char *raw, int fd
             break;
         if (n < 0)
             return arch_error(r, "reading a member's data");
+        if (r->lim->cancel && *r->lim->cancel)
+            return diag_set(r->d, SV_EINTR, "%s: interrupted while extracting; nothing written",
+                            r->name);
         if ((uint64_t)n > r->lim->member_max - m->size) {
             snprintf(why, sizeof why, "holds more than %llu bytes, the limit for one member "
                      "(--bundle-member-max)", (unsigned long long)r->lim->member_max);

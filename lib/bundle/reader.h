@@ -30,6 +30,7 @@
 #ifndef SV_BUNDLE_READER_H
 #define SV_BUNDLE_READER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,8 @@ struct bundle_limits {
     uint64_t member_max;        /* bytes of one member (LIM_BUNDLE_MEMBER) */
     uint64_t total_max;         /* bytes of all members (LIM_BUNDLE_TOTAL) */
     uint64_t members_max;       /* members, directories included (LIM_BUNDLE_MEMBERS) */
+    /* when not NULL and nonzero (a signal handler sets it), extraction stops: SV_EINTR */
+    const volatile sig_atomic_t *cancel;
 };
 
 /* Fills l with the defaults of lib/base/limits.h. */

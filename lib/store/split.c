@@ -438,6 +438,17 @@ static void add_count(struct store_count *to, const struct store_count *c)
     to->bytes += c->bytes;
 }
 
+/* Whether the caller asked ingest to stop (a signal, store_ingest_opts.cancel). */
+static bool cancelled(const struct store_ingest_opts *o)
+{
+    return o->cancel && *o->cancel;
+}
+
+static int interrupted(const struct store_ingest_opts *o, struct diag *d)
+{
+    return diag_set(d, SV_EINTR, "%s: interrupted; nothing written", o->store_dir);
+}
+
 /*
  * The batch loop, run by one thread of a parallel region: while the other
  * threads write batch k out (phase C tasks), this one reads, decodes and
@@ -451,8 +462,11 @@ static int read_batches(struct split *sp, struct cap_reader *r, struct store_inp
     int rc = 0;
 
     for (;;) {
-        ssize_t n = cap_next_batch(r, sp->pkts[sp->k], LIM_BATCH_PACKETS, rd);
+        ssize_t n;
 
+        if (cancelled(sp->o))
+            break;
+        n = cap_next_batch(r, sp->pkts[sp->k], LIM_BATCH_PACKETS, rd);
         if (n <= 0) {
             if (n < 0) {
                 in->status = STORE_IN_ERROR;
@@ -486,6 +500,8 @@ static int read_batches(struct split *sp, struct cap_reader *r, struct store_inp
     }
     if (sp->writing)
         rc = swr_wait(sp, d);
+    if (rc == 0 && cancelled(sp->o))
+        rc = interrupted(sp->o, d);
     return rc;
 }
 
@@ -951,6 +967,9 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
         no.names = nodes[i].names;
         rc = ingest_node(&no, &nodes[i], tmp_root, &prog, &res[i], d);
     }
+    /* the last chance to stop: past here the store is installed */
+    if (rc == 0 && cancelled(o))
+        rc = interrupted(o, d);
     if (rc < 0)
         goto out;
     json = store_manifest_json(o, res, nnodes);

@@ -10,6 +10,7 @@
 #ifndef SV_STORE_H
 #define SV_STORE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,12 @@ struct store_ingest_opts {
     /* Called between batches, from the calling thread. */
     void (*progress)(void *arg, const struct store_progress *p);
     void *progress_arg;
+    /*
+     * When not NULL and nonzero (a signal handler sets it), ingest stops
+     * between batches and before the store is installed: SV_EINTR, the
+     * temporary tree removed, an existing store left as it was.
+     */
+    const volatile sig_atomic_t *cancel;
 };
 
 /* Fills o with the defaults of lib/base/limits.h. */
