@@ -118,6 +118,12 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+static void on_stale(void *arg, const char *path)
+{
+    (void)arg;
+    cli_warn("removed %s, left by an ingest that was killed before it finished", path);
+}
+
 static void on_progress(void *arg, const struct store_progress *p)
 {
     progress_update(arg, p->bytes_done, p->bytes_total, p->packets, p->streams);
@@ -408,6 +414,7 @@ int cmd_ingest(int argc, char **argv)
     }
     /* a signal stops ingest: its temporary trees go, an existing store stays as it was */
     cli_catch_signals();
+    o.stale = on_stale;
     o.cancel = &cli_interrupted;
     bl.cancel = &cli_interrupted;
     if (bundle) {

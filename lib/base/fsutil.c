@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -155,6 +157,62 @@ int fs_rmtree(const char *path, struct diag *d)
     if (rmdir(path) < 0 && rc == 0)
         rc = diag_errno(d, SV_EIO, errno, "%s: rmdir", path);
     return rc;
+}
+
+int fs_dir_trylock(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int fs_mkdir_locked(const char *path, struct diag *d)
+{
+    /* a name that a search for path's own kind of name does not match while unlocked */
+    char *fresh = fs_printf("%s.new", path);
+    int fd = -1, rc = 0;
+
+    if (mkdir(fresh, 0755) < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: mkdir", fresh);
+        goto out;
+    }
+    fd = fs_dir_trylock(fresh);
+    if (fd < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: flock", fresh);
+        rmdir(fresh);
+        goto out;
+    }
+    if (rename(fresh, path) < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: rename", path);
+        close(fd);
+        fd = -1;
+        rmdir(fresh);
+    }
+out:
+    free(fresh);
+    return fd >= 0 ? fd : rc;
+}
+
+int fs_exchange(const char *a, const char *b)
+{
+#if defined(__linux__) && defined(SYS_renameat2)
+    /* glibc names renameat2() only for _GNU_SOURCE; the flag is the kernel's */
+    return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 1u << 1 /* RENAME_EXCHANGE */);
+#else
+    (void)a;
+    (void)b;
+    errno = ENOSYS;
+    return -1;
+#endif
 }
 
 int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)

@@ -24,6 +24,25 @@ int fs_pread_all(int fd, void *p, size_t n, off_t off, const char *name, struct 
 int fs_mkdirs(const char *dir, struct diag *d) __attribute__((warn_unused_result));
 /* Removes a tree (no symlink following). Best effort; returns the first error. */
 int fs_rmtree(const char *path, struct diag *d);
+/*
+ * Creates directory path (mode 0755, its parent must exist) and takes an
+ * exclusive flock() on it, which lasts while the returned descriptor is
+ * open; the directory appears under path only once locked (it is made
+ * under a name of its own, then renamed). SV_EIO on failure.
+ */
+int fs_mkdir_locked(const char *path, struct diag *d) __attribute__((warn_unused_result));
+/*
+ * Takes the lock fs_mkdir_locked() takes, without waiting: the descriptor
+ * (close it to let go), or -1 with errno EWOULDBLOCK when a live process
+ * holds it (or another errno when it cannot be told).
+ */
+int fs_dir_trylock(const char *path);
+/*
+ * Swaps two existing paths in one step (Linux's renameat2 RENAME_EXCHANGE):
+ * 0, or -1 with errno set (EINVAL or ENOSYS where the file system or the
+ * kernel cannot; then the caller renames in two steps).
+ */
+int fs_exchange(const char *a, const char *b);
 /* Writes a whole file via path.tmp + fsync-less rename. */
 int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)
     __attribute__((warn_unused_result));

@@ -712,6 +712,15 @@ static int install(const struct store_ingest_opts *o, const char *tmp, struct di
         return diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
     if (!o->replace)
         return diag_set(d, SV_EEXIST, "%s: exists (use --force to replace it)", o->store_dir);
+    /* in one step where the file system can: there is always a store at store_dir */
+    if (fs_exchange(tmp, o->store_dir) == 0) {
+        /* tmp holds the old store now; a kill while it goes leaves it to remove_stale() */
+        fs_rmtree(tmp, d);
+        diag_clear(d);
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS)
+        return diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
     old = fs_printf("%s.old-%ld", o->store_dir, (long)getpid());
     if (stat(o->store_dir, &st) == 0 && rename(o->store_dir, old) < 0) {
         rc = diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
@@ -727,6 +736,70 @@ static int install(const struct store_ingest_opts *o, const char *tmp, struct di
 out:
     free(old);
     return rc;
+}
+
+/* The directory path is in (malloc'd): "." for a bare name. */
+static char *parent_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (!slash)
+        return xstrdup(".");
+    if (slash == path)
+        return xstrdup("/");
+    return fs_printf("%.*s", (int)(slash - path), path);
+}
+
+/*
+ * Ingest builds a store in STORE.tmp-PID and holds a lock on that directory
+ * (fs_mkdir_locked) until it is installed or removed. A tree of that name
+ * that no process holds was left by an ingest that was killed (SIGKILL, the
+ * OOM killer, a reboot), and is removed here before a new ingest into STORE
+ * starts; one whose lock cannot be told (a file system without flock) stays.
+ */
+static void remove_stale(const struct store_ingest_opts *o)
+{
+    const char *slash = strrchr(o->store_dir, '/');
+    char *dir = parent_of(o->store_dir);
+    char *prefix = fs_printf("%s.tmp-", slash ? slash + 1 : o->store_dir);
+    size_t plen = strlen(prefix);
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+
+    while (dp && (e = readdir(dp)) != NULL) {
+        const char *pid = e->d_name + plen;
+        char *path;
+        int fd;
+
+        if (strncmp(e->d_name, prefix, plen) != 0 || *pid == 0 ||
+            strspn(pid, "0123456789") != strlen(pid))
+            continue;
+        path = slash ? fs_join(dir, e->d_name) : xstrdup(e->d_name);
+        fd = fs_dir_trylock(path);
+        if (fd >= 0) {
+            struct diag ignore;
+
+            if (fs_rmtree(path, &ignore) == 0 && o->stale)
+                o->stale(o->stale_arg, path);
+            close(fd);
+        }
+        free(path);
+    }
+    if (dp)
+        closedir(dp);
+    free(prefix);
+    free(dir);
+}
+
+/* Creates tmp_root (and the store's parent), locked: the lock's descriptor, or an error. */
+static int make_tmp_root(const struct store_ingest_opts *o, const char *tmp_root,
+                         struct diag *d)
+{
+    char *parent = parent_of(o->store_dir);
+    int rc = fs_mkdirs(parent, d);
+
+    free(parent);
+    return rc < 0 ? rc : fs_mkdir_locked(tmp_root, d);
 }
 
 /* Refuses to replace something that is not a store (or anything without replace). */
@@ -935,7 +1008,7 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
 {
     struct store_progress prog;
     char *tmp_root, *path, *json;
-    int rc = 0;
+    int rc = 0, lock = -1;
 
     memset(res, 0, nnodes * sizeof *res);
     memset(&prog, 0, sizeof prog);
@@ -959,6 +1032,12 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
     tmp_root = fs_printf("%s.tmp-%ld", o->store_dir, (long)getpid());
     fs_rmtree(tmp_root, d);
     diag_clear(d);
+    remove_stale(o);
+    rc = make_tmp_root(o, tmp_root, d);
+    if (rc < 0)
+        goto out;
+    lock = rc;
+    rc = 0;
     for (size_t i = 0; i < nnodes && rc == 0; i++) {
         struct store_ingest_opts no = *o;
 
@@ -987,6 +1066,9 @@ out:
         for (size_t i = 0; i < nnodes; i++)
             store_ingest_result_release(&res[i]);
     }
+    /* held until the tree is the store or gone */
+    if (lock >= 0)
+        close(lock);
     free(tmp_root);
     return rc;
 }

@@ -66,6 +66,12 @@ struct store_ingest_opts {
      * temporary tree removed, an existing store left as it was.
      */
     const volatile sig_atomic_t *cancel;
+    /*
+     * Told the path of each temporary tree that an ingest into the same
+     * store left when it was killed, which this one removed before it began.
+     */
+    void (*stale)(void *arg, const char *path);
+    void *stale_arg;
 };
 
 /* Fills o with the defaults of lib/base/limits.h. */
