@@ -15,7 +15,9 @@
  *     longer than tcp_idle_ns (open) or tcp_closed_ns (after RST or FIN in
  *     both ways).
  *   - UDP: a packet after more than udp_idle_ns of silence starts a new stream.
- * Eviction (flow_expire) applies the same timeouts to free table entries.
+ * Eviction (flow_expired) applies the same timeouts to free table entries,
+ * at the time of the packet being assigned: a flow whose last packet is
+ * newer than that (time stepped back) is not idle.
  */
 #ifndef SV_FLOW_H
 #define SV_FLOW_H

@@ -321,8 +321,13 @@ static void assign(struct split *sp, size_t n)
         if (i + 4 < n && pi[i + 4].dec.has_ports)
             flow_prefetch(sp->ft, pi[i + 4].hash);
 
-        if (pk->ts_ns > sp->now_ns)
-            sp->now_ns = pk->ts_ns;
+        /*
+         * Idle at this packet's time, not at the newest time seen: after a
+         * step back in time (a later input with older packets, interfaces
+         * whose clocks disagree) the flows of the newer packets are not idle,
+         * and the older packets' own flows must not look idle for hours.
+         */
+        sp->now_ns = pk->ts_ns;
         evict(sp, (uint32_t)i);
         p->s = NULL;
         if (l4 && dp->has_ports) {

@@ -150,7 +150,7 @@ struct split {
                                    the array never moves (writers use it while ids are added) */
     size_t ncat, nblocks;
     uint64_t next_id;
-    uint64_t now_ns;
+    uint64_t now_ns;            /* the time of the packet being assigned (eviction's clock) */
     uint64_t pend_total;        /* sum of pend over live streams */
     struct sstream *pend_list[PEND_CLASSES];
     struct frag_ent *frag;

@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# Several inputs are one packet sequence, read in the order given, and time may step back
+# from one to the next (captures of other days, other nodes' clocks): each capture's
+# streams must come out as they do when it is ingested alone. Stream idleness is measured
+# at each packet's own time, so the flows of the newer packets are not idle and the older
+# packets' flows do not look idle for hours.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+# newest first: Redis (2019), HTTP/2 after an h2c upgrade (2015), DNS (2004)
+set -- zeek_redis_pipelining-example.pcap ws_http2-h2c-upgrade.pcap ws_dns.cap
+sum=0
+for f in "$@"; do
+    "$SV" ingest -q -o "$TMP/one" "$TD/$f"
+    sum=$((sum + $(jget "$TMP/one/store.json" .nodes[0].streams)))
+    "$SV" streams --extract "$TMP/x.$f" "$TMP/one" >/dev/null
+    rm -rf "$TMP/one"
+done
+(cd "$TD" && "$SV" ingest -q -o "$TMP/all" "$@")
+t_is "newest first: as many streams as the captures alone" \
+    "$(jget "$TMP/all/store.json" .nodes[0].streams)" "$sum"
+"$SV" streams --extract "$TMP/x.all" "$TMP/all" >/dev/null
+# the same stream files, whatever their ids
+for f in "$@"; do
+    (cd "$TMP/x.$f" && sha256sum 0*.pcap | cut -d' ' -f1)
+done | sort >"$TMP/alone"
+(cd "$TMP/x.all" && sha256sum 0*.pcap | cut -d' ' -f1) | sort >"$TMP/together"
+t_is "newest first: one stream file each" "$(wc -l <"$TMP/together")" "$sum"
+t_run "newest first: the same stream files as the captures alone" cmp "$TMP/alone" "$TMP/together"
+t_is "newest first: the h2c upgrade still gives its two paired entries" \
+    "$("$SV" query "$TMP/all" 'http' -f csv -F request.path,response.status)" \
+    "$(printf 'request.path,response.status\r\n/robots.txt,200\r\n/humans.txt,404\r')"
+
+# oldest first gives the same streams (ids in another order)
+(cd "$TD" && "$SV" ingest -q -o "$TMP/rev" ws_dns.cap ws_http2-h2c-upgrade.pcap \
+    zeek_redis_pipelining-example.pcap)
+"$SV" streams --extract "$TMP/x.rev" "$TMP/rev" >/dev/null
+(cd "$TMP/x.rev" && sha256sum 0*.pcap | cut -d' ' -f1) | sort >"$TMP/rev.sums"
+t_run "oldest first: the same stream files" cmp "$TMP/alone" "$TMP/rev.sums"
+t_done
