@@ -32,6 +32,7 @@ static const char usage_text[] =
     "  -o, --output FILE     the bundle (default streamvault_<unix>.tar.gz, <unix> the\n"
     "                        creation time); written atomically\n"
     "      --per-stream      also <node>_<ip>/streams/<id>.pcap for each stream\n"
+    "                        (<id>_udp.pcap for UDP)\n"
     "      --now TIME        the creation time and what now() is (RFC 3339 or Unix\n"
     "                        seconds; default: the clock); same TIME, same bytes\n"
     "      --json            print a JSON summary on standard output\n"

@@ -42,6 +42,7 @@ static const char usage_text[] =
     "  -o, --output FILE     the bundle (default streamvault_<unix>.tar.gz, <unix> the\n"
     "                        creation time); written atomically\n"
     "      --per-stream      also <node>_<ip>/streams/<id>.pcap for each stream\n"
+    "                        (<id>_udp.pcap for UDP)\n"
     "      --now TIME        the creation time, the end of --last and what now() is\n"
     "                        (default: the clock); same TIME, same bytes\n"
     "      --graph FILE      also write the window's dependency graph (its entries,\n"

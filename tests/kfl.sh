@@ -63,6 +63,16 @@ columns: (>= timestamp 1717236030000)   [column req_ns, zone maps]
 json:    nothing: the columns decide every entry
 limit:  5"
 
+# KFL.md: x.matches(re) is an unanchored search, as x == r"re"; the pattern as r"..." or "..."
+RE='^/cat.*[0-9]'
+n_eq=$("$SV" query "$TMP/s" "request.path == r\"$RE\"" --count)
+t_is "x.matches(r\"re\") counts as x == r\"re\"" \
+    "$("$SV" query "$TMP/s" "request.path.matches(r\"$RE\")" --count)" "$n_eq"
+t_is "x.matches(\"re\") counts as x == r\"re\"" \
+    "$("$SV" query "$TMP/s" "request.path.matches(\"$RE\")" --count)" "$n_eq"
+t_is "x.matches(...): some entries match, not all" \
+    "$([ "$n_eq" -gt 0 ] && [ "$n_eq" -lt "$("$SV" query "$TMP/s" http --count)" ] && echo yes)" yes
+
 expect_err() {
     desc=$1 query=$2 want=$3
     "$SV" query "$TMP/s" "$query" >/dev/null 2>"$TMP/err"

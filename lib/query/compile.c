@@ -388,6 +388,17 @@ static struct qe *num_const(struct comp *c, const struct q_node *n, double v)
     return e;
 }
 
+/* The text of n (a string, or a regex literal where a pattern is due) as a constant. */
+static struct qe *str_const(struct comp *c, const struct q_node *n)
+{
+    struct qe *e = mk(c, QE_CONST, n);
+
+    e->v.t = QV_STR;
+    e->v.s = n->str;
+    e->v.len = n->len;
+    return e;
+}
+
 /* "01/02/2006, 15:04:05.000" (Kubeshark's), or what timefmt_parse takes; ns. */
 static bool parse_datetime(const char *s, uint64_t *ns)
 {
@@ -461,6 +472,11 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
             return rc;
         add_kid(e, k);
         for (size_t a = 1; recv && a <= nargs; a++) {
+            /* matches()'s pattern may be written r"..." too: it is compiled below */
+            if (e->fn == QF_MATCHES && n->kid[a]->kind == Q_REGEX) {
+                add_kid(e, str_const(c, n->kid[a]));
+                continue;
+            }
             rc = compile(c, n->kid[a], &k, depth + 1);
             if (rc < 0)
                 return rc;
@@ -539,11 +555,7 @@ static int compile(struct comp *c, const struct q_node *n, struct qe **out, int 
         *out = num_const(c, n, n->num);
         return 0;
     case Q_STR:
-        e = mk(c, QE_CONST, n);
-        e->v.t = QV_STR;
-        e->v.s = n->str;
-        e->v.len = n->len;
-        *out = e;
+        *out = str_const(c, n);
         return 0;
     case Q_REGEX:
         return fail(c, n, "a regex belongs on one side of == or !=, or in matches()");
