@@ -21,6 +21,7 @@ enum sv_err {
     SV_EINVAL = -8,     /* bad argument or option */
     SV_EEXIST = -9,     /* the target exists and may not be replaced */
     SV_EINTR = -10,     /* stopped by a signal (the caller's cancel flag) */
+    SV_ENOTCAP = -11,   /* not a capture at all: empty, or no pcap/pcapng magic */
 };
 
 /* Short name of an SV_E* code ("format", "io", ...). */

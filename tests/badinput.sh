@@ -61,6 +61,26 @@ t_is "directory: warning" "$(cat err)" "streamvault: warning: skipped ring/READM
 t_is "directory: files in name order" "$(jget st/store.json '[.inputs[] | "\(.path):\(.status)"] | join(" ")')" \
     "ring/README:skipped ring/a.pcap:ok ring/b.pcap:ok"
 
+# in a directory, only what is no capture is skipped: a damaged (compressed) capture is an
+# error, and a gzipped text file is skipped like a plain one
+mkdir ring2 && gzip -c "$ok" >ring2/a.pcap.gz && dd if=/dev/zero of=ring2/a.pcap.gz bs=1 seek=40 \
+    count=16 conv=notrunc 2>/dev/null && cp "$TD/zeek_icmp_5-pings.pcap" ring2/b.pcap && echo notes | gzip >ring2/c.gz
+rm -rf st
+"$SV" ingest -q -o st ring2 >out 2>err
+t_is "directory, damaged gzip: exit status 3" "$?" 3
+t_is "directory, damaged gzip: an error, not skipped" \
+    "$(jget st/store.json '[.inputs[] | "\(.path):\(.status)"] | join(" ")')" \
+    "ring2/a.pcap.gz:error ring2/b.pcap:ok ring2/c.gz:skipped"
+t_is "directory, damaged gzip: the error names the file" \
+    "$(grep -c '^streamvault: ring2/a.pcap.gz: offset 0 (decompressed): corrupt gzip data' err)" 1
+# a directory with no file to read is an error, not an empty store
+mkdir -p empty/sub && cp "$ok" empty/sub/
+rm -rf st
+"$SV" ingest -q -o st empty >out 2>err
+t_is "directory with no file: exit status 3" "$?" 3
+t_is "directory with no file: message" "$(head -n 1 err)" \
+    "streamvault: empty: a directory with no file in it (subdirectories are not read)"
+
 # compressed inputs read like plain ones
 gzip -c "$ok" >ok.pcap.gz
 zstd -q -c "$ok" >ok.pcap.zst

@@ -34,6 +34,8 @@ const char *sv_strerror(int code)
         return "exists";
     case SV_EINTR:
         return "interrupted";
+    case SV_ENOTCAP:
+        return "not a capture";
     default:
         return "unknown error";
     }

@@ -521,7 +521,8 @@ static int read_input(struct split *sp, struct store_input *in, bool from_dir,
     sp->in = in;
     rc = cap_open_as(&r, in->file ? in->file : in->path, in->path, &rd);
     if (rc < 0) {
-        if (from_dir && rc == SV_EFORMAT) {
+        /* in a directory, skip what is no capture; a damaged capture is an error */
+        if (from_dir && rc == SV_ENOTCAP) {
             in->status = STORE_IN_SKIPPED;
             in->error = xstrdup(rd.msg);
             return 0;
@@ -595,6 +596,22 @@ static int expand_inputs(const struct store_node_input *node, struct store_inges
             names[nn++] = p;
         }
         closedir(dir);
+        if (nn == 0) {
+            /* a directory that gives nothing to read is a fault, not an empty store */
+            struct store_input *in;
+
+            xgrow((void **)&res->inputs, &cap, res->ninputs + 1, sizeof *res->inputs);
+            *from_dir = xrealloc(*from_dir, res->ninputs + 1);
+            (*from_dir)[res->ninputs] = false;
+            in = &res->inputs[res->ninputs++];
+            memset(in, 0, sizeof *in);
+            in->path = xstrdup(inputs[i]);
+            in->status = STORE_IN_ERROR;
+            in->error = fs_printf("%s: a directory with no file in it (subdirectories are not "
+                                  "read)", inputs[i]);
+            res->input_errors++;
+            continue;
+        }
         if (nn > 1)
             qsort(names, nn, sizeof *names, cmp_name);
         for (size_t k = 0; k < nn; k++) {
@@ -901,6 +918,8 @@ static int ingest_node(const struct store_ingest_opts *o, const struct store_nod
         struct store_input *in = &res->inputs[i];
 
         prog->input = i;
+        if (in->status == STORE_IN_ERROR)
+            continue;       /* found at expansion: nothing to read */
         rc = read_input(&sp, in, from_dir[i], prog, d);
         if (rc < 0)
             goto out_split;

@@ -1195,7 +1195,7 @@ TEST(compressed_corrupt)
     T_EQ(read_mem(gz_junk, sizeof gz_junk, 8, &t, &d), SV_EFORMAT);
     T_STREQ(d.msg, "mem: offset 0 (decompressed): bad gzip header at compressed offset 0: "
                    "unknown compression method");
-    T_EQ(read_mem(gz_empty, sizeof gz_empty, 8, &t, &d), SV_EFORMAT);
+    T_EQ(read_mem(gz_empty, sizeof gz_empty, 8, &t, &d), SV_ENOTCAP);
     T_STREQ(d.msg, "mem: offset 0 (decompressed): empty file, not a capture");
 
     /* zstd content checksum (the frame's last 4 bytes) */
@@ -1512,18 +1512,25 @@ TEST(pcap_faults)
     struct fault_case fc = { 0 };
     struct bld b = { 0 };
 
-    fc = (struct fault_case){ "empty", true, 0, SV_EFORMAT,
+    fc = (struct fault_case){ "empty", true, 0, SV_ENOTCAP,
                               "mem: offset 0: empty file, not a capture" };
     expect_fault(&b, &fc);
 
     b_put(&b, "GET / HTTP/1.1\r\n", 16);
-    fc = (struct fault_case){ "magic", true, 0, SV_EFORMAT,
+    fc = (struct fault_case){ "magic", true, 0, SV_ENOTCAP,
                               "mem: offset 0: not a pcap or pcapng file (magic 0x47455420)" };
     expect_fault(&b, &fc);
 
     b.n = 0;
     b_put(&b, "\xd4\xc3\xb2", 3);
     fc = (struct fault_case){ "3 bytes", true, 0, SV_ETRUNC,
+                              "mem: offset 0: file too short to be a capture (3 bytes)" };
+    expect_fault(&b, &fc);
+
+    /* 3 bytes that begin no capture magic: not a capture at all, not a cut one */
+    b.n = 0;
+    b_put(&b, "ok\n", 3);
+    fc = (struct fault_case){ "3 other bytes", true, 0, SV_ENOTCAP,
                               "mem: offset 0: file too short to be a capture (3 bytes)" };
     expect_fault(&b, &fc);
 
