@@ -193,6 +193,7 @@ int cmd_streams(int argc, char **argv)
     struct idsel sel = { NULL, 0, 0, NULL };
     const char *extract = NULL;
     bool json = false, with_other = false, first = true;
+    size_t unreadable = 0;
     struct store **stores = NULL;
     size_t nstores = 0, nnodes = 0;
     const char *query = NULL;
@@ -308,8 +309,13 @@ int cmd_streams(int argc, char **argv)
                 store_stream_name(st, name);
                 if (extract) {
                     buf_reset(&b);
-                    if (store_stream_read(stores[si], ni, st, &b, &d) < 0 ||
-                        write_one(outdir, name, &b, &d) < 0) {
+                    if (store_stream_read(stores[si], ni, st, &b, &d) < 0) {
+                        /* a damaged stream: said, and the others still written */
+                        cli_diag(&d);
+                        unreadable++;
+                        continue;
+                    }
+                    if (write_one(outdir, name, &b, &d) < 0) {
                         free(outdir);
                         rc = cli_diag(&d);
                         goto out;
@@ -349,7 +355,10 @@ int cmd_streams(int argc, char **argv)
     }
     if (json)
         fputs(first ? "]\n" : "\n]\n", stdout);
-    if (sl.partial)
+    if (unreadable > 0)
+        cli_error("streams: %zu stream%s could not be read; the others were written", unreadable,
+                  unreadable == 1 ? "" : "s");
+    if (sl.partial || unreadable > 0)
         rc = EXIT_ERROR;
 out:
     sel_streams_release(&hits);

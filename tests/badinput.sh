@@ -81,6 +81,20 @@ t_is "directory with no file: exit status 3" "$?" 3
 t_is "directory with no file: message" "$(head -n 1 err)" \
     "streamvault: empty: a directory with no file in it (subdirectories are not read)"
 
+# a damaged pack: streams --extract says which stream and where, writes the others, exits 3
+rm -rf dmg xd && "$SV" ingest -q -o dmg "$TD/ws_dns.cap"
+pack=$(ls dmg/nodes/local/packs/*.pack | head -n 1)
+printf '\377' | dd of="$pack" bs=1 count=1 conv=notrunc 2>/dev/null
+"$SV" streams --extract xd dmg >out 2>err
+t_is "damaged pack: exit status 3" "$?" 3
+t_is "damaged pack: the stream named, where" \
+    "$(head -n 1 err | sed 's/stream [0-9]* is/stream N is/')" \
+    "streamvault: $pack: offset 0: stream N is damaged: no PCAP or pcapng header"
+t_is "damaged pack: a summary" "$(tail -n 1 err)" \
+    "streamvault: streams: 1 stream could not be read; the others were written"
+t_is "damaged pack: the other streams written" "$(ls xd | wc -l)" \
+    $(($(jget dmg/store.json .nodes[0].streams) - 1))
+
 # compressed inputs read like plain ones
 gzip -c "$ok" >ok.pcap.gz
 zstd -q -c "$ok" >ok.pcap.zst

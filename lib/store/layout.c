@@ -24,6 +24,7 @@
 #include "base/xalloc.h"
 #include "index/index.h"
 #include "json/json.h"
+#include "pcapw.h"
 #include "store_int.h"
 
 char *store_node_dir(const char *root, const char *node)
@@ -278,6 +279,35 @@ out:
     return rc;
 }
 
+/*
+ * A stream's bytes as read must be the file ingest wrote: whole records, the
+ * last one ending them, as many packets as the catalogue says. A pack or
+ * stream file changed since (a flipped bit, a cut or foreign write) is an
+ * error naming where, never a damaged file handed on.
+ */
+static int check_stream(const char *path, const struct store_stream *st, const uint8_t *p,
+                        size_t n, struct diag *d)
+{
+    uint64_t base = st->flags & STORE_S_FILE ? 0 : st->offset, packets;
+    size_t end;
+
+    packets = pcapw_walk(p, n, &end);
+    if (end == 0)
+        return diag_set(d, SV_EFORMAT, "%s: offset %llu: stream %llu is damaged: no PCAP or "
+                        "pcapng header", path, (unsigned long long)base,
+                        (unsigned long long)st->id);
+    if (end != n)
+        return diag_set(d, SV_EFORMAT, "%s: offset %llu: stream %llu is damaged: a record "
+                        "runs past its end", path, (unsigned long long)(base + end),
+                        (unsigned long long)st->id);
+    if (packets != st->packets)
+        return diag_set(d, SV_EFORMAT, "%s: offset %llu: stream %llu is damaged: %llu packet "
+                        "records, the catalogue says %llu", path, (unsigned long long)base,
+                        (unsigned long long)st->id, (unsigned long long)packets,
+                        (unsigned long long)st->packets);
+    return 0;
+}
+
 int store_stream_read(struct store *s, size_t node, const struct store_stream *st,
                       struct buf *out, struct diag *d)
 {
@@ -295,6 +325,8 @@ int store_stream_read(struct store *s, size_t node, const struct store_stream *s
         path = store_pack_path(sn->dir, st->pack);
         rc = read_range(path, st->offset, st->length, false, out, d);
     }
+    if (rc == 0)
+        rc = check_stream(path, st, out->data + out->len - st->length, (size_t)st->length, d);
     free(path);
     return rc;
 }

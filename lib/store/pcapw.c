@@ -152,3 +152,30 @@ int pcapw_records_to_ng(const uint8_t *p, size_t n, int prec, uint32_t ifid, str
     }
     return 0;
 }
+
+uint64_t pcapw_walk(const uint8_t *p, size_t n, size_t *end)
+{
+    uint64_t packets = 0;
+    size_t at = 0;
+
+    if (n >= PCAPW_HDR_LEN && (ld_le32(p) == PCAPW_MAGIC_US || ld_le32(p) == PCAPW_MAGIC_NS)) {
+        for (at = PCAPW_HDR_LEN; n - at >= PCAPW_REC_HDR_LEN; packets++) {
+            uint32_t caplen = ld_le32(p + at + 8);
+
+            if (caplen > n - at - PCAPW_REC_HDR_LEN)
+                break;
+            at += PCAPW_REC_HDR_LEN + caplen;
+        }
+    } else if (n >= PCAPW_SHB_LEN && ld_le32(p) == 0x0a0d0d0au) {
+        while (n - at >= 12) {
+            uint32_t type = ld_le32(p + at), len = ld_le32(p + at + 4);
+
+            if (len < 12 || len % 4 != 0 || len > n - at || ld_le32(p + at + len - 4) != len)
+                break;
+            packets += type == 6;       /* Enhanced Packet Blocks */
+            at += len;
+        }
+    }
+    *end = at;
+    return packets;
+}

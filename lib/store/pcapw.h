@@ -46,6 +46,14 @@ int pcapw_record(struct buf *b, uint64_t ts_ns, uint32_t caplen, uint32_t origle
 /* Rewrites the timestamps of µs PCAP records [p, p+n) as ns, in place. */
 void pcapw_records_us_to_ns(uint8_t *p, size_t n);
 
+/*
+ * Walks a stream file as this module writes it (a PCAP header and records,
+ * or pcapng blocks): the number of packets, and in *end the offset where
+ * the walk stopped: n when every record (block) is whole and the last one
+ * ends the bytes. Reads no packet data.
+ */
+uint64_t pcapw_walk(const uint8_t *p, size_t n, size_t *end);
+
 /* The pcapng Section Header Block (little-endian, unknown section length). */
 void pcapw_ng_shb(uint8_t out[PCAPW_SHB_LEN]);
 /* Appends an Interface Description Block (if_tsresol=9 when prec is 9). */
