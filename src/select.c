@@ -61,14 +61,12 @@ struct seg_job {
 static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, struct ix_filebuf *fb,
                          uint64_t lo, uint64_t hi, bool bodies, bool records)
 {
-    char *path = store_segment_path(job->st, job->k);
     uint8_t verdict[IX_BLOCK_ROWS], want[IX_BLOCK_ROWS];
     struct ix_seg *seg;
     int rc, c_stream, c_index, c_req, c_resp;
 
     diag_clear(&job->d);
-    rc = ix_open_buf(&seg, path, fb, &job->d);
-    free(path);
+    rc = store_segment_open(job->st, job->k, fb, &seg, &job->d);
     if (rc < 0)
         goto out;
     q_plan_scan_segment(sc, seg);
@@ -408,14 +406,12 @@ static int fetch_segment(struct sel *s, const struct want *w, size_t n, struct b
                          struct ix_filebuf *fb, struct diag *d)
 {
     const struct sel_seg *g = &s->segs[w[0].seg];
-    char *path = store_segment_path(g->store, g->k);
     uint8_t want[IX_BLOCK_ROWS];
     size_t *at = xmalloc(n * sizeof *at);
     struct ix_seg *seg = NULL;
-    int rc = ix_open_buf(&seg, path, fb, d);
+    int rc = store_segment_open(g->store, g->k, fb, &seg, d);
     bool opened = rc == 0;
 
-    free(path);
     for (size_t a = 0, b; rc == 0 && a < n; a = b) {
         size_t pos;
 

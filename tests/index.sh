@@ -64,4 +64,14 @@ t_is "and names the segment" \
     "$(sed -e "s|$TMP/s/||" -e 's/offset [0-9]*/offset N/' "$TMP/err" | cut -d: -f1-3)" \
     "streamvault: index/$seg/entries.svx: offset N"
 t_is "and prints every entry of the other segments" "$(wc -l <"$TMP/out")" "$((total - rows))"
+# a whole, valid segment in another's place: not read as that one's rows
+seg2=$(jq -r '.segments[1].name' "$TMP/s/store.json")
+seg3=$(jq -r '.segments[2].name' "$TMP/s/store.json")
+rows3=$(jq -r '.segments[2].rows' "$TMP/s/store.json")
+cp "$TMP/s/index/$seg2/entries.svx" "$TMP/s/index/$seg3/entries.svx"
+"$SV" query "$TMP/s" '' --format ndjson >"$TMP/out" 2>"$TMP/err"
+t_is "a segment in another's place: exit 3" "$?" 3
+t_is "a segment in another's place: named" "$(grep -c "^streamvault: $TMP/s/index/$seg3/entries.svx: not the segment store.json lists as $seg3" "$TMP/err")" 1
+t_is "a segment in another's place: no row twice, its rows left out" \
+    "$(sort "$TMP/out" | uniq -d | wc -l) $(wc -l <"$TMP/out")" "0 $((total - rows - rows3))"
 t_done

@@ -115,7 +115,13 @@ static int read_segments(struct store *s, const char *path, struct diag *d)
             return diag_set(d, SV_EFORMAT, "%s: segment %s names an unknown node", path, name);
         s->segs[i].name = name;
         s->segs[i].node = k;
-        jv_get_u64(j, "rows", &s->segs[i].rows);
+        if (!jv_get_u64(j, "rows", &s->segs[i].rows) ||
+            !jv_get_u64(j, "bytes", &s->segs[i].bytes) ||
+            !jv_get_u64(j, "blocks", &s->segs[i].blocks) ||
+            !jv_get_u64(j, "first_ns", &s->segs[i].first_ns) ||
+            !jv_get_u64(j, "last_ns", &s->segs[i].last_ns))
+            return diag_set(d, SV_EFORMAT, "%s: segment %s lacks its rows, blocks, bytes or "
+                            "times", path, name);
     }
     return 0;
 }
@@ -217,6 +223,38 @@ const struct store_segment *store_segment(const struct store *s, size_t i)
 char *store_segment_path(const struct store *s, size_t i)
 {
     return fs_printf("%s/%s/%s/%s", s->root, STORE_INDEX_DIR, s->segs[i].name, IX_SEGMENT_FILE);
+}
+
+/*
+ * Whether a time read from store.json is the time t: JSON numbers past 2^53
+ * come back rounded (times after the year 2255 only; docs/FORMAT.md).
+ */
+static bool same_time(uint64_t listed, uint64_t t)
+{
+    return listed == t || (listed >= (1ull << 53) && t >= (1ull << 53));
+}
+
+int store_segment_open(const struct store *s, size_t i, struct ix_filebuf *fb,
+                       struct ix_seg **out, struct diag *d)
+{
+    const struct store_segment *g = &s->segs[i];
+    const struct ix_seg_info *info;
+    char *path = store_segment_path(s, i);
+    int rc = fb ? ix_open_buf(out, path, fb, d) : ix_open(out, path, d);
+
+    if (rc == 0) {
+        info = ix_info(*out);
+        if (info->rows != g->rows || info->blocks != g->blocks || info->bytes != g->bytes ||
+            !same_time(g->first_ns, info->first_ns) || !same_time(g->last_ns, info->last_ns) ||
+            strcmp(ix_node(*out), s->nodes[g->node].info.name) != 0) {
+            rc = diag_set(d, SV_EFORMAT, "%s: not the segment store.json lists as %s (its "
+                          "rows, size, times or node differ)", path, g->name);
+            ix_close(*out);
+            *out = NULL;
+        }
+    }
+    free(path);
+    return rc;
 }
 
 const char *store_dir(const struct store *s)

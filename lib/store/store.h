@@ -220,11 +220,23 @@ struct store_segment {
     const char *name;
     size_t node;                /* index of its node */
     uint64_t rows;
+    uint64_t bytes, blocks, first_ns, last_ns;  /* as store.json lists them */
 };
 size_t store_nsegments(const struct store *s);
 const struct store_segment *store_segment(const struct store *s, size_t i);
 /* The file of segment i (malloc'd); lib/index reads it. */
 char *store_segment_path(const struct store *s, size_t i);
+struct ix_seg;
+struct ix_filebuf;
+/*
+ * Opens segment i with ix_open_buf() (fb may be NULL: ix_open()) and checks
+ * that it is the segment store.json lists under that name: its node, rows,
+ * blocks, bytes and time range. A valid segment file in another's place
+ * (copied or restored wrongly) would give wrong rows; it is SV_EFORMAT,
+ * naming the file.
+ */
+int store_segment_open(const struct store *s, size_t i, struct ix_filebuf *fb,
+                       struct ix_seg **out, struct diag *d) __attribute__((warn_unused_result));
 /* The raw store.json text (for `info`). Borrowed. */
 const char *store_json_text(const struct store *s);
 /* The store's directory, as opened. */
