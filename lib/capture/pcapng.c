@@ -12,7 +12,16 @@
  *   EPB  6           iface | ts high | ts low | caplen | origlen | data (pad 4) | options
  *   SPB  3           origlen | data  (interface 0 of the section, no timestamp)
  *   PB   2           iface u16 | drops u16 | ts high | ts low | caplen | origlen | data (obsolete)
- *   others (NRB, ISB, DSB, custom, unknown) are skipped whole.
+ *   NRB  4           records (type u16 | length u16 | value, padded) up to an end record | options
+ *   ISB  5           iface | ts high | ts low | options
+ *   DSB  10          secrets type | secrets length | secrets (padded) | options
+ *   others (custom, unknown) are skipped whole; NRB, ISB and DSB are checked
+ *   and skipped.
+ *
+ * Every options list (code u16 | length u16 | value, padded to 4; code 0
+ * ends it) must fit its block, and so must NRB records and DSB secrets: as
+ * wiretap does, a block that breaks this is a fault at its offset, even
+ * where its packet would still be readable (the file is damaged there).
  *
  * States:  START --SHB--> SECTION --IDB--> (interface added, global index
  * = sect_base + local id) ; SECTION --SHB--> SECTION (new byte order, local
@@ -31,7 +40,10 @@
 #define NG_IDB 0x00000001u
 #define NG_PB 0x00000002u
 #define NG_SPB 0x00000003u
+#define NG_NRB 0x00000004u
+#define NG_ISB 0x00000005u
 #define NG_EPB 0x00000006u
+#define NG_DSB 0x0000000au
 #define NG_BOM 0x1a2b3c4du
 
 #define NG_BLOCK_MIN 12u
@@ -116,9 +128,85 @@ static uint64_t ng_ts_ns(const struct cap_ng_iface *ni, uint32_t ts_hi, uint32_t
 }
 
 /* Section header block: body at p, blen bytes, byte order be already checked. */
+/* Bytes of a value of n bytes padded to 4 (n < 2^32: no overflow in size_t). */
+static size_t ng_pad4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
+
+/*
+ * Checks that the options list [p, p + n) of a block fits it: each option's
+ * header and padded value inside, up to opt_endofopt or the end.
+ */
+static int ng_options(struct cap_reader *r, bool be, const uint8_t *p, size_t n, uint64_t off,
+                      const char *what)
+{
+    while (n >= 4) {
+        uint16_t code = ng_u16(be, p), len = ng_u16(be, p + 2);
+
+        if (code == NG_OPT_ENDOFOPT)
+            return 0;
+        if (ng_pad4(len) > n - 4)
+            return cap_fail(r, SV_EFORMAT, off, "%s: option %u of %u bytes runs past the end of "
+                            "the block", what, code, len);
+        p += 4 + ng_pad4(len);
+        n -= 4 + ng_pad4(len);
+    }
+    return 0;
+}
+
+/* Name resolution, interface statistics and decryption secrets blocks: checked, skipped. */
+static int ng_other(struct cap_reader *r, uint32_t type, const uint8_t *p, uint32_t blen,
+                    uint64_t off)
+{
+    bool be = r->ng.be;
+    size_t at = 0;
+
+    if (type == NG_NRB) {
+        for (;;) {
+            uint16_t rtype, rlen;
+
+            if (blen - at < 4)
+                return cap_fail(r, SV_EFORMAT, off, "name resolution block: records run past "
+                                "the end of the block");
+            rtype = ng_u16(be, p + at);
+            rlen = ng_u16(be, p + at + 2);
+            at += 4;
+            if (rtype == 0)
+                break;
+            if (ng_pad4(rlen) > blen - at)
+                return cap_fail(r, SV_EFORMAT, off, "name resolution block: a record of %u "
+                                "bytes runs past the end of the block", rlen);
+            at += ng_pad4(rlen);
+        }
+        return ng_options(r, be, p + at, blen - at, off, "name resolution block");
+    }
+    if (type == NG_ISB) {
+        if (blen < 12)
+            return cap_fail(r, SV_EFORMAT, off, "interface statistics block too short (%u "
+                            "bytes)", blen + NG_BLOCK_MIN);
+        return ng_options(r, be, p + 12, blen - 12, off, "interface statistics block");
+    }
+    if (type == NG_DSB) {
+        uint32_t slen;
+
+        if (blen < 8)
+            return cap_fail(r, SV_EFORMAT, off, "decryption secrets block too short (%u bytes)",
+                            blen + NG_BLOCK_MIN);
+        slen = ng_u32(be, p + 4);
+        if (ng_pad4(slen) > blen - 8)
+            return cap_fail(r, SV_EFORMAT, off, "decryption secrets block: %u bytes of secrets "
+                            "run past the end of the block", slen);
+        return ng_options(r, be, p + 8 + ng_pad4(slen), blen - 8 - ng_pad4(slen), off,
+                          "decryption secrets block");
+    }
+    return 0;     /* custom, unknown: not ours to judge */
+}
+
 static int ng_shb(struct cap_reader *r, bool be, const uint8_t *p, uint32_t blen, uint64_t off)
 {
     unsigned major, minor;
+    int rc;
 
     if (blen < 16)
         return cap_fail(r, SV_EFORMAT, off, "section header block too short (%u bytes)",
@@ -127,6 +215,9 @@ static int ng_shb(struct cap_reader *r, bool be, const uint8_t *p, uint32_t blen
     minor = ng_u16(be, p + 6);
     if (major != 1)
         return cap_fail(r, SV_EFORMAT, off, "unsupported pcapng version %u.%u", major, minor);
+    rc = ng_options(r, be, p + 16, blen - 16, off, "section header block");
+    if (rc < 0)
+        return rc;
     r->ng.be = be;
     r->ng.in_section = true;
     r->ng.sect_base = (uint32_t)r->niface;
@@ -164,7 +255,7 @@ static int ng_tsresol(struct cap_reader *r, uint8_t v, struct cap_iface *ifc,
     return 0;
 }
 
-/* Interface description block. Malformed options end the option list (wiretap is stricter). */
+/* Interface description block (its options checked by ng_options first). */
 static int ng_idb(struct cap_reader *r, const uint8_t *p, uint32_t blen, uint64_t off)
 {
     struct cap_iface ifc = { 0 };
@@ -176,6 +267,9 @@ static int ng_idb(struct cap_reader *r, const uint8_t *p, uint32_t blen, uint64_
     if (blen < 8)
         return cap_fail(r, SV_EFORMAT, off, "interface description block too short (%u bytes)",
                         blen + NG_BLOCK_MIN);
+    rc = ng_options(r, be, p + 8, blen - 8, off, "interface description block");
+    if (rc < 0)
+        return rc;
     ifc.linktype = ng_u16(be, p);
     ifc.snaplen = ng_u32(be, p + 4);
     ifc.tsprec = 6;
@@ -241,6 +335,14 @@ static int ng_pkt(struct cap_reader *r, const uint8_t *p, uint32_t blen, uint64_
     if (caplen > blen - 20)
         return cap_fail(r, SV_EFORMAT, off, "%s: caplen %u is more than its %u data bytes", what,
                         caplen, blen - 20);
+    /* options after the padded data: most blocks have none, and pay one comparison */
+    if (ng_pad4(caplen) < blen - 20) {
+        int rc = ng_options(r, be, p + 20 + ng_pad4(caplen), blen - 20 - ng_pad4(caplen), off,
+                            what);
+
+        if (rc < 0)
+            return rc;
+    }
     pkt->data = p + 20;
     pkt->ts_ns = ng_ts_ns(&r->ng_ifaces[gi], ng_u32(be, p + 4), ng_u32(be, p + 8));
     pkt->offset = off;
@@ -349,7 +451,9 @@ static int ng_step(struct cap_reader *r, struct cap_pkt *pkt)
         rc = ng_spb(r, p + 8, blen, off, pkt);
         break;
     default:
-        rc = CAP_STEP_SKIP;     /* NRB, ISB, DSB, custom, unknown */
+        rc = ng_other(r, type, p + 8, blen, off);
+        if (rc == 0)
+            rc = CAP_STEP_SKIP;
         break;
     }
     if (rc >= 0)

@@ -373,6 +373,33 @@ static void ng_raw_block(struct bld *b, uint32_t type, uint32_t body_len)
     ng_end(b, at);
 }
 
+/* A name resolution block: one IPv4 record ("x"), the end record. */
+static void ng_nrb(struct bld *b)
+{
+    size_t at = ng_begin(b, 4);
+
+    b_u16(b, 1);
+    b_u16(b, 6);
+    b_data(b, 9, 4);
+    b_u8(b, 'x');
+    b_u8(b, 0);
+    b_u16(b, 0);        /* padding */
+    b_u16(b, 0);
+    b_u16(b, 0);
+    ng_end(b, at);
+}
+
+/* A decryption secrets block with n bytes of secrets (padded). */
+static void ng_dsb(struct bld *b, uint32_t n)
+{
+    size_t at = ng_begin(b, 10);
+
+    b_u32(b, 0x544c534bu);
+    b_u32(b, n);
+    b_data(b, 5, (n + 3) & ~3u);
+    ng_end(b, at);
+}
+
 /* ---------------------------------------------------------------- real captures */
 
 struct real {
@@ -1351,7 +1378,7 @@ TEST(pcapng_features)
     ng_shb(&b, false);
     ng_idb(&b, 1, 0, 9, true, 10);                  /* ns, +10 s */
     ng_epb(&b, 0, 1700000000123456789ull, 0, 60, 60);
-    ng_raw_block(&b, 4, 20);                        /* NRB: skipped */
+    ng_nrb(&b);                                     /* NRB: checked, skipped */
     ng_idb(&b, 101, 128, 3, true, -5);              /* ms, -5 s */
     off_pb = b.n;
     at = ng_begin(&b, 2);                           /* obsolete packet block */
@@ -1371,7 +1398,7 @@ TEST(pcapng_features)
     ng_raw_block(&b, 5, 12);                        /* ISB */
     ng_raw_block(&b, 0x00000bad, 12);               /* custom */
     ng_raw_block(&b, 0x40000bad, 12);
-    ng_raw_block(&b, 0x0000000a, 16);               /* DSB */
+    ng_dsb(&b, 7);                                  /* DSB */
     ng_raw_block(&b, 0x12345678, 13);               /* unknown */
     ng_epb(&b, 1, 1700000000124ull, 5, 200, 300);
     ng_shb(&b, true);                               /* big-endian section */
@@ -1767,6 +1794,68 @@ TEST(pcapng_faults)
              good);
     fc.what = "block header truncated";
     expect_fault(&b, &fc);
+
+    /* options, records and secrets that run past their block: faults, as in wiretap */
+    b.n = 0;
+    ng_shb(&b, false);
+    at = ng_begin(&b, 1);
+    b_u16(&b, 1);
+    b_u16(&b, 0);
+    b_u32(&b, 0);
+    b_u16(&b, 2);       /* if_name, claiming 64 bytes */
+    b_u16(&b, 64);
+    b_put(&b, "eth0", 4);
+    ng_end(&b, at);
+    fc = (struct fault_case){ "IDB option", true, 0, SV_EFORMAT,
+                              "mem: offset 28: interface description block: option 2 of 64 "
+                              "bytes runs past the end of the block" };
+    expect_fault(&b, &fc);
+    {
+        static const char *const what[] = { "EPB option", "ISB", "DSB", "NRB" };
+        static const char *const why[] = {
+            "enhanced packet block: option 1 of 200 bytes runs past the end of the block",
+            "interface statistics block too short (16 bytes)",
+            "decryption secrets block: 1000 bytes of secrets run past the end of the block",
+            "name resolution block: a record of 100 bytes runs past the end of the block",
+        };
+
+        for (int k = 0; k < 4; k++) {
+            b.n = 0;
+            ng_shb(&b, false);
+            ng_idb(&b, 1, 0, 6, false, 0);
+            ng_epb(&b, 0, 1700000000000000ull, 0, 8, 8);
+            good = b.n;
+            at = ng_begin(&b, k == 0 ? 6 : k == 1 ? 5 : k == 2 ? 10 : 4);
+            if (k == 0) {
+                b_u32(&b, 0);
+                b_u32(&b, 0);
+                b_u32(&b, 0);
+                b_u32(&b, 4);
+                b_u32(&b, 4);
+                b_data(&b, 1, 4);
+                b_u16(&b, 1);
+                b_u16(&b, 200);
+                b_put(&b, "hi\0\0", 4);
+            } else if (k == 1) {
+                b_u32(&b, 0);
+            } else if (k == 2) {
+                b_u32(&b, 0x544c534bu);
+                b_u32(&b, 1000);
+                b_data(&b, 2, 4);
+            } else {
+                b_u16(&b, 1);
+                b_u16(&b, 100);
+                b_data(&b, 3, 4);
+            }
+            ng_end(&b, at);
+            memset(&fc, 0, sizeof fc);
+            fc.what = what[k];
+            fc.n_before = 1;
+            fc.code = SV_EFORMAT;
+            snprintf(fc.msg, sizeof fc.msg, "mem: offset %zu: %s", good, why[k]);
+            expect_fault(&b, &fc);
+        }
+    }
     free(b.p);
 }
 
@@ -1873,7 +1962,7 @@ TEST(big_pcapng_blocks)
     ng_shb(&b, false);
     ng_idb(&b, 1, 0, -1, false, 0);
     ng_epb(&b, 0, 1, 0, 100, 100);
-    ng_raw_block(&b, 0x0000000a, LIM_PCAPNG_BLOCK_MAX - 12);
+    ng_dsb(&b, LIM_PCAPNG_BLOCK_MAX - 20);          /* DSB of the largest length */
     ng_epb(&b, 0, 2, 1, LIM_PACKET_MAX, LIM_PACKET_MAX);
     ng_raw_block(&b, 0x00000bad, LIM_PCAPNG_BLOCK_MAX - 12);
     ng_epb(&b, 0, 3, 2, 1, 1);
