@@ -4,7 +4,6 @@
 
 #include "bundlecli.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -117,11 +117,14 @@ fi
 # a temporary tree that a killed ingest left beside the store (nobody holds its lock) is
 # removed by the next ingest into the store; one that a live ingest holds stays
 mkdir -p "$TMP/st.tmp-999999/nodes" "$TMP/st.tmp-12x" && touch "$TMP/st.tmp-999999/nodes/x"
+# (a tree with a store.json may be a store someone named so: never taken for a stale one)
+mkdir "$TMP/st.tmp-999997" && echo '{}' >"$TMP/st.tmp-999997/store.json"
 expect "stale temporary tree" 0 \
     "streamvault: warning: removed $TMP/st.tmp-999999, left by an ingest that was killed before it finished" \
     "$SV" ingest -q -o "$TMP/st" "$TD/zeek_http_pipelined-requests.pcap"
 t_is "stale temporary tree: removed, other names left" "$(cd "$TMP" && ls -d st st.*)" "st
-st.tmp-12x"
+st.tmp-12x
+st.tmp-999997"
 if t_have flock; then
     mkdir "$TMP/st.tmp-999998"
     flock -o "$TMP/st.tmp-999998" sleep 30 &
@@ -134,6 +137,7 @@ if t_have flock; then
     expect "a live ingest's tree" 0 "" "$SV" ingest -q -f -o "$TMP/st" "$TD/zeek_icmp_5-pings.pcap"
     t_is "a live ingest's tree: left alone" "$(cd "$TMP" && ls -d st st.*)" "st
 st.tmp-12x
+st.tmp-999997
 st.tmp-999998"
     kill $holder
     wait $holder 2>/dev/null

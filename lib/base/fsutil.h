@@ -39,8 +39,8 @@ int fs_mkdir_locked(const char *path, struct diag *d) __attribute__((warn_unused
 int fs_dir_trylock(const char *path);
 /*
  * Swaps two existing paths in one step (Linux's renameat2 RENAME_EXCHANGE):
- * 0, or -1 with errno set (EINVAL or ENOSYS where the file system or the
- * kernel cannot; then the caller renames in two steps).
+ * 0, or -1 with errno set (EINVAL, EOPNOTSUPP or ENOSYS where the file
+ * system or the kernel cannot; then the caller renames in two steps).
  */
 int fs_exchange(const char *a, const char *b);
 /* Writes a whole file via path.tmp + fsync-less rename. */

@@ -741,7 +741,7 @@ static int install(const struct store_ingest_opts *o, const char *tmp, struct di
         diag_clear(d);
         return 0;
     }
-    if (errno != EINVAL && errno != ENOSYS)
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
         return diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
     old = fs_printf("%s.old-%ld", o->store_dir, (long)getpid());
     if (stat(o->store_dir, &st) == 0 && rename(o->store_dir, old) < 0) {
@@ -777,7 +777,8 @@ static char *parent_of(const char *path)
  * (fs_mkdir_locked) until it is installed or removed. A tree of that name
  * that no process holds was left by an ingest that was killed (SIGKILL, the
  * OOM killer, a reboot), and is removed here before a new ingest into STORE
- * starts; one whose lock cannot be told (a file system without flock) stays.
+ * starts; one whose lock cannot be told (a file system without flock) stays,
+ * and so does one that holds a store.json (a store named like one).
  */
 static void remove_stale(const struct store_ingest_opts *o)
 {
@@ -789,15 +790,20 @@ static void remove_stale(const struct store_ingest_opts *o)
     struct dirent *e;
 
     while (dp && (e = readdir(dp)) != NULL) {
-        const char *pid = e->d_name + plen;
-        char *path;
+        const char *pid;
+        char *path, *meta;
         int fd;
 
-        if (strncmp(e->d_name, prefix, plen) != 0 || *pid == 0 ||
-            strspn(pid, "0123456789") != strlen(pid))
+        if (strncmp(e->d_name, prefix, plen) != 0)
+            continue;
+        pid = e->d_name + plen;
+        if (*pid == 0 || strspn(pid, "0123456789") != strlen(pid))
             continue;
         path = slash ? fs_join(dir, e->d_name) : xstrdup(e->d_name);
-        fd = fs_dir_trylock(path);
+        /* a tree with a store.json may be a whole store that someone named so: left alone */
+        meta = fs_join(path, STORE_JSON);
+        fd = access(meta, F_OK) == 0 ? -1 : fs_dir_trylock(path);
+        free(meta);
         if (fd >= 0) {
             struct diag ignore;
 
