@@ -81,3 +81,14 @@ void slab_free(struct slab *s, void *p)
     s->free = p;
     s->live--;
 }
+
+void slab_free_chain(struct slab *s, struct slab_chain *c)
+{
+    if (!c->head)
+        return;
+    *(void **)c->tail = s->free;
+    s->free = c->head;
+    s->live -= c->n;
+    c->head = c->tail = NULL;
+    c->n = 0;
+}

@@ -31,4 +31,26 @@ void slab_release(struct slab *s);
 void *slab_alloc(struct slab *s) __attribute__((malloc, returns_nonnull));
 void slab_free(struct slab *s, void *p);
 
+/*
+ * Objects freed apart from the slab, by a thread that may not touch it,
+ * linked the slab's way: slab_free_chain() gives them all back at once
+ * without reading them (no cache line of theirs moves to its thread).
+ */
+struct slab_chain {
+    void *head, *tail;
+    size_t n;
+};
+
+static inline void slab_chain_push(struct slab_chain *c, void *p)
+{
+    *(void **)p = c->head;
+    c->head = p;
+    if (!c->tail)
+        c->tail = p;
+    c->n++;
+}
+
+/* Returns the chain's objects to s; the chain is empty afterwards. */
+void slab_free_chain(struct slab *s, struct slab_chain *c);
+
 #endif

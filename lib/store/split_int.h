@@ -98,7 +98,7 @@ struct bucket {
     struct sstream *live;
     struct cpool *pool;         /* this bucket's buffer chunks (points at pool_s) */
     struct cpool pool_s;
-    struct sstream *dead;       /* ended in phase C; back to the slab after it (linked by anext) */
+    struct slab_chain dead;     /* ended in phase C; back to the slab after it, at once */
     struct buf scratch, scratch2;
     struct buf packbuf;         /* small streams gathered for one write into the pack */
     struct buf ents;            /* entry records of the batch, not yet indexed */

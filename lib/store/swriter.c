@@ -695,8 +695,8 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
             b->rc = drop ? discard_stream(sp, b, e->s) : finish_stream(sp, b, e->s);
             if (e->s != sp->other) {
                 swr_stream_clear(e->s);
-                e->s->anext = b->dead;
-                b->dead = e->s;
+                /* its record is in the catalogue: the slab's link may take its first word */
+                slab_chain_push(&b->dead, e->s);
             }
         } else if (e->idx == EV_SPILL || e->idx == EV_FLUSH) {
             /* phase B orders one spill, then flushes: either way the buffer goes to the file */
@@ -735,14 +735,8 @@ int swr_wait(struct split *sp, struct diag *d)
 {
 #pragma omp taskwait
     sp->writing = false;
-    for (uint32_t t = 0; t < NTASKS; t++) {
-        while (sp->b[t].dead) {
-            struct sstream *s = sp->b[t].dead;
-
-            sp->b[t].dead = s->anext;
-            slab_free(&sp->streams, s);
-        }
-    }
+    for (uint32_t t = 0; t < NTASKS; t++)
+        slab_free_chain(&sp->streams, &sp->b[t].dead);
     for (uint32_t t = 0; t < NTASKS; t++) {
         if (sp->b[t].rc < 0) {
             *d = sp->b[t].d;

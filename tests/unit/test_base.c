@@ -10,6 +10,7 @@
 #include "base/cur.h"
 #include "base/diag.h"
 #include "base/sha256.h"
+#include "base/slab.h"
 #include "base/timefmt.h"
 #include "streamvault.h"
 
@@ -216,7 +217,41 @@ TEST(crc32c_long)
     }
 }
 
+/* Objects freed through a chain come back from the slab, zeroed, and are counted. */
+TEST(slab_chain_returns_objects)
+{
+    struct slab s;
+    struct slab_chain c = { NULL, NULL, 0 };
+    unsigned char *p[5], *q;
+    int found = 0;
+
+    slab_init(&s, 40, 4, NULL);
+    for (int i = 0; i < 5; i++) {
+        p[i] = slab_alloc(&s);
+        memset(p[i], 0xab, 40);
+    }
+    T_EQ(s.live, 5);
+    slab_free_chain(&s, &c);            /* an empty chain: nothing changes */
+    T_EQ(s.live, 5);
+    slab_chain_push(&c, p[1]);
+    slab_chain_push(&c, p[3]);
+    slab_chain_push(&c, p[4]);
+    T_EQ(c.n, 3);
+    slab_free_chain(&s, &c);
+    T_EQ(s.live, 2);
+    T_TRUE(c.head == NULL && c.tail == NULL && c.n == 0);
+    for (int i = 0; i < 3; i++) {
+        q = slab_alloc(&s);
+        found += q == p[1] || q == p[3] || q == p[4];
+        for (int k = 0; k < 40; k++)
+            T_EQ(q[k], 0);
+    }
+    T_EQ(found, 3);
+    T_EQ(s.live, 5);
+    slab_release(&s);
+}
+
 T_MAIN(T_CASE(sha256_vectors), T_CASE(crc32c_vectors), T_CASE(crc32c_long),
        T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
        T_CASE(addr_text_formats), T_CASE(rfc3339_format), T_CASE(time_parse),
-       T_CASE(duration_parse), T_CASE(diag_messages))
+       T_CASE(duration_parse), T_CASE(diag_messages), T_CASE(slab_chain_returns_objects))
