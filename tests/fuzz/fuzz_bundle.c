@@ -103,7 +103,7 @@ static void remove_base(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct bundle_limits lim = { 1u << 20, 4u << 20, 256 };
+    struct bundle_limits lim = { 1u << 20, 4u << 20, 256, NULL };
     struct bundle_contents c;
     struct diag d;
     char dir[128];
