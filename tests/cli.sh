@@ -111,6 +111,26 @@ if mkfifo "$TMP/fifo" 2>/dev/null; then
         t_is "ingest stopped by SIG$sig: no temporary tree left" \
             "$(ls "$TMP" | grep -c '^stdin\.')" 0
     done
+    # the writer stays open and silent: ingest, waiting in read(), still stops at once
+    "$SV" ingest -q -f -o "$TMP/stdin" "$TMP/fifo" 2>"$TMP/err" &
+    pid=$!
+    exec 3>"$TMP/fifo"
+    cat "$TD/zeek_http_pipelined-requests.pcap" >&3
+    # time to read it all and wait for more (a slower machine only tests less, never fails)
+    sleep 1
+    kill -TERM $pid
+    i=0
+    while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    t_is "ingest stopped while its FIFO is idle: gone before the writer closes" \
+        "$(kill -0 $pid 2>/dev/null && echo waiting || echo gone)" gone
+    exec 3>&-
+    wait $pid
+    t_is "ingest stopped while its FIFO is idle: exit status" "$?" 143
+    t_is "ingest stopped while its FIFO is idle: message" "$(cat "$TMP/err")" \
+        "streamvault: $TMP/stdin: interrupted; nothing written"
 else
     t_skip "no mkfifo"
 fi

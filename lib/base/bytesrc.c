@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -25,7 +27,15 @@ struct bytesrc_file {
     int fd;
     bool owns_fd;           /* false for stdin, which is not ours to close */
     char *path;             /* owned copy; base.name points here */
+    const volatile sig_atomic_t *cancel;
+    bool may_wait;          /* a pipe, FIFO, socket or terminal: a read may block */
 };
+
+/* Whether a call that failed with errno e is to be made again: EINTR, unless asked to stop. */
+static bool again(int e, const volatile sig_atomic_t *cancel)
+{
+    return e == EINTR && !(cancel && *cancel);
+}
 
 static ssize_t file_read(struct bytesrc *s, void *buf, size_t n, struct diag *d)
 {
@@ -34,9 +44,27 @@ static ssize_t file_read(struct bytesrc *s, void *buf, size_t n, struct diag *d)
 
     if (n > SSIZE_MAX)
         n = SSIZE_MAX;
+    if (f->cancel && *f->cancel)
+        return diag_set(d, SV_EINTR, "%s: interrupted", f->path);
+    /*
+     * Where a read may wait for a writer, wait in poll() and look at the
+     * stop flag four times a second: the signal may have gone to another
+     * thread, and then no read() here returns EINTR.
+     */
+    while (f->cancel && f->may_wait) {
+        struct pollfd p = { f->fd, POLLIN, 0 };
+        int r = poll(&p, 1, 250);
+
+        if (*f->cancel)
+            return diag_set(d, SV_EINTR, "%s: interrupted", f->path);
+        if (r > 0 || (r < 0 && errno != EINTR))
+            break;      /* readable, at its end, or an error read() will tell */
+    }
     do
         got = read(f->fd, buf, n);
-    while (got < 0 && errno == EINTR);
+    while (got < 0 && again(errno, f->cancel));
+    if (got < 0 && errno == EINTR)
+        return diag_set(d, SV_EINTR, "%s: interrupted", f->path);
     if (got < 0)
         return diag_errno(d, SV_EIO, errno, "%s", f->path);
     return got;
@@ -52,7 +80,8 @@ static void file_close(struct bytesrc *s)
     free(f);
 }
 
-int bytesrc_open_file(struct bytesrc **out, const char *path, struct diag *d)
+int bytesrc_open_file(struct bytesrc **out, const char *path,
+                      const volatile sig_atomic_t *cancel, struct diag *d)
 {
     struct bytesrc_file *f;
     bool is_stdin = strcmp(path, "-") == 0;
@@ -62,9 +91,12 @@ int bytesrc_open_file(struct bytesrc **out, const char *path, struct diag *d)
     if (is_stdin) {
         fd = STDIN_FILENO;
     } else {
+        /* (a FIFO's open waits for a writer) */
         do
             fd = open(path, O_RDONLY | O_CLOEXEC);
-        while (fd < 0 && errno == EINTR);
+        while (fd < 0 && again(errno, cancel));
+        if (fd < 0 && errno == EINTR)
+            return diag_set(d, SV_EINTR, "%s: interrupted", path);
         if (fd < 0)
             return diag_errno(d, SV_EIO, errno, "%s", path);
         /* A hint only: the reader streams the file front to back. */
@@ -74,6 +106,12 @@ int bytesrc_open_file(struct bytesrc **out, const char *path, struct diag *d)
     f->fd = fd;
     f->owns_fd = !is_stdin;
     f->path = xstrdup(is_stdin ? "<stdin>" : path);
+    f->cancel = cancel;
+    {
+        struct stat st;
+
+        f->may_wait = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
+    }
     f->base.read = file_read;
     f->base.close = file_close;
     f->base.name = f->path;

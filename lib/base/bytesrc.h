@@ -10,6 +10,7 @@
 #ifndef SV_BASE_BYTESRC_H
 #define SV_BASE_BYTESRC_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,8 +23,14 @@ struct bytesrc {
     const char *name;                   /* for messages; borrowed from the opener */
 };
 
-/* Opens path ("-" = standard input) as a plain byte source. */
-int bytesrc_open_file(struct bytesrc **out, const char *path, struct diag *d)
+/*
+ * Opens path ("-" = standard input) as a plain byte source. An open or a
+ * read that a signal interrupts is retried, unless cancel (may be NULL) is
+ * set by then: it then fails with SV_EINTR ("PATH: interrupted"), so that a
+ * read blocked on an idle pipe or FIFO does not hold up a stop.
+ */
+int bytesrc_open_file(struct bytesrc **out, const char *path,
+                      const volatile sig_atomic_t *cancel, struct diag *d)
     __attribute__((warn_unused_result));
 
 static inline void bytesrc_close(struct bytesrc *s)

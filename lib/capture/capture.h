@@ -17,6 +17,7 @@
 #ifndef SV_CAPTURE_H
 #define SV_CAPTURE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,9 +66,12 @@ int cap_open(struct cap_reader **out, const char *path, struct diag *d)
     __attribute__((warn_unused_result));
 /*
  * As cap_open, with name (copied) standing for the input in messages instead
- * of path: a capture extracted from a bundle is named as its member.
+ * of path (a capture extracted from a bundle is named as its member), and
+ * with a stop flag (may be NULL): once it is set, an open or read that a
+ * signal interrupts fails with SV_EINTR instead of waiting on (bytesrc.h).
  */
-int cap_open_as(struct cap_reader **out, const char *path, const char *name, struct diag *d)
+int cap_open_as(struct cap_reader **out, const char *path, const char *name,
+                const volatile sig_atomic_t *cancel, struct diag *d)
     __attribute__((warn_unused_result));
 
 /*

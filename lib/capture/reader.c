@@ -388,19 +388,20 @@ int cap_open(struct cap_reader **out, const char *path, struct diag *d)
     int rc;
 
     *out = NULL;
-    rc = bytesrc_open_file(&src, path, d);
+    rc = bytesrc_open_file(&src, path, NULL, d);
     if (rc < 0)
         return rc;
     return cap_open_src(out, src, src->name, d);
 }
 
-int cap_open_as(struct cap_reader **out, const char *path, const char *name, struct diag *d)
+int cap_open_as(struct cap_reader **out, const char *path, const char *name,
+                const volatile sig_atomic_t *cancel, struct diag *d)
 {
     struct bytesrc *src;
     int rc;
 
     *out = NULL;
-    rc = bytesrc_open_file(&src, path, d);
+    rc = bytesrc_open_file(&src, path, cancel, d);
     if (rc < 0)
         return rc;
     return cap_open_src(out, src, name, d);

@@ -519,7 +519,7 @@ static int read_input(struct split *sp, struct store_input *in, bool from_dir,
 
     diag_clear(&rd);
     sp->in = in;
-    rc = cap_open_as(&r, in->file ? in->file : in->path, in->path, &rd);
+    rc = cap_open_as(&r, in->file ? in->file : in->path, in->path, sp->o->cancel, &rd);
     if (rc < 0) {
         /* in a directory, skip what is no capture; a damaged capture is an error */
         if (from_dir && rc == SV_ENOTCAP) {
