@@ -31,6 +31,11 @@ struct bytesrc_file {
     bool may_wait;          /* a pipe, FIFO, socket or terminal: a read may block */
 };
 
+static int stopped(struct diag *d, const char *path)
+{
+    return diag_set(d, SV_EINTR, "%s: interrupted", path);
+}
+
 /* Whether a call that failed with errno e is to be made again: EINTR, unless asked to stop. */
 static bool again(int e, const volatile sig_atomic_t *cancel)
 {
@@ -44,8 +49,6 @@ static ssize_t file_read(struct bytesrc *s, void *buf, size_t n, struct diag *d)
 
     if (n > SSIZE_MAX)
         n = SSIZE_MAX;
-    if (f->cancel && *f->cancel)
-        return diag_set(d, SV_EINTR, "%s: interrupted", f->path);
     /*
      * Where a read may wait for a writer, wait in poll() and look at the
      * stop flag four times a second: the signal may have gone to another
@@ -56,7 +59,7 @@ static ssize_t file_read(struct bytesrc *s, void *buf, size_t n, struct diag *d)
         int r = poll(&p, 1, 250);
 
         if (*f->cancel)
-            return diag_set(d, SV_EINTR, "%s: interrupted", f->path);
+            return stopped(d, f->path);
         if (r > 0 || (r < 0 && errno != EINTR))
             break;      /* readable, at its end, or an error read() will tell */
     }
@@ -64,7 +67,7 @@ static ssize_t file_read(struct bytesrc *s, void *buf, size_t n, struct diag *d)
         got = read(f->fd, buf, n);
     while (got < 0 && again(errno, f->cancel));
     if (got < 0 && errno == EINTR)
-        return diag_set(d, SV_EINTR, "%s: interrupted", f->path);
+        return stopped(d, f->path);
     if (got < 0)
         return diag_errno(d, SV_EIO, errno, "%s", f->path);
     return got;
@@ -96,7 +99,7 @@ int bytesrc_open_file(struct bytesrc **out, const char *path,
             fd = open(path, O_RDONLY | O_CLOEXEC);
         while (fd < 0 && again(errno, cancel));
         if (fd < 0 && errno == EINTR)
-            return diag_set(d, SV_EINTR, "%s: interrupted", path);
+            return stopped(d, path);
         if (fd < 0)
             return diag_errno(d, SV_EIO, errno, "%s", path);
         /* A hint only: the reader streams the file front to back. */

@@ -58,9 +58,10 @@ struct cap_pkt {
  * Opens path ("-" = standard input), sniffs gzip/zstd compression and the
  * capture format from the magic bytes. Returns 0 or SV_EIO/SV_EFORMAT/SV_ETRUNC,
  * or SV_ENOTCAP when the bytes, decompressed where they are compressed, are no
- * capture at all (empty: "x.pcap: offset 0: empty file, not a capture", or
- * no pcap/pcapng magic); a compressed file that does not decompress is
- * SV_EFORMAT or SV_ETRUNC, as a capture whose header is damaged.
+ * capture at all (empty: "x.pcap: offset 0: empty file, not a capture", fewer
+ * than the 4 bytes of a magic, or no pcap/pcapng magic); a compressed file
+ * that does not decompress is SV_EFORMAT or SV_ETRUNC, as a capture whose
+ * header is damaged.
  */
 int cap_open(struct cap_reader **out, const char *path, struct diag *d)
     __attribute__((warn_unused_result));

@@ -127,7 +127,6 @@ static uint64_t ng_ts_ns(const struct cap_ng_iface *ni, uint32_t ts_hi, uint32_t
     return ns;
 }
 
-/* Section header block: body at p, blen bytes, byte order be already checked. */
 /* Bytes of a value of n bytes padded to 4 (n < 2^32: no overflow in size_t). */
 static size_t ng_pad4(size_t n)
 {
@@ -203,6 +202,7 @@ static int ng_other(struct cap_reader *r, uint32_t type, const uint8_t *p, uint3
     return 0;     /* custom, unknown: not ours to judge */
 }
 
+/* Section header block: body at p, blen bytes, byte order be already checked. */
 static int ng_shb(struct cap_reader *r, bool be, const uint8_t *p, uint32_t blen, uint64_t off)
 {
     unsigned major, minor;

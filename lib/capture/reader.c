@@ -286,23 +286,6 @@ static bool cap_zstd_magic(const uint8_t *p, size_t n)
 }
 
 /* Sniffs the capture format of the (decompressed) bytes and parses the file header. */
-/* Whether the n (< 4) bytes at p begin a pcap or pcapng magic: a capture cut short. */
-static bool magic_prefix(const uint8_t *p, size_t n)
-{
-    static const uint8_t magic[][4] = {
-        { 0xd4, 0xc3, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0xc3, 0xd4 },     /* pcap, microseconds */
-        { 0x4d, 0x3c, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0x3c, 0x4d },     /* pcap, nanoseconds */
-        { 0x34, 0xcd, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0xcd, 0x34 },     /* Kuznetzov's */
-        { 0x0a, 0x0d, 0x0d, 0x0a },                                 /* pcapng */
-    };
-
-    for (size_t i = 0; i < sizeof magic / sizeof *magic; i++) {
-        if (memcmp(p, magic[i], n) == 0)
-            return true;
-    }
-    return false;
-}
-
 static int cap_sniff_format(struct cap_reader *r)
 {
     const uint8_t *p;
@@ -321,8 +304,7 @@ static int cap_sniff_format(struct cap_reader *r)
     if (n == 0)
         return cap_fail(r, SV_ENOTCAP, 0, "empty file, not a capture");
     if (n < 4)
-        return cap_fail(r, magic_prefix(p, n) ? SV_ETRUNC : SV_ENOTCAP, 0,
-                        "file too short to be a capture (%zu bytes)", n);
+        return cap_fail(r, SV_ENOTCAP, 0, "file too short to be a capture (%zu bytes)", n);
     if (cap_pcap_magic(p)) {
         r->fmt = CAP_FMT_PCAP;
         return cap_pcap_open(r);

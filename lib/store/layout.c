@@ -225,13 +225,10 @@ char *store_segment_path(const struct store *s, size_t i)
     return fs_printf("%s/%s/%s/%s", s->root, STORE_INDEX_DIR, s->segs[i].name, IX_SEGMENT_FILE);
 }
 
-/*
- * Whether a time read from store.json is the time t: JSON numbers past 2^53
- * come back rounded (times after the year 2255 only; docs/FORMAT.md).
- */
+/* Whether store.json lists time t: jv_u64 writes times past INT64_MAX (2262) as INT64_MAX. */
 static bool same_time(uint64_t listed, uint64_t t)
 {
-    return listed == t || (listed >= (1ull << 53) && t >= (1ull << 53));
+    return listed == (t > INT64_MAX ? (uint64_t)INT64_MAX : t);
 }
 
 int store_segment_open(const struct store *s, size_t i, struct ix_filebuf *fb,

@@ -1550,14 +1550,7 @@ TEST(pcap_faults)
 
     b.n = 0;
     b_put(&b, "\xd4\xc3\xb2", 3);
-    fc = (struct fault_case){ "3 bytes", true, 0, SV_ETRUNC,
-                              "mem: offset 0: file too short to be a capture (3 bytes)" };
-    expect_fault(&b, &fc);
-
-    /* 3 bytes that begin no capture magic: not a capture at all, not a cut one */
-    b.n = 0;
-    b_put(&b, "ok\n", 3);
-    fc = (struct fault_case){ "3 other bytes", true, 0, SV_ENOTCAP,
+    fc = (struct fault_case){ "3 bytes", true, 0, SV_ENOTCAP,
                               "mem: offset 0: file too short to be a capture (3 bytes)" };
     expect_fault(&b, &fc);
 
