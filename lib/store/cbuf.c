@@ -172,6 +172,30 @@ void cbuf_clear(struct cbuf *b, struct cpool *p)
     cbuf_init(b);
 }
 
+void cbuf_splice(struct cbuf *dst, struct cbuf *src)
+{
+    if (!src->head)
+        return;
+    if (dst->tail)
+        dst->tail->next = src->head;
+    else
+        dst->head = src->head;
+    dst->tail = src->tail;
+    dst->len += src->len;
+    dst->cap += src->cap;
+    cbuf_init(src);
+}
+
+void cbuf_drop(struct cbuf *b)
+{
+    for (struct chunk *k = b->head, *next; k; k = next) {
+        next = k->next;
+        if (k->cls >= CBUF_CLASSES)
+            free(k);
+    }
+    cbuf_init(b);
+}
+
 size_t cbuf_nchunks(const struct cbuf *b)
 {
     size_t n = 0;

@@ -66,6 +66,13 @@ static inline void cbuf_commit(struct cbuf *b, size_t n)
 }
 /* Returns every chunk to the pool; b is empty afterwards. */
 void cbuf_clear(struct cbuf *b, struct cpool *p);
+/* Moves every chunk of src to the end of dst; src is empty afterwards. */
+void cbuf_splice(struct cbuf *dst, struct cbuf *src);
+/*
+ * Forgets the chunks without returning them to the pool (which is about to
+ * be released with its region): only odd-sized chunks, malloc'd, are freed.
+ */
+void cbuf_drop(struct cbuf *b);
 /* Number of chunks holding data (for sizing an iovec array). */
 size_t cbuf_nchunks(const struct cbuf *b);
 /* Fills iov with the chunks' data; returns the count written (at most max). */

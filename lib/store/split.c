@@ -905,7 +905,6 @@ static int ingest_node(const struct store_ingest_opts *o, const struct store_nod
         sp.b[t].pack_fd = -1;
         buf_init(&sp.b[t].scratch, SIZE_MAX);
         buf_init(&sp.b[t].scratch2, SIZE_MAX);
-        buf_init(&sp.b[t].packbuf, PACKBUF_SIZE);
         buf_init(&sp.b[t].ents, SIZE_MAX);
         buf_init(&sp.b[t].seen_names, SIZE_MAX);
         dsx_sink_init(&sp.b[t].sink, &sp.b[t].ents);
@@ -1008,7 +1007,10 @@ out_split:
         free(sp.b[t].pack_path);
         buf_release(&sp.b[t].scratch);
         buf_release(&sp.b[t].scratch2);
-        buf_release(&sp.b[t].packbuf);
+        if (sp.b[t].gather) {
+            cbuf_drop(&sp.b[t].gather->held);
+            free(sp.b[t].gather);
+        }
     }
     swr_stream_clear(sp.other);
     free(sp.other);

@@ -28,6 +28,7 @@
 #define NTASKS (STORE_BUCKETS + 1)
 #define SPILL_FLUSH (256u * 1024)
 #define PACKBUF_SIZE (256u * 1024)
+#define PACK_GATHER_IOV 1024u      /* iovecs of one gathered writev into a pack (IOV_MAX) */
 #define ENTBUF_FIRST (512u * 1024) /* allocated at once for the entries of a batch */
 #define EV_END UINT32_MAX          /* the stream has ended: write it out */
 #define EV_SPILL (UINT32_MAX - 1)  /* create the stream's own file now */
@@ -88,6 +89,19 @@ struct dns_seen {
     size_t name, namelen;
 };
 
+/*
+ * Small ended streams, gathered for one writev into the pack: their file
+ * headers and their buffers' chunks, which go back to the pool only once
+ * written (no copy into a staging buffer).
+ */
+struct pack_gather {
+    struct iovec iov[PACK_GATHER_IOV];
+    uint8_t hdr[PACK_GATHER_IOV][32];   /* a file header per gathered stream */
+    uint32_t niov, nhdr;
+    size_t len;                         /* bytes gathered */
+    struct cbuf held;                   /* the gathered streams' chunks */
+};
+
 struct bucket {
     uint32_t id;
     struct evq q[2];            /* events of the batch being written and of the next */
@@ -100,7 +114,7 @@ struct bucket {
     struct cpool pool_s;
     struct slab_chain dead;     /* ended in phase C; back to the slab after it, at once */
     struct buf scratch, scratch2;
-    struct buf packbuf;         /* small streams gathered for one write into the pack */
+    struct pack_gather *gather; /* small streams gathered for one write into the pack */
     struct buf ents;            /* entry records of the batch, not yet indexed */
     struct dsx_sink sink;       /* where this bucket's dissectors write (ents) */
     struct ix_writer *ix;       /* the bucket's index segment being written */

@@ -428,13 +428,41 @@ static int append_packet(struct split *sp, struct bucket *b, struct sstream *s,
 
 static int pack_flush(struct bucket *b)
 {
+    struct pack_gather *g = b->gather;
     int rc;
 
-    if (b->packbuf.len == 0)
+    if (!g || g->niov == 0)
         return 0;
-    rc = fs_write_all(b->pack_fd, b->packbuf.data, b->packbuf.len, b->pack_path, &b->d);
-    buf_reset(&b->packbuf);
+    rc = fs_writev_all(b->pack_fd, g->iov, (int)g->niov, b->pack_path, &b->d);
+    cbuf_clear(&g->held, b->pool);
+    g->niov = g->nhdr = 0;
+    g->len = 0;
     return rc;
+}
+
+/*
+ * Gathers a small stream's file (header hdr, then its buffer) for the pack's
+ * next write; false if it does not fit what is gathered, or the gathering
+ * as a whole. The stream's buffer is taken over (empty afterwards).
+ */
+static bool pack_gather(struct bucket *b, const uint8_t *hdr, size_t hl, struct sstream *s)
+{
+    struct pack_gather *g = b->gather;
+    size_t need = 1;
+
+    for (const struct chunk *k = s->data.head; k; k = k->next)
+        need += k->len > 0;
+    if (hl + s->data.len > PACKBUF_SIZE - g->len || need > PACK_GATHER_IOV - g->niov)
+        return false;
+    memcpy(g->hdr[g->nhdr], hdr, hl);
+    g->iov[g->niov++] = (struct iovec){ g->hdr[g->nhdr++], hl };
+    for (const struct chunk *k = s->data.head; k; k = k->next) {
+        if (k->len > 0)
+            g->iov[g->niov++] = (struct iovec){ (void *)(uintptr_t)k->data, k->len };
+    }
+    g->len += hl + s->data.len;
+    cbuf_splice(&g->held, &s->data);
+    return true;
 }
 
 static int pack_open(struct split *sp, struct bucket *b)
@@ -504,22 +532,18 @@ static int finish_stream(struct split *sp, struct bucket *b, struct sstream *s)
                 return rc;
         }
         hl = stream_header(s, hdr);
-        if (hl + s->data.len <= PACKBUF_SIZE - b->packbuf.len) {
-            /* small streams are gathered so that the pack grows by large writes */
-            rc = buf_append(&b->packbuf, hdr, hl);
-            if (rc == 0)
-                rc = cbuf_copy_out(&s->data, &b->packbuf);
-            if (rc < 0)
-                return nomem(b, s);
-        } else {
-            rc = pack_flush(b);
-            if (rc == 0)
-                rc = write_cbuf(b->pack_fd, hdr, hl, &s->data, b->pack_path, &b->d);
-        }
         s->rec.pack = b->id << 16 | b->pack_seq;
         s->rec.offset = b->pack_off;
         s->rec.length = hl + s->data.len;
         b->pack_off += s->rec.length;
+        if (!b->gather)
+            b->gather = xcalloc(1, sizeof *b->gather);
+        /* small streams are gathered so that the pack grows by large writes */
+        if (!pack_gather(b, hdr, hl, s)) {
+            rc = pack_flush(b);
+            if (rc == 0 && !pack_gather(b, hdr, hl, s))
+                rc = write_cbuf(b->pack_fd, hdr, hl, &s->data, b->pack_path, &b->d);
+        }
     }
     drop_data(b, s);
     s->rec.flags |= s->wflags;
@@ -547,13 +571,7 @@ static int discard_stream(struct split *sp, struct bucket *b, struct sstream *s)
 
 void swr_stream_clear(struct sstream *s)
 {
-    /* pool chunks go with the pool's blocks; only odd-sized ones are our own */
-    for (struct chunk *k = s->data.head, *next; k; k = next) {
-        next = k->next;
-        if (k->cls >= CBUF_CLASSES)
-            free(k);
-    }
-    cbuf_init(&s->data);
+    cbuf_drop(&s->data);
     dsx_free(s->dsx);
     s->dsx = NULL;
     defrag_free(s->defrag);
