@@ -68,6 +68,11 @@ uint64_t bcli_now(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+char *bcli_default_path(uint64_t created_ns)
+{
+    return fs_printf("streamvault_%llu.tar.gz", (unsigned long long)(created_ns / 1000000000u));
+}
+
 int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node *nodes, size_t n,
                bool json)
 {
@@ -81,8 +86,7 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
     cli_catch_signals();
     o->cancel = &cli_interrupted;
     if (!o->path) {
-        def = fs_printf("streamvault_%llu.tar.gz",
-                        (unsigned long long)(o->created_ns / 1000000000u));
+        def = bcli_default_path(o->created_ns);
         o->path = def;
     }
     if (bundle_write(o, nodes, n, &r, &d) < 0) {

@@ -33,6 +33,9 @@ void bcli_nodes_free(struct bundle_node *v, size_t n);
 /* The wall clock, in ns since the epoch. */
 uint64_t bcli_now(void);
 
+/* The bundle's name when -o is not given: "streamvault_<created seconds>.tar.gz" (to free). */
+char *bcli_default_path(uint64_t created_ns);
+
 /*
  * Writes the bundle (o->path NULL: streamvault_<created seconds>.tar.gz),
  * then prints "<cmd>: wrote PATH: N streams, P packets, B bytes from K

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/diag.h"
+#include "base/fsutil.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -148,6 +150,62 @@ bool cli_parse_size(const char *s, uint64_t *out)
         return false;
     *out = (uint64_t)v << shift;
     return true;
+}
+
+/*
+ * The canonical form of a path that need not exist yet: its directory
+ * resolved (symbolic links, "..") and its last name; NULL where the
+ * directory does not exist.
+ */
+static char *canonical(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? fs_printf("%.*s", (int)(slash - path), path) : NULL;
+    char *real = realpath(dir ? (*dir ? dir : "/") : ".", NULL), *out = NULL;
+
+    if (real)
+        out = fs_printf("%s/%s", strcmp(real, "/") == 0 ? "" : real, slash ? slash + 1 : path);
+    free(real);
+    free(dir);
+    return out;
+}
+
+bool cli_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    char *ca, *cb;
+    bool same;
+
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    ca = canonical(a);
+    cb = canonical(b);
+    same = ca && cb ? strcmp(ca, cb) == 0 : strcmp(a, b) == 0;
+    free(ca);
+    free(cb);
+    return same;
+}
+
+bool cli_inside_dir(const char *path, const char *dir)
+{
+    char *cp = canonical(path), *cd = realpath(dir, NULL);
+    size_t n = cd ? strlen(cd) : 0;
+    bool inside = cp && cd && strncmp(cp, cd, n) == 0 && (cp[n] == '/' || n == 1);
+
+    free(cp);
+    free(cd);
+    return inside;
+}
+
+int cli_check_out(const char *cmd, const char *opt, const char *path, char *const *stores,
+                   size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cli_inside_dir(path, stores[i]))
+            return cli_usage(cmd, "%s %s: inside the store %s; write it elsewhere", opt, path,
+                             stores[i]);
+    }
+    return EXIT_OK;
 }
 
 bool cli_parse_progress(const char *s, enum cli_progress *out)

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct diag;
@@ -48,6 +49,19 @@ void cli_catch_signals(void);
 /* Prints the message and a hint to --help; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Whether paths a and b name the same file: the same inode where both
+ * exist, else the same resolved directory and name.
+ */
+bool cli_same_file(const char *a, const char *b);
+/* Whether path (which need not exist) lies inside directory dir, once both are resolved. */
+bool cli_inside_dir(const char *path, const char *dir);
+/*
+ * Refuses (EXIT_USAGE, with a message) an output path that lies inside one
+ * of the n stores read: writing there could replace the store's own files.
+ */
+int cli_check_out(const char *cmd, const char *opt, const char *path, char *const *stores,
+                  size_t n);
 /* "1048576", "512K", "64M", "1G" (binary units). */
 bool cli_parse_size(const char *s, uint64_t *out);
 bool cli_parse_uint(const char *s, uint64_t max, uint64_t *out);

@@ -70,6 +70,7 @@ int cmd_export(int argc, char **argv)
     size_t nstores = 0, nnodes = 0;
     bool json = false, have_now = false;
     const char *query;
+    char *def;
     int c, rc = EXIT_OK;
 
     optind = 1;
@@ -104,6 +105,12 @@ int cmd_export(int argc, char **argv)
     qo.now_ns = bo.created_ns;
     query = argv[argc - 1];
     bo.query = query;
+    def = bo.path ? NULL : bcli_default_path(bo.created_ns);
+    rc = cli_check_out("export", "-o", bo.path ? bo.path : def, argv + optind,
+                       (size_t)(argc - optind - 1));
+    free(def);
+    if (rc != EXIT_OK)
+        return rc;
     if (sel_compile(query, &qo, &q) != EXIT_OK)
         return EXIT_USAGE;
     rc = sel_open_stores(argv + optind, (size_t)(argc - optind - 1), &stores, &nstores);

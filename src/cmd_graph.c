@@ -326,6 +326,11 @@ int cmd_graph(int argc, char **argv)
     } else if (out && !fmt_given && ends_with(out, ".json")) {
         fmt = OUT_JSON;
     }
+    if (out) {
+        rc = cli_check_out("graph", "-o", out, argv + optind, (size_t)npos);
+        if (rc != EXIT_OK)
+            return rc;
+    }
     if (!query)
         query = "";
     if (sel_compile(query, &qo, &q) != EXIT_OK) {

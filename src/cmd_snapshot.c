@@ -114,10 +114,11 @@ static int newest(struct store *const *stores, size_t n, uint64_t *out)
 
 /*
  * The dependency graph of the window's entries (request time inside it) of
- * the selection, as DOT, written atomically to path.
+ * the selection, as DOT, staged beside path (*tmp) to go into place with
+ * the bundle.
  */
-static int write_graph(const struct sel *sel, uint64_t from, uint64_t to, enum graph_group by,
-                       const char *path)
+static int stage_graph(const struct sel *sel, uint64_t from, uint64_t to, enum graph_group by,
+                       const char *path, char **tmp)
 {
     struct sel w = *sel;
     struct graph *g = NULL;
@@ -142,7 +143,7 @@ static int write_graph(const struct sel *sel, uint64_t from, uint64_t to, enum g
     } else if (graph_dot(g, &b) < 0) {
         cli_error("snapshot: --graph: the graph is too large to write");
         rc = EXIT_ERROR;
-    } else if (fs_write_file_atomic(path, b.data, b.len, &d) < 0) {
+    } else if (fs_stage_file(path, b.data, b.len, tmp, &d) < 0) {
         rc = cli_diag(&d);
     }
     graph_free(g);
@@ -164,6 +165,7 @@ int cmd_snapshot(int argc, char **argv)
     size_t nstores = 0, nnodes = 0;
     bool json = false, have_now = false, from_end = false, have_from = false, have_to = false;
     const char *query = NULL, *last = NULL, *graph_path = NULL;
+    char *def, *graph_tmp = NULL;
     enum graph_group by = GRAPH_BY_NAME;
     uint64_t dur = 0;
     int c, rc = EXIT_OK;
@@ -251,6 +253,17 @@ int cmd_snapshot(int argc, char **argv)
         if (sel_compile(query, &qo, &q) != EXIT_OK)
             return EXIT_USAGE;
     }
+    def = bo.path ? NULL : bcli_default_path(bo.created_ns);
+    rc = cli_check_out("snapshot", "-o", bo.path ? bo.path : def, argv + optind,
+                       (size_t)(argc - optind));
+    if (rc == EXIT_OK && graph_path)
+        rc = cli_check_out("snapshot", "--graph", graph_path, argv + optind,
+                           (size_t)(argc - optind));
+    if (rc == EXIT_OK && graph_path && cli_same_file(graph_path, bo.path ? bo.path : def))
+        rc = cli_usage("snapshot", "--graph %s: the bundle's own path", graph_path);
+    free(def);
+    if (rc != EXIT_OK)
+        return rc;
     rc = sel_open_stores(argv + optind, (size_t)(argc - optind), &stores, &nstores);
     if (rc != EXIT_OK)
         goto out;
@@ -283,11 +296,22 @@ int cmd_snapshot(int argc, char **argv)
     sn.from = bo.from_ns;
     sn.to = bo.to_ns;
     rc = bcli_collect(stores, nstores, keep_active, &sn, &nodes, &nnodes);
+    /* the graph is written first, beside its path, and goes into place with the bundle:
+     * either both are written or neither (an existing file at either path stays) */
+    if (rc == EXIT_OK && graph_path)
+        rc = stage_graph(&sel, bo.from_ns, bo.to_ns, by, graph_path, &graph_tmp);
     if (rc == EXIT_OK)
         rc = bcli_write("snapshot", &bo, nodes, nnodes, json);
-    if (rc == EXIT_OK && graph_path)
-        rc = write_graph(&sel, bo.from_ns, bo.to_ns, by, graph_path);
+    if (graph_tmp && rc == EXIT_OK) {
+        struct diag d;
+
+        diag_clear(&d);
+        if (fs_commit_staged(graph_tmp, graph_path, &d) < 0)
+            rc = cli_diag(&d);
+        graph_tmp = NULL;
+    }
 out:
+    fs_abort_staged(graph_tmp);
     bcli_nodes_free(nodes, nnodes);
     sel_streams_release(&m);
     sel_release(&sel);

@@ -227,6 +227,12 @@ usage "snapshot: --to: expected RFC 3339 or Unix seconds, not 'noon'" \
 usage "snapshot: no store given" snapshot --last 1h
 usage "export: expected STORE... QUERY" export "$TMP/s1"
 usage "query: unknown field 'src.nmae': did you mean 'src.name'?" export "$TMP/s1" 'src.nmae == "x"'
+usage "export: -o $TMP/s1/store.json: inside the store $TMP/s1; write it elsewhere" \
+    export "$TMP/s1" -o "$TMP/s1/store.json" dns
+usage "snapshot: -o $TMP/s1/../s1/x.tar.gz: inside the store $TMP/s1; write it elsewhere" \
+    snapshot "$TMP/s1" --last 1d -o "$TMP/s1/../s1/x.tar.gz"
+usage "snapshot: --from: expected RFC 3339 or Unix seconds, not '2024-06-31T10:00:05Z'" \
+    snapshot "$TMP/s1" --from 2024-06-31T10:00:05Z --to 2024-07-02T00:00:00Z
 
 mkdir "$TMP/out"
 "$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o "$TMP/nodir/x.tar.gz" 2>"$TMP/err"

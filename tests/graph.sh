@@ -201,4 +201,30 @@ t_is "snapshot -q KFL --graph: narrowed by the query too" \
     "$(md5sum <"$TMP/w2.dot")" \
     "$("$SV" graph "$TMP/s1" 'dns and timestamp >= 1717236010000 and timestamp < 1717236030000' |
         md5sum)"
+# the graph and the bundle go into place together, or neither; the bundle's own path, or
+# one inside the store read, is refused before anything is read
+echo old >"$TMP/keep.tar.gz"
+expect "snapshot --graph to an unwritable path" 3 \
+    "streamvault: $TMP/nowhere/w.dot: cannot create: No such file or directory" \
+    "$SV" snapshot "$TMP/s1" --from 1717236010 --to 1717236030 -o "$TMP/keep.tar.gz" \
+    --graph "$TMP/nowhere/w.dot"
+t_is "snapshot --graph unwritable: the file at -o is left as it was, no temporary file" \
+    "$(cat "$TMP/keep.tar.gz") $(ls -a "$TMP" | grep -c '\.tmp$')" "old 0"
+expect "snapshot --graph at the bundle's path" 2 \
+    "streamvault: snapshot: --graph $TMP/./keep.tar.gz: the bundle's own path
+Try 'streamvault snapshot --help' for more information." \
+    "$SV" snapshot "$TMP/s1" --from 1717236010 --to 1717236030 -o "$TMP/keep.tar.gz" \
+    --graph "$TMP/./keep.tar.gz"
+expect "snapshot --graph inside the store" 2 \
+    "streamvault: snapshot: --graph $TMP/s1/store.json: inside the store $TMP/s1; write it elsewhere
+Try 'streamvault snapshot --help' for more information." \
+    "$SV" snapshot "$TMP/s1" --from 1717236010 --to 1717236030 -o "$TMP/keep.tar.gz" \
+    --graph "$TMP/s1/store.json"
+expect "graph -o inside the store" 2 \
+    "streamvault: graph: -o $TMP/s1/store.json: inside the store $TMP/s1; write it elsewhere
+Try 'streamvault graph --help' for more information." \
+    "$SV" graph "$TMP/s1" -o "$TMP/s1/store.json"
+t_is "refused: the bundle's file and the store are as they were" \
+    "$(cat "$TMP/keep.tar.gz") $(jq -r .format "$TMP/s1/store.json")" \
+    "old $(jq -r .format "$TMP/s1/store.json")"
 t_done

@@ -215,6 +215,68 @@ int fs_exchange(const char *a, const char *b)
 #endif
 }
 
+int fs_open_tmp_beside(const char *path, char **tmp, struct diag *d)
+{
+    const char *slash = strrchr(path, '/');
+    int dlen = slash ? (int)(slash - path + 1) : 0;
+
+    for (unsigned k = 0; k < 100; k++) {
+        int fd;
+
+        *tmp = k ? fs_printf("%.*s.%s.%ld.%u.tmp", dlen, path, path + dlen, (long)getpid(), k)
+                 : fs_printf("%.*s.%s.%ld.tmp", dlen, path, path + dlen, (long)getpid());
+        fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST) {
+            int e = errno;
+
+            free(*tmp);
+            *tmp = NULL;
+            return diag_errno(d, SV_EIO, e, "%s: cannot create", path);
+        }
+        free(*tmp);
+    }
+    *tmp = NULL;
+    return diag_set(d, SV_EIO, "%s: cannot create a temporary file beside it", path);
+}
+
+int fs_stage_file(const char *path, const void *p, size_t n, char **tmp, struct diag *d)
+{
+    int fd = fs_open_tmp_beside(path, tmp, d), rc;
+
+    if (fd < 0)
+        return fd;
+    rc = fs_write_all(fd, p, n, *tmp, d);
+    if (close(fd) < 0 && rc == 0)
+        rc = diag_errno(d, SV_EIO, errno, "%s: close", *tmp);
+    if (rc < 0) {
+        unlink(*tmp);
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return rc;
+}
+
+int fs_commit_staged(char *tmp, const char *path, struct diag *d)
+{
+    int rc = 0;
+
+    if (rename(tmp, path) < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: cannot rename %s into place", path, tmp);
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
+void fs_abort_staged(char *tmp)
+{
+    if (tmp)
+        unlink(tmp);
+    free(tmp);
+}
+
 int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)
 {
     char *tmp = fs_printf("%s.tmp", path);

@@ -43,6 +43,23 @@ int fs_dir_trylock(const char *path);
  * system or the kernel cannot; then the caller renames in two steps).
  */
 int fs_exchange(const char *a, const char *b);
+/*
+ * Creates a new temporary file beside path, ".<name>.<pid>[.<k>].tmp", for
+ * a rename into place once it is whole; returns its descriptor (*tmp its
+ * name, to free) or SV_EIO (*tmp NULL).
+ */
+int fs_open_tmp_beside(const char *path, char **tmp, struct diag *d);
+/*
+ * Writes a whole file in two steps, so that it can go into place together
+ * with something else: fs_stage_file writes it beside path (*tmp gets the
+ * temporary name; on error nothing is left); then fs_commit_staged renames
+ * it into place, or fs_abort_staged removes it. Both free tmp.
+ */
+int fs_stage_file(const char *path, const void *p, size_t n, char **tmp, struct diag *d)
+    __attribute__((warn_unused_result));
+int fs_commit_staged(char *tmp, const char *path, struct diag *d)
+    __attribute__((warn_unused_result));
+void fs_abort_staged(char *tmp);
 /* Writes a whole file via path.tmp + fsync-less rename. */
 int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)
     __attribute__((warn_unused_result));

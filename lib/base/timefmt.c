@@ -5,6 +5,7 @@
 #include "timefmt.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,15 @@ static int parse_uint(const char **sp, int ndig, unsigned *out)
     return 0;
 }
 
+/* Days in month m (1-12) of year y, by the proleptic Gregorian calendar. */
+static unsigned month_days(unsigned y, unsigned m)
+{
+    static const uint8_t days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return days[m - 1] + (m == 2 && leap);
+}
+
 int timefmt_parse(const char *s, uint64_t *ns)
 {
     unsigned y, mo, d, h, mi, se, oh = 0, om = 0;
@@ -122,7 +132,9 @@ int timefmt_parse(const char *s, uint64_t *ns)
     if (parse_uint(&p, 2, &h) < 0 || *p++ != ':' || parse_uint(&p, 2, &mi) < 0 || *p++ != ':' ||
         parse_uint(&p, 2, &se) < 0 || parse_frac(&p, &frac) < 0)
         return SV_EINVAL;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || y < 1970)
+    /* RFC 3339 5.7: a day past its month's end (2024-06-31) is no date, not the next one */
+    if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || se > 60 ||
+        y < 1970)
         return SV_EINVAL;
     secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
     if (*p == 'Z' || *p == 'z') {
@@ -131,7 +143,8 @@ int timefmt_parse(const char *s, uint64_t *ns)
         int sign = *p == '-' ? -1 : 1;
 
         p++;
-        if (parse_uint(&p, 2, &oh) < 0 || *p++ != ':' || parse_uint(&p, 2, &om) < 0)
+        if (parse_uint(&p, 2, &oh) < 0 || *p++ != ':' || parse_uint(&p, 2, &om) < 0 ||
+            oh > 23 || om > 59)
             return SV_EINVAL;
         secs -= sign * (int64_t)(oh * 3600 + om * 60);
     } else {

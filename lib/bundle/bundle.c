@@ -412,33 +412,6 @@ static void name_nodes(struct bw_node *v, size_t n)
     qsort(v, n, sizeof *v, cmp_node);
 }
 
-/* Creates the temporary file beside path: ".<name>.<pid>[.<k>].tmp". */
-static int open_tmp(const char *path, char **tmp, struct diag *d)
-{
-    const char *slash = strrchr(path, '/');
-    int dlen = slash ? (int)(slash - path + 1) : 0;
-
-    for (unsigned k = 0; k < 100; k++) {
-        int fd;
-
-        *tmp = k ? fs_printf("%.*s.%s.%ld.%u.tmp", dlen, path, path + dlen, (long)getpid(), k)
-                 : fs_printf("%.*s.%s.%ld.tmp", dlen, path, path + dlen, (long)getpid());
-        fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0)
-            return fd;
-        if (errno != EEXIST) {
-            int e = errno;
-
-            free(*tmp);
-            *tmp = NULL;
-            return diag_errno(d, SV_EIO, e, "%s: cannot create", path);
-        }
-        free(*tmp);
-    }
-    *tmp = NULL;
-    return diag_set(d, SV_EIO, "%s: cannot create a temporary file beside it", path);
-}
-
 static int open_archive(struct bw *w, int fd)
 {
     w->a = archive_write_new();
@@ -486,7 +459,7 @@ int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, s
     }
     name_nodes(v, nn);
     res->nodes = nn;
-    fd = open_tmp(o->path, &tmp, d);
+    fd = fs_open_tmp_beside(o->path, &tmp, d);
     if (fd < 0) {
         rc = fd;
         goto out;

@@ -107,6 +107,20 @@ TEST(time_parse)
     T_EQ(timefmt_parse("2023-03-14T18:32:19", &ns), SV_EINVAL);
     T_EQ(timefmt_parse("", &ns), SV_EINVAL);
     T_EQ(timefmt_parse("12x", &ns), SV_EINVAL);
+    /* days past the month's end are no dates (not the next month's), leap years kept */
+    T_EQ(timefmt_parse("2024-06-31T10:00:05Z", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse("2023-02-29T00:00:00Z", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse("2100-02-29T00:00:00Z", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse("2024-02-30T00:00:00Z", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse("2024-02-29T00:00:00Z", &ns), 0);
+    T_EQ(ns, 1709164800000000000ull);
+    T_EQ(timefmt_parse("2000-02-29T00:00:00Z", &ns), 0);
+    T_EQ(ns, 951782400000000000ull);
+    T_EQ(timefmt_parse("2024-12-31T23:59:59Z", &ns), 0);
+    T_EQ(ns, 1735689599000000000ull);
+    /* offsets within a day */
+    T_EQ(timefmt_parse("2024-06-01T10:00:00+24:00", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse("2024-06-01T10:00:00+01:60", &ns), SV_EINVAL);
 }
 
 TEST(duration_parse)
