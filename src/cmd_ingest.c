@@ -235,6 +235,12 @@ static int restore_prepare(struct restore *rs, const struct store_ingest_opts *o
     for (size_t i = 0; i < rs->bc.nignored; i++)
         cli_warn("%s: member '%s' ignored: not a capture, history or per-stream file of a node",
                  bundle, rs->bc.ignored[i]);
+    if (rs->bc.nnodes == 0 && rs->bc.verified) {
+        /* what snapshot writes for a quiet window: restored as the empty store it is */
+        cli_warn("%s: the bundle holds no node: the store is empty", bundle);
+        rs->nodes = xcalloc(1, sizeof *rs->nodes);
+        return EXIT_OK;
+    }
     if (rs->bc.nnodes == 0) {
         cli_error("%s: no node directory with a capture or a name history", bundle);
         restore_release(rs);

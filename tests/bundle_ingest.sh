@@ -275,6 +275,19 @@ t_run "a bundle into -o DIR/" "$SV" ingest -q -o slash/ good.tar.gz
 t_run "... restores the same nodes" diff -r slash/nodes st/nodes
 t_is "... and leaves nothing beside the store" "$(ls -d slash* | tr '\n' ' ')" "slash "
 
+# the bundle of a quiet window (no node) restores as an empty store
+"$SV" snapshot st --from 2030-01-01T00:00:00Z --to 2030-01-02T00:00:00Z --now 1717236000 \
+    -o quiet.tar.gz 2>/dev/null
+"$SV" ingest -q -o quiet quiet.tar.gz 2>err
+t_is "a bundle with no node: exit 0 and a warning" "$? $(cat err)" \
+    "0 streamvault: warning: quiet.tar.gz: the bundle holds no node: the store is empty"
+t_is "... an empty store: no node, nothing read, no entry" \
+    "$(jq -c '[.nodes, .totals.read, .segments]' quiet/store.json) $("$SV" query quiet '' --count)" \
+    '[[],{"packets":0,"bytes":0},[]] 0'
+"$SV" snapshot quiet --from 2030-01-01T00:00:00Z --to 2030-01-02T00:00:00Z --now 1717236000 \
+    -o quiet2.tar.gz 2>/dev/null
+t_run "... whose snapshot is the same empty bundle" cmp quiet.tar.gz quiet2.tar.gz
+
 # not bundles: a gzip-compressed capture, a file of zeros (an end-of-archive block alone)
 gz=$(ls "$TD"/compressed/*.pcap.gz | head -n 1)
 "$SV" ingest -q -o gz "$gz"

@@ -1044,8 +1044,6 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
 
     memset(res, 0, nnodes * sizeof *res);
     memset(&prog, 0, sizeof prog);
-    if (nnodes == 0)
-        return diag_set(d, SV_EINVAL, "%s: no node to ingest", o->store_dir);
     for (size_t i = 0; i < nnodes; i++) {
         if (!store_valid_node_name(nodes[i].name))
             return diag_set(d, SV_EINVAL, "node name '%s': use letters, digits, '.', '_' and '-'",
