@@ -154,13 +154,47 @@ static void default_cells(const struct jv *e, char cells[NDEFAULT][128])
     snprintf(cells[6], sizeof cells[6], "%llu", (unsigned long long)el);
 }
 
+/*
+ * n bytes as a table shows them (malloc'd): control bytes, which captured
+ * traffic could use to rewrite the analyst's terminal or split a row, as
+ * \n, \r, \t or \xHH (tshark prints them escaped too).
+ */
+static char *table_safe(const char *s, size_t n)
+{
+    char *out = xmalloc(4 * n + 1), *o = out;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch >= 0x20 && ch != 0x7f) {
+            *o++ = (char)ch;
+        } else if (ch == '\n' || ch == '\r' || ch == '\t') {
+            *o++ = '\\';
+            *o++ = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+        } else {
+            static const char hex[] = "0123456789abcdef";
+
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[ch >> 4];
+            *o++ = hex[ch & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static void print_table_row(FILE *out, const struct jv *e)
 {
-    char c[NDEFAULT][128];
+    char c[NDEFAULT][128], *t[NDEFAULT];
 
     default_cells(e, c);
-    fprintf(out, "%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", c[0], c[1], c[2], c[3], c[4], c[5],
-            c[6]);
+    for (size_t k = 0; k < NDEFAULT; k++)
+        t[k] = table_safe(c[k], strlen(c[k]));
+    fprintf(out, "%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", t[0], t[1], t[2], t[3], t[4], t[5],
+            t[6]);
+    for (size_t k = 0; k < NDEFAULT; k++)
+        free(t[k]);
 }
 
 /* One CSV cell (RFC 4180): quoted when it holds a comma, a quote, CR or LF. */
@@ -180,16 +214,24 @@ static void put_csv(FILE *out, const char *s, size_t n, bool last)
     fputs(last ? "\r\n" : ",", out);
 }
 
-/* A value as a table or CSV cell: strings bare, null empty, the rest as JSON. (malloc'd) */
-static char *cell_text(const struct jv *v)
+/*
+ * A value as a table or CSV cell, its bytes (*n of them, NULs included)
+ * malloc'd: strings bare, null empty, the rest as JSON.
+ */
+static char *cell_text(const struct jv *v, size_t *n)
 {
-    const char *s = jv_as_str(v);
+    const char *s = jv_as_strn(v, n);
+    char *t;
 
-    if (s)
-        return xstrdup(s);
-    if (!v || jv_is_null(v))
-        return xstrdup("");
-    return jv_dump(v, JV_COMPACT);
+    if (s) {
+        t = xmalloc(*n + 1);
+        memcpy(t, s, *n);
+        t[*n] = '\0';
+        return t;
+    }
+    t = !v || jv_is_null(v) ? xstrdup("") : jv_dump(v, JV_COMPACT);
+    *n = strlen(t);
+    return t;
 }
 
 /* Splits LIST at the commas outside quotes, brackets and parentheses. */
@@ -476,14 +518,15 @@ static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q
             } else if (obj) {
                 jv_set(obj, o->fs[k].label, v);
             } else {
-                char *t = cell_text(v);
+                size_t n;
+                char *t = cell_text(v, &n);
 
                 if (o->fmt == FMT_CSV) {
-                    put_csv(out, t, strlen(t), k + 1 == nf);
-                    free(t);
+                    put_csv(out, t, n, k + 1 == nf);
                 } else {
-                    o->g->cell[pos * nf + k] = t;
+                    o->g->cell[pos * nf + k] = table_safe(t, n);
                 }
+                free(t);
                 jv_free(v);
             }
         }

@@ -127,4 +127,57 @@ t_is "--body-max 0: no body kept, store.json says so" \
 "$SV" ingest -q --body-max 1G -o "$TMP/bx" "$TD/zeek_http_pipelined-requests.pcap" 2>"$TMP/err"
 t_is "--body-max over 256M is a usage error" "$? $(head -n 1 "$TMP/err")" \
     "2 streamvault: ingest: --body-max: bad size '1G' (at most 256M)"
+
+# hostile header values: "NaN" is no number, a NUL byte stays in the string, control
+# bytes are escaped in a table (never written to the terminal as they came)
+if t_have python3; then
+    python3 "$top_srcdir/tests/tools/mkhttp.py" "$TMP/h.pcap" \
+        'GET /nan HTTP/1.1\r\nHost: x\r\nX-Num: NaN\r\n\r\n' \
+        'GET /nul HTTP/1.1\r\nHost: x\r\nX-Nul: a\x00b\r\n\r\n' \
+        'GET /esc HTTP/1.1\r\nHost: x\r\nX-Esc: \x1b[2J\x1b[31mPWNED\r\nX-Num: 1e3\r\n\r\n'
+    "$SV" ingest -q -o "$TMP/h" "$TMP/h.pcap"
+    for plan in 1 0; do
+        c() { SV_QUERY_PLAN=$plan "$SV" query "$TMP/h" "$1" --count; }
+        t_is "a captured 'NaN' equals no number and is ordered against none (plan $plan)" \
+            "$(c 'request.headers["X-Num"] == 42') $(c 'path == "/nan" and request.headers["X-Num"] >= 0') $(c 'request.headers["X-Num"] != 42')" \
+            "0 0 3"
+        t_is "a captured '1e3' is the number 1000 (plan $plan)" \
+            "$(c 'request.headers["X-Num"] == 1000') $(c 'request.headers["X-Num"] > 999.5')" "1 1"
+        t_is "NaN from arithmetic: == and ordering false, != true (plan $plan)" \
+            "$(c 'response.status == 1e999 - 1e999') $(c 'timestamp >= 1e999 - 1e999') $(c 'response.status != 1e999 - 1e999')" \
+            "0 0 3"
+        t_is "a NUL byte is part of the string (plan $plan)" \
+            "$(c 'request.headers["X-Nul"] == "a"') $(c 'request.headers["X-Nul"] == "a\0b"') $(c 'request.headers["X-Nul"].endsWith("b")')" \
+            "0 1 1"
+    done
+    t_is "-F ndjson keeps the NUL" \
+        "$("$SV" query "$TMP/h" 'request.path == "/nul"' -F 'request.headers["X-Nul"]' -f ndjson)" \
+        '{"request.headers[\"X-Nul\"]":"a\u0000b"}'
+    t_is "-F csv writes the NUL as captured, quoted" \
+        "$("$SV" query "$TMP/h" 'request.path == "/nul"' -F 'request.headers["X-Nul"]' -f csv | tail -n 1 | od -An -c | tr -s ' ')" \
+        ' " a \0 b " \r \n'
+    t_is "-F table: control bytes escaped" \
+        "$("$SV" query "$TMP/h" 'request.path == "/esc"' -F 'request.headers["X-Esc"]' | tail -n 1)" \
+        '\x1b[2J\x1b[31mPWNED'
+else
+    t_skip "python3 is needed"
+fi
+
+# indexes pick from lists: a list literal's, and a KFL2 alias of every element
+"$SV" ingest -q -o "$TMP/dns" "$TD/ndpi_android.pcap" 2>/dev/null
+first=$("$SV" query "$TMP/dns" dns -n 1 --format ndjson | jq -r '.request.questions[0].name')
+t_is "dns_questions[0] is the first question's name" \
+    "$("$SV" query "$TMP/dns" "dns_questions[0] == \"$first\"" --count)" \
+    "$("$SV" query "$TMP/dns" dns --format ndjson | jq -r --arg f "$first" 'select(.request.questions[0].name == $f)' | jq -s length)"
+t_is "[1, 2][0], [1, 2][-1], [1, 2][2]" \
+    "$("$SV" query "$TMP/dns" dns -n 1 -F '[1, 2][0],[1, 2][-1],[1, 2][2]' --format ndjson)" \
+    '{"[1, 2][0]":1,"[1, 2][-1]":2,"[1, 2][2]":null}'
+# a list of thousands of values (the way to filter many addresses), the same as the chain
+ports=$(seq -s, 0 3000)
+t_is "x in [3001 values] = the entries whose port is one of them" \
+    "$("$SV" query "$TMP/s" "dst.port in [$ports]" --count) $(SV_QUERY_PLAN=0 "$SV" query "$TMP/s" "dst.port in [$ports]" --count)" \
+    "$(n=$("$SV" query "$TMP/s" '' --format ndjson | jq -r 'select(.dst.port <= 3000)' | jq -s length); echo "$n $n")"
+"$SV" query "$TMP/s" "$(printf 'dns or %.0s' $(seq 1025))dns" --count 2>"$TMP/err"
+t_is "a chain of 1026 terms: exit 2, the cap and the way round it" "$? $(head -n 1 "$TMP/err")" \
+    "2 streamvault: query: query nested too deeply (more than 1024 levels; a chain of and/or is one level a term: write a long one as 'x in [...]')"
 t_done

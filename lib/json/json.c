@@ -299,6 +299,14 @@ const char *jv_as_str(const struct jv *v)
     return v && json_is_string(J(v)) ? json_string_value(J(v)) : NULL;
 }
 
+const char *jv_as_strn(const struct jv *v, size_t *n)
+{
+    if (!v || !json_is_string(J(v)))
+        return NULL;
+    *n = json_string_length(J(v));
+    return json_string_value(J(v));
+}
+
 bool jv_as_u64(const struct jv *v, uint64_t *out)
 {
     if (!v || !json_is_integer(J(v)) || json_integer_value(J(v)) < 0)

@@ -53,6 +53,8 @@ bool jv_get_i64(const struct jv *obj, const char *k, int64_t *out);
 size_t jv_len(const struct jv *arr);                            /* 0 if not an array */
 struct jv *jv_at(const struct jv *arr, size_t i);
 const char *jv_as_str(const struct jv *v);
+/* A string's bytes and length, NUL bytes ("\u0000") included; NULL if v is not a string. */
+const char *jv_as_strn(const struct jv *v, size_t *n);
 bool jv_as_u64(const struct jv *v, uint64_t *out);
 /* Any JSON number (integer or real) as a double; false if v is NULL or not a number. */
 bool jv_as_num(const struct jv *v, double *out);

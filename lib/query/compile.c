@@ -313,7 +313,8 @@ static int check_member(struct comp *c, const struct q_node *n, const char *fiel
 static int compile_path(struct comp *c, const struct q_node *n, struct qe **out, int depth)
 {
     const struct q_node *chain[Q_MAX_DEPTH + 1], *base = n;
-    size_t nchain = 0;
+    size_t nchain = 0, base_steps;
+    bool listy = false;
     struct qe *e;
     int rc;
 
@@ -329,6 +330,9 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
         for (size_t i = 0; i < sizeof aliases / sizeof *aliases && !known; i++) {
             if (strcmp(name, aliases[i].name) == 0) {
                 path_steps(c, e, aliases[i].path);
+                /* an alias of every element ("[]") is a list: indexes after it pick from
+                 * the list (dns_questions[0]), not from each element */
+                listy = strstr(aliases[i].path, "[]") != NULL;
                 known = true;
             }
         }
@@ -357,6 +361,7 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
         e = mk(c, QE_SUBPATH, n);
         add_kid(e, b);
     }
+    base_steps = e->nsteps;
     for (size_t k = nchain; k-- > 0;) {
         const struct q_node *m = chain[k];
 
@@ -375,6 +380,8 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
             return fail(c, m->kid[1], "an index must be a string or an integer constant");
         }
     }
+    if (listy)
+        e->npost = e->nsteps - base_steps;
     *out = e;
     return 0;
 }
@@ -549,7 +556,9 @@ static int compile(struct comp *c, const struct q_node *n, struct qe **out, int 
 
     /* the parser caps nesting at Q_MAX_DEPTH, but not chains of and/or (one level each) */
     if (depth > (int)Q_MAX_CHAIN)
-        return fail(c, n, "query nested too deeply (more than %u levels)", Q_MAX_CHAIN);
+        return fail(c, n, "query nested too deeply (more than %u levels; a chain of and/or "
+                          "is one level a term: write a long one as 'x in [...]')",
+                    Q_MAX_CHAIN);
     switch (n->kind) {
     case Q_NUM:
         *out = num_const(c, n, n->num);
@@ -590,8 +599,6 @@ static int compile(struct comp *c, const struct q_node *n, struct qe **out, int 
     case Q_LIST:
     case Q_NOT:
     case Q_NEG:
-        if (n->nkid > 64)
-            return fail(c, n, "a list holds at most 64 values");
         e = mk(c, n->kind == Q_LIST ? QE_LIST : n->kind == Q_NOT ? QE_NOT : QE_NEG, n);
         for (uint32_t i = 0; i < n->nkid; i++) {
             rc = compile(c, n->kid[i], &k, depth + 1);

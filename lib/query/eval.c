@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,10 +85,9 @@ static struct qv from_json(const struct jv *j)
 
     if (!j || jv_is_null(j))
         return v;
-    if ((s = jv_as_str(j))) {
+    if ((s = jv_as_strn(j, &v.len))) {
         v.t = QV_STR;
         v.s = s;
-        v.len = strlen(s);
     } else if (jv_as_bool(j, &b)) {
         v.t = QV_BOOL;
         v.b = b;
@@ -150,19 +150,50 @@ static void walk(struct q_ctx *c, const struct jv *j, const struct q_step *st, s
     *out = from_json(j);
 }
 
-static struct qv path_value(struct q_ctx *c, const struct jv *root, const struct qe *e)
+/* The value steps reach from j (a list when they hold "[]"). */
+static struct qv walk_value(struct q_ctx *c, const struct jv *j, const struct q_step *st,
+                            size_t n)
 {
     struct qv v = { 0 };
     bool each = false;
     size_t first = c->nlist;
 
-    walk(c, root, e->steps, e->nsteps, &each, &v);
+    walk(c, j, st, n, &each, &v);
     if (each) {
         v.t = QV_LIST;
         v.first = (uint32_t)first;
         v.count = (uint32_t)(c->nlist - first);
     }
     return v;
+}
+
+/*
+ * Steps from a value rather than from JSON: an index picks an element of
+ * a list (from its end when negative); a JSON value is walked; anything
+ * else reached by a step is null.
+ */
+static struct qv step_value(struct q_ctx *c, struct qv v, const struct q_step *st, size_t n)
+{
+    for (; n > 0; st++, n--) {
+        if (v.t == QV_JSON)
+            return walk_value(c, v.j, st, n);
+        if (v.t == QV_LIST && st->kind == QS_INDEX) {
+            int64_t k = st->index < 0 ? (int64_t)v.count + st->index : st->index;
+            struct qv none = { 0 };
+
+            v = k >= 0 && k < (int64_t)v.count ? c->list[v.first + (size_t)k] : none;
+        } else {
+            return (struct qv){ 0 };
+        }
+    }
+    return v;
+}
+
+static struct qv path_value(struct q_ctx *c, const struct jv *root, const struct qe *e)
+{
+    struct qv v = walk_value(c, root, e->steps, e->nsteps - e->npost);
+
+    return e->npost ? step_value(c, v, e->steps + e->nsteps - e->npost, e->npost) : v;
 }
 
 /* The text of a scalar (numbers formatted into the context's ring); false for others. */
@@ -193,12 +224,41 @@ static bool text_of(struct q_ctx *c, const struct qv *v, const char **s, size_t 
     }
 }
 
-/* A string that is a whole number. */
+/*
+ * A string that is a whole decimal number: [-+]digits[.digits][e[-+]digits]
+ * and nothing else. strtod alone would also take "nan", "inf", "0x1p3" and
+ * leading blanks, and a captured "NaN" would then equal every number.
+ */
 static bool str_num(const struct qv *v, double *d)
 {
     char buf[64], *end;
+    size_t i = 0, digits = 0;
+    const char *p = v->s;
 
     if (v->t != QV_STR || v->len == 0 || v->len >= sizeof buf)
+        return false;
+    if (p[i] == '-' || p[i] == '+')
+        i++;
+    for (; i < v->len && p[i] >= '0' && p[i] <= '9'; i++)
+        digits++;
+    if (i < v->len && p[i] == '.') {
+        for (i++; i < v->len && p[i] >= '0' && p[i] <= '9'; i++)
+            digits++;
+    }
+    if (digits == 0)
+        return false;
+    if (i < v->len && (p[i] == 'e' || p[i] == 'E')) {
+        size_t e0;
+
+        i++;
+        if (i < v->len && (p[i] == '-' || p[i] == '+'))
+            i++;
+        for (e0 = i; i < v->len && p[i] >= '0' && p[i] <= '9'; i++)
+            ;
+        if (i == e0)
+            return false;
+    }
+    if (i != v->len)
         return false;
     memcpy(buf, v->s, v->len);
     buf[v->len] = 0;
@@ -253,6 +313,8 @@ static bool compare(struct q_ctx *c, uint8_t op, const struct qv *a, const struc
         (a->t == QV_NUM || b->t == QV_NUM)) {
         x = a->t == QV_NUM ? a->n : x;
         y = b->t == QV_NUM ? b->n : y;
+        if (isnan(x) || isnan(y))
+            return op == QE_NE;     /* NaN (1e999 - 1e999): equal to nothing, never ordered */
         r = (x > y) - (x < y);
     } else if (a->t == QV_STR && b->t == QV_STR) {
         size_t m = a->len < b->len ? a->len : b->len;
@@ -447,21 +509,25 @@ static int __attribute__((noinline)) list_value(const struct q_query *q, struct 
                                                 const struct jv *root, const struct qe *e,
                                                 struct qv *out, struct q_error *err)
 {
-    struct qv tmp[64];
-    size_t n = e->nkid < 64 ? e->nkid : 64;
-    int rc;
+    struct qv stack[64], *tmp = stack;
+    size_t n = e->nkid;
+    int rc = 0;
 
-    for (size_t i = 0; i < n; i++) {
+    /* a long list (the query's node cap bounds it) is held on the heap */
+    if (n > sizeof stack / sizeof *stack)
+        tmp = xmalloc(n * sizeof *tmp);
+    for (size_t i = 0; i < n && rc == 0; i++)
         rc = eval(q, c, root, e->kid[i], &tmp[i], err);
-        if (rc < 0)
-            return rc;
+    if (rc == 0) {
+        out->t = QV_LIST;
+        out->first = (uint32_t)c->nlist;
+        for (size_t i = 0; i < n; i++)
+            list_push(c, tmp[i]);
+        out->count = (uint32_t)n;
     }
-    out->t = QV_LIST;
-    out->first = (uint32_t)c->nlist;
-    for (size_t i = 0; i < n; i++)
-        list_push(c, tmp[i]);
-    out->count = (uint32_t)n;
-    return 0;
+    if (tmp != stack)
+        free(tmp);
+    return rc;
 }
 
 /* The entry's protocol, from protocol.abbr and protocol.layer4. */
@@ -503,17 +569,8 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
         rc = eval(q, c, root, e->kid[0], &a, err);
         if (rc < 0)
             return rc;
-        if (a.t == QV_JSON) {
-            bool each = false;
-            size_t first = c->nlist;
-
-            walk(c, a.j, e->steps, e->nsteps, &each, out);
-            if (each) {
-                out->t = QV_LIST;
-                out->first = (uint32_t)first;
-                out->count = (uint32_t)(c->nlist - first);
-            }
-        }
+        /* a JSON value is walked; a list ([1, 2][0]) is indexed */
+        *out = step_value(c, a, e->steps, e->nsteps);
         return 0;
     case QE_PROTO: {
         int p = entry_proto(root);

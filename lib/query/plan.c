@@ -31,6 +31,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,7 +257,8 @@ static void straight(struct qp_leaf *l)
         k = t;
         l->op = flip[e->kind];
     }
-    if (f != l->ref || k->kind != QE_CONST || k->v.t != QV_NUM)
+    /* NaN (1e999 - 1e999) is ordered against nothing: the row's value decides (eval) */
+    if (f != l->ref || k->kind != QE_CONST || k->v.t != QV_NUM || isnan(k->v.n))
         return;
     l->k = k->v.n;
     l->cmp = true;

@@ -71,6 +71,7 @@ struct qe {
     struct qv v;                /* QE_CONST */
     struct q_step *steps;       /* QE_PATH, QE_SUBPATH */
     size_t nsteps;
+    size_t npost;               /* the last of them index the list the others reach */
     struct q_regex *re;         /* comparisons with r"...", matches(): compiled once */
     const char *re_text;        /* the pattern, for errors */
     struct qe **kid;
