@@ -94,6 +94,14 @@ t_is "snapshot --cut: as many packets as the whole streams have in the window" \
     "$(jq .packets "$TMP/c.d/content.json")" \
     "$(in_window "$TMP/w.pk")"
 t_is "snapshot --cut: tshark reads it without a word" "$(tshark_quiet "$TMP/c.d/$(capture c)")" "0 "
+# a stream that spans the window with no packet inside it (a quiet gap) is not in a --cut
+# bundle: no empty per-stream file, not counted
+t_is "snapshot --cut: every per-stream file holds a packet, and content.json counts them" \
+    "$(find "$TMP/c.d" -path '*/streams/*.pcap' -size -25c | wc -l) $(find "$TMP/c.d" -path '*/streams/*.pcap' | wc -l)" \
+    "0 $(jq '[.nodes[].streams] | add' "$TMP/c.d/content.json")"
+"$SV" ingest -q -o "$TMP/cr" "$TMP/c.tar.gz" 2>/dev/null
+t_is "snapshot --cut: restored, the same number of streams" \
+    "$(jq '.nodes[0].streams' "$TMP/cr/store.json")" "$(jq '.nodes[0].streams' "$TMP/c.d/content.json")"
 
 # --last counts back from --now, or with --from-end from the newest packet
 "$SV" snapshot "$TMP/s1" --last 15s --now 2024-06-01T10:00:45Z -o "$TMP/l.tar.gz" 2>/dev/null

@@ -64,6 +64,7 @@ struct bw {
 /* What is known of a node before its files are written. */
 struct bw_node {
     const struct bundle_node *in;
+    struct bundle_node cut;     /* with --cut: the streams with a packet in the window */
     const struct store_node_info *info;
     char *dir;
     char *key;                  /* dir + "/": the order of the members */
@@ -240,9 +241,10 @@ static int put_stream(struct bw *w, const struct bw_node *n, const struct store_
     store_stream_name(st, name);
     path = fs_printf("%s/streams/%s", n->dir, name);
     if (mo->cut) {
+        /* its mtime is its last packet in the window */
         rc = bmerge_run(n->in->store, n->in->node, &st, 1, mo, NULL, &ms, w->d);
         if (rc == 0)
-            rc = file_begin(w, path, ms.out_bytes, st->last_ns);
+            rc = file_begin(w, path, ms.out_bytes, ms.last_ns);
         if (rc == 0)
             rc = bmerge_run(n->in->store, n->in->node, &st, 1, mo, &sink, &ms, w->d);
     } else {
@@ -427,6 +429,39 @@ static int open_archive(struct bw *w, int fd)
     return 0;
 }
 
+/*
+ * With --cut, the node's streams that keep a packet: a stream whose first or
+ * last packet is in the window does; one that spans the whole window may
+ * have none in it (a quiet gap), which only reading it tells.
+ */
+static int cut_streams(const struct bundle_node *in, const struct bmerge_opts *mo,
+                       struct bundle_node *out, struct diag *d)
+{
+    *out = *in;
+    out->streams = xcalloc(in->nstreams ? in->nstreams : 1, sizeof *out->streams);
+    out->nstreams = 0;
+    for (size_t i = 0; i < in->nstreams; i++) {
+        const struct store_stream *st = in->streams[i];
+        bool kept = (st->first_ns >= mo->from_ns && st->first_ns <= mo->to_ns) ||
+                    (st->last_ns >= mo->from_ns && st->last_ns <= mo->to_ns);
+
+        if (!kept && st->first_ns < mo->from_ns && st->last_ns > mo->to_ns) {
+            struct bmerge_stats ms;
+            int rc = bmerge_run(in->store, in->node, &st, 1, mo, NULL, &ms, d);
+
+            if (rc < 0) {
+                free(out->streams);
+                out->streams = NULL;
+                return rc;
+            }
+            kept = ms.packets > 0;
+        }
+        if (kept)
+            out->streams[out->nstreams++] = st;
+    }
+    return 0;
+}
+
 int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, size_t n,
                  struct bundle_result *res, struct diag *d)
 {
@@ -444,16 +479,27 @@ int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, s
         if (nodes[i].nstreams == 0)
             continue;
         b->in = &nodes[i];
+        if (o->cut) {
+            rc = cut_streams(&nodes[i], &mo, &b->cut, d);
+            if (rc < 0)
+                goto out;
+            if (b->cut.nstreams == 0) {
+                free(b->cut.streams);
+                b->cut.streams = NULL;
+                continue;
+            }
+            b->in = &b->cut;
+        }
         b->info = store_node(nodes[i].store, nodes[i].node);
         b->dir = bundle_node_dir(b->info->name, b->info->ip);
         b->key = fs_printf("%s/", b->dir);
         b->ord = i;
         nn++;
-        rc = bmerge_run(nodes[i].store, nodes[i].node, nodes[i].streams, nodes[i].nstreams, &mo,
-                        NULL, &b->ms, d);
+        rc = bmerge_run(b->in->store, b->in->node, b->in->streams, b->in->nstreams, &mo, NULL,
+                        &b->ms, d);
         if (rc < 0)
             goto out;
-        res->streams += nodes[i].nstreams;
+        res->streams += b->in->nstreams;
         res->packets += b->ms.packets;
         res->bytes += b->ms.bytes;
     }
@@ -512,6 +558,7 @@ out:
     for (size_t i = 0; i < nn; i++) {
         free(v[i].dir);
         free(v[i].key);
+        free(v[i].cut.streams);
     }
     free(v);
     return rc;
