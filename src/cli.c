@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -206,6 +207,20 @@ int cli_check_out(const char *cmd, const char *opt, const char *path, char *cons
                              stores[i]);
     }
     return EXIT_OK;
+}
+
+int cli_bad_option(const char *cmd, const char *short_opts, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    const char *in = optopt > 0 && optopt < 256 ? strchr(short_opts, optopt) : NULL;
+    char shown[3] = { '-', (char)optopt, '\0' };
+    bool lng = strncmp(arg, "--", 2) == 0;
+
+    if (optopt == 0)
+        return cli_usage(cmd, "unknown option '%s'", arg);
+    if (optopt >= 256 || (in && in[1] == ':'))
+        return cli_usage(cmd, "option '%s' needs a value", lng ? arg : shown);
+    return cli_usage(cmd, "unknown option '%s'", shown);
 }
 
 bool cli_parse_progress(const char *s, enum cli_progress *out)

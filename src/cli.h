@@ -46,6 +46,11 @@ extern volatile sig_atomic_t cli_interrupted;
 /* Catches SIGINT, SIGTERM and SIGHUP into cli_interrupted (not those ignored already, as
  * under nohup). */
 void cli_catch_signals(void);
+/*
+ * What getopt_long (with opterr 0, as main sets it) turned down, as a usage
+ * error: "unknown option '--bogus'", "option '-F' needs a value".
+ */
+int cli_bad_option(const char *cmd, const char *short_opts, char **argv);
 /* Prints the message and a hint to --help; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

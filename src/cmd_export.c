@@ -43,6 +43,8 @@ static const char usage_text[] =
 
 enum { OPT_PER_STREAM = 256, OPT_NOW, OPT_JSON };
 
+static const char short_opts[] = "o:h";
+
 static const struct option long_opts[] = {
     { "output", required_argument, NULL, 'o' },
     { "per-stream", no_argument, NULL, OPT_PER_STREAM },
@@ -74,7 +76,7 @@ int cmd_export(int argc, char **argv)
     int c, rc = EXIT_OK;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             bo.path = optarg;
@@ -95,7 +97,7 @@ int cmd_export(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_usage("export", "bad option");
+            return cli_bad_option("export", short_opts, argv);
         }
     }
     if (argc - optind < 2)

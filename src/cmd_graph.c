@@ -66,6 +66,8 @@ static const char usage_text[] =
 
 enum { OPT_DIFF = 256, OPT_NOW };
 
+static const char short_opts[] = "o:f:g:q:h";
+
 static const struct option long_opts[] = {
     { "output", required_argument, NULL, 'o' },
     { "format", required_argument, NULL, 'f' },
@@ -267,7 +269,7 @@ int cmd_graph(int argc, char **argv)
 
     buf_init(&text, SIZE_MAX);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:f:g:q:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             out = strcmp(optarg, "-") == 0 ? NULL : optarg;
@@ -303,7 +305,7 @@ int cmd_graph(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_usage("graph", "bad option");
+            return cli_bad_option("graph", short_opts, argv);
         }
     }
     npos = argc - optind;

@@ -21,6 +21,8 @@ static const char usage_text[] =
     "      --json      print store.json as it is\n"
     "  -h, --help      this help\n";
 
+static const char short_opts[] = "h";
+
 static const struct option long_opts[] = {
     { "json", no_argument, NULL, 'J' },
     { "help", no_argument, NULL, 'h' },
@@ -57,7 +59,7 @@ int cmd_info(int argc, char **argv)
 
     diag_clear(&d);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case 'J':
             json = true;
@@ -66,7 +68,7 @@ int cmd_info(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_usage("info", "bad option");
+            return cli_bad_option("info", short_opts, argv);
         }
     }
     if (optind != argc - 1)

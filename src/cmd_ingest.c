@@ -91,6 +91,8 @@ enum {
     OPT_BUNDLE_MEMBERS_MAX,
 };
 
+static const char short_opts[] = "o:j:fqh";
+
 static const struct option long_opts[] = {
     { "output", required_argument, NULL, 'o' },
     { "threads", required_argument, NULL, 'j' },
@@ -303,7 +305,7 @@ int cmd_ingest(int argc, char **argv)
     bundle_limits_init(&bl);
     diag_clear(&d);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:fqh", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             /* "out/": the store is "out" (its temporary trees are "out.tmp-PID", beside it) */
@@ -402,7 +404,7 @@ int cmd_ingest(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_usage("ingest", "bad option");
+            return cli_bad_option("ingest", short_opts, argv);
         }
     }
     if (optind >= argc)

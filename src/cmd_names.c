@@ -47,6 +47,8 @@ static const char usage_text[] =
 
 enum { OPT_TAKEN = 256, OPT_FORMAT, OPT_NODE, OPT_AT };
 
+static const char short_opts[] = "qh";
+
 static const struct option long_opts[] = {
     { "taken", required_argument, NULL, OPT_TAKEN },
     { "format", required_argument, NULL, OPT_FORMAT },
@@ -251,7 +253,7 @@ int cmd_names(int argc, char **argv)
 
     diag_clear(&d);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_TAKEN:
             if (timefmt_parse(optarg, &a.ro.taken_ns) < 0)
@@ -282,7 +284,7 @@ int cmd_names(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_usage("names", "bad option");
+            return cli_bad_option("names", short_opts, argv);
         }
     }
     if (optind >= argc)

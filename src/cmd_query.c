@@ -59,6 +59,8 @@ static const char usage_text[] =
     "Exit status: 0 success; 2 usage error or a query that does not compile (the\n"
     "message points at the fault); 3 a store or segment could not be read.\n";
 
+static const char short_opts[] = "f:F:s:rn:cbh";
+
 static const struct option long_opts[] = {
     { "format", required_argument, NULL, 'f' },
     { "fields", required_argument, NULL, 'F' },
@@ -631,7 +633,7 @@ int cmd_query(int argc, char **argv)
 
     desc_order = false;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:F:s:rn:cbh", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "table") == 0)
@@ -683,7 +685,7 @@ int cmd_query(int argc, char **argv)
             fputs(usage_text, stdout);
             goto out;
         default:
-            rc = cli_usage("query", "bad option");
+            rc = cli_bad_option("query", short_opts, argv);
             goto out;
         }
     }

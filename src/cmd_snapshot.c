@@ -58,6 +58,8 @@ static const char usage_text[] =
 enum { OPT_LAST = 256, OPT_FROM, OPT_TO, OPT_FROM_END, OPT_CUT, OPT_PER_STREAM, OPT_NOW,
        OPT_JSON, OPT_GRAPH, OPT_GROUP_BY };
 
+static const char short_opts[] = "q:o:h";
+
 static const struct option long_opts[] = {
     { "last", required_argument, NULL, OPT_LAST },
     { "from", required_argument, NULL, OPT_FROM },
@@ -171,7 +173,7 @@ int cmd_snapshot(int argc, char **argv)
     int c, rc = EXIT_OK;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "q:o:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_LAST:
             last = optarg;
@@ -227,7 +229,7 @@ int cmd_snapshot(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_usage("snapshot", "bad option");
+            return cli_bad_option("snapshot", short_opts, argv);
         }
     }
     if (optind >= argc)

@@ -44,6 +44,8 @@ static const char usage_text[] =
 
 enum { OPT_ID = 256, OPT_NODE, OPT_JSON, OPT_WITH_OTHER, OPT_NOW };
 
+static const char short_opts[] = "x:q:h";
+
 static const struct option long_opts[] = {
     { "id", required_argument, NULL, OPT_ID },
     { "node", required_argument, NULL, OPT_NODE },
@@ -208,7 +210,7 @@ int cmd_streams(int argc, char **argv)
     diag_clear(&d);
     buf_init(&b, SIZE_MAX);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "x:q:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_ID:
             if (!parse_ids(&sel, optarg)) {
@@ -242,7 +244,7 @@ int cmd_streams(int argc, char **argv)
             fputs(usage_text, stdout);
             goto out;
         default:
-            rc = cli_usage("streams", "bad option");
+            rc = cli_bad_option("streams", short_opts, argv);
             goto out;
         }
     }

@@ -126,6 +126,7 @@ int main(int argc, char **argv)
         printf("streamvault %s\n", sv_version());
         return finish("version", EXIT_OK);
     }
+    opterr = 0;     /* the commands report a bad option themselves (cli_bad_option) */
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return finish(commands[i].name, commands[i].fn(argc - 1, argv + 1));

@@ -16,6 +16,15 @@ expect "names without a subcommand" 2 "streamvault: names: expected import, show
 Try 'streamvault names --help' for more information." "$SV" names
 expect "names import without files" 2 "streamvault: names: import: expected STORE FILE...
 Try 'streamvault names --help' for more information." "$SV" names import "$TMP/s"
+# options getopt turns down: one line in our own words, then the hint
+expect "an unknown long option" 2 "streamvault: export: unknown option '--bogus'
+Try 'streamvault export --help' for more information." "$SV" export "$TMP" --bogus ''
+expect "an unknown short option" 2 "streamvault: query: unknown option '-Z'
+Try 'streamvault query --help' for more information." "$SV" query -Z "$TMP" ''
+expect "a short option without its value" 2 "streamvault: query: option '-F' needs a value
+Try 'streamvault query --help' for more information." "$SV" query -F
+expect "a long option without its value" 2 "streamvault: ingest: option '--threads' needs a value
+Try 'streamvault ingest --help' for more information." "$SV" ingest --threads
 expect "unknown command" 2 "streamvault: unknown command 'frobnicate'
 Try 'streamvault --help' for more information." "$SV" frobnicate
 expect "ingest without input" 2 "streamvault: ingest: no input (give capture files, directories, or -)
