@@ -426,6 +426,11 @@ int cmd_ingest(int argc, char **argv)
     o.cancel = &cli_interrupted;
     bl.cancel = &cli_interrupted;
     if (bundle) {
+        /* before the bundle is read: a store in the way is said first */
+        if (store_check_target(&o, &d) < 0) {
+            free(names_files);
+            return cli_diag(&d);
+        }
         rc = restore_prepare(&rs, &o, bundle, &bl, names_files, nnames, &ro);
         free(names_files);
         if (rc != EXIT_OK)

@@ -275,6 +275,13 @@ t_run "a bundle into -o DIR/" "$SV" ingest -q -o slash/ good.tar.gz
 t_run "... restores the same nodes" diff -r slash/nodes st/nodes
 t_is "... and leaves nothing beside the store" "$(ls -d slash* | tr '\n' ' ')" "slash "
 
+# a store in the way is said before the bundle is read (no warning about its members)
+"$SV" ingest -o quiet-target "$P" 2>/dev/null
+printf 'not a bundle' | gzip >junk.tar.gz
+"$SV" ingest -o quiet-target junk.tar.gz 2>err
+t_is "a bundle onto an existing store: that first, before reading it" "$? $(cat err)" \
+    "3 streamvault: quiet-target: a store exists there (use --force to replace it)"
+
 # the bundle of a quiet window (no node) restores as an empty store
 "$SV" snapshot st --from 2030-01-01T00:00:00Z --to 2030-01-02T00:00:00Z --now 1717236000 \
     -o quiet.tar.gz 2>/dev/null

@@ -831,7 +831,7 @@ static int make_tmp_root(const struct store_ingest_opts *o, const char *tmp_root
 }
 
 /* Refuses to replace something that is not a store (or anything without replace). */
-static int check_target(const struct store_ingest_opts *o, struct diag *d)
+int store_check_target(const struct store_ingest_opts *o, struct diag *d)
 {
     struct stat st;
     char *meta;
@@ -1053,7 +1053,7 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
                 return diag_set(d, SV_EINVAL, "node name '%s': given twice", nodes[i].name);
         }
     }
-    rc = check_target(o, d);
+    rc = store_check_target(o, d);
     if (rc < 0)
         return rc;
     if (o->threads > 0)

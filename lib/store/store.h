@@ -161,12 +161,21 @@ struct store_node_input {
 };
 
 /*
+ * Whether an ingest may write its store at o->store_dir: nothing there, an
+ * empty directory (removed), or a store with o->replace. SV_EEXIST with the
+ * reason otherwise. store_ingest_nodes checks it too; a caller with costly
+ * work before it (a bundle to extract) asks first.
+ */
+int store_check_target(const struct store_ingest_opts *o, struct diag *d)
+    __attribute__((warn_unused_result));
+/*
  * store_ingest for several nodes at once: each node's inputs are split into
  * nodes/<name>/ in the order given, and one store.json lists them all. The
  * options' node_name, node_ip and names are not used (nodes[] gives them).
  * res is an array of nnodes results, one per node (release each). All or
  * nothing: on failure no store is written and any previous one is left as
- * it was. SV_EINVAL for a bad or repeated node name, or no node at all.
+ * it was. SV_EINVAL for a bad or repeated node name. No node at all gives an
+ * empty store (a bundle of a quiet window).
  */
 int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_node_input *nodes,
                        size_t nnodes, struct store_ingest_result *res, struct diag *d)
