@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/diag.h"
 #include "base/fsutil.h"
@@ -73,6 +74,17 @@ char *bcli_default_path(uint64_t created_ns)
     return fs_printf("streamvault_%llu.tar.gz", (unsigned long long)(created_ns / 1000000000u));
 }
 
+int bcli_check_stdout(const char *cmd, const char *path, bool json)
+{
+    if (!path || strcmp(path, "-") != 0)
+        return EXIT_OK;
+    if (json)
+        return cli_usage(cmd, "-o - and --json both write to standard output");
+    if (isatty(STDOUT_FILENO))
+        return cli_usage(cmd, "-o -: standard output is a terminal; redirect it, or name a file");
+    return EXIT_OK;
+}
+
 int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node *nodes, size_t n,
                bool json)
 {
@@ -98,7 +110,7 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
         goto out;
     }
     fprintf(stderr, "streamvault: %s: wrote %s: %llu streams, %llu packets, %llu bytes from %zu "
-            "node%s\n", cmd, o->path, (unsigned long long)r.streams,
+            "node%s\n", cmd, strcmp(o->path, "-") == 0 ? "standard output" : o->path, (unsigned long long)r.streams,
             (unsigned long long)r.packets, (unsigned long long)r.bytes, r.nodes,
             r.nodes == 1 ? "" : "s");
     if (json) {

@@ -37,6 +37,12 @@ uint64_t bcli_now(void);
 char *bcli_default_path(uint64_t created_ns);
 
 /*
+ * Refuses (EXIT_USAGE, with a message) -o - where standard output cannot
+ * take the bundle: with --json (which prints there too) or on a terminal.
+ */
+int bcli_check_stdout(const char *cmd, const char *path, bool json);
+
+/*
  * Writes the bundle (o->path NULL: streamvault_<created seconds>.tar.gz),
  * then prints "<cmd>: wrote PATH: N streams, P packets, B bytes from K
  * nodes" on stderr and, with json, the same as one JSON object on stdout.

@@ -107,6 +107,9 @@ int cmd_export(int argc, char **argv)
     qo.now_ns = bo.created_ns;
     query = argv[argc - 1];
     bo.query = query;
+    rc = bcli_check_stdout("export", bo.path, json);
+    if (rc != EXIT_OK)
+        return rc;
     def = bo.path ? NULL : bcli_default_path(bo.created_ns);
     rc = cli_check_out("export", "-o", bo.path ? bo.path : def, argv + optind,
                        (size_t)(argc - optind - 1));

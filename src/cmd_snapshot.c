@@ -255,12 +255,17 @@ int cmd_snapshot(int argc, char **argv)
         if (sel_compile(query, &qo, &q) != EXIT_OK)
             return EXIT_USAGE;
     }
+    rc = bcli_check_stdout("snapshot", bo.path, json);
+    if (rc != EXIT_OK)
+        return rc;
     def = bo.path ? NULL : bcli_default_path(bo.created_ns);
     rc = cli_check_out("snapshot", "-o", bo.path ? bo.path : def, argv + optind,
                        (size_t)(argc - optind));
     if (rc == EXIT_OK && graph_path)
         rc = cli_check_out("snapshot", "--graph", graph_path, argv + optind,
                            (size_t)(argc - optind));
+    if (rc == EXIT_OK && graph_path && strcmp(graph_path, "-") == 0)
+        rc = cli_usage("snapshot", "--graph -: name a file");
     if (rc == EXIT_OK && graph_path && cli_same_file(graph_path, bo.path ? bo.path : def))
         rc = cli_usage("snapshot", "--graph %s: the bundle's own path", graph_path);
     free(def);

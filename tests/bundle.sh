@@ -242,6 +242,15 @@ usage "snapshot: -o $TMP/s1/../s1/x.tar.gz: inside the store $TMP/s1; write it e
 usage "snapshot: --from: expected RFC 3339 or Unix seconds, not '2024-06-31T10:00:05Z'" \
     snapshot "$TMP/s1" --from 2024-06-31T10:00:05Z --to 2024-07-02T00:00:00Z
 
+# -o -: standard output, the same bytes as the file
+"$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o "$TMP/day.tar.gz" 2>/dev/null
+"$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o - 2>"$TMP/err" >"$TMP/stdout.tar.gz"
+t_is "-o -: the bundle on standard output, the summary says so" \
+    "$? $(cut -d: -f1-3 "$TMP/err") $(cmp "$TMP/stdout.tar.gz" "$TMP/day.tar.gz" && echo same)" \
+    "0 streamvault: snapshot: wrote standard output same"
+usage "export: -o - and --json both write to standard output" export "$TMP/s1" -o - --json dns
+usage "snapshot: --graph -: name a file" snapshot "$TMP/s1" --last 1d -o x.tar.gz --graph -
+
 mkdir "$TMP/out"
 "$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o "$TMP/nodir/x.tar.gz" 2>"$TMP/err"
 t_is "an output in a missing directory: exit 3 and why" "$? $(cat "$TMP/err")" \

@@ -465,7 +465,8 @@ static int cut_streams(const struct bundle_node *in, const struct bmerge_opts *m
 int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, size_t n,
                  struct bundle_result *res, struct diag *d)
 {
-    struct bw w = { .out = o->path, .cancel = o->cancel, .d = d };
+    bool to_stdout = strcmp(o->path, "-") == 0;
+    struct bw w = { .out = to_stdout ? "standard output" : o->path, .cancel = o->cancel, .d = d };
     struct bw_node *v = xcalloc(n ? n : 1, sizeof *v);
     size_t nn = 0;
     char *tmp = NULL, *text = NULL;
@@ -505,7 +506,10 @@ int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, s
     }
     name_nodes(v, nn);
     res->nodes = nn;
-    fd = fs_open_tmp_beside(o->path, &tmp, d);
+    /* "-": standard output, as it is written (no temporary file to rename) */
+    fd = to_stdout ? dup(STDOUT_FILENO) : fs_open_tmp_beside(o->path, &tmp, d);
+    if (fd < 0 && to_stdout)
+        fd = diag_errno(d, SV_EIO, errno, "standard output");
     if (fd < 0) {
         rc = fd;
         goto out;
@@ -534,14 +538,14 @@ int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, s
         rc = arch_err(&w, "cannot finish the archive");
     if (rc < 0)
         goto out;
-    res->file_bytes = (uint64_t)lseek(fd, 0, SEEK_END);
+    res->file_bytes = (uint64_t)archive_filter_bytes(w.a, -1);
     if (close(fd) < 0) {
         fd = -1;
         rc = diag_errno(d, SV_EIO, errno, "%s: close", o->path);
         goto out;
     }
     fd = -1;
-    if (rename(tmp, o->path) < 0)
+    if (tmp && rename(tmp, o->path) < 0)
         rc = diag_errno(d, SV_EIO, errno, "%s: cannot rename %s into place", o->path, tmp);
 out:
     if (w.a)

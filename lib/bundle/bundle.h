@@ -39,7 +39,7 @@ struct bundle_extra {
 };
 
 struct bundle_opts {
-    const char *path;           /* the .tar.gz to write (replaced atomically) */
+    const char *path;           /* the .tar.gz to write (replaced atomically), "-": stdout */
     const char *command;        /* "export", "snapshot": recorded in content.json */
     const char *query;          /* the KFL text, or NULL */
     bool window;                /* a time window applies (snapshot) */
@@ -68,6 +68,8 @@ struct bundle_result {
  * Writes the bundle: under a temporary name in the output's directory,
  * renamed to o->path once complete; on any error the temporary file is
  * removed and nothing is left at o->path (a file already there is kept).
+ * o->path "-" is standard output, written as the bundle is made (an error
+ * leaves what was written before it).
  * Nodes without streams are left out. Errors name the file (a store file,
  * or the output). Returns 0 or a negative SV_E*.
  */
