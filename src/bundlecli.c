@@ -110,7 +110,8 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
         goto out;
     }
     fprintf(stderr, "streamvault: %s: wrote %s: %llu streams, %llu packets, %llu bytes from %zu "
-            "node%s\n", cmd, strcmp(o->path, "-") == 0 ? "standard output" : o->path, (unsigned long long)r.streams,
+            "node%s\n", cmd,
+            strcmp(o->path, "-") == 0 ? "standard output" : o->path, (unsigned long long)r.streams,
             (unsigned long long)r.packets, (unsigned long long)r.bytes, r.nodes,
             r.nodes == 1 ? "" : "s");
     if (json) {
