@@ -181,11 +181,19 @@ static struct jv *stream_json(const char *node, const struct store_stream *st)
     return o;
 }
 
+/*
+ * Writes one stream's file whole, or not at all: beside its name first, and
+ * renamed into place unless a signal came meanwhile.
+ */
 static int write_one(const char *dir, const char *name, const struct buf *b, struct diag *d)
 {
-    char *path = fs_join(dir, name);
-    int rc = fs_write_file_atomic(path, b->data, b->len, d);
+    char *path = fs_join(dir, name), *tmp = NULL;
+    int rc = fs_stage_file(path, b->data, b->len, &tmp, d);
 
+    if (rc == 0 && cli_interrupted)
+        fs_abort_staged(tmp);
+    else if (rc == 0)
+        rc = fs_commit_staged(tmp, path, d);
     free(path);
     return rc;
 }
@@ -272,6 +280,9 @@ int cmd_streams(int argc, char **argv)
             goto out;
         sel_streams_build(&hits, &sl, q_limit(q));
     }
+    /* a signal stops --extract between files: those written are whole, none is half */
+    if (extract)
+        cli_catch_signals();
     if (extract && fs_mkdirs(extract, &d) < 0) {
         rc = cli_diag(&d);
         goto out;
@@ -301,7 +312,7 @@ int cmd_streams(int argc, char **argv)
                 rc = cli_diag(&d);
                 goto out;
             }
-            for (size_t k = 0; k < n; k++) {
+            for (size_t k = 0; k < n && !cli_interrupted; k++) {
                 const struct store_stream *st = &v[k];
                 char name[32];
 
@@ -343,7 +354,7 @@ int cmd_streams(int argc, char **argv)
                            (unsigned long long)st->bytes);
                 }
             }
-            if (extract && with_other) {
+            if (extract && with_other && !cli_interrupted) {
                 buf_reset(&b);
                 if (store_other_read(stores[si], ni, &b, &d) < 0 ||
                     write_one(outdir, "other.pcap", &b, &d) < 0) {
@@ -354,6 +365,11 @@ int cmd_streams(int argc, char **argv)
             }
             free(outdir);
         }
+    }
+    if (cli_interrupted) {
+        cli_error("streams: %s: interrupted; the files written before it are whole", extract);
+        rc = 128 + cli_interrupted;
+        goto out;
     }
     if (json)
         fputs(first ? "]\n" : "\n]\n", stdout);

@@ -143,6 +143,25 @@ if mkfifo "$TMP/fifo" 2>/dev/null; then
 else
     t_skip "no mkfifo"
 fi
+# a signal stops streams --extract between files: those written are whole (the same
+# bytes as an extract left alone), no temporary file is left, exit 128 + the signal
+"$top_builddir/tests/tools/gencap" --out "$TMP/ex" --bytes 20M --seed 3 --no-truth --quiet
+"$SV" ingest -q -o "$TMP/exs" "$TMP/ex.pcap"
+"$SV" streams "$TMP/exs" --extract "$TMP/ex-all"
+"$SV" streams "$TMP/exs" --extract "$TMP/ex-cut" 2>"$TMP/err" &
+pid=$!
+i=0
+while [ -z "$(ls "$TMP/ex-cut" 2>/dev/null)" ] && [ $i -lt 300 ]; do
+    sleep 0.01
+    i=$((i + 1))
+done
+kill -TERM $pid
+wait $pid
+t_is "streams --extract stopped by SIGTERM: exit status and message" "$? $(cat "$TMP/err")" \
+    "143 streamvault: streams: $TMP/ex-cut: interrupted; the files written before it are whole"
+t_is "... fewer files than all, each whole, no temporary file" \
+    "$(n=$(ls "$TMP/ex-cut" | wc -l); [ "$n" -lt "$(ls "$TMP/ex-all" | wc -l)" ] && echo fewer) $(ls -A "$TMP/ex-cut" | grep -c tmp) $(cd "$TMP/ex-cut" && for f in *; do cmp -s "$f" "../ex-all/$f" || echo "$f"; done | wc -l)" \
+    "fewer 0 0"
 # a temporary tree that a killed ingest left beside the store (nobody holds its lock) is
 # removed by the next ingest into the store; one that a live ingest holds stays
 mkdir -p "$TMP/st.tmp-999999/nodes" "$TMP/st.tmp-12x" && touch "$TMP/st.tmp-999999/nodes/x"
