@@ -280,6 +280,26 @@ int cmd_streams(int argc, char **argv)
             goto out;
         sel_streams_build(&hits, &sl, q_limit(q));
     }
+    /* two stores' nodes of one name would go to one directory, one file over the other */
+    for (size_t si = 0; extract && si < nstores && rc == EXIT_OK; si++) {
+        for (size_t ni = 0; ni < store_nnodes(stores[si]) && rc == EXIT_OK; ni++) {
+            const char *name = store_node(stores[si], ni)->name;
+
+            for (size_t sj = 0; sj <= si && rc == EXIT_OK; sj++) {
+                for (size_t nj = 0; nj < (sj == si ? ni : store_nnodes(stores[sj])); nj++) {
+                    if ((!sel.node || strcmp(sel.node, name) == 0) &&
+                        strcmp(store_node(stores[sj], nj)->name, name) == 0) {
+                        rc = cli_usage("streams", "--extract: %s and %s both hold a node '%s': "
+                                       "extract them one at a time",
+                                       argv[optind + sj], argv[optind + si], name);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if (rc != EXIT_OK)
+        goto out;
     /* a signal stops --extract between files: those written are whole, none is half */
     if (extract)
         cli_catch_signals();
@@ -333,7 +353,8 @@ int cmd_streams(int argc, char **argv)
                         rc = cli_diag(&d);
                         goto out;
                     }
-                } else if (json) {
+                }
+                if (json) {
                     struct jv *o = stream_json(node->name, st);
                     char *text = jv_dump(o, JV_COMPACT);
 
@@ -341,7 +362,7 @@ int cmd_streams(int argc, char **argv)
                     first = false;
                     free(text);
                     jv_free(o);
-                } else {
+                } else if (!extract) {
                     char cl[80], sv[80], t1[TIMEFMT_LEN], t2[TIMEFMT_LEN];
 
                     endpoint(cl, st->ipver, st->cli, st->cli_port);

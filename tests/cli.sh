@@ -162,6 +162,18 @@ t_is "streams --extract stopped by SIGTERM: exit status and message" "$? $(cat "
 t_is "... fewer files than all, each whole, no temporary file" \
     "$(n=$(ls "$TMP/ex-cut" | wc -l); [ "$n" -lt "$(ls "$TMP/ex-all" | wc -l)" ] && echo fewer) $(ls -A "$TMP/ex-cut" | grep -c tmp) $(cd "$TMP/ex-cut" && for f in *; do cmp -s "$f" "../ex-all/$f" || echo "$f"; done | wc -l)" \
     "fewer 0 0"
+# two stores holding a node of one name: their files would land on each other
+"$SV" ingest -q -o "$TMP/twoA" "$TD/zeek_http_pipelined-requests.pcap"
+"$SV" ingest -q -o "$TMP/twoB" "$TD/ws_http-chunked-gzip.pcap"
+expect "streams --extract of two stores with a node of one name" 2 \
+    "streamvault: streams: --extract: $TMP/twoA and $TMP/twoB both hold a node 'local': extract them one at a time
+Try 'streamvault streams --help' for more information." \
+    "$SV" streams "$TMP/twoA" "$TMP/twoB" --extract "$TMP/two-x"
+t_is "... nothing written" "$(ls -A "$TMP/two-x" 2>/dev/null | wc -l)" 0
+# --json with --extract: the streams written
+t_is "streams --extract --json: an object per file written" \
+    "$("$SV" streams "$TMP/twoA" --extract "$TMP/two-j" --json | jq -r '.[].file') $(ls "$TMP/two-j")" \
+    "000000000001.pcap 000000000001.pcap"
 # a temporary tree that a killed ingest left beside the store (nobody holds its lock) is
 # removed by the next ingest into the store; one that a live ingest holds stays
 mkdir -p "$TMP/st.tmp-999999/nodes" "$TMP/st.tmp-12x" && touch "$TMP/st.tmp-999999/nodes/x"
