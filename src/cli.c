@@ -16,6 +16,7 @@
 
 #include "base/diag.h"
 #include "base/fsutil.h"
+#include "base/xalloc.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -221,6 +222,31 @@ int cli_bad_option(const char *cmd, const char *short_opts, char **argv)
     if (optopt >= 256 || (in && in[1] == ':'))
         return cli_usage(cmd, "option '%s' needs a value", lng ? arg : shown);
     return cli_usage(cmd, "unknown option '%s'", shown);
+}
+
+char *cli_table_safe(const char *s, size_t n)
+{
+    char *out = xmalloc(4 * n + 1), *o = out;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch >= 0x20 && ch != 0x7f) {
+            *o++ = (char)ch;
+        } else if (ch == '\n' || ch == '\r' || ch == '\t') {
+            *o++ = '\\';
+            *o++ = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+        } else {
+            static const char hex[] = "0123456789abcdef";
+
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[ch >> 4];
+            *o++ = hex[ch & 15];
+        }
+    }
+    *o = '\0';
+    return out;
 }
 
 bool cli_parse_progress(const char *s, enum cli_progress *out)

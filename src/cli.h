@@ -67,6 +67,12 @@ bool cli_inside_dir(const char *path, const char *dir);
  */
 int cli_check_out(const char *cmd, const char *opt, const char *path, char *const *stores,
                   size_t n);
+/*
+ * n bytes as a table shows them (malloc'd): control bytes, which captured
+ * traffic could use to rewrite the analyst's terminal or split a row, as
+ * \n, \r, \t or \xHH (tshark prints them escaped too).
+ */
+char *cli_table_safe(const char *s, size_t n);
 /* "1048576", "512K", "64M", "1G" (binary units). */
 bool cli_parse_size(const char *s, uint64_t *out);
 bool cli_parse_uint(const char *s, uint64_t max, uint64_t *out);

@@ -97,7 +97,7 @@ static void print_table(const struct names *h, const char *node, bool filter, ui
 {
     for (size_t i = 0; i < names_count(h); i++) {
         const struct names_rec *r = names_at(h, i);
-        char a[NAMES_ADDR_TEXT_LEN], from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+        char a[NAMES_ADDR_TEXT_LEN], from[TIMEFMT_LEN], to[TIMEFMT_LEN], *name, *ns, *svc;
 
         if (filter && (r->ipver != ipver || memcmp(r->ip, ip, 16) != 0 ||
                        (port && r->port != port)))
@@ -111,8 +111,15 @@ static void print_table(const struct names *h, const char *node, bool filter, ui
             timefmt_rfc3339(to, r->to);
         else
             snprintf(to, sizeof to, "-");
+        /* histories come in bundles from elsewhere: no byte of theirs drives the terminal */
+        name = cli_table_safe(r->name, strlen(r->name));
+        ns = cli_table_safe(r->ns, strlen(r->ns));
+        svc = cli_table_safe(r->svc, strlen(r->svc));
         printf("%-12s %-41s %-30s %-30s %-8s %-8s %-40s %-16s %s\n", node, a, from, to,
-               names_source_name(r->source), names_kind_name(r->kind), r->name, r->ns, r->svc);
+               names_source_name(r->source), names_kind_name(r->kind), name, ns, svc);
+        free(name);
+        free(ns);
+        free(svc);
     }
 }
 
@@ -129,6 +136,10 @@ static int do_show(struct store *st, const struct names_args *a, const char *add
         return cli_usage("names", "--node: the store has no node '%s'", a->node);
     if (addr && !names_parse_addr(addr, &ipver, ip, &port))
         return cli_usage("names", "expected IP or IP:PORT, not '%s'", addr);
+    if (a->fmt != SHOW_TABLE && addr)
+        return cli_usage("names", "show %s: only the table shows one address (--format %s "
+                         "writes the whole history)", addr,
+                         a->fmt == SHOW_NATIVE ? "native" : "kubeshark");
     if (a->fmt != SHOW_TABLE && only == SIZE_MAX && store_nnodes(st) > 1)
         return cli_usage("names", "the store has several nodes: choose one with --node");
     if (a->fmt == SHOW_TABLE)

@@ -156,43 +156,13 @@ static void default_cells(const struct jv *e, char cells[NDEFAULT][128])
     snprintf(cells[6], sizeof cells[6], "%llu", (unsigned long long)el);
 }
 
-/*
- * n bytes as a table shows them (malloc'd): control bytes, which captured
- * traffic could use to rewrite the analyst's terminal or split a row, as
- * \n, \r, \t or \xHH (tshark prints them escaped too).
- */
-static char *table_safe(const char *s, size_t n)
-{
-    char *out = xmalloc(4 * n + 1), *o = out;
-
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-
-        if (ch >= 0x20 && ch != 0x7f) {
-            *o++ = (char)ch;
-        } else if (ch == '\n' || ch == '\r' || ch == '\t') {
-            *o++ = '\\';
-            *o++ = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
-        } else {
-            static const char hex[] = "0123456789abcdef";
-
-            *o++ = '\\';
-            *o++ = 'x';
-            *o++ = hex[ch >> 4];
-            *o++ = hex[ch & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static void print_table_row(FILE *out, const struct jv *e)
 {
     char c[NDEFAULT][128], *t[NDEFAULT];
 
     default_cells(e, c);
     for (size_t k = 0; k < NDEFAULT; k++)
-        t[k] = table_safe(c[k], strlen(c[k]));
+        t[k] = cli_table_safe(c[k], strlen(c[k]));
     fprintf(out, "%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", t[0], t[1], t[2], t[3], t[4], t[5],
             t[6]);
     for (size_t k = 0; k < NDEFAULT; k++)
@@ -526,7 +496,7 @@ static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q
                 if (o->fmt == FMT_CSV) {
                     put_csv(out, t, n, k + 1 == nf);
                 } else {
-                    o->g->cell[pos * nf + k] = table_safe(t, n);
+                    o->g->cell[pos * nf + k] = cli_table_safe(t, n);
                 }
                 free(t);
                 jv_free(v);

@@ -151,4 +151,15 @@ t_is "names import of a cut file: exit 3" "$?" 3
 t_run "names import of a cut file: the store is as it was" diff -r "$TMP/j1" "$TMP/j2"
 t_is "names resolve: a bad address is a usage error" \
     "$("$SV" names resolve "$TMP/j1" 10.0.0.300 2>/dev/null; echo $?)" 2
+# a history's names are shown in the table with their control bytes escaped; an address
+# with a JSON format (which writes the whole history) is refused
+printf '{"format":"gencap-names/1","ips":{"10.1.1.3":[{"name":"x\\u001b]0;pwned\\u0007\\u001b[2J","kind":"pod","from":null}]}}' >"$TMP/esc.json"
+"$SV" ingest -q -o "$TMP/esc" --names "$TMP/esc.json" "$TD/ws_dns.cap"
+t_is "names show: control bytes in a name escaped" \
+    "$("$SV" names show "$TMP/esc" 10.1.1.3 | tail -n 1 | awk '{print $7}')" \
+    'x\x1b]0;pwned\x07\x1b[2J'
+expect "names show --format native IP" 2 \
+    "streamvault: names: show 10.1.1.3: only the table shows one address (--format native writes the whole history)
+Try 'streamvault names --help' for more information." \
+    "$SV" names show --format native "$TMP/esc" 10.1.1.3
 t_done
