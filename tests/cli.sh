@@ -33,6 +33,8 @@ expect "bad -j" 2 "streamvault: ingest: -j: expected a thread count 1..1024, got
 Try 'streamvault ingest --help' for more information." "$SV" ingest -j x "$TD/zeek_icmp_5-pings.pcap"
 expect "bad layout" 2 "streamvault: ingest: --layout: expected packed or files, got 'tree'
 Try 'streamvault ingest --help' for more information." "$SV" ingest --layout tree "$TD/zeek_icmp_5-pings.pcap"
+expect "a node IP that is no address" 2 "streamvault: node 'w1': IP '10.0.0.5=3' is not an IPv4 or IPv6 address" \
+    "$SV" ingest -q -o "$TMP/nodeip" --node w1=10.0.0.5=3 "$TD/zeek_icmp_5-pings.pcap"
 expect "bad node name" 2 "streamvault: node name 'a/b': use letters, digits, '.', '_' and '-'" \
     "$SV" ingest -q -o "$TMP/s" --node a/b "$TD/zeek_icmp_5-pings.pcap"
 expect "missing input file" 3 "streamvault: $TMP/nope.pcap: No such file or directory

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,13 @@ char *store_stream_path(const char *node_dir, const struct store_stream *st)
 
     store_stream_name(st, name);
     return fs_printf("%s/streams/%02x/%s", node_dir, (unsigned)(st->id % STORE_FILE_DIRS), name);
+}
+
+int store_valid_node_ip(const char *ip)
+{
+    uint8_t a[16];
+
+    return !ip || !*ip || inet_pton(AF_INET, ip, a) == 1 || inet_pton(AF_INET6, ip, a) == 1;
 }
 
 int store_valid_node_name(const char *name)

@@ -1048,6 +1048,9 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
         if (!store_valid_node_name(nodes[i].name))
             return diag_set(d, SV_EINVAL, "node name '%s': use letters, digits, '.', '_' and '-'",
                             nodes[i].name);
+        if (!store_valid_node_ip(nodes[i].ip))
+            return diag_set(d, SV_EINVAL, "node '%s': IP '%s' is not an IPv4 or IPv6 address",
+                            nodes[i].name, nodes[i].ip);
         for (size_t k = 0; k < i; k++) {
             if (strcmp(nodes[k].name, nodes[i].name) == 0)
                 return diag_set(d, SV_EINVAL, "node name '%s': given twice", nodes[i].name);

@@ -144,6 +144,8 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
  * [A-Za-z0-9._-], not "." or "..".
  */
 int store_valid_node_name(const char *name);
+/* True when ip is a node's IP: none ("" or NULL), or an IPv4 or IPv6 address. */
+int store_valid_node_ip(const char *ip);
 
 /* One node of a store_ingest_nodes call. Everything is borrowed. */
 struct store_node_input {
