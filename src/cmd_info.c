@@ -43,9 +43,66 @@ static void count_line(const char *what, const struct jv *t, const char *k)
 
     jv_get_i64(jv_get(t, "unaccounted"), k, &diff);
 
-    printf("%-10s read %llu = streams %llu + other %llu (unaccounted %lld)\n", what,
+    printf("%-10s read %llu = streams %llu + other %llu (unaccounted %lld)", what,
            (unsigned long long)u(t, "read", k), (unsigned long long)u(t, "streams", k),
            (unsigned long long)u(t, "other", k), (long long)diff);
+    /* --discard-undissected: part of the streams' count, but not in the store */
+    if (u(t, "discarded", k))
+        printf("; %llu of the streams' discarded", (unsigned long long)u(t, "discarded", k));
+    putchar('\n');
+}
+
+/*
+ * The manifest's stream counts against the nodes' catalogues (which info
+ * reads for nothing else): a damaged store.json must not print a false
+ * account with exit 0.
+ */
+static int check_catalogues(struct store *s, const struct jv *meta, const char *dir)
+{
+    const struct jv *nodes = jv_get(meta, "nodes");
+    uint64_t packets = 0, bytes = 0;
+    struct diag d;
+
+    diag_clear(&d);
+    for (size_t i = 0; i < store_nnodes(s); i++) {
+        const struct store_stream *v;
+        size_t n;
+
+        if (store_streams(s, i, &v, &n, &d) < 0)
+            return cli_diag(&d);
+        if (u(jv_at(nodes, i), "streams", NULL) != n) {
+            cli_error("%s/store.json: node %s: %llu streams, but its catalogue holds %zu", dir,
+                      store_node(s, i)->name,
+                      (unsigned long long)u(jv_at(nodes, i), "streams", NULL), n);
+            return EXIT_ERROR;
+        }
+        for (size_t k = 0; k < n; k++) {
+            packets += v[k].packets;
+            bytes += v[k].bytes;
+        }
+    }
+    if (u(jv_get(meta, "totals"), "streams", "packets") != packets ||
+        u(jv_get(meta, "totals"), "streams", "bytes") != bytes) {
+        cli_error("%s/store.json: totals.streams says %llu packets, %llu bytes; the catalogues "
+                  "hold %llu, %llu", dir,
+                  (unsigned long long)u(jv_get(meta, "totals"), "streams", "packets"),
+                  (unsigned long long)u(jv_get(meta, "totals"), "streams", "bytes"),
+                  (unsigned long long)packets, (unsigned long long)bytes);
+        return EXIT_ERROR;
+    }
+    for (int k = 0; k < 2; k++) {
+        const struct jv *t = jv_get(meta, "totals");
+        const char *key = k ? "bytes" : "packets";
+        int64_t diff = 0;
+
+        jv_get_i64(jv_get(t, "unaccounted"), key, &diff);
+        if ((int64_t)(u(t, "read", key) - u(t, "streams", key) - u(t, "other", key)) != diff) {
+            cli_error("%s/store.json: totals: %s read, in streams, in other.pcap and "
+                      "unaccounted do not add up", dir, key);
+            return EXIT_ERROR;
+        }
+    }
+    return EXIT_OK;
 }
 
 int cmd_info(int argc, char **argv)
@@ -86,6 +143,12 @@ int cmd_info(int argc, char **argv)
         store_close(s);
         return cli_diag(&d);
     }
+    rc = check_catalogues(s, meta, argv[optind]);
+    if (rc != EXIT_OK) {
+        jv_free(meta);
+        store_close(s);
+        return rc;
+    }
     {
         const struct jv *opts = jv_get(meta, "options"), *nodes = jv_get(meta, "nodes");
         const struct jv *inputs = jv_get(meta, "inputs"), *totals = jv_get(meta, "totals");
@@ -97,14 +160,19 @@ int cmd_info(int argc, char **argv)
         for (size_t i = 0; i < jv_len(nodes); i++) {
             const struct jv *n = jv_at(nodes, i), *t = jv_get(n, "time");
             const char *ip = jv_get_str(n, "ip");
+            char disc[48] = "";
 
-            printf("%-10s %s%s%s: %llu streams (%llu tcp, %llu udp, %llu in own files), "
+            if (u(n, "discarded_streams", NULL))
+                snprintf(disc, sizeof disc, ", %llu discarded",
+                         (unsigned long long)u(n, "discarded_streams", NULL));
+
+            printf("%-10s %s%s%s: %llu streams (%llu tcp, %llu udp, %llu in own files%s), "
                    "%s .. %s; %llu name records\n",
                    "node", jv_get_str(n, "name"), ip && *ip ? " " : "", ip ? ip : "",
                    (unsigned long long)u(n, "streams", NULL),
                    (unsigned long long)u(n, "tcp_streams", NULL),
                    (unsigned long long)u(n, "udp_streams", NULL),
-                   (unsigned long long)u(n, "large_streams", NULL), jv_get_str(t, "first"),
+                   (unsigned long long)u(n, "large_streams", NULL), disc, jv_get_str(t, "first"),
                    jv_get_str(t, "last"), (unsigned long long)u(n, "names", NULL));
         }
         for (size_t i = 0; i < jv_len(inputs); i++) {

@@ -64,6 +64,20 @@ t_is "stdin input: store with the node's name and ip" \
 t_is "info: packet accounting line" "$("$SV" info "$TMP/stdin" | grep '^packets')" \
     "packets    read 49 = streams 49 + other 0 (unaccounted 0)"
 t_is "info --json is store.json" "$("$SV" info --json "$TMP/stdin" | cmp - "$TMP/stdin/store.json" && echo same)" same
+# info says what --discard-undissected dropped, and refuses a manifest its catalogue denies
+"$SV" ingest -q -o "$TMP/disc" --discard-undissected "$TD/ndpi_android.pcap"
+t_is "info: discarded streams and packets said" \
+    "$("$SV" info "$TMP/disc" | grep -o '[0-9]* discarded)\|; [0-9]* of the streams. discarded' | tr '\n' ' ')" \
+    "11 discarded) ; 32 of the streams' discarded ; 7866 of the streams' discarded "
+cp -r "$TMP/disc" "$TMP/disc2"
+jq '.nodes[0].streams = 5' "$TMP/disc/store.json" >"$TMP/disc2/store.json"
+expect "info: a manifest whose stream count the catalogue denies" 3 \
+    "streamvault: $TMP/disc2/store.json: node local: 5 streams, but its catalogue holds 59" \
+    "$SV" info "$TMP/disc2"
+jq '.totals.read.packets = 9999' "$TMP/disc/store.json" >"$TMP/disc2/store.json"
+expect "info: totals that do not add up" 3 \
+    "streamvault: $TMP/disc2/store.json: totals: packets read, in streams, in other.pcap and unaccounted do not add up" \
+    "$SV" info "$TMP/disc2"
 t_is "streams table" "$("$SV" streams "$TMP/stdin" | sed -n 2p | tr -s ' ')" \
     "worker-1 1 000000000001.pcap tcp 192.168.1.104:1673 63.245.209.11:80 2009-11-18T20:58:04.822720000Z 2009-11-18T20:58:32.403915000Z 49 45144"
 expect "streams: bad --id" 2 "streamvault: streams: --id: expected ids and ranges like 7,9,20-30
