@@ -29,17 +29,12 @@
 #include "names_int.h"
 #include "streamvault.h"
 
-/* A pod that an Endpoints or EndpointSlice object puts behind a service. */
-struct kc_member {
-    const char *ns, *pod, *svc;
-};
-
 struct kc_ctx {
     struct names *h;
     const char *file;
     struct names_path p;
     struct names_vec v;         /* pods get their service once every item is read */
-    struct kc_member *m;
+    struct names_member *m;
     size_t nm, capm;
     struct diag *d;
 };
@@ -490,45 +485,6 @@ static int kc_object(struct kc_ctx *c, const struct jv *item, const char *kind)
     return 0;   /* ConfigMaps, Nodes...: no addresses of interest */
 }
 
-static int member_cmp(const void *a, const void *b)
-{
-    const struct kc_member *x = a, *y = b;
-    int r = strcmp(x->ns, y->ns);
-
-    if (r == 0)
-        r = strcmp(x->pod, y->pod);
-    if (r == 0)
-        r = strcmp(x->svc, y->svc);
-    return r;
-}
-
-/* Each pod's service: the alphabetically first of those whose endpoints list it. */
-static void kc_assign_services(struct kc_ctx *c)
-{
-    if (c->nm > 1)
-        qsort(c->m, c->nm, sizeof *c->m, member_cmp);
-    for (size_t i = 0; i < c->v.n; i++) {
-        struct names_rec *r = &c->v.v[i].r;
-        size_t lo = 0, hi = c->nm;
-
-        if (r->kind != NAMES_K_POD)
-            continue;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            int k = strcmp(c->m[mid].ns, r->ns);
-
-            if (k == 0)
-                k = strcmp(c->m[mid].pod, r->name);
-            if (k < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < c->nm && c->m[lo].ns == r->ns && c->m[lo].pod == r->name)
-            r->svc = c->m[lo].svc;
-    }
-}
-
 static int kc_taken(struct kc_ctx *c, const struct jv *root, const struct names_read_opts *o,
                     uint64_t *taken)
 {
@@ -600,11 +556,12 @@ int names_read_kubectl(struct names *h, const char *name, const struct jv *root,
     }
     if (rc < 0)
         goto out_release;
-    kc_assign_services(&c);
     rc = names_check_count(h, name, c.v.n, d);
     if (rc < 0)
         goto out_release;
-    names_add_dump(h, taken, &c.v);
+    /* services are given at seal, over every dump of the same moment */
+    names_add_dump(h, taken, &c.v, c.m, c.nm);
+    return 0;
 out_release:
     names_vec_release(&c.v);
     free(c.m);
@@ -682,6 +639,64 @@ static void emit(struct names *h, const struct names_item *cur, uint64_t to)
     names_vec_push(&h->items, &it);
 }
 
+static int member_cmp(const void *a, const void *b)
+{
+    const struct names_member *x = a, *y = b;
+    int r = strcmp(x->ns, y->ns);
+
+    if (r == 0)
+        r = strcmp(x->pod, y->pod);
+    if (r == 0)
+        r = strcmp(x->svc, y->svc);
+    return r;
+}
+
+/*
+ * Each pod of dumps d[0..n) (one moment: pods and endpoints may have been
+ * dumped apart) gets its service: the alphabetically first of those whose
+ * endpoints, in any dump of the moment, list it.
+ */
+static void assign_services(struct names_dump *d, size_t n)
+{
+    struct names_member *m;
+    size_t nm = 0, k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        nm += d[i].nm;
+    if (nm == 0)
+        return;
+    m = xmalloc(nm * sizeof *m);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(m + k, d[i].m, d[i].nm * sizeof *m);
+        k += d[i].nm;
+    }
+    if (nm > 1)
+        qsort(m, nm, sizeof *m, member_cmp);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < d[i].recs.n; j++) {
+            struct names_rec *r = &d[i].recs.v[j].r;
+            size_t lo = 0, hi = nm;
+
+            if (r->kind != NAMES_K_POD)
+                continue;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(m[mid].ns, r->ns);
+
+                if (c == 0)
+                    c = strcmp(m[mid].pod, r->name);
+                if (c < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < nm && m[lo].ns == r->ns && m[lo].pod == r->name)
+                r->svc = m[lo].svc;
+        }
+    }
+    free(m);
+}
+
 void names_merge_dumps(struct names *h)
 {
     struct kc_ent *e;
@@ -691,6 +706,11 @@ void names_merge_dumps(struct names *h)
     if (!h->ndumps)
         return;
     qsort(h->dumps, h->ndumps, sizeof *h->dumps, dump_cmp);
+    for (size_t k = 0, j; k < h->ndumps; k = j) {
+        for (j = k + 1; j < h->ndumps && h->dumps[j].taken == h->dumps[k].taken; j++)
+            ;
+        assign_services(h->dumps + k, j - k);
+    }
     for (size_t k = 0; k < h->ndumps; k++)
         total += h->dumps[k].recs.n;
     e = xmalloc((total ? total : 1) * sizeof *e);
@@ -741,6 +761,10 @@ void names_merge_dumps(struct names *h)
                 prev_end = to;
             }
             cur = *x;
+            /* the dump shows it holding the address when taken, whatever its start says
+             * (a node's clock ahead of the API server's) */
+            if (cur.r.from > at[dk])
+                cur.r.from = at[dk];
             if (have_end && cur.r.from < prev_end)
                 cur.r.from = prev_end;  /* one address's kubectl records never overlap */
             last = dk;

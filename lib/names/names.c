@@ -129,8 +129,10 @@ void names_free(struct names *h)
     if (!h)
         return;
     names_vec_release(&h->items);
-    for (size_t i = 0; i < h->ndumps; i++)
+    for (size_t i = 0; i < h->ndumps; i++) {
         names_vec_release(&h->dumps[i].recs);
+        free(h->dumps[i].m);
+    }
     free(h->dumps);
     free(h->runs);
     free(h->run_slot);
@@ -165,7 +167,8 @@ int names_check_count(struct names *h, const char *file, size_t n, struct diag *
     return 0;
 }
 
-void names_add_dump(struct names *h, uint64_t taken, struct names_vec *v)
+void names_add_dump(struct names *h, uint64_t taken, struct names_vec *v, struct names_member *m,
+                    size_t n)
 {
     struct names_dump *dp;
 
@@ -175,6 +178,8 @@ void names_add_dump(struct names *h, uint64_t taken, struct names_vec *v)
     dp->taken = taken;
     dp->seq = h->next_seq++;
     dp->recs = *v;
+    dp->m = m;
+    dp->nm = n;
     h->file_records += v->n;
     v->v = NULL;
     v->n = 0;
@@ -770,8 +775,10 @@ void names_seal(struct names *h)
     drop_repeats(h);
     build_addrs(h);
     /* what only building needed */
-    for (size_t i = 0; i < h->ndumps; i++)
+    for (size_t i = 0; i < h->ndumps; i++) {
         names_vec_release(&h->dumps[i].recs);
+        free(h->dumps[i].m);
+    }
     free(h->dumps);
     h->dumps = NULL;
     h->ndumps = 0;

@@ -47,10 +47,17 @@ struct names_vec {
 };
 
 /* One kubectl dump, kept apart until names_seal merges the dumps in time order. */
+/* A pod that an Endpoints or EndpointSlice object puts behind a service (interned). */
+struct names_member {
+    const char *ns, *pod, *svc;
+};
+
 struct names_dump {
     uint64_t taken;         /* ns */
     uint64_t seq;           /* reading order, for dumps taken at the same time */
     struct names_vec recs;  /* to = NAMES_OPEN each */
+    struct names_member *m; /* its endpoints' pods: services go to the moment's pods */
+    size_t nm;
 };
 
 /* Passive DNS: consecutive sightings of one (IP, name), first and last time. */
@@ -128,7 +135,9 @@ void names_commit(struct names *h, struct names_vec *v);
 int names_check_count(struct names *h, const char *file, size_t n, struct diag *d)
     __attribute__((warn_unused_result));
 /* Adds one kubectl dump taken at taken ns (takes v's records). */
-void names_add_dump(struct names *h, uint64_t taken, struct names_vec *v);
+/* Adds a dump (taking v's records and the n members m, malloc'd). */
+void names_add_dump(struct names *h, uint64_t taken, struct names_vec *v, struct names_member *m,
+                    size_t n);
 
 /* An RFC 3339 time up to NAMES_SEC_MAX; false otherwise. */
 bool names_parse_time(const char *s, uint64_t *ns);

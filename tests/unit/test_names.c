@@ -817,6 +817,63 @@ TEST(kubectl_merge_rules)
     names_free(h);
 }
 
+TEST(kubectl_moments)
+{
+    /* pods and endpoints dumped apart at one time: one moment, the pod gets its service */
+    static const char pods[] =
+        "{\"kind\": \"PodList\", \"takenAt\": 1000, \"items\": [{\"metadata\": {\"name\": "
+        "\"web-1\", \"namespace\": \"w\"}, \"status\": {\"podIP\": \"10.8.0.1\"}}]}";
+    static const char eps[] =
+        "{\"kind\": \"EndpointsList\", \"takenAt\": 1000, \"items\": [{\"metadata\": "
+        "{\"name\": \"web\", \"namespace\": \"w\"}, \"subsets\": [{\"addresses\": [{\"ip\": "
+        "\"10.8.0.1\", \"targetRef\": {\"kind\": \"Pod\", \"name\": \"web-1\"}}]}]}]}";
+    /* endpoints of another moment name nobody's service at this one */
+    static const char eps_later[] =
+        "{\"kind\": \"EndpointsList\", \"takenAt\": 1001, \"items\": [{\"metadata\": "
+        "{\"name\": \"api\", \"namespace\": \"w\"}, \"subsets\": [{\"addresses\": [{\"ip\": "
+        "\"10.8.0.2\", \"targetRef\": {\"kind\": \"Pod\", \"name\": \"api-1\"}}]}]}]}";
+    static const char pods_earlier[] =
+        "{\"kind\": \"PodList\", \"takenAt\": 1000, \"items\": [{\"metadata\": {\"name\": "
+        "\"api-1\", \"namespace\": \"w\"}, \"status\": {\"podIP\": \"10.8.0.2\"}}]}";
+    /* a start after the dump's own time (clocks apart): the record covers the dump's time */
+    static const char a[] =
+        "{\"kind\": \"PodList\", \"takenAt\": 3000, \"items\": [{\"metadata\": {\"name\": "
+        "\"a\", \"namespace\": \"n\"}, \"status\": {\"podIP\": \"10.5.0.1\", \"startTime\": "
+        "\"1970-01-01T00:40:00Z\"}}]}";
+    static const char b[] =
+        "{\"kind\": \"PodList\", \"takenAt\": 3600, \"items\": [{\"metadata\": {\"name\": "
+        "\"b\", \"namespace\": \"n\"}, \"status\": {\"podIP\": \"10.5.0.1\", \"startTime\": "
+        "\"1970-01-01T01:20:00Z\"}}]}";
+    struct names_read_opts o = { 0 };
+    struct diag d;
+
+    for (int order = 0; order < 2; order++) {
+        struct names *h = names_new();
+
+        diag_clear(&d);
+        T_EQ(names_read_mem(h, "1", order ? eps : pods, strlen(order ? eps : pods), &o, &d), 0);
+        T_EQ(names_read_mem(h, "2", order ? pods : eps, strlen(order ? pods : eps), &o, &d), 0);
+        T_EQ(names_read_mem(h, "3", eps_later, strlen(eps_later), &o, &d), 0);
+        T_EQ(names_read_mem(h, "4", pods_earlier, strlen(pods_earlier), &o, &d), 0);
+        names_seal(h);
+        T_STREQ(name_at(h, "10.8.0.1", 1000 * SEC), "web.w");
+        T_STREQ(name_at(h, "10.8.0.2", 1000 * SEC), "api-1.w");
+        names_free(h);
+    }
+    {
+        struct names *h = names_new();
+
+        T_EQ(names_read_mem(h, "b", b, strlen(b), &o, &d), 0);
+        T_EQ(names_read_mem(h, "a", a, strlen(a), &o, &d), 0);
+        names_seal(h);
+        T_STREQ(name_at(h, "10.5.0.1", 3000 * SEC), "a.n");
+        T_STREQ(name_at(h, "10.5.0.1", 3600 * SEC - 1), "a.n");
+        T_STREQ(name_at(h, "10.5.0.1", 3600 * SEC), "b.n");
+        T_STREQ(name_at(h, "10.5.0.1", 4900 * SEC), "b.n");
+        names_free(h);
+    }
+}
+
 TEST(kubectl_errors)
 {
     static const char pre[] = "{\"kind\": \"List\", \"takenAt\": \"2024-06-01T10:00:00Z\", ";
@@ -1209,6 +1266,7 @@ T_MAIN(T_CASE(gencap_sample_resolves), T_CASE(native_round_trip), T_CASE(native_
        T_CASE(malformed_json_and_detection), T_CASE(ip_port_before_ip),
        T_CASE(ip_fallback_for_destinations), T_CASE(kubeshark_history), T_CASE(kubeshark_errors),
        T_CASE(kubeshark_writer), T_CASE(kubectl_dumps), T_CASE(kubectl_merge_rules),
+       T_CASE(kubectl_moments),
        T_CASE(kubectl_errors), T_CASE(kubectl_single_objects_and_slices), T_CASE(precedence),
        T_CASE(overlapping_intervals), T_CASE(passive_dns), T_CASE(repeats_dropped_at_seal),
        T_CASE(add_and_seal_rules))
