@@ -94,6 +94,7 @@ static struct qv from_json(const struct jv *j)
     } else if (jv_as_num(j, &d)) {
         v.t = QV_NUM;
         v.n = d;
+        v.j = j;    /* the number as the entry has it: nanosecond times need all 64 bits */
     } else {
         v.t = QV_JSON;
         v.j = j;
@@ -694,6 +695,8 @@ static struct jv *to_json(const struct q_ctx *c, const struct qv *v)
     case QV_BOOL:
         return jv_bool(v->b);
     case QV_NUM:
+        if (v->j)
+            return jv_copy(v->j);
         if (v->n == (double)(int64_t)v->n && v->n >= -9007199254740992.0 &&
             v->n <= 9007199254740992.0)
             return jv_i64((int64_t)v->n);

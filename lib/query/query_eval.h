@@ -30,7 +30,8 @@ struct qv {
     double n;
     const char *s;
     size_t len;
-    const struct jv *j;         /* QV_JSON: an object or array of the entry */
+    const struct jv *j;         /* QV_JSON: an object or array of the entry; QV_NUM: the
+                                 * entry's number it was read from (exact), if any */
     uint32_t first, count;      /* QV_LIST: values in the context's list scratch */
 };
 
