@@ -41,6 +41,8 @@ static const char usage_text[] =
     "      --memcap SIZE         stream bytes buffered in memory (default 192M)\n"
     "      --udp-timeout DUR     UDP silence that starts a new stream (default 60s)\n"
     "      --tcp-timeout DUR     TCP silence that starts a new stream (default 1h)\n"
+    "      --tcp-closed-timeout DUR\n"
+    "                            the same after FIN both ways or RST (default 60s)\n"
     "      --no-dissect          split only: no protocol dissection, no entries\n"
     "      --no-l4-entries       no tcp/udp entry for streams no dissector recognises\n"
     "      --discard-undissected drop streams no dissector recognises (Kubeshark's\n"
@@ -77,6 +79,7 @@ enum {
     OPT_MEMCAP,
     OPT_UDP_TIMEOUT,
     OPT_TCP_TIMEOUT,
+    OPT_TCP_CLOSED_TIMEOUT,
     OPT_JSON,
     OPT_PROGRESS,
     OPT_NO_DISSECT,
@@ -102,6 +105,7 @@ static const struct option long_opts[] = {
     { "memcap", required_argument, NULL, OPT_MEMCAP },
     { "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
     { "tcp-timeout", required_argument, NULL, OPT_TCP_TIMEOUT },
+    { "tcp-closed-timeout", required_argument, NULL, OPT_TCP_CLOSED_TIMEOUT },
     { "force", no_argument, NULL, 'f' },
     { "json", no_argument, NULL, OPT_JSON },
     { "progress", required_argument, NULL, OPT_PROGRESS },
@@ -360,6 +364,10 @@ int cmd_ingest(int argc, char **argv)
         case OPT_TCP_TIMEOUT:
             if (timefmt_parse_duration(optarg, &o.flow.tcp_idle_ns) < 0)
                 return cli_usage("ingest", "--tcp-timeout: bad duration '%s'", optarg);
+            break;
+        case OPT_TCP_CLOSED_TIMEOUT:
+            if (timefmt_parse_duration(optarg, &o.flow.tcp_closed_ns) < 0)
+                return cli_usage("ingest", "--tcp-closed-timeout: bad duration '%s'", optarg);
             break;
         case 'f':
             o.replace = true;

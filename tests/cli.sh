@@ -190,6 +190,32 @@ t_is "... nothing written" "$(ls -A "$TMP/two-x" 2>/dev/null | wc -l)" 0
 t_is "streams --extract --json: an object per file written" \
     "$("$SV" streams "$TMP/twoA" --extract "$TMP/two-j" --json | jq -r '.[].file') $(ls "$TMP/two-j")" \
     "000000000001.pcap 000000000001.pcap"
+# after FIN both ways, a packet more than --tcp-closed-timeout later starts a new stream,
+# SYN or not (a reused port); within it, the same stream
+if t_have python3; then
+    python3 - "$TMP/fin.pcap" <<'PY'
+import struct, sys
+def seg(flags, src, dst, sport, dport, seq, data=b""):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 1, 0x50, flags, 65535, 0, 0) + data
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
+                     bytes(src), bytes(dst))
+    return b"\2" * 6 + b"\4" * 6 + b"\x08\0" + ip + tcp
+c, s, t = (10, 0, 0, 1), (10, 0, 0, 2), 1700000000
+pk = [(t, seg(0x18, c, s, 40000, 80, 1, b"a")), (t, seg(0x11, c, s, 40000, 80, 2)),
+      (t, seg(0x11, s, c, 80, 40000, 1)), (t + 61, seg(0x11, s, c, 80, 40000, 1))]
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for sec, d in pk:
+        f.write(struct.pack("<IIII", sec, 0, len(d), len(d)) + d)
+PY
+    "$SV" ingest -q -o "$TMP/fin60" "$TMP/fin.pcap"
+    "$SV" ingest -q -o "$TMP/fin2m" --tcp-closed-timeout 2m "$TMP/fin.pcap"
+    t_is "--tcp-closed-timeout: 61 s after FIN both ways, a new stream (default 60s); not at 2m" \
+        "$(jq -c '[.nodes[0].streams, .options.tcp_closed_timeout_ns]' "$TMP/fin60/store.json" "$TMP/fin2m/store.json" | tr '\n' ' ')" \
+        "[2,60000000000] [1,120000000000] "
+else
+    t_skip "python3 is needed"
+fi
 # a temporary tree that a killed ingest left beside the store (nobody holds its lock) is
 # removed by the next ingest into the store; one that a live ingest holds stays
 mkdir -p "$TMP/st.tmp-999999/nodes" "$TMP/st.tmp-12x" && touch "$TMP/st.tmp-999999/nodes/x"
