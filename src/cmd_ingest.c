@@ -488,6 +488,11 @@ int cmd_ingest(int argc, char **argv)
                 cli_error("%s", res[k].inputs[i].error);
             else if (res[k].inputs[i].status == STORE_IN_SKIPPED)
                 cli_warn("skipped %s", res[k].inputs[i].error);
+            if (res[k].inputs[i].late_times)
+                cli_warn("%s: %llu packet%s timed after 2106-02-07T06:28:15Z, which a classic "
+                         "PCAP stream file cannot hold: their times there are wrong",
+                         res[k].inputs[i].path, (unsigned long long)res[k].inputs[i].late_times,
+                         res[k].inputs[i].late_times == 1 ? "" : "s");
         }
         input_errors += res[k].input_errors;
     }

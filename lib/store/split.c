@@ -443,6 +443,9 @@ static void add_count(struct store_count *to, const struct store_count *c)
     to->bytes += c->bytes;
 }
 
+/* The first time classic PCAP's unsigned 32-bit seconds cannot hold: 2106-02-07T06:28:16Z. */
+#define PCAP_LAST_NS ((uint64_t)UINT32_MAX * 1000000000u + 1000000000u)
+
 /* Whether the caller asked ingest to stop (a signal, store_ingest_opts.cancel). */
 static bool cancelled(const struct store_ingest_opts *o)
 {
@@ -483,6 +486,7 @@ static int read_batches(struct split *sp, struct cap_reader *r, struct store_inp
         for (ssize_t i = 0; i < n; i++) {
             in->read.packets++;
             in->read.bytes += sp->pkts[sp->k][i].caplen;
+            in->late_times += sp->pkts[sp->k][i].ts_ns >= PCAP_LAST_NS;
         }
         decode_batch(sp, r, (size_t)n);
         assign(sp, (size_t)n);

@@ -96,6 +96,8 @@ struct store_input {
     const char *compression;    /* "none", "gzip", "zstd" */
     uint64_t size;              /* bytes of (decompressed) input consumed */
     struct store_count read, streams, other;
+    uint64_t late_times;        /* packets timed past 2106-02-07T06:28:15Z, which classic
+                                   PCAP stream files cannot hold (their times there wrap) */
     enum store_input_status status;
     char *error;                /* the fault, naming file and offset (status != OK) */
 };
