@@ -138,23 +138,28 @@ static void on_progress(void *arg, const struct store_progress *p)
 static void summary(const struct store_ingest_opts *o, const struct store_ingest_result *r,
                     bool per_node, double secs)
 {
-    char b[32], rate[32], pk[32], st[32];
+    char b[32], rate[32], pk[32], st[32], sk[32] = "";
     struct rusage ru;
     uint64_t in_bytes = 0;
+    size_t skipped = 0;
 
-    for (size_t i = 0; i < r->ninputs; i++)
+    for (size_t i = 0; i < r->ninputs; i++) {
         in_bytes += r->inputs[i].size;
+        skipped += r->inputs[i].status == STORE_IN_SKIPPED;
+    }
+    if (skipped)
+        snprintf(sk, sizeof sk, " (%zu skipped)", skipped);
     getrusage(RUSAGE_SELF, &ru);
     cli_human_bytes(b, (double)in_bytes);
     cli_human_bytes(rate, (double)in_bytes / (secs > 0 ? secs : 1e-9));
     cli_human_count(pk, (double)r->read.packets / (secs > 0 ? secs : 1e-9));
     cli_human_count(st, (double)r->nstreams / (secs > 0 ? secs : 1e-9));
-    printf("%s%s%s: %llu packet%s (%s) from %zu input%s -> %llu stream%s (%llu tcp, %llu udp, "
+    printf("%s%s%s: %llu packet%s (%s) from %zu input%s%s -> %llu stream%s (%llu tcp, %llu udp, "
            "%llu in own files), %llu packet%s in other.pcap, %llu entr%s; %.2f s, %s/s, "
            "%s packets/s, %s streams/s, peak RSS %ld MiB\n",
            o->store_dir, per_node ? " node " : "", per_node ? r->node_name : "",
            (unsigned long long)r->read.packets, r->read.packets == 1 ? "" : "s", b,
-           r->ninputs, r->ninputs == 1 ? "" : "s", (unsigned long long)r->nstreams,
+           r->ninputs, r->ninputs == 1 ? "" : "s", sk, (unsigned long long)r->nstreams,
            r->nstreams == 1 ? "" : "s", (unsigned long long)r->tcp_streams,
            (unsigned long long)r->udp_streams, (unsigned long long)r->large_streams,
            (unsigned long long)r->other.packets, r->other.packets == 1 ? "" : "s",

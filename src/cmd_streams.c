@@ -307,6 +307,18 @@ int cmd_streams(int argc, char **argv)
         rc = cli_diag(&d);
         goto out;
     }
+    /* every catalogue is read (and checked) before a line is printed */
+    for (size_t si = 0; si < nstores; si++) {
+        for (size_t ni = 0; ni < store_nnodes(stores[si]); ni++) {
+            const struct store_stream *v;
+            size_t n;
+
+            if (store_streams(stores[si], ni, &v, &n, &d) < 0) {
+                rc = cli_diag(&d);
+                goto out;
+            }
+        }
+    }
     if (json)
         fputs("[", stdout);
     else if (!extract)
