@@ -257,7 +257,7 @@ int cmd_snapshot(int argc, char **argv)
     }
     rc = bcli_check_stdout("snapshot", bo.path, json);
     if (rc != EXIT_OK)
-        return rc;
+        goto out;
     def = bo.path ? NULL : bcli_default_path(bo.created_ns);
     rc = cli_check_out("snapshot", "-o", bo.path ? bo.path : def, argv + optind,
                        (size_t)(argc - optind));
@@ -270,7 +270,7 @@ int cmd_snapshot(int argc, char **argv)
         rc = cli_usage("snapshot", "--graph %s: the bundle's own path", graph_path);
     free(def);
     if (rc != EXIT_OK)
-        return rc;
+        goto out;
     rc = sel_open_stores(argv + optind, (size_t)(argc - optind), &stores, &nstores);
     if (rc != EXIT_OK)
         goto out;

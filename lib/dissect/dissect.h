@@ -157,17 +157,28 @@ void dsx_switch(struct dsx *x, const struct dsx_ops *to, const void *hint, size_
 /*
  * What HTTP/1 hands to HTTP/2 with dsx_switch after an h2c upgrade (RFC 7540
  * §3.2: the upgrade request becomes stream 1; its response comes as HTTP/2).
- * Strings are NUL-terminated and cut to fit.
+ * method and host are NUL-terminated and cut to fit; the target and the
+ * field lines follow the struct whole (hint_len: the struct and both).
  */
 struct dsx_h2c_hint {
     int client_dir;             /* the direction that sent the upgrade request */
     char method[32];
-    char url[2048];             /* request target as sent */
     char host[256];             /* Host header ("" when none) */
     uint64_t req_ns, req_end_ns;
     uint32_t req_pkt;
     uint64_t req_size;
+    uint32_t url_len;           /* data[0, url_len): the request target as sent */
+    uint32_t fields_len;        /* then the request's header field lines, as sent */
+    uint8_t data[];             /* (one block with the struct: dsx_switch copies it whole) */
 };
+
+/*
+ * HTTP/1 header field lines [p, p+n) written to e's open object as HTTP/1
+ * writes a request's (http1_msg.c); returns their anomalies (ENT_A_*) and
+ * their size as HPACK counts it (*hpack). For the h2c upgrade request,
+ * which HTTP/2 reports.
+ */
+uint32_t dsx_h1_field_lines(struct ent *e, const uint8_t *p, size_t n, uint64_t *hpack);
 
 /* ---------------------------------------------------- the driver's side */
 

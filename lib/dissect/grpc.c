@@ -404,42 +404,49 @@ void h2_write_trailers(struct h2 *h, struct h2_stream *s)
         ent_anomaly(e, ENT_A_TRUNCATED);
 }
 
-/* The h2c upgrade's request: the hint's HTTP/1.1 request, written as stream s's. */
+/*
+ * The h2c upgrade's request: the hint's HTTP/1.1 request, written as stream
+ * s's: the pseudo-header fields HTTP/2 would have, then its own fields.
+ */
 void h2_write_h2c_request(struct h2_stream *s, const struct dsx_h2c_hint *hint)
 {
+    const char *url = (const char *)hint->data;
+    size_t un = hint->url_len, pathn;
+    char method[sizeof hint->method + 1], host[sizeof hint->host + 1];
+    uint64_t fsize;
+    uint32_t anom;
     struct ent *e;
-    char method[sizeof hint->method + 1], url[sizeof hint->url + 1], host[sizeof hint->host + 1];
-    const char *qm;
 
     /* the strings are NUL-terminated; copies guard against a hint that is not */
     memcpy(method, hint->method, sizeof hint->method);
     method[sizeof hint->method] = '\0';
-    memcpy(url, hint->url, sizeof hint->url);
-    url[sizeof hint->url] = '\0';
     memcpy(host, hint->host, sizeof hint->host);
     host[sizeof hint->host] = '\0';
-
-    keep_str(s, &s->path, &s->path_len, (const uint8_t *)url, strlen(url));
+    for (pathn = 0; pathn < un && url[pathn] != '?'; pathn++)
+        ;
+    keep_str(s, &s->path, &s->path_len, (const uint8_t *)url, un);
     e = s->e;
     if (!e)
         return;
-    qm = strchr(url, '?');
     ent_section(e, ENT_REQ);
     ent_cstr(e, "method", method);
-    ent_cstr(e, "url", url);
-    ent_str(e, "path", url, qm ? (size_t)(qm - url) : strlen(url));
+    ent_str(e, "url", url, un);
+    ent_str(e, "path", url, pathn);
     ent_cstr(e, "httpVersion", "HTTP/1.1");
     ent_obj_begin(e, "headers");
     ent_cstr(e, ":method", method);
-    ent_cstr(e, ":path", url);
+    ent_str(e, ":path", url, un);
     if (host[0])
         ent_cstr(e, ":authority", host);
+    anom = dsx_h1_field_lines(e, hint->data + un, hint->fields_len, &fsize);
     ent_obj_end(e);
-    write_query(e, (const uint8_t *)url, strlen(url));
+    write_query(e, (const uint8_t *)url, un);
     ent_u64(e, "headersSize",
-            strlen(":method") + strlen(method) + strlen(":path") + strlen(url) +
+            strlen(":method") + strlen(method) + strlen(":path") + un +
                 2 * HPACK_ENTRY_OVERHEAD +
-                (host[0] ? strlen(":authority") + strlen(host) + HPACK_ENTRY_OVERHEAD : 0));
+                (host[0] ? strlen(":authority") + strlen(host) + HPACK_ENTRY_OVERHEAD : 0) +
+                fsize);
+    ent_anomaly(e, anom);
     e->f.flags |= ENT_F_REQ;
     e->f.req_ns = hint->req_ns;
     e->f.req_end_ns = hint->req_end_ns;

@@ -400,7 +400,7 @@ static void h1_to_h2(struct h1 *st, struct dsx *x, struct h1_tx *tx)
     q_flush_done(st, x);
     flush_all(st, x);
     st->dead = true;
-    dsx_switch(x, &dsx_http2, k, k ? sizeof *k : 0);
+    dsx_switch(x, &dsx_http2, k, k ? sizeof *k + k->url_len + k->fields_len : 0);
 }
 
 /*

@@ -105,6 +105,7 @@ struct h1_hdrs {
     size_t hostn, ctypen;
     uint32_t anom;
     uint32_t count;
+    uint64_t hpack;         /* of the fields written: name + value + 32 each (HPACK's size) */
 };
 
 /* Does a message start match: no, maybe with more bytes, yes. */

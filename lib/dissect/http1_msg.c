@@ -357,23 +357,22 @@ static void h1_field(struct ent *e, struct h1_hdrs *h, const uint8_t *name, size
         h->anom |= ENT_A_TRUNCATED;
         return;
     }
+    h->hpack += nn + vn + 32;
     if (e)
         ent_str_bk(e, name, nn, v, vn);
 }
 
 /*
  * The field lines of a header block, [p, p+n) (after the start line, without
- * the final empty line): interprets them into h and writes the "headers"
- * object to e (may be NULL).
+ * the final empty line): interprets them into h and writes them to e's open
+ * object (e may be NULL).
  */
-static void h1_fields(struct ent *e, struct h1_hdrs *h, const uint8_t *p, size_t n)
+static void h1_field_lines(struct ent *e, struct h1_hdrs *h, const uint8_t *p, size_t n)
 {
     const uint8_t *name = NULL, *val = NULL;
     size_t nn = 0, vend = 0;
     size_t i = 0;
 
-    if (e)
-        ent_obj_begin(e, "headers");
     while (i < n) {
         const uint8_t *nl = memchr(p + i, '\n', n - i);
         size_t end = nl ? (size_t)(nl - p) : n;     /* the line is [i, end) */
@@ -415,8 +414,26 @@ static void h1_fields(struct ent *e, struct h1_hdrs *h, const uint8_t *p, size_t
     }
     if (name)
         h1_field(e, h, name, nn, val, vend - (size_t)(val - p));
+}
+
+/* The same, written as the "headers" object. */
+static void h1_fields(struct ent *e, struct h1_hdrs *h, const uint8_t *p, size_t n)
+{
+    if (e)
+        ent_obj_begin(e, "headers");
+    h1_field_lines(e, h, p, n);
     if (e)
         ent_obj_end(e);
+}
+
+uint32_t dsx_h1_field_lines(struct ent *e, const uint8_t *p, size_t n, uint64_t *hpack)
+{
+    struct h1_hdrs h;
+
+    memset(&h, 0, sizeof h);
+    h1_field_lines(e, &h, p, n);
+    *hpack = h.hpack;
+    return h.anom;
 }
 
 /* ------------------------------------------------------------ requests and responses */
@@ -484,17 +501,21 @@ void h1_req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n,
     }
     if (h.h2c) {
         tx->fl |= TX_H2C;
-        if (!st->hint)
-            st->hint = calloc(1, sizeof *st->hint);
+        /* the request goes to HTTP/2 whole (target and fields: both are within the header
+         * block's H1_HDR_MAX), as stream 1 */
+        free(st->hint);
+        st->hint = calloc(1, sizeof *st->hint + tn + fn);
         if (st->hint) {
             struct dsx_h2c_hint *k = st->hint;
 
-            memset(k, 0, sizeof *k);
             k->client_dir = st->client == 1 ? 1 : 0;
             memcpy(k->method, p, mn < sizeof k->method ? mn : sizeof k->method - 1);
-            memcpy(k->url, tgt, tn < sizeof k->url ? tn : sizeof k->url - 1);
             if (h.host)
                 memcpy(k->host, h.host, h.hostn < sizeof k->host ? h.hostn : sizeof k->host - 1);
+            k->url_len = (uint32_t)tn;
+            k->fields_len = (uint32_t)fn;
+            memcpy(k->data, tgt, tn);
+            memcpy(k->data + tn, fields, fn);
         }
     }
     *hp = h;

@@ -667,7 +667,8 @@ static void assign_services(struct names_dump *d, size_t n)
         return;
     m = xmalloc(nm * sizeof *m);
     for (size_t i = 0; i < n; i++) {
-        memcpy(m + k, d[i].m, d[i].nm * sizeof *m);
+        if (d[i].nm)
+            memcpy(m + k, d[i].m, d[i].nm * sizeof *m);
         k += d[i].nm;
     }
     if (nm > 1)

@@ -1183,21 +1183,28 @@ TEST(capture_started_mid_connection)
 /* A dissector that hands over to http2 at once, as HTTP/1 does after "101 Switching Protocols". */
 static size_t shim_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_t n)
 {
-    static struct dsx_h2c_hint hint;
+    static const char url[] = "/robots.txt?a=1";
+    static const char fields[] = "Host: nghttp2.org\r\nAccept: */*\r\n";
+    struct dsx_h2c_hint *hint = calloc(1, sizeof *hint + strlen(url) + strlen(fields));
 
     (void)st;
     (void)dir;
     (void)p;
     (void)n;
-    memset(&hint, 0, sizeof hint);
-    memcpy(hint.method, "GET", 4);
-    memcpy(hint.url, "/robots.txt?a=1", 16);
-    memcpy(hint.host, "nghttp2.org", 12);
-    hint.req_ns = T0 + MS / 2;
-    hint.req_end_ns = T0 + MS / 2;
-    hint.req_pkt = 0;
-    hint.req_size = 120;
-    dsx_switch(x, &dsx_http2, &hint, sizeof hint);
+    if (!hint)
+        return 0;
+    memcpy(hint->method, "GET", 4);
+    memcpy(hint->host, "nghttp2.org", 12);
+    hint->req_ns = T0 + MS / 2;
+    hint->req_end_ns = T0 + MS / 2;
+    hint->req_pkt = 0;
+    hint->req_size = 120;
+    hint->url_len = (uint32_t)strlen(url);
+    hint->fields_len = (uint32_t)strlen(fields);
+    memcpy(hint->data, url, strlen(url));
+    memcpy(hint->data + strlen(url), fields, strlen(fields));
+    dsx_switch(x, &dsx_http2, hint, sizeof *hint + strlen(url) + strlen(fields));
+    free(hint);
     return 0;
 }
 
@@ -1230,7 +1237,8 @@ TEST(h2c_upgrade_stream_1_from_the_hint)
             "\"request\":{\"method\":\"GET\",\"url\":\"/robots.txt?a=1\",\"path\":\"/robots.txt\","
             "\"httpVersion\":\"HTTP/1.1\",\"headers\":{\":method\":\"GET\","
             "\":path\":\"/robots.txt?a=1\","
-            "\":authority\":\"nghttp2.org\"},\"queryString\":{\"a\":\"1\"},\"headersSize\":147,"
+            "\":authority\":\"nghttp2.org\",\"Host\":\"nghttp2.org\",\"Accept\":\"*/*\"},"
+            "\"queryString\":{\"a\":\"1\"},\"headersSize\":235,"
             "\"bodySize\":0,\"streamId\":1},"
             "\"response\":{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/2.0\","
             "\"headers\":{\":status\":\"200\",\"content-type\":\"text/plain\"},\"headersSize\":96,"
