@@ -894,6 +894,15 @@ static void h1_gap(void *vst, struct dsx *x, int dir, uint64_t n)
         msg_fail(st, x, dir, ENT_A_GAP, true);
         return;
     case H1_START:
+        if (d->hpend && d->where == W_NONE && dir_is_resp(st, dir) && !st->skip &&
+            st->nresp < st->qlen) {
+            /* the gap cut a response's header block: that response was the next request's,
+             * lost with what it said; the next one pairs with the request after */
+            d->where = W_RESPQ;
+            q_at(st, st->nresp)->fl |= TX_RESP_START;
+            msg_fail(st, x, dir, ENT_A_GAP, true);
+            return;
+        }
         if (d->where != W_NONE)     /* after an interim response */
             tx_anom(msg_tx(st, dir), ENT_A_GAP);
         d->pend_anom |= ENT_A_GAP;

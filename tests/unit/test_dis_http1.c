@@ -502,6 +502,12 @@ TEST(gaps)
         DSXH_S(0, "GET /2 HTTP/1.1\r\n\r\n", 0),
         DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
     };
+    static const struct dsxh_seg s4[] = {
+        DSXH_S(0, "GET /a HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 2", 0),
+        DSXH_GAPSEG(1, 40),
+        DSXH_S(1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0),
+    };
     char *j = run(s1, 6);
 
     T_EQ(nlines(j), 2);
@@ -529,6 +535,18 @@ TEST(gaps)
     T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/2\"") != NULL);
     T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
     T_STREQ(part(j, 0, "requestSize"), "19");
+    free(j);
+
+    /* a gap inside a response's header block: it was the first request's (lost with its
+     * status); the next response pairs with the second request */
+    j = run(s4, 4);
+    T_EQ(nlines(j), 2);
+    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/a\"") != NULL);
+    T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+    T_TRUE(strstr(part(j, 0, "response"), "\"status\"") == NULL);
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/c\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":404,"));
+    T_STREQ(part(j, 1, "anomalies"), "[]");
     free(j);
 }
 
