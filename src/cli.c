@@ -219,6 +219,8 @@ int cli_bad_option(const char *cmd, const char *short_opts, char **argv)
 
     if (optopt == 0)
         return cli_usage(cmd, "unknown option '%s'", arg);
+    if (lng && strchr(arg, '='))    /* a value given to an option that takes none */
+        return cli_usage(cmd, "option '%.*s' takes no value", (int)strcspn(arg, "="), arg);
     if (optopt >= 256 || (in && in[1] == ':'))
         return cli_usage(cmd, "option '%s' needs a value", lng ? arg : shown);
     return cli_usage(cmd, "unknown option '%s'", shown);

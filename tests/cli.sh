@@ -23,6 +23,8 @@ expect "an unknown short option" 2 "streamvault: query: unknown option '-Z'
 Try 'streamvault query --help' for more information." "$SV" query -Z "$TMP" ''
 expect "a short option without its value" 2 "streamvault: query: option '-F' needs a value
 Try 'streamvault query --help' for more information." "$SV" query -F
+expect "a value given to a long option that takes none" 2 "streamvault: info: option '--json' takes no value
+Try 'streamvault info --help' for more information." "$SV" info --json=yes "$TMP"
 expect "a long option without its value" 2 "streamvault: ingest: option '--threads' needs a value
 Try 'streamvault ingest --help' for more information." "$SV" ingest --threads
 expect "unknown command" 2 "streamvault: unknown command 'frobnicate'
