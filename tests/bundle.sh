@@ -248,6 +248,8 @@ usage "snapshot: --from: expected RFC 3339 or Unix seconds, not '2024-06-31T10:0
 t_is "-o -: the bundle on standard output, the summary says so" \
     "$? $(cut -d: -f1-3 "$TMP/err") $(cmp "$TMP/stdout.tar.gz" "$TMP/day.tar.gz" && echo same)" \
     "0 streamvault: snapshot: wrote standard output same"
+"$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o - 2>/dev/null | cat >"$TMP/pipe.tar.gz"
+t_run "-o - into a pipe: the same bytes as the file" cmp "$TMP/pipe.tar.gz" "$TMP/day.tar.gz"
 usage "export: -o - and --json both write to standard output" export "$TMP/s1" -o - --json dns
 usage "snapshot: --graph -: name a file" snapshot "$TMP/s1" --last 1d -o x.tar.gz --graph -
 

@@ -184,4 +184,11 @@ t_is "a chain of 1026 terms: exit 2, the cap and the way round it" "$? $(head -n
 t_is "-F times.request: the entry's nanoseconds, exactly" \
     "$("$SV" query "$TMP/s" '' -F 'times.request' --format csv | tail -n +2 | tr -d '\r' | md5sum)" \
     "$("$SV" query "$TMP/s" '' --format ndjson | jq -r '.times.request // ""' | md5sum)"
+# NaN and infinities have no JSON: -F gives null, -s sorts them as null, no abort
+t_is "-F of infinities and NaN: null" \
+    "$("$SV" query "$TMP/s" '' -n 1 -F '1e999,1e999 - 1e999' --format ndjson)" \
+    '{"1e999":null,"1e999 - 1e999":null}'
+"$SV" query "$TMP/s" '' -s '1e999 - 1e999' --format ndjson >"$TMP/nan.out"
+t_is "-s NaN: every entry, exit 0" "$? $(wc -l <"$TMP/nan.out")" \
+    "0 $(jget "$TMP/s/store.json" .nodes[0].entries)"
 t_done

@@ -424,6 +424,9 @@ static int open_archive(struct bw *w, int fd)
         archive_write_set_filter_option(w->a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
         archive_write_set_filter_option(w->a, "gzip", "compression-level", BW_GZIP_LEVEL) !=
             ARCHIVE_OK ||
+        /* the gzip stream ends where it ends, to a file or a pipe alike (libarchive pads
+         * the last block of what is not a regular file) */
+        archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
         archive_write_open_fd(w->a, fd) != ARCHIVE_OK)
         return arch_err(w, "cannot start the archive");
     return 0;

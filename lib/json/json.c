@@ -5,6 +5,7 @@
 #include "json.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +81,8 @@ struct jv *jv_i64(int64_t v)
 
 struct jv *jv_real(double v)
 {
-    return V(json_real(v));
+    /* JSON has no NaN or infinity (jansson refuses them): they are null */
+    return isfinite(v) ? V(json_real(v)) : V(json_null());
 }
 
 struct jv *jv_bool(bool v)

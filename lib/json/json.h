@@ -22,7 +22,7 @@ struct jv *jv_str(const char *s);               /* s copied; NULL gives null */
 struct jv *jv_strn(const char *s, size_t n);    /* any bytes; invalid UTF-8 is escaped as \ufffd */
 struct jv *jv_u64(uint64_t v);                  /* values above INT64_MAX are clamped */
 struct jv *jv_i64(int64_t v);
-struct jv *jv_real(double v);
+struct jv *jv_real(double v);                  /* NaN and infinities give null */
 struct jv *jv_bool(bool v);
 struct jv *jv_null(void);
 
