@@ -202,6 +202,11 @@ bool cli_inside_dir(const char *path, const char *dir)
 int cli_check_out(const char *cmd, const char *opt, const char *path, char *const *stores,
                    size_t n)
 {
+    struct stat st;
+
+    /* a file goes into place by rename, which a directory there would refuse late */
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cli_usage(cmd, "%s %s: a directory; name a file", opt, path);
     for (size_t i = 0; i < n; i++) {
         if (cli_inside_dir(path, stores[i]))
             return cli_usage(cmd, "%s %s: inside the store %s; write it elsewhere", opt, path,

@@ -220,6 +220,12 @@ expect "snapshot --graph inside the store" 2 \
 Try 'streamvault snapshot --help' for more information." \
     "$SV" snapshot "$TMP/s1" --from 1717236010 --to 1717236030 -o "$TMP/keep.tar.gz" \
     --graph "$TMP/s1/store.json"
+mkdir "$TMP/gdir"
+expect "snapshot --graph to a directory: refused before anything is written" 2 \
+    "streamvault: snapshot: --graph $TMP/gdir: a directory; name a file
+Try 'streamvault snapshot --help' for more information." \
+    "$SV" snapshot "$TMP/s1" --from 1717236010 --to 1717236030 -o "$TMP/keep.tar.gz" \
+    --graph "$TMP/gdir"
 expect "graph -o inside the store" 2 \
     "streamvault: graph: -o $TMP/s1/store.json: inside the store $TMP/s1; write it elsewhere
 Try 'streamvault graph --help' for more information." \
