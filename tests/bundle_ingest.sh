@@ -282,6 +282,12 @@ printf 'not a bundle' | gzip >junk.tar.gz
 t_is "a bundle onto an existing store: that first, before reading it" "$? $(cat err)" \
     "3 streamvault: quiet-target: a store exists there (use --force to replace it)"
 
+# a refused bundle leaves an empty directory given as the store where it was
+mkdir empty-target
+"$SV" ingest -q -o empty-target junk.tar.gz 2>/dev/null
+t_is "a refused bundle: the empty directory at -o is still there" "$? $(ls -d empty-target)" \
+    "3 empty-target"
+
 # the bundle of a quiet window (no node) restores as an empty store
 "$SV" snapshot st --from 2030-01-01T00:00:00Z --to 2030-01-02T00:00:00Z --now 1717236000 \
     -o quiet.tar.gz 2>/dev/null

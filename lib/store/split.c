@@ -835,7 +835,8 @@ static int make_tmp_root(const struct store_ingest_opts *o, const char *tmp_root
 }
 
 /* Refuses to replace something that is not a store (or anything without replace). */
-int store_check_target(const struct store_ingest_opts *o, struct diag *d)
+/* As store_check_target; with tidy, an empty directory at the store's path is removed. */
+static int check_target(const struct store_ingest_opts *o, bool tidy, struct diag *d)
 {
     struct stat st;
     char *meta;
@@ -851,6 +852,21 @@ int store_check_target(const struct store_ingest_opts *o, struct diag *d)
     if (is_store && !o->replace)
         return diag_set(d, SV_EEXIST, "%s: a store exists there (use --force to replace it)",
                         o->store_dir);
+    if (!is_store && !tidy) {
+        DIR *dir = opendir(o->store_dir);
+        struct dirent *e;
+        bool empty = true;
+
+        if (!dir)
+            return diag_errno(d, SV_EIO, errno, "%s", o->store_dir);
+        while (empty && (e = readdir(dir)) != NULL)
+            empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+        closedir(dir);
+        if (!empty)
+            return diag_set(d, SV_EEXIST, "%s: exists, is not empty and is not a store",
+                            o->store_dir);
+        return 0;
+    }
     if (!is_store && rmdir(o->store_dir) < 0) {
         if (errno == ENOTEMPTY || errno == EEXIST)
             return diag_set(d, SV_EEXIST, "%s: exists, is not empty and is not a store",
@@ -858,6 +874,11 @@ int store_check_target(const struct store_ingest_opts *o, struct diag *d)
         return diag_errno(d, SV_EIO, errno, "%s", o->store_dir);
     }
     return 0;
+}
+
+int store_check_target(const struct store_ingest_opts *o, struct diag *d)
+{
+    return check_target(o, false, d);
 }
 
 /*
@@ -1060,7 +1081,7 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
                 return diag_set(d, SV_EINVAL, "node name '%s': given twice", nodes[i].name);
         }
     }
-    rc = store_check_target(o, d);
+    rc = check_target(o, true, d);
     if (rc < 0)
         return rc;
     if (o->threads > 0)

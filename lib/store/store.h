@@ -166,9 +166,10 @@ struct store_node_input {
 
 /*
  * Whether an ingest may write its store at o->store_dir: nothing there, an
- * empty directory (removed), or a store with o->replace. SV_EEXIST with the
- * reason otherwise. store_ingest_nodes checks it too; a caller with costly
- * work before it (a bundle to extract) asks first.
+ * empty directory, or a store with o->replace. SV_EEXIST with the reason
+ * otherwise; nothing is changed. store_ingest_nodes checks it too (and
+ * removes an empty directory there); a caller with costly work before it (a
+ * bundle to extract) asks first.
  */
 int store_check_target(const struct store_ingest_opts *o, struct diag *d)
     __attribute__((warn_unused_result));
