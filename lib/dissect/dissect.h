@@ -167,6 +167,7 @@ struct dsx_h2c_hint {
     uint64_t req_ns, req_end_ns;
     uint32_t req_pkt;
     uint64_t req_size;
+    uint32_t anom;              /* the request's anomalies so far (a header block cut...) */
     uint32_t url_len;           /* data[0, url_len): the request target as sent */
     uint32_t fields_len;        /* then the request's header field lines, as sent */
     uint8_t data[];             /* (one block with the struct: dsx_switch copies it whole) */

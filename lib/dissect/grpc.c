@@ -446,7 +446,7 @@ void h2_write_h2c_request(struct h2_stream *s, const struct dsx_h2c_hint *hint)
                 2 * HPACK_ENTRY_OVERHEAD +
                 (host[0] ? strlen(":authority") + strlen(host) + HPACK_ENTRY_OVERHEAD : 0) +
                 fsize);
-    ent_anomaly(e, anom);
+    ent_anomaly(e, anom | hint->anom);
     e->f.flags |= ENT_F_REQ;
     e->f.req_ns = hint->req_ns;
     e->f.req_end_ns = hint->req_end_ns;

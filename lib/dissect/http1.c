@@ -49,8 +49,13 @@
  * body (in bodySize; the wire sizes only count bytes seen); elsewhere the
  * message in progress is ended with ENT_A_GAP and the direction
  * resynchronises at the next line starting with a known method and a space
- * (client) or "HTTP/1.0 " / "HTTP/1.1 " (server). Bytes skipped while
- * resynchronising belong to no entry. A header block longer than
+ * (client) or "HTTP/1.0 " / "HTTP/1.1 " (server; a status line start, with
+ * its code, is also taken inside a line, where a body of lost length runs
+ * into the next response). Bytes skipped while resynchronising belong to
+ * no entry, but a server's response whose header block or start a gap took
+ * is ended there (ENT_A_GAP, no status) for the request it answers, so that
+ * pairing stays in order; a gap that took whole responses and nothing more
+ * cannot be told from one that took none. A header block longer than
  * H1_HDR_MAX is parsed as far as its complete lines go (ENT_A_CAP |
  * ENT_A_TRUNCATED, no body) and the direction resynchronises. Trailer
  * fields are counted in the size but not written (the headers are closed).
@@ -276,6 +281,7 @@ static void resync(struct h1_dir *d, bool line_start)
 {
     set_state(d, H1_RESYNC);
     d->line_start = line_start;
+    d->lost_start = d->lost_rest = false;
 }
 
 /* Marks [off, off+len) of the parse call's data as bytes of dir's message. */
@@ -390,6 +396,7 @@ static void h1_to_h2(struct h1 *st, struct dsx *x, struct h1_tx *tx)
         k->req_end_ns = tx->e->f.req_end_ns;
         k->req_pkt = tx->e->f.req_pkt;
         k->req_size = tx->e->f.req_size;
+        k->anom = tx->e->f.anomalies;
     }
     if (tx) {
         /* HTTP/2 reports it as stream 1 */
@@ -784,8 +791,56 @@ static struct h1_step step_trailer(struct h1 *st, struct dsx *x, int dir, const 
 }
 
 /* Skips to the next line that starts a message of the kind dir sends. */
-static struct h1_step step_resync(struct h1 *st, int dir, const uint8_t *base, size_t off,
-                                  size_t n)
+/* "HTTP/1.0 " or "HTTP/1.1 ", three digits and a space or line end at p. */
+static enum h1_match status_start(const uint8_t *p, size_t n)
+{
+    static const char lit[] = "HTTP/1.x ddd ";
+
+    for (size_t i = 0; i < sizeof lit - 1; i++) {
+        bool ok;
+
+        if (i == n)
+            return M_MORE;
+        switch (lit[i]) {
+        case 'x':
+            ok = p[i] == '0' || p[i] == '1';
+            break;
+        case 'd':
+            ok = p[i] >= '0' && p[i] <= '9';
+            break;
+        case ' ':
+            ok = p[i] == ' ' || (i == sizeof lit - 2 && (p[i] == '\r' || p[i] == '\n'));
+            break;
+        default:
+            ok = p[i] == (uint8_t)lit[i];
+            break;
+        }
+        if (!ok)
+            return M_NO;
+    }
+    return M_YES;
+}
+
+/*
+ * The response whose start a gap took: the next request's, ended with the
+ * gap (its status lost), so that the response found next pairs with the
+ * request after it.
+ */
+static void lost_response(struct h1 *st, struct dsx *x, int dir)
+{
+    struct h1_dir *d = &st->d[dir];
+
+    if (d->where != W_NONE || !dir_is_resp(st, dir) || st->skip || st->nresp >= st->qlen)
+        return;
+    d->where = W_RESPQ;
+    q_at(st, st->nresp)->fl |= TX_RESP_START;
+    tx_anom(q_at(st, st->nresp), d->pend_anom | ENT_A_GAP);
+    d->pend_anom = 0;
+    msg_finish(st, x, dir, 0);
+}
+
+static struct h1_step step_resync(struct h1 *st, struct dsx *x, int dir, const uint8_t *base,
+                                  size_t off, size_t n)
 {
     struct h1_dir *d = &st->d[dir];
     const uint8_t *p = base + off;
@@ -796,22 +851,34 @@ static struct h1_step step_resync(struct h1 *st, int dir, const uint8_t *base, s
     for (size_t i = 0; i < n; i++) {
         enum h1_match m;
 
-        if (i == 0 ? !d->line_start : p[i - 1] != '\n')
-            continue;
-        m = h1_strict_start(p + i, n - i, req, resp);
+        if (i == 0 ? !d->line_start : p[i - 1] != '\n') {
+            /* a response may follow the rest of a body whose length was lost (nothing
+             * ends a body with a line end): a whole status line start is taken anywhere */
+            if (req || p[i] != 'H')
+                continue;
+            m = status_start(p + i, n - i);
+        } else {
+            m = h1_strict_start(p + i, n - i, req, resp);
+        }
         if (m == M_YES) {
+            /* bytes before it: the rest of a response whose start the gap took */
+            if (d->lost_start && (d->lost_rest || i > 0))
+                lost_response(st, x, dir);
+            d->lost_start = d->lost_rest = false;
             set_state(d, H1_START);
             r.used = i;
             return r;
         }
         if (m == M_MORE) {
-            d->line_start = true;
+            d->line_start = i == 0 ? d->line_start : p[i - 1] == '\n';
+            d->lost_rest |= i > 0;
             r.used = i;
             r.wait = true;
             return r;
         }
     }
     d->line_start = p[n - 1] == '\n';
+    d->lost_rest = true;
     r.used = n;
     return r;
 }
@@ -845,7 +912,7 @@ static size_t h1_parse(void *vst, struct dsx *x, int dir, const uint8_t *p, size
             r = step_trailer(st, x, dir, p, off, n - off);
             break;
         case H1_RESYNC:
-            r = step_resync(st, dir, p, off, n - off);
+            r = step_resync(st, x, dir, p, off, n - off);
             break;
         }
         off += r.used;
@@ -908,10 +975,15 @@ static void h1_gap(void *vst, struct dsx *x, int dir, uint64_t n)
         d->pend_anom |= ENT_A_GAP;
         d->hpend = 0;
         resync(d, true);
+        /* the gap began at a message boundary: it took a message's start; if what follows
+         * is not a start, it is that message's rest (step_resync) */
+        d->lost_start = d->where == W_NONE;
         return;
     case H1_RESYNC:
         d->pend_anom |= ENT_A_GAP;
         d->line_start = true;
+        /* a second gap before a start is found: which message it took is not known */
+        d->lost_start = false;
         return;
     }
 }

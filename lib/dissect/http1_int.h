@@ -71,6 +71,8 @@ struct h1_dir {
     uint8_t state;          /* enum h1_state */
     uint8_t where;          /* enum h1_where */
     bool line_start;        /* RESYNC: the next byte starts a line */
+    bool lost_start;        /* RESYNC: a gap took the start of the next response */
+    bool lost_rest;         /* ... and bytes of its rest have been skipped since */
     bool chunked;           /* the message in progress is chunked */
     bool ended;             /* end(dir) was called */
     uint32_t pend_anom;     /* anomalies for the next message's entry (junk, gaps before it) */

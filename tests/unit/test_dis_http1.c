@@ -508,6 +508,14 @@ TEST(gaps)
         DSXH_GAPSEG(1, 40),
         DSXH_S(1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 0),
     };
+    /* the gap takes a response's start; its rest (up to a body, then the next response
+     * with no line end between) is skipped as that response's */
+    static const struct dsxh_seg s5[] = {
+        DSXH_S(0, "GET /a HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n", 0),
+        DSXH_GAPSEG(1, 10),
+        DSXH_S(1, "OK\r\nContent-Length: 5\r\n\r\nbody2HTTP/1.1 404 Not Found\r\n"
+                  "Content-Length: 0\r\n\r\n", 0),
+    };
     char *j = run(s1, 6);
 
     T_EQ(nlines(j), 2);
@@ -547,6 +555,15 @@ TEST(gaps)
     T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/c\"") != NULL);
     T_TRUE(starts(part(j, 1, "response"), "{\"status\":404,"));
     T_STREQ(part(j, 1, "anomalies"), "[]");
+    free(j);
+
+    j = run(s5, 3);
+    T_EQ(nlines(j), 2);
+    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/a\"") != NULL);
+    T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+    T_TRUE(strstr(part(j, 0, "response"), "\"status\"") == NULL);
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/c\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":404,"));
     free(j);
 }
 
