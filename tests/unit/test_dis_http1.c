@@ -545,26 +545,19 @@ TEST(gaps)
     T_STREQ(part(j, 0, "requestSize"), "19");
     free(j);
 
-    /* a gap inside a response's header block: it was the first request's (lost with its
-     * status); the next response pairs with the second request */
-    j = run(s4, 4);
-    T_EQ(nlines(j), 2);
-    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/a\"") != NULL);
-    T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
-    T_TRUE(strstr(part(j, 0, "response"), "\"status\"") == NULL);
-    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/c\"") != NULL);
-    T_TRUE(starts(part(j, 1, "response"), "{\"status\":404,"));
-    T_STREQ(part(j, 1, "anomalies"), "[]");
-    free(j);
-
-    j = run(s5, 3);
-    T_EQ(nlines(j), 2);
-    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/a\"") != NULL);
-    T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
-    T_TRUE(strstr(part(j, 0, "response"), "\"status\"") == NULL);
-    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/c\"") != NULL);
-    T_TRUE(starts(part(j, 1, "response"), "{\"status\":404,"));
-    free(j);
+    /* a gap inside a response's header block (s4), or over its start (s5): it was the
+     * first request's (lost with its status); the next response pairs with the second */
+    for (int k = 0; k < 2; k++) {
+        j = k == 0 ? run(s4, 4) : run(s5, 3);
+        T_EQ(nlines(j), 2);
+        T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/a\"") != NULL);
+        T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+        T_TRUE(strstr(part(j, 0, "response"), "\"status\"") == NULL);
+        T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/c\"") != NULL);
+        T_TRUE(starts(part(j, 1, "response"), "{\"status\":404,"));
+        T_STREQ(part(j, 1, "anomalies"), "[]");
+        free(j);
+    }
 }
 
 /* Malformed input: lenient request lines, bad chunk sizes, bad Content-Length, junk. */
