@@ -215,19 +215,41 @@ int cli_check_out(const char *cmd, const char *opt, const char *path, char *cons
     return EXIT_OK;
 }
 
-int cli_bad_option(const char *cmd, const char *short_opts, char **argv)
+int cli_bad_option(const char *cmd, const char *short_opts, const struct option *long_opts,
+                   char **argv)
 {
     const char *arg = optind > 0 ? argv[optind - 1] : "";
+    size_t nlen = strncmp(arg, "--", 2) == 0 ? strcspn(arg + 2, "=") : 0, nmatch = 0;
+    const struct option *lo = NULL;
     const char *in = optopt > 0 && optopt < 256 ? strchr(short_opts, optopt) : NULL;
-    char shown[3] = { '-', (char)optopt, '\0' };
-    bool lng = strncmp(arg, "--", 2) == 0;
+    char shown[3] = { '-', (char)optopt, '\0' }, cands[256] = "";
 
+    /* the long option arg names (getopt takes unambiguous prefixes) */
+    for (const struct option *o = long_opts; nlen && o->name; o++) {
+        if (strncmp(o->name, arg + 2, nlen) != 0)
+            continue;
+        if (strlen(o->name) == nlen) {
+            lo = o;
+            nmatch = 1;
+            break;
+        }
+        lo = o;
+        nmatch++;
+        if (strlen(cands) + strlen(o->name) + 5 < sizeof cands)
+            snprintf(cands + strlen(cands), sizeof cands - strlen(cands), "%s--%s",
+                     nmatch > 1 ? ", " : "", o->name);
+    }
+    if (optopt == 0 && nmatch > 1)
+        return cli_usage(cmd, "option '--%.*s' is ambiguous (%s)", (int)nlen, arg + 2, cands);
     if (optopt == 0)
         return cli_usage(cmd, "unknown option '%s'", arg);
-    if (lng && strchr(arg, '='))    /* a value given to an option that takes none */
-        return cli_usage(cmd, "option '%.*s' takes no value", (int)strcspn(arg, "="), arg);
-    if (optopt >= 256 || (in && in[1] == ':'))
-        return cli_usage(cmd, "option '%s' needs a value", lng ? arg : shown);
+    /* a long option's fault: the option getopt was at is that one */
+    if (lo && nmatch == 1 && lo->val == optopt)
+        return cli_usage(cmd, lo->has_arg == no_argument ? "option '--%s' takes no value"
+                                                         : "option '--%s' needs a value",
+                         lo->name);
+    if (in && in[1] == ':')
+        return cli_usage(cmd, "option '%s' needs a value", shown);
     return cli_usage(cmd, "unknown option '%s'", shown);
 }
 

@@ -48,9 +48,12 @@ extern volatile sig_atomic_t cli_interrupted;
 void cli_catch_signals(void);
 /*
  * What getopt_long (with opterr 0, as main sets it) turned down, as a usage
- * error: "unknown option '--bogus'", "option '-F' needs a value".
+ * error: "unknown option '--bogus'", "option '-F' needs a value", "option
+ * '--json' takes no value", "option '--tcp' is ambiguous (...)".
  */
-int cli_bad_option(const char *cmd, const char *short_opts, char **argv);
+struct option;
+int cli_bad_option(const char *cmd, const char *short_opts, const struct option *long_opts,
+                   char **argv);
 /* Prints the message and a hint to --help; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -97,7 +97,7 @@ int cmd_export(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_bad_option("export", short_opts, argv);
+            return cli_bad_option("export", short_opts, long_opts, argv);
         }
     }
     if (argc - optind < 2)

@@ -305,7 +305,7 @@ int cmd_graph(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_bad_option("graph", short_opts, argv);
+            return cli_bad_option("graph", short_opts, long_opts, argv);
         }
     }
     npos = argc - optind;

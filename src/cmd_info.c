@@ -125,7 +125,7 @@ int cmd_info(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_bad_option("info", short_opts, argv);
+            return cli_bad_option("info", short_opts, long_opts, argv);
         }
     }
     if (optind != argc - 1)

@@ -417,7 +417,7 @@ int cmd_ingest(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_bad_option("ingest", short_opts, argv);
+            return cli_bad_option("ingest", short_opts, long_opts, argv);
         }
     }
     if (optind >= argc)

@@ -295,7 +295,7 @@ int cmd_names(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_bad_option("names", short_opts, argv);
+            return cli_bad_option("names", short_opts, long_opts, argv);
         }
     }
     if (optind >= argc)

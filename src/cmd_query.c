@@ -655,7 +655,7 @@ int cmd_query(int argc, char **argv)
             fputs(usage_text, stdout);
             goto out;
         default:
-            rc = cli_bad_option("query", short_opts, argv);
+            rc = cli_bad_option("query", short_opts, long_opts, argv);
             goto out;
         }
     }

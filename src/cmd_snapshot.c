@@ -229,7 +229,7 @@ int cmd_snapshot(int argc, char **argv)
             fputs(usage_text, stdout);
             return EXIT_OK;
         default:
-            return cli_bad_option("snapshot", short_opts, argv);
+            return cli_bad_option("snapshot", short_opts, long_opts, argv);
         }
     }
     if (optind >= argc)

@@ -252,7 +252,7 @@ int cmd_streams(int argc, char **argv)
             fputs(usage_text, stdout);
             goto out;
         default:
-            rc = cli_bad_option("streams", short_opts, argv);
+            rc = cli_bad_option("streams", short_opts, long_opts, argv);
             goto out;
         }
     }

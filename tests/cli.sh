@@ -25,6 +25,10 @@ expect "a short option without its value" 2 "streamvault: query: option '-F' nee
 Try 'streamvault query --help' for more information." "$SV" query -F
 expect "a value given to a long option that takes none" 2 "streamvault: info: option '--json' takes no value
 Try 'streamvault info --help' for more information." "$SV" info --json=yes "$TMP"
+expect "a bad short option in a cluster after a --long=value" 2 "streamvault: query: unknown option '-Z'
+Try 'streamvault query --help' for more information." "$SV" query --format=json -Zc "$TMP" ''
+expect "an ambiguous abbreviation" 2 "streamvault: ingest: option '--tcp' is ambiguous (--tcp-timeout, --tcp-closed-timeout)
+Try 'streamvault ingest --help' for more information." "$SV" ingest --tcp 1s "$TMP/x.pcap"
 expect "a long option without its value" 2 "streamvault: ingest: option '--threads' needs a value
 Try 'streamvault ingest --help' for more information." "$SV" ingest --threads
 expect "unknown command" 2 "streamvault: unknown command 'frobnicate'
