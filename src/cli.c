@@ -253,25 +253,63 @@ int cli_bad_option(const char *cmd, const char *short_opts, const struct option 
     return cli_usage(cmd, "unknown option '%s'", shown);
 }
 
+/* Bytes of the valid UTF-8 sequence at p (n bytes there), its code point in *cp; 0 if none. */
+static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
+    uint32_t c;
+
+    if (len == 0 || len > n || p[0] > 0xF4)
+        return 0;
+    c = p[0] & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        c = c << 6 | (p[i] & 0x3F);
+    }
+    /* no overlong forms, surrogates or code points past U+10FFFF */
+    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+        (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
+        return 0;
+    *cp = c;
+    return len;
+}
+
 char *cli_table_safe(const char *s, size_t n)
 {
+    static const char hex[] = "0123456789abcdef";
     char *out = xmalloc(4 * n + 1), *o = out;
+    const unsigned char *p = (const unsigned char *)s;
 
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = 0;
+        size_t k = p[i] >= 0x80 ? utf8_seq(p + i, n - i, &cp) : 0;
 
-        if (ch >= 0x20 && ch != 0x7f) {
-            *o++ = (char)ch;
-        } else if (ch == '\n' || ch == '\r' || ch == '\t') {
+        if (p[i] >= 0x20 && p[i] < 0x7f) {
+            *o++ = (char)p[i++];
+        } else if (p[i] == '\n' || p[i] == '\r' || p[i] == '\t') {
             *o++ = '\\';
-            *o++ = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+            *o++ = p[i] == '\n' ? 'n' : p[i] == '\r' ? 'r' : 't';
+            i++;
+        } else if (k > 0 && cp >= 0xA0) {
+            memcpy(o, p + i, k);    /* text in any script stays readable */
+            o += k;
+            i += k;
+        } else if (k > 0) {
+            /* C1 controls (U+0080-U+009F: CSI is U+009B) as \u00XX */
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[cp >> 4];
+            o[5] = hex[cp & 15];
+            o += 6;
+            i += k;
         } else {
-            static const char hex[] = "0123456789abcdef";
-
+            /* C0 controls, DEL, and bytes that are not UTF-8 (an 8-bit terminal reads
+             * 0x9b as CSI too) as \xHH */
             *o++ = '\\';
             *o++ = 'x';
-            *o++ = hex[ch >> 4];
-            *o++ = hex[ch & 15];
+            *o++ = hex[p[i] >> 4];
+            *o++ = hex[p[i] & 15];
+            i++;
         }
     }
     *o = '\0';

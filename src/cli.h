@@ -74,7 +74,8 @@ int cli_check_out(const char *cmd, const char *opt, const char *path, char *cons
 /*
  * n bytes as a table shows them (malloc'd): control bytes, which captured
  * traffic could use to rewrite the analyst's terminal or split a row, as
- * \n, \r, \t or \xHH (tshark prints them escaped too).
+ * \n, \r, \t or \xHH (tshark prints them escaped too), C1 controls as
+ * \u00XX and bytes that are not UTF-8 as \xHH; other UTF-8 text as it is.
  */
 char *cli_table_safe(const char *s, size_t n);
 /* "1048576", "512K", "64M", "1G" (binary units). */
