@@ -65,9 +65,10 @@ bool cli_same_file(const char *a, const char *b);
 /* Whether path (which need not exist) lies inside directory dir, once both are resolved. */
 bool cli_inside_dir(const char *path, const char *dir);
 /*
- * Refuses (EXIT_USAGE, with a message) an output path that is a directory,
- * or that lies inside one of the n stores read: writing there could replace
- * the store's own files.
+ * Refuses (EXIT_USAGE, with a message) an output path that is a directory
+ * or anything else but a regular file (files go into place by rename, which
+ * would replace a device, FIFO or link), or that lies inside one of the n
+ * stores read: writing there could replace the store's own files.
  */
 int cli_check_out(const char *cmd, const char *opt, const char *path, char *const *stores,
                   size_t n);

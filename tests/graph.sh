@@ -226,6 +226,20 @@ expect "snapshot --graph to a directory: refused before anything is written" 2 \
 Try 'streamvault snapshot --help' for more information." \
     "$SV" snapshot "$TMP/s1" --from 1717236010 --to 1717236030 -o "$TMP/keep.tar.gz" \
     --graph "$TMP/gdir"
+ln -s "$TMP/keep.tar.gz" "$TMP/link.tar.gz"
+expect "snapshot -o a symbolic link: refused, not replaced" 2 \
+    "streamvault: snapshot: -o $TMP/link.tar.gz: not a regular file (a device, FIFO or link); name a file, or - for standard output
+Try 'streamvault snapshot --help' for more information." \
+    "$SV" snapshot "$TMP/s1" --from 1717236010 --to 1717236030 -o "$TMP/link.tar.gz"
+if mkfifo "$TMP/gfifo" 2>/dev/null; then
+    expect "graph -o a FIFO: refused, not replaced" 2 \
+        "streamvault: graph: -o $TMP/gfifo: not a regular file (a device, FIFO or link); name a file, or - for standard output
+Try 'streamvault graph --help' for more information." \
+        "$SV" graph "$TMP/s1" -o "$TMP/gfifo"
+    t_is "... still a FIFO and a link" "$([ -p "$TMP/gfifo" ] && [ -L "$TMP/link.tar.gz" ] && echo yes)" yes
+else
+    t_skip "no mkfifo"
+fi
 expect "graph -o inside the store" 2 \
     "streamvault: graph: -o $TMP/s1/store.json: inside the store $TMP/s1; write it elsewhere
 Try 'streamvault graph --help' for more information." \
