@@ -830,11 +830,16 @@ static void lost_response(struct h1 *st, struct dsx *x, int dir)
 {
     struct h1_dir *d = &st->d[dir];
 
-    if (d->where != W_NONE || !dir_is_resp(st, dir) || st->skip || st->nresp >= st->qlen)
+    if (!dir_is_resp(st, dir))
         return;
-    d->where = W_RESPQ;
-    q_at(st, st->nresp)->fl |= TX_RESP_START;
-    tx_anom(q_at(st, st->nresp), d->pend_anom | ENT_A_GAP);
+    if (d->where == W_NONE) {
+        if (st->skip || st->nresp >= st->qlen)
+            return;
+        d->where = W_RESPQ;
+        q_at(st, st->nresp)->fl |= TX_RESP_START;
+    }
+    /* (or, after an interim response, its final one: the transaction in progress) */
+    tx_anom(msg_tx(st, dir), d->pend_anom | ENT_A_GAP);
     d->pend_anom = 0;
     msg_finish(st, x, dir, 0);
 }
@@ -850,8 +855,9 @@ static struct h1_step step_resync(struct h1 *st, struct dsx *x, int dir, const u
 
     for (size_t i = 0; i < n; i++) {
         enum h1_match m;
+        bool inside = i == 0 ? !d->line_start : p[i - 1] != '\n';
 
-        if (i == 0 ? !d->line_start : p[i - 1] != '\n') {
+        if (inside) {
             /* a response may follow the rest of a body whose length was lost (nothing
              * ends a body with a line end): a whole status line start is taken anywhere */
             if (req || p[i] != 'H')
@@ -861,9 +867,14 @@ static struct h1_step step_resync(struct h1 *st, struct dsx *x, int dir, const u
             m = h1_strict_start(p + i, n - i, req, resp);
         }
         if (m == M_YES) {
+            bool after_gap = d->lost_start || (d->pend_anom & ENT_A_GAP);
+
             /* bytes before it: the rest of a response whose start the gap took */
             if (d->lost_start && (d->lost_rest || i > 0))
                 lost_response(st, x, dir);
+            /* found inside a line after a gap: which request it answers is a guess */
+            if (inside && after_gap)
+                d->pend_anom |= ENT_A_GAP;
             d->lost_start = d->lost_rest = false;
             set_state(d, H1_START);
             r.used = i;
@@ -950,6 +961,8 @@ static void h1_gap(void *vst, struct dsx *x, int dir, uint64_t n)
         }
         d->body += d->left;
         msg_fail(st, x, dir, 0, true);
+        /* the gap's bytes past this message began the next one */
+        d->lost_start = true;
         return;
     case H1_BODY_CLOSE:
         tx_anom(msg_tx(st, dir), ENT_A_GAP);
@@ -975,15 +988,14 @@ static void h1_gap(void *vst, struct dsx *x, int dir, uint64_t n)
         d->pend_anom |= ENT_A_GAP;
         d->hpend = 0;
         resync(d, true);
-        /* the gap began at a message boundary: it took a message's start; if what follows
-         * is not a start, it is that message's rest (step_resync) */
-        d->lost_start = d->where == W_NONE;
+        /* the gap began at a message boundary (or after an interim response): it took a
+         * message's start; if what follows is not a start, it is that message's rest */
+        d->lost_start = true;
         return;
     case H1_RESYNC:
+        /* (a response whose start an earlier gap took is still lost: lost_start stays) */
         d->pend_anom |= ENT_A_GAP;
         d->line_start = true;
-        /* a second gap before a start is found: which message it took is not known */
-        d->lost_start = false;
         return;
     }
 }
@@ -1017,6 +1029,9 @@ static void dir_end(struct h1 *st, struct dsx *x, int dir)
         }
         break;
     case H1_RESYNC:
+        /* the stream ended after a gap took a response's start */
+        if (d->lost_start)
+            lost_response(st, x, dir);
         break;
     }
 }

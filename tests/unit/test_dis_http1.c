@@ -516,6 +516,25 @@ TEST(gaps)
         DSXH_S(1, "OK\r\nContent-Length: 5\r\n\r\nbody2HTTP/1.1 404 Not Found\r\n"
                   "Content-Length: 0\r\n\r\n", 0),
     };
+    static const struct dsxh_seg s6[] = {
+        DSXH_S(0, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nbo", 0),
+        DSXH_GAPSEG(1, 10),
+        DSXH_S(1, "OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 404 Not Found\r\n"
+                  "Content-Length: 0\r\n\r\n", 0),
+    };
+    static const struct dsxh_seg s7[] = {
+        DSXH_S(0, "GET /a HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 100 Continue\r\n\r\n", 0),
+        DSXH_GAPSEG(1, 10),
+        DSXH_S(1, "OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 404 Not Found\r\n"
+                  "Content-Length: 0\r\n\r\n", 0),
+    };
+    static const struct dsxh_seg s8[] = {
+        DSXH_S(0, "GET /a HTTP/1.1\r\n\r\n", 0),
+        DSXH_GAPSEG(1, 5),
+        DSXH_S(1, "1.1 200 OK\r\nContent-", 0),
+    };
     char *j = run(s1, 6);
 
     T_EQ(nlines(j), 2);
@@ -555,9 +574,29 @@ TEST(gaps)
         T_TRUE(strstr(part(j, 0, "response"), "\"status\"") == NULL);
         T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/c\"") != NULL);
         T_TRUE(starts(part(j, 1, "response"), "{\"status\":404,"));
-        T_STREQ(part(j, 1, "anomalies"), "[]");
+        /* s5's 404 was found inside a line (after the lost body): its pairing is a guess */
+        T_STREQ(part(j, 1, "anomalies"), k == 0 ? "[]" : "[\"gap\"]");
         free(j);
     }
+    /* a gap from /a's body into /b's response's start (s6), and a gap after a 100 Continue
+     * that took /a's final response's start (s7): pairing stays in order */
+    for (int k = 0; k < 2; k++) {
+        size_t c = k == 0 ? 2 : 1;      /* /c's line */
+
+        j = k == 0 ? run(s6, 4) : run(s7, 4);
+        T_EQ(nlines(j), c + 1);
+        T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/a\"") != NULL);
+        T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+        T_TRUE(k == 1 || strstr(part(j, 1, "response"), "\"status\"") == NULL);
+        T_TRUE(strstr(part(j, c, "request"), "\"url\":\"/c\"") != NULL);
+        T_TRUE(starts(part(j, c, "response"), "{\"status\":404,"));
+        free(j);
+    }
+    /* the stream ends after a gap took a response's start: that response has the gap */
+    j = run(s8, 3);
+    T_EQ(nlines(j), 1);
+    T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+    free(j);
 }
 
 /* Malformed input: lenient request lines, bad chunk sizes, bad Content-Length, junk. */
