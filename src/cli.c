@@ -227,6 +227,8 @@ int cli_bad_option(const char *cmd, const char *short_opts, const struct option 
     const struct option *lo = NULL;
     const char *in = optopt > 0 && optopt < 256 ? strchr(short_opts, optopt) : NULL;
     char shown[3] = { '-', (char)optopt, '\0' }, cands[256] = "";
+    const char *cur = argv[optind];
+    bool in_cluster;
 
     /* the long option arg names (getopt takes unambiguous prefixes) */
     for (const struct option *o = long_opts; nlen && o->name; o++) {
@@ -247,8 +249,11 @@ int cli_bad_option(const char *cmd, const char *short_opts, const struct option 
         return cli_usage(cmd, "option '--%.*s' is ambiguous (%s)", (int)nlen, arg + 2, cands);
     if (optopt == 0)
         return cli_usage(cmd, "unknown option '%s'", arg);
-    /* a long option's fault: the option getopt was at is that one */
-    if (lo && nmatch == 1 && lo->val == optopt)
+    /* a long option's fault: the option getopt was at is that one, unless getopt is still
+     * inside a cluster of short options (argv[optind], not yet passed) holding the letter */
+    in_cluster = cur && cur[0] == '-' && cur[1] && cur[1] != '-' && optopt > 0 &&
+                 optopt < 256 && strchr(cur + 1, optopt);
+    if (lo && nmatch == 1 && lo->val == optopt && !in_cluster)
         return cli_usage(cmd, lo->has_arg == no_argument ? "option '--%s' takes no value"
                                                          : "option '--%s' needs a value",
                          lo->name);

@@ -27,6 +27,8 @@ expect "a value given to a long option that takes none" 2 "streamvault: info: op
 Try 'streamvault info --help' for more information." "$SV" info --json=yes "$TMP"
 expect "a bad short option in a cluster after a --long=value" 2 "streamvault: query: unknown option '-Z'
 Try 'streamvault query --help' for more information." "$SV" query --format=json -Zc "$TMP" ''
+expect "a bad short option whose letter a long option before it uses" 2 "streamvault: query: unknown option '-E'
+Try 'streamvault query --help' for more information." "$SV" query --explain -Ec "$TMP" ''
 expect "an ambiguous abbreviation" 2 "streamvault: ingest: option '--tcp' is ambiguous (--tcp-timeout, --tcp-closed-timeout)
 Try 'streamvault ingest --help' for more information." "$SV" ingest --tcp 1s "$TMP/x.pcap"
 expect "a long option without its value" 2 "streamvault: ingest: option '--threads' needs a value
