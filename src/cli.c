@@ -284,6 +284,54 @@ static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
     return len;
 }
 
+/*
+ * Characters that are invisible or reorder the text around them (zero-width
+ * spaces and joiners, direction marks, embeddings, overrides and isolates,
+ * line and paragraph separators, the BOM): in a table they could hide or
+ * rearrange what a cell says.
+ */
+static bool invisible(uint32_t cp)
+{
+    return (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+/* Columns a code point takes on a terminal: 2 for the wide East Asian and emoji blocks. */
+static size_t cp_width(uint32_t cp)
+{
+    return (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF && cp != 0x303F) ||
+                   (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                   (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+                   (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
+                   (cp >= 0x1F900 && cp <= 0x1F9FF) || (cp >= 0x20000 && cp <= 0x3FFFD)
+               ? 2
+               : 1;
+}
+
+size_t cli_text_width(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), w = 0;
+
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = p[i];
+        size_t k = p[i] >= 0x80 ? utf8_seq(p + i, n - i, &cp) : 1;
+
+        w += cp_width(cp);
+        i += k ? k : 1;
+    }
+    return w;
+}
+
+void cli_put_cell(FILE *f, const char *s, size_t width)
+{
+    size_t w = cli_text_width(s);
+
+    fputs(s, f);
+    for (; w < width; w++)
+        putc(' ', f);
+}
+
 char *cli_table_safe(const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -300,15 +348,17 @@ char *cli_table_safe(const char *s, size_t n)
             *o++ = '\\';
             *o++ = p[i] == '\n' ? 'n' : p[i] == '\r' ? 'r' : 't';
             i++;
-        } else if (k > 0 && cp >= 0xA0) {
+        } else if (k > 0 && cp >= 0xA0 && !invisible(cp)) {
             memcpy(o, p + i, k);    /* text in any script stays readable */
             o += k;
             i += k;
         } else if (k > 0) {
-            /* C1 controls (U+0080-U+009F: CSI is U+009B) as \u00XX */
-            memcpy(o, "\\u00", 4);
-            o[4] = hex[cp >> 4];
-            o[5] = hex[cp & 15];
+            /* C1 controls (U+0080-U+009F: CSI is U+009B) and invisible or reordering
+             * characters as \uXXXX (no longer than the bytes they stand for, times 4) */
+            o[0] = '\\';
+            o[1] = 'u';
+            for (int sh = 12, j = 2; sh >= 0; sh -= 4, j++)
+                o[j] = hex[(cp >> sh) & 15];
             o += 6;
             i += k;
         } else {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct diag;
 
@@ -75,10 +76,15 @@ int cli_check_out(const char *cmd, const char *opt, const char *path, char *cons
 /*
  * n bytes as a table shows them (malloc'd): control bytes, which captured
  * traffic could use to rewrite the analyst's terminal or split a row, as
- * \n, \r, \t or \xHH (tshark prints them escaped too), C1 controls as
- * \u00XX and bytes that are not UTF-8 as \xHH; other UTF-8 text as it is.
+ * \n, \r, \t or \xHH (tshark prints them escaped too), C1 controls and
+ * invisible or reordering characters (bidi overrides, zero-width spaces) as
+ * \uXXXX, bytes that are not UTF-8 as \xHH; other UTF-8 text as it is.
  */
 char *cli_table_safe(const char *s, size_t n);
+/* Columns UTF-8 text (as cli_table_safe leaves it) takes on a terminal. */
+size_t cli_text_width(const char *s);
+/* Prints s padded with spaces to width columns (cli_text_width), for tables. */
+void cli_put_cell(FILE *f, const char *s, size_t width);
 /* "1048576", "512K", "64M", "1G" (binary units). */
 bool cli_parse_size(const char *s, uint64_t *out);
 bool cli_parse_uint(const char *s, uint64_t max, uint64_t *out);

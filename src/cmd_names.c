@@ -115,8 +115,12 @@ static void print_table(const struct names *h, const char *node, bool filter, ui
         name = cli_table_safe(r->name, strlen(r->name));
         ns = cli_table_safe(r->ns, strlen(r->ns));
         svc = cli_table_safe(r->svc, strlen(r->svc));
-        printf("%-12s %-41s %-30s %-30s %-8s %-8s %-40s %-16s %s\n", node, a, from, to,
-               names_source_name(r->source), names_kind_name(r->kind), name, ns, svc);
+        printf("%-12s %-41s %-30s %-30s %-8s %-8s ", node, a, from, to,
+               names_source_name(r->source), names_kind_name(r->kind));
+        cli_put_cell(stdout, name, 40);
+        putc(' ', stdout);
+        cli_put_cell(stdout, ns, 16);
+        printf(" %s\n", svc);
         free(name);
         free(ns);
         free(svc);

@@ -160,11 +160,17 @@ static void print_table_row(FILE *out, const struct jv *e)
 {
     char c[NDEFAULT][128], *t[NDEFAULT];
 
+    static const size_t width[NDEFAULT - 1] = { 30, 6, 41, 41, 60, 10 };
+
     default_cells(e, c);
     for (size_t k = 0; k < NDEFAULT; k++)
         t[k] = cli_table_safe(c[k], strlen(c[k]));
-    fprintf(out, "%-30s %-6s %-41s %-41s %-60s %-10s %6s\n", t[0], t[1], t[2], t[3], t[4], t[5],
-            t[6]);
+    /* padded by columns on the terminal, not bytes: names and paths may be any script */
+    for (size_t k = 0; k + 1 < NDEFAULT; k++) {
+        cli_put_cell(out, t[k], width[k]);
+        putc(' ', out);
+    }
+    fprintf(out, "%6s\n", t[NDEFAULT - 1]);
     for (size_t k = 0; k < NDEFAULT; k++)
         free(t[k]);
 }
@@ -416,20 +422,22 @@ static void grid_print(const struct grid *g, const struct field *fs)
     size_t *w = xcalloc(g->nf, sizeof *w);
 
     for (size_t k = 0; k < g->nf; k++)
-        w[k] = strlen(fs[k].label);
+        w[k] = cli_text_width(fs[k].label);
     for (size_t r = 0; r < g->nrows; r++)
         for (size_t k = 0; k < g->nf; k++) {
-            size_t n = strlen(g->cell[r * g->nf + k]);
+            size_t n = cli_text_width(g->cell[r * g->nf + k]);
 
             if (n > w[k])
                 w[k] = n < 80 ? n : 80;
         }
-    for (size_t k = 0; k < g->nf; k++)
-        printf("%-*s%s", k + 1 < g->nf ? (int)w[k] : 0, fs[k].label, k + 1 < g->nf ? "  " : "\n");
-    for (size_t r = 0; r < g->nrows; r++)
-        for (size_t k = 0; k < g->nf; k++)
-            printf("%-*s%s", k + 1 < g->nf ? (int)w[k] : 0, g->cell[r * g->nf + k],
-                   k + 1 < g->nf ? "  " : "\n");
+    for (size_t r = 0; r <= g->nrows; r++) {
+        for (size_t k = 0; k < g->nf; k++) {
+            /* the header line first, then the rows; the last column is not padded */
+            cli_put_cell(stdout, r == 0 ? fs[k].label : g->cell[(r - 1) * g->nf + k],
+                         k + 1 < g->nf ? w[k] : 0);
+            fputs(k + 1 < g->nf ? "  " : "\n", stdout);
+        }
+    }
     free(w);
 }
 
