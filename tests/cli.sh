@@ -164,6 +164,25 @@ if mkfifo "$TMP/fifo" 2>/dev/null; then
     t_is "ingest stopped while its FIFO is idle: exit status" "$?" 143
     t_is "ingest stopped while its FIFO is idle: message" "$(cat "$TMP/err")" \
         "streamvault: $TMP/stdin: interrupted; nothing written"
+    # no writer has opened the FIFO yet (open() would wait for one): a signal stops it too
+    "$SV" ingest -q -f -o "$TMP/stdin" "$TMP/fifo" 2>"$TMP/err" &
+    pid=$!
+    sleep 0.5
+    kill -TERM $pid
+    i=0
+    while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    t_is "ingest on a FIFO no writer opened: stopped by SIGTERM" \
+        "$(kill -0 $pid 2>/dev/null && echo waiting || echo gone)" gone
+    if kill -0 $pid 2>/dev/null; then
+        exec 3>"$TMP/fifo"  # let it go
+        exec 3>&-
+    fi
+    wait $pid
+    t_is "ingest on a FIFO no writer opened: exit status and message" "$? $(cat "$TMP/err")" \
+        "143 streamvault: $TMP/stdin: interrupted; nothing written"
 else
     t_skip "no mkfifo"
 fi

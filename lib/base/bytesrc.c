@@ -88,13 +88,40 @@ int bytesrc_open_file(struct bytesrc **out, const char *path,
 {
     struct bytesrc_file *f;
     bool is_stdin = strcmp(path, "-") == 0;
+    struct stat pst;
     int fd;
 
     *out = NULL;
     if (is_stdin) {
         fd = STDIN_FILENO;
+    } else if (stat(path, &pst) == 0 && S_ISFIFO(pst.st_mode)) {
+        /*
+         * A FIFO's open waits for a writer, deaf to a signal that another thread
+         * took: it is opened without waiting, then polled (as reads are) until a
+         * writer has written or come and gone, and the stop flag is looked at
+         * between polls.
+         */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+            return diag_errno(d, SV_EIO, errno, "%s", path);
+        for (;;) {
+            struct pollfd p = { fd, POLLIN, 0 };
+            int r = poll(&p, 1, 250);
+
+            if (cancel && *cancel) {
+                close(fd);
+                return stopped(d, path);
+            }
+            if (r > 0 || (r < 0 && errno != EINTR))
+                break;
+        }
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+            int e = errno;
+
+            close(fd);
+            return diag_errno(d, SV_EIO, e, "%s", path);
+        }
     } else {
-        /* (a FIFO's open waits for a writer) */
         do
             fd = open(path, O_RDONLY | O_CLOEXEC);
         while (fd < 0 && again(errno, cancel));
