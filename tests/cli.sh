@@ -122,7 +122,8 @@ t_is "query past ulimit -f: exit status (not a silent short output)" "$(cat "$TM
 # a signal stops ingest: nothing written, an existing store left as it was, no temporary
 # tree left beside it, exit 128 + the signal. The input is a FIFO held open, so that
 # ingest is still reading when the signal comes, whatever the machine's speed.
-# term_and_wait PID: SIGTERM, then up to 5 s for PID to go; "gone" or "waiting"
+# term_and_wait PID: SIGTERM, then up to 5 s for PID to go; $gone is "gone" or "waiting"
+# (run in this shell, not in $(...): only the parent reaps its child)
 term_and_wait() {
     kill -TERM "$1"
     i=0
@@ -130,7 +131,7 @@ term_and_wait() {
         sleep 0.1
         i=$((i + 1))
     done
-    kill -0 "$1" 2>/dev/null && echo waiting || echo gone
+    gone=$(kill -0 "$1" 2>/dev/null && echo waiting || echo gone)
 }
 if mkfifo "$TMP/fifo" 2>/dev/null; then
     # (not SIGINT: a shell without job control starts background commands with it ignored,
@@ -161,8 +162,8 @@ if mkfifo "$TMP/fifo" 2>/dev/null; then
     cat "$TD/zeek_http_pipelined-requests.pcap" >&3
     # time to read it all and wait for more (a slower machine only tests less, never fails)
     sleep 1
-    t_is "ingest stopped while its FIFO is idle: gone before the writer closes" \
-        "$(term_and_wait $pid)" gone
+    term_and_wait $pid
+    t_is "ingest stopped while its FIFO is idle: gone before the writer closes" "$gone" gone
     exec 3>&-
     wait $pid
     t_is "ingest stopped while its FIFO is idle: exit status" "$?" 143
@@ -172,7 +173,8 @@ if mkfifo "$TMP/fifo" 2>/dev/null; then
     "$SV" ingest -q -f -o "$TMP/stdin" "$TMP/fifo" 2>"$TMP/err" &
     pid=$!
     sleep 0.5
-    t_is "ingest on a FIFO no writer opened: stopped by SIGTERM" "$(term_and_wait $pid)" gone
+    term_and_wait $pid
+    t_is "ingest on a FIFO no writer opened: stopped by SIGTERM" "$gone" gone
     if kill -0 $pid 2>/dev/null; then
         exec 3>"$TMP/fifo"  # let it go
         exec 3>&-
