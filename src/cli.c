@@ -206,11 +206,11 @@ int cli_check_out(const char *cmd, const char *opt, const char *path, char *cons
 
     /* a file goes into place by rename: a directory there would refuse it late, and a
      * device, FIFO or symbolic link would be replaced (as root, /dev/null itself) */
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return cli_usage(cmd, "%s %s: a directory; name a file", opt, path);
     if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return cli_usage(cmd, "%s %s: not a regular file (a device, FIFO or link); name a file%s",
-                         opt, path, strcmp(opt, "--graph") ? ", or - for standard output" : "");
+        return cli_usage(cmd, "%s %s: %s; name a file%s", opt, path,
+                         S_ISDIR(st.st_mode) ? "a directory"
+                                             : "not a regular file (a device, FIFO or link)",
+                         strcmp(opt, "--graph") ? ", or - for standard output" : "");
     for (size_t i = 0; i < n; i++) {
         if (cli_inside_dir(path, stores[i]))
             return cli_usage(cmd, "%s %s: inside the store %s; write it elsewhere", opt, path,

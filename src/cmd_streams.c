@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -181,6 +182,20 @@ static struct jv *stream_json(const char *node, const struct store_stream *st)
     return o;
 }
 
+/* The store before node ni of store si that holds a node of its name; SIZE_MAX if none. */
+static size_t earlier_node(struct store *const *stores, size_t si, size_t ni)
+{
+    const char *name = store_node(stores[si], ni)->name;
+
+    for (size_t sj = 0; sj <= si; sj++) {
+        for (size_t nj = 0; nj < (sj == si ? ni : store_nnodes(stores[sj])); nj++) {
+            if (strcmp(store_node(stores[sj], nj)->name, name) == 0)
+                return sj;
+        }
+    }
+    return SIZE_MAX;
+}
+
 /*
  * Writes one stream's file whole, or not at all: beside its name first, and
  * renamed into place unless a signal came meanwhile.
@@ -284,18 +299,11 @@ int cmd_streams(int argc, char **argv)
     for (size_t si = 0; extract && si < nstores && rc == EXIT_OK; si++) {
         for (size_t ni = 0; ni < store_nnodes(stores[si]) && rc == EXIT_OK; ni++) {
             const char *name = store_node(stores[si], ni)->name;
+            size_t sj = earlier_node(stores, si, ni);
 
-            for (size_t sj = 0; sj <= si && rc == EXIT_OK; sj++) {
-                for (size_t nj = 0; nj < (sj == si ? ni : store_nnodes(stores[sj])); nj++) {
-                    if ((!sel.node || strcmp(sel.node, name) == 0) &&
-                        strcmp(store_node(stores[sj], nj)->name, name) == 0) {
-                        rc = cli_usage("streams", "--extract: %s and %s both hold a node '%s': "
-                                       "extract them one at a time",
-                                       argv[optind + sj], argv[optind + si], name);
-                        break;
-                    }
-                }
-            }
+            if (sj != SIZE_MAX && (!sel.node || strcmp(sel.node, name) == 0))
+                rc = cli_usage("streams", "--extract: %s and %s both hold a node '%s': extract "
+                               "them one at a time", argv[optind + sj], argv[optind + si], name);
         }
     }
     if (rc != EXIT_OK)

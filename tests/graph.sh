@@ -201,6 +201,7 @@ t_is "snapshot -q KFL --graph: narrowed by the query too" \
     "$(md5sum <"$TMP/w2.dot")" \
     "$("$SV" graph "$TMP/s1" 'dns and timestamp >= 1717236010000 and timestamp < 1717236030000' |
         md5sum)"
+cp "$TMP/s1/store.json" "$TMP/store.json.before"
 # the graph and the bundle go into place together, or neither; the bundle's own path, or
 # one inside the store read, is refused before anything is read
 echo old >"$TMP/keep.tar.gz"
@@ -245,6 +246,6 @@ expect "graph -o inside the store" 2 \
 Try 'streamvault graph --help' for more information." \
     "$SV" graph "$TMP/s1" -o "$TMP/s1/store.json"
 t_is "refused: the bundle's file and the store are as they were" \
-    "$(cat "$TMP/keep.tar.gz") $(jq -r .format "$TMP/s1/store.json")" \
-    "old $(jq -r .format "$TMP/s1/store.json")"
+    "$(cat "$TMP/keep.tar.gz") $(jq -r .format "$TMP/s1/store.json") $(cmp "$TMP/s1/store.json" "$TMP/store.json.before" && echo same)" \
+    "old streamvault-store same"
 t_done

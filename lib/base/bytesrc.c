@@ -42,6 +42,26 @@ static bool again(int e, const volatile sig_atomic_t *cancel)
     return e == EINTR && !(cancel && *cancel);
 }
 
+/*
+ * Where a read may wait for a writer (a pipe, a FIFO, a terminal), waits in
+ * poll() and looks at the stop flag four times a second: the signal may
+ * have gone to another thread, and then no read() or open() here returns
+ * EINTR. True once fd is readable, at its end, or in error (what read()
+ * will tell); false when asked to stop.
+ */
+static bool wait_readable(int fd, const volatile sig_atomic_t *cancel)
+{
+    for (;;) {
+        struct pollfd p = { fd, POLLIN, 0 };
+        int r = poll(&p, 1, 250);
+
+        if (cancel && *cancel)
+            return false;
+        if (r > 0 || (r < 0 && errno != EINTR))
+            return true;
+    }
+}
+
 static ssize_t file_read(struct bytesrc *s, void *buf, size_t n, struct diag *d)
 {
     struct bytesrc_file *f = (struct bytesrc_file *)s;
@@ -49,20 +69,8 @@ static ssize_t file_read(struct bytesrc *s, void *buf, size_t n, struct diag *d)
 
     if (n > SSIZE_MAX)
         n = SSIZE_MAX;
-    /*
-     * Where a read may wait for a writer, wait in poll() and look at the
-     * stop flag four times a second: the signal may have gone to another
-     * thread, and then no read() here returns EINTR.
-     */
-    while (f->cancel && f->may_wait) {
-        struct pollfd p = { f->fd, POLLIN, 0 };
-        int r = poll(&p, 1, 250);
-
-        if (*f->cancel)
-            return stopped(d, f->path);
-        if (r > 0 || (r < 0 && errno != EINTR))
-            break;      /* readable, at its end, or an error read() will tell */
-    }
+    if (f->cancel && f->may_wait && !wait_readable(f->fd, f->cancel))
+        return stopped(d, f->path);
     do
         got = read(f->fd, buf, n);
     while (got < 0 && again(errno, f->cancel));
@@ -97,23 +105,15 @@ int bytesrc_open_file(struct bytesrc **out, const char *path,
     } else if (stat(path, &pst) == 0 && S_ISFIFO(pst.st_mode)) {
         /*
          * A FIFO's open waits for a writer, deaf to a signal that another thread
-         * took: it is opened without waiting, then polled (as reads are) until a
-         * writer has written or come and gone, and the stop flag is looked at
-         * between polls.
+         * took: it is opened without waiting, then waited on as reads are until
+         * a writer has written or come and gone.
          */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0)
             return diag_errno(d, SV_EIO, errno, "%s", path);
-        for (;;) {
-            struct pollfd p = { fd, POLLIN, 0 };
-            int r = poll(&p, 1, 250);
-
-            if (cancel && *cancel) {
-                close(fd);
-                return stopped(d, path);
-            }
-            if (r > 0 || (r < 0 && errno != EINTR))
-                break;
+        if (!wait_readable(fd, cancel)) {
+            close(fd);
+            return stopped(d, path);
         }
         if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
             int e = errno;

@@ -279,24 +279,10 @@ void fs_abort_staged(char *tmp)
 
 int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)
 {
-    char *tmp = fs_printf("%s.tmp", path);
-    int fd, rc;
+    char *tmp;
+    int rc = fs_stage_file(path, p, n, &tmp, d);
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = diag_errno(d, SV_EIO, errno, "%s: create", tmp);
-        goto out;
-    }
-    rc = fs_write_all(fd, p, n, tmp, d);
-    if (close(fd) < 0 && rc == 0)
-        rc = diag_errno(d, SV_EIO, errno, "%s: close", tmp);
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = diag_errno(d, SV_EIO, errno, "%s: rename", path);
-    if (rc < 0)
-        unlink(tmp);
-out:
-    free(tmp);
-    return rc;
+    return rc < 0 ? rc : fs_commit_staged(tmp, path, d);
 }
 
 int fs_open_read(const char *path, struct stat *st, struct diag *d)

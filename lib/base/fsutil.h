@@ -60,7 +60,7 @@ int fs_stage_file(const char *path, const void *p, size_t n, char **tmp, struct 
 int fs_commit_staged(char *tmp, const char *path, struct diag *d)
     __attribute__((warn_unused_result));
 void fs_abort_staged(char *tmp);
-/* Writes a whole file via path.tmp + fsync-less rename. */
+/* Writes a whole file: fs_stage_file, then fs_commit_staged (fsync-less). */
 int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)
     __attribute__((warn_unused_result));
 struct stat;

@@ -794,31 +794,16 @@ static struct h1_step step_trailer(struct h1 *st, struct dsx *x, int dir, const 
 /* "HTTP/1.0 " or "HTTP/1.1 ", three digits and a space or line end at p. */
 static enum h1_match status_start(const uint8_t *p, size_t n)
 {
-    static const char lit[] = "HTTP/1.x ddd ";
+    enum h1_match m = h1_strict_start(p, n, false, true);
+    const size_t v = sizeof "HTTP/1.x " - 1;
 
-    for (size_t i = 0; i < sizeof lit - 1; i++) {
-        bool ok;
-
+    for (size_t i = v; m == M_YES && i < v + 4; i++) {
         if (i == n)
             return M_MORE;
-        switch (lit[i]) {
-        case 'x':
-            ok = p[i] == '0' || p[i] == '1';
-            break;
-        case 'd':
-            ok = p[i] >= '0' && p[i] <= '9';
-            break;
-        case ' ':
-            ok = p[i] == ' ' || (i == sizeof lit - 2 && (p[i] == '\r' || p[i] == '\n'));
-            break;
-        default:
-            ok = p[i] == (uint8_t)lit[i];
-            break;
-        }
-        if (!ok)
+        if (i < v + 3 ? p[i] < '0' || p[i] > '9' : p[i] != ' ' && p[i] != '\r' && p[i] != '\n')
             return M_NO;
     }
-    return M_YES;
+    return m;
 }
 
 /*
@@ -978,9 +963,8 @@ static void h1_gap(void *vst, struct dsx *x, int dir, uint64_t n)
             st->nresp < st->qlen) {
             /* the gap cut a response's header block: that response was the next request's,
              * lost with what it said; the next one pairs with the request after */
-            d->where = W_RESPQ;
-            q_at(st, st->nresp)->fl |= TX_RESP_START;
-            msg_fail(st, x, dir, ENT_A_GAP, true);
+            lost_response(st, x, dir);
+            resync(d, true);
             return;
         }
         if (d->where != W_NONE)     /* after an interim response */

@@ -448,18 +448,13 @@ static int pack_flush(struct bucket *b)
 static bool pack_gather(struct bucket *b, const uint8_t *hdr, size_t hl, struct sstream *s)
 {
     struct pack_gather *g = b->gather;
-    size_t need = 1;
 
-    for (const struct chunk *k = s->data.head; k; k = k->next)
-        need += k->len > 0;
-    if (hl + s->data.len > PACKBUF_SIZE - g->len || need > PACK_GATHER_IOV - g->niov)
+    if (hl + s->data.len > PACKBUF_SIZE - g->len ||
+        1 + cbuf_nchunks(&s->data) > PACK_GATHER_IOV - g->niov)
         return false;
     memcpy(g->hdr[g->nhdr], hdr, hl);
     g->iov[g->niov++] = (struct iovec){ g->hdr[g->nhdr++], hl };
-    for (const struct chunk *k = s->data.head; k; k = k->next) {
-        if (k->len > 0)
-            g->iov[g->niov++] = (struct iovec){ (void *)(uintptr_t)k->data, k->len };
-    }
+    g->niov += (uint32_t)cbuf_iov(&s->data, g->iov + g->niov, (int)(PACK_GATHER_IOV - g->niov));
     g->len += hl + s->data.len;
     cbuf_splice(&g->held, &s->data);
     return true;
