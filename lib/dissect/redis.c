@@ -8,8 +8,14 @@
  * sdssplitargs: quotes and escapes; unbalanced quotes are malformed).
  *
  * One entry per command, paired with its reply in order (pipelining: a queue
- * of at most RESP_PEND_MAX commands; beyond, the oldest is emitted with
- * no_response + cap). Entries:
+ * of at most RESP_PEND_MAX commands). A command past the queue is emitted at
+ * once (no_response + cap) and counted: the replies come in order, so as
+ * many replies after the queue's are those commands', each a response-only
+ * entry marked cap, and until they have come every new command goes the same
+ * way; no reply is ever paired with another command. A command the server
+ * does not answer (CLIENT REPLY OFF and SKIP, every command while replies are
+ * off, the one after SKIP) is emitted at once with no response and no
+ * anomaly. Entries:
  *     request:  {"command": upper-case name, "key": 2nd element or "", "args": element count}
  *     response: {"type": simple|error|integer|bulk|nil|array|map|set|push|double|boolean|
  *                bignum|verbatim, "value": text of simple/error/integer (256 bytes at most),
@@ -69,6 +75,9 @@ struct redis {
     uint32_t bad;                   /* malformed messages */
     struct rpend *q;                /* ring of pending commands */
     uint32_t qcap, qhead, qlen;
+    uint32_t over;                  /* commands emitted past the queue, replies to come */
+    bool reply_off;                 /* CLIENT REPLY OFF is in force */
+    bool skip_next;                 /* CLIENT REPLY SKIP: the next command gets no reply */
     struct rpend active;            /* sub command collecting confirmations (active.e or .sub) */
     bool has_active;
     struct rpend cur;               /* server: the command whose reply is being read */
@@ -110,10 +119,13 @@ static void rq_pop(struct redis *r, struct rpend *out)
     r->qlen--;
 }
 
-/* Queues a complete command; the oldest is emitted (no_response, cap) when full. */
+/*
+ * Queues a complete command; past the queue (full, or commands past it still
+ * unanswered) it is emitted at once, no_response + cap (see the top).
+ */
 static void rq_push(struct dsx *x, struct redis *r, const struct rpend *p)
 {
-    if (r->qlen == r->qcap && r->qcap < RESP_PEND_MAX) {
+    if (r->over == 0 && r->qlen == r->qcap && r->qcap < RESP_PEND_MAX) {
         uint32_t ncap = r->qcap ? r->qcap * 2 : 16;
         struct rpend *nq = malloc(ncap * sizeof *nq);
 
@@ -126,15 +138,12 @@ static void rq_push(struct dsx *x, struct redis *r, const struct rpend *p)
             r->qhead = 0;
         }
     }
-    if (r->qcap == 0) {
+    if (r->over > 0 || r->qlen == r->qcap) {
         redis_emit(x, p->e, ENT_A_NO_RESPONSE | ENT_A_CAP);
+        /* a (un)subscribe's confirmations are told apart from replies: not counted */
+        if (!p->sub)
+            r->over++;
         return;
-    }
-    if (r->qlen == r->qcap) {
-        struct rpend old;
-
-        rq_pop(r, &old);
-        redis_emit(x, old.e, ENT_A_NO_RESPONSE | ENT_A_CAP);
     }
     *rq_at(r, r->qlen) = *p;
     r->qlen++;
@@ -185,6 +194,34 @@ static bool redis_sub_name(const struct rr_text *t)
            rt_is_upper(t, "PUNSUBSCRIBE") || rt_is_upper(t, "SUNSUBSCRIBE");
 }
 
+/*
+ * Whether the server sends no reply to the command rd read, by CLIENT REPLY
+ * (as Redis' clientCommand and resetClient do): OFF and SKIP get none, nor
+ * does any command while replies are off, nor the one after SKIP; ON turns
+ * them on and gets its OK even then.
+ */
+static bool redis_unanswered(struct redis *r, const struct rr *rd, uint64_t args)
+{
+    bool skip = r->skip_next;
+
+    r->skip_next = false;
+    if (args == 3 && rt_is_upper(&rd->t[0], "CLIENT") && rt_is_upper(&rd->t[1], "REPLY")) {
+        if (rt_is_upper(&rd->t[2], "ON")) {
+            r->reply_off = false;
+            return false;
+        }
+        if (rt_is_upper(&rd->t[2], "OFF")) {
+            r->reply_off = true;
+            return true;
+        }
+        if (rt_is_upper(&rd->t[2], "SKIP")) {
+            r->skip_next = !r->reply_off;
+            return true;
+        }
+    }
+    return skip || r->reply_off;
+}
+
 /* The client finished a command (complete, or cut by a gap/malformation). */
 static void redis_cmd_done(struct dsx *x, struct redis *r, struct rr *rd, uint64_t args)
 {
@@ -200,7 +237,10 @@ static void redis_cmd_done(struct dsx *x, struct redis *r, struct rr *rd, uint64
     p.reset = rt_is_upper(&rd->t[0], "RESET");
     rd->e = NULL;
     rd->in_msg = false;
-    rq_push(x, r, &p);
+    if (redis_unanswered(r, rd, args))
+        redis_emit(x, p.e, 0);
+    else
+        rq_push(x, r, &p);
 }
 
 /* Emits the sub command collecting confirmations, if any. */
@@ -285,8 +325,15 @@ static void redis_reply_target(struct dsx *x, struct redis *r, struct rr *rd)
     }
     rd->standalone = true;
     rd->e = dsx_entry(x, ENT_REDIS, r->client);
-    if (rd->e && rd->kind == RK_REGULAR)
+    if (rd->kind != RK_REGULAR)
+        return;
+    if (r->over > 0) {
+        r->over--;                          /* the reply of a command emitted past the queue */
+        if (rd->e)
+            ent_anomaly(rd->e, ENT_A_CAP);
+    } else if (rd->e) {
         ent_anomaly(rd->e, ENT_A_NO_REQUEST);
+    }
 }
 
 /* The message in progress in dir ends early (gap, malformation, stream end). */
@@ -331,6 +378,7 @@ static void redis_flush(struct dsx *x, struct redis *r, uint32_t cut_anomalies)
         rq_pop(r, &p);
         redis_emit(x, p.e, ENT_A_NO_RESPONSE);
     }
+    r->over = 0;
 }
 
 /* ---------------------------------------------------------------- reading messages */

@@ -139,7 +139,7 @@ void rr_reset(struct rr *rd)
     rd->nil = false;
     rd->capi = -1;
     rd->chunk = false;
-    rd->t[0].n = rd->t[1].n = 0;
+    rd->t[0].n = rd->t[1].n = rd->t[2].n = 0;
 }
 
 /*
@@ -166,12 +166,12 @@ bool rr_value_done(struct rr *rd)
     }
 }
 
-/* Where a top-level element's text is kept: t[0], t[1] or nowhere. */
+/* Where a top-level element's text is kept: t[0], t[1], t[2] or nowhere. */
 static int rr_capture_slot(const struct rr *rd)
 {
     if (rd->depth == 0)
         return 0;
-    if (rd->depth == 1 && rd->ctype[0] != '|' && rd->nelem < 2)
+    if (rd->depth == 1 && rd->ctype[0] != '|' && rd->nelem < 3)
         return (int)rd->nelem;
     return -1;
 }
@@ -238,7 +238,7 @@ static int resp_hex(uint8_t c)
 /*
  * Inline command: the words of the line [s, s+n), split as the server does
  * (sdssplitargs: "double quotes" with \ escapes and \xHH, 'single quotes').
- * The first two are kept in t[0] and t[1]. Returns false on unbalanced
+ * The first three are kept in t[0] to t[2]. Returns false on unbalanced
  * quotes (the server answers a protocol error).
  */
 bool rr_inline(struct rr *rd, const uint8_t *s, size_t n, uint64_t *args)
@@ -247,7 +247,7 @@ bool rr_inline(struct rr *rd, const uint8_t *s, size_t n, uint64_t *args)
 
     *args = 0;
     for (;;) {
-        struct rr_text *t = *args < 2 ? &rd->t[*args] : NULL;
+        struct rr_text *t = *args < 3 ? &rd->t[*args] : NULL;
         uint8_t q = 0, c;
 
         while (i < n && resp_blank(s[i]))

@@ -46,7 +46,7 @@ struct rr {
                                        or streamed; maps: pairs) */
     uint64_t nelem;                 /* top-level elements completed */
     int64_t e2;
-    struct rr_text t[2];            /* top-level elements 0 and 1, or a scalar's text in t[0] */
+    struct rr_text t[3];            /* top-level elements 0 to 2, or a scalar's text in t[0] */
     struct ent *e;                  /* the entry the message belongs to (may be NULL) */
     bool in_msg;                    /* a message has started */
     bool standalone;                /* server: e is a response-only entry */

@@ -459,26 +459,86 @@ TEST(end_of_capture)
 
 TEST(pending_cap)
 {
-    size_t n = 1025, k = 0;
-    char *buf = malloc(n * 14), *o;
-    struct dsxh_seg s[2] = { { 0, buf, n * 14, 0, 0 }, DSXH_S(1, "+PONG\r\n", 0) };
+    /* 1026 GETs sent before any reply: two more than the queue holds */
+    size_t n = 1026, k = 0, r = 0;
+    char *req = malloc(n * 32), *rep = malloc(n * 8), *o;
+    struct dsxh_seg s[4] = { { 0, req, 0, 0, 0 }, { 1, rep, 0, 0, 0 },
+                             DSXH_S(0, "*1\r\n$4\r\nPING\r\n", 0), DSXH_S(1, "+PONG\r\n", 0) };
+    char want[160];
 
-    for (size_t i = 0; i < n; i++, k += 14)
-        memcpy(buf + k, "*1\r\n$4\r\nPING\r\n", 14);
-    o = run(s, 2);
-    T_EQ(count_lines(o), 1025);
-    /* the oldest is given up when the 1025th comes; the reply goes to the next */
-    T_STREQ(body(line(o, 0)), "\"request\":{\"command\":\"PING\",\"key\":\"\",\"args\":1},"
-                              "\"response\":{},\"requestSize\":14,\"responseSize\":0,"
-                              "\"anomalies\":[\"cap\",\"no_response\"]");
-    T_STREQ(body(line(o, 1)), "\"request\":{\"command\":\"PING\",\"key\":\"\",\"args\":1},"
-                              "\"response\":{\"type\":\"simple\",\"value\":\"PONG\"},"
-                              "\"requestSize\":14,\"responseSize\":7,\"anomalies\":[]");
-    T_STREQ(body(line(o, 1024)), "\"request\":{\"command\":\"PING\",\"key\":\"\",\"args\":1},"
-                                 "\"response\":{},\"requestSize\":14,\"responseSize\":0,"
-                                 "\"anomalies\":[\"no_response\"]");
+    for (size_t i = 0; i < n; i++) {
+        char key[8];
+        int kl = snprintf(key, sizeof key, "k%zu", i);
+
+        k += (size_t)snprintf(req + k, 32, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", kl, key);
+        r += (size_t)snprintf(rep + r, 8, ":%zu\r\n", i);
+    }
+    s[0].n = k;
+    s[1].n = r;
+    o = run(s, 4);
+    T_EQ(count_lines(o), 1029);
+    /* (in index order) every queued command gets its own reply */
+    for (size_t i = 0; i < 1024; i++) {
+        snprintf(want, sizeof want, "\"key\":\"k%zu\",\"args\":2},\"response\":{\"type\":"
+                 "\"integer\",\"value\":\"%zu\"}", i, i);
+        T_TRUE(strstr(line(o, i), want) != NULL);
+        T_TRUE(strstr(line(o, i), "\"anomalies\":[]") != NULL);
+    }
+    /* the two past the queue are emitted unanswered */
+    T_STREQ(body(line(o, 1024)), "\"request\":{\"command\":\"GET\",\"key\":\"k1024\","
+                                 "\"args\":2},\"response\":{},\"requestSize\":24,"
+                                 "\"responseSize\":0,\"anomalies\":[\"cap\",\"no_response\"]");
+    T_TRUE(strstr(line(o, 1025), "\"key\":\"k1025\",\"args\":2},\"response\":{}") != NULL);
+    /* their replies come after: response-only, marked cap (not no_request) */
+    T_STREQ(body(line(o, 1026)), "\"request\":{},\"response\":{\"type\":\"integer\","
+                                 "\"value\":\"1024\"},\"requestSize\":0,\"responseSize\":7,"
+                                 "\"anomalies\":[\"cap\"]");
+    T_TRUE(strstr(line(o, 1027), "\"value\":\"1025\"},\"requestSize\":0") != NULL);
+    /* and then pairing goes on */
+    T_STREQ(body(line(o, 1028)), "\"request\":{\"command\":\"PING\",\"key\":\"\",\"args\":1},"
+                                 "\"response\":{\"type\":\"simple\",\"value\":\"PONG\"},"
+                                 "\"requestSize\":14,\"responseSize\":7,\"anomalies\":[]");
     free(o);
-    free(buf);
+    free(req);
+    free(rep);
+}
+
+TEST(client_reply_off_on_skip)
+{
+    struct dsxh_seg s[] = {
+        DSXH_S(0, "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n"
+                  "SET a 1\r\nclient reply skip\r\nSET b 2\r\n"
+                  "CLIENT REPLY ON\r\nINCR c\r\n"
+                  "CLIENT REPLY SKIP\r\nGET x\r\nGET y\r\n"
+                  "CLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nCLIENT REPLY\r\n", 0),
+        DSXH_S(1, "+OK\r\n:41\r\n$1\r\ny\r\n+OK\r\n-ERR syntax\r\n", 0),
+    };
+    const char *none = "\"response\":{},\"requestSize\":";
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 12);
+    /* OFF, what follows it (SKIP included), then SKIP and the command after it: no reply
+       and no anomaly, in the order sent */
+    for (size_t i = 0; i < 4; i++) {
+        T_TRUE(strstr(line(o, i), none) != NULL);
+        T_TRUE(strstr(line(o, i), "\"anomalies\":[]") != NULL);
+    }
+    T_TRUE(strstr(line(o, 1), "\"command\":\"SET\",\"key\":\"a\"") != NULL);
+    T_TRUE(strstr(line(o, 3), "\"command\":\"SET\",\"key\":\"b\"") != NULL);
+    T_TRUE(strstr(line(o, 4), "\"key\":\"REPLY\",\"args\":3},\"response\":{\"type\":"
+                              "\"simple\",\"value\":\"OK\"}") != NULL);
+    T_TRUE(strstr(line(o, 5), "\"key\":\"c\",\"args\":2},\"response\":{\"type\":"
+                              "\"integer\",\"value\":\"41\"}") != NULL);
+    T_TRUE(strstr(line(o, 6), none) != NULL);   /* SKIP */
+    T_TRUE(strstr(line(o, 7), "\"key\":\"x\",\"args\":2},\"response\":{}") != NULL);
+    T_TRUE(strstr(line(o, 8), "\"key\":\"y\",\"args\":2},\"response\":{\"type\":"
+                              "\"bulk\"}") != NULL);
+    T_TRUE(strstr(line(o, 9), none) != NULL);   /* SKIP, then ON is answered all the same */
+    T_TRUE(strstr(line(o, 10), "\"value\":\"OK\"},\"requestSize\":17,") != NULL);
+    /* two words: not CLIENT REPLY x, answered (an error) */
+    T_TRUE(strstr(line(o, 11), "\"type\":\"error\",\"value\":\"ERR syntax\"") != NULL);
+    check_splits(s, 2);
+    free(o);
 }
 
 TEST(capture_starts_with_a_reply)
@@ -513,4 +573,4 @@ T_MAIN(T_CASE(registered_and_bids), T_CASE(get_bulk), T_CASE(inline_commands),
        T_CASE(gap_inside_bulk_keeps_step), T_CASE(gap_resynchronises),
        T_CASE(malformed_client_resynchronises), T_CASE(malformed_reply), T_CASE(depth_is_bounded),
        T_CASE(garbage_is_abandoned), T_CASE(end_of_capture), T_CASE(pending_cap),
-       T_CASE(capture_starts_with_a_reply))
+       T_CASE(client_reply_off_on_skip), T_CASE(capture_starts_with_a_reply))
