@@ -19,8 +19,9 @@
  *
  * The body past the prefix is consumed as it comes, never buffered. Topics
  * are read from the prefix only (Produce v0-v12, Fetch v0-v12, Metadata
- * v0-v13, at most KAFKA_TOPICS_MAX; more sets truncated); other versions have
- * no "topics" key. Requests wait for their response in a table of at most
+ * v0-v13, at most KAFKA_TOPICS_MAX; more, or a list that runs past the
+ * prefix, as a Produce's record sets may, sets truncated); other versions
+ * have no "topics" key. Requests wait for their response in a table of at most
  * KAFKA_PEND_MAX (beyond, the oldest is emitted with no_response + cap);
  * Produce with acks 0 has no response and is emitted at once. A response
  * whose request is unknown is an entry with only a response (no_request).
@@ -219,7 +220,8 @@ static void k_skip_tags(struct cur *c)
 
 struct ktopics {
     size_t n;
-    bool cut;                       /* more than KAFKA_TOPICS_MAX */
+    long want, seen;                /* topics the request declares, and read (nameless too) */
+    bool cut;                       /* more than KAFKA_TOPICS_MAX, or past the prefix */
     bool null;                      /* Metadata: null array (all topics) */
     const uint8_t *s[KAFKA_TOPICS_MAX];
     size_t len[KAFKA_TOPICS_MAX];
@@ -227,6 +229,7 @@ struct ktopics {
 
 static void kt_add(struct ktopics *t, const uint8_t *s, size_t n)
 {
+    t->seen++;
     if (!s)
         return;
     if (t->n == KAFKA_TOPICS_MAX) {
@@ -251,7 +254,7 @@ static void kafka_produce(struct cur *c, int16_t ver, bool flex, struct ktopics 
     if (!c->bad)
         *acks = ack;
     cur_skip(c, 4);                         /* timeout */
-    nt = k_count(c, flex);
+    nt = t->want = k_count(c, flex);
     for (long i = 0; i < nt && !c->bad; i++) {
         long np;
 
@@ -285,7 +288,7 @@ static void kafka_fetch(struct cur *c, int16_t ver, bool flex, struct ktopics *t
         cur_skip(c, 1);                     /* isolation level */
     if (ver >= 7)
         cur_skip(c, 8);                     /* session id, epoch */
-    nt = k_count(c, flex);
+    nt = t->want = k_count(c, flex);
     for (long i = 0; i < nt && !c->bad; i++) {
         long np;
 
@@ -308,7 +311,7 @@ static void kafka_metadata(struct cur *c, int16_t ver, bool flex, struct ktopics
 {
     const uint8_t *s;
     size_t n;
-    long nt = k_count(c, flex);
+    long nt = t->want = k_count(c, flex);
 
     if (nt < 0 && !c->bad)
         t->null = true;
@@ -479,6 +482,9 @@ static void kafka_request(struct dsx *x, struct kafka *k, int dir, const uint8_t
         }
         if (topics && c.bad && whole)
             ent_anomaly(e, ENT_A_MALFORMED);
+        /* a list that runs past the prefix read is cut, not wrong */
+        if (topics && c.bad && !whole && t.seen < t.want)
+            t.cut = true;
     }
     ent_section(e, ENT_REQ);
     ent_i64(e, "apiKey", key);

@@ -231,9 +231,13 @@ TEST(splits_give_the_same_entries)
     check_splits(s, 6);
 }
 
-TEST(big_produce_is_not_buffered)
+/*
+ * Produce v3, topic "big" with 300 KiB of records (then, with two topics,
+ * "small" with no partitions), in 1000-byte segments, and its response;
+ * the entry's line, or NULL.
+ */
+static char *big_produce(int topics, size_t *size, int *nseg)
 {
-    /* Produce v3, topic "big", 300 KiB of records, in 1000-byte segments */
     size_t rn = 300 * 1024, hn = 0, n;
     uint8_t *m = malloc(rn + 64);
     struct dsxh_seg *s = calloc(400, sizeof *s);
@@ -244,11 +248,16 @@ TEST(big_produce_is_not_buffered)
                                   "\x00\x00\x00\x01\x00\x00\x00\x00";
 
     memcpy(m, head, sizeof head - 1);
+    m[28] = (uint8_t)topics;              /* the topic count's last byte */
     hn = sizeof head - 1;
     m[hn++] = (uint8_t)(rn >> 24), m[hn++] = (uint8_t)(rn >> 16), m[hn++] = (uint8_t)(rn >> 8);
     m[hn++] = (uint8_t)rn;
     memset(m + hn, 'r', rn);
     n = hn + rn;
+    if (topics == 2) {
+        memcpy(m + n, "\x00\x05small\x00\x00\x00\x00", 11);
+        n += 11;
+    }
     m[0] = (uint8_t)((n - 4) >> 24), m[1] = (uint8_t)((n - 4) >> 16);
     m[2] = (uint8_t)((n - 4) >> 8), m[3] = (uint8_t)(n - 4);
     for (size_t off = 0; off < n; off += 1000) {
@@ -262,14 +271,32 @@ TEST(big_produce_is_not_buffered)
     s[ns].n = 8;
     ns++;
     o = run(s, ns);
+    *size = n;
+    *nseg = (int)ns;
+    free(s);
+    free(m);
+    return o;
+}
+
+TEST(big_produce_is_not_buffered)
+{
+    size_t n;
+    int ns;
+    char *o = big_produce(1, &n, &ns);
+
     T_EQ(count_lines(o), 1);
     /* the header and topics are read once 64 KiB came; the times are still the first byte's */
-    T_STREQ(line(o, 0), X(0, true, 0, (int)ns - 2, (int)ns - 1, (int)ns - 1,
+    T_STREQ(line(o, 0), X(0, true, 0, ns - 2, ns - 1, ns - 1,
                           REQ(0, "Produce", 3, 42, "cli", ",\"topics\":[\"big\"]"), RESP(42, 4),
                           (unsigned)n, 8, ""));
     free(o);
-    free(s);
-    free(m);
+    /* a second topic after the records, past those 64 KiB: the list is cut, and says so */
+    o = big_produce(2, &n, &ns);
+    T_EQ(count_lines(o), 1);
+    T_STREQ(line(o, 0), X(0, true, 0, ns - 2, ns - 1, ns - 1,
+                          REQ(0, "Produce", 3, 42, "cli", ",\"topics\":[\"big\"]"), RESP(42, 4),
+                          (unsigned)n, 8, "\"truncated\""));
+    free(o);
 }
 
 TEST(gap_inside_body_keeps_step)
