@@ -182,6 +182,18 @@ static struct jv *stream_json(const char *node, const struct store_stream *st)
     return o;
 }
 
+/* Whether one of the stores has a node of this name. */
+static bool has_node(struct store *const *stores, size_t nstores, const char *name)
+{
+    for (size_t si = 0; si < nstores; si++) {
+        for (size_t ni = 0; ni < store_nnodes(stores[si]); ni++) {
+            if (strcmp(store_node(stores[si], ni)->name, name) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 /* The store before node ni of store si that holds a node of its name; SIZE_MAX if none. */
 static size_t earlier_node(struct store *const *stores, size_t si, size_t ni)
 {
@@ -289,6 +301,12 @@ int cmd_streams(int argc, char **argv)
         goto out;
     for (size_t i = 0; i < nstores; i++)
         nnodes += store_nnodes(stores[i]);
+    if (sel.node && !has_node(stores, nstores, sel.node)) {
+        rc = cli_usage("streams", nstores == 1 ? "--node: the store has no node '%s'"
+                                               : "--node: none of the stores has a node '%s'",
+                       sel.node);
+        goto out;
+    }
     if (q) {
         rc = sel_run(&sl, stores, nstores, q, query, SEL_NO_RECORDS);
         if (rc != EXIT_OK)
@@ -402,6 +420,19 @@ int cmd_streams(int argc, char **argv)
                     free(outdir);
                     rc = cli_diag(&d);
                     goto out;
+                }
+                if (json) {
+                    struct jv *o = jv_obj();
+                    char *text;
+
+                    jv_set(o, "node", jv_str(node->name));
+                    jv_set(o, "file", jv_str("other.pcap"));
+                    jv_set(o, "file_bytes", jv_u64(b.len));
+                    text = jv_dump(o, JV_COMPACT);
+                    printf("%s\n%s", first ? "" : ",", text);
+                    first = false;
+                    free(text);
+                    jv_free(o);
                 }
             }
             free(outdir);

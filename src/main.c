@@ -21,7 +21,7 @@ static const struct command {
     { "streams", cmd_streams, "list a store's L4 streams, or write them out as files" },
     { "export", cmd_export, "write the streams a query matches as a tar.gz bundle" },
     { "snapshot", cmd_snapshot, "write the streams active in a time window as a tar.gz bundle" },
-    { "graph", cmd_graph, "write the service dependency graph of a store's entries (DOT)" },
+    { "graph", cmd_graph, "write a store's service dependency graph (DOT, JSON, SVG, PNG, PDF)" },
     { "names", cmd_names, "import, show and resolve the name resolution history" },
     { "info", cmd_info, "show a store's manifest: inputs, nodes, packet accounting" },
 };

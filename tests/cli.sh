@@ -11,7 +11,7 @@ for cmd in ingest query streams export snapshot graph names info; do
 done
 "$SV" --help >"$TMP/h"
 t_is "--help lists the commands" "$(grep -c '^  [a-z]' "$TMP/h")" 8
-expect "no command" 2 "$(printf 'Usage: streamvault COMMAND [OPTIONS] ...\n\nAn offline forensic batch processor for packet captures.\n\nCommands:\n  ingest     split captures into a store of per-stream PCAPs\n  query      print a store'"'"'s entries (request/response pairs)\n  streams    list a store'"'"'s L4 streams, or write them out as files\n  export     write the streams a query matches as a tar.gz bundle\n  snapshot   write the streams active in a time window as a tar.gz bundle\n  graph      write the service dependency graph of a store'"'"'s entries (DOT)\n  names      import, show and resolve the name resolution history\n  info       show a store'"'"'s manifest: inputs, nodes, packet accounting\n\nRun '"'"'streamvault COMMAND --help'"'"' for a command'"'"'s options.\nOptions: --help, --version.')" "$SV"
+expect "no command" 2 "$(printf 'Usage: streamvault COMMAND [OPTIONS] ...\n\nAn offline forensic batch processor for packet captures.\n\nCommands:\n  ingest     split captures into a store of per-stream PCAPs\n  query      print a store'"'"'s entries (request/response pairs)\n  streams    list a store'"'"'s L4 streams, or write them out as files\n  export     write the streams a query matches as a tar.gz bundle\n  snapshot   write the streams active in a time window as a tar.gz bundle\n  graph      write a store'"'"'s service dependency graph (DOT, JSON, SVG, PNG, PDF)\n  names      import, show and resolve the name resolution history\n  info       show a store'"'"'s manifest: inputs, nodes, packet accounting\n\nRun '"'"'streamvault COMMAND --help'"'"' for a command'"'"'s options.\nOptions: --help, --version.')" "$SV"
 expect "names without a subcommand" 2 "streamvault: names: expected import, show or resolve
 Try 'streamvault names --help' for more information." "$SV" names
 expect "names import without files" 2 "streamvault: names: import: expected STORE FILE...
@@ -216,6 +216,20 @@ t_is "... nothing written" "$(ls -A "$TMP/two-x" 2>/dev/null | wc -l)" 0
 t_is "streams --extract --json: an object per file written" \
     "$("$SV" streams "$TMP/twoA" --extract "$TMP/two-j" --json | jq -r '.[].file') $(ls "$TMP/two-j")" \
     "000000000001.pcap 000000000001.pcap"
+t_is "streams --extract --with-other --json: other.pcap listed too, with its size" \
+    "$("$SV" streams "$TMP/twoA" --extract "$TMP/two-o" --with-other --json |
+        jq -r '.[] | "\(.file)=\(.file_bytes)"' | tr '\n' ' ')$(ls "$TMP/two-o" | tr '\n' ' ')" \
+    "000000000001.pcap=$(wc -c <"$TMP/two-o/000000000001.pcap") other.pcap=$(wc -c <"$TMP/two-o/other.pcap") 000000000001.pcap other.pcap "
+# --node naming no node of the stores: a usage error, not an empty list
+expect "streams --node of a node the store lacks" 2 \
+    "streamvault: streams: --node: the store has no node 'nope'
+Try 'streamvault streams --help' for more information." \
+    "$SV" streams --node nope "$TMP/twoA"
+expect "streams --node of a node no store has" 2 \
+    "streamvault: streams: --node: none of the stores has a node 'nope'
+Try 'streamvault streams --help' for more information." \
+    "$SV" streams --node nope "$TMP/twoA" "$TMP/twoB" --extract "$TMP/two-n"
+t_is "... nothing written" "$(ls -A "$TMP/two-n" 2>/dev/null | wc -l)" 0
 # after FIN both ways, a packet more than --tcp-closed-timeout later starts a new stream,
 # SYN or not (a reused port); within it, the same stream
 if t_have python3; then
