@@ -33,6 +33,10 @@ if t_have python3; then
         "$SV" query "$TMP/late" '' --format ndjson >"$TMP/late.ndjson"
         t_run "$name: names import: every entry's names equal the truth" \
             python3 "$CHECK" "$TMP/g.truth.json" "$TMP/late.ndjson"
+        # the same file again changes no name: no segment is rewritten, and it says so
+        t_is "$name: names import again: no segment named anew" \
+            "$("$SV" names import "$TMP/late" "$TMP/g.names.json" | sed 's/.*; //')" \
+            "0 index segments named anew"
         t_run "$name: ingest --names and names import give the same entries" \
             cmp "$TMP/e.ndjson" "$TMP/late.ndjson"
         rm -rf "$TMP/s" "$TMP/late" "$TMP"/*.ndjson

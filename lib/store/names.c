@@ -185,14 +185,16 @@ void swr_name_row(void *names, const struct ix_ends *e, const char **nm, uint8_t
 
 /*
  * Names the rows of the n segments at paths[] after the sealed history h,
- * in parallel; bytes[i] gets each one's size. Returns the first error in
+ * in parallel; bytes[i] gets each one's size, *nchanged (if not NULL) the
+ * number rewritten (those whose names changed). Returns the first error in
  * segment order.
  */
 static int rename_segments(struct names *h, char *const *paths, uint64_t *bytes, size_t n,
-                           struct diag *d)
+                           size_t *nchanged, struct diag *d)
 {
     int *rcs = xcalloc(n ? n : 1, sizeof *rcs);
     struct diag *ds = xcalloc(n ? n : 1, sizeof *ds);
+    bool *chg = xcalloc(n ? n : 1, sizeof *chg);
     int rc = 0;
 
 #pragma omp parallel
@@ -210,20 +212,27 @@ static int rename_segments(struct names *h, char *const *paths, uint64_t *bytes,
                 continue;
             }
             rcs[i] = ix_rename(paths[i], swr_name_row, h, z, &changed, &info, &ds[i]);
-            if (rcs[i] == 0)
+            if (rcs[i] == 0) {
                 bytes[i] = info.bytes;
+                chg[i] = changed;
+            }
         }
         comp_block_free(z);
     }
+    if (nchanged)
+        *nchanged = 0;
     for (size_t i = 0; i < n; i++) {
         if (rcs[i] < 0) {
             *d = ds[i];
             rc = rcs[i];
             break;
         }
+        if (nchanged)
+            *nchanged += chg[i];
     }
     free(rcs);
     free(ds);
+    free(chg);
     return rc;
 }
 
@@ -332,7 +341,7 @@ int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct d
         paths[n++] = fs_printf("%s/%s/%s/%s", sp->tmp_root, STORE_INDEX_DIR,
                                res->segments[i].name, IX_SEGMENT_FILE);
     }
-    rc = rename_segments(sp->names, paths, bytes, n, d);
+    rc = rename_segments(sp->names, paths, bytes, n, NULL, d);
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
             res->segments[which[i]].bytes = bytes[i];
@@ -385,7 +394,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
         struct names *h = names_new();
         char **paths = NULL;
         uint64_t *bytes = NULL;
-        size_t *which = NULL, n = 0;
+        size_t *which = NULL, n = 0, nchanged = 0;
         struct stat sb;
 
         /* what the node knew, then the new files: each node gets every file's records */
@@ -410,7 +419,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
             rc = write_history(h, node_dir, d);
         }
         if (rc == 0)
-            rc = rename_segments(h, paths, bytes, n, d);
+            rc = rename_segments(h, paths, bytes, n, &nchanged, d);
         for (size_t k = 0; k < n; k++) {
             if (rc == 0)
                 update_meta(meta, store_segment(st, which[k])->name, bytes[k]);
@@ -418,7 +427,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
         }
         if (rc == 0) {
             out->records += names_count(h);
-            out->segments += n;
+            out->segments += nchanged;
             jv_set(jv_at(jv_get(meta, "nodes"), ni), "names", jv_u64(names_count(h)));
         }
         free(paths);

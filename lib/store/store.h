@@ -269,7 +269,7 @@ int store_names_load(struct store *s, size_t node, struct names *h, struct diag 
 
 struct store_names_result {
     uint64_t records;           /* records in the nodes' histories afterwards */
-    uint64_t segments;          /* index segments named anew */
+    uint64_t segments;          /* index segments named anew (whose names changed) */
 };
 /*
  * `names import`: adds the records of files[] (any format lib/names reads)
