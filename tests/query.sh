@@ -186,6 +186,10 @@ t_is "x in [3001 values] = the entries whose port is one of them" \
 "$SV" query "$TMP/s" "$(printf 'dns or %.0s' $(seq 1025))dns" --count 2>"$TMP/err"
 t_is "a chain of 1026 terms: exit 2, the cap and the way round it" "$? $(head -n 1 "$TMP/err")" \
     "2 streamvault: query: query nested too deeply (more than 1024 levels; a chain of and/or is one level a term: write a long one as 'x in [...]')"
+# the cap's edge: 1024 terms are read, 1025 are not
+t_is "a chain of 1024 terms: read; of 1025: refused" \
+    "$(n=$("$SV" query "$TMP/s" "$(printf 'dns or %.0s' $(seq 1023))dns" --count); echo "$n $?") $("$SV" query "$TMP/s" "$(printf 'dns and %.0s' $(seq 1024))dns" --count >/dev/null 2>&1; echo $?)" \
+    "$("$SV" query "$TMP/s" dns --count) 0 2"
 # -F gives a field's number as the entry has it: nanosecond times keep every digit
 t_is "-F times.request: the entry's nanoseconds, exactly" \
     "$("$SV" query "$TMP/s" '' -F 'times.request' --format csv | tail -n +2 | tr -d '\r' | md5sum)" \

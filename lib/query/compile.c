@@ -554,8 +554,9 @@ static int compile(struct comp *c, const struct q_node *n, struct qe **out, int 
     struct qe *e, *k;
     int rc;
 
-    /* the parser caps nesting at Q_MAX_DEPTH, but not chains of and/or (one level each) */
-    if (depth > (int)Q_MAX_CHAIN)
+    /* the parser caps nesting at Q_MAX_DEPTH, but not chains of and/or (one level each);
+       the root is level 1 */
+    if (depth >= (int)Q_MAX_CHAIN)
         return fail(c, n, "query nested too deeply (more than %u levels; a chain of and/or "
                           "is one level a term: write a long one as 'x in [...]')",
                     Q_MAX_CHAIN);
