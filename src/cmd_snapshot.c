@@ -166,6 +166,7 @@ int cmd_snapshot(int argc, char **argv)
     struct snap sn = { 0 };
     size_t nstores = 0, nnodes = 0;
     bool json = false, have_now = false, from_end = false, have_from = false, have_to = false;
+    bool have_group = false;
     const char *query = NULL, *last = NULL, *graph_path = NULL;
     char *def, *graph_tmp = NULL;
     enum graph_group by = GRAPH_BY_NAME;
@@ -224,6 +225,7 @@ int cmd_snapshot(int argc, char **argv)
             if (!graph_group_parse(optarg, &by))
                 return cli_usage("snapshot", "--group-by: expected name, pod, service, "
                                  "namespace, node or ip, not '%s'", optarg);
+            have_group = true;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -245,6 +247,8 @@ int cmd_snapshot(int argc, char **argv)
         return cli_usage("snapshot", "--from is after --to");
     if (from_end && !last)
         return cli_usage("snapshot", "--from-end needs --last");
+    if (have_group && !graph_path)
+        return cli_usage("snapshot", "--group-by needs --graph");
     if (!have_now)
         bo.created_ns = bcli_now();
     qo.now_ns = bo.created_ns;

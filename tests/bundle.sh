@@ -230,6 +230,7 @@ usage "snapshot: --last and --from/--to exclude each other" \
 usage "snapshot: --from needs --to" snapshot "$TMP/s1" --from 1717236000
 usage "snapshot: --from is after --to" snapshot "$TMP/s1" --from 1717236060 --to 1717236000
 usage "snapshot: --from-end needs --last" snapshot "$TMP/s1" --from 1 --to 2 --from-end
+usage "snapshot: --group-by needs --graph" snapshot "$TMP/s1" --last 1h --group-by pod
 usage "snapshot: --to: expected RFC 3339 or Unix seconds, not 'noon'" \
     snapshot "$TMP/s1" --from 1 --to noon
 usage "snapshot: no store given" snapshot --last 1h
