@@ -123,6 +123,11 @@ bool dsx_dgram(const struct dsx *x)
     return x->si.l4 == 17;
 }
 
+size_t dsx_dgram_lost(const struct dsx *x)
+{
+    return x->dgram_lost;
+}
+
 uint16_t dsx_port(const struct dsx *x, int dir)
 {
     int side = x->client_side < 0 ? dir : (dir == 0 ? x->client_side : 1 - x->client_side);
@@ -726,6 +731,15 @@ void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const 
     x->in_reasm = false;
     if (x->ra_unwanted)
         stop_reasm(x);
+}
+
+void dsx_datagram(struct dsx *x, int side, const uint8_t *payload, size_t len, size_t wire,
+                  uint64_t ts_ns, uint32_t pkt)
+{
+    x->dgram_len = len;
+    x->dgram_lost = wire > len ? wire - len : 0;
+    dsx_packet(x, side, 0, 0, payload, len, ts_ns, pkt);
+    x->dgram_len = x->dgram_lost = 0;
 }
 
 bool dsx_undissected(const struct dsx *x)

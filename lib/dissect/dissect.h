@@ -112,6 +112,13 @@ uint32_t dsx_pkt(const struct dsx *x, int dir, size_t off);
 void dsx_need(struct dsx *x, int dir, size_t total);
 /* True for UDP streams. */
 bool dsx_dgram(const struct dsx *x);
+/*
+ * UDP: bytes of the datagram being parsed that the capture lacks (it was
+ * cut by the snaplen, or is the first fragment of one never reassembled);
+ * 0 for a whole one. A message that breaks off there is truncated, not
+ * malformed.
+ */
+size_t dsx_dgram_lost(const struct dsx *x);
 /* Port of the sender of dir. */
 uint16_t dsx_port(const struct dsx *x, int dir);
 
@@ -229,6 +236,14 @@ struct dsx *dsx_new(const struct dsx_stream_info *si, const struct dsx_opts *o,
  */
 void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const uint8_t *payload,
                 size_t len, uint64_t ts_ns, uint32_t pkt);
+/*
+ * dsx_packet for a UDP datagram of which the capture holds len bytes of
+ * wire (its UDP length less the header): a dissector sees what is missing
+ * (dsx_dgram_lost), and an entry marked up to the datagram's last byte
+ * counts the missing bytes in its size, as they were on the wire.
+ */
+void dsx_datagram(struct dsx *x, int side, const uint8_t *payload, size_t len, size_t wire,
+                  uint64_t ts_ns, uint32_t pkt);
 /* The flow side whose address is src (for packets without ports: later IP fragments). */
 int dsx_side_of(const struct dsx *x, const uint8_t src[16]);
 /* A packet of the stream that carries nothing to dissect now (an IP fragment): counted only. */

@@ -82,6 +82,8 @@ struct dsx {
     const struct dsx_ops *switch_to;
     uint8_t *hint;
     size_t hint_len;
+    size_t dgram_len, dgram_lost;   /* the datagram being delivered: its bytes, and the wire
+                                       bytes the capture lacks (dsx_datagram) */
     bool in_reasm;              /* inside a reasm call: it may not be freed now */
     bool ra_unwanted;           /* free the reassembler when its call returns */
     bool finished;

@@ -488,6 +488,12 @@ static struct ent *dns_take(struct dns_st *s, uint16_t id, int dir)
 
 /* ------------------------------------------------------------ messages */
 
+/* What a message that does not parse is: cut, when its datagram is, else malformed. */
+static uint32_t dns_broken(const struct dsx *x)
+{
+    return dsx_dgram_lost(x) ? ENT_A_TRUNCATED : ENT_A_MALFORMED;
+}
+
 /*
  * The message of wlen bytes at p + off (a TCP one starts with its pre = 2
  * bytes of length prefix); wlen - pre >= DNS_HLEN.
@@ -517,7 +523,7 @@ static void dns_message(struct dns_st *s, struct dsx *x, int dir, const uint8_t 
         ent_bool(e, "cd", (fl & DNS_F_CD) != 0);
         ent_obj_end(e);
         if (!dns_questions(s, e, m, n, &o, qd))
-            ent_anomaly(e, ENT_A_MALFORMED);
+            ent_anomaly(e, dns_broken(x));
         dsx_mark_req(x, e, dir, off, wlen);
         dns_push(s, x, e, id, dir);
         return;
@@ -548,7 +554,7 @@ static void dns_message(struct dns_st *s, struct dsx *x, int dir, const uint8_t 
         ent_u64(e, "additionals", ar);
     }
     if (!ok)
-        ent_anomaly(e, ENT_A_MALFORMED);
+        ent_anomaly(e, dns_broken(x));
     dsx_mark_resp(x, e, dir, off, wlen);
     dsx_emit(x, e);
 }

@@ -71,6 +71,8 @@ static void mark_side(struct dsx *x, struct ent *e, int dir, size_t off, size_t 
     uint64_t t0 = m0 ? m0->ts : 0, t1 = m1 ? m1->ts : 0;
     uint32_t p0 = m0 ? m0->pkt : 0, p1 = m1 ? m1->pkt : 0;
     uint8_t flag = resp ? ENT_F_RESP : ENT_F_REQ;
+    /* a datagram's wire bytes the capture lacks belong to whoever ends at its last byte */
+    size_t size = len + (x->dgram_lost && off + len == x->dgram_len ? x->dgram_lost : 0);
 
     if (!(e->f.flags & flag)) {
         e->f.flags |= flag;
@@ -84,10 +86,10 @@ static void mark_side(struct dsx *x, struct ent *e, int dir, size_t off, size_t 
     }
     if (resp) {
         e->f.resp_end_ns = t1;
-        e->f.resp_size += len;
+        e->f.resp_size += size;
     } else {
         e->f.req_end_ns = t1;
-        e->f.req_size += len;
+        e->f.req_size += size;
     }
     if (p1 > e->f.last_pkt)
         e->f.last_pkt = p1;

@@ -603,6 +603,14 @@ static void dissect_fragment(struct sstream *s, const struct cap_pkt *pk, const 
     }
 }
 
+/* The payload bytes a UDP header (8 bytes at p) says its datagram has. */
+static size_t udp_wire(const uint8_t *p)
+{
+    size_t len = ld_be16(p + 4);
+
+    return len > 8 ? len - 8 : 0;
+}
+
 /*
  * The stream ends with datagrams never reassembled: their first fragment's
  * bytes are dissected as they are (UDP; tshark does the same, marking them
@@ -614,7 +622,7 @@ static void flush_fragment(void *arg, int side, const uint8_t *p, size_t n, uint
     struct sstream *s = arg;
 
     if (s->rec.proto == 17 && n >= 8)
-        dsx_packet(s->dsx, side, 0, 0, p + 8, n - 8, ts, pkt);
+        dsx_datagram(s->dsx, side, p + 8, n - 8, udp_wire(p), ts, pkt);
 }
 
 /* Hands one packet of a TCP/UDP stream to its dissection (created on the first packet). */
@@ -655,6 +663,15 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
     }
     if (!dp->has_ports || (s->rec.proto == 6 && !dp->has_flags))
         return;
+    if (s->rec.proto == 17 && dp->payload_off && pk->caplen < pk->origlen) {
+        /* cut by the snaplen: the UDP length says how much, the frame's length at most */
+        size_t wire = udp_wire(pk->data + dp->l4_off), most;
+
+        most = dp->payload_len + (size_t)(pk->origlen - pk->caplen);
+        dsx_datagram(s->dsx, pi->side, pk->data + dp->payload_off, dp->payload_len,
+                     wire < most ? wire : most, pk->ts_ns, (uint32_t)(s->npk - 1));
+        return;
+    }
     dsx_packet(s->dsx, pi->side, dp->seq, dp->tcp_flags,
                dp->payload_off ? pk->data + dp->payload_off : NULL, dp->payload_len, pk->ts_ns,
                (uint32_t)(s->npk - 1));

@@ -24,6 +24,7 @@
 enum dsxh_flags {
     DSXH_GAP = 1 << 0,          /* n bytes of side are lost here (p unused) */
     DSXH_FIN = 1 << 1,          /* side ended (p, n unused) */
+    DSXH_CUT = 1 << 2,          /* UDP: a datagram of DSXH_WIRE bytes cut to n (dsx_datagram) */
 };
 
 struct dsxh_seg {
@@ -38,6 +39,8 @@ struct dsxh_seg {
 #define DSXH_S(s, str, t) { (s), (str), sizeof(str) - 1, (t), 0 }
 #define DSXH_FINSEG(s) { (s), NULL, 0, 0, DSXH_FIN }
 #define DSXH_GAPSEG(s, n) { (s), NULL, (n), 0, DSXH_GAP }
+/* The flags of a datagram whose wire bytes were w (at most 2^23) but the capture holds n. */
+#define DSXH_WIRE(w) (DSXH_CUT | (unsigned)(w) << 8)
 
 /* Body bytes kept per message by dsxh_run (0: none); with bodies, the JSON has them too. */
 static size_t dsxh_body_max;
@@ -86,6 +89,8 @@ static inline char *dsxh_run(const struct dsx_ops *ops, bool udp, uint16_t port,
             dsx_feed_gap(x, s->side, n);
         else if (s->flags & DSXH_FIN)
             dsx_feed_fin(x, s->side);
+        else if (s->flags & DSXH_CUT)
+            dsx_datagram(x, s->side, (const uint8_t *)s->p, n, s->flags >> 8, ts, (uint32_t)i);
         else
             dsx_feed(x, s->side, (const uint8_t *)s->p, n ? n : strlen((const char *)s->p), ts,
                      (uint32_t)i);

@@ -92,6 +92,29 @@ TEST(udp_query_and_answer_exact)
     free(o);
 }
 
+TEST(udp_answer_cut_by_the_capture_is_truncated)
+{
+    /* R1 captured up to its first answer (47 of 63 bytes: the snaplen) */
+    struct dsxh_seg cut[] = { DSXH_S(0, Q1, 0), { 1, R1, 47, T0 + 3 * MS, DSXH_WIRE(63) } };
+    /* the same bytes as a whole datagram: its counts promise what it lacks */
+    struct dsxh_seg whole[] = { DSXH_S(0, Q1, 0), { 1, R1, 47, T0 + 3 * MS, 0 } };
+    const char *answers = "\"answers\":[{\"name\":\"example.com\",\"type\":\"CNAME\","
+                          "\"class\":\"IN\",\"ttl\":300,\"data\":\"www.example.com\"}],";
+    char *o = run(true, cut, 2);
+
+    T_EQ(count_lines(o), 1);
+    T_TRUE(strstr(line(o, 0), answers) != NULL);
+    /* the size is the datagram's on the wire */
+    T_TRUE(strstr(line(o, 0), "\"requestSize\":29,\"responseSize\":63,"
+                              "\"anomalies\":[\"truncated\"]") != NULL);
+    free(o);
+    o = run(true, whole, 2);
+    T_TRUE(strstr(line(o, 0), answers) != NULL);
+    T_TRUE(strstr(line(o, 0), "\"requestSize\":29,\"responseSize\":47,"
+                              "\"anomalies\":[\"malformed\"]") != NULL);
+    free(o);
+}
+
 TEST(tcp_query_and_answer_exact_with_prefix_in_sizes)
 {
     struct dsxh_seg s[] = { DSXH_S(0, Q1_TCP, 0), DSXH_S(1, R1_TCP, 0), DSXH_FINSEG(0),
@@ -504,6 +527,7 @@ TEST(bids)
 }
 
 T_MAIN(T_CASE(registered), T_CASE(udp_query_and_answer_exact),
+       T_CASE(udp_answer_cut_by_the_capture_is_truncated),
        T_CASE(tcp_query_and_answer_exact_with_prefix_in_sizes),
        T_CASE(tcp_byte_by_byte_equals_one_piece), T_CASE(tcp_every_two_way_split_equals_one_piece),
        T_CASE(tcp_pipelined_answers_out_of_order_pair_by_id),
