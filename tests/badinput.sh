@@ -44,13 +44,17 @@ bad trunc.pcap.gz 27 "trunc.pcap.gz: offset 23300 (decompressed): packet record 
 bad trunc.pcap.zst 0 "trunc.pcap.zst: offset 0 (decompressed): compressed data truncated (zstd input ends after 20000 bytes)"
 bad trailer.pcap.gz 49 "trailer.pcap.gz: offset 45952 (decompressed): compressed data truncated (gzip input ends after $trailer_n bytes)"
 
-# a missing file among good ones: the good ones are read whole, in order
+# a path that names nothing, among good ones: refused before anything is read or written
+# (with --force, a typo would otherwise replace a store with one that lacks its data)
 rm -rf st
 "$SV" ingest -q -o st "$ok" nope.pcap "$TD/zeek_icmp_5-pings.pcap" >out 2>err
 t_is "missing input: exit status 3" "$?" 3
-t_is "missing input: message" "$(head -n 1 err)" "streamvault: nope.pcap: No such file or directory"
-t_is "missing input: the other inputs are read whole" \
-    "$(jget st/store.json '[.inputs[] | "\(.status):\(.read.packets)"] | join(" ")')" "ok:49 error:0 ok:10"
+t_is "missing input: message" "$(cat err)" "streamvault: nope.pcap: No such file or directory"
+t_is "missing input: no store, no temporary tree" "$(ls -d st st.* 2>/dev/null | wc -l)" 0
+"$SV" ingest -q -o st "$ok"
+"$SV" ingest -q -f -o st nope.pcap 2>err
+t_is "missing input with --force: exit 3, the store kept as it was" \
+    "$? $(jget st/store.json '.totals.read.packets')" "3 49"
 
 # a directory: its captures in name order, a file that is no capture is skipped with a warning
 mkdir ring && cp "$TD/zeek_icmp_5-pings.pcap" ring/b.pcap && cp "$ok" ring/a.pcap && echo notes >ring/README
@@ -73,13 +77,14 @@ t_is "directory, damaged gzip: an error, not skipped" \
     "ring2/a.pcap.gz:error ring2/b.pcap:ok ring2/c.gz:skipped"
 t_is "directory, damaged gzip: the error names the file" \
     "$(grep -c '^streamvault: ring2/a.pcap.gz: offset 0 (decompressed): corrupt gzip data' err)" 1
-# a directory with no file to read is an error, not an empty store
+# a directory with no file to read is refused, not an empty store
 mkdir -p empty/sub && cp "$ok" empty/sub/
 rm -rf st
 "$SV" ingest -q -o st empty >out 2>err
 t_is "directory with no file: exit status 3" "$?" 3
-t_is "directory with no file: message" "$(head -n 1 err)" \
+t_is "directory with no file: message" "$(cat err)" \
     "streamvault: empty: a directory with no file in it (subdirectories are not read)"
+t_is "directory with no file: no store" "$(ls -d st 2>/dev/null | wc -l)" 0
 
 # a damaged pack: streams --extract says which stream and where, writes the others, exits 3
 rm -rf dmg xd && "$SV" ingest -q -o dmg "$TD/ws_dns.cap"

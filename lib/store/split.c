@@ -1060,6 +1060,52 @@ out_result:
     return rc;
 }
 
+/* Whether the directory holds a regular file that expand_inputs would read. */
+static bool dir_has_file(const char *path)
+{
+    DIR *dir = opendir(path);
+    struct dirent *e;
+    bool found = false;
+
+    if (!dir)
+        return true;            /* expand_inputs says why it cannot be read */
+    while (!found && (e = readdir(dir)) != NULL) {
+        char *p;
+        struct stat st;
+
+        if (e->d_name[0] == '.')
+            continue;
+        p = fs_join(path, e->d_name);
+        found = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+        free(p);
+    }
+    closedir(dir);
+    return found;
+}
+
+/*
+ * Every named input is there to be read: a path that names nothing, or a
+ * directory with no file, is refused before anything is written (with
+ * --force, a typo would otherwise replace a store with an empty one).
+ * Faults inside an input are found as it is read.
+ */
+static int check_inputs(const struct store_node_input *node, struct diag *d)
+{
+    for (size_t i = 0; i < node->ninputs && !node->labels; i++) {
+        const char *in = node->inputs[i];
+        struct stat st;
+
+        if (strcmp(in, "-") == 0)
+            continue;
+        if (stat(in, &st) < 0 || (!S_ISDIR(st.st_mode) && access(in, R_OK) < 0))
+            return diag_errno(d, SV_EIO, errno, "%s", in);
+        if (S_ISDIR(st.st_mode) && !dir_has_file(in))
+            return diag_set(d, SV_EIO, "%s: a directory with no file in it (subdirectories "
+                            "are not read)", in);
+    }
+    return 0;
+}
+
 int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_node_input *nodes,
                        size_t nnodes, struct store_ingest_result *res, struct diag *d)
 {
@@ -1080,6 +1126,11 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
             if (strcmp(nodes[k].name, nodes[i].name) == 0)
                 return diag_set(d, SV_EINVAL, "node name '%s': given twice", nodes[i].name);
         }
+    }
+    for (size_t i = 0; i < nnodes; i++) {
+        rc = check_inputs(&nodes[i], d);
+        if (rc < 0)
+            return rc;
     }
     rc = check_target(o, true, d);
     if (rc < 0)
