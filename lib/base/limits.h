@@ -5,7 +5,8 @@
 
 /* Largest captured length accepted for one packet (libpcap's and wiretap's maximum). */
 #define LIM_PACKET_MAX          262144u
-/* Largest pcapng block accepted (a packet plus generous options). */
+/* Largest pcapng block read whole (a packet plus generous options); a longer block that
+   holds no packet or interface (a DSB of a big key log) is skipped as it is read. */
 #define LIM_PCAPNG_BLOCK_MAX    (16u * 1024 * 1024)
 /* Interfaces per pcapng file, over all sections. */
 #define LIM_PCAPNG_IFACES       65536u

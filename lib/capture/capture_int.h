@@ -88,6 +88,11 @@ struct cap_reader {
         bool be;                /* byte order of the current section */
         bool in_section;        /* an SHB has been read */
         uint32_t sect_base;     /* global index of the section's first interface */
+        /* a non-packet block over LIM_PCAPNG_BLOCK_MAX, skipped as it is read (pcapng.c) */
+        uint32_t skip_len;      /* its length, 0 when none is being skipped */
+        uint32_t skip_type;
+        uint64_t skip_left;     /* its bytes still to skip before the trailing length */
+        uint64_t skip_off;      /* its offset */
     } ng;
 };
 

@@ -10,13 +10,18 @@
  *   SHB  0x0a0d0d0a  byte-order magic 1a2b3c4d | major 1 | minor | section length | options
  *   IDB  1           linktype u16 | reserved | snaplen | options (if_tsresol 9, if_tsoffset 14)
  *   EPB  6           iface | ts high | ts low | caplen | origlen | data (pad 4) | options
- *   SPB  3           origlen | data  (interface 0 of the section, no timestamp)
+ *   SPB  3           origlen | data  (interface 0 of the section, no timestamp; the data is
+ *                    origlen bytes cut to the snaplen, and must fit the block)
  *   PB   2           iface u16 | drops u16 | ts high | ts low | caplen | origlen | data (obsolete)
- *   NRB  4           records (type u16 | length u16 | value, padded) up to an end record | options
+ *   NRB  4           records (type u16 | length u16 | value, padded) up to an end record
+ *                    (or the block's end, as wiretap reads it) | options
  *   ISB  5           iface | ts high | ts low | options
  *   DSB  10          secrets type | secrets length | secrets (padded) | options
  *   others (custom, unknown) are skipped whole; NRB, ISB and DSB are checked
- *   and skipped.
+ *   and skipped. A block other than SHB, IDB and the packet blocks may be
+ *   longer than LIM_PCAPNG_BLOCK_MAX (a DSB holding a large TLS key log):
+ *   it is skipped as its bytes come, unchecked but for its trailing length,
+ *   never buffered whole.
  *
  * Every options list (code u16 | length u16 | value, padded to 4; code 0
  * ends it) must fit its block, and so must NRB records and DSB secrets: as
@@ -35,6 +40,9 @@
 #include "base/cur.h"
 #include "base/limits.h"
 #include "capture_int.h"
+
+/* Bytes read at a time while a long block is skipped. */
+#define NG_SKIP_CHUNK (64u * 1024)
 
 #define NG_SHB 0x0a0d0d0au
 #define NG_IDB 0x00000001u
@@ -165,6 +173,8 @@ static int ng_other(struct cap_reader *r, uint32_t type, const uint8_t *p, uint3
         for (;;) {
             uint16_t rtype, rlen;
 
+            if (blen == at)
+                return 0;       /* records to the block's end, without an end record (wiretap) */
             if (blen - at < 4)
                 return cap_fail(r, SV_EFORMAT, off, "name resolution block: records run past "
                                 "the end of the block");
@@ -365,11 +375,15 @@ static int ng_spb(struct cap_reader *r, const uint8_t *p, uint32_t blen, uint64_
     gi = ng_iface(r, 0, off, "simple packet block");
     if (gi < 0)
         return gi;
+    /* the packet's bytes are its original length cut to the snaplen, and must be there */
     origlen = ng_u32(r->ng.be, p);
-    caplen = origlen < blen - 4 ? origlen : blen - 4;
+    caplen = origlen;
     snap = r->ifaces[gi].snaplen;
     if (snap != 0 && caplen > snap)
         caplen = snap;
+    if (caplen > blen - 4)
+        return cap_fail(r, SV_EFORMAT, off, "simple packet block of %u bytes too short for "
+                        "its %u bytes of packet", blen + NG_BLOCK_MIN, caplen);
     if (caplen > LIM_PACKET_MAX)
         return cap_fail(r, SV_EFORMAT, off, "packet of %u bytes, bigger than the maximum of %u",
                         caplen, LIM_PACKET_MAX);
@@ -382,6 +396,37 @@ static int ng_spb(struct cap_reader *r, const uint8_t *p, uint32_t blen, uint64_
     return CAP_STEP_PKT;
 }
 
+/* Goes on with a long block skipped as it is read (see the top), then checks its trailer. */
+static int ng_skip(struct cap_reader *r)
+{
+    size_t avail = r->end - r->beg;
+    size_t take = avail < r->ng.skip_left ? avail : (size_t)r->ng.skip_left;
+    uint32_t len = r->ng.skip_len;
+
+    r->beg += take;
+    avail -= take;
+    r->ng.skip_left -= take;
+    if (r->ng.skip_left > 0 || avail < 4) {
+        uint64_t left = r->ng.skip_left + 4;
+
+        if (r->eof)
+            return cap_fail(r, SV_ETRUNC, r->ng.skip_off,
+                            "block truncated (type 0x%08x, length %u, only %llu bytes left)",
+                            r->ng.skip_type, len,
+                            (unsigned long long)(len - left + avail));
+        r->need = left < NG_SKIP_CHUNK ? (size_t)left : NG_SKIP_CHUNK;
+        return CAP_STEP_MORE;
+    }
+    if (ng_u32(r->ng.be, r->buf + r->beg) != len)
+        return cap_fail(r, SV_EFORMAT, r->ng.skip_off,
+                        "block trailing length %u does not match its leading length %u (type "
+                        "0x%08x)",
+                        ng_u32(r->ng.be, r->buf + r->beg), len, r->ng.skip_type);
+    r->beg += 4;
+    r->ng.skip_len = 0;
+    return CAP_STEP_SKIP;
+}
+
 static int ng_step(struct cap_reader *r, struct cap_pkt *pkt)
 {
     const uint8_t *p = r->buf + r->beg;
@@ -390,6 +435,9 @@ static int ng_step(struct cap_reader *r, struct cap_pkt *pkt)
     bool be = r->ng.be;
     uint32_t type, len, blen;
     int rc;
+
+    if (r->ng.skip_len)
+        return ng_skip(r);
 
     if (avail < NG_BLOCK_MIN) {
         if (!r->eof) {
@@ -417,6 +465,14 @@ static int ng_step(struct cap_reader *r, struct cap_pkt *pkt)
     if (!r->ng.in_section && type != NG_SHB)
         return cap_fail(r, SV_EFORMAT, off,
                         "first block is not a section header block (type 0x%08x)", type);
+    if (len > LIM_PCAPNG_BLOCK_MAX && len % 4 == 0 && type != NG_SHB && type != NG_IDB &&
+        !ng_is_packet_block(type)) {
+        r->ng.skip_len = len;
+        r->ng.skip_type = type;
+        r->ng.skip_left = len - 4;
+        r->ng.skip_off = off;
+        return ng_skip(r);
+    }
     if (len < NG_BLOCK_MIN || len % 4 != 0 || len > LIM_PCAPNG_BLOCK_MAX)
         return cap_fail(r, SV_EFORMAT, off, "bad block length %u (block type 0x%08x)", len, type);
     if (avail < len) {

@@ -1399,6 +1399,14 @@ TEST(pcapng_features)
     ng_raw_block(&b, 0x00000bad, 12);               /* custom */
     ng_raw_block(&b, 0x40000bad, 12);
     ng_dsb(&b, 7);                                  /* DSB */
+    at = ng_begin(&b, 4);                           /* NRB: records to its end, no end record */
+    b_u16(&b, 1);
+    b_u16(&b, 6);
+    b_data(&b, 9, 4);
+    b_u8(&b, 'x');
+    b_u8(&b, 0);
+    b_u16(&b, 0);                                   /* padding */
+    ng_end(&b, at);
     ng_raw_block(&b, 0x12345678, 13);               /* unknown */
     ng_epb(&b, 1, 1700000000124ull, 5, 200, 300);
     ng_shb(&b, true);                               /* big-endian section */
@@ -1757,6 +1765,19 @@ TEST(pcapng_faults)
     fc.what = "EPB caplen";
     expect_fault(&b, &fc);
 
+    /* an SPB's data is its original length (cut to the snaplen): 200 do not fit 64 */
+    b.n = good;
+    at = ng_begin(&b, 3);
+    b_u32(&b, 200);
+    b_data(&b, 0, 64);
+    ng_end(&b, at);
+    snprintf(fc.msg, sizeof fc.msg,
+             "mem: offset %zu: simple packet block of 80 bytes too short for its 200 bytes of "
+             "packet",
+             good);
+    fc.what = "SPB origlen";
+    expect_fault(&b, &fc);
+
     b.n = good;
     at = ng_begin(&b, 6);
     b_u32(&b, 0);
@@ -1973,6 +1994,67 @@ TEST(big_pcapng_blocks)
     free(b.p);
 }
 
+/*
+ * A non-packet block longer than LIM_PCAPNG_BLOCK_MAX (a DSB of a big TLS
+ * key log, a custom block) is skipped as it is read: the packets after it
+ * come, through a pipe too; cut short or with a wrong trailer, it is a fault
+ * at its offset.
+ */
+TEST(pcapng_blocks_past_the_block_cap_are_skipped)
+{
+    struct bld b = { 0 };
+    struct tread t;
+    struct cap_reader *r;
+    struct diag d;
+    size_t dsb_at, custom_at, last_at;
+
+    ng_shb(&b, false);
+    ng_idb(&b, 1, 0, -1, false, 0);
+    ng_epb(&b, 0, 1, 0, 100, 100);
+    dsb_at = b.n;
+    ng_dsb(&b, LIM_PCAPNG_BLOCK_MAX + 4096);
+    ng_epb(&b, 0, 2, 1, 60, 60);
+    custom_at = b.n;
+    ng_raw_block(&b, 0x00000bad, LIM_PCAPNG_BLOCK_MAX + 1000);
+    last_at = b.n;
+    ng_epb(&b, 0, 3, 2, 1, 1);
+    diag_clear(&d);
+    T_EQ(cap_open_mem(&r, b.p, b.n, "big", &d), 0);
+    read_all(r, 8, &t);
+    cap_close(r);
+    T_EQ(t.n, 3);
+    T_EQ(t.err, 0);
+    tread_free(&t);
+    T_EQ(read_stdin_pipe(b.p, b.n, 8, &t, &d), 0);
+    T_EQ(t.n, 3);
+    T_EQ(t.err, 0);
+    tread_free(&t);
+    /* cut inside the custom block: the packets before it, then the fault */
+    T_EQ(read_stdin_pipe(b.p, custom_at + 5000, 8, &t, &d), 0);
+    T_EQ(t.n, 2);
+    T_EQ(t.err, SV_ETRUNC);
+    {
+        char want[200];
+
+        snprintf(want, sizeof want, "<stdin>: offset %zu: block truncated (type 0x00000bad, "
+                 "length %zu, only 5000 bytes left)", custom_at, last_at - custom_at);
+        T_STREQ(t.msg, want);
+    }
+    tread_free(&t);
+    /* a trailing length that is not the leading one */
+    b.p[last_at - 1] ^= 0x01;
+    diag_clear(&d);
+    T_EQ(cap_open_mem(&r, b.p, b.n, "big", &d), 0);
+    read_all(r, 8, &t);
+    cap_close(r);
+    T_EQ(t.n, 2);
+    T_EQ(t.err, SV_EFORMAT);
+    T_TRUE(strstr(t.msg, "block trailing length") != NULL);
+    tread_free(&t);
+    (void)dsb_at;
+    free(b.p);
+}
+
 /* ---------------------------------------------------------------- link types */
 
 TEST(linktype_names)
@@ -2076,5 +2158,5 @@ T_MAIN(T_CASE(previous_batch_stays_valid),
        T_CASE(compressed_members_and_frames), T_CASE(compressed_corrupt),
        T_CASE(pcap_variants), T_CASE(pcapng_features), T_CASE(pcapng_timestamp_resolutions),
        T_CASE(pcap_faults), T_CASE(pcapng_faults), T_CASE(pcapng_interface_limit),
-       T_CASE(open_and_argument_errors), T_CASE(big_pcap_batches), T_CASE(big_pcapng_blocks),
+       T_CASE(open_and_argument_errors), T_CASE(big_pcap_batches), T_CASE(big_pcapng_blocks), T_CASE(pcapng_blocks_past_the_block_cap_are_skipped),
        T_CASE(linktype_names))
