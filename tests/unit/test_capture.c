@@ -2158,5 +2158,5 @@ T_MAIN(T_CASE(previous_batch_stays_valid),
        T_CASE(compressed_members_and_frames), T_CASE(compressed_corrupt),
        T_CASE(pcap_variants), T_CASE(pcapng_features), T_CASE(pcapng_timestamp_resolutions),
        T_CASE(pcap_faults), T_CASE(pcapng_faults), T_CASE(pcapng_interface_limit),
-       T_CASE(open_and_argument_errors), T_CASE(big_pcap_batches), T_CASE(big_pcapng_blocks), T_CASE(pcapng_blocks_past_the_block_cap_are_skipped),
-       T_CASE(linktype_names))
+       T_CASE(open_and_argument_errors), T_CASE(big_pcap_batches), T_CASE(big_pcapng_blocks),
+       T_CASE(pcapng_blocks_past_the_block_cap_are_skipped), T_CASE(linktype_names))
