@@ -22,6 +22,13 @@
 #define LIM_PACK_FILE_MAX       (1024ull * 1024 * 1024)
 /* Outstanding IP fragment keys remembered per node. */
 #define LIM_FRAG_KEYS           65536u
+/* A later IP fragment waits this long (capture time) for its datagram's first fragment,
+   as Linux's ipfrag_time: past it, it goes to other.pcap. */
+#define LIM_FRAG_HOLD_S         30u
+/* Later fragments carried over from one batch to the next while they wait, and their bytes
+   (past either, the oldest go to other.pcap). */
+#define LIM_FRAG_CARRY          4096u
+#define LIM_FRAG_CARRY_BYTES    (16u * 1024 * 1024)
 /* Default UDP idle timeout that starts a new stream (--udp-timeout), in seconds. */
 #define LIM_UDP_TIMEOUT_S       60u
 /* A closed TCP stream (RST, or FIN both ways) is finished after this idle time, in seconds. */

@@ -58,6 +58,9 @@ struct dec_pkt {
     uint32_t payload_len;   /* L4 payload bytes present in the frame (IP length honoured) */
     /* fragments (frag set): where this fragment's data sits in the datagram and the frame */
     uint32_t frag_off;      /* byte offset of the data in the reassembled IP payload */
+    uint8_t frag_proto;     /* what keys the fragment's datagram, the same in each of its
+                               fragments: IPv4's protocol; IPv6's fragment header's next
+                               header (the first header of the reassembled payload) */
     bool frag_more;         /* more fragments follow (MF / M) */
     uint32_t frag_data_off; /* offset of the fragment's data in the frame */
     uint32_t frag_data_len; /* its bytes present in the frame (IP length honoured) */
@@ -66,6 +69,15 @@ struct dec_pkt {
 
 /* Decodes one frame of the given LINKTYPE. Borrows p for the call only. */
 void dec_packet(uint32_t linktype, const uint8_t *p, size_t caplen, struct dec_pkt *out);
+
+/*
+ * The transport header of a reassembled IPv6 fragmentable part p[0..n) whose
+ * first header is nh (dec_pkt.frag_proto): extension headers (destination
+ * options, routing, AH, ...) are skipped. Returns its offset and sets *proto,
+ * or returns n when the headers run past the bytes. For IPv4, nh is the
+ * protocol and the offset 0.
+ */
+size_t dec_skip_ext(uint8_t nh, const uint8_t *p, size_t n, uint8_t *proto);
 
 /* True for link types dec_packet understands. */
 bool dec_linktype_supported(uint32_t linktype);

@@ -28,6 +28,7 @@ struct slot {
     uint32_t have;              /* blocks received */
     uint64_t first_ts;          /* time and packet number of the first fragment (offset 0) */
     uint32_t first_pkt;
+    uint8_t proto;              /* the datagram's first header (dec_pkt.frag_proto) */
     uint8_t *data;
     uint8_t seen[BLOCKS / 8 + 1];
 };
@@ -113,6 +114,7 @@ bool defrag_add(struct defrag *f, int side, const struct dec_pkt *dp, const uint
     if (off == 0) {
         s->first_ts = f->stamp_ts;
         s->first_pkt = f->stamp_pkt;
+        s->proto = dp->frag_proto;
     }
     if (!dp->frag_more) {
         if (s->total && s->total != end)
@@ -152,10 +154,7 @@ void defrag_stamp(struct defrag *f, uint64_t ts, uint32_t pkt)
     f->stamp_pkt = pkt;
 }
 
-void defrag_flush(struct defrag *f,
-                  void (*fn)(void *arg, int side, const uint8_t *p, size_t n, uint64_t ts,
-                             uint32_t pkt),
-                  void *arg)
+void defrag_flush(struct defrag *f, defrag_flush_fn fn, void *arg)
 {
     for (;;) {
         struct slot *s = NULL;
@@ -175,6 +174,6 @@ void defrag_flush(struct defrag *f,
         if (s->total && n > s->total)
             n = s->total;
         if (n)
-            fn(arg, s->side, s->data, n, s->first_ts, s->first_pkt);
+            fn(arg, s->side, s->proto, s->data, n, s->first_ts, s->first_pkt);
     }
 }

@@ -46,14 +46,14 @@ bool defrag_add(struct defrag *f, int side, const struct dec_pkt *dp, const uint
 /*
  * Datagrams never completed (later fragments lost, or cut by the snaplen as
  * tshark shows them: "unreassembled"): calls fn for each one whose start
- * (the first fragment) is held, with the bytes held from offset 0 up to the
- * first missing block, and the time and packet number given to its first
+ * (the first fragment) is held, with its first header's number (the
+ * fragments' frag_proto), the bytes held from offset 0 up to the first
+ * missing block, and the time and packet number given to its first
  * fragment. Oldest first; the slots are emptied.
  */
-void defrag_flush(struct defrag *f,
-                  void (*fn)(void *arg, int side, const uint8_t *p, size_t n, uint64_t ts,
-                             uint32_t pkt),
-                  void *arg);
+typedef void (*defrag_flush_fn)(void *arg, int side, uint8_t proto, const uint8_t *p, size_t n,
+                                uint64_t ts, uint32_t pkt);
+void defrag_flush(struct defrag *f, defrag_flush_fn fn, void *arg);
 
 /* Sets the time and packet number recorded for the fragment defrag_add is given next. */
 void defrag_stamp(struct defrag *f, uint64_t ts, uint32_t pkt);

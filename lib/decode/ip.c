@@ -36,6 +36,50 @@
 #define IPV6_FRAG_LEN   8u
 #define IPV6_NONXT      59u
 
+/* Whether nh is an extension header the walk steps over. */
+static bool ipv6_ext(unsigned nh)
+{
+    switch (nh) {
+    case 0:     /* hop-by-hop options */
+    case 43:    /* routing */
+    case 44:    /* fragment */
+    case 51:    /* AH */
+    case 60:    /* destination options */
+    case 135:   /* mobility */
+    case 139:   /* HIP */
+    case 140:   /* shim6 */
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The length of extension header nh at h (its first 2 bytes are there). */
+static size_t ipv6_ext_len(unsigned nh, const uint8_t *h)
+{
+    if (nh == 44)
+        return IPV6_FRAG_LEN;
+    if (nh == 51)
+        return ((size_t)h[1] + 2) * 4;
+    return ((size_t)h[1] + 1) * 8;
+}
+
+size_t dec_skip_ext(uint8_t nh, const uint8_t *p, size_t n, uint8_t *proto)
+{
+    size_t pos = 0;
+
+    for (unsigned k = 0; ipv6_ext(nh); k++) {
+        size_t hl;
+
+        if (k == DEC_EXTHDR_MAX || n - pos < 2 || (hl = ipv6_ext_len(nh, p + pos)) > n - pos)
+            return n;
+        nh = p[pos];
+        pos += hl;
+    }
+    *proto = nh;
+    return pos;
+}
+
 bool dec_ipv4(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
               struct dec_l3 *l3)
 {
@@ -72,6 +116,7 @@ bool dec_ipv4(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
     if (ff & (IPV4_MF | IPV4_OFFMASK)) {
         out->frag = true;
         out->frag_first = (ff & IPV4_OFFMASK) == 0;
+        out->frag_proto = out->proto;
     }
 
     if (tot > left) {
@@ -145,19 +190,8 @@ bool dec_ipv6(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
     }
 
     for (n = 0;; n++) {
-        switch (nxt) {
-        case 0:     /* hop-by-hop options */
-        case 43:    /* routing */
-        case 44:    /* fragment */
-        case 51:    /* AH */
-        case 60:    /* destination options */
-        case 135:   /* mobility */
-        case 139:   /* HIP */
-        case 140:   /* shim6 */
-            break;
-        default:
+        if (!ipv6_ext(nxt))
             goto done;
-        }
         out->proto = (uint8_t)nxt;  /* what we are stuck at, should we stop here */
         if (n == DEC_EXTHDR_MAX) {
             out->anomalies |= DEC_A_EXTHDR;
@@ -167,12 +201,7 @@ bool dec_ipv6(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
             ipv6_cut(pos, 2, decl_end, out);
             return false;
         }
-        if (nxt == 44)
-            hl = IPV6_FRAG_LEN;
-        else if (nxt == 51)
-            hl = ((size_t)p[pos + 1] + 2) * 4;
-        else
-            hl = ((size_t)p[pos + 1] + 1) * 8;
+        hl = ipv6_ext_len(nxt, p + pos);
         if (hl > end - pos) {
             ipv6_cut(pos, hl, decl_end, out);
             return false;
@@ -188,6 +217,7 @@ bool dec_ipv6(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
                 out->frag_more = (ff & IPV6_FRAG_M) != 0;
                 out->frag_data_off = (uint32_t)(pos + hl);
                 out->frag_data_len = (uint32_t)(end - pos - hl);
+                out->frag_proto = p[pos];
             }
             if (out->frag && !out->frag_first) {
                 out->proto = p[pos];

@@ -250,7 +250,7 @@ static size_t frag_slot(const struct dec_pkt *dp)
     memcpy(k.dst, dp->dst, 16);
     k.id = dp->frag_id;
     k.ipver = dp->ipver;
-    k.proto = dp->proto;
+    k.proto = dp->frag_proto;
     return (size_t)(hash_fixed(&k, sizeof k) % LIM_FRAG_KEYS);
 }
 
@@ -258,8 +258,9 @@ static struct frag_ent *frag_match(struct split *sp, const struct dec_pkt *dp)
 {
     struct frag_ent *e = &sp->frag[frag_slot(dp)];
 
-    if (e->used && e->ipver == dp->ipver && e->proto == dp->proto && e->frag_id == dp->frag_id &&
-        memcmp(e->src, dp->src, 16) == 0 && memcmp(e->dst, dp->dst, 16) == 0)
+    if (e->used && e->ipver == dp->ipver && e->proto == dp->frag_proto &&
+        e->frag_id == dp->frag_id && memcmp(e->src, dp->src, 16) == 0 &&
+        memcmp(e->dst, dp->dst, 16) == 0)
         return e;
     return NULL;
 }
@@ -271,7 +272,7 @@ static void frag_remember(struct split *sp, const struct dec_pkt *dp, const stru
 
     e->used = true;
     e->ipver = dp->ipver;
-    e->proto = dp->proto;
+    e->proto = dp->frag_proto;
     e->frag_id = dp->frag_id;
     memcpy(e->src, dp->src, 16);
     memcpy(e->dst, dp->dst, 16);
@@ -293,6 +294,94 @@ static struct sstream *frag_stream(struct split *sp, const struct dec_pkt *dp)
     return f->stream;
 }
 
+#define NO_PKT UINT32_MAX
+
+/* Whether packet j is a later fragment of the datagram whose first fragment is dp. */
+static bool same_datagram(const struct dec_pkt *j, const struct dec_pkt *dp)
+{
+    return j->ipver == dp->ipver && j->frag_proto == dp->frag_proto &&
+           j->frag_id == dp->frag_id && memcmp(j->src, dp->src, 16) == 0 &&
+           memcmp(j->dst, dp->dst, 16) == 0;
+}
+
+/* Later fragment i of the batch waits for its first fragment. */
+static void frag_wait(struct split *sp, uint32_t i)
+{
+    size_t slot = frag_slot(&sp->pi[sp->k][i].dec);
+
+    if (sp->npending == sp->pendcap)
+        xgrow((void **)&sp->pending, &sp->pendcap, sp->npending + 1, sizeof *sp->pending);
+    sp->pending[sp->npending++] = i;
+    sp->carry.next[i] = sp->carry.head[slot];
+    sp->carry.head[slot] = i;
+}
+
+/*
+ * First fragment i of the batch came: the later fragments of its datagram
+ * that wait (captured before it, at most LIM_FRAG_HOLD_S earlier) go to its
+ * stream, in their places (writing keeps the batch's order).
+ */
+static void frag_resolve(struct split *sp, uint32_t i)
+{
+    const struct cap_pkt *pkts = sp->pkts[sp->k];
+    struct pinfo *pi = sp->pi[sp->k];
+    uint32_t *link = &sp->carry.head[frag_slot(&pi[i].dec)];
+
+    while (*link != NO_PKT) {
+        uint32_t j = *link;
+
+        if (same_datagram(&pi[j].dec, &pi[i].dec) &&
+            pkts[i].ts_ns <= pkts[j].ts_ns + (uint64_t)LIM_FRAG_HOLD_S * 1000000000ull) {
+            *link = sp->carry.next[j];
+            pi[j].s = pi[i].s;
+            account(sp, pi[j].s, &pkts[j], &pi[j].dec);
+        } else {
+            link = &sp->carry.next[j];
+        }
+    }
+}
+
+/*
+ * At the end of a batch (its last packet's time now): the later fragments
+ * still waiting are carried to the next batch while they may wait longer and
+ * the carry has room, unless the input ends (final); the others go to
+ * other.pcap. Empties the chains.
+ */
+static void frag_finish(struct split *sp, uint64_t now, bool final)
+{
+    const struct cap_pkt *pkts = sp->pkts[sp->k];
+    struct pinfo *pi = sp->pi[sp->k];
+    struct frag_carry *c = &sp->carry;
+    int next = (int)((sp->batch_no + 1) % 3);
+
+    for (size_t k = 0; k < c->slot[next].n; k++)
+        free(c->slot[next].own[k]);
+    c->slot[next].n = 0;
+    c->npk = 0;
+    c->bytes = 0;
+    for (size_t q = 0; q < sp->npending; q++) {
+        uint32_t i = sp->pending[q];
+        const struct cap_pkt *pk = &pkts[i];
+        uint8_t *copy;
+
+        c->head[frag_slot(&pi[i].dec)] = NO_PKT;
+        if (pi[i].s || final || c->npk == LIM_FRAG_CARRY ||
+            c->bytes + pk->caplen > LIM_FRAG_CARRY_BYTES ||
+            pk->ts_ns + (uint64_t)LIM_FRAG_HOLD_S * 1000000000ull < now)
+            continue;
+        copy = xmalloc(pk->caplen ? pk->caplen : 1);
+        memcpy(copy, pk->data, pk->caplen);
+        if (c->slot[next].n == c->slot[next].cap)
+            xgrow((void **)&c->slot[next].own, &c->slot[next].cap, c->slot[next].n + 1,
+                  sizeof *c->slot[next].own);
+        c->slot[next].own[c->slot[next].n++] = copy;
+        c->pk[c->npk] = *pk;
+        c->pk[c->npk++].data = copy;
+        c->bytes += pk->caplen;
+        pi[i].carried = true;
+    }
+}
+
 static void evict(struct split *sp, uint32_t pos)
 {
     struct flow *f;
@@ -303,7 +392,11 @@ static void evict(struct split *sp, uint32_t pos)
     }
 }
 
-static void assign(struct split *sp, size_t n)
+/*
+ * Phase B for the batch's n packets (those carried from the batch before
+ * first); final: the input ends here, nothing is carried on.
+ */
+static void assign(struct split *sp, size_t n, bool final)
 {
     const int k = sp->k;
     const struct cap_pkt *pkts = sp->pkts[k];
@@ -330,6 +423,7 @@ static void assign(struct split *sp, size_t n)
         sp->now_ns = pk->ts_ns;
         evict(sp, (uint32_t)i);
         p->s = NULL;
+        p->carried = false;
         if (l4 && dp->has_ports) {
             struct flow *f = flow_find(sp->ft, &p->key, p->hash);
 
@@ -345,35 +439,27 @@ static void assign(struct split *sp, size_t n)
             account(sp, p->s, pk, dp);
             flow_update(f, dp, p->side, pk->ts_ns);
             flow_touch(sp->ft, f, pk->ts_ns);
-            if (dp->frag)
+            if (dp->frag) {
                 frag_remember(sp, dp, &p->key, p->s->rec.id);
-        } else if (l4 && dp->frag && !dp->frag_first) {
-            p->s = frag_stream(sp, dp);
-            if (p->s) {
-                account(sp, p->s, pk, dp);
-            } else {
-                if (sp->npending == sp->pendcap)
-                    xgrow((void **)&sp->pending, &sp->pendcap, sp->npending + 1,
-                          sizeof *sp->pending);
-                sp->pending[sp->npending++] = (uint32_t)i;
+                if (dp->frag_first && sp->npending)
+                    frag_resolve(sp, (uint32_t)i);
             }
+        } else if (dp->frag && !dp->frag_first) {
+            /* (an IPv6 one names the header after its fragment header, maybe no transport) */
+            p->s = frag_stream(sp, dp);
+            if (p->s)
+                account(sp, p->s, pk, dp);
+            else
+                frag_wait(sp, (uint32_t)i);
         }
         if (flow_table_count(sp->ft) > sp->res->peak_flows)
             sp->res->peak_flows = flow_table_count(sp->ft);
     }
-    /* later fragments that came before their first fragment (same batch) */
-    for (size_t j = 0; j < sp->npending; j++) {
-        uint32_t i = sp->pending[j];
-        struct pinfo *p = &pi[i];
-
-        p->s = frag_stream(sp, &p->dec);
-        if (p->s)
-            account(sp, p->s, &pkts[i], &p->dec);
-    }
+    frag_finish(sp, sp->now_ns, final);
     for (size_t i = 0; i < n; i++) {
         struct pinfo *p = &pi[i];
 
-        if (!p->s) {
+        if (!p->s && !p->carried) {
             p->s = sp->other;
             account(sp, sp->other, &pkts[i], &p->dec);
         }
@@ -384,11 +470,14 @@ static void assign(struct split *sp, size_t n)
             order(sp, k, sp->ends[e].s, EV_END);
             e++;
         }
+        if (pi[i].carried)
+            continue;           /* written in a later batch */
         ev_push(&sp->b[pi[i].s->bucket], k, (uint32_t)i, pi[i].s);
         assign_buffers(sp, k, pi[i].s, pkts[i].caplen);
     }
     for (; e < sp->nends; e++)
         order(sp, k, sp->ends[e].s, EV_END);
+    sp->batch_no++;
 }
 
 static void decode_batch(struct split *sp, struct cap_reader *r, size_t n)
@@ -469,27 +558,35 @@ static int read_batches(struct split *sp, struct cap_reader *r, struct store_inp
 {
     int rc = 0;
 
-    for (;;) {
+    for (bool ended = false; !ended;) {
+        /* the later fragments carried from the batch before go first (frag_finish) */
+        size_t nc = sp->carry.npk;
         ssize_t n;
 
         if (cancelled(sp->o))
             break;
-        n = cap_next_batch(r, sp->pkts[sp->k], LIM_BATCH_PACKETS, rd);
+        memcpy(sp->pkts[sp->k], sp->carry.pk, nc * sizeof *sp->carry.pk);
+        sp->carry.npk = 0;
+        n = cap_next_batch(r, sp->pkts[sp->k] + nc, LIM_BATCH_PACKETS - nc, rd);
         if (n <= 0) {
             if (n < 0) {
                 in->status = STORE_IN_ERROR;
                 in->error = xstrdup(rd->msg);
                 sp->res->input_errors++;
             }
-            break;
+            /* the input ends: what was carried is written out, where it belongs */
+            ended = true;
+            n = 0;
+            if (nc == 0)
+                break;
         }
-        for (ssize_t i = 0; i < n; i++) {
+        for (size_t i = nc; i < nc + (size_t)n; i++) {
             in->read.packets++;
             in->read.bytes += sp->pkts[sp->k][i].caplen;
             in->late_times += sp->pkts[sp->k][i].ts_ns >= PCAP_LAST_NS;
         }
-        decode_batch(sp, r, (size_t)n);
-        assign(sp, (size_t)n);
+        decode_batch(sp, r, nc + (size_t)n);
+        assign(sp, nc + (size_t)n, ended);
         if (sp->writing) {
             rc = swr_wait(sp, d);
             if (rc < 0)
@@ -920,6 +1017,10 @@ static int ingest_node(const struct store_ingest_opts *o, const struct store_nod
     sp.ft = flow_table_new(&o->flow, &sp.region);
     slab_init(&sp.streams, sizeof(struct sstream), 0, &sp.region);
     sp.frag = xcalloc(LIM_FRAG_KEYS, sizeof *sp.frag);
+    sp.carry.head = xmalloc(LIM_FRAG_KEYS * sizeof *sp.carry.head);
+    memset(sp.carry.head, 0xff, LIM_FRAG_KEYS * sizeof *sp.carry.head);    /* NO_PKT */
+    sp.carry.next = xmalloc(LIM_BATCH_PACKETS * sizeof *sp.carry.next);
+    sp.carry.pk = xmalloc(LIM_FRAG_CARRY * sizeof *sp.carry.pk);
     for (int k = 0; k < 2; k++) {
         sp.pkts[k] = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pkts[k]);
         sp.pi[k] = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pi[k]);
@@ -1046,6 +1147,14 @@ out_split:
         region_unmap(sp.cat[i], STORE_CAT_BLOCK * sizeof **sp.cat);
     free(sp.cat);
     free(sp.frag);
+    free(sp.carry.head);
+    free(sp.carry.next);
+    free(sp.carry.pk);
+    for (int i = 0; i < 3; i++) {
+        for (size_t k = 0; k < sp.carry.slot[i].n; k++)
+            free(sp.carry.slot[i].own[k]);
+        free(sp.carry.slot[i].own);
+    }
     for (int k = 0; k < 2; k++) {
         free(sp.pkts[k]);
         free(sp.pi[k]);

@@ -148,6 +148,26 @@ struct pinfo {                  /* per packet of a batch (phase A output) */
     struct cap_iface ifc;       /* a copy: the reader's table may grow meanwhile */
     int side;
     struct sstream *s;          /* phase B: its stream, NULL = not yet known */
+    bool carried;               /* phase B: a later fragment carried to the next batch */
+};
+
+/*
+ * Later IP fragments whose first fragment has not come (assign in split.c):
+ * within a batch they wait on a chain per fragment slot, and those still
+ * waiting at its end are copied and put at the front of the next batch.
+ * Their bytes live in the slot of that batch's number (mod 3): freed two
+ * batches on, once the writers of the batch that used them are done.
+ */
+struct frag_carry {
+    uint32_t *head;             /* per fragment slot, the newest waiting packet index */
+    uint32_t *next;             /* per packet index of the batch, the next on its chain */
+    struct cap_pkt *pk;         /* those carried to the next batch */
+    size_t npk;
+    uint64_t bytes;
+    struct {
+        uint8_t **own;          /* the copies of a batch's carried packets */
+        size_t n, cap;
+    } slot[3];
 };
 
 struct split {
@@ -180,6 +200,8 @@ struct split {
     size_t nends, endcap;
     uint32_t *pending;
     size_t npending, pendcap;
+    struct frag_carry carry;
+    uint64_t batch_no;          /* batches assigned so far */
     struct store_input *in;     /* the input being read */
     struct names *names;        /* the sealed history (swr_names_seal), NULL before or when empty */
     struct names *names_own;    /* it, when ingest made it (no --names) */

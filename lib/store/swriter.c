@@ -582,6 +582,7 @@ static void dissect_fragment(struct sstream *s, const struct cap_pkt *pk, const 
 {
     const uint8_t *d;
     size_t n, hl;
+    uint8_t proto;
     int side;
 
     if (!s->defrag && !(s->defrag = defrag_new()))
@@ -590,9 +591,16 @@ static void dissect_fragment(struct sstream *s, const struct cap_pkt *pk, const 
     side = dsx_side_of(s->dsx, pi->dec.src);
     defrag_stamp(s->defrag, pk->ts_ns, (uint32_t)(s->npk - 1));
     if (!defrag_add(s->defrag, side, &pi->dec, pk->data, pk->caplen, &d, &n)) {
-        dsx_count(s->dsx, side, pi->dec.frag_data_len, pk->ts_ns, (uint32_t)(s->npk - 1));
+        /* its bytes are counted with the datagram's, once that is whole */
+        dsx_count(s->dsx, side, 0, pk->ts_ns, (uint32_t)(s->npk - 1));
         return;
     }
+    /* an IPv6 datagram's extension headers after its fragment header come first */
+    hl = dec_skip_ext(pi->dec.frag_proto, d, n, &proto);
+    if (hl == n || proto != s->rec.proto)
+        return;
+    d += hl;
+    n -= hl;
     if (s->rec.proto == 6) {
         if (n < 20 || (hl = (size_t)(d[12] >> 4) * 4) < 20 || hl > n)
             return;
@@ -616,13 +624,15 @@ static size_t udp_wire(const uint8_t *p)
  * bytes are dissected as they are (UDP; tshark does the same, marking them
  * "unreassembled"), so that a DNS answer cut by the snaplen still pairs.
  */
-static void flush_fragment(void *arg, int side, const uint8_t *p, size_t n, uint64_t ts,
-                           uint32_t pkt)
+static void flush_fragment(void *arg, int side, uint8_t first, const uint8_t *p, size_t n,
+                           uint64_t ts, uint32_t pkt)
 {
     struct sstream *s = arg;
+    uint8_t proto;
+    size_t hl = dec_skip_ext(first, p, n, &proto);
 
-    if (s->rec.proto == 17 && n >= 8)
-        dsx_datagram(s->dsx, side, p + 8, n - 8, udp_wire(p), ts, pkt);
+    if (s->rec.proto == 17 && hl < n && proto == 17 && n - hl >= 8)
+        dsx_datagram(s->dsx, side, p + hl + 8, n - hl - 8, udp_wire(p + hl), ts, pkt);
 }
 
 /* Hands one packet of a TCP/UDP stream to its dissection (created on the first packet). */

@@ -1262,11 +1262,13 @@ struct flushed {
     uint32_t pkt[8];
 };
 
-static void on_flush(void *arg, int side, const uint8_t *p, size_t n, uint64_t ts, uint32_t pkt)
+static void on_flush(void *arg, int side, uint8_t proto, const uint8_t *p, size_t n, uint64_t ts,
+                     uint32_t pkt)
 {
     struct flushed *f = arg;
 
     (void)side;
+    T_EQ(proto, 17);                            /* frag4's: the first header of the payload */
     for (size_t i = 0; i < n; i++)
         T_EQ(p[i], i);
     f->len[f->n] = n;

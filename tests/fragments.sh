@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# IP fragments go to the stream of their datagram's first fragment, whatever their order,
+# wherever the reader's batches end, and whatever headers follow an IPv6 fragment header.
+# The captures are written here (tests/tools/mkfrag.py), each with the stream count and
+# packets per stream that tshark's conversations give.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+if ! t_have python3; then
+    t_skip "python3 is not installed"
+    t_done
+fi
+MK="$top_srcdir/tests/tools/mkfrag.py"
+
+# split: ingest F, then "STREAMS OTHER PACKETS-PER-STREAM..." (sorted, unique, with counts)
+split() {
+    rm -rf "$TMP/s"
+    "$SV" ingest -q -o "$TMP/s" "$1" || echo "ingest failed: $?"
+    printf '%s %s ' "$(jget "$TMP/s/store.json" .nodes[0].streams)" \
+        "$(jget "$TMP/s/store.json" .totals.other.packets)"
+    "$SV" streams --json "$TMP/s" | jq -r '.[].packets' | sort -n | uniq -c |
+        awk '{ printf "%sx%s ", $1, $2 }'
+}
+
+# IPv6: Fragment -> UDP, Fragment -> Destination Options -> UDP, Fragment -> AH -> TCP
+python3 "$MK" v6ext "$TMP/v6ext.pcap"
+t_is "IPv6: every fragment with its first one, whatever header follows the fragment header" \
+    "$(split "$TMP/v6ext.pcap")" "3 0 3x3 "
+t_is "IPv6: each datagram's payload reaches its UDP/TCP summary once (3 packets, 100 bytes)" \
+    "$("$SV" query "$TMP/s" '' -F dst.port,response.packets,response.bytes --format csv |
+        tail -n +2 | tr -d '\r' | sort | tr '\n' ' ')" "6000,3,100 6001,3,100 6002,3,100 "
+
+# 3000 datagrams of two fragments each, the later one first: one batch, many fragment keys
+python3 "$MK" reversed 3000 0 "$TMP/rev.pcap"
+t_is "later fragments first: every pair in its stream" "$(split "$TMP/rev.pcap")" "3000 0 3000x2 "
+
+# the same across the reader's batch boundaries (32,768 packets): one filler packet first,
+# so that pairs straddle them
+python3 "$MK" reversed 20000 1 "$TMP/rev2.pcap"
+t_is "later fragments first, pairs across batches: every pair in its stream" \
+    "$(split "$TMP/rev2.pcap")" "20001 0 1x1 20000x2 "
+t_run "... the same store at -j 1 and -j 2" sh -c "
+    '$SV' ingest -q -j 1 -o '$TMP/j1' '$TMP/rev2.pcap' &&
+    '$SV' ingest -q -j 2 -o '$TMP/j2' '$TMP/rev2.pcap' && diff -r '$TMP/j1' '$TMP/j2'"
+
+# a later fragment whose first one never comes goes to other.pcap
+python3 "$MK" orphan "$TMP/orphan.pcap"
+t_is "a later fragment without its first: other.pcap" "$(split "$TMP/orphan.pcap")" "1 1 1x2 "
+t_done

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Writes captures of IP fragments for tests/fragments.sh (Ethernet, classic pcap).
+
+  mkfrag.py v6ext OUT              three IPv6 datagrams of three fragments each, in order:
+                                   Fragment -> UDP (port 6000), Fragment -> Destination
+                                   Options -> UDP (6001), Fragment -> AH -> TCP (6002);
+                                   100 bytes of payload each
+  mkfrag.py reversed N FILLER OUT  FILLER one-packet UDP flows, then N UDP datagrams (each
+                                   its own flow) of two fragments, the later one first
+  mkfrag.py orphan OUT             two whole UDP datagrams of one flow, then a later
+                                   fragment of a third whose first fragment never comes
+"""
+import socket
+import struct
+import sys
+
+T0 = 1700000000
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def tcp(sport, dport, payload):
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 0x50, 0x18, 65535, 0, 0) + payload
+
+
+def ipv4(src, dst, proto, payload, ident=1, off8=0, more=False):
+    flags = (0x2000 if more else 0) | off8
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, flags, 64, proto, 0,
+                       socket.inet_aton(src), socket.inet_aton(dst)) + payload
+
+
+def ipv6(src, dst, nxt, payload):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nxt, 64,
+                       socket.inet_pton(socket.AF_INET6, src),
+                       socket.inet_pton(socket.AF_INET6, dst)) + payload
+
+
+def eth(payload, etype):
+    return b"\x02" * 6 + b"\x04" * 6 + struct.pack("!H", etype) + payload
+
+
+def write(path, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            t = T0 * 1000000 + i * 1000
+            f.write(struct.pack("<IIII", t // 1000000, t % 1000000, len(fr), len(fr)) + fr)
+
+
+def v6ext(out):
+    frames = []
+
+    def frag3(first_nh, part, ident):
+        for off, more, chunk in ((0, 1, part[:48]), (48, 1, part[48:96]), (96, 0, part[96:])):
+            fh = struct.pack("!BBHI", first_nh, 0, off | more, ident)
+            frames.append(eth(ipv6("fd00::1", "fd00::2", 44, fh + chunk), 0x86DD))
+
+    frag3(17, udp(6000, 7000, b"R" * 100), 1)
+    frag3(60, bytes([17, 0]) + b"\x01\x04\0\0\0\0" + udp(6001, 7000, b"S" * 100), 2)
+    ah = bytes([6, 4, 0, 0]) + struct.pack("!II", 0x1000, 1) + b"\0" * 12
+    frag3(51, ah + tcp(6002, 7000, b"T" * 100), 3)
+    write(out, frames)
+
+
+def reversed_pairs(n, filler, out):
+    frames = []
+    for i in range(filler):
+        frames.append(eth(ipv4("10.9.0.1", "10.9.0.2", 17, udp(1000 + i, 9, b"f" * 20)), 0x0800))
+    for i in range(n):
+        src = "10.%d.%d.%d" % (1 + i // 65536, (i // 256) % 256, i % 256)
+        whole = udp(20000 + i % 40000, 7000, bytes([i % 256]) * 100)
+        ident = i % 65536
+        frames.append(eth(ipv4(src, "10.200.0.1", 17, whole[48:], ident, 6), 0x0800))
+        frames.append(eth(ipv4(src, "10.200.0.1", 17, whole[:48], ident, 0, True), 0x0800))
+    write(out, frames)
+
+
+def orphan(out):
+    frames = [eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"a" * 30), 1), 0x0800),
+              eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"b" * 30), 2), 0x0800),
+              eth(ipv4("10.0.0.1", "10.0.0.2", 17, b"c" * 40, 3, 6), 0x0800)]
+    write(out, frames)
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "v6ext":
+        v6ext(argv[2])
+    elif len(argv) == 5 and argv[1] == "reversed":
+        reversed_pairs(int(argv[2]), int(argv[3]), argv[4])
+    elif len(argv) == 3 and argv[1] == "orphan":
+        orphan(argv[2])
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
