@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,12 @@ int main(int argc, char **argv)
      */
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    /*
+     * A write past the file size limit (ulimit -f) fails with EFBIG and is
+     * reported as a full disk is, with the file named and temporary files
+     * removed, instead of SIGXFSZ ending the process without a word.
+     */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -118,6 +118,16 @@ fi
     echo $? >"$TMP/rc"
 )
 t_is "query past ulimit -f: exit status (not a silent short output)" "$(cat "$TMP/rc")" 3
+# the limit's signal left at its default (a shell's): the write still fails with a message,
+# and an ingest or export leaves no temporary file behind
+(
+    ulimit -f 16
+    "$SV" ingest -q -o "$TMP/xfsz" "$TD/zeek_http_pipelined-requests.pcap" 2>"$TMP/err.i"
+    echo $? >"$TMP/rc.i"
+)
+t_is "ingest past ulimit -f: exit 3 and a message; no store, no temporary tree" \
+    "$(cat "$TMP/rc.i") $(grep -c 'File too large' "$TMP/err.i") $(ls -d "$TMP"/xfsz* 2>/dev/null | wc -l)" \
+    "3 1 0"
 # a signal stops ingest: nothing written, an existing store left as it was, no temporary
 # tree left beside it, exit 128 + the signal. The input is a FIFO held open, so that
 # ingest is still reading when the signal comes, whatever the machine's speed.
