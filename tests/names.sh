@@ -166,4 +166,32 @@ expect "names show --format native IP" 2 \
     "streamvault: names: show 10.1.1.3: only the table shows one address (--format native writes the whole history)
 Try 'streamvault names --help' for more information." \
     "$SV" names show --format native "$TMP/esc" 10.1.1.3
+
+# names import changes the store as a whole or not at all: a failure part-way (here a file
+# size limit that the larger segments pass) leaves it as it was, with nothing beside it
+"$GENCAP" --out "$TMP/ga" --streams 3000 --duration 120 --seed 7 --quiet
+"$SV" ingest -q -o "$TMP/ga.s" "$TMP/ga.pcap"
+cp -a "$TMP/ga.s" "$TMP/ga.copy"
+sizes=$(jq '[.segments[].bytes] | sort' "$TMP/ga.s/store.json")
+limit=$(echo "$sizes" | jq '(.[length / 2 | floor] / 1024 | floor) + 1')
+(
+    ulimit -f "$limit"
+    "$SV" names import "$TMP/ga.s" "$TMP/ga.names.json" >/dev/null 2>"$TMP/err"
+    echo $? >"$TMP/rc"
+)
+t_is "names import that fails part-way: exit 3, a message" \
+    "$(cat "$TMP/rc") $(grep -c 'File too large' "$TMP/err")" "3 1"
+t_run "... the store as it was, byte for byte" diff -r "$TMP/ga.copy" "$TMP/ga.s"
+t_is "... no temporary tree beside it" "$(ls -d "$TMP"/ga.s.* 2>/dev/null | wc -l)" 0
+# two imports at once take turns: both succeed, and the store is whole
+"$SV" names import "$TMP/ga.s" "$TMP/ga.names.json" >/dev/null 2>&1 &
+p1=$!
+"$SV" names import "$TMP/ga.s" "$TMP/ga.names.json" >/dev/null 2>&1
+r2=$?
+wait $p1
+r1=$?
+"$SV" query "$TMP/ga.s" '' --format ndjson >"$TMP/ga.ndjson" 2>&1
+t_is "two names imports at once: both succeed, and every entry is read and named" \
+    "$r1 $r2 $(wc -l <"$TMP/ga.ndjson") $(python3 "$CHECK" "$TMP/ga.truth.json" "$TMP/ga.ndjson" \
+        >/dev/null 2>&1; echo $?)" "0 0 $("$SV" query "$TMP/ga.copy" '' --count) 0"
 t_done

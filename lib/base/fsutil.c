@@ -159,6 +159,59 @@ int fs_rmtree(const char *path, struct diag *d)
     return rc;
 }
 
+int fs_link_tree(const char *src, const char *dst, struct diag *d)
+{
+    DIR *dir = opendir(src);
+    struct dirent *e;
+    int rc = 0;
+
+    if (!dir)
+        return diag_errno(d, SV_EIO, errno, "%s: opendir", src);
+    while (rc == 0 && (e = readdir(dir)) != NULL) {
+        char *from, *to;
+        struct stat st;
+
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        from = fs_join(src, e->d_name);
+        to = fs_join(dst, e->d_name);
+        if (lstat(from, &st) < 0)
+            rc = diag_errno(d, SV_EIO, errno, "%s", from);
+        else if (S_ISDIR(st.st_mode) && mkdir(to, 0755) < 0)
+            rc = diag_errno(d, SV_EIO, errno, "%s: mkdir", to);
+        else if (S_ISDIR(st.st_mode))
+            rc = fs_link_tree(from, to, d);
+        else if (S_ISREG(st.st_mode) && link(from, to) < 0)
+            rc = diag_errno(d, SV_EIO, errno, "%s: link", to);
+        free(from);
+        free(to);
+    }
+    closedir(dir);
+    return rc;
+}
+
+int fs_lock_path(const char *path, struct diag *d)
+{
+    for (;;) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct stat a, b;
+
+        if (fd < 0)
+            return diag_errno(d, SV_EIO, errno, "%s", path);
+        if (flock(fd, LOCK_EX) < 0) {
+            int e = errno;
+
+            close(fd);
+            return diag_errno(d, SV_EIO, e, "%s: flock", path);
+        }
+        /* still the directory at path, not one swapped out while this waited */
+        if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino)
+            return fd;
+        close(fd);
+    }
+}
+
 int fs_dir_trylock(const char *path)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -38,6 +38,21 @@ int fs_mkdir_locked(const char *path, struct diag *d) __attribute__((warn_unused
  */
 int fs_dir_trylock(const char *path);
 /*
+ * Takes an exclusive flock() on the directory at path, waiting for it, and
+ * makes sure path still names the directory locked (a writer may have
+ * swapped another in meanwhile: then it locks that one). The descriptor
+ * (close it to let go), or SV_EIO.
+ */
+int fs_lock_path(const char *path, struct diag *d) __attribute__((warn_unused_result));
+/*
+ * Makes dst (which exists) a copy of the tree src whose regular files are
+ * hard links to src's: a tree to change by writing new files and renaming
+ * them over the links, src staying as it was. Other kinds of file are left
+ * out.
+ */
+int fs_link_tree(const char *src, const char *dst, struct diag *d)
+    __attribute__((warn_unused_result));
+/*
  * Swaps two existing paths in one step (Linux's renameat2 RENAME_EXCHANGE):
  * 0, or -1 with errno set (EINVAL, EOPNOTSUPP or ENOSYS where the file
  * system or the kernel cannot; then the caller renames in two steps).

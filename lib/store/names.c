@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "base/addr.h"
@@ -374,7 +375,8 @@ static void update_meta(struct jv *meta, const char *seg, uint64_t bytes)
     }
 }
 
-int store_names_import(const char *dir, char *const *files, size_t nfiles,
+/* store_names_import's work, on the store tree at dir (a linked copy of the store). */
+static int import_into(const char *dir, char *const *files, size_t nfiles,
                        const struct names_read_opts *ro, struct store_names_result *out,
                        struct diag *d)
 {
@@ -451,6 +453,50 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
     jv_free(meta);
     store_close(st);
     return rc;
+}
+
+/*
+ * The store is changed as a whole: the import works on a copy of its tree
+ * beside it (STORE.import-PID, its files hard links to the store's, every
+ * file it changes written anew and renamed over its link) and swaps it in at
+ * the end. A failure or a kill leaves the store as it was (a killed import's
+ * tree is removed by the next writer); a reader sees the old store or the new
+ * one. The store's lock is held throughout, so that two imports, or an
+ * import and an ingest --force, take their turns.
+ */
+int store_names_import(const char *dir, char *const *files, size_t nfiles,
+                       const struct names_read_opts *ro, struct store_names_result *out,
+                       struct diag *d)
+{
+    char *tmp = fs_printf("%s.import-%ld", dir, (long)getpid());
+    int lock, tlock = -1, rc;
+
+    memset(out, 0, sizeof *out);
+    lock = fs_lock_path(dir, d);
+    if (lock < 0) {
+        free(tmp);
+        return lock;
+    }
+    store_remove_stale(dir, NULL, NULL);
+    fs_rmtree(tmp, d);
+    diag_clear(d);
+    rc = tlock = fs_mkdir_locked(tmp, d);
+    if (rc >= 0)
+        rc = fs_link_tree(dir, tmp, d);
+    if (rc >= 0)
+        rc = import_into(tmp, files, nfiles, ro, out, d);
+    if (rc >= 0)
+        rc = store_swap_in(tmp, dir, d);
+    if (rc < 0) {
+        struct diag ignore;
+
+        fs_rmtree(tmp, &ignore);
+    }
+    if (tlock >= 0)
+        close(tlock);
+    close(lock);
+    free(tmp);
+    return rc < 0 ? rc : 0;
 }
 
 int store_names_load(struct store *st, size_t node, struct names *h, struct diag *d)

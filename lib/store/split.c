@@ -823,35 +823,29 @@ static int make_dirs(struct split *sp, struct diag *d)
 }
 
 /* Moves the finished tree into place, replacing an old store atomically enough. */
-static int install(const struct store_ingest_opts *o, const char *tmp, struct diag *d)
+int store_swap_in(const char *tmp, const char *dir, struct diag *d)
 {
     struct stat st;
     char *old;
     int rc = 0;
 
-    if (rename(tmp, o->store_dir) == 0)
-        return 0;
-    if (errno != EEXIST && errno != ENOTEMPTY)
-        return diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
-    if (!o->replace)
-        return diag_set(d, SV_EEXIST, "%s: exists (use --force to replace it)", o->store_dir);
-    /* in one step where the file system can: there is always a store at store_dir */
-    if (fs_exchange(tmp, o->store_dir) == 0) {
-        /* tmp holds the old store now; a kill while it goes leaves it to remove_stale() */
+    /* in one step where the file system can: there is always a store at dir */
+    if (fs_exchange(tmp, dir) == 0) {
+        /* tmp holds the old store now; a kill while it goes leaves it to the next writer */
         fs_rmtree(tmp, d);
         diag_clear(d);
         return 0;
     }
     if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-        return diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
-    old = fs_printf("%s.old-%ld", o->store_dir, (long)getpid());
-    if (stat(o->store_dir, &st) == 0 && rename(o->store_dir, old) < 0) {
-        rc = diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
+        return diag_errno(d, SV_EIO, errno, "%s: rename", dir);
+    old = fs_printf("%s.old-%ld", dir, (long)getpid());
+    if (stat(dir, &st) == 0 && rename(dir, old) < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: rename", dir);
         goto out;
     }
-    if (rename(tmp, o->store_dir) < 0) {
-        rc = diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
-        rename(old, o->store_dir);
+    if (rename(tmp, dir) < 0) {
+        rc = diag_errno(d, SV_EIO, errno, "%s: rename", dir);
+        rename(old, dir);
         goto out;
     }
     fs_rmtree(old, d);
@@ -861,7 +855,25 @@ out:
     return rc;
 }
 
-/* The directory path is in (malloc'd): "." for a bare name. */
+static int install(const struct store_ingest_opts *o, const char *tmp, struct diag *d)
+{
+    int lock, rc;
+
+    if (rename(tmp, o->store_dir) == 0)
+        return 0;
+    if (errno != EEXIST && errno != ENOTEMPTY)
+        return diag_errno(d, SV_EIO, errno, "%s: rename", o->store_dir);
+    if (!o->replace)
+        return diag_set(d, SV_EEXIST, "%s: exists (use --force to replace it)", o->store_dir);
+    /* one writer swaps at a time: a names import may be rewriting the store */
+    lock = fs_lock_path(o->store_dir, d);
+    if (lock < 0)
+        return lock;
+    rc = store_swap_in(tmp, o->store_dir, d);
+    close(lock);
+    return rc;
+}
+
 static char *parent_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -881,46 +893,53 @@ static char *parent_of(const char *path)
  * starts; one whose lock cannot be told (a file system without flock) stays,
  * and so does one that holds a store.json (a store named like one).
  */
-static void remove_stale(const struct store_ingest_opts *o)
+void store_remove_stale(const char *store_dir, void (*told)(void *arg, const char *path),
+                        void *arg)
 {
-    const char *slash = strrchr(o->store_dir, '/');
-    char *dir = parent_of(o->store_dir);
-    char *prefix = fs_printf("%s.tmp-", slash ? slash + 1 : o->store_dir);
-    size_t plen = strlen(prefix);
+    static const char *const kinds[] = { ".tmp-", ".import-" };
+    const char *slash = strrchr(store_dir, '/');
+    const char *base = slash ? slash + 1 : store_dir;
+    char *dir = parent_of(store_dir);
     DIR *dp = opendir(dir);
     struct dirent *e;
 
     while (dp && (e = readdir(dp)) != NULL) {
+        size_t blen = strlen(base), k;
         const char *pid;
         char *path, *meta;
         int fd;
 
-        if (strncmp(e->d_name, prefix, plen) != 0)
+        if (strncmp(e->d_name, base, blen) != 0)
             continue;
-        pid = e->d_name + plen;
+        for (k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+            if (strncmp(e->d_name + blen, kinds[k], strlen(kinds[k])) == 0)
+                break;
+        }
+        if (k == sizeof kinds / sizeof *kinds)
+            continue;
+        pid = e->d_name + blen + strlen(kinds[k]);
         if (*pid == 0 || strspn(pid, "0123456789") != strlen(pid))
             continue;
         path = slash ? fs_join(dir, e->d_name) : xstrdup(e->d_name);
-        /* a tree with a store.json may be a whole store that someone named so: left alone */
+        /* an ingest's tree with a store.json may be a whole store that someone named so:
+           left alone (a names import's tree always has one) */
         meta = fs_join(path, STORE_JSON);
-        fd = access(meta, F_OK) == 0 ? -1 : fs_dir_trylock(path);
+        fd = k == 0 && access(meta, F_OK) == 0 ? -1 : fs_dir_trylock(path);
         free(meta);
         if (fd >= 0) {
             struct diag ignore;
 
-            if (fs_rmtree(path, &ignore) == 0 && o->stale)
-                o->stale(o->stale_arg, path);
+            if (fs_rmtree(path, &ignore) == 0 && told)
+                told(arg, path);
             close(fd);
         }
         free(path);
     }
     if (dp)
         closedir(dp);
-    free(prefix);
     free(dir);
 }
 
-/* Creates tmp_root (and the store's parent), locked: the lock's descriptor, or an error. */
 static int make_tmp_root(const struct store_ingest_opts *o, const char *tmp_root,
                          struct diag *d)
 {
@@ -1250,7 +1269,7 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
     tmp_root = fs_printf("%s.tmp-%ld", o->store_dir, (long)getpid());
     fs_rmtree(tmp_root, d);
     diag_clear(d);
-    remove_stale(o);
+    store_remove_stale(o->store_dir, o->stale, o->stale_arg);
     rc = make_tmp_root(o, tmp_root, d);
     if (rc < 0)
         goto out;

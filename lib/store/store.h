@@ -275,7 +275,9 @@ struct store_names_result {
  * `names import`: adds the records of files[] (any format lib/names reads)
  * to the history of every node of the store at dir, writes each history
  * back, and names every index row anew after it (only the name columns of
- * the segments change; store.json gets their new sizes).
+ * the segments change; store.json gets their new sizes). The store changes
+ * as a whole or not at all (a copy of its tree, swapped in at the end), and
+ * holds its lock meanwhile (names.c).
  */
 int store_names_import(const char *dir, char *const *files, size_t nfiles,
                        const struct names_read_opts *ro, struct store_names_result *out,

@@ -27,6 +27,21 @@ struct diag;
 #define STORE_SEGMENT_BYTES (64u * 1024 * 1024)
 
 /* "nodes/<node>" relative paths; all returned strings are malloc'd. */
+/*
+ * Puts the complete store tree tmp (beside it) in place of the store at dir,
+ * whose lock (fs_lock_path) the caller holds: in one exchange where the file
+ * system can, so that a reader sees the one or the other; the old tree is
+ * removed.
+ */
+int store_swap_in(const char *tmp, const char *dir, struct diag *d)
+    __attribute__((warn_unused_result));
+/*
+ * Removes the temporary trees that a killed ingest (STORE.tmp-PID) or names
+ * import (STORE.import-PID) left beside the store at store_dir (those whose
+ * lock no live process holds); told(arg, path) for each.
+ */
+void store_remove_stale(const char *store_dir, void (*told)(void *arg, const char *path),
+                        void *arg);
 char *store_node_dir(const char *root, const char *node);
 char *store_pack_path(const char *node_dir, uint32_t pack);
 /* nodes/<node>/entries/<bb>.ent: the entries of the streams of one bucket. */
