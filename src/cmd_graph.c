@@ -12,7 +12,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,57 +123,126 @@ static char *find_in_path(const char *name)
 }
 
 /*
- * Renders DOT text through `dot -T<type>` into out (via out.tmp, renamed
- * into place only when dot succeeded). Returns EXIT_OK or EXIT_ERROR after
- * having said why.
+ * Feeds in[0..n) to the pipe wfd while reading the pipe rfd into out, until
+ * rfd ends (both nonblocking; neither side waits on the other's pipe being
+ * drained). Closes both. 0, or -1 with errno set.
+ */
+static int pump(int wfd, const uint8_t *in, size_t n, int rfd, struct buf *out)
+{
+    size_t done = 0;
+    int rc = 0;
+
+    fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
+    fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
+    if (n == 0) {
+        close(wfd);
+        wfd = -1;
+    }
+    while (rc == 0) {
+        struct pollfd pf[2] = { { rfd, POLLIN, 0 }, { wfd, POLLOUT, 0 } };
+
+        if (poll(pf, wfd >= 0 ? 2 : 1, -1) < 0) {
+            if (errno != EINTR)
+                rc = -1;
+            continue;
+        }
+        if (wfd >= 0 && (pf[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t w = write(wfd, in + done, n - done);
+
+            if (w > 0)
+                done += (size_t)w;
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) || done == n) {
+                close(wfd);     /* all of it, or dot stopped reading: it says why */
+                wfd = -1;
+            }
+        }
+        if (pf[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+            uint8_t chunk[65536];
+            ssize_t r = read(rfd, chunk, sizeof chunk);
+
+            if (r == 0)
+                break;
+            if (r > 0 && buf_append(out, chunk, (size_t)r) < 0) {
+                errno = ENOMEM;
+                rc = -1;
+            } else if (r < 0 && errno != EAGAIN && errno != EINTR) {
+                rc = -1;
+            }
+        }
+    }
+    if (wfd >= 0)
+        close(wfd);
+    close(rfd);
+    return rc;
+}
+
+/*
+ * Renders DOT text through `dot -T<type>`, reading what dot writes on its
+ * standard output, and writes that to out as any output file is (beside it,
+ * then renamed into place): a file whose write fails (a full disk) is an
+ * error and leaves nothing, whatever dot's exit status says about its own
+ * writes. Returns EXIT_OK or EXIT_ERROR after having said why.
  */
 static int render(const struct buf *dot_text, const char *type, const char *out)
 {
-    char *dot = find_in_path("dot"), *tmp = NULL;
+    char *dot = find_in_path("dot");
     struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+    struct buf img;
     struct diag d;
-    int fds[2], status = 0, rc = EXIT_ERROR, wrc;
+    int in[2], res[2], status = 0, rc = EXIT_ERROR, prc;
     pid_t pid;
 
     diag_clear(&d);
+    buf_init(&img, SIZE_MAX);
     if (!dot) {
         cli_error("%s: rendering %s needs Graphviz's dot, which is not in PATH (install "
                   "graphviz, or write DOT with -o FILE.dot)", out, type);
         return EXIT_ERROR;
     }
-    tmp = fs_printf("%s.tmp", out);
-    if (pipe(fds) < 0) {
+    if (pipe(in) < 0) {
         cli_error("%s: pipe: %s", out, strerror(errno));
+        goto out_free;
+    }
+    if (pipe(res) < 0) {
+        cli_error("%s: pipe: %s", out, strerror(errno));
+        close(in[0]);
+        close(in[1]);
         goto out_free;
     }
     pid = fork();
     if (pid < 0) {
         cli_error("%s: fork: %s", out, strerror(errno));
-        close(fds[0]);
-        close(fds[1]);
+        close(in[0]);
+        close(in[1]);
+        close(res[0]);
+        close(res[1]);
         goto out_free;
     }
     if (pid == 0) {
         char targ[16];
 
         snprintf(targ, sizeof targ, "-T%s", type);
-        if (dup2(fds[0], STDIN_FILENO) < 0)
+        if (dup2(in[0], STDIN_FILENO) < 0 || dup2(res[1], STDOUT_FILENO) < 0)
             _exit(127);
-        close(fds[0]);
-        close(fds[1]);
-        execl(dot, "dot", targ, "-o", tmp, (char *)NULL);
+        close(in[0]);
+        close(in[1]);
+        close(res[0]);
+        close(res[1]);
+        execl(dot, "dot", targ, (char *)NULL);
         _exit(127);
     }
-    close(fds[0]);
+    close(in[0]);
+    close(res[1]);
     /* dot may exit early: a write to its pipe must fail with EPIPE, not kill us */
     sigaction(SIGPIPE, &ign, &old);
-    wrc = fs_write_all(fds[1], dot_text->data, dot_text->len, "dot's standard input", &d);
-    close(fds[1]);
+    prc = pump(in[1], (const uint8_t *)dot_text->data, dot_text->len, res[0], &img);
     sigaction(SIGPIPE, &old, NULL);
+    if (prc < 0)
+        cli_error("%s: reading %s -T%s: %s", out, dot, type, strerror(errno));
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
             cli_error("%s: waitpid: %s", out, strerror(errno));
-            goto out_unlink;
+            goto out_free;
         }
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -182,22 +253,21 @@ static int render(const struct buf *dot_text, const char *type, const char *out)
         else
             cli_error("%s: %s -T%s was killed by signal %d", out, dot, type,
                       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-        goto out_unlink;
+        goto out_free;
     }
-    if (wrc < 0) {
+    if (prc < 0)
+        goto out_free;
+    if (img.len == 0) {
+        cli_error("%s: %s -T%s wrote nothing", out, dot, type);
+        goto out_free;
+    }
+    if (fs_write_file_atomic(out, img.data, img.len, &d) < 0) {
         cli_diag(&d);
-        goto out_unlink;
-    }
-    if (rename(tmp, out) < 0) {
-        cli_error("%s: rename: %s", out, strerror(errno));
-        goto out_unlink;
+        goto out_free;
     }
     rc = EXIT_OK;
-    goto out_free;
-out_unlink:
-    unlink(tmp);
 out_free:
-    free(tmp);
+    buf_release(&img);
     free(dot);
     return rc;
 }

@@ -61,6 +61,20 @@ if t_have dot; then
     "$SV" graph "$TMP/s1" -g service -o "$TMP/r.png"
     t_is "-o FILE.png renders a PNG" "$(head -c 4 "$TMP/r.png" | od -An -c | tr -d ' ')" \
         '211PNG'
+    # a rendering that cannot be written whole (here a file size limit; a full disk the
+    # same) is an error and leaves no file, whatever dot says; a file at OUT.tmp is not ours
+    echo mine >"$TMP/w.png.tmp"
+    (
+        ulimit -f $(($(wc -c <"$TMP/r.png") / 2048))
+        "$SV" graph "$TMP/s1" -g service -o "$TMP/w.png" 2>"$TMP/err"
+        echo $? >"$TMP/rc"
+    )
+    t_is "-o FILE.png that cannot be written whole: exit 3, the message, no file" \
+        "$(cat "$TMP/rc") $(grep -c 'w.png.*File too large' "$TMP/err") $(ls "$TMP" | grep -c '^w\.png$')" \
+        "3 1 0"
+    t_is "... nothing left beside it, and the file at w.png.tmp is as it was" \
+        "$(ls -a "$TMP" | grep -c 'w\.png\..*tmp') $(cat "$TMP/w.png.tmp")" "1 mine"
+    rm -f "$TMP/w.png.tmp"
 else
     t_skip "graphviz's dot is not installed (ci/bootstrap installs it)"
 fi
