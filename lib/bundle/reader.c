@@ -813,12 +813,19 @@ static int extract(struct reader *r, struct bundle_contents *out)
 
     memset(out, 0, sizeof *out);
     out->dir = xstrdup(r->dir);
-    if (mkdir(r->dir, 0700) < 0) {
-        rc = diag_errno(r->d, SV_EIO, errno, "%s", r->dir);
+    /* locked while it exists: the next ingest removes it if this one is killed */
+    out->lock = fs_mkdir_locked(r->dir, r->d);
+    if (out->lock < 0 || chmod(r->dir, 0700) < 0) {
+        rc = out->lock < 0 ? out->lock : diag_errno(r->d, SV_EIO, errno, "%s", r->dir);
+        if (out->lock >= 0) {
+            rmdir(r->dir);
+            close(out->lock);
+        }
         free(out->dir);
         out->dir = NULL;
         return rc;
     }
+    out->locked = true;
     rc = read_members(r);
     if (rc == 0)
         rc = check_duplicates(r);
@@ -950,5 +957,7 @@ void bundle_contents_release(struct bundle_contents *c)
         fs_rmtree(c->dir, &ignore);
         free(c->dir);
     }
+    if (c->locked)
+        close(c->lock);
     memset(c, 0, sizeof *c);
 }

@@ -75,6 +75,9 @@ struct bundle_node {
 
 struct bundle_contents {
     char *dir;                  /* the directory the files were extracted to */
+    int lock;                   /* with locked: its flock, so that a killed extraction's
+                                   directory is told from a live one (store_remove_stale) */
+    bool locked;
     struct bundle_node *nodes;  /* in member-path order */
     size_t nnodes;
     bool verified;              /* content.json was there and every file matched it */

@@ -886,17 +886,19 @@ static char *parent_of(const char *path)
 }
 
 /*
- * Ingest builds a store in STORE.tmp-PID and holds a lock on that directory
- * (fs_mkdir_locked) until it is installed or removed. A tree of that name
- * that no process holds was left by an ingest that was killed (SIGKILL, the
- * OOM killer, a reboot), and is removed here before a new ingest into STORE
+ * Ingest builds a store in STORE.tmp-PID (and extracts a bundle to
+ * STORE.bundle-PID), names import in STORE.import-PID, each holding a lock on
+ * its directory (fs_mkdir_locked) until it is installed or removed. A tree
+ * of such a name that no process holds was left by a writer that was killed
+ * (SIGKILL, the OOM killer, a reboot), and is removed here before a new one
  * starts; one whose lock cannot be told (a file system without flock) stays,
- * and so does one that holds a store.json (a store named like one).
+ * and so does a STORE.tmp-PID that holds a store.json (a store named like
+ * one).
  */
 void store_remove_stale(const char *store_dir, void (*told)(void *arg, const char *path),
                         void *arg)
 {
-    static const char *const kinds[] = { ".tmp-", ".import-" };
+    static const char *const kinds[] = { ".tmp-", ".import-", ".bundle-" };
     const char *slash = strrchr(store_dir, '/');
     const char *base = slash ? slash + 1 : store_dir;
     char *dir = parent_of(store_dir);
