@@ -261,6 +261,7 @@ static int render(const struct buf *dot_text, const char *type, const char *out)
         cli_error("%s: %s -T%s wrote nothing", out, dot, type);
         goto out_free;
     }
+    fs_remove_stale_beside(out);
     if (fs_write_file_atomic(out, img.data, img.len, &d) < 0) {
         cli_diag(&d);
         goto out_free;

@@ -252,6 +252,17 @@ t_is "-o -: the bundle on standard output, the summary says so" \
 "$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o - 2>/dev/null | cat >"$TMP/pipe.tar.gz"
 t_run "-o - into a pipe: the same bytes as the file" cmp "$TMP/pipe.tar.gz" "$TMP/day.tar.gz"
 usage "export: -o - and --json both write to standard output" export "$TMP/s1" -o - --json dns
+# what a killed export left beside its output (a process that is gone) is removed by the
+# next one; a live process's file, and other names, stay
+sleep 60 &
+live=$!
+touch "$TMP/.day.tar.gz.4194303.tmp" "$TMP/.day.tar.gz.4194303.2.tmp" "$TMP/.day.tar.gz.$live.tmp" \
+    "$TMP/.day.tar.gz.x.tmp"
+"$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o "$TMP/day.tar.gz" 2>/dev/null
+t_is "a killed export's temporary files removed, a live one's and others left" \
+    "$(cd "$TMP" && ls -a | grep '^\.day' | tr '\n' ' ')" ".day.tar.gz.$live.tmp .day.tar.gz.x.tmp "
+kill "$live"
+rm -f "$TMP"/.day.tar.gz.*
 usage "snapshot: --graph -: name a file" snapshot "$TMP/s1" --last 1d -o x.tar.gz --graph -
 
 mkdir "$TMP/out"

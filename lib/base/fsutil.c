@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,44 @@ int fs_open_tmp_beside(const char *path, char **tmp, struct diag *d)
     }
     *tmp = NULL;
     return diag_set(d, SV_EIO, "%s: cannot create a temporary file beside it", path);
+}
+
+void fs_remove_stale_beside(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char *dir = slash ? fs_printf("%.*s", (int)(slash - path), path) : xstrdup(".");
+    size_t blen = strlen(base);
+    DIR *dp = opendir(*dir ? dir : "/");
+    struct dirent *e;
+
+    while (dp && (e = readdir(dp)) != NULL) {
+        const char *q = e->d_name;
+        char *end;
+        long pid;
+
+        /* .<base>.<pid>[.<k>].tmp */
+        if (q[0] != '.' || strncmp(q + 1, base, blen) != 0 || q[1 + blen] != '.')
+            continue;
+        q += 2 + blen;
+        pid = strtol(q, &end, 10);
+        if (end == q || pid <= 0)
+            continue;
+        if (*end == '.' && end[1] >= '0' && end[1] <= '9')
+            (void)strtoul(end + 1, &end, 10);
+        if (strcmp(end, ".tmp") != 0 || pid == (long)getpid() ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        {
+            char *victim = fs_join(*dir ? dir : "/", e->d_name);
+
+            unlink(victim);
+            free(victim);
+        }
+    }
+    if (dp)
+        closedir(dp);
+    free(dir);
 }
 
 int fs_stage_file(const char *path, const void *p, size_t n, char **tmp, struct diag *d)

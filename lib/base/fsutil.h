@@ -65,6 +65,12 @@ int fs_exchange(const char *a, const char *b);
  */
 int fs_open_tmp_beside(const char *path, char **tmp, struct diag *d);
 /*
+ * Removes the temporary files fs_open_tmp_beside made beside path for
+ * processes that are gone (killed before they could: SIGKILL, the OOM
+ * killer); those of a live process, or of one that cannot be told, stay.
+ */
+void fs_remove_stale_beside(const char *path);
+/*
  * Writes a whole file in two steps, so that it can go into place together
  * with something else: fs_stage_file writes it beside path (*tmp gets the
  * temporary name; on error nothing is left); then fs_commit_staged renames

@@ -510,6 +510,8 @@ int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, s
     name_nodes(v, nn);
     res->nodes = nn;
     /* "-": standard output, as it is written (no temporary file to rename) */
+    if (!to_stdout)
+        fs_remove_stale_beside(o->path);
     fd = to_stdout ? dup(STDOUT_FILENO) : fs_open_tmp_beside(o->path, &tmp, d);
     if (fd < 0 && to_stdout)
         fd = diag_errno(d, SV_EIO, errno, "standard output");
