@@ -8,12 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void xdie(size_t n)
 {
     /* The one place lib/ writes to stderr: there is nobody left to tell. */
-    fprintf(stderr, "streamvault: out of memory allocating %zu bytes\n", n);
-    abort();
+    if (n == SIZE_MAX)
+        fputs("streamvault: out of memory\n", stderr);    /* a library's allocation failed */
+    else
+        fprintf(stderr, "streamvault: out of memory allocating %zu bytes\n", n);
+    /*
+     * Exit status 3, as any error, without a core dump, and at once (other
+     * threads may be running): what was being written is a temporary tree
+     * or file that the next writer removes.
+     */
+    _exit(3);
 }
 
 void *xmalloc(size_t n)

@@ -2,8 +2,9 @@
 /*
  * summary: aborting allocators for structure-sized allocations.
  *
- * They print one line and abort on OOM (git, redis). Growth driven by input
- * goes through capped, fallible APIs instead (buf_append).
+ * They print one line and end the process on OOM (exit status 3, as git and
+ * redis end it). Growth driven by input goes through capped, fallible APIs
+ * instead (buf_append).
  */
 #ifndef SV_BASE_XALLOC_H
 #define SV_BASE_XALLOC_H
