@@ -303,9 +303,7 @@ static int graph_of(char *const *paths, size_t n, const struct q_query *q, const
         rc = EXIT_ERROR;        /* a corrupt segment was reported; the graph lacks it */
 out:
     sel_release(&sel);
-    for (size_t i = 0; i < nstores; i++)
-        store_close(stores[i]);
-    free(stores);
+    rc = sel_close_stores(stores, nstores, rc);
     return rc;
 }
 

@@ -769,9 +769,7 @@ out:
     free(g.cell);
     free(order);
     sel_release(&sel);
-    for (size_t i = 0; i < nstores; i++)
-        store_close(stores[i]);
-    free(stores);
+    rc = sel_close_stores(stores, nstores, rc);
     for (size_t k = 0; k < nf; k++) {
         free(fs[k].label);
         q_free(fs[k].q);

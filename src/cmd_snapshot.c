@@ -326,9 +326,7 @@ out:
     bcli_nodes_free(nodes, nnodes);
     sel_streams_release(&m);
     sel_release(&sel);
-    for (size_t i = 0; i < nstores; i++)
-        store_close(stores[i]);
-    free(stores);
+    rc = sel_close_stores(stores, nstores, rc);
     q_free(q);
     return rc;
 }

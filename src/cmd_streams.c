@@ -454,9 +454,7 @@ out:
     sel_streams_release(&hits);
     sel_release(&sl);
     q_free(q);
-    for (size_t i = 0; i < nstores; i++)
-        store_close(stores[i]);
-    free(stores);
+    rc = sel_close_stores(stores, nstores, rc);
     free(sel.r);
     buf_release(&b);
     return rc;

@@ -269,6 +269,21 @@ int sel_open_stores(char *const *paths, size_t n, struct store ***stores, size_t
     return EXIT_OK;
 }
 
+int sel_close_stores(struct store **stores, size_t n, int rc)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (store_replaced(stores[i])) {
+            cli_error("%s: replaced while it was read (by an ingest --force or a names "
+                      "import): what this printed or wrote may mix the old store and the "
+                      "new; run it again", store_dir(stores[i]));
+            rc = EXIT_ERROR;
+        }
+        store_close(stores[i]);
+    }
+    free(stores);
+    return rc;
+}
+
 int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const struct q_query *q,
             const char *query_text, unsigned flags)
 {

@@ -82,6 +82,12 @@ int sel_compile(const char *text, const struct q_opts *o, struct q_query **q);
  * Returns EXIT_OK, or an exit status after having reported the error.
  */
 int sel_open_stores(char *const *paths, size_t n, struct store ***stores, size_t *nstores);
+/*
+ * Closes the stores and frees the array; returns rc, or EXIT_ERROR after
+ * saying so when a store was replaced while it was read (store_replaced:
+ * what the command printed or wrote may mix the old store and the new).
+ */
+int sel_close_stores(struct store **stores, size_t n, int rc);
 
 /*
  * Selects the entries of stores[] that q matches (every entry when q has

@@ -95,6 +95,8 @@ struct snode {
 
 struct store {
     char *root;
+    dev_t dev;                  /* the directory at root when it was opened (store_replaced) */
+    ino_t ino;
     char *json_text;
     struct jv *meta;
     struct snode *nodes;
@@ -142,9 +144,13 @@ int store_open(struct store **out, const char *dir, struct diag *d)
     size_t len;
     struct jv *nodes;
     uint64_t version;
+    struct stat dst;
     int rc;
 
     *out = NULL;
+    /* the directory first: a store swapped in after this is seen as a replacement */
+    if (stat(dir, &dst) < 0 && errno != ENOENT)
+        return diag_errno(d, SV_EIO, errno, "%s", dir);
     path = fs_join(dir, STORE_JSON);
     rc = fs_read_file(path, 64u << 20, &text, &len, d);
     if (rc < 0) {
@@ -155,6 +161,8 @@ int store_open(struct store **out, const char *dir, struct diag *d)
     }
     s = xcalloc(1, sizeof *s);
     s->root = xstrdup(dir);
+    s->dev = dst.st_dev;
+    s->ino = dst.st_ino;
     s->json_text = (char *)text;
     rc = jv_parse(s->json_text, len, path, &s->meta, d);
     if (rc < 0)
@@ -190,6 +198,13 @@ fail:
     free(path);
     store_close(s);
     return rc;
+}
+
+bool store_replaced(const struct store *s)
+{
+    struct stat st;
+
+    return stat(s->root, &st) < 0 || st.st_dev != s->dev || st.st_ino != s->ino;
 }
 
 void store_close(struct store *s)

@@ -227,6 +227,12 @@ struct store_node_info {
 int store_open(struct store **out, const char *dir, struct diag *d)
     __attribute__((warn_unused_result));
 void store_close(struct store *s);
+/*
+ * Whether the store's directory is no longer the one store_open found (an
+ * ingest --force or a names import swapped another in, or it is gone):
+ * what was read of it afterwards may come from either.
+ */
+bool store_replaced(const struct store *s);
 size_t store_nnodes(const struct store *s);
 const struct store_node_info *store_node(const struct store *s, size_t i);
 /* The entry index segments (store.json "segments"), in order. */

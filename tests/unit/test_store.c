@@ -204,6 +204,11 @@ TEST(ingest_nodes)
     T_EQ(store_open(&st, dir, &d), 0);
     if (st) {
         T_EQ(store_nnodes(st), 0);
+        /* another store swapped in (ingest --force, names import) is told from this one */
+        T_TRUE(!store_replaced(st));
+        o.replace = true;
+        T_EQ(store_ingest_nodes(&o, nodes, 0, res, &d), 0);
+        T_TRUE(store_replaced(st));
         store_close(st);
     }
     fs_rmtree(dir, &d);
