@@ -5,7 +5,9 @@
  * Input: one configuration byte (bit 0: UDP datagrams instead of TCP bytes),
  * then direction-tagged segments, each:
  *   1 byte   bit 0 side (0 opened the stream), bit 1 FIN of that side,
- *            bit 2 gap (bytes of that side lost; no payload follows)
+ *            bit 2 gap (bytes of that side lost; no payload follows),
+ *            bit 3 (UDP) a datagram the capture cut: its wire length is
+ *            longer than its payload by 1 + the top 4 bits (dsx_datagram)
  *   2 bytes  length, big-endian (payload bytes, cut to what is left of the
  *            input; for a gap, the bytes lost)
  *   payload
@@ -79,7 +81,10 @@ static inline int fuzz_dissect(const struct dsx_ops *ops, const uint8_t *data, s
             if (!c)
                 break;
             memcpy(c, p, n);
-            dsx_feed(x, h & 1, c, n, ts, pkt++);
+            if (si.l4 == 17 && (h & 8))
+                dsx_datagram(x, h & 1, c, n, n + 1 + (h >> 4), ts, pkt++);
+            else
+                dsx_feed(x, h & 1, c, n, ts, pkt++);
             free(c);
         }
         p += n;
