@@ -167,6 +167,15 @@ expect "names show --format native IP" 2 \
 Try 'streamvault names --help' for more information." \
     "$SV" names show --format native "$TMP/esc" 10.1.1.3
 
+# a history that store.json lists but that is gone is an error, not an empty history
+cp -a "$TMP/esc" "$TMP/esc2" && rm "$TMP/esc2/nodes/local/names.json"
+"$SV" export "$TMP/esc2" '' -o "$TMP/esc2.tar.gz" 2>"$TMP/err"
+t_is "a missing names.json: export exits 3, says why, writes nothing" \
+    "$? $(cat "$TMP/err") $(ls "$TMP" | grep -c '^esc2\.tar\.gz')" \
+    "3 streamvault: $TMP/esc2/nodes/local/names.json: missing, but store.json says node 'local' has $(jget "$TMP/esc2/store.json" .nodes[0].names) name records 0"
+"$SV" names show "$TMP/esc2" >/dev/null 2>&1
+t_is "a missing names.json: names show exits 3" "$?" 3
+
 # names import changes the store as a whole or not at all: a failure part-way (here a file
 # size limit that the larger segments pass) leaves it as it was, with nothing beside it
 "$GENCAP" --out "$TMP/ga" --streams 3000 --duration 120 --seed 7 --quiet

@@ -186,6 +186,7 @@ int store_open(struct store **out, const char *dir, struct diag *d)
         s->nodes[i].info.name = name;
         s->nodes[i].info.ip = ip ? ip : "";
         jv_get_u64(n, "streams", &s->nodes[i].info.nstreams);
+        jv_get_u64(n, "names", &s->nodes[i].info.names);
         s->nodes[i].dir = store_node_dir(dir, name);
     }
     rc = read_segments(s, path, d);

@@ -511,6 +511,10 @@ int store_names_load(struct store *st, size_t node, struct names *h, struct diag
         rc = names_read_file(h, path, &ro, d);
     else if (errno != ENOENT)
         rc = diag_errno(d, SV_EIO, errno, "%s", path);
+    else if (store_node(st, node)->names > 0)
+        rc = diag_set(d, SV_EFORMAT, "%s: missing, but store.json says node '%s' has %llu "
+                      "name records", path, store_node(st, node)->name,
+                      (unsigned long long)store_node(st, node)->names);
     free(path);
     free(node_dir);
     return rc;

@@ -222,6 +222,7 @@ struct store_node_info {
     const char *name;
     const char *ip;             /* "" when unknown */
     uint64_t nstreams;
+    uint64_t names;             /* records of its history (store.json), 0 when none */
 };
 
 int store_open(struct store **out, const char *dir, struct diag *d)
