@@ -119,6 +119,20 @@ static int refuse(struct reader *r, int code, uint64_t off, const char *path, co
                     (unsigned long long)off, p, why);
 }
 
+/*
+ * Writing the copy of the member at path failed (r->d says how, naming the
+ * copy, a file of the extraction directory): says so of the bundle and the
+ * member.
+ */
+static int extract_failed(struct reader *r, const char *path, int code)
+{
+    char p[SHOW_LEN + 8], why[512];
+
+    show(path, p);
+    snprintf(why, sizeof why, "%s", r->d->msg);
+    return diag_set(r->d, code, "%s: member '%s': extracting it failed: %s", r->name, p, why);
+}
+
 /* libarchive's error, translated (the one place its errors become ours). */
 static int arch_error(struct reader *r, const char *what)
 {
@@ -289,7 +303,7 @@ static int read_data(struct reader *r, struct member *m, const char *raw, int fd
         } else if (fd >= 0) {
             rc = fs_write_all(fd, r->buf, (size_t)n, m->file, r->d);
             if (rc < 0)
-                return rc;
+                return extract_failed(r, raw, rc);
         }
     }
     sha256_final(&h, m->sha);
