@@ -314,6 +314,7 @@ static int write_text(const struct buf *b, const char *out)
 
     diag_clear(&d);
     if (out) {
+        fs_remove_stale_beside(out);
         if (fs_write_file_atomic(out, b->data, b->len, &d) < 0)
             return cli_diag(&d);
         return EXIT_OK;

@@ -127,8 +127,7 @@ static const struct option long_opts[] = {
 static void on_stale(void *arg, const char *path)
 {
     (void)arg;
-    cli_warn("removed %s, left by an ingest or names import that was killed before it "
-             "finished", path);
+    cli_warn("removed %s, left by an ingest that was killed before it finished", path);
 }
 
 static void on_progress(void *arg, const struct store_progress *p)

@@ -271,13 +271,15 @@ mkdir -p "$TMP/st.tmp-999999/nodes" "$TMP/st.tmp-12x" && touch "$TMP/st.tmp-9999
 # (a tree with a store.json may be a store someone named so: never taken for a stale one;
 # a killed bundle extraction's or names import's tree is ours, store.json or not)
 mkdir "$TMP/st.tmp-999997" && echo '{}' >"$TMP/st.tmp-999997/store.json"
-mkdir "$TMP/st.bundle-999996" "$TMP/st.import-999995" && echo '{}' >"$TMP/st.import-999995/store.json"
+# (a bundle extraction's holds only its files m<n>: another directory of that name is not ours)
+mkdir "$TMP/st.bundle-999996" "$TMP/st.bundle-999994" && touch "$TMP/st.bundle-999996/m0" \
+    "$TMP/st.bundle-999994/notes.txt"
 expect "stale temporary tree" 0 \
-    "streamvault: warning: removed $TMP/st.bundle-999996, left by an ingest or names import that was killed before it finished
-streamvault: warning: removed $TMP/st.import-999995, left by an ingest or names import that was killed before it finished
-streamvault: warning: removed $TMP/st.tmp-999999, left by an ingest or names import that was killed before it finished" \
+    "streamvault: warning: removed $TMP/st.bundle-999996, left by an ingest that was killed before it finished
+streamvault: warning: removed $TMP/st.tmp-999999, left by an ingest that was killed before it finished" \
     sh -c "'$SV' ingest -q -o '$TMP/st' '$TD/zeek_http_pipelined-requests.pcap' 2>&1 >/dev/null | sort >&2"
 t_is "stale temporary tree: removed, other names left" "$(cd "$TMP" && ls -d st st.*)" "st
+st.bundle-999994
 st.tmp-12x
 st.tmp-999997"
 if t_have flock; then
@@ -291,6 +293,7 @@ if t_have flock; then
     done
     expect "a live ingest's tree" 0 "" "$SV" ingest -q -f -o "$TMP/st" "$TD/zeek_icmp_5-pings.pcap"
     t_is "a live ingest's tree: left alone" "$(cd "$TMP" && ls -d st st.*)" "st
+st.bundle-999994
 st.tmp-12x
 st.tmp-999997
 st.tmp-999998"

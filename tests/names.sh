@@ -192,6 +192,16 @@ t_is "names import that fails part-way: exit 3, a message" \
     "$(cat "$TMP/rc") $(grep -c 'File too large' "$TMP/err")" "3 1"
 t_run "... the store as it was, byte for byte" diff -r "$TMP/ga.copy" "$TMP/ga.s"
 t_is "... no temporary tree beside it" "$(ls -d "$TMP"/ga.s.* 2>/dev/null | wc -l)" 0
+# what a killed import left in the store (a new segment not yet listed, staged files) is
+# removed by the next one; the store's own files stay
+seg=$(jq -r '.segments[0].name' "$TMP/ga.s/store.json")
+mkdir "$TMP/ga.s/index/$seg.n7" && echo junk >"$TMP/ga.s/index/$seg.n7/entries.svx"
+echo junk >"$TMP/ga.s/.store.json.999999.tmp"
+echo junk >"$TMP/ga.s/nodes/local/.names.json.999999.tmp"
+"$SV" names import -q "$TMP/ga.s" "$TMP/ga.names.json"
+t_is "a killed import's leftovers: removed by the next import, which succeeds" \
+    "$? $(ls -a "$TMP/ga.s/index" | grep -c '\.n7$') $(find "$TMP/ga.s" -name '*.tmp' | wc -l) $(ls "$TMP/ga.s/index" | wc -l) $(jq '.segments | length' "$TMP/ga.s/store.json")" \
+    "0 0 0 $(jq '.segments | length' "$TMP/ga.copy/store.json") $(jq '.segments | length' "$TMP/ga.copy/store.json")"
 # two imports at once take turns: both succeed, and the store is whole
 "$SV" names import "$TMP/ga.s" "$TMP/ga.names.json" >/dev/null 2>&1 &
 p1=$!

@@ -160,37 +160,6 @@ int fs_rmtree(const char *path, struct diag *d)
     return rc;
 }
 
-int fs_link_tree(const char *src, const char *dst, struct diag *d)
-{
-    DIR *dir = opendir(src);
-    struct dirent *e;
-    int rc = 0;
-
-    if (!dir)
-        return diag_errno(d, SV_EIO, errno, "%s: opendir", src);
-    while (rc == 0 && (e = readdir(dir)) != NULL) {
-        char *from, *to;
-        struct stat st;
-
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        from = fs_join(src, e->d_name);
-        to = fs_join(dst, e->d_name);
-        if (lstat(from, &st) < 0)
-            rc = diag_errno(d, SV_EIO, errno, "%s", from);
-        else if (S_ISDIR(st.st_mode) && mkdir(to, 0755) < 0)
-            rc = diag_errno(d, SV_EIO, errno, "%s: mkdir", to);
-        else if (S_ISDIR(st.st_mode))
-            rc = fs_link_tree(from, to, d);
-        else if (S_ISREG(st.st_mode) && link(from, to) < 0)
-            rc = diag_errno(d, SV_EIO, errno, "%s: link", to);
-        free(from);
-        free(to);
-    }
-    closedir(dir);
-    return rc;
-}
-
 int fs_lock_path(const char *path, struct diag *d)
 {
     for (;;) {
@@ -280,8 +249,11 @@ int fs_open_tmp_beside(const char *path, char **tmp, struct diag *d)
         *tmp = k ? fs_printf("%.*s.%s.%ld.%u.tmp", dlen, path, path + dlen, (long)getpid(), k)
                  : fs_printf("%.*s.%s.%ld.tmp", dlen, path, path + dlen, (long)getpid());
         fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0)
+        if (fd >= 0) {
+            /* held while it is written: fs_remove_stale_beside leaves it alone */
+            (void)flock(fd, LOCK_EX | LOCK_NB);
             return fd;
+        }
         if (errno != EEXIST) {
             int e = errno;
 
@@ -322,9 +294,15 @@ void fs_remove_stale_beside(const char *path)
             kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
         {
+            /* and nobody writes it (a process of another PID namespace, or of another
+               output whose name this one's prefixes, would hold its lock) */
             char *victim = fs_join(*dir ? dir : "/", e->d_name);
+            int fd = open(victim, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-            unlink(victim);
+            if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+                unlink(victim);
+            if (fd >= 0)
+                close(fd);
             free(victim);
         }
     }

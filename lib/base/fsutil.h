@@ -45,14 +45,6 @@ int fs_dir_trylock(const char *path);
  */
 int fs_lock_path(const char *path, struct diag *d) __attribute__((warn_unused_result));
 /*
- * Makes dst (which exists) a copy of the tree src whose regular files are
- * hard links to src's: a tree to change by writing new files and renaming
- * them over the links, src staying as it was. Other kinds of file are left
- * out.
- */
-int fs_link_tree(const char *src, const char *dst, struct diag *d)
-    __attribute__((warn_unused_result));
-/*
  * Swaps two existing paths in one step (Linux's renameat2 RENAME_EXCHANGE):
  * 0, or -1 with errno set (EINVAL, EOPNOTSUPP or ENOSYS where the file
  * system or the kernel cannot; then the caller renames in two steps).
@@ -67,7 +59,9 @@ int fs_open_tmp_beside(const char *path, char **tmp, struct diag *d);
 /*
  * Removes the temporary files fs_open_tmp_beside made beside path for
  * processes that are gone (killed before they could: SIGKILL, the OOM
- * killer); those of a live process, or of one that cannot be told, stay.
+ * killer); those of a live process, of one that cannot be told, or that a
+ * process holds open (fs_open_tmp_beside locks its file while it is written:
+ * a writer in another PID namespace) stay.
  */
 void fs_remove_stale_beside(const char *path);
 /*

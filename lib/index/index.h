@@ -88,11 +88,13 @@ typedef void (*ix_names_fn)(void *arg, const struct ix_ends *e, const char **nm,
 /*
  * Gives every row of the segment at path the names fn says, leaving the
  * rest as it is (every other chunk is copied byte for byte). Only when a
- * name changes is the file rewritten, under a temporary name renamed into
- * place; *changed says so. info gets the segment's figures (its new size).
+ * name changes is the segment written, to dst (or over path when dst is
+ * NULL), under a temporary name renamed into place; *changed says so. info
+ * gets the segment's figures (its new size).
  */
-int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z, bool *changed,
-              struct ix_seg_info *info, struct diag *d) __attribute__((warn_unused_result));
+int ix_rename(const char *path, const char *dst, ix_names_fn fn, void *arg,
+              struct comp_block *z, bool *changed, struct ix_seg_info *info, struct diag *d)
+    __attribute__((warn_unused_result));
 /*
  * Gives the rows of the block x is building the names fn says, before
  * ix_writer_close writes it: what ix_rename would do to them afterwards,

@@ -79,8 +79,8 @@ static bool resolve_block(struct ix_seg *s, uint32_t rows, ix_names_fn fn, void 
     return changed;
 }
 
-int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z, bool *changed,
-              struct ix_seg_info *info, struct diag *d)
+int ix_rename(const char *path, const char *dst, ix_names_fn fn, void *arg,
+              struct comp_block *z, bool *changed, struct ix_seg_info *info, struct diag *d)
 {
     static const int cols[] = { IXC_IPVER, IXC_SRC_PORT, IXC_DST_PORT, IXC_REQ_NS, IXC_RESP_NS,
                                 IXC_SRC_IP, IXC_DST_IP, IXC_SRC_NAME, IXC_SRC_NS, IXC_SRC_POD,
@@ -155,7 +155,7 @@ int ix_rename(const char *path, ix_names_fn fn, void *arg, struct comp_block *z,
     st_le32(h + 48, (uint32_t)foot.n);
     st_le32(h + 60, crc32c(0, h, 60));
     ixv_put(&out, foot.p, foot.n);
-    rc = fs_write_file_atomic(path, out.p, out.n, d);
+    rc = fs_write_file_atomic(dst ? dst : path, out.p, out.n, d);
     if (rc == 0)
         info->bytes = out.n;
 

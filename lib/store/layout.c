@@ -95,8 +95,10 @@ struct snode {
 
 struct store {
     char *root;
-    dev_t dev;                  /* the directory at root when it was opened (store_replaced) */
-    ino_t ino;
+    dev_t dev;                  /* the directory at root when it was opened, and its */
+    ino_t ino;                  /* store.json (store_replaced) */
+    ino_t json_ino;
+    struct timespec json_mtime;
     char *json_text;
     struct jv *meta;
     struct snode *nodes;
@@ -144,14 +146,17 @@ int store_open(struct store **out, const char *dir, struct diag *d)
     size_t len;
     struct jv *nodes;
     uint64_t version;
-    struct stat dst;
+    struct stat dst, jst;
     int rc;
 
     *out = NULL;
-    /* the directory first: a store swapped in after this is seen as a replacement */
+    /* the directory and store.json first: a store swapped in, or a store.json renamed in,
+       after this is seen as a replacement */
     if (stat(dir, &dst) < 0 && errno != ENOENT)
         return diag_errno(d, SV_EIO, errno, "%s", dir);
     path = fs_join(dir, STORE_JSON);
+    if (stat(path, &jst) < 0)
+        memset(&jst, 0, sizeof jst);
     rc = fs_read_file(path, 64u << 20, &text, &len, d);
     if (rc < 0) {
         if (d->sys_errno == ENOENT)
@@ -163,6 +168,8 @@ int store_open(struct store **out, const char *dir, struct diag *d)
     s->root = xstrdup(dir);
     s->dev = dst.st_dev;
     s->ino = dst.st_ino;
+    s->json_ino = jst.st_ino;
+    s->json_mtime = jst.st_mtim;
     s->json_text = (char *)text;
     rc = jv_parse(s->json_text, len, path, &s->meta, d);
     if (rc < 0)
@@ -203,9 +210,14 @@ fail:
 
 bool store_replaced(const struct store *s)
 {
-    struct stat st;
+    struct stat st, js;
+    char *path = fs_join(s->root, STORE_JSON);
+    bool gone = stat(path, &js) < 0;
 
-    return stat(s->root, &st) < 0 || st.st_dev != s->dev || st.st_ino != s->ino;
+    free(path);
+    return stat(s->root, &st) < 0 || st.st_dev != s->dev || st.st_ino != s->ino || gone ||
+           js.st_ino != s->json_ino || js.st_mtim.tv_sec != s->json_mtime.tv_sec ||
+           js.st_mtim.tv_nsec != s->json_mtime.tv_nsec;
 }
 
 void store_close(struct store *s)

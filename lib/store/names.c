@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,16 +187,15 @@ void swr_name_row(void *names, const struct ix_ends *e, const char **nm, uint8_t
 
 /*
  * Names the rows of the n segments at paths[] after the sealed history h,
- * in parallel; bytes[i] gets each one's size, *nchanged (if not NULL) the
- * number rewritten (those whose names changed). Returns the first error in
- * segment order.
+ * in parallel, each written to dsts[i] when its names change (over itself
+ * with dsts NULL); bytes[i] gets each one's size, chg[i] (if chg) whether it
+ * changed. Returns the first error in segment order.
  */
-static int rename_segments(struct names *h, char *const *paths, uint64_t *bytes, size_t n,
-                           size_t *nchanged, struct diag *d)
+static int rename_segments(struct names *h, char *const *paths, char *const *dsts,
+                           uint64_t *bytes, bool *chg, size_t n, struct diag *d)
 {
     int *rcs = xcalloc(n ? n : 1, sizeof *rcs);
     struct diag *ds = xcalloc(n ? n : 1, sizeof *ds);
-    bool *chg = xcalloc(n ? n : 1, sizeof *chg);
     int rc = 0;
 
 #pragma omp parallel
@@ -212,33 +212,31 @@ static int rename_segments(struct names *h, char *const *paths, uint64_t *bytes,
                 rcs[i] = diag_set(&ds[i], SV_ENOMEM, "%s: out of memory", paths[i]);
                 continue;
             }
-            rcs[i] = ix_rename(paths[i], swr_name_row, h, z, &changed, &info, &ds[i]);
+            rcs[i] = ix_rename(paths[i], dsts ? dsts[i] : NULL, swr_name_row, h, z, &changed,
+                               &info, &ds[i]);
             if (rcs[i] == 0) {
                 bytes[i] = info.bytes;
-                chg[i] = changed;
+                if (chg)
+                    chg[i] = changed;
             }
         }
         comp_block_free(z);
     }
-    if (nchanged)
-        *nchanged = 0;
     for (size_t i = 0; i < n; i++) {
         if (rcs[i] < 0) {
             *d = ds[i];
             rc = rcs[i];
             break;
         }
-        if (nchanged)
-            *nchanged += chg[i];
     }
     free(rcs);
     free(ds);
-    free(chg);
     return rc;
 }
 
-/* Writes h in the native format to the node directory's names.json (atomically). */
-static int write_history(const struct names *h, const char *node_dir, struct diag *d)
+/* Writes h in the native format beside the node directory's names.json (*tmp). */
+static int stage_history(const struct names *h, const char *node_dir, char **tmp,
+                         struct diag *d)
 {
     char *path = fs_join(node_dir, STORE_NAMES);
     struct buf out;
@@ -249,9 +247,24 @@ static int write_history(const struct names *h, const char *node_dir, struct dia
     if (rc < 0)
         rc = diag_set(d, rc, "%s: out of memory", path);
     else
-        rc = fs_write_file_atomic(path, out.data, out.len, d);
+        rc = fs_stage_file(path, out.data, out.len, tmp, d);
     buf_release(&out);
     free(path);
+    return rc;
+}
+
+/* Writes h in the native format to the node directory's names.json (atomically). */
+static int write_history(const struct names *h, const char *node_dir, struct diag *d)
+{
+    char *tmp = NULL;
+    int rc = stage_history(h, node_dir, &tmp, d);
+
+    if (rc == 0) {
+        char *path = fs_join(node_dir, STORE_NAMES);
+
+        rc = fs_commit_staged(tmp, path, d);
+        free(path);
+    }
     return rc;
 }
 
@@ -342,7 +355,7 @@ int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct d
         paths[n++] = fs_printf("%s/%s/%s/%s", sp->tmp_root, STORE_INDEX_DIR,
                                res->segments[i].name, IX_SEGMENT_FILE);
     }
-    rc = rename_segments(sp->names, paths, bytes, n, NULL, d);
+    rc = rename_segments(sp->names, paths, NULL, bytes, NULL, n, d);
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
             res->segments[which[i]].bytes = bytes[i];
@@ -362,7 +375,8 @@ int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct d
 /* --------------------------------------------------------------- import */
 
 /* Sets the "bytes" of segment seg in store.json's text (meta) to bytes. */
-static void update_meta(struct jv *meta, const char *seg, uint64_t bytes)
+/* Segment seg of store.json becomes name, of bytes bytes. */
+static void update_meta(struct jv *meta, const char *seg, const char *name, uint64_t bytes)
 {
     struct jv *segs = jv_get(meta, "segments");
 
@@ -370,33 +384,133 @@ static void update_meta(struct jv *meta, const char *seg, uint64_t bytes)
         struct jv *j = jv_at(segs, i);
         const char *n = jv_get_str(j, "name");
 
-        if (n && strcmp(n, seg) == 0)
+        if (n && strcmp(n, seg) == 0) {
             jv_set(j, "bytes", jv_u64(bytes));
+            jv_set(j, "name", jv_str(name));
+            return;
+        }
     }
 }
 
-/* store_names_import's work, on the store tree at dir (a linked copy of the store). */
-static int import_into(const char *dir, char *const *files, size_t nfiles,
+/* The name a segment written anew by names import takes: NAME.n<g+1> after NAME[.n<g>]. */
+static char *next_segment_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    size_t keep = strlen(name);
+    unsigned long g = 0;
+
+    if (dot && dot[1] == 'n' && dot[2] && strspn(dot + 2, "0123456789") == strlen(dot + 2) &&
+        strlen(dot + 2) < 9) {
+        g = strtoul(dot + 2, NULL, 10);
+        keep = (size_t)(dot - name);
+    }
+    return fs_printf("%.*s.n%lu", (int)keep, name, g + 1);
+}
+
+/*
+ * Removes the temporary files written beside dir/name (".<name>.*.tmp"):
+ * under the store's lock, only a killed import can have left them.
+ */
+static void remove_own_tmp(const char *dir, const char *name)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    size_t nl = strlen(name), el;
+
+    while (dp && (e = readdir(dp)) != NULL) {
+        el = strlen(e->d_name);
+        if (e->d_name[0] == '.' && strncmp(e->d_name + 1, name, nl) == 0 &&
+            e->d_name[1 + nl] == '.' && el > nl + 6 && strcmp(e->d_name + el - 4, ".tmp") == 0) {
+            char *p = fs_join(dir, e->d_name);
+
+            unlink(p);
+            free(p);
+        }
+    }
+    if (dp)
+        closedir(dp);
+}
+
+/*
+ * Removes the directories of index/ that store.json does not list: what an
+ * import killed before it finished left (its new segments, or the old ones
+ * it had not removed yet). The index directory holds segments only.
+ */
+static void remove_unlisted(const char *dir, const struct store *st)
+{
+    char *idx = fs_join(dir, "index");
+    DIR *dp = opendir(idx);
+    struct dirent *e;
+
+    while (dp && (e = readdir(dp)) != NULL) {
+        bool listed = e->d_name[0] == '.' && (e->d_name[1] == 0 ||
+                                              (e->d_name[1] == '.' && e->d_name[2] == 0));
+
+        for (size_t k = 0; !listed && k < store_nsegments(st); k++)
+            listed = strcmp(store_segment(st, k)->name, e->d_name) == 0;
+        if (!listed) {
+            char *p = fs_join(idx, e->d_name);
+            struct diag ignore;
+
+            fs_rmtree(p, &ignore);
+            free(p);
+        }
+    }
+    if (dp)
+        closedir(dp);
+    free(idx);
+}
+
+/*
+ * `names import` changes the store as a whole or not at all, in place and
+ * under the store's lock (fs_lock_path; ingest --force takes it for its swap,
+ * so writers take turns): every segment whose names change is written anew
+ * under a new name (NAME.n<g>, next to the old one, which stays as it is),
+ * each node's history is written beside its names.json, and store.json,
+ * renamed into place, switches to the new segments; then the histories are
+ * renamed into place and the old segments go. A failure or a kill before
+ * store.json leaves the store as it was; a kill just after it, the old
+ * histories (the same import run again names the rows the same); what a
+ * killed import left in index/ is removed by the next one. A reader that was reading says
+ * so (store_replaced: store.json changed).
+ */
+int store_names_import(const char *dir, char *const *files, size_t nfiles,
                        const struct names_read_opts *ro, struct store_names_result *out,
                        struct diag *d)
 {
-    struct store *st;
+    struct store *st = NULL;
     struct jv *meta = NULL;
-    int rc;
+    char **olddirs = NULL, **staged = NULL;
+    size_t nold = 0;
+    int lock, rc;
 
     memset(out, 0, sizeof *out);
-    rc = store_open(&st, dir, d);
-    if (rc < 0)
-        return rc;
-    rc = jv_parse(store_json_text(st), strlen(store_json_text(st)), STORE_JSON, &meta, d);
+    rc = lock = fs_lock_path(dir, d);
+    if (rc >= 0)
+        rc = store_open(&st, dir, d);
+    if (rc >= 0) {
+        /* what an import killed before it finished left: its segments, store.json, histories */
+        remove_unlisted(dir, st);
+        remove_own_tmp(dir, STORE_JSON);
+        for (size_t ni = 0; ni < store_nnodes(st); ni++) {
+            char *nd = store_node_dir(dir, store_node(st, ni)->name);
+
+            remove_own_tmp(nd, STORE_NAMES);
+            free(nd);
+        }
+        olddirs = xcalloc(store_nsegments(st) + 1, sizeof *olddirs);
+        staged = xcalloc(store_nnodes(st) + 1, sizeof *staged);
+        rc = jv_parse(store_json_text(st), strlen(store_json_text(st)), STORE_JSON, &meta, d);
+    }
     for (size_t ni = 0; rc == 0 && ni < store_nnodes(st); ni++) {
         const struct store_node_info *node = store_node(st, ni);
         char *node_dir = store_node_dir(dir, node->name);
         char *hpath = fs_join(node_dir, STORE_NAMES);
         struct names *h = names_new();
-        char **paths = NULL;
+        char **paths = NULL, **dsts = NULL, **names = NULL;
         uint64_t *bytes = NULL;
-        size_t *which = NULL, n = 0, nchanged = 0;
+        bool *chg = NULL;
+        size_t *which = NULL, n = 0;
         struct stat sb;
 
         /* what the node knew, then the new files: each node gets every file's records */
@@ -404,36 +518,78 @@ static int import_into(const char *dir, char *const *files, size_t nfiles,
             rc = names_read_file(h, hpath, ro, d);
         else if (errno != ENOENT)
             rc = diag_errno(d, SV_EIO, errno, "%s", hpath);
+        else if (node->names > 0)
+            rc = diag_set(d, SV_EFORMAT, "%s: missing, but store.json says node '%s' has %llu "
+                          "name records", hpath, node->name, (unsigned long long)node->names);
         for (size_t f = 0; rc == 0 && f < nfiles; f++)
             rc = names_read_file(h, files[f], ro, d);
         if (rc == 0) {
             names_seal(h);
             paths = xcalloc(store_nsegments(st) + 1, sizeof *paths);
+            dsts = xcalloc(store_nsegments(st) + 1, sizeof *dsts);
+            names = xcalloc(store_nsegments(st) + 1, sizeof *names);
             bytes = xcalloc(store_nsegments(st) + 1, sizeof *bytes);
+            chg = xcalloc(store_nsegments(st) + 1, sizeof *chg);
             which = xcalloc(store_nsegments(st) + 1, sizeof *which);
-            for (size_t k = 0; k < store_nsegments(st); k++) {
+            for (size_t k = 0; rc == 0 && k < store_nsegments(st); k++) {
+                char *idx, *nd;
+                struct stat ds;
+
                 if (store_segment(st, k)->node != ni)
                     continue;
                 which[n] = k;
-                paths[n++] = store_segment_path(st, k);
+                paths[n] = store_segment_path(st, k);
+                names[n] = next_segment_name(store_segment(st, k)->name);
+                idx = fs_join(dir, "index");
+                nd = fs_join(idx, names[n]);
+                free(idx);
+                /* the new directory as the old one is (mode, and owner where allowed) */
+                if (stat(paths[n], &ds) < 0)
+                    rc = diag_errno(d, SV_EIO, errno, "%s", paths[n]);
+                else if (mkdir(nd, 0700) < 0)
+                    rc = diag_errno(d, SV_EIO, errno, "%s: mkdir", nd);
+                if (rc == 0) {
+                    char *od = fs_printf("%.*s", (int)(strrchr(paths[n], '/') - paths[n]),
+                                         paths[n]);
+
+                    if (stat(od, &ds) == 0) {
+                        (void)chmod(nd, ds.st_mode & 07777);
+                        if (geteuid() == 0)
+                            (void)chown(nd, ds.st_uid, ds.st_gid);
+                    }
+                    free(od);
+                }
+                dsts[n] = fs_join(nd, IX_SEGMENT_FILE);
+                free(nd);
+                n++;
             }
-            /* the history first: rows named after it can always be named again */
-            rc = write_history(h, node_dir, d);
+            /* the history goes into place with store.json, just after it */
+            if (rc == 0)
+                rc = stage_history(h, node_dir, &staged[ni], d);
         }
         if (rc == 0)
-            rc = rename_segments(h, paths, bytes, n, &nchanged, d);
+            rc = rename_segments(h, paths, dsts, bytes, chg, n, d);
         for (size_t k = 0; k < n; k++) {
-            if (rc == 0)
-                update_meta(meta, store_segment(st, which[k])->name, bytes[k]);
+            if (rc == 0 && chg[k]) {
+                char *od = fs_printf("%.*s", (int)(strrchr(paths[k], '/') - paths[k]), paths[k]);
+
+                update_meta(meta, store_segment(st, which[k])->name, names[k], bytes[k]);
+                olddirs[nold++] = od;
+                out->segments++;
+            }
             free(paths[k]);
+            free(dsts[k]);
+            free(names[k]);
         }
         if (rc == 0) {
             out->records += names_count(h);
-            out->segments += nchanged;
             jv_set(jv_at(jv_get(meta, "nodes"), ni), "names", jv_u64(names_count(h)));
         }
         free(paths);
+        free(dsts);
+        free(names);
         free(bytes);
+        free(chg);
         free(which);
         names_free(h);
         free(hpath);
@@ -450,52 +606,43 @@ static int import_into(const char *dir, char *const *files, size_t nfiles,
         free(path);
         free(text);
     }
-    jv_free(meta);
-    store_close(st);
-    return rc;
-}
+    /* the store is the new one from here (the histories follow); before, the old one */
+    for (size_t ni = 0; st && ni < store_nnodes(st); ni++) {
+        if (rc == 0 && staged[ni]) {
+            char *nd = store_node_dir(dir, store_node(st, ni)->name);
+            char *path = fs_join(nd, STORE_NAMES);
 
-/*
- * The store is changed as a whole: the import works on a copy of its tree
- * beside it (STORE.import-PID, its files hard links to the store's, every
- * file it changes written anew and renamed over its link) and swaps it in at
- * the end. A failure or a kill leaves the store as it was (a killed import's
- * tree is removed by the next writer); a reader sees the old store or the new
- * one. The store's lock is held throughout, so that two imports, or an
- * import and an ingest --force, take their turns.
- */
-int store_names_import(const char *dir, char *const *files, size_t nfiles,
-                       const struct names_read_opts *ro, struct store_names_result *out,
-                       struct diag *d)
-{
-    char *tmp = fs_printf("%s.import-%ld", dir, (long)getpid());
-    int lock, tlock = -1, rc;
-
-    memset(out, 0, sizeof *out);
-    lock = fs_lock_path(dir, d);
-    if (lock < 0) {
-        free(tmp);
-        return lock;
+            rc = fs_commit_staged(staged[ni], path, d);
+            free(path);
+            free(nd);
+        } else {
+            fs_abort_staged(staged[ni]);
+        }
+        staged[ni] = NULL;
     }
-    store_remove_stale(dir, NULL, NULL);
-    fs_rmtree(tmp, d);
-    diag_clear(d);
-    rc = tlock = fs_mkdir_locked(tmp, d);
-    if (rc >= 0)
-        rc = fs_link_tree(dir, tmp, d);
-    if (rc >= 0)
-        rc = import_into(tmp, files, nfiles, ro, out, d);
-    if (rc >= 0)
-        rc = store_swap_in(tmp, dir, d);
-    if (rc < 0) {
+    for (size_t i = 0; i < nold && rc == 0; i++) {
         struct diag ignore;
 
-        fs_rmtree(tmp, &ignore);
+        fs_rmtree(olddirs[i], &ignore);
     }
-    if (tlock >= 0)
-        close(tlock);
-    close(lock);
-    free(tmp);
+    if (st) {
+        /* the new directories store.json does not list (all of them after a failure) */
+        struct store *now = NULL;
+        struct diag ignore;
+
+        if (store_open(&now, dir, &ignore) == 0) {
+            remove_unlisted(dir, now);
+            store_close(now);
+        }
+    }
+    for (size_t i = 0; i < nold; i++)
+        free(olddirs[i]);
+    free(olddirs);
+    free(staged);
+    jv_free(meta);
+    store_close(st);
+    if (lock >= 0)
+        close(lock);
     return rc < 0 ? rc : 0;
 }
 

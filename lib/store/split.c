@@ -887,18 +887,37 @@ static char *parent_of(const char *path)
 
 /*
  * Ingest builds a store in STORE.tmp-PID (and extracts a bundle to
- * STORE.bundle-PID), names import in STORE.import-PID, each holding a lock on
- * its directory (fs_mkdir_locked) until it is installed or removed. A tree
- * of such a name that no process holds was left by a writer that was killed
- * (SIGKILL, the OOM killer, a reboot), and is removed here before a new one
- * starts; one whose lock cannot be told (a file system without flock) stays,
- * and so does a STORE.tmp-PID that holds a store.json (a store named like
- * one).
+ * STORE.bundle-PID), holding a lock on the directory (fs_mkdir_locked) until
+ * it is installed or removed. A tree of such a name that no process holds
+ * was left by an ingest that was killed (SIGKILL, the OOM killer, a
+ * reboot), and is removed here before a new one starts; one whose lock
+ * cannot be told (a file system without flock) stays, and so do a
+ * STORE.tmp-PID that holds a store.json and a STORE.bundle-PID that holds
+ * anything but extracted files m<n> (someone's own directory named so).
  */
+/* Whether directory path holds only what a bundle extraction writes (files m<digits>). */
+static bool only_extracted(const char *path)
+{
+    DIR *dp = opendir(path);
+    struct dirent *e;
+    bool ours = dp != NULL;
+
+    while (ours && (e = readdir(dp)) != NULL) {
+        const char *n = e->d_name;
+
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            continue;
+        ours = n[0] == 'm' && n[1] && strspn(n + 1, "0123456789") == strlen(n + 1);
+    }
+    if (dp)
+        closedir(dp);
+    return ours;
+}
+
 void store_remove_stale(const char *store_dir, void (*told)(void *arg, const char *path),
                         void *arg)
 {
-    static const char *const kinds[] = { ".tmp-", ".import-", ".bundle-" };
+    static const char *const kinds[] = { ".tmp-", ".bundle-" };
     const char *slash = strrchr(store_dir, '/');
     const char *base = slash ? slash + 1 : store_dir;
     char *dir = parent_of(store_dir);
@@ -923,10 +942,11 @@ void store_remove_stale(const char *store_dir, void (*told)(void *arg, const cha
         if (*pid == 0 || strspn(pid, "0123456789") != strlen(pid))
             continue;
         path = slash ? fs_join(dir, e->d_name) : xstrdup(e->d_name);
-        /* an ingest's tree with a store.json may be a whole store that someone named so:
-           left alone (a names import's tree always has one) */
+        /* only what is surely ours: an ingest's tree without a store.json (with one, it may
+           be a whole store that someone named so), an extraction with only its m<n> files */
         meta = fs_join(path, STORE_JSON);
-        fd = k == 0 && access(meta, F_OK) == 0 ? -1 : fs_dir_trylock(path);
+        fd = (k == 0 ? access(meta, F_OK) == 0 : !only_extracted(path)) ? -1
+                                                                        : fs_dir_trylock(path);
         free(meta);
         if (fd >= 0) {
             struct diag ignore;

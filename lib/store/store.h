@@ -229,9 +229,10 @@ int store_open(struct store **out, const char *dir, struct diag *d)
     __attribute__((warn_unused_result));
 void store_close(struct store *s);
 /*
- * Whether the store's directory is no longer the one store_open found (an
- * ingest --force or a names import swapped another in, or it is gone):
- * what was read of it afterwards may come from either.
+ * Whether the store is no longer the one store_open found: its directory or
+ * its store.json is another (an ingest --force swapped a store in, a names
+ * import wrote a new store.json) or gone. What was read of it afterwards may
+ * come from either.
  */
 bool store_replaced(const struct store *s);
 size_t store_nnodes(const struct store *s);

@@ -37,9 +37,9 @@ int store_swap_in(const char *tmp, const char *dir, struct diag *d)
     __attribute__((warn_unused_result));
 /*
  * Removes the temporary trees that a killed ingest (STORE.tmp-PID, and
- * STORE.bundle-PID where it extracted a bundle) or names import
- * (STORE.import-PID) left beside the store at store_dir (those whose lock no
- * live process holds); told(arg, path) for each.
+ * STORE.bundle-PID where it extracted a bundle) left beside the store at
+ * store_dir (those whose lock no live process holds, and that are surely
+ * ours: split.c); told(arg, path) for each.
  */
 void store_remove_stale(const char *store_dir, void (*told)(void *arg, const char *path),
                         void *arg);

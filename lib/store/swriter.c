@@ -649,12 +649,23 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
         si.stream_id = s->rec.id;
         si.l4 = s->rec.proto;
         si.ipver = s->rec.ipver;
-        memcpy(si.addr, pi->key.addr, sizeof si.addr);
-        si.port[0] = pi->key.port[0];
-        si.port[1] = pi->key.port[1];
-        /* the catalogue's client (SYN sender, else the higher port) is dir 0 */
-        si.client_side = (int8_t)(memcmp(si.addr[0], s->rec.cli, 16) == 0 &&
-                                          si.port[0] == s->rec.cli_port ? 0 : 1);
+        /*
+         * The endpoints from the stream's record, not from this packet (a later
+         * IP fragment, written before its first one, carries no ports): side 0
+         * is the lower address (then port), as flow_key_from() orders a key;
+         * the catalogue's client (SYN sender, else the higher port) is dir 0.
+         */
+        {
+            const struct store_stream *r = &s->rec;
+            int cmp = memcmp(r->cli, r->srv, 16);
+            int c = (cmp ? cmp : (r->cli_port > r->srv_port) - (r->cli_port < r->srv_port)) > 0;
+
+            memcpy(si.addr[c], r->cli, 16);
+            memcpy(si.addr[1 - c], r->srv, 16);
+            si.port[c] = r->cli_port;
+            si.port[1 - c] = r->srv_port;
+            si.client_side = (int8_t)c;
+        }
         memset(&o, 0, sizeof o);
         /* a stream to be discarded gets no summary entry either */
         o.l4_entries = sp->o->l4_entries && !sp->o->discard_undissected;

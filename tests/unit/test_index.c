@@ -882,7 +882,7 @@ TEST(writer_names_open_block)
             T_EQ(ix_writer_add(x, &v, &d), 0);
         }
         T_EQ(ix_writer_close(x, &info, &d), 0);
-        T_EQ(ix_rename(r, name_by_port, NULL, z, &changed, &info, &d), 0);
+        T_EQ(ix_rename(r, NULL, name_by_port, NULL, z, &changed, &info, &d), 0);
         T_TRUE(changed);
         early = segment_records(a);
         late = segment_records(r);
