@@ -43,6 +43,37 @@ t_run "... the same store at -j 1 and -j 2" sh -c "
     '$SV' ingest -q -j 1 -o '$TMP/j1' '$TMP/rev2.pcap' &&
     '$SV' ingest -q -j 2 -o '$TMP/j2' '$TMP/rev2.pcap' && diff -r '$TMP/j1' '$TMP/j2'"
 
+# first fragments of thousands of datagrams, then their later ones: none pushed out by
+# another whose key falls in the same place of the table
+python3 "$MK" inorder 3000 "$TMP/inorder.pcap"
+t_is "every first fragment, then every later one: every pair in its stream" \
+    "$(split "$TMP/inorder.pcap")" "3000 0 3000x2 "
+
+# a DNS answer whose later fragment came first: reassembled, paired with its query, with the
+# stream's endpoints (not those of a packet without ports)
+python3 "$MK" dns "$TMP/dns.pcap"
+rm -rf "$TMP/s" && "$SV" ingest -q -o "$TMP/s" "$TMP/dns.pcap"
+t_is "a DNS answer whose later fragment came first: one paired entry, its endpoints" \
+    "$("$SV" query "$TMP/s" '' -F 'src.ip,src.port,dst.ip,dst.port,size(response.answers),anomalies' \
+        --format csv | tail -n +2 | tr -d '\r')" '10.1.0.1,30000,10.200.0.53,53,4,[]'
+
+# later fragments of what can be no TCP/UDP datagram (ICMP) go to other.pcap in their place,
+# not after waiting: other.pcap keeps the capture's order
+python3 "$MK" icmp 3000 "$TMP/icmp.pcap"
+rm -rf "$TMP/s" "$TMP/x" && "$SV" ingest -q -o "$TMP/s" "$TMP/icmp.pcap" &&
+    "$SV" streams --extract "$TMP/x" --with-other "$TMP/s" >/dev/null
+t_is "ICMP fragments: other.pcap holds them all, in the capture's order" \
+    "$(python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+o, prev, n, back = 24, 0, 0, 0
+while o + 16 <= len(d):
+    s, us, cl, _ = struct.unpack("<IIII", d[o:o + 16])
+    t = s * 1000000 + us
+    back += t < prev
+    prev, n, o = t, n + 1, o + 16 + cl
+print(n, back)' "$TMP/x/other.pcap")" "6000 0"
+
 # a later fragment whose first one never comes goes to other.pcap
 python3 "$MK" orphan "$TMP/orphan.pcap"
 t_is "a later fragment without its first: other.pcap" "$(split "$TMP/orphan.pcap")" "1 1 1x2 "

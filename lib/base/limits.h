@@ -26,7 +26,7 @@
    as Linux's ipfrag_time: past it, it goes to other.pcap. */
 #define LIM_FRAG_HOLD_S         30u
 /* Later fragments carried over from one batch to the next while they wait, and their bytes
-   (past either, the oldest go to other.pcap). */
+   (past either, the newer go to other.pcap). */
 #define LIM_FRAG_CARRY          4096u
 #define LIM_FRAG_CARRY_BYTES    (16u * 1024 * 1024)
 /* Default UDP idle timeout that starts a new stream (--udp-timeout), in seconds. */

@@ -78,6 +78,8 @@ void dec_packet(uint32_t linktype, const uint8_t *p, size_t caplen, struct dec_p
  * protocol and the offset 0.
  */
 size_t dec_skip_ext(uint8_t nh, const uint8_t *p, size_t n, uint8_t *proto);
+/* Whether nh is an IPv6 extension header (one dec_skip_ext steps over). */
+bool dec_ipv6_ext(uint8_t nh);
 
 /* True for link types dec_packet understands. */
 bool dec_linktype_supported(uint32_t linktype);

@@ -64,6 +64,11 @@ static size_t ipv6_ext_len(unsigned nh, const uint8_t *h)
     return ((size_t)h[1] + 1) * 8;
 }
 
+bool dec_ipv6_ext(uint8_t nh)
+{
+    return ipv6_ext(nh);
+}
+
 size_t dec_skip_ext(uint8_t nh, const uint8_t *p, size_t n, uint8_t *proto)
 {
     size_t pos = 0;

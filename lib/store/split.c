@@ -254,22 +254,46 @@ static size_t frag_slot(const struct dec_pkt *dp)
     return (size_t)(hash_fixed(&k, sizeof k) % LIM_FRAG_KEYS);
 }
 
+/*
+ * The table is FRAG_WAYS-way set associative: a datagram's key may sit in
+ * any of the FRAG_WAYS entries of its set, so that first fragments of other
+ * datagrams that hash alike do not push it out before its later fragments
+ * come; a full set gives up its least recently remembered entry.
+ */
+#define FRAG_WAYS 4u
+
 static struct frag_ent *frag_match(struct split *sp, const struct dec_pkt *dp)
 {
-    struct frag_ent *e = &sp->frag[frag_slot(dp)];
+    struct frag_ent *set = &sp->frag[frag_slot(dp) & ~(size_t)(FRAG_WAYS - 1)];
 
-    if (e->used && e->ipver == dp->ipver && e->proto == dp->frag_proto &&
-        e->frag_id == dp->frag_id && memcmp(e->src, dp->src, 16) == 0 &&
-        memcmp(e->dst, dp->dst, 16) == 0)
-        return e;
+    for (unsigned w = 0; w < FRAG_WAYS; w++) {
+        struct frag_ent *e = &set[w];
+
+        if (e->used && e->ipver == dp->ipver && e->proto == dp->frag_proto &&
+            e->frag_id == dp->frag_id && memcmp(e->src, dp->src, 16) == 0 &&
+            memcmp(e->dst, dp->dst, 16) == 0)
+            return e;
+    }
     return NULL;
 }
 
 static void frag_remember(struct split *sp, const struct dec_pkt *dp, const struct flow_key *key,
                           uint64_t id)
 {
-    struct frag_ent *e = &sp->frag[frag_slot(dp)];
+    struct frag_ent *set = &sp->frag[frag_slot(dp) & ~(size_t)(FRAG_WAYS - 1)];
+    struct frag_ent *e = frag_match(sp, dp);
 
+    for (unsigned w = 0; !e && w < FRAG_WAYS; w++) {
+        if (!set[w].used)
+            e = &set[w];
+    }
+    if (!e) {
+        e = &set[0];
+        for (unsigned w = 1; w < FRAG_WAYS; w++)
+            if (set[w].seq < e->seq)
+                e = &set[w];
+    }
+    e->seq = ++sp->frag_seq;
     e->used = true;
     e->ipver = dp->ipver;
     e->proto = dp->frag_proto;
@@ -302,6 +326,19 @@ static bool same_datagram(const struct dec_pkt *j, const struct dec_pkt *dp)
     return j->ipver == dp->ipver && j->frag_proto == dp->frag_proto &&
            j->frag_id == dp->frag_id && memcmp(j->src, dp->src, 16) == 0 &&
            memcmp(j->dst, dp->dst, 16) == 0;
+}
+
+/*
+ * Whether a later fragment with no stream may still find one: its first
+ * fragment has not come (if it came, its stream has ended), and its datagram
+ * may be TCP or UDP (IPv6: an extension header may come first). Others go
+ * to other.pcap at once, in their place.
+ */
+static bool frag_may_wait(struct split *sp, const struct dec_pkt *dp)
+{
+    return !frag_match(sp, dp) &&
+           (dp->frag_proto == 6 || dp->frag_proto == 17 ||
+            (dp->ipver == 6 && dec_ipv6_ext(dp->frag_proto)));
 }
 
 /* Later fragment i of the batch waits for its first fragment. */
@@ -449,7 +486,7 @@ static void assign(struct split *sp, size_t n, bool final)
             p->s = frag_stream(sp, dp);
             if (p->s)
                 account(sp, p->s, pk, dp);
-            else
+            else if (frag_may_wait(sp, dp))
                 frag_wait(sp, (uint32_t)i);
         }
         if (flow_table_count(sp->ft) > sp->res->peak_flows)

@@ -133,6 +133,7 @@ struct bucket {
 
 /* A fragment key remembered until its later fragments arrive (direct-mapped). */
 struct frag_ent {
+    uint64_t seq;               /* when it was remembered (the set's oldest goes first) */
     bool used;
     uint8_t ipver, proto;
     uint32_t frag_id;
@@ -188,6 +189,7 @@ struct split {
     uint64_t pend_total;        /* sum of pend over live streams */
     struct sstream *pend_list[PEND_CLASSES];
     struct frag_ent *frag;
+    uint64_t frag_seq;          /* frag_ent.seq of the newest */
     /* batch */
     struct cap_pkt *pkts[2];    /* two batches: one assigned while the other is written */
     struct pinfo *pi[2];

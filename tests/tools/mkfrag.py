@@ -10,6 +10,12 @@
                                    its own flow) of two fragments, the later one first
   mkfrag.py orphan OUT             two whole UDP datagrams of one flow, then a later
                                    fragment of a third whose first fragment never comes
+  mkfrag.py inorder N OUT          N UDP datagrams of two fragments: every first fragment,
+                                   then every later one
+  mkfrag.py dns OUT                a DNS query, and its answer in two fragments, the later
+                                   one first
+  mkfrag.py icmp N OUT             N ICMP echoes of two fragments, the later one first, each
+                                   followed by a UDP packet of its own flow
 """
 import socket
 import struct
@@ -78,6 +84,45 @@ def reversed_pairs(n, filler, out):
     write(out, frames)
 
 
+def in_order(n, out):
+    frames = []
+    wholes = [udp(20000 + i % 40000, 7000, bytes([i % 256]) * 100) for i in range(n)]
+    for i in range(n):      # every first fragment, then every later one
+        src = "10.%d.%d.%d" % (1 + i // 65536, (i // 256) % 256, i % 256)
+        frames.append(eth(ipv4(src, "10.200.0.1", 17, wholes[i][:48], i % 65536, 0, True), 0x0800))
+    for i in range(n):
+        src = "10.%d.%d.%d" % (1 + i // 65536, (i // 256) % 256, i % 256)
+        frames.append(eth(ipv4(src, "10.200.0.1", 17, wholes[i][48:], i % 65536, 6), 0x0800))
+    write(out, frames)
+
+
+def dns_reversed(out):
+    # a DNS query, then its answer in two fragments, the later one first
+    q = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" +
+         b"\x07example\x03com\x00\x00\x01\x00\x01")
+    a = (b"\x12\x34\x81\x80\x00\x01\x00\x04\x00\x00\x00\x00" +
+         b"\x07example\x03com\x00\x00\x01\x00\x01" +
+         b"".join(b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x01\x2c\x00\x04" + bytes([93, 184, 216, k])
+                  for k in range(4)))
+    resp = udp(53, 30000, a)
+    frames = [eth(ipv4("10.1.0.1", "10.200.0.53", 17, udp(30000, 53, q), 1), 0x0800),
+              eth(ipv4("10.200.0.53", "10.1.0.1", 17, resp[48:], 2, 6), 0x0800),
+              eth(ipv4("10.200.0.53", "10.1.0.1", 17, resp[:48], 2, 0, True), 0x0800)]
+    write(out, frames)
+
+
+def icmp_reversed(n, out):
+    # ICMP echo datagrams of two fragments, the later one first, between UDP packets:
+    # they can have no stream, and go to other.pcap in their place
+    frames = []
+    for i in range(n):
+        echo = b"\x08\x00\x00\x00" + struct.pack("!HH", 1, i) + b"p" * 100
+        frames.append(eth(ipv4("10.0.0.1", "10.0.0.2", 1, echo[48:], 100 + i, 6), 0x0800))
+        frames.append(eth(ipv4("10.0.0.1", "10.0.0.2", 1, echo[:48], 100 + i, 0, True), 0x0800))
+        frames.append(eth(ipv4("10.0.0.3", "10.0.0.4", 17, udp(4000, 5000 + i, b"u" * 20)), 0x0800))
+    write(out, frames)
+
+
 def orphan(out):
     frames = [eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"a" * 30), 1), 0x0800),
               eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"b" * 30), 2), 0x0800),
@@ -92,6 +137,12 @@ def main(argv):
         reversed_pairs(int(argv[2]), int(argv[3]), argv[4])
     elif len(argv) == 3 and argv[1] == "orphan":
         orphan(argv[2])
+    elif len(argv) == 4 and argv[1] == "inorder":
+        in_order(int(argv[2]), argv[3])
+    elif len(argv) == 3 and argv[1] == "dns":
+        dns_reversed(argv[2])
+    elif len(argv) == 4 and argv[1] == "icmp":
+        icmp_reversed(int(argv[2]), argv[3])
     else:
         sys.stderr.write(__doc__)
         return 2
