@@ -873,7 +873,8 @@ int store_swap_in(const char *tmp, const char *dir, struct diag *d)
         diag_clear(d);
         return 0;
     }
-    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+    /* (overlayfs says EXDEV for a directory of a lower layer) */
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP && errno != EXDEV)
         return diag_errno(d, SV_EIO, errno, "%s: rename", dir);
     old = fs_printf("%s.old-%ld", dir, (long)getpid());
     if (stat(dir, &st) == 0 && rename(dir, old) < 0) {
