@@ -74,6 +74,11 @@ while o + 16 <= len(d):
     prev, n, o = t, n + 1, o + 16 + cl
 print(n, back)' "$TMP/x/other.pcap")" "6000 0"
 
+# an IP ID used again (200 s later) by another datagram between the same hosts: its later
+# fragment, come first, waits for its own first fragment, not the old one's
+python3 "$MK" idreuse "$TMP/idreuse.pcap"
+t_is "an IP ID used again: each datagram in its stream" "$(split "$TMP/idreuse.pcap")" "2 0 2x2 "
+
 # a later fragment whose first one never comes goes to other.pcap
 python3 "$MK" orphan "$TMP/orphan.pcap"
 t_is "a later fragment without its first: other.pcap" "$(split "$TMP/orphan.pcap")" "1 1 1x2 "

@@ -197,11 +197,17 @@ t_is "... no temporary tree beside it" "$(ls -d "$TMP"/ga.s.* 2>/dev/null | wc -
 seg=$(jq -r '.segments[0].name' "$TMP/ga.s/store.json")
 mkdir "$TMP/ga.s/index/$seg.n7" && echo junk >"$TMP/ga.s/index/$seg.n7/entries.svx"
 echo junk >"$TMP/ga.s/.store.json.999999.tmp"
-echo junk >"$TMP/ga.s/nodes/local/.names.json.999999.tmp"
+next=$(jq -r '.nodes[0].names_file // "names.json"' "$TMP/ga.s/store.json" |
+    awk '{ n = 0; if (match($0, /^names\.n[0-9]+\.json$/)) n = substr($0, 8) + 0; print "names.n" n + 1 ".json" }')
+echo junk >"$TMP/ga.s/nodes/local/.$next.999999.tmp"
+echo junk >"$TMP/ga.s/nodes/local/names.n99.json"
+echo mine >"$TMP/ga.s/index/NOTES.txt"
 "$SV" names import -q "$TMP/ga.s" "$TMP/ga.names.json"
 t_is "a killed import's leftovers: removed by the next import, which succeeds" \
-    "$? $(ls -a "$TMP/ga.s/index" | grep -c '\.n7$') $(find "$TMP/ga.s" -name '*.tmp' | wc -l) $(ls "$TMP/ga.s/index" | wc -l) $(jq '.segments | length' "$TMP/ga.s/store.json")" \
-    "0 0 0 $(jq '.segments | length' "$TMP/ga.copy/store.json") $(jq '.segments | length' "$TMP/ga.copy/store.json")"
+    "$? $(ls -a "$TMP/ga.s/index" | grep -c '\.n7$') $(find "$TMP/ga.s" -name '*.tmp' | wc -l) $(ls "$TMP/ga.s/index" | grep -vc NOTES) $(jq '.segments | length' "$TMP/ga.s/store.json") $(ls "$TMP/ga.s/nodes/local" | grep -c '^names\.')" \
+    "0 0 0 $(jq '.segments | length' "$TMP/ga.copy/store.json") $(jq '.segments | length' "$TMP/ga.copy/store.json") 1"
+t_is "... a file of someone's in index/ left alone" "$(cat "$TMP/ga.s/index/NOTES.txt")" mine
+rm "$TMP/ga.s/index/NOTES.txt"
 # two imports at once take turns: both succeed, and the store is whole
 "$SV" names import "$TMP/ga.s" "$TMP/ga.names.json" >/dev/null 2>&1 &
 p1=$!

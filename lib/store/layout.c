@@ -194,6 +194,13 @@ int store_open(struct store **out, const char *dir, struct diag *d)
         s->nodes[i].info.ip = ip ? ip : "";
         jv_get_u64(n, "streams", &s->nodes[i].info.nstreams);
         jv_get_u64(n, "names", &s->nodes[i].info.names);
+        s->nodes[i].info.names_file = jv_get_str(n, "names_file");
+        if (!s->nodes[i].info.names_file)
+            s->nodes[i].info.names_file = STORE_NAMES;
+        else if (!store_valid_node_name(s->nodes[i].info.names_file)) {
+            rc = diag_set(d, SV_EFORMAT, "%s: node %s has a bad names_file", path, name);
+            goto fail;
+        }
         s->nodes[i].dir = store_node_dir(dir, name);
     }
     rc = read_segments(s, path, d);

@@ -234,11 +234,9 @@ static int rename_segments(struct names *h, char *const *paths, char *const *dst
     return rc;
 }
 
-/* Writes h in the native format beside the node directory's names.json (*tmp). */
-static int stage_history(const struct names *h, const char *node_dir, char **tmp,
-                         struct diag *d)
+/* Writes h in the native format to path (atomically). */
+static int write_history_to(const struct names *h, const char *path, struct diag *d)
 {
-    char *path = fs_join(node_dir, STORE_NAMES);
     struct buf out;
     int rc;
 
@@ -247,24 +245,18 @@ static int stage_history(const struct names *h, const char *node_dir, char **tmp
     if (rc < 0)
         rc = diag_set(d, rc, "%s: out of memory", path);
     else
-        rc = fs_stage_file(path, out.data, out.len, tmp, d);
+        rc = fs_write_file_atomic(path, out.data, out.len, d);
     buf_release(&out);
-    free(path);
     return rc;
 }
 
 /* Writes h in the native format to the node directory's names.json (atomically). */
 static int write_history(const struct names *h, const char *node_dir, struct diag *d)
 {
-    char *tmp = NULL;
-    int rc = stage_history(h, node_dir, &tmp, d);
+    char *path = fs_join(node_dir, STORE_NAMES);
+    int rc = write_history_to(h, path, d);
 
-    if (rc == 0) {
-        char *path = fs_join(node_dir, STORE_NAMES);
-
-        rc = fs_commit_staged(tmp, path, d);
-        free(path);
-    }
+    free(path);
     return rc;
 }
 
@@ -407,6 +399,24 @@ static char *next_segment_name(const char *name)
     return fs_printf("%.*s.n%lu", (int)keep, name, g + 1);
 }
 
+/* The history file names import writes: names.n<g+1>.json after names[.n<g>].json. */
+static char *next_history_name(const char *name)
+{
+    unsigned long g = 0;
+
+    if (strncmp(name, "names.n", 7) == 0)
+        g = strtoul(name + 7, NULL, 10);
+    return fs_printf("names.n%lu.json", g + 1);
+}
+
+/* Whether name is one of the history files names import writes (names.n<g>.json). */
+static bool history_file(const char *name)
+{
+    size_t nd = strspn(name + 7 * (strncmp(name, "names.n", 7) == 0), "0123456789");
+
+    return strncmp(name, "names.n", 7) == 0 && nd > 0 && strcmp(name + 7 + nd, ".json") == 0;
+}
+
 /*
  * Removes the temporary files written beside dir/name (".<name>.*.tmp"):
  * under the store's lock, only a killed import can have left them.
@@ -431,10 +441,33 @@ static void remove_own_tmp(const char *dir, const char *name)
         closedir(dp);
 }
 
+/* Whether path is a directory (not a link) holding only a segment file and its temporaries. */
+static bool segment_dir(const char *path)
+{
+    struct stat st;
+    DIR *dp;
+    struct dirent *e;
+    bool ours;
+
+    if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || !(dp = opendir(path)))
+        return false;
+    ours = true;
+    while (ours && (e = readdir(dp)) != NULL) {
+        const char *n = e->d_name;
+        size_t len = strlen(n);
+
+        ours = strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, IX_SEGMENT_FILE) == 0 ||
+               (strncmp(n, "." IX_SEGMENT_FILE ".", sizeof IX_SEGMENT_FILE + 1) == 0 &&
+                len > 4 && strcmp(n + len - 4, ".tmp") == 0);
+    }
+    closedir(dp);
+    return ours;
+}
+
 /*
- * Removes the directories of index/ that store.json does not list: what an
- * import killed before it finished left (its new segments, or the old ones
- * it had not removed yet). The index directory holds segments only.
+ * Removes the segment directories of index/ that store.json does not list:
+ * what an import killed before it finished left (its new segments, or the
+ * old ones it had not removed yet). Anything else there is left alone.
  */
 static void remove_unlisted(const char *dir, const struct store *st)
 {
@@ -443,22 +476,42 @@ static void remove_unlisted(const char *dir, const struct store *st)
     struct dirent *e;
 
     while (dp && (e = readdir(dp)) != NULL) {
-        bool listed = e->d_name[0] == '.' && (e->d_name[1] == 0 ||
-                                              (e->d_name[1] == '.' && e->d_name[2] == 0));
+        bool listed = e->d_name[0] == '.';
+        char *p;
 
         for (size_t k = 0; !listed && k < store_nsegments(st); k++)
             listed = strcmp(store_segment(st, k)->name, e->d_name) == 0;
-        if (!listed) {
-            char *p = fs_join(idx, e->d_name);
+        if (listed)
+            continue;
+        p = fs_join(idx, e->d_name);
+        if (segment_dir(p)) {
             struct diag ignore;
 
             fs_rmtree(p, &ignore);
+        }
+        free(p);
+    }
+    if (dp)
+        closedir(dp);
+    free(idx);
+}
+
+/* Removes the history files of node directory nd that its store.json does not name. */
+static void remove_unlisted_histories(const char *nd, const char *listed)
+{
+    DIR *dp = opendir(nd);
+    struct dirent *e;
+
+    while (dp && (e = readdir(dp)) != NULL) {
+        if (history_file(e->d_name) && strcmp(e->d_name, listed) != 0) {
+            char *p = fs_join(nd, e->d_name);
+
+            unlink(p);
             free(p);
         }
     }
     if (dp)
         closedir(dp);
-    free(idx);
 }
 
 /*
@@ -466,13 +519,13 @@ static void remove_unlisted(const char *dir, const struct store *st)
  * under the store's lock (fs_lock_path; ingest --force takes it for its swap,
  * so writers take turns): every segment whose names change is written anew
  * under a new name (NAME.n<g>, next to the old one, which stays as it is),
- * each node's history is written beside its names.json, and store.json,
- * renamed into place, switches to the new segments; then the histories are
- * renamed into place and the old segments go. A failure or a kill before
- * store.json leaves the store as it was; a kill just after it, the old
- * histories (the same import run again names the rows the same); what a
- * killed import left in index/ is removed by the next one. A reader that was reading says
- * so (store_replaced: store.json changed).
+ * so is each node's history (names.n<g>.json, which store.json's
+ * "names_file" names), and store.json, renamed into place, switches to all
+ * of them at once; then the old ones go. A failure or a kill before
+ * store.json leaves the store as it was; what a killed import left (new
+ * files store.json does not name, or old ones not yet removed) is removed by
+ * the next one. A reader that was reading says so (store_replaced:
+ * store.json changed).
  */
 int store_names_import(const char *dir, char *const *files, size_t nfiles,
                        const struct names_read_opts *ro, struct store_names_result *out,
@@ -489,13 +542,17 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
     if (rc >= 0)
         rc = store_open(&st, dir, d);
     if (rc >= 0) {
-        /* what an import killed before it finished left: its segments, store.json, histories */
+        /* what an import killed before it finished left: segments, histories, temporaries */
         remove_unlisted(dir, st);
         remove_own_tmp(dir, STORE_JSON);
         for (size_t ni = 0; ni < store_nnodes(st); ni++) {
             char *nd = store_node_dir(dir, store_node(st, ni)->name);
 
-            remove_own_tmp(nd, STORE_NAMES);
+            char *next = next_history_name(store_node(st, ni)->names_file);
+
+            remove_unlisted_histories(nd, store_node(st, ni)->names_file);
+            remove_own_tmp(nd, next);
+            free(next);
             free(nd);
         }
         olddirs = xcalloc(store_nsegments(st) + 1, sizeof *olddirs);
@@ -505,7 +562,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
     for (size_t ni = 0; rc == 0 && ni < store_nnodes(st); ni++) {
         const struct store_node_info *node = store_node(st, ni);
         char *node_dir = store_node_dir(dir, node->name);
-        char *hpath = fs_join(node_dir, STORE_NAMES);
+        char *hpath = fs_join(node_dir, node->names_file);
         struct names *h = names_new();
         char **paths = NULL, **dsts = NULL, **names = NULL;
         uint64_t *bytes = NULL;
@@ -563,9 +620,16 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
                 free(nd);
                 n++;
             }
-            /* the history goes into place with store.json, just after it */
-            if (rc == 0)
-                rc = stage_history(h, node_dir, &staged[ni], d);
+            /* the history to a new file too, which the new store.json names */
+            if (rc == 0) {
+                char *hname = next_history_name(node->names_file);
+
+                staged[ni] = fs_join(node_dir, hname);
+                rc = write_history_to(h, staged[ni], d);
+                if (rc == 0)
+                    jv_set(jv_at(jv_get(meta, "nodes"), ni), "names_file", jv_str(hname));
+                free(hname);
+            }
         }
         if (rc == 0)
             rc = rename_segments(h, paths, dsts, bytes, chg, n, d);
@@ -606,17 +670,21 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
         free(path);
         free(text);
     }
-    /* the store is the new one from here (the histories follow); before, the old one */
+    /* the store is the new one from here; before, the old one: what is not its goes */
     for (size_t ni = 0; st && ni < store_nnodes(st); ni++) {
-        if (rc == 0 && staged[ni]) {
+        if (staged[ni]) {
             char *nd = store_node_dir(dir, store_node(st, ni)->name);
-            char *path = fs_join(nd, STORE_NAMES);
 
-            rc = fs_commit_staged(staged[ni], path, d);
-            free(path);
+            if (rc == 0) {
+                char *old = fs_join(nd, store_node(st, ni)->names_file);
+
+                unlink(old);
+                free(old);
+            } else {
+                unlink(staged[ni]);
+            }
             free(nd);
-        } else {
-            fs_abort_staged(staged[ni]);
+            free(staged[ni]);
         }
         staged[ni] = NULL;
     }
@@ -649,7 +717,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
 int store_names_load(struct store *st, size_t node, struct names *h, struct diag *d)
 {
     char *node_dir = store_node_dir(store_dir(st), store_node(st, node)->name);
-    char *path = fs_join(node_dir, STORE_NAMES);
+    char *path = fs_join(node_dir, store_node(st, node)->names_file);
     struct names_read_opts ro = { 0 };
     struct stat sb;
     int rc = 0;

@@ -278,7 +278,7 @@ static struct frag_ent *frag_match(struct split *sp, const struct dec_pkt *dp)
 }
 
 static void frag_remember(struct split *sp, const struct dec_pkt *dp, const struct flow_key *key,
-                          uint64_t id)
+                          uint64_t id, uint64_t ts_ns)
 {
     struct frag_ent *set = &sp->frag[frag_slot(dp) & ~(size_t)(FRAG_WAYS - 1)];
     struct frag_ent *e = frag_match(sp, dp);
@@ -294,6 +294,7 @@ static void frag_remember(struct split *sp, const struct dec_pkt *dp, const stru
                 e = &set[w];
     }
     e->seq = ++sp->frag_seq;
+    e->ts_ns = ts_ns;
     e->used = true;
     e->ipver = dp->ipver;
     e->proto = dp->frag_proto;
@@ -329,16 +330,21 @@ static bool same_datagram(const struct dec_pkt *j, const struct dec_pkt *dp)
 }
 
 /*
- * Whether a later fragment with no stream may still find one: its first
- * fragment has not come (if it came, its stream has ended), and its datagram
- * may be TCP or UDP (IPv6: an extension header may come first). Others go
- * to other.pcap at once, in their place.
+ * Whether later fragment dp (at ts_ns) with no stream may still find one:
+ * its first fragment has not come (one of its key that came within
+ * LIM_FRAG_HOLD_S is its own, whose stream has ended; an older one is of an
+ * earlier datagram that had the same IP ID), and its datagram may be TCP or
+ * UDP (IPv6: an extension header may come first). Others go to other.pcap
+ * at once, in their place.
  */
-static bool frag_may_wait(struct split *sp, const struct dec_pkt *dp)
+static bool frag_may_wait(struct split *sp, const struct dec_pkt *dp, uint64_t ts_ns)
 {
-    return !frag_match(sp, dp) &&
-           (dp->frag_proto == 6 || dp->frag_proto == 17 ||
-            (dp->ipver == 6 && dec_ipv6_ext(dp->frag_proto)));
+    const struct frag_ent *e = frag_match(sp, dp);
+
+    if (e && ts_ns <= e->ts_ns + (uint64_t)LIM_FRAG_HOLD_S * 1000000000ull)
+        return false;
+    return dp->frag_proto == 6 || dp->frag_proto == 17 ||
+           (dp->ipver == 6 && dec_ipv6_ext(dp->frag_proto));
 }
 
 /* Later fragment i of the batch waits for its first fragment. */
@@ -477,7 +483,7 @@ static void assign(struct split *sp, size_t n, bool final)
             flow_update(f, dp, p->side, pk->ts_ns);
             flow_touch(sp->ft, f, pk->ts_ns);
             if (dp->frag) {
-                frag_remember(sp, dp, &p->key, p->s->rec.id);
+                frag_remember(sp, dp, &p->key, p->s->rec.id, pk->ts_ns);
                 if (dp->frag_first && sp->npending)
                     frag_resolve(sp, (uint32_t)i);
             }
@@ -486,7 +492,7 @@ static void assign(struct split *sp, size_t n, bool final)
             p->s = frag_stream(sp, dp);
             if (p->s)
                 account(sp, p->s, pk, dp);
-            else if (frag_may_wait(sp, dp))
+            else if (frag_may_wait(sp, dp, pk->ts_ns))
                 frag_wait(sp, (uint32_t)i);
         }
         if (flow_table_count(sp->ft) > sp->res->peak_flows)

@@ -134,6 +134,7 @@ struct bucket {
 /* A fragment key remembered until its later fragments arrive (direct-mapped). */
 struct frag_ent {
     uint64_t seq;               /* when it was remembered (the set's oldest goes first) */
+    uint64_t ts_ns;             /* the first fragment's time */
     bool used;
     uint8_t ipver, proto;
     uint32_t frag_id;

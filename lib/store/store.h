@@ -223,6 +223,9 @@ struct store_node_info {
     const char *ip;             /* "" when unknown */
     uint64_t nstreams;
     uint64_t names;             /* records of its history (store.json), 0 when none */
+    const char *names_file;     /* its history's file in the node's directory: store.json's
+                                   "names_file" (names import writes one anew), else
+                                   names.json */
 };
 
 int store_open(struct store **out, const char *dir, struct diag *d)

@@ -16,6 +16,8 @@
                                    one first
   mkfrag.py icmp N OUT             N ICMP echoes of two fragments, the later one first, each
                                    followed by a UDP packet of its own flow
+  mkfrag.py idreuse OUT            two UDP datagrams of one IP ID 200 s apart, the second's
+                                   later fragment first
 """
 import socket
 import struct
@@ -123,6 +125,21 @@ def icmp_reversed(n, out):
     write(out, frames)
 
 
+def id_reused(out):
+    # two datagrams between the same hosts with the same IP ID, 200 s apart: the first
+    # in order, the second with its later fragment first
+    a = udp(40000, 7000, b"a" * 100)
+    b = udp(40001, 7000, b"b" * 100)
+    frames = [(0, eth(ipv4("10.0.0.53", "10.0.0.1", 17, a[:48], 7777, 0, True), 0x0800)),
+              (0, eth(ipv4("10.0.0.53", "10.0.0.1", 17, a[48:], 7777, 6), 0x0800)),
+              (200, eth(ipv4("10.0.0.53", "10.0.0.1", 17, b[48:], 7777, 6), 0x0800)),
+              (200, eth(ipv4("10.0.0.53", "10.0.0.1", 17, b[:48], 7777, 0, True), 0x0800))]
+    with open(out, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, (dt, fr) in enumerate(frames):
+            f.write(struct.pack("<IIII", T0 + dt, i * 1000, len(fr), len(fr)) + fr)
+
+
 def orphan(out):
     frames = [eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"a" * 30), 1), 0x0800),
               eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"b" * 30), 2), 0x0800),
@@ -139,6 +156,8 @@ def main(argv):
         orphan(argv[2])
     elif len(argv) == 4 and argv[1] == "inorder":
         in_order(int(argv[2]), argv[3])
+    elif len(argv) == 3 and argv[1] == "idreuse":
+        id_reused(argv[2])
     elif len(argv) == 3 and argv[1] == "dns":
         dns_reversed(argv[2])
     elif len(argv) == 4 and argv[1] == "icmp":
