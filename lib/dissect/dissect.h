@@ -143,6 +143,19 @@ void dsx_mark_req(struct dsx *x, struct ent *e, int dir, size_t off, size_t len)
  */
 void dsx_body(struct dsx *x, struct ent *e, bool resp, const uint8_t *p, size_t n);
 void dsx_mark_resp(struct dsx *x, struct ent *e, int dir, size_t off, size_t len);
+/*
+ * Bytes of a message held for later: where they were (first and last
+ * byte's time and packet) and how many. dsx_span_of takes them from the data
+ * being parsed, as dsx_mark_* would; dsx_mark_span gives them to e's request
+ * or response afterwards (a message the capture cut, seen in part).
+ */
+struct dsx_span {
+    uint64_t t0, t1;
+    uint32_t p0, p1;
+    size_t len;
+};
+void dsx_span_of(const struct dsx *x, int dir, size_t off, size_t len, struct dsx_span *sp);
+void dsx_mark_span(struct ent *e, const struct dsx_span *sp, bool resp);
 /* Numbers e (next index of the stream), writes it out and frees it. */
 void dsx_emit(struct dsx *x, struct ent *e);
 /*

@@ -83,6 +83,7 @@ struct dns_part {
     bool valid;
     bool qr;
     uint16_t id;
+    struct dsx_span span;       /* its bytes so far (a response's: if the capture ends) */
 };
 
 struct dns_st {
@@ -720,8 +721,10 @@ static size_t dns_parse_tcp(struct dns_st *s, struct dsx *x, int dir, const uint
                 s->part[dir].valid = true;
                 s->part[dir].id = ld_be16(p + off + 2);
                 s->part[dir].qr = (p[off + 4] & 0x80u) != 0;
+                dsx_span_of(x, dir, off, n - off, &s->part[dir].span);
             }
-            dsx_need(x, dir, 2 + len);
+            /* a response: its bytes as they come, should the capture end before the rest */
+            dsx_need(x, dir, s->part[dir].valid && s->part[dir].qr ? n - off + 1 : 2 + len);
             break;
         }
         dns_message(s, x, dir, p, off, 2 + len, 2);
@@ -777,8 +780,10 @@ static void dns_end(void *st, struct dsx *x, int dir)
         const struct dns_part *pt = &s->part[1 - s->pend[i].dir];
         uint32_t a = ENT_A_NO_RESPONSE;
 
-        if (pt->valid && pt->qr && pt->id == s->pend[i].id)
+        if (pt->valid && pt->qr && pt->id == s->pend[i].id) {
             a = ENT_A_TRUNCATED;        /* its response was cut by the end of the capture */
+            dsx_mark_span(s->pend[i].e, &pt->span, true);
+        }
         dns_emit_pending(x, s->pend[i].e, a);
     }
     s->npend = 0;

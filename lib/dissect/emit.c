@@ -65,15 +65,36 @@ struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir)
 
 static void mark_side(struct dsx *x, struct ent *e, int dir, size_t off, size_t len, bool resp)
 {
+    struct dsx_span sp;
+
+    dsx_span_of(x, dir, off, len, &sp);
+    /* a datagram's wire bytes the capture lacks belong to whoever ends at its last byte */
+    sp.len += x->dgram_lost && off + len == x->dgram_len ? x->dgram_lost : 0;
+    dsx_mark_span(e, &sp, resp);
+}
+
+void dsx_span_of(const struct dsx *x, int dir, size_t off, size_t len, struct dsx_span *sp)
+{
     const struct dirst *d = &x->d[dir & 1];
     const struct mark *m0 = dsx_find_mark(d, dsx_abs_off(x, dir, off));
     const struct mark *m1 = len > 1 ? dsx_find_mark(d, dsx_abs_off(x, dir, off + len - 1)) : m0;
-    uint64_t t0 = m0 ? m0->ts : 0, t1 = m1 ? m1->ts : 0;
-    uint32_t p0 = m0 ? m0->pkt : 0, p1 = m1 ? m1->pkt : 0;
-    uint8_t flag = resp ? ENT_F_RESP : ENT_F_REQ;
-    /* a datagram's wire bytes the capture lacks belong to whoever ends at its last byte */
-    size_t size = len + (x->dgram_lost && off + len == x->dgram_len ? x->dgram_lost : 0);
 
+    sp->t0 = m0 ? m0->ts : 0;
+    sp->t1 = m1 ? m1->ts : 0;
+    sp->p0 = m0 ? m0->pkt : 0;
+    sp->p1 = m1 ? m1->pkt : 0;
+    sp->len = len;
+}
+
+void dsx_mark_span(struct ent *e, const struct dsx_span *sp, bool resp)
+{
+    uint64_t t0 = sp->t0, t1 = sp->t1;
+    uint32_t p0 = sp->p0, p1 = sp->p1;
+    size_t size = sp->len;
+    uint8_t flag = resp ? ENT_F_RESP : ENT_F_REQ;
+
+    if (!e)
+        return;
     if (!(e->f.flags & flag)) {
         e->f.flags |= flag;
         if (resp) {

@@ -409,12 +409,17 @@ TEST(tcp_short_length_prefix_marks_pending_and_resyncs)
 TEST(tcp_response_cut_by_capture_end_is_truncated)
 {
     static const char r[] = R1_TCP;
-    struct dsxh_seg s[] = { DSXH_S(0, Q1_TCP, 0), { 1, r, 20, 0, 0 } };
-    char *o = run(false, s, 2);
+    /* 20 of its 65 bytes, in two segments: its time is the first's, its size what came */
+    struct dsxh_seg s[] = { DSXH_S(0, Q1_TCP, 0), { 1, r, 12, 0, 0 }, { 1, r + 12, 8, 0, 0 } };
+    char *o = run(false, s, 3);
 
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), REQ1 "\"response\":{},\"requestSize\":31,\"responseSize\":0,"
-                              "\"anomalies\":[\"truncated\"]") != NULL);
+    T_TRUE(strstr(line(o, 0), REQ1 "\"response\":{},\"requestSize\":31,\"responseSize\":20,"
+                              "\"anomalies\":[\"truncated\"],\"times\":{\"request\":"
+                              "1700000000001000000,\"requestEnd\":1700000000001000000,"
+                              "\"response\":1700000000002000000,\"responseEnd\":"
+                              "1700000000003000000},\"packets\":{\"request\":0,\"response\":1,"
+                              "\"last\":2}}") != NULL);
     free(o);
 }
 
