@@ -208,6 +208,14 @@ t_is "a killed import's leftovers: removed by the next import, which succeeds" \
     "0 0 0 $(jq '.segments | length' "$TMP/ga.copy/store.json") $(jq '.segments | length' "$TMP/ga.copy/store.json") 1"
 t_is "... a file of someone's in index/ left alone" "$(cat "$TMP/ga.s/index/NOTES.txt")" mine
 rm "$TMP/ga.s/index/NOTES.txt"
+# the names.json an import killed before it removed it (store.json names another), and an
+# older build's staged history, go too
+echo junk >"$TMP/ga.s/nodes/local/names.json"
+echo junk >"$TMP/ga.s/nodes/local/.names.json.999998.tmp"
+"$SV" names import -q "$TMP/ga.s" "$TMP/ga.names.json"
+t_is "... and so do a stale names.json and a staged one" \
+    "$? $(ls -a "$TMP/ga.s/nodes/local" | grep -c 'names') $(jq -r '.nodes[0].names_file' "$TMP/ga.s/store.json" | grep -c '^names\.n[0-9]*\.json$')" \
+    "0 1 1"
 # two imports at once take turns: both succeed, and the store is whole
 "$SV" names import "$TMP/ga.s" "$TMP/ga.names.json" >/dev/null 2>&1 &
 p1=$!

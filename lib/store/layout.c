@@ -197,7 +197,7 @@ int store_open(struct store **out, const char *dir, struct diag *d)
         s->nodes[i].info.names_file = jv_get_str(n, "names_file");
         if (!s->nodes[i].info.names_file)
             s->nodes[i].info.names_file = STORE_NAMES;
-        else if (!store_valid_node_name(s->nodes[i].info.names_file)) {
+        else if (!store_history_file_name(s->nodes[i].info.names_file)) {
             rc = diag_set(d, SV_EFORMAT, "%s: node %s has a bad names_file", path, name);
             goto fail;
         }

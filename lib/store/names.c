@@ -409,12 +409,18 @@ static char *next_history_name(const char *name)
     return fs_printf("names.n%lu.json", g + 1);
 }
 
-/* Whether name is one of the history files names import writes (names.n<g>.json). */
+/* Whether name is a history file of a node: names.json, or names.n<g>.json an import wrote. */
 static bool history_file(const char *name)
 {
     size_t nd = strspn(name + 7 * (strncmp(name, "names.n", 7) == 0), "0123456789");
 
-    return strncmp(name, "names.n", 7) == 0 && nd > 0 && strcmp(name + 7 + nd, ".json") == 0;
+    return strcmp(name, STORE_NAMES) == 0 ||
+           (strncmp(name, "names.n", 7) == 0 && nd > 0 && strcmp(name + 7 + nd, ".json") == 0);
+}
+
+bool store_history_file_name(const char *name)
+{
+    return history_file(name);
 }
 
 /*
@@ -496,14 +502,22 @@ static void remove_unlisted(const char *dir, const struct store *st)
     free(idx);
 }
 
-/* Removes the history files of node directory nd that its store.json does not name. */
+/*
+ * Removes the history files of node directory nd that its store.json does
+ * not name, and their temporaries (".names*.tmp"): under the store's lock,
+ * only a killed import can have left them.
+ */
 static void remove_unlisted_histories(const char *nd, const char *listed)
 {
     DIR *dp = opendir(nd);
     struct dirent *e;
 
     while (dp && (e = readdir(dp)) != NULL) {
-        if (history_file(e->d_name) && strcmp(e->d_name, listed) != 0) {
+        size_t len = strlen(e->d_name);
+        bool tmp = strncmp(e->d_name, ".names.", 7) == 0 && len > 11 &&
+                   strcmp(e->d_name + len - 4, ".tmp") == 0;
+
+        if (tmp || (history_file(e->d_name) && strcmp(e->d_name, listed) != 0)) {
             char *p = fs_join(nd, e->d_name);
 
             unlink(p);
@@ -548,11 +562,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
         for (size_t ni = 0; ni < store_nnodes(st); ni++) {
             char *nd = store_node_dir(dir, store_node(st, ni)->name);
 
-            char *next = next_history_name(store_node(st, ni)->names_file);
-
             remove_unlisted_histories(nd, store_node(st, ni)->names_file);
-            remove_own_tmp(nd, next);
-            free(next);
             free(nd);
         }
         olddirs = xcalloc(store_nsegments(st) + 1, sizeof *olddirs);

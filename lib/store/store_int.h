@@ -3,6 +3,7 @@
 #ifndef SV_STORE_INT_H
 #define SV_STORE_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -43,6 +44,8 @@ int store_swap_in(const char *tmp, const char *dir, struct diag *d)
  */
 void store_remove_stale(const char *store_dir, void (*told)(void *arg, const char *path),
                         void *arg);
+/* Whether name may be a node's history file: names.json or names.n<g>.json (names.c). */
+bool store_history_file_name(const char *name);
 char *store_node_dir(const char *root, const char *node);
 char *store_pack_path(const char *node_dir, uint32_t pack);
 /* nodes/<node>/entries/<bb>.ent: the entries of the streams of one bucket. */
