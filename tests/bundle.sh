@@ -256,7 +256,10 @@ usage "export: -o - and --json both write to standard output" export "$TMP/s1" -
 # next one; a live process's file, and other names, stay
 sleep 60 &
 live=$!
-touch "$TMP/.day.tar.gz.4194303.tmp" "$TMP/.day.tar.gz.4194303.2.tmp" "$TMP/.day.tar.gz.$live.tmp" \
+true &
+dead=$!
+wait "$dead"
+touch "$TMP/.day.tar.gz.$dead.tmp" "$TMP/.day.tar.gz.$dead.2.tmp" "$TMP/.day.tar.gz.$live.tmp" \
     "$TMP/.day.tar.gz.x.tmp"
 "$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o "$TMP/day.tar.gz" 2>/dev/null
 t_is "a killed export's temporary files removed, a live one's and others left" \

@@ -160,6 +160,22 @@ int fs_rmtree(const char *path, struct diag *d)
     return rc;
 }
 
+bool fs_dir_every(const char *dir, bool (*ok)(const char *dir, const char *name, void *arg),
+                  void *arg)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    bool all = dp != NULL;
+
+    while (all && (e = readdir(dp)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            all = ok(dir, e->d_name, arg);
+    }
+    if (dp)
+        closedir(dp);
+    return all;
+}
+
 int fs_lock_path(const char *path, struct diag *d)
 {
     for (;;) {
@@ -271,9 +287,10 @@ void fs_remove_stale_beside(const char *path)
 {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    char *dir = slash ? fs_printf("%.*s", (int)(slash - path), path) : xstrdup(".");
+    char *dir = !slash ? xstrdup(".") : slash == path ? xstrdup("/")
+                                      : fs_printf("%.*s", (int)(slash - path), path);
     size_t blen = strlen(base);
-    DIR *dp = opendir(*dir ? dir : "/");
+    DIR *dp = opendir(dir);
     struct dirent *e;
 
     while (dp && (e = readdir(dp)) != NULL) {
@@ -296,7 +313,7 @@ void fs_remove_stale_beside(const char *path)
         {
             /* and nobody writes it (a process of another PID namespace, or of another
                output whose name this one's prefixes, would hold its lock) */
-            char *victim = fs_join(*dir ? dir : "/", e->d_name);
+            char *victim = fs_join(dir, e->d_name);
             int fd = open(victim, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
             if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)

@@ -3,6 +3,7 @@
 #ifndef SV_BASE_FSUTIL_H
 #define SV_BASE_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -37,6 +38,12 @@ int fs_mkdir_locked(const char *path, struct diag *d) __attribute__((warn_unused
  * holds it (or another errno when it cannot be told).
  */
 int fs_dir_trylock(const char *path);
+/*
+ * Whether ok(dir, name, arg) holds for every entry of directory dir but "."
+ * and ".." (false when dir cannot be read).
+ */
+bool fs_dir_every(const char *dir, bool (*ok)(const char *dir, const char *name, void *arg),
+                  void *arg);
 /*
  * Takes an exclusive flock() on the directory at path, waiting for it, and
  * makes sure path still names the directory locked (a writer may have

@@ -36,8 +36,7 @@
 #define IPV6_FRAG_LEN   8u
 #define IPV6_NONXT      59u
 
-/* Whether nh is an extension header the walk steps over. */
-static bool ipv6_ext(unsigned nh)
+bool dec_ipv6_ext(uint8_t nh)
 {
     switch (nh) {
     case 0:     /* hop-by-hop options */
@@ -64,16 +63,11 @@ static size_t ipv6_ext_len(unsigned nh, const uint8_t *h)
     return ((size_t)h[1] + 1) * 8;
 }
 
-bool dec_ipv6_ext(uint8_t nh)
-{
-    return ipv6_ext(nh);
-}
-
 size_t dec_skip_ext(uint8_t nh, const uint8_t *p, size_t n, uint8_t *proto)
 {
     size_t pos = 0;
 
-    for (unsigned k = 0; ipv6_ext(nh); k++) {
+    for (unsigned k = 0; dec_ipv6_ext(nh); k++) {
         size_t hl;
 
         if (k == DEC_EXTHDR_MAX || n - pos < 2 || (hl = ipv6_ext_len(nh, p + pos)) > n - pos)
@@ -195,7 +189,7 @@ bool dec_ipv6(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
     }
 
     for (n = 0;; n++) {
-        if (!ipv6_ext(nxt))
+        if (!dec_ipv6_ext((uint8_t)nxt))
             goto done;
         out->proto = (uint8_t)nxt;  /* what we are stuck at, should we stop here */
         if (n == DEC_EXTHDR_MAX) {

@@ -65,6 +65,12 @@ struct flow_opts {
     uint64_t tcp_closed_ns;
 };
 
+/*
+ * Fills key for endpoints a:pa and b:pb (side 0 is the lower address, then
+ * port); returns the side of a.
+ */
+int flow_key_make(uint8_t ipver, uint8_t proto, const uint8_t a[16], uint16_t pa,
+                  const uint8_t b[16], uint16_t pb, struct flow_key *key);
 /* Fills key from a decoded packet with ports; returns the side (0/1) of the sender. */
 int flow_key_from(const struct dec_pkt *p, struct flow_key *key);
 

@@ -46,28 +46,27 @@ struct flow_table {
     struct slab flows;
 };
 
+int flow_key_make(uint8_t ipver, uint8_t proto, const uint8_t a[16], uint16_t pa,
+                  const uint8_t b[16], uint16_t pb, struct flow_key *key)
+{
+    int cmp = memcmp(a, b, 16), side;
+
+    if (cmp == 0)
+        cmp = (pa > pb) - (pa < pb);
+    side = cmp > 0;
+    memset(key, 0, sizeof *key);
+    key->ipver = ipver;
+    key->proto = proto;
+    memcpy(key->addr[side], a, 16);
+    memcpy(key->addr[1 - side], b, 16);
+    key->port[side] = pa;
+    key->port[1 - side] = pb;
+    return side;
+}
+
 int flow_key_from(const struct dec_pkt *p, struct flow_key *key)
 {
-    int cmp;
-
-    memset(key, 0, sizeof *key);
-    key->ipver = p->ipver;
-    key->proto = p->proto;
-    cmp = memcmp(p->src, p->dst, 16);
-    if (cmp == 0)
-        cmp = (p->sport > p->dport) - (p->sport < p->dport);
-    if (cmp <= 0) {
-        memcpy(key->addr[0], p->src, 16);
-        memcpy(key->addr[1], p->dst, 16);
-        key->port[0] = p->sport;
-        key->port[1] = p->dport;
-        return 0;
-    }
-    memcpy(key->addr[0], p->dst, 16);
-    memcpy(key->addr[1], p->src, 16);
-    key->port[0] = p->dport;
-    key->port[1] = p->sport;
-    return 1;
+    return flow_key_make(p->ipver, p->proto, p->src, p->sport, p->dst, p->dport, key);
 }
 
 static bool flow_closed(const struct flow *f)

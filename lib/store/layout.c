@@ -95,10 +95,7 @@ struct snode {
 
 struct store {
     char *root;
-    dev_t dev;                  /* the directory at root when it was opened, and its */
-    ino_t ino;                  /* store.json (store_replaced) */
-    ino_t json_ino;
-    struct timespec json_mtime;
+    struct stat json_st;        /* its store.json when it was opened (store_replaced) */
     char *json_text;
     struct jv *meta;
     struct snode *nodes;
@@ -146,15 +143,12 @@ int store_open(struct store **out, const char *dir, struct diag *d)
     size_t len;
     struct jv *nodes;
     uint64_t version;
-    struct stat dst, jst;
+    struct stat jst;
     int rc;
 
     *out = NULL;
-    /* the directory and store.json first: a store swapped in, or a store.json renamed in,
-       after this is seen as a replacement */
-    if (stat(dir, &dst) < 0 && errno != ENOENT)
-        return diag_errno(d, SV_EIO, errno, "%s", dir);
     path = fs_join(dir, STORE_JSON);
+    /* first: a store swapped in, or a store.json renamed in, after it is a replacement */
     if (stat(path, &jst) < 0)
         memset(&jst, 0, sizeof jst);
     rc = fs_read_file(path, 64u << 20, &text, &len, d);
@@ -166,10 +160,7 @@ int store_open(struct store **out, const char *dir, struct diag *d)
     }
     s = xcalloc(1, sizeof *s);
     s->root = xstrdup(dir);
-    s->dev = dst.st_dev;
-    s->ino = dst.st_ino;
-    s->json_ino = jst.st_ino;
-    s->json_mtime = jst.st_mtim;
+    s->json_st = jst;
     s->json_text = (char *)text;
     rc = jv_parse(s->json_text, len, path, &s->meta, d);
     if (rc < 0)
@@ -217,14 +208,16 @@ fail:
 
 bool store_replaced(const struct store *s)
 {
-    struct stat st, js;
+    const struct stat *was = &s->json_st;
+    struct stat now;
     char *path = fs_join(s->root, STORE_JSON);
-    bool gone = stat(path, &js) < 0;
+    bool gone = stat(path, &now) < 0;
 
     free(path);
-    return stat(s->root, &st) < 0 || st.st_dev != s->dev || st.st_ino != s->ino || gone ||
-           js.st_ino != s->json_ino || js.st_mtim.tv_sec != s->json_mtime.tv_sec ||
-           js.st_mtim.tv_nsec != s->json_mtime.tv_nsec;
+    /* a store swapped in has a store.json of its own; an import renames a new one in */
+    return gone || now.st_dev != was->st_dev || now.st_ino != was->st_ino ||
+           now.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+           now.st_mtim.tv_nsec != was->st_mtim.tv_nsec;
 }
 
 void store_close(struct store *s)

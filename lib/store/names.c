@@ -366,8 +366,7 @@ int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct d
 
 /* --------------------------------------------------------------- import */
 
-/* Sets the "bytes" of segment seg in store.json's text (meta) to bytes. */
-/* Segment seg of store.json becomes name, of bytes bytes. */
+/* Segment seg of store.json's text (meta) becomes name, of bytes bytes. */
 static void update_meta(struct jv *meta, const char *seg, const char *name, uint64_t bytes)
 {
     struct jv *segs = jv_get(meta, "segments");
@@ -409,18 +408,12 @@ static char *next_history_name(const char *name)
     return fs_printf("names.n%lu.json", g + 1);
 }
 
-/* Whether name is a history file of a node: names.json, or names.n<g>.json an import wrote. */
-static bool history_file(const char *name)
+bool store_history_file_name(const char *name)
 {
     size_t nd = strspn(name + 7 * (strncmp(name, "names.n", 7) == 0), "0123456789");
 
     return strcmp(name, STORE_NAMES) == 0 ||
            (strncmp(name, "names.n", 7) == 0 && nd > 0 && strcmp(name + 7 + nd, ".json") == 0);
-}
-
-bool store_history_file_name(const char *name)
-{
-    return history_file(name);
 }
 
 /*
@@ -447,27 +440,25 @@ static void remove_own_tmp(const char *dir, const char *name)
         closedir(dp);
 }
 
+/* Whether name is a segment file or one of its temporaries (fs_dir_every). */
+static bool segment_file(const char *dir, const char *name, void *arg)
+{
+    size_t len = strlen(name);
+
+    (void)dir;
+    (void)arg;
+    return strcmp(name, IX_SEGMENT_FILE) == 0 ||
+           (strncmp(name, "." IX_SEGMENT_FILE ".", sizeof IX_SEGMENT_FILE + 1) == 0 &&
+            len > 4 && strcmp(name + len - 4, ".tmp") == 0);
+}
+
 /* Whether path is a directory (not a link) holding only a segment file and its temporaries. */
 static bool segment_dir(const char *path)
 {
     struct stat st;
-    DIR *dp;
-    struct dirent *e;
-    bool ours;
 
-    if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || !(dp = opendir(path)))
-        return false;
-    ours = true;
-    while (ours && (e = readdir(dp)) != NULL) {
-        const char *n = e->d_name;
-        size_t len = strlen(n);
-
-        ours = strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, IX_SEGMENT_FILE) == 0 ||
-               (strncmp(n, "." IX_SEGMENT_FILE ".", sizeof IX_SEGMENT_FILE + 1) == 0 &&
-                len > 4 && strcmp(n + len - 4, ".tmp") == 0);
-    }
-    closedir(dp);
-    return ours;
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+           fs_dir_every(path, segment_file, NULL);
 }
 
 /*
@@ -517,7 +508,7 @@ static void remove_unlisted_histories(const char *nd, const char *listed)
         bool tmp = strncmp(e->d_name, ".names.", 7) == 0 && len > 11 &&
                    strcmp(e->d_name + len - 4, ".tmp") == 0;
 
-        if (tmp || (history_file(e->d_name) && strcmp(e->d_name, listed) != 0)) {
+        if (tmp || (store_history_file_name(e->d_name) && strcmp(e->d_name, listed) != 0)) {
             char *p = fs_join(nd, e->d_name);
 
             unlink(p);
@@ -526,6 +517,49 @@ static void remove_unlisted_histories(const char *nd, const char *listed)
     }
     if (dp)
         closedir(dp);
+}
+
+/*
+ * Removes from the store at dir what store.json (st) does not name and a
+ * names import writes: what one killed before it finished left (its new
+ * segments and histories, or the old ones it had not removed yet, and their
+ * temporaries), or, once an import's store.json is in place, the old ones.
+ */
+static void tidy(const char *dir, const struct store *st)
+{
+    remove_unlisted(dir, st);
+    remove_own_tmp(dir, STORE_JSON);
+    for (size_t ni = 0; ni < store_nnodes(st); ni++) {
+        char *nd = store_node_dir(dir, store_node(st, ni)->name);
+
+        remove_unlisted_histories(nd, store_node(st, ni)->names_file);
+        free(nd);
+    }
+}
+
+/*
+ * Reads node's history into h (ro: how), refusing a history store.json
+ * counts records in that is not there.
+ */
+static int load_history(const struct store *st, size_t node, struct names *h,
+                        const struct names_read_opts *ro, struct diag *d)
+{
+    const struct store_node_info *ni = store_node(st, node);
+    char *node_dir = store_node_dir(store_dir(st), ni->name);
+    char *path = fs_join(node_dir, ni->names_file);
+    struct stat sb;
+    int rc = 0;
+
+    if (stat(path, &sb) == 0)
+        rc = names_read_file(h, path, ro, d);
+    else if (errno != ENOENT)
+        rc = diag_errno(d, SV_EIO, errno, "%s", path);
+    else if (ni->names > 0)
+        rc = diag_set(d, SV_EFORMAT, "%s: missing, but store.json says node '%s' has %llu "
+                      "name records", path, ni->name, (unsigned long long)ni->names);
+    free(path);
+    free(node_dir);
+    return rc;
 }
 
 /*
@@ -545,10 +579,9 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
                        const struct names_read_opts *ro, struct store_names_result *out,
                        struct diag *d)
 {
-    struct store *st = NULL;
+    struct store *st = NULL, *now = NULL;
     struct jv *meta = NULL;
-    char **olddirs = NULL, **staged = NULL;
-    size_t nold = 0;
+    char *idx = fs_join(dir, "index");
     int lock, rc;
 
     memset(out, 0, sizeof *out);
@@ -556,108 +589,76 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
     if (rc >= 0)
         rc = store_open(&st, dir, d);
     if (rc >= 0) {
-        /* what an import killed before it finished left: segments, histories, temporaries */
-        remove_unlisted(dir, st);
-        remove_own_tmp(dir, STORE_JSON);
-        for (size_t ni = 0; ni < store_nnodes(st); ni++) {
-            char *nd = store_node_dir(dir, store_node(st, ni)->name);
-
-            remove_unlisted_histories(nd, store_node(st, ni)->names_file);
-            free(nd);
-        }
-        olddirs = xcalloc(store_nsegments(st) + 1, sizeof *olddirs);
-        staged = xcalloc(store_nnodes(st) + 1, sizeof *staged);
+        tidy(dir, st);
         rc = jv_parse(store_json_text(st), strlen(store_json_text(st)), STORE_JSON, &meta, d);
     }
     for (size_t ni = 0; rc == 0 && ni < store_nnodes(st); ni++) {
         const struct store_node_info *node = store_node(st, ni);
-        char *node_dir = store_node_dir(dir, node->name);
-        char *hpath = fs_join(node_dir, node->names_file);
+        size_t ns = store_nsegments(st) + 1, n = 0;
+        char **paths = xcalloc(ns, sizeof *paths), **dsts = xcalloc(ns, sizeof *dsts);
+        char **names = xcalloc(ns, sizeof *names);
+        uint64_t *bytes = xcalloc(ns, sizeof *bytes);
+        bool *chg = xcalloc(ns, sizeof *chg);
+        size_t *which = xcalloc(ns, sizeof *which);
         struct names *h = names_new();
-        char **paths = NULL, **dsts = NULL, **names = NULL;
-        uint64_t *bytes = NULL;
-        bool *chg = NULL;
-        size_t *which = NULL, n = 0;
-        struct stat sb;
 
         /* what the node knew, then the new files: each node gets every file's records */
-        if (stat(hpath, &sb) == 0)
-            rc = names_read_file(h, hpath, ro, d);
-        else if (errno != ENOENT)
-            rc = diag_errno(d, SV_EIO, errno, "%s", hpath);
-        else if (node->names > 0)
-            rc = diag_set(d, SV_EFORMAT, "%s: missing, but store.json says node '%s' has %llu "
-                          "name records", hpath, node->name, (unsigned long long)node->names);
+        rc = load_history(st, ni, h, ro, d);
         for (size_t f = 0; rc == 0 && f < nfiles; f++)
             rc = names_read_file(h, files[f], ro, d);
-        if (rc == 0) {
+        if (rc == 0)
             names_seal(h);
-            paths = xcalloc(store_nsegments(st) + 1, sizeof *paths);
-            dsts = xcalloc(store_nsegments(st) + 1, sizeof *dsts);
-            names = xcalloc(store_nsegments(st) + 1, sizeof *names);
-            bytes = xcalloc(store_nsegments(st) + 1, sizeof *bytes);
-            chg = xcalloc(store_nsegments(st) + 1, sizeof *chg);
-            which = xcalloc(store_nsegments(st) + 1, sizeof *which);
-            for (size_t k = 0; rc == 0 && k < store_nsegments(st); k++) {
-                char *idx, *nd;
-                struct stat ds;
+        /* each segment to a new directory beside its own, made as that one is */
+        for (size_t k = 0; rc == 0 && k < store_nsegments(st); k++) {
+            char *od, *nd;
+            struct stat ds;
 
-                if (store_segment(st, k)->node != ni)
-                    continue;
-                which[n] = k;
-                paths[n] = store_segment_path(st, k);
-                names[n] = next_segment_name(store_segment(st, k)->name);
-                idx = fs_join(dir, "index");
-                nd = fs_join(idx, names[n]);
-                free(idx);
-                /* the new directory as the old one is (mode, and owner where allowed) */
-                if (stat(paths[n], &ds) < 0)
-                    rc = diag_errno(d, SV_EIO, errno, "%s", paths[n]);
-                else if (mkdir(nd, 0700) < 0)
-                    rc = diag_errno(d, SV_EIO, errno, "%s: mkdir", nd);
-                if (rc == 0) {
-                    char *od = fs_printf("%.*s", (int)(strrchr(paths[n], '/') - paths[n]),
-                                         paths[n]);
+            if (store_segment(st, k)->node != ni)
+                continue;
+            which[n] = k;
+            paths[n] = store_segment_path(st, k);
+            names[n] = next_segment_name(store_segment(st, k)->name);
+            od = fs_join(idx, store_segment(st, k)->name);
+            nd = fs_join(idx, names[n]);
+            dsts[n] = fs_join(nd, IX_SEGMENT_FILE);
+            n++;
+            if (stat(od, &ds) < 0)
+                rc = diag_errno(d, SV_EIO, errno, "%s", od);
+            else if (mkdir(nd, ds.st_mode & 07777) < 0)
+                rc = diag_errno(d, SV_EIO, errno, "%s: mkdir", nd);
+            else if (chmod(nd, ds.st_mode & 07777) == 0 && geteuid() == 0)
+                (void)chown(nd, ds.st_uid, ds.st_gid);      /* (mkdir's mode under umask) */
+            free(od);
+            free(nd);
+        }
+        /* the history to a new file too, which the new store.json names */
+        if (rc == 0) {
+            char *nd = store_node_dir(dir, node->name);
+            char *hname = next_history_name(node->names_file), *hpath = fs_join(nd, hname);
 
-                    if (stat(od, &ds) == 0) {
-                        (void)chmod(nd, ds.st_mode & 07777);
-                        if (geteuid() == 0)
-                            (void)chown(nd, ds.st_uid, ds.st_gid);
-                    }
-                    free(od);
-                }
-                dsts[n] = fs_join(nd, IX_SEGMENT_FILE);
-                free(nd);
-                n++;
-            }
-            /* the history to a new file too, which the new store.json names */
-            if (rc == 0) {
-                char *hname = next_history_name(node->names_file);
-
-                staged[ni] = fs_join(node_dir, hname);
-                rc = write_history_to(h, staged[ni], d);
-                if (rc == 0)
-                    jv_set(jv_at(jv_get(meta, "nodes"), ni), "names_file", jv_str(hname));
-                free(hname);
-            }
+            rc = write_history_to(h, hpath, d);
+            if (rc == 0)
+                jv_set(jv_at(jv_get(meta, "nodes"), ni), "names_file", jv_str(hname));
+            free(hpath);
+            free(hname);
+            free(nd);
         }
         if (rc == 0)
             rc = rename_segments(h, paths, dsts, bytes, chg, n, d);
-        for (size_t k = 0; k < n; k++) {
-            if (rc == 0 && chg[k]) {
-                char *od = fs_printf("%.*s", (int)(strrchr(paths[k], '/') - paths[k]), paths[k]);
-
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            if (chg[k]) {
                 update_meta(meta, store_segment(st, which[k])->name, names[k], bytes[k]);
-                olddirs[nold++] = od;
                 out->segments++;
             }
-            free(paths[k]);
-            free(dsts[k]);
-            free(names[k]);
         }
         if (rc == 0) {
             out->records += names_count(h);
             jv_set(jv_at(jv_get(meta, "nodes"), ni), "names", jv_u64(names_count(h)));
+        }
+        for (size_t k = 0; k < n; k++) {
+            free(paths[k]);
+            free(dsts[k]);
+            free(names[k]);
         }
         free(paths);
         free(dsts);
@@ -666,8 +667,6 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
         free(chg);
         free(which);
         names_free(h);
-        free(hpath);
-        free(node_dir);
     }
     if (rc == 0) {
         char *text = jv_dump(meta, JV_PRETTY), *path = fs_join(dir, STORE_JSON);
@@ -680,45 +679,17 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
         free(path);
         free(text);
     }
-    /* the store is the new one from here; before, the old one: what is not its goes */
-    for (size_t ni = 0; st && ni < store_nnodes(st); ni++) {
-        if (staged[ni]) {
-            char *nd = store_node_dir(dir, store_node(st, ni)->name);
-
-            if (rc == 0) {
-                char *old = fs_join(nd, store_node(st, ni)->names_file);
-
-                unlink(old);
-                free(old);
-            } else {
-                unlink(staged[ni]);
-            }
-            free(nd);
-            free(staged[ni]);
-        }
-        staged[ni] = NULL;
-    }
-    for (size_t i = 0; i < nold && rc == 0; i++) {
-        struct diag ignore;
-
-        fs_rmtree(olddirs[i], &ignore);
-    }
+    /* the store is the new one from here, or still the old one: what it does not name goes */
     if (st) {
-        /* the new directories store.json does not list (all of them after a failure) */
-        struct store *now = NULL;
         struct diag ignore;
 
-        if (store_open(&now, dir, &ignore) == 0) {
-            remove_unlisted(dir, now);
-            store_close(now);
-        }
+        if (store_open(&now, dir, &ignore) == 0)
+            tidy(dir, now);
+        store_close(now);
     }
-    for (size_t i = 0; i < nold; i++)
-        free(olddirs[i]);
-    free(olddirs);
-    free(staged);
     jv_free(meta);
     store_close(st);
+    free(idx);
     if (lock >= 0)
         close(lock);
     return rc < 0 ? rc : 0;
@@ -726,21 +697,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
 
 int store_names_load(struct store *st, size_t node, struct names *h, struct diag *d)
 {
-    char *node_dir = store_node_dir(store_dir(st), store_node(st, node)->name);
-    char *path = fs_join(node_dir, store_node(st, node)->names_file);
     struct names_read_opts ro = { 0 };
-    struct stat sb;
-    int rc = 0;
 
-    if (stat(path, &sb) == 0)
-        rc = names_read_file(h, path, &ro, d);
-    else if (errno != ENOENT)
-        rc = diag_errno(d, SV_EIO, errno, "%s", path);
-    else if (store_node(st, node)->names > 0)
-        rc = diag_set(d, SV_EFORMAT, "%s: missing, but store.json says node '%s' has %llu "
-                      "name records", path, store_node(st, node)->name,
-                      (unsigned long long)store_node(st, node)->names);
-    free(path);
-    free(node_dir);
-    return rc;
+    return load_history(st, node, h, &ro, d);
 }

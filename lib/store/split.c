@@ -237,20 +237,21 @@ static void account(struct split *sp, struct sstream *s, const struct cap_pkt *p
     }
 }
 
+static void frag_key_of(const struct dec_pkt *dp, struct frag_key *k)
+{
+    memset(k, 0, sizeof *k);
+    memcpy(k->src, dp->src, 16);
+    memcpy(k->dst, dp->dst, 16);
+    k->id = dp->frag_id;
+    k->ipver = dp->ipver;
+    k->proto = dp->frag_proto;
+}
+
 static size_t frag_slot(const struct dec_pkt *dp)
 {
-    struct {
-        uint8_t src[16], dst[16];
-        uint32_t id;
-        uint8_t ipver, proto, pad[2];
-    } k;
+    struct frag_key k;
 
-    memset(&k, 0, sizeof k);
-    memcpy(k.src, dp->src, 16);
-    memcpy(k.dst, dp->dst, 16);
-    k.id = dp->frag_id;
-    k.ipver = dp->ipver;
-    k.proto = dp->frag_proto;
+    frag_key_of(dp, &k);
     return (size_t)(hash_fixed(&k, sizeof k) % LIM_FRAG_KEYS);
 }
 
@@ -265,14 +266,12 @@ static size_t frag_slot(const struct dec_pkt *dp)
 static struct frag_ent *frag_match(struct split *sp, const struct dec_pkt *dp)
 {
     struct frag_ent *set = &sp->frag[frag_slot(dp) & ~(size_t)(FRAG_WAYS - 1)];
+    struct frag_key k;
 
+    frag_key_of(dp, &k);
     for (unsigned w = 0; w < FRAG_WAYS; w++) {
-        struct frag_ent *e = &set[w];
-
-        if (e->used && e->ipver == dp->ipver && e->proto == dp->frag_proto &&
-            e->frag_id == dp->frag_id && memcmp(e->src, dp->src, 16) == 0 &&
-            memcmp(e->dst, dp->dst, 16) == 0)
-            return e;
+        if (set[w].used && memcmp(&set[w].dg, &k, sizeof k) == 0)
+            return &set[w];
     }
     return NULL;
 }
@@ -296,11 +295,7 @@ static void frag_remember(struct split *sp, const struct dec_pkt *dp, const stru
     e->seq = ++sp->frag_seq;
     e->ts_ns = ts_ns;
     e->used = true;
-    e->ipver = dp->ipver;
-    e->proto = dp->frag_proto;
-    e->frag_id = dp->frag_id;
-    memcpy(e->src, dp->src, 16);
-    memcpy(e->dst, dp->dst, 16);
+    frag_key_of(dp, &e->dg);
     e->key = *key;
     e->stream_id = id;
 }
@@ -320,13 +315,17 @@ static struct sstream *frag_stream(struct split *sp, const struct dec_pkt *dp)
 }
 
 #define NO_PKT UINT32_MAX
+/* How long a later fragment waits for its first one, and a first one counts (capture time). */
+#define FRAG_HOLD_NS ((uint64_t)LIM_FRAG_HOLD_S * 1000000000ull)
 
-/* Whether packet j is a later fragment of the datagram whose first fragment is dp. */
-static bool same_datagram(const struct dec_pkt *j, const struct dec_pkt *dp)
+/* Whether two fragments are of one datagram. */
+static bool same_datagram(const struct dec_pkt *a, const struct dec_pkt *b)
 {
-    return j->ipver == dp->ipver && j->frag_proto == dp->frag_proto &&
-           j->frag_id == dp->frag_id && memcmp(j->src, dp->src, 16) == 0 &&
-           memcmp(j->dst, dp->dst, 16) == 0;
+    struct frag_key ka, kb;
+
+    frag_key_of(a, &ka);
+    frag_key_of(b, &kb);
+    return memcmp(&ka, &kb, sizeof ka) == 0;
 }
 
 /*
@@ -341,7 +340,7 @@ static bool frag_may_wait(struct split *sp, const struct dec_pkt *dp, uint64_t t
 {
     const struct frag_ent *e = frag_match(sp, dp);
 
-    if (e && ts_ns <= e->ts_ns + (uint64_t)LIM_FRAG_HOLD_S * 1000000000ull)
+    if (e && ts_ns <= e->ts_ns + FRAG_HOLD_NS)
         return false;
     return dp->frag_proto == 6 || dp->frag_proto == 17 ||
            (dp->ipver == 6 && dec_ipv6_ext(dp->frag_proto));
@@ -374,7 +373,7 @@ static void frag_resolve(struct split *sp, uint32_t i)
         uint32_t j = *link;
 
         if (same_datagram(&pi[j].dec, &pi[i].dec) &&
-            pkts[i].ts_ns <= pkts[j].ts_ns + (uint64_t)LIM_FRAG_HOLD_S * 1000000000ull) {
+            pkts[i].ts_ns <= pkts[j].ts_ns + FRAG_HOLD_NS) {
             *link = sp->carry.next[j];
             pi[j].s = pi[i].s;
             account(sp, pi[j].s, &pkts[j], &pi[j].dec);
@@ -410,7 +409,7 @@ static void frag_finish(struct split *sp, uint64_t now, bool final)
         c->head[frag_slot(&pi[i].dec)] = NO_PKT;
         if (pi[i].s || final || c->npk == LIM_FRAG_CARRY ||
             c->bytes + pk->caplen > LIM_FRAG_CARRY_BYTES ||
-            pk->ts_ns + (uint64_t)LIM_FRAG_HOLD_S * 1000000000ull < now)
+            pk->ts_ns + FRAG_HOLD_NS < now)
             continue;
         copy = xmalloc(pk->caplen ? pk->caplen : 1);
         memcpy(copy, pk->data, pk->caplen);
@@ -918,6 +917,7 @@ static int install(const struct store_ingest_opts *o, const char *tmp, struct di
     return rc;
 }
 
+/* The directory path is in (malloc'd): "." for a bare name. */
 static char *parent_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -939,23 +939,12 @@ static char *parent_of(const char *path)
  * STORE.tmp-PID that holds a store.json and a STORE.bundle-PID that holds
  * anything but extracted files m<n> (someone's own directory named so).
  */
-/* Whether directory path holds only what a bundle extraction writes (files m<digits>). */
-static bool only_extracted(const char *path)
+/* Whether name is one a bundle extraction writes: m<digits> (fs_dir_every). */
+static bool extracted_name(const char *dir, const char *name, void *arg)
 {
-    DIR *dp = opendir(path);
-    struct dirent *e;
-    bool ours = dp != NULL;
-
-    while (ours && (e = readdir(dp)) != NULL) {
-        const char *n = e->d_name;
-
-        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-            continue;
-        ours = n[0] == 'm' && n[1] && strspn(n + 1, "0123456789") == strlen(n + 1);
-    }
-    if (dp)
-        closedir(dp);
-    return ours;
+    (void)dir;
+    (void)arg;
+    return name[0] == 'm' && name[1] && strspn(name + 1, "0123456789") == strlen(name + 1);
 }
 
 void store_remove_stale(const char *store_dir, void (*told)(void *arg, const char *path),
@@ -989,8 +978,9 @@ void store_remove_stale(const char *store_dir, void (*told)(void *arg, const cha
         /* only what is surely ours: an ingest's tree without a store.json (with one, it may
            be a whole store that someone named so), an extraction with only its m<n> files */
         meta = fs_join(path, STORE_JSON);
-        fd = (k == 0 ? access(meta, F_OK) == 0 : !only_extracted(path)) ? -1
-                                                                        : fs_dir_trylock(path);
+        fd = (k == 0 ? access(meta, F_OK) == 0 : !fs_dir_every(path, extracted_name, NULL))
+                 ? -1
+                 : fs_dir_trylock(path);
         free(meta);
         if (fd >= 0) {
             struct diag ignore;
@@ -1006,6 +996,7 @@ void store_remove_stale(const char *store_dir, void (*told)(void *arg, const cha
     free(dir);
 }
 
+/* Creates tmp_root (and the store's parent), locked: the lock's descriptor, or an error. */
 static int make_tmp_root(const struct store_ingest_opts *o, const char *tmp_root,
                          struct diag *d)
 {
@@ -1016,8 +1007,10 @@ static int make_tmp_root(const struct store_ingest_opts *o, const char *tmp_root
     return rc < 0 ? rc : fs_mkdir_locked(tmp_root, d);
 }
 
-/* Refuses to replace something that is not a store (or anything without replace). */
-/* As store_check_target; with tidy, an empty directory at the store's path is removed. */
+/*
+ * Refuses to replace something that is not a store (or anything without
+ * replace); with tidy, an empty directory at the store's path is removed.
+ */
 static int check_target(const struct store_ingest_opts *o, bool tidy, struct diag *d)
 {
     struct stat st;
@@ -1254,27 +1247,16 @@ out_result:
     return rc;
 }
 
-/* Whether the directory holds a regular file that expand_inputs would read. */
-static bool dir_has_file(const char *path)
+/* Whether dir/name is no file that expand_inputs would read (fs_dir_every). */
+static bool not_read(const char *dir, const char *name, void *arg)
 {
-    DIR *dir = opendir(path);
-    struct dirent *e;
-    bool found = false;
+    char *p = fs_join(dir, name);
+    struct stat st;
+    bool no = name[0] == '.' || stat(p, &st) < 0 || !S_ISREG(st.st_mode);
 
-    if (!dir)
-        return true;            /* expand_inputs says why it cannot be read */
-    while (!found && (e = readdir(dir)) != NULL) {
-        char *p;
-        struct stat st;
-
-        if (e->d_name[0] == '.')
-            continue;
-        p = fs_join(path, e->d_name);
-        found = stat(p, &st) == 0 && S_ISREG(st.st_mode);
-        free(p);
-    }
-    closedir(dir);
-    return found;
+    (void)arg;
+    free(p);
+    return no;
 }
 
 /*
@@ -1293,7 +1275,9 @@ static int check_inputs(const struct store_node_input *node, struct diag *d)
             continue;
         if (stat(in, &st) < 0 || (!S_ISDIR(st.st_mode) && access(in, R_OK) < 0))
             return diag_errno(d, SV_EIO, errno, "%s", in);
-        if (S_ISDIR(st.st_mode) && !dir_has_file(in))
+        /* (one that cannot be read is left to expand_inputs, which says why) */
+        if (S_ISDIR(st.st_mode) && access(in, R_OK | X_OK) == 0 &&
+            fs_dir_every(in, not_read, NULL))
             return diag_set(d, SV_EIO, "%s: a directory with no file in it (subdirectories "
                             "are not read)", in);
     }

@@ -132,13 +132,19 @@ struct bucket {
 };
 
 /* A fragment key remembered until its later fragments arrive (direct-mapped). */
+/* What names an IP datagram that came in fragments: the same in each of them. No padding. */
+struct frag_key {
+    uint8_t src[16], dst[16];
+    uint32_t id;
+    uint8_t ipver, proto;       /* proto: dec_pkt.frag_proto */
+    uint8_t pad[2];
+};
+
 struct frag_ent {
     uint64_t seq;               /* when it was remembered (the set's oldest goes first) */
     uint64_t ts_ns;             /* the first fragment's time */
     bool used;
-    uint8_t ipver, proto;
-    uint32_t frag_id;
-    uint8_t src[16], dst[16];
+    struct frag_key dg;
     struct flow_key key;
     uint64_t stream_id;
 };

@@ -651,20 +651,19 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
         si.ipver = s->rec.ipver;
         /*
          * The endpoints from the stream's record, not from this packet (a later
-         * IP fragment, written before its first one, carries no ports): side 0
-         * is the lower address (then port), as flow_key_from() orders a key;
-         * the catalogue's client (SYN sender, else the higher port) is dir 0.
+         * IP fragment, written before its first one, carries no ports), in the
+         * flow key's order; the catalogue's client (SYN sender, else the higher
+         * port) is dir 0.
          */
         {
             const struct store_stream *r = &s->rec;
-            int cmp = memcmp(r->cli, r->srv, 16);
-            int c = (cmp ? cmp : (r->cli_port > r->srv_port) - (r->cli_port < r->srv_port)) > 0;
+            struct flow_key key;
 
-            memcpy(si.addr[c], r->cli, 16);
-            memcpy(si.addr[1 - c], r->srv, 16);
-            si.port[c] = r->cli_port;
-            si.port[1 - c] = r->srv_port;
-            si.client_side = (int8_t)c;
+            si.client_side = (int8_t)flow_key_make(r->ipver, r->proto, r->cli, r->cli_port,
+                                                   r->srv, r->srv_port, &key);
+            memcpy(si.addr, key.addr, sizeof si.addr);
+            si.port[0] = key.port[0];
+            si.port[1] = key.port[1];
         }
         memset(&o, 0, sizeof o);
         /* a stream to be discarded gets no summary entry either */
