@@ -69,9 +69,20 @@ const struct ix_fixed_def ix_fixed_cols[IXC_FIXED_COUNT] = {
 
 /* ------------------------------------------------------------ dictionaries */
 
-/* Interns byte strings: code = order of first appearance. */
+/*
+ * Interns byte strings: code = order of first appearance. A slot keeps a
+ * tag of the hash and where the string's bytes are, so that a probe reads
+ * the bytes only of a string that is likely the one sought: with 64
+ * buckets' dictionaries in play, each of those reads is a cache miss.
+ */
+struct sslot {
+    uint32_t code1;             /* code + 1, 0 empty */
+    uint32_t tag;               /* the hash's high half */
+    uint32_t off, len;          /* the bytes in sdict.bytes */
+};
+
 struct sdict {
-    uint32_t *slot;             /* code + 1, 0 empty */
+    struct sslot *slot;
     size_t nslot;
     struct ixv bytes;
     struct ixu off;             /* off.v[code] = start in bytes; end = next start */
@@ -112,16 +123,18 @@ static void sdict_get(const struct sdict *t, size_t code, const uint8_t **p, siz
 static void sdict_grow(struct sdict *t)
 {
     size_t nslot = t->nslot ? t->nslot * 2 : 64;
-    uint32_t *slot = xcalloc(nslot, sizeof *slot);
+    struct sslot *slot = xcalloc(nslot, sizeof *slot);
 
-    for (size_t c = 0; c < t->off.n; c++) {
-        const uint8_t *p;
-        size_t n, i;
+    for (size_t c = 0; c < t->nslot; c++) {
+        const struct sslot *o = &t->slot[c];
+        size_t i;
 
-        sdict_get(t, c, &p, &n);
-        for (i = str_hash(p, n) & (nslot - 1); slot[i]; i = (i + 1) & (nslot - 1))
+        if (!o->code1)
+            continue;
+        for (i = str_hash(t->bytes.p + o->off, o->len) & (nslot - 1); slot[i].code1;
+             i = (i + 1) & (nslot - 1))
             ;
-        slot[i] = (uint32_t)(c + 1);
+        slot[i] = *o;
     }
     free(t->slot);
     t->slot = slot;
@@ -130,22 +143,29 @@ static void sdict_grow(struct sdict *t)
 
 static uint32_t sdict_intern(struct sdict *t, const uint8_t *p, size_t n)
 {
+    uint64_t h = str_hash(p, n);
+    uint32_t tag = (uint32_t)(h >> 32);
+    struct sslot *e;
     size_t i;
 
     if (2 * (t->off.n + 1) > t->nslot)
         sdict_grow(t);
-    for (i = str_hash(p, n) & (t->nslot - 1); t->slot[i]; i = (i + 1) & (t->nslot - 1)) {
-        const uint8_t *q;
-        size_t m;
-
-        sdict_get(t, t->slot[i] - 1, &q, &m);
-        if (m == n && (n == 0 || memcmp(p, q, n) == 0))
-            return t->slot[i] - 1;
+    for (i = h & (t->nslot - 1); t->slot[i].code1; i = (i + 1) & (t->nslot - 1)) {
+        e = &t->slot[i];
+        if (e->tag == tag && e->len == n && (n == 0 || memcmp(p, t->bytes.p + e->off, n) == 0))
+            return e->code1 - 1;
     }
+    /* a block's strings stay far below 4 GiB (IX_BLOCK_BYTES, IX_MAX_NAMES) */
+    if (t->bytes.n + n > UINT32_MAX)
+        xdie(t->bytes.n + n);
+    e = &t->slot[i];
+    e->tag = tag;
+    e->off = (uint32_t)t->bytes.n;
+    e->len = (uint32_t)n;
     ixu_push(&t->off, t->bytes.n);
     ixv_put(&t->bytes, p, n);
-    t->slot[i] = (uint32_t)t->off.n;
-    return (uint32_t)(t->off.n - 1);
+    e->code1 = (uint32_t)t->off.n;
+    return e->code1 - 1;
 }
 
 static void sdict_reset(struct sdict *t)
@@ -560,16 +580,13 @@ static void add_body(struct wseg *w, struct wcol *c, const uint8_t *p, size_t n)
 {
     ixu_push(&c->a, n);
     w->bvalues++;
-    /* the frame's room at once: growing it by doubling copied it over and over */
-    if (c->blob.cap < IX_BODY_FRAME && n > 0)
-        xgrow((void **)&c->blob.p, &c->blob.cap, IX_BODY_FRAME, 1);
+    /*
+     * Both buffers grow as the bytes come (the copies cost far less than
+     * the compression): room set aside at once for a frame and a block's
+     * worth of frames, in each of 64 buckets' two body columns, was most
+     * of what a dissecting ingest touched beyond a split.
+     */
     if (c->blob.n > 0 && c->blob.n + n > IX_BODY_FRAME) {
-        /* the frames never pass IX_BLOCK_BYTES (ix_writer_add ends the block first): room
-         * for them all and the bound of one more at once, touched only as they come,
-         * rather than copies as they grow */
-        if (c->frames.cap < IX_BLOCK_BYTES + comp_block_bound(IX_BODY_FRAME))
-            xgrow((void **)&c->frames.p, &c->frames.cap,
-                  IX_BLOCK_BYTES + comp_block_bound(IX_BODY_FRAME), 1);
         put_frame(w, &c->frames, c->blob.p, c->blob.n);
         c->raw += c->blob.n;
         c->blob.n = 0;
