@@ -4,6 +4,7 @@
 
 #include "bundlecli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,9 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
         def = bcli_default_path(o->created_ns);
         o->path = def;
     }
+    /* a reader of -o - that goes away is an error of ours to report (exit 3), not a kill */
+    if (strcmp(o->path, "-") == 0)
+        signal(SIGPIPE, SIG_IGN);
     if (bundle_write(o, nodes, n, &r, &d) < 0) {
         rc = cli_diag(&d);
         if (cli_interrupted)

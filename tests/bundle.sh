@@ -289,4 +289,58 @@ truncate -s 100 "$pack"
 "$SV" snapshot "$TMP/bad" --last 1d --now "$NOW" -o "$TMP/out/bad.tar.gz" 2>"$TMP/err"
 t_is "a damaged store: exit 3, the error names the pack" "$? $(grep -c "$pack" "$TMP/err")" "3 1"
 t_is "a damaged store: nothing left behind" "$(ls -A "$TMP/out")" big.tar.gz
+# Several stores with --cut in an order other than their directories': each node keeps its
+# own cut list (the sort that names the directories once left each with another's)
+"$SV" ingest -q -o "$TMP/cz" --node zz=10.0.0.9 "$TMP/g.pcap"
+"$SV" ingest -q -o "$TMP/ca" --node aa=10.0.0.2 "$TMP/h.pcap"
+"$SV" snapshot "$TMP/ca" "$TMP/cz" --from 1717236020 --to 1717236030 --cut --now "$NOW" \
+    -o "$TMP/cut-az.tar.gz" 2>/dev/null
+"$SV" snapshot "$TMP/cz" "$TMP/ca" --from 1717236020 --to 1717236030 --cut --now "$NOW" \
+    -o "$TMP/cut-za.tar.gz" 2>/dev/null
+t_is "--cut over two stores given out of order: exit 0, the same bundle" \
+    "$? $(cmp "$TMP/cut-az.tar.gz" "$TMP/cut-za.tar.gz" && echo same)" "0 same"
+for st in ca cz; do
+    "$SV" snapshot "$TMP/$st" --from 1717236020 --to 1717236030 --cut --now "$NOW" \
+        -o "$TMP/cut-$st.tar.gz" 2>/dev/null
+    x "cut-$st"
+done
+x cut-za
+t_is "... each node directory with the streams of its own store's --cut" \
+    "$(jq -c '[.nodes[] | [.dir, .streams]]' "$TMP/cut-za.d/content.json")" \
+    "$(jq -c '.nodes[] | [.dir, .streams]' "$TMP/cut-ca.d/content.json" \
+        "$TMP/cut-cz.d/content.json" | jq -sc .)"
+
+# a node named content.json: its directory is not the manifest's name
+"$SV" ingest -q -o "$TMP/cj" --node content.json "$TMP/g.pcap"
+"$SV" snapshot "$TMP/cj" --last 1d --now "$NOW" -o "$TMP/cj.tar.gz" 2>/dev/null
+x cj
+t_is "a node named content.json: its directory is content.json_, and tar extracts it" \
+    "$? $(jq -r '.nodes[0] | .dir + " " + .name' "$TMP/cj.d/content.json")" \
+    "0 content.json_ content.json"
+"$SV" ingest -q -o "$TMP/cj-back" "$TMP/cj.tar.gz"
+t_is "... and it restores as node content.json" \
+    "$? $(jq -r '.nodes[0].name' "$TMP/cj-back/store.json")" "0 content.json"
+
+# shards of one node, one with its IP and one without: the bundle restores with the IP
+"$SV" ingest -q -o "$TMP/ip1" --node zz=10.0.0.9 "$TMP/g.pcap"
+"$SV" ingest -q -o "$TMP/ip0" --node zz "$TMP/h.pcap"
+"$SV" snapshot "$TMP/ip1" "$TMP/ip0" --last 1d --now "$NOW" -o "$TMP/ip.tar.gz" 2>/dev/null
+"$SV" ingest -q -o "$TMP/ip-back" "$TMP/ip.tar.gz"
+t_is "a node's shards with and without its IP: restored as one node with the IP" \
+    "$? $(jq -c '[.nodes[] | [.name, .ip]]' "$TMP/ip-back/store.json")" '0 [["zz","10.0.0.9"]]'
+
+# -o - into a reader that goes away: the error, exit 3 (not killed by SIGPIPE)
+for cmd in "snapshot --last 1d" "export ''"; do
+    eval "set -- $cmd"
+    st=$( { "$SV" "$1" "$TMP/s1" "$2" ${3:+"$3"} --now "$NOW" -o - 2>"$TMP/err"
+        echo $? >"$TMP/rc"; } | head -c 100 >/dev/null; cat "$TMP/rc")
+    t_is "$1 -o - into a pipe closed early: exit 3 and the error" "$st $(cat "$TMP/err")" \
+        "3 streamvault: standard output: local/1717236000.pcap: Write error: Broken pipe"
+done
+
+# a node name of 128 characters: its index segments (longer names) read back
+long=$(printf 'n%.0s' $(seq 128))
+"$SV" ingest -q -o "$TMP/long" --node "$long" "$TMP/g.pcap"
+t_is "a node name of 128 characters: the store reads" \
+    "$("$SV" query "$TMP/long" '' --count 2>&1)" "$("$SV" query "$TMP/s1" '' --count)"
 t_done

@@ -110,6 +110,7 @@ bundle whole.tar --plain "file:$N1/a.pcap=$P"
 bundle whole.tar.gz "file:$N1/a.pcap=$P"
 bundle evil.tar.gz "file:$N1/a.pcap=$P" "symlink:$N1/b.pcap=/etc/passwd"
 bundle one.tar.gz "file:$N1/a.pcap=$P"
+bundle notcap.tar.gz "text:$N1/a.pcap=not a capture"
 "$GENCAP" --out g --streams 40 --duration 20 --restarts 2 --seed 3 --quiet
 N2="n2_fd00::2"
 bundle good.tar.gz "dir:$N1" "file:$N1/1700000000.pcap=$P" \
@@ -161,6 +162,22 @@ t_is "a refused bundle over an existing store (--force): exit 3" "$?" 3
 t_run "a refused bundle over an existing store (--force): the store is as it was" \
     diff -r old old.copy
 t_is "a refused bundle over an existing store: nothing else left" "$(left_over)" ""
+# a verified bundle whose only capture is not one: nothing read, the store is kept too
+"$SV" ingest -q -f -o old notcap.tar.gz 2>err
+t_is "a bundle whose capture is not one, --force: exit 3, the error" "$? $(cat err)" \
+    "3 streamvault: notcap.tar.gz:$N1/a.pcap: offset 0: not a pcap or pcapng file (magic 0x6e6f7420); nothing was read, so old is left as it was"
+t_run "... the store is as it was" diff -r old old.copy
+# and so is a store over which a file that is not a capture is ingested
+printf 'not a capture' >notcap.pcap
+"$SV" ingest -q -f -o old notcap.pcap 2>err
+t_is "a file that is not a capture, --force: exit 3, the error" "$? $(cat err)" \
+    "3 streamvault: notcap.pcap: offset 0: not a pcap or pcapng file (magic 0x6e6f7420); nothing was read, so old is left as it was"
+t_run "... the store is as it was" diff -r old old.copy
+rm -f notcap.pcap
+# an empty capture is a capture: it replaces the store
+"$SV" ingest -q -f -o old "$TD/tcpdump_empty.pcapng"
+t_is "an empty capture, --force: exit 0, an empty store" \
+    "$? $(jq -c '.totals.read' old/store.json)" '0 {"packets":0,"bytes":0}'
 rm -rf old old.copy
 
 # usage: a bundle is the only input, its nodes are named by its directories

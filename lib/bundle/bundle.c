@@ -86,6 +86,10 @@ char *bundle_node_dir(const char *name, const char *ip)
     if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || !*s) {
         free(s);
         s = xstrdup("_");
+    } else if (strcmp(s, BW_CONTENT) == 0) {
+        /* the manifest's name: "node_" reads back as the node, with no IP */
+        free(s);
+        s = xstrdup(BW_CONTENT "_");
     }
     return s;
 }
@@ -508,6 +512,9 @@ int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, s
         res->bytes += b->ms.bytes;
     }
     name_nodes(v, nn);
+    /* sorting moved each node's cut list with it: in points to its own again */
+    for (size_t i = 0; o->cut && i < nn; i++)
+        v[i].in = &v[i].cut;
     res->nodes = nn;
     /* "-": standard output, as it is written (no temporary file to rename) */
     if (!to_stdout)

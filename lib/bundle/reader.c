@@ -760,7 +760,12 @@ static int build_nodes(struct reader *r, struct bundle_contents *c, const struct
             if (strcmp(c->nodes[k].name, name) == 0)
                 nd = &c->nodes[k];
         }
-        if (nd && strcmp(nd->ip, ip) != 0) {
+        /* a shard that knew no IP (ingest --node NAME) takes the other's */
+        if (nd && !*nd->ip && *ip) {
+            free(nd->ip);
+            nd->ip = ip;
+            ip = NULL;
+        } else if (nd && *ip && strcmp(nd->ip, ip) != 0) {
             show(nd->dir, a);
             show(g[i].dir, b);
             rc = diag_set(r->d, SV_EFORMAT,

@@ -68,10 +68,11 @@ int store_valid_node_ip(const char *ip)
     return !ip || !*ip || inet_pton(AF_INET, ip, a) == 1 || inet_pton(AF_INET6, ip, a) == 1;
 }
 
-int store_valid_node_name(const char *name)
+/* 1 to max bytes of [A-Za-z0-9._-], not "." or "..": safe as one path component. */
+static int valid_component(const char *name, size_t max)
 {
     if (!name || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-        strlen(name) > 128)
+        strlen(name) > max)
         return 0;
     for (const char *p = name; *p; p++) {
         char c = *p;
@@ -81,6 +82,16 @@ int store_valid_node_name(const char *name)
             return 0;
     }
     return 1;
+}
+
+int store_valid_node_name(const char *name)
+{
+    return valid_component(name, STORE_NODE_NAME_MAX);
+}
+
+int store_valid_segment_name(const char *name)
+{
+    return valid_component(name, STORE_SEGMENT_NAME_MAX);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -116,7 +127,7 @@ static int read_segments(struct store *s, const char *path, struct diag *d)
         const char *name = jv_get_str(j, "name"), *node = jv_get_str(j, "node");
         size_t k;
 
-        if (!store_valid_node_name(name) || !node)
+        if (!store_valid_segment_name(name) || !node)
             return diag_set(d, SV_EFORMAT, "%s: segment %zu has a bad name", path, i);
         for (k = 0; k < s->nnodes && strcmp(s->nodes[k].info.name, node) != 0; k++)
             ;

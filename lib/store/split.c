@@ -1284,6 +1284,35 @@ static int check_inputs(const struct store_node_input *node, struct diag *d)
     return 0;
 }
 
+/*
+ * With --force, a store already there is not replaced by one that holds
+ * nothing because every input failed (a file that is not a capture, a
+ * bundle whose capture is not one): that is a mistake to report, not a new
+ * store. An input that is a capture without packets still replaces it.
+ */
+static int check_something_read(const struct store_ingest_opts *o,
+                                const struct store_ingest_result *res, size_t nnodes,
+                                struct diag *d)
+{
+    const struct store_input *failed = NULL;
+    struct stat st;
+
+    for (size_t i = 0; i < nnodes; i++) {
+        if (res[i].read.packets > 0)
+            return 0;
+        for (size_t k = 0; k < res[i].ninputs; k++) {
+            if (res[i].inputs[k].status == STORE_IN_OK)
+                return 0;
+            if (res[i].inputs[k].status == STORE_IN_ERROR && !failed)
+                failed = &res[i].inputs[k];
+        }
+    }
+    if (!failed || lstat(o->store_dir, &st) < 0)
+        return 0;
+    return diag_set(d, SV_EFORMAT, "%s; nothing was read, so %s is left as it was",
+                    failed->error, o->store_dir);
+}
+
 int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_node_input *nodes,
                        size_t nnodes, struct store_ingest_result *res, struct diag *d)
 {
@@ -1338,6 +1367,11 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
         rc = interrupted(o, d);
     if (rc < 0)
         goto out;
+    if (o->replace) {
+        rc = check_something_read(o, res, nnodes, d);
+        if (rc < 0)
+            goto out;
+    }
     json = store_manifest_json(o, res, nnodes);
     path = fs_join(tmp_root, STORE_JSON);
     rc = fs_write_file_atomic(path, json, strlen(json), d);

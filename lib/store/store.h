@@ -145,7 +145,15 @@ int store_ingest(const struct store_ingest_opts *o, char *const *inputs, size_t 
  * True when name can name a node: safe as one path component, 1-128 of
  * [A-Za-z0-9._-], not "." or "..".
  */
+#define STORE_NODE_NAME_MAX 128
 int store_valid_node_name(const char *name);
+/*
+ * True when name can name an index segment: as a node's name, up to 200
+ * bytes, for the node's name and what follows it ("-<bucket>-<n>", and
+ * ".n<g>" once names import rewrote it), still under NAME_MAX.
+ */
+#define STORE_SEGMENT_NAME_MAX 200
+int store_valid_segment_name(const char *name);
 /* True when ip is a node's IP: none ("" or NULL), or an IPv4 or IPv6 address. */
 int store_valid_node_ip(const char *ip);
 

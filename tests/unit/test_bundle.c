@@ -27,23 +27,25 @@
 
 TEST(node_dir_names)
 {
-    char *s;
+    static const struct {
+        const char *name, *ip, *dir;
+    } t[] = {
+        { "worker-3", "10.0.4.12", "worker-3_10.0.4.12" },
+        { "local", "", "local" },
+        { "n1", "fd00::2", "n1_fd00::2" },
+        { "a", "../x y", "a_.._x_y" },
+        { "..", NULL, "_" },
+        /* not the manifest's name */
+        { "content.json", "", "content.json_" },
+        { "content.json", "10.0.0.1", "content.json_10.0.0.1" },
+    };
 
-    s = bundle_node_dir("worker-3", "10.0.4.12");
-    T_STREQ(s, "worker-3_10.0.4.12");
-    free(s);
-    s = bundle_node_dir("local", "");
-    T_STREQ(s, "local");
-    free(s);
-    s = bundle_node_dir("n1", "fd00::2");
-    T_STREQ(s, "n1_fd00::2");
-    free(s);
-    s = bundle_node_dir("a", "../x y");
-    T_STREQ(s, "a_.._x_y");
-    free(s);
-    s = bundle_node_dir("..", NULL);
-    T_STREQ(s, "_");
-    free(s);
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        char *s = bundle_node_dir(t[i].name, t[i].ip);
+
+        T_STREQ(s, t[i].dir);
+        free(s);
+    }
 }
 
 /* One UDP packet 10.0.0.<cli>:<cport> -> 10.0.0.2:53 with plen payload bytes; ip only (raw). */
