@@ -105,6 +105,7 @@ int cmd_export(int argc, char **argv)
     if (!have_now)
         bo.created_ns = bcli_now();
     qo.now_ns = bo.created_ns;
+    qo.now_set = true;
     query = argv[argc - 1];
     bo.query = query;
     rc = bcli_check_stdout("export", bo.path, json);

@@ -370,6 +370,7 @@ int cmd_graph(int argc, char **argv)
             if (timefmt_parse(optarg, &qo.now_ns) < 0)
                 return cli_usage("graph", "--now: expected RFC 3339 or Unix seconds, not '%s'",
                                  optarg);
+            qo.now_set = true;
             break;
         case 'h':
             fputs(usage_text, stdout);

@@ -655,6 +655,7 @@ int cmd_query(int argc, char **argv)
                                optarg);
                 goto out;
             }
+            qo.now_set = true;
             break;
         case 'E':
             explain = true;

@@ -252,6 +252,7 @@ int cmd_snapshot(int argc, char **argv)
     if (!have_now)
         bo.created_ns = bcli_now();
     qo.now_ns = bo.created_ns;
+    qo.now_set = true;
     if (query || graph_path) {
         bo.query = query;
         if (!query)

@@ -274,6 +274,7 @@ int cmd_streams(int argc, char **argv)
                                optarg);
                 goto out;
             }
+            qo.now_set = true;
             break;
         case 'h':
             fputs(usage_text, stdout);

@@ -105,6 +105,75 @@ t_is "a catastrophic regex: exit 3" "$rc" 3
 t_run "a catastrophic regex: the error names it" grep -q 'regex r"(.\*.\*)\*x\$" gave up' "$TMP/err"
 t_run "a catastrophic regex: ends within 20 s" test $(($(date +%s) - start)) -lt 20
 
+# ... and a side that decides alone decides, whichever gave up: the same both ways
+for plan in 1 0; do
+    SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" 'request.url == r"(.*.*)*x$" and dst.port == 1' \
+        --count >"$TMP/out" 2>"$TMP/err"
+    t_is "a catastrophic regex and a false side (SV_QUERY_PLAN=$plan): false, exit 0" \
+        "$? $(cat "$TMP/out" "$TMP/err")" "0 0"
+    SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" 'dst.port > 0 or request.url == r"(.*.*)*x$"' \
+        --count >"$TMP/out" 2>"$TMP/err"
+    t_is "a catastrophic regex and a true side (SV_QUERY_PLAN=$plan): true, exit 0" \
+        "$? $(cat "$TMP/out" "$TMP/err")" "0 $("$SV" query "$TMP/s" '' --count)"
+done
+
+# numbers: integers compare exactly (nanosecond times), both ways
+"$SV" query "$TMP/s" '' --format ndjson >"$TMP/all.ndjson"
+id=$("$SV" query "$TMP/s" http -n 1 -F id -f csv | sed 1d | tr -d '\r')
+t=$("$SV" query "$TMP/s" "id == \"$id\"" -F times.request -f csv | sed 1d | tr -d '\r')
+for plan in 1 0; do
+    got=
+    for q in "== $((t + 1))" "!= $((t + 1))" "< $((t + 1))" "> $((t - 1))" "== \"$t\"" \
+        "== \"$((t + 1))\""; do
+        got="$got $(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" "id == \"$id\" and times.request $q" --count)"
+    done
+    t_is "times.request against T+1, T-1 and as strings (SV_QUERY_PLAN=$plan): exact" "$got" \
+        " 0 1 1 1 1 0"
+done
+t_is "integer arithmetic is exact: T + 1 - 1 == T" \
+    "$("$SV" query "$TMP/s" "id == \"$id\" and times.request + 1 - 1 == $t and times.request + 1 != $t" --count)" 1
+
+# a key made by lower()/upper() (not NUL-terminated in scratch) and a key with a NUL byte
+for plan in 1 0; do
+    t_is "\"HOST\".lower() in request.headers is \"host\" in request.headers (SV_QUERY_PLAN=$plan)" \
+        "$(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" '"HOST".lower() in request.headers' --count) $(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" '"host".upper() in request.headers' --count)" \
+        "$(jq -s '[.[] | select(.request.headers | objects | keys | map(ascii_downcase) | index("host"))] | length' "$TMP/all.ndjson") $(jq -s '[.[] | select(.request.headers | objects | keys | map(ascii_downcase) | index("host"))] | length' "$TMP/all.ndjson")"
+    t_is "a key with a NUL byte names nothing (SV_QUERY_PLAN=$plan)" \
+        "$(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" 'request.headers["Host\0junk"]' --count) $(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" '"Host\0junk" in request.headers' --count)" \
+        "0 0"
+done
+
+# datetime(): a fraction as written, nothing after it
+t_is "datetime(): .5 is 500 ms, .05 is 50 ms, .123456 is 123 ms" \
+    "$("$SV" query "$TMP/s" 'datetime("06/01/2024, 10:05:00.5") == 1717236300500 and datetime("06/01/2024, 10:05:00.05") == 1717236300050 and datetime("06/01/2024, 10:05:00.123456") == 1717236300123 and datetime("06/01/2024, 10:05:00") == 1717236300000' --count)" \
+    "$("$SV" query "$TMP/s" '' --count)"
+"$SV" query "$TMP/s" 'timestamp > datetime("06/01/2024, 10:05:00 garbage")' --count 2>"$TMP/err"
+t_is "datetime(): what follows the time is an error" "$? $(head -n 1 "$TMP/err")" \
+    "2 streamvault: query: datetime(): cannot read '06/01/2024, 10:05:00 garbage' as a time"
+
+# --now 0 is the epoch, not the clock
+t_is "--now 0: now() is 0" "$("$SV" query "$TMP/s" 'now() == 0' --now 0 --count)" \
+    "$("$SV" query "$TMP/s" '' --count)"
+
+# json() of a scalar; an entry's array compares as a list
+t_is "json() of a JSON number, string, true" \
+    "$("$SV" query "$TMP/s" 'json("247") == 247 and json("\"a\"") == "a" and json("true") == true and json("[1]")[0] == 1' --count)" \
+    "$("$SV" query "$TMP/s" '' --count)"
+h2=$(jq -s '[.[] | select(.request.alpn | arrays | index("h2"))] | length' "$TMP/all.ndjson")
+for plan in 1 0; do
+    t_is "an entry's array against a value: any element (request.alpn, SV_QUERY_PLAN=$plan)" \
+        "$(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" 'request.alpn == "h2"' --count) $(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" 'request.alpn == r"^h2$"' --count) $(SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" 'tls and request.alpn != "h2"' --count)" \
+        "$h2 $h2 $(($("$SV" query "$TMP/s" tls --count) - h2))"
+done
+t_run "... which the capture has (the test tells)" test "$h2" -gt 0
+
+# a chain of calls: a level each, capped at 128
+"$SV" query "$TMP/s" "request.path$(printf '.lower()%.0s' $(seq 129)) == \"x\"" --count 2>"$TMP/err"
+t_is "129 chained calls: nested too deeply, exit 2" "$? $(head -n 1 "$TMP/err")" \
+    "2 streamvault: query: query nested too deeply (more than 128 levels)"
+t_is "128 chained calls: fine" \
+    "$("$SV" query "$TMP/s" "request.path$(printf '.lower()%.0s' $(seq 128)) == \"x\"" --count)" 0
+
 # rows are rendered a run per thread, 256 rows a thread a round, and --sort keys in
 # parallel: the output is the same at 1 and 3 threads across several rounds
 t_is "whole entries, --fields and --sort: the same output at 1 and 3 threads" \

@@ -276,10 +276,11 @@ char *jv_dump(const struct jv *v, unsigned flags)
     return s;
 }
 
-int jv_parse(const char *text, size_t n, const char *name, struct jv **out, struct diag *d)
+static int parse_flags(const char *text, size_t n, size_t flags, const char *name,
+                       struct jv **out, struct diag *d)
 {
     json_error_t err;
-    json_t *j = json_loadb(text, n, JSON_REJECT_DUPLICATES, &err);
+    json_t *j = json_loadb(text, n, JSON_REJECT_DUPLICATES | flags, &err);
 
     *out = NULL;
     if (!j)
@@ -287,6 +288,17 @@ int jv_parse(const char *text, size_t n, const char *name, struct jv **out, stru
                         err.text);
     *out = (struct jv *)j;
     return 0;
+}
+
+int jv_parse(const char *text, size_t n, const char *name, struct jv **out, struct diag *d)
+{
+    return parse_flags(text, n, 0, name, out, d);
+}
+
+int jv_parse_value(const char *text, size_t n, const char *name, struct jv **out,
+                   struct diag *d)
+{
+    return parse_flags(text, n, JSON_DECODE_ANY, name, out, d);
 }
 
 struct jv *jv_get(const struct jv *obj, const char *k)
@@ -314,6 +326,14 @@ bool jv_as_u64(const struct jv *v, uint64_t *out)
     if (!v || !json_is_integer(J(v)) || json_integer_value(J(v)) < 0)
         return false;
     *out = (uint64_t)json_integer_value(J(v));
+    return true;
+}
+
+bool jv_as_i64(const struct jv *v, int64_t *out)
+{
+    if (!v || !json_is_integer(J(v)))
+        return false;
+    *out = (int64_t)json_integer_value(J(v));
     return true;
 }
 

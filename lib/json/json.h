@@ -42,9 +42,12 @@ enum jv_dump_flags {
 /* Serialises v; returns malloc'd NUL-terminated text ending in no newline. */
 char *jv_dump(const struct jv *v, unsigned flags);
 
-/* Parses text (name is used in the error message with line/column). */
+/* Parses text (name is used in the error message with line/column): an object or array. */
 int jv_parse(const char *text, size_t n, const char *name, struct jv **out, struct diag *d)
     __attribute__((warn_unused_result));
+/* The same for any JSON value: a number, string, true, false or null too. */
+int jv_parse_value(const char *text, size_t n, const char *name, struct jv **out,
+                   struct diag *d) __attribute__((warn_unused_result));
 
 struct jv *jv_get(const struct jv *obj, const char *k);        /* NULL if absent or not an object */
 const char *jv_get_str(const struct jv *obj, const char *k);   /* NULL if absent or not a string */
@@ -56,6 +59,8 @@ const char *jv_as_str(const struct jv *v);
 /* A string's bytes and length, NUL bytes ("\u0000") included; NULL if v is not a string. */
 const char *jv_as_strn(const struct jv *v, size_t *n);
 bool jv_as_u64(const struct jv *v, uint64_t *out);
+/* An integer as it is (exact: nanosecond times need all 64 bits); false if v is not one. */
+bool jv_as_i64(const struct jv *v, int64_t *out);
 /* Any JSON number (integer or real) as a double; false if v is NULL or not a number. */
 bool jv_as_num(const struct jv *v, double *out);
 /* true/false; false (and *out untouched) if v is NULL or not a boolean. */

@@ -372,6 +372,8 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
                     return rc;
             }
             add_step(e, (struct q_step){ QS_KEY, m->str, 0 });
+        } else if (m->kid[1]->kind == Q_STR && memchr(m->kid[1]->str, 0, m->kid[1]->len)) {
+            add_step(e, (struct q_step){ QS_NONE, NULL, 0 });
         } else if (m->kid[1]->kind == Q_STR) {
             add_step(e, (struct q_step){ QS_KEY, keep(c, m->kid[1]->str, m->kid[1]->len), 0 });
         } else if (m->kid[1]->kind == Q_NUM && m->kid[1]->is_int) {
@@ -395,6 +397,15 @@ static struct qe *num_const(struct comp *c, const struct q_node *n, double v)
     return e;
 }
 
+/* An integer constant, exact (nanosecond times need all 64 bits). */
+static struct qe *int_const(struct comp *c, const struct q_node *n, int64_t v)
+{
+    struct qe *e = mk(c, QE_CONST, n);
+
+    e->v = q_int(v);
+    return e;
+}
+
 /* The text of n (a string, or a regex literal where a pattern is due) as a constant. */
 static struct qe *str_const(struct comp *c, const struct q_node *n)
 {
@@ -409,16 +420,24 @@ static struct qe *str_const(struct comp *c, const struct q_node *n)
 /* "01/02/2006, 15:04:05.000" (Kubeshark's), or what timefmt_parse takes; ns. */
 static bool parse_datetime(const char *s, uint64_t *ns)
 {
-    int mo, d, y, h, mi, sec, ms = 0, used = 0;
+    int mo, d, y, h, mi, sec, used = 0;
 
-    if (sscanf(s, "%2d/%2d/%4d, %2d:%2d:%2d%n", &mo, &d, &y, &h, &mi, &sec, &used) == 6) {
-        struct tm tm;
+    if (sscanf(s, "%2d/%2d/%4d, %2d:%2d:%2d%n", &mo, &d, &y, &h, &mi, &sec, &used) == 6 &&
+        used > 0) {
+        const char *f = s + used;
+        size_t nf = 0;
         char iso[64];
 
-        if (s[used] == '.' && sscanf(s + used + 1, "%3d", &ms) != 1)
+        /* a fraction of a second as written (".5" is half of one), then nothing */
+        if (*f == '.') {
+            nf = 1 + strspn(f + 1, "0123456789");
+            if (nf == 1 || nf > 10)
+                return false;
+        }
+        if (f[nf] != 0)
             return false;
-        memset(&tm, 0, sizeof tm);
-        snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, h, mi, sec, ms);
+        snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d%.*sZ", y, mo, d, h, mi, sec,
+                 (int)nf, f);
         return timefmt_parse(iso, ns) == 0;
     }
     return timefmt_parse(s, ns) == 0;
@@ -436,7 +455,7 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
     if (!recv && strcmp(name, "now") == 0) {
         if (nargs)
             return fail(c, n, "now() takes no arguments");
-        *out = num_const(c, n, (double)(c->q->now_ns / MS_NS));
+        *out = int_const(c, n, (int64_t)(c->q->now_ns / MS_NS));
         return 0;
     }
     if (!recv && strcmp(name, "datetime") == 0) {
@@ -447,7 +466,7 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
                               "RFC 3339");
         if (!parse_datetime(n->kid[1]->str, &ns))
             return fail(c, n->kid[1], "datetime(): cannot read '%s' as a time", n->kid[1]->str);
-        *out = num_const(c, n, (double)(ns / MS_NS));
+        *out = int_const(c, n, (int64_t)(ns / MS_NS));
         return 0;
     }
     for (size_t i = 0; i < sizeof durations / sizeof *durations; i++) {
@@ -455,7 +474,15 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
             continue;
         if (nargs != 1 || n->kid[1]->kind != Q_NUM)
             return fail(c, n, "%s() takes one number", name);
-        *out = num_const(c, n, n->kid[1]->num * durations[i].ms);
+        {
+            int64_t ms;
+
+            if (n->kid[1]->is_int && !__builtin_mul_overflow(n->kid[1]->i,
+                                                             (int64_t)durations[i].ms, &ms))
+                *out = int_const(c, n, ms);
+            else
+                *out = num_const(c, n, n->kid[1]->num * durations[i].ms);
+        }
         return 0;
     }
     if (!recv && strcmp(name, "limit") == 0)
@@ -537,7 +564,8 @@ static int arith(struct comp *c, const struct q_node *n, struct qe *e, struct qe
             return fail(c, n->kid[i], "'%s' takes numbers", n->kind == Q_ADD ? "+" : "-");
     }
     if (a->kind == QE_CONST && b->kind == QE_CONST) {
-        *out = num_const(c, n, e->kind == QE_ADD ? a->v.n + b->v.n : a->v.n - b->v.n);
+        *out = mk(c, QE_CONST, n);
+        (*out)->v = q_num_arith(e->kind == QE_ADD, &a->v, &b->v);
         return 0;
     }
     *out = e;
@@ -562,7 +590,7 @@ static int compile(struct comp *c, const struct q_node *n, struct qe **out, int 
                     Q_MAX_CHAIN);
     switch (n->kind) {
     case Q_NUM:
-        *out = num_const(c, n, n->num);
+        *out = n->is_int ? int_const(c, n, n->i) : num_const(c, n, n->num);
         return 0;
     case Q_STR:
         *out = str_const(c, n);
@@ -738,7 +766,7 @@ int q_compile(const char *text, size_t n, const struct q_opts *o, struct q_query
     memset(err, 0, sizeof *err);
     q->limit = UINT64_MAX;
     q->hi = UINT64_MAX;
-    if (o && o->now_ns) {
+    if (o && o->now_set) {
         q->now_ns = o->now_ns;
     } else {
         struct timespec ts;

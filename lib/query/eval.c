@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,7 @@ static struct qv from_json(const struct jv *j)
         v.t = QV_NUM;
         v.n = d;
         v.j = j;    /* the number as the entry has it: nanosecond times need all 64 bits */
+        v.isint = jv_as_i64(j, &v.i);
     } else {
         v.t = QV_JSON;
         v.j = j;
@@ -119,6 +121,28 @@ static const struct jv *member(const struct jv *o, const char *key)
     return NULL;
 }
 
+/*
+ * member() of a key of n bytes, which need not end in a NUL (lower() and
+ * upper() write into scratch): none when it holds a NUL byte, which no
+ * JSON key of an entry does.
+ */
+static const struct jv *member_n(struct q_ctx *c, const struct jv *o, const char *key, size_t n)
+{
+    const struct jv *v;
+    char *z, *own = NULL;
+
+    if (memchr(key, 0, n))
+        return NULL;
+    z = n < Q_SCRATCH ? scratch(c, n + 1) : NULL;
+    if (!z)
+        z = own = xmalloc(n + 1);   /* a long key of a json() body */
+    memcpy(z, key, n);
+    z[n] = 0;
+    v = member(o, z);
+    free(own);
+    return v;
+}
+
 static void list_push(struct q_ctx *c, struct qv v)
 {
     xgrow((void **)&c->list, &c->caplist, c->nlist + 1, sizeof *c->list);
@@ -132,6 +156,8 @@ static void walk(struct q_ctx *c, const struct jv *j, const struct q_step *st, s
     for (; n > 0 && j; st++, n--) {
         if (st->kind == QS_KEY) {
             j = jv_is_obj(j) ? member(j, st->key) : NULL;
+        } else if (st->kind == QS_NONE) {
+            j = NULL;
         } else if (st->kind == QS_INDEX) {
             int64_t len = (int64_t)jv_len(j), k = st->index < 0 ? len + st->index : st->index;
 
@@ -209,7 +235,9 @@ static bool text_of(struct q_ctx *c, const struct qv *v, const char **s, size_t 
         return true;
     case QV_NUM:
         b = scratch(c, 32);
-        if (v->n == (double)(long long)v->n && v->n > -9e15 && v->n < 9e15)
+        if (v->isint)
+            snprintf(b, 32, "%lld", (long long)v->i);
+        else if (v->n == (double)(long long)v->n && v->n > -9e15 && v->n < 9e15)
             snprintf(b, 32, "%lld", (long long)v->n);
         else
             snprintf(b, 32, "%.17g", v->n);
@@ -227,14 +255,16 @@ static bool text_of(struct q_ctx *c, const struct qv *v, const char **s, size_t 
 
 /*
  * A string that is a whole decimal number: [-+]digits[.digits][e[-+]digits]
- * and nothing else. strtod alone would also take "nan", "inf", "0x1p3" and
+ * and nothing else, as a number (*out; exact when it is an integer that
+ * int64 holds). strtod alone would also take "nan", "inf", "0x1p3" and
  * leading blanks, and a captured "NaN" would then equal every number.
  */
-static bool str_num(const struct qv *v, double *d)
+static bool str_num(const struct qv *v, struct qv *out)
 {
     char buf[64], *end;
     size_t i = 0, digits = 0;
     const char *p = v->s;
+    bool integer;
 
     if (v->t != QV_STR || v->len == 0 || v->len >= sizeof buf)
         return false;
@@ -242,6 +272,7 @@ static bool str_num(const struct qv *v, double *d)
         i++;
     for (; i < v->len && p[i] >= '0' && p[i] <= '9'; i++)
         digits++;
+    integer = i == v->len && digits > 0;
     if (i < v->len && p[i] == '.') {
         for (i++; i < v->len && p[i] >= '0' && p[i] <= '9'; i++)
             digits++;
@@ -263,8 +294,46 @@ static bool str_num(const struct qv *v, double *d)
         return false;
     memcpy(buf, v->s, v->len);
     buf[v->len] = 0;
-    *d = strtod(buf, &end);
+    memset(out, 0, sizeof *out);
+    out->t = QV_NUM;
+    if (integer) {
+        long long ll;
+
+        errno = 0;
+        ll = strtoll(buf, &end, 10);
+        if (errno == 0 && *end == 0) {
+            *out = q_int((int64_t)ll);
+            return true;
+        }
+    }
+    out->n = strtod(buf, &end);
     return *end == 0;
+}
+
+int q_num_order(const struct qv *a, const struct qv *b)
+{
+    long double x, y;
+
+    if (a->isint && b->isint)
+        return (a->i > b->i) - (a->i < b->i);
+    if ((!a->isint && isnan(a->n)) || (!b->isint && isnan(b->n)))
+        return 2;
+    /* a long double holds every int64 and every double: the order is exact */
+    x = a->isint ? (long double)a->i : (long double)a->n;
+    y = b->isint ? (long double)b->i : (long double)b->n;
+    return (x > y) - (x < y);
+}
+
+struct qv q_num_arith(bool add, const struct qv *a, const struct qv *b)
+{
+    struct qv v = { .t = QV_NUM };
+    int64_t r;
+
+    if (a->isint && b->isint &&
+        !(add ? __builtin_add_overflow(a->i, b->i, &r) : __builtin_sub_overflow(a->i, b->i, &r)))
+        return q_int(r);
+    v.n = add ? a->n + b->n : a->n - b->n;
+    return v;
 }
 
 /* needle (m bytes) occurs in hay (n bytes); the empty needle everywhere. */
@@ -287,21 +356,43 @@ static bool truthy(const struct qv *v)
 static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
                 const struct qe *e, struct qv *out, struct q_error *err);
 
-/* a op b for two values (op one of QE_EQ .. QE_GE); lists: any element. */
+/* The elements of a list or of an entry's array (anomalies, request.alpn); 0 for others. */
+static size_t elements(const struct qv *l)
+{
+    return l->t == QV_LIST ? l->count : l->t == QV_JSON ? jv_len(l->j) : 0;
+}
+
+static struct qv element(const struct q_ctx *c, const struct qv *l, size_t i)
+{
+    return l->t == QV_LIST ? c->list[l->first + i] : from_json(jv_at(l->j, i));
+}
+
+static bool is_listy(const struct qv *v)
+{
+    return v->t == QV_LIST || (v->t == QV_JSON && jv_is_arr(v->j));
+}
+
+/*
+ * a op b for two values (op one of QE_EQ .. QE_GE). A list, or an entry's
+ * array against a value that is not JSON: true when it holds for an element
+ * (!=: for none).
+ */
 static bool compare(struct q_ctx *c, uint8_t op, const struct qv *a, const struct qv *b)
 {
-    double x, y;
+    struct qv x, y;
     int r;
 
-    if (a->t == QV_LIST || b->t == QV_LIST) {
-        const struct qv *l = a->t == QV_LIST ? a : b, *o = a->t == QV_LIST ? b : a;
+    if (a->t == QV_LIST || b->t == QV_LIST ||
+        ((a->t == QV_JSON) != (b->t == QV_JSON) && (is_listy(a) || is_listy(b)))) {
+        bool left = a->t == QV_LIST || (a->t == QV_JSON && b->t != QV_LIST);
+        const struct qv *l = left ? a : b, *o = left ? b : a;
+        uint8_t eop = op == QE_NE ? QE_EQ : op;
         bool any = false;
 
-        for (uint32_t i = 0; i < l->count && !any; i++) {
-            struct qv el = c->list[l->first + i];
+        for (size_t i = 0; i < elements(l) && !any; i++) {
+            struct qv el = element(c, l, i);
 
-            any = a->t == QV_LIST ? compare(c, op == QE_NE ? QE_EQ : op, &el, o)
-                                  : compare(c, op == QE_NE ? QE_EQ : op, o, &el);
+            any = left ? compare(c, eop, &el, o) : compare(c, eop, o, &el);
         }
         return op == QE_NE ? !any : any;
     }
@@ -312,11 +403,9 @@ static bool compare(struct q_ctx *c, uint8_t op, const struct qv *a, const struc
     }
     if ((a->t == QV_NUM || str_num(a, &x)) && (b->t == QV_NUM || str_num(b, &y)) &&
         (a->t == QV_NUM || b->t == QV_NUM)) {
-        x = a->t == QV_NUM ? a->n : x;
-        y = b->t == QV_NUM ? b->n : y;
-        if (isnan(x) || isnan(y))
+        r = q_num_order(a->t == QV_NUM ? a : &x, b->t == QV_NUM ? b : &y);
+        if (r == 2)
             return op == QE_NE;     /* NaN (1e999 - 1e999): equal to nothing, never ordered */
-        r = (x > y) - (x < y);
     } else if (a->t == QV_STR && b->t == QV_STR) {
         size_t m = a->len < b->len ? a->len : b->len;
 
@@ -343,6 +432,18 @@ static bool compare(struct q_ctx *c, uint8_t op, const struct qv *a, const struc
     }
 }
 
+/* An element of l (a list or an entry's array) equals v. */
+static bool has_element(struct q_ctx *c, const struct qv *l, const struct qv *v)
+{
+    for (size_t i = 0; i < elements(l); i++) {
+        struct qv el = element(c, l, i);
+
+        if (compare(c, QE_EQ, &el, v))
+            return true;
+    }
+    return false;
+}
+
 static int regex_on(const struct qe *e, struct q_ctx *c, const struct qv *v, bool *hit,
                     struct q_error *err)
 {
@@ -351,9 +452,9 @@ static int regex_on(const struct qe *e, struct q_ctx *c, const struct qv *v, boo
     int rc;
 
     *hit = false;
-    if (v->t == QV_LIST) {
-        for (uint32_t i = 0; i < v->count && !*hit; i++) {
-            struct qv el = c->list[v->first + i];
+    if (is_listy(v)) {
+        for (size_t i = 0; i < elements(v) && !*hit; i++) {
+            struct qv el = element(c, v, i);
 
             rc = regex_on(e, c, &el, hit, err);
             if (rc < 0)
@@ -420,9 +521,9 @@ static struct qv json_of(struct q_ctx *c, const struct qv *x)
         return *x;
     if (x->t != QV_STR)
         return v;
-    if (jv_parse(x->s, x->len, "json()", &j, &d) < 0) {
+    if (jv_parse_value(x->s, x->len, "json()", &j, &d) < 0) {
         raw = unbase64(x->s, x->len, &rn);
-        if (!raw || jv_parse(raw, rn, "json()", &j, &d) < 0)
+        if (!raw || jv_parse_value(raw, rn, "json()", &j, &d) < 0)
             j = NULL;
         free(raw);
     }
@@ -455,16 +556,8 @@ static int call(const struct q_query *q, struct q_ctx *c, const struct jv *root,
         return 0;
     case QF_CONTAINS:
         out->t = QV_BOOL;
-        if (x.t == QV_LIST || (x.t == QV_JSON && jv_is_arr(x.j))) {
-            if (x.t == QV_LIST) {
-                out->b = compare(c, QE_EQ, &x, &y);
-            } else {
-                for (size_t i = 0; i < jv_len(x.j) && !out->b; i++) {
-                    struct qv el = from_json(jv_at(x.j, i));
-
-                    out->b = compare(c, QE_EQ, &el, &y);
-                }
-            }
+        if (is_listy(&x)) {
+            out->b = has_element(c, &x, &y);
         } else if (text_of(c, &x, &s, &n) && text_of(c, &y, &t, &m)) {
             out->b = has_sub(s, n, t, m);
         }
@@ -473,16 +566,12 @@ static int call(const struct q_query *q, struct q_ctx *c, const struct jv *root,
         out->t = QV_BOOL;
         return regex_on(e, c, &x, &out->b, err);
     case QF_SIZE:
-        if (x.t == QV_STR) {
-            out->t = QV_NUM;
-            out->n = (double)x.len;
-        } else if (x.t == QV_LIST) {
-            out->t = QV_NUM;
-            out->n = x.count;
-        } else if (x.t == QV_JSON) {
-            out->t = QV_NUM;
-            out->n = (double)(jv_is_obj(x.j) ? jv_obj_len(x.j) : jv_len(x.j));
-        }
+        if (x.t == QV_STR)
+            *out = q_int((int64_t)x.len);
+        else if (x.t == QV_LIST)
+            *out = q_int(x.count);
+        else if (x.t == QV_JSON)
+            *out = q_int((int64_t)(jv_is_obj(x.j) ? jv_obj_len(x.j) : jv_len(x.j)));
         return 0;
     case QF_JSON:
         *out = json_of(c, &x);
@@ -584,10 +673,8 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
         const struct jv *t = jv_get(root, "times");
         uint64_t rq, rs;
 
-        if (jv_get_u64(t, "request", &rq) && jv_get_u64(t, "response", &rs) && rs >= rq) {
-            out->t = QV_NUM;
-            out->n = (double)((rs - rq) / 1000);
-        }
+        if (jv_get_u64(t, "request", &rq) && jv_get_u64(t, "response", &rs) && rs >= rq)
+            *out = q_int((int64_t)((rs - rq) / 1000));
         return 0;
     }
     case QE_NOT:
@@ -597,9 +684,11 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
         return rc;
     case QE_NEG:
         rc = eval(q, c, root, e->kid[0], &a, err);
-        if (rc == 0 && a.t == QV_NUM) {
+        if (rc == 0 && a.t == QV_NUM && a.isint && a.i != INT64_MIN) {
+            *out = q_int(-a.i);
+        } else if (rc == 0 && a.t == QV_NUM) {
             out->t = QV_NUM;
-            out->n = -a.n;
+            out->n = -(a.isint ? (double)a.i : a.n);
         }
         return rc;
     case QE_ADD:
@@ -607,22 +696,32 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
         rc = eval(q, c, root, e->kid[0], &a, err);
         if (rc == 0)
             rc = eval(q, c, root, e->kid[1], &b, err);
-        if (rc == 0 && a.t == QV_NUM && b.t == QV_NUM) {
-            out->t = QV_NUM;
-            out->n = e->kind == QE_ADD ? a.n + b.n : a.n - b.n;
-        }
+        if (rc == 0 && a.t == QV_NUM && b.t == QV_NUM)
+            *out = q_num_arith(e->kind == QE_ADD, &a, &b);
         return rc;
     case QE_AND:
-    case QE_OR:
+    case QE_OR: {
+        struct q_error right;
+        int rc2;
+
         rc = eval(q, c, root, e->kid[0], &a, err);
         out->t = QV_BOOL;
-        if (rc < 0 || truthy(&a) == (e->kind == QE_OR)) {
-            out->b = e->kind == QE_OR;
+        out->b = e->kind == QE_OR;
+        if (rc == 0 && truthy(&a) == out->b)
+            return 0;
+        /*
+         * A side that failed (a regex that gave up) leaves the answer to the
+         * other: false and x is false, true or x is true, whatever x is, as
+         * the plan's zone maps would have it without running x at all.
+         */
+        rc2 = eval(q, c, root, e->kid[1], &b, rc < 0 ? &right : err);
+        if (rc2 == 0 && truthy(&b) == out->b)
+            return 0;
+        if (rc < 0)
             return rc;
-        }
-        rc = eval(q, c, root, e->kid[1], &b, err);
         out->b = truthy(&b);
-        return rc;
+        return rc2;
+    }
     case QE_LIST:
         return list_value(q, c, root, e, out, err);
     case QE_CALL:
@@ -634,16 +733,10 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
         out->t = QV_BOOL;
         if (rc < 0)
             return rc;
-        if (b.t == QV_LIST) {
-            out->b = compare(c, QE_EQ, &b, &a);
+        if (is_listy(&b)) {
+            out->b = has_element(c, &b, &a);
         } else if (b.t == QV_JSON && jv_is_obj(b.j) && a.t == QV_STR) {
-            out->b = member(b.j, a.s) != NULL;
-        } else if (b.t == QV_JSON) {
-            for (size_t i = 0; i < jv_len(b.j) && !out->b; i++) {
-                struct qv el = from_json(jv_at(b.j, i));
-
-                out->b = compare(c, QE_EQ, &el, &a);
-            }
+            out->b = member_n(c, b.j, a.s, a.len) != NULL;
         } else if (b.t == QV_STR && a.t == QV_STR) {
             out->b = has_sub(b.s, b.len, a.s, a.len);
         }
@@ -697,6 +790,8 @@ static struct jv *to_json(const struct q_ctx *c, const struct qv *v)
     case QV_NUM:
         if (v->j)
             return jv_copy(v->j);
+        if (v->isint)
+            return jv_i64(v->i);
         if (v->n == (double)(int64_t)v->n && v->n >= -9007199254740992.0 &&
             v->n <= 9007199254740992.0)
             return jv_i64((int64_t)v->n);

@@ -426,19 +426,27 @@ static int parse_index(struct parser *ps, struct q_node *recv, struct q_node **o
 
 static int parse_postfix(struct parser *ps, struct q_node **out)
 {
+    uint32_t levels = 0;    /* calls and indexes of the chain: each holds the one before */
     int rc;
 
     rc = parse_primary(ps, out);
     while (rc == 0) {
+        const struct q_tok at = ps->tok;
+
         if (ps->tok.kind == QT_DOT) {
             rc = advance(ps);
             if (rc == 0)
                 rc = parse_member(ps, *out, out);
+            if (rc < 0 || (*out)->kind != Q_CALL)
+                continue;
         } else if (ps->tok.kind == QT_LBRACKET) {
             rc = parse_index(ps, *out, out);
         } else {
             break;
         }
+        if (rc == 0 && ps->depth + ++levels > Q_MAX_DEPTH)
+            rc = q_err_set(ps->err, SV_ELIMIT, at.pos, at.end,
+                           "query nested too deeply (more than %u levels)", Q_MAX_DEPTH);
     }
     return rc;
 }

@@ -74,7 +74,7 @@ struct qp_leaf {
     char path[256];             /* QPS_SEC: the leaf column's path; map: the map's */
     bool cmp;                   /* pred is ref OP number: compared straight, zone maps apply */
     uint8_t op;                 /* QE_EQ .. QE_GE, with ref on the left */
-    double k;
+    struct qv k;                /* the number (QV_NUM, not NaN) */
 };
 
 enum qp_kind { QPN_AND, QPN_OR, QPN_NOT, QPN_LEAF, QPN_CONST, QPN_JSON };
@@ -260,7 +260,7 @@ static void straight(struct qp_leaf *l)
     /* NaN (1e999 - 1e999) is ordered against nothing: the row's value decides (eval) */
     if (f != l->ref || k->kind != QE_CONST || k->v.t != QV_NUM || isnan(k->v.n))
         return;
-    l->k = k->v.n;
+    l->k = k->v;
     l->cmp = true;
 }
 
@@ -664,14 +664,22 @@ void q_plan_scan_segment(struct q_plan_scan *sc, struct ix_seg *seg)
 }
 
 /* The number a U column's value is in the entry's JSON (jv_u64 clamps to INT64_MAX). */
-static double num_u(uint64_t u)
+static int64_t num_u(uint64_t u)
 {
-    return (double)(u > INT64_MAX ? (uint64_t)INT64_MAX : u);
+    return (int64_t)(u > INT64_MAX ? (uint64_t)INT64_MAX : u);
 }
 
-static bool cmp_num(uint8_t op, double x, double k)
+/* The order of x against the leaf's number (exact: q_num_order). */
+static int order_k(int64_t x, const struct qp_leaf *l)
 {
-    int r = (x > k) - (x < k);
+    struct qv v = q_int(x);
+
+    return q_num_order(&v, &l->k);
+}
+
+static bool cmp_num(uint8_t op, int64_t x, const struct qp_leaf *l)
+{
+    int r = order_k(x, l);
 
     switch (op) {
     case QE_EQ: return r == 0;
@@ -682,15 +690,13 @@ static bool cmp_num(uint8_t op, double x, double k)
     }
 }
 
-static uint8_t num_verdict(struct q_plan_scan *sc, const struct qp_leaf *l, double x)
+static uint8_t num_verdict(struct q_plan_scan *sc, const struct qp_leaf *l, int64_t x)
 {
-    struct qv v = { 0 };
+    struct qv v = q_int(x);
 
     sc->st.row_evals++;
     if (l->cmp)
-        return cmp_num(l->op, x, l->k) ? V_YES : V_NO;
-    v.t = QV_NUM;
-    v.n = x;
+        return cmp_num(l->op, x, l) ? V_YES : V_NO;
     return eval_value(sc, l, &v);
 }
 
@@ -796,8 +802,8 @@ static void leaf_sec(struct q_plan_scan *sc, const struct qp_leaf *l, struct lea
         case IX_AT_I64:
             if (have_leaf && s->atcol[sh] == s->col && lr.num[i] >= 0) {
                 uint64_t u = lr.nums[lr.num[i]];
-                double x = s->at[sh] == IX_AT_U64 ? num_u(u)
-                           : (double)((u & 1) ? (int64_t)~(u >> 1) : (int64_t)(u >> 1));
+                int64_t x = s->at[sh] == IX_AT_U64 ? num_u(u)
+                            : (u & 1) ? (int64_t)~(u >> 1) : (int64_t)(u >> 1);
 
                 v = num_verdict(sc, l, x);
             }
@@ -889,7 +895,7 @@ static void leaf_rows(struct q_plan_scan *sc, size_t li, uint32_t rows, const ui
                 if (a > INT64_MAX || b > INT64_MAX)
                     out[i] = V_MAYBE;   /* the JSON clamps them */
                 else if (a && b && b >= a)
-                    out[i] = num_verdict(sc, l, (double)((b - a) / 1000));
+                    out[i] = num_verdict(sc, l, (int64_t)((b - a) / 1000));
                 else
                     out[i] = s->on_null;
             }
@@ -914,22 +920,27 @@ static void leaf_rows(struct q_plan_scan *sc, size_t li, uint32_t rows, const ui
     }
 }
 
+/*
+ * A failed side (V_ERR: a regex that gave up) leaves the answer to the other,
+ * as eval() does: false and x is false, true or x is true; a row still in
+ * question goes to eval(), which decides it the same way.
+ */
 static uint8_t and3(uint8_t a, uint8_t b)
 {
-    if (a == V_ERR || b == V_ERR)
-        return V_ERR;
     if (a == V_NO || b == V_NO)
         return V_NO;
-    return a == V_YES && b == V_YES ? V_YES : V_MAYBE;
+    if (a == V_MAYBE || b == V_MAYBE)
+        return V_MAYBE;
+    return a == V_YES && b == V_YES ? V_YES : V_ERR;
 }
 
 static uint8_t or3(uint8_t a, uint8_t b)
 {
-    if (a == V_ERR || b == V_ERR)
-        return V_ERR;
     if (a == V_YES || b == V_YES)
         return V_YES;
-    return a == V_NO && b == V_NO ? V_NO : V_MAYBE;
+    if (a == V_MAYBE || b == V_MAYBE)
+        return V_MAYBE;
+    return a == V_NO && b == V_NO ? V_NO : V_ERR;
 }
 
 static uint8_t not3(uint8_t a)
@@ -954,7 +965,7 @@ static const uint8_t *eval_node(struct q_plan_scan *sc, size_t i, uint32_t rows,
     case QPN_OR:
         a = eval_node(sc, n->a, rows, mask);
         for (uint32_t r = 0; r < rows; r++)
-            m2[r] = mask[r] && a[r] != (n->kind == QPN_AND ? V_NO : V_YES) && a[r] != V_ERR;
+            m2[r] = mask[r] && a[r] != (n->kind == QPN_AND ? V_NO : V_YES);
         b = eval_node(sc, n->b, rows, m2);
         for (uint32_t r = 0; r < rows; r++)
             out[r] = !m2[r] ? a[r] : n->kind == QPN_AND ? and3(a[r], b[r]) : or3(a[r], b[r]);
@@ -984,7 +995,8 @@ static uint8_t zone_leaf(struct q_plan_scan *sc, size_t li, uint32_t b)
     const struct qp_leaf *l = &sc->p->leaf[li];
     const struct leaf_state *s = &sc->ls[li];
     uint64_t lo, hi;
-    double x, y;
+    int64_t x, y;
+    int rx, ry;
     bool all_yes = true, any_yes = false;
 
     if (l->src == QPS_PROTO) {
@@ -1015,18 +1027,20 @@ static uint8_t zone_leaf(struct q_plan_scan *sc, size_t li, uint32_t b)
     } else {
         return V_MAYBE;
     }
-    /* every value of the block lies in [x, y] */
+    /* every value of the block lies in [x, y]; rx, ry: their order against the number */
+    rx = order_k(x, l);
+    ry = order_k(y, l);
     switch (l->op) {
     case QE_EQ:
-        return l->k < x || l->k > y ? V_NO : x == y ? V_YES : V_MAYBE;
+        return rx > 0 || ry < 0 ? V_NO : x == y ? V_YES : V_MAYBE;
     case QE_LT:
-        return x >= l->k ? V_NO : y < l->k ? V_YES : V_MAYBE;
+        return rx >= 0 ? V_NO : ry < 0 ? V_YES : V_MAYBE;
     case QE_LE:
-        return x > l->k ? V_NO : y <= l->k ? V_YES : V_MAYBE;
+        return rx > 0 ? V_NO : ry <= 0 ? V_YES : V_MAYBE;
     case QE_GT:
-        return y <= l->k ? V_NO : x > l->k ? V_YES : V_MAYBE;
+        return ry <= 0 ? V_NO : rx > 0 ? V_YES : V_MAYBE;
     default:
-        return y < l->k ? V_NO : x >= l->k ? V_YES : V_MAYBE;
+        return ry < 0 ? V_NO : rx >= 0 ? V_YES : V_MAYBE;
     }
 }
 

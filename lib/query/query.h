@@ -66,7 +66,8 @@ struct jv;
 
 /* Options of a compiled query. */
 struct q_opts {
-    uint64_t now_ns;            /* what now() is (--now); 0: the wall clock at compile time */
+    uint64_t now_ns;            /* what now() is (--now; 0 is the epoch) */
+    bool now_set;               /* now_ns was given; else the wall clock at compile time */
 };
 
 /*

@@ -33,13 +33,33 @@ struct qv {
     const struct jv *j;         /* QV_JSON: an object or array of the entry; QV_NUM: the
                                  * entry's number it was read from (exact), if any */
     uint32_t first, count;      /* QV_LIST: values in the context's list scratch */
+    bool isint;                 /* QV_NUM: an integer that int64 holds, exactly in i (n is
+                                 * its nearest double) */
+    int64_t i;
 };
+
+/* The number i, exact. */
+static inline struct qv q_int(int64_t i)
+{
+    struct qv v = { .t = QV_NUM, .n = (double)i, .isint = true, .i = i };
+
+    return v;
+}
+/*
+ * The order of two numbers (QV_NUM): -1, 0 or 1, exact whatever their
+ * kinds (two integers compare as integers, never through doubles); 2 when
+ * either is NaN (ordered against nothing).
+ */
+int q_num_order(const struct qv *a, const struct qv *b);
+/* a + b (add) or a - b: exact for integers unless int64 overflows, else in doubles. */
+struct qv q_num_arith(bool add, const struct qv *a, const struct qv *b);
 
 /* One step of a field path. */
 enum qs_kind {
     QS_KEY,         /* an object's member (header maps: case-insensitive after exact) */
     QS_INDEX,       /* an array's element (negative: from the end) */
     QS_EACH,        /* every element of an array (makes a list) */
+    QS_NONE,        /* a member no object has: a key holding a NUL byte (JSON keys never do) */
 };
 struct q_step {
     uint8_t kind;

@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(kfl);
     q_parse_free(p);
     {
-        struct q_opts o = { 1717236000000000000ull };
+        struct q_opts o = { 1717236000000000000ull, true };
         struct q_query *q;
 
         if (q_compile(text, size, &o, &q, &err) < 0)
