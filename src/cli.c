@@ -16,6 +16,7 @@
 
 #include "base/diag.h"
 #include "base/fsutil.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 
 void cli_error(const char *fmt, ...)
@@ -263,39 +264,6 @@ int cli_bad_option(const char *cmd, const char *short_opts, const struct option 
 }
 
 /* Bytes of the valid UTF-8 sequence at p (n bytes there), its code point in *cp; 0 if none. */
-static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
-    uint32_t c;
-
-    if (len == 0 || len > n || p[0] > 0xF4)
-        return 0;
-    c = p[0] & (0x7F >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = c << 6 | (p[i] & 0x3F);
-    }
-    /* no overlong forms, surrogates or code points past U+10FFFF */
-    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-        (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
-        return 0;
-    *cp = c;
-    return len;
-}
-
-/*
- * Characters that are invisible or reorder the text around them (zero-width
- * spaces and joiners, direction marks, embeddings, overrides and isolates,
- * line and paragraph separators, the BOM): in a table they could hide or
- * rearrange what a cell says.
- */
-static bool invisible(uint32_t cp)
-{
-    return (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
-           (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
-}
-
 /* Columns a code point takes on a terminal: 2 for the wide East Asian and emoji blocks. */
 static size_t cp_width(uint32_t cp)
 {
@@ -348,18 +316,19 @@ char *cli_table_safe(const char *s, size_t n)
             *o++ = '\\';
             *o++ = p[i] == '\n' ? 'n' : p[i] == '\r' ? 'r' : 't';
             i++;
-        } else if (k > 0 && cp >= 0xA0 && !invisible(cp)) {
+        } else if (k > 0 && !utf8_invisible(cp)) {
             memcpy(o, p + i, k);    /* text in any script stays readable */
             o += k;
             i += k;
         } else if (k > 0) {
-            /* C1 controls (U+0080-U+009F: CSI is U+009B) and invisible or reordering
-             * characters as \uXXXX (no longer than the bytes they stand for, times 4) */
-            o[0] = '\\';
-            o[1] = 'u';
-            for (int sh = 12, j = 2; sh >= 0; sh -= 4, j++)
-                o[j] = hex[(cp >> sh) & 15];
-            o += 6;
+            /* C1 controls and invisible or reordering characters (utf8_invisible) as
+             * \uXXXX, or \UXXXXXXXX past U+FFFF (no longer than their bytes times 4) */
+            int digits = cp > 0xFFFF ? 8 : 4;
+
+            *o++ = '\\';
+            *o++ = digits == 8 ? 'U' : 'u';
+            for (int sh = 4 * (digits - 1); sh >= 0; sh -= 4)
+                *o++ = hex[(cp >> sh) & 15];
             i += k;
         } else {
             /* C0 controls, DEL, and bytes that are not UTF-8 (an 8-bit terminal reads

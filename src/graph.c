@@ -21,6 +21,7 @@
 
 #include "base/addr.h"
 #include "base/hash.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 #include "cli.h"
 #include "entry/entry.h"
@@ -76,10 +77,9 @@ const char *graph_kind_name(enum graph_kind k)
 /* ------------------------------------------------------------------ text */
 
 /*
- * Length of the valid UTF-8 sequence at p (n bytes left) that may be kept
- * as it is, or 0: invalid sequences (overlong, surrogates, past U+10FFFF,
- * cut), C1 controls, and the invisible format characters that can make a
- * label read as something else (bidi controls, zero widths, BOM).
+ * Length of the character at p (n bytes left) that may be kept as it is, or
+ * 0: ASCII controls, what is not well-formed UTF-8, and what draws nothing
+ * or reorders the label around it (utf8_invisible).
  */
 static size_t utf8_keep(const uint8_t *p, size_t n)
 {
@@ -88,35 +88,8 @@ static size_t utf8_keep(const uint8_t *p, size_t n)
 
     if (p[0] < 0x80)
         return p[0] >= 0x20 && p[0] != 0x7f ? 1 : 0;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        len = 2;
-        c = p[0] & 0x1fu;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        len = 3;
-        c = p[0] & 0x0fu;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        len = 4;
-        c = p[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        c = c << 6 | (p[i] & 0x3fu);
-    }
-    if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-        (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    if (c < 0xa0 ||                             /* C1 controls */
-        (c >= 0x200b && c <= 0x200f) ||         /* zero widths, LRM, RLM */
-        (c >= 0x2028 && c <= 0x202e) ||         /* separators, embeddings, overrides */
-        (c >= 0x2060 && c <= 0x206f) ||         /* word joiner, isolates, deprecated */
-        c == 0xfeff)
-        return 0;
-    return len;
+    len = utf8_seq(p, n, &c);
+    return len > 0 && !utf8_invisible(c) ? len : 0;
 }
 
 /* graph_text, with '/' also written as "\x2f" when slash (the separator of composite ids). */
@@ -460,6 +433,14 @@ static int cmp_node_ptr(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
+/* Protocols in the order of their keys ("amqp" < "dns" < "grpc" < "http" ...). */
+static int cmp_proto(uint8_t x, uint8_t y)
+{
+    return x == y ? 0
+                  : strcmp(ent_proto_info((enum ent_proto)x)->key,
+                           ent_proto_info((enum ent_proto)y)->key);
+}
+
 static int cmp_edge(const void *a, const void *b)
 {
     const struct graph_edge *x = a, *y = b;
@@ -468,7 +449,7 @@ static int cmp_edge(const void *a, const void *b)
         return x->from < y->from ? -1 : 1;
     if (x->to != y->to)
         return x->to < y->to ? -1 : 1;
-    return (x->proto > y->proto) - (x->proto < y->proto);
+    return cmp_proto(x->proto, y->proto);
 }
 
 static void builder_release(struct builder *b)
@@ -618,7 +599,7 @@ static int cmp_edge_ids(const struct graph *a, const struct graph_edge *x, const
     if (c == 0)
         c = strcmp(a->nodes[x->to].id, b->nodes[y->to].id);
     if (c == 0)
-        c = (x->proto > y->proto) - (x->proto < y->proto);
+        c = cmp_proto(x->proto, y->proto);
     return c;
 }
 
@@ -717,23 +698,10 @@ bool graph_changed(const struct graph *g)
 
 /* ---------------------------------------------------------------- output */
 
-/* A DOT quoted string of printable text: '"' and '\' escaped. */
-static int dot_str(struct buf *b, const char *s)
-{
-    int rc = buf_append(b, "\"", 1);
-
-    for (; *s && rc == 0; s++) {
-        if (*s == '"' || *s == '\\')
-            rc = buf_append(b, "\\", 1);
-        if (rc == 0)
-            rc = buf_append(b, s, 1);
-    }
-    return rc ? rc : buf_append(b, "\"", 1);
-}
-
 /*
- * A DOT label of printable text: as dot_str, and '&' as "&amp;" (Graphviz
- * turns entities of plain labels into characters: "&#99;" would draw "c").
+ * DOT text of printable text: '"' and '\' escaped, and '&' as "&amp;":
+ * Graphviz turns entities into characters, in plain labels and in the SVG
+ * titles (tooltips) it makes of node ids, so "&#99;" would read "c".
  */
 static int dot_label_text(struct buf *b, const char *s)
 {
@@ -746,6 +714,16 @@ static int dot_label_text(struct buf *b, const char *s)
             rc = *s == '&' ? bputs(b, "&amp;") : buf_append(b, s, 1);
     }
     return rc;
+}
+
+/* A DOT quoted string (a node's id) of printable text, as dot_label_text writes it. */
+static int dot_str(struct buf *b, const char *s)
+{
+    int rc = buf_append(b, "\"", 1);
+
+    if (rc == 0)
+        rc = dot_label_text(b, s);
+    return rc ? rc : buf_append(b, "\"", 1);
 }
 
 /* Milliseconds with three decimals (µs, rounded half up) of ns. */

@@ -83,7 +83,7 @@ struct graph {
     uint64_t entries;           /* entries that went into it (both graphs' in a diff) */
     struct graph_node *nodes;   /* sorted by id (bytewise) */
     size_t nnodes;
-    struct graph_edge *edges;   /* sorted by (nodes[from].id, nodes[to].id, proto) */
+    struct graph_edge *edges;   /* sorted by (nodes[from].id, nodes[to].id, protocol key) */
     size_t nedges;
 };
 

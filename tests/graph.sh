@@ -38,6 +38,11 @@ t_is "two stores make one graph: the same capture twice doubles every number but
                            .responses * 2, .p50_ms, .p99_ms]]' "$TMP/name.json")" \
     "$(jq -c '[.edges[] | [.from, .to, .protocol, .requests, .errors, .bytes,
                            .responses, .p50_ms, .p99_ms]]' "$TMP/twice.json")"
+# edges of the same two ends in the order of their protocol's key (grpc before http)
+"$SV" graph "$TMP/s1" -f json >"$TMP/order.json"
+t_is "edges sorted by (client id, server id, protocol key), some ends with two protocols" \
+    "$(jq -c '[.edges[] | [.from, .to, .protocol]] | [. == sort, ([.[] | .[0:2]] | group_by(.) | map(select(length > 1)) | length > 0)]' "$TMP/order.json")" \
+    "[true,true]"
 t_is "limit(n) in the query: the graph of the first n entries" \
     "$("$SV" graph "$TMP/s1" 'dns and limit(7)' -f json | jq '[.edges[].requests] | add')" 7
 "$SV" graph "$TMP/s1" 'grpc' --format json >"$TMP/grpc.json"
@@ -116,16 +121,16 @@ t_is "nothing of the run in the output: no time, no path" \
 # entity, a control byte, a bidi override) and a namespace with '/', the separator of ids
 jq -c '.ips |= with_entries(.value |= map(
         if .service == "catalogue" or (.kind == "service" and .name == "catalogue") then
-            .service = "ca\"t\\a}{lo\ng<u>&#99;\u0001\u00e9\u202eX" | .namespace = "sock/shop"
+            .service = "ca\"t\\a}{lo\ng<u>&#99;\u0001\u00e9\u202eX\u00ad\u061c\udb40\udc20" | .namespace = "sock/shop"
             | (if .kind == "service" then .name = .service else . end)
         else . end))' "$TMP/g.names.json" >"$TMP/h.names.json"
 "$SV" ingest -q -o "$TMP/h" --names "$TMP/h.names.json" "$TMP/g.pcap"
 "$SV" graph "$TMP/h" >"$TMP/h.dot"
 "$SV" graph "$TMP/h" -g node >"$TMP/hn.dot"
 "$SV" graph "$TMP/h" -g service -f json >"$TMP/h.json"
-HNAME='ca"t\\a}{lo\x0ag<u>&#99;\x01é\xe2\x80\xaeX'
-t_is "hostile names: the name's node in the DOT, escaped" \
-    "$(grep -c -F "\"name:$(printf '%s' "$HNAME" | sed 's/[\\"]/\\&/g').sock/shop\" [label=" \
+HNAME='ca"t\\a}{lo\x0ag<u>&#99;\x01é\xe2\x80\xaeX\xc2\xad\xd8\x9c\xf3\xa0\x80\xa0'
+t_is "hostile names: the name's node in the DOT, escaped ('&' as &amp; in ids too)" \
+    "$(grep -c -F "\"name:$(printf '%s' "$HNAME" | sed 's/[\\"]/\\&/g; s/&#99/\&amp;#99/').sock/shop\" [label=" \
         "$TMP/h.dot")" 1
 t_is "hostile names: the DOT is UTF-8 without control bytes or bidi controls" \
     "$(iconv -f UTF-8 -t UTF-8 "$TMP/h.dot" "$TMP/hn.dot" >/dev/null &&
@@ -141,8 +146,11 @@ if t_have dot; then
     done
     # Graphviz would draw "&#99;" as "c" and take "\\" as an escape: neither happens
     t_is "hostile names: drawn as their printable text" \
-        "$(grep -c -F '>ca&quot;t\\a}{lo\x0ag&lt;u&gt;&amp;#99;\x01é\xe2\x80\xaeX.sock/shop<' \
+        "$(grep -c -F '>ca&quot;t\\a}{lo\x0ag&lt;u&gt;&amp;#99;\x01é\xe2\x80\xaeX\xc2\xad\xd8\x9c\xf3\xa0\x80\xa0.sock/shop<' \
             "$TMP/h.svg")" 1
+    t_is "hostile names: the SVG's title (tooltip) of the node, its id undecoded" \
+        "$(grep '<title>name:ca&quot;t[^<]*&amp;#99;[^<]*</title>' "$TMP/h.svg" |
+            grep -vc '&#45;&gt;')" 1
 fi
 
 # ------------------------------------------------------------ --diff

@@ -227,4 +227,35 @@ r1=$?
 t_is "two names imports at once: both succeed, and every entry is read and named" \
     "$r1 $r2 $(wc -l <"$TMP/ga.ndjson") $(python3 "$CHECK" "$TMP/ga.truth.json" "$TMP/ga.ndjson" \
         >/dev/null 2>&1; echo $?)" "0 0 $("$SV" query "$TMP/ga.copy" '' --count) 0"
+# names longer than an entry holds (255 bytes): two that begin alike stay two, shortened
+# whole characters, "~" and a hash; the history keeps them whole
+"$GENCAP" --out "$TMP/ln" --streams 60 --duration 60 --seed 5 --quiet --ipv6 0
+P=$(printf 'p%.0s' $(seq 250))
+U=$(printf 'ü%.0s' $(seq 150))
+cat >"$TMP/ln.h.json" <<J
+{"format":"gencap-names/1","ips":{
+ "10.1.1.10":[{"name":"$P","namespace":"team-alpha","kind":"pod","service":null,"from":null,"to":null}],
+ "10.1.1.16":[{"name":"$P","namespace":"team-bravo","kind":"pod","service":null,"from":null,"to":null}],
+ "10.1.1.11":[{"name":"$U","namespace":"","kind":"address","from":null}]}}
+J
+"$SV" ingest -q -o "$TMP/ln.s" --names "$TMP/ln.h.json" "$TMP/ln.pcap"
+short() { printf '%s' "$1" | head -c "$2"; printf '~'; }
+t_is "long names: two pods of one long name in two namespaces are two graph nodes" \
+    "$("$SV" graph "$TMP/ln.s" -f json | jq -r '.nodes[].id' | grep -c "^name:$(short "$P" 238)[0-9a-f]\{16\}$")" 2
+t_is "... their entries' names are 255 bytes, one each" \
+    "$("$SV" query "$TMP/ln.s" 'src.ip == "10.1.1.10" or src.ip == "10.1.1.16"' -F src.ip,src.name -f ndjson |
+        jq -r '"\(.["src.ip"]) \(.["src.name"] | utf8bytelength)"' | sort -u | tr '\n' ' ')" \
+    "10.1.1.10 255 10.1.1.16 255 "
+t_is "... and names resolve gives the same names as the entries" \
+    "$("$SV" names resolve "$TMP/ln.s" 10.1.1.10 | jq -r .name)" \
+    "$("$SV" query "$TMP/ln.s" 'src.ip == "10.1.1.10"' -n 1 -F src.name -f ndjson | jq -r '.["src.name"]')"
+t_is "... a query by that name finds the pod's entries" \
+    "$("$SV" query "$TMP/ln.s" "src.name == \"$("$SV" names resolve "$TMP/ln.s" 10.1.1.10 | jq -r .name)\"" --count)" \
+    "$("$SV" query "$TMP/ln.s" 'src.ip == "10.1.1.10"' --count)"
+t_is "a long UTF-8 name is shortened between characters (119 x ü, then ~ and the hash)" \
+    "$("$SV" names resolve "$TMP/ln.s" 10.1.1.11 | jq -r '.name | [length, utf8bytelength, test("^(ü){119}~[0-9a-f]{16}$")] | join(" ")')" \
+    "136 255 true"
+t_is "... the history keeps the names whole" \
+    "$("$SV" names show "$TMP/ln.s" --format native | jq -r '[.. | strings | select(startswith("ppp")) | length] | unique | join(" ")')" \
+    250
 t_done

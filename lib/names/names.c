@@ -589,6 +589,23 @@ static const char *join_dot(struct names *h, const char *a, const char *b)
     return r;
 }
 
+/* s as names_who gives it: NAMES_WHO_MAX bytes at most (names.h). */
+static const char *entry_form(struct names *h, const char *s)
+{
+    size_t n = strlen(s), keep = NAMES_WHO_MAX - 17;
+    char buf[NAMES_WHO_MAX + 1];
+
+    if (n <= NAMES_WHO_MAX)
+        return s;
+    /* not inside a UTF-8 character */
+    while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
+        keep--;
+    memcpy(buf, s, keep);
+    snprintf(buf + keep, sizeof buf - keep, "~%016llx",
+             (unsigned long long)hash_bytes(s, n, HASH_FIXED_SEED));
+    return names_intern(h, buf, strlen(buf));
+}
+
 /* Kubeshark's resolved name (names_who.name) of a record. */
 static const char *full_name(struct names *h, const struct names_rec *r)
 {
@@ -768,8 +785,15 @@ void names_seal(struct names *h)
         return;
     names_merge_dumps(h);
     names_dns_records(h);
-    for (size_t i = 0; i < h->items.n; i++)
-        h->items.v[i].full = full_name(h, &h->items.v[i].r);
+    for (size_t i = 0; i < h->items.n; i++) {
+        struct names_item *x = &h->items.v[i];
+
+        x->full = full_name(h, &x->r);
+        x->efull = entry_form(h, x->full);
+        x->ename = entry_form(h, x->r.name);
+        x->ens = entry_form(h, x->r.ns);
+        x->esvc = entry_form(h, x->r.svc);
+    }
     if (h->items.n > 1)
         qsort(h->items.v, h->items.n, sizeof *h->items.v, item_cmp);
     drop_repeats(h);
@@ -874,15 +898,15 @@ void names_resolve(const struct names *h, uint8_t ipver, const uint8_t ip[16], u
     if (!best)
         best = names_best(h, a0, t);
     if (best) {
-        out->name = best->full;
-        out->ns = best->r.ns;
+        out->name = best->efull;
+        out->ns = best->ens;
         switch ((enum names_kind)best->r.kind) {
         case NAMES_K_POD:
-            out->pod = best->r.name;
-            out->svc = best->r.svc;
+            out->pod = best->ename;
+            out->svc = best->esvc;
             break;
         case NAMES_K_SERVICE:
-            out->svc = best->r.name;
+            out->svc = best->ename;
             break;
         case NAMES_K_ADDRESS:
         case NAMES_K_DNS:
@@ -896,5 +920,5 @@ void names_resolve(const struct names *h, uint8_t ipver, const uint8_t ip[16], u
             dns = x;
     }
     if (dns)
-        out->dns = dns->r.name;
+        out->dns = dns->ename;
 }

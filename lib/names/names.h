@@ -67,6 +67,13 @@ struct names_rec {
 };
 
 /* What an endpoint resolves to at a time; every field is "" when unknown, never NULL. */
+/*
+ * The most bytes a name of names_who has (entries' ENT_NAME_MAX): a longer
+ * one is its first bytes (whole UTF-8 characters), "~" and 16 hex digits
+ * of a hash of the whole name, so that two long names stay two.
+ */
+#define NAMES_WHO_MAX 255u
+
 struct names_who {
     const char *name;       /* Kubeshark's resolved name: "<svc>.<ns>" for a service or a pod
                              * backing one, "<pod>.<ns>" for another pod, a FullAddress as

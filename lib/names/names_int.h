@@ -38,6 +38,8 @@ struct jv;
 struct names_item {
     struct names_rec r;
     const char *full;       /* names_who.name for this record ("" for NAMES_K_DNS) */
+    /* full, r.name, r.ns, r.svc as names_resolve gives them (entry_form: long ones shortened) */
+    const char *efull, *ename, *ens, *esvc;
     uint64_t seq;           /* order of addition (ties among equal from and source) */
 };
 

@@ -161,15 +161,16 @@ void swr_names_batch(struct bucket *b, const struct ent_view *v)
 
 /* ------------------------------------------------------------- resolving */
 
+_Static_assert(NAMES_WHO_MAX == ENT_NAME_MAX, "a resolved name fits an entry's");
+
+/* names_resolve gives names that fit (NAMES_WHO_MAX: a long one is shortened, not cut). */
 static void who_names(const struct names_who *w, const char **nm, uint8_t *nl)
 {
     const char *s[ENT_NM_FIELDS] = { w->name, w->ns, w->pod, w->svc, w->dns };
 
     for (int i = 0; i < ENT_NM_FIELDS; i++) {
-        size_t n = strlen(s[i]);
-
         nm[i] = s[i];
-        nl[i] = (uint8_t)(n > ENT_NAME_MAX ? ENT_NAME_MAX : n);
+        nl[i] = (uint8_t)strlen(s[i]);
     }
 }
 
