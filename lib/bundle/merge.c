@@ -60,6 +60,7 @@ struct mcur {
 
 struct bm {
     struct store_reader *rd;
+    const char *store;          /* its directory, for errors: stores may share a node's name */
     const char *node;
     const struct bmerge_opts *o;
     const struct bmerge_sink *sink;
@@ -84,8 +85,8 @@ static int bad(struct bm *m, const struct mcur *c, const char *what)
     char name[32];
 
     store_stream_name(c->st, name);
-    return diag_set(m->d, SV_EFORMAT, "node %s: stream %s: offset %llu: %s", m->node, name,
-                    (unsigned long long)cur_at(c), what);
+    return diag_set(m->d, SV_EFORMAT, "%s: node %s: stream %s: offset %llu: %s", m->store,
+                    m->node, name, (unsigned long long)cur_at(c), what);
 }
 
 /* Makes need bytes available at buf + pos. */
@@ -559,6 +560,7 @@ int bmerge_run(struct store *s, size_t node, const struct store_stream *const *v
 
     memset(st, 0, sizeof *st);
     m.rd = store_reader_new(s, node);
+    m.store = store_dir(s);
     m.node = store_node(s, node)->name;
     m.o = o;
     m.sink = sink;

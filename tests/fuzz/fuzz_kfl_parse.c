@@ -10,16 +10,36 @@
  * parse, the error must have a code, a message and a range inside the
  * text, and q_error_text must draw it. Every input also goes through
  * q_compile (field checks, helper checks and folding, regex compiling):
- * it may refuse the query, with an error inside the text, never crash.
+ * it may refuse the query, with an error inside the text, never crash. A
+ * query that compiles is matched against two entries (HTTP with headers,
+ * a body, arrays and nanosecond times; DNS): a verdict or an error that
+ * names a cap (a regex giving up), nothing else.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/diag.h"
+#include "json/json.h"
 #include "query/query.h"
 #include "query/query_int.h"
 #include "streamvault.h"
+
+static const char *const entries[] = {
+    "{\"id\":\"local/7-0\",\"protocol\":{\"name\":\"http\"},\"timestamp\":1717236000123,"
+    "\"elapsedTime\":12,\"src\":{\"ip\":\"10.1.1.2\",\"port\":51234,\"name\":"
+    "\"front-end.sock-shop\"},\"dst\":{\"ip\":\"10.1.1.3\",\"port\":80,\"name\":\"\"},"
+    "\"request\":{\"method\":\"GET\",\"path\":\"/a?b=1\",\"headers\":{\"Host\":\"x\","
+    "\"X-Num\":\"1e3\"},\"queryString\":{\"b\":\"1\"},"
+    "\"postData\":{\"text\":\"eyJhIjpbMSwyXX0=\"}},\"response\":{\"status\":503,"
+    "\"content\":{\"text\":\"{\\\"items\\\":[{\\\"p\\\":1.5}]}\"}},"
+    "\"anomalies\":[\"no_response\",\"gap\"],\"times\":{\"request\":1717236000123456789,"
+    "\"response\":1717236000135456789},\"packets\":{\"request\":3,\"last\":9}}",
+    "{\"id\":\"local/9-2\",\"protocol\":{\"name\":\"dns\"},\"timestamp\":1717236001000,"
+    "\"request\":{\"questions\":[{\"name\":\"catalogue.sock-shop.svc\",\"type\":\"A\"}]},"
+    "\"response\":{\"rcode\":\"NOERROR\",\"answers\":[]},\"anomalies\":[]}",
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -87,10 +107,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct q_opts o = { 1717236000000000000ull, true };
         struct q_query *q;
 
-        if (q_compile(text, size, &o, &q, &err) < 0)
+        if (q_compile(text, size, &o, &q, &err) < 0) {
             check_error(text, size, &err);
-        else
+        } else {
+            struct q_ctx *c = q_ctx_new();
+
+            for (size_t i = 0; i < sizeof entries / sizeof *entries; i++) {
+                struct jv *e;
+                struct diag d;
+                int rc;
+
+                if (jv_parse(entries[i], strlen(entries[i]), "entry", &e, &d) < 0)
+                    abort();
+                rc = q_match(q, c, e, &err);
+                if (rc < 0 && (err.code != SV_ELIMIT || !err.msg[0]))
+                    abort();
+                jv_free(e);
+            }
+            q_ctx_free(c);
             q_free(q);
+        }
     }
     return 0;
 }
