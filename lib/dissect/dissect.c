@@ -39,33 +39,41 @@
 
 /* ------------------------------------------------------------ marks */
 
-static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt)
+/* Marks the bytes from absolute offset off as brought by packet pkt at ts (stream: TCP). */
+static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt, bool stream)
 {
+    struct mark *m;
+
+    if (!stream || d->nmarks == 0 || ts > d->read_ts ||
+        (ts == d->read_ts && pkt > d->read_pkt)) {
+        d->read_ts = ts;
+        d->read_pkt = pkt;
+    }
     if (d->nmarks && d->marks[d->nmarks - 1].ts == ts && d->marks[d->nmarks - 1].pkt == pkt)
         return;
     if (d->nmarks && d->marks[d->nmarks - 1].off == off) {
-        d->marks[d->nmarks - 1].ts = ts;
-        d->marks[d->nmarks - 1].pkt = pkt;
-        return;
-    }
-    if (d->nmarks == d->capmarks) {
-        size_t nc = d->capmarks ? d->capmarks * 2 : 8;
-        struct mark *m = realloc(d->marks, nc * sizeof *m);
+        m = &d->marks[d->nmarks - 1];
+    } else {
+        if (d->nmarks == d->capmarks) {
+            size_t nc = d->capmarks ? d->capmarks * 2 : 8;
+            struct mark *v = realloc(d->marks, nc * sizeof *v);
 
-        if (!m) {
-            /* keep the last mark: times get coarser, never wrong in order */
-            d->marks[d->nmarks - 1].off = off;
-            d->marks[d->nmarks - 1].ts = ts;
-            d->marks[d->nmarks - 1].pkt = pkt;
-            return;
+            if (v) {
+                d->marks = v;
+                d->capmarks = nc;
+            }
         }
-        d->marks = m;
-        d->capmarks = nc;
+        if (d->nmarks == d->capmarks && d->nmarks == 0)
+            return;
+        /* without room, the last mark takes these bytes: times get coarser, never wrong in
+         * order */
+        m = d->nmarks < d->capmarks ? &d->marks[d->nmarks++] : &d->marks[d->nmarks - 1];
     }
-    d->marks[d->nmarks].off = off;
-    d->marks[d->nmarks].ts = ts;
-    d->marks[d->nmarks].pkt = pkt;
-    d->nmarks++;
+    m->off = off;
+    m->ts = ts;
+    m->pkt = pkt;
+    m->read_ts = d->read_ts;
+    m->read_pkt = d->read_pkt;
 }
 
 /* The mark covering absolute offset off (the last one at or before it). */
@@ -356,7 +364,7 @@ static void on_data(struct dsx *x, int dir, const uint8_t *p, size_t n, uint64_t
     struct dirst *d = &x->d[dir];
     size_t used = 0;
 
-    add_mark(d, d->next_off, ts, pkt);
+    add_mark(d, d->next_off, ts, pkt, x->si.l4 == 6);
     d->next_off += n;
     if (x->si.l4 == 17) {
         /* a datagram is parsed whole, never carried over */

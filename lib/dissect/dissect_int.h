@@ -19,8 +19,16 @@ enum dsx_state { ST_UNDECIDED = 0, ST_ACTIVE, ST_ABANDONED, ST_UNDISSECTED };
 
 struct mark {
     uint64_t off;               /* absolute offset of the first byte it covers */
-    uint64_t ts;
+    uint64_t ts;                /* the packet that brought them */
     uint32_t pkt;
+    /*
+     * When they could be read in order (TCP): the latest capture time, and its
+     * packet, of the packets that brought every byte up to them. Segments out
+     * of order arrive before the ones they wait for: a message's end is when
+     * its last byte was there in order, never before its start.
+     */
+    uint64_t read_ts;
+    uint32_t read_pkt;
 };
 
 struct dirst {
@@ -31,6 +39,8 @@ struct dirst {
     size_t charged;             /* bytes of carry's allocation charged to the bucket budget */
     struct mark *marks;
     size_t nmarks, capmarks;
+    uint64_t read_ts;           /* the latest mark's read_ts and read_pkt (TCP) */
+    uint32_t read_pkt;
     /* the parse call in progress */
     uint64_t cur_base;          /* absolute offset of the p[0] handed to parse */
     size_t cur_n;

@@ -73,6 +73,11 @@ static void mark_side(struct dsx *x, struct ent *e, int dir, size_t off, size_t 
     dsx_mark_span(e, &sp, resp);
 }
 
+/*
+ * A span starts with the packet that brought its first byte and ends when
+ * its last byte could be read in order (struct mark: with segments out of
+ * order, the packet holding the last byte may precede the first's).
+ */
 void dsx_span_of(const struct dsx *x, int dir, size_t off, size_t len, struct dsx_span *sp)
 {
     const struct dirst *d = &x->d[dir & 1];
@@ -80,9 +85,9 @@ void dsx_span_of(const struct dsx *x, int dir, size_t off, size_t len, struct ds
     const struct mark *m1 = len > 1 ? dsx_find_mark(d, dsx_abs_off(x, dir, off + len - 1)) : m0;
 
     sp->t0 = m0 ? m0->ts : 0;
-    sp->t1 = m1 ? m1->ts : 0;
+    sp->t1 = m1 ? m1->read_ts : 0;
     sp->p0 = m0 ? m0->pkt : 0;
-    sp->p1 = m1 ? m1->pkt : 0;
+    sp->p1 = m1 ? m1->read_pkt : 0;
     sp->len = len;
 }
 

@@ -11,7 +11,8 @@ Checks, per stream (gencap's id + 1 is the store's stream id):
   - DNS: id, query name and type, rcode, answers;
   - Redis: command, key, argument count, reply type;
   - TLS: SNI, ALPN, version, cipher suite;
-  - request and response times (first packet) and sizes on the wire;
+  - request and response times (first packet, and last: never before the first, whatever
+    order the segments came in) and sizes on the wire;
   - an unknown-protocol stream has exactly one tcp summary entry.
 Prints per-protocol counts and the first mismatches; exits 1 on any mismatch.
 """
@@ -72,6 +73,8 @@ def expect_fields(t, e):
                 ("cipher", t["cipher_suite"], r.get("cipherSuite"))]
     out += [("request time", t["request_ns"], e["times"]["request"]),
             ("response time", t["response_ns"], e["times"]["response"]),
+            ("request end", t["request_end_ns"], e["times"].get("requestEnd")),
+            ("response end", t["response_end_ns"], e["times"].get("responseEnd")),
             ("request bytes", t["request_bytes"], e["requestSize"]),
             ("response bytes", t["response_bytes"], e["responseSize"])]
     return out
