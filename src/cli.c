@@ -263,7 +263,6 @@ int cli_bad_option(const char *cmd, const char *short_opts, const struct option 
     return cli_usage(cmd, "unknown option '%s'", shown);
 }
 
-/* Bytes of the valid UTF-8 sequence at p (n bytes there), its code point in *cp; 0 if none. */
 /* Columns a code point takes on a terminal: 2 for the wide East Asian and emoji blocks. */
 static size_t cp_width(uint32_t cp)
 {
@@ -310,7 +309,11 @@ char *cli_table_safe(const char *s, size_t n)
         uint32_t cp = 0;
         size_t k = p[i] >= 0x80 ? utf8_seq(p + i, n - i, &cp) : 0;
 
-        if (p[i] >= 0x20 && p[i] < 0x7f) {
+        if (p[i] == '\\') {
+            /* so that an escape below is never text that looks like one */
+            *o++ = '\\';
+            *o++ = (char)p[i++];
+        } else if (p[i] >= 0x20 && p[i] < 0x7f) {
             *o++ = (char)p[i++];
         } else if (p[i] == '\n' || p[i] == '\r' || p[i] == '\t') {
             *o++ = '\\';

@@ -77,8 +77,9 @@ int cli_check_out(const char *cmd, const char *opt, const char *path, char *cons
  * n bytes as a table shows them (malloc'd): control bytes, which captured
  * traffic could use to rewrite the analyst's terminal or split a row, as
  * \n, \r, \t or \xHH (tshark prints them escaped too), C1 controls and
- * invisible or reordering characters (bidi overrides, zero-width spaces) as
- * \uXXXX, bytes that are not UTF-8 as \xHH; other UTF-8 text as it is.
+ * invisible or reordering characters (utf8_invisible) as \uXXXX or
+ * \UXXXXXXXX, bytes that are not UTF-8 as \xHH, a backslash as \\ (so an
+ * escape is never text that looks like one); other UTF-8 text as it is.
  */
 char *cli_table_safe(const char *s, size_t n);
 /* Columns UTF-8 text (as cli_table_safe leaves it) takes on a terminal. */

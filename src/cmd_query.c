@@ -88,6 +88,8 @@ enum key_class { K_NUM, K_STR, K_BOOL, K_JSON, K_NULL };
 struct key {
     uint8_t cls;
     double n;
+    bool isint;                 /* K_NUM: an integer, exactly in i */
+    int64_t i;
     char *s;                    /* K_STR, K_JSON (compact text) */
     size_t len;
     size_t row;                 /* position in time order: the tie-break */
@@ -277,13 +279,13 @@ static bool compile_field(struct field *f, const struct q_opts *qo, const char *
 
 static void key_of(const struct jv *v, struct key *k)
 {
-    const char *s = jv_as_str(v);
+    const char *s = jv_as_strn(v, &k->len);
     bool b;
 
     if (s) {
         k->cls = K_STR;
-        k->s = xstrdup(s);
-        k->len = strlen(s);
+        k->s = xmalloc(k->len + 1);
+        memcpy(k->s, s, k->len + 1);    /* NUL bytes included */
     } else if (!v || jv_is_null(v)) {
         k->cls = K_NULL;
     } else if (jv_as_bool(v, &b)) {
@@ -291,6 +293,7 @@ static void key_of(const struct jv *v, struct key *k)
         k->n = b;
     } else if (jv_as_num(v, &k->n) && !isnan(k->n)) {
         k->cls = K_NUM;
+        k->isint = jv_as_i64(v, &k->i);
     } else {
         k->cls = K_JSON;
         k->s = jv_dump(v, JV_COMPACT);
@@ -307,7 +310,9 @@ static int cmp_key(const void *a, const void *b)
         if (x->cls == K_NULL || y->cls == K_NULL)
             return x->cls == K_NULL ? 1 : -1;           /* null last, either way */
         r = x->cls < y->cls ? -1 : 1;
-    } else if (x->cls == K_NUM || x->cls == K_BOOL) {
+    } else if (x->cls == K_NUM) {
+        r = q_num_cmp(x->isint, x->i, x->n, y->isint, y->i, y->n);
+    } else if (x->cls == K_BOOL) {
         r = (x->n > y->n) - (x->n < y->n);
     } else if (x->cls == K_STR || x->cls == K_JSON) {
         r = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);

@@ -91,6 +91,8 @@ refused streams-only "node directory '$N1' has per-stream files but no merged ca
     "file:$N1/streams/000000000001.pcap=$P"
 refused same-node-other-ip "node directories 'n1_10.0.0.1' and 'n1_10.0.0.2' both name node 'n1', with different IPs ('10.0.0.1', '10.0.0.2')" \
     "file:n1_10.0.0.1/a.pcap=$P" "file:n1_10.0.0.2/a.pcap=$P"
+refused same-node-other-ip-after-none "node directories 'n1_10.0.0.1' and 'n1_10.0.0.2' both name node 'n1', with different IPs ('10.0.0.1', '10.0.0.2')" \
+    --no-manifest "file:n1/a.pcap=$P" "file:n1_10.0.0.1/a.pcap=$P" "file:n1_10.0.0.2/a.pcap=$P"
 refused same-node-other-ip-kubeshark "node directories 'n1_10.0.0.1' and 'n1_10.0.0.2' both name node 'n1', with different IPs ('10.0.0.1', '10.0.0.2')" \
     --no-manifest "file:n1_10.0.0.1/a.pcap=$P" "file:n1_10.0.0.2/a.pcap=$P"
 refused bad-node-in-content-json "node directory '$N1': node name '../x' has characters other than letters, digits, '.', '_' and '-'" \
@@ -173,7 +175,15 @@ printf 'not a capture' >notcap.pcap
 t_is "a file that is not a capture, --force: exit 3, the error" "$? $(cat err)" \
     "3 streamvault: notcap.pcap: offset 0: not a pcap or pcapng file (magic 0x6e6f7420); nothing was read, so old is left as it was"
 t_run "... the store is as it was" diff -r old old.copy
-rm -f notcap.pcap
+# a directory whose files are none of them captures: the same
+mkdir notcaps
+printf 'a' >notcaps/a.txt
+printf 'b' >notcaps/b.txt
+"$SV" ingest -q -f -o old notcaps 2>err
+t_is "a directory of files that are not captures, --force: exit 3, the store kept" \
+    "$? $(tail -n 1 err) $(diff -r old old.copy && echo same)" \
+    "3 streamvault: notcaps/a.txt: offset 0: file too short to be a capture (1 bytes); nothing was read, so old is left as it was same"
+rm -rf notcap.pcap notcaps
 # an empty capture is a capture: it replaces the store
 "$SV" ingest -q -f -o old "$TD/tcpdump_empty.pcapng"
 t_is "an empty capture, --force: exit 0, an empty store" \

@@ -130,6 +130,9 @@ for plan in 1 0; do
     t_is "times.request against T+1, T-1 and as strings (SV_QUERY_PLAN=$plan): exact" "$got" \
         " 0 1 1 1 1 0"
 done
+t_is "--sort orders integers exactly (2^53 + index, descending)" \
+    "$("$SV" query "$TMP/s" 'http and limit(300)' -s 'index + 9007199254740992' -r -F index -f csv |
+        sed 1d | tr -d '\r' | sort -c -r -n && echo sorted)" sorted
 t_is "integer arithmetic is exact: T + 1 - 1 == T" \
     "$("$SV" query "$TMP/s" "id == \"$id\" and times.request + 1 - 1 == $t and times.request + 1 != $t" --count)" 1
 

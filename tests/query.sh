@@ -134,7 +134,7 @@ if t_have python3; then
     python3 "$top_srcdir/tests/tools/mkhttp.py" "$TMP/h.pcap" \
         'GET /nan HTTP/1.1\r\nHost: x\r\nX-Num: NaN\r\n\r\n' \
         'GET /nul HTTP/1.1\r\nHost: x\r\nX-Nul: a\x00b\r\n\r\n' \
-        'GET /esc HTTP/1.1\r\nHost: x\r\nX-Esc: \x1b[2J\x1b[31mPWNED\r\nX-Num: 1e3\r\nX-C1: a\xc2\x9bb\r\nX-Txt: caf\xc3\xa9\r\nX-Bidi: a\xe2\x80\xaeb\r\nX-Hide: a\xc2\xadb\xd8\x9cc\xf3\xa0\x80\xa0d\r\n\r\n'
+        'GET /esc HTTP/1.1\r\nHost: x\r\nX-Esc: \x1b[2J\x1b[31mPWNED\r\nX-Num: 1e3\r\nX-C1: a\xc2\x9bb\r\nX-Txt: caf\xc3\xa9\r\nX-Bidi: a\xe2\x80\xaeb\r\nX-Hide: a\xc2\xadb\xd8\x9cc\xf3\xa0\x80\xa0d\r\nX-Lit: a\\u200bb\r\n\r\n'
     "$SV" ingest -q -o "$TMP/h" "$TMP/h.pcap"
     for plan in 1 0; do
         c() { SV_QUERY_PLAN=$plan "$SV" query "$TMP/h" "$1" --count; }
@@ -162,6 +162,9 @@ if t_have python3; then
     t_is "-F table: soft hyphens, the Arabic letter mark and tags escaped too (\\U past U+FFFF)" \
         "$("$SV" query "$TMP/h" 'request.path == "/esc"' -F 'request.headers["X-Hide"]' | tail -n 1 | tr -s ' ')" \
         'a\u00adb\u061cc\U000e0020d'
+    t_is "-F table: a backslash as \\\\, so text never looks like an escape" \
+        "$("$SV" query "$TMP/h" 'request.path == "/esc"' -F 'request.headers["X-Lit"]' | tail -n 1 | tr -s ' ')" \
+        'a\\u200bb'
     t_is "-F table: columns aligned by what the terminal shows (é is one column)" \
         "$("$SV" query "$TMP/h" '' -F 'request.headers["X-Txt"],request.path' |
             python3 -c 'import sys; print(len({l.index("/") for l in sys.stdin.buffer.read().decode().splitlines()[1:]}))')" 1

@@ -765,8 +765,10 @@ static int build_nodes(struct reader *r, struct bundle_contents *c, const struct
             free(nd->ip);
             nd->ip = ip;
             ip = NULL;
+            free(nd->ip_dir);
+            nd->ip_dir = xstrdup(g[i].dir);
         } else if (nd && *ip && strcmp(nd->ip, ip) != 0) {
-            show(nd->dir, a);
+            show(nd->ip_dir ? nd->ip_dir : nd->dir, a);
             show(g[i].dir, b);
             rc = diag_set(r->d, SV_EFORMAT,
                           "%s: node directories '%s' and '%s' both name node '%s', with "
@@ -963,6 +965,7 @@ void bundle_contents_release(struct bundle_contents *c)
         free(nd->histories);
         free(nd->history_labels);
         free(nd->dir);
+        free(nd->ip_dir);
         free(nd->name);
         free(nd->ip);
     }

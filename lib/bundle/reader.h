@@ -61,6 +61,7 @@ void bundle_limits_init(struct bundle_limits *l);
  */
 struct bundle_node {
     char *dir;                  /* its first directory */
+    char *ip_dir;               /* the directory that gave its IP, when not the first */
     char *name;                 /* the node's name (a valid store node name) */
     char *ip;                   /* its IP (an IPv4 or IPv6 address), "" when unknown */
     char **captures;            /* extracted merged captures, in member-path order */

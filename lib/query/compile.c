@@ -428,16 +428,17 @@ static bool parse_datetime(const char *s, uint64_t *ns)
         size_t nf = 0;
         char iso[64];
 
-        /* a fraction of a second as written (".5" is half of one), then nothing */
+        /* a fraction of a second as written (".5" is half of one; past ns, digits are
+           dropped as RFC 3339's are), then nothing */
         if (*f == '.') {
             nf = 1 + strspn(f + 1, "0123456789");
-            if (nf == 1 || nf > 10)
+            if (nf == 1)
                 return false;
         }
         if (f[nf] != 0)
             return false;
         snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d%.*sZ", y, mo, d, h, mi, sec,
-                 (int)nf, f);
+                 (int)(nf > 10 ? 10 : nf), f);
         return timefmt_parse(iso, ns) == 0;
     }
     return timefmt_parse(s, ns) == 0;

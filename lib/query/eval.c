@@ -310,18 +310,23 @@ static bool str_num(const struct qv *v, struct qv *out)
     return *end == 0;
 }
 
-int q_num_order(const struct qv *a, const struct qv *b)
+int q_num_cmp(bool ai, int64_t a, double ad, bool bi, int64_t b, double bd)
 {
     long double x, y;
 
-    if (a->isint && b->isint)
-        return (a->i > b->i) - (a->i < b->i);
-    if ((!a->isint && isnan(a->n)) || (!b->isint && isnan(b->n)))
+    if (ai && bi)
+        return (a > b) - (a < b);
+    if ((!ai && isnan(ad)) || (!bi && isnan(bd)))
         return 2;
     /* a long double holds every int64 and every double: the order is exact */
-    x = a->isint ? (long double)a->i : (long double)a->n;
-    y = b->isint ? (long double)b->i : (long double)b->n;
+    x = ai ? (long double)a : (long double)ad;
+    y = bi ? (long double)b : (long double)bd;
     return (x > y) - (x < y);
+}
+
+int q_num_order(const struct qv *a, const struct qv *b)
+{
+    return q_num_cmp(a->isint, a->i, a->n, b->isint, b->i, b->n);
 }
 
 struct qv q_num_arith(bool add, const struct qv *a, const struct qv *b)

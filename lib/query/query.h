@@ -64,6 +64,13 @@ char *q_error_text(const char *query, size_t n, const struct q_error *err);
 
 struct jv;
 
+/*
+ * The order of two numbers as KFL has them, each an integer that int64
+ * holds (isint, i) or a double (d): -1, 0 or 1, exact whatever their kinds
+ * (nanosecond times never compare through doubles); 2 when either is NaN.
+ */
+int q_num_cmp(bool ai, int64_t a, double ad, bool bi, int64_t b, double bd);
+
 /* Options of a compiled query. */
 struct q_opts {
     uint64_t now_ns;            /* what now() is (--now; 0 is the epoch) */

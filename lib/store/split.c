@@ -1287,8 +1287,9 @@ static int check_inputs(const struct store_node_input *node, struct diag *d)
 /*
  * With --force, a store already there is not replaced by one that holds
  * nothing because every input failed (a file that is not a capture, a
- * bundle whose capture is not one): that is a mistake to report, not a new
- * store. An input that is a capture without packets still replaces it.
+ * directory of files that are none, a bundle whose capture is not one):
+ * that is a mistake to report, not a new store. An input that is a capture
+ * without packets still replaces it.
  */
 static int check_something_read(const struct store_ingest_opts *o,
                                 const struct store_ingest_result *res, size_t nnodes,
@@ -1303,14 +1304,15 @@ static int check_something_read(const struct store_ingest_opts *o,
         for (size_t k = 0; k < res[i].ninputs; k++) {
             if (res[i].inputs[k].status == STORE_IN_OK)
                 return 0;
-            if (res[i].inputs[k].status == STORE_IN_ERROR && !failed)
+            /* a fault, or a file of a directory that is no capture */
+            if (!failed)
                 failed = &res[i].inputs[k];
         }
     }
     if (!failed || lstat(o->store_dir, &st) < 0)
         return 0;
     return diag_set(d, SV_EFORMAT, "%s; nothing was read, so %s is left as it was",
-                    failed->error, o->store_dir);
+                    failed->error ? failed->error : failed->path, o->store_dir);
 }
 
 int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_node_input *nodes,
