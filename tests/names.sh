@@ -258,4 +258,8 @@ t_is "a long UTF-8 name is shortened between characters (119 x ü, then ~ and th
 t_is "... the history keeps the names whole" \
     "$("$SV" names show "$TMP/ln.s" --format native | jq -r '[.. | strings | select(startswith("ppp")) | length] | unique | join(" ")')" \
     250
+# an empty history in Kubeshark's format is {} (NAMES.md)
+"$SV" ingest -q -o "$TMP/empty.s" --no-dissect "$TMP/ln.pcap"
+t_is "an empty history, --format kubeshark: {}" \
+    "$("$SV" names show --format kubeshark "$TMP/empty.s" | od -An -c | tr -s ' ')" " { } \\n"
 t_done

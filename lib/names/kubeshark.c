@@ -376,7 +376,8 @@ int names_write_kubeshark(const struct names *h, struct buf *out)
         prev = cur;
         cur = tmp;
     }
-    names_out_str(&o, "\n}\n");
+    /* an empty history is {} (NAMES.md) */
+    names_out_str(&o, first ? "}\n" : "\n}\n");
     free(prev.v);
     free(cur.v);
     free(secs);
