@@ -145,7 +145,14 @@ term_and_wait() {
 if mkfifo "$TMP/fifo" 2>/dev/null; then
     # (not SIGINT: a shell without job control starts background commands with it ignored,
     # and ingest leaves an ignored signal ignored)
-    for sig in TERM:15 HUP:1; do
+    # (nor SIGHUP when this shell has it ignored: under nohup it stays ignored too)
+    hup=HUP:1
+    ign=$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status 2>/dev/null)
+    if [ -n "$ign" ] && [ $((0x$ign & 1)) -ne 0 ]; then
+        hup=
+        t_skip "ingest stopped by SIGHUP: this shell ignores SIGHUP (nohup?)"
+    fi
+    for sig in TERM:15 $hup; do
         num=${sig#*:} sig=${sig%:*}
         "$SV" ingest -q -f -o "$TMP/stdin" "$TMP/fifo" 2>"$TMP/err" &
         pid=$!
