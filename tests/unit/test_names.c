@@ -669,7 +669,7 @@ TEST(kubeshark_writer)
     h = names_new();
     names_seal(h);
     s = write_kubeshark(h);
-    T_STREQ(s, "{\n}\n");
+    T_STREQ(s, "{}\n");
     free(s);
     names_free(h);
 }
