@@ -44,8 +44,8 @@ static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt, b
 {
     struct mark *m;
 
-    if (!stream || d->nmarks == 0 || ts > d->read_ts ||
-        (ts == d->read_ts && pkt > d->read_pkt)) {
+    /* the latest in capture order, not by time: timestamps may go backwards */
+    if (!stream || d->nmarks == 0 || pkt > d->read_pkt) {
         d->read_ts = ts;
         d->read_pkt = pkt;
     }
@@ -736,6 +736,19 @@ void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const 
     }
     x->in_reasm = true;
     reasm_segment(x->ra, dir, seq, tcp_flags, payload, len, ts_ns, pkt);
+    x->in_reasm = false;
+    if (x->ra_unwanted)
+        stop_reasm(x);
+}
+
+void dsx_ack(struct dsx *x, int side, uint8_t tcp_flags, uint32_t ack)
+{
+    /* without reassembly yet, no hole; the side's direction is known once there is */
+    if (!x->ra || !(tcp_flags & DEC_TCP_ACK) || (tcp_flags & DEC_TCP_RST) ||
+        (x->state != ST_UNDECIDED && x->state != ST_ACTIVE))
+        return;
+    x->in_reasm = true;
+    reasm_ack(x->ra, dir_of(x, side, tcp_flags), ack);
     x->in_reasm = false;
     if (x->ra_unwanted)
         stop_reasm(x);

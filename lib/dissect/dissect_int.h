@@ -22,10 +22,10 @@ struct mark {
     uint64_t ts;                /* the packet that brought them */
     uint32_t pkt;
     /*
-     * When they could be read in order (TCP): the latest capture time, and its
-     * packet, of the packets that brought every byte up to them. Segments out
-     * of order arrive before the ones they wait for: a message's end is when
-     * its last byte was there in order, never before its start.
+     * When they could be read in order (TCP): the latest in capture order of
+     * the packets that brought every byte up to them, and its time. Segments
+     * out of order arrive before the ones they wait for: a message's end is
+     * when its last byte was there in order, never before its start.
      */
     uint64_t read_ts;
     uint32_t read_pkt;

@@ -501,6 +501,11 @@ static void on_data(struct reasm *r, int dir, uint32_t seq, const uint8_t *p, ui
         uint32_t back = seq_off(d->next, seq);
         uint32_t old = back < n ? back : n;
 
+        /* a keep-alive probe: one byte at next - 1, whatever it holds (RFC 9293 3.8.4) */
+        if (n == 1 && back == 1) {
+            r->st.dup_bytes[dir]++;
+            return;
+        }
         conflict = hist_differs(r, d, seq, p, old);
         r->st.dup_bytes[dir] += old;
         if (old == n)
@@ -571,6 +576,18 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
         set_fin(r, dir, seq + n, ts_ns, pkt_index);
     if (n)
         on_data(r, dir, seq, payload, n, ts_ns, pkt_index);
+}
+
+void reasm_ack(struct reasm *r, int dir, uint32_t ack)
+{
+    struct rdir *d = &r->d[(dir ^ 1) & 1];
+
+    /* an ACK far from next (2^31 either way) says nothing we can believe */
+    while ((d->state & D_OPEN) && d->head && d->head->seq != d->next &&
+           !seq_lt(ack, d->head->seq) && seq_off(ack, d->next) < REASM_WINDOW) {
+        skip_to(r, (dir ^ 1) & 1, d->head->seq);
+        drain(r, (dir ^ 1) & 1);
+    }
 }
 
 /* ---- life cycle ---------------------------------------------------------------------- */

@@ -132,6 +132,16 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
                    const uint8_t *payload, size_t len, uint64_t ts_ns, uint64_t pkt_index);
 
 /*
+ * The acknowledgment number of a segment of direction dir (its ACK flag
+ * set), before the segment itself: the other direction's bytes up to ack
+ * were received. When a hole there is wholly acknowledged, its bytes were
+ * lost by the capture, not by the peer: it is skipped at once (REASM_F_GAP)
+ * and what was buffered after it is delivered, rather than at the end of
+ * the stream, long after the replies that follow it.
+ */
+void reasm_ack(struct reasm *r, int dir, uint32_t ack);
+
+/*
  * The stream ended: delivers all buffered data of both directions, skipping
  * holes (REASM_F_GAP), then a pending FIN, and releases the buffers. Segments
  * fed afterwards are still handled.

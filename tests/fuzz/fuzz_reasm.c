@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * summary: fuzz target for TCP reassembly (reasm_segment, reasm_flush).
+ * summary: fuzz target for TCP reassembly (reasm_segment, reasm_ack, reasm_flush).
  *
  * Input: one configuration byte (bits 0-1 the per-direction cap, 2-3 the
  * history size, 4-5 the shared budget), then direction-tagged segments:
- *   1 byte   bit 0 direction, bit 1 FIN, bit 2 SYN, bit 3 RST, bit 4 flush before it
- *   4 bytes  sequence number, big-endian
+ *   1 byte   bit 0 direction, bit 1 FIN, bit 2 SYN, bit 3 RST, bit 4 flush before it,
+ *            bit 5 an acknowledgment number (reasm_ack) before it
+ *   4 bytes  sequence number, big-endian (and, bit 5, the acknowledgment number)
  *   2 bytes  payload length, big-endian (cut to what is left of the input)
  *   payload
  * and a final reasm_flush. Besides the sanitizers, it checks the invariants:
@@ -202,6 +203,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             flags |= DEC_TCP_RST;
         if (tag & 0x10)
             fz_flush(&f, &budget);
+        if (tag & 0x20) {
+            reasm_ack(f.r, dir, seq);
+            fz_check(&f, &budget);
+        }
         f.now++;
         model_segment(&f.m, dir, seq, flags, data, len);
         reasm_segment(f.r, dir, seq, flags, len ? data : NULL, len, f.now, f.now);

@@ -11,17 +11,11 @@ millisecond from 2024-06-01T10:00:00Z. For bytes no real client sends (NUL, esca
 sequences, "NaN" numbers) that the query's output and comparisons must survive.
 """
 import ast
-import struct
+import os
 import sys
 
-
-def checksum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xFFFF)
-    s += s >> 16
-    return ~s & 0xFFFF
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapw import tcp_frame, write_pcap  # noqa: E402
 
 
 def main():
@@ -30,14 +24,8 @@ def main():
     t = [1717236000000000]     # microseconds
 
     def seg(src, dst, sport, dport, seq, ack, flags, data=b""):
-        addr = bytes(map(int, src.split("."))), bytes(map(int, dst.split(".")))
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + data
-        pseudo = addr[0] + addr[1] + struct.pack("!BBH", 0, 6, len(tcp))
-        tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, *addr)
-        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
         t[0] += 1000
-        packets.append((t[0], b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + tcp))
+        packets.append((t[0], tcp_frame(src, dst, sport, dport, seq, ack, flags, data)))
 
     resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     for i, text in enumerate(reqs):
@@ -51,10 +39,7 @@ def main():
         seg(c, s, cp, 80, 1001 + len(req), 5001 + len(resp), 0x11)
         seg(s, c, 80, cp, 5001 + len(resp), 1002 + len(req), 0x11)
         seg(c, s, cp, 80, 1002 + len(req), 5002 + len(resp), 0x10)
-    with open(out, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for us, d in packets:
-            f.write(struct.pack("<IIII", us // 1000000, us % 1000000, len(d), len(d)) + d)
+    write_pcap(out, packets)
 
 
 main()

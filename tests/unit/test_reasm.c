@@ -242,8 +242,10 @@ static void overlap_case(size_t xa, size_t xb, bool other)
                 y_new |= !have[i];
             if (other && y_new)
                 want_conflicts++;                       /* the full range meets Y's bytes */
-            if (other && (s < xb && e > xa))
-                want_conflicts++;                       /* Y meets X */
+            /* Y meets X, unless Y is a keep-alive probe (one byte at next - 1 after X
+             * was delivered: tshark's rule too), whatever byte it holds */
+            if (other && (s < xb && e > xa) && !(xa == 0 && s + 1 == xb && e == xb))
+                want_conflicts++;
             feed(&c, 0, base + (uint32_t)s, DEC_TCP_ACK, y + s, e - s);
             ov_apply(map, have, y, s, e);
             feed(&c, 0, base, DEC_TCP_ACK, ref, OV_N);
@@ -289,6 +291,58 @@ TEST(conflicting_overlap)
     feed(&c, 0, 100, DEC_TCP_ACK, text, 10);            /* the same bytes again: fine */
     T_EQ(anom(&c, REASM_A_CONFLICT), 2);
     T_EQ(c.n[0], 20);
+    col_release(&c);
+}
+
+/*
+ * A hole that the other direction acknowledges was lost by the capture: it
+ * is skipped at the ACK, not at the end of the stream; an ACK short of the
+ * buffered range, or absurdly far, changes nothing.
+ */
+TEST(acked_hole_skipped_at_once)
+{
+    uint8_t data[300];
+    struct col c;
+
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 5 + 3);
+    col_init(&c, NULL, NULL);
+    c.ref[0] = data;
+    c.ref_n[0] = sizeof data;
+    feed(&c, 0, 0, DEC_TCP_SYN, NULL, 0);
+    feed(&c, 0, 1, DEC_TCP_ACK, data, 100);
+    /* [100,200) is lost; [200,300) waits */
+    feed(&c, 0, 201, DEC_TCP_ACK, data + 200, 100);
+    T_EQ(c.n[0], 100);
+    reasm_ack(c.r, 1, 150);                     /* inside the hole: not yet */
+    reasm_ack(c.r, 1, 0x80000000u);             /* 2^31 away: not believed */
+    T_EQ(c.n[0], 100);
+    T_EQ(anom(&c, REASM_A_GAP), 0);
+    reasm_ack(c.r, 1, 301);                     /* the peer has it all */
+    T_EQ(c.n[0], 200);
+    T_EQ(anom(&c, REASM_A_GAP), 1);
+    T_EQ(reasm_stats(c.r)->gap_bytes[0], 100);
+    T_EQ(c.gaps[0], 1);
+    T_EQ(reasm_buffered(c.r, 0), 0);
+    reasm_ack(c.r, 0, 301);                     /* of the other direction: nothing there */
+    T_EQ(c.bad, 0);
+    col_release(&c);
+}
+
+/* A keep-alive probe (one byte at next - 1) is no conflict, whatever it holds; two are. */
+TEST(keepalive_probe_is_no_conflict)
+{
+    const uint8_t data[4] = { 'a', 'b', 'c', 'd' }, zero[2] = { 0, 0 };
+    struct col c;
+
+    col_init(&c, NULL, NULL);
+    feed(&c, 0, 0, DEC_TCP_SYN, NULL, 0);
+    feed(&c, 0, 1, DEC_TCP_ACK, data, 4);
+    feed(&c, 0, 4, DEC_TCP_ACK, zero, 1);
+    T_EQ(anom(&c, REASM_A_CONFLICT), 0);
+    feed(&c, 0, 3, DEC_TCP_ACK, zero, 2);
+    T_EQ(anom(&c, REASM_A_CONFLICT), 1);
+    T_EQ(c.n[0], 4);
     col_release(&c);
 }
 
@@ -827,7 +881,9 @@ TEST(random_streams_under_caps_and_loss)
 }
 
 T_MAIN(T_CASE(in_order_zero_copy), T_CASE(out_of_order_2_1_3), T_CASE(retransmission_dropped),
-       T_CASE(overlaps_every_offset), T_CASE(conflicting_overlap), T_CASE(gap_at_cap),
+       T_CASE(overlaps_every_offset), T_CASE(conflicting_overlap),
+       T_CASE(acked_hole_skipped_at_once), T_CASE(keepalive_probe_is_no_conflict),
+       T_CASE(gap_at_cap),
        T_CASE(cap_skips_only_first_hole), T_CASE(no_syn_start), T_CASE(wraparound),
        T_CASE(syn_with_data_and_window), T_CASE(fin_in_sequence), T_CASE(fin_trims_buffered),
        T_CASE(rst_skips_holes), T_CASE(rst_before_data), T_CASE(flush_with_holes),

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Writes a classic PCAP of one keep-alive HTTP/1.1 connection under an adverse condition.
+
+    mktcp.py OUT.pcap N CONDITION
+
+10.0.0.1:40000 asks GET /r1 ... GET /rN of 10.0.0.2:80, each answered with status
+200+i and a 2-byte body, one packet a millisecond from 1700000000 s, each segment
+acknowledging what the other side sent. CONDITION is one of:
+
+  lose-2      the segment of request 2 is not in the capture (the server got it: it
+              acknowledges and answers it)
+  keepalive   Windows keep-alive probes (one 0x00 byte at next - 1) between requests
+  ts-back     exchange 2 is stamped 1.5 ms before exchange 1 (timestamps go backwards)
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pcapw import tcp_frame as frame, write_pcap  # noqa: E402
+
+
+def main():
+    out, n, cond = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    syn, ack, psh, fin = 0x02, 0x10, 0x08, 0x01
+    c, s = ["10.0.0.1", 40000, 1000], ["10.0.0.2", 80, 5000]   # address, port, next seq
+    packets = []
+    t = [1700000000000000]     # microseconds
+
+    def send(a, b, flags, data=b"", keep=True, at=None):
+        t[0] += 1000
+        if keep:
+            packets.append((at if at is not None else t[0],
+                            frame(a[0], b[0], a[1], b[1], a[2], b[2], flags, data)))
+        a[2] = (a[2] + len(data) + (1 if flags & (syn | fin) else 0)) & 0xFFFFFFFF
+
+    send(c, s, syn)
+    packets.append((t[0] + 500, frame(s[0], c[0], s[1], c[1], s[2], c[2], syn | ack)))
+    s[2] += 1
+    send(c, s, ack)
+    for i in range(1, n + 1):
+        req = b"GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n" % i
+        resp = b"HTTP/1.1 %d OK\r\nContent-Length: 2\r\n\r\nok" % (200 + i)
+        at_req = at_resp = None
+        if cond == "ts-back" and i == 2:
+            at_req, at_resp = t[0] - 1500, t[0] - 1000
+        send(c, s, ack | psh, req, keep=not (cond == "lose-2" and i == 2), at=at_req)
+        send(s, c, ack | psh, resp, at=at_resp)
+        if cond == "keepalive":
+            t[0] += 1000
+            packets.append((t[0], frame(c[0], s[0], c[1], s[1], (c[2] - 1) & 0xFFFFFFFF, s[2],
+                                        ack, b"\0")))
+    send(c, s, fin | ack)
+    send(s, c, fin | ack)
+    send(c, s, ack)
+    write_pcap(out, packets)
+
+if __name__ == "__main__":
+    main()
