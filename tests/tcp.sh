@@ -4,13 +4,18 @@
 # of four exchanges): a request segment the capture lost but the server acknowledged is a
 # gap at once, so the later requests still pair with their responses (tshark's pairs);
 # Windows keep-alive probes are no conflict; with timestamps going backwards each side's
-# end is its own last packet, never another exchange's.
+# end is its own last packet, never another exchange's; a body that runs to the close is
+# truncated when the capture ends before the close.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 MK="$top_srcdir/tests/tools/mktcp.py"
 if ! t_have python3; then
     t_skip "python3 is not installed"
-    t_done
+    t_is "a body to the close, the capture ending before it: truncated" \
+    "$(python3 "$MK" "$TMP/cn.pcap" 1 close-nofin && "$SV" ingest -q -f -o "$TMP/cn" "$TMP/cn.pcap" &&
+        "$SV" query "$TMP/cn" '' -F 'response.status,response.bodySize,anomalies' -f csv | sed 1d | tr -d '\r')" \
+    '201,2,"[""truncated""]"'
+t_done
     exit 0
 fi
 
@@ -37,4 +42,8 @@ t_is "timestamps going backwards: each side ends with its own last packet" "$(ru
 /r1,201,[],1700000000003000000,1700000000003000000,1700000000004000000,4
 /r3,203,[],1700000000007000000,1700000000007000000,1700000000008000000,8
 /r4,204,[],1700000000009000000,1700000000009000000,1700000000010000000,10'
+t_is "a body to the close, the capture ending before it: truncated" \
+    "$(python3 "$MK" "$TMP/cn.pcap" 1 close-nofin && "$SV" ingest -q -f -o "$TMP/cn" "$TMP/cn.pcap" &&
+        "$SV" query "$TMP/cn" '' -F 'response.status,response.bodySize,anomalies' -f csv | sed 1d | tr -d '\r')" \
+    '201,2,"[""truncated""]"'
 t_done

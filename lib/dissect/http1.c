@@ -985,7 +985,8 @@ static void h1_gap(void *vst, struct dsx *x, int dir, uint64_t n)
 }
 
 /* dir ended: a body ended by close completes, anything else in progress is cut. */
-static void dir_end(struct h1 *st, struct dsx *x, int dir)
+/* Direction dir ended: closed (a FIN or RST came), else the capture ended first. */
+static void dir_end(struct h1 *st, struct dsx *x, int dir, bool closed)
 {
     struct h1_dir *d = &st->d[dir];
 
@@ -994,7 +995,8 @@ static void dir_end(struct h1 *st, struct dsx *x, int dir)
     d->ended = true;
     switch ((enum h1_state)d->state) {
     case H1_BODY_CLOSE:
-        msg_finish(st, x, dir, 0);
+        /* a body that runs to the close is whole only if the close was seen */
+        msg_finish(st, x, dir, closed ? 0 : ENT_A_TRUNCATED);
         break;
     case H1_BODY_LEN:
     case H1_CHUNK_SIZE:
@@ -1026,12 +1028,12 @@ static void h1_end(void *vst, struct dsx *x, int dir)
 
     if (dir >= 0) {
         if (!st->dead)
-            dir_end(st, x, dir & 1);
+            dir_end(st, x, dir & 1, true);
         return;
     }
     if (!st->dead) {
-        dir_end(st, x, 0);
-        dir_end(st, x, 1);
+        dir_end(st, x, 0, false);
+        dir_end(st, x, 1, false);
     }
     flush_all(st, x);
 }

@@ -549,6 +549,13 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
     if (!payload)
         n = 0;
     if (tcp_flags & DEC_TCP_RST) {          /* its payload is diagnostic text, not stream data */
+        /* one REASM_WINDOW or more from next, either way, is not believed (RFC 5961 3.2) */
+        if ((d->state & D_OPEN) &&
+            (seq_lt(seq, d->next) ? seq_off(d->next, seq) : seq_off(seq, d->next)) >=
+                REASM_WINDOW) {
+            r->st.anomalies[REASM_A_WINDOW]++;
+            return;
+        }
         on_rst(r, dir, ts_ns, pkt_index);
         return;
     }

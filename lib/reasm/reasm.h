@@ -65,7 +65,8 @@ enum reasm_anomaly {
     REASM_A_CAP,                /* the direction's cap or the shared budget was hit */
     REASM_A_CONFLICT,           /* a copy of seen bytes differs, or FIN/RST disagree on the end */
     REASM_A_AFTER_END,          /* data at or past the FIN, or after a RST: dropped */
-    REASM_A_WINDOW,             /* a segment starting REASM_WINDOW or more ahead: dropped */
+    REASM_A_WINDOW,             /* a segment starting REASM_WINDOW or more ahead, a RST as
+                                 * far either way: dropped */
     REASM_A_COUNT
 };
 

@@ -12,6 +12,8 @@ acknowledging what the other side sent. CONDITION is one of:
               acknowledges and answers it)
   keepalive   Windows keep-alive probes (one 0x00 byte at next - 1) between requests
   ts-back     exchange 2 is stamped 1.5 ms before exchange 1 (timestamps go backwards)
+  close-nofin the responses have no length ("Connection: close": their body runs to the
+              close) and the capture ends before any FIN
 """
 import os
 import sys
@@ -41,6 +43,8 @@ def main():
     for i in range(1, n + 1):
         req = b"GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n" % i
         resp = b"HTTP/1.1 %d OK\r\nContent-Length: 2\r\n\r\nok" % (200 + i)
+        if cond == "close-nofin":
+            resp = b"HTTP/1.1 %d OK\r\nConnection: close\r\n\r\nok" % (200 + i)
         at_req = at_resp = None
         if cond == "ts-back" and i == 2:
             at_req, at_resp = t[0] - 1500, t[0] - 1000
@@ -50,9 +54,10 @@ def main():
             t[0] += 1000
             packets.append((t[0], frame(c[0], s[0], c[1], s[1], (c[2] - 1) & 0xFFFFFFFF, s[2],
                                         ack, b"\0")))
-    send(c, s, fin | ack)
-    send(s, c, fin | ack)
-    send(c, s, ack)
+    if cond != "close-nofin":
+        send(c, s, fin | ack)
+        send(s, c, fin | ack)
+        send(c, s, ack)
     write_pcap(out, packets)
 
 if __name__ == "__main__":

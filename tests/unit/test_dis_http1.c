@@ -470,11 +470,11 @@ TEST(body_until_close)
     T_STREQ(part(j, 0, "anomalies"), "[]");
     T_STREQ(part(j, 0, "responseSize"), "69");
     free(j);
-    /* no FIN: the end of the capture ends it the same way */
+    /* no FIN: the capture ended first, and what the close would have told is not known */
     j = run(s, 3);
     T_EQ(nlines(j), 1);
     T_TRUE(strstr(part(j, 0, "response"), "\"bodySize\":25,") != NULL);
-    T_STREQ(part(j, 0, "anomalies"), "[]");
+    T_STREQ(part(j, 0, "anomalies"), "[\"truncated\"]");
     free(j);
 }
 
@@ -915,7 +915,8 @@ TEST(framing_rules)
             "\"headers\":{\"Transfer-Encoding\":\"gzip\",\"Content-Length\":\"3\"},"
             "\"headersSize\":63,\"bodySize\":21,\"chunked\":false,"
             "\"content\":{\"mimeType\":\"\",\"size\":21}}");
-    T_STREQ(part(j, 1, "anomalies"), "[]");
+    /* a body to the close, and no close before the capture ended */
+    T_STREQ(part(j, 1, "anomalies"), "[\"truncated\"]");
     free(j);
 }
 

@@ -346,6 +346,27 @@ TEST(keepalive_probe_is_no_conflict)
     col_release(&c);
 }
 
+/* A RST REASM_WINDOW or more from next (either way) is not believed: the stream goes on. */
+TEST(rst_out_of_window_ignored)
+{
+    const uint8_t data[8] = "abcdefgh";
+    struct col c;
+
+    col_init(&c, NULL, NULL);
+    feed(&c, 0, 0, DEC_TCP_SYN, NULL, 0);
+    feed(&c, 0, 1, DEC_TCP_ACK, data, 4);
+    feed(&c, 0, 5 + REASM_WINDOW, DEC_TCP_RST, NULL, 0);
+    feed(&c, 0, 5 - REASM_WINDOW, DEC_TCP_RST, NULL, 0);
+    T_EQ(anom(&c, REASM_A_WINDOW), 2);
+    T_EQ(c.rsts[0], 0);
+    feed(&c, 0, 5, DEC_TCP_ACK, data + 4, 4);
+    T_EQ(c.n[0], 8);
+    feed(&c, 0, 9 + REASM_WINDOW - 1, DEC_TCP_RST, NULL, 0);   /* within: believed */
+    T_EQ(c.rsts[0], 1);
+    T_EQ(c.bad, 0);
+    col_release(&c);
+}
+
 TEST(gap_at_cap)
 {
     struct reasm_opts o = { .flow_cap = 3 * (REASM_SEG_OVERHEAD + 100), .history = 0 };
@@ -883,6 +904,7 @@ TEST(random_streams_under_caps_and_loss)
 T_MAIN(T_CASE(in_order_zero_copy), T_CASE(out_of_order_2_1_3), T_CASE(retransmission_dropped),
        T_CASE(overlaps_every_offset), T_CASE(conflicting_overlap),
        T_CASE(acked_hole_skipped_at_once), T_CASE(keepalive_probe_is_no_conflict),
+       T_CASE(rst_out_of_window_ignored),
        T_CASE(gap_at_cap),
        T_CASE(cap_skips_only_first_hole), T_CASE(no_syn_start), T_CASE(wraparound),
        T_CASE(syn_with_data_and_window), T_CASE(fin_in_sequence), T_CASE(fin_trims_buffered),
