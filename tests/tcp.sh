@@ -46,4 +46,8 @@ t_is "a body to the close, the capture ending before it: truncated" \
     "$(python3 "$MK" "$TMP/cn.pcap" 1 close-nofin && "$SV" ingest -q -f -o "$TMP/cn" "$TMP/cn.pcap" &&
         "$SV" query "$TMP/cn" '' -F 'response.status,response.bodySize,anomalies' -f csv | sed 1d | tr -d '\r')" \
     '201,2,"[""truncated""]"'
+t_is "a request's segments the wrong way round around a pure ACK of both: no gap" \
+    "$(run ack-first | sed -n 2p)" '/r2,202,[],1700000000007000000,1700000000007000000,1700000000008000000,8'
+t_is "a request whose second segment is stamped before its first: its end is its start" \
+    "$(run ts-back-in | sed -n 2p)" '/r2,202,[],1700000000007000000,1700000000007000000,1700000000008000000,7'
 t_done

@@ -741,10 +741,10 @@ void dsx_packet(struct dsx *x, int side, uint32_t seq, uint8_t tcp_flags, const 
         stop_reasm(x);
 }
 
-void dsx_ack(struct dsx *x, int side, uint8_t tcp_flags, uint32_t ack)
+void dsx_ack(struct dsx *x, int side, uint8_t tcp_flags, uint32_t ack, size_t len)
 {
     /* without reassembly yet, no hole; the side's direction is known once there is */
-    if (!x->ra || !(tcp_flags & DEC_TCP_ACK) || (tcp_flags & DEC_TCP_RST) ||
+    if (!x->ra || len == 0 || !(tcp_flags & DEC_TCP_ACK) || (tcp_flags & DEC_TCP_RST) ||
         (x->state != ST_UNDECIDED && x->state != ST_ACTIVE))
         return;
     x->in_reasm = true;

@@ -244,11 +244,13 @@ struct dsx *dsx_new(const struct dsx_stream_info *si, const struct dsx_opts *o,
                     struct reasm_budget *budget, struct dsx_sink *sink);
 /*
  * The acknowledgment number of a TCP packet of flow side `side` (tcp_flags
- * its DEC_TCP_* bits), before the packet itself (dsx_packet): a hole in
- * the other side's bytes that it acknowledges is skipped at once
- * (reasm_ack).
+ * its DEC_TCP_* bits, len its payload bytes), before the packet itself
+ * (dsx_packet). When the packet carries data, the side is answering: a hole
+ * in the other side's bytes that it acknowledges was lost by the capture,
+ * and is skipped at once (reasm_ack). A pure ACK is not taken for that: a
+ * tap or a SPAN port may capture it before the data it acknowledges.
  */
-void dsx_ack(struct dsx *x, int side, uint8_t tcp_flags, uint32_t ack);
+void dsx_ack(struct dsx *x, int side, uint8_t tcp_flags, uint32_t ack, size_t len);
 /*
  * One packet of the stream, sent by flow side `side`, in capture order.
  * For TCP: seq, tcp flags (DEC_TCP_*), payload. For UDP: the datagram.

@@ -110,11 +110,12 @@ void dsx_mark_span(struct ent *e, const struct dsx_span *sp, bool resp)
             e->f.req_pkt = p0;
         }
     }
+    /* timestamps that go backwards across its spans: never an end before the start */
     if (resp) {
-        e->f.resp_end_ns = t1;
+        e->f.resp_end_ns = t1 < e->f.resp_ns ? e->f.resp_ns : t1;
         e->f.resp_size += size;
     } else {
-        e->f.req_end_ns = t1;
+        e->f.req_end_ns = t1 < e->f.req_ns ? e->f.req_ns : t1;
         e->f.req_size += size;
     }
     if (p1 > e->f.last_pkt)

@@ -138,7 +138,8 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
  * were received. When a hole there is wholly acknowledged, its bytes were
  * lost by the capture, not by the peer: it is skipped at once (REASM_F_GAP)
  * and what was buffered after it is delivered, rather than at the end of
- * the stream, long after the replies that follow it.
+ * the stream, long after the replies that follow it. (The caller decides
+ * which ACKs to believe: dsx_ack gives those of segments that carry data.)
  */
 void reasm_ack(struct reasm *r, int dir, uint32_t ack);
 

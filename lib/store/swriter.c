@@ -693,7 +693,7 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
         return;
     }
     if (s->rec.proto == 6)
-        dsx_ack(s->dsx, pi->side, dp->tcp_flags, dp->ack);
+        dsx_ack(s->dsx, pi->side, dp->tcp_flags, dp->ack, dp->payload_off ? dp->payload_len : 0);
     dsx_packet(s->dsx, pi->side, dp->seq, dp->tcp_flags,
                dp->payload_off ? pk->data + dp->payload_off : NULL, dp->payload_len, pk->ts_ns,
                (uint32_t)(s->npk - 1));

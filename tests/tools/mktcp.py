@@ -14,6 +14,9 @@ acknowledging what the other side sent. CONDITION is one of:
   ts-back     exchange 2 is stamped 1.5 ms before exchange 1 (timestamps go backwards)
   close-nofin the responses have no length ("Connection: close": their body runs to the
               close) and the capture ends before any FIN
+  ack-first   request 2 in two segments, captured second one first, then the server's
+              pure ACK of both (a tap's two ports), then the first
+  ts-back-in  request 2 in two segments, the second stamped 6 ms before the first
 """
 import os
 import sys
@@ -48,7 +51,19 @@ def main():
         at_req = at_resp = None
         if cond == "ts-back" and i == 2:
             at_req, at_resp = t[0] - 1500, t[0] - 1000
-        send(c, s, ack | psh, req, keep=not (cond == "lose-2" and i == 2), at=at_req)
+        if cond in ("ack-first", "ts-back-in") and i == 2:
+            a, b, seq0 = req[:10], req[10:], c[2]
+            pa = frame(c[0], s[0], c[1], s[1], seq0, s[2], ack | psh, a)
+            pb = frame(c[0], s[0], c[1], s[1], (seq0 + 10) & 0xFFFFFFFF, s[2], ack | psh, b)
+            c[2] = (seq0 + len(req)) & 0xFFFFFFFF
+            pack = frame(s[0], c[0], s[1], c[1], s[2], c[2], ack)
+            t[0] += 3000
+            if cond == "ack-first":
+                packets += [(t[0] - 2000, pb), (t[0] - 1000, pack), (t[0], pa)]
+            else:
+                packets += [(t[0], pa), (t[0] - 6000, pb)]
+        else:
+            send(c, s, ack | psh, req, keep=not (cond == "lose-2" and i == 2), at=at_req)
         send(s, c, ack | psh, resp, at=at_resp)
         if cond == "keepalive":
             t[0] += 1000
