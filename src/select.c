@@ -205,8 +205,12 @@ static void report(const struct sel *s, const struct sel_row *r, const char *que
     int k;
 
     if (qe->code == SV_EFORMAT) {
-        cli_error("%s: entries: stream %llu entry %u: corrupt entry record", node,
-                  (unsigned long long)r->stream, r->index);
+        const struct sel_seg *g = &s->segs[r->seg];
+        char *path = store_segment_path(g->store, g->k);
+
+        cli_error("%s: block %u row %u (entry %s/%llu-%u): corrupt entry record", path, r->blk,
+                  r->row, node, (unsigned long long)r->stream, r->index);
+        free(path);
         return;
     }
     memcpy(what, qe->msg, sizeof what);
@@ -443,8 +447,11 @@ static int fetch_segment(struct sel *s, const struct want *w, size_t n, struct b
             long len = ent_parse(out->data + pos, out->len - pos, &v);
 
             if (len <= 0 || v.f.stream_id != r->stream || v.f.index != r->index) {
-                rc = diag_set(d, SV_EFORMAT, "%s: entries: offset %zu: corrupt entry record",
-                              ix_node(seg), pos);
+                char *path = store_segment_path(g->store, g->k);
+
+                rc = diag_set(d, SV_EFORMAT, "%s: block %u row %u: corrupt entry record", path,
+                              w[k].blk, w[k].row);
+                free(path);
                 break;
             }
             at[k] = pos;
@@ -459,16 +466,18 @@ static int fetch_segment(struct sel *s, const struct want *w, size_t n, struct b
     return rc;
 }
 
-int sel_fetch(struct sel *s, size_t n)
+/*
+ * One round of sel_fetch: the records of the rows among the first n that
+ * have none, segments in parallel. A segment that cannot be read is
+ * reported and flagged in failed[]; returns how many failed.
+ */
+static size_t fetch_round(struct sel *s, size_t n, bool *failed)
 {
     struct want *w;
-    size_t nw = 0, ngroups = 0, *group;
+    size_t nw = 0, ngroups = 0, nfailed = 0, *group;
     struct buf *bufs;
     struct diag *ds;
-    int rc = EXIT_OK;
 
-    if (n > s->nrows)
-        n = s->nrows;
     w = xmalloc((n ? n : 1) * sizeof *w);
     for (size_t i = 0; i < n; i++)
         if (!s->rows[i].rec)
@@ -481,7 +490,6 @@ int sel_fetch(struct sel *s, size_t n)
     group[ngroups] = nw;
     bufs = xcalloc(ngroups ? ngroups : 1, sizeof *bufs);
     ds = xcalloc(ngroups ? ngroups : 1, sizeof *ds);
-    /* segments in parallel; a failure is reported for the first segment that had one */
 #pragma omp parallel
     {
         struct ix_filebuf fb = { NULL, 0, NULL };
@@ -495,9 +503,13 @@ int sel_fetch(struct sel *s, size_t n)
         }
         ix_filebuf_release(&fb);
     }
-    for (size_t g = 0; g < ngroups && rc == EXIT_OK; g++)
-        if (ds[g].code)
-            rc = cli_diag(&ds[g]);
+    for (size_t g = 0; g < ngroups; g++) {
+        if (ds[g].code) {
+            (void)cli_diag(&ds[g]);
+            failed[w[group[g]].seg] = true;
+            nfailed++;
+        }
+    }
     s->bufs = xrealloc(s->bufs, (s->nbufs + ngroups + 1) * sizeof *s->bufs);
     for (size_t g = 0; g < ngroups; g++)
         s->bufs[s->nbufs++] = bufs[g];
@@ -505,7 +517,33 @@ int sel_fetch(struct sel *s, size_t n)
     free(ds);
     free(group);
     free(w);
-    return rc == EXIT_OK ? EXIT_OK : EXIT_ERROR;
+    return nfailed;
+}
+
+int sel_fetch(struct sel *s, size_t n)
+{
+    bool *failed = xcalloc(s->nsegs ? s->nsegs : 1, sizeof *failed);
+
+    /*
+     * A segment whose records cannot be read now (a damaged chunk the scan
+     * did not need) is reported and skipped, as the scan does: its rows go,
+     * and the rows after them take their places, up to n.
+     */
+    for (;;) {
+        size_t k = 0;
+
+        if (n > s->nrows)
+            n = s->nrows;
+        if (fetch_round(s, n, failed) == 0)
+            break;
+        s->partial = true;
+        for (size_t i = 0; i < s->nrows; i++)
+            if (!failed[s->rows[i].seg])
+                s->rows[k++] = s->rows[i];
+        s->nrows = k;
+    }
+    free(failed);
+    return EXIT_OK;
 }
 
 void sel_release(struct sel *s)

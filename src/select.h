@@ -100,8 +100,9 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
             const char *query_text, unsigned flags);
 /*
  * Rebuilds the records of the rows among the first n that have none (after
- * SEL_NO_RECORDS): each block is read again for its rows alone. Returns 0,
- * or EXIT_ERROR after having reported a segment that cannot be read now.
+ * SEL_NO_RECORDS): each block is read again for its rows alone. A segment
+ * that cannot be read now is reported and skipped (partial): its rows go,
+ * and later rows fill the first n. Returns 0.
  */
 int sel_fetch(struct sel *s, size_t n);
 void sel_release(struct sel *s);

@@ -74,4 +74,29 @@ t_is "a segment in another's place: exit 3" "$?" 3
 t_is "a segment in another's place: named" "$(grep -c "^streamvault: $TMP/s/index/$seg3/entries.svx: not the segment store.json lists as $seg3" "$TMP/err")" 1
 t_is "a segment in another's place: no row twice, its rows left out" \
     "$(sort "$TMP/out" | uniq -d | wc -l) $(wc -l <"$TMP/out")" "0 $((total - rows - rows3))"
+# with -n, the records of the rows to print are rebuilt after the scan: a chunk only
+# that rebuild reads, damaged, drops its segment's rows and later rows take their place
+"$SV" ingest -q -f -o "$TMP/f" "$cap"
+# the segment of the earliest entry: -n reads it whatever the others hold
+fseg=$(jq -r '.segments | min_by(.first_ns) | .name' "$TMP/f/store.json")
+fsvx="$TMP/f/index/$fseg/entries.svx"
+cp "$fsvx" "$TMP/f.svx"
+found=
+fsize=$(wc -c <"$fsvx")
+off=64
+while [ "$off" -lt "$fsize" ] && [ -z "$found" ]; do
+    cp "$TMP/f.svx" "$fsvx"
+    printf '\377' | dd of="$fsvx" bs=1 seek="$off" conv=notrunc 2>/dev/null
+    if "$SV" query "$TMP/f" '' --count >/dev/null 2>&1; then
+        "$SV" query "$TMP/f" '' --format ndjson >/dev/null 2>&1 || found=$off
+    fi
+    off=$((off + 37))
+done
+t_run "... a byte that only rebuilding records reads (found at offset ${found:-none})" \
+    test -n "$found"
+"$SV" query "$TMP/f" '' --format ndjson -n 5 >"$TMP/out" 2>"$TMP/err"
+t_is "-n 5 over it: exit 3, the segment named, 5 entries of the others" \
+    "$? $(grep -c "^streamvault: $fsvx: " "$TMP/err") $(wc -l <"$TMP/out")" "3 1 5"
+t_is "... the first 5 of the entries the other segments give" "$(cat "$TMP/out")" \
+    "$("$SV" query "$TMP/f" '' --format ndjson 2>/dev/null | head -n 5)"
 t_done
