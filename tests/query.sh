@@ -156,15 +156,15 @@ if t_have python3; then
     t_is "-F csv writes the NUL as captured, quoted" \
         "$("$SV" query "$TMP/h" 'request.path == "/nul"' -F 'request.headers["X-Nul"]' -f csv | tail -n 1 | od -An -c | tr -s ' ')" \
         ' " a \0 b " \r \n'
+    # esc FIELDS: the /esc request's row of a table of FIELDS, blanks squeezed
+    esc() { "$SV" query "$TMP/h" 'request.path == "/esc"' -F "$1" | tail -n 1 | tr -s ' '; }
     t_is "-F table: C1 controls and bidi overrides escaped, other UTF-8 text as it is" \
-        "$("$SV" query "$TMP/h" 'request.path == "/esc"' -F 'request.headers["X-C1"],request.headers["X-Bidi"],request.headers["X-Txt"]' | tail -n 1 | tr -s ' ')" \
+        "$(esc 'request.headers["X-C1"],request.headers["X-Bidi"],request.headers["X-Txt"]')" \
         'a\u009bb a\u202eb café'
     t_is "-F table: soft hyphens, the Arabic letter mark and tags escaped too (\\U past U+FFFF)" \
-        "$("$SV" query "$TMP/h" 'request.path == "/esc"' -F 'request.headers["X-Hide"]' | tail -n 1 | tr -s ' ')" \
-        'a\u00adb\u061cc\U000e0020d'
+        "$(esc 'request.headers["X-Hide"]')" 'a\u00adb\u061cc\U000e0020d'
     t_is "-F table: a backslash as \\\\, so text never looks like an escape" \
-        "$("$SV" query "$TMP/h" 'request.path == "/esc"' -F 'request.headers["X-Lit"]' | tail -n 1 | tr -s ' ')" \
-        'a\\u200bb'
+        "$(esc 'request.headers["X-Lit"]')" 'a\\u200bb'
     t_is "-F table: columns aligned by what the terminal shows (é is one column)" \
         "$("$SV" query "$TMP/h" '' -F 'request.headers["X-Txt"],request.path' |
             python3 -c 'import sys; print(len({l.index("/") for l in sys.stdin.buffer.read().decode().splitlines()[1:]}))')" 1

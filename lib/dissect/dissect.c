@@ -42,14 +42,17 @@
 /* Marks the bytes from absolute offset off as brought by packet pkt at ts (stream: TCP). */
 static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt, bool stream)
 {
+    const struct mark *last = d->nmarks ? &d->marks[d->nmarks - 1] : NULL;
+    uint64_t read_ts = ts;
+    uint32_t read_pkt = pkt;
     struct mark *m;
 
-    /* the latest in capture order, not by time: timestamps may go backwards */
-    if (!stream || d->nmarks == 0 || pkt > d->read_pkt) {
-        d->read_ts = ts;
-        d->read_pkt = pkt;
+    /* read: the latest in capture order, not by time (timestamps may go backwards) */
+    if (stream && last && last->read_pkt > pkt) {
+        read_ts = last->read_ts;
+        read_pkt = last->read_pkt;
     }
-    if (d->nmarks && d->marks[d->nmarks - 1].ts == ts && d->marks[d->nmarks - 1].pkt == pkt)
+    if (last && last->ts == ts && last->pkt == pkt)
         return;
     if (d->nmarks && d->marks[d->nmarks - 1].off == off) {
         m = &d->marks[d->nmarks - 1];
@@ -72,8 +75,8 @@ static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt, b
     m->off = off;
     m->ts = ts;
     m->pkt = pkt;
-    m->read_ts = d->read_ts;
-    m->read_pkt = d->read_pkt;
+    m->read_ts = read_ts;
+    m->read_pkt = read_pkt;
 }
 
 /* The mark covering absolute offset off (the last one at or before it). */

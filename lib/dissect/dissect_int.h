@@ -39,8 +39,6 @@ struct dirst {
     size_t charged;             /* bytes of carry's allocation charged to the bucket budget */
     struct mark *marks;
     size_t nmarks, capmarks;
-    uint64_t read_ts;           /* the latest mark's read_ts and read_pkt (TCP) */
-    uint32_t read_pkt;
     /* the parse call in progress */
     uint64_t cur_base;          /* absolute offset of the p[0] handed to parse */
     size_t cur_n;

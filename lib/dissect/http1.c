@@ -984,8 +984,11 @@ static void h1_gap(void *vst, struct dsx *x, int dir, uint64_t n)
     }
 }
 
-/* dir ended: a body ended by close completes, anything else in progress is cut. */
-/* Direction dir ended: closed (a FIN or RST came), else the capture ended first. */
+/*
+ * Direction dir ended: closed (a FIN or RST came), else the capture ended
+ * first. A body ended by the close completes only if the close came;
+ * anything else in progress is cut.
+ */
 static void dir_end(struct h1 *st, struct dsx *x, int dir, bool closed)
 {
     struct h1_dir *d = &st->d[dir];

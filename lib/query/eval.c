@@ -437,18 +437,6 @@ static bool compare(struct q_ctx *c, uint8_t op, const struct qv *a, const struc
     }
 }
 
-/* An element of l (a list or an entry's array) equals v. */
-static bool has_element(struct q_ctx *c, const struct qv *l, const struct qv *v)
-{
-    for (size_t i = 0; i < elements(l); i++) {
-        struct qv el = element(c, l, i);
-
-        if (compare(c, QE_EQ, &el, v))
-            return true;
-    }
-    return false;
-}
-
 static int regex_on(const struct qe *e, struct q_ctx *c, const struct qv *v, bool *hit,
                     struct q_error *err)
 {
@@ -562,7 +550,7 @@ static int call(const struct q_query *q, struct q_ctx *c, const struct jv *root,
     case QF_CONTAINS:
         out->t = QV_BOOL;
         if (is_listy(&x)) {
-            out->b = has_element(c, &x, &y);
+            out->b = compare(c, QE_EQ, &x, &y);     /* an element equals y */
         } else if (text_of(c, &x, &s, &n) && text_of(c, &y, &t, &m)) {
             out->b = has_sub(s, n, t, m);
         }
@@ -693,7 +681,7 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
             *out = q_int(-a.i);
         } else if (rc == 0 && a.t == QV_NUM) {
             out->t = QV_NUM;
-            out->n = -(a.isint ? (double)a.i : a.n);
+            out->n = -a.n;      /* (an integer's n is its nearest double) */
         }
         return rc;
     case QE_ADD:
@@ -739,7 +727,7 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
         if (rc < 0)
             return rc;
         if (is_listy(&b)) {
-            out->b = has_element(c, &b, &a);
+            out->b = compare(c, QE_EQ, &b, &a);     /* an element equals a */
         } else if (b.t == QV_JSON && jv_is_obj(b.j) && a.t == QV_STR) {
             out->b = member_n(c, b.j, a.s, a.len) != NULL;
         } else if (b.t == QV_STR && a.t == QV_STR) {

@@ -587,13 +587,14 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
 
 void reasm_ack(struct reasm *r, int dir, uint32_t ack)
 {
-    struct rdir *d = &r->d[(dir ^ 1) & 1];
+    int other = (dir ^ 1) & 1;
+    struct rdir *d = &r->d[other];
 
-    /* an ACK far from next (2^31 either way) says nothing we can believe */
+    /* an ACK REASM_WINDOW or more past next says nothing we can believe */
     while ((d->state & D_OPEN) && d->head && d->head->seq != d->next &&
            !seq_lt(ack, d->head->seq) && seq_off(ack, d->next) < REASM_WINDOW) {
-        skip_to(r, (dir ^ 1) & 1, d->head->seq);
-        drain(r, (dir ^ 1) & 1);
+        skip_to(r, other, d->head->seq);
+        drain(r, other);
     }
 }
 
