@@ -13,10 +13,12 @@
 
 #include "base/diag.h"
 #include "base/fsutil.h"
+#include "base/timefmt.h"
 #include "base/xalloc.h"
 #include "bundle/bundle.h"
 #include "cli.h"
 #include "json/json.h"
+#include "query/query.h"
 #include "select.h"
 #include "store/store.h"
 
@@ -75,15 +77,54 @@ char *bcli_default_path(uint64_t created_ns)
     return fs_printf("streamvault_%llu.tar.gz", (unsigned long long)(created_ns / 1000000000u));
 }
 
-int bcli_check_stdout(const char *cmd, const char *path, bool json)
+int bcli_option(const char *cmd, int c, const char *arg, struct bcli_args *a)
 {
-    if (!path || strcmp(path, "-") != 0)
+    switch (c) {
+    case 'o':
+        a->bo->path = arg;
         return EXIT_OK;
-    if (json)
-        return cli_usage(cmd, "-o - and --json both write to standard output");
-    if (isatty(STDOUT_FILENO))
-        return cli_usage(cmd, "-o -: standard output is a terminal; redirect it, or name a file");
-    return EXIT_OK;
+    case BCLI_OPT_PER_STREAM:
+        a->bo->per_stream = true;
+        return EXIT_OK;
+    case BCLI_OPT_NOW:
+        if (timefmt_parse(arg, &a->bo->created_ns) < 0)
+            return cli_usage(cmd, "--now: expected RFC 3339 or Unix seconds, not '%s'", arg);
+        a->have_now = true;
+        return EXIT_OK;
+    case BCLI_OPT_JSON:
+        a->json = true;
+        return EXIT_OK;
+    default:
+        return -1;
+    }
+}
+
+void bcli_clock(struct bcli_args *a, struct q_opts *qo)
+{
+    if (!a->have_now)
+        a->bo->created_ns = bcli_now();
+    qo->now_ns = a->bo->created_ns;
+    qo->now_set = true;
+}
+
+int bcli_check_output(const char *cmd, const struct bcli_args *a, char *const *stores,
+                      size_t nstores)
+{
+    const char *path = a->bo->path;
+    char *def;
+    int rc;
+
+    if (path && strcmp(path, "-") == 0) {
+        if (a->json)
+            return cli_usage(cmd, "-o - and --json both write to standard output");
+        if (isatty(STDOUT_FILENO))
+            return cli_usage(cmd, "-o -: standard output is a terminal; redirect it, or name "
+                             "a file");
+    }
+    def = path ? NULL : bcli_default_path(a->bo->created_ns);
+    rc = cli_check_out(cmd, "-o", path ? path : def, stores, nstores);
+    free(def);
+    return rc;
 }
 
 int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node *nodes, size_t n,

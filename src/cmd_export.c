@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "base/diag.h"
-#include "base/timefmt.h"
 #include "base/xalloc.h"
 #include "bundle/bundle.h"
 #include "bundlecli.h"
@@ -41,15 +40,10 @@ static const char usage_text[] =
     "Exit status: 0 success; 2 usage error or a query that does not compile;\n"
     "3 a store could not be read or the bundle not written (nothing is left).\n";
 
-enum { OPT_PER_STREAM = 256, OPT_NOW, OPT_JSON };
-
 static const char short_opts[] = "o:h";
 
 static const struct option long_opts[] = {
-    { "output", required_argument, NULL, 'o' },
-    { "per-stream", no_argument, NULL, OPT_PER_STREAM },
-    { "now", required_argument, NULL, OPT_NOW },
-    { "json", no_argument, NULL, OPT_JSON },
+    BCLI_LONG_OPTIONS,
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -63,6 +57,7 @@ static bool keep_matched(void *arg, const struct store *store, size_t node,
 int cmd_export(int argc, char **argv)
 {
     struct bundle_opts bo = { .command = "export" };
+    struct bcli_args ba = { .bo = &bo };
     struct sel_streams m = { 0 };
     struct bundle_node *nodes = NULL;
     struct store **stores = NULL;
@@ -70,29 +65,19 @@ int cmd_export(int argc, char **argv)
     struct q_query *q = NULL;
     struct sel sel = { 0 };
     size_t nstores = 0, nnodes = 0;
-    bool json = false, have_now = false;
     const char *query;
-    char *def;
     int c, rc = EXIT_OK;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+        int shared = bcli_option("export", c, optarg, &ba);
+
+        if (shared != -1) {
+            if (shared != EXIT_OK)
+                return shared;
+            continue;
+        }
         switch (c) {
-        case 'o':
-            bo.path = optarg;
-            break;
-        case OPT_PER_STREAM:
-            bo.per_stream = true;
-            break;
-        case OPT_NOW:
-            if (timefmt_parse(optarg, &bo.created_ns) < 0)
-                return cli_usage("export", "--now: expected RFC 3339 or Unix seconds, not '%s'",
-                                 optarg);
-            have_now = true;
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
         case 'h':
             fputs(usage_text, stdout);
             return EXIT_OK;
@@ -102,19 +87,10 @@ int cmd_export(int argc, char **argv)
     }
     if (argc - optind < 2)
         return cli_usage("export", "expected STORE... QUERY");
-    if (!have_now)
-        bo.created_ns = bcli_now();
-    qo.now_ns = bo.created_ns;
-    qo.now_set = true;
+    bcli_clock(&ba, &qo);
     query = argv[argc - 1];
     bo.query = query;
-    rc = bcli_check_stdout("export", bo.path, json);
-    if (rc != EXIT_OK)
-        return rc;
-    def = bo.path ? NULL : bcli_default_path(bo.created_ns);
-    rc = cli_check_out("export", "-o", bo.path ? bo.path : def, argv + optind,
-                       (size_t)(argc - optind - 1));
-    free(def);
+    rc = bcli_check_output("export", &ba, argv + optind, (size_t)(argc - optind - 1));
     if (rc != EXIT_OK)
         return rc;
     if (sel_compile(query, &qo, &q) != EXIT_OK)
@@ -134,7 +110,7 @@ int cmd_export(int argc, char **argv)
     sel_streams_build(&m, &sel, q_limit(q));
     rc = bcli_collect(stores, nstores, keep_matched, &m, &nodes, &nnodes);
     if (rc == EXIT_OK)
-        rc = bcli_write("export", &bo, nodes, nnodes, json);
+        rc = bcli_write("export", &bo, nodes, nnodes, ba.json);
 out:
     bcli_nodes_free(nodes, nnodes);
     sel_streams_release(&m);

@@ -55,8 +55,8 @@ static const char usage_text[] =
     "Exit status: 0 success; 2 usage error or a query that does not compile;\n"
     "3 a store could not be read or the bundle not written (nothing is left).\n";
 
-enum { OPT_LAST = 256, OPT_FROM, OPT_TO, OPT_FROM_END, OPT_CUT, OPT_PER_STREAM, OPT_NOW,
-       OPT_JSON, OPT_GRAPH, OPT_GROUP_BY };
+enum { OPT_LAST = BCLI_OPT_NEXT, OPT_FROM, OPT_TO, OPT_FROM_END, OPT_CUT, OPT_GRAPH,
+       OPT_GROUP_BY };
 
 static const char short_opts[] = "q:o:h";
 
@@ -67,10 +67,7 @@ static const struct option long_opts[] = {
     { "from-end", no_argument, NULL, OPT_FROM_END },
     { "query", required_argument, NULL, 'q' },
     { "cut", no_argument, NULL, OPT_CUT },
-    { "output", required_argument, NULL, 'o' },
-    { "per-stream", no_argument, NULL, OPT_PER_STREAM },
-    { "now", required_argument, NULL, OPT_NOW },
-    { "json", no_argument, NULL, OPT_JSON },
+    BCLI_LONG_OPTIONS,
     { "graph", required_argument, NULL, OPT_GRAPH },
     { "group-by", required_argument, NULL, OPT_GROUP_BY },
     { "help", no_argument, NULL, 'h' },
@@ -157,6 +154,7 @@ static int stage_graph(const struct sel *sel, uint64_t from, uint64_t to, enum g
 int cmd_snapshot(int argc, char **argv)
 {
     struct bundle_opts bo = { .command = "snapshot", .window = true };
+    struct bcli_args ba = { .bo = &bo };
     struct sel_streams m = { 0 };
     struct bundle_node *nodes = NULL;
     struct store **stores = NULL;
@@ -165,7 +163,7 @@ int cmd_snapshot(int argc, char **argv)
     struct sel sel = { 0 };
     struct snap sn = { 0 };
     size_t nstores = 0, nnodes = 0;
-    bool json = false, have_now = false, from_end = false, have_from = false, have_to = false;
+    bool from_end = false, have_from = false, have_to = false;
     bool have_group = false;
     const char *query = NULL, *last = NULL, *graph_path = NULL;
     char *def, *graph_tmp = NULL;
@@ -175,6 +173,13 @@ int cmd_snapshot(int argc, char **argv)
 
     optind = 1;
     while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+        int shared = bcli_option("snapshot", c, optarg, &ba);
+
+        if (shared != -1) {
+            if (shared != EXIT_OK)
+                return shared;
+            continue;
+        }
         switch (c) {
         case OPT_LAST:
             last = optarg;
@@ -202,21 +207,6 @@ int cmd_snapshot(int argc, char **argv)
             break;
         case OPT_CUT:
             bo.cut = true;
-            break;
-        case 'o':
-            bo.path = optarg;
-            break;
-        case OPT_PER_STREAM:
-            bo.per_stream = true;
-            break;
-        case OPT_NOW:
-            if (timefmt_parse(optarg, &bo.created_ns) < 0)
-                return cli_usage("snapshot", "--now: expected RFC 3339 or Unix seconds, not '%s'",
-                                 optarg);
-            have_now = true;
-            break;
-        case OPT_JSON:
-            json = true;
             break;
         case OPT_GRAPH:
             graph_path = optarg;
@@ -249,10 +239,7 @@ int cmd_snapshot(int argc, char **argv)
         return cli_usage("snapshot", "--from-end needs --last");
     if (have_group && !graph_path)
         return cli_usage("snapshot", "--group-by needs --graph");
-    if (!have_now)
-        bo.created_ns = bcli_now();
-    qo.now_ns = bo.created_ns;
-    qo.now_set = true;
+    bcli_clock(&ba, &qo);
     if (query || graph_path) {
         bo.query = query;
         if (!query)
@@ -260,12 +247,8 @@ int cmd_snapshot(int argc, char **argv)
         if (sel_compile(query, &qo, &q) != EXIT_OK)
             return EXIT_USAGE;
     }
-    rc = bcli_check_stdout("snapshot", bo.path, json);
-    if (rc != EXIT_OK)
-        goto out;
+    rc = bcli_check_output("snapshot", &ba, argv + optind, (size_t)(argc - optind));
     def = bo.path ? NULL : bcli_default_path(bo.created_ns);
-    rc = cli_check_out("snapshot", "-o", bo.path ? bo.path : def, argv + optind,
-                       (size_t)(argc - optind));
     if (rc == EXIT_OK && graph_path)
         rc = cli_check_out("snapshot", "--graph", graph_path, argv + optind,
                            (size_t)(argc - optind));
@@ -313,7 +296,7 @@ int cmd_snapshot(int argc, char **argv)
     if (rc == EXIT_OK && graph_path)
         rc = stage_graph(&sel, bo.from_ns, bo.to_ns, by, graph_path, &graph_tmp);
     if (rc == EXIT_OK)
-        rc = bcli_write("snapshot", &bo, nodes, nnodes, json);
+        rc = bcli_write("snapshot", &bo, nodes, nnodes, ba.json);
     if (graph_tmp && rc == EXIT_OK) {
         struct diag d;
 

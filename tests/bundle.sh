@@ -252,6 +252,11 @@ t_is "-o -: the bundle on standard output, the summary says so" \
 "$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o - 2>/dev/null | cat >"$TMP/pipe.tar.gz"
 t_run "-o - into a pipe: the same bytes as the file" cmp "$TMP/pipe.tar.gz" "$TMP/day.tar.gz"
 usage "export: -o - and --json both write to standard output" export "$TMP/s1" -o - --json dns
+usage "snapshot: -o - and --json both write to standard output" \
+    snapshot "$TMP/s1" --last 1d -o - --json
+usage "export: --now: expected RFC 3339 or Unix seconds, not 'soon'" export "$TMP/s1" --now soon dns
+usage "snapshot: --now: expected RFC 3339 or Unix seconds, not 'soon'" \
+    snapshot "$TMP/s1" --last 1d --now soon
 # what a killed export left beside its output (a process that is gone) is removed by the
 # next one; a live process's file, and other names, stay
 sleep 60 &

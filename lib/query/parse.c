@@ -579,23 +579,33 @@ static int binary(struct parser *ps, int kind, const struct q_tok *op, struct q_
     return 0;
 }
 
-/* sum := unary { ("+" | "-") unary } */
-static int parse_sum(struct parser *ps, struct q_node **out)
+/*
+ * One left-associative level: sub { op sub }, op being token t1 (node kind
+ * k1) or t2 (k2).
+ */
+static int parse_chain(struct parser *ps, uint8_t t1, int k1, uint8_t t2, int k2,
+                       int (*sub)(struct parser *, struct q_node **), struct q_node **out)
 {
     struct q_node *r;
     int rc;
 
-    rc = parse_unary(ps, out);
-    while (rc == 0 && (ps->tok.kind == QT_PLUS || ps->tok.kind == QT_MINUS)) {
+    rc = sub(ps, out);
+    while (rc == 0 && (ps->tok.kind == t1 || ps->tok.kind == t2)) {
         struct q_tok op = ps->tok;
 
         rc = advance(ps);
         if (rc == 0)
-            rc = parse_unary(ps, &r);
+            rc = sub(ps, &r);
         if (rc == 0)
-            rc = binary(ps, op.kind == QT_PLUS ? Q_ADD : Q_SUB, &op, *out, r, out);
+            rc = binary(ps, op.kind == t1 ? k1 : k2, &op, *out, r, out);
     }
     return rc;
+}
+
+/* sum := unary { ("+" | "-") unary } */
+static int parse_sum(struct parser *ps, struct q_node **out)
+{
+    return parse_chain(ps, QT_PLUS, Q_ADD, QT_MINUS, Q_SUB, parse_unary, out);
 }
 
 static int parse_cmp(struct parser *ps, struct q_node **out)
@@ -626,34 +636,14 @@ static int parse_cmp(struct parser *ps, struct q_node **out)
     return 0;
 }
 
-/* One left-associative level: sub { op sub }, op being either of two tokens. */
-static int parse_chain(struct parser *ps, int kind, uint8_t t1, uint8_t t2,
-                       int (*sub)(struct parser *, struct q_node **), struct q_node **out)
-{
-    struct q_node *r;
-    int rc;
-
-    rc = sub(ps, out);
-    while (rc == 0 && (ps->tok.kind == t1 || ps->tok.kind == t2)) {
-        struct q_tok op = ps->tok;
-
-        rc = advance(ps);
-        if (rc == 0)
-            rc = sub(ps, &r);
-        if (rc == 0)
-            rc = binary(ps, kind, &op, *out, r, out);
-    }
-    return rc;
-}
-
 static int parse_and(struct parser *ps, struct q_node **out)
 {
-    return parse_chain(ps, Q_AND, QT_AND, QT_ANDAND, parse_cmp, out);
+    return parse_chain(ps, QT_AND, Q_AND, QT_ANDAND, Q_AND, parse_cmp, out);
 }
 
 static int parse_expr(struct parser *ps, struct q_node **out)
 {
-    return parse_chain(ps, Q_OR, QT_OR, QT_OROR, parse_and, out);
+    return parse_chain(ps, QT_OR, Q_OR, QT_OROR, Q_OR, parse_and, out);
 }
 
 /* What follows a whole query that should not. */
