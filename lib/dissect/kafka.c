@@ -148,20 +148,37 @@ static uint32_t k_uvarint(struct cur *c)
     return 0;
 }
 
-/* A (nullable) string; *s is NULL for null. */
-static void k_str(struct cur *c, bool flex, const uint8_t **s, size_t *n)
+/*
+ * A nullable length or count: compact (flex: an unsigned varint, less one)
+ * or a signed INT32 (wide) or INT16. -1 for null, and on a fault (c->bad).
+ */
+static long k_len(struct cur *c, bool flex, bool wide)
 {
     long len;
 
-    *s = NULL;
-    *n = 0;
     if (flex)
         len = (long)k_uvarint(c) - 1;
+    else if (wide)
+        len = (int32_t)cur_be32(c);
     else
         len = (int16_t)cur_be16(c);
-    if (c->bad || len == -1)
+    if (len < -1) {
+        c->bad = true;
+        c->p = c->end;
+    }
+    return c->bad ? -1 : len;
+}
+
+/* A (nullable) string; *s is NULL for null. */
+static void k_str(struct cur *c, bool flex, const uint8_t **s, size_t *n)
+{
+    long len = k_len(c, flex, false);
+
+    *s = NULL;
+    *n = 0;
+    if (len == -1)
         return;
-    if (len < -1 || !cur_need(c, (size_t)len)) {
+    if (!cur_need(c, (size_t)len)) {
         c->bad = true;
         c->p = c->end;
         return;
@@ -174,36 +191,16 @@ static void k_str(struct cur *c, bool flex, const uint8_t **s, size_t *n)
 /* An array's element count; -1 for null. */
 static long k_count(struct cur *c, bool flex)
 {
-    long n;
-
-    if (flex)
-        n = (long)k_uvarint(c) - 1;
-    else
-        n = (int32_t)cur_be32(c);
-    if (n < -1) {
-        c->bad = true;
-        c->p = c->end;
-    }
-    return c->bad ? -1 : n;
+    return k_len(c, flex, true);
 }
 
 /* Skips a (nullable) bytes field. */
 static void k_skip_bytes(struct cur *c, bool flex)
 {
-    long len;
+    long len = k_len(c, flex, true);
 
-    if (flex)
-        len = (long)k_uvarint(c) - 1;
-    else
-        len = (int32_t)cur_be32(c);
-    if (c->bad || len == -1)
-        return;
-    if (len < -1) {
-        c->bad = true;
-        c->p = c->end;
-        return;
-    }
-    cur_skip(c, (size_t)len);
+    if (len > 0)
+        cur_skip(c, (size_t)len);
 }
 
 static void k_skip_tags(struct cur *c)
