@@ -471,6 +471,9 @@ static const struct dsx_ops *bid_on(struct dsx *x, const uint8_t *const p[2],
             if (s > score)
                 score = s;
         }
+        /* a datagram cut by the snaplen has no more to offer: what it shows is plausible */
+        if (score == DSX_MORE && x->si.l4 == 17 && x->dgram_lost > 0)
+            score = DSX_WEAK;
         if (score == DSX_MORE) {
             if (!final && x->si.l4 != 17)
                 *wait = true;

@@ -571,6 +571,44 @@ enum dns_chk {
     CHK_FULL,           /* all there and the sections fill the message exactly */
 };
 
+/*
+ * A NetBIOS name (RFC 1002 §4.1: one 32-byte label of 'A' to 'P', the name
+ * coded in halves) of type NB or NBSTAT at o: NetBIOS Name Service, whose
+ * messages have DNS's form (udp/137) but are not DNS.
+ */
+static bool nbns_name(const uint8_t *m, size_t n, size_t o)
+{
+    size_t t;
+
+    if (n - o < 34 || m[o] != 32)
+        return false;
+    for (size_t i = 1; i <= 32; i++) {
+        if (m[o + i] < 'A' || m[o + i] > 'P')
+            return false;
+    }
+    /* the scope's labels, if any, then the type */
+    for (t = o + 33; t < n && m[t] != 0 && m[t] < 64; t += 1u + m[t])
+        ;
+    if (t >= n || m[t] != 0 || n - t < 3)
+        return false;
+    return ld_be16(m + t + 1) == 32 || ld_be16(m + t + 1) == 33;
+}
+
+/* Steps o over nrr resource records of the whole message m; false when one is bad or cut. */
+static bool dns_skip_rrs(const uint8_t *m, size_t mlen, size_t *o, size_t nrr)
+{
+    char name[DNS_NAME_TEXT];
+    size_t nl;
+
+    for (size_t i = 0; i < nrr; i++) {
+        if (dns_name(m, mlen, o, name, &nl) != NM_OK || mlen - *o < 10 ||
+            ld_be16(m + *o + 8) > mlen - *o - 10)
+            return false;
+        *o += 10u + ld_be16(m + *o + 8);
+    }
+    return true;
+}
+
 /* m: avail bytes of a message of mlen bytes (avail may exceed mlen). */
 static enum dns_chk dns_check(const uint8_t *m, size_t avail, size_t mlen)
 {
@@ -593,8 +631,16 @@ static enum dns_chk dns_check(const uint8_t *m, size_t avail, size_t mlen)
         return CHK_NO;
     if (!(fl & DNS_F_QR) && (fl & 0xFu))
         return CHK_NO;          /* a query carries no rcode */
-    if (qd < 1 || qd > DNS_QD_BID_MAX || (size_t)qd * 5 + nrr * 11 > mlen - DNS_HLEN)
+    if (qd > DNS_QD_BID_MAX || (size_t)qd * 5 + nrr * 11 > mlen - DNS_HLEN ||
+        nbns_name(m, avail, DNS_HLEN))
         return CHK_NO;
+    if (qd == 0) {
+        /* no question (an mDNS answer, RFC 6762 §6; a query with only a cookie, RFC 7873):
+         * DNS only when records fill the whole message exactly */
+        if (nrr == 0 || avail < mlen)
+            return CHK_NO;
+        return dns_skip_rrs(m, mlen, &o, nrr) && o == mlen ? CHK_FULL : CHK_NO;
+    }
     r = dns_name(m, avail, &o, name, &nl);
     if (r == NM_BAD)
         return CHK_NO;
@@ -611,12 +657,8 @@ static enum dns_chk dns_check(const uint8_t *m, size_t avail, size_t mlen)
             return CHK_BODY;
         o += 4;
     }
-    for (size_t i = 0; i < nrr; i++) {
-        if (dns_name(m, mlen, &o, name, &nl) != NM_OK || mlen - o < 10 ||
-            ld_be16(m + o + 8) > mlen - o - 10)
-            return CHK_BODY;
-        o += 10u + ld_be16(m + o + 8);
-    }
+    if (!dns_skip_rrs(m, mlen, &o, nrr))
+        return CHK_BODY;
     return o == mlen ? CHK_FULL : CHK_BODY;     /* the length (prefix) must match */
 }
 
@@ -628,9 +670,12 @@ static enum dsx_bid dns_bid(const uint8_t *p, size_t n, int dir, bool dgram)
     if (dgram) {
         c = dns_check(p, n, n);
         /* a datagram cut by the snaplen (or an unreassembled first fragment) can be
-           shorter than its counts need: plausible if its first question parses */
-        if (c == CHK_NO && dns_check(p, n, 65535) == CHK_Q)
-            return DSX_WEAK;
+           shorter than its counts need: plausible if its first question parses; when the
+           cut is inside it, only the bytes that were lost could tell (bid_on decides) */
+        if (c == CHK_NO) {
+            c = dns_check(p, n, 65535);
+            return c == CHK_Q ? DSX_WEAK : c == CHK_CUT && n >= DNS_HLEN ? DSX_MORE : DSX_NO;
+        }
     } else {
         if (n < 2)
             return DSX_MORE;

@@ -496,6 +496,21 @@ TEST(rdata_not_matching_its_type)
     free(o);
 }
 
+/* host.local A 10.0.0.7, an mDNS announcement: no question (RFC 6762 §6) */
+static const uint8_t mdns_answer[] = {
+    0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0,
+    4, 'h', 'o', 's', 't', 5, 'l', 'o', 'c', 'a', 'l', 0,
+    0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4, 10, 0, 0, 7,
+};
+/* an answer (1 question, 4 + 4 + 13 records) cut by the snaplen in its first name */
+static const uint8_t cut_answer[] = "\xed\x0c\x84\x10\x00\x01\x00\x04\x00\x04\x00\x0d"
+                                    "\x0f" "avia";
+/* NBNS: "WPAD" as a NetBIOS name (RFC 1002 §4.1), type NB; and an answer to it */
+#define NB_WPAD "\x20" "FHFAEBEECACACACACACACACACACACAAA" "\x00" "\x00\x20\x00\x01"
+static const uint8_t nbns_query[] = "\xf9\x39\x01\x10\x00\x01\x00\x00\x00\x00\x00\x00" NB_WPAD;
+static const uint8_t nbns_answer[] = "\xf9\x39\x85\x00\x00\x00\x00\x01\x00\x00\x00\x00" NB_WPAD
+                                     "\x00\x00\x0e\x10\x00\x06\x00\x00\x0a\x00\x00\x05";
+
 TEST(bids)
 {
     static const char q[] = Q1, tq[] = Q1_TCP, http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -520,6 +535,19 @@ TEST(bids)
     T_EQ(dsx_dns.bid((const uint8_t *)Q1_TCP R1_TCP, sizeof Q1_TCP + sizeof R1_TCP - 2, 0, false),
          DSX_STRONG);
     T_EQ(dsx_dns.bid((const uint8_t *)tls, sizeof tls - 1, 0, false), DSX_NO);
+    /* a datagram too short for its counts, cut inside its first name or right after the
+     * header: only the lost bytes could tell (bid_on); inside the header: not DNS */
+    T_EQ(dsx_dns.bid(cut_answer, sizeof cut_answer - 1, 1, true), DSX_MORE);
+    T_EQ(dsx_dns.bid(cut_answer, 12, 1, true), DSX_MORE);
+    T_EQ(dsx_dns.bid(cut_answer, 11, 1, true), DSX_NO);
+    /* no question: records that fill the message exactly (an mDNS answer), else not DNS */
+    T_EQ(dsx_dns.bid(mdns_answer, sizeof mdns_answer, 1, true), DSX_STRONG);
+    T_EQ(dsx_dns.bid(mdns_answer, sizeof mdns_answer - 1, 1, true), DSX_NO);
+    T_EQ(dsx_dns.bid((const uint8_t *)"\x00\x00\x84\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+                     12, 1, true), DSX_NO);
+    /* NetBIOS name service: DNS's form, a NetBIOS name; neither a query nor an answer is DNS */
+    T_EQ(dsx_dns.bid(nbns_query, sizeof nbns_query - 1, 0, true), DSX_NO);
+    T_EQ(dsx_dns.bid(nbns_answer, sizeof nbns_answer - 1, 1, true), DSX_NO);
     /* a query with an rcode, an opcode of 3, or the Z bit */
     T_EQ(dsx_dns.bid((const uint8_t *)"\x12\x34\x01\x03\x00\x01\x00\x00\x00\x00\x00\x00"
                                       "\x00\x00\x01\x00\x01", 17, 0, true), DSX_NO);
