@@ -79,6 +79,14 @@ print(n, back)' "$TMP/x/other.pcap")" "6000 0"
 python3 "$MK" idreuse "$TMP/idreuse.pcap"
 t_is "an IP ID used again: each datagram in its stream" "$(split "$TMP/idreuse.pcap")" "2 0 2x2 "
 
+# a datagram whose later fragment never comes: its first fragment's bytes are dissected at
+# the stream's end, and that packet counts once (was twice)
+python3 "$MK" headless "$TMP/headless.pcap"
+rm -rf "$TMP/s" && "$SV" ingest -q -o "$TMP/s" "$TMP/headless.pcap"
+t_is "a first fragment never completed: one packet, its 40 bytes, in the UDP summary" \
+    "$("$SV" query "$TMP/s" '' -F 'response.packets,response.bytes,packets.last' --format csv |
+        tail -n +2 | tr -d '\r')" "2,70,1"
+
 # a later fragment whose first one never comes goes to other.pcap
 python3 "$MK" orphan "$TMP/orphan.pcap"
 t_is "a later fragment without its first: other.pcap" "$(split "$TMP/orphan.pcap")" "1 1 1x2 "

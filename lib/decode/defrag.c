@@ -26,6 +26,7 @@ struct slot {
     uint64_t age;               /* when it was started (a counter) */
     uint32_t total;             /* datagram length, 0 until the last fragment came */
     uint32_t have;              /* blocks received */
+    uint32_t part_end;          /* end of the bytes of a short block kept for a flush, or 0 */
     uint64_t first_ts;          /* time and packet number of the first fragment (offset 0) */
     uint32_t first_pkt;
     uint8_t proto;              /* the datagram's first header (dec_pkt.frag_proto) */
@@ -91,6 +92,7 @@ static struct slot *find_slot(struct defrag *f, int side, uint32_t id)
     old->age = f->clock++;
     old->total = 0;
     old->have = 0;
+    old->part_end = 0;
     memset(old->seen, 0, sizeof old->seen);
     return old;
 }
@@ -129,8 +131,15 @@ bool defrag_add(struct defrag *f, int side, const struct dec_pkt *dp, const uint
             f->st.overlaps++;
             continue;
         }
-        if (be - bs < 8 && dp->frag_more)
-            continue;           /* a short block inside the datagram: wait for a full copy */
+        if (be - bs < 8 && dp->frag_more) {
+            /* a short block inside the datagram (its fragment cut by the snaplen): wait
+             * for a full copy, keeping the bytes for defrag_flush */
+            if (be > s->part_end) {
+                memcpy(s->data + bs, frame + dp->frag_data_off + (bs - off), be - bs);
+                s->part_end = be;
+            }
+            continue;
+        }
         memcpy(s->data + bs, frame + dp->frag_data_off + (bs - off), be - bs);
         s->seen[b / 8] = (uint8_t)(s->seen[b / 8] | (1u << (b % 8)));
         s->have++;
@@ -171,6 +180,9 @@ void defrag_flush(struct defrag *f, defrag_flush_fn fn, void *arg)
         while (b < BLOCKS && (s->seen[b / 8] & (1u << (b % 8))))
             b++;
         n = (size_t)b * 8;
+        /* the bytes of a short block right after the whole ones, if one came */
+        if (s->part_end > n && s->part_end < n + 8)
+            n = s->part_end;
         if (s->total && n > s->total)
             n = s->total;
         if (n)

@@ -48,8 +48,9 @@ bool defrag_add(struct defrag *f, int side, const struct dec_pkt *dp, const uint
  * tshark shows them: "unreassembled"): calls fn for each one whose start
  * (the first fragment) is held, with its first header's number (the
  * fragments' frag_proto), the bytes held from offset 0 up to the first
- * missing block, and the time and packet number given to its first
- * fragment. Oldest first; the slots are emptied.
+ * missing block (and those of that block a fragment cut short held), and
+ * the time and packet number given to its first fragment. Oldest first;
+ * the slots are emptied.
  */
 typedef void (*defrag_flush_fn)(void *arg, int side, uint8_t proto, const uint8_t *p, size_t n,
                                 uint64_t ts, uint32_t pkt);

@@ -703,16 +703,25 @@ static int dir_of(struct dsx *x, int side, uint8_t tcp_flags)
     return side == x->client_side ? 0 : 1;
 }
 
+/*
+ * Counts a packet of dir and its bytes. A packet counts once: one that
+ * comes again (the first fragment of a datagram never reassembled, whose
+ * bytes are dissected at the stream's end) adds its bytes only. Packets
+ * come in capture order, so "again" is "not after the last one".
+ */
 static void count_packet(struct dsx *x, int dir, size_t len, uint64_t ts, uint32_t pkt)
 {
     struct dirst *d = &x->d[dir];
 
+    d->bytes += len;
+    if (d->pkts > 0 && pkt <= d->last_pkt)
+        return;
     if (d->pkts++ == 0) {
         d->first_ns = ts;
         d->first_pkt = pkt;
     }
     d->last_ns = ts;
-    d->bytes += len;
+    d->last_pkt = pkt;
     if (pkt > x->last_pkt)
         x->last_pkt = pkt;
 }

@@ -47,7 +47,7 @@ struct dirst {
     struct buf bid;
     uint64_t pkts, bytes;       /* L4 counters: packets and payload bytes */
     uint64_t first_ns, last_ns;
-    uint32_t first_pkt;
+    uint32_t first_pkt, last_pkt;
     bool fin;
 };
 

@@ -18,6 +18,9 @@
                                    followed by a UDP packet of its own flow
   mkfrag.py idreuse OUT            two UDP datagrams of one IP ID 200 s apart, the second's
                                    later fragment first
+  mkfrag.py headless OUT           the first fragment (40 bytes of data) of a UDP datagram
+                                   whose later fragment never comes, then a whole datagram
+                                   of the same flow (30 bytes)
 """
 import socket
 import struct
@@ -147,6 +150,13 @@ def orphan(out):
     write(out, frames)
 
 
+def headless(out):
+    first = udp(5000, 7000, b"d" * 100)[:48]
+    frames = [eth(ipv4("10.0.0.1", "10.0.0.2", 17, first, 1, 0, True), 0x0800),
+              eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"e" * 30), 2), 0x0800)]
+    write(out, frames)
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "v6ext":
         v6ext(argv[2])
@@ -154,6 +164,8 @@ def main(argv):
         reversed_pairs(int(argv[2]), int(argv[3]), argv[4])
     elif len(argv) == 3 and argv[1] == "orphan":
         orphan(argv[2])
+    elif len(argv) == 3 and argv[1] == "headless":
+        headless(argv[2])
     elif len(argv) == 4 and argv[1] == "inorder":
         in_order(int(argv[2]), argv[3])
     elif len(argv) == 3 and argv[1] == "idreuse":

@@ -1302,6 +1302,21 @@ TEST(defrag_flush_gives_the_held_start)
     got.n = 0;
     defrag_flush(df, on_flush, &got);           /* the slots were emptied */
     T_EQ(got.n, 0);
+    /* a first fragment cut short (13 bytes: one block and 5 of the next): all 13 bytes */
+    d = frag4(&f, 0, 13, true, 7);
+    T_TRUE(!defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    defrag_flush(df, on_flush, &got);
+    T_EQ(got.n, 1);
+    T_EQ(got.len[0], 13);
+    /* and when the cut block's whole copy comes: the whole blocks held, the hole after */
+    got.n = 0;
+    d = frag4(&f, 0, 13, true, 8);
+    T_TRUE(!defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    d = frag4(&f, 1, 16, true, 8);
+    T_TRUE(!defrag_add(df, 0, &d, f.b, f.n, &out, &n));
+    defrag_flush(df, on_flush, &got);
+    T_EQ(got.n, 1);
+    T_EQ(got.len[0], 24);
     defrag_free(df);
 }
 
