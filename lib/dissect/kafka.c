@@ -16,6 +16,8 @@
  *     gap outside a body, bad size --> RESYNC: look for a plausible header
  *     (a request with the client id seen before; a response whose
  *     correlation id is pending), or give up after KAFKA_RESYNC_MAX bytes.
+ *     A lost response framing marks the requests waiting (gap, malformed);
+ *     a request's bad size is an entry of its own, malformed.
  *
  * The body past the prefix is consumed as it comes, never buffered. Topics
  * are read from the prefix only (Produce v0-v12, Fetch v0-v12, Metadata
@@ -607,6 +609,39 @@ static void kafka_roles(struct kafka *k, struct dsx *x, int dir, const uint8_t *
     k->client = server ? !dir : dir;
 }
 
+/*
+ * The framing of dir is lost (anomaly: how): the requests waiting may have
+ * lost their responses in it; a plausible header is looked for.
+ */
+static void kafka_lost(struct kafka *k, int dir, uint32_t anomaly)
+{
+    if (dir != k->client)
+        for (uint32_t i = 0; i < k->plen; i++)
+            if (k->pend[i].e)
+                ent_anomaly(k->pend[i].e, anomaly);
+    k->d[dir].mode = KM_RESYNC;
+    k->d[dir].skipped = 0;
+}
+
+/*
+ * A size field at off that no message can have. A response's marks the
+ * requests waiting; a request's is an entry of its own (its header cannot
+ * be trusted, so the request section stays empty), both malformed.
+ */
+static void kafka_bad_size(struct dsx *x, struct kafka *k, int dir, size_t off)
+{
+    if (dir == k->client) {
+        struct ent *e = dsx_entry(x, ENT_KAFKA, k->client);
+
+        if (e) {
+            ent_section(e, ENT_REQ);
+            kafka_mark(x, k, dir, e, off, 4);
+            kafka_emit(x, e, ENT_A_MALFORMED | ENT_A_NO_RESPONSE);
+        }
+    }
+    kafka_lost(k, dir, ENT_A_MALFORMED);
+}
+
 static size_t kafka_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_t n)
 {
     struct kafka *k = st;
@@ -660,9 +695,7 @@ static size_t kafka_parse(void *st, struct dsx *x, int dir, const uint8_t *p, si
             kafka_roles(k, x, dir, p + pos, avail);
         }
         if (size > KAFKA_MSG_MAX || size < (dir == k->client ? KAFKA_REQ_MIN : 4u)) {
-            /* the framing is lost: look for the next header */
-            kd->mode = KM_RESYNC;
-            kd->skipped = 0;
+            kafka_bad_size(x, k, dir, pos);
             continue;
         }
         if (dir == k->client) {
@@ -707,12 +740,7 @@ static void kafka_gap(void *st, struct dsx *x, int dir, uint64_t n)
     }
     if (kd->mode == KM_BODY)
         kafka_msg_done(x, k, dir, ENT_A_GAP);
-    if (dir != k->client)
-        for (uint32_t i = 0; i < k->plen; i++)
-            if (k->pend[i].e)
-                ent_anomaly(k->pend[i].e, ENT_A_GAP);
-    kd->mode = KM_RESYNC;
-    kd->skipped = 0;
+    kafka_lost(k, dir, ENT_A_GAP);
 }
 
 static void kafka_end(void *st, struct dsx *x, int dir)
