@@ -14,7 +14,7 @@
 
 struct ent;
 
-#define RESP_DEPTH      32                      /* nesting of aggregates */
+#define RESP_DEPTH      128                     /* nesting of aggregates */
 #define RESP_KEEP       256u                    /* bytes kept of a value, a name, a key */
 
 enum rr_mode { RR_IDLE = 0, RR_ELEM, RR_BULK, RR_BULK_END, RR_RESYNC };

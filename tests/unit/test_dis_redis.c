@@ -7,9 +7,13 @@
 #include "config.h"
 
 #include "dissect/dissect.h"
+#include "dissect/resp.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "base/xalloc.h"
 #include "dsxh.h"
 #include "t.h"
 
@@ -400,24 +404,37 @@ TEST(malformed_reply)
     free(o);
 }
 
-TEST(depth_is_bounded)
+/* A reply of levels nested arrays of one element around ":1", to PING. */
+static char *nested_reply(int levels)
 {
-    char rep[40 * 4 + 8];
+    char *rep = xmalloc((size_t)levels * 4 + 5);
     struct dsxh_seg s[2] = { DSXH_S(0, "*1\r\n$4\r\nPING\r\n", 0), { 1, rep, 0, 0, 0 } };
     char *o;
-    size_t k = 0;
 
-    for (int i = 0; i < 33; i++) {
-        memcpy(rep + k, "*1\r\n", 4);
-        k += 4;
-    }
-    memcpy(rep + k, ":1\r\n", 5);
+    for (int i = 0; i < levels; i++)
+        memcpy(rep + 4 * i, "*1\r\n", 4);
+    memcpy(rep + 4 * levels, ":1\r\n", 5);
     o = run(s, 2);
-    /* the 33rd level is refused (its line counted); the reader goes on at ":1" */
+    free(rep);
+    return o;
+}
+
+TEST(depth_is_bounded)
+{
+    char *o = nested_reply(RESP_DEPTH);
+
+    /* as deep as EVAL's Lua tables go in practice: one reply */
+    T_EQ(count_lines(o), 1);
+    T_STREQ(body(line(o, 0)), "\"request\":{\"command\":\"PING\",\"key\":\"\",\"args\":1},"
+                              "\"response\":{\"type\":\"array\",\"elements\":1},\"requestSize\":14,"
+                              "\"responseSize\":516,\"anomalies\":[]");
+    free(o);
+    /* one level more is refused (its line counted); the reader goes on at ":1" */
+    o = nested_reply(RESP_DEPTH + 1);
     T_EQ(count_lines(o), 2);
     T_STREQ(body(line(o, 0)), "\"request\":{\"command\":\"PING\",\"key\":\"\",\"args\":1},"
                               "\"response\":{\"type\":\"array\",\"elements\":1},\"requestSize\":14,"
-                              "\"responseSize\":132,\"anomalies\":[\"malformed\"]");
+                              "\"responseSize\":516,\"anomalies\":[\"malformed\"]");
     free(o);
 }
 
