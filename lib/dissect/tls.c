@@ -401,11 +401,12 @@ static void tls_emit(struct tls_st *s, struct dsx *x, uint32_t a)
 }
 
 /*
- * A whole hello message (header included, n >= 4; when capped, only its
- * first n bytes) of side dir.
+ * A whole hello message (header included, n >= 4) of side dir; or, with
+ * cut set (ENT_A_CAP | ENT_A_TRUNCATED past TLS_HS_MAX, ENT_A_TRUNCATED
+ * when the capture ended inside it), its first n bytes.
  */
 static void tls_hello(struct tls_st *s, struct dsx *x, int dir, const uint8_t *m, size_t n,
-                      bool capped)
+                      uint32_t cut)
 {
     struct tls_hello h;
     bool ok;
@@ -414,15 +415,14 @@ static void tls_hello(struct tls_st *s, struct dsx *x, int dir, const uint8_t *m
     s->d[dir].want = false;
     if (!s->e)
         return;                 /* out of memory when the entry was made */
-    if (capped)
-        ent_anomaly(s->e, ENT_A_CAP | ENT_A_TRUNCATED);
+    ent_anomaly(s->e, cut);
     if (m[0] == HS_CLIENT_HELLO) {
         ok = tls_parse_ch(m + TLS_HS_HDR, n - TLS_HS_HDR, &h);
-        tls_write_ch(s->e, &h, ok || capped);
+        tls_write_ch(s->e, &h, ok || cut);
         return;
     }
     ok = tls_parse_sh(m + TLS_HS_HDR, n - TLS_HS_HDR, &h);
-    tls_write_sh(s->e, &h, ok || capped);
+    tls_write_sh(s->e, &h, ok || cut);
     tls_emit(s, x, 0);
     if (h.hrr) {
         /* a second ClientHello follows, then the real ServerHello */
@@ -487,7 +487,7 @@ static void tls_hs_record(struct tls_st *s, struct dsx *x, int dir, const uint8_
         if (ml <= len - TLS_HS_HDR) {
             /* the usual case: the whole message in this record, read in place */
             d->in_msg = false;
-            tls_hello(s, x, dir, b, TLS_HS_HDR + ml, false);
+            tls_hello(s, x, dir, b, TLS_HS_HDR + ml, 0);
             return;
         }
     }
@@ -507,7 +507,8 @@ static void tls_hs_record(struct tls_st *s, struct dsx *x, int dir, const uint8_
         if (d->msg_got >= TLS_HS_HDR && d->msg_got == TLS_HS_HDR + d->msg_len) {
             d->in_msg = false;
             if (d->hs.len >= TLS_HS_HDR)
-                tls_hello(s, x, dir, d->hs.data, d->hs.len, d->capped);
+                tls_hello(s, x, dir, d->hs.data, d->hs.len,
+                          d->capped ? ENT_A_CAP | ENT_A_TRUNCATED : 0);
             buf_release(&d->hs);
         }
     }
@@ -636,12 +637,42 @@ static void tls_gap(void *st, struct dsx *x, int dir, uint64_t n)
     d->resync = true;
 }
 
+/*
+ * At the end: the hello of dir that the capture cut (in a record parse
+ * waited for whole, or after some of its records), read as far as its
+ * bytes came.
+ */
+static void tls_cut_hello(struct tls_st *s, struct dsx *x, int dir)
+{
+    struct tls_dir *d = &s->d[dir];
+    const uint8_t *p;
+    size_t n;
+
+    if (s->done || !d->want || d->resync)
+        return;
+    p = dsx_rest(x, dir, &n);
+    if (p && d->expect && n >= TLS_HDR && n < d->expect)
+        tls_hs_record(s, x, dir, p, 0, n - TLS_HDR);
+    /* a hello over several records whose last ones never came, too */
+    if (d->in_msg && d->hs.len >= TLS_HS_HDR) {
+        d->in_msg = false;
+        tls_hello(s, x, dir, d->hs.data, d->hs.len,
+                  ENT_A_TRUNCATED | (d->capped ? ENT_A_CAP : 0));
+        buf_release(&d->hs);
+    }
+}
+
 static void tls_end(void *st, struct dsx *x, int dir)
 {
     struct tls_st *s = st;
     uint32_t a = ENT_A_NO_RESPONSE;
 
-    if (dir != -1 || !s->e)
+    if (dir != -1)
+        return;
+    /* the client's first: its entry is the one a ServerHello completes */
+    tls_cut_hello(s, x, s->client == 1);
+    tls_cut_hello(s, x, s->client != 1);
+    if (!s->e)
         return;
     if (s->client >= 0) {
         const struct tls_dir *c = &s->d[s->client], *v = &s->d[1 - s->client];

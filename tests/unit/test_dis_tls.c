@@ -613,9 +613,41 @@ TEST(server_hello_cut_by_capture_end_is_truncated)
     seg[0] = (struct dsxh_seg){ 0, c.d, c.n, 0, 0 };
     seg[1] = (struct dsxh_seg){ 1, s.d, 30, 0, 0 };
     o = run(seg, 2);
+    /* the response holds what its 30 bytes show (the legacy version; the suite is cut) */
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), REQ13 "\"response\":{},\"requestSize\":137,\"responseSize\":0,"
+    T_TRUE(strstr(line(o, 0), REQ13 "\"response\":{\"version\":\"TLS 1.2\",\"cipherSuite\":\"\","
+                              "\"alpn\":\"\"},\"requestSize\":137,\"responseSize\":30,"
                               "\"anomalies\":[\"truncated\"]") != NULL);
+    free(o);
+}
+
+TEST(client_hello_cut_by_capture_end_is_truncated)
+{
+    static struct bb c, s, c2;
+    struct dsxh_seg seg[1];
+    char *o;
+
+    /* the hello in one record, cut: what its bytes show, not nothing */
+    c.n = s.n = 0;
+    tls13_flights(&c, &s);
+    seg[0] = (struct dsxh_seg){ 0, c.d, 60, 0, 0 };
+    o = run(seg, 1);
+    T_EQ(count_lines(o), 1);
+    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"\",\"alpn\":[],"
+                              "\"supportedVersions\":[],\"cipherSuites\":0},\"response\":{},"
+                              "\"requestSize\":60,\"responseSize\":0,"
+                              "\"anomalies\":[\"truncated\",\"no_response\"]") != NULL);
+    free(o);
+    /* the same hello over records of 50 bytes, its second record cut: the same entry */
+    c2.n = 0;
+    records(&c2, 22, 0x0301, c.d + 5, c.n - 5, 50);
+    seg[0] = (struct dsxh_seg){ 0, c2.d, 60, 0, 0 };
+    o = run(seg, 1);
+    T_EQ(count_lines(o), 1);
+    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"\",\"alpn\":[],"
+                              "\"supportedVersions\":[],\"cipherSuites\":0},\"response\":{},"
+                              "\"requestSize\":60,\"responseSize\":0,"
+                              "\"anomalies\":[\"truncated\",\"no_response\"]") != NULL);
     free(o);
 }
 
@@ -678,4 +710,5 @@ T_MAIN(T_CASE(registered), T_CASE(tls13_handshake_exact), T_CASE(byte_by_byte_eq
        T_CASE(malformed_client_hello_keeps_what_was_read), T_CASE(client_hello_over_64k_is_capped),
        T_CASE(unknown_suite_and_version_as_hex),
        T_CASE(server_hello_cut_by_capture_end_is_truncated),
+       T_CASE(client_hello_cut_by_capture_end_is_truncated),
        T_CASE(application_data_is_skipped_in_pieces), T_CASE(bids))
