@@ -623,6 +623,10 @@ TEST(server_hello_cut_by_capture_end_is_truncated)
 
 TEST(client_hello_cut_by_capture_end_is_truncated)
 {
+    static const char cut[] = "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"\",\"alpn\":[],"
+                              "\"supportedVersions\":[],\"cipherSuites\":0},\"response\":{},"
+                              "\"requestSize\":60,\"responseSize\":0,"
+                              "\"anomalies\":[\"truncated\",\"no_response\"]";
     static struct bb c, s, c2;
     struct dsxh_seg seg[1];
     char *o;
@@ -633,10 +637,7 @@ TEST(client_hello_cut_by_capture_end_is_truncated)
     seg[0] = (struct dsxh_seg){ 0, c.d, 60, 0, 0 };
     o = run(seg, 1);
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"\",\"alpn\":[],"
-                              "\"supportedVersions\":[],\"cipherSuites\":0},\"response\":{},"
-                              "\"requestSize\":60,\"responseSize\":0,"
-                              "\"anomalies\":[\"truncated\",\"no_response\"]") != NULL);
+    T_TRUE(strstr(line(o, 0), cut) != NULL);
     free(o);
     /* the same hello over records of 50 bytes, its second record cut: the same entry */
     c2.n = 0;
@@ -644,10 +645,7 @@ TEST(client_hello_cut_by_capture_end_is_truncated)
     seg[0] = (struct dsxh_seg){ 0, c2.d, 60, 0, 0 };
     o = run(seg, 1);
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), "\"request\":{\"version\":\"TLS 1.2\",\"sni\":\"\",\"alpn\":[],"
-                              "\"supportedVersions\":[],\"cipherSuites\":0},\"response\":{},"
-                              "\"requestSize\":60,\"responseSize\":0,"
-                              "\"anomalies\":[\"truncated\",\"no_response\"]") != NULL);
+    T_TRUE(strstr(line(o, 0), cut) != NULL);
     free(o);
 }
 
