@@ -127,18 +127,46 @@ int bcli_check_output(const char *cmd, const struct bcli_args *a, char *const *s
     return rc;
 }
 
+static const char *plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* The bundle's nodes (what bundle_opts.check gets). */
+struct bcli_nodes {
+    const struct bundle_node *v;
+    size_t n;
+};
+
+/* bundle_opts.check: a bundle read from a store that was replaced meanwhile is not kept. */
+static int stores_unchanged(const void *arg, struct diag *d)
+{
+    const struct bcli_nodes *nodes = arg;
+
+    for (size_t i = 0; i < nodes->n; i++) {
+        if (store_replaced(nodes->v[i].store))
+            return diag_set(d, SV_EIO, "%s: replaced while it was read: the bundle would mix "
+                            "the old store and the new; nothing written",
+                            store_dir(nodes->v[i].store));
+    }
+    return 0;
+}
+
 int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node *nodes, size_t n,
                bool json)
 {
+    const struct bcli_nodes all = { nodes, n };
     struct bundle_result r;
     char *def = NULL;
     struct diag d;
-    int rc = EXIT_OK;
+    int rc = EXIT_OK, wrc;
 
     diag_clear(&d);
     /* a signal while the bundle is written stops it and removes its file */
     cli_catch_signals();
     o->cancel = &cli_interrupted;
+    o->check = stores_unchanged;
+    o->check_arg = &all;
     if (!o->path) {
         def = bcli_default_path(o->created_ns);
         o->path = def;
@@ -146,7 +174,11 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
     /* a reader of -o - that goes away is an error of ours to report (exit 3), not a kill */
     if (strcmp(o->path, "-") == 0)
         signal(SIGPIPE, SIG_IGN);
-    if (bundle_write(o, nodes, n, &r, &d) < 0) {
+    wrc = bundle_write(o, nodes, n, &r, &d);
+    o->check = NULL;
+    if (wrc < 0) {
+        /* a store replaced meanwhile explains whatever fault the read met */
+        (void)stores_unchanged(&all, &d);
         rc = cli_diag(&d);
         if (cli_interrupted)
             rc = 128 + cli_interrupted;
@@ -154,11 +186,11 @@ int bcli_write(const char *cmd, struct bundle_opts *o, const struct bundle_node 
             rc = EXIT_ERROR;
         goto out;
     }
-    fprintf(stderr, "streamvault: %s: wrote %s: %llu streams, %llu packets, %llu bytes from %zu "
-            "node%s\n", cmd,
-            strcmp(o->path, "-") == 0 ? "standard output" : o->path, (unsigned long long)r.streams,
-            (unsigned long long)r.packets, (unsigned long long)r.bytes, r.nodes,
-            r.nodes == 1 ? "" : "s");
+    fprintf(stderr, "streamvault: %s: wrote %s: %llu stream%s, %llu packet%s, %llu byte%s from "
+            "%zu node%s\n", cmd, strcmp(o->path, "-") == 0 ? "standard output" : o->path,
+            (unsigned long long)r.streams, plural(r.streams), (unsigned long long)r.packets,
+            plural(r.packets), (unsigned long long)r.bytes, plural(r.bytes), r.nodes,
+            plural(r.nodes));
     if (json) {
         struct jv *j = jv_obj();
         char *text;

@@ -273,7 +273,11 @@ out_free:
     return rc;
 }
 
-/* Opens the stores paths[0..n), runs the selection and builds its graph. */
+/*
+ * Opens the stores paths[0..n), runs the selection and builds its graph;
+ * *out stays NULL when a store was replaced while it was read (the graph
+ * would mix the old store and the new).
+ */
 static int graph_of(char *const *paths, size_t n, const struct q_query *q, const char *query,
                     enum graph_group by, struct graph **out)
 {
@@ -303,6 +307,12 @@ static int graph_of(char *const *paths, size_t n, const struct q_query *q, const
         rc = EXIT_ERROR;        /* a corrupt segment was reported; the graph lacks it */
 out:
     sel_release(&sel);
+    for (size_t i = 0; *out && i < nstores; i++) {
+        if (store_replaced(stores[i])) {
+            graph_free(*out);
+            *out = NULL;
+        }
+    }
     rc = sel_close_stores(stores, nstores, rc);
     return rc;
 }

@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/diag.h"
@@ -52,57 +53,97 @@ static void count_line(const char *what, const struct jv *t, const char *k)
     putchar('\n');
 }
 
-/*
- * The manifest's stream counts against the nodes' catalogues (which info
- * reads for nothing else): a damaged store.json must not print a false
- * account with exit 0.
- */
-static int check_catalogues(struct store *s, const struct jv *meta, const char *dir)
+/* s as a terminal may show it (cli_table_safe; "" for NULL), to free. */
+static char *safe(const char *s)
 {
-    const struct jv *nodes = jv_get(meta, "nodes");
-    uint64_t packets = 0, bytes = 0;
-    struct diag d;
+    return cli_table_safe(s ? s : "", s ? strlen(s) : 0);
+}
 
-    diag_clear(&d);
+/* Whether the totals t of key (packets, bytes) add up: read = streams + other + unaccounted. */
+static bool adds_up(const struct jv *t, const char *key)
+{
+    int64_t diff = 0;
+
+    jv_get_i64(jv_get(t, "unaccounted"), key, &diff);
+    return (int64_t)(u(t, "read", key) - u(t, "streams", key) - u(t, "other", key)) == diff;
+}
+
+/*
+ * The manifest against the nodes' catalogues (which info reads for nothing
+ * else: stream counts by transport and by place, the streams' packets and
+ * bytes) and against itself (each input's counts and the totals add up, the
+ * inputs' make the totals): a damaged store.json must not print a false
+ * account with exit 0. Returns 0, or < 0 with d set.
+ */
+static int check_manifest(struct store *s, const struct jv *meta, const char *dir,
+                          struct diag *d)
+{
+    static const char *const sums[] = { "read", "streams", "other", "unaccounted" };
+    const struct jv *nodes = jv_get(meta, "nodes"), *totals = jv_get(meta, "totals");
+    const struct jv *inputs = jv_get(meta, "inputs");
+    uint64_t packets = 0, bytes = 0;
+
     for (size_t i = 0; i < store_nnodes(s); i++) {
+        const struct jv *nj = jv_at(nodes, i);
         const struct store_stream *v;
+        uint64_t tcp = 0, udp = 0, own = 0;
         size_t n;
 
-        if (store_streams(s, i, &v, &n, &d) < 0)
-            return cli_diag(&d);
-        if (u(jv_at(nodes, i), "streams", NULL) != n) {
-            cli_error("%s/store.json: node %s: %llu streams, but its catalogue holds %zu", dir,
-                      store_node(s, i)->name,
-                      (unsigned long long)u(jv_at(nodes, i), "streams", NULL), n);
-            return EXIT_ERROR;
-        }
+        if (store_streams(s, i, &v, &n, d) < 0)
+            return -1;
         for (size_t k = 0; k < n; k++) {
             packets += v[k].packets;
             bytes += v[k].bytes;
+            tcp += v[k].proto == 6;
+            udp += v[k].proto == 17;
+            own += (v[k].flags & STORE_S_FILE) != 0;
         }
+        if (u(nj, "streams", NULL) != n || u(nj, "tcp_streams", NULL) != tcp ||
+            u(nj, "udp_streams", NULL) != udp || u(nj, "large_streams", NULL) != own)
+            return diag_set(d, SV_EFORMAT, "%s/store.json: node %s: %llu streams (%llu tcp, "
+                            "%llu udp, %llu in own files), but its catalogue holds %zu (%llu, "
+                            "%llu, %llu)", dir, store_node(s, i)->name,
+                            (unsigned long long)u(nj, "streams", NULL),
+                            (unsigned long long)u(nj, "tcp_streams", NULL),
+                            (unsigned long long)u(nj, "udp_streams", NULL),
+                            (unsigned long long)u(nj, "large_streams", NULL), n,
+                            (unsigned long long)tcp, (unsigned long long)udp,
+                            (unsigned long long)own);
     }
-    if (u(jv_get(meta, "totals"), "streams", "packets") != packets ||
-        u(jv_get(meta, "totals"), "streams", "bytes") != bytes) {
-        cli_error("%s/store.json: totals.streams says %llu packets, %llu bytes; the catalogues "
-                  "hold %llu, %llu", dir,
-                  (unsigned long long)u(jv_get(meta, "totals"), "streams", "packets"),
-                  (unsigned long long)u(jv_get(meta, "totals"), "streams", "bytes"),
-                  (unsigned long long)packets, (unsigned long long)bytes);
-        return EXIT_ERROR;
-    }
+    if (u(totals, "streams", "packets") != packets || u(totals, "streams", "bytes") != bytes)
+        return diag_set(d, SV_EFORMAT, "%s/store.json: totals.streams says %llu packets, %llu "
+                        "bytes; the catalogues hold %llu, %llu", dir,
+                        (unsigned long long)u(totals, "streams", "packets"),
+                        (unsigned long long)u(totals, "streams", "bytes"),
+                        (unsigned long long)packets, (unsigned long long)bytes);
     for (int k = 0; k < 2; k++) {
-        const struct jv *t = jv_get(meta, "totals");
         const char *key = k ? "bytes" : "packets";
-        int64_t diff = 0;
 
-        jv_get_i64(jv_get(t, "unaccounted"), key, &diff);
-        if ((int64_t)(u(t, "read", key) - u(t, "streams", key) - u(t, "other", key)) != diff) {
-            cli_error("%s/store.json: totals: %s read, in streams, in other.pcap and "
-                      "unaccounted do not add up", dir, key);
-            return EXIT_ERROR;
+        if (!adds_up(totals, key))
+            return diag_set(d, SV_EFORMAT, "%s/store.json: totals: %s read, in streams, in "
+                            "other.pcap and unaccounted do not add up", dir, key);
+        for (size_t i = 0; i < jv_len(inputs); i++) {
+            if (!adds_up(jv_at(inputs, i), key))
+                return diag_set(d, SV_EFORMAT, "%s/store.json: input %zu: %s read, in streams, "
+                                "in other.pcap and unaccounted do not add up", dir, i + 1, key);
+        }
+        /* the inputs' counts make the totals (a merged input's counts are its own) */
+        for (size_t j = 0; j < sizeof sums / sizeof *sums; j++) {
+            int64_t want = 0, sum = 0, x;
+
+            jv_get_i64(jv_get(totals, sums[j]), key, &want);
+            for (size_t i = 0; i < jv_len(inputs); i++) {
+                x = 0;
+                jv_get_i64(jv_get(jv_at(inputs, i), sums[j]), key, &x);
+                sum += x;
+            }
+            if (sum != want)
+                return diag_set(d, SV_EFORMAT, "%s/store.json: totals.%s.%s is %lld; its "
+                                "inputs' add up to %lld", dir, sums[j], key, (long long)want,
+                                (long long)sum);
         }
     }
-    return EXIT_OK;
+    return 0;
 }
 
 int cmd_info(int argc, char **argv)
@@ -143,11 +184,16 @@ int cmd_info(int argc, char **argv)
         store_close(s);
         return cli_diag(&d);
     }
-    rc = check_catalogues(s, meta, argv[optind]);
-    if (rc != EXIT_OK) {
+    if (check_manifest(s, meta, argv[optind], &d) < 0) {
+        /* an ingest --force that swapped a new store in meanwhile is no damage */
+        if (store_replaced(s))
+            cli_error("%s: replaced while it was read (by an ingest --force or a names "
+                      "import); run it again", argv[optind]);
+        else
+            cli_diag(&d);
         jv_free(meta);
         store_close(s);
-        return rc;
+        return EXIT_ERROR;
     }
     {
         const struct jv *opts = jv_get(meta, "options"), *nodes = jv_get(meta, "nodes");
@@ -167,25 +213,31 @@ int cmd_info(int argc, char **argv)
                          (unsigned long long)u(n, "discarded_streams", NULL));
 
             printf("%-10s %s%s%s: %llu streams (%llu tcp, %llu udp, %llu in own files%s), "
-                   "%s .. %s; %llu name records\n",
+                   "%s%s%s; %llu name records\n",
                    "node", jv_get_str(n, "name"), ip && *ip ? " " : "", ip ? ip : "",
                    (unsigned long long)u(n, "streams", NULL),
                    (unsigned long long)u(n, "tcp_streams", NULL),
                    (unsigned long long)u(n, "udp_streams", NULL),
-                   (unsigned long long)u(n, "large_streams", NULL), disc, jv_get_str(t, "first"),
-                   jv_get_str(t, "last"), (unsigned long long)u(n, "names", NULL));
+                   (unsigned long long)u(n, "large_streams", NULL), disc,
+                   jv_get_str(t, "first") ? jv_get_str(t, "first") : "no packets",
+                   jv_get_str(t, "first") ? " .. " : "",
+                   jv_get_str(t, "last") ? jv_get_str(t, "last") : "",
+                   (unsigned long long)u(n, "names", NULL));
         }
         for (size_t i = 0; i < jv_len(inputs); i++) {
             const struct jv *in = jv_at(inputs, i);
             const char *err = jv_get_str(in, "error");
+            /* a file's name (and an error that quotes it) may hold any byte but '/' and NUL */
+            char *path = safe(jv_get_str(in, "path")), *why = safe(err);
 
-            printf("%-10s %s [%s, %s] %llu packets, %llu bytes: %s%s%s\n", "input",
-                   jv_get_str(in, "path"), jv_get_str(in, "format") ? jv_get_str(in, "format")
-                                                                   : "-",
+            printf("%-10s %s [%s, %s] %llu packets, %llu bytes: %s%s%s\n", "input", path,
+                   jv_get_str(in, "format") ? jv_get_str(in, "format") : "-",
                    jv_get_str(in, "compression") ? jv_get_str(in, "compression") : "-",
                    (unsigned long long)u(in, "read", "packets"),
                    (unsigned long long)u(in, "read", "bytes"), jv_get_str(in, "status"),
-                   err ? ": " : "", err ? err : "");
+                   err ? ": " : "", err ? why : "");
+            free(path);
+            free(why);
         }
         count_line("packets", totals, "packets");
         count_line("bytes", totals, "bytes");

@@ -382,6 +382,12 @@ int cmd_streams(int argc, char **argv)
                 if (extract) {
                     buf_reset(&b);
                     if (store_stream_read(stores[si], ni, st, &b, &d) < 0) {
+                        /* a store replaced meanwhile is no damage: said once, at the end */
+                        if (store_replaced(stores[si])) {
+                            free(outdir);
+                            rc = EXIT_ERROR;
+                            goto out;
+                        }
                         /* a damaged stream: said, and the others still written */
                         cli_diag(&d);
                         unreadable++;

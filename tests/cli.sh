@@ -70,6 +70,18 @@ t_is "stdin input: store with the node's name and ip" \
     "$(jq -r '.nodes[0] | "\(.name) \(.ip) \(.streams)"' "$TMP/stdin/store.json")" "worker-1 10.0.0.7 1"
 t_is "info: packet accounting line" "$("$SV" info "$TMP/stdin" | grep '^packets')" \
     "packets    read 49 = streams 49 + other 0 (unaccounted 0)"
+# a node without packets has no time; an input's name is shown as a terminal may take it
+"$SV" ingest -q -o "$TMP/empty" "$TD/tcpdump_empty.pcapng"
+t_is "info: a node without packets says so; store.json has no time for it" \
+    "$("$SV" info "$TMP/empty" | grep '^node') $(jq -c '.nodes[0].time' "$TMP/empty/store.json")" \
+    "node       local: 0 streams (0 tcp, 0 udp, 0 in own files), no packets; 0 name records null"
+mkdir "$TMP/esc"
+cp "$TD/zeek_http_pipelined-requests.pcap" "$TMP/esc/a$(printf '\033')[2Jb
+input x.pcap"
+"$SV" ingest -q -o "$TMP/escs" "$TMP/esc"/*
+t_is "info: control bytes in an input's name escaped" \
+    "$("$SV" info "$TMP/escs" | grep -c '^input') $("$SV" info "$TMP/escs" | grep -o 'a\\x1b\[2Jb\\ninput x.pcap')" \
+    '1 a\x1b[2Jb\ninput x.pcap'
 t_is "info --json is store.json" "$("$SV" info --json "$TMP/stdin" | cmp - "$TMP/stdin/store.json" && echo same)" same
 # info says what --discard-undissected dropped, and refuses a manifest its catalogue denies
 "$SV" ingest -q -o "$TMP/disc" --discard-undissected "$TD/ndpi_android.pcap"
@@ -79,11 +91,26 @@ t_is "info: discarded streams and packets said" \
 cp -r "$TMP/disc" "$TMP/disc2"
 jq '.nodes[0].streams = 5' "$TMP/disc/store.json" >"$TMP/disc2/store.json"
 expect "info: a manifest whose stream count the catalogue denies" 3 \
-    "streamvault: $TMP/disc2/store.json: node local: 5 streams, but its catalogue holds 59" \
+    "streamvault: $TMP/disc2/store.json: node local: 5 streams (28 tcp, 31 udp, 0 in own files), but its catalogue holds 59 (28, 31, 0)" \
+    "$SV" info "$TMP/disc2"
+jq '.nodes[0].tcp_streams = 29 | .nodes[0].udp_streams = 30' "$TMP/disc/store.json" \
+    >"$TMP/disc2/store.json"
+expect "info: a manifest whose streams by transport the catalogue denies" 3 \
+    "streamvault: $TMP/disc2/store.json: node local: 59 streams (29 tcp, 30 udp, 0 in own files), but its catalogue holds 59 (28, 31, 0)" \
     "$SV" info "$TMP/disc2"
 jq '.totals.read.packets = 9999' "$TMP/disc/store.json" >"$TMP/disc2/store.json"
 expect "info: totals that do not add up" 3 \
     "streamvault: $TMP/disc2/store.json: totals: packets read, in streams, in other.pcap and unaccounted do not add up" \
+    "$SV" info "$TMP/disc2"
+# totals that add up, but not to what the inputs say
+jq '.totals.read.packets += 5 | .totals.other.packets += 5' "$TMP/disc/store.json" \
+    >"$TMP/disc2/store.json"
+expect "info: totals that are not the inputs'" 3 \
+    "streamvault: $TMP/disc2/store.json: totals.read.packets is $(($(jq .totals.read.packets "$TMP/disc/store.json") + 5)); its inputs' add up to $(jq .totals.read.packets "$TMP/disc/store.json")" \
+    "$SV" info "$TMP/disc2"
+jq '.inputs[0].read.bytes += 1' "$TMP/disc/store.json" >"$TMP/disc2/store.json"
+expect "info: an input whose counts do not add up" 3 \
+    "streamvault: $TMP/disc2/store.json: input 1: bytes read, in streams, in other.pcap and unaccounted do not add up" \
     "$SV" info "$TMP/disc2"
 t_is "streams table" "$("$SV" streams "$TMP/stdin" | sed -n 2p | tr -s ' ')" \
     "worker-1 1 000000000001.pcap tcp 192.168.1.104:1673 63.245.209.11:80 2009-11-18T20:58:04.822720000Z 2009-11-18T20:58:32.403915000Z 49 45144"

@@ -551,6 +551,8 @@ int bundle_write(const struct bundle_opts *o, const struct bundle_node *nodes, s
     if (rc < 0)
         goto out;
     res->file_bytes = (uint64_t)archive_filter_bytes(w.a, -1);
+    if (o->check && (rc = o->check(o->check_arg, d)) < 0)
+        goto out;
     if (close(fd) < 0) {
         fd = -1;
         rc = diag_errno(d, SV_EIO, errno, "%s: close", o->path);

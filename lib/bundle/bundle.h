@@ -55,6 +55,13 @@ struct bundle_opts {
      * removes its temporary file.
      */
     const volatile sig_atomic_t *cancel;
+    /*
+     * When not NULL: called once the bundle is whole, before it goes into
+     * place; a return < 0 (d set) gives it up as any error does (standard
+     * output has had its bytes by then).
+     */
+    int (*check)(const void *arg, struct diag *d);
+    const void *check_arg;
 };
 
 struct bundle_result {

@@ -83,7 +83,8 @@ static struct jv *node_json(const struct store_ingest_result *r)
     jv_set(node, "entries", jv_u64(r->entries));
     jv_set(node, "entries_dropped", jv_u64(r->entries_dropped));
     jv_set(node, "names", jv_u64(r->names));
-    jv_set(node, "time", time_json(r->first_ns, r->last_ns));
+    /* a node without packets has no time (as a bundle's content.json says) */
+    jv_set(node, "time", r->read.packets ? time_json(r->first_ns, r->last_ns) : jv_null());
     return node;
 }
 
