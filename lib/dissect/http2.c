@@ -544,16 +544,27 @@ static bool frame_plausible(const struct h2 *h, const uint8_t *q, uint32_t max_f
 }
 
 /*
+ * The largest frame dir may send: what its peer announced (SETTINGS_MAX_FRAME_SIZE,
+ * 16384 until it says more) when the connection was captured from its start;
+ * else any length, as the peer may have announced up to 2^24 - 1 before the
+ * capture started (Go's server announces 1 MiB).
+ */
+static uint32_t max_frame_of(const struct h2 *h, int dir)
+{
+    return h->preface ? h->d[dir].max_frame : H2_MAX_FRAME;
+}
+
+/*
  * A frame header a peer may send in an open connection (undefined flags are
  * ignored, unknown types skipped): no longer than the receiver accepts
- * (SETTINGS_MAX_FRAME_SIZE, 16384 until it says more), stream rules of its
- * type. Not one: the framing is lost (bytes missing, or not HTTP/2 at all).
+ * (max_frame_of), stream rules of its type. Not one: the framing is lost
+ * (bytes missing, or not HTTP/2 at all).
  */
-static bool frame_sane(const struct h2_dir *d, const uint8_t *q)
+static bool frame_sane(const struct h2 *h, int dir, const uint8_t *q)
 {
     uint32_t len = be24(q), sidw = ld_be32(q + 5), sid = sidw & 0x7FFFFFFFu;
 
-    if ((sidw & 0x80000000u) || len > d->max_frame)
+    if ((sidw & 0x80000000u) || len > max_frame_of(h, dir))
         return false;
     switch (q[3]) {
     case T_DATA:
@@ -690,11 +701,11 @@ static size_t resync(struct h2 *h, struct dsx *x, int dir, const uint8_t *p, siz
     for (i = off; i + H2_HDR <= n; i++) {
         size_t next;
 
-        if (!frame_plausible(h, p + i, d->max_frame, true))
+        if (!frame_plausible(h, p + i, max_frame_of(h, dir), true))
             continue;
         next = i + H2_HDR + be24(p + i);
         if (next + H2_HDR <= n) {
-            if (!frame_plausible(h, p + next, d->max_frame, false))
+            if (!frame_plausible(h, p + next, max_frame_of(h, dir), false))
                 continue;
             *found = true;
             break;
@@ -761,7 +772,7 @@ static size_t h2_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_
                     dsx_need(x, dir, H2_HDR);
                 return off;
             }
-            if (!frame_sane(d, p + off)) {
+            if (!frame_sane(h, dir, p + off)) {
                 /* lost framing: what is pending is suspect, the table unknown */
                 for (size_t i = 0; i < h->ns; i++) {
                     if (h->s[i]->e)
@@ -855,19 +866,22 @@ static enum dsx_bid h2_bid(const uint8_t *p, size_t n, int dir, bool dgram)
         return DSX_NO;
     if (memcmp(p, H2_PREFACE, k) == 0)
         return k < H2_PREFACE_LEN ? DSX_MORE : DSX_STRONG;
+    /*
+     * A connection already open when the capture started: a plausible frame
+     * header (of any length: SETTINGS_MAX_FRAME_SIZE may have been raised
+     * before the capture), and the next one when it is there.
+     */
     if (n < H2_HDR) {
         /* what is there of a frame header must fit one */
-        if (p[0] != 0 || (n >= 3 && be24(p) > H2_DEFAULT_FRAME) ||
-            (n >= 4 && p[3] >= T_CONTINUATION))
+        if (n >= 4 && p[3] >= T_CONTINUATION)
             return DSX_NO;
         return DSX_MORE;
     }
-    /* a connection already open when the capture started: a plausible frame header */
-    if (!frame_plausible(NULL, p, H2_DEFAULT_FRAME, false) || p[3] == T_CONTINUATION)
+    if (!frame_plausible(NULL, p, H2_MAX_FRAME, false) || p[3] == T_CONTINUATION)
         return DSX_NO;
     len = be24(p);
     if (H2_HDR + (size_t)len + H2_HDR <= n &&
-        !frame_plausible(NULL, p + H2_HDR + len, H2_DEFAULT_FRAME, false))
+        !frame_plausible(NULL, p + H2_HDR + len, H2_MAX_FRAME, false))
         return DSX_NO;
     return DSX_WEAK;
 }

@@ -1418,6 +1418,61 @@ TEST(open_streams_bytes_cap_emits_the_oldest)
     free(o);
 }
 
+/*
+ * Mid-connection (no preface, no SETTINGS): the client's peer may have raised
+ * SETTINGS_MAX_FRAME_SIZE before the capture, so a 20000-byte DATA frame is
+ * framing, whether it is the first frames' (the bid) or a later one's.
+ */
+static void mid_bigframe(bool first)
+{
+    static uint8_t big[20000];
+    struct bb hb = { .n = 0 };
+
+    reset();
+    memset(big, 'u', sizeof big);
+    if (!first) {
+        hp_idx(&hb, 2);
+        hp_litn(&hb, 4, "/before");
+        frame(&cb, HEADERS, EH | ES, 99, hb.d, hb.n);
+        frame(&sb, HEADERS, EH | ES, 99, "\x88", 1);
+    }
+    hb.n = 0;
+    hp_idx(&hb, 3);                             /* :method POST */
+    hp_litn(&hb, 4, "/upload");
+    frame(&cb, HEADERS, EH, 101, hb.d, hb.n);
+    frame(&cb, DATA, ES, 101, big, sizeof big);
+    hb.n = 0;
+    hp_idx(&hb, 2);
+    hp_litn(&hb, 4, "/after");
+    frame(&cb, HEADERS, EH | ES, 103, hb.d, hb.n);
+    frame(&sb, HEADERS, EH | ES, 101, "\x88", 1);
+    frame(&sb, HEADERS, EH | ES, 103, "\x89", 1); /* 204 */
+}
+
+TEST(mid_connection_frames_over_16384)
+{
+    char *o;
+
+    for (int first = 1; first >= 0; first--) {
+        size_t k = first ? 0 : 1;
+
+        mid_bigframe(first);
+        T_EQ(dsx_http2.bid(cb.d, cb.n < DSX_BID_MAX ? cb.n : DSX_BID_MAX, 0, false), DSX_WEAK);
+        o = run2(&cb, &sb);
+        T_EQ(count_lines(o), 2 + k);
+        T_TRUE(strstr(line(o, k), "\"method\":\"POST\",\"url\":\"/upload\"") != NULL);
+        T_TRUE(strstr(line(o, k), "\"bodySize\":20000,\"streamId\":101}") != NULL);
+        T_TRUE(strstr(line(o, k), "\"status\":200") != NULL);
+        T_TRUE(strstr(line(o, k), "\"requestSize\":20028,") != NULL);  /* 9+10 + 9+20000 */
+        T_TRUE(strstr(line(o, k), "\"anomalies\":[]") != NULL);
+        T_TRUE(strstr(line(o, k + 1), "\"url\":\"/after\"") != NULL);
+        T_TRUE(strstr(line(o, k + 1), "\"status\":204") != NULL);
+        T_TRUE(strstr(line(o, k + 1), "\"anomalies\":[]") != NULL);
+        free(o);
+        same_split(&cb, &sb);
+    }
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -1437,4 +1492,4 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(capture_started_mid_connection), T_CASE(h2c_upgrade_stream_1_from_the_hint),
        T_CASE(push_promise_counted_and_keeps_hpack_in_step),
        T_CASE(settings_header_table_size_is_honoured), T_CASE(interim_response_and_padded_data),
-       T_CASE(bids))
+       T_CASE(bids), T_CASE(mid_connection_frames_over_16384))
