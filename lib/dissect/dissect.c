@@ -141,6 +141,11 @@ void dsx_need(struct dsx *x, int dir, size_t total)
     x->d[dir & 1].need = total;
 }
 
+bool dsx_at_end(const struct dsx *x, int dir)
+{
+    return x->d[dir & 1].at_end;
+}
+
 bool dsx_dgram(const struct dsx *x)
 {
     return x->si.l4 == 17;
@@ -427,11 +432,24 @@ static void on_data(struct dsx *x, int dir, const uint8_t *p, size_t n, uint64_t
         wind_down(x);
 }
 
+/* The direction ends: the bytes left unconsumed go to parse once more (dsx_ops.parse_rest). */
+static void parse_rest(struct dsx *x, int dir)
+{
+    struct dirst *d = &x->d[dir];
+
+    if (x->state != ST_ACTIVE || !x->ops->parse_rest || d->at_end || d->carry.len == 0)
+        return;
+    d->at_end = true;
+    d->need = 0;
+    parse_dir(x, dir);
+}
+
 static void on_fin(struct dsx *x, int dir)
 {
     if (x->d[dir].fin)
         return;
     x->d[dir].fin = true;
+    parse_rest(x, dir);
     if (x->state != ST_ACTIVE || !x->ops->end)
         return;
     x->ops->end(x->st, x, dir);
@@ -839,6 +857,8 @@ void dsx_finish(struct dsx *x)
         x->state = ST_UNDISSECTED;
         release_dirs(x);
     }
+    for (int i = 0; i < 2; i++)
+        parse_rest(x, i);
     close_dissector(x);
     stop_reasm(x);
     dsx_drain_held(x, true);

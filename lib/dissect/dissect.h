@@ -87,6 +87,14 @@ struct dsx_ops {
     void (*end)(void *st, struct dsx *x, int dir);
     /* Frees what st holds (not st). May be NULL. */
     void (*fini)(void *st);
+    /*
+     * TCP: when a direction ends (its FIN, or the stream's end), parse is
+     * called once more with the bytes it left unconsumed, even when they are
+     * fewer than dsx_need asked for (dsx_at_end is then true): a message
+     * that was waiting for bytes after it (a resynchronisation candidate)
+     * can be taken as it is. False: those bytes are dropped.
+     */
+    bool parse_rest;
 };
 
 /* The registry: every dissector, in bid order (registry.c). */
@@ -118,6 +126,8 @@ void dsx_need(struct dsx *x, int dir, size_t total);
 const uint8_t *dsx_rest(struct dsx *x, int dir, size_t *n);
 /* True for UDP streams. */
 bool dsx_dgram(const struct dsx *x);
+/* No more bytes will come in dir: the parse call is the one of dsx_ops.parse_rest. */
+bool dsx_at_end(const struct dsx *x, int dir);
 /*
  * UDP: bytes of the datagram being parsed that the capture lacks (it was
  * cut by the snaplen, or is the first fragment of one never reassembled);

@@ -49,6 +49,7 @@ struct dirst {
     uint64_t first_ns, last_ns;
     uint32_t first_pkt, last_pkt;
     bool fin;
+    bool at_end;                /* the parse_rest call was made (see dsx_ops) */
 };
 
 /* One delivery while undecided, replayed in order once a dissector wins. */

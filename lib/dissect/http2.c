@@ -22,7 +22,8 @@
  *     other       SKIP (consumed as it comes) ---------------------------+
  *   RESYNC (after a gap, a capture that starts mid-frame, or a frame header
  *     no peer may send: ENT_A_MALFORMED on what is pending): scan for a
- *     plausible frame header followed by another one; HPACK goes lenient
+ *     plausible frame header followed by another one, or by the end of the
+ *     direction (its last frame: dsx_ops.parse_rest); HPACK goes lenient
  *     (hpack.h: fields naming lost table entries are skipped, ENT_A_GAP).
  *
  * Streams: created by the first header block of a stream id (a response's
@@ -689,7 +690,9 @@ static size_t on_frame(struct h2 *h, struct dsx *x, int dir, const uint8_t *p, s
 
 /*
  * Looks for a frame boundary in p[off..n): a plausible header confirmed by
- * the next one. Returns the new offset; *found when parsing can go on there.
+ * the next one, or, once the direction has ended (dsx_at_end), by the end of
+ * its bytes (its last frame has no next one). Returns the new offset; *found
+ * when parsing can go on there.
  */
 static size_t resync(struct h2 *h, struct dsx *x, int dir, const uint8_t *p, size_t off,
                      size_t n, bool *found)
@@ -707,6 +710,12 @@ static size_t resync(struct h2 *h, struct dsx *x, int dir, const uint8_t *p, siz
         if (next + H2_HDR <= n) {
             if (!frame_plausible(h, p + next, max_frame_of(h, dir), false))
                 continue;
+            *found = true;
+            break;
+        }
+        if (dsx_at_end(x, dir)) {
+            if (next > n)
+                continue;       /* cut by the end: not taken for a frame */
             *found = true;
             break;
         }
@@ -1004,4 +1013,5 @@ const struct dsx_ops dsx_http2 = {
     .gap = h2_gap,
     .end = h2_end,
     .fini = h2_fini,
+    .parse_rest = true,         /* the last frame after a gap (resync) */
 };

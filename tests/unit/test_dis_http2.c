@@ -163,6 +163,16 @@ static void server_start(struct bb *b)
     frame(b, SETTINGS, 1, 0, NULL, 0);
 }
 
+/* A GET of path on stream sid, ending the stream, in one HEADERS frame (static table only). */
+static void get_on(struct bb *b, uint32_t sid, const char *path)
+{
+    struct bb hb = { .n = 0 };
+
+    hp_idx(&hb, 2);
+    hp_litn(&hb, 4, path);
+    frame(b, HEADERS, EH | ES, sid, hb.d, hb.n);
+}
+
 /* ---- running the dissector ------------------------------------------------------------- */
 
 static char *run(const struct dsxh_seg *s, size_t n)
@@ -191,6 +201,12 @@ static char *run2(const struct bb *c, const struct bb *s)
 static bool starts(const char *s, const char *prefix)
 {
     return strstr(s, prefix) == s;
+}
+
+/* Does line i of o hold s? */
+static bool has(const char *o, size_t i, const char *s)
+{
+    return strstr(line(o, i), s) != NULL;
 }
 
 /* The dissector over c and s fed one byte per segment, at the same times as run2. */
@@ -1460,16 +1476,61 @@ TEST(mid_connection_frames_over_16384)
         T_EQ(dsx_http2.bid(cb.d, cb.n < DSX_BID_MAX ? cb.n : DSX_BID_MAX, 0, false), DSX_WEAK);
         o = run2(&cb, &sb);
         T_EQ(count_lines(o), 2 + k);
-        T_TRUE(strstr(line(o, k), "\"method\":\"POST\",\"url\":\"/upload\"") != NULL);
-        T_TRUE(strstr(line(o, k), "\"bodySize\":20000,\"streamId\":101}") != NULL);
-        T_TRUE(strstr(line(o, k), "\"status\":200") != NULL);
-        T_TRUE(strstr(line(o, k), "\"requestSize\":20028,") != NULL);  /* 9+10 + 9+20000 */
-        T_TRUE(strstr(line(o, k), "\"anomalies\":[]") != NULL);
-        T_TRUE(strstr(line(o, k + 1), "\"url\":\"/after\"") != NULL);
-        T_TRUE(strstr(line(o, k + 1), "\"status\":204") != NULL);
-        T_TRUE(strstr(line(o, k + 1), "\"anomalies\":[]") != NULL);
+        T_TRUE(has(o, k, "\"method\":\"POST\",\"url\":\"/upload\""));
+        T_TRUE(has(o, k, "\"bodySize\":20000,\"streamId\":101}"));
+        T_TRUE(has(o, k, "\"status\":200"));
+        T_TRUE(has(o, k, "\"requestSize\":20028,"));  /* 9+10 + 9+20000 */
+        T_TRUE(has(o, k, "\"anomalies\":[]"));
+        T_TRUE(has(o, k + 1, "\"url\":\"/after\""));
+        T_TRUE(has(o, k + 1, "\"status\":204"));
+        T_TRUE(has(o, k + 1, "\"anomalies\":[]"));
         free(o);
         same_split(&cb, &sb);
+    }
+}
+
+/*
+ * After a gap the client's last frame (stream 5's HEADERS) has no frame after
+ * it to confirm the resynchronisation: the end of the direction does (its
+ * FIN, or the end of the capture).
+ */
+TEST(resync_takes_the_last_frame_at_the_end)
+{
+    size_t lost_at, lost;
+    char *o;
+
+    reset();
+    client_start(&cb);
+    get_on(&cb, 1, "/one");
+    lost_at = cb.n;
+    get_on(&cb, 3, "/lost");
+    lost = cb.n - lost_at;
+    get_on(&cb, 5, "/last");
+    server_start(&sb);
+    frame(&sb, HEADERS, EH | ES, 1, "\x88", 1);
+    frame(&sb, HEADERS, EH | ES, 3, "\x8d", 1);
+    frame(&sb, HEADERS, EH | ES, 5, "\x88", 1);
+    for (int fin = 0; fin < 2; fin++) {
+        struct dsxh_seg g[] = {
+            { 0, cb.d, lost_at, T0 + MS, 0 },
+            { 0, NULL, lost, 0, DSXH_GAP },
+            { 1, sb.d, sb.n - 10, T0 + 2 * MS, 0 },     /* up to stream 5's answer */
+            { 0, cb.d + lost_at + lost, cb.n - lost_at - lost, T0 + 3 * MS, 0 },
+            { 1, sb.d + sb.n - 10, 10, T0 + 4 * MS, 0 },
+            { 0, NULL, 0, 0, DSXH_FIN },
+        };
+
+        o = run(g, fin ? 6 : 5);
+        T_EQ(count_lines(o), 3);
+        T_TRUE(has(o, 0, "\"url\":\"/one\""));
+        T_TRUE(has(o, 0, "\"anomalies\":[\"gap\"]"));
+        T_TRUE(has(o, 1, "\"request\":{},\"response\":{\"status\":404,"));
+        T_TRUE(has(o, 1, "\"anomalies\":[\"no_request\"]"));
+        T_TRUE(has(o, 2, "\"method\":\"GET\",\"url\":\"/last\""));
+        T_TRUE(has(o, 2, "\"status\":200"));
+        T_TRUE(has(o, 2, "\"requestSize\":17,\"responseSize\":10,"));
+        T_TRUE(has(o, 2, "\"anomalies\":[]"));
+        free(o);
     }
 }
 
@@ -1492,4 +1553,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(capture_started_mid_connection), T_CASE(h2c_upgrade_stream_1_from_the_hint),
        T_CASE(push_promise_counted_and_keeps_hpack_in_step),
        T_CASE(settings_header_table_size_is_honoured), T_CASE(interim_response_and_padded_data),
-       T_CASE(bids), T_CASE(mid_connection_frames_over_16384))
+       T_CASE(bids), T_CASE(mid_connection_frames_over_16384),
+       T_CASE(resync_takes_the_last_frame_at_the_end))
