@@ -481,6 +481,10 @@ void h2_write_closing(struct h2_stream *s, uint32_t anomalies)
             ent_u64(e, "messageBytes", q->msg_bytes);
             ent_obj_end(e);
         }
+    } else if (e->f.flags & ENT_F_REQ) {
+        /* its frames were seen, its header block could not be decoded (malformed, cap) */
+        ent_section(e, ENT_REQ);
+        ent_u64(e, "streamId", s->sid);
     }
     ent_section(e, ENT_RESP);
     if (s->side[SIDE_RESP].headers) {

@@ -340,7 +340,7 @@ enum seq_res { SEQ_DONE, SEQ_NEED, SEQ_BAD, SEQ_CAP };
  * Finds the end of the header sequence starting at q (a HEADERS or
  * PUSH_PROMISE frame header, avail bytes available). SEQ_DONE with *total,
  * SEQ_NEED after dsx_need, SEQ_BAD when another frame interrupts it, SEQ_CAP
- * when it would not fit the carry-over.
+ * when it would not fit the carry-over (*total: the bytes known to be its).
  */
 static enum seq_res seq_scan(struct h2_dir *d, struct dsx *x, int dir, const uint8_t *q,
                              size_t avail, size_t *total)
@@ -355,8 +355,10 @@ static enum seq_res seq_scan(struct h2_dir *d, struct dsx *x, int dir, const uin
                 d->seq_total = pos;
         }
         while (d->seq_total == 0) {
-            if (pos + H2_HDR > DSX_CARRY_MAX)
+            if (pos + H2_HDR > DSX_CARRY_MAX) {
+                *total = pos;
                 return SEQ_CAP;
+            }
             if (avail < pos + H2_HDR) {
                 d->seq_scan = pos;
                 dsx_need(x, dir, pos + H2_HDR);
@@ -370,6 +372,7 @@ static enum seq_res seq_scan(struct h2_dir *d, struct dsx *x, int dir, const uin
         }
         d->seq_scan = pos;
     }
+    *total = d->seq_total;
     if (d->seq_total > DSX_CARRY_MAX)
         return SEQ_CAP;
     if (avail < d->seq_total) {
@@ -380,10 +383,7 @@ static enum seq_res seq_scan(struct h2_dir *d, struct dsx *x, int dir, const uin
     return SEQ_DONE;
 }
 
-/*
- * Marks stream sid (found or created) with anomaly a; its frames are the len
- * bytes at off of the current data (len 0: not known).
- */
+/* Marks stream sid (found or created) with anomaly a; its frames are the len bytes at off. */
 static void stream_fault(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint32_t a,
                          size_t off, size_t len)
 {
@@ -418,7 +418,8 @@ static size_t on_header_seq(struct h2 *h, struct dsx *x, int dir, const uint8_t 
     case SEQ_NEED:
         return 0;
     case SEQ_CAP:
-        stream_fault(h, x, dir, sid, ENT_A_CAP, off, 0);
+        /* its frames so far are the stream's (its time and packets) */
+        stream_fault(h, x, dir, sid, ENT_A_CAP, off, total < avail ? total : avail);
         h2_abandon(h, x);
         return 0;
     case SEQ_BAD:

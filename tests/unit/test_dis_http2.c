@@ -1063,7 +1063,8 @@ TEST(undecodable_block_is_malformed_and_abandons)
     frame(&sb, HEADERS, EH | ES, 1, "\x88", 1);
     o = run2(&cb, &sb);
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), "\"request\":{},\"response\":{},\"requestSize\":11,") != NULL);
+    T_TRUE(strstr(line(o, 0), "\"request\":{\"streamId\":1},\"response\":{},"
+                              "\"requestSize\":11,") != NULL);
     T_TRUE(strstr(line(o, 0), "\"anomalies\":[\"malformed\"]") != NULL);
     free(o);
 
@@ -1087,7 +1088,7 @@ TEST(undecodable_block_is_malformed_and_abandons)
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
     o = run2(&cb, &sb);
     T_EQ(count_lines(o), 2);
-    T_TRUE(strstr(line(o, 0), "\"request\":{},") != NULL);
+    T_TRUE(strstr(line(o, 0), "\"request\":{\"streamId\":1},") != NULL);
     T_TRUE(strstr(line(o, 0), "\"anomalies\":[\"malformed\"]") != NULL);
     T_TRUE(strstr(line(o, 1), "\"url\":\"/ok\"") != NULL);
     free(o);
@@ -1141,7 +1142,14 @@ TEST(header_sequence_over_the_cap_abandons)
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
     o = run2(&cb, &sb);
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), "\"anomalies\":[\"cap\"]") != NULL);
+    /* the entry has the sequence's time, packets and the 16 frames seen before the cap */
+    T_TRUE(has(o, 0, "\"timestamp\":1700000000001,"
+                     "\"startTime\":\"2023-11-14T22:13:20.001000000Z\",\"elapsedTime\":0,"
+                     "\"request\":{\"streamId\":1},\"response\":{},"
+                     "\"requestSize\":262288,\"responseSize\":0,\"anomalies\":[\"cap\"],"
+                     "\"times\":{\"request\":1700000000001000000,"
+                     "\"requestEnd\":1700000000001000000,\"response\":null,"
+                     "\"responseEnd\":null},\"packets\":{\"request\":0,"));
     T_TRUE(strstr(line(o, 0), "/never") == NULL);
     free(o);
 }
