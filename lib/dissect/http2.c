@@ -27,7 +27,8 @@
  *     (hpack.h: fields naming lost table entries are skipped, ENT_A_GAP).
  *
  * Streams: created by the first header block of a stream id (a response's
- * when the request was not captured: ENT_A_NO_REQUEST); the entry is
+ * when the request was not captured: ENT_A_NO_REQUEST, unless the capture saw
+ * the stream opened and closed: stream_closed); the entry is
  * emitted when both sides sent END_STREAM, at RST_STREAM, or at the end.
  * At most H2_STREAMS_MAX are open per connection, holding at most
  * H2_PENDING_MAX bytes of entries (HPACK makes big header sets cheap to
@@ -258,6 +259,18 @@ static void h2_abandon(struct h2 *h, struct dsx *x)
 /* ---- header blocks ---------------------------------------------------------------------- */
 
 /*
+ * Stream sid (not open now) was opened and closed in the capture: clients
+ * open streams in increasing order, so every id up to the highest request's
+ * was, from the first (with the preface) or from the lowest request's seen
+ * (a connection captured after its start; a lower one may have been opened
+ * before the capture).
+ */
+static bool stream_closed(const struct h2 *h, uint32_t sid)
+{
+    return sid <= h->max_sid && (h->preface || (h->min_sid && sid >= h->min_sid));
+}
+
+/*
  * A decoded HEADERS block of stream sid from dir (its frames are the `len`
  * bytes at off of the current data).
  */
@@ -285,7 +298,7 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
         if (side == SIDE_REQ) {
             if (!has_method && sid <= h->max_sid)
                 return;         /* trailers of a stream already gone */
-        } else if ((sid & 1u) == 0 || (h->preface && sid <= h->max_sid)) {
+        } else if ((sid & 1u) == 0 || stream_closed(h, sid)) {
             return;             /* a pushed stream's, or a closed stream's */
         }
         s = stream_new(h, x, sid);
@@ -293,6 +306,8 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
             return;
         if (side == SIDE_REQ && sid > h->max_sid)
             h->max_sid = sid;
+        if (side == SIDE_REQ && (h->min_sid == 0 || sid < h->min_sid))
+            h->min_sid = sid;
         if (side == SIDE_RESP && s->e)
             ent_anomaly(s->e, ENT_A_NO_REQUEST);
     }

@@ -79,6 +79,7 @@ struct h2 {
     struct h2_stream *spare[H2_SPARE];  /* spent streams (their kept strings freed) */
     size_t nspare;
     uint32_t max_sid;           /* highest stream id opened by a request */
+    uint32_t min_sid;           /* lowest stream id opened by a request (0: none yet) */
     struct buf fields;          /* decoded fields of the block being handled */
     struct buf block;           /* fragments of a HEADERS + CONTINUATION sequence */
     bool fields_cut;

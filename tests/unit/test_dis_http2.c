@@ -1542,6 +1542,31 @@ TEST(resync_takes_the_last_frame_at_the_end)
     }
 }
 
+/*
+ * Mid-connection: a response to a stream whose request this capture saw, and
+ * which the client reset, is dropped (as with a preface); one to a stream
+ * opened before the capture is still a no_request entry.
+ */
+TEST(mid_connection_late_response_to_a_reset_stream)
+{
+    char *o;
+
+    reset();
+    get_on(&cb, 101, "/slow");
+    frame(&cb, RST, 0, 101, "\0\0\0\x08", 4);   /* CANCEL */
+    frame(&sb, HEADERS, EH | ES, 99, "\x8d", 1);
+    frame(&sb, HEADERS, EH | ES, 101, "\x88", 1);
+    frame(&sb, DATA, ES, 101, "late", 4);
+    o = run2(&cb, &sb);
+    T_EQ(count_lines(o), 2);
+    T_TRUE(has(o, 0, "\"url\":\"/slow\""));
+    T_TRUE(has(o, 0, "\"response\":{\"resetCode\":8},\"requestSize\":17,\"responseSize\":0,"
+                     "\"anomalies\":[\"no_response\"]"));
+    T_TRUE(has(o, 1, "\"request\":{},\"response\":{\"status\":404,"));
+    T_TRUE(has(o, 1, "\"anomalies\":[\"no_request\"]"));
+    free(o);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -1562,4 +1587,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(push_promise_counted_and_keeps_hpack_in_step),
        T_CASE(settings_header_table_size_is_honoured), T_CASE(interim_response_and_padded_data),
        T_CASE(bids), T_CASE(mid_connection_frames_over_16384),
-       T_CASE(resync_takes_the_last_frame_at_the_end))
+       T_CASE(resync_takes_the_last_frame_at_the_end),
+       T_CASE(mid_connection_late_response_to_a_reset_stream))
