@@ -484,6 +484,11 @@ static size_t on_header_seq(struct h2 *h, struct dsx *x, int dir, const uint8_t 
         frag = h->block.data;
         fraglen = h->block.len;
     }
+    if (d->start_unsure) {
+        d->start_unsure = false;
+        if (!h->preface)
+            hpack_lose_state(&d->hp);  /* a connection captured after its start */
+    }
     h2_fields_reset(h);
     rc = hpack_decode(&d->hp, frag, fraglen, h2_field_cb, h, &unknown);
     if (h->block.cap > 64u * 1024)
@@ -786,8 +791,15 @@ static size_t h2_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_
                 dsx_need(x, dir, H2_HDR);
                 return off;
             }
-            /* no preface: a direction that starts with SETTINGS starts at its beginning */
-            if (!(p[off + 3] == T_SETTINGS && !(p[off + 4] & FL_ACK)))
+            /*
+             * No preface: a direction that starts with SETTINGS may start at
+             * its beginning (a server's first frame, which may come before the
+             * client's preface) or not (SETTINGS may be sent at any time): its
+             * first header block decides, by whether the preface was seen.
+             */
+            if (p[off + 3] == T_SETTINGS && !(p[off + 4] & FL_ACK))
+                d->start_unsure = !h->preface;
+            else
                 hpack_lose_state(&d->hp);
             d->ps = frame_plausible(h, p + off, H2_MAX_FRAME, false) ? PS_FRAME : PS_RESYNC;
             continue;

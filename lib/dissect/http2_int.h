@@ -55,6 +55,7 @@ struct h2_dir {
     size_t seq_total;           /* header sequence: its length once END_HEADERS was found */
     uint64_t resync_bytes;
     uint32_t max_frame;         /* largest frame this direction may send */
+    bool start_unsure;          /* began with SETTINGS before any preface: see h2_parse */
 };
 
 /* Fields http2.c and grpc.c look up in a block: the first of each of these names. */

@@ -1567,6 +1567,61 @@ TEST(mid_connection_late_response_to_a_reset_stream)
     free(o);
 }
 
+/*
+ * Mid-connection, the client's first frame is a SETTINGS (sent at any time):
+ * its HPACK table is still unknown (62 is skipped, gap), not a decoding error.
+ * A server whose SETTINGS come before the client's preface did start there:
+ * an index beyond its table is malformed.
+ */
+TEST(mid_connection_settings_first_is_not_the_start)
+{
+    static const uint8_t st[] = { 0, 4, 0, 1, 0, 0 };  /* INITIAL_WINDOW_SIZE */
+    struct bb hb = { .n = 0 };
+    char *o;
+
+    reset();
+    frame(&cb, SETTINGS, 0, 0, st, sizeof st);
+    hp_idx(&hb, 2);
+    hp_idx(&hb, 4);
+    hp_litn(&hb, 1, "a.example");
+    hp_idx(&hb, 62);
+    frame(&cb, HEADERS, EH | ES, 101, hb.d, hb.n);
+    get_on(&cb, 103, "/second");
+    frame(&sb, HEADERS, EH | ES, 101, "\x88", 1);
+    frame(&sb, HEADERS, EH | ES, 103, "\x88", 1);
+    o = run2(&cb, &sb);
+    T_EQ(count_lines(o), 2);
+    T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":path\":\"/\","
+                     "\":authority\":\"a.example\"}"));
+    T_TRUE(has(o, 0, "\"streamId\":101}"));
+    T_TRUE(has(o, 0, "\"status\":200"));
+    T_TRUE(has(o, 0, "\"anomalies\":[\"gap\"]"));
+    T_TRUE(has(o, 1, "\"url\":\"/second\""));
+    T_TRUE(has(o, 1, "\"status\":200"));
+    T_TRUE(has(o, 1, "\"anomalies\":[]"));
+    free(o);
+
+    reset();
+    client_start(&cb);
+    get_on(&cb, 1, "/x");
+    server_start(&sb);
+    hb.n = 0;
+    hp_idx(&hb, 8);
+    hp_idx(&hb, 62);                            /* the server's table is empty */
+    frame(&sb, HEADERS, EH | ES, 1, hb.d, hb.n);
+    {
+        struct dsxh_seg g[] = { { 1, sb.d, 15, T0, 0 },
+                                { 0, cb.d, cb.n, T0 + MS, 0 },
+                                { 1, sb.d + 15, sb.n - 15, T0 + 2 * MS, 0 } };
+
+        o = run(g, 3);
+    }
+    T_EQ(count_lines(o), 1);
+    T_TRUE(has(o, 0, "\"url\":\"/x\""));
+    T_TRUE(has(o, 0, "\"anomalies\":[\"malformed\",\"no_response\"]"));
+    free(o);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -1588,4 +1643,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(settings_header_table_size_is_honoured), T_CASE(interim_response_and_padded_data),
        T_CASE(bids), T_CASE(mid_connection_frames_over_16384),
        T_CASE(resync_takes_the_last_frame_at_the_end),
-       T_CASE(mid_connection_late_response_to_a_reset_stream))
+       T_CASE(mid_connection_late_response_to_a_reset_stream),
+       T_CASE(mid_connection_settings_first_is_not_the_start))
