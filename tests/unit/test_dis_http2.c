@@ -209,6 +209,40 @@ static bool has(const char *o, size_t i, const char *s)
     return strstr(line(o, i), s) != NULL;
 }
 
+/* The value of key in line l as written ("-" when absent); one of 8 static buffers. */
+static const char *jval(const char *l, const char *key)
+{
+    static char b[8][256];
+    static int k;
+    char *r = b[k++ & 7];
+    const char *v = strstr(l, key), *e;
+
+    if (!v)
+        return "-";
+    v += strlen(key);
+    if (*v == '[')
+        e = strchr(v, ']') + 1;
+    else if (*v == '"')
+        e = strchr(v + 1, '"') + 1;
+    else
+        e = v + strcspn(v, ",}");
+    snprintf(r, sizeof b[0], "%.*s", (int)(e - v), v);
+    return r;
+}
+
+/* Entry i of o in brief: "index url streamId status anomalies" ("-" for what it lacks). */
+static const char *brief(const char *o, size_t i)
+{
+    static char b[4][1024];
+    static int k;
+    char *r = b[k++ & 3];
+    const char *l = line(o, i);
+
+    snprintf(r, sizeof b[0], "%s %s %s %s %s", jval(l, "\"index\":"), jval(l, "\"url\":"),
+             jval(l, "\"streamId\":"), jval(l, "\"status\":"), jval(l, "\"anomalies\":"));
+    return r;
+}
+
 /* The dissector over c and s fed one byte per segment, at the same times as run2. */
 static char *run_bytes(const struct bb *c, const struct bb *s)
 {
@@ -1486,12 +1520,9 @@ TEST(mid_connection_frames_over_16384)
         T_EQ(count_lines(o), 2 + k);
         T_TRUE(has(o, k, "\"method\":\"POST\",\"url\":\"/upload\""));
         T_TRUE(has(o, k, "\"bodySize\":20000,\"streamId\":101}"));
-        T_TRUE(has(o, k, "\"status\":200"));
         T_TRUE(has(o, k, "\"requestSize\":20028,"));  /* 9+10 + 9+20000 */
-        T_TRUE(has(o, k, "\"anomalies\":[]"));
-        T_TRUE(has(o, k + 1, "\"url\":\"/after\""));
-        T_TRUE(has(o, k + 1, "\"status\":204"));
-        T_TRUE(has(o, k + 1, "\"anomalies\":[]"));
+        T_STREQ(brief(o, k), first ? "0 \"/upload\" 101 200 []" : "1 \"/upload\" 101 200 []");
+        T_STREQ(brief(o, k + 1), first ? "1 \"/after\" 103 204 []" : "2 \"/after\" 103 204 []");
         free(o);
         same_split(&cb, &sb);
     }
@@ -1530,14 +1561,10 @@ TEST(resync_takes_the_last_frame_at_the_end)
 
         o = run(g, fin ? 6 : 5);
         T_EQ(count_lines(o), 3);
-        T_TRUE(has(o, 0, "\"url\":\"/one\""));
-        T_TRUE(has(o, 0, "\"anomalies\":[\"gap\"]"));
-        T_TRUE(has(o, 1, "\"request\":{},\"response\":{\"status\":404,"));
-        T_TRUE(has(o, 1, "\"anomalies\":[\"no_request\"]"));
-        T_TRUE(has(o, 2, "\"method\":\"GET\",\"url\":\"/last\""));
-        T_TRUE(has(o, 2, "\"status\":200"));
+        T_STREQ(brief(o, 0), "0 \"/one\" 1 200 [\"gap\"]");
+        T_STREQ(brief(o, 1), "1 - - 404 [\"no_request\"]");
+        T_STREQ(brief(o, 2), "2 \"/last\" 5 200 []");
         T_TRUE(has(o, 2, "\"requestSize\":17,\"responseSize\":10,"));
-        T_TRUE(has(o, 2, "\"anomalies\":[]"));
         free(o);
     }
 }
@@ -1559,11 +1586,9 @@ TEST(mid_connection_late_response_to_a_reset_stream)
     frame(&sb, DATA, ES, 101, "late", 4);
     o = run2(&cb, &sb);
     T_EQ(count_lines(o), 2);
-    T_TRUE(has(o, 0, "\"url\":\"/slow\""));
-    T_TRUE(has(o, 0, "\"response\":{\"resetCode\":8},\"requestSize\":17,\"responseSize\":0,"
-                     "\"anomalies\":[\"no_response\"]"));
-    T_TRUE(has(o, 1, "\"request\":{},\"response\":{\"status\":404,"));
-    T_TRUE(has(o, 1, "\"anomalies\":[\"no_request\"]"));
+    T_STREQ(brief(o, 0), "0 \"/slow\" 101 - [\"no_response\"]");
+    T_TRUE(has(o, 0, "\"response\":{\"resetCode\":8},\"requestSize\":17,\"responseSize\":0,"));
+    T_STREQ(brief(o, 1), "1 - - 404 [\"no_request\"]");
     free(o);
 }
 
@@ -1593,12 +1618,8 @@ TEST(mid_connection_settings_first_is_not_the_start)
     T_EQ(count_lines(o), 2);
     T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":path\":\"/\","
                      "\":authority\":\"a.example\"}"));
-    T_TRUE(has(o, 0, "\"streamId\":101}"));
-    T_TRUE(has(o, 0, "\"status\":200"));
-    T_TRUE(has(o, 0, "\"anomalies\":[\"gap\"]"));
-    T_TRUE(has(o, 1, "\"url\":\"/second\""));
-    T_TRUE(has(o, 1, "\"status\":200"));
-    T_TRUE(has(o, 1, "\"anomalies\":[]"));
+    T_STREQ(brief(o, 0), "0 \"/\" 101 200 [\"gap\"]");
+    T_STREQ(brief(o, 1), "1 \"/second\" 103 200 []");
     free(o);
 
     reset();
@@ -1617,8 +1638,7 @@ TEST(mid_connection_settings_first_is_not_the_start)
         o = run(g, 3);
     }
     T_EQ(count_lines(o), 1);
-    T_TRUE(has(o, 0, "\"url\":\"/x\""));
-    T_TRUE(has(o, 0, "\"anomalies\":[\"malformed\",\"no_response\"]"));
+    T_STREQ(brief(o, 0), "0 \"/x\" 1 - [\"malformed\",\"no_response\"]");
     free(o);
 }
 
