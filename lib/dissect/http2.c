@@ -923,6 +923,63 @@ static enum dsx_bid h2_bid(const uint8_t *p, size_t n, int dir, bool dgram)
     return DSX_WEAK;
 }
 
+/* The value of a base64url digit (RFC 4648 §5), or -1. */
+static int b64url(uint8_t c)
+{
+    static const char digits[64] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const char *d = memchr(digits, c, sizeof digits);
+
+    return d ? (int)(d - digits) : -1;
+}
+
+/*
+ * The upgrade request's HTTP2-Settings (RFC 7540 §3.2.1: a SETTINGS payload
+ * in base64url) are the client's first settings: the server applies them to
+ * its answer on stream 1 at once. Up to H2C_SETTINGS_MAX settings are read.
+ */
+#define H2C_SETTINGS_MAX 32u
+static void h2c_settings(struct h2 *h, const uint8_t *p, size_t n)
+{
+    static const char name[] = "http2-settings";
+    const uint8_t *end = p + n;
+
+    while (p < end) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *le = nl ? nl : end;
+        size_t k = sizeof name - 1;
+
+        if ((size_t)(le - p) > k && p[k] == ':') {
+            size_t i;
+
+            for (i = 0; i < k && (p[i] | 0x20) == name[i]; i++)
+                ;
+            if (i == k) {
+                uint8_t set[6 * H2C_SETTINGS_MAX];
+                size_t len = 0;
+                uint32_t acc = 0;
+                unsigned bits = 0;
+
+                for (const uint8_t *v = p + k + 1; v < le && len < sizeof set; v++) {
+                    int d = b64url(*v);
+
+                    if (d < 0)
+                        continue;       /* whitespace, CR, padding */
+                    acc = acc << 6 | (uint32_t)d;
+                    bits += 6;
+                    if (bits >= 8) {
+                        bits -= 8;
+                        set[len++] = (uint8_t)(acc >> bits);
+                    }
+                }
+                on_settings(h, h->client_dir, set, (uint32_t)(len - len % 6));
+                return;
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+}
+
 /* h2c (RFC 7540 §3.2): stream 1 is the HTTP/1.1 upgrade request; its response comes as HTTP/2. */
 static void h2c_start(struct h2 *h, struct dsx *x, const struct dsx_h2c_hint *hint)
 {
@@ -931,6 +988,7 @@ static void h2c_start(struct h2 *h, struct dsx *x, const struct dsx_h2c_hint *hi
     h->client_dir = hint->client_dir == 1 ? 1 : 0;
     h->max_sid = 1;
     h->preface = true;
+    h2c_settings(h, hint->data + hint->url_len, hint->fields_len);
     s = stream_new(h, x, 1);
     if (!s)
         return;

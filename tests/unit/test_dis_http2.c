@@ -1238,11 +1238,14 @@ TEST(capture_started_mid_connection)
     same_split(&cb, &sb);
 }
 
+/* The upgrade request's field lines that the shim hands over. */
+static const char *shim_fields = "Host: nghttp2.org\r\nAccept: */*\r\n";
+
 /* A dissector that hands over to http2 at once, as HTTP/1 does after "101 Switching Protocols". */
 static size_t shim_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_t n)
 {
     static const char url[] = "/robots.txt?a=1";
-    static const char fields[] = "Host: nghttp2.org\r\nAccept: */*\r\n";
+    const char *fields = shim_fields;
     struct dsx_h2c_hint *hint = calloc(1, sizeof *hint + strlen(url) + strlen(fields));
 
     (void)st;
@@ -1642,6 +1645,52 @@ TEST(mid_connection_settings_first_is_not_the_start)
     free(o);
 }
 
+/*
+ * h2c: the upgrade's HTTP2-Settings are the client's settings, which the
+ * server applies to its answer on stream 1 before the client's preface:
+ * MAX_FRAME_SIZE 65536 (a 20000-byte DATA frame) and HEADER_TABLE_SIZE 16384
+ * (a size update to it).
+ */
+TEST(h2c_upgrade_http2_settings_apply_to_stream_1)
+{
+    static uint8_t big[20000];
+    static char x[9000];
+    struct bb hb = { .n = 0 };
+    struct dsxh_seg g[2];
+    char *o;
+
+    reset();
+    memset(big, 'b', sizeof big);
+    memset(x, 'x', sizeof x - 1);
+    /* 00 05 00 01 00 00 (MAX_FRAME_SIZE 65536), 00 01 00 00 40 00 (HEADER_TABLE_SIZE 16384) */
+    shim_fields = "Host: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                  "HTTP2-Settings: AAUAAQAAAAEAAEAA\r\n";
+    server_start(&sb);
+    hp_int(&hb, 0x20, 5, 16384);
+    hp_idx(&hb, 8);
+    hp_inc(&hb, "x-big", x);                    /* 9037 bytes: over 4096 */
+    frame(&sb, HEADERS, EH, 1, hb.d, hb.n);
+    frame(&sb, DATA, ES, 1, big, sizeof big);
+    hb.n = 0;
+    hp_int(&hb, 0, 4, 62);                      /* x-big's name from the table */
+    hp_str(&hb, "again");
+    hp_idx(&hb, 9);                             /* 204 */
+    client_start(&cb);
+    get_on(&cb, 3, "/next");
+    frame(&sb, HEADERS, EH | ES, 3, hb.d, hb.n);
+    g[0] = (struct dsxh_seg){ 0, cb.d, cb.n, T0 + MS, 0 };
+    g[1] = (struct dsxh_seg){ 1, sb.d, sb.n, T0 + 2 * MS, 0 };
+    o = dsxh_run(&shim, false, 8080, g, 2);
+    shim_fields = "Host: nghttp2.org\r\nAccept: */*\r\n";
+    T_EQ(count_lines(o), 2);
+    T_STREQ(brief(o, 0), "0 \"/robots.txt?a=1\" 1 200 []");
+    T_TRUE(has(o, 0, "\"bodySize\":20000,"));
+    T_TRUE(has(o, 0, "\"x-big\":\"xxxx"));
+    T_STREQ(brief(o, 1), "1 \"/next\" 3 204 []");
+    T_TRUE(has(o, 1, "\"headers\":{\"x-big\":\"again\",\":status\":\"204\"}"));
+    free(o);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -1664,4 +1713,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(bids), T_CASE(mid_connection_frames_over_16384),
        T_CASE(resync_takes_the_last_frame_at_the_end),
        T_CASE(mid_connection_late_response_to_a_reset_stream),
-       T_CASE(mid_connection_settings_first_is_not_the_start))
+       T_CASE(mid_connection_settings_first_is_not_the_start),
+       T_CASE(h2c_upgrade_http2_settings_apply_to_stream_1))
