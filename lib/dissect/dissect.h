@@ -193,8 +193,9 @@ void dsx_switch(struct dsx *x, const struct dsx_ops *to, const void *hint, size_
 /*
  * What HTTP/1 hands to HTTP/2 with dsx_switch after an h2c upgrade (RFC 7540
  * §3.2: the upgrade request becomes stream 1; its response comes as HTTP/2).
- * method and host are NUL-terminated and cut to fit; the target and the
- * field lines follow the struct whole (hint_len: the struct and both).
+ * method and host are NUL-terminated and cut to fit; the target, the field
+ * lines and the request body's kept bytes follow the struct (hint_len: the
+ * struct and the three).
  */
 struct dsx_h2c_hint {
     int client_dir;             /* the direction that sent the upgrade request */
@@ -206,6 +207,9 @@ struct dsx_h2c_hint {
     uint32_t anom;              /* the request's anomalies so far (a header block cut...) */
     uint32_t url_len;           /* data[0, url_len): the request target as sent */
     uint32_t fields_len;        /* then the request's header field lines, as sent */
+    uint32_t body_len;          /* then the first bytes of its body (dsx_opts.body_max) */
+    uint64_t body_size;         /* its body's decoded size (all of it sent before the 101) */
+    bool body_cut;              /* body_len bytes were kept of more (ENT_F_REQ_BODY_CUT) */
     uint8_t data[];             /* (one block with the struct: dsx_switch copies it whole) */
 };
 

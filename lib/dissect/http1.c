@@ -217,6 +217,8 @@ static void req_finish(struct h1 *st, struct dsx *x, int dir, uint32_t anom)
             ent_anomaly(tx->e, anom);
             h1_req_end(tx->e, d);
         }
+        if ((tx->fl & TX_H2C) && st->hint)
+            st->hint->body_size = d->body;     /* for HTTP/2's stream 1 (h1_to_h2) */
         tx->fl |= TX_REQ_DONE;
     }
     d->where = W_NONE;
@@ -386,18 +388,47 @@ static void req_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, s
     }
 }
 
+/*
+ * The upgrade request's body goes with the hint (RFC 7540 §3.2: it is sent
+ * whole before the 101): its size and the bytes its entry kept.
+ */
+static void h2c_hint_body(struct h1 *st, const struct h1_tx *tx)
+{
+    struct dsx_h2c_hint *k = st->hint;
+    const struct ent *e = tx->e;
+    const struct buf *b = &e->body[ENT_REQ];
+    size_t at = sizeof *k + k->url_len + k->fields_len;
+
+    if (!(tx->fl & TX_REQ_DONE))
+        k->body_size = st->d[k->client_dir].body;  /* still coming: what came */
+    k->body_cut = (e->f.flags & ENT_F_REQ_BODY_CUT) != 0;
+    if (b->len == 0)
+        return;
+    k = realloc(k, at + b->len);
+    if (!k) {
+        st->hint->body_cut = st->hint->body_cut || st->hint->body_size > 0;
+        return;
+    }
+    memcpy(k->data + k->url_len + k->fields_len, b->data, b->len);
+    k->body_len = (uint32_t)b->len;
+    st->hint = k;
+}
+
 /* Switches to HTTP/2 after a 101 to an h2c upgrade (tx: the upgrade request). */
 static void h1_to_h2(struct h1 *st, struct dsx *x, struct h1_tx *tx)
 {
-    struct dsx_h2c_hint *k = st->hint;
+    struct dsx_h2c_hint *k;
 
-    if (k && tx && tx->e) {
+    if (st->hint && tx && tx->e) {
+        k = st->hint;
         k->req_ns = tx->e->f.req_ns;
         k->req_end_ns = tx->e->f.req_end_ns;
         k->req_pkt = tx->e->f.req_pkt;
         k->req_size = tx->e->f.req_size;
         k->anom = tx->e->f.anomalies;
+        h2c_hint_body(st, tx);
     }
+    k = st->hint;
     if (tx) {
         /* HTTP/2 reports it as stream 1 */
         dsx_drop(x, tx->e);
@@ -407,7 +438,7 @@ static void h1_to_h2(struct h1 *st, struct dsx *x, struct h1_tx *tx)
     q_flush_done(st, x);
     flush_all(st, x);
     st->dead = true;
-    dsx_switch(x, &dsx_http2, k, k ? sizeof *k + k->url_len + k->fields_len : 0);
+    dsx_switch(x, &dsx_http2, k, k ? sizeof *k + k->url_len + k->fields_len + k->body_len : 0);
 }
 
 /*

@@ -994,7 +994,13 @@ static void h2c_start(struct h2 *h, struct dsx *x, const struct dsx_h2c_hint *hi
         return;
     s->side[SIDE_REQ].headers = true;
     s->side[SIDE_REQ].ended = true;
+    s->side[SIDE_REQ].body = hint->body_size;  /* sent before the 101, as HTTP/1.1 */
     h2_write_h2c_request(s, hint);
+    if (s->e) {
+        dsx_body(x, s->e, false, hint->data + hint->url_len + hint->fields_len, hint->body_len);
+        if (hint->body_cut)
+            s->e->f.flags |= ENT_F_REQ_BODY_CUT;
+    }
 }
 
 static void h2_init(void *st, struct dsx *x, const void *hint)

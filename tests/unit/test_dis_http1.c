@@ -962,9 +962,40 @@ TEST(bodies_kept)
     free(j);
 }
 
+/* h2c with a request body (sent whole before the 101): HTTP/2's stream 1 has it. */
+TEST(h2c_upgrade_with_body)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "POST /up HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                  "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\nContent-Length: 4\r\n\r\nbody", 0),
+        DSXH_S(1, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+                  "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+                  "\x00\x00\x01\x01\x05\x00\x00\x00\x01\x88", 71 + 19),
+        DSXH_S(0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00", 33),
+    };
+    char *j, got[512];
+
+    for (size_t max = 2; max <= 64; max += 62) {
+        dsxh_body_max = max;
+        j = run(s, 3);
+        dsxh_body_max = 0;
+        T_EQ(nlines(j), 1);
+        snprintf(got, sizeof got, "%s %s %s %s %s %s", part(j, 0, "protocol.abbr"),
+                 part(j, 0, "request.url"), part(j, 0, "request.bodySize"),
+                 part(j, 0, "request.postData"), part(j, 0, "response.status"),
+                 part(j, 0, "anomalies"));
+        T_STREQ(got, max == 64 ? "\"HTTP/2\" \"/up\" 4 {\"text\":\"Ym9keQ==\","
+                                 "\"encoding\":\"base64\"} 200 []"
+                               : "\"HTTP/2\" \"/up\" 4 {\"text\":\"Ym8=\",\"encoding\":\"base64\","
+                                 "\"truncated\":true} 200 []");
+        free(j);
+    }
+}
+
 T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_keepalive),
        T_CASE(conversation), T_CASE(splits_are_equivalent), T_CASE(pipelining_order),
        T_CASE(response_first), T_CASE(end_of_capture), T_CASE(body_until_close), T_CASE(gaps),
        T_CASE(malformed), T_CASE(fields), T_CASE(pending_cap), T_CASE(header_caps),
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
-       T_CASE(framing_rules), T_CASE(cleanup), T_CASE(bodies_kept))
+       T_CASE(framing_rules), T_CASE(cleanup), T_CASE(bodies_kept),
+       T_CASE(h2c_upgrade_with_body))
