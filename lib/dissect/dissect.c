@@ -881,6 +881,7 @@ void dsx_free(struct dsx *x)
     release_dirs(x);
     buf_release(&x->hold);
     free(x->held);
+    free(x->resv);
     free(x->hint);
     free(x);
 }

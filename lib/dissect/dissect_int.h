@@ -14,6 +14,8 @@
 #include "dissect/dissect.h"
 
 #define HOLD_MAX 64u
+/* Indexes reserved for entries still open when the hold passed HOLD_MAX (more: none). */
+#define RESV_MAX 4096u
 
 enum dsx_state { ST_UNDECIDED = 0, ST_ACTIVE, ST_ABANDONED, ST_UNDISSECTED };
 
@@ -85,6 +87,11 @@ struct dsx {
         size_t off, len;
     } *held;
     size_t nheld, capheld;
+    struct resv {               /* the index an open entry gets when it is emitted */
+        uint64_t seq;
+        uint32_t index;
+    } *resv;
+    size_t nresv, capresv;
     uint32_t pending_anoms;     /* stream events (conflict, cap) for the next entry */
     uint32_t last_pkt;
     uint64_t reasm_conflicts, reasm_caps;

@@ -8,9 +8,13 @@
  * creates an entry when the request starts, so this is request order), not
  * in the order entries complete: DNS answers and HTTP/2 responses come back
  * in any order. An entry completed before older ones is held (serialised)
- * until they are written; an entry a dissector dropped without emitting it
- * holds the others up until the hold passes HOLD_MAX entries or the stream
- * ends, and then the held ones are written in creation order regardless.
+ * until they are written. When the hold passes HOLD_MAX entries (a long
+ * HTTP/2 stream open beside many short ones), the older entries still open
+ * get their indexes reserved (up to RESV_MAX of them) and the held ones are
+ * written; an open entry is written with its reserved index when it is
+ * emitted (the store sorts entries by time, stream and index: records need
+ * not come in index order). Only an entry a dissector drops after its index
+ * was reserved leaves that index unused.
  */
 #include "config.h"
 
@@ -161,10 +165,44 @@ static void write_record(struct dsx *x, uint8_t *rec, size_t len)
         x->sink->entries++;
 }
 
+/* Reserves the next index for the open entry seq; false when RESV_MAX are reserved. */
+static bool resv_add(struct dsx *x, uint64_t seq)
+{
+    if (x->nresv == x->capresv) {
+        size_t nc = x->capresv ? x->capresv * 2 : 8;
+        struct resv *r;
+
+        if (nc > RESV_MAX)
+            return false;
+        r = realloc(x->resv, nc * sizeof *r);
+        if (!r)
+            return false;
+        x->resv = r;
+        x->capresv = nc;
+    }
+    x->resv[x->nresv++] = (struct resv){ seq, x->next_index++ };
+    return true;
+}
+
+/* Takes seq's reserved index into *index; false when it has none. */
+static bool resv_take(struct dsx *x, uint64_t seq, uint32_t *index)
+{
+    for (size_t i = 0; i < x->nresv; i++) {
+        if (x->resv[i].seq == seq) {
+            *index = x->resv[i].index;
+            x->resv[i] = x->resv[--x->nresv];
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Writes the held entries that are next in creation order. Past HOLD_MAX
- * held entries (or with all, at the stream's end) the missing older ones are
- * given up on: the oldest held entry becomes the next to write.
+ * held entries (or with all, at the stream's end) the older ones not yet
+ * emitted get their indexes reserved (see above; with all, or past
+ * RESV_MAX, they are given up on: they get later indexes): the oldest held
+ * entry becomes the next to write.
  */
 void dsx_drain_held(struct dsx *x, bool all)
 {
@@ -183,6 +221,8 @@ void dsx_drain_held(struct dsx *x, bool all)
         }
         if (x->nheld == 0 || (!all && x->nheld <= HOLD_MAX))
             break;
+        while (!all && x->out_seq < x->held[0].seq && resv_add(x, x->out_seq))
+            x->out_seq++;
         x->out_seq = x->held[0].seq;
     }
     if (x->nheld == 0) {
@@ -232,6 +272,8 @@ void dsx_drop(struct dsx *x, struct ent *e)
 {
     if (!e)
         return;
+    if (e->seq < x->out_seq)
+        resv_take(x, e->seq, &e->f.index);     /* its index stays unused */
     if (e->seq == x->out_seq && x->nheld == 0)
         x->out_seq++;
     else if (e->seq >= x->out_seq && hold_add(x, e->seq, x->hold.len, 0))
@@ -251,7 +293,8 @@ void dsx_emit(struct dsx *x, struct ent *e)
         /* the usual case: nothing older is outstanding (or e comes after a forced drain) */
         size_t start = x->sink->out->len;
 
-        e->f.index = x->next_index++;
+        if (e->seq >= x->out_seq || !resv_take(x, e->seq, &e->f.index))
+            e->f.index = x->next_index++;
         if (e->seq >= x->out_seq)
             x->out_seq = e->seq + 1;
         if (ent_serialize(e, x->sink->out) < 0) {

@@ -1691,6 +1691,33 @@ TEST(h2c_upgrade_http2_settings_apply_to_stream_1)
     free(o);
 }
 
+/*
+ * A long stream (1) stays open while 65 short ones complete: past the hold
+ * (HOLD_MAX 64) the short ones are written, and stream 1 keeps index 0 (its
+ * place in request order), written last.
+ */
+TEST(long_stream_keeps_its_index_past_the_hold)
+{
+    char *o;
+
+    reset();
+    client_start(&cb);
+    server_start(&sb);
+    get_on(&cb, 1, "/watch");
+    frame(&sb, HEADERS, EH, 1, "\x88", 1);
+    for (uint32_t sid = 3; sid <= 131; sid += 2) {
+        get_on(&cb, sid, "/s");
+        frame(&sb, HEADERS, EH | ES, sid, "\x88", 1);
+    }
+    frame(&sb, DATA, ES, 1, "end", 3);
+    o = run2(&cb, &sb);
+    T_EQ(count_lines(o), 66);
+    T_STREQ(brief(o, 0), "1 \"/s\" 3 200 []");
+    T_STREQ(brief(o, 64), "65 \"/s\" 131 200 []");
+    T_STREQ(brief(o, 65), "0 \"/watch\" 1 200 []");
+    free(o);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -1714,4 +1741,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(resync_takes_the_last_frame_at_the_end),
        T_CASE(mid_connection_late_response_to_a_reset_stream),
        T_CASE(mid_connection_settings_first_is_not_the_start),
-       T_CASE(h2c_upgrade_http2_settings_apply_to_stream_1))
+       T_CASE(h2c_upgrade_http2_settings_apply_to_stream_1),
+       T_CASE(long_stream_keeps_its_index_past_the_hold))
