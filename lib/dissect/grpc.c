@@ -227,14 +227,58 @@ bool h2_field_find(const struct h2 *h, enum h2_known k, struct h2_field *out)
     return field_next(h, &pos, out);
 }
 
-static void write_fields(const struct h2 *h, struct ent *e, const char *key)
+static bool is_cookie(const struct h2_field *f)
+{
+    return f->nlen == 6 && memcmp(f->name, "cookie", 6) == 0;
+}
+
+/*
+ * The block's cookie crumbs, the first being c and pos the record after it,
+ * as one value joined with "; " (RFC 9113 §8.2.3), not with the ", " that
+ * joins other repeated fields.
+ */
+static void write_cookie(struct h2 *h, struct ent *e, size_t pos, const struct h2_field *c)
+{
+    struct h2_field f;
+    bool more = false;
+    int rc;
+
+    buf_reset(&h->join);
+    rc = buf_append(&h->join, c->value, c->vlen);
+    while (field_next(h, &pos, &f)) {
+        if (!is_cookie(&f))
+            continue;
+        more = true;
+        if (rc == 0)
+            rc = buf_append(&h->join, "; ", 2);
+        if (rc == 0)
+            rc = buf_append(&h->join, f.value, f.vlen);
+    }
+    if (!more)
+        ent_str_bk(e, c->name, c->nlen, c->value, c->vlen);
+    else
+        ent_str_bk(e, c->name, c->nlen, h->join.data, h->join.len);
+    if (rc < 0)
+        ent_anomaly(e, ENT_A_TRUNCATED);
+    if (h->join.cap > 64u * 1024)
+        buf_release(&h->join);
+}
+
+static void write_fields(struct h2 *h, struct ent *e, const char *key)
 {
     struct h2_field f;
     size_t pos = 0;
+    bool cookie = false;
 
     ent_obj_begin(e, key);
-    while (field_next(h, &pos, &f))
-        ent_str_bk(e, f.name, f.nlen, f.value, f.vlen);
+    while (field_next(h, &pos, &f)) {
+        if (!is_cookie(&f)) {
+            ent_str_bk(e, f.name, f.nlen, f.value, f.vlen);
+        } else if (!cookie) {
+            cookie = true;
+            write_cookie(h, e, pos, &f);
+        }
+    }
     ent_obj_end(e);
 }
 

@@ -1015,6 +1015,7 @@ static void h2_init(void *st, struct dsx *x, const void *hint)
     h->client_dir = -1;
     buf_init(&h->fields, H2_FIELDS_MAX);
     buf_init(&h->block, DSX_CARRY_MAX);
+    buf_init(&h->join, H2_FIELDS_MAX);
     if (hint)
         h2c_start(h, x, hint);
 }
@@ -1090,6 +1091,7 @@ static void h2_fini(void *st)
         hpack_release(&h->d[i].hp);
     buf_release(&h->fields);
     buf_release(&h->block);
+    buf_release(&h->join);
 }
 
 static const uint16_t h2_ports[] = { 50051, 9090, 8081, 0 };

@@ -83,6 +83,7 @@ struct h2 {
     uint32_t min_sid;           /* lowest stream id opened by a request (0: none yet) */
     struct buf fields;          /* decoded fields of the block being handled */
     struct buf block;           /* fragments of a HEADERS + CONTINUATION sequence */
+    struct buf join;            /* a block's cookie crumbs joined (grpc.c write_fields) */
     bool fields_cut;
     size_t known[H2_F_COUNT];   /* offset + 1 in fields of the record of each, 0: none */
     uint64_t hsize;             /* RFC size of the block's fields */

@@ -1718,6 +1718,37 @@ TEST(long_stream_keeps_its_index_past_the_hold)
     free(o);
 }
 
+/* Cookie crumbs (RFC 9113 §8.2.3): one "cookie" value joined with "; ", at the first's place. */
+/* Stream 1 with the request block req (ending the stream) answered 200: the entries. */
+static char *exchange(const struct bb *req)
+{
+    reset();
+    client_start(&cb);
+    frame(&cb, HEADERS, EH | ES, 1, req->d, req->n);
+    server_start(&sb);
+    frame(&sb, HEADERS, EH | ES, 1, "\x88", 1);
+    return run2(&cb, &sb);
+}
+
+TEST(cookie_crumbs_joined_with_semicolons)
+{
+    struct bb hb = { .n = 0 };
+    char *o;
+
+    hp_idx(&hb, 2);
+    hp_litn(&hb, 4, "/c");
+    hp_litn(&hb, 32, "a=1");                    /* cookie */
+    hp_lit(&hb, "x-other", "y");
+    hp_lit(&hb, "cookie", "b=2");
+    hp_litn(&hb, 32, "c=3");
+    o = exchange(&hb);
+    T_EQ(count_lines(o), 1);
+    T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":path\":\"/c\","
+                     "\"cookie\":\"a=1; b=2; c=3\",\"x-other\":\"y\"}"));
+    T_STREQ(brief(o, 0), "0 \"/c\" 1 200 []");
+    free(o);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -1742,4 +1773,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(mid_connection_late_response_to_a_reset_stream),
        T_CASE(mid_connection_settings_first_is_not_the_start),
        T_CASE(h2c_upgrade_http2_settings_apply_to_stream_1),
-       T_CASE(long_stream_keeps_its_index_past_the_hold))
+       T_CASE(long_stream_keeps_its_index_past_the_hold),
+       T_CASE(cookie_crumbs_joined_with_semicolons))
