@@ -595,7 +595,7 @@ static bool frame_sane(const struct h2 *h, int dir, const uint8_t *q)
     case T_CONTINUATION:
         return sid != 0;
     case T_PRIORITY:
-        return sid != 0 && len == 5;
+        return sid != 0;        /* another length than 5: a stream error (on_frame) */
     case T_RST_STREAM:
         return sid != 0 && len == 4;
     case T_SETTINGS:
@@ -696,6 +696,11 @@ static size_t on_frame(struct h2 *h, struct dsx *x, int dir, const uint8_t *p, s
     case T_CONTINUATION:
         /* without its HEADERS (lost, or before the capture): the table is unknown now */
         hpack_lose_state(&d->hp);
+        break;
+    case T_PRIORITY:
+        /* RFC 9113 §6.3: another length than 5 is a stream error; the frame is skipped */
+        if (len != 5 && s && s->e)
+            ent_anomaly(s->e, ENT_A_MALFORMED);
         break;
     default:
         break;

@@ -163,13 +163,20 @@ static void server_start(struct bb *b)
     frame(b, SETTINGS, 1, 0, NULL, 0);
 }
 
+/* hb becomes the start of a GET of path's block (static table only). */
+static void get_block(struct bb *hb, const char *path)
+{
+    hb->n = 0;
+    hp_idx(hb, 2);
+    hp_litn(hb, 4, path);
+}
+
 /* A GET of path on stream sid, ending the stream, in one HEADERS frame (static table only). */
 static void get_on(struct bb *b, uint32_t sid, const char *path)
 {
-    struct bb hb = { .n = 0 };
+    struct bb hb;
 
-    hp_idx(&hb, 2);
-    hp_litn(&hb, 4, path);
+    get_block(&hb, path);
     frame(b, HEADERS, EH | ES, sid, hb.d, hb.n);
 }
 
@@ -241,6 +248,18 @@ static const char *brief(const char *o, size_t i)
     snprintf(r, sizeof b[0], "%s %s %s %s %s", jval(l, "\"index\":"), jval(l, "\"url\":"),
              jval(l, "\"streamId\":"), jval(l, "\"status\":"), jval(l, "\"anomalies\":"));
     return r;
+}
+
+/* brief() of every entry of o, one a line (static). */
+static const char *briefs(const char *o)
+{
+    static char b[8192];
+    size_t n = 0;
+
+    b[0] = 0;
+    for (size_t i = 0; i < count_lines(o) && n < sizeof b; i++)
+        n += (size_t)snprintf(b + n, sizeof b - n, "%s\n", brief(o, i));
+    return b;
 }
 
 /* The dissector over c and s fed one byte per segment, at the same times as run2. */
@@ -1749,6 +1768,37 @@ TEST(cookie_crumbs_joined_with_semicolons)
     free(o);
 }
 
+/*
+ * A PRIORITY frame of another length than 5 is a stream error (RFC 9113
+ * §6.3), not lost framing: it is skipped, its stream (3 here) is malformed,
+ * the others and the HPACK table are untouched.
+ */
+TEST(priority_of_another_length_is_a_stream_error)
+{
+    struct bb hb = { .n = 0 };
+    char *o;
+
+    reset();
+    client_start(&cb);
+    get_block(&hb, "/1");
+    hp_inc(&hb, "x-k", "v");                    /* index 62 */
+    frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
+    get_on(&cb, 3, "/3");
+    frame(&cb, PRIORITY, 0, 7, "\0\0\0\x01\x10\x00", 6);
+    frame(&cb, PRIORITY, 0, 3, "\0\0\0\x01", 4);
+    get_block(&hb, "/5");
+    hp_idx(&hb, 62);
+    frame(&cb, HEADERS, EH | ES, 5, hb.d, hb.n);
+    server_start(&sb);
+    for (uint32_t sid = 1; sid <= 5; sid += 2)
+        frame(&sb, HEADERS, EH | ES, sid, "\x88", 1);
+    o = run2(&cb, &sb);
+    T_STREQ(briefs(o), "0 \"/1\" 1 200 []\n1 \"/3\" 3 200 [\"malformed\"]\n2 \"/5\" 5 200 []\n");
+    T_TRUE(has(o, 2, "\"headers\":{\":method\":\"GET\",\":path\":\"/5\",\"x-k\":\"v\"}"));
+    free(o);
+    same_split(&cb, &sb);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -1774,4 +1824,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(mid_connection_settings_first_is_not_the_start),
        T_CASE(h2c_upgrade_http2_settings_apply_to_stream_1),
        T_CASE(long_stream_keeps_its_index_past_the_hold),
-       T_CASE(cookie_crumbs_joined_with_semicolons))
+       T_CASE(cookie_crumbs_joined_with_semicolons),
+       T_CASE(priority_of_another_length_is_a_stream_error))
