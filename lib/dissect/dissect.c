@@ -124,18 +124,6 @@ uint32_t dsx_pkt(const struct dsx *x, int dir, size_t off)
     return m ? m->pkt : 0;
 }
 
-const uint8_t *dsx_rest(struct dsx *x, int dir, size_t *n)
-{
-    struct dirst *d = &x->d[dir & 1];
-
-    *n = d->carry.len;
-    if (d->carry.len == 0)
-        return NULL;
-    d->cur_base = d->carry_off;
-    d->cur_n = d->carry.len;
-    return d->carry.data;
-}
-
 void dsx_need(struct dsx *x, int dir, size_t total)
 {
     x->d[dir & 1].need = total;

@@ -118,12 +118,6 @@ uint64_t dsx_ts(const struct dsx *x, int dir, size_t off);
 uint32_t dsx_pkt(const struct dsx *x, int dir, size_t off);
 /* Do not call parse for dir again until at least `total` bytes are available. */
 void dsx_need(struct dsx *x, int dir, size_t total);
-/*
- * In end(): the bytes of dir that parse left unconsumed (a message the
- * capture cut short), with *n; NULL when there are none. Marks and
- * dsx_span_of take offsets into them as into parse's data.
- */
-const uint8_t *dsx_rest(struct dsx *x, int dir, size_t *n);
 /* True for UDP streams. */
 bool dsx_dgram(const struct dsx *x);
 /* No more bytes will come in dir: the parse call is the one of dsx_ops.parse_rest. */

@@ -514,6 +514,21 @@ static void tls_hs_record(struct tls_st *s, struct dsx *x, int dir, const uint8_
     }
 }
 
+/*
+ * The end of dir came inside a hello gathered over records (its last
+ * record cut, or never come): the hello as far as its bytes go.
+ */
+static void tls_cut_hello(struct tls_st *s, struct dsx *x, int dir)
+{
+    struct tls_dir *d = &s->d[dir];
+
+    if (s->done || !d->in_msg || d->hs.len < TLS_HS_HDR)
+        return;
+    d->in_msg = false;
+    tls_hello(s, x, dir, d->hs.data, d->hs.len, ENT_A_TRUNCATED | (d->capped ? ENT_A_CAP : 0));
+    buf_release(&d->hs);
+}
+
 /* ------------------------------------------------------------ framing */
 
 static bool tls_header_ok(uint8_t type, uint16_t version, size_t len)
@@ -592,6 +607,12 @@ static size_t tls_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size
             continue;
         }
         if (n - off < TLS_HDR + len) {
+            if (dsx_at_end(x, dir)) {
+                /* no more will come (dsx_ops.parse_rest): the record as far as it goes */
+                tls_hs_record(s, x, dir, p, off, n - off - TLS_HDR);
+                tls_cut_hello(s, x, dir);
+                return n;
+            }
             d->expect = TLS_HDR + len;
             dsx_need(x, dir, TLS_HDR + len);
             break;
@@ -635,31 +656,6 @@ static void tls_gap(void *st, struct dsx *x, int dir, uint64_t n)
     d->rec_left = 0;
     d->expect = 0;
     d->resync = true;
-}
-
-/*
- * At the end: the hello of dir that the capture cut (in a record parse
- * waited for whole, or after some of its records), read as far as its
- * bytes came.
- */
-static void tls_cut_hello(struct tls_st *s, struct dsx *x, int dir)
-{
-    struct tls_dir *d = &s->d[dir];
-    const uint8_t *p;
-    size_t n;
-
-    if (s->done || !d->want || d->resync)
-        return;
-    p = dsx_rest(x, dir, &n);
-    if (p && d->expect && n >= TLS_HDR && n < d->expect)
-        tls_hs_record(s, x, dir, p, 0, n - TLS_HDR);
-    /* a hello over several records whose last ones never came, too */
-    if (d->in_msg && d->hs.len >= TLS_HS_HDR) {
-        d->in_msg = false;
-        tls_hello(s, x, dir, d->hs.data, d->hs.len,
-                  ENT_A_TRUNCATED | (d->capped ? ENT_A_CAP : 0));
-        buf_release(&d->hs);
-    }
 }
 
 static void tls_end(void *st, struct dsx *x, int dir)
@@ -746,4 +742,5 @@ const struct dsx_ops dsx_tls = {
     .gap = tls_gap,
     .end = tls_end,
     .fini = tls_fini,
+    .parse_rest = true,         /* a hello the capture ends inside */
 };
