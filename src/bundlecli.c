@@ -87,10 +87,8 @@ int bcli_option(const char *cmd, int c, const char *arg, struct bcli_args *a)
         a->bo->per_stream = true;
         return EXIT_OK;
     case BCLI_OPT_NOW:
-        if (timefmt_parse(arg, &a->bo->created_ns) < 0)
-            return cli_usage(cmd, "--now: expected RFC 3339 or Unix seconds, not '%s'", arg);
         a->have_now = true;
-        return EXIT_OK;
+        return cli_time(cmd, "--now", arg, &a->bo->created_ns);
     case BCLI_OPT_JSON:
         a->json = true;
         return EXIT_OK;

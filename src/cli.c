@@ -16,6 +16,7 @@
 
 #include "base/diag.h"
 #include "base/fsutil.h"
+#include "base/timefmt.h"
 #include "base/utf8.h"
 #include "base/xalloc.h"
 
@@ -99,6 +100,21 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\nTry 'streamvault %s%s--help' for more information.\n", cmd ? cmd : "",
             cmd ? " " : "");
     return EXIT_USAGE;
+}
+
+int cli_time(const char *cmd, const char *opt, const char *arg, uint64_t *ns)
+{
+    char latest[TIMEFMT_LEN];
+    int rc = timefmt_parse(arg, ns);
+
+    if (rc == SV_ELIMIT) {
+        timefmt_rfc3339(latest, TIMEFMT_NS_MAX);
+        return cli_usage(cmd, "%s: '%s' is past %s, the latest time streamvault holds", opt,
+                         arg, latest);
+    }
+    if (rc < 0)
+        return cli_usage(cmd, "%s: expected RFC 3339 or Unix seconds, not '%s'", opt, arg);
+    return EXIT_OK;
 }
 
 bool cli_parse_uint(const char *s, uint64_t max, uint64_t *out)

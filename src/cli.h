@@ -57,6 +57,11 @@ int cli_bad_option(const char *cmd, const char *short_opts, const struct option 
                    char **argv);
 /* Prints the message and a hint to --help; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * The time arg of option opt (RFC 3339 or Unix seconds, timefmt_parse) into
+ * *ns: EXIT_OK, or EXIT_USAGE after saying what is wrong with it.
+ */
+int cli_time(const char *cmd, const char *opt, const char *arg, uint64_t *ns);
 
 /*
  * Whether paths a and b name the same file: the same inode where both

@@ -377,9 +377,8 @@ int cmd_graph(int argc, char **argv)
             diff = true;
             break;
         case OPT_NOW:
-            if (timefmt_parse(optarg, &qo.now_ns) < 0)
-                return cli_usage("graph", "--now: expected RFC 3339 or Unix seconds, not '%s'",
-                                 optarg);
+            if (cli_time("graph", "--now", optarg, &qo.now_ns) != EXIT_OK)
+                return EXIT_USAGE;
             qo.now_set = true;
             break;
         case 'h':

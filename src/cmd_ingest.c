@@ -399,9 +399,8 @@ int cmd_ingest(int argc, char **argv)
             names_files[nnames++] = optarg;
             break;
         case OPT_TAKEN:
-            if (timefmt_parse(optarg, &ro.taken_ns) < 0)
-                return cli_usage("ingest", "--taken: expected RFC 3339 or Unix seconds, not '%s'",
-                                 optarg);
+            if (cli_time("ingest", "--taken", optarg, &ro.taken_ns) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case OPT_JSON:
             json = true;

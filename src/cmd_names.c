@@ -205,8 +205,8 @@ static int do_resolve(struct store *st, const struct names_args *a, const char *
         return cli_usage("names", "--node: the store has no node '%s'", a->node);
     if (!names_parse_addr(addr, &ipver, ip, &port))
         return cli_usage("names", "expected IP or IP:PORT, not '%s'", addr);
-    if (a->at && timefmt_parse(a->at, &at) < 0)
-        return cli_usage("names", "--at: expected RFC 3339 or Unix seconds, not '%s'", a->at);
+    if (a->at && cli_time("names", "--at", a->at, &at) != EXIT_OK)
+        return EXIT_USAGE;
     for (size_t i = 0; i < store_nnodes(st); i++) {
         struct names_who w;
         struct names *h;
@@ -271,9 +271,8 @@ int cmd_names(int argc, char **argv)
     while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_TAKEN:
-            if (timefmt_parse(optarg, &a.ro.taken_ns) < 0)
-                return cli_usage("names", "--taken: expected RFC 3339 or Unix seconds, not '%s'",
-                                 optarg);
+            if (cli_time("names", "--taken", optarg, &a.ro.taken_ns) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case OPT_FORMAT:
             if (strcmp(optarg, "table") == 0)

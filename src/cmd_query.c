@@ -655,11 +655,9 @@ int cmd_query(int argc, char **argv)
             bodies = true;
             break;
         case 'N':
-            if (timefmt_parse(optarg, &qo.now_ns) < 0) {
-                rc = cli_usage("query", "--now: expected RFC 3339 or Unix seconds, not '%s'",
-                               optarg);
+            rc = cli_time("query", "--now", optarg, &qo.now_ns);
+            if (rc != EXIT_OK)
                 goto out;
-            }
             qo.now_set = true;
             break;
         case 'E':

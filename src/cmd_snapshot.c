@@ -188,15 +188,13 @@ int cmd_snapshot(int argc, char **argv)
                                  "or 7d, not '%s'", optarg);
             break;
         case OPT_FROM:
-            if (timefmt_parse(optarg, &bo.from_ns) < 0)
-                return cli_usage("snapshot", "--from: expected RFC 3339 or Unix seconds, not "
-                                 "'%s'", optarg);
+            if (cli_time("snapshot", "--from", optarg, &bo.from_ns) != EXIT_OK)
+                return EXIT_USAGE;
             have_from = true;
             break;
         case OPT_TO:
-            if (timefmt_parse(optarg, &bo.to_ns) < 0)
-                return cli_usage("snapshot", "--to: expected RFC 3339 or Unix seconds, not '%s'",
-                                 optarg);
+            if (cli_time("snapshot", "--to", optarg, &bo.to_ns) != EXIT_OK)
+                return EXIT_USAGE;
             have_to = true;
             break;
         case OPT_FROM_END:

@@ -269,11 +269,9 @@ int cmd_streams(int argc, char **argv)
             query = optarg;
             break;
         case OPT_NOW:
-            if (timefmt_parse(optarg, &qo.now_ns) < 0) {
-                rc = cli_usage("streams", "--now: expected RFC 3339 or Unix seconds, not '%s'",
-                               optarg);
+            rc = cli_time("streams", "--now", optarg, &qo.now_ns);
+            if (rc != EXIT_OK)
                 goto out;
-            }
             qo.now_set = true;
             break;
         case 'h':

@@ -82,6 +82,13 @@ input x.pcap"
 t_is "info: control bytes in an input's name escaped" \
     "$("$SV" info "$TMP/escs" | grep -c '^input') $("$SV" info "$TMP/escs" | grep -o 'a\\x1b\[2Jb\\ninput x.pcap')" \
     '1 a\x1b[2Jb\ninput x.pcap'
+expect "a time past what streamvault holds is refused, not wrapped" 2 \
+    "streamvault: query: --now: '18446744074' is past 2262-04-11T23:47:16.854775807Z, the latest time streamvault holds
+Try 'streamvault query --help' for more information." "$SV" query "$TMP/stdin" --now 18446744074 ''
+t_is "a capture's times past 2262 saturate there, the same in every field" \
+    "$("$SV" ingest -q -o "$TMP/far" "$TD/ws_dhcp_big_endian.pcapng" 2>/dev/null
+      "$SV" streams --json --id 1 "$TMP/far" | grep -o '"first[_a-z]*":[^,]*' | tr '\n' ' ')" \
+    '"first":"2262-04-11T23:47:16.854775807Z" "first_ns":9223372036854775807 '
 t_is "info --json is store.json" "$("$SV" info --json "$TMP/stdin" | cmp - "$TMP/stdin/store.json" && echo same)" same
 # info says what --discard-undissected dropped, and refuses a manifest its catalogue denies
 "$SV" ingest -q -o "$TMP/disc" --discard-undissected "$TD/ndpi_android.pcap"

@@ -99,6 +99,16 @@ static unsigned month_days(unsigned y, unsigned m)
     return days[m - 1] + (m == 2 && leap);
 }
 
+/* *ns = secs seconds and frac ns, unless that is past TIMEFMT_NS_MAX. */
+static int secs_to_ns(uint64_t secs, uint64_t frac, uint64_t *ns)
+{
+    if (secs > TIMEFMT_NS_MAX / 1000000000u ||
+        secs * 1000000000u > TIMEFMT_NS_MAX - frac)
+        return SV_ELIMIT;
+    *ns = secs * 1000000000u + frac;
+    return 0;
+}
+
 int timefmt_parse(const char *s, uint64_t *ns)
 {
     unsigned y, mo, d, h, mi, se, oh = 0, om = 0;
@@ -112,16 +122,14 @@ int timefmt_parse(const char *s, uint64_t *ns)
         /* Unix seconds with an optional fraction */
         uint64_t v = 0;
 
-        while (isdigit((unsigned char)*p)) {
-            if (v > UINT64_MAX / 10 / 1000000000u)
-                return SV_EINVAL;
-            v = v * 10 + (uint64_t)(*p - '0');
-            p++;
+        for (; isdigit((unsigned char)*p); p++) {
+            /* past the limit, digits only move it further: v stays past it */
+            if (v <= TIMEFMT_NS_MAX / 1000000000u)
+                v = v * 10 + (uint64_t)(*p - '0');
         }
         if (p == s || parse_frac(&p, &frac) < 0 || *p != '\0')
             return SV_EINVAL;
-        *ns = v * 1000000000u + frac;
-        return 0;
+        return secs_to_ns(v, frac, ns);
     }
     if (parse_uint(&p, 4, &y) < 0 || *p++ != '-' || parse_uint(&p, 2, &mo) < 0 || *p++ != '-' ||
         parse_uint(&p, 2, &d) < 0)
@@ -152,8 +160,7 @@ int timefmt_parse(const char *s, uint64_t *ns)
     }
     if (*p != '\0' || secs < 0)
         return SV_EINVAL;
-    *ns = (uint64_t)secs * 1000000000u + frac;
-    return 0;
+    return secs_to_ns((uint64_t)secs, frac, ns);
 }
 
 int timefmt_parse_duration(const char *s, uint64_t *ns)

@@ -39,6 +39,7 @@
 
 #include "base/cur.h"
 #include "base/limits.h"
+#include "base/timefmt.h"
 #include "capture_int.h"
 
 /* Bytes read at a time while a long block is skipped. */
@@ -100,9 +101,9 @@ static uint64_t ng_mul_shift(uint64_t u, unsigned n)
 }
 
 /*
- * Nanoseconds since the epoch. Timestamps beyond 2554 (the reach of a 64-bit
- * nanosecond count) saturate to UINT64_MAX, ones before 1970 (a negative
- * if_tsoffset) to 0: both only occur in broken or hostile files.
+ * Nanoseconds since the epoch. Timestamps beyond 2262 saturate to
+ * TIMEFMT_NS_MAX, ones before 1970 (a negative if_tsoffset) to 0: both only
+ * occur in broken or hostile files.
  */
 static uint64_t ng_ts_ns(const struct cap_ng_iface *ni, uint32_t ts_hi, uint32_t ts_lo)
 {
@@ -132,7 +133,7 @@ static uint64_t ng_ts_ns(const struct cap_ng_iface *ni, uint32_t ts_hi, uint32_t
         off = off > UINT64_MAX / NG_NS_PER_S ? UINT64_MAX : off * NG_NS_PER_S;
         ns = ns < off ? 0 : ns - off;
     }
-    return ns;
+    return ns > TIMEFMT_NS_MAX ? TIMEFMT_NS_MAX : ns;
 }
 
 /* Bytes of a value of n bytes padded to 4 (n < 2^32: no overflow in size_t). */

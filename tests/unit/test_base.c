@@ -121,6 +121,17 @@ TEST(time_parse)
     /* offsets within a day */
     T_EQ(timefmt_parse("2024-06-01T10:00:00+24:00", &ns), SV_EINVAL);
     T_EQ(timefmt_parse("2024-06-01T10:00:00+01:60", &ns), SV_EINVAL);
+    /* up to TIMEFMT_NS_MAX (2262-04-11T23:47:16.854775807Z), not past it, nor wrapped */
+    T_EQ(timefmt_parse("9223372036.854775807", &ns), 0);
+    T_EQ(ns, TIMEFMT_NS_MAX);
+    T_EQ(timefmt_parse("2262-04-11T23:47:16.854775807Z", &ns), 0);
+    T_EQ(ns, TIMEFMT_NS_MAX);
+    T_EQ(timefmt_parse("9223372036.854775808", &ns), SV_ELIMIT);
+    T_EQ(timefmt_parse("2262-04-11T23:47:16.854775808Z", &ns), SV_ELIMIT);
+    T_EQ(timefmt_parse("18446744074", &ns), SV_ELIMIT);
+    T_EQ(timefmt_parse("99999999999999999999999", &ns), SV_ELIMIT);
+    T_EQ(timefmt_parse("9999-12-31T23:59:59Z", &ns), SV_ELIMIT);
+    T_EQ(timefmt_parse("99999999999999999999999x", &ns), SV_EINVAL);
 }
 
 TEST(duration_parse)
