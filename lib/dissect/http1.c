@@ -46,7 +46,9 @@
  * CONNECT, ends HTTP/1: the entry is emitted and the stream abandoned.
  *
  * Gaps: inside a body (or chunk) of known length the lost bytes count as
- * body (in bodySize; the wire sizes only count bytes seen); elsewhere the
+ * body (in bodySize; the wire sizes only count bytes seen); elsewhere (a gap
+ * past a chunk's data included: the chunked body goes on after it, so what
+ * follows up to a start line is still that message's) the
  * message in progress is ended with ENT_A_GAP and the direction
  * resynchronises at the next line starting with a known method and a space
  * (client) or "HTTP/1.0 " / "HTTP/1.1 " (server; a status line start, with
@@ -955,6 +957,7 @@ static void h1_gap(void *vst, struct dsx *x, int dir, uint64_t n)
 {
     struct h1 *st = vst;
     struct h1_dir *d = &st->d[dir & 1];
+    bool in_chunks;
 
     dir &= 1;
     if (st->dead)
@@ -976,9 +979,12 @@ static void h1_gap(void *vst, struct dsx *x, int dir, uint64_t n)
             return;
         }
         d->body += d->left;
+        in_chunks = d->state == H1_CHUNK_DATA;
         msg_fail(st, x, dir, 0, true);
-        /* the gap's bytes past this message began the next one */
-        d->lost_start = true;
+        /* past a Content-Length body the gap's bytes began the next message; past a chunk's
+         * data the body goes on (CRLF, chunks, last-chunk, trailers), so the rest of the
+         * gap and what follows it up to a start line are still this message's */
+        d->lost_start = !in_chunks;
         return;
     case H1_BODY_CLOSE:
         tx_anom(msg_tx(st, dir), ENT_A_GAP);

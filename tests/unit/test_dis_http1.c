@@ -535,6 +535,15 @@ TEST(gaps)
         DSXH_GAPSEG(1, 5),
         DSXH_S(1, "1.1 200 OK\r\nContent-", 0),
     };
+    /* the gap takes the end of a chunk's data and the next chunk-size line: the rest of the
+     * chunked body is still that response's, and the next response pairs with /c */
+    static const struct dsxh_seg s9[] = {
+        DSXH_S(0, "GET /a HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 201 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", 0),
+        DSXH_GAPSEG(1, 7),
+        DSXH_S(1, "world\r\n0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 202 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0),
+    };
     char *j = run(s1, 6);
 
     T_EQ(nlines(j), 2);
@@ -596,6 +605,18 @@ TEST(gaps)
     j = run(s8, 3);
     T_EQ(nlines(j), 1);
     T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+    free(j);
+    /* a gap past a chunk's data (s9): the chunked response keeps it, /c gets the 202 */
+    j = run(s9, 5);
+    T_EQ(nlines(j), 2);
+    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/a\"") != NULL);
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":201,"));
+    /* the 5-byte chunk ended inside the gap */
+    T_TRUE(strstr(part(j, 0, "response"), "\"bodySize\":5,\"chunked\":true,") != NULL);
+    T_STREQ(part(j, 0, "anomalies"), "[\"gap\"]");
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/c\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":202,"));
+    T_STREQ(part(j, 1, "anomalies"), "[]");
     free(j);
 }
 
