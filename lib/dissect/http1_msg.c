@@ -221,22 +221,25 @@ enum h1_match h1_first_request(const uint8_t *p, size_t n)
 /* ------------------------------------------------------------ header fields */
 
 /*
- * The element of the comma-separated list [p, p+n) that starts at *i, trimmed,
- * into (e, en); *i moves past its comma. False when the list is done.
+ * The next element of the comma-separated list [p, p+n) from *i on, trimmed,
+ * into (e, en); *i moves past its comma. Empty elements are skipped (RFC 9110
+ * §5.6.1: a recipient ignores them). False when no element is left.
  */
 static bool h1_list_next(const uint8_t *p, size_t n, size_t *i, const uint8_t **e, size_t *en)
 {
-    size_t j = *i;
+    while (*i <= n) {
+        size_t j = *i;
 
-    if (*i > n)
-        return false;
-    while (j < n && p[j] != ',')
-        j++;
-    *e = p + *i;
-    *en = j - *i;
-    h1_trim(e, en);
-    *i = j + 1;
-    return true;
+        while (j < n && p[j] != ',')
+            j++;
+        *e = p + *i;
+        *en = j - *i;
+        h1_trim(e, en);
+        *i = j + 1;
+        if (*en)
+            return true;
+    }
+    return false;
 }
 
 /* Content-Length: 1*DIGIT, or a list of equal ones (RFC 9110 §8.6). */
@@ -250,7 +253,7 @@ static bool h1_parse_cl(const uint8_t *p, size_t n, uint64_t *out)
     while (h1_list_next(p, n, &i, &e, &en)) {
         uint64_t v = 0;
 
-        if (en == 0 || en > 18)
+        if (en > 18)
             return false;
         for (size_t k = 0; k < en; k++) {
             if (e[k] < '0' || e[k] > '9')
@@ -272,8 +275,7 @@ static bool h1_list_has(const uint8_t *p, size_t n, const char *tok)
     const uint8_t *e;
     size_t i = 0, en, k;
 
-    /* an empty list has no element (h1_list_next would give one empty one) */
-    while (i < n && h1_list_next(p, n, &i, &e, &en)) {
+    while (h1_list_next(p, n, &i, &e, &en)) {
         for (k = 0; k < en && e[k] != '/' && e[k] != ';'; k++)
             ;
         en = k;
@@ -287,18 +289,16 @@ static bool h1_list_has(const uint8_t *p, size_t n, const char *tok)
 /* Transfer-Encoding: is the last coding of this field "chunked"? */
 static void h1_te(struct h1_hdrs *h, const uint8_t *p, size_t n)
 {
-    size_t i = n;
-    const uint8_t *e;
-    size_t en;
+    const uint8_t *e, *last = NULL;
+    size_t i = 0, en, lastn = 0;
 
-    while (i > 0 && p[i - 1] != ',')
-        i--;
-    e = p + i;
-    en = n - i;
-    h1_trim(&e, &en);
-    if (en == 0 && i == 0)
-        return;         /* empty field: no coding */
-    h->chunked = h1_ieq(e, en, "chunked");
+    while (h1_list_next(p, n, &i, &e, &en)) {
+        last = e;
+        lastn = en;
+    }
+    if (!last)
+        return;         /* no coding in this field */
+    h->chunked = h1_ieq(last, lastn, "chunked");
     h->te_other = !h->chunked;
 }
 

@@ -941,6 +941,39 @@ TEST(framing_rules)
     free(j);
 }
 
+/* Empty list elements are ignored (RFC 9110 §5.6.1): in Transfer-Encoding, Content-Length. */
+TEST(empty_list_elements)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "POST /1 HTTP/1.1\r\nTransfer-Encoding: chunked, \r\n\r\n"
+                  "3\r\nxyz\r\n0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: ,chunked,\r\n\r\n"
+                  "3\r\nabc\r\n0\r\n\r\n", 0),
+        DSXH_S(0, "POST /2 HTTP/1.1\r\nContent-Length: 2,, 2 ,\r\n\r\nok", 0),
+        DSXH_S(1, "HTTP/1.1 201 Created\r\nContent-Length: ,2\r\n\r\nok", 0),
+    };
+    static const struct {
+        size_t i;
+        const char *path, *want;
+    } c[] = {
+        { 0, "request.headers", "{\"Transfer-Encoding\":\"chunked,\"}" },
+        { 0, "request.bodySize", "3" }, { 0, "request.chunked", "true" },
+        { 0, "requestSize", "63" },                 /* 50 + 3 + 3+2 + 3 + 2 */
+        { 0, "response.status", "200" }, { 0, "response.bodySize", "3" },
+        { 0, "response.chunked", "true" }, { 0, "responseSize", "62" },
+        { 0, "anomalies", "[]" },
+        { 1, "request.url", "\"/2\"" }, { 1, "request.bodySize", "2" },
+        { 1, "response.status", "201" }, { 1, "response.bodySize", "2" },
+        { 1, "anomalies", "[]" },
+    };
+    char *j = run(s, 4);
+
+    T_EQ(nlines(j), 2);
+    for (size_t k = 0; k < sizeof c / sizeof c[0]; k++)
+        T_STREQ(part(j, c[k].i, c[k].path), c[k].want);
+    free(j);
+}
+
 TEST(cleanup)
 {
     for (unsigned i = 0; i < 32; i++) {
@@ -1018,5 +1051,5 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(response_first), T_CASE(end_of_capture), T_CASE(body_until_close), T_CASE(gaps),
        T_CASE(malformed), T_CASE(fields), T_CASE(pending_cap), T_CASE(header_caps),
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
-       T_CASE(framing_rules), T_CASE(cleanup), T_CASE(bodies_kept),
-       T_CASE(h2c_upgrade_with_body))
+       T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup),
+       T_CASE(bodies_kept), T_CASE(h2c_upgrade_with_body))
