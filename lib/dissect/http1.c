@@ -737,7 +737,9 @@ static struct h1_step step_chunk_size(struct h1 *st, struct dsx *x, int dir, con
         return r;
     }
     len = (size_t)(nl - p) + 1;
-    while (i < len - 1 && i < 16) {
+    /* 1*HEXDIG: leading zeros are not significant; a 17th significant digit would not fit
+     * in 64 bits, and it stops the digits here, where it fails the check below */
+    while (i < len - 1 && (v >> 60) == 0) {
         uint8_t c = h1_lower(p[i]);
 
         if (c >= '0' && c <= '9')

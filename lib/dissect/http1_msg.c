@@ -242,7 +242,10 @@ static bool h1_list_next(const uint8_t *p, size_t n, size_t *i, const uint8_t **
     return false;
 }
 
-/* Content-Length: 1*DIGIT, or a list of equal ones (RFC 9110 §8.6). */
+/*
+ * Content-Length: 1*DIGIT, or a list of equal ones (RFC 9110 §8.6). Leading
+ * zeros are not significant; more than 18 significant digits are refused.
+ */
 static bool h1_parse_cl(const uint8_t *p, size_t n, uint64_t *out)
 {
     bool any = false;
@@ -252,8 +255,11 @@ static bool h1_parse_cl(const uint8_t *p, size_t n, uint64_t *out)
 
     while (h1_list_next(p, n, &i, &e, &en)) {
         uint64_t v = 0;
+        size_t z = 0;
 
-        if (en > 18)
+        while (z < en && e[z] == '0')
+            z++;
+        if (en - z > 18)
             return false;
         for (size_t k = 0; k < en; k++) {
             if (e[k] < '0' || e[k] > '9')

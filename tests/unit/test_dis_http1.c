@@ -119,6 +119,24 @@ static const char *timeless(const char *t, size_t i)
     return keep_text(s);
 }
 
+/* A value expected in the entries: the JSON of path in entry i (see part()). */
+struct want {
+    size_t i;
+    const char *path, *json;
+};
+
+/* Runs segments s, expecting nent entries with the values w. */
+static void run_expect(const struct dsxh_seg *s, size_t ns, size_t nent, const struct want *w,
+                       size_t nw)
+{
+    char *j = run(s, ns);
+
+    T_EQ(nlines(j), nent);
+    for (size_t k = 0; k < nw; k++)
+        T_STREQ(part(j, w[k].i, w[k].path), w[k].json);
+    free(j);
+}
+
 static bool starts(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -952,10 +970,7 @@ TEST(empty_list_elements)
         DSXH_S(0, "POST /2 HTTP/1.1\r\nContent-Length: 2,, 2 ,\r\n\r\nok", 0),
         DSXH_S(1, "HTTP/1.1 201 Created\r\nContent-Length: ,2\r\n\r\nok", 0),
     };
-    static const struct {
-        size_t i;
-        const char *path, *want;
-    } c[] = {
+    static const struct want w[] = {
         { 0, "request.headers", "{\"Transfer-Encoding\":\"chunked,\"}" },
         { 0, "request.bodySize", "3" }, { 0, "request.chunked", "true" },
         { 0, "requestSize", "63" },                 /* 50 + 3 + 3+2 + 3 + 2 */
@@ -966,12 +981,37 @@ TEST(empty_list_elements)
         { 1, "response.status", "201" }, { 1, "response.bodySize", "2" },
         { 1, "anomalies", "[]" },
     };
-    char *j = run(s, 4);
 
-    T_EQ(nlines(j), 2);
-    for (size_t k = 0; k < sizeof c / sizeof c[0]; k++)
-        T_STREQ(part(j, c[k].i, c[k].path), c[k].want);
-    free(j);
+    run_expect(s, sizeof s / sizeof s[0], 2, w, sizeof w / sizeof w[0]);
+}
+
+/* Leading zeros in a chunk size or Content-Length are not significant; 64 bits are. */
+TEST(leading_zeros)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"
+                  "GET /3 HTTP/1.1\r\n\r\nGET /4 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "00000000000000000003\r\nabc\r\n0000\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 201 OK\r\nContent-Length: 0000000000000000000003\r\n\r\nabc", 0),
+        /* 17 significant hex digits, 19 decimal ones: past the bounds */
+        DSXH_S(1, "HTTP/1.1 202 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "010000000000000000\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 203 OK\r\nContent-Length: 01000000000000000000\r\n\r\n", 0),
+    };
+    static const struct want w[] = {
+        { 0, "response.status", "200" }, { 0, "response.bodySize", "3" },
+        { 0, "responseSize", "82" },                /* 47 + 22 + 5 + 6 + 2 */
+        { 0, "anomalies", "[]" },
+        { 1, "response.status", "201" }, { 1, "response.bodySize", "3" },
+        { 1, "anomalies", "[]" },
+        { 2, "response.status", "202" }, { 2, "response.bodySize", "0" },
+        { 2, "anomalies", "[\"malformed\"]" },
+        { 3, "response.status", "203" }, { 3, "response.bodySize", "0" },
+        { 3, "anomalies", "[\"malformed\"]" },
+    };
+
+    run_expect(s, sizeof s / sizeof s[0], 4, w, sizeof w / sizeof w[0]);
 }
 
 TEST(cleanup)
@@ -1051,5 +1091,5 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(response_first), T_CASE(end_of_capture), T_CASE(body_until_close), T_CASE(gaps),
        T_CASE(malformed), T_CASE(fields), T_CASE(pending_cap), T_CASE(header_caps),
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
-       T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup),
-       T_CASE(bodies_kept), T_CASE(h2c_upgrade_with_body))
+       T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup), T_CASE(bodies_kept),
+       T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros))
