@@ -30,6 +30,8 @@
 #define H1_MIME_MAX         256u
 /* A folded (obs-fold) field value is joined into this many bytes at most. */
 #define H1_FOLD_MAX         4096u
+/* Host kept for the h2c hint (struct dsx_h2c_hint's host). */
+#define H1_HOST_MAX         256u
 
 enum h1_state {
     H1_START = 0,       /* before a message: waiting for its whole header block */
@@ -99,12 +101,18 @@ struct h1 {
     struct dsx_h2c_hint *hint;  /* of the last "Upgrade: h2c" request */
 };
 
-/* What a header block says about framing and the few fields used here. */
+/*
+ * What a header block says about framing and the few fields used here. host
+ * and ctype point into the header block, or, for a folded value (joined),
+ * into host_fold/ctype_fold, which hold its first H1_HOST_MAX/H1_MIME_MAX
+ * bytes; hostn and ctypen are the whole values' lengths.
+ */
 struct h1_hdrs {
     bool chunked, te_other, cl_set, cl_bad, upgrade, h2c;
     uint64_t cl;
     const uint8_t *host, *ctype;
     size_t hostn, ctypen;
+    uint8_t host_fold[H1_HOST_MAX], ctype_fold[H1_MIME_MAX];
     uint32_t anom;
     uint32_t count;
     uint64_t hpack;         /* of the fields written: name + value + 32 each (HPACK's size) */

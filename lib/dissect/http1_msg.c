@@ -309,6 +309,19 @@ static void h1_te(struct h1_hdrs *h, const uint8_t *p, size_t n)
 }
 
 /*
+ * A value to keep past h1_field: v itself, or, when v is a joined fold (on
+ * h1_field's stack), its first cap bytes copied into buf.
+ */
+static const uint8_t *h1_keep(const uint8_t *v, size_t vn, bool folded, uint8_t *buf,
+                              size_t cap)
+{
+    if (!folded)
+        return v;
+    memcpy(buf, v, vn < cap ? vn : cap);
+    return buf;
+}
+
+/*
  * One complete field: interprets it and writes it (if e). A value with folds
  * (obs-fold, RFC 9112 §5.2) is joined with single spaces.
  */
@@ -351,12 +364,11 @@ static void h1_field(struct ent *e, struct h1_hdrs *h, const uint8_t *name, size
         h->upgrade = true;
         if (h1_list_has(v, vn, "h2c"))
             h->h2c = true;
-    } else if (h1_ieq(name, nn, "content-type") && !h->ctype && v != fold) {
-        /* (a folded one is not kept: fold is gone after this call) */
-        h->ctype = v;
+    } else if (h1_ieq(name, nn, "content-type") && !h->ctype) {
+        h->ctype = h1_keep(v, vn, v == fold, h->ctype_fold, sizeof h->ctype_fold);
         h->ctypen = vn;
-    } else if (h1_ieq(name, nn, "host") && !h->host && v != fold) {
-        h->host = v;
+    } else if (h1_ieq(name, nn, "host") && !h->host) {
+        h->host = h1_keep(v, vn, v == fold, h->host_fold, sizeof h->host_fold);
         h->hostn = vn;
     }
     if (h->count++ >= H1_HEADERS_MAX) {
@@ -443,6 +455,9 @@ uint32_t dsx_h1_field_lines(struct ent *e, const uint8_t *p, size_t n, uint64_t 
 }
 
 /* ------------------------------------------------------------ requests and responses */
+
+_Static_assert(H1_HOST_MAX == sizeof ((struct dsx_h2c_hint *)0)->host,
+               "a kept Host fills the h2c hint's");
 
 /* The request line of a header block; writes the request's start. */
 void h1_req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n,

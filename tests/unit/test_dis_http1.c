@@ -1014,6 +1014,36 @@ TEST(leading_zeros)
     run_expect(s, sizeof s / sizeof s[0], 4, w, sizeof w / sizeof w[0]);
 }
 
+/* A folded value is joined for what is read from it too: mimeType, the h2c Host. */
+TEST(folded_values)
+{
+    static const struct dsxh_seg s1[] = {
+        DSXH_S(0, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Type: text/html;\r\n charset=utf-8\r\n"
+                  "Content-Length: 2\r\n\r\nok", 0),
+    };
+    static const struct dsxh_seg s2[] = {
+        DSXH_S(0, "GET /r HTTP/1.1\r\nHost: nghttp2\r\n\t.org\r\nConnection: Upgrade, "
+                  "HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+                  "\x00\x00\x00\x04\x00\x00\x00\x00\x00", 71 + 9),
+        DSXH_S(0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00", 33),
+    };
+    static const struct want w1[] = {
+        { 0, "response.headers", "{\"Content-Type\":\"text/html; charset=utf-8\","
+                                 "\"Content-Length\":\"2\"}" },
+        { 0, "response.content", "{\"mimeType\":\"text/html; charset=utf-8\",\"size\":2}" },
+        { 0, "anomalies", "[]" },
+    };
+    static const struct want w2[] = {
+        { 0, "request.headers.:authority", "\"nghttp2 .org\"" },
+        { 0, "request.headers.Host", "\"nghttp2 .org\"" },
+    };
+
+    run_expect(s1, sizeof s1 / sizeof s1[0], 1, w1, sizeof w1 / sizeof w1[0]);
+    run_expect(s2, sizeof s2 / sizeof s2[0], 1, w2, sizeof w2 / sizeof w2[0]);
+}
+
 TEST(cleanup)
 {
     for (unsigned i = 0; i < 32; i++) {
@@ -1092,4 +1122,4 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(malformed), T_CASE(fields), T_CASE(pending_cap), T_CASE(header_caps),
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
        T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup), T_CASE(bodies_kept),
-       T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros))
+       T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros), T_CASE(folded_values))
