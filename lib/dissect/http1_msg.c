@@ -459,18 +459,31 @@ uint32_t dsx_h1_field_lines(struct ent *e, const uint8_t *p, size_t n, uint64_t 
 _Static_assert(H1_HOST_MAX == sizeof ((struct dsx_h2c_hint *)0)->host,
                "a kept Host fills the h2c hint's");
 
-/* The request line of a header block; writes the request's start. */
+/*
+ * The request line of a header block; writes the request's start.
+ * request-line = method SP request-target SP HTTP-version (RFC 9112 §3): the
+ * method ends at the first SP, the version starts after the last one. Other
+ * whitespace around the target or at the line's end, or any inside the
+ * target, is malformed (§3 says not to autocorrect such a line); the parts
+ * are still shown as whitespace-delimited words give them (§3's lenient
+ * reading).
+ */
 void h1_req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n,
                  const uint8_t *fields, size_t fn, size_t hsize, struct h1_hdrs *hp)
 {
     struct ent *e = tx->e;
     struct h1_hdrs h;
-    const uint8_t *sp1 = memchr(p, ' ', n), *sp2 = NULL, *tgt = p + n, *ver = p + n;
-    size_t mn = sp1 ? (size_t)(sp1 - p) : n, tn = 0, vn = 0, pathn;
+    const uint8_t *sp1, *sp2 = NULL, *tgt, *ver;
+    size_t mn, tn = 0, vn = 0, ln = n, pathn;
     uint32_t anom = 0;
 
+    while (ln && h1_ows(p[ln - 1]))
+        ln--;
+    sp1 = memchr(p, ' ', ln);
+    mn = sp1 ? (size_t)(sp1 - p) : ln;
+    tgt = ver = p + ln;
     if (sp1) {
-        for (const uint8_t *c = p + n; c > sp1 + 1; c--) {
+        for (const uint8_t *c = p + ln; c > sp1 + 1; c--) {
             if (c[-1] == ' ') {
                 sp2 = c - 1;
                 break;
@@ -480,12 +493,22 @@ void h1_req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n,
         if (sp2) {
             tn = (size_t)(sp2 - tgt);
             ver = sp2 + 1;
-            vn = (size_t)(p + n - ver);
+            vn = (size_t)(p + ln - ver);
         } else {
-            tn = (size_t)(p + n - tgt);
+            tn = (size_t)(p + ln - tgt);
         }
     }
-    if (tn == 0 || !h1_version_ok(ver, vn))
+    while (tn && h1_ows(tgt[0])) {
+        tgt++;
+        tn--;
+        anom |= ENT_A_MALFORMED;
+    }
+    while (tn && h1_ows(tgt[tn - 1])) {
+        tn--;
+        anom |= ENT_A_MALFORMED;
+    }
+    if (ln < n || tn == 0 || memchr(tgt, ' ', tn) || memchr(tgt, '\t', tn) ||
+        !h1_version_ok(ver, vn))
         anom |= ENT_A_MALFORMED;
     memset(&h, 0, sizeof h);
     if (mn == 4 && memcmp(p, "HEAD", 4) == 0)

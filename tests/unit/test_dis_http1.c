@@ -1044,6 +1044,37 @@ TEST(folded_values)
     run_expect(s2, sizeof s2 / sizeof s2[0], 1, w2, sizeof w2 / sizeof w2[0]);
 }
 
+/*
+ * One SP between the request line's parts and none in the target (RFC 9112 §3):
+ * else malformed, the parts shown as far as they can be told.
+ */
+TEST(request_line_whitespace)
+{
+    static const char rs[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET /a b HTTP/1.1\r\n\r\nGET  /x HTTP/1.1\r\n\r\n"
+                  "GET /y?q=1  HTTP/1.1\r\n\r\nGET /t\tu HTTP/1.1\r\n\r\n"
+                  "GET /z HTTP/1.1 \r\n\r\nGET /ok HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, rs, 0), DSXH_S(1, rs, 0), DSXH_S(1, rs, 0),
+        DSXH_S(1, rs, 0), DSXH_S(1, rs, 0), DSXH_S(1, rs, 0),
+    };
+    static const struct want w[] = {
+        { 0, "request.url", "\"/a b\"" }, { 0, "request.httpVersion", "\"HTTP/1.1\"" },
+        { 0, "anomalies", "[\"malformed\"]" },
+        { 1, "request.url", "\"/x\"" }, { 1, "request.path", "\"/x\"" },
+        { 1, "request.httpVersion", "\"HTTP/1.1\"" }, { 1, "anomalies", "[\"malformed\"]" },
+        { 2, "request.url", "\"/y?q=1\"" }, { 2, "request.queryString", "{\"q\":\"1\"}" },
+        { 2, "request.httpVersion", "\"HTTP/1.1\"" }, { 2, "anomalies", "[\"malformed\"]" },
+        { 3, "request.url", "\"/t\\tu\"" }, { 3, "anomalies", "[\"malformed\"]" },
+        { 4, "request.url", "\"/z\"" }, { 4, "request.httpVersion", "\"HTTP/1.1\"" },
+        { 4, "anomalies", "[\"malformed\"]" },
+        { 5, "request.url", "\"/ok\"" }, { 5, "response.status", "200" },
+        { 5, "anomalies", "[]" },
+    };
+
+    run_expect(s, sizeof s / sizeof s[0], 6, w, sizeof w / sizeof w[0]);
+}
+
 TEST(cleanup)
 {
     for (unsigned i = 0; i < 32; i++) {
@@ -1122,4 +1153,5 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(malformed), T_CASE(fields), T_CASE(pending_cap), T_CASE(header_caps),
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
        T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup), T_CASE(bodies_kept),
-       T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros), T_CASE(folded_values))
+       T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros), T_CASE(folded_values),
+       T_CASE(request_line_whitespace))
