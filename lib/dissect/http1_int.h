@@ -148,7 +148,8 @@ void h1_req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n,
  * header block of hsize bytes (cut: over H1_HDR_MAX). Returns false for an
  * interim response (1xx but 101, not cut): only its anomalies are noted.
  * Otherwise writes the response's start to tx's entry and marks tx
- * TX_RESP_HDR. Sets *statusp (0 when malformed) and the fields in hp.
+ * TX_RESP_HDR. Sets *statusp (0 when malformed, or sent as 000) and the
+ * fields in hp.
  */
 bool h1_resp_line(struct h1_tx *tx, const uint8_t *p, size_t n, const uint8_t *fields,
                   size_t fn, size_t hsize, bool cut, unsigned *statusp, struct h1_hdrs *hp);

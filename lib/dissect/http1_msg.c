@@ -576,13 +576,14 @@ bool h1_resp_line(struct h1_tx *tx, const uint8_t *p, size_t n, const uint8_t *f
     uint32_t anom = 0;
     struct h1_hdrs h;
 
-    /* status-line = HTTP-version SP status-code SP [ reason-phrase ] */
+    /* status-line = HTTP-version SP status-code SP [ reason-phrase ]; status-code = 3DIGIT:
+     * codes outside RFC 9110's 100-599 (000-099, 600-999) are kept as sent, as tshark does */
     sp1 = memchr(p, ' ', n);
     vn = sp1 ? (size_t)(sp1 - p) : n;
     code = sp1 ? sp1 + 1 : p + n;
     if (!h1_version_ok(p, vn))
         anom |= ENT_A_MALFORMED;
-    if ((size_t)(p + n - code) >= 3 && code[0] >= '1' && code[0] <= '9' && code[1] >= '0' &&
+    if ((size_t)(p + n - code) >= 3 && code[0] >= '0' && code[0] <= '9' && code[1] >= '0' &&
         code[1] <= '9' && code[2] >= '0' && code[2] <= '9' &&
         ((size_t)(p + n - code) == 3 || code[3] == ' ')) {
         status = (unsigned)(code[0] - '0') * 100 + (unsigned)(code[1] - '0') * 10 +

@@ -1075,6 +1075,34 @@ TEST(request_line_whitespace)
     run_expect(s, sizeof s / sizeof s[0], 6, w, sizeof w / sizeof w[0]);
 }
 
+/* status-code = 3DIGIT (RFC 9112 §4): 000-099 are kept as sent, as 600-999 are. */
+TEST(status_codes)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n"
+                  "GET /4 HTTP/1.1\r\n\r\nGET /5 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 099 Low\r\nContent-Length: 1\r\n\r\na", 0),
+        DSXH_S(1, "HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 600 High\r\nContent-Length: 0\r\n\r\n", 0),
+        /* not three digits */
+        DSXH_S(1, "HTTP/1.1 99 Two\r\nContent-Length: 0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 1000 Four\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    static const struct want w[] = {
+        { 0, "response.status", "99" }, { 0, "response.statusText", "\"Low\"" },
+        { 0, "response.bodySize", "1" }, { 0, "anomalies", "[]" },
+        { 1, "response.status", "0" }, { 1, "response.statusText", "\"Zero\"" },
+        { 1, "anomalies", "[]" },
+        { 2, "response.status", "600" }, { 2, "response.statusText", "\"High\"" },
+        { 2, "anomalies", "[]" },
+        { 3, "response.status", "0" }, { 3, "response.statusText", "\"\"" },
+        { 3, "anomalies", "[\"malformed\"]" },
+        { 4, "response.status", "0" }, { 4, "anomalies", "[\"malformed\"]" },
+    };
+
+    run_expect(s, sizeof s / sizeof s[0], 5, w, sizeof w / sizeof w[0]);
+}
+
 TEST(cleanup)
 {
     for (unsigned i = 0; i < 32; i++) {
@@ -1154,4 +1182,4 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
        T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup), T_CASE(bodies_kept),
        T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros), T_CASE(folded_values),
-       T_CASE(request_line_whitespace))
+       T_CASE(request_line_whitespace), T_CASE(status_codes))
