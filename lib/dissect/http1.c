@@ -58,8 +58,10 @@
  * is ended there (ENT_A_GAP, no status) for the request it answers, so that
  * pairing stays in order; a gap that took whole responses and nothing more
  * cannot be told from one that took none. A header block longer than
- * H1_HDR_MAX is parsed as far as its complete lines go (ENT_A_CAP |
- * ENT_A_TRUNCATED, no body) and the direction resynchronises. Trailer
+ * H1_HDR_MAX is parsed as far as its lines complete within its first
+ * H1_HDR_MAX bytes go (ENT_A_CAP | ENT_A_TRUNCATED, no body) and the
+ * direction resynchronises; the caps on a block, a trailer section and a
+ * chunk-size line are on where they end, so they hold whatever the split. Trailer
  * fields are counted in the size but not written (the headers are closed).
  *
  * Lenient where RFC 9112 lets a recipient be: bare LF line ends, empty lines
@@ -550,17 +552,35 @@ struct h1_step {
     bool wait;
 };
 
-/* Finds the end of the header block at p (d->hline/hscan keep the progress). */
+/*
+ * The next LF in [d->hscan, lim) of p's n bytes, else NULL with d->hscan at
+ * the end of what was searched. lim caps where the line (or block) may end,
+ * so that a cap holds the same whatever the split of the bytes: a line that
+ * ends past it is too long even when it arrives whole.
+ */
+static const uint8_t *find_lf(struct h1_dir *d, const uint8_t *p, size_t n, size_t lim)
+{
+    size_t m = n < lim ? n : lim;
+    const uint8_t *nl = d->hscan < m ? memchr(p + d->hscan, '\n', m - d->hscan) : NULL;
+
+    if (!nl)
+        d->hscan = m;
+    return nl;
+}
+
+/*
+ * Finds the end of the header block at p within its first H1_HDR_MAX bytes
+ * (d->hline/hscan keep the progress; d->hline is then where the first line
+ * not complete there starts).
+ */
 static bool find_block_end(struct h1_dir *d, const uint8_t *p, size_t n, size_t *end)
 {
-    while (d->hscan < n) {
-        const uint8_t *nl = memchr(p + d->hscan, '\n', n - d->hscan);
+    for (;;) {
+        const uint8_t *nl = find_lf(d, p, n, H1_HDR_MAX);
         size_t i, ll;
 
-        if (!nl) {
-            d->hscan = n;
+        if (!nl)
             return false;
-        }
         i = (size_t)(nl - p);
         ll = i - d->hline;
         if (d->hline > 0 && (ll == 0 || (ll == 1 && p[d->hline] == '\r'))) {
@@ -569,7 +589,6 @@ static bool find_block_end(struct h1_dir *d, const uint8_t *p, size_t n, size_t 
         }
         d->hline = d->hscan = i + 1;
     }
-    return false;
 }
 
 static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const uint8_t *base,
@@ -656,7 +675,7 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
         return r;
     }
     if (!find_block_end(d, p, n, &e)) {
-        if (d->hscan <= H1_HDR_MAX) {
+        if (n < H1_HDR_MAX) {
             d->hpend = n;
             r.wait = true;
             return r;
@@ -726,10 +745,9 @@ static struct h1_step step_chunk_size(struct h1 *st, struct dsx *x, int dir, con
     size_t len, i = 0;
     uint64_t v = 0;
 
-    nl = d->hscan < n ? memchr(p + d->hscan, '\n', n - d->hscan) : NULL;
+    nl = find_lf(d, p, n, H1_CHUNK_LINE_MAX);
     if (!nl) {
-        d->hscan = n;
-        if (n > H1_CHUNK_LINE_MAX) {
+        if (n >= H1_CHUNK_LINE_MAX) {
             msg_fail(st, x, dir, ENT_A_MALFORMED, false);
             return r;
         }
@@ -801,12 +819,13 @@ static struct h1_step step_trailer(struct h1 *st, struct dsx *x, int dir, const 
     struct h1_dir *d = &st->d[dir];
     const uint8_t *p = base + off;
     struct h1_step r = { 0, false };
-    const uint8_t *nl = d->hscan < n ? memchr(p + d->hscan, '\n', n - d->hscan) : NULL;
+    /* the section, empty line included, is at most H1_HDR_MAX bytes: tsize stays within */
+    size_t lim = H1_HDR_MAX - (size_t)d->tsize;
+    const uint8_t *nl = find_lf(d, p, n, lim);
     size_t len;
 
     if (!nl) {
-        d->hscan = n;
-        if (d->tsize + n > H1_HDR_MAX) {
+        if (n >= lim) {
             msg_fail(st, x, dir, ENT_A_CAP | ENT_A_TRUNCATED, false);
             return r;
         }
@@ -820,8 +839,6 @@ static struct h1_step step_trailer(struct h1 *st, struct dsx *x, int dir, const 
     r.used = len;
     if (len == 1 || (len == 2 && p[0] == '\r'))
         msg_finish(st, x, dir, 0);
-    else if (d->tsize > H1_HDR_MAX)
-        msg_fail(st, x, dir, ENT_A_CAP | ENT_A_TRUNCATED, true);
     return r;
 }
 

@@ -125,15 +125,21 @@ struct want {
     const char *path, *json;
 };
 
+/* Checks that entries t have nent lines and the values w. */
+static void expect(const char *t, size_t nent, const struct want *w, size_t nw)
+{
+    T_EQ(nlines(t), nent);
+    for (size_t k = 0; k < nw; k++)
+        T_STREQ(part(t, w[k].i, w[k].path), w[k].json);
+}
+
 /* Runs segments s, expecting nent entries with the values w. */
 static void run_expect(const struct dsxh_seg *s, size_t ns, size_t nent, const struct want *w,
                        size_t nw)
 {
     char *j = run(s, ns);
 
-    T_EQ(nlines(j), nent);
-    for (size_t k = 0; k < nw; k++)
-        T_STREQ(part(j, w[k].i, w[k].path), w[k].json);
+    expect(j, nent, w, nw);
     free(j);
 }
 
@@ -1103,6 +1109,60 @@ TEST(status_codes)
     run_expect(s, sizeof s / sizeof s[0], 5, w, sizeof w / sizeof w[0]);
 }
 
+#define Z10 "0000000000"
+#define Z100 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10
+
+/*
+ * The caps on a header block, a trailer section and a chunk-size line hold
+ * whatever the split: a block that ends past 64 KiB is cut even when it
+ * arrives whole.
+ */
+TEST(caps_whatever_the_split)
+{
+    static char rq[80 * 1024], rs[160 * 1024];
+    static const struct want w[] = {
+        /* cut after its last line within 64 KiB: 256 fields written, no body */
+        { 0, "request.url", "\"/huge\"" }, { 0, "request.headersSize", "65530" },
+        { 0, "request.headers.X-00254", "\"" Z100 "\"" },
+        { 0, "request.headers.X-00255", "(none)" }, { 0, "request.bodySize", "0" },
+        /* the chunk-size line over 4096 bytes: malformed */
+        { 0, "response.status", "200" }, { 0, "response.bodySize", "0" },
+        { 0, "anomalies", "[\"malformed\",\"truncated\",\"cap\"]" },
+        /* the rest of /huge skipped up to a line that starts a request */
+        { 1, "request.url", "\"/after\"" }, { 1, "response.status", "201" },
+        /* 47 + 3 + 590 trailer lines of 111 bytes: the 591st would end past 64 KiB */
+        { 1, "responseSize", "65540" }, { 1, "anomalies", "[\"truncated\",\"cap\"]" },
+    };
+    struct dsxh_seg s[2];
+    size_t qn, sn;
+    char *whole, *o;
+
+    qn = (size_t)snprintf(rq, sizeof rq, "POST /huge HTTP/1.1\r\nContent-Length: 5\r\n");
+    for (int i = 0; i < 700; i++)
+        qn += (size_t)snprintf(rq + qn, sizeof rq - qn, "X-%05d: %0100d\r\n", i, 0);
+    qn += (size_t)snprintf(rq + qn, sizeof rq - qn, "\r\nhello\r\nGET /after HTTP/1.1\r\n\r\n");
+    /* a chunk-size line of 5000 bytes (over 4096); a trailer section of 77 KiB */
+    sn = (size_t)snprintf(rs, sizeof rs, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                         "5;x=%04990d\r\nabcde\r\n0\r\n\r\n", 0);
+    sn += (size_t)snprintf(rs + sn, sizeof rs - sn,
+                           "HTTP/1.1 201 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n");
+    for (int i = 0; i < 700; i++)
+        sn += (size_t)snprintf(rs + sn, sizeof rs - sn, "T-%05d: %0100d\r\n", i, 0);
+    sn += (size_t)snprintf(rs + sn, sizeof rs - sn, "\r\n");
+    s[0] = (struct dsxh_seg){ 0, rq, qn, 0, 0 };
+    s[1] = (struct dsxh_seg){ 1, rs, sn, 0, 0 };
+    whole = run(s, 2);
+    expect(whole, 2, w, sizeof w / sizeof w[0]);
+    for (size_t piece = 1460; piece > 1; piece /= 7) {
+        o = dsxh_run_split(&dsx_http1, false, 80, s, 2, piece);
+        T_EQ(nlines(o), nlines(whole));
+        for (size_t i = 0; i < nlines(whole); i++)
+            T_STREQ(timeless(o, i), timeless(whole, i));
+        free(o);
+    }
+    free(whole);
+}
+
 TEST(cleanup)
 {
     for (unsigned i = 0; i < 32; i++) {
@@ -1182,4 +1242,4 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
        T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup), T_CASE(bodies_kept),
        T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros), T_CASE(folded_values),
-       T_CASE(request_line_whitespace), T_CASE(status_codes))
+       T_CASE(request_line_whitespace), T_CASE(status_codes), T_CASE(caps_whatever_the_split))
