@@ -1046,8 +1046,24 @@ TEST(folded_values)
         { 0, "request.headers.Host", "\"nghttp2 .org\"" },
     };
 
+    static char fv[6000];
+    struct dsxh_seg s3[1];
+    const char *h;
+    size_t n;
+    char *j;
+
     run_expect(s1, sizeof s1 / sizeof s1[0], 1, w1, sizeof w1 / sizeof w1[0]);
     run_expect(s2, sizeof s2 / sizeof s2[0], 1, w2, sizeof w2 / sizeof w2[0]);
+    /* a folded value is joined into its first H1_FOLD_MAX (4096) bytes: "a " and 4094 b */
+    n = (size_t)snprintf(fv, sizeof fv, "GET / HTTP/1.1\r\nX-F: a\r\n %05000d\r\n\r\n", 0);
+    memset(fv + 25, 'b', 5000);
+    s3[0] = (struct dsxh_seg){ 0, fv, n, 0, 0 };
+    j = run(s3, 1);
+    h = part(j, 0, "request.headers.X-F");
+    T_EQ(strlen(h), 4096 + 2);
+    T_TRUE(strncmp(h, "\"a bbb", 6) == 0 && h[4096] == 'b');
+    T_STREQ(part(j, 0, "anomalies"), "[\"truncated\",\"no_response\"]");
+    free(j);
 }
 
 /*
