@@ -26,6 +26,7 @@
 
 #include "base/diag.h"
 #include "base/limits.h"
+#include "base/timefmt.h"
 #include "capture/capture.h"
 #include "t.h"
 
@@ -623,7 +624,7 @@ TEST(precision_and_byte_order)
     T_EQ(t.n, 4);
     T_EQ(t.v[0].caplen, 314);
     T_EQ(t.v[0].offset, 0x54);
-    T_TRUE(t.v[0].ts_ns == UINT64_MAX);
+    T_TRUE(t.v[0].ts_ns == TIMEFMT_NS_MAX);     /* the year 151,990: saturated at 2262 */
     cap_close(r);
     tread_free(&t);
 }
@@ -1485,7 +1486,8 @@ TEST(pcapng_timestamp_resolutions)
         { 19, 17000000001234567891ull, 1700000000ull, 9 },
         { 0x80 | 10, 1024ull * 1700000000 + 512, 1700000000500000000ull, 9 },
         { 0x80 | 63, 1ull << 62, 500000000ull, 9 },
-        { 0x80 | 0, 20000000000ull, UINT64_MAX, 9 },     /* beyond 2554: saturated */
+        { 0x80 | 0, 20000000000ull, TIMEFMT_NS_MAX, 9 }, /* beyond 2262: saturated */
+        { 9, 9300000000000000000ull, TIMEFMT_NS_MAX, 9 }, /* 2264: saturated too */
     };
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
