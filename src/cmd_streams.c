@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -325,9 +326,15 @@ int cmd_streams(int argc, char **argv)
     }
     if (rc != EXIT_OK)
         goto out;
-    /* a signal stops --extract between files: those written are whole, none is half */
-    if (extract)
+    /*
+     * A signal stops --extract between files: those written are whole, none is
+     * half. A reader of the listing that goes away (| head) does not: the files
+     * are the job, and the lost listing is an error said at the end (exit 3).
+     */
+    if (extract) {
         cli_catch_signals();
+        signal(SIGPIPE, SIG_IGN);
+    }
     if (extract && fs_mkdirs(extract, &d) < 0) {
         rc = cli_diag(&d);
         goto out;

@@ -254,6 +254,12 @@ t_is "streams --extract stopped by SIGTERM: exit status and message" "$? $(cat "
 t_is "... fewer files than all, each whole, no temporary file" \
     "$(n=$(ls "$TMP/ex-cut" | wc -l); [ "$n" -lt "$(ls "$TMP/ex-all" | wc -l)" ] && echo fewer) $(ls -A "$TMP/ex-cut" | grep -c tmp) $(cd "$TMP/ex-cut" && for f in *; do cmp -s "$f" "../ex-all/$f" || echo "$f"; done | wc -l)" \
     "fewer 0 0"
+# a reader of the listing that goes away stops nothing: every file written, then exit 3
+st=$( { "$SV" streams "$TMP/exs" --extract "$TMP/ex-pipe" --json 2>"$TMP/err"; echo $? >"$TMP/rc"; } |
+    head -c 1)
+t_is "streams --extract --json | head: every file written, exit 3, why" \
+    "$st $(cat "$TMP/rc") $(ls "$TMP/ex-pipe" | wc -l) $(cat "$TMP/err")" \
+    "[ 3 $(ls "$TMP/ex-all" | wc -l) streamvault: streams: write error on standard output: Broken pipe"
 # two stores holding a node of one name: their files would land on each other
 "$SV" ingest -q -o "$TMP/twoA" "$TD/zeek_http_pipelined-requests.pcap"
 "$SV" ingest -q -o "$TMP/twoB" "$TD/ws_http-chunked-gzip.pcap"
