@@ -69,6 +69,25 @@ race /packs/ "$SV" streams "$TMP/s" -x "$TMP/x"
 t_is "streams --extract: exit 3, replaced said once, no stream called damaged" \
     "$rc $(cat "$TMP/err")" "3 $REPLACED"
 
+# an ingest --force killed right after it swapped its store in, while it removes the old
+# one (held at its first open of that tree): the next ingest removes what is left, saying so
+rm -rf "$TMP/s" "$TMP/flag" && "$SV" ingest -q -o "$TMP/s" "$OLD"
+PAUSE_FLAG="$TMP/flag" PAUSE_GO="$TMP/never" LD_PRELOAD="$TMP/openpause.so" \
+    sh -c 'PAUSE_EXACT="$1.tmp-$$" exec "$0" ingest -q -f -o "$1" "$2"' "$SV" "$TMP/s" "$NEW" &
+pid=$!
+i=0
+while [ ! -e "$TMP/flag" ] && [ $i -lt 3000 ] && kill -0 "$pid" 2>/dev/null; do
+    sleep 0.01
+    i=$((i + 1))
+done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+left=$(cd "$TMP" && ls -d s.tmp-* 2>/dev/null)
+"$SV" ingest -q -f -o "$TMP/s" "$NEW" 2>"$TMP/err"
+t_is "ingest --force killed while removing the old store: the next one removes the rest" \
+    "$(echo "$left" | wc -w) $(cd "$TMP" && ls -d s.tmp-* 2>/dev/null | wc -l) $(cat "$TMP/err")" \
+    "1 0 streamvault: warning: removed $TMP/$left, left by an ingest that was killed before it finished"
+
 # the same readers, nothing replaced: the shim alone changes nothing
 rm -rf "$TMP/s" && "$SV" ingest -q -o "$TMP/s" "$OLD"
 PAUSE_AT=streams.cat PAUSE_FLAG="$TMP/flag2" PAUSE_GO="$TMP/flag2" \

@@ -865,6 +865,17 @@ static int make_dirs(struct split *sp, struct diag *d)
 }
 
 /* Moves the finished tree into place, replacing an old store atomically enough. */
+/* Removes a replaced store's tree at path, its manifest first (see store_swap_in). */
+static void retire(const char *path)
+{
+    char *meta = fs_join(path, STORE_JSON);
+    struct diag ignore;
+
+    (void)unlink(meta);
+    free(meta);
+    (void)fs_rmtree(path, &ignore);
+}
+
 int store_swap_in(const char *tmp, const char *dir, struct diag *d)
 {
     struct stat st;
@@ -873,8 +884,12 @@ int store_swap_in(const char *tmp, const char *dir, struct diag *d)
 
     /* in one step where the file system can: there is always a store at dir */
     if (fs_exchange(tmp, dir) == 0) {
-        /* tmp holds the old store now; a kill while it goes leaves it to the next writer */
-        fs_rmtree(tmp, d);
+        /*
+         * tmp holds the old store now. Its manifest goes first: a kill while the
+         * rest goes leaves a tree that store_remove_stale knows for an ingest's
+         * (one with a store.json could be a whole store someone named so).
+         */
+        retire(tmp);
         diag_clear(d);
         return 0;
     }
@@ -891,7 +906,7 @@ int store_swap_in(const char *tmp, const char *dir, struct diag *d)
         rename(old, dir);
         goto out;
     }
-    fs_rmtree(old, d);
+    retire(old);
     diag_clear(d);
 out:
     free(old);
@@ -932,12 +947,14 @@ static char *parent_of(const char *path)
 /*
  * Ingest builds a store in STORE.tmp-PID (and extracts a bundle to
  * STORE.bundle-PID), holding a lock on the directory (fs_mkdir_locked) until
- * it is installed or removed. A tree of such a name that no process holds
- * was left by an ingest that was killed (SIGKILL, the OOM killer, a
- * reboot), and is removed here before a new one starts; one whose lock
- * cannot be told (a file system without flock) stays, and so do a
- * STORE.tmp-PID that holds a store.json and a STORE.bundle-PID that holds
- * anything but extracted files m<n> (someone's own directory named so).
+ * it is installed or removed; the store it replaces is removed from
+ * STORE.tmp-PID (or STORE.old-PID), its store.json first. A tree of such a
+ * name that no process holds was left by an ingest that was killed
+ * (SIGKILL, the OOM killer, a reboot), and is removed here before a new one
+ * starts; one whose lock cannot be told (a file system without flock)
+ * stays, and so do a STORE.tmp-PID or STORE.old-PID that holds a store.json
+ * and a STORE.bundle-PID that holds anything but extracted files m<n>
+ * (someone's own directory named so).
  */
 /* Whether name is one a bundle extraction writes: m<digits> (fs_dir_every). */
 static bool extracted_name(const char *dir, const char *name, void *arg)
@@ -950,7 +967,7 @@ static bool extracted_name(const char *dir, const char *name, void *arg)
 void store_remove_stale(const char *store_dir, void (*told)(void *arg, const char *path),
                         void *arg)
 {
-    static const char *const kinds[] = { ".tmp-", ".bundle-" };
+    static const char *const kinds[] = { ".tmp-", ".old-", ".bundle-" };
     const char *slash = strrchr(store_dir, '/');
     const char *base = slash ? slash + 1 : store_dir;
     char *dir = parent_of(store_dir);
@@ -978,7 +995,7 @@ void store_remove_stale(const char *store_dir, void (*told)(void *arg, const cha
         /* only what is surely ours: an ingest's tree without a store.json (with one, it may
            be a whole store that someone named so), an extraction with only its m<n> files */
         meta = fs_join(path, STORE_JSON);
-        fd = (k == 0 ? access(meta, F_OK) == 0 : !fs_dir_every(path, extracted_name, NULL))
+        fd = (k < 2 ? access(meta, F_OK) == 0 : !fs_dir_every(path, extracted_name, NULL))
                  ? -1
                  : fs_dir_trylock(path);
         free(meta);

@@ -4,9 +4,10 @@
  * at a chosen point, so that a store can be replaced under it on cue.
  *
  * The first open (open, openat, fopen, opendir and their 64 forms) of a
- * path containing $PAUSE_AT creates the file $PAUSE_FLAG, then waits until
- * the file $PAUSE_GO exists (at most 60 s) before opening. Built by the
- * test itself: cc -shared -fPIC -o openpause.so openpause.c -ldl
+ * path containing $PAUSE_AT (or, with $PAUSE_EXACT set, of that path)
+ * creates the file $PAUSE_FLAG, then waits until the file $PAUSE_GO exists
+ * (at most 60 s) before opening. Built by the test itself:
+ * cc -shared -fPIC -o openpause.so openpause.c -ldl
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -24,12 +25,15 @@ static int paused;
 
 static void maybe_pause(const char *path)
 {
-    const char *at = getenv("PAUSE_AT"), *flag = getenv("PAUSE_FLAG"), *go = getenv("PAUSE_GO");
+    const char *at = getenv("PAUSE_AT"), *exact = getenv("PAUSE_EXACT");
+    const char *flag = getenv("PAUSE_FLAG"), *go = getenv("PAUSE_GO");
     struct timespec tick = { 0, 10 * 1000 * 1000 };
     struct stat st;
     int fd;
 
-    if (paused || !path || !at || !flag || !go || !strstr(path, at))
+    if (paused || !path || !flag || !go)
+        return;
+    if (exact ? strcmp(path, exact) != 0 : !at || !strstr(path, at))
         return;
     paused = 1;
     fd = creat(flag, 0644);
