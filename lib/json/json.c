@@ -11,6 +11,7 @@
 
 #include "base/dec.h"
 #include "base/diag.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 
 /* struct jv is never defined: a struct jv * is a json_t * in disguise. */
@@ -51,17 +52,22 @@ struct jv *jv_strn(const char *s, size_t n)
 
     if (j)
         return V(j);
-    /* not valid UTF-8: keep ASCII, replace every other byte by U+FFFD */
+    /* not valid UTF-8: keep ASCII and every well-formed character, each byte of the
+     * rest becomes U+FFFD (so one bad byte does not hide the text around it) */
     clean = xmalloc(n * 3 + 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (size_t i = 0; i < n;) {
+        const uint8_t *p = (const uint8_t *)s + i;
+        uint32_t cp;
+        size_t len = *p < 0x80 ? 1 : utf8_seq(p, n - i, &cp);
 
-        if (c < 0x80) {
-            clean[o++] = (char)c;
+        if (len > 0) {
+            memcpy(clean + o, p, len);
+            o += len;
+            i += len;
         } else {
-            clean[o++] = (char)0xef;
-            clean[o++] = (char)0xbf;
-            clean[o++] = (char)0xbd;
+            memcpy(clean + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
         }
     }
     j = json_stringn(clean, o);

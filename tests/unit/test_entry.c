@@ -230,6 +230,14 @@ TEST(json_compact_text_exact)
     T_STREQ(t, "{\"k\": \"v\"}");
     free(t);
     jv_free(o);
+    /* bytes that are not UTF-8: each becomes U+FFFD, the characters around them stay
+     * (a cut sequence, a lone continuation byte, an overlong form, a surrogate) */
+    o = jv_strn("/caf\xc3\xa9/\xff\xc3/\x80\xc0\xaf\xed\xa0\x80\xe2\x82\xac", 19);
+    t = jv_dump(o, JV_COMPACT);
+    T_STREQ(t, "\"/caf\xc3\xa9/\xef\xbf\xbd\xef\xbf\xbd/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+               "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xe2\x82\xac\"");
+    free(t);
+    jv_free(o);
 }
 
 TEST(entry_get_by_path)
