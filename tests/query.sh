@@ -150,6 +150,22 @@ if t_have python3; then
             "$(c 'request.headers["X-Nul"] == "a"') $(c 'request.headers["X-Nul"] == "a\0b"') $(c 'request.headers["X-Nul"].endsWith("b")')" \
             "0 1 1"
     done
+    # a header name in two cases is one header (its values joined, the first spelling
+    # kept); a value with a byte that is not UTF-8 keeps its other characters
+    python3 "$top_srcdir/tests/tools/mkhttp.py" "$TMP/hc.pcap" \
+        'GET /case HTTP/1.1\r\nHost: x\r\nAccept: a\r\naccept: b\r\nX-Bad: caf\xc3\xa9 \xff\r\n\r\n'
+    "$SV" ingest -q -o "$TMP/hc" "$TMP/hc.pcap"
+    for plan in 1 0; do
+        c() { SV_QUERY_PLAN=$plan "$SV" query "$TMP/hc" "$1" --count; }
+        t_is "a header name in two cases is one header, its values joined (plan $plan)" \
+            "$(c 'request.headers["Accept"] == "a, b"') $(c 'request.headers["accept"] == "a, b"') $(c 'request.headers["ACCEPT"] == "b"')" \
+            "1 1 0"
+        t_is "a byte that is not UTF-8 hides no character around it (plan $plan)" \
+            "$(c 'request.headers["X-Bad"].startsWith("café ")')" 1
+    done
+    t_is "... in the JSON too: one key, the first spelling; U+FFFD for the bad byte only" \
+        "$("$SV" query "$TMP/hc" '' -F 'request.headers' -f ndjson)" \
+        '{"request.headers":{"Host":"x","Accept":"a, b","X-Bad":"café �"}}'
     t_is "-F ndjson keeps the NUL" \
         "$("$SV" query "$TMP/h" 'request.path == "/nul"' -F 'request.headers["X-Nul"]' -f ndjson)" \
         '{"request.headers[\"X-Nul\"]":"a\u0000b"}'

@@ -12,7 +12,8 @@
  *
  * A key repeated in one object (an HTTP header sent twice) is merged: string
  * values are joined with ", " (RFC 9110 §5.3); for other values the first
- * wins.
+ * wins. In a header map ("headers", "trailers") names differ only in case
+ * are one name (RFC 9110 §5.1): the first spelling stays.
  */
 #include "config.h"
 
@@ -22,19 +23,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/addr.h"
 #include "base/timefmt.h"
 #include "base/xalloc.h"
 #include "entry/entry.h"
 
-static void set_merge(struct jv *obj, const char *k, struct jv *v)
+/* Whether the object at key k is a header map, whose names have no case. */
+static bool header_map(const char *k)
 {
-    struct jv *old = jv_get(obj, k);
-    const char *a, *b;
+    return strcmp(k, "headers") == 0 || strcmp(k, "trailers") == 0;
+}
+
+static void set_merge(struct jv *obj, const char *k, struct jv *v, bool nocase)
+{
+    struct jv *old = jv_get(obj, k), *x;
+    const char *a, *b, *name;
+    char first[256];
+    void *it = NULL;
     char *j;
     size_t al, bl;
 
+    while (!old && nocase && jv_obj_next(obj, &it, &name, &x)) {
+        size_t n = strlen(name);
+
+        if (strcasecmp(name, k) == 0 && n < sizeof first) {
+            old = x;
+            memcpy(first, name, n + 1);
+            k = first;      /* the first spelling */
+        }
+    }
     if (!old) {
         jv_set(obj, k, v);
         return;
@@ -65,7 +84,7 @@ static void set_merge(struct jv *obj, const char *k, struct jv *v)
  * parent (an object when !arr, else an array). Returns false on bad bytes.
  */
 static bool read_values(const uint8_t **p, const uint8_t *end, struct jv *parent, bool arr,
-                        int depth)
+                        bool nocase, int depth)
 {
     while (*p < end) {
         uint8_t tag = *(*p)++;
@@ -94,7 +113,8 @@ static bool read_values(const uint8_t **p, const uint8_t *end, struct jv *parent
             if (depth >= ENT_DEPTH_MAX)
                 return false;
             v = tag == ENT_T_OBJ ? jv_obj() : jv_arr();
-            if (!read_values(p, end, v, tag == ENT_T_ARR, depth + 1)) {
+            if (!read_values(p, end, v, tag == ENT_T_ARR, !arr && header_map(key),
+                             depth + 1)) {
                 jv_free(v);
                 return false;
             }
@@ -128,7 +148,7 @@ static bool read_values(const uint8_t **p, const uint8_t *end, struct jv *parent
         if (arr)
             jv_push(parent, v);
         else
-            set_merge(parent, key, v);
+            set_merge(parent, key, v, nocase);
     }
     return depth == 0;
 }
@@ -217,7 +237,7 @@ struct jv *jv_entry(const struct ent_view *v, const char *node_name, const char 
         const uint8_t *p = v->sec[s];
 
         x = jv_obj();
-        if (!read_values(&p, v->sec[s] + v->seclen[s], x, false, 0)) {
+        if (!read_values(&p, v->sec[s] + v->seclen[s], x, false, false, 0)) {
             jv_free(x);
             jv_free(o);
             return NULL;

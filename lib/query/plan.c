@@ -825,12 +825,10 @@ static void leaf_sec(struct q_plan_scan *sc, const struct qp_leaf *l, struct lea
                     else if (cls == 2)
                         vf = mr.value[k];
                 }
-                /* a name twice is joined in the JSON; a name in two cases picks by order */
-                if (odd == 0 && exact == 1)
-                    v = code_verdict(sc, l, s, s->mapcol, ve, false);
-                else if (odd == 0 && exact == 0 && folded == 1)
-                    v = code_verdict(sc, l, s, s->mapcol, vf, false);
-                else if (odd == 0 && exact == 0 && folded == 0)
+                /* a name twice, in one case or in two, is one value joined in the JSON */
+                if (odd == 0 && exact + folded == 1)
+                    v = code_verdict(sc, l, s, s->mapcol, exact ? ve : vf, false);
+                else if (odd == 0 && exact + folded == 0)
                     v = s->on_null;
             }
             break;

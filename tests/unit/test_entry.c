@@ -66,6 +66,11 @@ TEST(entry_json_exact)
     ent_obj_begin(e, "headers");
     ent_cstr(e, "Accept", "a");
     ent_cstr(e, "Accept", "b");
+    ent_cstr(e, "accept", "c");     /* a header name has no case: the first spelling stays */
+    ent_obj_end(e);
+    ent_obj_begin(e, "queryString");
+    ent_cstr(e, "A", "1");          /* a parameter's has */
+    ent_cstr(e, "a", "2");
     ent_obj_end(e);
     ent_section(e, ENT_RESP);
     ent_u64(e, "status", 200);
@@ -87,7 +92,8 @@ TEST(entry_json_exact)
                "\"namespace\":\"\","
                "\"timestamp\":1678818739123,\"startTime\":\"2023-03-14T18:32:19.123456789Z\","
                "\"elapsedTime\":3,"
-               "\"request\":{\"method\":\"GET\",\"headers\":{\"Accept\":\"a, b\"},\"bodySize\":0},"
+               "\"request\":{\"method\":\"GET\",\"headers\":{\"Accept\":\"a, b, c\"},"
+               "\"queryString\":{\"A\":\"1\",\"a\":\"2\"},\"bodySize\":0},"
                "\"response\":{\"status\":200,\"neg\":-5,\"list\":[\"x\",true,null]},"
                "\"requestSize\":111,\"responseSize\":164,\"anomalies\":[\"gap\",\"no_request\"],"
                "\"times\":{\"request\":1678818739123456789,\"requestEnd\":1678818739123456789,"
