@@ -332,9 +332,9 @@ static void h1_field(struct ent *e, struct h1_hdrs *h, const uint8_t *name, size
 
     h1_trim(&v, &vn);
     if (memchr(v, '\n', vn)) {
-        size_t o = 0;
+        size_t o = 0, i;
 
-        for (size_t i = 0; i < vn && o < sizeof fold; i++) {
+        for (i = 0; i < vn && o < sizeof fold; i++) {
             if (v[i] == '\r' || v[i] == '\n' || h1_ows(v[i])) {
                 size_t j = i;
 
@@ -346,8 +346,8 @@ static void h1_field(struct ent *e, struct h1_hdrs *h, const uint8_t *name, size
                 fold[o++] = v[i];
             }
         }
-        if (o == sizeof fold)
-            h->anom |= ENT_A_TRUNCATED;
+        if (i < vn)
+            h->anom |= ENT_A_TRUNCATED;     /* what did not fit is cut */
         v = fold;
         vn = o;
     }

@@ -1064,6 +1064,14 @@ TEST(folded_values)
     T_TRUE(strncmp(h, "\"a bbb", 6) == 0 && h[4096] == 'b');
     T_STREQ(part(j, 0, "anomalies"), "[\"truncated\",\"no_response\"]");
     free(j);
+    /* exactly H1_FOLD_MAX bytes joined: all there, nothing cut */
+    n = (size_t)snprintf(fv, sizeof fv, "GET / HTTP/1.1\r\nX-F: a\r\n %04094d\r\n\r\n", 0);
+    memset(fv + 25, 'b', 4094);
+    s3[0] = (struct dsxh_seg){ 0, fv, n, 0, 0 };
+    j = run(s3, 1);
+    T_EQ(strlen(part(j, 0, "request.headers.X-F")), 4096 + 2);
+    T_STREQ(part(j, 0, "anomalies"), "[\"no_response\"]");
+    free(j);
 }
 
 /*
