@@ -598,7 +598,7 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
     const uint8_t *p = base + off;
     struct h1_step r = { 0, false };
     size_t e, skip = 0;
-    bool cut = false;
+    bool cut = false, mid_line = false;
     enum h1_kind k;
 
     /* empty lines before a message are ignored (RFC 9112 §2.2) */
@@ -680,15 +680,14 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
             r.wait = true;
             return r;
         }
-        /* too long: parse its complete lines (if the start line is one), skip the rest */
-        if (d->hline == 0) {
-            d->pend_anom |= ENT_A_CAP | ENT_A_MALFORMED;
-            resync(d, false);
-            r.used = n;
-            return r;
-        }
-        e = d->hline;
+        /*
+         * Too long: parse its complete lines, skip the rest. When not even the
+         * start line ends within them, the message is still an entry (its start
+         * line cut), so that the pairs after it stay in step.
+         */
+        e = d->hline ? d->hline : H1_HDR_MAX;
         cut = true;
+        mid_line = d->hline == 0;
     }
     d->hpend = 0;
     d->hline = d->hscan = 0;
@@ -697,6 +696,8 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
         req_begin(st, x, dir, p, e, cut, off);
     else if (!resp_begin(st, x, dir, p, e, cut, off))
         r.wait = true;
+    if (mid_line && d->state == H1_RESYNC)
+        d->line_start = false;      /* the rest of the start line is skipped as a line's */
     return r;
 }
 

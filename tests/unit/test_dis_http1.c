@@ -814,6 +814,31 @@ TEST(header_caps)
     T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/after\"") != NULL);
     T_TRUE(starts(part(j, 1, "response"), "{\"status\":201,"));
     free(j);
+
+    /* a start line that does not end within H1_HDR_MAX is an entry still (cut), so the
+     * pairs after it stay in step, both ways */
+    o = (size_t)snprintf(big, sizeof big, "GET /%070000d HTTP/1.1\r\n\r\n", 0);
+    s[0] = (struct dsxh_seg){ 0, big, o, 0, 0 };
+    s[1] = (struct dsxh_seg){ 0, "GET /after HTTP/1.1\r\n\r\n", 0, 0, 0 };
+    j = run(s, 3);
+    T_EQ(nlines(j), 2);
+    T_TRUE(strstr(part(j, 0, "request"), "\"url\":\"/0000") != NULL);
+    T_STREQ(part(j, 0, "anomalies"), "[\"malformed\",\"truncated\",\"cap\"]");
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":200,"));
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/after\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":201,"));
+    free(j);
+    o = (size_t)snprintf(big, sizeof big, "HTTP/1.1 200 %070000d\r\nContent-Length: 0\r\n\r\n"
+                         "HTTP/1.1 201 OK\r\nContent-Length: 0\r\n\r\n", 0);
+    s[0] = (struct dsxh_seg){ 0, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 0, 0, 0 };
+    s[1] = (struct dsxh_seg){ 1, big, o, 0, 0 };
+    j = run(s, 2);
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "anomalies"), "[\"truncated\",\"cap\"]");
+    T_TRUE(starts(part(j, 0, "response"), "{\"status\":200,"));
+    T_TRUE(strstr(part(j, 1, "request"), "\"url\":\"/b\"") != NULL);
+    T_TRUE(starts(part(j, 1, "response"), "{\"status\":201,"));
+    free(j);
 }
 
 /* h2c: 101 hands the stream to HTTP/2; the upgrade request is not an HTTP/1 entry. */
