@@ -270,9 +270,11 @@ static void do_switch(struct dsx *x)
     x->switch_to = NULL;
     close_dissector(x);
     if (!start_dissector(x, to, x->hint)) {
+        dsx_settle_hand_over(x);
         wind_down(x);
         return;
     }
+    dsx_settle_hand_over(x);    /* a place the new dissector's first entry did not take */
     free(x->hint);
     x->hint = NULL;
     for (int i = 0; i < 2; i++) {
@@ -849,6 +851,7 @@ void dsx_finish(struct dsx *x)
         parse_rest(x, i);
     close_dissector(x);
     stop_reasm(x);
+    dsx_settle_hand_over(x);
     dsx_drain_held(x, true);
     x->undissected = x->next_index == 0 &&
                      (x->state == ST_UNDISSECTED || x->state == ST_ABANDONED);

@@ -174,6 +174,13 @@ void dsx_emit(struct dsx *x, struct ent *e);
  * for it (entries come out in creation order). ent_free is fine in fini.
  */
 void dsx_drop(struct dsx *x, struct ent *e);
+/*
+ * Frees e without writing it, its place in creation order (and so its
+ * index) going to the next entry made: the same message, reported by the
+ * dissector dsx_switch starts (an h2c upgrade request, HTTP/2's stream 1).
+ * A place no entry takes is dropped when the switch is done.
+ */
+void dsx_hand_over(struct dsx *x, struct ent *e);
 /* The dissector gives up: the rest of the stream is skipped (entries already emitted stay). */
 void dsx_abandon(struct dsx *x);
 /*

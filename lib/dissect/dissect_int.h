@@ -81,6 +81,8 @@ struct dsx {
     uint32_t next_index;
     uint64_t next_seq;          /* creation number of the next entry */
     uint64_t out_seq;           /* the oldest entry not yet written (or dropped) */
+    bool handed;                /* dsx_hand_over: the next entry made takes handed_seq */
+    uint64_t handed_seq;
     struct buf hold;            /* serialised entries waiting for older ones */
     struct held {
         uint64_t seq;
@@ -126,6 +128,8 @@ static inline uint64_t dsx_abs_off(const struct dsx *x, int dir, size_t off)
         off = d->cur_n - 1;
     return d->cur_base + off;
 }
+/* Drops the place dsx_hand_over kept when no entry took it. */
+void dsx_settle_hand_over(struct dsx *x);
 /* Writes the held entries that are next in creation order (all of them when all). */
 void dsx_drain_held(struct dsx *x, bool all);
 /* The L4 summary entry of an undissected stream. */

@@ -55,7 +55,8 @@ struct ent *dsx_entry(struct dsx *x, enum ent_proto proto, int client_dir)
         return NULL;
     }
     ent_reset(e);
-    e->seq = x->next_seq++;
+    e->seq = x->handed ? x->handed_seq : x->next_seq++;
+    x->handed = false;
     e->f.stream_id = x->si.stream_id;
     e->f.proto = (uint8_t)proto;
     e->f.l4 = x->si.l4;
@@ -268,17 +269,43 @@ static bool hold_add(struct dsx *x, uint64_t seq, size_t off, size_t len)
     return true;
 }
 
+/* The entry of creation number seq will never be written. */
+static void drop_seq(struct dsx *x, uint64_t seq)
+{
+    uint32_t unused;
+
+    if (seq < x->out_seq)
+        resv_take(x, seq, &unused);     /* its index stays unused */
+    if (seq == x->out_seq && x->nheld == 0)
+        x->out_seq++;
+    else if (seq >= x->out_seq && hold_add(x, seq, x->hold.len, 0))
+        dsx_drain_held(x, false);
+}
+
 void dsx_drop(struct dsx *x, struct ent *e)
 {
     if (!e)
         return;
-    if (e->seq < x->out_seq)
-        resv_take(x, e->seq, &e->f.index);     /* its index stays unused */
-    if (e->seq == x->out_seq && x->nheld == 0)
-        x->out_seq++;
-    else if (e->seq >= x->out_seq && hold_add(x, e->seq, x->hold.len, 0))
-        dsx_drain_held(x, false);
+    drop_seq(x, e->seq);
     recycle(x, e);
+}
+
+void dsx_hand_over(struct dsx *x, struct ent *e)
+{
+    if (!e)
+        return;
+    dsx_settle_hand_over(x);
+    x->handed = true;
+    x->handed_seq = e->seq;
+    recycle(x, e);
+}
+
+void dsx_settle_hand_over(struct dsx *x)
+{
+    if (x->handed) {
+        x->handed = false;
+        drop_seq(x, x->handed_seq);
+    }
 }
 
 void dsx_emit(struct dsx *x, struct ent *e)

@@ -434,8 +434,8 @@ static void h1_to_h2(struct h1 *st, struct dsx *x, struct h1_tx *tx)
     }
     k = st->hint;
     if (tx) {
-        /* HTTP/2 reports it as stream 1 */
-        dsx_drop(x, tx->e);
+        /* HTTP/2 reports it as stream 1, in its place */
+        dsx_hand_over(x, tx->e);
         tx->e = NULL;
         tx->fl |= TX_REQ_DONE | TX_RESP_DONE;
     }
