@@ -272,10 +272,11 @@ static bool stream_closed(const struct h2 *h, uint32_t sid)
 
 /*
  * A decoded HEADERS block of stream sid from dir (its frames are the `len`
- * bytes at off of the current data).
+ * bytes at off of the current data); anom: what its decoding found wrong
+ * (ENT_A_*), for the stream's entry.
  */
 static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8_t flags,
-                       size_t off, size_t len)
+                       size_t off, size_t len, uint32_t anom)
 {
     struct h2_field f;
     struct h2_stream *s;
@@ -311,6 +312,8 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
         if (side == SIDE_RESP && s->e)
             ent_anomaly(s->e, ENT_A_NO_REQUEST);
     }
+    if (s->e)
+        ent_anomaly(s->e, anom);        /* before the block may end the stream */
     if (side == SIDE_REQ) {
         if (!s->side[SIDE_REQ].headers) {
             s->side[SIDE_REQ].headers = true;
@@ -498,13 +501,8 @@ static size_t on_header_seq(struct h2 *h, struct dsx *x, int dir, const uint8_t 
     if (rc < 0)
         goto malformed;
     if (type == T_HEADERS) {
-        on_headers(h, x, dir, sid, flags, off, total);
-        if (unknown) {
-            struct h2_stream *s = stream_find(h, sid);
-
-            if (s && s->e)
-                ent_anomaly(s->e, ENT_A_GAP);   /* fields referring to lost table entries */
-        }
+        /* gap: fields referring to lost table entries were left out */
+        on_headers(h, x, dir, sid, flags, off, total, unknown ? ENT_A_GAP : 0);
     } else {
         on_push(h, x, dir, sid, off, total);
     }

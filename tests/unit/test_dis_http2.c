@@ -1799,6 +1799,24 @@ TEST(priority_of_another_length_is_a_stream_error)
     same_split(&cb, &sb);
 }
 
+/*
+ * Mid-connection, a response block naming a table entry from before the
+ * capture (62) that ends its stream: the entry goes out with `gap` all the
+ * same, as a block that leaves the stream open gets it.
+ */
+TEST(gap_of_a_block_that_ends_its_stream)
+{
+    char *o;
+
+    reset();
+    get_on(&cb, 101, "/g");
+    frame(&sb, HEADERS, EH | ES, 101, "\x88\xbe", 2);
+    o = run2(&cb, &sb);
+    T_STREQ(briefs(o), "0 \"/g\" 101 200 [\"gap\"]\n");
+    free(o);
+    same_split(&cb, &sb);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -1825,4 +1843,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(h2c_upgrade_http2_settings_apply_to_stream_1),
        T_CASE(long_stream_keeps_its_index_past_the_hold),
        T_CASE(cookie_crumbs_joined_with_semicolons),
-       T_CASE(priority_of_another_length_is_a_stream_error))
+       T_CASE(priority_of_another_length_is_a_stream_error),
+       T_CASE(gap_of_a_block_that_ends_its_stream))
