@@ -6,7 +6,8 @@
  * Block grammar (§6), by the first byte of each representation:
  *   1xxxxxxx  indexed field                 index (7-bit prefix), 0 is an error
  *   01xxxxxx  literal, incremental indexing name index (6-bit, 0: literal name), value
- *   001xxxxx  dynamic table size update     new maximum (5-bit prefix)
+ *   001xxxxx  dynamic table size update     new maximum (5-bit prefix); only before
+ *                                           the block's first field (§4.2)
  *   0001xxxx  literal, never indexed        name index (4-bit), value
  *   0000xxxx  literal, without indexing     name index (4-bit), value
  * A string is H (1 bit: Huffman) + length (7-bit prefix) + bytes.
@@ -570,15 +571,16 @@ static int hp_literal(struct hpack *h, const uint8_t **pp, const uint8_t *end,
 }
 
 int hpack_decode(struct hpack *h, const uint8_t *p, size_t n, hpack_field_fn fn, void *arg,
-                 size_t *unknown)
+                 struct hpack_notes *notes)
 {
     const uint8_t *end;
     size_t unk = 0, list = 0;
+    bool field = false, late = false;
     int rc = HPACK_OK;
 
     if (n == 0) {
-        if (unknown)
-            *unknown = 0;
+        if (notes)
+            *notes = (struct hpack_notes){ 0, false };
         return HPACK_OK;        /* an empty block (p may be NULL) */
     }
     end = p + n;
@@ -590,6 +592,8 @@ int hpack_decode(struct hpack *h, const uint8_t *p, size_t n, hpack_field_fn fn,
             rc = HPACK_E_LIMIT;
             break;
         }
+        if ((b & 0xE0u) != 0x20u)
+            field = true;       /* every representation but a size update is a field */
 
         if (b & 0x80u) {
             uint32_t idx;
@@ -620,6 +624,7 @@ int hpack_decode(struct hpack *h, const uint8_t *p, size_t n, hpack_field_fn fn,
                 rc = HPACK_E_SIZE;
                 break;
             }
+            late |= field;      /* §4.2: noted, and applied as the encoder did */
             hpack_set_max(h, v);
         } else {
             rc = hp_literal(h, &p, end, 4, false, fn, arg, &unk, &list);
@@ -627,8 +632,8 @@ int hpack_decode(struct hpack *h, const uint8_t *p, size_t n, hpack_field_fn fn,
                 break;
         }
     }
-    if (unknown)
-        *unknown = unk;
+    if (notes)
+        *notes = (struct hpack_notes){ unk, late };
     /* A large block's strings need not stay allocated between blocks. */
     if (h->scratch.cap > 64u * 1024)
         buf_release(&h->scratch);

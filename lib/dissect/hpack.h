@@ -18,7 +18,7 @@
  * Lenient mode (hpack_lose_state): after bytes of the direction were lost,
  * or when the capture started inside a connection, the table's older
  * entries are unknown. The table is emptied; references beyond what is known
- * are then skipped and counted (hpack_decode's *unknown) instead of failing,
+ * are then skipped and counted (hpack_notes.unknown) instead of failing,
  * and entries inserted with an unknown name are kept as placeholders so that
  * later indices stay right. The decoder never evicts an entry that the
  * encoder still has, so known entries stay correct.
@@ -99,14 +99,24 @@ void hpack_set_max(struct hpack *h, uint32_t v);
 /* Bytes were lost: empties the table and switches to lenient mode for good. */
 void hpack_lose_state(struct hpack *h);
 
+/* What hpack_decode found in a block besides its fields. */
+struct hpack_notes {
+    size_t unknown;             /* fields skipped in lenient mode */
+    /*
+     * A dynamic table size update came after a field representation (RFC
+     * 7541 §4.2: only at the start of a block); it was applied all the same,
+     * so the table stays in step with the encoder's.
+     */
+    bool late_update;
+};
+
 /*
- * Decodes the header block p/n, calling fn for each field. *unknown (may be
- * NULL) gets the number of fields skipped in lenient mode. Returns HPACK_OK or
- * an HPACK_E_* (fields before the error were reported; the table is then
- * unreliable).
+ * Decodes the header block p/n, calling fn for each field. *notes (may be
+ * NULL) is filled in. Returns HPACK_OK or an HPACK_E_* (fields before the
+ * error were reported; the table is then unreliable).
  */
 int hpack_decode(struct hpack *h, const uint8_t *p, size_t n, hpack_field_fn fn, void *arg,
-                 size_t *unknown) __attribute__((warn_unused_result));
+                 struct hpack_notes *notes) __attribute__((warn_unused_result));
 
 /*
  * Reads an integer with an N-bit prefix (RFC 7541 §5.1) at *p (< end),

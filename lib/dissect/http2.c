@@ -341,14 +341,20 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
         side_end(h, x, s, side);
 }
 
-/* A decoded PUSH_PROMISE block on stream sid: counted there, no entry of its own. */
-static void on_push(struct h2 *h, struct dsx *x, int dir, uint32_t sid, size_t off, size_t len)
+/*
+ * A decoded PUSH_PROMISE block on stream sid: counted there, no entry of its
+ * own; anom (ENT_A_*): what its decoding found wrong, for sid's entry.
+ */
+static void on_push(struct h2 *h, struct dsx *x, int dir, uint32_t sid, size_t off, size_t len,
+                    uint32_t anom)
 {
     struct h2_stream *s = stream_find(h, sid);
 
     if (!s)
         return;
     s->pushes++;
+    if (s->e)
+        ent_anomaly(s->e, anom);
     stream_mark(x, s, side_of(h, dir), dir, off, len);
 }
 
@@ -427,7 +433,9 @@ static size_t on_header_seq(struct h2 *h, struct dsx *x, int dir, const uint8_t 
     uint8_t type = q[3], flags = q[4];
     uint32_t sid = ld_be32(q + 5) & 0x7FFFFFFFu;
     uint32_t flen = be24(q);
-    size_t total = 0, skip = 0, pad = 0, unknown = 0;
+    size_t total = 0, skip = 0, pad = 0;
+    struct hpack_notes notes;
+    uint32_t anom;
     const uint8_t *frag;
     size_t fraglen;
     int rc;
@@ -493,18 +501,20 @@ static size_t on_header_seq(struct h2 *h, struct dsx *x, int dir, const uint8_t 
             hpack_lose_state(&d->hp);  /* a connection captured after its start */
     }
     h2_fields_reset(h);
-    rc = hpack_decode(&d->hp, frag, fraglen, h2_field_cb, h, &unknown);
+    rc = hpack_decode(&d->hp, frag, fraglen, h2_field_cb, h, &notes);
     if (h->block.cap > 64u * 1024)
         buf_release(&h->block);
     if (rc == HPACK_E_LIMIT)
         goto cap;
     if (rc < 0)
         goto malformed;
+    /* a size update after a field (RFC 7541 §4.2), applied: the table stays known */
+    anom = notes.late_update ? ENT_A_MALFORMED : 0;
     if (type == T_HEADERS) {
         /* gap: fields referring to lost table entries were left out */
-        on_headers(h, x, dir, sid, flags, off, total, unknown ? ENT_A_GAP : 0);
+        on_headers(h, x, dir, sid, flags, off, total, anom | (notes.unknown ? ENT_A_GAP : 0));
     } else {
-        on_push(h, x, dir, sid, off, total);
+        on_push(h, x, dir, sid, off, total, anom);
     }
     if (h->fields.cap > 64u * 1024)
         buf_release(&h->fields);

@@ -344,18 +344,24 @@ static const char *table(const struct hpack *h)
     return t.s;
 }
 
-/* Decodes the hex block; returns the fields ("" and *rc < 0 on error). */
+/*
+ * Decodes the hex block; returns the fields ("" and *rc < 0 on error). *rc is
+ * 100 for fields skipped (lenient), 101 for a size update after a field.
+ */
 static const char *decode(struct hpack *h, const char *hx, int *rc)
 {
     static struct fields f;
     static uint8_t blk[4096];
-    size_t n = hex(hx, blk), unknown = 99;
+    size_t n = hex(hx, blk);
+    struct hpack_notes nt = { 99, true };
 
     f.n = 0;
     f.s[0] = '\0';
-    *rc = hpack_decode(h, blk, n, fields_cb, &f, &unknown);
-    if (*rc == 0 && unknown != 0)
+    *rc = hpack_decode(h, blk, n, fields_cb, &f, &nt);
+    if (*rc == 0 && nt.unknown != 0)
         *rc = 100;
+    else if (*rc == 0 && nt.late_update)
+        *rc = 101;
     return f.s;
 }
 
@@ -683,12 +689,42 @@ TEST(hpack_table_size_updates_limits_and_errors)
     hpack_release(&h);
 }
 
+/*
+ * RFC 7541 §4.2: size updates come at the start of a block. One after a field
+ * is noted (101 here) and applied, so the table stays the encoder's.
+ */
+TEST(hpack_size_update_after_a_field)
+{
+    struct hpack h;
+    int rc;
+
+    hpack_init(&h);
+    /* at the start, even two (0, then 4096): fine */
+    T_STREQ(decode(&h, "20 3fe1 1f 82", &rc), ":method: GET\n");
+    T_EQ(rc, 0);
+    /* a: b inserted, then an update to 0 after it: noted, and the table emptied */
+    T_STREQ(decode(&h, "4001 6101 62 20", &rc), "a: b\n");
+    T_EQ(rc, 101);
+    T_EQ(h.max_size, 0);
+    T_STREQ(table(&h), "");
+    /* the next block starts afresh; 4096 again, at its start */
+    T_STREQ(decode(&h, "3fe1 1f 4001 6101 63", &rc), "a: c\n");
+    T_EQ(rc, 0);
+    T_EQ(h.max_size, 4096);
+    T_STREQ(table(&h), "a: c\n");
+    /* after an indexed field too, and with an update of the same size */
+    T_STREQ(decode(&h, "be 3fe1 1f", &rc), "a: c\n");
+    T_EQ(rc, 101);
+    hpack_release(&h);
+}
+
 TEST(hpack_lenient_after_lost_state)
 {
     struct hpack h;
     struct fields f = { .n = 0 };
     uint8_t blk[64];
-    size_t n, unknown = 0;
+    struct hpack_notes nt;
+    size_t n;
     int rc;
 
     hpack_init(&h);
@@ -698,12 +734,12 @@ TEST(hpack_lenient_after_lost_state)
     T_STREQ(table(&h), "");
     /* 62 is unknown now; literal with unknown name 63 indexed; 82 known; new literal */
     n = hex("be 7f00 0378 7878 82 4001 6101 62 bf be", blk);
-    T_EQ(hpack_decode(&h, blk, n, fields_cb, &f, &unknown), HPACK_OK);
+    T_EQ(hpack_decode(&h, blk, n, fields_cb, &f, &nt), HPACK_OK);
     /* be: unknown; 7f00..: name index 63 unknown (value xxx) -> placeholder inserted;
      * 82: :method GET; 4001..: a: b inserted; bf (63) = the placeholder: unknown name;
      * be (62) = a: b */
     T_STREQ(f.s, ":method: GET\na: b\na: b\n");
-    T_EQ(unknown, 3);
+    T_EQ(nt.unknown, 3);
     T_EQ(h.count, 2);
     hpack_release(&h);
 }
@@ -1455,8 +1491,7 @@ TEST(hpack_header_list_limit)
     struct bb b = { .n = 0 };
     struct fields f = { .n = 0 };
     static char big[60000];
-    size_t unknown;
-
+    struct hpack_notes nt;
     struct hpack h;
 
     hpack_init(&h);
@@ -1464,10 +1499,10 @@ TEST(hpack_header_list_limit)
     hpack_set_max(&h, 65536);
     memset(big, 'v', sizeof big - 1);
     hp_inc(&b, "x-big", big);                  /* one 60 KB entry, index 62 */
-    T_EQ(hpack_decode(&h, b.d, b.n, fields_cb, &f, &unknown), HPACK_OK);
+    T_EQ(hpack_decode(&h, b.d, b.n, fields_cb, &f, &nt), HPACK_OK);
     /* 300 two-byte references would decode to 18 MB: refused past 16 MB */
     memset(blk, 0xbe, 300);
-    T_EQ(hpack_decode(&h, blk, 300, fields_cb, &f, &unknown), HPACK_E_LIMIT);
+    T_EQ(hpack_decode(&h, blk, 300, fields_cb, &f, &nt), HPACK_E_LIMIT);
     hpack_release(&h);
 }
 
@@ -1817,11 +1852,61 @@ TEST(gap_of_a_block_that_ends_its_stream)
     same_split(&cb, &sb);
 }
 
+/*
+ * A dynamic table size update after a field (RFC 7541 §4.2) makes its stream
+ * malformed: stream 1's request (that update evicts its x-a) and the server's
+ * PUSH_PROMISE on stream 7. The update is applied and nothing is lost: the
+ * fields before it are shown, and later blocks (3 inserts x-b, 5 names it) are
+ * decoded against the table the encoder has.
+ */
+TEST(size_update_after_a_field_is_malformed)
+{
+    struct bb hb = { .n = 0 }, f = { .n = 0 };
+    char *o;
+
+    reset();
+    client_start(&cb);
+    get_block(&hb, "/1");
+    hp_litn(&hb, 1, "a");                       /* :authority */
+    hp_inc(&hb, "x-a", "1");
+    hp_int(&hb, 0x20, 5, 0);                    /* size update to 0: evicts x-a */
+    frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
+    hb.n = 0;
+    hp_int(&hb, 0x20, 5, 4096);                 /* at the start: fine */
+    hp_idx(&hb, 2);
+    hp_litn(&hb, 4, "/3");
+    hp_inc(&hb, "x-b", "2");                    /* index 62 */
+    frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
+    get_block(&hb, "/5");
+    hp_idx(&hb, 62);
+    frame(&cb, HEADERS, EH | ES, 5, hb.d, hb.n);
+    get_on(&cb, 7, "/7");
+    server_start(&sb);
+    for (uint32_t sid = 1; sid <= 5; sid += 2)
+        frame(&sb, HEADERS, EH | ES, sid, "\x88", 1);
+    put(&f, "\0\0\0\x02", 4);                   /* promised stream 2 */
+    get_block(&hb, "/p");
+    put(&f, hb.d, hb.n);
+    hp_int(&f, 0x20, 5, 4096);                  /* after the promise's fields */
+    frame(&sb, PUSH, EH, 7, f.d, f.n);
+    frame(&sb, HEADERS, EH | ES, 7, "\x88", 1);
+    o = run2(&cb, &sb);
+    T_STREQ(briefs(o), "0 \"/1\" 1 200 [\"malformed\"]\n1 \"/3\" 3 200 []\n"
+                       "2 \"/5\" 5 200 []\n3 \"/7\" 7 200 [\"malformed\"]\n");
+    T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":path\":\"/1\",\":authority\":\"a\","
+                     "\"x-a\":\"1\"}"));
+    T_TRUE(has(o, 2, "\"headers\":{\":method\":\"GET\",\":path\":\"/5\",\"x-b\":\"2\"}"));
+    T_TRUE(has(o, 3, "\"pushPromises\":1}"));
+    free(o);
+    same_split(&cb, &sb);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
        T_CASE(hpack_huffman_every_code_of_the_rfc),
-       T_CASE(hpack_table_size_updates_limits_and_errors), T_CASE(hpack_lenient_after_lost_state),
+       T_CASE(hpack_table_size_updates_limits_and_errors),
+       T_CASE(hpack_size_update_after_a_field), T_CASE(hpack_lenient_after_lost_state),
        T_CASE(hpack_header_list_limit),
        T_CASE(get_exchange_exact), T_CASE(grpc_unary_exact),
        T_CASE(grpc_trailers_only_and_status_from_headers),
@@ -1844,4 +1929,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(long_stream_keeps_its_index_past_the_hold),
        T_CASE(cookie_crumbs_joined_with_semicolons),
        T_CASE(priority_of_another_length_is_a_stream_error),
-       T_CASE(gap_of_a_block_that_ends_its_stream))
+       T_CASE(gap_of_a_block_that_ends_its_stream),
+       T_CASE(size_update_after_a_field_is_malformed))
