@@ -144,8 +144,115 @@ void h2_fields_reset(struct h2 *h)
 {
     buf_reset(&h->fields);
     h->fields_cut = false;
+    h->fields_bad = false;
+    h->regular = false;
+    h->pseudo = 0;
     h->hsize = 0;
     memset(h->known, 0, sizeof h->known);
+}
+
+/* The enum h2_pseudo bit of a pseudo-header field's name, 0 for one no RFC defines. */
+static unsigned pseudo_of(const uint8_t *name, size_t nlen)
+{
+    switch (nlen) {
+    case 5:
+        return memcmp(name, ":path", 5) == 0 ? H2_PH_PATH : 0;
+    case 7:
+        if (memcmp(name, ":method", 7) == 0)
+            return H2_PH_METHOD;
+        if (memcmp(name, ":scheme", 7) == 0)
+            return H2_PH_SCHEME;
+        return memcmp(name, ":status", 7) == 0 ? H2_PH_STATUS : 0;
+    case 9:
+        return memcmp(name, ":protocol", 9) == 0 ? H2_PH_PROTOCOL : 0;
+    case 10:
+        return memcmp(name, ":authority", 10) == 0 ? H2_PH_AUTHORITY : 0;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * A name HTTP/2 allows (RFC 9113 §8.2.1): not empty (a token), nothing in
+ * 0x00-0x20, 'A'-'Z' or 0x7f-0xff, a colon only first (pseudo-header fields).
+ */
+static bool name_ok(const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+
+        if (c <= 0x20 || c >= 0x7f || (c >= 'A' && c <= 'Z') || (c == ':' && i > 0))
+            return false;
+    }
+    return true;
+}
+
+/* A value HTTP/2 allows (§8.2.1): no NUL, LF or CR, no SP or HTAB first or last. */
+static bool value_ok(const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return true;
+    if (p[0] == ' ' || p[0] == '\t' || p[n - 1] == ' ' || p[n - 1] == '\t')
+        return false;
+    return !memchr(p, '\0', n) && !memchr(p, '\n', n) && !memchr(p, '\r', n);
+}
+
+/*
+ * A connection-specific field (§8.2.2): Connection, Proxy-Connection,
+ * Keep-Alive, Transfer-Encoding, Upgrade, and TE but as "trailers".
+ */
+static bool connection_specific(const uint8_t *name, size_t nlen, const uint8_t *value,
+                                size_t vlen)
+{
+    static const char trailers[] = "trailers";
+
+    switch (nlen) {
+    case 2:
+        if (memcmp(name, "te", 2) != 0)
+            return false;
+        if (vlen != sizeof trailers - 1)
+            return true;
+        for (size_t i = 0; i < vlen; i++) {
+            if ((value[i] | 0x20) != trailers[i])
+                return true;
+        }
+        return false;
+    case 7:
+        return memcmp(name, "upgrade", 7) == 0;
+    case 10:
+        return memcmp(name, "connection", 10) == 0 || memcmp(name, "keep-alive", 10) == 0;
+    case 16:
+        return memcmp(name, "proxy-connection", 16) == 0;
+    case 17:
+        return memcmp(name, "transfer-encoding", 17) == 0;
+    default:
+        return false;
+    }
+}
+
+/* The checks of h2_field_cb (http2_int.h) on one field. */
+static void field_check(struct h2 *h, const uint8_t *name, size_t nlen, const uint8_t *value,
+                        size_t vlen)
+{
+    if (!name_ok(name, nlen) || !value_ok(value, vlen))
+        h->fields_bad = true;
+    if (nlen && name[0] == ':') {
+        unsigned ph = pseudo_of(name, nlen);
+
+        if (!ph || h->regular || (h->pseudo & ph))
+            h->fields_bad = true;
+        if ((ph == H2_PH_METHOD || ph == H2_PH_PATH) && vlen == 0)
+            h->fields_bad = true;
+        if (ph == H2_PH_METHOD && vlen == 7 && memcmp(value, "CONNECT", 7) == 0)
+            ph |= H2_PH_CONNECT;
+        h->pseudo |= (uint8_t)ph;
+    } else {
+        h->regular = true;
+        if (connection_specific(name, nlen, value, vlen))
+            h->fields_bad = true;
+    }
 }
 
 /* Which of the names h2_field_find looks up name is, or H2_F_COUNT. */
@@ -179,6 +286,7 @@ void h2_field_cb(void *arg, const uint8_t *name, size_t nlen, const uint8_t *val
     uint8_t *p;
 
     h->hsize += (uint64_t)nlen + vlen + HPACK_ENTRY_OVERHEAD;
+    field_check(h, name, nlen, value, vlen);
     if (h->fields_cut)
         return;
     if (at + sizeof l + nlen + vlen > h->fields.limit) {
@@ -225,6 +333,50 @@ bool h2_field_find(const struct h2 *h, enum h2_known k, struct h2_field *out)
         return false;
     pos = h->known[k] - 1;
     return field_next(h, &pos, out);
+}
+
+bool h2_status(const struct h2 *h, uint32_t *code)
+{
+    struct h2_field f;
+
+    *code = 0;
+    if (!h2_field_find(h, H2_F_STATUS, &f) || f.vlen != 3)
+        return false;
+    return h2_parse_dec(f.value, f.vlen, code);
+}
+
+bool h2_block_ok(const struct h2 *h, enum h2_block k, bool complete)
+{
+    unsigned p = h->pseudo, need = 0;
+    uint32_t code;
+
+    if (h->fields_bad)
+        return false;
+    switch (k) {
+    case H2_B_REQUEST:
+        if (p & H2_PH_STATUS)
+            return false;
+        if ((p & H2_PH_CONNECT) && !(p & H2_PH_PROTOCOL)) {
+            /* CONNECT (§8.5): :authority, and neither :scheme nor :path */
+            if (p & (H2_PH_SCHEME | H2_PH_PATH))
+                return false;
+            need = H2_PH_METHOD | H2_PH_AUTHORITY;
+        } else {
+            /* :protocol only with CONNECT (RFC 8441 §4), which then has :scheme and :path */
+            if ((p & H2_PH_PROTOCOL) && !(p & H2_PH_CONNECT))
+                return false;
+            need = H2_PH_METHOD | H2_PH_SCHEME | H2_PH_PATH;
+        }
+        break;
+    case H2_B_RESPONSE:
+        if ((p & ~(unsigned)H2_PH_STATUS) || ((p & H2_PH_STATUS) && !h2_status(h, &code)))
+            return false;
+        need = H2_PH_STATUS;
+        break;
+    case H2_B_TRAILERS:
+        return p == 0;          /* §8.1: no pseudo-header fields */
+    }
+    return !complete || (p & need) == need;
 }
 
 static bool is_cookie(const struct h2_field *f)
@@ -406,9 +558,10 @@ void h2_write_request(struct h2 *h, struct h2_stream *s)
 void h2_write_response(struct h2 *h, struct h2_stream *s, bool end_stream)
 {
     struct ent *e = s->e;
-    struct h2_field st, ct;
-    uint32_t code = 0;
-    bool ok = h2_field_find(h, H2_F_STATUS, &st) && h2_parse_dec(st.value, st.vlen, &code);
+    struct h2_field ct;
+    uint32_t code;
+
+    h2_status(h, &code);        /* 0 when missing or not 3 digits: on_headers marks that */
 
     if (h2_field_find(h, H2_F_CTYPE, &ct)) {
         keep_str(s, &s->ctype, &s->ctype_len, ct.value, ct.vlen);
@@ -420,8 +573,6 @@ void h2_write_response(struct h2 *h, struct h2_stream *s, bool end_stream)
         s->trailers_only = true;
     if (!e)
         return;
-    if (!ok)
-        ent_anomaly(e, ENT_A_MALFORMED);
     ent_section(e, ENT_RESP);
     ent_u64(e, "status", code);
     ent_cstr(e, "statusText", status_text(code));

@@ -273,7 +273,8 @@ static bool stream_closed(const struct h2 *h, uint32_t sid)
 /*
  * A decoded HEADERS block of stream sid from dir (its frames are the `len`
  * bytes at off of the current data); anom: what its decoding found wrong
- * (ENT_A_*), for the stream's entry.
+ * (ENT_A_*; ENT_A_GAP: fields were left out), for the stream's entry, with
+ * what the block breaks of RFC 9113 §8.1-8.3 (ENT_A_MALFORMED).
  */
 static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8_t flags,
                        size_t off, size_t len, uint32_t anom)
@@ -283,6 +284,7 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
     bool has_method = h2_field_find(h, H2_F_METHOD, &f);
     bool has_status = h2_field_find(h, H2_F_STATUS, &f);
     bool end_stream = (flags & FL_END_STREAM) != 0;
+    enum h2_block kind;
     int side;
 
     if (sid == 0)
@@ -312,10 +314,9 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
         if (side == SIDE_RESP && s->e)
             ent_anomaly(s->e, ENT_A_NO_REQUEST);
     }
-    if (s->e)
-        ent_anomaly(s->e, anom);        /* before the block may end the stream */
     if (side == SIDE_REQ) {
-        if (!s->side[SIDE_REQ].headers) {
+        kind = s->side[SIDE_REQ].headers ? H2_B_TRAILERS : H2_B_REQUEST;
+        if (kind == H2_B_REQUEST) {
             s->side[SIDE_REQ].headers = true;
             if (s->e)
                 s->e->f.anomalies &= ~(uint32_t)ENT_A_NO_REQUEST;  /* it came after all */
@@ -324,18 +325,26 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
         /* a later block is the request's trailers: counted in its size only */
     } else if (!s->side[SIDE_RESP].headers) {
         uint32_t code;
-        struct h2_field st;
+        bool info = h2_status(h, &code) && code >= 100 && code < 200;
 
-        if (h2_field_find(h, H2_F_STATUS, &st) && h2_parse_dec(st.value, st.vlen, &code) &&
-            code >= 100 && code < 200 && !end_stream) {
+        kind = H2_B_RESPONSE;
+        if (info && !end_stream) {
             /* interim (1xx): its frames count, the final response follows */
         } else {
             s->side[SIDE_RESP].headers = true;
             h2_write_response(h, s, end_stream);
+            if (info)
+                anom |= ENT_A_MALFORMED;        /* §8.1: a 1xx does not end the stream */
         }
     } else {
+        kind = H2_B_TRAILERS;
         h2_write_trailers(h, s);
     }
+    /* §8.1: trailers end the stream; §8.2, §8.3: the fields and pseudo-header fields */
+    if ((kind == H2_B_TRAILERS && !end_stream) || !h2_block_ok(h, kind, !(anom & ENT_A_GAP)))
+        anom |= ENT_A_MALFORMED;
+    if (s->e)
+        ent_anomaly(s->e, anom);        /* before the block may end the stream */
     stream_mark(x, s, side, dir, off, len);
     if (end_stream)
         side_end(h, x, s, side);

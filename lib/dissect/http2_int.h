@@ -69,6 +69,20 @@ enum h2_known {
     H2_F_COUNT
 };
 
+/* The pseudo-header fields of a block (RFC 9113 §8.3), as h2_field_cb sees them. */
+enum h2_pseudo {
+    H2_PH_METHOD = 1 << 0,
+    H2_PH_SCHEME = 1 << 1,
+    H2_PH_AUTHORITY = 1 << 2,
+    H2_PH_PATH = 1 << 3,
+    H2_PH_PROTOCOL = 1 << 4,    /* extended CONNECT (RFC 8441) */
+    H2_PH_STATUS = 1 << 5,
+    H2_PH_CONNECT = 1 << 6,     /* :method is CONNECT */
+};
+
+/* What a header block is to its stream: which pseudo-header fields it needs (§8.3). */
+enum h2_block { H2_B_REQUEST, H2_B_RESPONSE, H2_B_TRAILERS };
+
 /* Emitted streams kept for reuse per connection. */
 #define H2_SPARE 8u
 
@@ -85,6 +99,9 @@ struct h2 {
     struct buf block;           /* fragments of a HEADERS + CONTINUATION sequence */
     struct buf join;            /* a block's cookie crumbs joined (grpc.c write_fields) */
     bool fields_cut;
+    bool fields_bad;            /* a field broke RFC 9113 §8.2 or §8.3 (h2_field_cb) */
+    bool regular;               /* a regular (not pseudo-header) field was seen */
+    uint8_t pseudo;             /* enum h2_pseudo: the pseudo-header fields seen */
     size_t known[H2_F_COUNT];   /* offset + 1 in fields of the record of each, 0: none */
     uint64_t hsize;             /* RFC size of the block's fields */
     bool preface;               /* the connection was captured from its start */
@@ -97,14 +114,30 @@ struct h2_field {
     size_t nlen, vlen;
 };
 
-/* Empties h->fields (and h->known) for the next block. */
+/* Empties h->fields (and h->known, the field checks) for the next block. */
 void h2_fields_reset(struct h2 *h);
 
 /*
  * HPACK's field callback (arg: the struct h2): appends the field to h->fields
- * and notes it in h->known when it is the first of its name there.
+ * and notes it in h->known when it is the first of its name there. Checks it
+ * as it comes (RFC 9113 §8.2.1, §8.2.2, §8.3): a name with upper case or
+ * another byte no name may hold, a value with NUL, CR or LF or with
+ * whitespace at an end, a connection-specific field, an unknown, repeated or
+ * late (after a regular field) pseudo-header, an empty :method or :path set
+ * h->fields_bad; the pseudo-header fields go to h->pseudo.
  */
 void h2_field_cb(void *arg, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
+
+/*
+ * Whether the block in h->fields is a well-formed one of kind k (RFC 9113
+ * §8.2, §8.3): no bad field, the pseudo-header fields that k allows (a
+ * response's :status of three digits), and, when complete (no field was
+ * left out, see hpack_notes.unknown), all those it needs.
+ */
+bool h2_block_ok(const struct h2 *h, enum h2_block k, bool complete);
+
+/* The block's :status when it is three digits (RFC 9110 §15); false otherwise. */
+bool h2_status(const struct h2 *h, uint32_t *code);
 
 /* The first field of the block with the name of k, or false. */
 bool h2_field_find(const struct h2 *h, enum h2_known k, struct h2_field *out);

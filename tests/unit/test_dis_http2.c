@@ -163,11 +163,12 @@ static void server_start(struct bb *b)
     frame(b, SETTINGS, 1, 0, NULL, 0);
 }
 
-/* hb becomes the start of a GET of path's block (static table only). */
+/* hb becomes the start of a GET of path's block (static table only; :scheme http). */
 static void get_block(struct bb *hb, const char *path)
 {
     hb->n = 0;
     hp_idx(hb, 2);
+    hp_idx(hb, 6);
     hp_litn(hb, 4, path);
 }
 
@@ -878,6 +879,7 @@ TEST(grpc_trailers_only_and_status_from_headers)
     reset();
     client_start(&cb);
     hp_idx(&hb, 3);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/svc.A/B");
     hp_litn(&hb, 31, "application/grpc+proto");
     frame(&cb, HEADERS, EH, 1, hb.d, hb.n);
@@ -907,6 +909,7 @@ TEST(grpc_trailers_only_and_status_from_headers)
     client_start(&cb);
     hb.n = 0;
     hp_idx(&hb, 3);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/x.Y/Z");
     frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
     hb.n = 0;
@@ -969,10 +972,12 @@ TEST(multiplexed_streams_pair_by_id_out_in_request_order)
     reset();
     client_start(&cb);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/one");
     frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
     hb.n = 0;
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/three");
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
     server_start(&sb);
@@ -1011,6 +1016,7 @@ TEST(rst_stream_emits_what_it_has)
     reset();
     client_start(&cb);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/slow");
     frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
     server_start(&sb);
@@ -1031,10 +1037,12 @@ TEST(end_of_capture_no_response_and_truncated)
     reset();
     client_start(&cb);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/a");
     frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
     hb.n = 0;
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/b");
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
     server_start(&sb);
@@ -1061,10 +1069,12 @@ TEST(gap_inside_data_keeps_framing)
     reset();
     client_start(&cb);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/big");
     frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
     hb.n = 0;
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/next");
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
     server_start(&sb);
@@ -1102,6 +1112,7 @@ TEST(gap_across_frames_resynchronises)
     reset();
     client_start(&cb);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/first");
     frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
     lost_at = cb.n;
@@ -1112,6 +1123,7 @@ TEST(gap_across_frames_resynchronises)
     lost = cb.n - lost_at - 12;                 /* the last 12 bytes arrive: garbage */
     hb.n = 0;
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/after");
     hp_idx(&hb, 62);                            /* refers to the lost entry: skipped */
     frame(&cb, HEADERS, EH | ES, 5, hb.d, hb.n);
@@ -1129,7 +1141,8 @@ TEST(gap_across_frames_resynchronises)
     T_TRUE(strstr(line(o, 0), "\"url\":\"/first\"") != NULL);
     T_TRUE(strstr(line(o, 0), "\"anomalies\":[\"gap\"]") != NULL);
     T_TRUE(strstr(line(o, 1), "\"url\":\"/after\"") != NULL);
-    T_TRUE(strstr(line(o, 1), "\"headers\":{\":method\":\"GET\",\":path\":\"/after\"}") != NULL);
+    T_TRUE(strstr(line(o, 1), "\"headers\":{\":method\":\"GET\",\":scheme\":\"http\","
+                              "\":path\":\"/after\"}") != NULL);
     T_TRUE(strstr(line(o, 1), "\"anomalies\":[\"gap\"]") != NULL);
     free(o);
 }
@@ -1146,6 +1159,7 @@ TEST(undecodable_block_is_malformed_and_abandons)
     frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
     hb.n = 0;
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/never");
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
     server_start(&sb);
@@ -1173,6 +1187,7 @@ TEST(undecodable_block_is_malformed_and_abandons)
     frame(&cb, PING, 0, 0, "12345678", 8);
     hb.n = 0;
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/ok");
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
     o = run2(&cb, &sb);
@@ -1191,10 +1206,12 @@ TEST(broken_framing_is_malformed_and_resynchronises)
     reset();
     client_start(&cb);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/one");
     frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
     hb.n = 0;
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/two");
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
     server_start(&sb);
@@ -1227,6 +1244,7 @@ TEST(header_sequence_over_the_cap_abandons)
         frame(&cb, CONT, 0, 1, junk, sizeof junk);
     frame(&cb, CONT, EH, 1, junk, 10);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/never");
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
     o = run2(&cb, &sb);
@@ -1251,6 +1269,7 @@ TEST(open_streams_cap_emits_the_oldest)
     reset();
     client_start(&cb);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_idx(&hb, 4);
     for (uint32_t i = 0; i < 1025; i++)
         frame(&cb, HEADERS, EH | ES, 2 * i + 1, hb.d, hb.n);
@@ -1272,6 +1291,7 @@ TEST(capture_started_mid_connection)
     reset();
     /* no preface, no SETTINGS: the tables are unknown (62 is skipped) */
     hp_idx(&hb, 3);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/late");
     hp_idx(&hb, 62);
     frame(&cb, HEADERS, EH, 5, hb.d, hb.n);
@@ -1374,12 +1394,14 @@ TEST(push_promise_counted_and_keeps_hpack_in_step)
     reset();
     client_start(&cb);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/page");
     frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
     server_start(&sb);
     put(&f, "\0\0\0\x02", 4);                   /* promised stream 2 */
     hp_idx(&f, 2);
-    hp_inc(&f, ":path", "/style.css");          /* dynamic index 62 of the server's table */
+    hp_inc(&f, ":path", "/style.css");
+    hp_inc(&f, "x-css", "1");                   /* dynamic index 62 of the server's table */
     frame(&sb, PUSH, EH, 1, f.d, f.n);
     hb.n = 0;
     hp_idx(&hb, 8);
@@ -1392,8 +1414,7 @@ TEST(push_promise_counted_and_keeps_hpack_in_step)
     frame(&sb, HEADERS, EH | ES, 1, hb.d, hb.n);
     o = run2(&cb, &sb);
     T_EQ(count_lines(o), 1);
-    T_TRUE(strstr(line(o, 0), "\"headers\":{\":status\":\"200\",\":path\":\"/style.css\"}") !=
-           NULL);
+    T_TRUE(strstr(line(o, 0), "\"headers\":{\":status\":\"200\",\"x-css\":\"1\"}") != NULL);
     T_TRUE(strstr(line(o, 0), "\"pushPromises\":1}") != NULL);
     T_TRUE(strstr(line(o, 0), "\"anomalies\":[]") != NULL);
     free(o);
@@ -1411,6 +1432,7 @@ TEST(settings_header_table_size_is_honoured)
         hb.n = 0;
         hp_int(&hb, 0x20, 5, 8192);             /* size update */
         hp_idx(&hb, 2);
+        hp_idx(&hb, 6);
         hp_litn(&hb, 4, "/t");
         frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
         if (with)
@@ -1444,6 +1466,7 @@ TEST(interim_response_and_padded_data)
     reset();
     client_start(&cb);
     hp_idx(&hb, 3);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/upload");
     hp_lit(&hb, "expect", "100-continue");
     frame(&cb, HEADERS, EH, 1, hb.d, hb.n);
@@ -1547,17 +1570,20 @@ static void mid_bigframe(bool first)
     memset(big, 'u', sizeof big);
     if (!first) {
         hp_idx(&hb, 2);
+        hp_idx(&hb, 6);
         hp_litn(&hb, 4, "/before");
         frame(&cb, HEADERS, EH | ES, 99, hb.d, hb.n);
         frame(&sb, HEADERS, EH | ES, 99, "\x88", 1);
     }
     hb.n = 0;
     hp_idx(&hb, 3);                             /* :method POST */
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/upload");
     frame(&cb, HEADERS, EH, 101, hb.d, hb.n);
     frame(&cb, DATA, ES, 101, big, sizeof big);
     hb.n = 0;
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/after");
     frame(&cb, HEADERS, EH | ES, 103, hb.d, hb.n);
     frame(&sb, HEADERS, EH | ES, 101, "\x88", 1);
@@ -1577,7 +1603,7 @@ TEST(mid_connection_frames_over_16384)
         T_EQ(count_lines(o), 2 + k);
         T_TRUE(has(o, k, "\"method\":\"POST\",\"url\":\"/upload\""));
         T_TRUE(has(o, k, "\"bodySize\":20000,\"streamId\":101}"));
-        T_TRUE(has(o, k, "\"requestSize\":20028,"));  /* 9+10 + 9+20000 */
+        T_TRUE(has(o, k, "\"requestSize\":20029,"));  /* 9+11 + 9+20000 */
         T_STREQ(brief(o, k), first ? "0 \"/upload\" 101 200 []" : "1 \"/upload\" 101 200 []");
         T_STREQ(brief(o, k + 1), first ? "1 \"/after\" 103 204 []" : "2 \"/after\" 103 204 []");
         free(o);
@@ -1621,7 +1647,7 @@ TEST(resync_takes_the_last_frame_at_the_end)
         T_STREQ(brief(o, 0), "0 \"/one\" 1 200 [\"gap\"]");
         T_STREQ(brief(o, 1), "1 - - 404 [\"no_request\"]");
         T_STREQ(brief(o, 2), "2 \"/last\" 5 200 []");
-        T_TRUE(has(o, 2, "\"requestSize\":17,\"responseSize\":10,"));
+        T_TRUE(has(o, 2, "\"requestSize\":18,\"responseSize\":10,"));
         free(o);
     }
 }
@@ -1644,7 +1670,7 @@ TEST(mid_connection_late_response_to_a_reset_stream)
     o = run2(&cb, &sb);
     T_EQ(count_lines(o), 2);
     T_STREQ(brief(o, 0), "0 \"/slow\" 101 - [\"no_response\"]");
-    T_TRUE(has(o, 0, "\"response\":{\"resetCode\":8},\"requestSize\":17,\"responseSize\":0,"));
+    T_TRUE(has(o, 0, "\"response\":{\"resetCode\":8},\"requestSize\":18,\"responseSize\":0,"));
     T_STREQ(brief(o, 1), "1 - - 404 [\"no_request\"]");
     free(o);
 }
@@ -1664,6 +1690,7 @@ TEST(mid_connection_settings_first_is_not_the_start)
     reset();
     frame(&cb, SETTINGS, 0, 0, st, sizeof st);
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_idx(&hb, 4);
     hp_litn(&hb, 1, "a.example");
     hp_idx(&hb, 62);
@@ -1673,7 +1700,7 @@ TEST(mid_connection_settings_first_is_not_the_start)
     frame(&sb, HEADERS, EH | ES, 103, "\x88", 1);
     o = run2(&cb, &sb);
     T_EQ(count_lines(o), 2);
-    T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":path\":\"/\","
+    T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":scheme\":\"http\",\":path\":\"/\","
                      "\":authority\":\"a.example\"}"));
     T_STREQ(brief(o, 0), "0 \"/\" 101 200 [\"gap\"]");
     T_STREQ(brief(o, 1), "1 \"/second\" 103 200 []");
@@ -1726,9 +1753,9 @@ TEST(h2c_upgrade_http2_settings_apply_to_stream_1)
     frame(&sb, HEADERS, EH, 1, hb.d, hb.n);
     frame(&sb, DATA, ES, 1, big, sizeof big);
     hb.n = 0;
+    hp_idx(&hb, 9);                             /* 204 */
     hp_int(&hb, 0, 4, 62);                      /* x-big's name from the table */
     hp_str(&hb, "again");
-    hp_idx(&hb, 9);                             /* 204 */
     client_start(&cb);
     get_on(&cb, 3, "/next");
     frame(&sb, HEADERS, EH | ES, 3, hb.d, hb.n);
@@ -1741,7 +1768,7 @@ TEST(h2c_upgrade_http2_settings_apply_to_stream_1)
     T_TRUE(has(o, 0, "\"bodySize\":20000,"));
     T_TRUE(has(o, 0, "\"x-big\":\"xxxx"));
     T_STREQ(brief(o, 1), "1 \"/next\" 3 204 []");
-    T_TRUE(has(o, 1, "\"headers\":{\"x-big\":\"again\",\":status\":\"204\"}"));
+    T_TRUE(has(o, 1, "\"headers\":{\":status\":\"204\",\"x-big\":\"again\"}"));
     free(o);
 }
 
@@ -1790,6 +1817,8 @@ TEST(cookie_crumbs_joined_with_semicolons)
     char *o;
 
     hp_idx(&hb, 2);
+
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/c");
     hp_litn(&hb, 32, "a=1");                    /* cookie */
     hp_lit(&hb, "x-other", "y");
@@ -1797,7 +1826,7 @@ TEST(cookie_crumbs_joined_with_semicolons)
     hp_litn(&hb, 32, "c=3");
     o = exchange(&hb);
     T_EQ(count_lines(o), 1);
-    T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":path\":\"/c\","
+    T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":scheme\":\"http\",\":path\":\"/c\","
                      "\"cookie\":\"a=1; b=2; c=3\",\"x-other\":\"y\"}"));
     T_STREQ(brief(o, 0), "0 \"/c\" 1 200 []");
     free(o);
@@ -1829,7 +1858,8 @@ TEST(priority_of_another_length_is_a_stream_error)
         frame(&sb, HEADERS, EH | ES, sid, "\x88", 1);
     o = run2(&cb, &sb);
     T_STREQ(briefs(o), "0 \"/1\" 1 200 []\n1 \"/3\" 3 200 [\"malformed\"]\n2 \"/5\" 5 200 []\n");
-    T_TRUE(has(o, 2, "\"headers\":{\":method\":\"GET\",\":path\":\"/5\",\"x-k\":\"v\"}"));
+    T_TRUE(has(o, 2, "\"headers\":{\":method\":\"GET\",\":scheme\":\"http\",\":path\":\"/5\","
+                     "\"x-k\":\"v\"}"));
     free(o);
     same_split(&cb, &sb);
 }
@@ -1874,6 +1904,7 @@ TEST(size_update_after_a_field_is_malformed)
     hb.n = 0;
     hp_int(&hb, 0x20, 5, 4096);                 /* at the start: fine */
     hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
     hp_litn(&hb, 4, "/3");
     hp_inc(&hb, "x-b", "2");                    /* index 62 */
     frame(&cb, HEADERS, EH | ES, 3, hb.d, hb.n);
@@ -1893,10 +1924,190 @@ TEST(size_update_after_a_field_is_malformed)
     o = run2(&cb, &sb);
     T_STREQ(briefs(o), "0 \"/1\" 1 200 [\"malformed\"]\n1 \"/3\" 3 200 []\n"
                        "2 \"/5\" 5 200 []\n3 \"/7\" 7 200 [\"malformed\"]\n");
-    T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":path\":\"/1\",\":authority\":\"a\","
-                     "\"x-a\":\"1\"}"));
-    T_TRUE(has(o, 2, "\"headers\":{\":method\":\"GET\",\":path\":\"/5\",\"x-b\":\"2\"}"));
+    T_TRUE(has(o, 0, "\"headers\":{\":method\":\"GET\",\":scheme\":\"http\",\":path\":\"/1\","
+                     "\":authority\":\"a\",\"x-a\":\"1\"}"));
+    T_TRUE(has(o, 2, "\"headers\":{\":method\":\"GET\",\":scheme\":\"http\",\":path\":\"/5\","
+                     "\"x-b\":\"2\"}"));
     T_TRUE(has(o, 3, "\"pushPromises\":1}"));
+    free(o);
+    same_split(&cb, &sb);
+}
+
+/* Appends stream sid's request block hb (ending it) and a 200 answer; returns the next id. */
+static uint32_t ask(uint32_t sid, const struct bb *hb)
+{
+    frame(&cb, HEADERS, EH | ES, sid, hb->d, hb->n);
+    frame(&sb, HEADERS, EH | ES, sid, "\x88", 1);
+    return sid + 2;
+}
+
+/*
+ * Malformed requests (RFC 9113 §8.2.1, §8.2.2, §8.3.1, §8.5; RFC 8441 §4) are
+ * flagged, their fields shown as sent; well-formed ones (CONNECT, extended
+ * CONNECT, te: trailers) are not.
+ */
+TEST(malformed_requests_are_flagged)
+{
+    struct bb hb = { .n = 0 };
+    uint32_t sid = 1;
+    char *o;
+
+    reset();
+    client_start(&cb);
+    server_start(&sb);
+    hb.n = 0;
+    hp_lit(&hb, "x-only", "1");                 /* 1: no pseudo-header field */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/3");
+    hp_lit(&hb, "X-Upper", "1");                /* 3: upper case */
+    sid = ask(sid, &hb);
+    hb.n = 0;
+    hp_idx(&hb, 2);
+    hp_idx(&hb, 6);
+    hp_lit(&hb, "x-a", "1");
+    hp_litn(&hb, 4, "/5");                      /* 5: pseudo-header after a regular field */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/7");
+    hp_litn(&hb, 4, "/7b");                     /* 7: :path twice */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/9");
+    hp_lit(&hb, ":foo", "1");                   /* 9: unknown pseudo-header */
+    sid = ask(sid, &hb);
+    hb.n = 0;
+    hp_idx(&hb, 2);
+    hp_litn(&hb, 4, "/11");                     /* 11: no :scheme */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/13");
+    hp_idx(&hb, 8);                             /* 13: :status in a request */
+    sid = ask(sid, &hb);
+    hb.n = 0;
+    hp_litn(&hb, 2, "CONNECT");
+    hp_litn(&hb, 1, "a.example:443");           /* 15: CONNECT: fine */
+    sid = ask(sid, &hb);
+    hp_idx(&hb, 4);                             /* 17: CONNECT with :path */
+    sid = ask(sid, &hb);
+    hb.n = 0;
+    hp_litn(&hb, 2, "CONNECT");
+    hp_lit(&hb, ":protocol", "websocket");
+    hp_idx(&hb, 7);
+    hp_litn(&hb, 4, "/chat");
+    hp_litn(&hb, 1, "a.example");               /* 19: extended CONNECT: fine */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/21");
+    hp_lit(&hb, ":protocol", "websocket");      /* 21: :protocol without CONNECT */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/23");
+    hp_lit(&hb, "connection", "keep-alive");    /* 23: connection-specific */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/25");
+    hp_lit(&hb, "te", "Trailers");              /* 25: fine */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/27");
+    hp_lit(&hb, "te", "gzip");                  /* 27: te but "trailers" */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/29");
+    hp_lit(&hb, "x-v", "a\r\nx-injected: 1");   /* 29: CR LF in a value */
+    sid = ask(sid, &hb);
+    get_block(&hb, "/31");
+    hp_lit(&hb, "x-v", " a");                   /* 31: whitespace first */
+    sid = ask(sid, &hb);
+    get_block(&hb, "");                         /* 33: empty :path */
+    sid = ask(sid, &hb);
+    o = run2(&cb, &sb);
+    T_EQ(sid, 35);
+    T_STREQ(briefs(o),
+            "0 \"\" 1 200 [\"malformed\"]\n1 \"/3\" 3 200 [\"malformed\"]\n"
+            "2 \"/5\" 5 200 [\"malformed\"]\n3 \"/7\" 7 200 [\"malformed\"]\n"
+            "4 \"/9\" 9 200 [\"malformed\"]\n5 \"/11\" 11 200 [\"malformed\"]\n"
+            "6 \"/13\" 13 200 [\"malformed\"]\n7 \"\" 15 200 []\n"
+            "8 \"/\" 17 200 [\"malformed\"]\n9 \"/chat\" 19 200 []\n"
+            "10 \"/21\" 21 200 [\"malformed\"]\n11 \"/23\" 23 200 [\"malformed\"]\n"
+            "12 \"/25\" 25 200 []\n13 \"/27\" 27 200 [\"malformed\"]\n"
+            "14 \"/29\" 29 200 [\"malformed\"]\n15 \"/31\" 31 200 [\"malformed\"]\n"
+            "16 \"\" 33 200 [\"malformed\"]\n");
+    T_TRUE(has(o, 0, "\"method\":\"\",\"url\":\"\",\"path\":\"\",\"httpVersion\":\"HTTP/2.0\","
+                     "\"headers\":{\"x-only\":\"1\"}"));
+    T_TRUE(has(o, 1, "\"X-Upper\":\"1\""));
+    T_TRUE(has(o, 3, "\":path\":\"/7, /7b\""));
+    T_TRUE(has(o, 14, "\"x-v\":\"a\\r\\nx-injected: 1\""));
+    free(o);
+    same_split(&cb, &sb);
+
+    /* mid-connection: a pseudo-header field may be one of those left out (62): gap only */
+    reset();
+    hb.n = 0;
+    hp_idx(&hb, 2);
+    hp_idx(&hb, 62);
+    hp_litn(&hb, 4, "/m");
+    ask(101, &hb);
+    o = run2(&cb, &sb);
+    T_STREQ(briefs(o), "0 \"/m\" 101 200 [\"gap\"]\n");
+    free(o);
+}
+
+/*
+ * :status is three digits (RFC 9110 §15, RFC 9113 §8.3.2): another value is
+ * status 0 and malformed, and stays in headers as sent; 099 is kept, as in
+ * HTTP/1. A response with a request's pseudo-header, trailers with a
+ * pseudo-header or without END_STREAM, a 1xx that ends the stream (§8.1) are
+ * malformed; gRPC-style trailers are not.
+ */
+TEST(malformed_responses_are_flagged)
+{
+    struct bb hb = { .n = 0 };
+    char *o;
+
+    reset();
+    client_start(&cb);
+    server_start(&sb);
+    for (uint32_t sid = 1; sid <= 17; sid += 2)
+        get_on(&cb, sid, "/r");
+    hb.n = 0;
+    hp_litn(&hb, 8, "0200");
+    frame(&sb, HEADERS, EH | ES, 1, hb.d, hb.n);
+    hb.n = 0;
+    hp_litn(&hb, 8, "2000");
+    frame(&sb, HEADERS, EH | ES, 3, hb.d, hb.n);
+    hb.n = 0;
+    hp_litn(&hb, 8, "099");
+    frame(&sb, HEADERS, EH | ES, 5, hb.d, hb.n);
+    hb.n = 0;
+    hp_idx(&hb, 8);
+    hp_litn(&hb, 4, "/x");                      /* 7: :path in a response */
+    frame(&sb, HEADERS, EH | ES, 7, hb.d, hb.n);
+    frame(&sb, HEADERS, EH, 9, "\x88", 1);
+    frame(&sb, HEADERS, EH | ES, 9, "\x88", 1); /* 9: trailers with :status */
+    frame(&sb, HEADERS, EH, 11, "\x88", 1);
+    hb.n = 0;
+    hp_lit(&hb, "x-t", "1");
+    frame(&sb, HEADERS, EH, 11, hb.d, hb.n);    /* 11: trailers without END_STREAM */
+    frame(&sb, DATA, ES, 11, NULL, 0);
+    hb.n = 0;
+    hp_litn(&hb, 8, "103");
+    frame(&sb, HEADERS, EH | ES, 13, hb.d, hb.n); /* 13: a 1xx that ends the stream */
+    frame(&sb, HEADERS, EH, 15, "\x88", 1);
+    hb.n = 0;
+    hp_lit(&hb, "grpc-status", "0");
+    frame(&sb, HEADERS, EH | ES, 15, hb.d, hb.n); /* 15: trailers: fine */
+    hb.n = 0;
+    hp_idx(&hb, 8);
+    put8(&hb, 0);
+    hp_str(&hb, "x-b");
+    hp_int(&hb, 0, 7, 3);
+    put(&hb, "b\0c", 3);                        /* 17: NUL in a value */
+    frame(&sb, HEADERS, EH | ES, 17, hb.d, hb.n);
+    o = run2(&cb, &sb);
+    T_STREQ(briefs(o),
+            "0 \"/r\" 1 0 [\"malformed\"]\n1 \"/r\" 3 0 [\"malformed\"]\n"
+            "2 \"/r\" 5 99 []\n3 \"/r\" 7 200 [\"malformed\"]\n"
+            "4 \"/r\" 9 200 [\"malformed\"]\n5 \"/r\" 11 200 [\"malformed\"]\n"
+            "6 \"/r\" 13 103 [\"malformed\"]\n7 \"/r\" 15 200 []\n"
+            "8 \"/r\" 17 200 [\"malformed\"]\n");
+    T_TRUE(has(o, 0, "\"status\":0,\"statusText\":\"\",\"httpVersion\":\"HTTP/2.0\","
+                     "\"headers\":{\":status\":\"0200\"}"));
+    T_TRUE(has(o, 1, "\"status\":0,\"statusText\":\"\",\"httpVersion\":\"HTTP/2.0\","
+                     "\"headers\":{\":status\":\"2000\"}"));
+    T_TRUE(has(o, 5, "\"trailers\":{\"x-t\":\"1\"}"));
     free(o);
     same_split(&cb, &sb);
 }
@@ -1930,4 +2141,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(cookie_crumbs_joined_with_semicolons),
        T_CASE(priority_of_another_length_is_a_stream_error),
        T_CASE(gap_of_a_block_that_ends_its_stream),
-       T_CASE(size_update_after_a_field_is_malformed))
+       T_CASE(size_update_after_a_field_is_malformed),
+       T_CASE(malformed_requests_are_flagged), T_CASE(malformed_responses_are_flagged))
