@@ -78,12 +78,12 @@ t_is "directory, damaged gzip: an error, not skipped" \
 t_is "directory, damaged gzip: the error names the file" \
     "$(grep -c '^streamvault: ring2/a.pcap.gz: offset 0 (decompressed): corrupt gzip data' err)" 1
 # a directory with no file to read is refused, not an empty store
-mkdir -p empty/sub && cp "$ok" empty/sub/
+mkdir -p empty/sub && cp "$ok" empty/sub/ && cp "$ok" empty/.hidden.pcap
 rm -rf st
 "$SV" ingest -q -o st empty >out 2>err
 t_is "directory with no file: exit status 3" "$?" 3
 t_is "directory with no file: message" "$(cat err)" \
-    "streamvault: empty: a directory with no file in it (subdirectories are not read)"
+    "streamvault: empty: a directory with no file in it (subdirectories and hidden files are not read)"
 t_is "directory with no file: no store" "$(ls -d st 2>/dev/null | wc -l)" 0
 
 # a damaged pack: streams --extract says which stream and where, writes the others, exits 3

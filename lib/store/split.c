@@ -728,6 +728,7 @@ static int expand_inputs(const struct store_node_input *node, struct store_inges
             char *p;
             struct stat fst;
 
+            /* hidden files (".DS_Store", an editor's, our own temporaries) are no input */
             if (e->d_name[0] == '.')
                 continue;
             p = fs_join(inputs[i], e->d_name);
@@ -750,8 +751,8 @@ static int expand_inputs(const struct store_node_input *node, struct store_inges
             memset(in, 0, sizeof *in);
             in->path = xstrdup(inputs[i]);
             in->status = STORE_IN_ERROR;
-            in->error = fs_printf("%s: a directory with no file in it (subdirectories are not "
-                                  "read)", inputs[i]);
+            in->error = fs_printf("%s: a directory with no file in it (subdirectories and "
+                                  "hidden files are not read)", inputs[i]);
             res->input_errors++;
             continue;
         }
@@ -1296,7 +1297,7 @@ static int check_inputs(const struct store_node_input *node, struct diag *d)
         if (S_ISDIR(st.st_mode) && access(in, R_OK | X_OK) == 0 &&
             fs_dir_every(in, not_read, NULL))
             return diag_set(d, SV_EIO, "%s: a directory with no file in it (subdirectories "
-                            "are not read)", in);
+                            "and hidden files are not read)", in);
     }
     return 0;
 }
