@@ -41,7 +41,8 @@ typedef int (*cap_step_fn)(struct cap_reader *r, struct cap_pkt *pkt);
 enum cap_ts_kind {
     CAP_TS_MUL = 0,         /* ns = units * ts_arg        (10^-n, n <= 9) */
     CAP_TS_DIV = 1,         /* ns = units / ts_arg        (10^-n, n > 9) */
-    CAP_TS_SHIFT = 2,       /* ns = units * 10^9 >> ts_arg (2^-n) */
+    CAP_TS_SHIFT = 2,       /* ns = units * 10^9 >> ts_arg (2^-n, n < 94) */
+    CAP_TS_FINER = 3,       /* ns = 0: units so fine that 2^64 of them are under 1 ns */
 };
 
 struct cap_ng_iface {

@@ -118,7 +118,12 @@ static uint64_t ng_ts_ns(const struct cap_ng_iface *ni, uint32_t ts_hi, uint32_t
         ns = u / ni->ts_arg;
         break;
     case CAP_TS_SHIFT:
-        ns = ng_mul_shift(u, (unsigned)ni->ts_arg);
+        /* floor(floor(x / 2^63) / 2^k) is floor(x / 2^(63 + k)) */
+        ns = ni->ts_arg < 64 ? ng_mul_shift(u, (unsigned)ni->ts_arg)
+                             : ng_mul_shift(u, 63) >> (ni->ts_arg - 63);
+        break;
+    case CAP_TS_FINER:
+        ns = 0;
         break;
     default:
         ns = 0;
@@ -242,16 +247,24 @@ static int ng_tsresol(struct cap_reader *r, uint8_t v, struct cap_iface *ifc,
     unsigned n = v & 0x7fu;
     uint64_t pow = 1;
 
+    (void)r;
+    (void)off;
+    /*
+     * Resolutions so fine that no 64-bit count of them reaches a nanosecond
+     * (2^-94, 10^-29 and finer) give time 0, as wiretap's arithmetic does;
+     * counts of 2^-64 to 2^-93 and of 10^-20 to 10^-28 reach seconds at most.
+     */
     if (v & 0x80u) {
-        if (n > 63)
-            return cap_fail(r, SV_EFORMAT, off, "interface if_tsresol 2^-%u not supported", n);
-        ni->ts_kind = CAP_TS_SHIFT;
+        ni->ts_kind = n >= 94 ? CAP_TS_FINER : CAP_TS_SHIFT;
         ni->ts_arg = n;
         ifc->tsprec = 9;
         return 0;
     }
-    if (n > 19)
-        return cap_fail(r, SV_EFORMAT, off, "interface if_tsresol 10^-%u not supported", n);
+    if (n >= 29) {
+        ni->ts_kind = CAP_TS_FINER;
+        ifc->tsprec = 9;
+        return 0;
+    }
     if (n <= 9) {
         for (unsigned i = n; i < 9; i++)
             pow *= 10;
