@@ -497,6 +497,12 @@ int cmd_ingest(int argc, char **argv)
                          "PCAP stream file cannot hold: their times there are wrong",
                          res[k].inputs[i].path, (unsigned long long)res[k].inputs[i].late_times,
                          res[k].inputs[i].late_times == 1 ? "" : "s");
+            if (res[k].inputs[i].odd_links)
+                cli_warn("%s: %llu packet%s of link type %u%s, which streamvault does not "
+                         "decode: they are in other.pcap", res[k].inputs[i].path,
+                         (unsigned long long)res[k].inputs[i].odd_links,
+                         res[k].inputs[i].odd_links == 1 ? "" : "s", res[k].inputs[i].odd_link,
+                         res[k].inputs[i].odd_links_mixed ? " and others" : "");
         }
         input_errors += res[k].input_errors;
     }

@@ -37,4 +37,21 @@ t_is "newest first: the h2c upgrade still gives its two paired entries" \
 "$SV" streams --extract "$TMP/x.rev" "$TMP/rev" >/dev/null
 (cd "$TMP/x.rev" && sha256sum 0*.pcap | cut -d' ' -f1) | sort >"$TMP/rev.sums"
 t_run "oldest first: the same stream files" cmp "$TMP/alone" "$TMP/rev.sums"
+
+# a link type streamvault does not decode (147, DLT_USER0): every packet in other.pcap, said
+if t_have python3; then
+    python3 -c '
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+le = d[:4] == b"\xd4\xc3\xb2\xa1"
+d[20:24] = struct.pack("<I" if le else ">I", 147)
+open(sys.argv[2], "wb").write(d)' "$TD/ppp_linktype_ipv4.pcap" "$TMP/user0.pcap"
+    "$SV" ingest -q -o "$TMP/user0" "$TMP/user0.pcap" 2>"$TMP/err"
+    n=$(jq .totals.read.packets "$TMP/user0/store.json")
+    t_is "an undecoded link type: every packet in other.pcap, and a warning says so" \
+        "$(jq .totals.other.packets "$TMP/user0/store.json") $(cat "$TMP/err")" \
+        "$n streamvault: warning: $TMP/user0.pcap: $n packets of link type 147, which streamvault does not decode: they are in other.pcap"
+else
+    t_skip "python3 is needed"
+fi
 t_done

@@ -623,9 +623,18 @@ static int read_batches(struct split *sp, struct cap_reader *r, struct store_inp
                 break;
         }
         for (size_t i = nc; i < nc + (size_t)n; i++) {
+            const struct cap_pkt *pk = &sp->pkts[sp->k][i];
+            uint32_t lt = cap_iface(r, pk->iface)->linktype;
+
             in->read.packets++;
-            in->read.bytes += sp->pkts[sp->k][i].caplen;
-            in->late_times += sp->pkts[sp->k][i].ts_ns >= PCAP_LAST_NS;
+            in->read.bytes += pk->caplen;
+            in->late_times += pk->ts_ns >= PCAP_LAST_NS;
+            if (!dec_linktype_supported(lt)) {
+                if (in->odd_links++ == 0)
+                    in->odd_link = lt;
+                else if (lt != in->odd_link)
+                    in->odd_links_mixed = true;
+            }
         }
         decode_batch(sp, r, nc + (size_t)n);
         assign(sp, nc + (size_t)n, ended);

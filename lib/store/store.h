@@ -98,6 +98,9 @@ struct store_input {
     struct store_count read, streams, other;
     uint64_t late_times;        /* packets timed past 2106-02-07T06:28:15Z, which classic
                                    PCAP stream files cannot hold (their times there wrap) */
+    uint64_t odd_links;         /* packets of a link type not decoded (in other.pcap) */
+    uint32_t odd_link;          /* the first such link type */
+    bool odd_links_mixed;       /* and others besides it */
     enum store_input_status status;
     char *error;                /* the fault, naming file and offset (status != OK) */
 };
