@@ -927,16 +927,21 @@ static enum dsx_bid h2_bid(const uint8_t *p, size_t n, int dir, bool dgram)
         return k < H2_PREFACE_LEN ? DSX_MORE : DSX_STRONG;
     /*
      * A connection already open when the capture started: a plausible frame
-     * header (of any length: SETTINGS_MAX_FRAME_SIZE may have been raised
-     * before the capture), and the next one when it is there.
+     * header, and the next one when it is there. The first frame is held to
+     * the default size: the bytes of many a binary protocol (PostgreSQL,
+     * LDAP's BER) read as some frame header of a larger length, whose next
+     * header would lie past what a bid sees. The one after it may be of any
+     * length (SETTINGS_MAX_FRAME_SIZE may have been raised before the
+     * capture), as may every frame the parser reads once HTTP/2 was chosen.
      */
     if (n < H2_HDR) {
         /* what is there of a frame header must fit one */
-        if (n >= 4 && p[3] >= T_CONTINUATION)
+        if (p[0] != 0 || (n >= 3 && be24(p) > H2_DEFAULT_FRAME) ||
+            (n >= 4 && p[3] >= T_CONTINUATION))
             return DSX_NO;
         return DSX_MORE;
     }
-    if (!frame_plausible(NULL, p, H2_MAX_FRAME, false) || p[3] == T_CONTINUATION)
+    if (!frame_plausible(NULL, p, H2_DEFAULT_FRAME, false) || p[3] == T_CONTINUATION)
         return DSX_NO;
     len = be24(p);
     if (H2_HDR + (size_t)len + H2_HDR <= n &&

@@ -1506,6 +1506,13 @@ TEST(bids)
     T_EQ(dsx_http2.bid((const uint8_t *)"\x16\x03\x01\x02\x00\x01\x00\x01\xfc", 9, 0, false),
          DSX_NO);
     T_EQ(dsx_http2.bid((const uint8_t *)"*1\r\n$4\r\nPING\r\n", 14, 0, false), DSX_NO);
+    /* a first frame over the default size is not believed without the preface: LDAP's
+     * BER (SEQUENCE with a 4-byte length) reads as a 3 MB frame of type 0 */
+    T_EQ(dsx_http2.bid((const uint8_t *)"\x30\x84\x00\x00\x00\x24\x02\x01\x01", 9, 0, false),
+         DSX_NO);
+    T_EQ(dsx_http2.bid((const uint8_t *)"\x30\x84\x00", 3, 0, false), DSX_NO);
+    T_EQ(dsx_http2.bid((const uint8_t *)"\x00\x50\x00\x00\x00\x00\x00\x00\x01", 9, 0, false),
+         DSX_NO);
 }
 
 TEST(hpack_header_list_limit)
