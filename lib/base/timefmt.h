@@ -21,8 +21,8 @@ void timefmt_rfc3339(char out[TIMEFMT_LEN], uint64_t ns);
 
 /*
  * Parses "SECONDS[.frac]" (Unix) or RFC 3339 ("2023-03-14T18:32:19.5Z",
- * "+01:00" offsets); SV_EINVAL for anything else, before 1970 or past
- * TIMEFMT_NS_MAX.
+ * "+01:00" offsets); SV_EINVAL for anything else or before 1970, SV_ELIMIT
+ * past TIMEFMT_NS_MAX.
  */
 int timefmt_parse(const char *s, uint64_t *ns);
 

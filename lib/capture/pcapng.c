@@ -241,14 +241,11 @@ static int ng_shb(struct cap_reader *r, bool be, const uint8_t *p, uint32_t blen
 }
 
 /* if_tsresol: bit 7 clear = 10^-n seconds, set = 2^-n seconds. */
-static int ng_tsresol(struct cap_reader *r, uint8_t v, struct cap_iface *ifc,
-                      struct cap_ng_iface *ni, uint64_t off)
+static void ng_tsresol(uint8_t v, struct cap_iface *ifc, struct cap_ng_iface *ni)
 {
     unsigned n = v & 0x7fu;
     uint64_t pow = 1;
 
-    (void)r;
-    (void)off;
     /*
      * Resolutions so fine that no 64-bit count of them reaches a nanosecond
      * (2^-94, 10^-29 and finer) give time 0, as wiretap's arithmetic does;
@@ -258,12 +255,12 @@ static int ng_tsresol(struct cap_reader *r, uint8_t v, struct cap_iface *ifc,
         ni->ts_kind = n >= 94 ? CAP_TS_FINER : CAP_TS_SHIFT;
         ni->ts_arg = n;
         ifc->tsprec = 9;
-        return 0;
+        return;
     }
     if (n >= 29) {
         ni->ts_kind = CAP_TS_FINER;
         ifc->tsprec = 9;
-        return 0;
+        return;
     }
     if (n <= 9) {
         for (unsigned i = n; i < 9; i++)
@@ -276,7 +273,6 @@ static int ng_tsresol(struct cap_reader *r, uint8_t v, struct cap_iface *ifc,
     }
     ni->ts_arg = pow;
     ifc->tsprec = n <= 6 ? 6 : 9;
-    return 0;
 }
 
 /* Interface description block (its options checked by ng_options first). */
@@ -309,9 +305,7 @@ static int ng_idb(struct cap_reader *r, const uint8_t *p, uint32_t blen, uint64_
         if (code == NG_OPT_ENDOFOPT || olen > cur_left(&c))
             break;
         if (code == NG_OPT_IF_TSRESOL && olen == 1) {
-            rc = ng_tsresol(r, c.p[0], &ifc, &ni, off);
-            if (rc < 0)
-                return rc;
+            ng_tsresol(c.p[0], &ifc, &ni);
         } else if (code == NG_OPT_IF_TSOFFSET && olen == 8) {
             uint64_t secs = be ? (uint64_t)ld_be32(c.p) << 32 | ld_be32(c.p + 4)
                                : (uint64_t)ld_le32(c.p + 4) << 32 | ld_le32(c.p);

@@ -874,7 +874,6 @@ static int make_dirs(struct split *sp, struct diag *d)
     return rc;
 }
 
-/* Moves the finished tree into place, replacing an old store atomically enough. */
 /* Removes a replaced store's tree at path, its manifest first (see store_swap_in). */
 static void retire(const char *path)
 {
@@ -886,6 +885,7 @@ static void retire(const char *path)
     (void)fs_rmtree(path, &ignore);
 }
 
+/* Moves the finished tree into place, replacing an old store atomically enough. */
 int store_swap_in(const char *tmp, const char *dir, struct diag *d)
 {
     struct stat st;

@@ -19,6 +19,9 @@ from pcapw import tcp_frame, write_pcap  # noqa: E402
 
 
 def main():
+    if len(sys.argv) < 3 or sys.argv[1].startswith("-"):
+        sys.stderr.write(__doc__)
+        return 2
     out, reqs = sys.argv[1], sys.argv[2:]
     packets = []
     t = [1717236000000000]     # microseconds
@@ -40,6 +43,7 @@ def main():
         seg(s, c, 80, cp, 5001 + len(resp), 1002 + len(req), 0x11)
         seg(c, s, cp, 80, 1002 + len(req), 5002 + len(resp), 0x10)
     write_pcap(out, packets)
+    return 0
 
 
-main()
+sys.exit(main())

@@ -46,7 +46,8 @@ static void maybe_pause(const char *path)
 /* The mode argument, when flags say there is one. */
 #define MODE_ARG(flags, mode)                       \
     do {                                            \
-        if ((flags) & (O_CREAT | O_TMPFILE)) {      \
+        if (((flags) & O_CREAT) ||                  \
+            ((flags) & O_TMPFILE) == O_TMPFILE) {   \
             va_list ap;                             \
             va_start(ap, flags);                    \
             mode = (mode_t)va_arg(ap, int);         \
