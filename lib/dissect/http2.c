@@ -263,11 +263,13 @@ static void h2_abandon(struct h2 *h, struct dsx *x)
  * open streams in increasing order, so every id up to the highest request's
  * was, from the first (with the preface) or from the lowest request's seen
  * (a connection captured after its start; a lower one may have been opened
- * before the capture).
+ * before the capture). After bytes of the client were lost, only from the
+ * lowest request's seen since (the loss may have held requests).
  */
 static bool stream_closed(const struct h2 *h, uint32_t sid)
 {
-    return sid <= h->max_sid && (h->preface || (h->min_sid && sid >= h->min_sid));
+    return sid <= h->max_sid &&
+           ((h->preface && !h->ids_lost) || (h->min_sid && sid >= h->min_sid));
 }
 
 /*
@@ -1086,6 +1088,11 @@ static void h2_gap(void *st, struct dsx *x, int dir, uint64_t n)
     for (size_t i = 0; i < h->ns; i++) {
         if (h->s[i]->e)
             ent_anomaly(h->s[i]->e, ENT_A_GAP);
+    }
+    /* requests may have been lost: ids up to here no longer count as seen (stream_closed) */
+    if (dir == h->client_dir || h->client_dir < 0) {
+        h->ids_lost = true;
+        h->min_sid = 0;
     }
     hpack_lose_state(&d->hp);
     d->ps = PS_RESYNC;

@@ -94,7 +94,9 @@ struct h2 {
     struct h2_stream *spare[H2_SPARE];  /* spent streams (their kept strings freed) */
     size_t nspare;
     uint32_t max_sid;           /* highest stream id opened by a request */
-    uint32_t min_sid;           /* lowest stream id opened by a request (0: none yet) */
+    uint32_t min_sid;           /* lowest stream id opened by a request (0: none yet; since
+                                   the last loss of the client's bytes when ids_lost) */
+    bool ids_lost;              /* bytes of the client were lost: requests may be missing */
     struct buf fields;          /* decoded fields of the block being handled */
     struct buf block;           /* fragments of a HEADERS + CONTINUATION sequence */
     struct buf join;            /* a block's cookie crumbs joined (grpc.c write_fields) */

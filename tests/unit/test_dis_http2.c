@@ -1137,7 +1137,9 @@ TEST(gap_across_frames_resynchronises)
     g[2] = (struct dsxh_seg){ 0, cb.d + lost_at + lost, cb.n - lost_at - lost, T0 + 2 * MS, 0 };
     g[3] = (struct dsxh_seg){ 1, sb.d, sb.n, T0 + 3 * MS, 0 };
     o = run(g, 4);
-    T_EQ(count_lines(o), 2);
+    /* stream 3's answer: its request was lost in the gap, so it is an entry of its own */
+    T_EQ(count_lines(o), 3);
+    T_STREQ(brief(o, 2), "2 - - 200 [\"no_request\"]");
     T_TRUE(strstr(line(o, 0), "\"url\":\"/first\"") != NULL);
     T_TRUE(strstr(line(o, 0), "\"anomalies\":[\"gap\"]") != NULL);
     T_TRUE(strstr(line(o, 1), "\"url\":\"/after\"") != NULL);
@@ -1660,6 +1662,49 @@ TEST(resync_takes_the_last_frame_at_the_end)
 }
 
 /*
+ * A request lost in a gap of the client's bytes, its answer after a later
+ * request: the answer is an entry of its own (no_request), not taken for a
+ * late answer to a stream seen closed, with the preface and without it.
+ */
+TEST(answer_to_a_request_lost_in_a_gap)
+{
+    for (int pre = 1; pre >= 0; pre--) {
+        size_t lost_at, lost;
+        char *o;
+
+        reset();
+        if (pre)
+            client_start(&cb);
+        get_on(&cb, 101, "/one");
+        lost_at = cb.n;
+        get_on(&cb, 103, "/lost");
+        lost = cb.n - lost_at;
+        get_on(&cb, 105, "/three");
+        frame(&cb, WINUPD, 0, 0, "\0\0\x10\0", 4);   /* confirms the resynchronisation */
+        if (pre)
+            server_start(&sb);
+        frame(&sb, HEADERS, EH | ES, 101, "\x88", 1);
+        frame(&sb, HEADERS, EH | ES, 103, "\x8d", 1);
+        frame(&sb, HEADERS, EH | ES, 105, "\x88", 1);
+        {
+            struct dsxh_seg g[] = {
+                { 0, cb.d, lost_at, T0 + MS, 0 },
+                { 0, NULL, lost, 0, DSXH_GAP },
+                { 0, cb.d + lost_at + lost, cb.n - lost_at - lost, T0 + 2 * MS, 0 },
+                { 1, sb.d, sb.n, T0 + 3 * MS, 0 },
+            };
+
+            o = run(g, 4);
+        }
+        T_EQ(count_lines(o), 3);
+        T_STREQ(brief(o, 0), "0 \"/one\" 101 200 [\"gap\"]");
+        T_STREQ(brief(o, 1), "1 \"/three\" 105 200 []");
+        T_STREQ(brief(o, 2), "2 - - 404 [\"no_request\"]");
+        free(o);
+    }
+}
+
+/*
  * Mid-connection: a response to a stream whose request this capture saw, and
  * which the client reset, is dropped (as with a preface); one to a stream
  * opened before the capture is still a no_request entry.
@@ -2141,6 +2186,7 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(settings_header_table_size_is_honoured), T_CASE(interim_response_and_padded_data),
        T_CASE(bids), T_CASE(mid_connection_frames_over_16384),
        T_CASE(resync_takes_the_last_frame_at_the_end),
+       T_CASE(answer_to_a_request_lost_in_a_gap),
        T_CASE(mid_connection_late_response_to_a_reset_stream),
        T_CASE(mid_connection_settings_first_is_not_the_start),
        T_CASE(h2c_upgrade_http2_settings_apply_to_stream_1),
