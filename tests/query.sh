@@ -162,7 +162,22 @@ if t_have python3; then
             "1 1 0"
         t_is "a byte that is not UTF-8 hides no character around it (plan $plan)" \
             "$(c 'request.headers["X-Bad"].startsWith("café ")')" 1
+        t_is "a number's text has the fewest digits that read back the same (plan $plan)" \
+            "$(c '0.1 == r"^0\.1$"') $(c '"0.1".contains(0.1)') $(c 'json("0.1").endsWith("0.1")') $(c '(1e308).startsWith("1e")') $(c '(1e999 - 1e999) == r"^NaN$"')" \
+            "1 1 1 1 1"
+        t_is "'5.' and '.5' are no numbers (plan $plan)" \
+            "$(c '"5." == 5') $(c '".5" == 0.5') $(c '"5.0" == 5')" "0 0 1"
+        t_is "objects and arrays compare by value (plan $plan)" \
+            "$(c 'json("{\"a\":[1,2]}") == json("{\"a\":[1,2]}")') $(c 'json("{}") != json("{}")') $(c 'json("[1]") == json("[2]")')" \
+            "1 0 0"
+        t_is "json() takes a string holding \\u0000 (plan $plan)" \
+            "$(c 'json("\"a\\u0000b\"") == "a\0b"')" 1
     done
+    t_is "-F prints numbers with the fewest digits that read back the same" \
+        "$("$SV" query "$TMP/hc" '' -F '0.1,1e308,2.5,1e999 - 1e999' -f ndjson)" \
+        '{"0.1":0.1,"1e308":1e+308,"2.5":2.5,"1e999 - 1e999":null}'
+    t_is "... and in CSV" "$("$SV" query "$TMP/hc" '' -F '0.1,1e308' -f csv | tail -n 1 | tr -d '\r')" \
+        '0.1,1e+308' 
     t_is "... in the JSON too: one key, the first spelling; U+FFFD for the bad byte only" \
         "$("$SV" query "$TMP/hc" '' -F 'request.headers' -f ndjson)" \
         '{"request.headers":{"Host":"x","Accept":"a, b","X-Bad":"café �"}}'

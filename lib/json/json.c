@@ -130,7 +130,8 @@ void jv_free(struct jv *v)
  * jansson's: members in insertion order, no spaces, strings escaped as
  * jansson escapes them (\\ \" \b \f \n \r \t, other controls as \\u00XX
  * in upper case, nothing else: every jansson string is valid UTF-8),
- * integers in decimal; reals are left to jansson (its shortest-form rules).
+ * integers in decimal; reals with the fewest digits that read back the
+ * same double (where jansson writes 17: 0.1, not 0.10000000000000001).
  */
 struct jtext {
     char *p;
@@ -238,8 +239,25 @@ static void jt_value(struct jtext *t, const json_t *j, size_t real_flags)
         jt_integer(t, json_integer_value(j));
         break;
     case JSON_REAL: {
-        char *r = json_dumps(j, real_flags);
+        char *r;
 
+        if (!(real_flags & JSON_REAL_PRECISION(31))) {
+            /* the fewest digits that read back the same double (0.1, not 0.10000000000000001),
+             * with a '.' or an exponent as jansson keeps (2.0) */
+            char b[40];
+            double x = json_real_value(j);
+
+            for (int prec = 1; prec <= 17; prec++) {
+                snprintf(b, sizeof b, "%.*g", prec, x);
+                if (strtod(b, NULL) == x)
+                    break;
+            }
+            if (!strpbrk(b, ".e"))
+                memcpy(b + strlen(b), ".0", 3);
+            jt_put(t, b, strlen(b));
+            break;
+        }
+        r = json_dumps(j, real_flags);
         if (!r)
             xmalloc(SIZE_MAX);
         jt_put(t, r, strlen(r));
@@ -304,7 +322,13 @@ int jv_parse(const char *text, size_t n, const char *name, struct jv **out, stru
 int jv_parse_value(const char *text, size_t n, const char *name, struct jv **out,
                    struct diag *d)
 {
-    return parse_flags(text, n, JSON_DECODE_ANY, name, out, d);
+    /* a string may hold \u0000: entries' strings do */
+    return parse_flags(text, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, name, out, d);
+}
+
+bool jv_equal(const struct jv *a, const struct jv *b)
+{
+    return json_equal(J(a), J(b)) != 0;
 }
 
 struct jv *jv_get(const struct jv *obj, const char *k)

@@ -49,6 +49,8 @@ int jv_parse(const char *text, size_t n, const char *name, struct jv **out, stru
 int jv_parse_value(const char *text, size_t n, const char *name, struct jv **out,
                    struct diag *d) __attribute__((warn_unused_result));
 
+/* Whether a and b hold the same value (objects: the same members, in any order). */
+bool jv_equal(const struct jv *a, const struct jv *b);
 struct jv *jv_get(const struct jv *obj, const char *k);        /* NULL if absent or not an object */
 const char *jv_get_str(const struct jv *obj, const char *k);   /* NULL if absent or not a string */
 bool jv_get_u64(const struct jv *obj, const char *k, uint64_t *out);

@@ -237,10 +237,8 @@ static bool text_of(struct q_ctx *c, const struct qv *v, const char **s, size_t 
         b = scratch(c, 32);
         if (v->isint)
             snprintf(b, 32, "%lld", (long long)v->i);
-        else if (v->n == (double)(long long)v->n && v->n > -9e15 && v->n < 9e15)
-            snprintf(b, 32, "%lld", (long long)v->n);
         else
-            snprintf(b, 32, "%.17g", v->n);
+            q_num_text(b, 32, v->n);
         *s = b;
         *n = strlen(b);
         return true;
@@ -273,12 +271,16 @@ static bool str_num(const struct qv *v, struct qv *out)
     for (; i < v->len && p[i] >= '0' && p[i] <= '9'; i++)
         digits++;
     integer = i == v->len && digits > 0;
-    if (i < v->len && p[i] == '.') {
-        for (i++; i < v->len && p[i] >= '0' && p[i] <= '9'; i++)
-            digits++;
-    }
     if (digits == 0)
-        return false;
+        return false;       /* ".5" is no number (KFL.md: digits [. digits]) */
+    if (i < v->len && p[i] == '.') {
+        size_t f0 = ++i;
+
+        for (; i < v->len && p[i] >= '0' && p[i] <= '9'; i++)
+            ;
+        if (i == f0)
+            return false;   /* nor is "5." */
+    }
     if (i < v->len && (p[i] == 'e' || p[i] == 'E')) {
         size_t e0;
 
@@ -322,6 +324,23 @@ int q_num_cmp(bool ai, int64_t a, double ad, bool bi, int64_t b, double bd)
     x = ai ? (long double)a : (long double)ad;
     y = bi ? (long double)b : (long double)bd;
     return (x > y) - (x < y);
+}
+
+void q_num_text(char *b, size_t n, double d)
+{
+    if (isnan(d)) {
+        snprintf(b, n, "NaN");
+    } else if (isinf(d)) {
+        snprintf(b, n, "%s", d > 0 ? "Infinity" : "-Infinity");
+    } else if (d > -9007199254740992.0 && d < 9007199254740992.0 && d == trunc(d)) {
+        snprintf(b, n, "%.0f", d);
+    } else {
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(b, n, "%.*g", prec, d);
+            if (strtod(b, NULL) == d)
+                break;
+        }
+    }
 }
 
 int q_num_order(const struct qv *a, const struct qv *b)
@@ -423,7 +442,7 @@ static bool compare(struct q_ctx *c, uint8_t op, const struct qv *a, const struc
     } else if (a->t == QV_JSON && b->t == QV_JSON) {
         if (op != QE_EQ && op != QE_NE)
             return false;
-        r = a->j != b->j;
+        r = !jv_equal(a->j, b->j);      /* by value, as two strings are */
     } else {
         return op == QE_NE;     /* different kinds: never equal, never ordered */
     }
@@ -785,8 +804,9 @@ static struct jv *to_json(const struct q_ctx *c, const struct qv *v)
             return jv_copy(v->j);
         if (v->isint)
             return jv_i64(v->i);
-        if (v->n == (double)(int64_t)v->n && v->n >= -9007199254740992.0 &&
-            v->n <= 9007199254740992.0)
+        /* (the range first: a double past int64's is no int64 to cast to) */
+        if (v->n >= -9007199254740992.0 && v->n <= 9007199254740992.0 &&
+            v->n == (double)(int64_t)v->n)
             return jv_i64((int64_t)v->n);
         return jv_real(v->n);
     case QV_STR:

@@ -51,6 +51,12 @@ static inline struct qv q_int(int64_t i)
  * either is NaN (ordered against nothing).
  */
 int q_num_order(const struct qv *a, const struct qv *b);
+/*
+ * A double as KFL text (what contains() and a regex see): a whole number
+ * below 2^53 as an integer, else the fewest digits that read back the same
+ * (0.1, 1e+300); NaN, Infinity and -Infinity as JavaScript writes them.
+ */
+void q_num_text(char *b, size_t n, double d);
 /* a + b (add) or a - b: exact for integers unless int64 overflows, else in doubles. */
 struct qv q_num_arith(bool add, const struct qv *a, const struct qv *b);
 
