@@ -11,6 +11,7 @@
 
 #include "base/dec.h"
 #include "base/diag.h"
+#include "base/numfmt.h"
 #include "base/utf8.h"
 #include "base/xalloc.h"
 
@@ -245,13 +246,8 @@ static void jt_value(struct jtext *t, const json_t *j, size_t real_flags)
             /* the fewest digits that read back the same double (0.1, not 0.10000000000000001),
              * with a '.' or an exponent as jansson keeps (2.0) */
             char b[40];
-            double x = json_real_value(j);
 
-            for (int prec = 1; prec <= 17; prec++) {
-                snprintf(b, sizeof b, "%.*g", prec, x);
-                if (strtod(b, NULL) == x)
-                    break;
-            }
+            numfmt_shortest(b, sizeof b, json_real_value(j));
             if (!strpbrk(b, ".e"))
                 memcpy(b + strlen(b), ".0", 3);
             jt_put(t, b, strlen(b));

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "base/diag.h"
+#include "base/numfmt.h"
 #include "base/xalloc.h"
 #include "entry/entry.h"
 #include "json/json.h"
@@ -335,11 +336,7 @@ void q_num_text(char *b, size_t n, double d)
     } else if (d > -9007199254740992.0 && d < 9007199254740992.0 && d == trunc(d)) {
         snprintf(b, n, "%.0f", d);
     } else {
-        for (int prec = 1; prec <= 17; prec++) {
-            snprintf(b, n, "%.*g", prec, d);
-            if (strtod(b, NULL) == d)
-                break;
-        }
+        numfmt_shortest(b, n, d);
     }
 }
 
