@@ -491,6 +491,10 @@ static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q
         obj = e;
         e = NULL;
     } else {
+        /* a CSV row's cells are written once all are there: a fault leaves no part row */
+        char **csv = o->fmt == FMT_CSV ? xcalloc(nf, sizeof *csv) : NULL;
+        size_t *csvn = csv ? xcalloc(nf, sizeof *csvn) : NULL;
+
         if (o->fmt == FMT_JSON || o->fmt == FMT_NDJSON)
             obj = jv_obj();
         for (size_t k = 0; k < nf && ok; k++) {
@@ -502,19 +506,25 @@ static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q
                 ok = false;
             } else if (obj) {
                 jv_set(obj, o->fs[k].label, v);
+            } else if (csv) {
+                csv[k] = cell_text(v, &csvn[k]);
+                jv_free(v);
             } else {
                 size_t n;
                 char *t = cell_text(v, &n);
 
-                if (o->fmt == FMT_CSV) {
-                    put_csv(out, t, n, k + 1 == nf);
-                } else {
-                    o->g->cell[pos * nf + k] = cli_table_safe(t, n);
-                }
+                o->g->cell[pos * nf + k] = cli_table_safe(t, n);
                 free(t);
                 jv_free(v);
             }
         }
+        for (size_t k = 0; csv && k < nf; k++) {
+            if (ok)
+                put_csv(out, csv[k], csvn[k], k + 1 == nf);
+            free(csv[k]);
+        }
+        free(csv);
+        free(csvn);
     }
     if (ok && obj) {
         char *text = jv_dump(obj, JV_COMPACT);
@@ -759,8 +769,11 @@ int cmd_query(int argc, char **argv)
 
         rc = print_rows(&o, n);
     }
-    if (rc != EXIT_OK)
+    if (rc != EXIT_OK) {
+        if (fmt == FMT_JSON)
+            fputs("\n]\n", stdout);   /* what was printed stays one JSON array */
         goto out;
+    }
     if (fmt == FMT_TABLE && nf)
         grid_print(&g, fs);
     else if (fmt == FMT_JSON)

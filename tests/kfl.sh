@@ -204,6 +204,12 @@ t_is "a failing field: the rows before it are printed, and no others" "$(wc -l <
 t_run "a failing field: the same output at 1, 2 and 3 threads" \
     sh -c "cmp '$TMP/f1' '$TMP/f2' && cmp '$TMP/f1' '$TMP/f3' && cmp '$TMP/e1' '$TMP/e2' &&
         cmp '$TMP/e1' '$TMP/e3'"
+# ... in CSV no part of the failing row, in JSON the rows before it as one array
+"$SV" query "$TMP/s" http -F "$F" --format csv >"$TMP/fc" 2>/dev/null
+"$SV" query "$TMP/s" http -F "$F" --format json >"$TMP/fj" 2>/dev/null
+t_is "a failing field: CSV rows whole (a line end last), JSON an array of the rows before" \
+    "$(tail -c 2 "$TMP/fc" | od -An -c | tr -d ' ') $(($(wc -l <"$TMP/fc") - 1)) $(jq length "$TMP/fj")" \
+    "\r\n $(wc -l <"$TMP/f1") $(wc -l <"$TMP/f1")"
 for j in 1 3; do
     OMP_NUM_THREADS=$j "$SV" query "$TMP/s" http --sort "${F#id,}" >"$TMP/s$j" 2>&1
     echo $? >>"$TMP/s$j"
