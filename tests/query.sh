@@ -170,6 +170,9 @@ if t_have python3; then
         t_is "objects and arrays compare by value (plan $plan)" \
             "$(c 'json("{\"a\":[1,2]}") == json("{\"a\":[1,2]}")') $(c 'json("{}") != json("{}")') $(c 'json("[1]") == json("[2]")')" \
             "1 0 0"
+        t_is "field names in another case are those fields (plan $plan)" \
+            "$(c 'REQUEST.Path == "/case"') $(c 'Dst.PORT == 80') $(c 'SRC.ip == "10.0.0.2"')" \
+            "1 1 1"
         t_is "json() takes a string holding \\u0000 (plan $plan)" \
             "$(c 'json("\"a\\u0000b\"") == "a\0b"')" 1
     done

@@ -284,8 +284,10 @@ static void add_step(struct qe *e, struct q_step st)
 static int compile(struct comp *c, const struct q_node *n, struct qe **out, int depth);
 
 /* Checks a member of a fixed entry field (src.nmae is an error). */
-static int check_member(struct comp *c, const struct q_node *n, const char *field, const char *key)
+static int check_member(struct comp *c, const struct q_node *n, const char *field, const char *key,
+                        const char **canon)
 {
+    *canon = key;
     for (size_t i = 0; i < sizeof sub_fields / sizeof *sub_fields; i++) {
         const char *const *k = sub_fields[i].keys;
         const char *best = NULL;
@@ -293,9 +295,12 @@ static int check_member(struct comp *c, const struct q_node *n, const char *fiel
 
         if (strcmp(sub_fields[i].field, field) != 0)
             continue;
+        /* without regard to case, as members are looked up: the entry's spelling kept */
         for (; k[cnt]; cnt++) {
-            if (strcmp(k[cnt], key) == 0)
+            if (strcasecmp(k[cnt], key) == 0) {
+                *canon = k[cnt];
                 return 0;
+            }
         }
         best = nearest(key, k, cnt, NULL, &d);
         if (best)
@@ -337,7 +342,8 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
             }
         }
         for (size_t i = 0; i < sizeof top_fields / sizeof *top_fields && !known; i++) {
-            if (strcmp(name, top_fields[i]) == 0) {
+            if (strcasecmp(name, top_fields[i]) == 0) {
+                name = top_fields[i];   /* a field in another case is that field */
                 add_step(e, (struct q_step){ QS_KEY, keep(c, name, strlen(name)), 0 });
                 known = true;
             }
@@ -366,12 +372,14 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
         const struct q_node *m = chain[k];
 
         if (m->kind == Q_MEMBER) {
+            const char *key = m->str;
+
             if (k == nchain - 1 && base->kind == Q_IDENT && e->nsteps == 1) {
-                rc = check_member(c, m, base->str, m->str);
+                rc = check_member(c, m, e->steps[0].key, m->str, &key);
                 if (rc < 0)
                     return rc;
             }
-            add_step(e, (struct q_step){ QS_KEY, m->str, 0 });
+            add_step(e, (struct q_step){ QS_KEY, key, 0 });
         } else if (m->kid[1]->kind == Q_STR && memchr(m->kid[1]->str, 0, m->kid[1]->len)) {
             add_step(e, (struct q_step){ QS_NONE, NULL, 0 });
         } else if (m->kid[1]->kind == Q_STR) {
