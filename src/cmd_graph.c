@@ -397,6 +397,9 @@ int cmd_graph(int argc, char **argv)
     }
     if (npos < 1)
         return cli_usage("graph", "expected STORE... [QUERY]");
+    if (diff && npos == 1 && positional)
+        return cli_usage("graph", "--diff: expected two stores, OLD and NEW (no file or "
+                         "directory '%s': it was read as the query)", query);
     if (diff && npos != 2)
         return cli_usage("graph", "--diff: expected two stores, OLD and NEW, not %d", npos);
     if (out && (ends_with(out, ".svg") || ends_with(out, ".png") || ends_with(out, ".pdf"))) {

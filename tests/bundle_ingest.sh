@@ -140,13 +140,28 @@ done
 
 # cut short: in a member's data (plain tar), in the gzip stream
 head -c 3000 whole.tar >cut.tar
+# the member whose data the cut falls in, and its header's offset (tar's 512-byte blocks)
+cut_member() { python3 -c '
+import tarfile, sys
+for m in tarfile.open(sys.argv[1]).getmembers():
+    if m.offset_data < 3000 <= m.offset_data + m.size: print(m.name)' whole.tar; }
+cut_member_at() { python3 -c '
+import tarfile, sys
+for m in tarfile.open(sys.argv[1]).getmembers():
+    if m.offset_data < 3000 <= m.offset_data + m.size: print(m.offset)' whole.tar; }
 "$SV" ingest -q -o "$TMP/st" cut.tar 2>err
-t_is "a tar cut in a member's data: exit 3 and the error" "$?: $(cat err)" \
-    "3: streamvault: cut.tar: offset 3000 (decompressed): reading a member's data: Truncated tar archive"
+t_is "a tar cut in a member's data: exit 3 and the error, naming the member" "$?: $(cat err)" \
+    "3: streamvault: cut.tar: offset $(cut_member_at) (decompressed): member '$(cut_member)': reading its data: Truncated tar archive"
 head -c 1500 whole.tar.gz >cut.tar.gz
 "$SV" ingest -q -o "$TMP/st" cut.tar.gz 2>err
 t_is "a tar.gz cut short: exit 3 and the error" "$?: $(cat err)" \
     "3: streamvault: cut.tar.gz: offset 0 (decompressed): not a readable tar or tar.gz archive: truncated gzip input"
+# the same bytes under another name: a bundle still (its first tar header is whole), not a capture
+cp cut.tar.gz cut.bin
+"$SV" ingest -q -o "$TMP/st" cut.bin 2>err
+t_is "a tar.gz cut short, named otherwise: refused as a bundle" "$?: $(cat err)" \
+    "3: streamvault: cut.bin: offset 0 (decompressed): not a readable tar or tar.gz archive: truncated gzip input"
+rm cut.bin
 t_is "cut bundles: no store, no temporary directory left" "$(left_over)" ""
 
 printf 'not a tar at all' | gzip >garbage.tar.gz

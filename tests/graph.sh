@@ -197,6 +197,8 @@ expect "bad --format" 2 "streamvault: graph: --format: expected dot or json, not
 Try 'streamvault graph --help' for more information." "$SV" graph --format svg "$TMP/s1"
 expect "--diff with one store" 2 "streamvault: graph: --diff: expected two stores, OLD and NEW, not 1
 Try 'streamvault graph --help' for more information." "$SV" graph --diff "$TMP/s1"
+expect "--diff with a mistyped second store" 2 "streamvault: graph: --diff: expected two stores, OLD and NEW (no file or directory 'nosuch': it was read as the query)
+Try 'streamvault graph --help' for more information." "$SV" graph --diff "$TMP/s1" nosuch
 expect "--format with a rendered file" 2 "streamvault: graph: --format json: x.png is rendered by Graphviz (.svg, .png, .pdf); drop --format or name a .dot or .json file
 Try 'streamvault graph --help' for more information." "$SV" graph -f json -o x.png "$TMP/s1"
 expect "a query that does not compile" 2 "streamvault: query: expected an operand but found end of query

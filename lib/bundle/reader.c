@@ -30,11 +30,14 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/bytesrc.h"
+#include "base/cur.h"
 #include "base/diag.h"
 #include "base/fsutil.h"
 #include "base/limits.h"
 #include "base/sha256.h"
 #include "base/xalloc.h"
+#include "compress/compress.h"
 #include "json/json.h"
 #include "store/store.h"
 
@@ -279,8 +282,15 @@ static int read_data(struct reader *r, struct member *m, const char *raw, int fd
 
         if (n == 0)
             break;
-        if (n < 0)
-            return arch_error(r, "reading a member's data");
+        if (n < 0) {
+            const char *e = archive_error_string(r->a);
+
+            if (archive_errno(r->a) == ENOMEM)
+                return arch_error(r, "reading a member's data");
+            /* a fault in a member's data is the member's: its name and header offset */
+            snprintf(why, sizeof why, "reading its data: %s", e ? e : "unknown libarchive error");
+            return refuse(r, SV_EFORMAT, m->offset, raw, why);
+        }
         if (r->lim->cancel && *r->lim->cancel)
             return diag_set(r->d, SV_EINTR, "%s: interrupted while extracting; nothing written",
                             r->name);
@@ -924,6 +934,52 @@ int bundle_extract_mem(const void *p, size_t n, const char *name, const char *di
     return rc;
 }
 
+/*
+ * Whether the first 512 bytes of path, decompressed, are a ustar header (its
+ * checksum right): a bundle cut short inside what libarchive reads ahead
+ * (its first header then fails to read) is still a bundle, to be refused as
+ * one, not read as a capture.
+ */
+static bool tar_header_first(const char *path)
+{
+    struct bytesrc *src = NULL;
+    struct diag d;
+    uint8_t h[512];
+    size_t n = 0;
+    ssize_t k;
+    unsigned long sum = 0, want;
+    char field[9], *end;
+
+    if (bytesrc_open_file(&src, path, NULL, &d) < 0)
+        return false;
+    /* the magic decides the decoder (gzip, zstd, or none); a cut stream gives what it can */
+    while (n < 4 && (k = src->read(src, h + n, 4 - n, &d)) > 0)
+        n += (size_t)k;
+    if (n == 4 && (h[0] == 0x1f && h[1] == 0x8b)) {
+        if (comp_open(&src, COMP_GZIP, src, h, n, &d) < 0)
+            return false;
+        n = 0;
+    } else if (n == 4 && ld_le32(h) == 0xFD2FB528u) {
+        if (comp_open(&src, COMP_ZSTD, src, h, n, &d) < 0)
+            return false;
+        n = 0;
+    }
+    while (n < sizeof h && (k = src->read(src, h + n, sizeof h - n, &d)) > 0)
+        n += (size_t)k;
+    bytesrc_close(src);
+    if (n < sizeof h || memcmp(h + 257, "ustar", 5) != 0)
+        return false;
+    /* the checksum (octal at 148): the header's bytes, its own 8 counted as spaces */
+    memcpy(field, h + 148, 8);
+    field[8] = '\0';
+    want = strtoul(field, &end, 8);
+    if (end == field)
+        return false;
+    for (size_t i = 0; i < sizeof h; i++)
+        sum += i >= 148 && i < 156 ? ' ' : h[i];
+    return sum == want;
+}
+
 bool bundle_probe(const char *path)
 {
     struct archive *a;
@@ -944,7 +1000,7 @@ bool bundle_probe(const char *path)
         yes = rc == ARCHIVE_OK || rc == ARCHIVE_WARN;
     }
     archive_read_free(a);
-    return yes;
+    return yes || tar_header_first(path);
 }
 
 void bundle_contents_release(struct bundle_contents *c)
