@@ -51,6 +51,20 @@ open(sys.argv[2], "wb").write(d)' "$TD/ppp_linktype_ipv4.pcap" "$TMP/user0.pcap"
     t_is "an undecoded link type: every packet in other.pcap, and a warning says so" \
         "$(jq .totals.other.packets "$TMP/user0/store.json") $(cat "$TMP/err")" \
         "$n streamvault: warning: $TMP/user0.pcap: $n packets of link type 147, which streamvault does not decode: they are in other.pcap"
+    # a link-type field with an FCS length (0x24000001: Ethernet, 4-byte FCS) is kept whole
+    python3 -c '
+import struct, sys
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0x4000, 64, 6, 0, bytes([10, 0, 0, 1]),
+                 bytes([10, 0, 0, 2]))
+tcp = struct.pack("!HHIIBBHHH", 1000, 80, 1, 0, 0x50, 0x02, 65535, 0, 0)
+fr = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + tcp + b"\xde\xad\xbe\xef"
+open(sys.argv[1], "wb").write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 0x24000001)
+                              + struct.pack("<IIII", 1700000000, 0, len(fr), len(fr)) + fr)' \
+        "$TMP/fcs.pcap"
+    "$SV" ingest -q -o "$TMP/fcs" "$TMP/fcs.pcap" &&
+        "$SV" streams --extract "$TMP/fcs-x" "$TMP/fcs" >/dev/null
+    t_is "a link-type field with an FCS length: the stream file's is the input's" \
+        "$(od -An -tx1 -j 20 -N 4 "$TMP/fcs-x/000000000001.pcap" | tr -d ' ')" "01000024"
 else
     t_skip "python3 is needed"
 fi

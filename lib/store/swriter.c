@@ -352,6 +352,17 @@ static int to_ns(struct bucket *b, struct sstream *s)
 }
 
 /* The stream's IDB index for this interface, adding an IDB when it is new. */
+/*
+ * The link-type field of a classic PCAP of ifc's packets: the link type, and
+ * the FCS length its frames end with (bit 26, and 16-bit words in bits 28-31,
+ * as libpcap writes it). A pcapng IDB takes its low 16 bits only.
+ */
+static uint32_t link_word(const struct cap_iface *ifc)
+{
+    return ifc->linktype |
+           (ifc->fcs_len ? 0x04000000u | (uint32_t)(ifc->fcs_len / 2) << 28 : 0);
+}
+
 static int ng_iface(struct bucket *b, struct sstream *s, const struct cap_iface *ifc,
                     uint32_t *ifid)
 {
@@ -359,14 +370,14 @@ static int ng_iface(struct bucket *b, struct sstream *s, const struct cap_iface 
     uint8_t *p;
 
     for (i = 0; i < s->nifs; i++) {
-        if (s->ifs[i].linktype == ifc->linktype && s->ifs[i].prec == ifc->tsprec &&
+        if (s->ifs[i].linktype == link_word(ifc) && s->ifs[i].prec == ifc->tsprec &&
             s->ifs[i].snaplen == ifc->snaplen) {
             *ifid = i;
             return 0;
         }
     }
     s->ifs = xrealloc(s->ifs, (s->nifs + 1) * sizeof *s->ifs);
-    s->ifs[i] = (struct sif){ ifc->linktype, ifc->snaplen, ifc->tsprec };
+    s->ifs[i] = (struct sif){ link_word(ifc), ifc->snaplen, ifc->tsprec };
     s->nifs++;
     len = pcapw_ng_idb_len(ifc->tsprec);
     p = cbuf_reserve(&s->data, b->pool, len);
@@ -385,13 +396,13 @@ static int append_packet(struct split *sp, struct bucket *b, struct sstream *s,
     int rc = 0;
 
     if (s->npk == 0) {
-        s->linktype = ifc->linktype;
+        s->linktype = link_word(ifc);
         s->snaplen = ifc->snaplen;
         s->prec = ifc->tsprec;
         if (s != sp->other)
             live_link(b, s);
     } else if (s->fmt == SF_PCAP) {
-        if (ifc->linktype != s->linktype) {
+        if (link_word(ifc) != s->linktype) {
             rc = to_pcapng(b, s);
         } else {
             if (ifc->tsprec > s->prec)
