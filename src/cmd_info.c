@@ -2,6 +2,7 @@
 /* summary: streamvault info: a store's manifest in words (or as JSON) */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,9 +176,13 @@ int cmd_info(int argc, char **argv)
         return cli_diag(&d);
     text = store_json_text(s);
     if (json) {
-        fputs(text, stdout);
+        /* said here, with the reason: a failed write this large leaves nothing to flush */
+        int e = fputs(text, stdout) == EOF || fflush(stdout) == EOF ? errno : 0;
+
         store_close(s);
-        return EXIT_OK;
+        if (e)
+            cli_error("info: write error on standard output: %s", strerror(e));
+        return e ? EXIT_ERROR : EXIT_OK;
     }
     rc = jv_parse(text, strlen(text), "store.json", &meta, &d);
     if (rc < 0) {

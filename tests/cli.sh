@@ -133,6 +133,12 @@ if [ -w /dev/full ]; then
         t_is "$c >/dev/full: message" "$(cat "$TMP/err")" \
             "streamvault: $c: write error on standard output: No space left on device"
     done
+    # info --json of a store.json larger than stdio's buffer: the write fails at once
+    "$SV" ingest -q -o "$TMP/bigjson" "$TD" 2>/dev/null
+    "$SV" info --json "$TMP/bigjson" >/dev/full 2>"$TMP/err"
+    t_is "info --json >/dev/full, a large store.json: exit status and the reason" \
+        "$? $(cat "$TMP/err")" \
+        "3 streamvault: info: write error on standard output: No space left on device"
     "$SV" --version >/dev/full 2>"$TMP/err"
     t_is "--version >/dev/full: exit status" "$?" 3
     # many rows: stdio meets the error in a printf, so the reason may be gone by the end
