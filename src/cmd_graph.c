@@ -307,11 +307,9 @@ static int graph_of(char *const *paths, size_t n, const struct q_query *q, const
         rc = EXIT_ERROR;        /* a corrupt segment was reported; the graph lacks it */
 out:
     sel_release(&sel);
-    for (size_t i = 0; *out && i < nstores; i++) {
-        if (store_replaced(stores[i])) {
-            graph_free(*out);
-            *out = NULL;
-        }
+    if (*out && sel_replaced(stores, nstores)) {
+        graph_free(*out);
+        *out = NULL;
     }
     rc = sel_close_stores(stores, nstores, rc);
     return rc;

@@ -273,6 +273,15 @@ int sel_open_stores(char *const *paths, size_t n, struct store ***stores, size_t
     return EXIT_OK;
 }
 
+const struct store *sel_replaced(struct store *const *stores, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (store_replaced(stores[i]))
+            return stores[i];
+    }
+    return NULL;
+}
+
 int sel_close_stores(struct store **stores, size_t n, int rc)
 {
     for (size_t i = 0; i < n; i++) {

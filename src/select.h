@@ -88,6 +88,8 @@ int sel_open_stores(char *const *paths, size_t n, struct store ***stores, size_t
  * what the command printed or wrote may mix the old store and the new).
  */
 int sel_close_stores(struct store **stores, size_t n, int rc);
+/* The first of stores[0..n) replaced since it was opened (store_replaced), or NULL. */
+const struct store *sel_replaced(struct store *const *stores, size_t n);
 
 /*
  * Selects the entries of stores[] that q matches (every entry when q has

@@ -17,6 +17,16 @@ cc -shared -fPIC -o "$TMP/openpause.so" "$top_srcdir/tests/tools/openpause.c" -l
 OLD="$TD/ndpi_android.pcap"
 NEW="$TD/ndpi_badpackets.pcap"
 
+# held PID: waits (at most 30 s) until process PID, run under the shim, is held
+held() {
+    i=0
+    while [ ! -e "$TMP/flag" ] && [ $i -lt 3000 ] && kill -0 "$1" 2>/dev/null; do
+        sleep 0.01
+        i=$((i + 1))
+    done
+    [ -e "$TMP/flag" ] || echo "# process $1 was never held"
+}
+
 # race AT CMD...: CMD (a reader of $TMP/s, which holds OLD) is held at its first open of a path
 # holding AT while $TMP/s is replaced by a store of NEW; CMD's stderr in $TMP/err, status in rc
 race() {
@@ -27,12 +37,7 @@ race() {
     PAUSE_AT=$at PAUSE_FLAG="$TMP/flag" PAUSE_GO="$TMP/go" LD_PRELOAD="$TMP/openpause.so" \
         "$@" >"$TMP/out" 2>"$TMP/err" &
     pid=$!
-    i=0
-    while [ ! -e "$TMP/flag" ] && [ $i -lt 3000 ] && kill -0 "$pid" 2>/dev/null; do
-        sleep 0.01
-        i=$((i + 1))
-    done
-    [ -e "$TMP/flag" ] || echo "# the reader never reached $at"
+    held "$pid"
     "$SV" ingest -q -f -o "$TMP/s" "$NEW"
     touch "$TMP/go"
     wait "$pid"
@@ -75,14 +80,13 @@ rm -rf "$TMP/s" "$TMP/flag" && "$SV" ingest -q -o "$TMP/s" "$OLD"
 PAUSE_FLAG="$TMP/flag" PAUSE_GO="$TMP/never" LD_PRELOAD="$TMP/openpause.so" \
     sh -c 'PAUSE_EXACT="$1.tmp-$$" exec "$0" ingest -q -f -o "$1" "$2"' "$SV" "$TMP/s" "$NEW" &
 pid=$!
-i=0
-while [ ! -e "$TMP/flag" ] && [ $i -lt 3000 ] && kill -0 "$pid" 2>/dev/null; do
-    sleep 0.01
-    i=$((i + 1))
-done
+held "$pid"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 left=$(cd "$TMP" && ls -d s.tmp-* 2>/dev/null)
+t_is "... killed after the swap: the store is the new one, whole" \
+    "$(jq -r '.inputs[0].path' "$TMP/s/store.json") $("$SV" info "$TMP/s" >/dev/null && echo ok)" \
+    "$NEW ok"
 "$SV" ingest -q -f -o "$TMP/s" "$NEW" 2>"$TMP/err"
 t_is "ingest --force killed while removing the old store: the next one removes the rest" \
     "$(echo "$left" | wc -w) $(cd "$TMP" && ls -d s.tmp-* 2>/dev/null | wc -l) $(cat "$TMP/err")" \
