@@ -420,6 +420,16 @@ static void amqp_content_done(struct dsx *x, struct amqp *a, int i, uint32_t ano
 {
     struct amqp_content *ct = &a->content[i];
 
+    /*
+     * A frame of this content may be half read (a slot cut for the other
+     * direction's content): the rest of it belongs to no entry.
+     */
+    for (int d = 0; d < 2; d++) {
+        if (a->d[d].slot == i || (ct->e && a->d[d].e == ct->e)) {
+            a->d[d].e = NULL;
+            a->d[d].slot = -1;
+        }
+    }
     if (ct->e) {
         ent_section(ct->e, ct->resp ? ENT_RESP : ENT_REQ);
         ent_u64(ct->e, "bodySize", ct->body_got);

@@ -432,9 +432,44 @@ TEST(content_slots_cap)
     free(buf);
 }
 
+TEST(content_cap_while_other_side_reads_a_body)
+{
+    uint8_t *buf = malloc(16 * 33);
+    struct dsxh_seg s[] = {
+        { 0, PUBLISH HDR11 BODY11, 22 + 22 + 10, 0, 0 },   /* 3 bytes of the body */
+        { 1, buf, 16 * 33, 0, 0 },
+        { 0, BODY11 + 10, 9, 0, 0 },                       /* the rest of the body frame */
+        SEG(0, ACK),
+    };
+    char *o;
+
+    /* 16 delivers on channels 1..16: the last takes the publish's slot */
+    for (size_t i = 0; i < 16; i++) {
+        memcpy(buf + 33 * i, DELIVER, 33);
+        buf[33 * i + 2] = (uint8_t)(i + 1);
+    }
+    o = run(s, 4);
+    T_EQ(count_lines(o), 18);
+    T_STREQ(body(line(o, 0)), "\"request\":{\"method\":\"basic.publish\",\"channel\":1,"
+                              "\"exchange\":\"\",\"routingKey\":\"tasks\",\"bodySize\":3},"
+                              "\"response\":{},\"requestSize\":54,\"responseSize\":0,"
+                              "\"anomalies\":[\"truncated\",\"cap\"]");
+    /* the rest of the publish's body frame belongs to no entry */
+    T_STREQ(body(line(o, 16)), "\"request\":{\"method\":\"basic.deliver\",\"channel\":16,"
+                               "\"exchange\":\"\",\"routingKey\":\"tasks\",\"bodySize\":0},"
+                               "\"response\":{},\"requestSize\":33,\"responseSize\":0,"
+                               "\"anomalies\":[\"truncated\"]");
+    T_STREQ(body(line(o, 17)), "\"request\":{\"method\":\"basic.ack\",\"channel\":1},"
+                               "\"response\":{},\"requestSize\":21,\"responseSize\":0,"
+                               "\"anomalies\":[]");
+    free(o);
+    free(buf);
+}
+
 T_MAIN(T_CASE(registered_and_bids), T_CASE(conversation), T_CASE(splits_give_the_same_entries),
        T_CASE(get_with_content_and_empty), T_CASE(nowait_bind_unknown_heartbeat),
        T_CASE(ok_without_request), T_CASE(bad_end_octet_abandons),
        T_CASE(gap_inside_body_keeps_step), T_CASE(gap_resynchronises),
        T_CASE(method_before_content_ends), T_CASE(end_of_capture),
-       T_CASE(big_body_is_not_buffered), T_CASE(pending_cap), T_CASE(content_slots_cap))
+       T_CASE(big_body_is_not_buffered), T_CASE(pending_cap), T_CASE(content_slots_cap),
+       T_CASE(content_cap_while_other_side_reads_a_body))
