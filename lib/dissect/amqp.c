@@ -10,6 +10,8 @@
  *
  * Entries: one per method frame, except a -ok, which completes the entry of
  * its synchronous method (same channel, other direction, oldest first). A
+ * channel.close (connection.close) ends, with no_response, the synchronous
+ * methods the other side still waits for on that channel (on all). A
  * synchronous method sent with no-wait, and every asynchronous one (publish,
  * deliver, ack, nack, reject, return, ...), is an entry with a request only.
  * An entry's client is the sender of its method: for basic.deliver (and
@@ -407,6 +409,30 @@ static bool amqp_pend_take(struct amqp *a, int dir, uint16_t chan, uint16_t cls,
     return false;
 }
 
+/*
+ * dir closes chan (connection.close: every channel): the synchronous methods
+ * the other side sent there and that are still waiting will get no -ok (a
+ * close is how a peer refuses one). Its own methods are answered before the
+ * close-ok, and a close crossing this one still gets its close-ok.
+ */
+static void amqp_pend_close(struct dsx *x, struct amqp *a, int dir, bool all, uint16_t chan)
+{
+    uint32_t i = 0;
+
+    while (i < a->plen) {
+        struct amqp_pend *p = &a->pend[i];
+        bool close = (p->cls == 10 && p->ok == 51) || (p->cls == 20 && p->ok == 41);
+
+        if (p->dir == dir || close || (!all && p->chan != chan)) {
+            i++;
+            continue;
+        }
+        amqp_emit(x, p->e, ENT_A_NO_RESPONSE);
+        memmove(a->pend + i, a->pend + i + 1, (a->plen - i - 1) * sizeof *a->pend);
+        a->plen--;
+    }
+}
+
 /* The content slot of (dir, chan), or -1. */
 static int amqp_slot(const struct amqp *a, int dir, uint16_t chan)
 {
@@ -491,6 +517,8 @@ static void amqp_method(struct dsx *x, struct amqp *a, int dir, const uint8_t *p
     ok = !c.bad && amqp_args(cls, mid, &c, &args);
     if (!ok)
         (void)amqp_args(0, 0, &c, &args);
+    if (m && ((cls == 10 && mid == 50) || (cls == 20 && mid == 40)))
+        amqp_pend_close(x, a, dir, cls == 10, ad->chan);
     ad->resp = m && m->kind == AK_RESP;
     if (ad->resp) {
         matched = amqp_pend_take(a, dir, ad->chan, cls, mid, &e);

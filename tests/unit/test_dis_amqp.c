@@ -466,10 +466,61 @@ TEST(content_cap_while_other_side_reads_a_body)
     free(buf);
 }
 
+TEST(channel_close_ends_the_methods_it_refused)
+{
+    struct dsxh_seg s[] = {
+        SEG(0, QDECL),                  /* 0: refused: the server closes the channel */
+        SEG(1, CH_CLOSE),               /* 1 */
+        SEG(0, CH_CLOSE_OK CH_OPEN),    /* 2: the channel number is used again */
+        SEG(1, CH_OPEN_OK),             /* 3 */
+        SEG(0, QDECL),                  /* 4 */
+        SEG(1, QDECL_OK),               /* 5 */
+    };
+    char *o = run(s, 6);
+
+    T_EQ(count_lines(o), 4);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1,
+                          "{\"method\":\"queue.declare\",\"channel\":1,\"queue\":\"tasks\"}", "{}",
+                          25, 0, "\"no_response\""));
+    T_STREQ(line(o, 1), X(1, false, 1, 1, 2, 2,
+                          "{\"method\":\"channel.close\",\"channel\":1,\"replyCode\":200,"
+                          "\"replyText\":\"bye\"}", "{\"method\":\"channel.close-ok\"}", 22, 12,
+                          ""));
+    T_STREQ(line(o, 2), X(2, true, 2, 2, 3, 3, "{\"method\":\"channel.open\",\"channel\":1}",
+                          "{\"method\":\"channel.open-ok\"}", 13, 16, ""));
+    T_STREQ(line(o, 3), X(3, true, 4, 4, 5, 5,
+                          "{\"method\":\"queue.declare\",\"channel\":1,\"queue\":\"tasks\"}",
+                          "{\"method\":\"queue.declare-ok\",\"queue\":\"tasks\",\"messageCount\":3,"
+                          "\"consumerCount\":1}", 25, 26, ""));
+    free(o);
+}
+
+TEST(close_keeps_what_its_sender_asked)
+{
+    struct dsxh_seg s[] = {
+        SEG(0, QDECL CH_CLOSE),         /* 0: the server answers both, in order */
+        SEG(1, QDECL_OK CH_CLOSE_OK),   /* 1 */
+    };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 1,
+                          "{\"method\":\"queue.declare\",\"channel\":1,\"queue\":\"tasks\"}",
+                          "{\"method\":\"queue.declare-ok\",\"queue\":\"tasks\",\"messageCount\":3,"
+                          "\"consumerCount\":1}", 25, 26, ""));
+    T_STREQ(line(o, 1), X(1, true, 0, 0, 1, 1,
+                          "{\"method\":\"channel.close\",\"channel\":1,\"replyCode\":200,"
+                          "\"replyText\":\"bye\"}", "{\"method\":\"channel.close-ok\"}", 22, 12,
+                          ""));
+    free(o);
+}
+
 T_MAIN(T_CASE(registered_and_bids), T_CASE(conversation), T_CASE(splits_give_the_same_entries),
        T_CASE(get_with_content_and_empty), T_CASE(nowait_bind_unknown_heartbeat),
        T_CASE(ok_without_request), T_CASE(bad_end_octet_abandons),
        T_CASE(gap_inside_body_keeps_step), T_CASE(gap_resynchronises),
        T_CASE(method_before_content_ends), T_CASE(end_of_capture),
        T_CASE(big_body_is_not_buffered), T_CASE(pending_cap), T_CASE(content_slots_cap),
-       T_CASE(content_cap_while_other_side_reads_a_body))
+       T_CASE(content_cap_while_other_side_reads_a_body),
+       T_CASE(channel_close_ends_the_methods_it_refused),
+       T_CASE(close_keeps_what_its_sender_asked))
