@@ -601,6 +601,8 @@ static size_t amqp_frame(struct dsx *x, struct amqp *a, int dir, const uint8_t *
         ad->e = a->content[slot].e;
         ad->resp = a->content[slot].resp;
         if (ad->ftype == AF_HEADER) {
+            if (a->content[slot].have_header && a->content[slot].e)
+                ent_anomaly(a->content[slot].e, ENT_A_MALFORMED);   /* one per message */
             a->content[slot].have_header = true;
             if (head >= 12)
                 a->content[slot].body_size = (uint64_t)ld_be32(p + 7 + 4) << 32 |
@@ -635,8 +637,10 @@ static void amqp_frame_done(struct dsx *x, struct amqp *a, int dir)
     if (ad->slot >= 0) {
         struct amqp_content *ct = &a->content[ad->slot];
 
+        /* the body frames add up to the body size (§4.2.6.2), else malformed */
         if (ct->used && ct->have_header && ct->body_got >= ct->body_size)
-            amqp_content_done(x, a, ad->slot, 0);
+            amqp_content_done(x, a, ad->slot,
+                              ct->body_got > ct->body_size ? ENT_A_MALFORMED : 0);
     }
     ad->e = NULL;
     ad->owns = false;

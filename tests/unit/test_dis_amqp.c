@@ -515,6 +515,28 @@ TEST(close_keeps_what_its_sender_asked)
     free(o);
 }
 
+TEST(body_frames_past_the_body_size)
+{
+    struct dsxh_seg s[] = {
+        /* a content header for 5 bytes, then 11 in the body frame */
+        SEG(0, PUBLISH "\x02\x00\x01\x00\x00\x00\x0e\x00<\x00\x00"
+                       "\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\xce" BODY11),
+        SEG(0, PUBLISH HDR11 HDR11 BODY11),     /* a second content header */
+    };
+    char *o = run(s, 2);
+
+    T_EQ(count_lines(o), 2);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, -1, -1,
+                          "{\"method\":\"basic.publish\",\"channel\":1,\"exchange\":\"\","
+                          "\"routingKey\":\"tasks\",\"bodySize\":11}", "{}", 63, 0,
+                          "\"malformed\""));
+    T_STREQ(line(o, 1), X(1, true, 1, 1, -1, -1,
+                          "{\"method\":\"basic.publish\",\"channel\":1,\"exchange\":\"\","
+                          "\"routingKey\":\"tasks\",\"bodySize\":11}", "{}", 85, 0,
+                          "\"malformed\""));
+    free(o);
+}
+
 T_MAIN(T_CASE(registered_and_bids), T_CASE(conversation), T_CASE(splits_give_the_same_entries),
        T_CASE(get_with_content_and_empty), T_CASE(nowait_bind_unknown_heartbeat),
        T_CASE(ok_without_request), T_CASE(bad_end_octet_abandons),
@@ -523,4 +545,4 @@ T_MAIN(T_CASE(registered_and_bids), T_CASE(conversation), T_CASE(splits_give_the
        T_CASE(big_body_is_not_buffered), T_CASE(pending_cap), T_CASE(content_slots_cap),
        T_CASE(content_cap_while_other_side_reads_a_body),
        T_CASE(channel_close_ends_the_methods_it_refused),
-       T_CASE(close_keeps_what_its_sender_asked))
+       T_CASE(close_keeps_what_its_sender_asked), T_CASE(body_frames_past_the_body_size))
