@@ -493,6 +493,7 @@ TEST(channel_close_ends_the_methods_it_refused)
                           "{\"method\":\"queue.declare-ok\",\"queue\":\"tasks\",\"messageCount\":3,"
                           "\"consumerCount\":1}", 25, 26, ""));
     free(o);
+    check_splits(s, 6);
 }
 
 TEST(close_keeps_what_its_sender_asked)
@@ -535,6 +536,7 @@ TEST(body_frames_past_the_body_size)
                           "\"routingKey\":\"tasks\",\"bodySize\":11}", "{}", 85, 0,
                           "\"malformed\""));
     free(o);
+    check_splits(s, 2);
 }
 
 T_MAIN(T_CASE(registered_and_bids), T_CASE(conversation), T_CASE(splits_give_the_same_entries),
