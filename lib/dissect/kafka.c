@@ -68,12 +68,19 @@ struct kafka_pend {
     int32_t corr;
 };
 
+/* How many pending requests have correlation id corr (n 0: a free slot). */
+struct kafka_ids {
+    int32_t corr;
+    uint32_t n;
+};
+
 struct kafka {
     struct kafka_dir d[2];
     int client;                     /* -1 until known */
     bool dead;
     struct kafka_pend *pend;        /* oldest first */
     uint32_t pcap, plen;
+    struct kafka_ids *ids;          /* the pending correlation ids: 2 * pcap slots */
     uint16_t cid_len;
     bool has_cid;
     char cid[KAFKA_CLIENT_ID_MAX];  /* the first client id seen (resynchronisation) */
@@ -336,47 +343,123 @@ static void kafka_emit(struct dsx *x, struct ent *e, uint32_t anomalies)
     dsx_emit(x, e);
 }
 
-static void kafka_pend_add(struct dsx *x, struct kafka *k, struct ent *e, int32_t corr)
+/*
+ * The set of pending correlation ids (a count per id, open addressing with
+ * linear probing, twice as many slots as pending requests can be): the
+ * resynchronisation asks it at every byte it skips, so a hostile stream with
+ * a full table costs a hash per byte, not a scan of 1,024 requests. The
+ * hash is keyed by the state's address: traffic cannot aim its ids at one
+ * probe run, and nothing written depends on it.
+ */
+static uint32_t kafka_ids_home(const struct kafka *k, int32_t corr)
 {
-    if (k->plen == k->pcap && k->pcap < KAFKA_PEND_MAX) {
-        uint32_t ncap = k->pcap ? k->pcap * 2 : 16;
-        struct kafka_pend *np = realloc(k->pend, ncap * sizeof *np);
+    uint64_t h = (uint64_t)(uint32_t)corr ^ (uint64_t)(uintptr_t)k;
 
-        if (np) {
-            k->pend = np;
-            k->pcap = ncap;
-        }
-    }
-    if (k->pcap == 0) {
-        kafka_emit(x, e, ENT_A_NO_RESPONSE | ENT_A_CAP);
-        return;
-    }
-    if (k->plen == k->pcap) {
-        kafka_emit(x, k->pend[0].e, ENT_A_NO_RESPONSE | ENT_A_CAP);
-        memmove(k->pend, k->pend + 1, (k->plen - 1) * sizeof *k->pend);
-        k->plen--;
-    }
-    k->pend[k->plen].e = e;
-    k->pend[k->plen].corr = corr;
-    k->plen++;
+    h ^= h >> 31;
+    h *= 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(h >> 32) & (2 * k->pcap - 1);
 }
 
-/* The index of the oldest request with correlation id corr, or -1. */
-static long kafka_pend_find(const struct kafka *k, int32_t corr)
+static uint32_t kafka_ids_slot(const struct kafka *k, int32_t corr)
 {
+    uint32_t i = kafka_ids_home(k, corr);
+
+    while (k->ids[i].n > 0 && k->ids[i].corr != corr)
+        i = (i + 1) & (2 * k->pcap - 1);
+    return i;
+}
+
+static bool kafka_ids_has(const struct kafka *k, int32_t corr)
+{
+    return k->plen > 0 && k->ids[kafka_ids_slot(k, corr)].n > 0;
+}
+
+static void kafka_ids_add(struct kafka *k, int32_t corr)
+{
+    uint32_t i = kafka_ids_slot(k, corr);
+
+    k->ids[i].corr = corr;
+    k->ids[i].n++;
+}
+
+static void kafka_ids_del(struct kafka *k, int32_t corr)
+{
+    uint32_t mask = 2 * k->pcap - 1, i = kafka_ids_slot(k, corr), j = i;
+
+    if (--k->ids[i].n > 0)
+        return;
+    /* backward-shift deletion keeps every probe run unbroken */
+    for (;;) {
+        uint32_t h;
+
+        j = (j + 1) & mask;
+        if (k->ids[j].n == 0)
+            break;
+        h = kafka_ids_home(k, k->ids[j].corr);
+        /* move slot j to i unless its home is cyclically in (i, j] */
+        if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
+            k->ids[i] = k->ids[j];
+            k->ids[j].n = 0;
+            i = j;
+        }
+    }
+}
+
+/* Grows the table of pending requests (and their id set) to ncap; false if out of memory. */
+static bool kafka_pend_grow(struct kafka *k, uint32_t ncap)
+{
+    struct kafka_pend *np = realloc(k->pend, ncap * sizeof *np);
+    struct kafka_ids *ids;
+
+    if (!np)
+        return false;
+    k->pend = np;
+    ids = calloc(2 * (size_t)ncap, sizeof *ids);
+    if (!ids)
+        return false;
+    free(k->ids);
+    k->ids = ids;
+    k->pcap = ncap;
     for (uint32_t i = 0; i < k->plen; i++)
-        if (k->pend[i].corr == corr)
-            return (long)i;
-    return -1;
+        kafka_ids_add(k, k->pend[i].corr);
+    return true;
 }
 
 static struct ent *kafka_pend_take(struct kafka *k, uint32_t i)
 {
     struct ent *e = k->pend[i].e;
 
+    kafka_ids_del(k, k->pend[i].corr);
     memmove(k->pend + i, k->pend + i + 1, (k->plen - i - 1) * sizeof *k->pend);
     k->plen--;
     return e;
+}
+
+static void kafka_pend_add(struct dsx *x, struct kafka *k, struct ent *e, int32_t corr)
+{
+    if (k->plen == k->pcap && k->pcap < KAFKA_PEND_MAX)
+        (void)kafka_pend_grow(k, k->pcap ? k->pcap * 2 : 16);
+    if (k->pcap == 0) {
+        kafka_emit(x, e, ENT_A_NO_RESPONSE | ENT_A_CAP);
+        return;
+    }
+    if (k->plen == k->pcap)
+        kafka_emit(x, kafka_pend_take(k, 0), ENT_A_NO_RESPONSE | ENT_A_CAP);
+    k->pend[k->plen].e = e;
+    k->pend[k->plen].corr = corr;
+    k->plen++;
+    kafka_ids_add(k, corr);
+}
+
+/* The index of the oldest request with correlation id corr, or -1. */
+static long kafka_pend_find(const struct kafka *k, int32_t corr)
+{
+    if (!kafka_ids_has(k, corr))
+        return -1;
+    for (uint32_t i = 0; i < k->plen; i++)
+        if (k->pend[i].corr == corr)
+            return (long)i;
+    return -1;
 }
 
 static void kafka_mark(struct dsx *x, struct kafka *k, int dir, struct ent *e, size_t off,
@@ -771,7 +854,9 @@ static void kafka_fini(void *st)
     for (uint32_t i = 0; i < k->plen; i++)
         ent_free(k->pend[i].e);
     free(k->pend);
+    free(k->ids);
     k->pend = NULL;
+    k->ids = NULL;
     k->plen = k->pcap = 0;
 }
 

@@ -454,10 +454,50 @@ TEST(pending_cap)
     free(buf);
 }
 
+/*
+ * Responses in another order than their requests, ids repeated and spread
+ * over the whole int32 range: each pairs with the oldest request of its id
+ * (the pending ids are a hash set that grows and deletes as they come).
+ */
+TEST(responses_pair_by_id_in_any_order)
+{
+    enum { N = 1024, IDS = 1000 };
+    uint8_t *rq = malloc(N * 17), *rs = malloc(N * 14);
+    struct dsxh_seg s[2] = { { 0, rq, N * 17, 0, 0 }, { 1, rs, N * 14, 0, 0 } };
+    size_t paired = 0;
+    char *o;
+
+    for (uint32_t i = 0; i < N; i++) {
+        /* as many requests as wait at most, 24 ids twice; the responses shuffled */
+        uint32_t a = (i % IDS) * 0x9e3779b1u, b = (i * 389 % N % IDS) * 0x9e3779b1u;
+
+        memcpy(rq + 17 * i, APIV_REQ, 17);
+        memcpy(rs + 14 * i, APIV_RESP, 14);
+        for (int k = 0; k < 4; k++) {
+            rq[17 * i + 8 + k] = (uint8_t)(a >> (24 - 8 * k));
+            rs[14 * i + 4 + k] = (uint8_t)(b >> (24 - 8 * k));
+        }
+    }
+    o = run(s, 2);
+    T_EQ(count_lines(o), N);
+    for (size_t i = 0; i < N; i++) {
+        const char *l = line(o, i), *q = strstr(l, "\"correlationId\":");
+        const char *r = q ? strstr(q + 1, "\"correlationId\":") : NULL;
+
+        paired += q && r && strtol(q + 16, NULL, 10) == strtol(r + 16, NULL, 10) &&
+                  strstr(l, "\"anomalies\":[]") != NULL;
+    }
+    T_EQ(paired, N);
+    free(o);
+    free(rq);
+    free(rs);
+}
+
 T_MAIN(T_CASE(registered_and_bids), T_CASE(api_versions), T_CASE(topics_and_correlation),
        T_CASE(acks0_and_null_topics), T_CASE(response_without_request),
        T_CASE(server_speaks_first), T_CASE(splits_give_the_same_entries),
        T_CASE(big_produce_is_not_buffered), T_CASE(gap_inside_body_keeps_step),
        T_CASE(gap_in_requests_resynchronises), T_CASE(gap_in_responses_resynchronises),
        T_CASE(bad_size_resynchronises), T_CASE(bad_response_size_marks_the_waiting),
-       T_CASE(malformed_header), T_CASE(end_of_capture), T_CASE(pending_cap))
+       T_CASE(malformed_header), T_CASE(end_of_capture), T_CASE(pending_cap),
+       T_CASE(responses_pair_by_id_in_any_order))
