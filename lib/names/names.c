@@ -473,6 +473,16 @@ int names_read_mem(struct names *h, const char *name, const char *text, size_t n
 
     if (h->sealed)
         return diag_set(d, SV_EINVAL, "%s: the name history is already sealed", name);
+    /* RFC 8259 lets a reader ignore a UTF-8 byte order mark (PowerShell's Out-File -Encoding
+     * utf8 writes one); Windows PowerShell's > writes UTF-16, which is no JSON we read */
+    if (n >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        text += 3;
+        n -= 3;
+    } else if (n >= 2 && (memcmp(text, "\xff\xfe", 2) == 0 || memcmp(text, "\xfe\xff", 2) == 0)) {
+        return diag_set(d, SV_EFORMAT,
+                        "%s: UTF-16 text (as Windows PowerShell's > writes): convert it to UTF-8",
+                        name);
+    }
     rc = jv_parse(text, n, name, &root, d);
     if (rc < 0)
         return rc;

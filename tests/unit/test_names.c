@@ -409,6 +409,16 @@ TEST(malformed_json_and_detection)
             "name_resolution_history.json or a kubectl dump)");
     /* an empty Kubeshark history is valid */
     T_STREQ(err_of("{}", 0), "");
+    /* a UTF-8 byte order mark is skipped (line and column count after it); UTF-16 is named */
+    T_STREQ(err_of("\xef\xbb\xbf{}", 0), "");
+    T_STREQ(err_of("\xef\xbb\xbf{\"kind\": \"List\", \"takenAt\": 1, \"items\": [3]}", SV_EFORMAT),
+            "h.json: items[0]: expected an object");
+    T_STREQ(err_of("\xef\xbb\xbf{\n]", SV_EFORMAT),
+            "h.json: line 2 column 1: string or '}' expected near ']'");
+    T_STREQ(err_of("\xff\xfe{\0}\0", SV_EFORMAT),
+            "h.json: UTF-16 text (as Windows PowerShell's > writes): convert it to UTF-8");
+    T_STREQ(err_of("\xfe\xff\0{\0}", SV_EFORMAT),
+            "h.json: UTF-16 text (as Windows PowerShell's > writes): convert it to UTF-8");
     /* files */
     diag_clear(&d);
     T_EQ(names_read_file(h, "/nonexistent/h.json", NULL, &d), SV_EIO);
