@@ -16,6 +16,7 @@
 
 #include "base/diag.h"
 #include "base/fsutil.h"
+#include "base/numfmt.h"
 #include "base/timefmt.h"
 #include "base/utf8.h"
 #include "base/xalloc.h"
@@ -378,30 +379,14 @@ bool cli_parse_progress(const char *s, enum cli_progress *out)
 
 void cli_human_bytes(char out[32], double n)
 {
-    static const char *const unit[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-    size_t u = 0;
+    static const char *const unit[] = { " B", " kB", " MB", " GB", " TB", " PB" };
 
-    while (n >= 1000 && u + 1 < sizeof unit / sizeof unit[0]) {
-        n /= 1000;
-        u++;
-    }
-    if (u == 0)
-        snprintf(out, 32, "%.0f %s", n, unit[u]);
-    else
-        snprintf(out, 32, "%.*f %s", n < 10 ? 2 : n < 100 ? 1 : 0, n, unit[u]);
+    numfmt_human(out, n, unit, sizeof unit / sizeof unit[0]);
 }
 
 void cli_human_count(char out[32], double n)
 {
     static const char *const unit[] = { "", " k", " M", " G", " T" };
-    size_t u = 0;
 
-    while (n >= 1000 && u + 1 < sizeof unit / sizeof unit[0]) {
-        n /= 1000;
-        u++;
-    }
-    if (u == 0)
-        snprintf(out, 32, "%.0f", n);
-    else
-        snprintf(out, 32, "%.*f%s", n < 10 ? 2 : n < 100 ? 1 : 0, n, unit[u]);
+    numfmt_human(out, n, unit, sizeof unit / sizeof unit[0]);
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* summary: a double as the fewest decimal digits that read back as the same double */
+/*
+ * summary: a double as the fewest decimal digits that read back as the same
+ * double, and as three digits in units of 1000 for people
+ */
 #ifndef SV_BASE_NUMFMT_H
 #define SV_BASE_NUMFMT_H
 
@@ -19,6 +22,25 @@ static inline void numfmt_shortest(char *b, size_t n, double d)
         if (strtod(b, NULL) == d)
             return;
     }
+}
+
+/*
+ * Writes n >= 0 into out in units of 1000 (unit[0], ... unit[nunit - 1]:
+ * below 1000 printed whole), with three significant digits past unit[0],
+ * in the unit where the value as printed stays below 1000: 999,999 bytes
+ * are "1.00 MB", never "1000 kB"; 9,996 are "10.0 kB".
+ */
+static inline void numfmt_human(char out[32], double n, const char *const *unit, size_t nunit)
+{
+    size_t u = 0;
+    int prec;
+
+    while (n >= 999.5 && u + 1 < nunit) {
+        n /= 1000;
+        u++;
+    }
+    prec = u == 0 || n >= 99.95 ? 0 : n >= 9.995 ? 1 : 2;
+    snprintf(out, 32, "%.*f%s", prec, n, unit[u]);
 }
 
 #endif

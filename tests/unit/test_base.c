@@ -9,6 +9,7 @@
 #include "base/crc32c.h"
 #include "base/cur.h"
 #include "base/diag.h"
+#include "base/numfmt.h"
 #include "base/sha256.h"
 #include "base/slab.h"
 #include "base/timefmt.h"
@@ -276,7 +277,27 @@ TEST(slab_chain_returns_objects)
     slab_release(&s);
 }
 
-T_MAIN(T_CASE(sha256_vectors), T_CASE(crc32c_vectors), T_CASE(crc32c_long),
+/* Three digits in units of 1000, in the unit where the printed value stays below 1000. */
+TEST(numfmt_human_units)
+{
+    static const char *const unit[] = { " B", " kB", " MB" };
+    static const struct {
+        double n;
+        const char *s;
+    } v[] = { { 0, "0 B" },           { 999, "999 B" },         { 1000, "1.00 kB" },
+              { 9994, "9.99 kB" },    { 9996, "10.0 kB" },      { 99949, "99.9 kB" },
+              { 99951, "100 kB" },    { 999499, "999 kB" },     { 999500, "1.00 MB" },
+              { 999999, "1.00 MB" },  { 1234567, "1.23 MB" },   { 2e12, "2000000 MB" } };
+    char out[32];
+
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        numfmt_human(out, v[i].n, unit, 3);
+        T_STREQ(out, v[i].s);
+    }
+}
+
+T_MAIN(T_CASE(sha256_vectors), T_CASE(numfmt_human_units), T_CASE(crc32c_vectors),
+       T_CASE(crc32c_long),
        T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
        T_CASE(addr_text_formats), T_CASE(rfc3339_format), T_CASE(time_parse),
        T_CASE(duration_parse), T_CASE(diag_messages), T_CASE(slab_chain_returns_objects))
