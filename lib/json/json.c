@@ -303,6 +303,10 @@ static int parse_flags(const char *text, size_t n, size_t flags, const char *nam
     json_t *j = json_loadb(text, n, JSON_REJECT_DUPLICATES | flags, &err);
 
     *out = NULL;
+    /* jansson's own words name its flag */
+    if (!j && json_error_code(&err) == json_error_null_character)
+        return diag_set(d, SV_EFORMAT, "%s: line %d column %d: \\u0000 (NUL) in a string",
+                        name, err.line, err.column);
     if (!j)
         return diag_set(d, SV_EFORMAT, "%s: line %d column %d: %s", name, err.line, err.column,
                         err.text);

@@ -419,6 +419,9 @@ TEST(malformed_json_and_detection)
             "h.json: UTF-16 text (as Windows PowerShell's > writes): convert it to UTF-8");
     T_STREQ(err_of("\xfe\xff\0{\0}", SV_EFORMAT),
             "h.json: UTF-16 text (as Windows PowerShell's > writes): convert it to UTF-8");
+    /* a NUL in a string, without the parser's flag name */
+    T_STREQ(err_of("{\"a\": \"x\\u0000\"}", SV_EFORMAT),
+            "h.json: line 1 column 15: \\u0000 (NUL) in a string");
     /* files */
     diag_clear(&d);
     T_EQ(names_read_file(h, "/nonexistent/h.json", NULL, &d), SV_EIO);
