@@ -115,6 +115,23 @@ x e
 newest=$(jq '[.streams[].last_ns] | max' "$TMP/g.truth.json")
 t_run "snapshot --last --from-end: the truth's streams of the last 10 s of traffic" \
     python3 "$CHECK" "$TMP/g.truth.json" "$TMP/e.d" window $((newest - 10000000000)) $newest
+# a stream discarded at ingest (--discard-undissected) holds no packet: its last packet,
+# 100 s after the HTTP exchange, is not where --from-end counts back from
+python3 "$top_srcdir/tests/tools/mkhttp.py" "$TMP/dh.pcap" 'GET / HTTP/1.1\r\nHost: a\r\n\r\n'
+python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from pcapw import write_pcap
+udp = bytes.fromhex("450000260000400040110000") + bytes([10, 0, 0, 9, 10, 0, 0, 8]) + \
+    bytes.fromhex("13881e6100120000") + b"zzzzzzzzzz"
+write_pcap(sys.argv[2], [(1717236100000000, b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + udp)])' \
+    "$top_srcdir/tests/tools" "$TMP/du.pcap"
+"$SV" ingest -q -o "$TMP/disc" --discard-undissected "$TMP/dh.pcap" "$TMP/du.pcap"
+"$SV" snapshot "$TMP/disc" --last 10s --from-end --now "$NOW" -o "$TMP/disc.tar.gz" 2>/dev/null
+x disc
+t_is "snapshot --last --from-end: a discarded stream's packets do not end the window" \
+    "$(jq -c '[.window.to, .streams, .packets]' "$TMP/disc.d/content.json")" \
+    '["2024-06-01T10:00:00.008000000Z",1,8]'
 mkdir "$TMP/cwd"
 (cd "$TMP/cwd" && "$SV" snapshot ../s1 --last 1h --now 1717236060 2>/dev/null)
 t_is "snapshot: the default name is streamvault_<now>.tar.gz" "$(ls "$TMP/cwd")" \
