@@ -110,6 +110,11 @@ t_is "snapshot --last: the window ends at --now" "$(jq -c '[.window.from, .windo
     '["2024-06-01T10:00:30.000000000Z","2024-06-01T10:00:45.000000000Z"]'
 t_run "snapshot --last: the truth's streams of that window" \
     python3 "$CHECK" "$TMP/g.truth.json" "$TMP/l.d" window 1717236030000000000 1717236045000000000
+# a fractional duration is exact: 2.01 s before --now, not a nanosecond less
+"$SV" snapshot "$TMP/s1" --last 2.01s --now 2024-06-01T10:00:45Z -o "$TMP/lf.tar.gz" 2>/dev/null
+t_is "snapshot --last 2.01s: the window starts 2.01 s before --now" \
+    "$(tar xzOf "$TMP/lf.tar.gz" content.json | jq -r .window.from)" \
+    2024-06-01T10:00:42.990000000Z
 "$SV" snapshot "$TMP/s1" --last 10s --from-end --now "$NOW" -o "$TMP/e.tar.gz" 2>/dev/null
 x e
 newest=$(jq '[.streams[].last_ns] | max' "$TMP/g.truth.json")
