@@ -166,6 +166,25 @@ t_is "export: limit(n) keeps the streams of the first n entries" \
     "$(tar xzOf "$TMP/lim.tar.gz" content.json | jq .streams)" \
     "$("$SV" query "$TMP/s1" 'grpc and limit(3)' --format ndjson | jq -r .stream | sort -u | wc -l)"
 
+# a first packet at the epoch (zeroed times) is the capture's first, as in a --cut merge
+python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from pcapw import write_pcap
+def udp(a, b):
+    ip = bytes.fromhex("450000260000400040110000") + bytes([10, 0, 0, a, 10, 0, 0, b])
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + bytes.fromhex("03e807d000120000") + \
+        b"z" * 10
+write_pcap(sys.argv[2], [(0, udp(1, 2)), (5000000, udp(3, 4)), (6000000, udp(1, 2))])' \
+    "$top_srcdir/tests/tools" "$TMP/epoch.pcap"
+"$SV" ingest -q -o "$TMP/epoch" "$TMP/epoch.pcap"
+"$SV" export "$TMP/epoch" true --now "$NOW" -o "$TMP/epoch.tar.gz" 2>/dev/null
+x epoch
+t_is "export: a first packet at time 0 names the capture and is its first" \
+    "$(jq -c '.nodes[0] | [.capture, .first, .packets]' "$TMP/epoch.d/content.json") \
+$(ls "$TMP/epoch.d/local")" \
+    '["local/0.pcap","1970-01-01T00:00:00.000000000Z",3] 0.pcap'
+
 # ---------------------------------------------------------------- several stores and nodes
 "$SV" ingest -q -f -j 2 -o "$TMP/s3" --node w1=10.0.0.1 "$TMP/g.pcap"
 "$SV" snapshot "$TMP/s1" "$TMP/s3" "$TMP/s2" --from 1717236020 --to 1717236030 --now "$NOW" \
