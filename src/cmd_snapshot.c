@@ -89,7 +89,10 @@ static bool keep_active(void *arg, const struct store *store, size_t node,
     return !s->m || sel_streams_has(s->m, store, node, st->id);
 }
 
-/* The newest packet time of any stream of the stores (0 when they hold none). */
+/*
+ * The newest packet time of any stream of the stores (0 when they hold none);
+ * a stream discarded at ingest holds no packet and never enters a bundle.
+ */
 static int newest(struct store *const *stores, size_t n, uint64_t *out)
 {
     struct diag d;
@@ -104,7 +107,7 @@ static int newest(struct store *const *stores, size_t n, uint64_t *out)
             if (store_streams(stores[si], ni, &v, &k, &d) < 0)
                 return cli_diag(&d);
             for (size_t i = 0; i < k; i++)
-                if (v[i].last_ns > *out)
+                if (!(v[i].flags & STORE_S_DISCARDED) && v[i].last_ns > *out)
                     *out = v[i].last_ns;
         }
     }

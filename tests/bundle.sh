@@ -110,11 +110,33 @@ t_is "snapshot --last: the window ends at --now" "$(jq -c '[.window.from, .windo
     '["2024-06-01T10:00:30.000000000Z","2024-06-01T10:00:45.000000000Z"]'
 t_run "snapshot --last: the truth's streams of that window" \
     python3 "$CHECK" "$TMP/g.truth.json" "$TMP/l.d" window 1717236030000000000 1717236045000000000
+# a fractional duration is exact: 2.01 s before --now, not a nanosecond less
+"$SV" snapshot "$TMP/s1" --last 2.01s --now 2024-06-01T10:00:45Z -o "$TMP/lf.tar.gz" 2>/dev/null
+t_is "snapshot --last 2.01s: the window starts 2.01 s before --now" \
+    "$(tar xzOf "$TMP/lf.tar.gz" content.json | jq -r .window.from)" \
+    2024-06-01T10:00:42.990000000Z
 "$SV" snapshot "$TMP/s1" --last 10s --from-end --now "$NOW" -o "$TMP/e.tar.gz" 2>/dev/null
 x e
 newest=$(jq '[.streams[].last_ns] | max' "$TMP/g.truth.json")
 t_run "snapshot --last --from-end: the truth's streams of the last 10 s of traffic" \
     python3 "$CHECK" "$TMP/g.truth.json" "$TMP/e.d" window $((newest - 10000000000)) $newest
+# a stream discarded at ingest (--discard-undissected) holds no packet: its last packet,
+# 100 s after the HTTP exchange, is not where --from-end counts back from
+python3 "$top_srcdir/tests/tools/mkhttp.py" "$TMP/dh.pcap" 'GET / HTTP/1.1\r\nHost: a\r\n\r\n'
+python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from pcapw import write_pcap
+udp = bytes.fromhex("450000260000400040110000") + bytes([10, 0, 0, 9, 10, 0, 0, 8]) + \
+    bytes.fromhex("13881e6100120000") + b"zzzzzzzzzz"
+write_pcap(sys.argv[2], [(1717236100000000, b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + udp)])' \
+    "$top_srcdir/tests/tools" "$TMP/du.pcap"
+"$SV" ingest -q -o "$TMP/disc" --discard-undissected "$TMP/dh.pcap" "$TMP/du.pcap"
+"$SV" snapshot "$TMP/disc" --last 10s --from-end --now "$NOW" -o "$TMP/disc.tar.gz" 2>/dev/null
+x disc
+t_is "snapshot --last --from-end: a discarded stream's packets do not end the window" \
+    "$(jq -c '[.window.to, .streams, .packets]' "$TMP/disc.d/content.json")" \
+    '["2024-06-01T10:00:00.008000000Z",1,8]'
 mkdir "$TMP/cwd"
 (cd "$TMP/cwd" && "$SV" snapshot ../s1 --last 1h --now 1717236060 2>/dev/null)
 t_is "snapshot: the default name is streamvault_<now>.tar.gz" "$(ls "$TMP/cwd")" \
@@ -143,6 +165,25 @@ t_is "export matching nothing: a bundle of content.json alone" \
 t_is "export: limit(n) keeps the streams of the first n entries" \
     "$(tar xzOf "$TMP/lim.tar.gz" content.json | jq .streams)" \
     "$("$SV" query "$TMP/s1" 'grpc and limit(3)' --format ndjson | jq -r .stream | sort -u | wc -l)"
+
+# a first packet at the epoch (zeroed times) is the capture's first, as in a --cut merge
+python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from pcapw import write_pcap
+def udp(a, b):
+    ip = bytes.fromhex("450000260000400040110000") + bytes([10, 0, 0, a, 10, 0, 0, b])
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + bytes.fromhex("03e807d000120000") + \
+        b"z" * 10
+write_pcap(sys.argv[2], [(0, udp(1, 2)), (5000000, udp(3, 4)), (6000000, udp(1, 2))])' \
+    "$top_srcdir/tests/tools" "$TMP/epoch.pcap"
+"$SV" ingest -q -o "$TMP/epoch" "$TMP/epoch.pcap"
+"$SV" export "$TMP/epoch" true --now "$NOW" -o "$TMP/epoch.tar.gz" 2>/dev/null
+x epoch
+t_is "export: a first packet at time 0 names the capture and is its first" \
+    "$(jq -c '.nodes[0] | [.capture, .first, .packets]' "$TMP/epoch.d/content.json") \
+$(ls "$TMP/epoch.d/local")" \
+    '["local/0.pcap","1970-01-01T00:00:00.000000000Z",3] 0.pcap'
 
 # ---------------------------------------------------------------- several stores and nodes
 "$SV" ingest -q -f -j 2 -o "$TMP/s3" --node w1=10.0.0.1 "$TMP/g.pcap"

@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "streamvault.h"
@@ -173,21 +172,40 @@ int timefmt_parse_duration(const char *s, uint64_t *ns)
         { "m", 60000000000ull }, { "h", 3600000000000ull }, { "d", 86400000000000ull },
         { "w", 604800000000000ull }, { "", 1000000000ull },
     };
-    char *end;
-    double v;
+    const char *p = s, *frac, *end;
+    uint64_t whole = 0;
 
-    if (!isdigit((unsigned char)*s))
+    /* decimal digits, exactly: 2.01s is 2010000000 ns (a double made it 2009999999) */
+    if (!isdigit((unsigned char)*p))
         return SV_EINVAL;
-    v = strtod(s, &end);
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strcmp(end, units[i].unit) == 0) {
-            double r = v * (double)units[i].ns;
+    for (; isdigit((unsigned char)*p); p++) {
+        uint64_t digit = (uint64_t)(*p - '0');
 
-            if (r < 0 || r > 1.8e19)
-                return SV_EINVAL;
-            *ns = (uint64_t)r;
-            return 0;
-        }
+        if (whole > (UINT64_MAX - digit) / 10)
+            return SV_EINVAL;
+        whole = whole * 10 + digit;
+    }
+    frac = end = p;
+    if (*p == '.') {
+        frac = ++p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        end = p;
+    }
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        uint64_t u = units[i].ns, part = 0;
+
+        if (strcmp(p, units[i].unit) != 0)
+            continue;
+        if (whole > UINT64_MAX / u)
+            return SV_EINVAL;
+        /* floor(u * 0.d1d2...dn), from the last digit: each step stays below u */
+        for (const char *q = end; q > frac; q--)
+            part = ((uint64_t)(q[-1] - '0') * u + part) / 10;
+        if (part > UINT64_MAX - whole * u)
+            return SV_EINVAL;
+        *ns = whole * u + part;
+        return 0;
     }
     return SV_EINVAL;
 }

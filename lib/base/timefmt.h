@@ -26,7 +26,11 @@ void timefmt_rfc3339(char out[TIMEFMT_LEN], uint64_t ns);
  */
 int timefmt_parse(const char *s, uint64_t *ns);
 
-/* Parses a duration "90s", "15m", "72h", "7d", "250ms" or plain seconds into ns. */
+/*
+ * Parses a duration "90s", "15m", "72h", "7d", "250ms" or plain seconds into ns:
+ * decimal digits with an optional fraction ("1.5h", "2.01s"), exact to the
+ * nanosecond (truncated below it). SV_EINVAL for anything else or past 2^64 - 1 ns.
+ */
 int timefmt_parse_duration(const char *s, uint64_t *ns);
 
 #endif

@@ -574,13 +574,14 @@ int bmerge_run(struct store *s, size_t node, const struct store_stream *const *v
         /* the catalogue says it all: records are copied with their sizes */
         st->out_bytes = PCAPW_HDR_LEN;
         for (size_t i = 0; i < n; i++) {
-            st->out_bytes += v[i]->length - PCAPW_HDR_LEN;
-            st->packets += v[i]->packets;
-            st->bytes += v[i]->bytes;
-            if (v[i]->packets && (st->first_ns == 0 || v[i]->first_ns < st->first_ns))
+            /* a first packet at 0 (the epoch) is a time, not "none yet" */
+            if (v[i]->packets && (st->packets == 0 || v[i]->first_ns < st->first_ns))
                 st->first_ns = v[i]->first_ns;
             if (v[i]->last_ns > st->last_ns)
                 st->last_ns = v[i]->last_ns;
+            st->out_bytes += v[i]->length - PCAPW_HDR_LEN;
+            st->packets += v[i]->packets;
+            st->bytes += v[i]->bytes;
         }
         goto out;
     }

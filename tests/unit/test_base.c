@@ -153,6 +153,28 @@ TEST(duration_parse)
     T_EQ(ns, 60000000000ull);
     T_EQ(timefmt_parse_duration("5y", &ns), SV_EINVAL);
     T_EQ(timefmt_parse_duration("-5s", &ns), SV_EINVAL);
+    /* fractions are exact decimal: no binary floating point off by a nanosecond */
+    T_EQ(timefmt_parse_duration("2.01s", &ns), 0);
+    T_EQ(ns, 2010000000ull);
+    T_EQ(timefmt_parse_duration("4.35s", &ns), 0);
+    T_EQ(ns, 4350000000ull);
+    T_EQ(timefmt_parse_duration("8.28m", &ns), 0);
+    T_EQ(ns, 496800000000ull);
+    T_EQ(timefmt_parse_duration("1.5h", &ns), 0);
+    T_EQ(ns, 5400000000000ull);
+    T_EQ(timefmt_parse_duration("0.000000001s", &ns), 0);
+    T_EQ(ns, 1ull);
+    T_EQ(timefmt_parse_duration("0.0000000019s", &ns), 0);
+    T_EQ(ns, 1ull);
+    T_EQ(timefmt_parse_duration("0.1234567891234w", &ns), 0);
+    T_EQ(ns, 74666666061832ull);
+    T_EQ(timefmt_parse_duration("18446744073709551615ns", &ns), 0);
+    T_EQ(ns, 18446744073709551615ull);
+    T_EQ(timefmt_parse_duration("18446744073709551616ns", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse_duration("213504d", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse_duration("1e3s", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse_duration("0x10s", &ns), SV_EINVAL);
+    T_EQ(timefmt_parse_duration(".5s", &ns), SV_EINVAL);
 }
 
 TEST(diag_messages)
