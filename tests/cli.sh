@@ -58,6 +58,16 @@ expect "--force" 0 "" "$SV" ingest -q -f -o "$TMP/s" "$TD/zeek_http_pipelined-re
 t_is "--force replaced the store" "$(jq -r '.inputs[0].path + " " + (.nodes[0].tcp_streams|tostring)' "$TMP/s/store.json")" \
     "$TD/zeek_http_pipelined-requests.pcap 1"
 t_is "no temporary or old trees are left beside the store" "$(ls "$TMP" | grep -c '^s\.')" 0
+# a store given twice (by another path too) would count its entries and packets twice
+expect "query: the same store twice" 2 "streamvault: $TMP/s and $TMP/s/ are the same store: give it once" \
+    "$SV" query "$TMP/s" "$TMP/s/" '' --count
+expect "export: the same store twice" 2 "streamvault: $TMP/s and $TMP/s are the same store: give it once" \
+    "$SV" export "$TMP/s" "$TMP/s" http -o "$TMP/twice.tar.gz" --now 0
+t_is "... and no bundle" "$(ls "$TMP/twice.tar.gz" 2>/dev/null | wc -l)" 0
+ln -s "$TMP/s" "$TMP/s-link"
+expect "graph: a store and a link to it" 2 \
+    "streamvault: $TMP/s and $TMP/s-link are the same store: give it once" \
+    "$SV" graph "$TMP/s" "$TMP/s-link"
 mkdir -p "$TMP/notastore" && touch "$TMP/notastore/precious"
 expect "refuses a non-store directory even with --force" 3 \
     "streamvault: $TMP/notastore: exists, is not empty and is not a store" \
