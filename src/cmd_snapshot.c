@@ -279,8 +279,10 @@ int cmd_snapshot(int argc, char **argv)
         if (rc != EXIT_OK)
             goto out;
         if (sel.partial) {
-            cli_error("snapshot: a corrupt index segment was skipped: the bundle would miss "
-                      "its streams; nothing written");
+            /* without -q the entries are the graph's alone: the bundle would be whole */
+            cli_error("snapshot: a corrupt index segment was skipped: the %s; nothing "
+                      "written", bo.query ? "bundle would miss its streams"
+                                          : "graph would miss its entries");
             rc = EXIT_ERROR;
             goto out;
         }

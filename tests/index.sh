@@ -64,6 +64,18 @@ t_is "and names the segment" \
     "$(sed -e "s|$TMP/s/||" -e 's/offset [0-9]*/offset N/' "$TMP/err" | cut -d: -f1-3)" \
     "streamvault: index/$seg/entries.svx: offset N"
 t_is "and prints every entry of the other segments" "$(wc -l <"$TMP/out")" "$((total - rows))"
+# snapshot: with -q its bundle would miss streams, with --graph alone its graph entries
+"$SV" snapshot "$TMP/s" --from 0 --to 4102444800 --graph "$TMP/g.dot" -o "$TMP/b.tgz" \
+    --now 0 2>"$TMP/err"
+t_is "snapshot --graph over a corrupt segment: exit 3, says what would be missing" \
+    "$? $(tail -n 1 "$TMP/err")" \
+    "3 streamvault: snapshot: a corrupt index segment was skipped: the graph would miss its entries; nothing written"
+"$SV" snapshot "$TMP/s" --from 0 --to 4102444800 -q 'http or dns' -o "$TMP/b.tgz" --now 0 \
+    2>"$TMP/err"
+t_is "snapshot -q over a corrupt segment: exit 3, says what would be missing" \
+    "$? $(tail -n 1 "$TMP/err")" \
+    "3 streamvault: snapshot: a corrupt index segment was skipped: the bundle would miss its streams; nothing written"
+t_is "... and writes neither" "$(ls "$TMP/b.tgz" "$TMP/g.dot" 2>/dev/null | wc -l)" 0
 # a whole, valid segment in another's place: not read as that one's rows
 seg2=$(jq -r '.segments[1].name' "$TMP/s/store.json")
 seg3=$(jq -r '.segments[2].name' "$TMP/s/store.json")
