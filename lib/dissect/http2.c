@@ -248,6 +248,24 @@ static void side_end(struct h2 *h, struct dsx *x, struct h2_stream *s, int side)
         stream_emit(h, x, s, 0);
 }
 
+/*
+ * The frame boundary of dir was lost (a gap, or broken framing): DATA of any
+ * side that dir was sending may be among the lost bytes, so the gRPC message
+ * framing of each is no longer known and counting stops there. A side whose
+ * header block has not come yet sent no DATA before it.
+ */
+static void lose_messages(struct h2 *h, int dir)
+{
+    int side = side_of(h, dir);
+
+    for (size_t i = 0; i < h->ns; i++) {
+        struct h2_side *sd = &h->s[i]->side[side];
+
+        if (sd->headers && !sd->ended)
+            sd->msg_lost = true;
+    }
+}
+
 /* Gives up on the connection: pending entries go out, the rest of the bytes are skipped. */
 static void h2_abandon(struct h2 *h, struct dsx *x)
 {
@@ -840,6 +858,7 @@ static size_t h2_parse(void *st, struct dsx *x, int dir, const uint8_t *p, size_
                         ent_anomaly(h->s[i]->e, ENT_A_MALFORMED);
                 }
                 hpack_lose_state(&d->hp);
+                lose_messages(h, dir);
                 d->ps = PS_RESYNC;
                 d->resync_bytes = 0;
                 d->seq_scan = d->seq_total = 0;
@@ -1095,6 +1114,7 @@ static void h2_gap(void *st, struct dsx *x, int dir, uint64_t n)
         h->min_sid = 0;
     }
     hpack_lose_state(&d->hp);
+    lose_messages(h, dir);
     d->ps = PS_RESYNC;
     d->seq_scan = d->seq_total = 0;
     d->data_left = d->pad_left = d->skip_left = 0;

@@ -2164,6 +2164,56 @@ TEST(malformed_responses_are_flagged)
     same_split(&cb, &sb);
 }
 
+/*
+ * A gap across frames while a gRPC message is half read: the DATA lost may
+ * hold the rest of it and the next prefixes, so counting stops at the gap
+ * (the DATA after it must not be read as message prefixes out of step).
+ */
+TEST(gap_across_frames_stops_grpc_message_counting)
+{
+    static const uint8_t half[] = { 0, 0, 0, 0, 20, 'x', 'x', 'x', 'x', 'x',
+                                    'x', 'x', 'x', 'x', 'x' };
+    static const uint8_t rest[10] = { 'y' };
+    struct bb hb = { .n = 0 };
+    struct dsxh_seg g[4];
+    size_t cut, cut2;
+    char *o;
+
+    reset();
+    client_start(&cb);
+    hp_idx(&hb, 3);
+    hp_idx(&hb, 6);
+    hp_litn(&hb, 4, "/a.B/C");
+    hp_litn(&hb, 31, "application/grpc");
+    frame(&cb, HEADERS, EH | ES, 1, hb.d, hb.n);
+    server_start(&sb);
+    hb.n = 0;
+    hp_idx(&hb, 8);
+    hp_litn(&hb, 31, "application/grpc");
+    frame(&sb, HEADERS, EH, 1, hb.d, hb.n);
+    frame(&sb, DATA, 0, 1, half, sizeof half);  /* a 20-byte message, 10 bytes of it */
+    cut = sb.n;
+    frame(&sb, DATA, 0, 1, rest, sizeof rest);  /* lost: the rest of it, and a PING */
+    frame(&sb, PING, 0, 0, "12345678", 8);
+    cut2 = sb.n;
+    frame(&sb, DATA, 0, 1, "\0\0\0\0\3abc\0\0\0\0\3def", 16);
+    hb.n = 0;
+    hp_lit(&hb, "grpc-status", "0");
+    frame(&sb, HEADERS, EH | ES, 1, hb.d, hb.n);
+    g[0] = (struct dsxh_seg){ 0, cb.d, cb.n, T0 + MS, 0 };
+    g[1] = (struct dsxh_seg){ 1, sb.d, cut, T0 + 2 * MS, 0 };
+    g[2] = (struct dsxh_seg){ 1, NULL, cut2 - cut, 0, DSXH_GAP };
+    g[3] = (struct dsxh_seg){ 1, sb.d + cut2, sb.n - cut2, T0 + 3 * MS, 0 };
+    o = run(g, 4);
+    T_EQ(count_lines(o), 1);
+    T_STREQ(brief(o, 0), "0 \"/a.B/C\" 1 200 [\"gap\"]");
+    T_TRUE(has(o, 0, "\"bodySize\":31,\"trailers\":{\"grpc-status\":\"0\"},"
+                     "\"content\":{\"mimeType\":\"application/grpc\",\"size\":31},"
+                     "\"grpc\":{\"status\":0,\"message\":\"\",\"messages\":1,"
+                     "\"messageBytes\":20,\"trailersOnly\":false}}"));
+    free(o);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -2195,4 +2245,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(priority_of_another_length_is_a_stream_error),
        T_CASE(gap_of_a_block_that_ends_its_stream),
        T_CASE(size_update_after_a_field_is_malformed),
-       T_CASE(malformed_requests_are_flagged), T_CASE(malformed_responses_are_flagged))
+       T_CASE(malformed_requests_are_flagged), T_CASE(malformed_responses_are_flagged),
+       T_CASE(gap_across_frames_stops_grpc_message_counting))
