@@ -240,12 +240,31 @@ static void h2_pending_cap(struct h2 *h, struct dsx *x)
     }
 }
 
-/* The side ended (END_STREAM); the entry goes out once both did. */
+/*
+ * The side ended (END_STREAM); the entry goes out once both did (a response
+ * that ended without its header block, DATA only, is no response).
+ */
 static void side_end(struct h2 *h, struct dsx *x, struct h2_stream *s, int side)
 {
     s->side[side].ended = true;
     if (s->side[SIDE_REQ].ended && s->side[SIDE_RESP].ended)
-        stream_emit(h, x, s, 0);
+        stream_emit(h, x, s, pending_anomalies(s));
+}
+
+/*
+ * Whether a frame of side on s breaks the stream's order (RFC 9113 §5.1, §8.1):
+ * after END_STREAM of that side (header block: was_ended, the state before
+ * it), or a response's DATA before its header block, when the stream was
+ * opened in the capture and no gap may have taken that block.
+ */
+static bool frame_out_of_order(const struct h2_stream *s, int side, bool data)
+{
+    const struct h2_side *sd = &s->side[side];
+
+    if (sd->ended)
+        return true;
+    return data && side == SIDE_RESP && !sd->headers && s->side[SIDE_REQ].headers && s->e &&
+           !(s->e->f.anomalies & ENT_A_GAP);
 }
 
 /*
@@ -334,6 +353,8 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
         if (side == SIDE_RESP && s->e)
             ent_anomaly(s->e, ENT_A_NO_REQUEST);
     }
+    if (frame_out_of_order(s, side, false))
+        anom |= ENT_A_MALFORMED;        /* §5.1: the side was half-closed */
     if (side == SIDE_REQ) {
         kind = s->side[SIDE_REQ].headers ? H2_B_TRAILERS : H2_B_REQUEST;
         if (kind == H2_B_REQUEST) {
@@ -679,6 +700,8 @@ static size_t on_frame(struct h2 *h, struct dsx *x, int dir, const uint8_t *p, s
         size_t hdr = H2_HDR;
         uint32_t pad = 0;
 
+        if (s && s->e && frame_out_of_order(s, side, true))
+            ent_anomaly(s->e, ENT_A_MALFORMED);
         if (flags & FL_PADDED) {
             if (len == 0) {
                 if (s && s->e)

@@ -2214,6 +2214,51 @@ TEST(gap_across_frames_stops_grpc_message_counting)
     free(o);
 }
 
+/*
+ * RFC 9113 §5.1, §8.1: a side sends nothing after its END_STREAM, and a
+ * response starts with its header block. Frames that break this are
+ * malformed; a response of DATA only is no response.
+ */
+TEST(frames_out_of_stream_order_are_malformed)
+{
+    struct bb hb = { .n = 0 };
+    char *o;
+
+    reset();
+    client_start(&cb);
+    get_on(&cb, 1, "/data-only");
+    get_on(&cb, 3, "/data-after-end");
+    frame(&cb, DATA, ES, 3, "late", 4);
+    get_block(&hb, "/headers-after-end");
+    frame(&cb, HEADERS, EH, 5, hb.d, hb.n);    /* 5: open to the end (truncated) */
+    get_on(&cb, 7, "/data-before-final");
+    get_on(&cb, 9, "/fine");
+    server_start(&sb);
+    frame(&sb, DATA, ES, 1, "hello", 5);        /* 1: no HEADERS at all */
+    frame(&sb, HEADERS, EH | ES, 3, "\x88", 1);
+    frame(&sb, HEADERS, EH, 5, "\x88", 1);
+    frame(&sb, DATA, ES, 5, "x", 1);
+    hb.n = 0;
+    hp_lit(&hb, "x-t", "1");
+    frame(&sb, HEADERS, EH | ES, 5, hb.d, hb.n);  /* 5: trailers after END_STREAM */
+    hb.n = 0;
+    hp_litn(&hb, 8, "103");
+    frame(&sb, HEADERS, EH, 7, hb.d, hb.n);
+    frame(&sb, DATA, 0, 7, "early", 5);         /* 7: DATA between a 1xx and the final */
+    frame(&sb, HEADERS, EH | ES, 7, "\x88", 1);
+    frame(&sb, HEADERS, EH, 9, "\x88", 1);
+    frame(&sb, DATA, ES, 9, "ok", 2);
+    o = run2(&cb, &sb);
+    T_STREQ(briefs(o), "0 \"/data-only\" 1 - [\"malformed\",\"no_response\"]\n"
+                       "1 \"/data-after-end\" 3 200 [\"malformed\"]\n"
+                       "2 \"/headers-after-end\" 5 200 [\"malformed\",\"truncated\"]\n"
+                       "3 \"/data-before-final\" 7 200 [\"malformed\"]\n"
+                       "4 \"/fine\" 9 200 []\n");
+    T_TRUE(has(o, 0, "\"response\":{},\"requestSize\":23,\"responseSize\":14,"));
+    free(o);
+    same_split(&cb, &sb);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -2246,4 +2291,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(gap_of_a_block_that_ends_its_stream),
        T_CASE(size_update_after_a_field_is_malformed),
        T_CASE(malformed_requests_are_flagged), T_CASE(malformed_responses_are_flagged),
-       T_CASE(gap_across_frames_stops_grpc_message_counting))
+       T_CASE(gap_across_frames_stops_grpc_message_counting),
+       T_CASE(frames_out_of_stream_order_are_malformed))
