@@ -343,6 +343,9 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
         } else if ((sid & 1u) == 0 || stream_closed(h, sid)) {
             return;             /* a pushed stream's, or a closed stream's */
         }
+        /* §5.1.1: a client opens odd ids, each above all it opened before */
+        if (side == SIDE_REQ && ((sid & 1u) == 0 || sid <= h->max_sid))
+            anom |= ENT_A_MALFORMED;
         s = stream_new(h, x, sid);
         if (!s)
             return;

@@ -2259,6 +2259,29 @@ TEST(frames_out_of_stream_order_are_malformed)
     same_split(&cb, &sb);
 }
 
+/* RFC 9113 §5.1.1: a client opens streams of odd ids, each above every id it opened before. */
+TEST(request_stream_ids_out_of_order_are_malformed)
+{
+    char *o;
+
+    reset();
+    client_start(&cb);
+    get_on(&cb, 5, "/five");
+    get_on(&cb, 2, "/even");
+    get_on(&cb, 3, "/three");
+    get_on(&cb, 7, "/seven");
+    server_start(&sb);
+    frame(&sb, HEADERS, EH | ES, 5, "\x88", 1);
+    frame(&sb, HEADERS, EH | ES, 2, "\x88", 1);
+    frame(&sb, HEADERS, EH | ES, 3, "\x88", 1);
+    frame(&sb, HEADERS, EH | ES, 7, "\x88", 1);
+    o = run2(&cb, &sb);
+    T_STREQ(briefs(o), "0 \"/five\" 5 200 []\n1 \"/even\" 2 200 [\"malformed\"]\n"
+                       "2 \"/three\" 3 200 [\"malformed\"]\n3 \"/seven\" 7 200 []\n");
+    free(o);
+    same_split(&cb, &sb);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -2292,4 +2315,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(size_update_after_a_field_is_malformed),
        T_CASE(malformed_requests_are_flagged), T_CASE(malformed_responses_are_flagged),
        T_CASE(gap_across_frames_stops_grpc_message_counting),
-       T_CASE(frames_out_of_stream_order_are_malformed))
+       T_CASE(frames_out_of_stream_order_are_malformed),
+       T_CASE(request_stream_ids_out_of_order_are_malformed))
