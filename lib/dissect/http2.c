@@ -638,16 +638,17 @@ static uint32_t max_frame_of(const struct h2 *h, int dir)
 }
 
 /*
- * A frame header a peer may send in an open connection (undefined flags are
- * ignored, unknown types skipped): no longer than the receiver accepts
- * (max_frame_of), stream rules of its type. Not one: the framing is lost
- * (bytes missing, or not HTTP/2 at all).
+ * A frame header a peer may send in an open connection (undefined flags and
+ * the stream id's reserved bit are ignored, RFC 9113 §4.1; unknown types
+ * skipped): no longer than the receiver accepts (max_frame_of), stream rules
+ * of its type. Not one: the framing is lost (bytes missing, or not HTTP/2 at
+ * all). frame_plausible, which guesses where frames start, is stricter.
  */
 static bool frame_sane(const struct h2 *h, int dir, const uint8_t *q)
 {
-    uint32_t len = be24(q), sidw = ld_be32(q + 5), sid = sidw & 0x7FFFFFFFu;
+    uint32_t len = be24(q), sid = ld_be32(q + 5) & 0x7FFFFFFFu;
 
-    if ((sidw & 0x80000000u) || len > max_frame_of(h, dir))
+    if (len > max_frame_of(h, dir))
         return false;
     switch (q[3]) {
     case T_DATA:

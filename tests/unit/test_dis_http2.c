@@ -2282,6 +2282,29 @@ TEST(request_stream_ids_out_of_order_are_malformed)
     same_split(&cb, &sb);
 }
 
+/* RFC 9113 §4.1: the reserved bit of a frame's stream id is ignored on receipt. */
+TEST(stream_id_reserved_bit_is_ignored)
+{
+    struct bb hb = { .n = 0 };
+    char *o;
+
+    reset();
+    client_start(&cb);
+    get_on(&cb, 1, "/one");
+    get_block(&hb, "/two");
+    frame(&cb, HEADERS, EH | ES, 0x80000003u, hb.d, hb.n);
+    server_start(&sb);
+    frame(&sb, HEADERS, EH | ES, 1, "\x88", 1);
+    frame(&sb, HEADERS, EH, 3, "\x88", 1);
+    frame(&sb, DATA, ES, 0x80000003u, "hello", 5);
+    o = run2(&cb, &sb);
+    T_STREQ(briefs(o), "0 \"/one\" 1 200 []\n1 \"/two\" 3 200 []\n");
+    T_TRUE(has(o, 1, "\"bodySize\":5,\"content\":{\"mimeType\":\"\",\"size\":5}},"
+                     "\"requestSize\":17,\"responseSize\":24,"));
+    free(o);
+    same_split(&cb, &sb);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -2316,4 +2339,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(malformed_requests_are_flagged), T_CASE(malformed_responses_are_flagged),
        T_CASE(gap_across_frames_stops_grpc_message_counting),
        T_CASE(frames_out_of_stream_order_are_malformed),
-       T_CASE(request_stream_ids_out_of_order_are_malformed))
+       T_CASE(request_stream_ids_out_of_order_are_malformed),
+       T_CASE(stream_id_reserved_bit_is_ignored))
