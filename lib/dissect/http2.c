@@ -396,7 +396,8 @@ static void on_headers(struct h2 *h, struct dsx *x, int dir, uint32_t sid, uint8
 
 /*
  * A decoded PUSH_PROMISE block on stream sid: counted there, no entry of its
- * own; anom (ENT_A_*): what its decoding found wrong, for sid's entry.
+ * own; anom (ENT_A_*): what its decoding found wrong, for sid's entry. One
+ * from the client is malformed, not counted (RFC 9113 §8.4: a client cannot push).
  */
 static void on_push(struct h2 *h, struct dsx *x, int dir, uint32_t sid, size_t off, size_t len,
                     uint32_t anom)
@@ -405,7 +406,10 @@ static void on_push(struct h2 *h, struct dsx *x, int dir, uint32_t sid, size_t o
 
     if (!s)
         return;
-    s->pushes++;
+    if (h->client_dir == dir)
+        anom |= ENT_A_MALFORMED;
+    else
+        s->pushes++;
     if (s->e)
         ent_anomaly(s->e, anom);
     stream_mark(x, s, side_of(h, dir), dir, off, len);

@@ -2305,6 +2305,28 @@ TEST(stream_id_reserved_bit_is_ignored)
     same_split(&cb, &sb);
 }
 
+/* RFC 9113 §8.4: only a server pushes; a PUSH_PROMISE from the client is not one. */
+TEST(push_promise_from_the_client_is_malformed)
+{
+    struct bb f = { .n = 0 };
+    char *o;
+
+    reset();
+    client_start(&cb);
+    get_on(&cb, 1, "/page");
+    get_block(&f, "/pushed");
+    memmove(f.d + 4, f.d, f.n);               /* promised stream 3, then the block */
+    memcpy(f.d, "\0\0\0\x03", 4);
+    f.n += 4;
+    frame(&cb, PUSH, EH, 1, f.d, f.n);
+    server_start(&sb);
+    frame(&sb, HEADERS, EH | ES, 1, "\x88", 1);
+    o = run2(&cb, &sb);
+    T_STREQ(briefs(o), "0 \"/page\" 1 200 [\"malformed\"]\n");
+    T_TRUE(!has(o, 0, "pushPromises"));
+    free(o);
+}
+
 T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fields),
        T_CASE(hpack_c3_requests), T_CASE(hpack_c4_requests_huffman),
        T_CASE(hpack_c5_responses_with_eviction), T_CASE(hpack_c6_responses_huffman),
@@ -2340,4 +2362,5 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(gap_across_frames_stops_grpc_message_counting),
        T_CASE(frames_out_of_stream_order_are_malformed),
        T_CASE(request_stream_ids_out_of_order_are_malformed),
-       T_CASE(stream_id_reserved_bit_is_ignored))
+       T_CASE(stream_id_reserved_bit_is_ignored),
+       T_CASE(push_promise_from_the_client_is_malformed))
