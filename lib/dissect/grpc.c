@@ -482,10 +482,15 @@ static void grpc_names(const struct h2_stream *s, const char **svc, size_t *svc_
     *meth_len = n - (size_t)(slash - p) - 1;
 }
 
-/* Length-Prefixed-Messages in DATA: counted as the payload comes, across frames. */
+/*
+ * Length-Prefixed-Messages in DATA: counted as the payload comes, across
+ * frames. gRPC-Web's trailers travel as one more such frame, flagged 0x80:
+ * skipped, not counted; its base64 text form (application/grpc-web-text)
+ * is not counted at all.
+ */
 void h2_grpc_feed(struct h2_side *sd, const uint8_t *p, size_t n)
 {
-    if (sd->msg_lost)
+    if (sd->msg_lost || sd->web_text)
         return;
     while (n > 0) {
         if (sd->msg_left) {
@@ -501,8 +506,10 @@ void h2_grpc_feed(struct h2_side *sd, const uint8_t *p, size_t n)
         if (sd->pre_len == sizeof sd->pre) {
             uint32_t len = ld_be32(sd->pre + 1);
 
-            sd->msgs++;
-            sd->msg_bytes += len;
+            if (!(sd->pre[0] & 0x80)) {
+                sd->msgs++;
+                sd->msg_bytes += len;
+            }
             sd->msg_left = len;
             sd->pre_len = 0;
         }
@@ -539,8 +546,10 @@ void h2_write_request(struct h2 *h, struct h2_stream *s)
     if (has_p)
         keep_str(s, &s->path, &s->path_len, p.value, p.vlen);
     if (h2_field_find(h, H2_F_CTYPE, &ct) &&
-        bytes_prefix(ct.value, ct.vlen, "application/grpc"))
+        bytes_prefix(ct.value, ct.vlen, "application/grpc")) {
         s->grpc = true;
+        s->side[SIDE_REQ].web_text = bytes_prefix(ct.value, ct.vlen, "application/grpc-web-text");
+    }
     if (!e)
         return;
     ent_section(e, ENT_REQ);
@@ -567,6 +576,8 @@ void h2_write_response(struct h2 *h, struct h2_stream *s, bool end_stream)
         keep_str(s, &s->ctype, &s->ctype_len, ct.value, ct.vlen);
         if (bytes_prefix(ct.value, ct.vlen, "application/grpc"))
             s->grpc = true;
+        s->side[SIDE_RESP].web_text = bytes_prefix(ct.value, ct.vlen,
+                                                   "application/grpc-web-text");
     }
     grpc_result(h, s);
     if (end_stream && s->grpc)

@@ -25,6 +25,7 @@ struct h2_side {
     uint8_t pre[5];             /* message prefix being read */
     uint8_t pre_len;
     bool msg_lost;              /* a gap broke the message framing: counting stopped */
+    bool web_text;              /* gRPC-Web text: base64 bodies, messages not counted */
     bool headers;               /* its (final) header block was seen */
     bool ended;                 /* END_STREAM seen */
 };

@@ -870,6 +870,58 @@ TEST(grpc_unary_exact)
     same_split(&cb, &sb);
 }
 
+/*
+ * gRPC-Web over HTTP/2: its trailers come as one more length-prefixed frame
+ * (flag 0x80), which is no message; its text form is base64 and not counted.
+ */
+TEST(grpc_web_trailer_frame_and_text)
+{
+    static const uint8_t req[] = { 0, 0, 0, 0, 2, 'h', 'i' };
+    static const uint8_t resp[] = { 0,   0,   0,    0,    3,   'a', 'b', 'c', 0x80, 0,   0,
+                                    0,   15,  'g',  'r',  'p', 'c', '-', 's', 't',  'a', 't',
+                                    'u', 's', ':',  '0',  '\r', '\n' };
+    struct bb hb = { .n = 0 };
+    char *o;
+
+    for (int text = 0; text < 2; text++) {
+        const char *ct = text ? "application/grpc-web-text" : "application/grpc-web+proto";
+
+        reset();
+        client_start(&cb);
+        hb.n = 0;
+        hp_idx(&hb, 3);
+        hp_idx(&hb, 6);
+        hp_litn(&hb, 4, "/svc.A/B");
+        hp_litn(&hb, 31, ct);
+        frame(&cb, HEADERS, EH, 1, hb.d, hb.n);
+        /* the text form: the same bytes as base64 */
+        if (text)
+            frame(&cb, DATA, ES, 1, "AAAAAAJoaQ==", 12);
+        else
+            frame(&cb, DATA, ES, 1, req, sizeof req);
+        server_start(&sb);
+        hb.n = 0;
+        hp_idx(&hb, 8);
+        hp_litn(&hb, 31, ct);
+        frame(&sb, HEADERS, EH, 1, hb.d, hb.n);
+        if (text)
+            frame(&sb, DATA, ES, 1, "AAAAAANhYmOAAAAAD2dycGMtc3RhdHVzOjANCg==", 40);
+        else
+            frame(&sb, DATA, ES, 1, resp, sizeof resp);
+        o = run2(&cb, &sb);
+        T_EQ(count_lines(o), 1);
+        T_TRUE(strstr(line(o, 0), text ? "\"grpc\":{\"service\":\"svc.A\",\"method\":\"B\","
+                                         "\"messages\":0,\"messageBytes\":0}"
+                                       : "\"grpc\":{\"service\":\"svc.A\",\"method\":\"B\","
+                                         "\"messages\":1,\"messageBytes\":2}") != NULL);
+        T_TRUE(strstr(line(o, 0), text ? "\"messages\":0,\"messageBytes\":0,\"trailersOnly\""
+                                       : "\"messages\":1,\"messageBytes\":3,\"trailersOnly\"") !=
+               NULL);
+        T_TRUE(strstr(line(o, 0), "\"anomalies\":[]") != NULL);
+        free(o);
+    }
+}
+
 TEST(grpc_trailers_only_and_status_from_headers)
 {
     static const uint8_t empty[] = { 0, 0, 0, 0, 0 };
@@ -2335,7 +2387,7 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(hpack_size_update_after_a_field), T_CASE(hpack_lenient_after_lost_state),
        T_CASE(hpack_header_list_limit),
        T_CASE(get_exchange_exact), T_CASE(grpc_unary_exact),
-       T_CASE(grpc_trailers_only_and_status_from_headers),
+       T_CASE(grpc_trailers_only_and_status_from_headers), T_CASE(grpc_web_trailer_frame_and_text),
        T_CASE(headers_with_padding_priority_and_continuations),
        T_CASE(multiplexed_streams_pair_by_id_out_in_request_order),
        T_CASE(rst_stream_emits_what_it_has), T_CASE(end_of_capture_no_response_and_truncated),
