@@ -5,7 +5,8 @@
 # gap at once, so the later requests still pair with their responses (tshark's pairs);
 # Windows keep-alive probes are no conflict; with timestamps going backwards each side's
 # end is its own last packet, never another exchange's; a body that runs to the close is
-# truncated when the capture ends before the close.
+# truncated when the capture ends before the close; a retransmission that differs is a
+# conflict even when nothing is delivered after it.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 MK="$top_srcdir/tests/tools/mktcp.py"
@@ -50,4 +51,10 @@ t_is "a request's segments the wrong way round around a pure ACK of both: no gap
     "$(run ack-first | sed -n 2p)" '/r2,202,[],1700000000007000000,1700000000007000000,1700000000008000000,8'
 t_is "a request whose second segment is stamped before its first: its end is its start" \
     "$(run ts-back-in | sed -n 2p)" '/r2,202,[],1700000000007000000,1700000000007000000,1700000000008000000,7'
+t_is "a request sent again with other bytes, the capture ending there: conflict" \
+    "$(run conflict-end)" \
+    '/r1,201,[],1700000000003000000,1700000000003000000,1700000000004000000,4
+/r2,202,[],1700000000005000000,1700000000005000000,1700000000006000000,6
+/r3,203,[],1700000000007000000,1700000000007000000,1700000000008000000,8
+/r4,,"[""no_response"",""conflict""]",1700000000009000000,1700000000009000000,,9'
 t_done

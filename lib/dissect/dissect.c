@@ -662,10 +662,9 @@ static void deliver_fin(struct dsx *x, int dir)
     }
 }
 
-static void reasm_cb(void *arg, int dir, const uint8_t *p, size_t n, uint64_t ts_ns,
-                     uint64_t pkt_index, uint32_t flags)
+/* Reassembly's new conflicts and cap hits become stream events for the next entry emitted. */
+static void take_reasm_anoms(struct dsx *x)
 {
-    struct dsx *x = arg;
     const struct reasm_stats *rs = reasm_stats(x->ra);
 
     if (rs->anomalies[REASM_A_CONFLICT] != x->reasm_conflicts) {
@@ -676,6 +675,15 @@ static void reasm_cb(void *arg, int dir, const uint8_t *p, size_t n, uint64_t ts
         x->reasm_caps = rs->anomalies[REASM_A_CAP];
         x->pending_anoms |= ENT_A_CAP;
     }
+}
+
+static void reasm_cb(void *arg, int dir, const uint8_t *p, size_t n, uint64_t ts_ns,
+                     uint64_t pkt_index, uint32_t flags)
+{
+    struct dsx *x = arg;
+    const struct reasm_stats *rs = reasm_stats(x->ra);
+
+    take_reasm_anoms(x);
     if (flags & REASM_F_GAP) {
         uint64_t g = rs->gap_bytes[dir] - x->d[dir].seen_gap;
 
@@ -840,6 +848,8 @@ void dsx_finish(struct dsx *x)
         x->in_reasm = true;
         reasm_flush(x->ra);
         x->in_reasm = false;
+        /* those of segments after the last delivery (a retransmission that differs) */
+        take_reasm_anoms(x);
     }
     if (x->state == ST_UNDECIDED)
         decide(x, true);

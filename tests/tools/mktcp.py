@@ -17,6 +17,9 @@ acknowledging what the other side sent. CONDITION is one of:
   ack-first   request 2 in two segments, captured second one first, then the server's
               pure ACK of both (a tap's two ports), then the first
   ts-back-in  request 2 in two segments, the second stamped 6 ms before the first
+  conflict-end
+              the last request is sent again with other bytes and the capture ends
+              there (no response, no FIN)
 """
 import os
 import sys
@@ -64,12 +67,17 @@ def main():
                 packets += [(t[0], pa), (t[0] - 6000, pb)]
         else:
             send(c, s, ack | psh, req, keep=not (cond == "lose-2" and i == 2), at=at_req)
+        if cond == "conflict-end" and i == n:
+            t[0] += 1000
+            packets.append((t[0], frame(c[0], s[0], c[1], s[1], (c[2] - len(req)) & 0xFFFFFFFF,
+                                        s[2], ack | psh, req.replace(b"/r", b"/x"))))
+            break
         send(s, c, ack | psh, resp, at=at_resp)
         if cond == "keepalive":
             t[0] += 1000
             packets.append((t[0], frame(c[0], s[0], c[1], s[1], (c[2] - 1) & 0xFFFFFFFF, s[2],
                                         ack, b"\0")))
-    if cond != "close-nofin":
+    if cond not in ("close-nofin", "conflict-end"):
         send(c, s, fin | ack)
         send(s, c, fin | ack)
         send(c, s, ack)
