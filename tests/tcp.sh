@@ -6,7 +6,8 @@
 # Windows keep-alive probes are no conflict; with timestamps going backwards each side's
 # end is its own last packet, never another exchange's; a body that runs to the close is
 # truncated when the capture ends before the close; a retransmission that differs is a
-# conflict even when nothing is delivered after it.
+# conflict even when nothing is delivered after it; a SYN-ACK sent again with another ISN
+# restarts the server's direction.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 MK="$top_srcdir/tests/tools/mktcp.py"
@@ -57,4 +58,10 @@ t_is "a request sent again with other bytes, the capture ending there: conflict"
 /r2,202,[],1700000000005000000,1700000000005000000,1700000000006000000,6
 /r3,203,[],1700000000007000000,1700000000007000000,1700000000008000000,8
 /r4,,"[""no_response"",""conflict""]",1700000000009000000,1700000000009000000,,9'
+t_is "a SYN-ACK sent again with another ISN: the server's bytes follow the last one" \
+    "$(run synack-again)" \
+    '/r1,201,[],1700000000004000000,1700000000004000000,1700000000005000000,6
+/r2,202,[],1700000000006000000,1700000000006000000,1700000000007000000,8
+/r3,203,[],1700000000008000000,1700000000008000000,1700000000009000000,10
+/r4,204,[],1700000000010000000,1700000000010000000,1700000000011000000,12'
 t_done

@@ -41,6 +41,7 @@ enum rdir_state {
     D_FIN = 1 << 2,             /* end is a FIN not delivered yet */
     D_FIN_SENT = 1 << 3,
     D_RST_SENT = 1 << 4,
+    D_SYN_ONLY = 1 << 5,        /* opened by a SYN, no data, FIN or RST since */
 };
 
 struct rdir {
@@ -549,6 +550,7 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
     if (!payload)
         n = 0;
     if (tcp_flags & DEC_TCP_RST) {          /* its payload is diagnostic text, not stream data */
+        d->state &= ~(uint32_t)D_SYN_ONLY;
         /* one REASM_WINDOW or more from next, either way, is not believed (RFC 5961 3.2) */
         if ((d->state & D_OPEN) &&
             (seq_lt(seq, d->next) ? seq_off(d->next, seq) : seq_off(seq, d->next)) >=
@@ -559,8 +561,17 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
         on_rst(r, dir, ts_ns, pkt_index);
         return;
     }
-    if (tcp_flags & DEC_TCP_SYN)
+    if (tcp_flags & DEC_TCP_SYN) {
         seq++;                              /* the SYN occupies the ISN */
+        /*
+         * Sent again with another ISN before anything else (a SYN-ACK answering a
+         * retransmitted SYN anew): the peer acknowledges the last one, so it starts there.
+         */
+        if ((d->state & D_SYN_ONLY) && n == 0 && !(tcp_flags & DEC_TCP_FIN))
+            d->next = seq;
+    }
+    if (n || (tcp_flags & DEC_TCP_FIN))
+        d->state &= ~(uint32_t)D_SYN_ONLY;
     if (!(d->state & D_OPEN)) {
         if (d->state & D_RST_SENT) {
             if (n) {
@@ -573,6 +584,8 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
             return;                         /* a pure ACK does not start a direction */
         d->next = seq;
         d->state |= D_OPEN;
+        if ((tcp_flags & DEC_TCP_SYN) && n == 0 && !(tcp_flags & DEC_TCP_FIN))
+            d->state |= D_SYN_ONLY;
     }
     if (!seq_lt(seq, d->next) && seq_off(seq, d->next) >= REASM_WINDOW) {
         r->st.anomalies[REASM_A_WINDOW]++;  /* not believed: neither its data nor its FIN */

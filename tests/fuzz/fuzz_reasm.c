@@ -35,7 +35,7 @@ struct model {
     uint64_t *key;
     uint8_t *val;
     size_t mask;
-    bool open[2], dead[2];
+    bool open[2], dead[2], syn_only[2];
     uint32_t start[2];
 };
 
@@ -68,18 +68,26 @@ static void model_put_first(struct model *m, uint64_t k, uint8_t v)
 static void model_segment(struct model *m, int dir, uint32_t seq, uint8_t flags,
                           const uint8_t *p, size_t n)
 {
+    bool bare_syn = (flags & DEC_TCP_SYN) && n == 0 && !(flags & DEC_TCP_FIN);
+
     if (flags & DEC_TCP_RST) {
         if (!m->open[dir])
             m->dead[dir] = true;
+        m->syn_only[dir] = false;
         return;
     }
     if (flags & DEC_TCP_SYN)
         seq++;
+    if (m->syn_only[dir] && bare_syn)
+        m->start[dir] = seq;                /* a SYN again with another ISN: it starts there */
+    if (n || (flags & DEC_TCP_FIN))
+        m->syn_only[dir] = false;
     if (!m->open[dir]) {
         if (m->dead[dir] || (n == 0 && !(flags & (DEC_TCP_SYN | DEC_TCP_FIN))))
             return;
         m->open[dir] = true;
         m->start[dir] = seq;
+        m->syn_only[dir] = bare_syn;
     }
     for (size_t i = 0; i < n; i++)
         model_put_first(m, (uint64_t)dir << 32 | (uint32_t)(seq + (uint32_t)i), p[i]);

@@ -17,6 +17,9 @@ acknowledging what the other side sent. CONDITION is one of:
   ack-first   request 2 in two segments, captured second one first, then the server's
               pure ACK of both (a tap's two ports), then the first
   ts-back-in  request 2 in two segments, the second stamped 6 ms before the first
+  synack-again
+              the SYN is sent again and answered by a SYN-ACK with another ISN, which
+              the server's segments then follow
   conflict-end
               the last request is sent again with other bytes and the capture ends
               there (no response, no FIN)
@@ -44,6 +47,11 @@ def main():
 
     send(c, s, syn)
     packets.append((t[0] + 500, frame(s[0], c[0], s[1], c[1], s[2], c[2], syn | ack)))
+    if cond == "synack-again":
+        t[0] += 1000
+        packets.append((t[0], frame(c[0], s[0], c[1], s[1], c[2] - 1, 0, syn)))
+        s[2] = 3000000000
+        packets.append((t[0] + 500, frame(s[0], c[0], s[1], c[1], s[2], c[2], syn | ack)))
     s[2] += 1
     send(c, s, ack)
     for i in range(1, n + 1):

@@ -503,6 +503,30 @@ TEST(syn_with_data_and_window)
     col_release(&c);
 }
 
+TEST(syn_again_with_another_isn)
+{
+    struct col c;
+
+    col_init(&c, NULL, NULL);
+    feed(&c, 1, 5000, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0);
+    feed(&c, 1, 3000000000u, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0);  /* answering a new SYN */
+    feed(&c, 1, 3000000001u, DEC_TCP_ACK, text, 10);
+    feed(&c, 1, 3000000011u, DEC_TCP_FIN | DEC_TCP_ACK, NULL, 0);
+    T_EQ(c.n[1], 10);
+    T_MEMEQ(c.out[1], text, 10);
+    T_EQ(c.fins[1], 1);
+    feed(&c, 1, 2999990000u, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0);  /* after bytes: ignored */
+    feed(&c, 1, 3000000001u, DEC_TCP_ACK, text, 10);
+    T_EQ(reasm_stats(c.r)->dup_bytes[1], 10);
+    feed(&c, 0, 700, DEC_TCP_SYN, NULL, 0);
+    feed(&c, 0, 701, DEC_TCP_ACK, text, 4);
+    feed(&c, 0, 65000, DEC_TCP_SYN, NULL, 0);                      /* after bytes: ignored */
+    feed(&c, 0, 705, DEC_TCP_ACK, text + 4, 4);
+    T_EQ(c.n[0], 8);
+    T_EQ(anom_total(&c), 0);
+    col_release(&c);
+}
+
 TEST(fin_in_sequence)
 {
     struct col c;
@@ -907,7 +931,8 @@ T_MAIN(T_CASE(in_order_zero_copy), T_CASE(out_of_order_2_1_3), T_CASE(retransmis
        T_CASE(rst_out_of_window_ignored),
        T_CASE(gap_at_cap),
        T_CASE(cap_skips_only_first_hole), T_CASE(no_syn_start), T_CASE(wraparound),
-       T_CASE(syn_with_data_and_window), T_CASE(fin_in_sequence), T_CASE(fin_trims_buffered),
+       T_CASE(syn_with_data_and_window), T_CASE(syn_again_with_another_isn),
+       T_CASE(fin_in_sequence), T_CASE(fin_trims_buffered),
        T_CASE(rst_skips_holes), T_CASE(rst_before_data), T_CASE(flush_with_holes),
        T_CASE(budget_exhaustion), T_CASE(history_budget_and_release),
        T_CASE(free_null_and_names),
