@@ -342,8 +342,11 @@ static void keep(struct dsx *x, int dir, const uint8_t *p, size_t n)
 {
     struct dirst *d = &x->d[dir];
     size_t want = d->carry.len + n;
-    bool over_budget = x->budget && want > d->carry.cap &&
-                       x->budget->used + (want - d->carry.cap) > x->budget->limit;
+    /* the allocation is charged: what growing (by doubling) would take, not just want */
+    size_t grow = want > d->carry.cap && want <= DSX_CARRY_MAX ?
+                      buf_grown_cap(&d->carry, want) - d->carry.cap : 0;
+    bool over_budget = x->budget && grow && (x->budget->used > x->budget->limit ||
+                                             grow > x->budget->limit - x->budget->used);
 
     if (want > DSX_CARRY_MAX || over_budget) {
         /* more than we keep (for this stream, or in this bucket): count it, go on after a gap */

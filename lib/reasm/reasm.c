@@ -94,7 +94,8 @@ static bool budget_charge(struct reasm *r, size_t n)
 
     if (!b)
         return true;
-    if (n > b->limit - b->used) {
+    /* used may pass the limit (another stream's carry-over): then nothing is left */
+    if (b->used > b->limit || n > b->limit - b->used) {
         b->refused++;
         return false;
     }

@@ -687,6 +687,24 @@ TEST(budget_exhaustion)
     T_EQ(b.used, 0);
 }
 
+TEST(budget_past_its_limit_refuses)
+{
+    struct reasm_budget b;
+    struct col c;
+
+    reasm_budget_init(&b, 1000);
+    b.used = 1100;                          /* another user's charge took it past the limit */
+    col_init(&c, NULL, &b);
+    feed(&c, 0, 100, DEC_TCP_SYN, NULL, 0);
+    feed(&c, 0, 111, DEC_TCP_ACK, text, 10);    /* out of order: no room for it */
+    T_EQ(reasm_buffered(c.r, 0), 0);
+    T_EQ(b.used, 1100);
+    T_EQ(b.refused, 1);
+    T_EQ(anom(&c, REASM_A_CAP), 1);
+    col_release(&c);
+    T_EQ(b.used, 1100);
+}
+
 TEST(history_budget_and_release)
 {
     struct reasm_budget b;
@@ -934,6 +952,7 @@ T_MAIN(T_CASE(in_order_zero_copy), T_CASE(out_of_order_2_1_3), T_CASE(retransmis
        T_CASE(syn_with_data_and_window), T_CASE(syn_again_with_another_isn),
        T_CASE(fin_in_sequence), T_CASE(fin_trims_buffered),
        T_CASE(rst_skips_holes), T_CASE(rst_before_data), T_CASE(flush_with_holes),
-       T_CASE(budget_exhaustion), T_CASE(history_budget_and_release),
+       T_CASE(budget_exhaustion), T_CASE(budget_past_its_limit_refuses),
+       T_CASE(history_budget_and_release),
        T_CASE(free_null_and_names),
        T_CASE(random_streams_reassemble_exactly), T_CASE(random_streams_under_caps_and_loss))
