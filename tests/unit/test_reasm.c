@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decode/decode.h"
 
@@ -746,6 +747,62 @@ TEST(free_null_and_names)
     T_STREQ(reasm_anomaly_name(REASM_A_COUNT), "unknown");
 }
 
+/* ---- many tiny segments ---------------------------------------------------------------- */
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+enum { TINY = 16000 };                  /* ranges of one byte: just under LIM_REASM_FLOW */
+
+/*
+ * One-byte segments of 2 * TINY bytes: the odd offsets first, each a range of its own
+ * behind the hole at 0 (hostile: the last one first, so that each later one lands
+ * before it, not at the end), then the even ones fill the holes. Returns the CPU
+ * seconds it took; *ok is false when the bytes did not come out whole and in order.
+ */
+static double tiny_segments(bool hostile, bool *ok)
+{
+    static uint8_t data[2 * TINY];
+    struct col c;
+    double t0 = cpu_seconds(), t;
+
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + i / 251);
+    col_init(&c, NULL, NULL);
+    c.ref[0] = data;
+    c.ref_n[0] = sizeof data;
+    feed(&c, 0, 99, DEC_TCP_SYN, NULL, 0);
+    if (hostile)
+        feed(&c, 0, 100 + 2 * TINY - 1, DEC_TCP_ACK, data + 2 * TINY - 1, 1);
+    for (size_t i = 1; i < 2 * TINY - (hostile ? 2 : 0); i += 2)
+        feed(&c, 0, 100 + (uint32_t)i, DEC_TCP_ACK, data + i, 1);
+    for (size_t i = 0; i < 2 * TINY; i += 2)
+        feed(&c, 0, 100 + (uint32_t)i, DEC_TCP_ACK, data + i, 1);
+    t = cpu_seconds() - t0;
+    *ok = c.n[0] == sizeof data && memcmp(c.out[0], data, sizeof data) == 0 && !c.bad &&
+          anom_total(&c) == 0 && reasm_buffered(c.r, 0) == 0;
+    col_release(&c);
+    return t;
+}
+
+/* Where a segment goes is found in O(log n), not by walking the ranges: no O(n^2). */
+TEST(tiny_segments_in_a_hostile_order)
+{
+    bool ok_lin, ok_hostile;
+    double lin = tiny_segments(false, &ok_lin);
+    double hostile = tiny_segments(true, &ok_hostile);
+
+    printf("# %d ranges: %.4f s appended, %.4f s each before the last\n", TINY, lin, hostile);
+    T_TRUE(ok_lin);
+    T_TRUE(ok_hostile);
+    T_TRUE(hostile < 8 * lin + 0.02);
+}
+
 /* ---- random streams ------------------------------------------------------------------ */
 
 static uint64_t rnd(uint64_t *s)
@@ -954,5 +1011,5 @@ T_MAIN(T_CASE(in_order_zero_copy), T_CASE(out_of_order_2_1_3), T_CASE(retransmis
        T_CASE(rst_skips_holes), T_CASE(rst_before_data), T_CASE(flush_with_holes),
        T_CASE(budget_exhaustion), T_CASE(budget_past_its_limit_refuses),
        T_CASE(history_budget_and_release),
-       T_CASE(free_null_and_names),
+       T_CASE(free_null_and_names), T_CASE(tiny_segments_in_a_hostile_order),
        T_CASE(random_streams_reassemble_exactly), T_CASE(random_streams_under_caps_and_loss))
