@@ -3,11 +3,12 @@
 # TCP under adverse conditions (tests/tools/mktcp.py: one keep-alive HTTP/1.1 connection
 # of four exchanges): a request segment the capture lost but the server acknowledged is a
 # gap at once, so the later requests still pair with their responses (tshark's pairs);
-# Windows keep-alive probes are no conflict; with timestamps going backwards each side's
-# end is its own last packet, never another exchange's; a body that runs to the close is
-# truncated when the capture ends before the close; a retransmission that differs is a
-# conflict even when nothing is delivered after it; a SYN-ACK sent again with another ISN
-# restarts the server's direction.
+# Windows keep-alive probes are no conflict, nor the first byte of a stream picked up at
+# one; with timestamps going backwards each side's end is its own last packet, never
+# another exchange's; a body that runs to the close is truncated when the capture ends
+# before the close; a retransmission that differs is a conflict even when nothing is
+# delivered after it; a SYN-ACK sent again with another ISN restarts the server's
+# direction.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 MK="$top_srcdir/tests/tools/mktcp.py"
@@ -64,4 +65,10 @@ t_is "a SYN-ACK sent again with another ISN: the server's bytes follow the last 
 /r2,202,[],1700000000006000000,1700000000006000000,1700000000007000000,8
 /r3,203,[],1700000000008000000,1700000000008000000,1700000000009000000,10
 /r4,204,[],1700000000010000000,1700000000010000000,1700000000011000000,12'
+t_is "a capture that starts with a keep-alive probe: the first request is whole" \
+    "$(run keepalive-first)" \
+    '/r1,201,[],1700000000003000000,1700000000003000000,1700000000004000000,2
+/r2,202,[],1700000000005000000,1700000000005000000,1700000000006000000,4
+/r3,203,[],1700000000007000000,1700000000007000000,1700000000008000000,6
+/r4,204,[],1700000000009000000,1700000000009000000,1700000000010000000,8'
 t_done

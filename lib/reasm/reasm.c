@@ -683,6 +683,11 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
         }
         if (n == 0 && !(tcp_flags & (DEC_TCP_SYN | DEC_TCP_FIN)))
             return;                         /* a pure ACK does not start a direction */
+        if (n == 1 && !(tcp_flags & (DEC_TCP_SYN | DEC_TCP_FIN | DEC_TCP_PSH))) {
+            /* nor a keep-alive probe (one old byte, no PSH): the next byte is after it */
+            r->st.dup_bytes[dir]++;
+            return;
+        }
         d->next = seq;
         d->state |= D_OPEN;
         if ((tcp_flags & DEC_TCP_SYN) && n == 0 && !(tcp_flags & DEC_TCP_FIN))

@@ -20,6 +20,8 @@ acknowledging what the other side sent. CONDITION is one of:
   synack-again
               the SYN is sent again and answered by a SYN-ACK with another ISN, which
               the server's segments then follow
+  keepalive-first
+              the capture starts with a keep-alive probe of the client (no handshake)
   conflict-end
               the last request is sent again with other bytes and the capture ends
               there (no response, no FIN)
@@ -54,6 +56,9 @@ def main():
         packets.append((t[0] + 500, frame(s[0], c[0], s[1], c[1], s[2], c[2], syn | ack)))
     s[2] += 1
     send(c, s, ack)
+    if cond == "keepalive-first":
+        packets[:] = [(t[0], frame(c[0], s[0], c[1], s[1], (c[2] - 1) & 0xFFFFFFFF, s[2],
+                                   ack, b"\0"))]
     for i in range(1, n + 1):
         req = b"GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n" % i
         resp = b"HTTP/1.1 %d OK\r\nContent-Length: 2\r\n\r\nok" % (200 + i)

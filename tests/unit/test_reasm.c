@@ -459,6 +459,25 @@ TEST(no_syn_start)
     col_release(&c);
 }
 
+TEST(keepalive_probe_starts_nothing)
+{
+    struct col c;
+
+    col_init(&c, NULL, NULL);
+    feed(&c, 0, 4999, DEC_TCP_ACK, "", 1);                 /* a probe: one old byte, no PSH */
+    feed(&c, 0, 4999, DEC_TCP_ACK, "", 1);
+    feed(&c, 0, 5000, DEC_TCP_ACK | DEC_TCP_PSH, text, 10);
+    feed(&c, 1, 700, DEC_TCP_ACK | DEC_TCP_PSH, text, 1);  /* one byte of data */
+    feed(&c, 1, 701, DEC_TCP_ACK | DEC_TCP_PSH, text + 1, 3);
+    T_EQ(c.n[0], 10);
+    T_MEMEQ(c.out[0], text, 10);
+    T_EQ(c.n[1], 4);
+    T_MEMEQ(c.out[1], text, 4);
+    T_EQ(reasm_stats(c.r)->dup_bytes[0], 2);
+    T_EQ(anom_total(&c), 0);
+    col_release(&c);
+}
+
 TEST(wraparound)
 {
     struct col c;
@@ -839,7 +858,8 @@ static void fl_insert(struct feedlist *f, size_t at, struct rseg_spec s)
 }
 
 /*
- * One direction's feed: the stream cut into random segments, neighbours swapped,
+ * One direction's feed: the stream cut into random segments (PSH: a first one of one byte
+ * is data, not a keep-alive probe), neighbours swapped,
  * copies of random ranges added, optionally some dropped, a FIN somewhere.
  */
 static void make_feed(uint64_t *s, size_t len, bool syn, bool drop, struct feedlist *f)
@@ -855,7 +875,7 @@ static void make_feed(uint64_t *s, size_t len, bool syn, bool drop, struct feedl
 
         if (n > len - off)
             n = len - off;
-        f->v[f->n++] = (struct rseg_spec){ off, n, DEC_TCP_ACK };
+        f->v[f->n++] = (struct rseg_spec){ off, n, DEC_TCP_ACK | DEC_TCP_PSH };
         off += n;
     }
     for (size_t i = 1; i < f->n; i++) {
@@ -879,7 +899,7 @@ static void make_feed(uint64_t *s, size_t len, bool syn, bool drop, struct feedl
 
         if (n > len - a)
             n = len - a;
-        fl_insert(f, 1 + rnd_below(s, f->n), (struct rseg_spec){ a, n, DEC_TCP_ACK });
+        fl_insert(f, 1 + rnd_below(s, f->n), (struct rseg_spec){ a, n, DEC_TCP_ACK | DEC_TCP_PSH });
     }
     if (rnd_below(s, 2))
         fl_insert(f, 1 + rnd_below(s, f->n), (struct rseg_spec){ len, 0, DEC_TCP_FIN });
@@ -1005,7 +1025,8 @@ T_MAIN(T_CASE(in_order_zero_copy), T_CASE(out_of_order_2_1_3), T_CASE(retransmis
        T_CASE(acked_hole_skipped_at_once), T_CASE(keepalive_probe_is_no_conflict),
        T_CASE(rst_out_of_window_ignored),
        T_CASE(gap_at_cap),
-       T_CASE(cap_skips_only_first_hole), T_CASE(no_syn_start), T_CASE(wraparound),
+       T_CASE(cap_skips_only_first_hole), T_CASE(no_syn_start),
+       T_CASE(keepalive_probe_starts_nothing), T_CASE(wraparound),
        T_CASE(syn_with_data_and_window), T_CASE(syn_again_with_another_isn),
        T_CASE(fin_in_sequence), T_CASE(fin_trims_buffered),
        T_CASE(rst_skips_holes), T_CASE(rst_before_data), T_CASE(flush_with_holes),
