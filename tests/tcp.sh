@@ -3,9 +3,12 @@
 # TCP under adverse conditions (tests/tools/mktcp.py: one keep-alive HTTP/1.1 connection
 # of four exchanges): a request segment the capture lost but the server acknowledged is a
 # gap at once, so the later requests still pair with their responses (tshark's pairs);
-# Windows keep-alive probes are no conflict; with timestamps going backwards each side's
-# end is its own last packet, never another exchange's; a body that runs to the close is
-# truncated when the capture ends before the close.
+# Windows keep-alive probes are no conflict, nor the first byte of a stream picked up at
+# one; with timestamps going backwards each side's end is its own last packet, never
+# another exchange's; a body that runs to the close is truncated when the capture ends
+# before the close; a retransmission that differs is a conflict even when nothing is
+# delivered after it; a SYN-ACK sent again with another ISN restarts the server's
+# direction.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 MK="$top_srcdir/tests/tools/mktcp.py"
@@ -50,4 +53,22 @@ t_is "a request's segments the wrong way round around a pure ACK of both: no gap
     "$(run ack-first | sed -n 2p)" '/r2,202,[],1700000000007000000,1700000000007000000,1700000000008000000,8'
 t_is "a request whose second segment is stamped before its first: its end is its start" \
     "$(run ts-back-in | sed -n 2p)" '/r2,202,[],1700000000007000000,1700000000007000000,1700000000008000000,7'
+t_is "a request sent again with other bytes, the capture ending there: conflict" \
+    "$(run conflict-end)" \
+    '/r1,201,[],1700000000003000000,1700000000003000000,1700000000004000000,4
+/r2,202,[],1700000000005000000,1700000000005000000,1700000000006000000,6
+/r3,203,[],1700000000007000000,1700000000007000000,1700000000008000000,8
+/r4,,"[""no_response"",""conflict""]",1700000000009000000,1700000000009000000,,9'
+t_is "a SYN-ACK sent again with another ISN: the server's bytes follow the last one" \
+    "$(run synack-again)" \
+    '/r1,201,[],1700000000004000000,1700000000004000000,1700000000005000000,6
+/r2,202,[],1700000000006000000,1700000000006000000,1700000000007000000,8
+/r3,203,[],1700000000008000000,1700000000008000000,1700000000009000000,10
+/r4,204,[],1700000000010000000,1700000000010000000,1700000000011000000,12'
+t_is "a capture that starts with a keep-alive probe: the first request is whole" \
+    "$(run keepalive-first)" \
+    '/r1,201,[],1700000000003000000,1700000000003000000,1700000000004000000,2
+/r2,202,[],1700000000005000000,1700000000005000000,1700000000006000000,4
+/r3,203,[],1700000000007000000,1700000000007000000,1700000000008000000,6
+/r4,204,[],1700000000009000000,1700000000009000000,1700000000010000000,8'
 t_done

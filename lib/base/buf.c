@@ -25,15 +25,22 @@ void buf_release(struct buf *b)
     b->cap = 0;
 }
 
-static int buf_grow(struct buf *b, size_t need)
+size_t buf_grown_cap(const struct buf *b, size_t need)
 {
     size_t n = b->cap ? b->cap : 256;
+
+    if (need <= b->cap)
+        return b->cap;
+    while (n < need && n < b->limit)
+        n = n > b->limit / 2 ? b->limit : n * 2;
+    return n < need ? need : n;
+}
+
+static int buf_grow(struct buf *b, size_t need)
+{
+    size_t n = buf_grown_cap(b, need);
     uint8_t *p;
 
-    while (n < need)
-        n = n > b->limit / 2 ? b->limit : n * 2;
-    if (n < need)
-        n = need;
     p = realloc(b->data, n);
     if (!p)
         return SV_ENOMEM;

@@ -24,5 +24,7 @@ static inline void buf_reset(struct buf *b)
 int buf_append(struct buf *b, const void *p, size_t n) __attribute__((warn_unused_result));
 /* Makes room for n more bytes and returns where they go (len unchanged); NULL on cap/OOM. */
 uint8_t *buf_reserve(struct buf *b, size_t n);
+/* The allocation (cap) b has after growing to hold need bytes: cap when it holds them. */
+size_t buf_grown_cap(const struct buf *b, size_t need);
 
 #endif

@@ -25,7 +25,9 @@
  * (the one reassembly draws on), so many streams that each keep a partial
  * message cannot add up past it: past the budget, or DSX_CARRY_MAX for one
  * direction, the kept bytes are dropped as a gap (ENT_A_CAP). An emptied
- * carry-over larger than CARRY_KEEP is freed.
+ * carry-over larger than CARRY_KEEP is freed. The marks of kept bytes are
+ * charged too (one per delivery: tiny segments cost more in marks than in
+ * bytes); past the budget the last mark takes new bytes (coarser times).
  */
 #include "config.h"
 
@@ -39,8 +41,25 @@
 
 /* ------------------------------------------------------------ marks */
 
-/* Marks the bytes from absolute offset off as brought by packet pkt at ts (stream: TCP). */
-static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt, bool stream)
+/* Marks a direction has without a charge to the budget (its first allocation). */
+#define MARKS_FREE 8u
+/* An allocation of more marks than this is given back when they are down to MARKS_FREE. */
+#define MARKS_KEEP 64u
+
+/* What an allocation of cap marks is charged to the bucket's budget. */
+static size_t marks_cost(size_t cap)
+{
+    return cap > MARKS_FREE ? (cap - MARKS_FREE) * sizeof(struct mark) : 0;
+}
+
+/*
+ * Marks the bytes from absolute offset off as brought by packet pkt at ts (stream: TCP).
+ * One per delivery: many tiny segments kept in the carry-over take far more memory in marks
+ * than in bytes, so marks are charged to the budget with the carry-over, and past it the
+ * last mark takes the new bytes.
+ */
+static void add_mark(struct dsx *x, struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt,
+                     bool stream)
 {
     const struct mark *last = d->nmarks ? &d->marks[d->nmarks - 1] : NULL;
     uint64_t read_ts = ts;
@@ -58,12 +77,19 @@ static void add_mark(struct dirst *d, uint64_t off, uint64_t ts, uint32_t pkt, b
         m = &d->marks[d->nmarks - 1];
     } else {
         if (d->nmarks == d->capmarks) {
-            size_t nc = d->capmarks ? d->capmarks * 2 : 8;
-            struct mark *v = realloc(d->marks, nc * sizeof *v);
+            size_t nc = d->capmarks ? d->capmarks * 2 : MARKS_FREE;
+            size_t more = marks_cost(nc) - marks_cost(d->capmarks);
+            struct reasm_budget *b = x->budget;
+            struct mark *v = NULL;
 
+            if (!b || !more || (b->used <= b->limit && more <= b->limit - b->used))
+                v = realloc(d->marks, nc * sizeof *v);
             if (v) {
                 d->marks = v;
                 d->capmarks = nc;
+                d->charged += more;
+                if (b)
+                    b->used += more;
             }
         }
         if (d->nmarks == d->capmarks && d->nmarks == 0)
@@ -176,25 +202,36 @@ static void stop_reasm(struct dsx *x)
 
 #define CARRY_KEEP (16u * 1024)
 
-/* Brings the budget's charge for d's carry-over in line with its allocation. */
+/* Brings the budget's charge for d's carry-over and marks in line with their allocations. */
 static void carry_charge(struct dsx *x, struct dirst *d)
 {
+    size_t now;
+
     if (d->carry.len == 0 && d->carry.cap > CARRY_KEEP)
         buf_release(&d->carry);
+    if (d->nmarks <= MARKS_FREE && d->capmarks > MARKS_KEEP) {
+        struct mark *v = realloc(d->marks, MARKS_FREE * sizeof *v);
+
+        if (v) {
+            d->marks = v;
+            d->capmarks = MARKS_FREE;
+        }
+    }
+    now = d->carry.cap + marks_cost(d->capmarks);
     if (x->budget)
-        x->budget->used = x->budget->used - d->charged + d->carry.cap;
-    d->charged = d->carry.cap;
+        x->budget->used = x->budget->used - d->charged + now;
+    d->charged = now;
 }
 
 static void release_dirs(struct dsx *x)
 {
     for (int i = 0; i < 2; i++) {
         buf_release(&x->d[i].carry);
-        carry_charge(x, &x->d[i]);
-        buf_release(&x->d[i].bid);
         free(x->d[i].marks);
         x->d[i].marks = NULL;
         x->d[i].nmarks = x->d[i].capmarks = 0;
+        carry_charge(x, &x->d[i]);
+        buf_release(&x->d[i].bid);
     }
     free(x->hist);
     x->hist = NULL;
@@ -256,8 +293,8 @@ static void wind_down(struct dsx *x)
     stop_reasm(x);
     for (int i = 0; i < 2; i++) {
         buf_release(&x->d[i].carry);
-        carry_charge(x, &x->d[i]);
         x->d[i].nmarks = 0;
+        carry_charge(x, &x->d[i]);
     }
 }
 
@@ -342,8 +379,11 @@ static void keep(struct dsx *x, int dir, const uint8_t *p, size_t n)
 {
     struct dirst *d = &x->d[dir];
     size_t want = d->carry.len + n;
-    bool over_budget = x->budget && want > d->carry.cap &&
-                       x->budget->used + (want - d->carry.cap) > x->budget->limit;
+    /* the allocation is charged: what growing (by doubling) would take, not just want */
+    size_t grow = want > d->carry.cap && want <= DSX_CARRY_MAX ?
+                      buf_grown_cap(&d->carry, want) - d->carry.cap : 0;
+    bool over_budget = x->budget && grow && (x->budget->used > x->budget->limit ||
+                                             grow > x->budget->limit - x->budget->used);
 
     if (want > DSX_CARRY_MAX || over_budget) {
         /* more than we keep (for this stream, or in this bucket): count it, go on after a gap */
@@ -374,7 +414,7 @@ static void on_data(struct dsx *x, int dir, const uint8_t *p, size_t n, uint64_t
     struct dirst *d = &x->d[dir];
     size_t used = 0;
 
-    add_mark(d, d->next_off, ts, pkt, x->si.l4 == 6);
+    add_mark(x, d, d->next_off, ts, pkt, x->si.l4 == 6);
     d->next_off += n;
     if (x->si.l4 == 17) {
         /* a datagram is parsed whole, never carried over */
@@ -662,10 +702,9 @@ static void deliver_fin(struct dsx *x, int dir)
     }
 }
 
-static void reasm_cb(void *arg, int dir, const uint8_t *p, size_t n, uint64_t ts_ns,
-                     uint64_t pkt_index, uint32_t flags)
+/* Reassembly's new conflicts and cap hits become stream events for the next entry emitted. */
+static void take_reasm_anoms(struct dsx *x)
 {
-    struct dsx *x = arg;
     const struct reasm_stats *rs = reasm_stats(x->ra);
 
     if (rs->anomalies[REASM_A_CONFLICT] != x->reasm_conflicts) {
@@ -676,6 +715,15 @@ static void reasm_cb(void *arg, int dir, const uint8_t *p, size_t n, uint64_t ts
         x->reasm_caps = rs->anomalies[REASM_A_CAP];
         x->pending_anoms |= ENT_A_CAP;
     }
+}
+
+static void reasm_cb(void *arg, int dir, const uint8_t *p, size_t n, uint64_t ts_ns,
+                     uint64_t pkt_index, uint32_t flags)
+{
+    struct dsx *x = arg;
+    const struct reasm_stats *rs = reasm_stats(x->ra);
+
+    take_reasm_anoms(x);
     if (flags & REASM_F_GAP) {
         uint64_t g = rs->gap_bytes[dir] - x->d[dir].seen_gap;
 
@@ -840,6 +888,8 @@ void dsx_finish(struct dsx *x)
         x->in_reasm = true;
         reasm_flush(x->ra);
         x->in_reasm = false;
+        /* those of segments after the last delivery (a retransmission that differs) */
+        take_reasm_anoms(x);
     }
     if (x->state == ST_UNDECIDED)
         decide(x, true);

@@ -38,7 +38,8 @@ struct dirst {
     uint64_t carry_off;         /* absolute offset of carry[0] (= bytes consumed so far) */
     uint64_t next_off;          /* absolute offset of the next delivered byte */
     size_t need;                /* do not parse until this many bytes are available */
-    size_t charged;             /* bytes of carry's allocation charged to the bucket budget */
+    size_t charged;             /* bytes of carry's and marks' allocations charged to the
+                                   bucket budget */
     struct mark *marks;
     size_t nmarks, capmarks;
     /* the parse call in progress */

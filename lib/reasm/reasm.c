@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary: TCP stream reassembly (RFC 9293 §3.4, §3.10.7.4): in-order
- * delivery, a sorted list of out-of-order ranges, gaps, caps and FIN/RST.
+ * delivery, a sorted list of out-of-order ranges (indexed by a splay tree), gaps,
+ * caps and FIN/RST.
  *
  * Invariants per direction, between calls (offsets are modulo 2^32 from next):
  *   - the ranges of the list are sorted, disjoint, start at offset >= 1 (a
  *     range at offset 0 is delivered at once) and end before offset 2^31;
+ *   - the same ranges form a splay tree keyed by their start (Sleator and
+ *     Tarjan, top-down), so that finding where a segment goes costs O(log n)
+ *     amortised, not a walk of the list: a hostile order of many small
+ *     segments would otherwise cost O(n^2) within the cap;
  *   - with D_END, every range ends at or before end, and end is at or after
  *     next;
  *   - buffered is the sum of REASM_SEG_OVERHEAD + len over the list, and is
@@ -25,7 +30,8 @@
 
 /* An out-of-order range, copied from its segment. */
 struct rseg {
-    struct rseg *prev, *next;
+    struct rseg *prev, *next;   /* the list, in sequence order */
+    struct rseg *left, *right;  /* the splay tree over the same ranges */
     uint64_t ts_ns;
     uint64_t pkt_index;
     uint32_t seq;
@@ -41,10 +47,12 @@ enum rdir_state {
     D_FIN = 1 << 2,             /* end is a FIN not delivered yet */
     D_FIN_SENT = 1 << 3,
     D_RST_SENT = 1 << 4,
+    D_SYN_ONLY = 1 << 5,        /* opened by a SYN, no data, FIN or RST since */
 };
 
 struct rdir {
     struct rseg *head, *tail;
+    struct rseg *root;          /* of the splay tree */
     size_t buffered;            /* cost of the list */
     uint8_t *hist;              /* ring of o.history bytes, allocated at the first delivery */
     size_t hist_len;            /* valid bytes: the sequence numbers next - hist_len .. next - 1 */
@@ -93,7 +101,8 @@ static bool budget_charge(struct reasm *r, size_t n)
 
     if (!b)
         return true;
-    if (n > b->limit - b->used) {
+    /* used may pass the limit (another stream's carry-over): then nothing is left */
+    if (b->used > b->limit || n > b->limit - b->used) {
         b->refused++;
         return false;
     }
@@ -114,8 +123,97 @@ static size_t seg_cost(uint32_t len)
     return (size_t)REASM_SEG_OVERHEAD + len;
 }
 
+/* ---- the splay tree of ranges -------------------------------------------------------- */
+
+/*
+ * Top-down splay of the tree t for offset off (from next): the range starting at off, or
+ * else the one starting last before it or first after it, becomes the root.
+ */
+static struct rseg *splay(uint32_t next, struct rseg *t, uint32_t off)
+{
+    struct rseg *lroot = NULL, *rroot = NULL;   /* ranges before off, and after it */
+    struct rseg **lhook = &lroot, **rhook = &rroot;
+
+    if (!t)
+        return NULL;
+    for (;;) {
+        uint32_t k = seq_off(t->seq, next);
+
+        if (off < k) {
+            if (t->left && off < seq_off(t->left->seq, next)) {
+                struct rseg *y = t->left;       /* rotate right */
+
+                t->left = y->right;
+                y->right = t;
+                t = y;
+            }
+            if (!t->left)
+                break;
+            *rhook = t;                         /* link right */
+            rhook = &t->left;
+            t = t->left;
+        } else if (off > k) {
+            if (t->right && off > seq_off(t->right->seq, next)) {
+                struct rseg *y = t->right;      /* rotate left */
+
+                t->right = y->left;
+                y->left = t;
+                t = y;
+            }
+            if (!t->right)
+                break;
+            *lhook = t;                         /* link left */
+            lhook = &t->right;
+            t = t->right;
+        } else {
+            break;
+        }
+    }
+    *lhook = t->left;
+    *rhook = t->right;
+    t->left = lroot;
+    t->right = rroot;
+    return t;
+}
+
+/* Adds g (not in the tree, its start not one of the tree's) at the root. */
+static void tree_insert(struct rdir *d, struct rseg *g)
+{
+    uint32_t k = seq_off(g->seq, d->next);
+    struct rseg *t = splay(d->next, d->root, k);
+
+    g->left = g->right = NULL;
+    if (t && k < seq_off(t->seq, d->next)) {
+        g->left = t->left;
+        g->right = t;
+        t->left = NULL;
+    } else if (t) {
+        g->right = t->right;
+        g->left = t;
+        t->right = NULL;
+    }
+    d->root = g;
+}
+
+static void tree_remove(struct rdir *d, struct rseg *g)
+{
+    uint32_t k = seq_off(g->seq, d->next);
+    struct rseg *t = splay(d->next, d->root, k);
+
+    assert(t == g);
+    if (!t->left) {
+        d->root = t->right;
+        return;
+    }
+    d->root = splay(d->next, t->left, k);   /* the last range before g: no right child */
+    d->root->right = t->right;
+}
+
+/* ---- the list ------------------------------------------------------------------------ */
+
 static void seg_unlink(struct rdir *d, struct rseg *g)
 {
+    tree_remove(d, g);
     if (g->prev)
         g->prev->next = g->next;
     else
@@ -149,12 +247,14 @@ static void hist_release(struct reasm *r, struct rdir *d)
 
 static void dir_release(struct reasm *r, struct rdir *d)
 {
+    d->root = NULL;                         /* every range goes: the list is enough */
     while (d->head) {
         struct rseg *g = d->head;
 
-        seg_unlink(d, g);
+        d->head = g->next;
         seg_free(r, d, g);
     }
+    d->tail = NULL;
     hist_release(r, d);
 }
 
@@ -310,10 +410,11 @@ static struct rseg *first_ending_after(struct rdir *d, uint32_t off)
 
     if (!d->tail || seq_off(d->tail->seq, d->next) + d->tail->len <= off)
         return NULL;                        /* the common case: past the last range */
-    for (g = d->head; g; g = g->next)
-        if (seq_off(g->seq, d->next) + g->len > off)
-            return g;
-    return NULL;
+    d->root = g = splay(d->next, d->root, off);
+    if (seq_off(g->seq, d->next) <= off)    /* the last range starting at or before off */
+        return seq_off(g->seq, d->next) + g->len > off ? g : g->next;
+    /* the first range starting after off; the one before it may still reach past off */
+    return g->prev && seq_off(g->prev->seq, d->next) + g->prev->len > off ? g->prev : g;
 }
 
 /* Copies n bytes at seq into a new range before `before` (NULL: at the tail); false at a cap. */
@@ -348,6 +449,7 @@ static bool buffer_range(struct reasm *r, int dir, struct rseg *before, uint32_t
         before->prev = g;
     else
         d->tail = g;
+    tree_insert(d, g);
     d->buffered += cost;
     return true;
 }
@@ -549,6 +651,7 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
     if (!payload)
         n = 0;
     if (tcp_flags & DEC_TCP_RST) {          /* its payload is diagnostic text, not stream data */
+        d->state &= ~(uint32_t)D_SYN_ONLY;
         /* one REASM_WINDOW or more from next, either way, is not believed (RFC 5961 3.2) */
         if ((d->state & D_OPEN) &&
             (seq_lt(seq, d->next) ? seq_off(d->next, seq) : seq_off(seq, d->next)) >=
@@ -559,8 +662,17 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
         on_rst(r, dir, ts_ns, pkt_index);
         return;
     }
-    if (tcp_flags & DEC_TCP_SYN)
+    if (tcp_flags & DEC_TCP_SYN) {
         seq++;                              /* the SYN occupies the ISN */
+        /*
+         * Sent again with another ISN before anything else (a SYN-ACK answering a
+         * retransmitted SYN anew): the peer acknowledges the last one, so it starts there.
+         */
+        if ((d->state & D_SYN_ONLY) && n == 0 && !(tcp_flags & DEC_TCP_FIN))
+            d->next = seq;
+    }
+    if (n || (tcp_flags & DEC_TCP_FIN))
+        d->state &= ~(uint32_t)D_SYN_ONLY;
     if (!(d->state & D_OPEN)) {
         if (d->state & D_RST_SENT) {
             if (n) {
@@ -571,8 +683,15 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
         }
         if (n == 0 && !(tcp_flags & (DEC_TCP_SYN | DEC_TCP_FIN)))
             return;                         /* a pure ACK does not start a direction */
+        if (n == 1 && !(tcp_flags & (DEC_TCP_SYN | DEC_TCP_FIN | DEC_TCP_PSH))) {
+            /* nor a keep-alive probe (one old byte, no PSH): the next byte is after it */
+            r->st.dup_bytes[dir]++;
+            return;
+        }
         d->next = seq;
         d->state |= D_OPEN;
+        if ((tcp_flags & DEC_TCP_SYN) && n == 0 && !(tcp_flags & DEC_TCP_FIN))
+            d->state |= D_SYN_ONLY;
     }
     if (!seq_lt(seq, d->next) && seq_off(seq, d->next) >= REASM_WINDOW) {
         r->st.anomalies[REASM_A_WINDOW]++;  /* not believed: neither its data nor its FIN */

@@ -14,9 +14,11 @@
  * Capture bytes are hostile: nothing here fails, odd traffic is counted as
  * an anomaly (REASM_A_*) and reassembly goes on.
  *
- *   - The first sequence number of a direction is its SYN's ISN + 1, or, for
- *     a stream open before the capture started, the first segment seen that
- *     carries data or a FIN (a pure ACK does not start a direction).
+ *   - The first sequence number of a direction is its SYN's ISN + 1 (of its
+ *     last SYN while no data, FIN or RST came: a SYN-ACK may be sent anew with
+ *     another ISN), or, for a stream open before the capture started, the
+ *     first segment seen that carries data or a FIN (a pure ACK does not start
+ *     a direction, nor a keep-alive probe: one byte without PSH, RFC 9293 §3.8.4).
  *   - Data at the expected sequence is delivered straight from the caller's
  *     payload (no copy, no allocation). Data ahead of it is copied into a
  *     list of disjoint ranges until the hole is filled.

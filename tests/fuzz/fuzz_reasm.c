@@ -5,7 +5,7 @@
  * Input: one configuration byte (bits 0-1 the per-direction cap, 2-3 the
  * history size, 4-5 the shared budget), then direction-tagged segments:
  *   1 byte   bit 0 direction, bit 1 FIN, bit 2 SYN, bit 3 RST, bit 4 flush before it,
- *            bit 5 an acknowledgment number (reasm_ack) before it
+ *            bit 5 an acknowledgment number (reasm_ack) before it, bit 6 PSH
  *   4 bytes  sequence number, big-endian (and, bit 5, the acknowledgment number)
  *   2 bytes  payload length, big-endian (cut to what is left of the input)
  *   payload
@@ -35,7 +35,7 @@ struct model {
     uint64_t *key;
     uint8_t *val;
     size_t mask;
-    bool open[2], dead[2];
+    bool open[2], dead[2], syn_only[2];
     uint32_t start[2];
 };
 
@@ -68,18 +68,28 @@ static void model_put_first(struct model *m, uint64_t k, uint8_t v)
 static void model_segment(struct model *m, int dir, uint32_t seq, uint8_t flags,
                           const uint8_t *p, size_t n)
 {
+    bool bare_syn = (flags & DEC_TCP_SYN) && n == 0 && !(flags & DEC_TCP_FIN);
+
     if (flags & DEC_TCP_RST) {
         if (!m->open[dir])
             m->dead[dir] = true;
+        m->syn_only[dir] = false;
         return;
     }
     if (flags & DEC_TCP_SYN)
         seq++;
+    if (m->syn_only[dir] && bare_syn)
+        m->start[dir] = seq;                /* a SYN again with another ISN: it starts there */
+    if (n || (flags & DEC_TCP_FIN))
+        m->syn_only[dir] = false;
     if (!m->open[dir]) {
         if (m->dead[dir] || (n == 0 && !(flags & (DEC_TCP_SYN | DEC_TCP_FIN))))
             return;
+        if (n == 1 && !(flags & (DEC_TCP_SYN | DEC_TCP_FIN | DEC_TCP_PSH)))
+            return;                         /* a keep-alive probe */
         m->open[dir] = true;
         m->start[dir] = seq;
+        m->syn_only[dir] = bare_syn;
     }
     for (size_t i = 0; i < n; i++)
         model_put_first(m, (uint64_t)dir << 32 | (uint32_t)(seq + (uint32_t)i), p[i]);
@@ -201,6 +211,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             flags |= DEC_TCP_SYN;
         if (tag & 0x08)
             flags |= DEC_TCP_RST;
+        if (tag & 0x40)
+            flags |= DEC_TCP_PSH;
         if (tag & 0x10)
             fz_flush(&f, &budget);
         if (tag & 0x20) {

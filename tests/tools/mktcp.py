@@ -17,6 +17,14 @@ acknowledging what the other side sent. CONDITION is one of:
   ack-first   request 2 in two segments, captured second one first, then the server's
               pure ACK of both (a tap's two ports), then the first
   ts-back-in  request 2 in two segments, the second stamped 6 ms before the first
+  synack-again
+              the SYN is sent again and answered by a SYN-ACK with another ISN, which
+              the server's segments then follow
+  keepalive-first
+              the capture starts with a keep-alive probe of the client (no handshake)
+  conflict-end
+              the last request is sent again with other bytes and the capture ends
+              there (no response, no FIN)
 """
 import os
 import sys
@@ -41,8 +49,16 @@ def main():
 
     send(c, s, syn)
     packets.append((t[0] + 500, frame(s[0], c[0], s[1], c[1], s[2], c[2], syn | ack)))
+    if cond == "synack-again":
+        t[0] += 1000
+        packets.append((t[0], frame(c[0], s[0], c[1], s[1], c[2] - 1, 0, syn)))
+        s[2] = 3000000000
+        packets.append((t[0] + 500, frame(s[0], c[0], s[1], c[1], s[2], c[2], syn | ack)))
     s[2] += 1
     send(c, s, ack)
+    if cond == "keepalive-first":
+        packets[:] = [(t[0], frame(c[0], s[0], c[1], s[1], (c[2] - 1) & 0xFFFFFFFF, s[2],
+                                   ack, b"\0"))]
     for i in range(1, n + 1):
         req = b"GET /r%d HTTP/1.1\r\nHost: x\r\n\r\n" % i
         resp = b"HTTP/1.1 %d OK\r\nContent-Length: 2\r\n\r\nok" % (200 + i)
@@ -64,12 +80,17 @@ def main():
                 packets += [(t[0], pa), (t[0] - 6000, pb)]
         else:
             send(c, s, ack | psh, req, keep=not (cond == "lose-2" and i == 2), at=at_req)
+        if cond == "conflict-end" and i == n:
+            t[0] += 1000
+            packets.append((t[0], frame(c[0], s[0], c[1], s[1], (c[2] - len(req)) & 0xFFFFFFFF,
+                                        s[2], ack | psh, req.replace(b"/r", b"/x"))))
+            break
         send(s, c, ack | psh, resp, at=at_resp)
         if cond == "keepalive":
             t[0] += 1000
             packets.append((t[0], frame(c[0], s[0], c[1], s[1], (c[2] - 1) & 0xFFFFFFFF, s[2],
                                         ack, b"\0")))
-    if cond != "close-nofin":
+    if cond not in ("close-nofin", "conflict-end"):
         send(c, s, fin | ack)
         send(s, c, fin | ack)
         send(c, s, ack)

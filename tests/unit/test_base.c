@@ -57,6 +57,23 @@ TEST(buf_cap_is_hard)
     buf_release(&b);
 }
 
+TEST(buf_grown_cap_is_what_growing_takes)
+{
+    struct buf b;
+
+    buf_init(&b, 3000);
+    T_EQ(buf_grown_cap(&b, 10), 256);
+    T_EQ(buf_append(&b, "x", 1), 0);
+    T_EQ(buf_grown_cap(&b, 256), 256);                  /* held already */
+    T_EQ(buf_grown_cap(&b, 257), 512);
+    T_EQ(buf_grown_cap(&b, 2000), 2048);
+    T_EQ(buf_grown_cap(&b, 2049), 3000);                /* doubling stops at the limit */
+    T_EQ(buf_grown_cap(&b, 5000), 5000);                /* past it: no endless doubling */
+    T_TRUE(buf_reserve(&b, 1999) != NULL);
+    T_EQ(b.cap, 2048);
+    buf_release(&b);
+}
+
 TEST(addr_text_formats)
 {
     char t[ADDR_TEXT_LEN];
@@ -321,5 +338,6 @@ TEST(numfmt_human_units)
 T_MAIN(T_CASE(sha256_vectors), T_CASE(numfmt_human_units), T_CASE(crc32c_vectors),
        T_CASE(crc32c_long),
        T_CASE(cur_reads_and_sticky_error), T_CASE(cur_skip_past_end), T_CASE(buf_cap_is_hard),
+       T_CASE(buf_grown_cap_is_what_growing_takes),
        T_CASE(addr_text_formats), T_CASE(rfc3339_format), T_CASE(time_parse),
        T_CASE(duration_parse), T_CASE(diag_messages), T_CASE(slab_chain_returns_objects))

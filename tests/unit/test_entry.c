@@ -734,6 +734,105 @@ TEST(driver_carry_charged_to_the_budget)
     buf_release(&out);
 }
 
+/*
+ * A carry-over growing by doubling may not take the budget past its limit, and a budget
+ * at or past it refuses reassembly too (its room is none, not a wrapped-around size).
+ */
+TEST(driver_budget_holds_with_carry_growth)
+{
+    static uint8_t body[40000];
+    struct reasm_budget budget;
+    struct dsx_stream_info si;
+    struct dsx_opts o;
+    struct dsx_sink sink;
+    struct buf out;
+    struct dsx *a, *b;
+
+    memset(body, 'z', sizeof body);
+    reasm_budget_init(&budget, 100000);
+    memset(&si, 0, sizeof si);
+    si.l4 = 6;
+    si.ipver = 4;
+    si.client_side = 0;
+    memset(&o, 0, sizeof o);
+    o.force = &toy;
+    buf_init(&out, SIZE_MAX);
+    dsx_sink_init(&sink, &out);
+    si.stream_id = 1;
+    a = dsx_new(&si, &o, &budget, &sink);
+    si.stream_id = 2;
+    b = dsx_new(&si, &o, &budget, &sink);
+    /* a waits for 70,000 bytes: 70,007 would fit, but not their doubled allocation */
+    dsx_feed(a, 0, (const uint8_t *)"L 70000\n", 8, 1, 0);
+    dsx_feed(a, 0, body, sizeof body, 2, 1);
+    T_EQ(budget.refused, 0);
+    dsx_feed(a, 0, body, 29999, 3, 2);
+    T_TRUE(budget.used <= budget.limit);
+    T_EQ(budget.refused, 1);
+    /* b's bytes out of order are charged within the limit too */
+    dsx_packet(b, 0, 1000, DEC_TCP_SYN, NULL, 0, 4, 0);
+    dsx_packet(b, 0, 1101, DEC_TCP_ACK, body, 1000, 5, 1);
+    T_TRUE(budget.used <= budget.limit);
+    dsx_finish(a);
+    dsx_finish(b);
+    dsx_free(a);
+    dsx_free(b);
+    T_EQ(budget.used, 0);
+    dsx_sink_release(&sink);
+    buf_release(&out);
+}
+
+/*
+ * The byte marks of kept bytes are charged too: one per delivery, 40 bytes each, so that
+ * tiny segments held in a carry-over cost far more in marks than in bytes.
+ */
+TEST(driver_marks_charged_to_the_budget)
+{
+    struct reasm_budget budget;
+    struct dsx_stream_info si;
+    struct dsx_opts o;
+    struct dsx_sink sink;
+    struct buf out;
+    struct ent_view v;
+    struct dsx *a;
+    uint32_t pkt = 0;
+
+    reasm_budget_init(&budget, 200000);
+    memset(&si, 0, sizeof si);
+    si.stream_id = 1;
+    si.l4 = 6;
+    si.ipver = 4;
+    si.client_side = 0;
+    memset(&o, 0, sizeof o);
+    o.force = &toy;
+    buf_init(&out, SIZE_MAX);
+    dsx_sink_init(&sink, &out);
+    a = dsx_new(&si, &o, &budget, &sink);
+    /* 20,000 bytes awaited, one a packet: 20 KB kept, and 800 KB of marks without a charge */
+    dsx_feed(a, 0, (const uint8_t *)"L 20000\n", 8, 1000, pkt++);
+    for (int i = 0; i < 19999; i++, pkt++)
+        dsx_feed(a, 0, (const uint8_t *)"z", 1, 1000 + pkt, pkt);
+    T_TRUE(budget.used > 40000);                /* more than the carry-over's 32 KiB */
+    T_TRUE(budget.used <= budget.limit);
+    T_EQ(budget.refused, 0);                    /* the bytes all fit: no gap */
+    dsx_feed(a, 0, (const uint8_t *)"z", 1, 1000 + pkt, pkt);
+    pkt++;
+    T_TRUE(budget.used < 1000);                 /* consumed: given back */
+    /* the next request's times and packets are its own */
+    dsx_feed(a, 0, (const uint8_t *)"Q 1 x\n", 6, 5000000, pkt++);
+    dsx_feed(a, 1, (const uint8_t *)"A x\n", 4, 6000000, pkt++);
+    dsx_finish(a);
+    dsx_free(a);
+    T_EQ(budget.used, 0);
+    T_EQ(sink.entries, 1);
+    T_EQ(ent_parse(out.data, out.len, &v), (long)out.len);
+    T_EQ(v.f.req_pkt, 20001);
+    T_EQ(v.f.req_ns, 5000000);
+    T_EQ(v.f.resp_pkt, 20002);
+    dsx_sink_release(&sink);
+    buf_release(&out);
+}
+
 /* No dissector forced: nothing in the registry claims the bytes, so one L4 entry. */
 TEST(driver_undissected_gets_l4_entry)
 {
@@ -785,6 +884,8 @@ T_MAIN(T_CASE(entry_json_exact), T_CASE(entry_names_roundtrip), T_CASE(entry_cap
        T_CASE(driver_need_waits_for_whole_units), T_CASE(driver_gap_reaches_the_dissector),
        T_CASE(driver_switch_hands_over_the_rest), T_CASE(driver_carry_cap_is_a_gap),
        T_CASE(driver_undissected_gets_l4_entry),
-       T_CASE(driver_carry_charged_to_the_budget), T_CASE(driver_entries_in_creation_order),
+       T_CASE(driver_carry_charged_to_the_budget), T_CASE(driver_budget_holds_with_carry_growth),
+       T_CASE(driver_marks_charged_to_the_budget),
+       T_CASE(driver_entries_in_creation_order),
        T_CASE(driver_drop_releases_the_entries_behind),
        T_CASE(driver_dropped_entry_holds_others_until_cap))

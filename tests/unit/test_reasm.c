@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decode/decode.h"
 
@@ -458,6 +459,25 @@ TEST(no_syn_start)
     col_release(&c);
 }
 
+TEST(keepalive_probe_starts_nothing)
+{
+    struct col c;
+
+    col_init(&c, NULL, NULL);
+    feed(&c, 0, 4999, DEC_TCP_ACK, "", 1);                 /* a probe: one old byte, no PSH */
+    feed(&c, 0, 4999, DEC_TCP_ACK, "", 1);
+    feed(&c, 0, 5000, DEC_TCP_ACK | DEC_TCP_PSH, text, 10);
+    feed(&c, 1, 700, DEC_TCP_ACK | DEC_TCP_PSH, text, 1);  /* one byte of data */
+    feed(&c, 1, 701, DEC_TCP_ACK | DEC_TCP_PSH, text + 1, 3);
+    T_EQ(c.n[0], 10);
+    T_MEMEQ(c.out[0], text, 10);
+    T_EQ(c.n[1], 4);
+    T_MEMEQ(c.out[1], text, 4);
+    T_EQ(reasm_stats(c.r)->dup_bytes[0], 2);
+    T_EQ(anom_total(&c), 0);
+    col_release(&c);
+}
+
 TEST(wraparound)
 {
     struct col c;
@@ -500,6 +520,30 @@ TEST(syn_with_data_and_window)
     T_EQ(reasm_stats(c.r)->gap_bytes[0], REASM_WINDOW - 1);
     T_EQ(c.n[0], 8);
     T_EQ(c.fins[0], 0);
+    col_release(&c);
+}
+
+TEST(syn_again_with_another_isn)
+{
+    struct col c;
+
+    col_init(&c, NULL, NULL);
+    feed(&c, 1, 5000, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0);
+    feed(&c, 1, 3000000000u, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0);  /* answering a new SYN */
+    feed(&c, 1, 3000000001u, DEC_TCP_ACK, text, 10);
+    feed(&c, 1, 3000000011u, DEC_TCP_FIN | DEC_TCP_ACK, NULL, 0);
+    T_EQ(c.n[1], 10);
+    T_MEMEQ(c.out[1], text, 10);
+    T_EQ(c.fins[1], 1);
+    feed(&c, 1, 2999990000u, DEC_TCP_SYN | DEC_TCP_ACK, NULL, 0);  /* after bytes: ignored */
+    feed(&c, 1, 3000000001u, DEC_TCP_ACK, text, 10);
+    T_EQ(reasm_stats(c.r)->dup_bytes[1], 10);
+    feed(&c, 0, 700, DEC_TCP_SYN, NULL, 0);
+    feed(&c, 0, 701, DEC_TCP_ACK, text, 4);
+    feed(&c, 0, 65000, DEC_TCP_SYN, NULL, 0);                      /* after bytes: ignored */
+    feed(&c, 0, 705, DEC_TCP_ACK, text + 4, 4);
+    T_EQ(c.n[0], 8);
+    T_EQ(anom_total(&c), 0);
     col_release(&c);
 }
 
@@ -663,6 +707,24 @@ TEST(budget_exhaustion)
     T_EQ(b.used, 0);
 }
 
+TEST(budget_past_its_limit_refuses)
+{
+    struct reasm_budget b;
+    struct col c;
+
+    reasm_budget_init(&b, 1000);
+    b.used = 1100;                          /* another user's charge took it past the limit */
+    col_init(&c, NULL, &b);
+    feed(&c, 0, 100, DEC_TCP_SYN, NULL, 0);
+    feed(&c, 0, 111, DEC_TCP_ACK, text, 10);    /* out of order: no room for it */
+    T_EQ(reasm_buffered(c.r, 0), 0);
+    T_EQ(b.used, 1100);
+    T_EQ(b.refused, 1);
+    T_EQ(anom(&c, REASM_A_CAP), 1);
+    col_release(&c);
+    T_EQ(b.used, 1100);
+}
+
 TEST(history_budget_and_release)
 {
     struct reasm_budget b;
@@ -704,6 +766,62 @@ TEST(free_null_and_names)
     T_STREQ(reasm_anomaly_name(REASM_A_COUNT), "unknown");
 }
 
+/* ---- many tiny segments ---------------------------------------------------------------- */
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+enum { TINY = 16000 };                  /* ranges of one byte: just under LIM_REASM_FLOW */
+
+/*
+ * One-byte segments of 2 * TINY bytes: the odd offsets first, each a range of its own
+ * behind the hole at 0 (hostile: the last one first, so that each later one lands
+ * before it, not at the end), then the even ones fill the holes. Returns the CPU
+ * seconds it took; *ok is false when the bytes did not come out whole and in order.
+ */
+static double tiny_segments(bool hostile, bool *ok)
+{
+    static uint8_t data[2 * TINY];
+    struct col c;
+    double t0 = cpu_seconds(), t;
+
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + i / 251);
+    col_init(&c, NULL, NULL);
+    c.ref[0] = data;
+    c.ref_n[0] = sizeof data;
+    feed(&c, 0, 99, DEC_TCP_SYN, NULL, 0);
+    if (hostile)
+        feed(&c, 0, 100 + 2 * TINY - 1, DEC_TCP_ACK, data + 2 * TINY - 1, 1);
+    for (size_t i = 1; i < 2 * TINY - (hostile ? 2 : 0); i += 2)
+        feed(&c, 0, 100 + (uint32_t)i, DEC_TCP_ACK, data + i, 1);
+    for (size_t i = 0; i < 2 * TINY; i += 2)
+        feed(&c, 0, 100 + (uint32_t)i, DEC_TCP_ACK, data + i, 1);
+    t = cpu_seconds() - t0;
+    *ok = c.n[0] == sizeof data && memcmp(c.out[0], data, sizeof data) == 0 && !c.bad &&
+          anom_total(&c) == 0 && reasm_buffered(c.r, 0) == 0;
+    col_release(&c);
+    return t;
+}
+
+/* Where a segment goes is found in O(log n), not by walking the ranges: no O(n^2). */
+TEST(tiny_segments_in_a_hostile_order)
+{
+    bool ok_lin, ok_hostile;
+    double lin = tiny_segments(false, &ok_lin);
+    double hostile = tiny_segments(true, &ok_hostile);
+
+    printf("# %d ranges: %.4f s appended, %.4f s each before the last\n", TINY, lin, hostile);
+    T_TRUE(ok_lin);
+    T_TRUE(ok_hostile);
+    T_TRUE(hostile < 8 * lin + 0.02);
+}
+
 /* ---- random streams ------------------------------------------------------------------ */
 
 static uint64_t rnd(uint64_t *s)
@@ -740,7 +858,8 @@ static void fl_insert(struct feedlist *f, size_t at, struct rseg_spec s)
 }
 
 /*
- * One direction's feed: the stream cut into random segments, neighbours swapped,
+ * One direction's feed: the stream cut into random segments (PSH: a first one of one byte
+ * is data, not a keep-alive probe), neighbours swapped,
  * copies of random ranges added, optionally some dropped, a FIN somewhere.
  */
 static void make_feed(uint64_t *s, size_t len, bool syn, bool drop, struct feedlist *f)
@@ -756,7 +875,7 @@ static void make_feed(uint64_t *s, size_t len, bool syn, bool drop, struct feedl
 
         if (n > len - off)
             n = len - off;
-        f->v[f->n++] = (struct rseg_spec){ off, n, DEC_TCP_ACK };
+        f->v[f->n++] = (struct rseg_spec){ off, n, DEC_TCP_ACK | DEC_TCP_PSH };
         off += n;
     }
     for (size_t i = 1; i < f->n; i++) {
@@ -780,7 +899,7 @@ static void make_feed(uint64_t *s, size_t len, bool syn, bool drop, struct feedl
 
         if (n > len - a)
             n = len - a;
-        fl_insert(f, 1 + rnd_below(s, f->n), (struct rseg_spec){ a, n, DEC_TCP_ACK });
+        fl_insert(f, 1 + rnd_below(s, f->n), (struct rseg_spec){ a, n, DEC_TCP_ACK | DEC_TCP_PSH });
     }
     if (rnd_below(s, 2))
         fl_insert(f, 1 + rnd_below(s, f->n), (struct rseg_spec){ len, 0, DEC_TCP_FIN });
@@ -906,9 +1025,12 @@ T_MAIN(T_CASE(in_order_zero_copy), T_CASE(out_of_order_2_1_3), T_CASE(retransmis
        T_CASE(acked_hole_skipped_at_once), T_CASE(keepalive_probe_is_no_conflict),
        T_CASE(rst_out_of_window_ignored),
        T_CASE(gap_at_cap),
-       T_CASE(cap_skips_only_first_hole), T_CASE(no_syn_start), T_CASE(wraparound),
-       T_CASE(syn_with_data_and_window), T_CASE(fin_in_sequence), T_CASE(fin_trims_buffered),
+       T_CASE(cap_skips_only_first_hole), T_CASE(no_syn_start),
+       T_CASE(keepalive_probe_starts_nothing), T_CASE(wraparound),
+       T_CASE(syn_with_data_and_window), T_CASE(syn_again_with_another_isn),
+       T_CASE(fin_in_sequence), T_CASE(fin_trims_buffered),
        T_CASE(rst_skips_holes), T_CASE(rst_before_data), T_CASE(flush_with_holes),
-       T_CASE(budget_exhaustion), T_CASE(history_budget_and_release),
-       T_CASE(free_null_and_names),
+       T_CASE(budget_exhaustion), T_CASE(budget_past_its_limit_refuses),
+       T_CASE(history_budget_and_release),
+       T_CASE(free_null_and_names), T_CASE(tiny_segments_in_a_hostile_order),
        T_CASE(random_streams_reassemble_exactly), T_CASE(random_streams_under_caps_and_loss))
