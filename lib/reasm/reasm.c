@@ -62,6 +62,7 @@ struct rdir {
     uint32_t end;               /* with D_END */
     uint32_t state;             /* D_* */
     uint32_t pend;              /* flags for the next delivery (REASM_F_GAP) */
+    uint64_t steps;             /* splay steps taken: the work of placing ranges */
 };
 
 struct reasm {
@@ -126,18 +127,22 @@ static size_t seg_cost(uint32_t len)
 /* ---- the splay tree of ranges -------------------------------------------------------- */
 
 /*
- * Top-down splay of the tree t for offset off (from next): the range starting at off, or
- * else the one starting last before it or first after it, becomes the root.
+ * Top-down splay of d's tree (or subtree) t for offset off (from d->next): the range
+ * starting at off, or else the one starting last before it or first after it, becomes
+ * the root.
  */
-static struct rseg *splay(uint32_t next, struct rseg *t, uint32_t off)
+static struct rseg *splay(struct rdir *d, struct rseg *t, uint32_t off)
 {
     struct rseg *lroot = NULL, *rroot = NULL;   /* ranges before off, and after it */
     struct rseg **lhook = &lroot, **rhook = &rroot;
+    const uint32_t next = d->next;
 
     if (!t)
         return NULL;
     for (;;) {
         uint32_t k = seq_off(t->seq, next);
+
+        d->steps++;
 
         if (off < k) {
             if (t->left && off < seq_off(t->left->seq, next)) {
@@ -180,7 +185,7 @@ static struct rseg *splay(uint32_t next, struct rseg *t, uint32_t off)
 static void tree_insert(struct rdir *d, struct rseg *g)
 {
     uint32_t k = seq_off(g->seq, d->next);
-    struct rseg *t = splay(d->next, d->root, k);
+    struct rseg *t = splay(d, d->root, k);
 
     g->left = g->right = NULL;
     if (t && k < seq_off(t->seq, d->next)) {
@@ -198,14 +203,14 @@ static void tree_insert(struct rdir *d, struct rseg *g)
 static void tree_remove(struct rdir *d, struct rseg *g)
 {
     uint32_t k = seq_off(g->seq, d->next);
-    struct rseg *t = splay(d->next, d->root, k);
+    struct rseg *t = splay(d, d->root, k);
 
     assert(t == g);
     if (!t->left) {
         d->root = t->right;
         return;
     }
-    d->root = splay(d->next, t->left, k);   /* the last range before g: no right child */
+    d->root = splay(d, t->left, k);   /* the last range before g: no right child */
     d->root->right = t->right;
 }
 
@@ -410,7 +415,7 @@ static struct rseg *first_ending_after(struct rdir *d, uint32_t off)
 
     if (!d->tail || seq_off(d->tail->seq, d->next) + d->tail->len <= off)
         return NULL;                        /* the common case: past the last range */
-    d->root = g = splay(d->next, d->root, off);
+    d->root = g = splay(d, d->root, off);
     if (seq_off(g->seq, d->next) <= off)    /* the last range starting at or before off */
         return seq_off(g->seq, d->next) + g->len > off ? g : g->next;
     /* the first range starting after off; the one before it may still reach past off */
@@ -770,6 +775,11 @@ void reasm_flush(struct reasm *r)
 const struct reasm_stats *reasm_stats(const struct reasm *r)
 {
     return &r->st;
+}
+
+uint64_t reasm_steps(const struct reasm *r, int dir)
+{
+    return r->d[dir].steps;
 }
 
 size_t reasm_buffered(const struct reasm *r, int dir)

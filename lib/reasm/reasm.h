@@ -156,6 +156,11 @@ void reasm_flush(struct reasm *r);
 const struct reasm_stats *reasm_stats(const struct reasm *r);
 /* Bytes charged for buffered ranges of direction dir (REASM_SEG_OVERHEAD included). */
 size_t reasm_buffered(const struct reasm *r, int dir);
+/*
+ * The work of placing dir's out-of-order ranges so far: steps down their splay tree
+ * (amortized O(log n) per range; tests hold it to that whatever the segments' order).
+ */
+uint64_t reasm_steps(const struct reasm *r, int dir);
 /* Short name of an anomaly ("gap", "cap", ...), for the anomaly table of entries. */
 const char *reasm_anomaly_name(enum reasm_anomaly a);
 
