@@ -97,13 +97,12 @@ expect_err "a regex with < is an error" 'request.path < r"a"' "2 streamvault: qu
   request.path < r\"a\"
                  ^^^^"
 
-# a catastrophic regex: bounded by PCRE2's match limit, an error naming it, exit 3
-start=$(date +%s)
+# a catastrophic regex: bounded by PCRE2's match limit (not by a clock), an error naming
+# it, exit 3
 "$SV" query "$TMP/s" 'request.url == r"(.*.*)*x$"' --count >/dev/null 2>"$TMP/err"
 rc=$?
 t_is "a catastrophic regex: exit 3" "$rc" 3
 t_run "a catastrophic regex: the error names it" grep -q 'regex r"(.\*.\*)\*x\$" gave up' "$TMP/err"
-t_run "a catastrophic regex: ends within 20 s" test $(($(date +%s) - start)) -lt 20
 
 # ... and a side that decides alone decides, whichever gave up: the same both ways
 for plan in 1 0; do
