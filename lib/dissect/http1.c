@@ -333,12 +333,13 @@ static void h1_stop(struct h1 *st, struct dsx *x)
 }
 
 /*
- * A complete request header block [0, hsize) of p (cut: only its complete
- * lines, the block being over H1_HDR_MAX). Creates the transaction and sets
- * up the body. off is p's offset in the parse call.
+ * A complete request header block [0, hsize) of p (cut, the anomalies of a
+ * block cut short: only its complete lines, the block being over H1_HDR_MAX
+ * or the direction ending inside it). Creates the transaction and sets up
+ * the body. off is p's offset in the parse call.
  */
 static void req_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, size_t hsize,
-                      bool cut, size_t off)
+                      uint32_t cut, size_t off)
 {
     struct h1_dir *d = &st->d[dir];
     struct h1_tx *tx = &st->nulltx;
@@ -364,7 +365,7 @@ static void req_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, s
         d->where = W_TAIL;
     }
     if (tx->e) {
-        ent_anomaly(tx->e, d->pend_anom | (cut ? ENT_A_CAP | ENT_A_TRUNCATED : 0));
+        ent_anomaly(tx->e, d->pend_anom | cut);
         dsx_mark_req(x, tx->e, dir, off, hsize);
     }
     d->pend_anom = 0;
@@ -450,7 +451,7 @@ static void h1_to_h2(struct h1 *st, struct dsx *x, struct h1_tx *tx)
  * false when HTTP/1 ended here (switch or tunnel).
  */
 static bool resp_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, size_t hsize,
-                       bool cut, size_t off)
+                       uint32_t cut, size_t off)
 {
     struct h1_dir *d = &st->d[dir];
     struct h1_tx *tx;
@@ -489,12 +490,12 @@ static bool resp_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, 
     tx = msg_tx(st, dir);
     e = tx->e;
     tx->fl |= TX_RESP_START;
-    tx_anom(tx, d->pend_anom | (cut ? ENT_A_CAP | ENT_A_TRUNCATED : 0));
+    tx_anom(tx, d->pend_anom | cut);
     d->pend_anom = 0;
     if (e)
         dsx_mark_resp(x, e, dir, off, hsize);
 
-    if (!h1_resp_line(tx, p, l0, p + fstart, fend > fstart ? fend - fstart : 0, hsize, cut,
+    if (!h1_resp_line(tx, p, l0, p + fstart, fend > fstart ? fend - fstart : 0, hsize, cut != 0,
                       &status, &h)) {
         /* interim: its bytes count, the final response is written */
         set_state(d, H1_START);
@@ -598,7 +599,8 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
     const uint8_t *p = base + off;
     struct h1_step r = { 0, false };
     size_t e, skip = 0;
-    bool cut = false, mid_line = false;
+    uint32_t cut = 0;
+    bool mid_line = false;
     enum h1_kind k;
 
     /* empty lines before a message are ignored (RFC 9112 §2.2) */
@@ -675,18 +677,21 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
         return r;
     }
     if (!find_block_end(d, p, n, &e)) {
-        if (n < H1_HDR_MAX) {
+        bool ends = n < H1_HDR_MAX;
+
+        if (ends && !dsx_at_end(x, dir)) {
             d->hpend = n;
             r.wait = true;
             return r;
         }
         /*
-         * Too long: parse its complete lines, skip the rest. When not even the
-         * start line ends within them, the message is still an entry (its start
+         * Too long, or the direction ends inside it (dsx_ops.parse_rest):
+         * parse its complete lines, skip the rest. When not even the start
+         * line ends within them, the message is still an entry (its start
          * line cut), so that the pairs after it stay in step.
          */
-        e = d->hline ? d->hline : H1_HDR_MAX;
-        cut = true;
+        e = d->hline ? d->hline : ends ? n : H1_HDR_MAX;
+        cut = ends ? ENT_A_TRUNCATED : ENT_A_CAP | ENT_A_TRUNCATED;
         mid_line = d->hline == 0;
     }
     d->hpend = 0;
@@ -1135,4 +1140,5 @@ const struct dsx_ops dsx_http1 = {
     .gap = h1_gap,
     .end = h1_end,
     .fini = h1_fini,
+    .parse_rest = true,         /* a header block the capture or a FIN ends inside */
 };

@@ -458,6 +458,8 @@ TEST(end_of_capture)
         DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Le", 0),
         DSXH_FINSEG(1),
     };
+    static const struct dsxh_seg s3[] = { DSXH_S(0, "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nAcc", 0) };
+    static const struct dsxh_seg s4[] = { DSXH_S(0, "GET /a?b=1 HT", 0) };
     char *j = run(s1, 2);
 
     T_EQ(nlines(j), 2);
@@ -468,10 +470,34 @@ TEST(end_of_capture)
     T_STREQ(part(j, 1, "response"), "{}");
     T_STREQ(part(j, 1, "responseSize"), "0");
     free(j);
-    /* a response header cut by FIN: no response, and it was cut */
+    /* a response header cut by FIN: the response as far as its complete lines go, cut */
     j = run(s2, 3);
     T_EQ(nlines(j), 1);
+    T_STREQ(part(j, 0, "anomalies"), "[\"truncated\"]");
+    T_STREQ(part(j, 0, "response"),
+            "{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/1.1\",\"headers\":{},"
+            "\"headersSize\":17,\"bodySize\":0,\"chunked\":false,"
+            "\"content\":{\"mimeType\":\"\",\"size\":0}}");
+    T_STREQ(part(j, 0, "responseSize"), "17");
+    free(j);
+    /* a request header cut by the end of the capture: an entry with its complete lines */
+    j = run(s3, 1);
+    T_EQ(nlines(j), 1);
+    T_STREQ(part(j, 0, "request"),
+            "{\"method\":\"GET\",\"url\":\"/a?b=1\",\"path\":\"/a\",\"httpVersion\":\"HTTP/1.1\","
+            "\"headers\":{\"Host\":\"x\"},\"queryString\":{\"b\":\"1\"},\"headersSize\":30,"
+            "\"bodySize\":0,\"chunked\":false}");
     T_STREQ(part(j, 0, "anomalies"), "[\"truncated\",\"no_response\"]");
+    T_STREQ(part(j, 0, "requestSize"), "30");
+    free(j);
+    /* ... and one cut inside its request line: what the line shows (as for one over the
+     * 64 KiB cap: its version is no version) */
+    j = run(s4, 1);
+    T_EQ(nlines(j), 1);
+    T_TRUE(strncmp(part(j, 0, "request"),
+                   "{\"method\":\"GET\",\"url\":\"/a?b=1\",\"path\":\"/a\",\"httpVersion\":\"HT\",",
+                   62) == 0);
+    T_STREQ(part(j, 0, "anomalies"), "[\"malformed\",\"truncated\",\"no_response\"]");
     free(j);
 }
 
