@@ -36,6 +36,13 @@ t_is "streams -q KFL --extract: only those streams' files" \
     "$("$SV" streams --json "$TMP/s" "$SEED" | jq -r '.[].file' | sort | md5sum)"
 t_is "limit(n) stops after n matches" "$("$SV" query "$TMP/s" 'http and limit(4)' --format ndjson | wc -l)" 4
 t_is "limit(n) and --limit: the smaller" "$("$SV" query "$TMP/s" 'limit(9)' --limit 2 --count)" 2
+# limit(n) selects the first n matches, as graph and export take them; --sort orders them
+ids() { "$SV" query "$TMP/s" "$@" -F id -f csv | sed 1d | tr -d '\r' | tr '\n' ' '; }
+t_is "limit(n) with --sort: the first n matches, sorted" \
+    "$(ids 'http and limit(4)' -s timestamp -r | tr ' ' '\n' | sort | tr '\n' ' ')" \
+    "$(ids 'http and limit(4)' | tr ' ' '\n' | sort | tr '\n' ' ')"
+t_is "... and --limit cuts the sorted list" "$(ids 'http and limit(4)' -s timestamp -r -n 2)" \
+    "$(ids 'http and limit(4)' -s timestamp -r | cut -d' ' -f1-2) "
 t_is "now() is --now" \
     "$("$SV" query "$TMP/s" 'timestamp < now()' --now 2024-06-01T10:01:00Z --count)" \
     "$("$SV" query "$TMP/s" 'timestamp < 1717236060000' --count)"
