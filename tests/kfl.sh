@@ -70,6 +70,10 @@ columns: (>= timestamp 1717236030000)   [column req_ns, zone maps]
 json:    nothing: the columns decide every entry
 limit:  5"
 
+t_is "NaN bounds no time window (converting it to an integer is undefined)" \
+    "$("$SV" query "$TMP/s" --explain 'timestamp <= 1e999 - 1e999' | sed -n 2p)" \
+    "plan:   read the segments; skip blocks outside request times [0, 18446744073709551615] ns or ruled out by zone maps; decide entries on the index columns, match the rest on their JSON"
+
 # KFL.md: x.matches(re) is an unanchored search, as x == r"re"; the pattern as r"..." or "..."
 RE='^/cat.*[0-9]'
 n_eq=$("$SV" query "$TMP/s" "request.path == r\"$RE\"" --count)

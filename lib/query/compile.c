@@ -753,8 +753,8 @@ static void time_bounds(struct q_query *q, const struct qe *e)
         op = flip[op];
     }
     if (f->kind != QE_PATH || f->nsteps != 1 || strcmp(f->steps[0].key, "timestamp") != 0 ||
-        k->kind != QE_CONST || k->v.t != QV_NUM || k->v.n < 0 || k->v.n > 1e13)
-        return;
+        k->kind != QE_CONST || k->v.t != QV_NUM || !(k->v.n >= 0 && k->v.n <= 1e13))
+        return;     /* (NaN too: it bounds nothing, and as an integer it is undefined) */
     ms = k->v.n;
     /* timestamp is the request time in whole ms: widen to the ms's last ns */
     if ((op == QE_GE || op == QE_GT || op == QE_EQ) && (uint64_t)ms * MS_NS > q->lo)
