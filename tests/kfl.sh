@@ -128,6 +128,15 @@ for plan in 1 0; do
         "$? $(cat "$TMP/out" "$TMP/err")" "0 $("$SV" query "$TMP/s" '' --count)"
 done
 
+# ... and limit(n) stops the query after n matches, before any failing entry past them
+first=$("$SV" query "$TMP/s" '' -n 1 -F id -f csv | sed 1d | tr -d '\r')
+for plan in 1 0; do
+    SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" -F id -f csv \
+        "(id == \"$first\" or request.url == r\"(.*.*)*x\$\") and limit(1)" >"$TMP/out" 2>"$TMP/err"
+    t_is "a catastrophic regex past limit(n)'s matches (SV_QUERY_PLAN=$plan): no error" \
+        "$? $(sed 1d "$TMP/out" | tr -d '\r') $(cat "$TMP/err")" "0 $first "
+done
+
 # numbers: integers compare exactly (nanosecond times), both ways
 "$SV" query "$TMP/s" '' --format ndjson >"$TMP/all.ndjson"
 id=$("$SV" query "$TMP/s" http -n 1 -F id -f csv | sed 1d | tr -d '\r')
