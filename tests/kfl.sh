@@ -74,6 +74,18 @@ t_is "NaN bounds no time window (converting it to an integer is undefined)" \
     "$("$SV" query "$TMP/s" --explain 'timestamp <= 1e999 - 1e999' | sed -n 2p)" \
     "plan:   read the segments; skip blocks outside request times [0, 18446744073709551615] ns or ruled out by zone maps; decide entries on the index columns, match the rest on their JSON"
 
+# the kept bodies are in request.postData and response.content, whatever the spelling of
+# the path: a["key"] is a.key, and members are found without regard to case
+nreq=$("$SV" query "$TMP/s" 'request.postData.text != null' --count)
+nresp=$("$SV" query "$TMP/s" 'response.content.text != null' --count)
+for plan in 1 0; do
+    c() { SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" "$1" --count; }
+    t_is "a path into the kept bodies, in any spelling, reads them (SV_QUERY_PLAN=$plan)" \
+        "$(c 'request["postData"]["text"] != null') $(c 'request.POSTDATA.text != null') $(c 'response.Content["text"] != null') $(c 'request.postdata.encoding == "base64"')" \
+        "$nreq $nreq $nresp $nreq"
+done
+t_run "... on some entries ($nreq requests, $nresp responses)" test "$nreq" -gt 0 -a "$nresp" -gt 0
+
 # KFL.md: x.matches(re) is an unanchored search, as x == r"re"; the pattern as r"..." or "..."
 RE='^/cat.*[0-9]'
 n_eq=$("$SV" query "$TMP/s" "request.path == r\"$RE\"" --count)

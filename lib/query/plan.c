@@ -34,6 +34,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/diag.h"
@@ -214,8 +215,9 @@ static bool resolve(const struct qe *ref, struct qp_leaf *l)
         return false;
     l->src = QPS_SEC;
     l->sec = key_is(&st[0], "request") ? IX_SEC_REQ : IX_SEC_RESP;
-    /* the kept bodies are added to the JSON beside the sections */
-    if (key_is(&st[1], l->sec == IX_SEC_REQ ? "postData" : "content"))
+    /* the kept bodies are added to the JSON beside the sections (found in any case) */
+    if (st[1].kind == QS_KEY &&
+        strcasecmp(st[1].key, l->sec == IX_SEC_REQ ? "postData" : "content") == 0)
         return false;
     for (size_t i = 1; i < n; i++) {
         const char *k = st[i].key;
