@@ -742,6 +742,10 @@ int cmd_query(int argc, char **argv)
     for (size_t i = 0; i < sel.nrows; i++)
         order[i] = i;
     if (sortf.q) {
+        /* limit(n) selects the first n matches in time order, as graph, export and streams
+         * take them; --limit then cuts the sorted list */
+        if (q_limit(q) < sel.nrows)
+            sel.nrows = (size_t)q_limit(q);
         rc = sort_rows(&sel, &sortf, need_bodies, order);
         if (rc != EXIT_OK)
             goto out;

@@ -140,13 +140,15 @@ out:
  * Matches every row against q, in parallel (each thread its own context;
  * the entries' JSON is built for the query and dropped), into hit[]. On an
  * error (a corrupt record: SV_EFORMAT; a regex past its limits) returns it
- * for the first row, in row order, that had one: *bad and *err.
+ * for the first row, in row order, that had one: *bad and *err; unless the
+ * query's limit(n) was reached before that row.
  */
 static int match_rows(const struct q_query *q, const struct sel_src *srcs,
                       const struct sel_row *rows, size_t nrows, uint8_t *hit, bool bodies,
                       size_t *bad, struct q_error *err)
 {
     size_t first = SIZE_MAX;
+    uint64_t hits = 0;
 
     if (!q_has_filter(q)) {
         memset(hit, 1, nrows);
@@ -192,6 +194,11 @@ static int match_rows(const struct q_query *q, const struct sel_src *srcs,
         q_ctx_free(c);
     }
     if (first == SIZE_MAX)
+        return 0;
+    /* limit(n): a query that stops after n matches never reaches a failing row past them */
+    for (size_t i = 0; i < first && hits < q_limit(q); i++)
+        hits += hit[i];
+    if (hits >= q_limit(q))
         return 0;
     *bad = first;
     return err->code ? err->code : SV_EQUERY;

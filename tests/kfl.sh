@@ -36,6 +36,13 @@ t_is "streams -q KFL --extract: only those streams' files" \
     "$("$SV" streams --json "$TMP/s" "$SEED" | jq -r '.[].file' | sort | md5sum)"
 t_is "limit(n) stops after n matches" "$("$SV" query "$TMP/s" 'http and limit(4)' --format ndjson | wc -l)" 4
 t_is "limit(n) and --limit: the smaller" "$("$SV" query "$TMP/s" 'limit(9)' --limit 2 --count)" 2
+# limit(n) selects the first n matches, as graph and export take them; --sort orders them
+ids() { "$SV" query "$TMP/s" "$@" -F id -f csv | sed 1d | tr -d '\r' | tr '\n' ' '; }
+t_is "limit(n) with --sort: the first n matches, sorted" \
+    "$(ids 'http and limit(4)' -s timestamp -r | tr ' ' '\n' | sort | tr '\n' ' ')" \
+    "$(ids 'http and limit(4)' | tr ' ' '\n' | sort | tr '\n' ' ')"
+t_is "... and --limit cuts the sorted list" "$(ids 'http and limit(4)' -s timestamp -r -n 2)" \
+    "$(ids 'http and limit(4)' -s timestamp -r | cut -d' ' -f1-2) "
 t_is "now() is --now" \
     "$("$SV" query "$TMP/s" 'timestamp < now()' --now 2024-06-01T10:01:00Z --count)" \
     "$("$SV" query "$TMP/s" 'timestamp < 1717236060000' --count)"
@@ -62,6 +69,22 @@ columns: dns   [column proto, zone maps]
 columns: (>= timestamp 1717236030000)   [column req_ns, zone maps]
 json:    nothing: the columns decide every entry
 limit:  5"
+
+t_is "NaN bounds no time window (converting it to an integer is undefined)" \
+    "$("$SV" query "$TMP/s" --explain 'timestamp <= 1e999 - 1e999' | sed -n 2p)" \
+    "plan:   read the segments; skip blocks outside request times [0, 18446744073709551615] ns or ruled out by zone maps; decide entries on the index columns, match the rest on their JSON"
+
+# the kept bodies are in request.postData and response.content, whatever the spelling of
+# the path: a["key"] is a.key, and members are found without regard to case
+nreq=$("$SV" query "$TMP/s" 'request.postData.text != null' --count)
+nresp=$("$SV" query "$TMP/s" 'response.content.text != null' --count)
+for plan in 1 0; do
+    c() { SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" "$1" --count; }
+    t_is "a path into the kept bodies, in any spelling, reads them (SV_QUERY_PLAN=$plan)" \
+        "$(c 'request["postData"]["text"] != null') $(c 'request.POSTDATA.text != null') $(c 'response.Content["text"] != null') $(c 'request.postdata.encoding == "base64"')" \
+        "$nreq $nreq $nresp $nreq"
+done
+t_run "... on some entries ($nreq requests, $nresp responses)" test "$nreq" -gt 0 -a "$nresp" -gt 0
 
 # KFL.md: x.matches(re) is an unanchored search, as x == r"re"; the pattern as r"..." or "..."
 RE='^/cat.*[0-9]'
@@ -114,6 +137,15 @@ for plan in 1 0; do
         --count >"$TMP/out" 2>"$TMP/err"
     t_is "a catastrophic regex and a true side (SV_QUERY_PLAN=$plan): true, exit 0" \
         "$? $(cat "$TMP/out" "$TMP/err")" "0 $("$SV" query "$TMP/s" '' --count)"
+done
+
+# ... and limit(n) stops the query after n matches, before any failing entry past them
+first=$("$SV" query "$TMP/s" '' -n 1 -F id -f csv | sed 1d | tr -d '\r')
+for plan in 1 0; do
+    SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" -F id -f csv \
+        "(id == \"$first\" or request.url == r\"(.*.*)*x\$\") and limit(1)" >"$TMP/out" 2>"$TMP/err"
+    t_is "a catastrophic regex past limit(n)'s matches (SV_QUERY_PLAN=$plan): no error" \
+        "$? $(sed 1d "$TMP/out" | tr -d '\r') $(cat "$TMP/err")" "0 $first "
 done
 
 # numbers: integers compare exactly (nanosecond times), both ways

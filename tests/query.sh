@@ -184,6 +184,18 @@ if t_have python3; then
     t_is "... in the JSON too: one key, the first spelling; U+FFFD for the bad byte only" \
         "$("$SV" query "$TMP/hc" '' -F 'request.headers' -f ndjson)" \
         '{"request.headers":{"Host":"x","Accept":"a, b","X-Bad":"café �"}}'
+    # a name that is not UTF-8 is kept as a string is (its bad bytes U+FFFD), not left out;
+    # two that read the same then are one member, their values joined
+    python3 "$top_srcdir/tests/tools/mkhttp.py" "$TMP/hq.pcap" \
+        'GET /q?caf\xe9=1&ok=2&caf\xe8=3 HTTP/1.1\r\nHost: x\r\n\r\n'
+    "$SV" ingest -q -o "$TMP/hq" "$TMP/hq.pcap"
+    t_is "a name not in UTF-8 stays in the JSON, its bad byte U+FFFD" \
+        "$("$SV" query "$TMP/hq" '' -F 'request.queryString' -f ndjson)" \
+        '{"request.queryString":{"caf�":"1, 3","ok":"2"}}'
+    Q='request.queryString["caf\ufffd"] == "1, 3"'
+    t_is "... and a query finds it so, with the plan and on JSON alone" \
+        "$("$SV" query "$TMP/hq" "$Q" -c) $(SV_QUERY_PLAN=0 "$SV" query "$TMP/hq" "$Q" -c)" \
+        "1 1"
     t_is "-F ndjson keeps the NUL" \
         "$("$SV" query "$TMP/h" 'request.path == "/nul"' -F 'request.headers["X-Nul"]' -f ndjson)" \
         '{"request.headers[\"X-Nul\"]":"a\u0000b"}'

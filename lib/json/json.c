@@ -45,6 +45,49 @@ struct jv *jv_str(const char *s)
     return jv_strn(s, strlen(s));
 }
 
+/*
+ * s (n bytes) made UTF-8: ASCII and every well-formed character kept, each byte of
+ * the rest U+FFFD (so one bad byte does not hide the text around it). Malloc'd and
+ * NUL-terminated, its length in *len; NULL when s is well-formed already.
+ */
+static char *utf8_fixed(const char *s, size_t n, size_t *len)
+{
+    char *clean;
+    size_t i = 0, o = 0;
+    uint32_t cp;
+
+    while (i < n) {
+        const uint8_t *p = (const uint8_t *)s + i;
+        size_t k = *p < 0x80 ? 1 : utf8_seq(p, n - i, &cp);
+
+        if (k == 0)
+            break;
+        i += k;
+    }
+    if (i == n)
+        return NULL;
+    clean = xmalloc(n * 3 + 1);
+    memcpy(clean, s, i);
+    o = i;
+    while (i < n) {
+        const uint8_t *p = (const uint8_t *)s + i;
+        size_t k = *p < 0x80 ? 1 : utf8_seq(p, n - i, &cp);
+
+        if (k > 0) {
+            memcpy(clean + o, p, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(clean + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    clean[o] = 0;
+    *len = o;
+    return clean;
+}
+
 struct jv *jv_strn(const char *s, size_t n)
 {
     json_t *j = json_stringn(s, n);
@@ -53,27 +96,17 @@ struct jv *jv_strn(const char *s, size_t n)
 
     if (j)
         return V(j);
-    /* not valid UTF-8: keep ASCII and every well-formed character, each byte of the
-     * rest becomes U+FFFD (so one bad byte does not hide the text around it) */
-    clean = xmalloc(n * 3 + 1);
-    for (size_t i = 0; i < n;) {
-        const uint8_t *p = (const uint8_t *)s + i;
-        uint32_t cp;
-        size_t len = *p < 0x80 ? 1 : utf8_seq(p, n - i, &cp);
-
-        if (len > 0) {
-            memcpy(clean + o, p, len);
-            o += len;
-            i += len;
-        } else {
-            memcpy(clean + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        }
-    }
-    j = json_stringn(clean, o);
+    clean = utf8_fixed(s, n, &o);
+    j = json_stringn(clean ? clean : s, clean ? o : n);
     free(clean);
     return V(j);
+}
+
+char *jv_key(const char *k)
+{
+    size_t n;
+
+    return utf8_fixed(k, strlen(k), &n);
 }
 
 struct jv *jv_u64(uint64_t v)
@@ -104,7 +137,12 @@ struct jv *jv_null(void)
 
 void jv_set(struct jv *obj, const char *k, struct jv *v)
 {
-    json_object_set_new(J(obj), k, J(v));
+    /* a name not in UTF-8 is kept as a string would be: jansson refuses it (and drops v);
+     * checked here, it need not check it again */
+    char *fixed = jv_key(k);
+
+    json_object_set_new_nocheck(J(obj), fixed ? fixed : k, J(v));
+    free(fixed);
 }
 
 void jv_push(struct jv *arr, struct jv *v)

@@ -26,8 +26,11 @@ struct jv *jv_real(double v);                  /* NaN and infinities give null *
 struct jv *jv_bool(bool v);
 struct jv *jv_null(void);
 
-/* obj[k] = v (takes v). */
+/* obj[k] = v (takes v); a k not in UTF-8 names the member jv_key(k). */
 void jv_set(struct jv *obj, const char *k, struct jv *v);
+/* k with each byte that is not part of well-formed UTF-8 as U+FFFD, as jv_strn writes
+ * a string (malloc'd); NULL when k is UTF-8 already. */
+char *jv_key(const char *k);
 /* arr.append(v) (takes v). */
 void jv_push(struct jv *arr, struct jv *v);
 void jv_free(struct jv *v);

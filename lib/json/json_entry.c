@@ -145,10 +145,15 @@ static bool read_values(const uint8_t **p, const uint8_t *end, struct jv *parent
         default:
             return false;
         }
-        if (arr)
+        if (arr) {
             jv_push(parent, v);
-        else
-            set_merge(parent, key, v, nocase);
+        } else {
+            /* a name not in UTF-8 as jv_set names it, so that a second one joins it */
+            char *fixed = jv_key(key);
+
+            set_merge(parent, fixed ? fixed : key, v, nocase);
+            free(fixed);
+        }
     }
     return depth == 0;
 }

@@ -354,10 +354,6 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
             return s ? fail(c, base, "unknown field '%s': did you mean '%s'?", name, s)
                      : fail(c, base, "unknown field '%s'", name);
         }
-        if (strcmp(name, "request") == 0 || strcmp(name, "response") == 0)
-            c->q->bodies = c->q->bodies || (nchain > 0 && chain[nchain - 1]->kind == Q_MEMBER &&
-                                            (strcmp(chain[nchain - 1]->str, "postData") == 0 ||
-                                             strcmp(chain[nchain - 1]->str, "content") == 0));
     } else {
         struct qe *b;
 
@@ -390,6 +386,14 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
             return fail(c, m->kid[1], "an index must be a string or an integer constant");
         }
     }
+    /* request.postData and response.content get the kept bodies: a path into them, in any
+     * spelling (["postData"], .POSTDATA: members are found without regard to case) */
+    if (base->kind == Q_IDENT && e->nsteps >= 2 && e->steps[0].kind == QS_KEY &&
+        e->steps[1].kind == QS_KEY &&
+        (strcmp(e->steps[0].key, "request") == 0 || strcmp(e->steps[0].key, "response") == 0) &&
+        (strcasecmp(e->steps[1].key, "postData") == 0 ||
+         strcasecmp(e->steps[1].key, "content") == 0))
+        c->q->bodies = true;
     if (listy)
         e->npost = e->nsteps - base_steps;
     *out = e;
@@ -753,8 +757,8 @@ static void time_bounds(struct q_query *q, const struct qe *e)
         op = flip[op];
     }
     if (f->kind != QE_PATH || f->nsteps != 1 || strcmp(f->steps[0].key, "timestamp") != 0 ||
-        k->kind != QE_CONST || k->v.t != QV_NUM || k->v.n < 0 || k->v.n > 1e13)
-        return;
+        k->kind != QE_CONST || k->v.t != QV_NUM || !(k->v.n >= 0 && k->v.n <= 1e13))
+        return;     /* (NaN too: it bounds nothing, and as an integer it is undefined) */
     ms = k->v.n;
     /* timestamp is the request time in whole ms: widen to the ms's last ns */
     if ((op == QE_GE || op == QE_GT || op == QE_EQ) && (uint64_t)ms * MS_NS > q->lo)

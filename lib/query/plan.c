@@ -34,6 +34,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/diag.h"
@@ -214,8 +215,9 @@ static bool resolve(const struct qe *ref, struct qp_leaf *l)
         return false;
     l->src = QPS_SEC;
     l->sec = key_is(&st[0], "request") ? IX_SEC_REQ : IX_SEC_RESP;
-    /* the kept bodies are added to the JSON beside the sections */
-    if (key_is(&st[1], l->sec == IX_SEC_REQ ? "postData" : "content"))
+    /* the kept bodies are added to the JSON beside the sections (found in any case) */
+    if (st[1].kind == QS_KEY &&
+        strcasecmp(st[1].key, l->sec == IX_SEC_REQ ? "postData" : "content") == 0)
         return false;
     for (size_t i = 1; i < n; i++) {
         const char *k = st[i].key;
@@ -492,7 +494,8 @@ struct leaf_state {
     uint8_t *code;              /* verdict per dictionary code (V_UNSET: not yet) */
     size_t capcode;
     uint8_t *name;              /* QPS_SEC maps: per header name, 1 exact, 2 other case,
-                                 * 3 holds a NUL (JSON would cut it), 0 none */
+                                 * 3 not plain (a NUL would cut the JSON's key, a name
+                                 * not in UTF-8 is left out of it), 0 none */
     size_t capname;
     int8_t *at;                 /* QPS_SEC: per shape, enum ix_at (-1: not yet) */
     int *atcol;
@@ -565,6 +568,16 @@ void q_plan_scan_free(struct q_plan_scan *sc)
     free(sc->mask);
     q_ctx_free(sc->ctx);
     free(sc);
+}
+
+/* A dictionary string as the entry's JSON holds it: ASCII without NUL, else undecided. */
+static bool plain(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == 0 || p[i] >= 0x80)
+            return false;
+    }
+    return true;
 }
 
 static void want_col(struct q_plan_scan *sc, int col)
@@ -641,7 +654,7 @@ void q_plan_scan_segment(struct q_plan_scan *sc, struct ix_seg *seg)
                     bool fold = true;
 
                     ix_header_name(seg, k, &np, &nl);
-                    if (memchr(np, 0, nl)) {
+                    if (!plain(np, nl)) {
                         s->name[k] = 3;
                         continue;
                     }
@@ -698,16 +711,6 @@ static uint8_t num_verdict(struct q_plan_scan *sc, const struct qp_leaf *l, int6
     if (l->cmp)
         return cmp_num(l->op, x, l) ? V_YES : V_NO;
     return eval_value(sc, l, &v);
-}
-
-/* A dictionary string as the entry's JSON holds it: ASCII without NUL, else undecided. */
-static bool plain(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == 0 || p[i] >= 0x80)
-            return false;
-    }
-    return true;
 }
 
 /* The verdict for code k of column col's dictionary, evaluated the first time it is asked. */
