@@ -687,31 +687,40 @@ TEST(driver_dropped_entry_holds_others_until_cap)
     free(j);
 }
 
+/*
+ * A toy-dissector TCP stream of the tests below (its id sid), writing to sink, charged
+ * to budget.
+ */
+static struct dsx *toy_stream(uint64_t sid, struct reasm_budget *budget, struct dsx_sink *sink)
+{
+    struct dsx_stream_info si;
+    struct dsx_opts o;
+
+    memset(&si, 0, sizeof si);
+    si.stream_id = sid;
+    si.l4 = 6;
+    si.ipver = 4;
+    si.client_side = 0;
+    memset(&o, 0, sizeof o);
+    o.force = &toy;
+    return dsx_new(&si, &o, budget, sink);
+}
+
 /* Carry-over memory of all streams of a bucket is bounded by the bucket's budget. */
 TEST(driver_carry_charged_to_the_budget)
 {
     static uint8_t body[40000];
     struct reasm_budget budget;
-    struct dsx_stream_info si;
-    struct dsx_opts o;
     struct dsx_sink sink;
     struct buf out;
     struct dsx *a, *b;
 
     memset(body, 'z', sizeof body);
     reasm_budget_init(&budget, 100000);
-    memset(&si, 0, sizeof si);
-    si.l4 = 6;
-    si.ipver = 4;
-    si.client_side = 0;
-    memset(&o, 0, sizeof o);
-    o.force = &toy;
     buf_init(&out, SIZE_MAX);
     dsx_sink_init(&sink, &out);
-    si.stream_id = 1;
-    a = dsx_new(&si, &o, &budget, &sink);
-    si.stream_id = 2;
-    b = dsx_new(&si, &o, &budget, &sink);
+    a = toy_stream(1, &budget, &sink);
+    b = toy_stream(2, &budget, &sink);
     /* a waits for 70,000 bytes: they are kept, and charged */
     dsx_feed(a, 0, (const uint8_t *)"L 70000\n", 8, 1, 0);
     dsx_feed(a, 0, body, sizeof body, 2, 1);
@@ -742,26 +751,16 @@ TEST(driver_budget_holds_with_carry_growth)
 {
     static uint8_t body[40000];
     struct reasm_budget budget;
-    struct dsx_stream_info si;
-    struct dsx_opts o;
     struct dsx_sink sink;
     struct buf out;
     struct dsx *a, *b;
 
     memset(body, 'z', sizeof body);
     reasm_budget_init(&budget, 100000);
-    memset(&si, 0, sizeof si);
-    si.l4 = 6;
-    si.ipver = 4;
-    si.client_side = 0;
-    memset(&o, 0, sizeof o);
-    o.force = &toy;
     buf_init(&out, SIZE_MAX);
     dsx_sink_init(&sink, &out);
-    si.stream_id = 1;
-    a = dsx_new(&si, &o, &budget, &sink);
-    si.stream_id = 2;
-    b = dsx_new(&si, &o, &budget, &sink);
+    a = toy_stream(1, &budget, &sink);
+    b = toy_stream(2, &budget, &sink);
     /* a waits for 70,000 bytes: 70,007 would fit, but not their doubled allocation */
     dsx_feed(a, 0, (const uint8_t *)"L 70000\n", 8, 1, 0);
     dsx_feed(a, 0, body, sizeof body, 2, 1);
@@ -789,8 +788,6 @@ TEST(driver_budget_holds_with_carry_growth)
 TEST(driver_marks_charged_to_the_budget)
 {
     struct reasm_budget budget;
-    struct dsx_stream_info si;
-    struct dsx_opts o;
     struct dsx_sink sink;
     struct buf out;
     struct ent_view v;
@@ -798,16 +795,9 @@ TEST(driver_marks_charged_to_the_budget)
     uint32_t pkt = 0;
 
     reasm_budget_init(&budget, 200000);
-    memset(&si, 0, sizeof si);
-    si.stream_id = 1;
-    si.l4 = 6;
-    si.ipver = 4;
-    si.client_side = 0;
-    memset(&o, 0, sizeof o);
-    o.force = &toy;
     buf_init(&out, SIZE_MAX);
     dsx_sink_init(&sink, &out);
-    a = dsx_new(&si, &o, &budget, &sink);
+    a = toy_stream(1, &budget, &sink);
     /* 20,000 bytes awaited, one a packet: 20 KB kept, and 800 KB of marks without a charge */
     dsx_feed(a, 0, (const uint8_t *)"L 20000\n", 8, 1000, pkt++);
     for (int i = 0; i < 19999; i++, pkt++)
