@@ -460,6 +460,8 @@ static int redis_begin(struct dsx *x, struct redis *r, int dir, const uint8_t *p
                    rq_at(r, 0)->sub;
         int k = ask ? resp_peek_kind(p + pos, n - pos, nl + 1 - pos) : RK_REGULAR;
 
+        if (k < 0 && dsx_at_end(x, dir))
+            k = c == '>' ? RK_PUSH : RK_REGULAR;    /* no more will come: a reply cut short */
         if (k < 0)
             return 0;
         rd->kind = (uint8_t)k;
@@ -805,4 +807,5 @@ const struct dsx_ops dsx_redis = {
     .gap = redis_gap,
     .end = redis_end,
     .fini = redis_fini,
+    .parse_rest = true,         /* a reply the peek at its first element waits for */
 };

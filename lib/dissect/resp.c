@@ -185,8 +185,14 @@ int resp_peek_kind(const uint8_t *p, size_t n, size_t hl)
     const uint8_t *q = p + hl, *end = p + n, *nl;
     const uint8_t *name = NULL;
     size_t namelen = 0;
+    size_t cl = hl >= 2 ? hl - 2 : 0;      /* the count: the line less its type and '\n' */
     int64_t len;
 
+    if (cl > 0 && p[hl - 2] == '\r')
+        cl--;
+    /* an empty or nil aggregate has no first element to wait for */
+    if (resp_int(p + 1, cl, &len) && len <= 0)
+        return *p == '>' ? RK_PUSH : RK_REGULAR;
     if (q >= end)
         return n < RESP_PEEK_MAX ? -1 : RK_REGULAR;
     nl = memchr(q, '\n', (size_t)(end - q));

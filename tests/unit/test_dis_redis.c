@@ -474,6 +474,31 @@ TEST(end_of_capture)
     free(o);
 }
 
+/* While subscribed, a reply is peeked at for "message": one without a first element, or
+ * cut before it by the end of the capture, is still the reply. */
+TEST(reply_without_a_first_element_to_peek_at)
+{
+    struct dsxh_seg s[] = {
+        DSXH_S(0, "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n", 0),             /* 0: 26 */
+        DSXH_S(1, ">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n", 0),     /* 1: 30 */
+        DSXH_S(0, "*2\r\n$4\r\nKEYS\r\n$1\r\nx\r\n", 0),                  /* 2: 21 */
+        DSXH_S(1, "*0\r\n", 0),                                          /* 3: 4 */
+        DSXH_S(0, "*2\r\n$4\r\nKEYS\r\n$1\r\ny\r\n", 0),                  /* 4: 21 */
+        DSXH_S(1, "*3\r\n$7\r\nmes", 0),                                 /* 5: 11 */
+    };
+    char *o = run(s, 6);
+
+    T_EQ(count_lines(o), 3);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 1, 1, "{\"command\":\"SUBSCRIBE\",\"key\":\"a\","
+                          "\"args\":2}", "{\"type\":\"push\",\"elements\":3}", 26, 30, ""));
+    T_STREQ(line(o, 1), X(1, true, 2, 2, 3, 3, "{\"command\":\"KEYS\",\"key\":\"x\",\"args\":2}",
+                          "{\"type\":\"array\",\"elements\":0}", 21, 4, ""));
+    T_STREQ(line(o, 2), X(2, true, 4, 4, 5, 5, "{\"command\":\"KEYS\",\"key\":\"y\",\"args\":2}",
+                          "{\"type\":\"array\",\"elements\":3}", 21, 11, "\"truncated\""));
+    free(o);
+    check_splits(s, 6);
+}
+
 TEST(pending_cap)
 {
     /* 1026 GETs sent before any reply: two more than the queue holds */
@@ -589,5 +614,6 @@ T_MAIN(T_CASE(registered_and_bids), T_CASE(get_bulk), T_CASE(inline_commands),
        T_CASE(value_cut_to_256_bytes), T_CASE(pubsub), T_CASE(resp3_push_between_replies),
        T_CASE(gap_inside_bulk_keeps_step), T_CASE(gap_resynchronises),
        T_CASE(malformed_client_resynchronises), T_CASE(malformed_reply), T_CASE(depth_is_bounded),
-       T_CASE(garbage_is_abandoned), T_CASE(end_of_capture), T_CASE(pending_cap),
+       T_CASE(garbage_is_abandoned), T_CASE(end_of_capture),
+       T_CASE(reply_without_a_first_element_to_peek_at), T_CASE(pending_cap),
        T_CASE(client_reply_off_on_skip), T_CASE(capture_starts_with_a_reply))
