@@ -28,7 +28,8 @@
  * element is "message", "pmessage" or "smessage" while the connection is
  * subscribed) is an entry of its own with only a response. A (P|S)SUBSCRIBE
  * or (P|S)UNSUBSCRIBE command owns one confirmation per channel named (for
- * UNSUBSCRIBE without channels: up to the one saying 0 are left); the entry's
+ * UNSUBSCRIBE without channels: up to the one saying 0 are left, or up to a
+ * confirmation of another command, as patterns keep the count up); the entry's
  * response is the first one, its size all of them. Other confirmations are
  * response-only entries too. Replies with no command waiting (the capture
  * began mid-stream, MONITOR output) are response-only entries marked
@@ -64,6 +65,7 @@ struct rpend {
     uint32_t want;                  /* sub commands: confirmations expected (0: until count 0) */
     uint32_t got;
     bool sub;                       /* a (P|S)(UN)SUBSCRIBE command */
+    uint8_t subcmd;                 /* which: 1 + its index in redis_subs */
     bool reset;                     /* RESET: leaves subscribed mode */
 };
 
@@ -187,11 +189,18 @@ static void redis_resp_section(struct rr *rd)
     }
 }
 
-static bool redis_sub_name(const struct rr_text *t)
+/* The commands whose replies are confirmations named as they are, in lower case. */
+static const char *const redis_subs[] = {
+    "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
+};
+
+/* 1 + the index in redis_subs of the command (or confirmation) named t, else 0. */
+static uint8_t redis_sub_cmd(const struct rr_text *t)
 {
-    return rt_is_upper(t, "SUBSCRIBE") || rt_is_upper(t, "PSUBSCRIBE") ||
-           rt_is_upper(t, "SSUBSCRIBE") || rt_is_upper(t, "UNSUBSCRIBE") ||
-           rt_is_upper(t, "PUNSUBSCRIBE") || rt_is_upper(t, "SUNSUBSCRIBE");
+    for (size_t i = 0; i < sizeof redis_subs / sizeof redis_subs[0]; i++)
+        if (rt_is_upper(t, redis_subs[i]))
+            return (uint8_t)(i + 1);
+    return 0;
 }
 
 /*
@@ -230,7 +239,8 @@ static void redis_cmd_done(struct dsx *x, struct redis *r, struct rr *rd, uint64
     memset(&p, 0, sizeof p);
     redis_req_section(rd, args);
     p.e = rd->e;
-    if (redis_sub_name(&rd->t[0]) && args >= 1) {
+    p.subcmd = redis_sub_cmd(&rd->t[0]);
+    if (p.subcmd && args >= 1) {
         p.sub = true;
         p.want = (uint32_t)(args - 1 < UINT32_MAX ? args - 1 : UINT32_MAX);
     }
@@ -458,13 +468,18 @@ static int redis_begin(struct dsx *x, struct redis *r, int dir, const uint8_t *p
     if (c == '*' || c == '>') {
         bool ask = c == '>' || r->subscribed || r->has_active || r->qlen == 0 ||
                    rq_at(r, 0)->sub;
-        int k = ask ? resp_peek_kind(p + pos, n - pos, nl + 1 - pos) : RK_REGULAR;
+        struct rr_text cname = { 0 };
+        int k = ask ? resp_peek_kind(p + pos, n - pos, nl + 1 - pos, &cname) : RK_REGULAR;
 
         if (k < 0 && dsx_at_end(x, dir))
             k = c == '>' ? RK_PUSH : RK_REGULAR;    /* no more will come: a reply cut short */
         if (k < 0)
             return 0;
         rd->kind = (uint8_t)k;
+        /* another command's confirmation: the active one's are over (an UNSUBSCRIBE without
+           channels when some are patterns never says 0, a PUNSUBSCRIBE's count keeps channels) */
+        if (k == RK_CONFIRM && r->has_active && redis_sub_cmd(&cname) != r->active.subcmd)
+            redis_active_done(x, r);
     }
     redis_reply_target(x, r, rd);
     rd->in_msg = true;

@@ -178,9 +178,10 @@ static int rr_capture_slot(const struct rr *rd)
 
 /*
  * Server: what the reply whose header line is [p, p+hl) is, by its first
- * element. Returns -1 when more bytes are needed (n < RESP_PEEK_MAX).
+ * element (kept in *cname for a confirmation). Returns -1 when more bytes
+ * are needed (n < RESP_PEEK_MAX).
  */
-int resp_peek_kind(const uint8_t *p, size_t n, size_t hl)
+int resp_peek_kind(const uint8_t *p, size_t n, size_t hl, struct rr_text *cname)
 {
     const uint8_t *q = p + hl, *end = p + n, *nl;
     const uint8_t *name = NULL;
@@ -219,8 +220,10 @@ int resp_peek_kind(const uint8_t *p, size_t n, size_t hl)
     if (RESP_IS("message") || RESP_IS("pmessage") || RESP_IS("smessage"))
         return RK_PUSH;
     if (RESP_IS("subscribe") || RESP_IS("psubscribe") || RESP_IS("ssubscribe") ||
-        RESP_IS("unsubscribe") || RESP_IS("punsubscribe") || RESP_IS("sunsubscribe"))
+        RESP_IS("unsubscribe") || RESP_IS("punsubscribe") || RESP_IS("sunsubscribe")) {
+        rt_set(cname, name, namelen);
         return RK_CONFIRM;
+    }
 #undef RESP_IS
     return *p == '>' ? RK_PUSH : RK_REGULAR;
 }

@@ -96,9 +96,10 @@ bool rr_value_done(struct rr *rd);
 
 /*
  * Server: what the reply whose header line is [p, p+hl) is, by its first
- * element (an RK_*). Returns -1 when more bytes are needed.
+ * element (an RK_*; for RK_CONFIRM, *name is that element: which command
+ * it confirms). Returns -1 when more bytes are needed.
  */
-int resp_peek_kind(const uint8_t *p, size_t n, size_t hl);
+int resp_peek_kind(const uint8_t *p, size_t n, size_t hl, struct rr_text *name);
 
 /*
  * Inline command: the words of the line [s, s+n), split as the server does;

@@ -303,6 +303,40 @@ TEST(pubsub)
     free(o);
 }
 
+/* UNSUBSCRIBE without channels ends at PUNSUBSCRIBE's confirmation: a pattern kept its count
+ * above 0, and PING's reply is still PING's. */
+TEST(pubsub_unsubscribe_all_with_patterns)
+{
+    struct dsxh_seg s[] = {
+        DSXH_S(0, "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n", 0),                  /* 0: 26 */
+        DSXH_S(0, "*2\r\n$10\r\nPSUBSCRIBE\r\n$2\r\np*\r\n", 0),               /* 1: 29 */
+        DSXH_S(1, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n", 0),           /* 2: 30 */
+        DSXH_S(1, "*3\r\n$10\r\npsubscribe\r\n$2\r\np*\r\n:2\r\n", 0),        /* 3: 33 */
+        DSXH_S(0, "*1\r\n$11\r\nUNSUBSCRIBE\r\n", 0),                         /* 4: 22 */
+        DSXH_S(0, "*1\r\n$12\r\nPUNSUBSCRIBE\r\n", 0),                        /* 5: 23 */
+        DSXH_S(0, "*1\r\n$4\r\nPING\r\n", 0),                                 /* 6: 14 */
+        DSXH_S(1, "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n", 0),        /* 7: 33 */
+        DSXH_S(1, "*3\r\n$12\r\npunsubscribe\r\n$2\r\np*\r\n:0\r\n", 0),      /* 8: 35 */
+        DSXH_S(1, "+PONG\r\n", 0),                                          /* 9: 7 */
+    };
+    char *o = run(s, 10);
+    const char *conf = "{\"type\":\"array\",\"elements\":3}";
+
+    T_EQ(count_lines(o), 5);
+    T_STREQ(line(o, 0), X(0, true, 0, 0, 2, 2, "{\"command\":\"SUBSCRIBE\",\"key\":\"a\","
+                          "\"args\":2}", conf, 26, 30, ""));
+    T_STREQ(line(o, 1), X(1, true, 1, 1, 3, 3, "{\"command\":\"PSUBSCRIBE\",\"key\":\"p*\","
+                          "\"args\":2}", conf, 29, 33, ""));
+    T_STREQ(line(o, 2), X(2, true, 4, 4, 7, 7, "{\"command\":\"UNSUBSCRIBE\",\"key\":\"\","
+                          "\"args\":1}", conf, 22, 33, ""));
+    T_STREQ(line(o, 3), X(3, true, 5, 5, 8, 8, "{\"command\":\"PUNSUBSCRIBE\",\"key\":\"\","
+                          "\"args\":1}", conf, 23, 35, ""));
+    T_STREQ(line(o, 4), X(4, true, 6, 6, 9, 9, "{\"command\":\"PING\",\"key\":\"\",\"args\":1}",
+                          "{\"type\":\"simple\",\"value\":\"PONG\"}", 14, 7, ""));
+    free(o);
+    check_splits(s, 10);
+}
+
 TEST(resp3_push_between_replies)
 {
     struct dsxh_seg s[] = {
@@ -611,7 +645,8 @@ TEST(capture_starts_with_a_reply)
 T_MAIN(T_CASE(registered_and_bids), T_CASE(get_bulk), T_CASE(inline_commands),
        T_CASE(inline_quotes), T_CASE(pipelining_pairs_in_order), T_CASE(reply_types),
        T_CASE(splits_give_the_same_entries), T_CASE(big_bulk_is_not_buffered),
-       T_CASE(value_cut_to_256_bytes), T_CASE(pubsub), T_CASE(resp3_push_between_replies),
+       T_CASE(value_cut_to_256_bytes), T_CASE(pubsub),
+       T_CASE(pubsub_unsubscribe_all_with_patterns), T_CASE(resp3_push_between_replies),
        T_CASE(gap_inside_bulk_keeps_step), T_CASE(gap_resynchronises),
        T_CASE(malformed_client_resynchronises), T_CASE(malformed_reply), T_CASE(depth_is_bounded),
        T_CASE(garbage_is_abandoned), T_CASE(end_of_capture),
