@@ -118,6 +118,8 @@ static const char *dns_type_name(uint16_t t)
     case 47: return "NSEC";
     case 48: return "DNSKEY";
     case 50: return "NSEC3";
+    case 64: return "SVCB";
+    case 65: return "HTTPS";
     case 251: return "IXFR";
     case 252: return "AXFR";
     case 255: return "ANY";
@@ -169,12 +171,17 @@ static const char *dns_opcode_name(unsigned op, char b[16])
     return b;
 }
 
+/* rc: the header's 4 bits, with an OPT record's 8 extended bits above them (RFC 6891). */
 static const char *dns_rcode_name(unsigned rc, char b[16])
 {
-    static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-                                         "REFUSED" };
+    static const char *const names[] = {
+        "NOERROR", "FORMERR",  "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN",
+        "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE",  "DSOTYPENI", NULL,    NULL,
+        NULL,      NULL,       "BADVERS",  "BADKEY",   "BADTIME", "BADMODE", "BADNAME",
+        "BADALG",  "BADTRUNC", "BADCOOKIE",
+    };
 
-    if (rc < sizeof names / sizeof names[0])
+    if (rc < sizeof names / sizeof names[0] && names[rc])
         return names[rc];
     snprintf(b, 16, "RCODE%u", rc);
     return b;
@@ -377,6 +384,63 @@ static bool dns_rdata_text(const uint8_t *m, size_t o, size_t rdlen, uint16_t t,
 }
 
 /* One resource record; false (nothing written) when its fixed part is malformed or cut. */
+/* Moves *off past the name there as it lies in place; false when it runs past n. */
+static bool dns_skip_name(const uint8_t *m, size_t n, size_t *off)
+{
+    size_t o = *off;
+
+    for (;;) {
+        uint8_t l;
+
+        if (o >= n)
+            return false;
+        l = m[o];
+        if (l == 0) {
+            o++;
+            break;
+        }
+        if ((l & 0xC0) == 0xC0) {
+            if (n - o < 2)
+                return false;
+            o += 2;
+            break;
+        }
+        if (l & 0xC0)
+            return false;       /* a reserved label type */
+        o += 1u + l;
+    }
+    *off = o;
+    return true;
+}
+
+/*
+ * The extended RCODE bits of the message's OPT record (RFC 6891 §6.1.3: the top 8 of
+ * 12, in its TTL's first byte), 0 when it has none; the records before it are skipped
+ * (qd questions, then rrs records, from off).
+ */
+static unsigned dns_ext_rcode(const uint8_t *m, size_t n, size_t off, unsigned qd, unsigned rrs)
+{
+    for (unsigned i = 0; i < qd; i++) {
+        if (!dns_skip_name(m, n, &off) || n - off < 4)
+            return 0;
+        off += 4;
+    }
+    for (unsigned i = 0; i < rrs; i++) {
+        size_t rdlen;
+
+        if (!dns_skip_name(m, n, &off) || n - off < 10)
+            return 0;
+        rdlen = ld_be16(m + off + 8);
+        if (ld_be16(m + off) == 41)
+            return m[off + 4];
+        off += 10;
+        if (rdlen > n - off)
+            return 0;
+        off += rdlen;
+    }
+    return 0;
+}
+
 static bool dns_rr(struct dns_st *s, struct ent *e, const uint8_t *m, size_t n, size_t *off,
                    char *tb, size_t tcap)
 {
@@ -539,10 +603,13 @@ static void dns_message(struct dns_st *s, struct dsx *x, int dir, const uint8_t 
     }
     {
         char tb[ENT_STR_MAX];
+        /* an OPT record (in the additional section, RFC 6891) extends the rcode */
+        unsigned rcode = (ar ? dns_ext_rcode(m, n, DNS_HLEN, qd, an + ns + ar) << 4 : 0) |
+                         (fl & 0xFu);
 
         ent_section(e, ENT_RESP);
         ent_u64(e, "id", id);
-        ent_cstr(e, "rcode", dns_rcode_name(fl & 0xFu, nb));
+        ent_cstr(e, "rcode", dns_rcode_name(rcode, nb));
         ent_obj_begin(e, "flags");
         ent_bool(e, "aa", (fl & DNS_F_AA) != 0);
         ent_bool(e, "tc", (fl & DNS_F_TC) != 0);

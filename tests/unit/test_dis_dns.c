@@ -260,7 +260,7 @@ TEST(same_id_twice_pairs_oldest_first)
     free(o);
 }
 
-/* AAAA, MX, SRV, TXT (2 strings), PTR, TYPE65 answers and a SOA authority, all compressed. */
+/* AAAA, MX, SRV, TXT (2 strings), PTR, TYPE99 answers and a SOA authority, all compressed. */
 static const uint8_t rr_types[] = {
     0x00, 0x07, 0x85, 0x80, 0x00, 0x01, 0x00, 0x06, 0x00, 0x01, 0x00, 0x00, 0x03, 0x73, 0x76, 0x63,
     0x04, 0x74, 0x65, 0x73, 0x74, 0x00, 0x00, 0x21, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x1c, 0x00, 0x01,
@@ -270,11 +270,45 @@ static const uint8_t rr_types[] = {
     0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x01, 0x00, 0x02, 0x13, 0xc4, 0x03, 0x73, 0x72, 0x76, 0xc0,
     0x10, 0xc0, 0x0c, 0x00, 0x10, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x03, 0x61, 0x62,
     0x63, 0x02, 0x64, 0x65, 0xc0, 0x0c, 0x00, 0x0c, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-    0xc0, 0x0c, 0xc0, 0x0c, 0x00, 0x41, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x02,
+    0xc0, 0x0c, 0xc0, 0x0c, 0x00, 0x63, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x02,
     0x03, 0xc0, 0x10, 0x00, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x20, 0x02, 0x6e, 0x73,
     0xc0, 0x10, 0x04, 0x68, 0x6f, 0x73, 0x74, 0xc0, 0x10, 0x78, 0xa3, 0xf1, 0x75, 0x00, 0x00, 0x1c,
     0x20, 0x00, 0x00, 0x0e, 0x10, 0x00, 0x12, 0x75, 0x00, 0x00, 0x00, 0x01, 0x2c,
 };
+
+/*
+ * An OPT record's extended RCODE bits (RFC 6891 §6.1.3) are the top 8 of the 12; rcodes
+ * past REFUSED and the SVCB/HTTPS types (RFC 9460) have their names.
+ */
+TEST(extended_rcode_and_https)
+{
+    static const struct {
+        uint8_t low, ext, ar;
+        const char *rcode;
+    } v[] = { { 0, 1, 1, "BADVERS" }, { 7, 1, 1, "BADCOOKIE" }, { 6, 0, 0, "YXDOMAIN" },
+              { 3, 0, 1, "NXDOMAIN" }, { 0, 2, 1, "RCODE32" } };
+
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        uint8_t m[] = { 0x12, 0x34, 0x81, (uint8_t)(0x80 | v[i].low), 0, 1, 0, 0, 0, 0, 0,
+                        v[i].ar, 1, 'a', 4, 't', 'e', 's', 't', 0, 0, 65, 0, 1,
+                        /* OPT: root name, type 41, class 4096, ext rcode, version, flags */
+                        0, 0, 41, 0x10, 0, v[i].ext, 0, 0, 0, 0, 0 };
+        struct dsxh_seg sg[] = { { 1, m, v[i].ar ? sizeof m : sizeof m - 11, 0, 0 } };
+        char want[256], *o = run(true, sg, 1);
+
+        snprintf(want, sizeof want,
+                 "\"response\":{\"id\":4660,\"rcode\":\"%s\",\"flags\":{\"aa\":false,"
+                 "\"tc\":false,\"rd\":true,\"ra\":true},\"questions\":[{\"name\":\"a.test\","
+                 "\"type\":\"HTTPS\",\"class\":\"IN\"}],\"answers\":[],\"authorities\":[],"
+                 "\"additionals\":%u}",
+                 v[i].rcode, (unsigned)v[i].ar);
+        T_EQ(count_lines(o), 1);
+        T_TRUE(strstr(line(o, 0), want) != NULL);
+        if (!strstr(line(o, 0), want))
+            printf("# %s\n", line(o, 0));
+        free(o);
+    }
+}
 
 TEST(record_types_text_forms)
 {
@@ -297,7 +331,7 @@ TEST(record_types_text_forms)
                   "\"data\":\"abcde\"},"
                   "{\"name\":\"svc.test\",\"type\":\"PTR\",\"class\":\"IN\",\"ttl\":0,"
                   "\"data\":\"svc.test\"},"
-                  "{\"name\":\"svc.test\",\"type\":\"TYPE65\",\"class\":\"IN\",\"ttl\":0,"
+                  "{\"name\":\"svc.test\",\"type\":\"TYPE99\",\"class\":\"IN\",\"ttl\":0,"
                   "\"data\":\"\\\\# 3\"}],"
                   "\"authorities\":[{\"name\":\"test\",\"type\":\"SOA\",\"class\":\"IN\","
                   "\"ttl\":300,\"data\":\"ns.test host.test 2024010101 7200 3600 1209600 300\"}],"
@@ -566,6 +600,7 @@ T_MAIN(T_CASE(registered), T_CASE(udp_query_and_answer_exact),
        T_CASE(tcp_pipelined_answers_out_of_order_pair_by_id),
        T_CASE(response_without_query_and_query_without_response),
        T_CASE(same_id_twice_pairs_oldest_first), T_CASE(record_types_text_forms),
+       T_CASE(extended_rcode_and_https),
        T_CASE(compression_loops_and_forward_pointers_are_malformed),
        T_CASE(names_over_255_bytes_are_malformed), T_CASE(tcp_gap_inside_a_message_keeps_framing),
        T_CASE(tcp_gap_at_a_boundary_resynchronises_on_the_next_message),
