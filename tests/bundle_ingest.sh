@@ -212,6 +212,20 @@ t_run "a bundle among other inputs: the error" \
     grep -qx "streamvault: ingest: a bundle (one.tar.gz) must be the only input" err
 "$SV" ingest -q -o st --node x one.tar.gz 2>err
 t_is "--node with a bundle: exit 2" "$?" 2
+# a bundle among a directory's files (read as one, it would be skipped as no capture), named
+# otherwise too: refused the same way, the first by name; a hidden one is no input
+mkdir indir
+cp "$P" indir/a.pcap
+cp one.tar.gz indir/z.tar.gz
+cp whole.tar indir/m.bin
+cp one.tar.gz indir/.hidden.tar.gz
+"$SV" ingest -q -o st indir 2>err
+t_is "a bundle in a directory of inputs: exit 2, the error, no store" \
+    "$? $(head -n 1 err) $(ls -d st 2>&1 >/dev/null | wc -l)" \
+    "2 streamvault: ingest: a bundle (indir/m.bin) must be the only input, not a file of a directory 1"
+rm indir/m.bin indir/z.tar.gz
+t_run "a directory with only a hidden bundle: ingested" "$SV" ingest -q -o st indir
+rm -rf indir st
 rm -rf st
 
 # a good bundle: two nodes, a Kubeshark history for n1 (and a per-stream copy that must
