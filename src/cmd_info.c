@@ -73,8 +73,9 @@ static bool adds_up(const struct jv *t, const char *key)
  * The manifest against the nodes' catalogues (which info reads for nothing
  * else: stream counts by transport and by place, the streams' packets and
  * bytes) and against itself (each input's counts and the totals add up, the
- * inputs' make the totals): a damaged store.json must not print a false
- * account with exit 0. Returns 0, or < 0 with d set.
+ * inputs' make the totals, a node's entries are its segments' rows): a
+ * damaged store.json must not print a false account with exit 0. Returns 0,
+ * or < 0 with d set.
  */
 static int check_manifest(struct store *s, const struct jv *meta, const char *dir,
                           struct diag *d)
@@ -87,11 +88,19 @@ static int check_manifest(struct store *s, const struct jv *meta, const char *di
     for (size_t i = 0; i < store_nnodes(s); i++) {
         const struct jv *nj = jv_at(nodes, i);
         const struct store_stream *v;
-        uint64_t tcp = 0, udp = 0, own = 0;
+        uint64_t tcp = 0, udp = 0, own = 0, rows = 0;
         size_t n;
 
         if (store_streams(s, i, &v, &n, d) < 0)
             return -1;
+        /* the node's entries are its segments' rows (a segment lost from the list, a count) */
+        for (size_t k = 0; k < store_nsegments(s); k++)
+            rows += store_segment(s, k)->node == i ? store_segment(s, k)->rows : 0;
+        if (u(nj, "entries", NULL) != rows)
+            return diag_set(d, SV_EFORMAT, "%s/store.json: node %s: %llu entries, but its index "
+                            "segments hold %llu rows", dir, store_node(s, i)->name,
+                            (unsigned long long)u(nj, "entries", NULL),
+                            (unsigned long long)rows);
         for (size_t k = 0; k < n; k++) {
             packets += v[k].packets;
             bytes += v[k].bytes;

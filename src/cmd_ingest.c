@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/diag.h"
@@ -176,6 +177,35 @@ static bool is_bundle(const char *path)
         (n > 4 && strcmp(path + n - 4, ".tgz") == 0))
         return true;
     return bundle_probe(path);
+}
+
+/* fs_dir_every: keeps in *arg the first (by name) of dir's files read as input that is a bundle */
+static bool note_bundle(const char *dir, const char *name, void *arg)
+{
+    char **first = arg, *p;
+
+    /* the files a directory input gives (store_ingest_nodes): no hidden ones */
+    if (name[0] == '.' || (*first && strcmp(name, strrchr(*first, '/') + 1) >= 0))
+        return true;
+    p = fs_join(dir, name);
+    if (bundle_probe(p)) {
+        free(*first);
+        *first = p;
+    } else {
+        free(p);
+    }
+    return true;
+}
+
+/* A bundle in directory path (malloc'd; NULL when none, or path is no directory). */
+static char *bundle_in_dir(const char *path)
+{
+    char *first = NULL;
+    struct stat st;
+
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        fs_dir_every(path, note_bundle, &first);
+    return first;
 }
 
 /* What a bundle ingest holds until the store is written. */
@@ -424,6 +454,15 @@ int cmd_ingest(int argc, char **argv)
     if (o.discard_undissected && !o.dissect)
         return cli_usage("ingest", "--discard-undissected needs dissection (drop --no-dissect)");
     for (int i = optind; i < argc; i++) {
+        char *inner = bundle_in_dir(argv[i]);
+
+        /* read as a directory's file, a bundle would be skipped as no capture: refused */
+        if (inner) {
+            rc = cli_usage("ingest", "a bundle (%s) must be the only input, not a file of a "
+                           "directory", inner);
+            free(inner);
+            return rc;
+        }
         if (!is_bundle(argv[i]))
             continue;
         if (argc - optind > 1)

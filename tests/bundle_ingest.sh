@@ -125,6 +125,8 @@ bundle shards.tar.gz "file:$N1/1700000000.pcap=$P" "file:${N1}_2/1700000001.pcap
 bundle ks.tar.gz --no-manifest "file:$N1/1700000000.pcap=$P" \
     "file:$N1/name_resolution_history.json=$TD/names/kubeshark-history.json" "text:README=hi"
 bundle plain.tar --plain "file:$N1/1700000000.pcap=$P"
+bundle ks3.tar.gz --no-manifest "file:n3_10.0.0.3/1700000000.pcap=$P"
+bundle three.tar.gz "file:n3_10.0.0.3/1700000000.pcap=$P"
 t_run "tests/tools/mkbundle.py wrote the bundles" python3 "$MK" --batch specs
 
 for name in $cases; do
@@ -212,6 +214,20 @@ t_run "a bundle among other inputs: the error" \
     grep -qx "streamvault: ingest: a bundle (one.tar.gz) must be the only input" err
 "$SV" ingest -q -o st --node x one.tar.gz 2>err
 t_is "--node with a bundle: exit 2" "$?" 2
+# a bundle among a directory's files (read as one, it would be skipped as no capture), named
+# otherwise too: refused the same way, the first by name; a hidden one is no input
+mkdir indir
+cp "$P" indir/a.pcap
+cp one.tar.gz indir/z.tar.gz
+cp whole.tar indir/m.bin
+cp one.tar.gz indir/.hidden.tar.gz
+"$SV" ingest -q -o st indir 2>err
+t_is "a bundle in a directory of inputs: exit 2, the error, no store" \
+    "$? $(head -n 1 err) $(ls -d st 2>&1 >/dev/null | wc -l)" \
+    "2 streamvault: ingest: a bundle (indir/m.bin) must be the only input, not a file of a directory 1"
+rm indir/m.bin indir/z.tar.gz
+t_run "a directory with only a hidden bundle: ingested" "$SV" ingest -q -o st indir
+rm -rf indir st
 rm -rf st
 
 # a good bundle: two nodes, a Kubeshark history for n1 (and a per-stream copy that must
@@ -270,6 +286,22 @@ t_is "Kubeshark export: the warnings" "$(cat err)" \
     "streamvault: warning: ks.tar.gz: no content.json (a Kubeshark export?): its members are not verified
 streamvault: warning: ks.tar.gz: member 'README' ignored: not a capture, history or per-stream file of a node"
 t_run "Kubeshark export: the node is a direct ingest's" diff -r ks/nodes/n1 d1/nodes/n1
+# bundles concatenated (cat a.tar.gz b.tar.gz, as gzip allows): what follows the first's
+# end-of-archive is read too, never dropped unread
+cat ks.tar.gz ks3.tar.gz >ks13.tar.gz
+"$SV" ingest -q -o ks13 ks13.tar.gz 2>/dev/null
+t_is "two Kubeshark exports concatenated: exit 0, the nodes of both" \
+    "$? $(jq -r '[.nodes[].name] | join(" ")' ks13/store.json)" "0 n1 n3"
+cat one.tar.gz three.tar.gz >one3.tar.gz
+at=$(gzip -dc one3.tar.gz | python3 -c '
+import sys, tarfile
+print([m.offset for m in tarfile.open(fileobj=sys.stdin.buffer, mode="r|", ignore_zeros=True)
+       if m.name == "content.json"][1])')
+"$SV" ingest -q -o one3 one3.tar.gz 2>err
+t_is "a bundle with another after it: exit 3, the other's content.json refused" \
+    "$? $(cat err)" \
+    "3 streamvault: one3.tar.gz: offset $at (decompressed): member 'content.json': duplicate member refused"
+rm -rf ks13 ks13.tar.gz one3.tar.gz
 
 # found by its bytes under any name; an uncompressed tar too
 cp good.tar.gz good.bin

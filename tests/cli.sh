@@ -125,6 +125,15 @@ jq '.totals.read.packets += 5 | .totals.other.packets += 5' "$TMP/disc/store.jso
 expect "info: totals that are not the inputs'" 3 \
     "streamvault: $TMP/disc2/store.json: totals.read.packets is $(($(jq .totals.read.packets "$TMP/disc/store.json") + 5)); its inputs' add up to $(jq .totals.read.packets "$TMP/disc/store.json")" \
     "$SV" info "$TMP/disc2"
+# a segment lost from the list (its entries gone from every query), a segment's rows changed
+jq '.segments |= .[1:]' "$TMP/disc/store.json" >"$TMP/disc2/store.json"
+expect "info: a manifest whose segments lack one" 3 \
+    "streamvault: $TMP/disc2/store.json: node local: $(jq .nodes[0].entries "$TMP/disc/store.json") entries, but its index segments hold $(jq '[.segments[1:][].rows] | add' "$TMP/disc/store.json") rows" \
+    "$SV" info "$TMP/disc2"
+jq '.segments[0].rows += 1000' "$TMP/disc/store.json" >"$TMP/disc2/store.json"
+expect "info: a manifest whose segment rows are not its entries" 3 \
+    "streamvault: $TMP/disc2/store.json: node local: $(jq .nodes[0].entries "$TMP/disc/store.json") entries, but its index segments hold $(($(jq .nodes[0].entries "$TMP/disc/store.json") + 1000)) rows" \
+    "$SV" info "$TMP/disc2"
 jq '.inputs[0].read.bytes += 1' "$TMP/disc/store.json" >"$TMP/disc2/store.json"
 expect "info: an input whose counts do not add up" 3 \
     "streamvault: $TMP/disc2/store.json: input 1: bytes read, in streams, in other.pcap and unaccounted do not add up" \

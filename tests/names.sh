@@ -262,4 +262,17 @@ t_is "... the history keeps the names whole" \
 "$SV" ingest -q -o "$TMP/empty.s" --no-dissect "$TMP/ln.pcap"
 t_is "an empty history, --format kubeshark: {}" \
     "$("$SV" names show --format kubeshark "$TMP/empty.s" | od -An -c | tr -s ' ')" " { } \\n"
+# a store of no node (a bundle of a quiet window) still refuses a bad or missing file
+"$SV" snapshot "$TMP/empty.s" --from 0 --to 1 -o "$TMP/none.tar.gz" 2>/dev/null
+"$SV" ingest -q -o "$TMP/none.s" "$TMP/none.tar.gz" 2>/dev/null
+cp -a "$TMP/none.s" "$TMP/none.copy"
+t_is "names import of a cut file into a store of no node: exit 3, the error" \
+    "$("$SV" names import "$TMP/none.s" "$TMP/cut.json" 2>&1; echo $?)" \
+    "streamvault: $TMP/cut.json: line 1 column 13: unexpected token near end of file
+3"
+t_is "names import of a missing file into a store of no node: exit 3, the error" \
+    "$("$SV" names import "$TMP/none.s" "$TMP/nonesuch.json" 2>&1; echo $?)" \
+    "streamvault: $TMP/nonesuch.json: No such file or directory
+3"
+t_run "... the store is as it was" diff -r "$TMP/none.s" "$TMP/none.copy"
 t_done

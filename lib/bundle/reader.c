@@ -878,8 +878,15 @@ static struct archive *arch_new(void)
 
     if (!a)
         return NULL;
+    /*
+     * past an end-of-archive block, go on reading (GNU tar's -i): two
+     * bundles concatenated, or anything after the end, are seen and refused
+     * (or, without content.json, read), never dropped unread
+     */
     if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        archive_read_support_format_tar(a) != ARCHIVE_OK) {
+        archive_read_support_format_tar(a) != ARCHIVE_OK ||
+        archive_read_set_format_option(a, "tar", "read_concatenated_archives", "1") !=
+            ARCHIVE_OK) {
         archive_read_free(a);
         return NULL;
     }

@@ -593,6 +593,14 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
         tidy(dir, st);
         rc = jv_parse(store_json_text(st), strlen(store_json_text(st)), STORE_JSON, &meta, d);
     }
+    /* each node reads the files: a store of no node still refuses a bad one */
+    if (rc == 0 && store_nnodes(st) == 0) {
+        struct names *h = names_new();
+
+        for (size_t f = 0; rc == 0 && f < nfiles; f++)
+            rc = names_read_file(h, files[f], ro, d);
+        names_free(h);
+    }
     for (size_t ni = 0; rc == 0 && ni < store_nnodes(st); ni++) {
         const struct store_node_info *node = store_node(st, ni);
         size_t ns = store_nsegments(st) + 1, n = 0;
