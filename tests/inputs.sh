@@ -4,7 +4,8 @@
 # from one to the next (captures of other days, other nodes' clocks): each capture's
 # streams must come out as they do when it is ingested alone. Stream idleness is measured
 # at each packet's own time, so the flows of the newer packets are not idle and the older
-# packets' flows do not look idle for hours.
+# packets' flows do not look idle for hours. The interfaces of one capture may keep different
+# clocks: a packet's time measures the idleness of the flows of its own interface only.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 # newest first: Redis (2019), HTTP/2 after an h2c upgrade (2015), DNS (2004)
@@ -65,6 +66,28 @@ open(sys.argv[1], "wb").write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65
         "$SV" streams --extract "$TMP/fcs-x" "$TMP/fcs" >/dev/null
     t_is "a link-type field with an FCS length: the stream file's is the input's" \
         "$(od -An -tx1 -j 20 -N 4 "$TMP/fcs-x/000000000001.pcap" | tr -d ' ')" "01000024"
+    # a pcapng whose second interface keeps a clock two hours ahead (if_tsoffset 7200), its
+    # packets interleaved with the first's: a UDP stream on either, each 4 packets 1 ms apart
+    python3 -c '
+import struct, sys
+def blk(t, body):
+    body += bytes(-len(body) % 4)
+    return struct.pack("<II", t, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+def udp(src, dst):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 29, 0, 0, 64, 17, 0, bytes(src), bytes(dst))
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + struct.pack("!HHHH", 5000, 53, 9, 0) + b"q"
+out = blk(0x0a0d0d0a, struct.pack("<IHHq", 0x1a2b3c4d, 1, 0, -1))
+out += blk(1, struct.pack("<HHI", 1, 0, 0))
+out += blk(1, struct.pack("<HHI", 1, 0, 0) + struct.pack("<HHq", 14, 8, 7200) + bytes(4))
+for i in range(4):
+    for ifc, hosts in ((0, ([10, 0, 0, 1], [10, 0, 0, 2])), (1, ([10, 0, 0, 3], [10, 0, 0, 4]))):
+        us = 1700000000000000 + i * 1000
+        d = udp(*hosts)
+        out += blk(6, struct.pack("<IIIII", ifc, us >> 32, us & 0xffffffff, len(d), len(d)) + d)
+open(sys.argv[1], "wb").write(out)' "$TMP/clocks.pcapng"
+    "$SV" ingest -q -o "$TMP/clocks" "$TMP/clocks.pcapng"
+    t_is "interfaces with clocks two hours apart, interleaved: one stream each, none cut" \
+        "$("$SV" streams --json "$TMP/clocks" | jq -r '[.[].packets] | join(" ")')" "4 4"
 else
     t_skip "python3 is needed"
 fi

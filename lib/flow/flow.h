@@ -17,7 +17,11 @@
  *   - UDP: a packet after more than udp_idle_ns of silence starts a new stream.
  * Eviction (flow_expired) applies the same timeouts to free table entries,
  * at the time of the packet being assigned: a flow whose last packet is
- * newer than that (time stepped back) is not idle.
+ * newer than that (time stepped back) is not idle. Only the flows whose last
+ * packet came with the same clock (the capture interface: a pcapng's
+ * interfaces may keep different times) are measured against that time, so
+ * that packets stamped hours ahead on one interface do not end the streams
+ * of another whose packets keep coming.
  */
 #ifndef SV_FLOW_H
 #define SV_FLOW_H
@@ -56,7 +60,8 @@ struct flow {
     /* table internals */
     uint64_t queued_ns;         /* last_ns when it was queued in its list */
     struct flow *lru_prev, *lru_next;
-    uint8_t lru;                /* which list */
+    uint32_t clock;             /* the clock (interface) of its last packet: its lists */
+    uint8_t lru;                /* which list of its clock */
 };
 
 struct flow_opts {
@@ -100,20 +105,26 @@ size_t flow_table_count(const struct flow_table *t);
 void flow_prefetch(const struct flow_table *t, uint64_t hash);
 /* Finds the flow of key (hash = hash_fixed(key)), or NULL. */
 struct flow *flow_find(struct flow_table *t, const struct flow_key *key, uint64_t hash);
-/* Inserts a new flow for key (must not exist) with the given time. */
-struct flow *flow_insert(struct flow_table *t, const struct flow_key *key, uint64_t hash,
-                         uint64_t ts_ns);
-/* Records activity (after flow_update) and re-files the flow when its timeout class changed. */
-void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_ns);
 /*
- * Returns a flow whose idle time at now_ns passed its timeout, oldest first
- * in each list, or NULL when none. The caller ends its stream and calls
- * flow_remove().
+ * Inserts a new flow for key (must not exist) with the given time, taken
+ * with the given clock (a small number: the capture interface).
  */
-struct flow *flow_expired(struct flow_table *t, uint64_t now_ns);
+struct flow *flow_insert(struct flow_table *t, const struct flow_key *key, uint64_t hash,
+                         uint64_t ts_ns, uint32_t clock);
+/*
+ * Records activity (after flow_update) with the clock of the packet, and
+ * re-files the flow when its timeout class or its clock changed.
+ */
+void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_ns, uint32_t clock);
+/*
+ * Returns a flow of clock whose idle time at now_ns (a time of that clock)
+ * passed its timeout, oldest first in each list, or NULL when none. The
+ * caller ends its stream and calls flow_remove().
+ */
+struct flow *flow_expired(struct flow_table *t, uint64_t now_ns, uint32_t clock);
 /* Removes and frees f. */
 void flow_remove(struct flow_table *t, struct flow *f);
-/* Calls fn on every flow, in a deterministic order (by list, queue order). */
+/* Calls fn on every flow, in a deterministic order (by clock, list, queue order). */
 void flow_each(struct flow_table *t, void (*fn)(struct flow *f, void *arg), void *arg);
 
 #endif

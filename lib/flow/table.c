@@ -11,6 +11,8 @@
  * move a flow (that would touch its neighbours on every packet); a head
  * that was active since it was queued is requeued when eviction looks at
  * it, so eviction still finds the least recently active flow of each list.
+ * Each clock (capture interface) has its own two lists, and a packet
+ * evicts only flows of its own clock (flow.h).
  */
 #include "config.h"
 
@@ -42,7 +44,8 @@ struct flow_table {
     size_t mask;                /* slots - 1 (power of two) */
     size_t count;
     uint64_t seed;
-    struct lru lru[LRU_N];
+    struct lru *lru;            /* LRU_N lists per clock: [clock * LRU_N + list] */
+    size_t nclock;              /* clocks the lists are allocated for */
     struct slab flows;
 };
 
@@ -142,6 +145,7 @@ void flow_table_free(struct flow_table *t)
         return;
     slab_release(&t->flows);
     free(t->slot);
+    free(t->lru);
     free(t);
 }
 
@@ -195,9 +199,24 @@ struct flow *flow_find(struct flow_table *t, const struct flow_key *key, uint64_
     }
 }
 
+/* The lists of clock, allocated (empty) when it is the first flow of that clock. */
+static struct lru *lru_lists(struct flow_table *t, uint32_t clock)
+{
+    if (clock >= t->nclock) {
+        size_t n = t->nclock ? t->nclock : 4;
+
+        while (n <= clock)
+            n *= 2;
+        t->lru = xrealloc(t->lru, n * LRU_N * sizeof *t->lru);
+        memset(t->lru + t->nclock * LRU_N, 0, (n - t->nclock) * LRU_N * sizeof *t->lru);
+        t->nclock = n;
+    }
+    return &t->lru[(size_t)clock * LRU_N];
+}
+
 static void lru_unlink(struct flow_table *t, struct flow *f)
 {
-    struct lru *l = &t->lru[f->lru];
+    struct lru *l = &t->lru[(size_t)f->clock * LRU_N + f->lru];
 
     if (f->lru_prev)
         f->lru_prev->lru_next = f->lru_next;
@@ -210,9 +229,10 @@ static void lru_unlink(struct flow_table *t, struct flow *f)
     f->lru_prev = f->lru_next = NULL;
 }
 
+/* Queues f at the tail of list which of its clock (f->clock). */
 static void lru_push(struct flow_table *t, struct flow *f, uint8_t which)
 {
-    struct lru *l = &t->lru[which];
+    struct lru *l = &lru_lists(t, f->clock)[which];
 
     f->lru = which;
     f->lru_next = NULL;
@@ -230,7 +250,7 @@ static uint8_t lru_of(const struct flow *f)
 }
 
 struct flow *flow_insert(struct flow_table *t, const struct flow_key *key, uint64_t hash,
-                         uint64_t ts_ns)
+                         uint64_t ts_ns, uint32_t clock)
 {
     struct flow *f;
     size_t i;
@@ -248,36 +268,42 @@ struct flow *flow_insert(struct flow_table *t, const struct flow_key *key, uint6
     t->slot[i].f = f;
     t->count++;
     f->queued_ns = ts_ns;
+    f->clock = clock;
     lru_push(t, f, lru_of(f));
     return f;
 }
 
-void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_ns)
+void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_ns, uint32_t clock)
 {
     uint8_t which = lru_of(f);
 
     /*
      * Lazy LRU: activity only updates last_ns; the flow is moved to the
      * tail when it reaches the head (flow_expired). Only a change of
-     * timeout class (open TCP -> closed) moves it now.
+     * timeout class (open TCP -> closed) or of clock moves it now.
      */
     (void)ts_ns;
-    if (which != f->lru) {
+    if (which != f->lru || clock != f->clock) {
         lru_unlink(t, f);
         f->queued_ns = f->last_ns;
+        f->clock = clock;
         lru_push(t, f, which);
     }
 }
 
-struct flow *flow_expired(struct flow_table *t, uint64_t now_ns)
+struct flow *flow_expired(struct flow_table *t, uint64_t now_ns, uint32_t clock)
 {
     struct flow *best = NULL;
+    struct lru *lists;
 
+    if (clock >= t->nclock)
+        return NULL;            /* no flow has had a packet of this clock */
+    lists = &t->lru[(size_t)clock * LRU_N];
     for (int l = 0; l < LRU_N; l++) {
         struct flow *f;
 
         /* requeue heads that saw activity since they were queued */
-        while ((f = t->lru[l].head) != NULL && f->last_ns > f->queued_ns &&
+        while ((f = lists[l].head) != NULL && f->last_ns > f->queued_ns &&
                !(now_ns > f->last_ns && now_ns - f->last_ns > flow_timeout(&t->o, f))) {
             lru_unlink(t, f);
             f->queued_ns = f->last_ns;
@@ -321,7 +347,7 @@ void flow_remove(struct flow_table *t, struct flow *f)
 
 void flow_each(struct flow_table *t, void (*fn)(struct flow *f, void *arg), void *arg)
 {
-    for (int l = 0; l < LRU_N; l++) {
+    for (size_t l = 0; l < t->nclock * LRU_N; l++) {
         struct flow *f = t->lru[l].head;
 
         while (f) {

@@ -424,11 +424,11 @@ static void frag_finish(struct split *sp, uint64_t now, bool final)
     }
 }
 
-static void evict(struct split *sp, uint32_t pos)
+static void evict(struct split *sp, uint32_t pos, uint32_t clock)
 {
     struct flow *f;
 
-    while ((f = flow_expired(sp->ft, sp->now_ns)) != NULL) {
+    while ((f = flow_expired(sp->ft, sp->now_ns, clock)) != NULL) {
         end_push(sp, pos, f->stream);
         flow_remove(sp->ft, f);
     }
@@ -461,16 +461,18 @@ static void assign(struct split *sp, size_t n, bool final)
          * step back in time (a later input with older packets, interfaces
          * whose clocks disagree) the flows of the newer packets are not idle,
          * and the older packets' own flows must not look idle for hours.
+         * Only flows last seen on this packet's interface are measured by its
+         * time: interfaces may keep different clocks.
          */
         sp->now_ns = pk->ts_ns;
-        evict(sp, (uint32_t)i);
+        evict(sp, (uint32_t)i, pk->iface);
         p->s = NULL;
         p->carried = false;
         if (l4 && dp->has_ports) {
             struct flow *f = flow_find(sp->ft, &p->key, p->hash);
 
             if (!f) {
-                f = flow_insert(sp->ft, &p->key, p->hash, pk->ts_ns);
+                f = flow_insert(sp->ft, &p->key, p->hash, pk->ts_ns, pk->iface);
                 stream_new(sp, f, p);
             } else if (flow_classify(f, &sp->o->flow, dp, p->side, pk->ts_ns) == FLOW_NEW) {
                 end_push(sp, (uint32_t)i, f->stream);
@@ -480,7 +482,7 @@ static void assign(struct split *sp, size_t n, bool final)
             p->s = f->stream;
             account(sp, p->s, pk, dp);
             flow_update(f, dp, p->side, pk->ts_ns);
-            flow_touch(sp->ft, f, pk->ts_ns);
+            flow_touch(sp->ft, f, pk->ts_ns, pk->iface);
             if (dp->frag) {
                 frag_remember(sp, dp, &p->key, p->s->rec.id, pk->ts_ns);
                 if (dp->frag_first && sp->npending)

@@ -61,7 +61,7 @@ static struct flow *start(struct flow_table *t, struct dec_pkt *p, uint64_t ts, 
     struct flow *f;
 
     *side = flow_key_from(p, &k);
-    f = flow_insert(t, &k, hash_fixed(&k, sizeof k), ts);
+    f = flow_insert(t, &k, hash_fixed(&k, sizeof k), ts, 0);
     flow_update(f, p, *side, ts);
     return f;
 }
@@ -169,20 +169,50 @@ TEST(expiry_oldest_first)
     struct flow *fb = start(t, &b, 2 * S, &side);
     struct flow *fc = start(t, &c, 1 * S, &side);
 
-    flow_touch(t, fa, 1 * S);
-    flow_touch(t, fb, 2 * S);
-    flow_touch(t, fc, 1 * S);
-    T_TRUE(flow_expired(t, 61 * S) == NULL);
-    T_TRUE(flow_expired(t, 61 * S + 1) == fa);
+    flow_touch(t, fa, 1 * S, 0);
+    flow_touch(t, fb, 2 * S, 0);
+    flow_touch(t, fc, 1 * S, 0);
+    T_TRUE(flow_expired(t, 61 * S, 0) == NULL);
+    T_TRUE(flow_expired(t, 61 * S + 1, 0) == fa);
     flow_remove(t, fa);
-    T_TRUE(flow_expired(t, 62 * S + 1) == fb);
+    T_TRUE(flow_expired(t, 62 * S + 1, 0) == fb);
     flow_remove(t, fb);
     /* the open TCP flow waits for its hour */
-    T_TRUE(flow_expired(t, 100 * S) == NULL);
-    T_TRUE(flow_expired(t, 3602 * S) == fc);
+    T_TRUE(flow_expired(t, 100 * S, 0) == NULL);
+    T_TRUE(flow_expired(t, 3602 * S, 0) == fc);
+    flow_table_free(t);
+}
+
+/* Interfaces may keep different clocks: a packet evicts only the flows of its own. */
+TEST(expiry_per_clock)
+{
+    struct flow_table *t = flow_table_new(&opts, NULL);
+    struct dec_pkt a = pkt(17, 0x0100000a, 1111, 0x0200000a, 53, 0, 0);
+    struct dec_pkt b = pkt(17, 0x0300000a, 2222, 0x0200000a, 53, 0, 0);
+    struct flow_key kb;
+    int side;
+    struct flow *fa = start(t, &a, 1 * S, &side);
+    struct flow *fb;
+
+    /* fb's packets come on interface 3, whose clock is two hours ahead of fa's (0) */
+    flow_key_from(&b, &kb);
+    fb = flow_insert(t, &kb, hash_fixed(&kb, sizeof kb), 7201 * S, 3);
+    T_TRUE(flow_expired(t, 7250 * S, 3) == NULL);
+    T_TRUE(flow_expired(t, 7300 * S, 5) == NULL);
+    T_TRUE(flow_expired(t, 30 * S, 0) == NULL);
+    T_TRUE(flow_expired(t, 7300 * S, 0) == fa);
+    /* a flow whose packets move to another interface goes with them */
+    flow_update(fa, &a, side, 7299 * S);
+    flow_touch(t, fa, 7299 * S, 3);
+    T_TRUE(flow_expired(t, 7300 * S, 0) == NULL);
+    T_TRUE(flow_expired(t, 7260 * S, 3) == NULL);
+    T_TRUE(flow_expired(t, 7262 * S, 3) == fb);
+    flow_remove(t, fb);
+    T_TRUE(flow_expired(t, 7360 * S, 3) == fa);
     flow_table_free(t);
 }
 
 T_MAIN(T_CASE(key_is_bidirectional), T_CASE(same_address_orders_by_port), T_CASE(tcp_reuse_rules),
        T_CASE(tcp_midstream_syn), T_CASE(udp_idle_timeout), T_CASE(table_many_insert_find_remove),
-       T_CASE(expiry_oldest_first))
+       T_CASE(expiry_oldest_first),
+       T_CASE(expiry_per_clock))
