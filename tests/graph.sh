@@ -162,6 +162,12 @@ t_is "--diff of a store with itself: no edge added or removed" \
     "$(grep -c 'change="added"\|change="removed"' "$TMP/same.dot")" 0
 "$SV" graph --diff "$TMP/s1" "$TMP/d" -f json >"$TMP/diff.json"
 t_is "--diff of two different stores: exit 1" "$?" 1
+if [ -w /dev/full ]; then
+    "$SV" graph --diff "$TMP/s1" "$TMP/d" >/dev/full 2>"$TMP/err"
+    t_is "--diff of two different stores >/dev/full: exit 3, not 1" "$?" 3
+    t_is "--diff of two different stores >/dev/full: message" \
+        "$(cut -d: -f1-3 "$TMP/err")" "streamvault: graph: write error on standard output"
+fi
 "$SV" graph --diff "$TMP/s1" "$TMP/d" >"$TMP/diff.dot"
 "$SV" graph "$TMP/d" -f json >"$TMP/dnew.json"
 if t_have python3; then
