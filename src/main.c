@@ -93,8 +93,11 @@ static void malloc_huge_pages(char **argv)
     (void)argv;
 }
 
-/* A command's exit status, made an error when what it printed did not all get out (also
-   after a match failure: graph --diff's 1 must not stand for output that was lost). */
+/*
+ * A command's exit status, made an error when what it printed did not all get
+ * out (also after a match failure: graph --diff's 1 must not stand for output
+ * that was lost).
+ */
 static int finish(const char *cmd, int rc)
 {
     if ((rc == EXIT_OK || rc == EXIT_ASSERT) && !cli_stdout_ok(cmd))
