@@ -63,8 +63,9 @@ static const char usage_text[] =
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 success (with --diff: the same edges); 1 with --diff: an edge was\n"
-    "added or removed; 2 usage error or a query that does not compile; 3 a store could\n"
-    "not be read, or rendering failed.\n";
+    "added or removed; 2 usage error or a query that does not compile; 3 a store\n"
+    "could not be read, rendering failed, or the output did not all reach standard\n"
+    "output.\n";
 
 enum { OPT_DIFF = 256, OPT_NOW };
 

@@ -43,7 +43,7 @@ static const char usage_text[] =
     "  -h, --help           this help\n"
     "\n"
     "Exit status: 0 success; 2 usage error; 3 a file or the store could not be read\n"
-    "or written.\n";
+    "or written, or the output did not all reach standard output.\n";
 
 enum { OPT_TAKEN = 256, OPT_FORMAT, OPT_NODE, OPT_AT };
 

@@ -57,7 +57,8 @@ static const char usage_text[] =
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 success; 2 usage error or a query that does not compile (the\n"
-    "message points at the fault); 3 a store or segment could not be read.\n";
+    "message points at the fault); 3 a store or segment could not be read, or the\n"
+    "output did not all reach standard output.\n";
 
 static const char short_opts[] = "f:F:s:rn:cbh";
 

@@ -53,7 +53,8 @@ static const char usage_text[] =
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 success; 2 usage error or a query that does not compile;\n"
-    "3 a store could not be read or the bundle not written (nothing is left).\n";
+    "3 a store could not be read or the bundle not written (nothing is left), or\n"
+    "what was printed did not all reach standard output.\n";
 
 enum { OPT_LAST = BCLI_OPT_NEXT, OPT_FROM, OPT_TO, OPT_FROM_END, OPT_CUT, OPT_GRAPH,
        OPT_GROUP_BY };
