@@ -10,6 +10,7 @@
 #ifndef SV_BASE_HASH_H
 #define SV_BASE_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -49,6 +50,16 @@ static inline uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
     for (size_t i = 0; i < n; i++)
         h = (h ^ b[i]) * 0x100000001b3ull;
     return hash_mix(h);
+}
+
+/*
+ * Open addressing with linear probing, backward-shift deletion: whether the
+ * entry in slot j, whose home slot is home, moves into the hole at slot i
+ * (the slots before it, cyclically): yes unless home lies in (i, j].
+ */
+static inline bool hash_shift_moves(size_t home, size_t i, size_t j)
+{
+    return i <= j ? home <= i || home > j : home <= i && home > j;
 }
 
 #define HASH_FIXED_SEED 0x5354524d5641554cull /* "STRMVAUL" */

@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "base/cur.h"
+#include "base/hash.h"
 #include "dissect/dissect.h"
 
 #define KAFKA_MSG_MAX       (64u << 20)     /* declared size of a message */
@@ -353,11 +354,9 @@ static void kafka_emit(struct dsx *x, struct ent *e, uint32_t anomalies)
  */
 static uint32_t kafka_ids_home(const struct kafka *k, int32_t corr)
 {
-    uint64_t h = (uint64_t)(uint32_t)corr ^ (uint64_t)(uintptr_t)k;
+    uint64_t h = hash_mix((uint64_t)(uint32_t)corr ^ (uint64_t)(uintptr_t)k);
 
-    h ^= h >> 31;
-    h *= 0x9e3779b97f4a7c15ull;
-    return (uint32_t)(h >> 32) & (2 * k->pcap - 1);
+    return (uint32_t)h & (2 * k->pcap - 1);
 }
 
 static uint32_t kafka_ids_slot(const struct kafka *k, int32_t corr)
@@ -396,8 +395,7 @@ static void kafka_ids_del(struct kafka *k, int32_t corr)
         if (k->ids[j].n == 0)
             break;
         h = kafka_ids_home(k, k->ids[j].corr);
-        /* move slot j to i unless its home is cyclically in (i, j] */
-        if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
+        if (hash_shift_moves(h, i, j)) {
             k->ids[i] = k->ids[j];
             k->ids[j].n = 0;
             i = j;

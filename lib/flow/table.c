@@ -332,8 +332,7 @@ void flow_remove(struct flow_table *t, struct flow *f)
         if (!t->slot[j].f)
             break;
         k = home_slot(t, t->slot[j].hash);
-        /* move slot[j] to i if its home k is not cyclically in (i, j] */
-        if ((i <= j) ? (k <= i || k > j) : (k <= i && k > j)) {
+        if (hash_shift_moves(k, i, j)) {
             t->slot[i] = t->slot[j];
             i = j;
         }
