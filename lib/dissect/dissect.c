@@ -82,7 +82,7 @@ static void add_mark(struct dsx *x, struct dirst *d, uint64_t off, uint64_t ts, 
             struct reasm_budget *b = x->budget;
             struct mark *v = NULL;
 
-            if (!b || !more || (b->used <= b->limit && more <= b->limit - b->used))
+            if (!more || reasm_budget_fits(b, more))
                 v = realloc(d->marks, nc * sizeof *v);
             if (v) {
                 d->marks = v;
@@ -382,8 +382,7 @@ static void keep(struct dsx *x, int dir, const uint8_t *p, size_t n)
     /* the allocation is charged: what growing (by doubling) would take, not just want */
     size_t grow = want > d->carry.cap && want <= DSX_CARRY_MAX ?
                       buf_grown_cap(&d->carry, want) - d->carry.cap : 0;
-    bool over_budget = x->budget && grow && (x->budget->used > x->budget->limit ||
-                                             grow > x->budget->limit - x->budget->used);
+    bool over_budget = grow && !reasm_budget_fits(x->budget, grow);
 
     if (want > DSX_CARRY_MAX || over_budget) {
         /* more than we keep (for this stream, or in this bucket): count it, go on after a gap */

@@ -102,8 +102,7 @@ static bool budget_charge(struct reasm *r, size_t n)
 
     if (!b)
         return true;
-    /* used may pass the limit (another stream's carry-over): then nothing is left */
-    if (b->used > b->limit || n > b->limit - b->used) {
+    if (!reasm_budget_fits(b, n)) {
         b->refused++;
         return false;
     }
@@ -143,7 +142,6 @@ static struct rseg *splay(struct rdir *d, struct rseg *t, uint32_t off)
         uint32_t k = seq_off(t->seq, next);
 
         d->steps++;
-
         if (off < k) {
             if (t->left && off < seq_off(t->left->seq, next)) {
                 struct rseg *y = t->left;       /* rotate right */
@@ -647,6 +645,7 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
 {
     struct rdir *d;
     uint32_t n;
+    bool bare_syn;              /* a SYN without data or FIN */
 
     assert(dir == 0 || dir == 1);
     dir &= 1;
@@ -655,6 +654,7 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
     n = len > REASM_WINDOW ? REASM_WINDOW : (uint32_t)len;
     if (!payload)
         n = 0;
+    bare_syn = (tcp_flags & DEC_TCP_SYN) && n == 0 && !(tcp_flags & DEC_TCP_FIN);
     if (tcp_flags & DEC_TCP_RST) {          /* its payload is diagnostic text, not stream data */
         d->state &= ~(uint32_t)D_SYN_ONLY;
         /* one REASM_WINDOW or more from next, either way, is not believed (RFC 5961 3.2) */
@@ -673,7 +673,7 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
          * Sent again with another ISN before anything else (a SYN-ACK answering a
          * retransmitted SYN anew): the peer acknowledges the last one, so it starts there.
          */
-        if ((d->state & D_SYN_ONLY) && n == 0 && !(tcp_flags & DEC_TCP_FIN))
+        if ((d->state & D_SYN_ONLY) && bare_syn)
             d->next = seq;
     }
     if (n || (tcp_flags & DEC_TCP_FIN))
@@ -695,7 +695,7 @@ void reasm_segment(struct reasm *r, int dir, uint32_t seq, uint8_t tcp_flags,
         }
         d->next = seq;
         d->state |= D_OPEN;
-        if ((tcp_flags & DEC_TCP_SYN) && n == 0 && !(tcp_flags & DEC_TCP_FIN))
+        if (bare_syn)
             d->state |= D_SYN_ONLY;
     }
     if (!seq_lt(seq, d->next) && seq_off(seq, d->next) >= REASM_WINDOW) {

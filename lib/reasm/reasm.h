@@ -46,6 +46,7 @@
 #ifndef SV_REASM_H
 #define SV_REASM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,6 +93,15 @@ struct reasm_budget {
 };
 
 void reasm_budget_init(struct reasm_budget *b, size_t limit);
+
+/*
+ * Whether n more bytes fit b (NULL: no budget, they do). used may pass the
+ * limit (a carry-over's growth is charged as it happens): then nothing fits.
+ */
+static inline bool reasm_budget_fits(const struct reasm_budget *b, size_t n)
+{
+    return !b || (b->used <= b->limit && n <= b->limit - b->used);
+}
 
 struct reasm_opts {
     size_t flow_cap;            /* buffered bytes per direction, REASM_SEG_OVERHEAD each range */
