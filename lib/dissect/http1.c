@@ -677,9 +677,9 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
         return r;
     }
     if (!find_block_end(d, p, n, &e)) {
-        bool ends = n < H1_HDR_MAX;
+        bool under_cap = n < H1_HDR_MAX;
 
-        if (ends && !dsx_at_end(x, dir)) {
+        if (under_cap && !dsx_at_end(x, dir)) {
             d->hpend = n;
             r.wait = true;
             return r;
@@ -690,8 +690,8 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
          * line ends within them, the message is still an entry (its start
          * line cut), so that the pairs after it stay in step.
          */
-        e = d->hline ? d->hline : ends ? n : H1_HDR_MAX;
-        cut = ends ? ENT_A_TRUNCATED : ENT_A_CAP | ENT_A_TRUNCATED;
+        e = d->hline ? d->hline : under_cap ? n : H1_HDR_MAX;
+        cut = under_cap ? ENT_A_TRUNCATED : ENT_A_CAP | ENT_A_TRUNCATED;
         mid_line = d->hline == 0;
     }
     d->hpend = 0;

@@ -65,7 +65,7 @@ struct rpend {
     uint32_t want;                  /* sub commands: confirmations expected (0: until count 0) */
     uint32_t got;
     bool sub;                       /* a (P|S)(UN)SUBSCRIBE command */
-    uint8_t subcmd;                 /* which: 1 + its index in redis_subs */
+    uint8_t subcmd;                 /* which: resp_sub_cmd of its name */
     bool reset;                     /* RESET: leaves subscribed mode */
 };
 
@@ -189,20 +189,6 @@ static void redis_resp_section(struct rr *rd)
     }
 }
 
-/* The commands whose replies are confirmations named as they are, in lower case. */
-static const char *const redis_subs[] = {
-    "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
-};
-
-/* 1 + the index in redis_subs of the command (or confirmation) named t, else 0. */
-static uint8_t redis_sub_cmd(const struct rr_text *t)
-{
-    for (size_t i = 0; i < sizeof redis_subs / sizeof redis_subs[0]; i++)
-        if (rt_is_upper(t, redis_subs[i]))
-            return (uint8_t)(i + 1);
-    return 0;
-}
-
 /*
  * Whether the server sends no reply to the command rd read, by CLIENT REPLY
  * (as Redis' clientCommand and resetClient do): OFF and SKIP get none, nor
@@ -239,7 +225,7 @@ static void redis_cmd_done(struct dsx *x, struct redis *r, struct rr *rd, uint64
     memset(&p, 0, sizeof p);
     redis_req_section(rd, args);
     p.e = rd->e;
-    p.subcmd = redis_sub_cmd(&rd->t[0]);
+    p.subcmd = resp_sub_cmd((const uint8_t *)rd->t[0].s, rd->t[0].n);
     if (p.subcmd && args >= 1) {
         p.sub = true;
         p.want = (uint32_t)(args - 1 < UINT32_MAX ? args - 1 : UINT32_MAX);
@@ -468,8 +454,8 @@ static int redis_begin(struct dsx *x, struct redis *r, int dir, const uint8_t *p
     if (c == '*' || c == '>') {
         bool ask = c == '>' || r->subscribed || r->has_active || r->qlen == 0 ||
                    rq_at(r, 0)->sub;
-        struct rr_text cname = { 0 };
-        int k = ask ? resp_peek_kind(p + pos, n - pos, nl + 1 - pos, &cname) : RK_REGULAR;
+        uint8_t sub = 0;
+        int k = ask ? resp_peek_kind(p + pos, n - pos, nl + 1 - pos, &sub) : RK_REGULAR;
 
         if (k < 0 && dsx_at_end(x, dir))
             k = c == '>' ? RK_PUSH : RK_REGULAR;    /* no more will come: a reply cut short */
@@ -478,7 +464,7 @@ static int redis_begin(struct dsx *x, struct redis *r, int dir, const uint8_t *p
         rd->kind = (uint8_t)k;
         /* another command's confirmation: the active one's are over (an UNSUBSCRIBE without
            channels when some are patterns never says 0, a PUNSUBSCRIBE's count keeps channels) */
-        if (k == RK_CONFIRM && r->has_active && redis_sub_cmd(&cname) != r->active.subcmd)
+        if (k == RK_CONFIRM && r->has_active && sub != r->active.subcmd)
             redis_active_done(x, r);
     }
     redis_reply_target(x, r, rd);

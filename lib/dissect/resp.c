@@ -176,12 +176,30 @@ static int rr_capture_slot(const struct rr *rd)
     return -1;
 }
 
+/* The pub/sub commands, whose replies are confirmations named as they are (in lower case). */
+static const char *const resp_subs[] = {
+    "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
+};
+
+uint8_t resp_sub_cmd(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof resp_subs / sizeof resp_subs[0]; i++) {
+        size_t k = strlen(resp_subs[i]), j = 0;
+
+        while (j < n && j < k && (s[j] & ~0x20u) == (uint8_t)resp_subs[i][j])
+            j++;
+        if (j == n && j == k)
+            return (uint8_t)(i + 1);
+    }
+    return 0;
+}
+
 /*
  * Server: what the reply whose header line is [p, p+hl) is, by its first
- * element (kept in *cname for a confirmation). Returns -1 when more bytes
- * are needed (n < RESP_PEEK_MAX).
+ * element (*sub: resp_sub_cmd of a confirmation's). Returns -1 when more
+ * bytes are needed (n < RESP_PEEK_MAX).
  */
-int resp_peek_kind(const uint8_t *p, size_t n, size_t hl, struct rr_text *cname)
+int resp_peek_kind(const uint8_t *p, size_t n, size_t hl, uint8_t *sub)
 {
     const uint8_t *q = p + hl, *end = p + n, *nl;
     const uint8_t *name = NULL;
@@ -219,12 +237,10 @@ int resp_peek_kind(const uint8_t *p, size_t n, size_t hl, struct rr_text *cname)
 #define RESP_IS(s) (namelen == sizeof(s) - 1 && memcmp(name, s, namelen) == 0)
     if (RESP_IS("message") || RESP_IS("pmessage") || RESP_IS("smessage"))
         return RK_PUSH;
-    if (RESP_IS("subscribe") || RESP_IS("psubscribe") || RESP_IS("ssubscribe") ||
-        RESP_IS("unsubscribe") || RESP_IS("punsubscribe") || RESP_IS("sunsubscribe")) {
-        rt_set(cname, name, namelen);
-        return RK_CONFIRM;
-    }
 #undef RESP_IS
+    *sub = resp_sub_cmd(name, namelen);
+    if (*sub)
+        return RK_CONFIRM;
     return *p == '>' ? RK_PUSH : RK_REGULAR;
 }
 

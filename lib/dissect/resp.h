@@ -95,11 +95,18 @@ void rr_reset(struct rr *rd);
 bool rr_value_done(struct rr *rd);
 
 /*
- * Server: what the reply whose header line is [p, p+hl) is, by its first
- * element (an RK_*; for RK_CONFIRM, *name is that element: which command
- * it confirms). Returns -1 when more bytes are needed.
+ * 1 + which of SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE,
+ * SUNSUBSCRIBE the n bytes at s name (in any case), else 0: a pub/sub command,
+ * or the confirmation of one.
  */
-int resp_peek_kind(const uint8_t *p, size_t n, size_t hl, struct rr_text *name);
+uint8_t resp_sub_cmd(const uint8_t *s, size_t n);
+
+/*
+ * Server: what the reply whose header line is [p, p+hl) is, by its first
+ * element (an RK_*; for RK_CONFIRM, *sub is resp_sub_cmd of that element:
+ * which command it confirms). Returns -1 when more bytes are needed.
+ */
+int resp_peek_kind(const uint8_t *p, size_t n, size_t hl, uint8_t *sub);
 
 /*
  * Inline command: the words of the line [s, s+n), split as the server does;
