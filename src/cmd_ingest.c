@@ -179,32 +179,27 @@ static bool is_bundle(const char *path)
     return bundle_probe(path);
 }
 
-/* fs_dir_every: keeps in *arg the first (by name) of dir's files read as input that is a bundle */
-static bool note_bundle(const char *dir, const char *name, void *arg)
-{
-    char **first = arg, *p;
-
-    /* the files a directory input gives (store_ingest_nodes): no hidden ones */
-    if (name[0] == '.' || (*first && strcmp(name, strrchr(*first, '/') + 1) >= 0))
-        return true;
-    p = fs_join(dir, name);
-    if (bundle_probe(p)) {
-        free(*first);
-        *first = p;
-    } else {
-        free(p);
-    }
-    return true;
-}
-
-/* A bundle in directory path (malloc'd; NULL when none, or path is no directory). */
+/*
+ * The first (by name) of the files directory path gives ingest that is a
+ * bundle (malloc'd), else NULL (also when path is no directory).
+ */
 static char *bundle_in_dir(const char *path)
 {
-    char *first = NULL;
+    char **files, *first = NULL;
+    size_t n = 0;
     struct stat st;
+    struct diag d;
 
-    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        fs_dir_every(path, note_bundle, &first);
+    if (strcmp(path, "-") == 0 || stat(path, &st) < 0 || !S_ISDIR(st.st_mode) ||
+        store_dir_inputs(path, &files, &n, &d) < 0)
+        return NULL;            /* (one that cannot be listed is said by the ingest) */
+    for (size_t i = 0; i < n; i++) {
+        if (!first && bundle_probe(files[i]))
+            first = files[i];
+        else
+            free(files[i]);
+    }
+    free(files);
     return first;
 }
 

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/diag.h"
 #include "base/xalloc.h"
@@ -271,32 +270,24 @@ int sel_compile(const char *text, const struct q_opts *o, struct q_query **q)
 
 int sel_open_stores(char *const *paths, size_t n, struct store ***stores, size_t *nstores)
 {
-    struct stat *st = xcalloc(n ? n : 1, sizeof *st);
     struct diag d;
-    int rc = EXIT_OK;
 
     diag_clear(&d);
     *stores = xcalloc(n ? n : 1, sizeof **stores);
-    for (*nstores = 0; *nstores < n && rc == EXIT_OK; (*nstores)++) {
+    for (*nstores = 0; *nstores < n; (*nstores)++) {
         size_t i = *nstores;
 
         /* a store given twice would count its entries and packets twice */
-        if (stat(paths[i], &st[i]) == 0) {
-            for (size_t j = 0; j < i && rc == EXIT_OK; j++) {
-                if (st[j].st_dev == st[i].st_dev && st[j].st_ino == st[i].st_ino) {
-                    cli_error("%s and %s are the same store: give it once", paths[j],
-                              paths[i]);
-                    rc = EXIT_USAGE;
-                }
+        for (size_t j = 0; j < i; j++) {
+            if (cli_same_file(paths[j], paths[i])) {
+                cli_error("%s and %s are the same store: give it once", paths[j], paths[i]);
+                return EXIT_USAGE;
             }
         }
-        if (rc == EXIT_OK && store_open(&(*stores)[i], paths[i], &d) < 0)
-            rc = cli_diag(&d);
-        if (rc != EXIT_OK)
-            break;
+        if (store_open(&(*stores)[i], paths[i], &d) < 0)
+            return cli_diag(&d);
     }
-    free(st);
-    return rc;
+    return EXIT_OK;
 }
 
 const struct store *sel_replaced(struct store *const *stores, size_t n)

@@ -706,6 +706,37 @@ static int cmp_name(const void *a, const void *b)
  * Expands the node's inputs: a directory gives its regular files, sorted by
  * name. A labelled input is a file, named by its label.
  */
+int store_dir_inputs(const char *dir, char ***paths, size_t *n, struct diag *d)
+{
+    size_t cap = 0;
+    DIR *dh = opendir(dir);
+    struct dirent *e;
+
+    *paths = NULL;
+    *n = 0;
+    if (!dh)
+        return diag_errno(d, SV_EIO, errno, "%s: opendir", dir);
+    while ((e = readdir(dh)) != NULL) {
+        char *p;
+        struct stat st;
+
+        /* hidden files (".DS_Store", an editor's, our own temporaries) are no input */
+        if (e->d_name[0] == '.')
+            continue;
+        p = fs_join(dir, e->d_name);
+        if (stat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+            free(p);
+            continue;
+        }
+        xgrow((void **)paths, &cap, *n + 1, sizeof **paths);
+        (*paths)[(*n)++] = p;
+    }
+    closedir(dh);
+    if (*n > 1)
+        qsort(*paths, *n, sizeof **paths, cmp_name);
+    return 0;
+}
+
 static int expand_inputs(const struct store_node_input *node, struct store_ingest_result *res,
                          bool **from_dir, struct diag *d)
 {
@@ -715,10 +746,8 @@ static int expand_inputs(const struct store_node_input *node, struct store_inges
     *from_dir = NULL;
     for (size_t i = 0; i < node->ninputs; i++) {
         struct stat st;
-        char **names = NULL;
-        size_t nn = 0, ncap = 0;
-        DIR *dir;
-        struct dirent *e;
+        char **names;
+        size_t nn;
 
         if (node->labels || strcmp(inputs[i], "-") == 0 || stat(inputs[i], &st) < 0 ||
             !S_ISDIR(st.st_mode)) {
@@ -732,25 +761,8 @@ static int expand_inputs(const struct store_node_input *node, struct store_inges
             res->ninputs++;
             continue;
         }
-        dir = opendir(inputs[i]);
-        if (!dir)
-            return diag_errno(d, SV_EIO, errno, "%s: opendir", inputs[i]);
-        while ((e = readdir(dir)) != NULL) {
-            char *p;
-            struct stat fst;
-
-            /* hidden files (".DS_Store", an editor's, our own temporaries) are no input */
-            if (e->d_name[0] == '.')
-                continue;
-            p = fs_join(inputs[i], e->d_name);
-            if (stat(p, &fst) < 0 || !S_ISREG(fst.st_mode)) {
-                free(p);
-                continue;
-            }
-            xgrow((void **)&names, &ncap, nn + 1, sizeof *names);
-            names[nn++] = p;
-        }
-        closedir(dir);
+        if (store_dir_inputs(inputs[i], &names, &nn, d) < 0)
+            return SV_EIO;
         if (nn == 0) {
             /* a directory that gives nothing to read is a fault, not an empty store */
             struct store_input *in;
@@ -767,8 +779,6 @@ static int expand_inputs(const struct store_node_input *node, struct store_inges
             res->input_errors++;
             continue;
         }
-        if (nn > 1)
-            qsort(names, nn, sizeof *names, cmp_name);
         for (size_t k = 0; k < nn; k++) {
             xgrow((void **)&res->inputs, &cap, res->ninputs + 1, sizeof *res->inputs);
             *from_dir = xrealloc(*from_dir, res->ninputs + 1);
@@ -1276,18 +1286,6 @@ out_result:
     return rc;
 }
 
-/* Whether dir/name is no file that expand_inputs would read (fs_dir_every). */
-static bool not_read(const char *dir, const char *name, void *arg)
-{
-    char *p = fs_join(dir, name);
-    struct stat st;
-    bool no = name[0] == '.' || stat(p, &st) < 0 || !S_ISREG(st.st_mode);
-
-    (void)arg;
-    free(p);
-    return no;
-}
-
 /*
  * Every named input is there to be read: a path that names nothing, or a
  * directory with no file, is refused before anything is written (with
@@ -1305,10 +1303,19 @@ static int check_inputs(const struct store_node_input *node, struct diag *d)
         if (stat(in, &st) < 0 || (!S_ISDIR(st.st_mode) && access(in, R_OK) < 0))
             return diag_errno(d, SV_EIO, errno, "%s", in);
         /* (one that cannot be read is left to expand_inputs, which says why) */
-        if (S_ISDIR(st.st_mode) && access(in, R_OK | X_OK) == 0 &&
-            fs_dir_every(in, not_read, NULL))
-            return diag_set(d, SV_EIO, "%s: a directory with no file in it (subdirectories "
-                            "and hidden files are not read)", in);
+        if (S_ISDIR(st.st_mode) && access(in, R_OK | X_OK) == 0) {
+            char **files;
+            size_t nf;
+
+            if (store_dir_inputs(in, &files, &nf, d) < 0)
+                return SV_EIO;
+            for (size_t k = 0; k < nf; k++)
+                free(files[k]);
+            free(files);
+            if (nf == 0)
+                return diag_set(d, SV_EIO, "%s: a directory with no file in it "
+                                "(subdirectories and hidden files are not read)", in);
+        }
     }
     return 0;
 }

@@ -197,6 +197,13 @@ int store_ingest_nodes(const struct store_ingest_opts *o, const struct store_nod
                        size_t nnodes, struct store_ingest_result *res, struct diag *d)
     __attribute__((warn_unused_result));
 void store_ingest_result_release(struct store_ingest_result *res);
+/*
+ * The files a directory input gives, as ingest reads them: its regular files,
+ * hidden ones left out, sorted by name (*paths malloc'd, each path too; *n 0
+ * when there are none). < 0 with d set when dir cannot be listed.
+ */
+int store_dir_inputs(const char *dir, char ***paths, size_t *n, struct diag *d)
+    __attribute__((warn_unused_result));
 /* The store.json text of an ingest of nnodes nodes (r: their results). Returns malloc'd text. */
 char *store_manifest_json(const struct store_ingest_opts *o, const struct store_ingest_result *r,
                           size_t nnodes);
