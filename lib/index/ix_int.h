@@ -30,7 +30,7 @@
 
 #define IX_MAGIC "SVIDX\0\0\1"
 #define IX_MAGIC_LEN 8u
-#define IX_VERSION 4u
+#define IX_VERSION 5u
 /* The oldest format this build reads: 4 only allows a data part of several zstd frames. */
 #define IX_VERSION_MIN 3u
 #define IX_HDR_LEN 64u
@@ -38,8 +38,8 @@
 /* Column kinds. */
 enum ix_kind {
     IXK_U = 1,      /* a number per row. data: U (count = rows) */
-    IXK_TIME = 2,   /* a time per row, 0 = none. data: v base, U of the times coded against
-                     * the rows' request times (ix_time_encode, ixvec.h) */
+    IXK_TIME = 2,   /* a time per row, 0 = none. data: v base, v unit (format 5), U of the
+                     * times coded against the rows' request times (ix_time_encode, ixvec.h) */
     IXK_DICT = 3,   /* a string per row (IPs, shapes). dict: v n, n strings; data: U codes */
     IXK_LEAF = 4,   /* a section's values at one path: dict: v n, n strings;
                      * data: v nstr, U codes (nstr), v nnum, U numbers (nnum) */

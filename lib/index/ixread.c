@@ -704,14 +704,14 @@ static int load_col(struct ix_seg *s, const struct rblock *k, uint32_t col, stru
             return ix_corrupt(d, s, at, "bad number column");
         break;
     case IXK_TIME: {
-        uint64_t base = ixr_varint(&r);
+        uint64_t base = ixr_varint(&r), unit = s->version >= 5 ? ixr_varint(&r) : 1;
         const uint64_t *ref = col == IXC_REQ_NS ? NULL : s->lc[ix_time_ref(col)].u;
 
         c->nu = k->rows;
-        if (!read_array(&r, &c->u, &c->cap_u, c->nu))
+        if (unit == 0 || !read_array(&r, &c->u, &c->cap_u, c->nu))
             return ix_corrupt(d, s, at, "bad time column");
         /* ix_block_load() loaded the times this one is coded against first */
-        ix_time_decode(c->u, ref, c->nu, base);
+        ix_time_decode(c->u, ref, c->nu, base, unit);
         break;
     }
     case IXK_DICT:

@@ -184,21 +184,47 @@ const uint8_t *ixr_str(struct ixr *r, size_t *n)
     return p;
 }
 
-void ix_time_encode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base)
+/* Greatest common divisor (gcd64(0, b) is b). */
+static uint64_t gcd64(uint64_t a, uint64_t b)
 {
-    uint64_t prev = base;
+    while (b) {
+        uint64_t t = a % b;
 
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+uint64_t ix_time_encode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base)
+{
+    uint64_t prev = base, unit = 0;
+
+    /* the unit: what divides every difference (0 while all are 0); most rows leave it */
+    for (size_t i = 0; i < n && unit != 1; i++) {
+        uint64_t r = req ? req[i] : v[i], b = req && r ? r : prev, d = v[i] - b;
+
+        if (r)
+            prev = r;
+        d = d >> 63 ? 0 - d : d;
+        if (v[i] && d && (unit == 0 || d % unit != 0))
+            unit = gcd64(d, unit);
+    }
+    unit = unit ? unit : 1;
+    prev = base;
     for (size_t i = 0; i < n; i++) {
         uint64_t r = req ? req[i] : v[i], b = req && r ? r : prev, d = v[i] - b;
 
         if (r)
             prev = r;
-        /* zig-zag of the signed difference, in unsigned arithmetic */
+        /* the signed difference in units, in unsigned arithmetic; then its zig-zag */
+        d = d >> 63 ? 0 - (0 - d) / unit : d / unit;
         v[i] = v[i] ? ((d << 1) ^ (0 - (d >> 63))) + 1 : 0;
     }
+    return unit;
 }
 
-void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base)
+void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base, uint64_t unit)
 {
     uint64_t prev = base;
 
@@ -206,7 +232,7 @@ void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base)
         uint64_t r = req ? req[i] : 0, b = req && r ? r : prev, z = v[i] - 1;
 
         if (v[i])
-            v[i] = b + ((z >> 1) ^ (0 - (z & 1)));
+            v[i] = b + ((z >> 1) ^ (0 - (z & 1))) * unit;
         if (req ? r != 0 : v[i] != 0)
             prev = req ? r : v[i];
     }

@@ -106,15 +106,18 @@ void ixv_packed(struct ixv *b, const uint64_t *v, size_t n);
 
 /*
  * Times (IXK_TIME, ix_int.h): each non-zero time t of a row becomes
- * zigzag(t - b) + 1, 0 stays 0, where b is the row's reference time (the
- * request's or the response's start), or, for the request time itself and
- * for rows without a reference, the last non-zero reference (or request
- * time) of an earlier row (base before the first). Rows are sorted by
- * request time, so the numbers are small. req is the block's reference
- * times (NULL when v is the request time column); both work in place.
+ * zigzag((t - b) / unit) + 1, 0 stays 0, where b is the row's reference
+ * time (the request's or the response's start), or, for the request time
+ * itself and for rows without a reference, the last non-zero reference (or
+ * request time) of an earlier row (base before the first), and unit is the
+ * greatest common divisor of the differences t - b (1 when all are 0):
+ * 1000 for a capture timed in microseconds. Rows come roughly in request
+ * time order, so the numbers are small. req is the block's reference times
+ * (NULL when v is the request time column); both work in place, and
+ * encode returns the unit that decode takes (1 for format 3 and 4).
  */
-void ix_time_encode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base);
-void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base);
+uint64_t ix_time_encode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base);
+void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base, uint64_t unit);
 
 /* A bounded reader of a part; bad is sticky. */
 struct ixr {

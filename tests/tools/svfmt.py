@@ -237,7 +237,7 @@ def read_seg(path, full=True):
     ver, flags, rows, t0, t1, foff, flen, nblk, z, crc = struct.unpack_from("<IIQQQQIIII", b, 8)
     if crc32c(b[:60]) != crc:
         fail(path, 60, "header crc")
-    if ver not in (3, 4) or flags or z:
+    if ver not in (3, 4, 5) or flags or z:
         fail(path, 8, "version %d flags %d" % (ver, flags))
     if foff + flen != len(b):
         fail(path, 40, "footer does not end the file")
@@ -325,7 +325,10 @@ def decode_block(path, b, seg, bl):
             v = dc.U(n)
         elif kind == 2:
             base = dc.v()
-            v = ("time", base, dc.U(n))
+            unit = dc.v() if seg["ver"] >= 5 else 1
+            if unit == 0:
+                fail(path, ch["off"], "time unit 0")
+            v = ("time", base, unit, dc.U(n))
         elif kind == 3:
             cc = Cur(dic, 0, path)
             d = [bytes(cc.s()) for _ in range(cc.v())]
@@ -368,7 +371,7 @@ def decode_block(path, b, seg, bl):
         vals[name if ch["col"] < 36 else ch["col"]] = (kind, v, ch)
     # times
     def time_col(nm, ref):
-        kind, (tag, base, codes), ch = vals[nm]
+        kind, (tag, base, unit, codes), ch = vals[nm]
         res, last = [], base
         for i in range(n):
             r = ref(i, res)
@@ -377,7 +380,7 @@ def decode_block(path, b, seg, bl):
             else:
                 r = last
             x = codes[i]
-            res.append(0 if x == 0 else r + unzig(x - 1))
+            res.append(0 if x == 0 else (r + unzig(x - 1) * unit) & M64)
         return res
 
     rows = [dict() for _ in range(n)]
