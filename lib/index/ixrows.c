@@ -440,6 +440,7 @@ static void leaf_firsts(struct ix_seg *s, int col)
     uint32_t rows = s->blk[s->cur].rows;
     uint32_t *ns = xcalloc(2 * (sc->nd ? sc->nd : 1), sizeof *ns), *nn = ns + sc->nd;
     size_t ks = 0, kn = 0;
+    static const uint64_t none = 0;
 
     for (size_t sh = 0; sh < sc->nd; sh++) {
         for (size_t o = h->start[sh]; o < h->start[sh + 1]; o++) {
@@ -454,11 +455,18 @@ static void leaf_firsts(struct ix_seg *s, int col)
         c->first_s = xrealloc(c->first_s, rows * sizeof *c->first_s);
         c->first_n = xrealloc(c->first_n, rows * sizeof *c->first_n);
     }
+    /*
+     * Without a branch on the shape (rows of many protocols mix, and a
+     * mispredicted branch a row cost more than the rest): a row of no
+     * string reads the last code (or a zero) and drops it.
+     */
     for (uint32_t i = 0; i < rows; i++) {
         uint64_t sh = sc->u[i];
+        const uint64_t *code = ks < c->nu ? &c->u[ks] : &none;
+        int32_t fs = (int32_t)*code, fn = (int32_t)kn;
 
-        c->first_s[i] = ns[sh] ? (int32_t)c->u[ks] : -1;
-        c->first_n[i] = nn[sh] ? (int32_t)kn : -1;
+        c->first_s[i] = ns[sh] ? fs : -1;
+        c->first_n[i] = nn[sh] ? fn : -1;
         ks += ns[sh];
         kn += nn[sh];
     }
