@@ -69,6 +69,8 @@
  * version (ENT_A_MALFORMED, still an entry). Malformed framing (a bad chunk
  * size, an invalid or conflicting Content-Length, a request coding other
  * than chunked) ends the message with ENT_A_MALFORMED and resynchronises.
+ * A Transfer-Encoding beside a Content-Length is ENT_A_MALFORMED too (RFC
+ * 9112 §6.1), and the coding frames the message.
  */
 #include "config.h"
 
@@ -209,6 +211,17 @@ static bool q_room(struct h1 *st, struct dsx *x)
 }
 
 /* ------------------------------------------------------------ messages */
+
+/*
+ * Transfer-Encoding and Content-Length together: a sender MUST NOT (RFC 9112
+ * §6.1), and a recipient ought to take it for an error, as it may be request
+ * smuggling or response splitting (§6.3 rule 3). The coding frames the
+ * message all the same; the message is malformed.
+ */
+static bool h1_te_and_cl(const struct h1_hdrs *h)
+{
+    return h->cl_set && (h->chunked || h->te_other);
+}
 
 /* Writes the end of a request (bodySize, chunked) and marks it done. */
 static void req_finish(struct h1 *st, struct dsx *x, int dir, uint32_t anom)
@@ -376,6 +389,8 @@ static void req_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, s
     }
     d->body = 0;
     d->chunked = false;
+    if (h1_te_and_cl(&h))
+        tx_anom(tx, ENT_A_MALFORMED);
     if (cut) {
         msg_finish(st, x, dir, 0);
         resync(d, true);
@@ -510,6 +525,8 @@ static bool resp_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, 
     }
     d->body = 0;
     d->chunked = false;
+    if (h1_te_and_cl(&h))
+        tx_anom(tx, ENT_A_MALFORMED);
     if (status == 101 && (tx->fl & TX_H2C) && d->where == W_RESPQ) {
         h1_to_h2(st, x, tx);
         return false;

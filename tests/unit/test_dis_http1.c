@@ -992,7 +992,10 @@ TEST(first_message)
     free(j);
 }
 
-/* Framing: HEAD wins over chunked; a coding other than chunked runs to the close. */
+/*
+ * Framing: HEAD wins over chunked; a coding other than chunked runs to the
+ * close, also with a Content-Length (which makes the message malformed).
+ */
 TEST(framing_rules)
 {
     static const struct dsxh_seg s[] = {
@@ -1012,7 +1015,7 @@ TEST(framing_rules)
             "\"headersSize\":63,\"bodySize\":21,\"chunked\":false,"
             "\"content\":{\"mimeType\":\"\",\"size\":21}}");
     /* a body to the close, and no close before the capture ended */
-    T_STREQ(part(j, 1, "anomalies"), "[\"truncated\"]");
+    T_STREQ(part(j, 1, "anomalies"), "[\"malformed\",\"truncated\"]");
     free(j);
 }
 
@@ -1310,6 +1313,39 @@ TEST(h2c_upgrade_with_body)
     }
 }
 
+/*
+ * Transfer-Encoding with Content-Length (RFC 9112 §6.1: a sender MUST NOT; §6.3:
+ * a possible smuggling attempt, to be handled as an error): framed by the
+ * coding, and malformed, in a request or a response, with a body or none.
+ */
+TEST(te_and_content_length)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "POST /1 HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0),
+        DSXH_S(0, "GET /2 HTTP/1.1\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\nGET /4 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n"
+                  "3\r\nabc\r\n0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0),
+    };
+    static const struct want w[] = {
+        { 0, "request.bodySize", "0" }, { 0, "request.chunked", "true" },
+        { 0, "requestSize", "72" }, { 0, "response.bodySize", "2" },
+        { 0, "anomalies", "[\"malformed\"]" },
+        { 1, "request.url", "\"/2\"" }, { 1, "response.bodySize", "3" },
+        { 1, "response.chunked", "true" }, { 1, "responseSize", "79" },
+        { 1, "anomalies", "[\"malformed\"]" },
+        { 2, "request.url", "\"/3\"" }, { 2, "response.bodySize", "0" },
+        { 2, "responseSize", "66" }, { 2, "anomalies", "[\"malformed\"]" },
+        { 3, "request.url", "\"/4\"" }, { 3, "response.status", "200" },
+        { 3, "anomalies", "[]" },
+    };
+
+    run_expect(s, sizeof s / sizeof s[0], 4, w, sizeof w / sizeof w[0]);
+}
+
 T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_keepalive),
        T_CASE(conversation), T_CASE(splits_are_equivalent), T_CASE(pipelining_order),
        T_CASE(response_first), T_CASE(end_of_capture), T_CASE(body_until_close), T_CASE(gaps),
@@ -1317,4 +1353,5 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
        T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup), T_CASE(bodies_kept),
        T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros), T_CASE(folded_values),
-       T_CASE(request_line_whitespace), T_CASE(status_codes), T_CASE(caps_whatever_the_split))
+       T_CASE(request_line_whitespace), T_CASE(status_codes), T_CASE(caps_whatever_the_split),
+       T_CASE(te_and_content_length))
