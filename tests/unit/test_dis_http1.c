@@ -921,7 +921,7 @@ TEST(tunnels)
     T_EQ(nlines(j), 2);
     T_TRUE(starts(part(j, 0, "response"), "{\"status\":407,"));
     T_STREQ(part(j, 1, "request"),
-            "{\"method\":\"CONNECT\",\"url\":\"h:443\",\"path\":\"h:443\","
+            "{\"method\":\"CONNECT\",\"url\":\"h:443\",\"path\":\"\","
             "\"httpVersion\":\"HTTP/1.1\",\"headers\":{\"Host\":\"h:443\","
             "\"Proxy-Authorization\":\"x\"},\"queryString\":{},\"headersSize\":63,"
             "\"bodySize\":0,\"chunked\":false}");
@@ -1346,6 +1346,45 @@ TEST(te_and_content_length)
     run_expect(s, sizeof s / sizeof s[0], 4, w, sizeof w / sizeof w[0]);
 }
 
+/*
+ * The path of each request-target form (RFC 9112 §3.2): origin-form up to '?';
+ * absolute-form (to a proxy) its path component, "/" when empty (RFC 9110
+ * §4.2.3), as HTTP/2's :path and Kubeshark show it; authority-form (CONNECT)
+ * none; asterisk-form "*". url stays the target as sent.
+ */
+TEST(target_forms)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET http://example.com/p/a%20b?q=1&r HTTP/1.1\r\n\r\n"
+                  "GET HTTP://Example.com:8080?x=1 HTTP/1.1\r\n\r\n"
+                  "GET https://h HTTP/1.1\r\n\r\n"
+                  "CONNECT example.com:443 HTTP/1.1\r\n\r\n"
+                  "OPTIONS * HTTP/1.1\r\n\r\n"
+                  "GET /a/b?c=d HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    static const struct want w[] = {
+        { 0, "request.url", "\"http://example.com/p/a%20b?q=1&r\"" },
+        { 0, "request.path", "\"/p/a%20b\"" },
+        { 0, "request.queryString", "{\"q\":\"1\",\"r\":\"\"}" },
+        { 1, "request.url", "\"HTTP://Example.com:8080?x=1\"" },
+        { 1, "request.path", "\"/\"" }, { 1, "request.queryString", "{\"x\":\"1\"}" },
+        { 2, "request.path", "\"/\"" }, { 2, "request.queryString", "{}" },
+        { 3, "request.url", "\"example.com:443\"" }, { 3, "request.path", "\"\"" },
+        { 3, "response.status", "407" },
+        { 4, "request.path", "\"*\"" },
+        { 5, "request.path", "\"/a/b\"" }, { 5, "request.queryString", "{\"c\":\"d\"}" },
+        { 5, "anomalies", "[]" },
+    };
+
+    run_expect(s, sizeof s / sizeof s[0], 6, w, sizeof w / sizeof w[0]);
+}
+
 T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_keepalive),
        T_CASE(conversation), T_CASE(splits_are_equivalent), T_CASE(pipelining_order),
        T_CASE(response_first), T_CASE(end_of_capture), T_CASE(body_until_close), T_CASE(gaps),
@@ -1354,4 +1393,4 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup), T_CASE(bodies_kept),
        T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros), T_CASE(folded_values),
        T_CASE(request_line_whitespace), T_CASE(status_codes), T_CASE(caps_whatever_the_split),
-       T_CASE(te_and_content_length))
+       T_CASE(te_and_content_length), T_CASE(target_forms))
