@@ -1385,6 +1385,62 @@ TEST(target_forms)
     run_expect(s, sizeof s / sizeof s[0], 6, w, sizeof w / sizeof w[0]);
 }
 
+/* A TLS 1.2 ClientHello for example.com (72 bytes) and its ServerHello (49 bytes). */
+static const char tunnel_ch[] =
+    "\x16\x03\x01\x00\x43\x01\x00\x00\x3f\x03\x03\x11\x11\x11\x11\x11\x11\x11"
+    "\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11"
+    "\x11\x11\x11\x11\x11\x11\x11\x00\x00\x02\xc0\x2f\x01\x00\x00\x14\x00\x00"
+    "\x00\x10\x00\x0e\x00\x00\x0b" "example.com";
+static const char tunnel_sh[] =
+    "\x16\x03\x03\x00\x2c\x02\x00\x00\x28\x03\x03\x22\x22\x22\x22\x22\x22\x22"
+    "\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22"
+    "\x22\x22\x22\x22\x22\x22\x22\x00\xc0\x2f\x00\x00\x00";
+
+/*
+ * A 2xx to CONNECT makes a tunnel (RFC 9110 §9.3.6): HTTP/1 ends there and
+ * the TLS inside it is dissected, as tshark does (the SNI tells where the
+ * client went through the proxy); bytes that are not TLS end it.
+ */
+TEST(tunnel_to_tls)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 Connection established\r\n\r\n", 0),
+        { 0, tunnel_ch, sizeof tunnel_ch - 1, 0, 0 },
+        { 1, tunnel_sh, sizeof tunnel_sh - 1, 0, 0 },
+        DSXH_S(0, "\x14\x03\x03\x00\x01\x01", 0),
+    };
+    static const struct want w[] = {
+        { 0, "protocol.name", "\"http\"" }, { 0, "request.method", "\"CONNECT\"" },
+        { 0, "response.status", "200" }, { 0, "anomalies", "[]" },
+        { 1, "index", "1" }, { 1, "protocol.name", "\"tls\"" },
+        { 1, "request.sni", "\"example.com\"" },
+        { 1, "response.cipherSuite", "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"" },
+        { 1, "requestSize", "72" }, { 1, "responseSize", "49" }, { 1, "anomalies", "[]" },
+    };
+    /* a client that does not wait for the 200: the ClientHello in the request's segment */
+    static const char req[] = "CONNECT example.com:443 HTTP/1.1\r\n\r\n";
+    char both[sizeof req - 1 + sizeof tunnel_ch - 1];
+    struct dsxh_seg s2[] = {
+        { 0, both, sizeof both, 0, 0 },
+        DSXH_S(1, "HTTP/1.1 200 OK\r\n\r\n", 0),
+        { 1, tunnel_sh, sizeof tunnel_sh - 1, 0, 0 },
+    };
+    char *j;
+
+    run_expect(s, sizeof s / sizeof s[0], 2, w, sizeof w / sizeof w[0]);
+    memcpy(both, req, sizeof req - 1);
+    memcpy(both + sizeof req - 1, tunnel_ch, sizeof tunnel_ch - 1);
+    j = run(s2, 3);
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "anomalies"), "[]");
+    T_STREQ(part(j, 0, "requestSize"), "36");
+    T_STREQ(part(j, 1, "request.sni"), "\"example.com\"");
+    T_STREQ(part(j, 1, "responseSize"), "49");
+    T_STREQ(part(j, 1, "anomalies"), "[]");
+    free(j);
+}
+
 T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_keepalive),
        T_CASE(conversation), T_CASE(splits_are_equivalent), T_CASE(pipelining_order),
        T_CASE(response_first), T_CASE(end_of_capture), T_CASE(body_until_close), T_CASE(gaps),
@@ -1393,4 +1449,4 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup), T_CASE(bodies_kept),
        T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros), T_CASE(folded_values),
        T_CASE(request_line_whitespace), T_CASE(status_codes), T_CASE(caps_whatever_the_split),
-       T_CASE(te_and_content_length), T_CASE(target_forms))
+       T_CASE(te_and_content_length), T_CASE(target_forms), T_CASE(tunnel_to_tls))
