@@ -42,8 +42,10 @@
  * Interim 1xx responses (100 Continue, 103, ...) count in the response's
  * size and times; the final response is the one written. 101 to an
  * "Upgrade: h2c" request hands the stream to HTTP/2 (the upgrade request
- * goes with the hint and is not emitted here); any other 101, and a 2xx to
- * CONNECT, ends HTTP/1: the entry is emitted and the stream abandoned.
+ * goes with the hint and is not emitted here); any other 101 ends HTTP/1:
+ * the entry is emitted and the stream abandoned. A 2xx to CONNECT opens a
+ * tunnel: the entry is emitted and the stream goes to the TLS dissector
+ * (which gives up on bytes that are not TLS), as tshark dissects it.
  *
  * Gaps: inside a body (or chunk) of known length the lost bytes count as
  * body (in bodySize; the wire sizes only count bytes seen); elsewhere (a gap
@@ -69,6 +71,8 @@
  * version (ENT_A_MALFORMED, still an entry). Malformed framing (a bad chunk
  * size, an invalid or conflicting Content-Length, a request coding other
  * than chunked) ends the message with ENT_A_MALFORMED and resynchronises.
+ * A Transfer-Encoding beside a Content-Length is ENT_A_MALFORMED too (RFC
+ * 9112 §6.1), and the coding frames the message.
  */
 #include "config.h"
 
@@ -209,6 +213,17 @@ static bool q_room(struct h1 *st, struct dsx *x)
 }
 
 /* ------------------------------------------------------------ messages */
+
+/*
+ * Transfer-Encoding and Content-Length together: a sender MUST NOT (RFC 9112
+ * §6.1), and a recipient ought to take it for an error, as it may be request
+ * smuggling or response splitting (§6.3 rule 3). The coding frames the
+ * message all the same; the message is malformed.
+ */
+static bool h1_te_and_cl(const struct h1_hdrs *h)
+{
+    return h->cl_set && (h->chunked || h->te_other);
+}
 
 /* Writes the end of a request (bodySize, chunked) and marks it done. */
 static void req_finish(struct h1 *st, struct dsx *x, int dir, uint32_t anom)
@@ -376,6 +391,8 @@ static void req_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, s
     }
     d->body = 0;
     d->chunked = false;
+    if (h1_te_and_cl(&h))
+        tx_anom(tx, ENT_A_MALFORMED);
     if (cut) {
         msg_finish(st, x, dir, 0);
         resync(d, true);
@@ -510,14 +527,25 @@ static bool resp_begin(struct h1 *st, struct dsx *x, int dir, const uint8_t *p, 
     }
     d->body = 0;
     d->chunked = false;
+    if (h1_te_and_cl(&h))
+        tx_anom(tx, ENT_A_MALFORMED);
     if (status == 101 && (tx->fl & TX_H2C) && d->where == W_RESPQ) {
         h1_to_h2(st, x, tx);
         return false;
     }
     if (status == 101 || ((tx->fl & TX_CONNECT) && status >= 200 && status < 300)) {
+        bool tunnel = status != 101;
+
         tx->fl |= TX_REQ_DONE;
         msg_finish(st, x, dir, 0);
-        h1_stop(st, x);
+        if (!tunnel) {
+            h1_stop(st, x);
+            return false;
+        }
+        /* a tunnel (RFC 9110 §9.3.6), as a rule to a TLS server: TLS gives up on other bytes */
+        flush_all(st, x);
+        st->dead = true;
+        dsx_switch(x, &dsx_tls, NULL, 0);
         return false;
     }
     if (cut) {
@@ -623,6 +651,12 @@ static struct h1_step step_start(struct h1 *st, struct dsx *x, int dir, const ui
     k = h1_start_kind(p, n);
     if (k == K_MORE) {
         d->hpend = n;
+        r.wait = true;
+        return r;
+    }
+    if (k == K_JUNK && dir == st->client && st->qlen > st->nresp &&
+        (q_at(st, st->qlen - 1)->fl & TX_CONNECT) && !dsx_at_end(x, dir)) {
+        /* sent after a CONNECT without waiting for its answer: the tunnel's if it is a 2xx */
         r.wait = true;
         return r;
     }

@@ -460,6 +460,48 @@ _Static_assert(H1_HOST_MAX == sizeof ((struct dsx_h2c_hint *)0)->host,
                "a kept Host fills the h2c hint's");
 
 /*
+ * The path of a request-target [t, t+n) (up to its '?'), by its form (RFC
+ * 9112 §3.2): origin-form and asterisk-form as sent; absolute-form (a request
+ * to a proxy, "http://host/p") its path component, "/" when empty (RFC 9110
+ * §4.2.3), as the origin server and HTTP/2's :path have it; authority-form
+ * (CONNECT) none.
+ */
+static void h1_target_path(const uint8_t *t, size_t n, bool connect, const uint8_t **path,
+                           size_t *pathn)
+{
+    size_t i = 0;
+
+    *path = t;
+    *pathn = n;
+    if (connect && n && t[0] != '/') {
+        *pathn = 0;
+        return;
+    }
+    /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1), then "://" */
+    while (i < n && ((h1_lower(t[i]) >= 'a' && h1_lower(t[i]) <= 'z') ||
+                     (i > 0 && ((t[i] >= '0' && t[i] <= '9') || t[i] == '+' || t[i] == '-' ||
+                                t[i] == '.'))))
+        i++;
+    if (i == 0 || n - i < 3 || memcmp(t + i, "://", 3) != 0)
+        return;
+    for (i += 3; i < n && t[i] != '/' && t[i] != '#'; i++)
+        ;
+    if (i == n || t[i] == '#') {
+        *path = (const uint8_t *)"/";
+        *pathn = 1;
+        return;
+    }
+    *path = t + i;
+    *pathn = n - i;
+    for (size_t k = i; k < n; k++) {
+        if (t[k] == '#') {
+            *pathn = k - i;
+            break;
+        }
+    }
+}
+
+/*
  * The request line of a header block; writes the request's start.
  * request-line = method SP request-target SP HTTP-version (RFC 9112 §3): the
  * method ends at the first SP, the version starts after the last one. Other
@@ -473,8 +515,8 @@ void h1_req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n,
 {
     struct ent *e = tx->e;
     struct h1_hdrs h;
-    const uint8_t *sp1, *sp2 = NULL, *tgt, *ver;
-    size_t mn, tn = 0, vn = 0, ln = n, pathn;
+    const uint8_t *sp1, *sp2 = NULL, *tgt, *ver, *path;
+    size_t mn, tn = 0, vn = 0, ln = n, qm, pathn;
     uint32_t anom = 0;
 
     while (ln && h1_ows(p[ln - 1]))
@@ -515,19 +557,20 @@ void h1_req_line(struct h1 *st, struct h1_tx *tx, const uint8_t *p, size_t n,
         tx->fl |= TX_HEAD;
     if (mn == 7 && memcmp(p, "CONNECT", 7) == 0)
         tx->fl |= TX_CONNECT;
-    for (pathn = 0; pathn < tn && tgt[pathn] != '?'; pathn++)
+    for (qm = 0; qm < tn && tgt[qm] != '?'; qm++)
         ;
+    h1_target_path(tgt, qm, (tx->fl & TX_CONNECT) != 0, &path, &pathn);
     if (e) {
         ent_section(e, ENT_REQ);
         ent_str(e, "method", p, mn);
         ent_str(e, "url", tgt, tn);
-        ent_str(e, "path", tgt, pathn);
+        ent_str(e, "path", path, pathn);
         ent_str(e, "httpVersion", ver, vn);
     }
     h1_fields(e, &h, fields, fn);
     if (e) {
         ent_obj_begin(e, "queryString");
-        for (size_t i = pathn + 1; i < tn + 1 && pathn < tn;) {
+        for (size_t i = qm + 1; i < tn + 1 && qm < tn;) {
             size_t j = i, eq;
 
             while (j < tn && tgt[j] != '&')

@@ -921,7 +921,7 @@ TEST(tunnels)
     T_EQ(nlines(j), 2);
     T_TRUE(starts(part(j, 0, "response"), "{\"status\":407,"));
     T_STREQ(part(j, 1, "request"),
-            "{\"method\":\"CONNECT\",\"url\":\"h:443\",\"path\":\"h:443\","
+            "{\"method\":\"CONNECT\",\"url\":\"h:443\",\"path\":\"\","
             "\"httpVersion\":\"HTTP/1.1\",\"headers\":{\"Host\":\"h:443\","
             "\"Proxy-Authorization\":\"x\"},\"queryString\":{},\"headersSize\":63,"
             "\"bodySize\":0,\"chunked\":false}");
@@ -992,7 +992,10 @@ TEST(first_message)
     free(j);
 }
 
-/* Framing: HEAD wins over chunked; a coding other than chunked runs to the close. */
+/*
+ * Framing: HEAD wins over chunked; a coding other than chunked runs to the
+ * close, also with a Content-Length (which makes the message malformed).
+ */
 TEST(framing_rules)
 {
     static const struct dsxh_seg s[] = {
@@ -1012,7 +1015,7 @@ TEST(framing_rules)
             "\"headersSize\":63,\"bodySize\":21,\"chunked\":false,"
             "\"content\":{\"mimeType\":\"\",\"size\":21}}");
     /* a body to the close, and no close before the capture ended */
-    T_STREQ(part(j, 1, "anomalies"), "[\"truncated\"]");
+    T_STREQ(part(j, 1, "anomalies"), "[\"malformed\",\"truncated\"]");
     free(j);
 }
 
@@ -1310,6 +1313,134 @@ TEST(h2c_upgrade_with_body)
     }
 }
 
+/*
+ * Transfer-Encoding with Content-Length (RFC 9112 §6.1: a sender MUST NOT; §6.3:
+ * a possible smuggling attempt, to be handled as an error): framed by the
+ * coding, and malformed, in a request or a response, with a body or none.
+ */
+TEST(te_and_content_length)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "POST /1 HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0),
+        DSXH_S(0, "GET /2 HTTP/1.1\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\nGET /4 HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n"
+                  "3\r\nabc\r\n0\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0),
+    };
+    static const struct want w[] = {
+        { 0, "request.bodySize", "0" }, { 0, "request.chunked", "true" },
+        { 0, "requestSize", "72" }, { 0, "response.bodySize", "2" },
+        { 0, "anomalies", "[\"malformed\"]" },
+        { 1, "request.url", "\"/2\"" }, { 1, "response.bodySize", "3" },
+        { 1, "response.chunked", "true" }, { 1, "responseSize", "79" },
+        { 1, "anomalies", "[\"malformed\"]" },
+        { 2, "request.url", "\"/3\"" }, { 2, "response.bodySize", "0" },
+        { 2, "responseSize", "66" }, { 2, "anomalies", "[\"malformed\"]" },
+        { 3, "request.url", "\"/4\"" }, { 3, "response.status", "200" },
+        { 3, "anomalies", "[]" },
+    };
+
+    run_expect(s, sizeof s / sizeof s[0], 4, w, sizeof w / sizeof w[0]);
+}
+
+/*
+ * The path of each request-target form (RFC 9112 §3.2): origin-form up to '?';
+ * absolute-form (to a proxy) its path component, "/" when empty (RFC 9110
+ * §4.2.3), as HTTP/2's :path and Kubeshark show it; authority-form (CONNECT)
+ * none; asterisk-form "*". url stays the target as sent.
+ */
+TEST(target_forms)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "GET http://example.com/p/a%20b?q=1&r HTTP/1.1\r\n\r\n"
+                  "GET HTTP://Example.com:8080?x=1 HTTP/1.1\r\n\r\n"
+                  "GET https://h HTTP/1.1\r\n\r\n"
+                  "CONNECT example.com:443 HTTP/1.1\r\n\r\n"
+                  "OPTIONS * HTTP/1.1\r\n\r\n"
+                  "GET /a/b?c=d HTTP/1.1\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0),
+    };
+    static const struct want w[] = {
+        { 0, "request.url", "\"http://example.com/p/a%20b?q=1&r\"" },
+        { 0, "request.path", "\"/p/a%20b\"" },
+        { 0, "request.queryString", "{\"q\":\"1\",\"r\":\"\"}" },
+        { 1, "request.url", "\"HTTP://Example.com:8080?x=1\"" },
+        { 1, "request.path", "\"/\"" }, { 1, "request.queryString", "{\"x\":\"1\"}" },
+        { 2, "request.path", "\"/\"" }, { 2, "request.queryString", "{}" },
+        { 3, "request.url", "\"example.com:443\"" }, { 3, "request.path", "\"\"" },
+        { 3, "response.status", "407" },
+        { 4, "request.path", "\"*\"" },
+        { 5, "request.path", "\"/a/b\"" }, { 5, "request.queryString", "{\"c\":\"d\"}" },
+        { 5, "anomalies", "[]" },
+    };
+
+    run_expect(s, sizeof s / sizeof s[0], 6, w, sizeof w / sizeof w[0]);
+}
+
+/* A TLS 1.2 ClientHello for example.com (72 bytes) and its ServerHello (49 bytes). */
+static const char tunnel_ch[] =
+    "\x16\x03\x01\x00\x43\x01\x00\x00\x3f\x03\x03\x11\x11\x11\x11\x11\x11\x11"
+    "\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11\x11"
+    "\x11\x11\x11\x11\x11\x11\x11\x00\x00\x02\xc0\x2f\x01\x00\x00\x14\x00\x00"
+    "\x00\x10\x00\x0e\x00\x00\x0b" "example.com";
+static const char tunnel_sh[] =
+    "\x16\x03\x03\x00\x2c\x02\x00\x00\x28\x03\x03\x22\x22\x22\x22\x22\x22\x22"
+    "\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22\x22"
+    "\x22\x22\x22\x22\x22\x22\x22\x00\xc0\x2f\x00\x00\x00";
+
+/*
+ * A 2xx to CONNECT makes a tunnel (RFC 9110 §9.3.6): HTTP/1 ends there and
+ * the TLS inside it is dissected, as tshark does (the SNI tells where the
+ * client went through the proxy); bytes that are not TLS end it.
+ */
+TEST(tunnel_to_tls)
+{
+    static const struct dsxh_seg s[] = {
+        DSXH_S(0, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 0),
+        DSXH_S(1, "HTTP/1.1 200 Connection established\r\n\r\n", 0),
+        { 0, tunnel_ch, sizeof tunnel_ch - 1, 0, 0 },
+        { 1, tunnel_sh, sizeof tunnel_sh - 1, 0, 0 },
+        DSXH_S(0, "\x14\x03\x03\x00\x01\x01", 0),
+    };
+    static const struct want w[] = {
+        { 0, "protocol.name", "\"http\"" }, { 0, "request.method", "\"CONNECT\"" },
+        { 0, "response.status", "200" }, { 0, "anomalies", "[]" },
+        { 1, "index", "1" }, { 1, "protocol.name", "\"tls\"" },
+        { 1, "request.sni", "\"example.com\"" },
+        { 1, "response.cipherSuite", "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"" },
+        { 1, "requestSize", "72" }, { 1, "responseSize", "49" }, { 1, "anomalies", "[]" },
+    };
+    /* a client that does not wait for the 200: the ClientHello in the request's segment */
+    static const char req[] = "CONNECT example.com:443 HTTP/1.1\r\n\r\n";
+    char both[sizeof req - 1 + sizeof tunnel_ch - 1];
+    struct dsxh_seg s2[] = {
+        { 0, both, sizeof both, 0, 0 },
+        DSXH_S(1, "HTTP/1.1 200 OK\r\n\r\n", 0),
+        { 1, tunnel_sh, sizeof tunnel_sh - 1, 0, 0 },
+    };
+    char *j;
+
+    run_expect(s, sizeof s / sizeof s[0], 2, w, sizeof w / sizeof w[0]);
+    memcpy(both, req, sizeof req - 1);
+    memcpy(both + sizeof req - 1, tunnel_ch, sizeof tunnel_ch - 1);
+    j = run(s2, 3);
+    T_EQ(nlines(j), 2);
+    T_STREQ(part(j, 0, "anomalies"), "[]");
+    T_STREQ(part(j, 0, "requestSize"), "36");
+    T_STREQ(part(j, 1, "request.sni"), "\"example.com\"");
+    T_STREQ(part(j, 1, "responseSize"), "49");
+    T_STREQ(part(j, 1, "anomalies"), "[]");
+    free(j);
+}
+
 T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_keepalive),
        T_CASE(conversation), T_CASE(splits_are_equivalent), T_CASE(pipelining_order),
        T_CASE(response_first), T_CASE(end_of_capture), T_CASE(body_until_close), T_CASE(gaps),
@@ -1317,4 +1448,5 @@ T_MAIN(T_CASE(registered_and_bid), T_CASE(get_exact_line), T_CASE(chunked_and_ke
        T_CASE(h2c_upgrade), T_CASE(tunnels), T_CASE(early_response), T_CASE(first_message),
        T_CASE(framing_rules), T_CASE(empty_list_elements), T_CASE(cleanup), T_CASE(bodies_kept),
        T_CASE(h2c_upgrade_with_body), T_CASE(leading_zeros), T_CASE(folded_values),
-       T_CASE(request_line_whitespace), T_CASE(status_codes), T_CASE(caps_whatever_the_split))
+       T_CASE(request_line_whitespace), T_CASE(status_codes), T_CASE(caps_whatever_the_split),
+       T_CASE(te_and_content_length), T_CASE(target_forms), T_CASE(tunnel_to_tls))
