@@ -78,6 +78,11 @@ print(n, back)' "$TMP/x/other.pcap")" "6000 0"
 # fragment, come first, waits for its own first fragment, not the old one's
 python3 "$MK" idreuse "$TMP/idreuse.pcap"
 t_is "an IP ID used again: each datagram in its stream" "$(split "$TMP/idreuse.pcap")" "2 0 2x2 "
+# ... also while the old datagram's stream is still open (tshark: frames 1-5 on port 40000,
+# 6-7 on 40001): the old first fragment, 121 s before, is not this later fragment's
+python3 "$MK" idlive "$TMP/idlive.pcap"
+t_is "an IP ID used again, its first user's stream still open: each datagram in its stream" \
+    "$(split "$TMP/idlive.pcap")" "2 0 1x2 1x5 "
 
 # a datagram whose later fragment never comes: its first fragment's bytes are dissected at
 # the stream's end, and that packet counts once (was twice)
