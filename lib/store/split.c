@@ -337,8 +337,8 @@ static bool same_datagram(const struct dec_pkt *a, const struct dec_pkt *b)
  * its first fragment has not come (one of its key that came within
  * LIM_FRAG_HOLD_S is its own, whose stream has ended; an older one is of an
  * earlier datagram that had the same IP ID), and its datagram may be TCP or
- * UDP (IPv6: an extension header may come first). Others go to other.pcap
- * at once, in their place.
+ * UDP (IPv6: an extension header may come first; IPv4: AH). Others go to
+ * other.pcap at once, in their place.
  */
 static bool frag_may_wait(struct split *sp, const struct dec_pkt *dp, uint64_t ts_ns)
 {
@@ -346,7 +346,7 @@ static bool frag_may_wait(struct split *sp, const struct dec_pkt *dp, uint64_t t
 
     if (e && ts_ns <= e->ts_ns + FRAG_HOLD_NS)
         return false;
-    return dp->frag_proto == 6 || dp->frag_proto == 17 ||
+    return dp->frag_proto == 6 || dp->frag_proto == 17 || dp->frag_proto == 51 ||
            (dp->ipver == 6 && dec_ipv6_ext(dp->frag_proto));
 }
 

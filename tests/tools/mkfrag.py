@@ -20,6 +20,9 @@
                                    later fragment first
   mkfrag.py idlive OUT             as idreuse, 121 s apart, the first datagram's flow kept
                                    live by a whole datagram every 40 s in between
+  mkfrag.py ah4 OUT                IPv4 with AH (RFC 4302): a TCP SYN and its SYN+ACK, then a
+                                   UDP datagram (port 6003, 100 bytes) in two fragments, the
+                                   later one first
   mkfrag.py headless OUT           the first fragment (40 bytes of data) of a UDP datagram
                                    whose later fragment never comes, then a whole datagram
                                    of the same flow (30 bytes)
@@ -163,6 +166,20 @@ def id_reused_live(out):
             f.write(struct.pack("<IIII", T0 + dt, i * 1000, len(fr), len(fr)) + fr)
 
 
+def ah4(out):
+    def ah(nxt):
+        return bytes([nxt, 4, 0, 0]) + struct.pack("!II", 0x1000, 1) + b"\0" * 12
+
+    syn = struct.pack("!HHIIBBHHH", 6002, 80, 1000, 0, 0x50, 0x02, 65535, 0, 0)
+    synack = struct.pack("!HHIIBBHHH", 80, 6002, 5000, 1001, 0x50, 0x12, 65535, 0, 0)
+    dg = ah(17) + udp(6003, 7000, b"U" * 100)
+    frames = [eth(ipv4("10.0.0.1", "10.0.0.2", 51, ah(6) + syn, 1), 0x0800),
+              eth(ipv4("10.0.0.2", "10.0.0.1", 51, ah(6) + synack, 1), 0x0800),
+              eth(ipv4("10.0.0.1", "10.0.0.2", 51, dg[48:], 2, 6), 0x0800),
+              eth(ipv4("10.0.0.1", "10.0.0.2", 51, dg[:48], 2, 0, True), 0x0800)]
+    write(out, frames)
+
+
 def orphan(out):
     frames = [eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"a" * 30), 1), 0x0800),
               eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"b" * 30), 2), 0x0800),
@@ -192,6 +209,8 @@ def main(argv):
         id_reused(argv[2])
     elif len(argv) == 3 and argv[1] == "idlive":
         id_reused_live(argv[2])
+    elif len(argv) == 3 and argv[1] == "ah4":
+        ah4(argv[2])
     elif len(argv) == 3 and argv[1] == "dns":
         dns_reversed(argv[2])
     elif len(argv) == 4 and argv[1] == "icmp":
