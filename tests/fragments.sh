@@ -30,6 +30,15 @@ t_is "IPv6: each datagram's payload reaches its UDP/TCP summary once (3 packets,
     "$("$SV" query "$TMP/s" '' -F dst.port,response.packets,response.bytes --format csv |
         tail -n +2 | tr -d '\r' | sort | tr '\n' ' ')" "6000,3,100 6001,3,100 6002,3,100 "
 
+# IPv4 with AH (RFC 4302), as IPv6's AH above: a TCP handshake, and a UDP datagram whose
+# later fragment came first (tshark: one TCP and one UDP conversation)
+python3 "$MK" ah4 "$TMP/ah4.pcap"
+t_is "IPv4 AH: the TCP and UDP behind it are streams, the later fragment with its first" \
+    "$(split "$TMP/ah4.pcap")" "2 0 2x2 "
+t_is "IPv4 AH: the streams' endpoints" \
+    "$("$SV" streams --json "$TMP/s" | jq -r '.[] | "\(.id) \(.transport) \(.client.port) \(.server.port)"' |
+        tr '\n' ' ')" "1 tcp 6002 80 2 udp 7000 6003 "
+
 # 3000 datagrams of two fragments each, the later one first: one batch, many fragment keys
 python3 "$MK" reversed 3000 0 "$TMP/rev.pcap"
 t_is "later fragments first: every pair in its stream" "$(split "$TMP/rev.pcap")" "3000 0 3000x2 "
@@ -78,6 +87,11 @@ print(n, back)' "$TMP/x/other.pcap")" "6000 0"
 # fragment, come first, waits for its own first fragment, not the old one's
 python3 "$MK" idreuse "$TMP/idreuse.pcap"
 t_is "an IP ID used again: each datagram in its stream" "$(split "$TMP/idreuse.pcap")" "2 0 2x2 "
+# ... also while the old datagram's stream is still open (tshark: frames 1-5 on port 40000,
+# 6-7 on 40001): the old first fragment, 121 s before, is not this later fragment's
+python3 "$MK" idlive "$TMP/idlive.pcap"
+t_is "an IP ID used again, its first user's stream still open: each datagram in its stream" \
+    "$(split "$TMP/idlive.pcap")" "2 0 1x2 1x5 "
 
 # a datagram whose later fragment never comes: its first fragment's bytes are dissected at
 # the stream's end, and that packet counts once (was twice)

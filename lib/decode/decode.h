@@ -5,7 +5,7 @@
  * Link types: Ethernet (LINKTYPE 1) with 802.1Q/802.1ad/QinQ tags, Linux
  * cooked SLL (113) and SLL2 (276), raw IP (12, 14, 101), IPv4 (228), IPv6
  * (229), BSD null/loopback (0, 108). Network: IPv4 (options, fragments),
- * IPv6 (extension headers, fragment header). Transport: TCP, UDP ports and
+ * IPv6 (extension headers, fragment header), AH in either. Transport: TCP, UDP ports and
  * TCP flags/sequence numbers.
  *
  * dec_packet never fails: frames are hostile bytes, and what cannot be read
@@ -26,7 +26,7 @@ enum dec_anomaly {
     DEC_A_IP_LEN = 1 << 4,          /* IP total/payload length beyond the captured bytes */
     DEC_A_L4_TRUNC = 1 << 5,        /* transport header cut (ports may still be known) */
     DEC_A_L4_BAD = 1 << 6,          /* TCP data offset < 5, UDP length < 8 */
-    DEC_A_EXTHDR = 1 << 7,          /* IPv6 extension header chain malformed or too long */
+    DEC_A_EXTHDR = 1 << 7,          /* IPv6 extension header chain or IPv4 AH malformed/too long */
 };
 
 enum dec_tcp_flags {
@@ -42,7 +42,7 @@ enum dec_tcp_flags {
 
 struct dec_pkt {
     uint8_t ipver;          /* 0 (not IP, IP header cut or bad), or 4/6: src, dst, proto valid */
-    uint8_t proto;          /* IP protocol of the payload (after IPv6 extension headers) */
+    uint8_t proto;          /* IP protocol of the payload (after IPv6 extension headers, AH) */
     bool has_ports;         /* TCP/UDP with the ports read (unfragmented or first fragment) */
     bool has_flags;         /* TCP flags, seq and ack were read */
     bool frag;              /* the packet is an IP fragment (first or later) */
@@ -75,7 +75,7 @@ void dec_packet(uint32_t linktype, const uint8_t *p, size_t caplen, struct dec_p
  * first header is nh (dec_pkt.frag_proto): extension headers (destination
  * options, routing, AH, ...) are skipped. Returns its offset and sets *proto,
  * or returns n when the headers run past the bytes. For IPv4, nh is the
- * protocol and the offset 0.
+ * protocol and the offset 0, except after AH (51), which is skipped as well.
  */
 size_t dec_skip_ext(uint8_t nh, const uint8_t *p, size_t n, uint8_t *proto);
 /* Whether nh is an IPv6 extension header (one dec_skip_ext steps over). */

@@ -6,8 +6,9 @@
  * RFC 4302 (AH length in 4-byte units), RFC 6275 (mobility), RFC 7401 (HIP, 139),
  * RFC 5533 (shim6, 140), RFC 2675 (jumbograms), RFC 6946 (atomic fragments).
  *
- *   IPv4: [20-byte header][options: IHL*4 - 20] payload up to total length
+ *   IPv4: [20-byte header][options: IHL*4 - 20] (AH)* payload up to total length
  *         total length 0 = TSO/LRO capture: the payload runs to the captured end
+ *         AH (RFC 4302 §3.1: transport mode in IPv4 too) is stepped over as in IPv6
  *   IPv6: [40-byte header] (ext header)* payload; payload length 0 = jumbo/BIG TCP:
  *         the payload runs to the captured end
  *     ext walk:  0 43 60 135 139 140  len = (hdr[1] + 1) * 8
@@ -35,6 +36,7 @@
 #define IPV6_FRAG_OFF   0xFFF8u
 #define IPV6_FRAG_LEN   8u
 #define IPV6_NONXT      59u
+#define IP_PROTO_AH     51u
 
 bool dec_ipv6_ext(uint8_t nh)
 {
@@ -54,11 +56,11 @@ bool dec_ipv6_ext(uint8_t nh)
 }
 
 /* The length of extension header nh at h (its first 2 bytes are there). */
-static size_t ipv6_ext_len(unsigned nh, const uint8_t *h)
+static size_t ext_len(unsigned nh, const uint8_t *h)
 {
     if (nh == 44)
         return IPV6_FRAG_LEN;
-    if (nh == 51)
+    if (nh == IP_PROTO_AH)
         return ((size_t)h[1] + 2) * 4;
     return ((size_t)h[1] + 1) * 8;
 }
@@ -70,7 +72,7 @@ size_t dec_skip_ext(uint8_t nh, const uint8_t *p, size_t n, uint8_t *proto)
     for (unsigned k = 0; dec_ipv6_ext(nh); k++) {
         size_t hl;
 
-        if (k == DEC_EXTHDR_MAX || n - pos < 2 || (hl = ipv6_ext_len(nh, p + pos)) > n - pos)
+        if (k == DEC_EXTHDR_MAX || n - pos < 2 || (hl = ext_len(nh, p + pos)) > n - pos)
             return n;
         nh = p[pos];
         pos += hl;
@@ -79,12 +81,24 @@ size_t dec_skip_ext(uint8_t nh, const uint8_t *p, size_t n, uint8_t *proto)
     return pos;
 }
 
+/*
+ * An extension header (IPv4: AH) of len bytes at pos does not fit in the frame:
+ * malformed or merely cut?
+ */
+static void ext_cut(size_t pos, size_t len, size_t decl_end, struct dec_pkt *out)
+{
+    if (len > decl_end - pos)
+        out->anomalies |= DEC_A_EXTHDR;     /* beyond the declared payload */
+    else
+        out->anomalies |= DEC_A_IP_TRUNC;   /* beyond the captured bytes */
+}
+
 bool dec_ipv4(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
               struct dec_l3 *l3)
 {
     const uint8_t *h;
     size_t left = caplen - off;
-    size_t hlen, tot, end;
+    size_t hlen, tot, end, pos, hl;
     uint16_t ff;
 
     out->l3_off = (uint32_t)off;
@@ -137,20 +151,29 @@ bool dec_ipv4(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
     if (out->frag && !out->frag_first)
         return false;
 
-    l3->l4 = off + hlen;
+    pos = off + hlen;
+    for (unsigned n = 0; out->proto == IP_PROTO_AH; n++) {
+        if (n == DEC_EXTHDR_MAX) {
+            out->anomalies |= DEC_A_EXTHDR;
+            return false;
+        }
+        if (end - pos < 2) {
+            ext_cut(pos, 2, off + tot, out);
+            return false;
+        }
+        hl = ext_len(IP_PROTO_AH, p + pos);
+        if (hl > end - pos) {
+            ext_cut(pos, hl, off + tot, out);
+            return false;
+        }
+        out->proto = p[pos];
+        pos += hl;
+    }
+    l3->l4 = pos;
     l3->end = end;
-    l3->decl_len = tot - hlen;
+    l3->decl_len = off + tot - pos;
     l3->whole = !out->frag;
     return true;
-}
-
-/* A header of len bytes at pos does not fit in the frame: malformed or merely cut? */
-static void ipv6_cut(size_t pos, size_t len, size_t decl_end, struct dec_pkt *out)
-{
-    if (len > decl_end - pos)
-        out->anomalies |= DEC_A_EXTHDR;     /* beyond the declared payload */
-    else
-        out->anomalies |= DEC_A_IP_TRUNC;   /* beyond the captured bytes */
 }
 
 bool dec_ipv6(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
@@ -197,12 +220,12 @@ bool dec_ipv6(const uint8_t *p, size_t caplen, size_t off, struct dec_pkt *out,
             return false;
         }
         if (end - pos < 2) {
-            ipv6_cut(pos, 2, decl_end, out);
+            ext_cut(pos, 2, decl_end, out);
             return false;
         }
-        hl = ipv6_ext_len(nxt, p + pos);
+        hl = ext_len(nxt, p + pos);
         if (hl > end - pos) {
-            ipv6_cut(pos, hl, decl_end, out);
+            ext_cut(pos, hl, decl_end, out);
             return false;
         }
         if (nxt == 44) {

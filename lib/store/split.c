@@ -300,23 +300,27 @@ static void frag_remember(struct split *sp, const struct dec_pkt *dp, const stru
     e->stream_id = id;
 }
 
-/* The live stream that a later fragment belongs to, or NULL. */
-static struct sstream *frag_stream(struct split *sp, const struct dec_pkt *dp)
+#define NO_PKT UINT32_MAX
+/* How long a later fragment waits for its first one, and a first one counts (capture time). */
+#define FRAG_HOLD_NS ((uint64_t)LIM_FRAG_HOLD_S * 1000000000ull)
+
+/*
+ * The live stream that a later fragment (at ts_ns) belongs to, or NULL. A
+ * first fragment of its key more than LIM_FRAG_HOLD_S earlier is of an older
+ * datagram that had the same IP ID, even while that one's stream is still open.
+ */
+static struct sstream *frag_stream(struct split *sp, const struct dec_pkt *dp, uint64_t ts_ns)
 {
     struct frag_ent *e = frag_match(sp, dp);
     struct flow *f;
 
-    if (!e)
+    if (!e || ts_ns > e->ts_ns + FRAG_HOLD_NS)
         return NULL;
     f = flow_find(sp->ft, &e->key, hash_fixed(&e->key, sizeof e->key));
     if (!f || !f->stream || ((struct sstream *)f->stream)->rec.id != e->stream_id)
         return NULL;
     return f->stream;
 }
-
-#define NO_PKT UINT32_MAX
-/* How long a later fragment waits for its first one, and a first one counts (capture time). */
-#define FRAG_HOLD_NS ((uint64_t)LIM_FRAG_HOLD_S * 1000000000ull)
 
 /* Whether two fragments are of one datagram. */
 static bool same_datagram(const struct dec_pkt *a, const struct dec_pkt *b)
@@ -333,8 +337,8 @@ static bool same_datagram(const struct dec_pkt *a, const struct dec_pkt *b)
  * its first fragment has not come (one of its key that came within
  * LIM_FRAG_HOLD_S is its own, whose stream has ended; an older one is of an
  * earlier datagram that had the same IP ID), and its datagram may be TCP or
- * UDP (IPv6: an extension header may come first). Others go to other.pcap
- * at once, in their place.
+ * UDP (IPv6: an extension header may come first; IPv4: AH). Others go to
+ * other.pcap at once, in their place.
  */
 static bool frag_may_wait(struct split *sp, const struct dec_pkt *dp, uint64_t ts_ns)
 {
@@ -342,7 +346,7 @@ static bool frag_may_wait(struct split *sp, const struct dec_pkt *dp, uint64_t t
 
     if (e && ts_ns <= e->ts_ns + FRAG_HOLD_NS)
         return false;
-    return dp->frag_proto == 6 || dp->frag_proto == 17 ||
+    return dp->frag_proto == 6 || dp->frag_proto == 17 || dp->frag_proto == 51 ||
            (dp->ipver == 6 && dec_ipv6_ext(dp->frag_proto));
 }
 
@@ -490,7 +494,7 @@ static void assign(struct split *sp, size_t n, bool final)
             }
         } else if (dp->frag && !dp->frag_first) {
             /* (an IPv6 one names the header after its fragment header, maybe no transport) */
-            p->s = frag_stream(sp, dp);
+            p->s = frag_stream(sp, dp, pk->ts_ns);
             if (p->s)
                 account(sp, p->s, pk, dp);
             else if (frag_may_wait(sp, dp, pk->ts_ns))

@@ -18,6 +18,11 @@
                                    followed by a UDP packet of its own flow
   mkfrag.py idreuse OUT            two UDP datagrams of one IP ID 200 s apart, the second's
                                    later fragment first
+  mkfrag.py idlive OUT             as idreuse, 121 s apart, the first datagram's flow kept
+                                   live by a whole datagram every 40 s in between
+  mkfrag.py ah4 OUT                IPv4 with AH (RFC 4302): a TCP SYN and its SYN+ACK, then a
+                                   UDP datagram (port 6003, 100 bytes) in two fragments, the
+                                   later one first
   mkfrag.py headless OUT           the first fragment (40 bytes of data) of a UDP datagram
                                    whose later fragment never comes, then a whole datagram
                                    of the same flow (30 bytes)
@@ -143,6 +148,38 @@ def id_reused(out):
             f.write(struct.pack("<IIII", T0 + dt, i * 1000, len(fr), len(fr)) + fr)
 
 
+def id_reused_live(out):
+    # as id_reused, but the first datagram's flow (port 40000) stays live in between (a
+    # whole datagram every 40 s), so its stream is still open when the second comes
+    a = udp(40000, 7000, b"a" * 100)
+    b = udp(40001, 7000, b"b" * 100)
+    frames = [(0, eth(ipv4("10.0.0.53", "10.0.0.1", 17, a[:48], 7777, 0, True), 0x0800)),
+              (0, eth(ipv4("10.0.0.53", "10.0.0.1", 17, a[48:], 7777, 6), 0x0800))]
+    for k in range(1, 4):
+        frames.append((40 * k, eth(ipv4("10.0.0.53", "10.0.0.1", 17, udp(40000, 7000, b"k"),
+                                        k), 0x0800)))
+    frames += [(121, eth(ipv4("10.0.0.53", "10.0.0.1", 17, b[48:], 7777, 6), 0x0800)),
+               (121, eth(ipv4("10.0.0.53", "10.0.0.1", 17, b[:48], 7777, 0, True), 0x0800))]
+    with open(out, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, (dt, fr) in enumerate(frames):
+            f.write(struct.pack("<IIII", T0 + dt, i * 1000, len(fr), len(fr)) + fr)
+
+
+def ah4(out):
+    def ah(nxt):
+        return bytes([nxt, 4, 0, 0]) + struct.pack("!II", 0x1000, 1) + b"\0" * 12
+
+    syn = struct.pack("!HHIIBBHHH", 6002, 80, 1000, 0, 0x50, 0x02, 65535, 0, 0)
+    synack = struct.pack("!HHIIBBHHH", 80, 6002, 5000, 1001, 0x50, 0x12, 65535, 0, 0)
+    dg = ah(17) + udp(6003, 7000, b"U" * 100)
+    frames = [eth(ipv4("10.0.0.1", "10.0.0.2", 51, ah(6) + syn, 1), 0x0800),
+              eth(ipv4("10.0.0.2", "10.0.0.1", 51, ah(6) + synack, 1), 0x0800),
+              eth(ipv4("10.0.0.1", "10.0.0.2", 51, dg[48:], 2, 6), 0x0800),
+              eth(ipv4("10.0.0.1", "10.0.0.2", 51, dg[:48], 2, 0, True), 0x0800)]
+    write(out, frames)
+
+
 def orphan(out):
     frames = [eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"a" * 30), 1), 0x0800),
               eth(ipv4("10.0.0.1", "10.0.0.2", 17, udp(5000, 7000, b"b" * 30), 2), 0x0800),
@@ -170,6 +207,10 @@ def main(argv):
         in_order(int(argv[2]), argv[3])
     elif len(argv) == 3 and argv[1] == "idreuse":
         id_reused(argv[2])
+    elif len(argv) == 3 and argv[1] == "idlive":
+        id_reused_live(argv[2])
+    elif len(argv) == 3 and argv[1] == "ah4":
+        ah4(argv[2])
     elif len(argv) == 3 and argv[1] == "dns":
         dns_reversed(argv[2])
     elif len(argv) == 4 and argv[1] == "icmp":

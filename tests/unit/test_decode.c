@@ -743,6 +743,114 @@ TEST(ip_tunnels_not_followed)
     }
 }
 
+/* AH of len4 (its length in 4-byte units, minus 2) with next header nxt. */
+static void fb_ah(struct fb *f, unsigned nxt, unsigned len4)
+{
+    fb_u8(f, nxt);
+    fb_u8(f, len4);
+    fb_fill(f, (size_t)(len4 + 2) * 4 - 2, 0);
+}
+
+/* RFC 4302: AH protects IPv4 as it does IPv6; the transport header follows it. */
+TEST(ipv4_ah)
+{
+    struct fb f = { .n = 0 };
+    struct dec_pkt d;
+
+    /* IPv4 + AH (24 bytes) + TCP + 5 bytes */
+    fb_eth(&f, 0x0800);
+    fb_ipv4(&f, 51, 0, 24 + 20 + 5, 1, 0x4000);
+    fb_ah(&f, 6, 4);
+    fb_tcp(&f, 40000, 80, 7, 0, DEC_TCP_SYN, 0);
+    fb_fill(&f, 5, 'x');
+    fb_fill(&f, 6, 0);          /* Ethernet padding */
+    d = dec(1, &f);
+    T_EQ(d.anomalies, 0);
+    T_EQ(d.ipver, 4);
+    T_EQ(d.proto, 6);
+    T_TRUE(d.has_ports);
+    T_TRUE(d.has_flags);
+    T_EQ(d.sport, 40000);
+    T_EQ(d.tcp_flags, DEC_TCP_SYN);
+    T_EQ(d.l4_off, 14 + 20 + 24);
+    T_EQ(d.payload_off, 14 + 20 + 24 + 20);
+    T_EQ(d.payload_len, 5);
+
+    /* AH + AH + UDP, with IPv4 options */
+    f.n = 0;
+    fb_ipv4(&f, 51, 8, 16 + 12 + 8 + 3, 1, 0);
+    fb_ah(&f, 51, 2);
+    fb_ah(&f, 17, 1);
+    fb_udp(&f, 53, 1053, 8 + 3);
+    fb_fill(&f, 3, 'y');
+    d = dec(228, &f);
+    T_EQ(d.anomalies, 0);
+    T_EQ(d.proto, 17);
+    T_TRUE(d.has_ports);
+    T_EQ(d.dport, 1053);
+    T_EQ(d.l4_off, 28 + 28);
+    T_EQ(d.payload_len, 3);
+
+    /* AH + ESP: nothing more to read */
+    f.n = 0;
+    fb_ipv4(&f, 51, 0, 16 + 16, 1, 0);
+    fb_ah(&f, 50, 2);
+    fb_fill(&f, 16, 0);
+    d = dec(228, &f);
+    T_EQ(d.anomalies, 0);
+    T_EQ(d.proto, 50);
+    T_TRUE(!d.has_ports);
+    T_EQ(d.l4_off, 36);
+
+    /* an AH longer than the total length: malformed */
+    f.n = 0;
+    fb_ipv4(&f, 51, 0, 12, 1, 0);
+    fb_ah(&f, 6, 4);
+    fb_tcp(&f, 1, 2, 0, 0, 0, 0);
+    d = dec(228, &f);
+    T_EQ(d.anomalies, DEC_A_EXTHDR);
+    T_EQ(d.ipver, 4);
+    T_EQ(d.proto, 51);
+    T_TRUE(!d.has_ports);
+    T_EQ(d.l4_off, 0);
+
+    /* the same, cut by the capture instead */
+    f.n = 0;
+    fb_ipv4(&f, 51, 0, 24 + 20, 1, 0);
+    fb_ah(&f, 6, 4);
+    f.n -= 10;
+    d = dec(228, &f);
+    T_EQ(d.anomalies, DEC_A_IP_TRUNC | DEC_A_IP_LEN);
+    T_EQ(d.proto, 51);
+    T_TRUE(!d.has_ports);
+
+    /* first fragment: ports after the AH; the datagram is keyed by AH */
+    f.n = 0;
+    fb_ipv4(&f, 51, 0, 24 + 8, 9, 0x2000);
+    fb_ah(&f, 17, 4);
+    fb_udp(&f, 1, 2, 400);
+    d = dec(228, &f);
+    T_EQ(d.anomalies, 0);
+    T_TRUE(d.frag);
+    T_TRUE(d.frag_first);
+    T_EQ(d.frag_proto, 51);
+    T_EQ(d.proto, 17);
+    T_TRUE(d.has_ports);
+    T_EQ(d.frag_data_off, 20);
+    T_EQ(d.frag_data_len, 32);
+
+    /* a later fragment: AH is its protocol, no transport header */
+    f.n = 0;
+    fb_ipv4(&f, 51, 0, 16, 9, 4);
+    fb_fill(&f, 16, 0);
+    d = dec(228, &f);
+    T_EQ(d.anomalies, 0);
+    T_EQ(d.proto, 51);
+    T_EQ(d.frag_proto, 51);
+    T_TRUE(!d.frag_first);
+    T_TRUE(!d.has_ports);
+}
+
 TEST(other_protocols_have_no_ports)
 {
     struct fb f = { .n = 0 };
@@ -1324,7 +1432,7 @@ T_MAIN(T_CASE(eth_ipv4_tcp), T_CASE(eth_padding_ignored), T_CASE(vlan_and_qinq),
        T_CASE(eth_not_ip), T_CASE(linux_sll), T_CASE(linux_sll2), T_CASE(raw_ip),
        T_CASE(null_and_loop), T_CASE(unknown_linktype), T_CASE(struct_cleared_each_call),
        T_CASE(ipv4_options), T_CASE(ipv4_bad_headers), T_CASE(ipv4_length_beyond_capture),
-       T_CASE(ipv4_fragments), T_CASE(ip_tunnels_not_followed),
+       T_CASE(ipv4_fragments), T_CASE(ip_tunnels_not_followed), T_CASE(ipv4_ah),
        T_CASE(other_protocols_have_no_ports), T_CASE(ipv6_hbh_and_fragments),
        T_CASE(ipv6_ext_chain), T_CASE(ipv6_lengths), T_CASE(tcp_flags),
        T_CASE(tcp_header_lengths), T_CASE(udp_lengths),
