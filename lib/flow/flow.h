@@ -16,12 +16,13 @@
  *     both ways).
  *   - UDP: a packet after more than udp_idle_ns of silence starts a new stream.
  * Eviction (flow_expired) applies the same timeouts to free table entries,
- * at the time of the packet being assigned: a flow whose last packet is
- * newer than that (time stepped back) is not idle. Only the flows whose last
- * packet came with the same clock (the capture interface: a pcapng's
- * interfaces may keep different times) are measured against that time, so
- * that packets stamped hours ahead on one interface do not end the streams
- * of another whose packets keep coming.
+ * at the time of the packet being assigned, against the flow's newest
+ * packet of its clock: a flow newer than that (time stepped back) is not
+ * idle. Only the flows whose last packet came with the same clock (the
+ * capture interface: a pcapng's interfaces may keep different times; split.c
+ * gives an interface a new clock when time steps back at a later input) are
+ * measured against that time, so that packets stamped hours ahead on one
+ * interface do not end the streams of another whose packets keep coming.
  */
 #ifndef SV_FLOW_H
 #define SV_FLOW_H
@@ -58,7 +59,8 @@ struct flow {
     uint32_t flags;             /* FLOW_F_* of the live stream */
     uint32_t base_seq[2];       /* per side: ISN of its SYN, or first seq - 1 */
     /* table internals */
-    uint64_t queued_ns;         /* last_ns when it was queued in its list */
+    uint64_t clock_ns;          /* time of the newest packet of its clock: what eviction measures */
+    uint64_t queued_ns;         /* clock_ns when it was queued in its list */
     struct flow *lru_prev, *lru_next;
     uint32_t clock;             /* the clock (interface) of its last packet: its lists */
     uint8_t lru;                /* which list of its clock */
@@ -124,6 +126,8 @@ void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_ns, uint32_t c
 struct flow *flow_expired(struct flow_table *t, uint64_t now_ns, uint32_t clock);
 /* Removes and frees f. */
 void flow_remove(struct flow_table *t, struct flow *f);
+/* Whether no flow's last packet came with clock. */
+bool flow_clock_empty(const struct flow_table *t, uint32_t clock);
 /* Calls fn on every flow, in a deterministic order (by clock, list, queue order). */
 void flow_each(struct flow_table *t, void (*fn)(struct flow *f, void *arg), void *arg);
 

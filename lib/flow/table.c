@@ -267,7 +267,7 @@ struct flow *flow_insert(struct flow_table *t, const struct flow_key *key, uint6
     t->slot[i].hash = hash;
     t->slot[i].f = f;
     t->count++;
-    f->queued_ns = ts_ns;
+    f->clock_ns = f->queued_ns = ts_ns;
     f->clock = clock;
     lru_push(t, f, lru_of(f));
     return f;
@@ -278,14 +278,21 @@ void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_ns, uint32_t c
     uint8_t which = lru_of(f);
 
     /*
-     * Lazy LRU: activity only updates last_ns; the flow is moved to the
+     * Lazy LRU: activity only updates clock_ns; the flow is moved to the
      * tail when it reaches the head (flow_expired). Only a change of
-     * timeout class (open TCP -> closed) or of clock moves it now.
+     * timeout class (open TCP -> closed) or of clock moves it now. On
+     * another clock the flow is as recent as this packet: its newest time
+     * may be another clock's (hours ahead, or before a step back), which
+     * would hold it at the head of this clock's lists, never idle by this
+     * clock's times, and every flow queued behind it with it.
      */
-    (void)ts_ns;
+    if (clock != f->clock)
+        f->clock_ns = ts_ns;
+    else if (ts_ns > f->clock_ns)
+        f->clock_ns = ts_ns;
     if (which != f->lru || clock != f->clock) {
         lru_unlink(t, f);
-        f->queued_ns = f->last_ns;
+        f->queued_ns = f->clock_ns;
         f->clock = clock;
         lru_push(t, f, which);
     }
@@ -303,18 +310,29 @@ struct flow *flow_expired(struct flow_table *t, uint64_t now_ns, uint32_t clock)
         struct flow *f;
 
         /* requeue heads that saw activity since they were queued */
-        while ((f = lists[l].head) != NULL && f->last_ns > f->queued_ns &&
-               !(now_ns > f->last_ns && now_ns - f->last_ns > flow_timeout(&t->o, f))) {
+        while ((f = lists[l].head) != NULL && f->clock_ns > f->queued_ns &&
+               !(now_ns > f->clock_ns && now_ns - f->clock_ns > flow_timeout(&t->o, f))) {
             lru_unlink(t, f);
-            f->queued_ns = f->last_ns;
+            f->queued_ns = f->clock_ns;
             lru_push(t, f, (uint8_t)l);
         }
-        if (!f || now_ns <= f->last_ns || now_ns - f->last_ns <= flow_timeout(&t->o, f))
+        if (!f || now_ns <= f->clock_ns || now_ns - f->clock_ns <= flow_timeout(&t->o, f))
             continue;
-        if (!best || f->last_ns < best->last_ns)
+        if (!best || f->clock_ns < best->clock_ns)
             best = f;
     }
     return best;
+}
+
+bool flow_clock_empty(const struct flow_table *t, uint32_t clock)
+{
+    if (clock >= t->nclock)
+        return true;
+    for (int l = 0; l < LRU_N; l++) {
+        if (t->lru[(size_t)clock * LRU_N + l].head)
+            return false;
+    }
+    return true;
 }
 
 void flow_remove(struct flow_table *t, struct flow *f)

@@ -212,7 +212,37 @@ TEST(expiry_per_clock)
     flow_table_free(t);
 }
 
+/*
+ * A flow that moves to a clock behind its own (a later input of the same
+ * span) is measured by that clock from then on: it does not hold the flows
+ * queued behind it there, and its stream is still one (last_ns stays the
+ * newest time, for flow_classify).
+ */
+TEST(expiry_after_step_back)
+{
+    struct flow_table *t = flow_table_new(&opts, NULL);
+    struct dec_pkt a = pkt(17, 0x0100000a, 1111, 0x0200000a, 53, 0, 0);
+    struct dec_pkt b = pkt(17, 0x0300000a, 2222, 0x0200000a, 53, 0, 0);
+    struct flow_key kb;
+    int side;
+    struct flow *fa = start(t, &a, 600 * S, &side);
+    struct flow *fb;
+
+    /* clock 1 starts ten minutes earlier: fa's next packet comes on it, then fb's first */
+    T_EQ(flow_classify(fa, &opts, &a, side, 5 * S), FLOW_SAME);
+    flow_update(fa, &a, side, 5 * S);
+    flow_touch(t, fa, 5 * S, 1);
+    T_EQ(fa->last_ns, 600 * S);
+    flow_key_from(&b, &kb);
+    fb = flow_insert(t, &kb, hash_fixed(&kb, sizeof kb), 10 * S, 1);
+    T_TRUE(flow_expired(t, 65 * S, 1) == NULL);
+    T_TRUE(flow_expired(t, 65 * S + 1, 1) == fa);
+    flow_remove(t, fa);
+    T_TRUE(flow_expired(t, 70 * S + 1, 1) == fb);
+    flow_table_free(t);
+}
+
 T_MAIN(T_CASE(key_is_bidirectional), T_CASE(same_address_orders_by_port), T_CASE(tcp_reuse_rules),
        T_CASE(tcp_midstream_syn), T_CASE(udp_idle_timeout), T_CASE(table_many_insert_find_remove),
        T_CASE(expiry_oldest_first),
-       T_CASE(expiry_per_clock))
+       T_CASE(expiry_per_clock), T_CASE(expiry_after_step_back))
