@@ -219,6 +219,18 @@ static void restore_release(struct restore *rs)
     memset(rs, 0, sizeof *rs);
 }
 
+/*
+ * A --names file that could not be read: why, or, when a signal stopped the
+ * read (a FIFO waiting for its writer), that ingest stopped. Returns the exit status.
+ */
+static int names_failed(const struct store_ingest_opts *o, const struct diag *d)
+{
+    if (!cli_interrupted)
+        return cli_diag(d);
+    cli_error("%s: interrupted; nothing written", o->store_dir);
+    return 128 + cli_interrupted;
+}
+
 /* The node's history: its directories' (names.json, else Kubeshark's), then --names files. */
 static int node_names(const struct bundle_node *bn, const char **files, size_t nfiles,
                       const struct names_read_opts *ro, struct names **out, struct diag *d)
@@ -295,7 +307,7 @@ static int restore_prepare(struct restore *rs, const struct store_ingest_opts *o
         rc = node_names(bn, files, nfiles, ro, &n->names, &d);
         if (rc < 0) {
             restore_release(rs);
-            return cli_diag(&d);
+            return names_failed(o, &d);
         }
         rs->nnodes++;
     }
@@ -471,6 +483,7 @@ int cmd_ingest(int argc, char **argv)
     o.stale = on_stale;
     o.cancel = &cli_interrupted;
     bl.cancel = &cli_interrupted;
+    ro.cancel = &cli_interrupted;
     if (bundle) {
         /* before the bundle is read: a store in the way is said first */
         if (store_check_target(&o, &d) < 0) {
@@ -491,7 +504,7 @@ int cmd_ingest(int argc, char **argv)
                 if (names_read_file(one.names, names_files[i], &ro, &d) < 0) {
                     names_free(one.names);
                     free(names_files);
-                    return cli_diag(&d);
+                    return names_failed(&o, &d);
                 }
             }
         }

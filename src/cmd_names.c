@@ -43,7 +43,8 @@ static const char usage_text[] =
     "  -h, --help           this help\n"
     "\n"
     "Exit status: 0 success; 2 usage error; 3 a file or the store could not be read\n"
-    "or written, or the output did not all reach standard output.\n";
+    "or written, or the output did not all reach standard output; 128 + N when\n"
+    "import was stopped by signal N (the store is as it was).\n";
 
 enum { OPT_TAKEN = 256, OPT_FORMAT, OPT_NODE, OPT_AT };
 
@@ -243,14 +244,21 @@ static int do_resolve(struct store *st, const struct names_args *a, const char *
 
 static int do_import(const struct names_args *a, char *const *args, int n)
 {
+    struct names_read_opts ro = a->ro;
     struct store_names_result r;
     struct diag d;
+    int rc;
 
     diag_clear(&d);
     if (n < 2)
         return cli_usage("names", "import: expected STORE FILE...");
-    if (store_names_import(args[0], args + 1, (size_t)n - 1, &a->ro, &r, &d) < 0)
-        return cli_diag(&d);
+    /* a signal stops the import: what it wrote goes, the store stays as it was */
+    cli_catch_signals();
+    ro.cancel = &cli_interrupted;
+    if (store_names_import(args[0], args + 1, (size_t)n - 1, &ro, &r, &d) < 0) {
+        rc = cli_diag(&d);
+        return cli_interrupted ? 128 + cli_interrupted : rc;
+    }
     if (!a->quiet)
         printf("%s: %llu name record%s; %llu index segment%s named anew\n", args[0],
                (unsigned long long)r.records, r.records == 1 ? "" : "s",

@@ -146,8 +146,11 @@ static int stage_graph(const struct sel *sel, uint64_t from, uint64_t to, enum g
     } else if (graph_dot(g, &b) < 0) {
         cli_error("snapshot: --graph: the graph is too large to write");
         rc = EXIT_ERROR;
-    } else if (fs_stage_file(path, b.data, b.len, tmp, &d) < 0) {
-        rc = cli_diag(&d);
+    } else {
+        /* what a killed snapshot (SIGKILL) staged there goes, as a bundle's temporary does */
+        fs_remove_stale_beside(path);
+        if (fs_stage_file(path, b.data, b.len, tmp, &d) < 0)
+            rc = cli_diag(&d);
     }
     graph_free(g);
     buf_release(&b);

@@ -310,8 +310,14 @@ touch "$TMP/.day.tar.gz.$dead.tmp" "$TMP/.day.tar.gz.$dead.2.tmp" "$TMP/.day.tar
 "$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o "$TMP/day.tar.gz" 2>/dev/null
 t_is "a killed export's temporary files removed, a live one's and others left" \
     "$(cd "$TMP" && ls -a | grep '^\.day' | tr '\n' ' ')" ".day.tar.gz.$live.tmp .day.tar.gz.x.tmp "
+# so is the graph a killed snapshot --graph had staged beside its path
+touch "$TMP/.day.dot.$dead.tmp" "$TMP/.day.dot.$live.tmp"
+"$SV" snapshot "$TMP/s1" --last 1d --now "$NOW" -o "$TMP/day.tar.gz" --graph "$TMP/day.dot" \
+    2>/dev/null
+t_is "a killed snapshot's staged graph removed, a live one's left" \
+    "$(cd "$TMP" && ls -a | grep '^\.day\.dot' | tr '\n' ' ')" ".day.dot.$live.tmp "
 kill "$live"
-rm -f "$TMP"/.day.tar.gz.*
+rm -f "$TMP"/.day.tar.gz.* "$TMP"/.day.dot.* "$TMP/day.dot"
 usage "snapshot: --graph -: name a file" snapshot "$TMP/s1" --last 1d -o x.tar.gz --graph -
 
 mkdir "$TMP/out"

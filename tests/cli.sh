@@ -257,6 +257,35 @@ if mkfifo "$TMP/fifo" 2>/dev/null; then
     wait $pid
     t_is "ingest on a FIFO no writer opened: exit status and message" "$? $(cat "$TMP/err")" \
         "143 streamvault: $TMP/stdin: interrupted; nothing written"
+    # ingest --force waiting for the store's lock (here held by a names import waiting for
+    # its FIFO): a signal stops it with the same words, not flock's "Interrupted system call"
+    if [ -r /proc/locks ]; then
+        "$SV" names import "$TMP/stdin" "$TMP/fifo" 2>/dev/null &
+        holder=$!
+        i=0
+        while ! grep -q "FLOCK .* $holder " /proc/locks && [ $i -lt 3000 ]; do
+            sleep 0.01
+            i=$((i + 1))
+        done
+        "$SV" ingest -q -f -o "$TMP/stdin" "$TD/ws_http-chunked-gzip.pcap" 2>"$TMP/err" &
+        pid=$!
+        i=0
+        while ! grep -q -- "-> FLOCK .* $pid " /proc/locks && [ $i -lt 3000 ]; do
+            sleep 0.01
+            i=$((i + 1))
+        done
+        kill -TERM $pid
+        wait $pid
+        t_is "ingest --force waiting for the store's lock, stopped by SIGTERM: exit, message" \
+            "$? $(cat "$TMP/err")" "143 streamvault: $TMP/stdin: interrupted; nothing written"
+        kill -TERM $holder
+        wait $holder
+        t_is "... the store is as it was, no temporary tree left" \
+            "$(jq -r '.nodes[0] | "\(.name) \(.streams)"' "$TMP/stdin/store.json") $(ls "$TMP" | grep -c '^stdin\.')" \
+            "worker-1 1 0"
+    else
+        t_skip "ingest --force waiting for the store's lock: no /proc/locks"
+    fi
 else
     t_skip "no mkfifo"
 fi

@@ -275,4 +275,76 @@ t_is "names import of a missing file into a store of no node: exit 3, the error"
     "streamvault: $TMP/nonesuch.json: No such file or directory
 3"
 t_run "... the store is as it was" diff -r "$TMP/none.s" "$TMP/none.copy"
+# a signal stops names import: an import that has written some of its files (here the
+# first node's, the second node waiting for its FIFO to be written again) removes them
+# and leaves the store as it was, with a message and exit 128 + the signal; so does one
+# waiting on a FIFO's writer that stays silent, and so does ingest --names
+if mkfifo "$TMP/nf" 2>/dev/null; then
+    "$GENCAP" --out "$TMP/tw" --streams 300 --duration 60 --seed 9 --quiet
+    "$SV" ingest -q -o "$TMP/twa" --node aa=10.9.0.1 "$TMP/tw.pcap"
+    "$SV" ingest -q -o "$TMP/twz" --node zz=10.9.0.2 "$TMP/tw.pcap"
+    "$SV" export "$TMP/twa" "$TMP/twz" '' -o "$TMP/two.tar.gz" --now 0 2>/dev/null
+    "$SV" ingest -q -o "$TMP/two.s" "$TMP/two.tar.gz"
+    cp -a "$TMP/two.s" "$TMP/two.copy"
+    "$SV" names import "$TMP/two.s" "$TMP/nf" >/dev/null 2>"$TMP/err" &
+    pid=$!
+    cat "$TMP/tw.names.json" >"$TMP/nf"
+    i=0
+    while [ ! -e "$TMP/two.s/nodes/aa/names.n1.json" ] && [ $i -lt 3000 ] &&
+        kill -0 $pid 2>/dev/null; do
+        sleep 0.01
+        i=$((i + 1))
+    done
+    kill -TERM $pid
+    # (stopped at once, or, before the fix, let go: nothing may hang here)
+    i=0
+    while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -0 $pid 2>/dev/null && : >"$TMP/nf"
+    wait $pid
+    t_is "names import stopped by SIGTERM half-way: exit status and message" \
+        "$? $(cat "$TMP/err")" \
+        "143 streamvault: $TMP/two.s: interrupted; the store is as it was"
+    t_run "... the store as it was, byte for byte, nothing of the import left" \
+        diff -r "$TMP/two.copy" "$TMP/two.s"
+    # a FIFO whose writer stays open and silent: the import stops all the same
+    "$SV" names import "$TMP/two.s" "$TMP/nf" >/dev/null 2>"$TMP/err" &
+    pid=$!
+    exec 3>"$TMP/nf"
+    printf '{"format"' >&3
+    i=0
+    while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
+        [ $i -eq 2 ] && kill -TERM $pid
+        sleep 0.1
+        i=$((i + 1))
+    done
+    t_is "names import stopped while its FIFO is idle: gone before the writer closes" \
+        "$(kill -0 $pid 2>/dev/null && echo waiting || echo gone)" gone
+    exec 3>&-
+    wait $pid
+    t_is "... exit status and message" "$? $(cat "$TMP/err")" \
+        "143 streamvault: $TMP/two.s: interrupted; the store is as it was"
+    t_run "... the store as it was" diff -r "$TMP/two.copy" "$TMP/two.s"
+    "$SV" ingest -q -o "$TMP/nfs" --names "$TMP/nf" "$TMP/tw.pcap" 2>"$TMP/err" &
+    pid=$!
+    exec 3>"$TMP/nf"
+    printf '{"format"' >&3
+    i=0
+    while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
+        [ $i -eq 2 ] && kill -TERM $pid
+        sleep 0.1
+        i=$((i + 1))
+    done
+    t_is "ingest --names FIFO stopped while the FIFO is idle: gone before the writer closes" \
+        "$(kill -0 $pid 2>/dev/null && echo waiting || echo gone)" gone
+    exec 3>&-
+    wait $pid
+    t_is "... exit status, message, no store" \
+        "$? $(cat "$TMP/err") $(ls -d "$TMP"/nfs* 2>/dev/null | wc -l)" \
+        "143 streamvault: $TMP/nfs: interrupted; nothing written 0"
+else
+    t_skip "no mkfifo"
+fi
 t_done

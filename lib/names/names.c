@@ -19,12 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/addr.h"
 #include "base/buf.h"
+#include "base/bytesrc.h"
 #include "base/diag.h"
-#include "base/fsutil.h"
 #include "base/hash.h"
 #include "base/limits.h"
 #include "base/timefmt.h"
@@ -510,21 +509,25 @@ int names_read_mem(struct names *h, const char *name, const char *text, size_t n
 int names_read_file(struct names *h, const char *path, const struct names_read_opts *o,
                     struct diag *d)
 {
+    struct bytesrc *src;
     struct stat st;
     struct buf b;
-    int fd, rc;
+    int rc;
 
-    fd = fs_open_read(path, &st, d);
-    if (fd < 0)
-        return fd;
+    /* (a file named "-" is that file here, not standard input) */
+    if (stat(path, &st) < 0)
+        return diag_errno(d, SV_EIO, errno, "%s", path);
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > LIM_NAMES_FILE)
+        return diag_set(d, SV_ELIMIT,
+                        "%s: %llu bytes: larger than the %llu-byte limit on a name history "
+                        "file (LIM_NAMES_FILE)",
+                        path, (unsigned long long)st.st_size, (unsigned long long)LIM_NAMES_FILE);
+    /* a pipe or FIFO (--names <(kubectl ...)) may wait for its writer: a stop ends the wait */
+    rc = bytesrc_open_file(&src, strcmp(path, "-") == 0 ? "./-" : path, o ? o->cancel : NULL,
+                           d);
+    if (rc < 0)
+        return rc;
     buf_init(&b, LIM_NAMES_FILE);
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > LIM_NAMES_FILE) {
-        rc = diag_set(d, SV_ELIMIT,
-                      "%s: %llu bytes: larger than the %llu-byte limit on a name history file "
-                      "(LIM_NAMES_FILE)",
-                      path, (unsigned long long)st.st_size, (unsigned long long)LIM_NAMES_FILE);
-        goto out_close;
-    }
     for (;;) {
         size_t want = b.limit - b.len < 65536 ? b.limit - b.len : 65536;
         uint8_t *p;
@@ -533,7 +536,7 @@ int names_read_file(struct names *h, const char *path, const struct names_read_o
 
         if (want == 0) {
             /* at the cap: one more byte means the file is too large */
-            got = read(fd, &extra, 1);
+            got = src->read(src, &extra, 1, d);
             if (got > 0) {
                 rc = diag_set(d, SV_ELIMIT,
                               "%s: larger than the %llu-byte limit on a name history file "
@@ -547,12 +550,10 @@ int names_read_file(struct names *h, const char *path, const struct names_read_o
                 rc = diag_set(d, SV_ENOMEM, "%s: out of memory", path);
                 goto out_release;
             }
-            got = read(fd, p, want);
+            got = src->read(src, p, want, d);
         }
-        if (got < 0 && errno == EINTR)
-            continue;
         if (got < 0) {
-            rc = diag_errno(d, SV_EIO, errno, "%s", path);
+            rc = (int)got;
             goto out_release;
         }
         if (got == 0)
@@ -562,8 +563,7 @@ int names_read_file(struct names *h, const char *path, const struct names_read_o
     rc = names_read_mem(h, path, b.data ? (const char *)b.data : "", b.len, o, d);
 out_release:
     buf_release(&b);
-out_close:
-    close(fd);
+    bytesrc_close(src);
     return rc;
 }
 

@@ -31,6 +31,7 @@
 #ifndef SV_NAMES_H
 #define SV_NAMES_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,6 +94,9 @@ void names_free(struct names *h);
 struct names_read_opts {
     uint64_t taken_ns;      /* when a kubectl dump without its own "takenAt" was taken; 0: none
                              * (such a dump is then an error) */
+    /* NULL, or set (by a signal handler) to stop: a read waiting on a silent pipe or FIFO
+     * then fails with SV_EINTR ("PATH: interrupted"), and so does store_names_import */
+    const volatile sig_atomic_t *cancel;
 };
 
 /*

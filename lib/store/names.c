@@ -190,10 +190,12 @@ void swr_name_row(void *names, const struct ix_ends *e, const char **nm, uint8_t
  * Names the rows of the n segments at paths[] after the sealed history h,
  * in parallel, each written to dsts[i] when its names change (over itself
  * with dsts NULL); bytes[i] gets each one's size, chg[i] (if chg) whether it
- * changed. Returns the first error in segment order.
+ * changed. Once cancel (may be NULL) is set, the segments not yet begun are
+ * left (SV_EINTR). Returns the first error in segment order.
  */
 static int rename_segments(struct names *h, char *const *paths, char *const *dsts,
-                           uint64_t *bytes, bool *chg, size_t n, struct diag *d)
+                           uint64_t *bytes, bool *chg, size_t n,
+                           const volatile sig_atomic_t *cancel, struct diag *d)
 {
     int *rcs = xcalloc(n ? n : 1, sizeof *rcs);
     struct diag *ds = xcalloc(n ? n : 1, sizeof *ds);
@@ -209,6 +211,10 @@ static int rename_segments(struct names *h, char *const *paths, char *const *dst
             bool changed;
 
             diag_clear(&ds[i]);
+            if (cancel && *cancel) {
+                rcs[i] = diag_set(&ds[i], SV_EINTR, "%s: interrupted", paths[i]);
+                continue;
+            }
             if (!z) {
                 rcs[i] = diag_set(&ds[i], SV_ENOMEM, "%s: out of memory", paths[i]);
                 continue;
@@ -348,7 +354,7 @@ int swr_names_finish(struct split *sp, struct store_ingest_result *res, struct d
         paths[n++] = fs_printf("%s/%s/%s/%s", sp->tmp_root, STORE_INDEX_DIR,
                                res->segments[i].name, IX_SEGMENT_FILE);
     }
-    rc = rename_segments(sp->names, paths, NULL, bytes, NULL, n, d);
+    rc = rename_segments(sp->names, paths, NULL, bytes, NULL, n, NULL, d);
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
             res->segments[which[i]].bytes = bytes[i];
@@ -580,6 +586,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
                        const struct names_read_opts *ro, struct store_names_result *out,
                        struct diag *d)
 {
+    const volatile sig_atomic_t *cancel = ro ? ro->cancel : NULL;
     struct store *st = NULL, *now = NULL;
     struct jv *meta = NULL;
     char *idx = fs_join(dir, "index");
@@ -601,7 +608,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
             rc = names_read_file(h, files[f], ro, d);
         names_free(h);
     }
-    for (size_t ni = 0; rc == 0 && ni < store_nnodes(st); ni++) {
+    for (size_t ni = 0; rc == 0 && !(cancel && *cancel) && ni < store_nnodes(st); ni++) {
         const struct store_node_info *node = store_node(st, ni);
         size_t ns = store_nsegments(st) + 1, n = 0;
         char **paths = xcalloc(ns, sizeof *paths), **dsts = xcalloc(ns, sizeof *dsts);
@@ -653,7 +660,7 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
             free(nd);
         }
         if (rc == 0)
-            rc = rename_segments(h, paths, dsts, bytes, chg, n, d);
+            rc = rename_segments(h, paths, dsts, bytes, chg, n, cancel, d);
         for (size_t k = 0; rc == 0 && k < n; k++) {
             if (chg[k]) {
                 update_meta(meta, store_segment(st, which[k])->name, names[k], bytes[k]);
@@ -677,6 +684,11 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
         free(which);
         names_free(h);
     }
+    /* the last chance to stop (a signal): past here the store is the new one */
+    if (rc == 0 && cancel && *cancel)
+        rc = SV_EINTR;
+    if (rc < 0 && cancel && *cancel)
+        rc = diag_set(d, SV_EINTR, "%s: interrupted; the store is as it was", dir);
     if (rc == 0) {
         char *text = jv_dump(meta, JV_PRETTY), *path = fs_join(dir, STORE_JSON);
         size_t tl = strlen(text);

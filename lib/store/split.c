@@ -1027,6 +1027,8 @@ static int install(const struct store_ingest_opts *o, const char *tmp, struct di
         return diag_set(d, SV_EEXIST, "%s: exists (use --force to replace it)", o->store_dir);
     /* one writer swaps at a time: a names import may be rewriting the store */
     lock = fs_lock_path(o->store_dir, d);
+    if (lock < 0 && cancelled(o))
+        return interrupted(o, d);       /* (the wait for the lock, cut short by the signal) */
     if (lock < 0)
         return lock;
     rc = store_swap_in(tmp, o->store_dir, d);

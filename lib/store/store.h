@@ -305,8 +305,10 @@ struct store_names_result {
  * to the history of every node of the store at dir, writes each history
  * back, and names every index row anew after it (only the name columns of
  * the segments change; store.json gets their new sizes). The store changes
- * as a whole or not at all (a copy of its tree, swapped in at the end), and
- * holds its lock meanwhile (names.c).
+ * as a whole or not at all (new files beside the old, and a new store.json
+ * renamed into place last), and holds its lock meanwhile (names.c). Once
+ * ro->cancel is set (a signal), it stops before that rename, removes what it
+ * wrote and fails with SV_EINTR ("DIR: interrupted; the store is as it was").
  */
 int store_names_import(const char *dir, char *const *files, size_t nfiles,
                        const struct names_read_opts *ro, struct store_names_result *out,
