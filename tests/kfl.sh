@@ -235,6 +235,17 @@ for plan in 1 0; do
 done
 t_run "... which the capture has (the test tells)" test "$h2" -gt 0
 
+# Kubeshark's wildcard: x.* is every element of an array or value of an object, a list
+ua=$(jq -s '[.[] | select(.request.headers | objects | to_entries | map(.value) | index("axios/1.6.7"))] | length' "$TMP/all.ndjson")
+ans=$("$SV" query "$TMP/s" 'response.answers[0].data != null' -n 1 -F 'response.answers[0].data' -f csv | sed 1d | tr -d '\r')
+for plan in 1 0; do
+    c() { SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" "$1" --count; }
+    t_is "x.*: an array's elements, an object's values, .*.k each one's k (SV_QUERY_PLAN=$plan)" \
+        "$(c 'request.alpn.* == "h2"') $(c 'request.headers.* == "axios/1.6.7"') $(c "response.answers.*.data == \"$ans\"") $(c 'tls and request.alpn.* != "h2"')" \
+        "$h2 $ua $(c "dns_answers == \"$ans\"") $(($("$SV" query "$TMP/s" tls --count) - h2))"
+done
+t_run "... on some entries ($ua with the header, answer $ans)" test "$ua" -gt 0 -a -n "$ans"
+
 # a chain of calls: a level each, capped at 128
 "$SV" query "$TMP/s" "request.path$(printf '.lower()%.0s' $(seq 129)) == \"x\"" --count 2>"$TMP/err"
 t_is "129 chained calls: nested too deeply, exit 2" "$? $(head -n 1 "$TMP/err")" \

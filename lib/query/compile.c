@@ -389,7 +389,10 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
     for (size_t k = nchain; k-- > 0;) {
         const struct q_node *m = chain[k];
 
-        if (m->kind == Q_MEMBER) {
+        if (m->kind == Q_MEMBER && strcmp(m->str, "*") == 0) {
+            /* Kubeshark's wildcard a.*: every element or member value, a list */
+            add_step(e, (struct q_step){ QS_EACH, NULL, 0 });
+        } else if (m->kind == Q_MEMBER) {
             const char *key = m->str;
 
             if (k == nchain - 1 && base->kind == Q_IDENT && e->nsteps == 1) {
