@@ -46,7 +46,8 @@ t_is "... and --limit cuts the sorted list" "$(ids 'http and limit(4)' -s timest
 t_is "now() is --now" \
     "$("$SV" query "$TMP/s" 'timestamp < now()' --now 2024-06-01T10:01:00Z --count)" \
     "$("$SV" query "$TMP/s" 'timestamp < 1717236060000' --count)"
-t_is "minutes(n) is n minutes in ms" "$("$SV" query "$TMP/s" 'minutes(2) == 120000' --count)" \
+t_is "minutes(n) in + or - is n minutes in ms" \
+    "$("$SV" query "$TMP/s" 'minutes(2) + 0 == 120000 and 0 - minutes(2) == -120000' --count)" \
     "$("$SV" query "$TMP/s" '' --count)"
 t_is "datetime() reads Kubeshark's format" \
     "$("$SV" query "$TMP/s" 'timestamp >= datetime("06/01/2024, 10:01:00.000")' --count)" \
@@ -116,6 +117,19 @@ expect_err "limit() inside an or" 'http or limit(3)' "2 streamvault: query: limi
 expect_err "+ takes numbers" 'src.port + "1" == 2' "2 streamvault: query: '+' takes numbers
   src.port + \"1\" == 2
              ^^^"
+# Kubeshark's helpers that streamvault has not: what to write instead
+expect_err "rlimit(): what to write instead" 'http and rlimit(10)' "2 streamvault: query: rlimit() is not supported: for the last N matches use --sort timestamp --desc --limit N
+  http and rlimit(10)
+           ^^^^^^^^^^"
+expect_err "leftOff(): what to write instead" 'leftOff(5) and dns' "2 streamvault: query: leftOff() is not supported (a position in Kubeshark's stream): bound the time with timestamp >= ...
+  leftOff(5) and dns
+  ^^^^^^^^^^"
+expect_err "redact(): what to write instead" 'redact("request.headers.Authorization")' "2 streamvault: query: redact() is not supported: query never alters entries; choose what to print with --fields
+  redact(\"request.headers.Authorization\")
+  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^"
+expect_err "xml(): what to write instead" 'response.content.text.xml().a == 1' "2 streamvault: query: xml() is not supported: only json() decodes a body; match the text with contains() or a regex
+  response.content.text.xml().a == 1
+  ^^^^^^^^^^^^^^^^^^^^^^^^^^^"
 expect_err "a regex with < is an error" 'request.path < r"a"' "2 streamvault: query: a regex compares with == or != only
   request.path < r\"a\"
                  ^^^^"
@@ -183,11 +197,31 @@ t_is "datetime(): .5 is 500 ms, .05 is 50 ms, .123456 is 123 ms" \
     "$("$SV" query "$TMP/s" '' --count)"
 "$SV" query "$TMP/s" 'timestamp > datetime("06/01/2024, 10:05:00 garbage")' --count 2>"$TMP/err"
 t_is "datetime(): what follows the time is an error" "$? $(head -n 1 "$TMP/err")" \
-    "2 streamvault: query: datetime(): cannot read '06/01/2024, 10:05:00 garbage' as a time"
+    "2 streamvault: query: datetime(): cannot read '06/01/2024, 10:05:00 garbage' as a time: write \"10/19/2021, 6:29:02.000 PM\", \"10/19/2021, 18:29:02\" or RFC 3339"
 
 # --now 0 is the epoch, not the clock
 t_is "--now 0: now() is 0" "$("$SV" query "$TMP/s" 'now() == 0' --now 0 --count)" \
     "$("$SV" query "$TMP/s" '' --count)"
+
+# Kubeshark's time helpers: seconds(n) ... years(n) alone are the time n units from now
+# (timestamp > minutes(-1) is the last minute); an operand of + or - is a duration
+t_is "minutes(-1) is a minute before now(), as in Kubeshark" \
+    "$("$SV" query "$TMP/s" 'timestamp >= minutes(-1)' --now 1717236090 --count)" \
+    "$("$SV" query "$TMP/s" 'timestamp >= 1717236030000' --count)"
+t_is "... and bounds the time window" \
+    "$("$SV" query "$TMP/s" --explain 'timestamp >= minutes(-1)' --now 1717236090 | sed -n 2p)" \
+    "plan:   read the segments; skip blocks outside request times [1717236030000000000, 18446744073709551615] ns or ruled out by zone maps; decide entries on the index columns, match the rest on their JSON"
+t_is "seconds(30), hours(-1.5), days(1) from now; in + and -, durations" \
+    "$("$SV" query "$TMP/s" 'seconds(30) == 1717236120000 and hours(-1.5) == 1717230690000 and days(1) == now() + 86400000 and now() - days(1) == 1717149690000 and days(1) + 0 == 86400000' --now 1717236090 --count)" \
+    "$("$SV" query "$TMP/s" '' --count)"
+
+# datetime(): Kubeshark's en-US format, 12-hour with AM/PM ("1/2/2006, 3:04:05.000 PM")
+t_is "datetime(): M/D/YYYY, h:mm:ss[.fff] AM|PM" \
+    "$("$SV" query "$TMP/s" 'datetime("6/1/2024, 10:01:00.000 AM") == 1717236060000 and datetime("6/1/2024, 10:01:00 PM") == 1717279260000 and datetime("06/01/2024, 12:00:00 AM") == 1717200000000 and datetime("6/1/2024, 12:30:00.5 PM") == 1717245000500' --count)" \
+    "$("$SV" query "$TMP/s" '' --count)"
+"$SV" query "$TMP/s" 'timestamp > datetime("6/1/2024, 13:01:00 PM")' --count 2>"$TMP/err"
+t_is "datetime(): hour 13 with PM is an error naming the formats" "$? $(head -n 1 "$TMP/err")" \
+    "2 streamvault: query: datetime(): cannot read '6/1/2024, 13:01:00 PM' as a time: write \"10/19/2021, 6:29:02.000 PM\", \"10/19/2021, 18:29:02\" or RFC 3339"
 
 # json() of a scalar; an entry's array compares as a list
 t_is "json() of a JSON number, string, true" \
@@ -200,6 +234,17 @@ for plan in 1 0; do
         "$h2 $h2 $(($("$SV" query "$TMP/s" tls --count) - h2))"
 done
 t_run "... which the capture has (the test tells)" test "$h2" -gt 0
+
+# Kubeshark's wildcard: x.* is every element of an array or value of an object, a list
+ua=$(jq -s '[.[] | select(.request.headers | objects | to_entries | map(.value) | index("axios/1.6.7"))] | length' "$TMP/all.ndjson")
+ans=$("$SV" query "$TMP/s" 'response.answers[0].data != null' -n 1 -F 'response.answers[0].data' -f csv | sed 1d | tr -d '\r')
+for plan in 1 0; do
+    c() { SV_QUERY_PLAN=$plan "$SV" query "$TMP/s" "$1" --count; }
+    t_is "x.*: an array's elements, an object's values, .*.k each one's k (SV_QUERY_PLAN=$plan)" \
+        "$(c 'request.alpn.* == "h2"') $(c 'request.headers.* == "axios/1.6.7"') $(c "response.answers.*.data == \"$ans\"") $(c 'tls and request.alpn.* != "h2"')" \
+        "$h2 $ua $(c "dns_answers == \"$ans\"") $(($("$SV" query "$TMP/s" tls --count) - h2))"
+done
+t_run "... on some entries ($ua with the header, answer $ans)" test "$ua" -gt 0 -a -n "$ans"
 
 # a chain of calls: a level each, capped at 128
 "$SV" query "$TMP/s" "request.path$(printf '.lower()%.0s' $(seq 129)) == \"x\"" --count 2>"$TMP/err"

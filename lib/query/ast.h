@@ -13,7 +13,7 @@
  *   cmpop   := "==" | "!=" | "<" | "<=" | ">" | ">=" | "in"
  *   sum     := unary { ("+" | "-") unary }        numbers: now() - hours(1)
  *   unary   := ("!" | "not" | "-") unary | postfix     (binds tighter: !x == 1 is (!x) == 1)
- *   postfix := primary { "." NAME [ "(" [ args ] ")" ] | "[" expr "]" }
+ *   postfix := primary { "." NAME [ "(" [ args ] ")" ] | "." "*" | "[" expr "]" }
  *   primary := NUMBER | STRING | REGEX | "true" | "false" | "nil" | "null"
  *            | IDENT [ "(" [ args ] ")" ] | "(" expr ")" | "[" [ args ] "]"
  *   args    := expr { "," expr }

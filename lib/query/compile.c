@@ -9,6 +9,8 @@
  * known name. Functions are checked for their arguments; constant ones
  * (datetime, now, seconds ... years) are folded to numbers; regex
  * literals are compiled here, once. limit(n) is taken from the top level.
+ * Kubeshark's helpers that have no counterpart here (rlimit, leftOff,
+ * redact, xml) are errors that say what to write instead.
  */
 #include "config.h"
 
@@ -128,7 +130,11 @@ static const struct {
     { "upper", QF_UPPER, 0 },
 };
 
-/* Constant functions, folded: the unit of each duration in ms. */
+/*
+ * Constant functions, folded: the unit of each in ms. As in Kubeshark, f(n)
+ * is the time n units from now (timestamp > minutes(-5): the last five
+ * minutes); an operand of + or - is a duration of n units (now() - minutes(5)).
+ */
 static const struct {
     const char *name;
     double ms;
@@ -143,6 +149,22 @@ struct comp {
     struct q_query *q;
     struct q_error *err;
     const char *text;
+    const struct q_node *operand;   /* the operand of + or - being compiled */
+};
+
+/* Kubeshark's helpers that have no counterpart here, and what to write instead. */
+static const struct {
+    const char *name;
+    const char *why;
+} unsupported[] = {
+    { "rlimit", "rlimit() is not supported: for the last N matches use --sort timestamp --desc "
+                "--limit N" },
+    { "leftOff", "leftOff() is not supported (a position in Kubeshark's stream): bound the "
+                 "time with timestamp >= ..." },
+    { "redact", "redact() is not supported: query never alters entries; choose what to print "
+                "with --fields" },
+    { "xml", "xml() is not supported: only json() decodes a body; match the text with "
+             "contains() or a regex" },
 };
 
 static int fail(struct comp *c, const struct q_node *n, const char *fmt, ...)
@@ -367,7 +389,10 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
     for (size_t k = nchain; k-- > 0;) {
         const struct q_node *m = chain[k];
 
-        if (m->kind == Q_MEMBER) {
+        if (m->kind == Q_MEMBER && strcmp(m->str, "*") == 0) {
+            /* Kubeshark's wildcard a.*: every element or member value, a list */
+            add_step(e, (struct q_step){ QS_EACH, NULL, 0 });
+        } else if (m->kind == Q_MEMBER) {
             const char *key = m->str;
 
             if (k == nchain - 1 && base->kind == Q_IDENT && e->nsteps == 1) {
@@ -429,7 +454,10 @@ static struct qe *str_const(struct comp *c, const struct q_node *n)
     return e;
 }
 
-/* "01/02/2006, 15:04:05.000" (Kubeshark's), or what timefmt_parse takes; ns. */
+/*
+ * "1/2/2006, 3:04:05.000 PM" (Kubeshark's, en-US, UTC; the fraction optional),
+ * the same on a 24-hour clock without AM/PM, or what timefmt_parse takes; ns.
+ */
 static bool parse_datetime(const char *s, uint64_t *ns)
 {
     int mo, d, y, h, mi, sec, used = 0;
@@ -441,14 +469,20 @@ static bool parse_datetime(const char *s, uint64_t *ns)
         char iso[64];
 
         /* a fraction of a second as written (".5" is half of one; past ns, digits are
-           dropped as RFC 3339's are), then nothing */
+           dropped as RFC 3339's are), then AM or PM (hours 1 to 12), or nothing */
         if (*f == '.') {
             nf = 1 + strspn(f + 1, "0123456789");
             if (nf == 1)
                 return false;
         }
-        if (f[nf] != 0)
+        if (f[nf] == ' ' && (strcasecmp(f + nf + 1, "AM") == 0 ||
+                             strcasecmp(f + nf + 1, "PM") == 0)) {
+            if (h < 1 || h > 12)
+                return false;
+            h = h % 12 + (f[nf + 1] == 'P' || f[nf + 1] == 'p' ? 12 : 0);
+        } else if (f[nf] != 0) {
             return false;
+        }
         snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d%.*sZ", y, mo, d, h, mi, sec,
                  (int)(nf > 10 ? 10 : nf), f);
         return timefmt_parse(iso, ns) == 0;
@@ -475,10 +509,12 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
         uint64_t ns;
 
         if (nargs != 1 || n->kid[1]->kind != Q_STR)
-            return fail(c, n, "datetime() takes one string: \"03/14/2023, 18:00:00.000\" or "
-                              "RFC 3339");
+            return fail(c, n, "datetime() takes one string: \"10/19/2021, 6:29:02.000 PM\", "
+                              "\"10/19/2021, 18:29:02\" or RFC 3339");
         if (!parse_datetime(n->kid[1]->str, &ns))
-            return fail(c, n->kid[1], "datetime(): cannot read '%s' as a time", n->kid[1]->str);
+            return fail(c, n->kid[1], "datetime(): cannot read '%s' as a time: write "
+                                      "\"10/19/2021, 6:29:02.000 PM\", \"10/19/2021, 18:29:02\" "
+                                      "or RFC 3339", n->kid[1]->str);
         *out = int_const(c, n, (int64_t)(ns / MS_NS));
         return 0;
     }
@@ -488,13 +524,15 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
         if (nargs != 1 || n->kid[1]->kind != Q_NUM)
             return fail(c, n, "%s() takes one number", name);
         {
-            int64_t ms;
+            /* a duration in + or -, else the time that far from now */
+            int64_t ms, now = c->operand == n ? 0 : (int64_t)(c->q->now_ns / MS_NS);
 
-            if (n->kid[1]->is_int && !__builtin_mul_overflow(n->kid[1]->i,
-                                                             (int64_t)durations[i].ms, &ms))
+            if (n->kid[1]->is_int &&
+                !__builtin_mul_overflow(n->kid[1]->i, (int64_t)durations[i].ms, &ms) &&
+                !__builtin_add_overflow(ms, now, &ms))
                 *out = int_const(c, n, ms);
             else
-                *out = num_const(c, n, n->kid[1]->num * durations[i].ms);
+                *out = num_const(c, n, (double)now + n->kid[1]->num * durations[i].ms);
         }
         return 0;
     }
@@ -543,6 +581,10 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
         }
         *out = e;
         return 0;
+    }
+    for (size_t i = 0; i < sizeof unsupported / sizeof *unsupported; i++) {
+        if (strcmp(name, unsupported[i].name) == 0)
+            return fail(c, n, "%s", unsupported[i].why);
     }
     {
         const char *names[sizeof funcs / sizeof *funcs + 11], *best = NULL;
@@ -668,6 +710,7 @@ static int compile(struct comp *c, const struct q_node *n, struct qe **out, int 
             re = true;
         }
         e = mk(c, binop[n->kind], n);
+        c->operand = n->kind == Q_ADD || n->kind == Q_SUB ? l : NULL;
         rc = compile(c, l, &k, depth + 1);
         if (rc < 0)
             return rc;
@@ -681,6 +724,7 @@ static int compile(struct comp *c, const struct q_node *n, struct qe **out, int 
                 return fail(c, r, "bad regex at offset %zu: %s", off, msg);
             e->re_text = r->str;
         } else {
+            c->operand = n->kind == Q_ADD || n->kind == Q_SUB ? r : NULL;
             rc = compile(c, r, &k, depth + 1);
             if (rc < 0)
                 return rc;
@@ -771,7 +815,7 @@ int q_compile(const char *text, size_t n, const struct q_opts *o, struct q_query
               struct q_error *err)
 {
     struct q_query *q = xcalloc(1, sizeof *q);
-    struct comp c = { q, err, text };
+    struct comp c = { q, err, text, NULL };
     const struct q_node *root;
     int rc;
 

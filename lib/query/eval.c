@@ -164,11 +164,22 @@ static void walk(struct q_ctx *c, const struct jv *j, const struct q_step *st, s
 
             j = jv_is_arr(j) && k >= 0 && k < len ? jv_at(j, (size_t)k) : NULL;
         } else {
+            void *it = NULL;
+            const char *key;
+            struct jv *x;
+
             *each = true;
             for (size_t k = 0; jv_is_arr(j) && k < jv_len(j); k++) {
                 struct qv v = { 0 };
 
                 walk(c, jv_at(j, k), st + 1, n - 1, each, &v);
+                if (v.t != QV_NULL && v.t != QV_LIST)
+                    list_push(c, v);
+            }
+            while (jv_obj_next(j, &it, &key, &x)) {
+                struct qv v = { 0 };
+
+                walk(c, x, st + 1, n - 1, each, &v);
                 if (v.t != QV_NULL && v.t != QV_LIST)
                     list_push(c, v);
             }

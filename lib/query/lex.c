@@ -170,6 +170,7 @@ bool q_tok_is_word(const struct q_tok *t)
     case QT_RBRACKET:
     case QT_COMMA:
     case QT_DOT:
+    case QT_STAR:
         break;
     }
     return false;
@@ -462,9 +463,10 @@ static int lex_word(struct q_lex *lx, size_t i, struct q_tok *t)
 /* Operators and punctuation; 0 with t->kind set, or an error. */
 static int lex_punct(struct q_lex *lx, size_t i, struct q_tok *t)
 {
-    static const char single[] = "()[],.-+";
+    static const char single[] = "()[],.-+*";
     static const uint8_t single_kind[] = {
         QT_LPAREN, QT_RPAREN, QT_LBRACKET, QT_RBRACKET, QT_COMMA, QT_DOT, QT_MINUS, QT_PLUS,
+        QT_STAR,
     };
     const char *s = lx->text, *one;
     char c = s[i], next = i + 1 < lx->n ? s[i + 1] : '\0';

@@ -364,18 +364,34 @@ static int parse_primary(struct parser *ps, struct q_node **out)
     case QT_RBRACKET:
     case QT_COMMA:
     case QT_DOT:
+    case QT_STAR:
         break;
     }
     return expected(ps, "an operand");
 }
 
-/* After a '.', the member's name (a word, keywords included) or a method call. */
+/*
+ * After a '.', the member's name (a word, keywords included), a method call,
+ * or '*' (Kubeshark's wildcard: a member named "*", which no word can be).
+ */
 static int parse_member(struct parser *ps, struct q_node *recv, struct q_node **out)
 {
     const struct q_tok key = ps->tok;
     const char *name;
     int rc;
 
+    if (key.kind == QT_STAR) {
+        ps->lx.after_operand = true;
+        rc = advance(ps);
+        if (rc == 0)
+            rc = new_node(ps, Q_MEMBER, recv->pos, key.end, 1, out);
+        if (rc < 0)
+            return rc;
+        (*out)->kid[0] = recv;
+        (*out)->str = "*";
+        (*out)->len = 1;
+        return 0;
+    }
     if (!q_tok_is_word(&key))
         return q_err_set(ps->err, SV_EQUERY, key.pos, key.end, "expected a field name after '.'");
     name = key.kind == QT_IDENT ? key.str
@@ -559,6 +575,7 @@ static int cmp_kind(uint8_t tok)
     case QT_RBRACKET:
     case QT_COMMA:
     case QT_DOT:
+    case QT_STAR:
         break;
     }
     return -1;

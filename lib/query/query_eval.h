@@ -64,7 +64,7 @@ struct qv q_num_arith(bool add, const struct qv *a, const struct qv *b);
 enum qs_kind {
     QS_KEY,         /* an object's member (header maps: case-insensitive after exact) */
     QS_INDEX,       /* an array's element (negative: from the end) */
-    QS_EACH,        /* every element of an array (makes a list) */
+    QS_EACH,        /* every element of an array, or value of an object (makes a list) */
     QS_NONE,        /* a member no object has: a key holding a NUL byte (JSON keys never do) */
 };
 struct q_step {

@@ -88,6 +88,7 @@ enum q_tok_kind {
     QT_RBRACKET,
     QT_COMMA,
     QT_DOT,
+    QT_STAR,        /* only after '.': Kubeshark's wildcard, a.* */
 };
 
 struct q_tok {

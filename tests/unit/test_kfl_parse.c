@@ -254,6 +254,13 @@ TEST(member)
     T_SX("a.in.not.and.null.nil", "a.in.not.and.null.nil");
     T_SX("a.true == 1", "(== a.true 1)");
     T_SX("\"s\".x", "\"s\".x");
+    /* Kubeshark's wildcard: every element or value */
+    T_SX("request.path.* == \"v1\"", "(== request.path.* \"v1\")");
+    T_SX("a.*.x.*", "a.*.x.*");
+    T_SX("a . *", "a.*");
+    T_ERR("a.*(1)", SV_EQUERY, 3, 4, "expected an operator or end of query but found '('");
+    T_ERR("a * b", SV_EQUERY, 2, 3, "expected an operator or end of query but found '*'");
+    T_ERR("*", SV_EQUERY, 0, 1, "expected an operand but found '*'");
 }
 
 TEST(index)
@@ -828,6 +835,7 @@ TEST(canonical_kfl)
     T_KFL("not (a == b)", "!(a == b)");
     T_KFL("not a == b", "!a == b");
     T_KFL("(!a).b", "(!a).b");
+    T_KFL("a.* == b[\"*\"]", "a.* == b[\"*\"]");
     T_KFL("(-5).x", "(-5).x");
     T_KFL("-5.x", "-5.x");
     T_KFL("- - x", "--x");
