@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/cur.h"
 
@@ -483,10 +484,45 @@ static void grpc_names(const struct h2_stream *s, const char **svc, size_t *svc_
 }
 
 /*
+ * The grpc-status of the start of a gRPC-Web trailers frame, header lines
+ * as in HTTP/1 ("grpc-status: 0\r\n", names in any case); -1 when none.
+ * whole: p holds all of the frame, so its last line may lack its CRLF.
+ */
+static int16_t web_status(const uint8_t *p, size_t n, bool whole)
+{
+    static const char name[] = "grpc-status";
+    size_t nl = sizeof name - 1;
+
+    for (size_t at = 0; at < n;) {
+        const uint8_t *eol = memchr(p + at, '\n', n - at);
+        size_t end = eol ? (size_t)(eol - p) : n, i = at + nl, v;
+        uint32_t code;
+
+        if (end - at > nl && strncasecmp((const char *)p + at, name, nl) == 0) {
+            while (i < end && (p[i] == ' ' || p[i] == '\t'))
+                i++;
+            if (i < end && p[i] == ':' && (eol || whole)) {
+                for (i++; i < end && (p[i] == ' ' || p[i] == '\t'); i++)
+                    ;
+                for (v = end; v > i && (p[v - 1] == '\r' || p[v - 1] == ' ' ||
+                                        p[v - 1] == '\t'); v--)
+                    ;
+                if (h2_parse_dec(p + i, v - i, &code) && code <= INT16_MAX)
+                    return (int16_t)code;
+            }
+        }
+        if (!eol)
+            break;
+        at = end + 1;
+    }
+    return -1;
+}
+
+/*
  * Length-Prefixed-Messages in DATA: counted as the payload comes, across
  * frames. gRPC-Web's trailers travel as one more such frame, flagged 0x80:
- * skipped, not counted; its base64 text form (application/grpc-web-text)
- * is not counted at all.
+ * no message; its first bytes are kept for the grpc-status in it. The base64
+ * text form (application/grpc-web-text) is not read at all.
  */
 void h2_grpc_feed(struct h2_side *sd, const uint8_t *p, size_t n)
 {
@@ -496,9 +532,23 @@ void h2_grpc_feed(struct h2_side *sd, const uint8_t *p, size_t n)
         if (sd->msg_left) {
             size_t k = n < sd->msg_left ? n : sd->msg_left;
 
+            if (sd->web_tr) {
+                size_t keep = sizeof sd->web - sd->web_len;
+
+                keep = keep < k ? keep : k;
+                memcpy(sd->web + sd->web_len, p, keep);
+                sd->web_len = (uint8_t)(sd->web_len + keep);
+                if (keep < k)
+                    sd->web_cut = true;
+            }
             sd->msg_left -= (uint32_t)k;
             p += k;
             n -= k;
+            if (sd->web_tr && sd->msg_left == 0) {
+                if (sd->web_status < 0)
+                    sd->web_status = web_status(sd->web, sd->web_len, !sd->web_cut);
+                sd->web_tr = false;
+            }
             continue;
         }
         sd->pre[sd->pre_len++] = *p++;
@@ -509,6 +559,10 @@ void h2_grpc_feed(struct h2_side *sd, const uint8_t *p, size_t n)
             if (!(sd->pre[0] & 0x80)) {
                 sd->msgs++;
                 sd->msg_bytes += len;
+            } else {
+                sd->web_tr = len > 0;
+                sd->web_len = 0;
+                sd->web_cut = false;
             }
             sd->msg_left = len;
             sd->pre_len = 0;
@@ -706,6 +760,8 @@ void h2_write_closing(struct h2_stream *s, uint32_t anomalies)
             ent_obj_begin(e, "grpc");
             if (s->grpc_status >= 0)
                 ent_u64(e, "status", (uint64_t)s->grpc_status);
+            else if (r->web_status >= 0)
+                ent_u64(e, "status", (uint64_t)r->web_status);  /* gRPC-Web's trailers */
             else
                 ent_null(e, "status");
             ent_str(e, "message", s->gmsg ? s->gmsg : "", s->gmsg_len);

@@ -214,6 +214,7 @@ static struct h2_stream *stream_new(struct h2 *h, struct dsx *x, uint32_t sid)
     }
     s->sid = sid;
     s->grpc_status = -1;
+    s->side[0].web_status = s->side[1].web_status = -1;
     s->e = dsx_entry(x, ENT_HTTP2, h->client_dir < 0 ? 0 : h->client_dir);
     h->s[h->ns++] = s;
     return s;

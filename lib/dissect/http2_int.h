@@ -18,6 +18,12 @@
 enum { SIDE_REQ = 0, SIDE_RESP = 1 };
 
 /* One side (request or response) of a stream. */
+/*
+ * Bytes of a gRPC-Web trailers frame kept to read its grpc-status from
+ * ("grpc-status:0\r\ngrpc-message:...": it comes first in practice).
+ */
+#define H2_WEB_TRAILERS_KEPT 64u
+
 struct h2_side {
     uint64_t body;              /* DATA payload bytes */
     uint64_t msgs, msg_bytes;   /* gRPC length-prefixed messages */
@@ -26,6 +32,11 @@ struct h2_side {
     uint8_t pre_len;
     bool msg_lost;              /* a gap broke the message framing: counting stopped */
     bool web_text;              /* gRPC-Web text: base64 bodies, messages not counted */
+    bool web_tr;                /* the current message is gRPC-Web's trailers frame (0x80) */
+    bool web_cut;               /* it is longer than what web[] keeps */
+    uint8_t web_len;            /* bytes of it kept in web[] */
+    int16_t web_status;         /* the grpc-status it gave; -1: none */
+    uint8_t web[H2_WEB_TRAILERS_KEPT];  /* its first bytes, where grpc-status is looked for */
     bool headers;               /* its (final) header block was seen */
     bool ended;                 /* END_STREAM seen */
 };

@@ -872,7 +872,8 @@ TEST(grpc_unary_exact)
 
 /*
  * gRPC-Web over HTTP/2: its trailers come as one more length-prefixed frame
- * (flag 0x80), which is no message; its text form is base64 and not counted.
+ * (flag 0x80), which is no message but gives the grpc-status; its text form
+ * is base64 and not read.
  */
 TEST(grpc_web_trailer_frame_and_text)
 {
@@ -914,10 +915,69 @@ TEST(grpc_web_trailer_frame_and_text)
                                          "\"messages\":0,\"messageBytes\":0}"
                                        : "\"grpc\":{\"service\":\"svc.A\",\"method\":\"B\","
                                          "\"messages\":1,\"messageBytes\":2}") != NULL);
-        T_TRUE(strstr(line(o, 0), text ? "\"messages\":0,\"messageBytes\":0,\"trailersOnly\""
-                                       : "\"messages\":1,\"messageBytes\":3,\"trailersOnly\"") !=
-               NULL);
+        T_TRUE(strstr(line(o, 0),
+                      text ? "\"grpc\":{\"status\":null,\"message\":\"\",\"messages\":0,"
+                             "\"messageBytes\":0,\"trailersOnly\""
+                           : "\"grpc\":{\"status\":0,\"message\":\"\",\"messages\":1,"
+                             "\"messageBytes\":3,\"trailersOnly\"") != NULL);
         T_TRUE(strstr(line(o, 0), "\"anomalies\":[]") != NULL);
+        free(o);
+    }
+}
+
+/*
+ * gRPC-Web's grpc-status: a header line of its trailers frame in any case,
+ * after other lines, without a CRLF at the frame's end, across DATA frames;
+ * none past the bytes kept (H2_WEB_TRAILERS_KEPT) or not a number.
+ */
+TEST(grpc_web_trailer_status)
+{
+    static const struct {
+        const char *lines;
+        size_t split;           /* where a second DATA frame starts, 0: none */
+        const char *want;
+    } cases[] = {
+        { "grpc-message:nope\r\nGrpc-Status: 14\r\n", 0, "\"status\":14," },
+        { "grpc-status:7", 0, "\"status\":7," },
+        { "grpc-status:5\r\n", 8, "\"status\":5," },
+        { "grpc-status:abc\r\n", 0, "\"status\":null," },
+        { "grpc-message:0123456789012345678901234567890123456789012345678901\r\n"
+          "grpc-status:3\r\n", 0, "\"status\":null," },
+        { "x-grpc-status:3\r\n", 0, "\"status\":null," },
+    };
+    struct bb hb = { .n = 0 };
+
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        static const uint8_t req[] = { 0, 0, 0, 0, 0 };
+        size_t n = strlen(cases[i].lines), sp = cases[i].split ? 5 + cases[i].split : 5 + n;
+        uint8_t resp[128] = { 0x80, 0, 0, 0, (uint8_t)n };
+        char *o;
+
+        memcpy(resp + 5, cases[i].lines, n);
+        reset();
+        client_start(&cb);
+        hb.n = 0;
+        hp_idx(&hb, 3);
+        hp_idx(&hb, 6);
+        hp_litn(&hb, 4, "/svc.A/B");
+        hp_litn(&hb, 31, "application/grpc-web+proto");
+        frame(&cb, HEADERS, EH, 1, hb.d, hb.n);
+        frame(&cb, DATA, ES, 1, req, sizeof req);
+        server_start(&sb);
+        hb.n = 0;
+        hp_idx(&hb, 8);
+        hp_litn(&hb, 31, "application/grpc-web+proto");
+        frame(&sb, HEADERS, EH, 1, hb.d, hb.n);
+        if (sp < 5 + n) {
+            frame(&sb, DATA, 0, 1, resp, sp);
+            frame(&sb, DATA, ES, 1, resp + sp, 5 + n - sp);
+        } else {
+            frame(&sb, DATA, ES, 1, resp, 5 + n);
+        }
+        o = run2(&cb, &sb);
+        T_EQ(count_lines(o), 1);
+        if (!strstr(line(o, 0), cases[i].want))
+            T_FAIL_("case %zu: no %s in %s", i, cases[i].want, line(o, 0));
         free(o);
     }
 }
@@ -2388,6 +2448,7 @@ T_MAIN(T_CASE(registered), T_CASE(hpack_c1_integers), T_CASE(hpack_c2_single_fie
        T_CASE(hpack_header_list_limit),
        T_CASE(get_exchange_exact), T_CASE(grpc_unary_exact),
        T_CASE(grpc_trailers_only_and_status_from_headers), T_CASE(grpc_web_trailer_frame_and_text),
+       T_CASE(grpc_web_trailer_status),
        T_CASE(headers_with_padding_priority_and_continuations),
        T_CASE(multiplexed_streams_pair_by_id_out_in_request_order),
        T_CASE(rst_stream_emits_what_it_has), T_CASE(end_of_capture_no_response_and_truncated),
