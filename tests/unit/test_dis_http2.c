@@ -871,6 +871,25 @@ TEST(grpc_unary_exact)
 }
 
 /*
+ * The client's side of a gRPC call to /svc.A/B (content-type ct): HEADERS,
+ * then req as one DATA frame ending the stream; then the server's preface.
+ */
+static void grpc_call(const char *ct, const void *req, size_t reqn)
+{
+    struct bb hb = { .n = 0 };
+
+    reset();
+    client_start(&cb);
+    hp_idx(&hb, 3);
+    hp_idx(&hb, 6);
+    hp_litn(&hb, 4, "/svc.A/B");
+    hp_litn(&hb, 31, ct);
+    frame(&cb, HEADERS, EH, 1, hb.d, hb.n);
+    frame(&cb, DATA, ES, 1, req, reqn);
+    server_start(&sb);
+}
+
+/*
  * gRPC-Web over HTTP/2: its trailers come as one more length-prefixed frame
  * (flag 0x80), which is no message but gives the grpc-status; its text form
  * is base64 and not read.
@@ -887,20 +906,11 @@ TEST(grpc_web_trailer_frame_and_text)
     for (int text = 0; text < 2; text++) {
         const char *ct = text ? "application/grpc-web-text" : "application/grpc-web+proto";
 
-        reset();
-        client_start(&cb);
-        hb.n = 0;
-        hp_idx(&hb, 3);
-        hp_idx(&hb, 6);
-        hp_litn(&hb, 4, "/svc.A/B");
-        hp_litn(&hb, 31, ct);
-        frame(&cb, HEADERS, EH, 1, hb.d, hb.n);
         /* the text form: the same bytes as base64 */
         if (text)
-            frame(&cb, DATA, ES, 1, "AAAAAAJoaQ==", 12);
+            grpc_call(ct, "AAAAAAJoaQ==", 12);
         else
-            frame(&cb, DATA, ES, 1, req, sizeof req);
-        server_start(&sb);
+            grpc_call(ct, req, sizeof req);
         hb.n = 0;
         hp_idx(&hb, 8);
         hp_litn(&hb, 31, ct);
@@ -954,16 +964,7 @@ TEST(grpc_web_trailer_status)
         char *o;
 
         memcpy(resp + 5, cases[i].lines, n);
-        reset();
-        client_start(&cb);
-        hb.n = 0;
-        hp_idx(&hb, 3);
-        hp_idx(&hb, 6);
-        hp_litn(&hb, 4, "/svc.A/B");
-        hp_litn(&hb, 31, "application/grpc-web+proto");
-        frame(&cb, HEADERS, EH, 1, hb.d, hb.n);
-        frame(&cb, DATA, ES, 1, req, sizeof req);
-        server_start(&sb);
+        grpc_call("application/grpc-web+proto", req, sizeof req);
         hb.n = 0;
         hp_idx(&hb, 8);
         hp_litn(&hb, 31, "application/grpc-web+proto");
@@ -988,16 +989,7 @@ TEST(grpc_trailers_only_and_status_from_headers)
     struct bb hb = { .n = 0 };
     char *o;
 
-    reset();
-    client_start(&cb);
-    hp_idx(&hb, 3);
-    hp_idx(&hb, 6);
-    hp_litn(&hb, 4, "/svc.A/B");
-    hp_litn(&hb, 31, "application/grpc+proto");
-    frame(&cb, HEADERS, EH, 1, hb.d, hb.n);
-    frame(&cb, DATA, ES, 1, empty, sizeof empty);
-    server_start(&sb);
-    hb.n = 0;
+    grpc_call("application/grpc+proto", empty, sizeof empty);
     hp_idx(&hb, 8);
     hp_litn(&hb, 31, "application/grpc");
     hp_lit(&hb, "grpc-status", "12");
