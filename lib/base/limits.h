@@ -29,8 +29,6 @@
    (past either, the newer go to other.pcap). */
 #define LIM_FRAG_CARRY          4096u
 #define LIM_FRAG_CARRY_BYTES    (16u * 1024 * 1024)
-/* Steps back in time per node that give an interface a new eviction clock (split.c). */
-#define LIM_CLOCK_STEPS         64u
 /* Default UDP idle timeout that starts a new stream (--udp-timeout), in seconds. */
 #define LIM_UDP_TIMEOUT_S       60u
 /* A closed TCP stream (RST, or FIN both ways) is finished after this idle time, in seconds. */

@@ -19,8 +19,8 @@
  * at the time of the packet being assigned, against the flow's newest
  * packet of its clock: a flow newer than that (time stepped back) is not
  * idle. Only the flows whose last packet came with the same clock (the
- * capture interface: a pcapng's interfaces may keep different times; split.c
- * gives an interface a new clock when time steps back at a later input) are
+ * capture interface: a pcapng's interfaces may keep different times; when
+ * time steps back at a later input, split.c sets the clock back) are
  * measured against that time, so that packets stamped hours ahead on one
  * interface do not end the streams of another whose packets keep coming.
  */
@@ -126,8 +126,12 @@ void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_ns, uint32_t c
 struct flow *flow_expired(struct flow_table *t, uint64_t now_ns, uint32_t clock);
 /* Removes and frees f. */
 void flow_remove(struct flow_table *t, struct flow *f);
-/* Whether no flow's last packet came with clock. */
-bool flow_clock_empty(const struct flow_table *t, uint32_t clock);
+/*
+ * Time of clock steps back by back ns (a later input of the same span): its
+ * flows are made as idle, measured by the new times, as they were by the
+ * old ones at the step (at most their idle time, they are as old as that).
+ */
+void flow_clock_back(struct flow_table *t, uint32_t clock, uint64_t back);
 /* Calls fn on every flow, in a deterministic order (by clock, list, queue order). */
 void flow_each(struct flow_table *t, void (*fn)(struct flow *f, void *arg), void *arg);
 

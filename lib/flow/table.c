@@ -324,15 +324,17 @@ struct flow *flow_expired(struct flow_table *t, uint64_t now_ns, uint32_t clock)
     return best;
 }
 
-bool flow_clock_empty(const struct flow_table *t, uint32_t clock)
+void flow_clock_back(struct flow_table *t, uint32_t clock, uint64_t back)
 {
     if (clock >= t->nclock)
-        return true;
+        return;
+    /* the same for every flow of the clock: its lists stay in order */
     for (int l = 0; l < LRU_N; l++) {
-        if (t->lru[(size_t)clock * LRU_N + l].head)
-            return false;
+        for (struct flow *f = t->lru[(size_t)clock * LRU_N + l].head; f; f = f->lru_next) {
+            f->clock_ns = f->clock_ns > back ? f->clock_ns - back : 0;
+            f->queued_ns = f->queued_ns > back ? f->queued_ns - back : 0;
+        }
     }
-    return true;
 }
 
 void flow_remove(struct flow_table *t, struct flow *f)

@@ -429,53 +429,41 @@ static void frag_finish(struct split *sp, uint64_t now, bool final)
 }
 
 /*
- * The eviction clock (flow.h) of a packet of interface iface at ts_ns: the
- * interface's, unless the first packet of it in a later input steps back by
- * more than the shortest timeout (two captures of the same span, one after
- * the other). The flows of the newer packets would then lead that clock's
- * idle lists, never idle at the older times, and no flow queued behind them
- * would ever be found idle (two 1 GiB captures of the same ten minutes took
- * 3.5 GB, their DNS streams spilled to 145,790 files). So the interface
- * gets a new clock, which the old one follows: evict_stepped() ages the old
- * clock's flows as the new one's time goes on. Inside an input, time that
- * steps back is a clock's glitch (a packet stamped 20 years early): no new
- * clock, which would age every other flow by the glitch. A step back by less
- * delays eviction by at most that. Past LIM_CLOCK_STEPS steps, interfaces
- * keep their clocks.
+ * Keeps the eviction clock (flow.h) of interface iface, whose packet at
+ * ts_ns is being assigned. When the first packet of the interface in a
+ * later input is behind its latest time by more than the shortest timeout
+ * (two captures of the same span, one after the other), the clock is set
+ * back: otherwise the flows of the newer packets would lead its idle lists,
+ * never idle at the older times, and no flow queued behind them would ever
+ * be found idle (two 1 GiB captures of the same ten minutes took 3.5 GB,
+ * their DNS streams spilled to 145,790 files). Inside an input, time that
+ * steps back is a clock's glitch (a packet stamped 20 years early), which
+ * must not age every other flow: nothing changes. A step back by less than
+ * the timeout delays eviction by at most that much.
  */
-static uint32_t packet_clock(struct split *sp, uint32_t iface, uint64_t ts_ns)
+static void clock_step(struct split *sp, uint32_t iface, uint64_t ts_ns)
 {
     const struct flow_opts *fo = &sp->o->flow;
     uint64_t step = fo->udp_idle_ns;
-    bool first;
-    uint32_t c;
 
     step = fo->tcp_closed_ns < step ? fo->tcp_closed_ns : step;
     step = fo->tcp_idle_ns < step ? fo->tcp_idle_ns : step;
     if (iface >= sp->clk_cap) {
         size_t old = sp->clk_cap;
 
-        xgrow((void **)&sp->clk_of, &sp->clk_cap, (size_t)iface + 1, sizeof *sp->clk_of);
-        memset(sp->clk_of + old, 0, (sp->clk_cap - old) * sizeof *sp->clk_of);
+        xgrow((void **)&sp->clk_latest, &sp->clk_cap, (size_t)iface + 1, sizeof *sp->clk_latest);
+        memset(sp->clk_latest + old, 0, (sp->clk_cap - old) * sizeof *sp->clk_latest);
         old = sp->clk_input_cap;
         xgrow((void **)&sp->clk_input, &sp->clk_input_cap, sp->clk_cap, sizeof *sp->clk_input);
         memset(sp->clk_input + old, 0, (sp->clk_input_cap - old) * sizeof *sp->clk_input);
     }
-    c = sp->clk_of[iface];
-    first = sp->clk_input[iface] != sp->inputs;
-    sp->clk_input[iface] = sp->inputs;
-    if (c == 0 || (first && ts_ns + step < sp->clk[c - 1].latest && sp->nsteps < LIM_CLOCK_STEPS)) {
-        xgrow((void **)&sp->clk, &sp->clk_n_cap, sp->nclk + 1, sizeof *sp->clk);
-        sp->clk[sp->nclk] = (struct split_clock){ ts_ns, 0, c };
-        if (c) {
-            sp->clk[sp->nclk].shift = sp->clk[c - 1].latest - ts_ns;
-            sp->nsteps++;
-        }
-        c = sp->clk_of[iface] = (uint32_t)++sp->nclk;
+    if (sp->clk_input[iface] != sp->inputs && ts_ns + step < sp->clk_latest[iface]) {
+        flow_clock_back(sp->ft, iface, sp->clk_latest[iface] - ts_ns);
+        sp->clk_latest[iface] = ts_ns;
     }
-    if (ts_ns > sp->clk[c - 1].latest)
-        sp->clk[c - 1].latest = ts_ns;
-    return c - 1;
+    sp->clk_input[iface] = sp->inputs;
+    if (ts_ns > sp->clk_latest[iface])
+        sp->clk_latest[iface] = ts_ns;
 }
 
 /* Ends the streams of the flows of clock that are idle at now_ns (a time of that clock). */
@@ -486,27 +474,6 @@ static void evict(struct split *sp, uint32_t pos, uint32_t clock, uint64_t now_n
     while ((f = flow_expired(sp->ft, now_ns, clock)) != NULL) {
         end_push(sp, pos, f->stream);
         flow_remove(sp->ft, f);
-    }
-}
-
-/*
- * Evicts, at now_ns of clock, the flows of the clocks it follows (after
- * steps back), each at its own time; a clock with no flow left is let go.
- */
-static void evict_stepped(struct split *sp, uint32_t pos, uint32_t clock, uint64_t now_ns)
-{
-    struct split_clock *k = &sp->clk[clock];
-
-    while (k->prev) {
-        uint32_t prev = k->prev - 1;
-
-        now_ns += k->shift;
-        if (flow_clock_empty(sp->ft, prev)) {
-            k->prev = 0;
-            break;
-        }
-        evict(sp, pos, prev, now_ns);
-        k = &sp->clk[prev];
     }
 }
 
@@ -528,7 +495,6 @@ static void assign(struct split *sp, size_t n, bool final)
         struct pinfo *p = &pi[i];
         const struct dec_pkt *dp = &p->dec;
         bool l4 = dp->proto == 6 || dp->proto == 17;
-        uint32_t clock;
 
         if (i + 4 < n && pi[i + 4].dec.has_ports)
             flow_prefetch(sp->ft, pi[i + 4].hash);
@@ -542,16 +508,15 @@ static void assign(struct split *sp, size_t n, bool final)
          * time: interfaces may keep different clocks.
          */
         sp->now_ns = pk->ts_ns;
-        clock = packet_clock(sp, pk->iface, pk->ts_ns);
-        evict(sp, (uint32_t)i, clock, pk->ts_ns);
-        evict_stepped(sp, (uint32_t)i, clock, pk->ts_ns);
+        clock_step(sp, pk->iface, pk->ts_ns);
+        evict(sp, (uint32_t)i, pk->iface, pk->ts_ns);
         p->s = NULL;
         p->carried = false;
         if (l4 && dp->has_ports) {
             struct flow *f = flow_find(sp->ft, &p->key, p->hash);
 
             if (!f) {
-                f = flow_insert(sp->ft, &p->key, p->hash, pk->ts_ns, clock);
+                f = flow_insert(sp->ft, &p->key, p->hash, pk->ts_ns, pk->iface);
                 stream_new(sp, f, p);
             } else if (flow_classify(f, &sp->o->flow, dp, p->side, pk->ts_ns) == FLOW_NEW) {
                 end_push(sp, (uint32_t)i, f->stream);
@@ -561,7 +526,7 @@ static void assign(struct split *sp, size_t n, bool final)
             p->s = f->stream;
             account(sp, p->s, pk, dp);
             flow_update(f, dp, p->side, pk->ts_ns);
-            flow_touch(sp->ft, f, pk->ts_ns, clock);
+            flow_touch(sp->ft, f, pk->ts_ns, pk->iface);
             if (dp->frag) {
                 frag_remember(sp, dp, &p->key, p->s->rec.id, pk->ts_ns);
                 if (dp->frag_first && sp->npending)
@@ -1347,8 +1312,7 @@ out_split:
     free(sp.cat);
     free(sp.frag);
     free(sp.carry.head);
-    free(sp.clk_of);
-    free(sp.clk);
+    free(sp.clk_latest);
     free(sp.clk_input);
     free(sp.carry.next);
     free(sp.carry.pk);

@@ -193,16 +193,10 @@ struct split {
     size_t ncat, nblocks;
     uint64_t next_id;
     uint64_t now_ns;            /* the time of the packet being assigned (eviction's clock) */
-    uint32_t *clk_of;           /* per interface (of any input): its eviction clock + 1 */
-    uint64_t *clk_input;        /* per interface: the input (inputs + 1) that last used it */
+    uint64_t *clk_latest;       /* per interface (of any input): the latest time of its packets */
+    uint64_t *clk_input;        /* per interface: the input (inputs) that last had a packet of it */
     size_t clk_cap, clk_input_cap;
     uint64_t inputs;            /* inputs opened so far */
-    struct split_clock {
-        uint64_t latest;        /* the latest time of its packets */
-        uint64_t shift;         /* with prev: its times + shift are prev's times */
-        uint32_t prev;          /* the clock it follows after a step back, + 1; 0: none */
-    } *clk;
-    size_t nclk, clk_n_cap, nsteps;
     uint64_t pend_total;        /* sum of pend over live streams */
     struct sstream *pend_list[PEND_CLASSES];
     struct frag_ent *frag;

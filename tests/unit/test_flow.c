@@ -213,12 +213,12 @@ TEST(expiry_per_clock)
 }
 
 /*
- * A flow that moves to a clock behind its own (a later input of the same
- * span) is measured by that clock from then on: it does not hold the flows
- * queued behind it there, and its stream is still one (last_ns stays the
- * newest time, for flow_classify).
+ * A flow that moves to a clock behind its own (another interface's) is
+ * measured by that clock from then on: it does not hold the flows queued
+ * behind it there, and its stream is still one (last_ns stays the newest
+ * time, for flow_classify).
  */
-TEST(expiry_after_step_back)
+TEST(expiry_on_a_clock_behind)
 {
     struct flow_table *t = flow_table_new(&opts, NULL);
     struct dec_pkt a = pkt(17, 0x0100000a, 1111, 0x0200000a, 53, 0, 0);
@@ -242,7 +242,42 @@ TEST(expiry_after_step_back)
     flow_table_free(t);
 }
 
+/*
+ * A clock set back (a later input of the same span): its flows are as idle
+ * by the new times as they were by the old ones at the step, and in order.
+ */
+TEST(expiry_after_clock_back)
+{
+    const uint64_t t0 = 1700000000 * S;
+    struct flow_table *t = flow_table_new(&opts, NULL);
+    struct dec_pkt a = pkt(17, 0x0100000a, 1111, 0x0200000a, 53, 0, 0);
+    struct dec_pkt b = pkt(17, 0x0300000a, 2222, 0x0200000a, 53, 0, 0);
+    struct dec_pkt c = pkt(17, 0x0500000a, 3333, 0x0200000a, 53, 0, 0);
+    struct flow_key kc;
+    int side;
+    struct flow *fa = start(t, &a, t0 + 590 * S, &side);
+    struct flow *fb = start(t, &b, t0 + 600 * S, &side);
+    struct flow *fc;
+
+    /* the next input starts at t0 + 5 s: 595 s back; fa was 10 s idle then, fb not */
+    flow_clock_back(t, 0, 595 * S);
+    flow_key_from(&c, &kc);
+    fc = flow_insert(t, &kc, hash_fixed(&kc, sizeof kc), t0 + 6 * S, 0);
+    T_TRUE(flow_expired(t, t0 + 55 * S, 0) == NULL);
+    T_TRUE(flow_expired(t, t0 + 55 * S + 1, 0) == fa);
+    flow_remove(t, fa);
+    T_TRUE(flow_expired(t, t0 + 65 * S, 0) == NULL);
+    T_TRUE(flow_expired(t, t0 + 65 * S + 1, 0) == fb);
+    flow_remove(t, fb);
+    T_TRUE(flow_expired(t, t0 + 66 * S + 1, 0) == fc);
+    /* a step back past a flow's time leaves it as old as can be */
+    flow_clock_back(t, 0, t0 + 1000 * S);
+    T_TRUE(flow_expired(t, 60 * S + 1, 0) == fc);
+    flow_table_free(t);
+}
+
 T_MAIN(T_CASE(key_is_bidirectional), T_CASE(same_address_orders_by_port), T_CASE(tcp_reuse_rules),
        T_CASE(tcp_midstream_syn), T_CASE(udp_idle_timeout), T_CASE(table_many_insert_find_remove),
        T_CASE(expiry_oldest_first),
-       T_CASE(expiry_per_clock), T_CASE(expiry_after_step_back))
+       T_CASE(expiry_per_clock), T_CASE(expiry_on_a_clock_behind),
+       T_CASE(expiry_after_clock_back))
