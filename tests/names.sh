@@ -347,4 +347,37 @@ if mkfifo "$TMP/nf" 2>/dev/null; then
 else
     t_skip "no mkfifo"
 fi
+# passive DNS is bounded by distinct answers, not by answers: one DNS flow answers one name
+# for 10.255.255.255 4,800 times (one sighting, widened), then 17,514 other addresses that
+# its entries keep; a bucket keeps LIM_NAMES_DNS_SEEN (16,384) sightings, the rest dropped
+if t_have python3; then
+    python3 - "$TMP/dns.pcap" <<'EOF'
+import struct, sys
+q = b"\x01a\x07example\x03com\x00" + struct.pack("!HH", 1, 1)
+def udp(src, dst, sp, dp, d):
+    u = struct.pack("!HHHH", sp, dp, 8 + len(d), 0) + d
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 0, 0x4000, 64, 17, 0,
+                     bytes(src), bytes(dst))
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + u
+msgs = [[(10, 255, 255, 255)] * 1200] * 4
+msgs += [[(10, 0, i >> 8 & 255, i & 255) for i in range(k, k + 1200)] for k in range(0, 20400, 1200)]
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+    for i, ips in enumerate(msgs):
+        rr = b"".join(b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes(a) for a in ips)
+        for d in (udp((10, 9, 0, 1), (10, 9, 0, 2), 40000, 53,
+                      struct.pack("!6H", i, 0x0100, 1, 0, 0, 0) + q),
+                  udp((10, 9, 0, 2), (10, 9, 0, 1), 53, 40000,
+                      struct.pack("!6H", i, 0x8180, 1, len(ips), 0, 0) + q + rr)):
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(d), len(d)) + d)
+EOF
+    "$SV" ingest -q -o "$TMP/dns" "$TMP/dns.pcap"
+    t_is "passive DNS: a bucket keeps 16,384 sightings, a repeated answer is one of them" \
+        "$(jget "$TMP/dns/nodes/local/names.json" '[.ips[] | length] | add')" 16384
+    t_is "passive DNS: the repeated answer is kept" \
+        "$(jget "$TMP/dns/nodes/local/names.json" '.ips["10.255.255.255"][0].name')" a.example.com
+else
+    t_skip "no python3"
+    t_skip "no python3"
+fi
 t_done

@@ -56,6 +56,9 @@
 #define LIM_NAMES_RECORDS       (16u * 1024 * 1024)
 /* Passive DNS: runs of (IP, name) sightings kept; later new runs are dropped and counted. */
 #define LIM_NAMES_DNS_RUNS      (4u * 1024 * 1024)
+/* Passive DNS: (IP, name) sightings one bucket gathers during ingest (an IP's repeated
+   name only widens its sighting); later new ones are dropped and counted. */
+#define LIM_NAMES_DNS_SEEN      16384u
 
 /* Bundles read by ingest (lib/bundle/reader.c): bytes one member may declare or hold
  * (--bundle-member-max). A node's merged capture is one member. */

@@ -230,6 +230,11 @@ size_t names_dns_dropped(const struct names *h)
     return h->dns_dropped;
 }
 
+void names_dns_dropped_add(struct names *h, size_t n)
+{
+    h->dns_dropped += n;
+}
+
 /* ------------------------------------------------------------ parsing helpers */
 
 static bool parse_port(const char *s, uint16_t *port)

@@ -136,6 +136,8 @@ void names_dns_seen(struct names *h, uint8_t ipver, const uint8_t ip[16], const 
  * counted.)
  */
 size_t names_dns_dropped(const struct names *h);
+/* Counts n sightings dropped before they reached h (ingest's LIM_NAMES_DNS_SEEN). */
+void names_dns_dropped_add(struct names *h, size_t n);
 
 /* Sorts the records and builds the lookup; the history is read-only afterwards. */
 void names_seal(struct names *h);

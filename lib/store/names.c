@@ -26,6 +26,8 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/fsutil.h"
+#include "base/hash.h"
+#include "base/limits.h"
 #include "base/xalloc.h"
 #include "compress/compress.h"
 #include "entry/entry.h"
@@ -75,6 +77,54 @@ static const uint8_t *str_payload(const uint8_t *p, const uint8_t *end, size_t *
         return NULL;
     *n = (size_t)l;
     return p;
+}
+
+/* Slots of a bucket's IP -> last sighting table: twice the sightings it may hold. */
+#define SEEN_SLOTS (2u * LIM_NAMES_DNS_SEEN)
+
+/*
+ * Adds a sighting of name for ip at t to bucket b. A repeat of the name the
+ * bucket last saw for ip only widens that sighting (a busy service is
+ * answered for over and over): what a bucket keeps grows with the distinct
+ * answers, up to LIM_NAMES_DNS_SEEN of them; later new ones are dropped and
+ * counted.
+ */
+static void seen_add(struct bucket *b, uint64_t t, uint8_t ipver, const uint8_t ip[16],
+                     const uint8_t *name, size_t nl)
+{
+    size_t j;
+    struct dns_seen *x;
+
+    if (!b->seen_slot)
+        b->seen_slot = xcalloc(SEEN_SLOTS, sizeof *b->seen_slot);
+    j = (size_t)hash_bytes(ip, 16, ipver) & (SEEN_SLOTS - 1);
+    while (b->seen_slot[j]) {
+        x = &b->seen[b->seen_slot[j] - 1];
+        if (x->ipver == ipver && memcmp(x->ip, ip, 16) == 0)
+            break;
+        j = (j + 1) & (SEEN_SLOTS - 1);
+    }
+    if (b->seen_slot[j]) {
+        x = &b->seen[b->seen_slot[j] - 1];
+        if (x->namelen == nl && memcmp(b->seen_names.data + x->name, name, nl) == 0) {
+            if (t < x->t0)
+                x->t0 = t;
+            if (t > x->t1)
+                x->t1 = t;
+            return;
+        }
+    }
+    if (b->nseen >= LIM_NAMES_DNS_SEEN) {
+        b->seen_dropped++;
+        return;
+    }
+    xgrow((void **)&b->seen, &b->capseen, b->nseen + 1, sizeof *b->seen);
+    x = &b->seen[b->nseen];
+    *x = (struct dns_seen){ t, t, ipver, { 0 }, b->seen_names.len, nl };
+    memcpy(x->ip, ip, 16);
+    if (buf_append(&b->seen_names, name, nl) < 0)
+        return;
+    b->seen_slot[j] = (uint32_t)++b->nseen;
 }
 
 /*
@@ -143,12 +193,7 @@ static void dns_answers(struct bucket *b, const struct ent_view *v)
                 name = qname;
                 nl = qnl;
             }
-            xgrow((void **)&b->seen, &b->capseen, b->nseen + 1, sizeof *b->seen);
-            b->seen[b->nseen] = (struct dns_seen){ v->f.resp_ns, fam == AF_INET6 ? 6 : 4, { 0 },
-                                                   b->seen_names.len, nl };
-            memcpy(b->seen[b->nseen].ip, ip, 16);
-            if (buf_append(&b->seen_names, name, nl) == 0)
-                b->nseen++;
+            seen_add(b, v->f.resp_ns, fam == AF_INET6 ? 6 : 4, ip, name, nl);
         }
     }
 }
@@ -267,20 +312,22 @@ static int write_history(const struct names *h, const char *node_dir, struct dia
     return rc;
 }
 
-/* A bucket's sighting, for sorting all of them by time. */
+/* A bucket's sighting (the first or the last of a widened one), for sorting them by time. */
 struct sighting {
     const struct dns_seen *s;
     const uint8_t *name;
+    uint64_t t;
 };
 
 static int cmp_sighting(const void *a, const void *b)
 {
     const struct dns_seen *x = ((const struct sighting *)a)->s;
     const struct dns_seen *y = ((const struct sighting *)b)->s;
+    uint64_t tx = ((const struct sighting *)a)->t, ty = ((const struct sighting *)b)->t;
     int c;
 
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
+    if (tx != ty)
+        return tx < ty ? -1 : 1;
     if (x->ipver != y->ipver)
         return x->ipver < y->ipver ? -1 : 1;
     c = memcmp(x->ip, y->ip, 16);
@@ -301,20 +348,28 @@ static void add_sightings(struct split *sp, struct names *h)
     struct sighting *v;
     size_t n = 0, k = 0;
 
-    for (uint32_t t = 0; t < STORE_BUCKETS; t++)
-        n += sp->b[t].nseen;
+    for (uint32_t t = 0; t < STORE_BUCKETS; t++) {
+        for (size_t i = 0; i < sp->b[t].nseen; i++)
+            n += sp->b[t].seen[i].t1 != sp->b[t].seen[i].t0 ? 2 : 1;
+        names_dns_dropped_add(h, sp->b[t].seen_dropped);
+    }
     v = xcalloc(n ? n : 1, sizeof *v);
     for (uint32_t t = 0; t < STORE_BUCKETS; t++) {
         const struct bucket *b = &sp->b[t];
 
-        for (size_t i = 0; i < b->nseen; i++)
-            v[k++] = (struct sighting){ &b->seen[i], b->seen_names.data + b->seen[i].name };
+        for (size_t i = 0; i < b->nseen; i++) {
+            const struct dns_seen *s = &b->seen[i];
+
+            v[k++] = (struct sighting){ s, b->seen_names.data + s->name, s->t0 };
+            if (s->t1 != s->t0)
+                v[k++] = (struct sighting){ s, b->seen_names.data + s->name, s->t1 };
+        }
     }
     if (n > 1)
         qsort(v, n, sizeof *v, cmp_sighting);
     for (size_t i = 0; i < n; i++)
         names_dns_seen(h, v[i].s->ipver, v[i].s->ip, (const char *)v[i].name, v[i].s->namelen,
-                       v[i].s->t);
+                       v[i].t);
     free(v);
 }
 

@@ -1292,6 +1292,7 @@ out_split:
         buf_release(&sp.b[t].ents);
         buf_release(&sp.b[t].seen_names);
         free(sp.b[t].seen);
+        free(sp.b[t].seen_slot);
         free(sp.b[t].q[0].v);
         free(sp.b[t].q[1].v);
         free(sp.b[t].pack_path);

@@ -81,9 +81,13 @@ struct evq {
     size_t n, cap;
 };
 
-/* A DNS answer a bucket saw: name (in its seen_names) has address ip since t. */
+/*
+ * A DNS answer a bucket saw: name (in its seen_names) has address ip, first
+ * at t0 and last at t1 (the bucket's later answers of the same name for ip
+ * only widen it).
+ */
 struct dns_seen {
-    uint64_t t;
+    uint64_t t0, t1;
     uint8_t ipver;
     uint8_t ip[16];
     size_t name, namelen;
@@ -127,6 +131,8 @@ struct bucket {
     struct dns_seen *seen;      /* the DNS answers of its entries (names.c) */
     size_t nseen, capseen;
     struct buf seen_names;
+    uint32_t *seen_slot;        /* IP -> its last sighting (index + 1), open addressing */
+    size_t seen_dropped;        /* new sightings past LIM_NAMES_DNS_SEEN */
     int rc;
     struct diag d;
 };
