@@ -36,22 +36,29 @@ static bool header_map(const char *k)
     return strcmp(k, "headers") == 0 || strcmp(k, "trailers") == 0;
 }
 
-static void set_merge(struct jv *obj, const char *k, struct jv *v, bool nocase)
+/*
+ * obj[k] = v, or v joined to the string already there. In a header map,
+ * lower (an object of the map's names lower-cased -> their first spelling)
+ * finds a name of another case without a walk of the map, which made a
+ * block of n names cost n^2 comparisons (16,000 names: 0.3 s an entry).
+ */
+static void set_merge(struct jv *obj, const char *k, struct jv *v, struct jv *lower)
 {
-    struct jv *old = jv_get(obj, k), *x;
-    const char *a, *b, *name;
-    char first[256];
-    void *it = NULL;
+    struct jv *old = jv_get(obj, k), *first;
+    const char *a, *b;
+    char lk[256];
     char *j;
-    size_t al, bl;
+    size_t al, bl, n = strlen(k);
 
-    while (!old && nocase && jv_obj_next(obj, &it, &name, &x)) {
-        size_t n = strlen(name);
-
-        if (strcasecmp(name, k) == 0 && n < sizeof first) {
-            old = x;
-            memcpy(first, name, n + 1);
-            k = first;      /* the first spelling */
+    if (lower && n < sizeof lk) {
+        for (size_t i = 0; i <= n; i++)
+            lk[i] = k[i] >= 'A' && k[i] <= 'Z' ? (char)(k[i] - 'A' + 'a') : k[i];
+        first = jv_get(lower, lk);
+        if (!old && first) {
+            k = jv_as_str(first);       /* the first spelling */
+            old = jv_get(obj, k);
+        } else if (!first) {
+            jv_set(lower, lk, jv_str(k));
         }
     }
     if (!old) {
@@ -83,8 +90,22 @@ static void set_merge(struct jv *obj, const char *k, struct jv *v, bool nocase)
  * Reads values up to an END tag (or the section's end at depth 0) into
  * parent (an object when !arr, else an array). Returns false on bad bytes.
  */
+static bool read_members(const uint8_t **p, const uint8_t *end, struct jv *parent, bool arr,
+                         struct jv *lower, int depth);
+
 static bool read_values(const uint8_t **p, const uint8_t *end, struct jv *parent, bool arr,
                         bool nocase, int depth)
+{
+    struct jv *lower = nocase && !arr ? jv_obj() : NULL;
+    bool ok = read_members(p, end, parent, arr, lower, depth);
+
+    jv_free(lower);
+    return ok;
+}
+
+/* read_values, with lower the header map's names (set_merge) or NULL. */
+static bool read_members(const uint8_t **p, const uint8_t *end, struct jv *parent, bool arr,
+                         struct jv *lower, int depth)
 {
     while (*p < end) {
         uint8_t tag = *(*p)++;
@@ -151,7 +172,7 @@ static bool read_values(const uint8_t **p, const uint8_t *end, struct jv *parent
             /* a name not in UTF-8 as jv_set names it, so that a second one joins it */
             char *fixed = jv_key(key);
 
-            set_merge(parent, fixed ? fixed : key, v, nocase);
+            set_merge(parent, fixed ? fixed : key, v, lower);
             free(fixed);
         }
     }
