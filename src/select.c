@@ -48,9 +48,75 @@ struct seg_job {
     struct buf recs;            /* the records of the rows that need one */
     struct seg_row *rows;
     size_t nrows, caprows;
+    size_t json_hits;           /* rows the columns left undecided that matched on their JSON */
     struct diag d;
     int rc;
 };
+
+/* What a segment scan matches the rows the columns leave undecided with. */
+struct seg_match {
+    const struct q_query *q;
+    struct q_ctx *ctx;          /* the thread's */
+    const struct sel_src *src;  /* the segment's node */
+    bool bodies;                /* the records carry bodies (the query reads them) */
+    bool records;               /* the kept rows keep their records (to print them) */
+};
+
+/*
+ * Matches the undecided rows of the block just rebuilt (job->rows from
+ * base, their records from at in job->recs) on their JSON, at once: a row
+ * that does not match goes, with its record, so that what a scan holds is
+ * what it selects, not every entry the columns could not decide (all of a
+ * store's records, bodies included, for a query on bodies). A matching row
+ * is decided (its record kept only when records are); a row whose match
+ * fails stays undecided, with its record: match_rows matches it again and
+ * reports the failure in row order.
+ */
+static void match_block(struct seg_job *job, const struct seg_match *mt, size_t base, size_t at)
+{
+    size_t w = base, wp = at;
+
+    for (size_t r = base; r < job->nrows; r++) {
+        struct seg_row x = job->rows[r];
+        size_t len = 0;
+
+        if (x.rec != SIZE_MAX) {
+            struct ent_view v;
+            long n = ent_parse(job->recs.data + x.rec, job->recs.len - x.rec, &v);
+
+            len = n > 0 ? (size_t)n : 0;
+            if (x.verdict == Q_ROW_MAYBE && n > 0) {
+                struct jv *j = jv_entry(&v, mt->src->name, mt->src->ip);
+                struct q_error e;
+                int m = -1;
+
+                if (j && mt->bodies)
+                    jv_entry_add_bodies(j, &v);
+                if (j)
+                    m = q_match(mt->q, mt->ctx, j, &e);
+                jv_free(j);
+                if (m == 0)
+                    continue;
+                if (m > 0) {
+                    x.verdict = Q_ROW_YES;
+                    job->json_hits++;
+                }
+            }
+            if (x.verdict == Q_ROW_YES && !mt->records) {
+                x.rec = SIZE_MAX;
+            } else {
+                memmove(job->recs.data + wp, job->recs.data + x.rec, len);
+                x.rec = wp;
+                wp += len;
+            }
+        }
+        job->rows[w++] = x;
+    }
+    job->nrows = w;
+    job->recs.len = wp;
+}
+
+
 
 /*
  * Scans segment job->k: blocks outside [lo, hi] or ruled out by the plan's
@@ -59,8 +125,9 @@ struct seg_job {
  * records are wanted, get their records rebuilt. On an error, no rows.
  */
 static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, struct ix_filebuf *fb,
-                         uint64_t lo, uint64_t hi, bool bodies, bool records)
+                         uint64_t lo, uint64_t hi, const struct seg_match *mt)
 {
+    bool bodies = mt->bodies, records = mt->records;
     uint8_t verdict[IX_BLOCK_ROWS], want[IX_BLOCK_ROWS];
     struct ix_seg *seg;
     int rc, c_stream, c_index, c_req, c_resp;
@@ -78,7 +145,7 @@ static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, struct ix_
         uint64_t first, last;
         const uint64_t *stream, *index, *req, *resp;
         uint32_t rows = ix_block_rows(seg, b);
-        size_t base = job->nrows, nwant = 0, at;
+        size_t base = job->nrows, nwant = 0, at, at0;
         bool skipped;
 
         ix_block_time(seg, b, &first, &last);
@@ -103,7 +170,7 @@ static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, struct ix_
         }
         if (nwant == 0)
             continue;
-        at = job->recs.len;
+        at = at0 = job->recs.len;
         rc = ix_block_records_sel(seg, b, want, bodies, &job->recs, &job->d);
         /* the records came in row order: give them to their rows */
         for (uint32_t i = 0, r = (uint32_t)base; rc == 0 && i < rows; i++) {
@@ -125,6 +192,8 @@ static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, struct ix_
             }
             r++;
         }
+        if (rc == 0 && mt->q && q_has_filter(mt->q))
+            match_block(job, mt, base, at0);
     }
     ix_close(seg);
 out:
@@ -132,6 +201,17 @@ out:
     if (rc < 0) {
         job->nrows = 0;
         job->recs.len = 0;
+    }
+    /* a block's worth of records passed through; what stays is what was selected */
+    if (job->recs.len == 0) {
+        buf_release(&job->recs);
+    } else if (job->recs.cap > 2 * job->recs.len) {
+        uint8_t *p = realloc(job->recs.data, job->recs.len);
+
+        if (p) {
+            job->recs.data = p;
+            job->recs.cap = job->recs.len;
+        }
     }
 }
 
@@ -240,7 +320,7 @@ static bool plan_on(void)
 }
 
 /* SV_QUERY_STATS=1: what the scan did, on stderr. */
-static void print_stats(const struct q_plan_stats *st, size_t matched_json)
+static void print_stats(const struct q_plan_stats *st, size_t matched_json, size_t held)
 {
     const char *e = getenv("SV_QUERY_STATS");
 
@@ -248,11 +328,12 @@ static void print_stats(const struct q_plan_stats *st, size_t matched_json)
         return;
     fprintf(stderr,
             "query stats: blocks %llu, skipped by zone maps %llu; rows %llu: no %llu, yes %llu, "
-            "json %llu (matched %zu); conditions on distinct values %llu, on row numbers %llu\n",
+            "json %llu (matched %zu); conditions on distinct values %llu, on row numbers %llu; "
+            "records held %zu bytes\n",
             (unsigned long long)st->blocks, (unsigned long long)st->blocks_skipped,
             (unsigned long long)st->rows, (unsigned long long)st->rows_no,
             (unsigned long long)st->rows_yes, (unsigned long long)st->rows_maybe, matched_json,
-            (unsigned long long)st->distinct_evals, (unsigned long long)st->row_evals);
+            (unsigned long long)st->distinct_evals, (unsigned long long)st->row_evals, held);
 }
 
 int sel_compile(const char *text, const struct q_opts *o, struct q_query **q)
@@ -319,7 +400,7 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
 {
     bool bodies = (flags & SEL_BODIES) || q_needs_bodies(q);
     bool records = !(flags & (SEL_COUNT | SEL_NO_RECORDS)), undecided = false;
-    size_t nrows = 0, bad = 0, kept = 0, njobs = 0, json_hits = 0;
+    size_t nrows = 0, bad = 0, kept = 0, njobs = 0, json_hits = 0, held = 0;
     struct sel_row *rows = NULL;
     struct seg_job *jobs = NULL;
     struct q_plan *plan;
@@ -361,10 +442,14 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
     {
         struct q_plan_scan *sc = q_plan_scan_new(plan);
         struct ix_filebuf fb = { NULL, 0, NULL };
+        struct seg_match mt = { q, q_ctx_new(), NULL, bodies, records };
 
 #pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < njobs; i++)
-            scan_segment(&jobs[i], sc, &fb, lo, hi, bodies, records);
+        for (size_t i = 0; i < njobs; i++) {
+            mt.src = &s->srcs[jobs[i].src];
+            scan_segment(&jobs[i], sc, &fb, lo, hi, &mt);
+        }
+        q_ctx_free(mt.ctx);
         ix_filebuf_release(&fb);
 #pragma omp critical(select_stats)
         q_plan_stats_add(sc, &st);
@@ -378,6 +463,8 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
             s->partial = true;
         }
         nrows += jobs[i].nrows;
+        json_hits += jobs[i].json_hits;
+        held += jobs[i].recs.len;
     }
     rows = xcalloc(nrows ? nrows : 1, sizeof *rows);
     nrows = 0;
@@ -420,7 +507,7 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
             rows[kept++] = rows[i];
     }
     free(hit);
-    print_stats(&st, json_hits);
+    print_stats(&st, json_hits, held);
     s->rows = rows;
     s->nrows = kept;
     return EXIT_OK;

@@ -48,6 +48,7 @@ done
 
 stats() { SV_QUERY_STATS=1 "$SV" query "$TMP/s" "$1" --count 2>&1 >/dev/null; }
 field() { sed -n "s/.*$1 \([0-9]*\).*/\1/p"; }
+rows_all=$("$SV" query "$TMP/s" '' --count)
 
 SEED='grpc and request.headers["Authorization"] == r"Token.*" and
 src.name == "front-end.sock-shop" and dst.name == "catalogue.sock-shop"'
@@ -56,6 +57,19 @@ t_is "the seed query is decided on the columns: no entry is rebuilt" \
 t_is "... and the plan says so" \
     "$("$SV" query "$TMP/s" --explain "$SEED" | grep -c '^columns: ')/$("$SV" query "$TMP/s" --explain "$SEED" | grep '^json:')" \
     "4/json:    nothing: the columns decide every entry"
+
+# the entries the columns leave undecided (a query on bodies) are matched as each block is
+# read: the selection holds only the records of what it selects (it held every one of
+# them, bodies included, until the whole store was scanned)
+NONE='response.content.text.contains("no such text anywhere")'
+t_is "a query on bodies decided on JSON: every entry, none matches" \
+    "$(stats "$NONE" | field json)/$(stats "$NONE" | field matched)" "$rows_all/0"
+t_is "... and no record is held, with --count or printing" \
+    "$(stats "$NONE" | field 'records held')/$(SV_QUERY_STATS=1 "$SV" query "$TMP/s" "$NONE" \
+        --format ndjson 2>&1 >/dev/null | field 'records held')" "0/0"
+SOME='response.content.text.contains("a")'
+t_is "... one that matches some: with --count no record held either" \
+    "$(stats "$SOME" | field 'records held')" 0
 
 # a regex over src.namespace: once per distinct value and block, not once per row
 blocks=$(stats '' | field blocks)
