@@ -58,6 +58,28 @@ expect "--force" 0 "" "$SV" ingest -q -f -o "$TMP/s" "$TD/zeek_http_pipelined-re
 t_is "--force replaced the store" "$(jq -r '.inputs[0].path + " " + (.nodes[0].tcp_streams|tostring)' "$TMP/s/store.json")" \
     "$TD/zeek_http_pipelined-requests.pcap 1"
 t_is "no temporary or old trees are left beside the store" "$(ls "$TMP" | grep -c '^s\.')" 0
+# a crash of the machine, not only of ingest, must leave one whole store: the new store is
+# on disk (syncfs) before it takes the old one's place, and that swap before the old one
+# goes; names import likewise around the new store.json. order TRACE NAME: the syncfs calls
+# (S), the renames onto NAME that succeeded (R) and the unlinks that did (U), in order
+if command -v strace >/dev/null 2>&1; then
+    order() {
+        awk -v n="$2" '
+            / syncfs\(/ { printf "S" }
+            /rename(at2)?\(/ && / = 0$/ &&
+                (index($0, "\"" n "\")") || index($0, "\"" n "\", RENAME")) { printf "R" }
+            / unlink(at)?\(/ && / = 0$/ { printf "U" }' "$1" | tr -s 'SRU'
+    }
+    trace() { strace -f -e trace=syncfs,renameat2,rename,unlink,unlinkat -o "$TMP/trace" "$@"; }
+    trace "$SV" ingest -q -f -o "$TMP/s" "$TD/zeek_http_pipelined-requests.pcap"
+    t_is "--force: the new store synced, swapped in, synced, then the old one removed" \
+        "$(order "$TMP/trace" "$TMP/s")" SRSU
+    trace "$SV" names import "$TMP/s" "$TD/names/kubectl-sock-shop.json" >/dev/null
+    t_is "names import: synced, store.json renamed in, synced (no segment named anew here)" \
+        "$(order "$TMP/trace" "$TMP/s/store.json")" SRS
+else
+    t_skip "strace is needed"
+fi
 # a store given twice (by another path too) would count its entries and packets twice
 expect "query: the same store twice" 2 "streamvault: $TMP/s and $TMP/s/ are the same store: give it once" \
     "$SV" query "$TMP/s" "$TMP/s/" '' --count

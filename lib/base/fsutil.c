@@ -254,6 +254,23 @@ int fs_exchange(const char *a, const char *b)
 #endif
 }
 
+int fs_sync_fs(const char *path, struct diag *d)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+    if (fd < 0)
+        return diag_errno(d, SV_EIO, errno, "%s", path);
+#if defined(__linux__) && defined(SYS_syncfs)
+    /* glibc names syncfs() only for _GNU_SOURCE */
+    if (syscall(SYS_syncfs, fd) < 0)
+        rc = diag_errno(d, SV_EIO, errno, "%s: syncfs", path);
+#else
+    sync();
+#endif
+    close(fd);
+    return rc;
+}
+
 int fs_open_tmp_beside(const char *path, char **tmp, struct diag *d)
 {
     const char *slash = strrchr(path, '/');

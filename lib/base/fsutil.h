@@ -82,6 +82,11 @@ int fs_stage_file(const char *path, const void *p, size_t n, char **tmp, struct 
 int fs_commit_staged(char *tmp, const char *path, struct diag *d)
     __attribute__((warn_unused_result));
 void fs_abort_staged(char *tmp);
+/*
+ * Makes what was written on path's file system durable (Linux: syncfs, one
+ * call for every file and rename; elsewhere sync). SV_EIO when it fails.
+ */
+int fs_sync_fs(const char *path, struct diag *d) __attribute__((warn_unused_result));
 /* Writes a whole file: fs_stage_file, then fs_commit_staged (fsync-less). */
 int fs_write_file_atomic(const char *path, const void *p, size_t n, struct diag *d)
     __attribute__((warn_unused_result));

@@ -751,7 +751,13 @@ int store_names_import(const char *dir, char *const *files, size_t nfiles,
         text = xrealloc(text, tl + 2);
         text[tl] = '\n';
         text[tl + 1] = 0;
-        rc = fs_write_file_atomic(path, text, tl + 1, d);
+        /* the new files on disk before the manifest that names them, and it before the
+           old files go (tidy): a crash of the machine leaves one whole store */
+        rc = fs_sync_fs(dir, d);
+        if (rc == 0)
+            rc = fs_write_file_atomic(path, text, tl + 1, d);
+        if (rc == 0)
+            rc = fs_sync_fs(dir, d);
         free(path);
         free(text);
     }

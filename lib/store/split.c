@@ -949,8 +949,18 @@ int store_swap_in(const char *tmp, const char *dir, struct diag *d)
     char *old;
     int rc = 0;
 
+    /*
+     * The new store on disk before it takes the old one's place, and the
+     * swap on disk before the old one goes: a crash of the machine (not only
+     * of this process) leaves one whole store at dir.
+     */
+    rc = fs_sync_fs(tmp, d);
+    if (rc < 0)
+        return rc;
     /* in one step where the file system can: there is always a store at dir */
     if (fs_exchange(tmp, dir) == 0) {
+        if ((rc = fs_sync_fs(dir, d)) < 0)
+            return rc;
         /*
          * tmp holds the old store now. Its manifest goes first: a kill while the
          * rest goes leaves a tree that store_remove_stale knows for an ingest's
@@ -973,6 +983,8 @@ int store_swap_in(const char *tmp, const char *dir, struct diag *d)
         rename(old, dir);
         goto out;
     }
+    if ((rc = fs_sync_fs(dir, d)) < 0)
+        goto out;
     retire(old);
     diag_clear(d);
 out:
