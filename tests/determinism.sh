@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# The same input gives byte-identical stores at any thread count, in either layout, and
-# the stream count and packet accounting equal the generator's ground truth.
+# The same input gives byte-identical stores at any thread count, in either layout and under
+# the memory cap, and the stream count and packet accounting equal the generator's ground
+# truth.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 GENCAP="$top_builddir/tests/tools/gencap"
@@ -43,4 +44,20 @@ for variant in "default:--seed 3" "sll2:--seed 5 --linktype sll2 --nanosecond --
     t_run "$name: packed and files layouts hold the same stream files" diff -r "$TMP/xp" "$TMP/xf"
     rm -rf "$TMP"/s? "$TMP"/f? "$TMP"/x?
 done
+
+# Two captures of the same traffic, Ethernet in microseconds and Linux cooked v2 in
+# nanoseconds, read together under the smallest memory cap: streams change format as they
+# go (µs -> ns, PCAP -> pcapng), some after the cap has written them to files of their own
+# (which are then rewritten), and the spill decisions interleave with the writers.
+"$GENCAP" --out "$TMP/mix-en" --seed 9 --streams 600 --duration 30 --quiet --no-truth
+"$GENCAP" --out "$TMP/mix-sll" --seed 9 --streams 600 --duration 30 --linktype sll2 \
+    --nanosecond --quiet --no-truth
+for j in 1 3; do
+    "$SV" ingest -q -j $j --memcap 1M -o "$TMP/m$j" "$TMP/mix-en.pcap" "$TMP/mix-sll.pcap"
+done
+t_is "mixed link types under --memcap 1M: pcapng streams written early exist" \
+    "$("$SV" streams --json "$TMP/m1" |
+        jq '[.[] | select(.format == "pcapng" and .stored == "file")] | length > 0')" true
+t_run "mixed link types under --memcap 1M: -j 1 and -j 3 stores are byte-identical" \
+    diff -r "$TMP/m1" "$TMP/m3"
 t_done
