@@ -954,7 +954,7 @@ int store_swap_in(const char *tmp, const char *dir, struct diag *d)
      * swap on disk before the old one goes: a crash of the machine (not only
      * of this process) leaves one whole store at dir.
      */
-    rc = fs_sync_fs(tmp, d);
+    rc = fs_sync_fs(dir, d);        /* (any path of the file system: the old store's) */
     if (rc < 0)
         return rc;
     /* in one step where the file system can: there is always a store at dir */
