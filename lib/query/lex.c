@@ -485,9 +485,12 @@ static int lex_punct(struct q_lex *lx, size_t i, struct q_tok *t)
         else
             t->kind = w == 2 ? QT_GE : QT_GT;
     } else if (c == '=' || c == '&' || c == '|') {
-        /* only doubled */
+        /* only doubled: a single one says what was meant */
         if (next != c)
-            return lex_fail(lx, i, i + 1, "unexpected character %s");
+            return lex_fail(lx, i, i + 1,
+                            c == '=' ? "unexpected character %s (write == to compare)"
+                            : c == '&' ? "unexpected character %s (write && or and)"
+                                       : "unexpected character %s (write || or or)");
         t->kind = c == '=' ? QT_EQ : c == '&' ? QT_ANDAND : QT_OROR;
         w = 2;
     } else {

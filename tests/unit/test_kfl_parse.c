@@ -557,8 +557,9 @@ TEST(error_messages)
     T_ERR("1.5e+x", SV_EQUERY, 0, 4, "bad number '1.5e'");
     T_ERR("0x1G", SV_EQUERY, 0, 4, "bad number '0x1G'");
     T_ERR("a # b", SV_EQUERY, 2, 3, "unexpected character '#'");
-    T_ERR("a = b", SV_EQUERY, 2, 3, "unexpected character '='");
-    T_ERR("a & b", SV_EQUERY, 2, 3, "unexpected character '&'");
+    T_ERR("a = b", SV_EQUERY, 2, 3, "unexpected character '=' (write == to compare)");
+    T_ERR("a & b", SV_EQUERY, 2, 3, "unexpected character '&' (write && or and)");
+    T_ERR("a | b", SV_EQUERY, 2, 3, "unexpected character '|' (write || or or)");
     T_ERR("x == \xe2\x80\x9cy\xe2\x80\x9d", SV_EQUERY, 5, 8,
           "unexpected character '\xe2\x80\x9c'");
     T_ERR("a\x01", SV_EQUERY, 1, 2, "unexpected character '\\x01'");
