@@ -63,60 +63,35 @@ struct seg_match {
 };
 
 /*
- * Matches the undecided rows of the block just rebuilt (job->rows from
- * base, their records from at in job->recs) on their JSON, at once: a row
- * that does not match goes, with its record, so that what a scan holds is
- * what it selects, not every entry the columns could not decide (all of a
- * store's records, bodies included, for a query on bodies). A matching row
- * is decided (its record kept only when records are); a row whose match
- * fails stays undecided, with its record: match_rows matches it again and
+ * Matches row x, which the columns left undecided, on the JSON of its record
+ * v as soon as its block is rebuilt: false when it does not match, and the
+ * scan drops it with its record, so that what a scan holds is what it
+ * selects, not every entry the columns could not decide (all of a store's
+ * records, bodies included, for a query on bodies). A match is decided; a
+ * row whose match fails stays undecided: match_rows matches it again and
  * reports the failure in row order.
  */
-static void match_block(struct seg_job *job, const struct seg_match *mt, size_t base, size_t at)
+static bool match_row(struct seg_job *job, const struct seg_match *mt, struct seg_row *x,
+                      const struct ent_view *v)
 {
-    size_t w = base, wp = at;
+    struct jv *j;
+    struct q_error e;
+    int m = -1;
 
-    for (size_t r = base; r < job->nrows; r++) {
-        struct seg_row x = job->rows[r];
-        size_t len = 0;
-
-        if (x.rec != SIZE_MAX) {
-            struct ent_view v;
-            long n = ent_parse(job->recs.data + x.rec, job->recs.len - x.rec, &v);
-
-            len = n > 0 ? (size_t)n : 0;
-            if (x.verdict == Q_ROW_MAYBE && n > 0) {
-                struct jv *j = jv_entry(&v, mt->src->name, mt->src->ip);
-                struct q_error e;
-                int m = -1;
-
-                if (j && mt->bodies)
-                    jv_entry_add_bodies(j, &v);
-                if (j)
-                    m = q_match(mt->q, mt->ctx, j, &e);
-                jv_free(j);
-                if (m == 0)
-                    continue;
-                if (m > 0) {
-                    x.verdict = Q_ROW_YES;
-                    job->json_hits++;
-                }
-            }
-            if (x.verdict == Q_ROW_YES && !mt->records) {
-                x.rec = SIZE_MAX;
-            } else {
-                memmove(job->recs.data + wp, job->recs.data + x.rec, len);
-                x.rec = wp;
-                wp += len;
-            }
-        }
-        job->rows[w++] = x;
+    if (x->verdict != Q_ROW_MAYBE || !mt->q || !q_has_filter(mt->q))
+        return true;
+    j = jv_entry(v, mt->src->name, mt->src->ip);
+    if (j && mt->bodies)
+        jv_entry_add_bodies(j, v);
+    if (j)
+        m = q_match(mt->q, mt->ctx, j, &e);
+    jv_free(j);
+    if (m > 0) {
+        x->verdict = Q_ROW_YES;
+        job->json_hits++;
     }
-    job->nrows = w;
-    job->recs.len = wp;
+    return m != 0;
 }
-
-
 
 /*
  * Scans segment job->k: blocks outside [lo, hi] or ruled out by the plan's
@@ -145,7 +120,7 @@ static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, struct ix_
         uint64_t first, last;
         const uint64_t *stream, *index, *req, *resp;
         uint32_t rows = ix_block_rows(seg, b);
-        size_t base = job->nrows, nwant = 0, at, at0;
+        size_t base = job->nrows, nwant = 0, at, kept;
         bool skipped;
 
         ix_block_time(seg, b, &first, &last);
@@ -170,30 +145,43 @@ static void scan_segment(struct seg_job *job, struct q_plan_scan *sc, struct ix_
         }
         if (nwant == 0)
             continue;
-        at = at0 = job->recs.len;
+        at = kept = job->recs.len;
         rc = ix_block_records_sel(seg, b, want, bodies, &job->recs, &job->d);
-        /* the records came in row order: give them to their rows */
+        /*
+         * The records came in row order: give them to their rows, match the
+         * undecided ones, and move down the records that stay (a kept record
+         * never lies past the one being read).
+         */
         for (uint32_t i = 0, r = (uint32_t)base; rc == 0 && i < rows; i++) {
-            long len;
+            struct seg_row x;
             struct ent_view v;
+            long len;
 
             if (verdict[i] == Q_ROW_NO)
                 continue;
+            x = job->rows[r++];
             if (want[i]) {
                 len = ent_parse(job->recs.data + at, job->recs.len - at, &v);
-                if (len <= 0 || v.f.stream_id != job->rows[r].stream ||
-                    v.f.index != job->rows[r].index) {
+                if (len <= 0 || v.f.stream_id != x.stream || v.f.index != x.index) {
                     rc = diag_set(&job->d, SV_EFORMAT, "%s: entries: offset %zu: corrupt entry "
                                   "record", ix_node(seg), at);
                     break;
                 }
-                job->rows[r].rec = at;
+                if (!match_row(job, mt, &x, &v)) {
+                    at += (size_t)len;
+                    continue;
+                }
+                if (x.verdict == Q_ROW_MAYBE || records) {
+                    memmove(job->recs.data + kept, job->recs.data + at, (size_t)len);
+                    x.rec = kept;
+                    kept += (size_t)len;
+                }
                 at += (size_t)len;
             }
-            r++;
+            job->rows[base++] = x;
         }
-        if (rc == 0 && mt->q && q_has_filter(mt->q))
-            match_block(job, mt, base, at0);
+        job->nrows = base;
+        job->recs.len = kept;
     }
     ix_close(seg);
 out:

@@ -309,17 +309,22 @@ if mkfifo "$TMP/nf" 2>/dev/null; then
         "143 streamvault: $TMP/two.s: interrupted; the store is as it was"
     t_run "... the store as it was, byte for byte, nothing of the import left" \
         diff -r "$TMP/two.copy" "$TMP/two.s"
+    # stop_idle PID: opens the FIFO's writer, writes the start of a history and no more,
+    # then SIGTERM to PID; waits up to 5 s for it to go (the writer stays open: fd 3)
+    stop_idle() {
+        exec 3>"$TMP/nf"
+        printf '{"format"' >&3
+        i=0
+        while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+            [ $i -eq 2 ] && kill -TERM "$1"
+            sleep 0.1
+            i=$((i + 1))
+        done
+    }
     # a FIFO whose writer stays open and silent: the import stops all the same
     "$SV" names import "$TMP/two.s" "$TMP/nf" >/dev/null 2>"$TMP/err" &
     pid=$!
-    exec 3>"$TMP/nf"
-    printf '{"format"' >&3
-    i=0
-    while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
-        [ $i -eq 2 ] && kill -TERM $pid
-        sleep 0.1
-        i=$((i + 1))
-    done
+    stop_idle $pid
     t_is "names import stopped while its FIFO is idle: gone before the writer closes" \
         "$(kill -0 $pid 2>/dev/null && echo waiting || echo gone)" gone
     exec 3>&-
@@ -329,14 +334,7 @@ if mkfifo "$TMP/nf" 2>/dev/null; then
     t_run "... the store as it was" diff -r "$TMP/two.copy" "$TMP/two.s"
     "$SV" ingest -q -o "$TMP/nfs" --names "$TMP/nf" "$TMP/tw.pcap" 2>"$TMP/err" &
     pid=$!
-    exec 3>"$TMP/nf"
-    printf '{"format"' >&3
-    i=0
-    while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do
-        [ $i -eq 2 ] && kill -TERM $pid
-        sleep 0.1
-        i=$((i + 1))
-    done
+    stop_idle $pid
     t_is "ingest --names FIFO stopped while the FIFO is idle: gone before the writer closes" \
         "$(kill -0 $pid 2>/dev/null && echo waiting || echo gone)" gone
     exec 3>&-

@@ -37,32 +37,85 @@ static bool header_map(const char *k)
 }
 
 /*
- * obj[k] = v, or v joined to the string already there. In a header map,
- * lower (an object of the map's names lower-cased -> their first spelling)
- * finds a name of another case without a walk of the map, which made a
- * block of n names cost n^2 comparisons (16,000 names: 0.3 s an entry).
+ * A header map being read: a name of another case than one already there is
+ * found by a walk while the map is small, and past HMAP_WALK names through
+ * an index of the names lower-cased (ASCII, as strcasecmp) to their first
+ * spelling, built then: a walk per name made a block of n names cost n^2
+ * comparisons (16,000 names: 0.3 s for one entry).
  */
-static void set_merge(struct jv *obj, const char *k, struct jv *v, struct jv *lower)
-{
-    struct jv *old = jv_get(obj, k), *first;
-    const char *a, *b;
-    char lk[256];
-    char *j;
-    size_t al, bl, n = strlen(k);
+#define HMAP_WALK 16u
 
-    if (lower && n < sizeof lk) {
-        for (size_t i = 0; i <= n; i++)
-            lk[i] = k[i] >= 'A' && k[i] <= 'Z' ? (char)(k[i] - 'A' + 'a') : k[i];
-        first = jv_get(lower, lk);
-        if (!old && first) {
-            k = jv_as_str(first);       /* the first spelling */
-            old = jv_get(obj, k);
-        } else if (!first) {
-            jv_set(lower, lk, jv_str(k));
+struct hmap {
+    struct jv *lower;           /* NULL until the map has HMAP_WALK names */
+    size_t n;                   /* names in the map */
+};
+
+static void hmap_add(struct hmap *hm, const char *k)
+{
+    char lk[256];
+    size_t n = strlen(k);
+
+    if (n >= sizeof lk)
+        return;
+    for (size_t i = 0; i <= n; i++)
+        lk[i] = k[i] >= 'A' && k[i] <= 'Z' ? (char)(k[i] - 'A' + 'a') : k[i];
+    if (!jv_get(hm->lower, lk))
+        jv_set(hm->lower, lk, jv_str(k));
+}
+
+/* The member of obj whose name is k in another case (its name in *k), or NULL. */
+static struct jv *hmap_find(struct hmap *hm, const struct jv *obj, const char **k)
+{
+    char lk[256];
+    const char *name;
+    struct jv *x, *first;
+    void *it = NULL;
+    size_t n = strlen(*k);
+
+    if (!hm->lower && hm->n >= HMAP_WALK) {
+        hm->lower = jv_obj();
+        while (jv_obj_next(obj, &it, &name, &x))
+            hmap_add(hm, name);
+    }
+    if (!hm->lower) {
+        while (jv_obj_next(obj, &it, &name, &x)) {
+            if (strcasecmp(name, *k) == 0) {
+                *k = name;
+                return x;
+            }
+        }
+        return NULL;
+    }
+    if (n >= sizeof lk)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        lk[i] = (*k)[i] >= 'A' && (*k)[i] <= 'Z' ? (char)((*k)[i] - 'A' + 'a') : (*k)[i];
+    first = jv_get(hm->lower, lk);
+    if (!first)
+        return NULL;
+    *k = jv_as_str(first);
+    return jv_get(obj, *k);
+}
+
+/* obj[k] = v, or v joined to the string already there; hm: obj is a header map. */
+static void set_merge(struct jv *obj, const char *k, struct jv *v, struct hmap *hm)
+{
+    struct jv *old = jv_get(obj, k);
+    const char *a, *b;
+    char *j, first[256];
+    size_t al, bl;
+
+    if (!old && hm) {
+        old = hmap_find(hm, obj, &k);
+        if (old && strlen(k) < sizeof first) {
+            memcpy(first, k, strlen(k) + 1);    /* the first spelling (jv_set may free k) */
+            k = first;
         }
     }
     if (!old) {
         jv_set(obj, k, v);
+        if (hm && ++hm->n > HMAP_WALK)
+            hmap_add(hm, k);
         return;
     }
     a = jv_as_str(old);
@@ -91,21 +144,21 @@ static void set_merge(struct jv *obj, const char *k, struct jv *v, struct jv *lo
  * parent (an object when !arr, else an array). Returns false on bad bytes.
  */
 static bool read_members(const uint8_t **p, const uint8_t *end, struct jv *parent, bool arr,
-                         struct jv *lower, int depth);
+                         struct hmap *hm, int depth);
 
 static bool read_values(const uint8_t **p, const uint8_t *end, struct jv *parent, bool arr,
                         bool nocase, int depth)
 {
-    struct jv *lower = nocase && !arr ? jv_obj() : NULL;
-    bool ok = read_members(p, end, parent, arr, lower, depth);
+    struct hmap hm = { NULL, 0 };
+    bool ok = read_members(p, end, parent, arr, nocase && !arr ? &hm : NULL, depth);
 
-    jv_free(lower);
+    jv_free(hm.lower);
     return ok;
 }
 
-/* read_values, with lower the header map's names (set_merge) or NULL. */
+/* read_values, with hm the header map being read (set_merge) or NULL. */
 static bool read_members(const uint8_t **p, const uint8_t *end, struct jv *parent, bool arr,
-                         struct jv *lower, int depth)
+                         struct hmap *hm, int depth)
 {
     while (*p < end) {
         uint8_t tag = *(*p)++;
@@ -172,7 +225,7 @@ static bool read_members(const uint8_t **p, const uint8_t *end, struct jv *paren
             /* a name not in UTF-8 as jv_set names it, so that a second one joins it */
             char *fixed = jv_key(key);
 
-            set_merge(parent, fixed ? fixed : key, v, lower);
+            set_merge(parent, fixed ? fixed : key, v, hm);
             free(fixed);
         }
     }
