@@ -457,6 +457,8 @@ struct row_fault {
 /* What printing every row needs. */
 struct out_job {
     const struct sel *sel;
+    struct sel *stream;         /* the records come a window at a time (sel_window); NULL:
+                                 * every row has its record */
     const size_t *order;        /* position -> row */
     enum fmt fmt;
     bool bodies;
@@ -544,14 +546,16 @@ static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q
 #define ROUND_ROWS_BODIES 8
 
 /*
- * Prints positions [0, n) of o. Rows are rendered a round at a time, each
+ * Prints positions [0, *n) of o. Rows are rendered a round at a time, each
  * thread a contiguous run of the round into a memory stream of its own,
  * then written out in order, so the output is the same at any thread count.
+ * Streaming, a round's records are rebuilt before it and let go after it;
+ * rows of a segment found damaged then drop out (*n: the rows printed).
  * At a fault, what came before it is written and the fault reported:
  * EXIT_ERROR. (Rendering is most of a query's time when it prints many
  * entries: JSON building and dumping.)
  */
-static int print_rows(const struct out_job *o, size_t n)
+static int print_rows(const struct out_job *o, size_t *np)
 {
     struct part {
         char *text;
@@ -561,15 +565,23 @@ static int print_rows(const struct out_job *o, size_t n)
     } *parts;
     struct q_ctx **ctx;
     int nt = omp_get_max_threads(), rc = EXIT_OK;
-    size_t per = o->bodies ? ROUND_ROWS_BODIES : ROUND_ROWS;
+    size_t per = o->bodies ? ROUND_ROWS_BODIES : ROUND_ROWS, n = *np, at;
 
     parts = xcalloc((size_t)nt, sizeof *parts);
     ctx = xcalloc((size_t)nt, sizeof *ctx);
     for (int t = 0; t < nt; t++)
         ctx[t] = q_ctx_new();
-    for (size_t at = 0; at < n && rc == EXIT_OK;) {
+    for (at = 0; at < n && rc == EXIT_OK;) {
         size_t m = n - at < per * (size_t)nt ? n - at : per * (size_t)nt;
         int used = 1;
+
+        if (o->stream) {
+            m = sel_window(o->stream, at, at + m) - at;
+            if (n > o->stream->nrows)
+                n = o->stream->nrows;
+            if (m == 0)
+                break;
+        }
 
 #pragma omp parallel num_threads(nt)
         {
@@ -601,8 +613,11 @@ static int print_rows(const struct out_job *o, size_t n)
             free(parts[t].text);
             parts[t].text = NULL;
         }
+        if (o->stream)
+            sel_visited(o->stream, at, at + m);
         at += m;
     }
+    *np = at < n ? at : n;
     for (int t = 0; t < nt; t++)
         q_ctx_free(ctx[t]);
     free(ctx);
@@ -726,12 +741,15 @@ int cmd_query(int argc, char **argv)
     rc = sel_open_stores(argv + optind, (size_t)(argc - optind - 1), &stores, &nstores);
     if (rc != EXIT_OK)
         goto out;
-    /* with a limit and time order, only the printed rows' records are rebuilt */
+    /*
+     * In time order the printed rows' records are rebuilt as they are
+     * printed, a block at a time (sel_window), so that a query printing a
+     * large store holds a few blocks' records, not all it prints; sorted by
+     * a field, every record is there for the sort
+     */
     rc = sel_run(&sel, stores, nstores, q, query,
                  (need_bodies ? SEL_BODIES : 0) | (count ? SEL_COUNT : 0) |
-                     (limit < UINT64_MAX && !sortf.q ? SEL_NO_RECORDS : 0));
-    if (rc == EXIT_OK && !count && limit < UINT64_MAX && !sortf.q)
-        rc = sel_fetch(&sel, sel.nrows < limit ? sel.nrows : (size_t)limit);
+                     (!sortf.q ? SEL_NO_RECORDS : 0));
     if (rc != EXIT_OK)
         goto out;
     if (count) {
@@ -769,11 +787,15 @@ int cmd_query(int argc, char **argv)
         g.cell = xcalloc(n * nf + 1, sizeof *g.cell);
         g.nrows = n;
     }
+    if (!sortf.q)
+        sel_stream_begin(&sel, limit);
     {
-        struct out_job o = { &sel, order, fmt, bodies, fs, nf, &g };
+        struct out_job o = { &sel, sortf.q ? NULL : &sel, order, fmt, bodies, fs, nf, &g };
 
-        rc = print_rows(&o, n);
+        rc = print_rows(&o, &n);
+        g.nrows = g.nrows ? n : 0;
     }
+    sel_stream_end(&sel);
     if (rc != EXIT_OK) {
         if (fmt == FMT_JSON)
             fputs("\n]\n", stdout);   /* what was printed stays one JSON array */

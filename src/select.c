@@ -501,154 +501,379 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
     return EXIT_OK;
 }
 
-/* A row that sel_fetch rebuilds: the row's number in sel.rows, and where it is. */
-struct want {
-    size_t i;
-    uint32_t seg, blk, row;
+/* ------------------------------------------------------------- streaming */
+
+/*
+ * Rows visited this many positions ahead have the blocks they need rebuilt
+ * with the window's (in parallel): a window of printed rows is small, and
+ * one block's rebuild at a time would leave the other threads waiting.
+ */
+#define SEL_LOOKAHEAD 4096u
+
+/* An index block that holds rows to visit, and their records once rebuilt. */
+struct sel_blk {
+    uint64_t *want;             /* bitmap of its rows to visit (IX_BLOCK_ROWS bits) */
+    uint32_t left;              /* of them, not visited yet */
+    bool loaded;                /* rebuilt (or being rebuilt) */
+    uint32_t *off;              /* a wanted row's record: its offset in recs */
+    struct buf recs;
 };
 
-static int cmp_want(const void *a, const void *b)
-{
-    const struct want *x = a, *y = b;
+struct sel_stream {
+    uint64_t limit;             /* rows [0, min(limit, nrows)) are visited */
+    size_t *base;               /* per segment: the number in blk of its block 0 */
+    struct sel_blk *blk;
+    size_t nblk;
+    size_t held, peak;          /* bytes of records held: now, at most */
+    uint64_t rebuilt;           /* blocks rebuilt */
+};
 
-    if (x->seg != y->seg)
-        return x->seg < y->seg ? -1 : 1;
-    if (x->blk != y->blk)
-        return x->blk < y->blk ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
+/* A row's record comes from its block (the scan kept those of the undecided rows). */
+static bool from_block(const struct sel_row *r)
+{
+    return !r->undecided && r->row < IX_BLOCK_ROWS;
+}
+
+static size_t stream_end(const struct sel *s)
+{
+    return s->st->limit < s->nrows ? (size_t)s->st->limit : s->nrows;
+}
+
+static struct sel_blk *blk_of(const struct sel *s, const struct sel_row *r)
+{
+    return &s->st->blk[s->st->base[r->seg] + r->blk];
+}
+
+static void blk_drop(struct sel_stream *st, struct sel_blk *b)
+{
+    st->held -= b->recs.cap;
+    buf_release(&b->recs);
+    free(b->off);
+    b->off = NULL;
+}
+
+static void stream_free_blocks(struct sel_stream *st)
+{
+    for (size_t i = 0; i < st->nblk; i++) {
+        blk_drop(st, &st->blk[i]);
+        free(st->blk[i].want);
+    }
+    free(st->blk);
+    st->blk = NULL;
+    st->nblk = 0;
+}
+
+/* The blocks of the rows from `from` on, and which of their rows are to be visited. */
+static void stream_build(struct sel *s, size_t from)
+{
+    struct sel_stream *st = s->st;
+    size_t n = stream_end(s);
+    uint32_t *top = xcalloc(s->nsegs ? s->nsegs : 1, sizeof *top);
+
+    stream_free_blocks(st);
+    for (size_t i = from; i < n; i++) {
+        const struct sel_row *r = &s->rows[i];
+
+        if (from_block(r) && r->blk >= top[r->seg])
+            top[r->seg] = r->blk + 1;
+    }
+    for (size_t k = 0; k < s->nsegs; k++) {
+        st->base[k] = st->nblk;
+        st->nblk += top[k];
+    }
+    st->blk = xcalloc(st->nblk ? st->nblk : 1, sizeof *st->blk);
+    for (size_t i = from; i < n; i++) {
+        const struct sel_row *r = &s->rows[i];
+        struct sel_blk *b;
+
+        if (!from_block(r))
+            continue;
+        b = blk_of(s, r);
+        if (!b->want)
+            b->want = xcalloc(IX_BLOCK_ROWS / 64, sizeof *b->want);
+        b->want[r->row / 64] |= (uint64_t)1 << (r->row % 64);
+        b->left++;
+    }
+    free(top);
+}
+
+void sel_stream_begin(struct sel *s, uint64_t limit)
+{
+    s->st = xcalloc(1, sizeof *s->st);
+    s->st->limit = limit;
+    s->st->base = xcalloc(s->nsegs ? s->nsegs : 1, sizeof *s->st->base);
+    stream_build(s, 0);
 }
 
 /*
- * Rebuilds the records of w[0..n) (one segment's, sorted by block and row)
- * into out, and points their rows at them. On an error, *d says why.
+ * Rebuilds the wanted rows of blocks bi[0..n) (segment seg's, in order). On
+ * an error, *bad is the block that failed (every one when the segment does
+ * not open).
  */
-static int fetch_segment(struct sel *s, const struct want *w, size_t n, struct buf *out,
-                         struct ix_filebuf *fb, struct diag *d)
+static int stream_load(const struct sel *s, uint32_t seg, const size_t *bi, size_t n,
+                       struct ix_filebuf *fb, size_t *bad, struct diag *d)
 {
-    const struct sel_seg *g = &s->segs[w[0].seg];
+    const struct sel_seg *g = &s->segs[seg];
     uint8_t want[IX_BLOCK_ROWS];
-    size_t *at = xmalloc(n * sizeof *at);
-    struct ix_seg *seg = NULL;
-    int rc = store_segment_open(g->store, g->k, fb, &seg, d);
+    struct ix_seg *x = NULL;
+    int rc = store_segment_open(g->store, g->k, fb, &x, d);
     bool opened = rc == 0;
 
-    for (size_t a = 0, b; rc == 0 && a < n; a = b) {
-        size_t pos;
+    *bad = bi[0];
+    for (size_t j = 0; rc == 0 && j < n; j++) {
+        struct sel_blk *b = &s->st->blk[bi[j]];
+        uint32_t blk = (uint32_t)(bi[j] - s->st->base[seg]);
+        size_t pos = 0;
 
-        memset(want, 0, sizeof want);
-        for (b = a; b < n && w[b].blk == w[a].blk; b++)
-            if (w[b].row < IX_BLOCK_ROWS)
-                want[w[b].row] = 1;
-        pos = out->len;
-        rc = ix_block_records_sel(seg, w[a].blk, want, s->bodies, out, d);
+        *bad = bi[j];
+        for (uint32_t r = 0; r < IX_BLOCK_ROWS; r++)
+            want[r] = (uint8_t)(b->want[r / 64] >> (r % 64) & 1);
+        buf_init(&b->recs, SIZE_MAX);
+        b->off = xmalloc(IX_BLOCK_ROWS * sizeof *b->off);
+        rc = ix_block_records_sel(x, blk, want, s->bodies, &b->recs, d);
         /* the records came in row order, one per wanted row */
-        for (size_t k = a; rc == 0 && k < b; k++) {
-            const struct sel_row *r = &s->rows[w[k].i];
+        for (uint32_t r = 0; rc == 0 && r < IX_BLOCK_ROWS; r++) {
             struct ent_view v;
-            long len = ent_parse(out->data + pos, out->len - pos, &v);
+            long len;
 
-            if (len <= 0 || v.f.stream_id != r->stream || v.f.index != r->index) {
+            if (!want[r])
+                continue;
+            len = ent_parse(b->recs.data + pos, b->recs.len - pos, &v);
+            if (len <= 0 || pos > UINT32_MAX) {
                 char *path = store_segment_path(g->store, g->k);
 
                 rc = diag_set(d, SV_EFORMAT, "%s: block %u row %u: corrupt entry record", path,
-                              w[k].blk, w[k].row);
+                              blk, r);
                 free(path);
                 break;
             }
-            at[k] = pos;
+            b->off[r] = (uint32_t)pos;
             pos += (size_t)len;
+        }
+        /* held until the block's last row is visited: no room to spare */
+        if (rc == 0 && b->recs.len > 0 && b->recs.cap > b->recs.len) {
+            uint8_t *p = realloc(b->recs.data, b->recs.len);
+
+            if (p) {
+                b->recs.data = p;
+                b->recs.cap = b->recs.len;
+            }
         }
     }
     if (opened)
-        ix_close(seg);
-    for (size_t k = 0; rc == 0 && k < n; k++)
-        s->rows[w[k].i].rec = out->data + at[k];
-    free(at);
+        ix_close(x);
     return rc;
 }
 
-/*
- * One round of sel_fetch: the records of the rows among the first n that
- * have none, segments in parallel. A segment that cannot be read is
- * reported and flagged in failed[]; returns how many failed.
- */
-static size_t fetch_round(struct sel *s, size_t n, bool *failed)
+/* A block to rebuild: its number in sel_stream.blk and its segment. */
+struct sel_need {
+    size_t bi;
+    uint32_t seg;
+};
+
+static int cmp_need(const void *a, const void *b)
 {
-    struct want *w;
-    size_t nw = 0, ngroups = 0, nfailed = 0, *group;
-    struct buf *bufs;
+    const struct sel_need *x = a, *y = b;
+
+    return (x->bi > y->bi) - (x->bi < y->bi);
+}
+
+/*
+ * Marks block bi of segment seg damaged: the segment's rows from the
+ * block's first row on are to go (cut[seg]; the first row of a block not
+ * yet visited lies at `from` or after it, wherever the damage was found,
+ * so what goes depends on the store alone).
+ */
+static void cut_at(const struct sel *s, size_t from, uint32_t seg, size_t bi, size_t *cut)
+{
+    for (size_t i = from; i < s->nrows && i < cut[seg]; i++) {
+        const struct sel_row *r = &s->rows[i];
+
+        if (r->seg == seg && from_block(r) && s->st->base[seg] + r->blk == bi) {
+            cut[seg] = i;
+            break;
+        }
+    }
+}
+
+/*
+ * Rebuilds, segments in parallel, the blocks not yet rebuilt that rows
+ * [from, ahead) need. A block that cannot be read is reported and its
+ * segment cut (cut_at); returns how many were.
+ */
+static size_t stream_fill(struct sel *s, size_t from, size_t ahead, size_t *cut)
+{
+    struct sel_stream *st = s->st;
+    struct sel_need *need = NULL;
+    size_t nneed = 0, capneed = 0, ngroups = 0, nfailed = 0, *group, *bad;
     struct diag *ds;
 
-    w = xmalloc((n ? n : 1) * sizeof *w);
-    for (size_t i = 0; i < n; i++)
-        if (!s->rows[i].rec)
-            w[nw++] = (struct want){ i, s->rows[i].seg, s->rows[i].blk, s->rows[i].row };
-    qsort(w, nw, sizeof *w, cmp_want);
-    group = xmalloc((nw + 1) * sizeof *group);
-    for (size_t i = 0; i < nw; i++)
-        if (i == 0 || w[i].seg != w[i - 1].seg)
+    for (size_t i = from; i < ahead; i++) {
+        const struct sel_row *r = &s->rows[i];
+        struct sel_blk *b;
+
+        if (!from_block(r) || r->rec)
+            continue;
+        b = blk_of(s, r);
+        if (b->loaded)
+            continue;
+        b->loaded = true;
+        xgrow((void **)&need, &capneed, nneed + 1, sizeof *need);
+        need[nneed++] = (struct sel_need){ st->base[r->seg] + r->blk, r->seg };
+    }
+    if (nneed == 0)
+        return 0;
+    qsort(need, nneed, sizeof *need, cmp_need);
+    group = xmalloc((nneed + 1) * sizeof *group);
+    for (size_t i = 0; i < nneed; i++)
+        if (i == 0 || need[i].seg != need[i - 1].seg)
             group[ngroups++] = i;
-    group[ngroups] = nw;
-    bufs = xcalloc(ngroups ? ngroups : 1, sizeof *bufs);
-    ds = xcalloc(ngroups ? ngroups : 1, sizeof *ds);
+    group[ngroups] = nneed;
+    ds = xcalloc(ngroups, sizeof *ds);
+    bad = xcalloc(ngroups, sizeof *bad);
 #pragma omp parallel
     {
         struct ix_filebuf fb = { NULL, 0, NULL };
+        size_t *bi = xmalloc(nneed * sizeof *bi);
 
 #pragma omp for schedule(dynamic, 1)
         for (size_t g = 0; g < ngroups; g++) {
-            buf_init(&bufs[g], SIZE_MAX);
+            size_t k = 0;
+
+            for (size_t i = group[g]; i < group[g + 1]; i++)
+                bi[k++] = need[i].bi;
             diag_clear(&ds[g]);
-            (void)fetch_segment(s, w + group[g], group[g + 1] - group[g], &bufs[g], &fb,
-                                &ds[g]);
+            (void)stream_load(s, need[group[g]].seg, bi, k, &fb, &bad[g], &ds[g]);
         }
+        free(bi);
         ix_filebuf_release(&fb);
     }
     for (size_t g = 0; g < ngroups; g++) {
         if (ds[g].code) {
             (void)cli_diag(&ds[g]);
-            failed[w[group[g]].seg] = true;
+            cut_at(s, from, need[group[g]].seg, bad[g], cut);
             nfailed++;
         }
     }
-    s->bufs = xrealloc(s->bufs, (s->nbufs + ngroups + 1) * sizeof *s->bufs);
-    for (size_t g = 0; g < ngroups; g++)
-        s->bufs[s->nbufs++] = bufs[g];
-    free(bufs);
+    for (size_t i = 0; i < nneed; i++) {
+        st->held += st->blk[need[i].bi].recs.cap;
+        st->rebuilt++;
+    }
+    if (st->held > st->peak)
+        st->peak = st->held;
+    free(bad);
     free(ds);
     free(group);
-    free(w);
+    free(need);
     return nfailed;
 }
 
-int sel_fetch(struct sel *s, size_t n)
+/*
+ * Points rows [from, to) at their records; a record that is not its row's
+ * is reported and its segment cut (cut_at). Returns how many were.
+ */
+static size_t stream_point(struct sel *s, size_t from, size_t to, size_t *cut)
 {
-    bool *failed = xcalloc(s->nsegs ? s->nsegs : 1, sizeof *failed);
+    size_t nfailed = 0;
+
+    for (size_t i = from; i < to; i++) {
+        struct sel_row *r = &s->rows[i];
+        const struct sel_blk *b;
+        struct ent_view v;
+
+        if (!from_block(r) || r->rec || i >= cut[r->seg])
+            continue;
+        b = blk_of(s, r);
+        if (ent_parse(b->recs.data + b->off[r->row], b->recs.len - b->off[r->row], &v) <= 0 ||
+            v.f.stream_id != r->stream || v.f.index != r->index) {
+            const struct sel_seg *g = &s->segs[r->seg];
+            char *path = store_segment_path(g->store, g->k);
+
+            cli_error("%s: block %u row %u: corrupt entry record", path, r->blk, r->row);
+            free(path);
+            cut_at(s, from, r->seg, s->st->base[r->seg] + r->blk, cut);
+            nfailed++;
+            continue;
+        }
+        r->rec = b->recs.data + b->off[r->row];
+    }
+    return nfailed;
+}
+
+size_t sel_window(struct sel *s, size_t from, size_t to)
+{
+    size_t *cut = xmalloc((s->nsegs ? s->nsegs : 1) * sizeof *cut);
 
     /*
-     * A segment whose records cannot be read now (a damaged chunk the scan
-     * did not need) is reported and skipped, as the scan does: its rows go,
-     * and the rows after them take their places, up to n.
+     * A block whose records cannot be read now (a damaged chunk the scan
+     * did not need) is reported, and its segment's rows from the block's
+     * first on go, as the scan skips a segment it cannot read: the rows
+     * after them move up.
      */
+    for (size_t k = 0; k < s->nsegs; k++)
+        cut[k] = SIZE_MAX;
     for (;;) {
-        size_t k = 0;
+        size_t n = stream_end(s), ahead, k;
 
-        if (n > s->nrows)
-            n = s->nrows;
-        if (fetch_round(s, n, failed) == 0)
+        if (to > n)
+            to = n;
+        ahead = to > from + SEL_LOOKAHEAD ? to : from + SEL_LOOKAHEAD;
+        if (ahead > n)
+            ahead = n;
+        if (stream_fill(s, from, ahead, cut) == 0 && stream_point(s, from, to, cut) == 0)
             break;
         s->partial = true;
-        for (size_t i = 0; i < s->nrows; i++)
-            if (!failed[s->rows[i].seg])
-                s->rows[k++] = s->rows[i];
+        k = from;
+        for (size_t i = from; i < s->nrows; i++) {
+            if (i >= cut[s->rows[i].seg])
+                continue;
+            s->rows[k] = s->rows[i];
+            if (from_block(&s->rows[k]))
+                s->rows[k].rec = NULL;      /* its block is rebuilt anew */
+            k++;
+        }
         s->nrows = k;
+        for (size_t j = 0; j < s->nsegs; j++)
+            cut[j] = SIZE_MAX;      /* what is left of a segment cut comes before the cut */
+        stream_build(s, from);
     }
-    free(failed);
-    return EXIT_OK;
+    free(cut);
+    return to;
+}
+
+void sel_visited(struct sel *s, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        const struct sel_row *r = &s->rows[i];
+        struct sel_blk *b;
+
+        if (!from_block(r))
+            continue;
+        b = blk_of(s, r);
+        if (b->left > 0 && --b->left == 0)
+            blk_drop(s->st, b);
+    }
+}
+
+/* SV_QUERY_STATS=1: what streaming the records took, on stderr. */
+void sel_stream_end(struct sel *s)
+{
+    const char *e = getenv("SV_QUERY_STATS");
+
+    if (!s->st)
+        return;
+    if (e && strcmp(e, "1") == 0)
+        fprintf(stderr, "query stream: blocks rebuilt %llu, records held at most %zu bytes\n",
+                (unsigned long long)s->st->rebuilt, s->st->peak);
+    stream_free_blocks(s->st);
+    free(s->st->base);
+    free(s->st);
+    s->st = NULL;
 }
 
 void sel_release(struct sel *s)
 {
+    sel_stream_end(s);
     for (size_t i = 0; i < s->nbufs; i++)
         buf_release(&s->bufs[i]);
     free(s->bufs);

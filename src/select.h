@@ -22,6 +22,7 @@
 struct store;
 struct q_query;
 struct q_opts;
+struct sel_stream;
 
 /* A node of one of the stores: where its entries' records are. */
 struct sel_src {
@@ -38,7 +39,7 @@ struct sel_row {
     uint64_t stream;            /* stream id within the node */
     const uint8_t *rec;         /* its entry record (in sel.bufs); NULL with SEL_COUNT or
                                  * SEL_NO_RECORDS when the index's columns decided the entry,
-                                 * until sel_fetch */
+                                 * until sel_window */
     bool undecided;             /* the columns could not decide it: matched on its JSON */
     uint32_t seg, blk, row;     /* where it is: sel.segs[seg], block, row within the block */
 };
@@ -60,6 +61,7 @@ struct sel {
     struct sel_seg *segs;
     size_t nsegs;
     bool bodies;                /* records carry the kept body bytes */
+    struct sel_stream *st;      /* sel_stream_begin's state */
 };
 
 enum sel_flags {
@@ -67,8 +69,8 @@ enum sel_flags {
     SEL_COUNT = 1 << 1,         /* only how many rows, not their records (entries the index's
                                  * columns decide are never rebuilt) nor their order */
     SEL_NO_RECORDS = 1 << 2,    /* the rows in order, with records only where matching needed
-                                 * them: for callers that want stream ids, or records of the
-                                 * first few rows alone (sel_fetch) */
+                                 * them: for callers that want stream ids, or that visit
+                                 * the rows in order (sel_stream_begin) */
 };
 
 /*
@@ -101,12 +103,24 @@ const struct store *sel_replaced(struct store *const *stores, size_t n);
 int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const struct q_query *q,
             const char *query_text, unsigned flags);
 /*
- * Rebuilds the records of the rows among the first n that have none (after
- * SEL_NO_RECORDS): each block is read again for its rows alone. A segment
- * that cannot be read now is reported and skipped (partial): its rows go,
- * and later rows fill the first n. Returns 0.
+ * The records of the selected rows, for a caller that visits rows [0, n)
+ * in order, n = min(limit, nrows), after SEL_NO_RECORDS. sel_window gives
+ * rows [from, to) their records (rec): each index block's rows to visit
+ * are rebuilt together, once, when the first of them is near; sel_visited
+ * says rows [from, to) are done with, and a block's records go once all
+ * its rows are. So what is held at once is the blocks whose rows
+ * interleave with the rows being visited (in time order: about one block
+ * per segment of a large store), not every record selected. A segment
+ * whose records cannot be read now (a damaged chunk the scan did not
+ * need) is reported and skipped (partial): its rows from `from` on go and
+ * the rows after them move up. sel_window returns the end of the rows
+ * that have their records, to or fewer.
  */
-int sel_fetch(struct sel *s, size_t n);
+void sel_stream_begin(struct sel *s, uint64_t limit);
+size_t sel_window(struct sel *s, size_t from, size_t to);
+void sel_visited(struct sel *s, size_t from, size_t to);
+/* Ends streaming (sel_release does too); SV_QUERY_STATS=1 prints what it held at most. */
+void sel_stream_end(struct sel *s);
 void sel_release(struct sel *s);
 
 /* The ids of the streams holding selected entries, per (store, node). */
