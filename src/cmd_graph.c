@@ -291,7 +291,7 @@ static int graph_of(char *const *paths, size_t n, const struct q_query *q, const
     rc = sel_open_stores(paths, n, &stores, &nstores);
     if (rc != EXIT_OK)
         goto out;
-    rc = sel_run(&sel, stores, nstores, q, query, 0);
+    rc = sel_run(&sel, stores, nstores, q, query, SEL_NO_RECORDS);
     if (rc != EXIT_OK)
         goto out;
     if (q_limit(q) < sel.nrows)

@@ -143,6 +143,10 @@ static int stage_graph(const struct sel *sel, uint64_t from, uint64_t to, enum g
         cli_error("%s: entries: stream %llu entry %u: corrupt entry record",
                   w.srcs[r->src].name, (unsigned long long)r->stream, r->index);
         rc = EXIT_ERROR;
+    } else if (w.partial) {
+        cli_error("snapshot: a corrupt index segment was skipped: the graph would miss its "
+                  "entries; nothing written");
+        rc = EXIT_ERROR;
     } else if (graph_dot(g, &b) < 0) {
         cli_error("snapshot: --graph: the graph is too large to write");
         rc = EXIT_ERROR;
@@ -279,7 +283,7 @@ int cmd_snapshot(int argc, char **argv)
         bo.from_ns = end > dur ? end - dur : 0;
     }
     if (q) {
-        rc = sel_run(&sel, stores, nstores, q, query, 0);
+        rc = sel_run(&sel, stores, nstores, q, query, SEL_NO_RECORDS);
         if (rc != EXIT_OK)
             goto out;
         if (sel.partial) {

@@ -516,7 +516,45 @@ static struct graph *builder_finish(struct builder *b, uint64_t entries)
     return g;
 }
 
-int graph_build(const struct sel *s, enum graph_group by, struct graph **out, size_t *bad)
+/* Adds rows [from, to) of s (their records there) to the graph. */
+static int add_rows(struct builder *b, const struct sel *s, size_t from, size_t to, size_t *bad)
+{
+    for (size_t i = from; i < to; i++) {
+        const struct sel_row *r = &s->rows[i];
+        const char *node = s->srcs[r->src].name;
+        struct ent_view v;
+        struct edge_acc *e;
+        int kf, kt;
+        size_t nf, nt;
+
+        if (!r->rec || ent_parse(r->rec, SIZE_MAX, &v) <= 0 || v.f.proto >= ENT_PROTO_COUNT) {
+            *bad = i;
+            return SV_EFORMAT;
+        }
+        kf = identity(b, &v, ENT_NM_SRC, node);
+        nf = kf < 0 ? 0 : intern_node(b, (enum graph_kind)kf);
+        kt = identity(b, &v, ENT_NM_DST, node);
+        nt = kt < 0 ? 0 : intern_node(b, (enum graph_kind)kt);
+        if (kf < 0 || kt < 0)
+            return SV_ENOMEM;
+        e = intern_edge(b, nf, nt, v.f.proto);
+        e->requests++;
+        e->errors += graph_entry_is_error(&v);
+        e->bytes += v.f.req_size + v.f.resp_size;
+        /* an L4 summary pairs nothing: its sides' first packets are no latency */
+        if ((v.f.flags & ENT_F_REQ) && (v.f.flags & ENT_F_RESP) && v.f.proto != ENT_TCP &&
+            v.f.proto != ENT_UDP) {
+            xgrow((void **)&e->lat, &e->caplat, e->nlat + 1, sizeof *e->lat);
+            e->lat[e->nlat++] = v.f.resp_ns > v.f.req_ns ? v.f.resp_ns - v.f.req_ns : 0;
+        }
+    }
+    return 0;
+}
+
+/* Entries whose records are rebuilt and read per round. */
+#define GRAPH_ROUND 4096u
+
+int graph_build(struct sel *s, enum graph_group by, struct graph **out, size_t *bad)
 {
     struct builder b;
     uint64_t local = 0;
@@ -532,40 +570,15 @@ int graph_build(const struct sel *s, enum graph_group by, struct graph **out, si
     buf_init(&b.id, 64 * 1024);
     buf_init(&b.label, 64 * 1024);
     buf_init(&b.cnode, 64 * 1024);
-    for (size_t i = 0; i < s->nrows; i++) {
-        const struct sel_row *r = &s->rows[i];
-        const char *node = s->srcs[r->src].name;
-        struct ent_view v;
-        struct edge_acc *e;
-        int kf, kt;
-        size_t from, to;
-
-        if (ent_parse(r->rec, SIZE_MAX, &v) <= 0 || v.f.proto >= ENT_PROTO_COUNT) {
-            *bad = i;
-            rc = SV_EFORMAT;
-            goto out;
-        }
-        kf = identity(&b, &v, ENT_NM_SRC, node);
-        from = kf < 0 ? 0 : intern_node(&b, (enum graph_kind)kf);
-        kt = identity(&b, &v, ENT_NM_DST, node);
-        to = kt < 0 ? 0 : intern_node(&b, (enum graph_kind)kt);
-        if (kf < 0 || kt < 0) {
-            rc = SV_ENOMEM;
-            goto out;
-        }
-        e = intern_edge(&b, from, to, v.f.proto);
-        e->requests++;
-        e->errors += graph_entry_is_error(&v);
-        e->bytes += v.f.req_size + v.f.resp_size;
-        /* an L4 summary pairs nothing: its sides' first packets are no latency */
-        if ((v.f.flags & ENT_F_REQ) && (v.f.flags & ENT_F_RESP) && v.f.proto != ENT_TCP &&
-            v.f.proto != ENT_UDP) {
-            xgrow((void **)&e->lat, &e->caplat, e->nlat + 1, sizeof *e->lat);
-            e->lat[e->nlat++] = v.f.resp_ns > v.f.req_ns ? v.f.resp_ns - v.f.req_ns : 0;
-        }
+    sel_stream_begin(s, UINT64_MAX);
+    for (size_t at = 0, end; at < s->nrows && rc == 0; at = end) {
+        end = sel_window(s, at, at + GRAPH_ROUND);
+        rc = add_rows(&b, s, at, end, bad);
+        sel_visited(s, at, end);
     }
-    *out = builder_finish(&b, s->nrows);
-out:
+    if (rc == 0)
+        *out = builder_finish(&b, s->nrows);
+    sel_stream_end(s);
     builder_release(&b);
     return rc;
 }

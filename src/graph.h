@@ -88,11 +88,13 @@ struct graph {
 };
 
 /*
- * The graph of the selected entries of s. Returns 0 and an owned graph in
- * *out (free with graph_free), or SV_EFORMAT when an entry record does not
- * parse (*bad then says which row).
+ * The graph of the selected entries of s (selected with SEL_NO_RECORDS:
+ * their records are streamed, a block at a time, sel_window). Returns 0 and
+ * an owned graph in *out (free with graph_free), or SV_EFORMAT when an
+ * entry record does not parse (*bad then says which row). A segment whose
+ * records cannot be read is reported and left out (s->partial).
  */
-int graph_build(const struct sel *s, enum graph_group by, struct graph **out, size_t *bad)
+int graph_build(struct sel *s, enum graph_group by, struct graph **out, size_t *bad)
     __attribute__((warn_unused_result));
 
 /*

@@ -274,6 +274,12 @@ t_is "-n 10000: the first 10,000, from the 2 blocks they are in" \
     "$(SV_QUERY_STATS=1 "$SV" query "$TMP/ka" '' -F id --format ndjson -n 10000 2>&1 \
         >"$TMP/ka3" | sed -n 's/.*blocks rebuilt \([0-9]*\).*/\1/p') $(md5sum <"$TMP/ka3")" \
     "2 $(head -n 10000 "$TMP/ka1" | md5sum)"
+SV_QUERY_STATS=1 "$SV" graph "$TMP/ka" -f json >"$TMP/kag" 2>"$TMP/kag.err"
+t_is "graph streams the records too: the edge of 60,000 requests from 8 blocks" \
+    "$(jq -c '[.edges[] | [.requests, .protocol]]' "$TMP/kag") $(sed -n \
+        's/.*blocks rebuilt \([0-9]*\), records held at most \([0-9]*\).*/\1 \2/p' \
+        "$TMP/kag.err" | awk -v all="$all" '{ print $1, ($2 * 3 < all) ? "a third at most" : $2 }')" \
+    '[[60000,"http"]] 8 a third at most'
 # a block that only rebuilding reads, damaged mid-way: its segment's rows from the block's
 # first on go, the same at any thread count (however far ahead blocks are rebuilt)
 kasvx=$(ls "$TMP"/ka/index/*/entries.svx)
@@ -290,6 +296,10 @@ t_is "... exit 3, the segment named" \
     "3 1"
 t_run "... the rows before the damaged block printed ($kept, whole blocks), the rest gone" \
     test "$kept" -gt 0 -a "$kept" -lt 60000 -a "$((kept % 8192))" = 0
+"$SV" graph "$TMP/ka" -f json >"$TMP/kag" 2>"$TMP/kag.err"
+t_is "graph over it: exit 3, the segment named, the edge of the rows before the block" \
+    "$? $(grep -c "^streamvault: $kasvx: offset" "$TMP/kag.err") $(jq -c '[.edges[].requests]' \
+        "$TMP/kag")" "3 1 [$kept]"
 t_is "... the same rows at 1 and 3 threads: the first of the whole output" \
     "$(md5sum <"$TMP/ka4") $(md5sum <"$TMP/ka5")" \
     "$(head -n "$kept" "$TMP/ka1" | md5sum) $(head -n "$kept" "$TMP/ka1" | md5sum)"
