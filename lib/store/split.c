@@ -61,13 +61,13 @@
 
 /* ---------------------------------------------------------------- assignment (phase B) */
 
-static void ev_push(struct bucket *b, int k, uint32_t idx, struct sstream *s)
+static void ev_push(struct split *sp, int k, uint32_t idx, struct sstream *s)
 {
-    struct evq *q = &b->q[k];
+    struct evq *q = &sp->b[s->bucket].q[k];
 
     if (q->n == q->cap)
         xgrow((void **)&q->v, &q->cap, q->n + 1, sizeof *q->v);
-    q->v[q->n++] = (struct ev){ idx, s };
+    q->v[q->n++] = (struct ev){ idx, s, sp->ev_seq++ };
 }
 
 /*
@@ -121,7 +121,7 @@ static void pend_add(struct split *sp, struct sstream *s, uint64_t n)
 /* Queues an END/SPILL/FLUSH for s; after it, phase C holds nothing of s in memory. */
 static void order(struct split *sp, int k, struct sstream *s, uint32_t what)
 {
-    ev_push(&sp->b[s->bucket], k, what, s);
+    ev_push(sp, k, what, s);
     sp->pend_total -= s->pend;
     s->pend = 0;
     pend_unlink(sp, s);
@@ -560,7 +560,7 @@ static void assign(struct split *sp, size_t n, bool final)
         }
         if (pi[i].carried)
             continue;           /* written in a later batch */
-        ev_push(&sp->b[pi[i].s->bucket], k, (uint32_t)i, pi[i].s);
+        ev_push(sp, k, (uint32_t)i, pi[i].s);
         assign_buffers(sp, k, pi[i].s, pkts[i].caplen);
     }
     for (; e < sp->nends; e++)
@@ -1202,14 +1202,18 @@ static int ingest_node(const struct store_ingest_opts *o, const struct store_nod
         sp.pi[k] = xcalloc(LIM_BATCH_PACKETS, sizeof *sp.pi[k]);
     }
     sp.cat = xcalloc(STORE_CAT_BLOCKS, sizeof *sp.cat);
+    sp.ix_pending = -1;
+    for (uint32_t g = 0; g < IX_GROUPS; g++)
+        sp.g[g].id = g;
     for (uint32_t t = 0; t < NTASKS; t++) {
         sp.b[t].id = t;
         sp.b[t].pack_fd = -1;
         buf_init(&sp.b[t].scratch, SIZE_MAX);
         buf_init(&sp.b[t].scratch2, SIZE_MAX);
-        buf_init(&sp.b[t].ents, SIZE_MAX);
+        buf_init(&sp.b[t].ents[0], SIZE_MAX);
+        buf_init(&sp.b[t].ents[1], SIZE_MAX);
         buf_init(&sp.b[t].seen_names, SIZE_MAX);
-        dsx_sink_init(&sp.b[t].sink, &sp.b[t].ents);
+        dsx_sink_init(&sp.b[t].sink, &sp.b[t].ents[0]);
         /* a budget per bucket, not per thread: what is cut does not depend on -j */
         reasm_budget_init(&sp.b[t].budget, LIM_REASM_TOTAL / NTASKS);
         cpool_init(&sp.b[t].pool_s, &sp.region);
@@ -1295,13 +1299,11 @@ out_split:
         if (sp.b[t].pack_fd >= 0)
             close(sp.b[t].pack_fd);
         free(sp.b[t].ent_path);
-        ix_writer_abort(sp.b[t].ix);
-        comp_block_free(sp.b[t].zc);
-        for (size_t k = 0; k < sp.b[t].nseg; k++)
-            free(sp.b[t].seg[k].name);
-        free(sp.b[t].seg);
         dsx_sink_release(&sp.b[t].sink);
-        buf_release(&sp.b[t].ents);
+        for (int k = 0; k < 2; k++) {
+            buf_release(&sp.b[t].ents[k]);
+            free(sp.b[t].runs[k]);
+        }
         buf_release(&sp.b[t].seen_names);
         free(sp.b[t].seen);
         free(sp.b[t].seen_slot);
@@ -1314,6 +1316,13 @@ out_split:
             cbuf_drop(&sp.b[t].gather->held);
             free(sp.b[t].gather);
         }
+    }
+    for (uint32_t g = 0; g < IX_GROUPS; g++) {
+        ix_writer_abort(sp.g[g].ix);
+        comp_block_free(sp.g[g].zc);
+        for (size_t k = 0; k < sp.g[g].nseg; k++)
+            free(sp.g[g].seg[k].name);
+        free(sp.g[g].seg);
     }
     swr_stream_clear(sp.other);
     free(sp.other);

@@ -30,6 +30,13 @@
 #define PACKBUF_SIZE (256u * 1024)
 #define PACK_GATHER_IOV 1024u      /* iovecs of one gathered writev into a pack (IOV_MAX) */
 #define ENTBUF_FIRST (512u * 1024) /* allocated at once for the entries of a batch */
+/*
+ * Index segments are written per group of IX_GROUP_BUCKETS buckets, not per
+ * bucket (ixbuild.c): an eighth of the writers' memory, blocks that fill,
+ * and a few segments for a query to open instead of 64.
+ */
+#define IX_GROUPS 8u
+#define IX_GROUP_BUCKETS (STORE_BUCKETS / IX_GROUPS)
 #define EV_END UINT32_MAX          /* the stream has ended: write it out */
 #define EV_SPILL (UINT32_MAX - 1)  /* create the stream's own file now */
 #define EV_FLUSH (UINT32_MAX - 2)  /* append what is buffered to the stream's own file */
@@ -74,6 +81,13 @@ struct sstream {
 struct ev {
     uint32_t idx;               /* packet index in the batch, or EV_END/EV_SPILL/EV_FLUSH */
     struct sstream *s;
+    uint64_t seq;               /* the event's number among all buckets' (split.ev_seq) */
+};
+
+/* Entry records a bucket's event emitted: those up to ents[k] offset end. */
+struct erun {
+    uint64_t seq;               /* the event's (ev.seq) */
+    size_t end;
 };
 
 struct evq {
@@ -119,13 +133,10 @@ struct bucket {
     struct slab_chain dead;     /* ended in phase C; back to the slab after it, at once */
     struct buf scratch, scratch2;
     struct pack_gather *gather; /* small streams gathered for one write into the pack */
-    struct buf ents;            /* entry records of the batch, not yet indexed */
-    struct dsx_sink sink;       /* where this bucket's dissectors write (ents) */
-    struct ix_writer *ix;       /* the bucket's index segment being written */
-    uint64_t ix_bytes;          /* record bytes in it */
-    struct comp_block *zc;      /* its compressor */
-    struct store_segment_info *seg;     /* the segments written, in order */
-    size_t nseg, capseg;
+    struct buf ents[2];          /* entry records of batches k, not yet indexed */
+    struct erun *runs[2];       /* which event emitted which of them */
+    size_t nruns[2], capruns[2];
+    struct dsx_sink sink;       /* where this bucket's dissectors write (ents[k]) */
     struct reasm_budget budget; /* reassembly memory of this bucket's streams */
     char *ent_path;             /* the entries file, once created */
     struct dns_seen *seen;      /* the DNS answers of its entries (names.c) */
@@ -184,6 +195,18 @@ struct frag_carry {
     } slot[3];
 };
 
+/* The index segments of a group of buckets (ixbuild.c). */
+struct ixgroup {
+    uint32_t id;
+    struct ix_writer *ix;       /* the segment being written */
+    uint64_t ix_bytes;          /* record bytes in it */
+    struct comp_block *zc;      /* its compressor */
+    struct store_segment_info *seg;     /* the segments written, in order */
+    size_t nseg, capseg;
+    int rc;
+    struct diag d;
+};
+
 struct split {
     const struct store_ingest_opts *o;
     struct store_ingest_result *res;
@@ -193,6 +216,9 @@ struct split {
     struct slab streams;        /* struct sstream, allocated in phase B */
     struct region region;       /* memory of flows, streams and buffer pools */
     struct bucket b[NTASKS];
+    struct ixgroup g[IX_GROUPS];
+    uint64_t ev_seq;            /* events queued so far, all buckets, all batches */
+    int ix_pending;             /* the batch whose entries the groups are to index next, or -1 */
     struct sstream *other;
     struct store_stream **cat;  /* STORE_CAT_BLOCKS blocks of STORE_CAT_BLOCK records, by id - 1;
                                    the array never moves (writers use it while ids are added) */
@@ -235,26 +261,34 @@ static inline struct store_stream *split_cat(struct split *sp, uint64_t id)
 
 /*
  * Phase C, inside an OpenMP parallel region's single construct: swr_spawn
- * starts one task per bucket with events of batch k; swr_wait waits for
- * them, recycles the streams they ended and returns the first error in
- * bucket order.
+ * starts one task per bucket with events of batch k, and one per index
+ * group for the entries of the batch before (ix_pending; they are indexed
+ * while the buckets write the next batch); swr_wait waits for them,
+ * recycles the streams they ended and returns the first error in bucket
+ * order, then group order.
  */
 void swr_spawn(struct split *sp, int k);
 int swr_wait(struct split *sp, struct diag *d) __attribute__((warn_unused_result));
-/* Phase C for batch k on its own: spawn and wait in a parallel region. */
+/* Phase C for batch k on its own, its entries indexed: in a parallel region. */
 int swr_run_buckets(struct split *sp, int k, struct diag *d) __attribute__((warn_unused_result));
 /* Writes out what the buckets gathered for their packs and closes them. */
 int swr_close_packs(struct split *sp, struct diag *d) __attribute__((warn_unused_result));
+/*
+ * Opens path to write: created (O_EXCL; its directory made when missing),
+ * or appended to.
+ */
+int swr_open_out(const char *path, bool create, struct diag *d) __attribute__((warn_unused_result));
 /* Frees what a stream holds (not the stream itself, which belongs to the slab). */
 void swr_stream_clear(struct sstream *s);
 /*
- * The entry index (ixbuild.c): swr_index_batch() adds the records of the
- * batch the bucket just wrote to its segment (and, with --keep-entries, to
- * its entries file); swr_index_finish() closes every bucket's segment and
- * lists them all in res, naming the rows of the blocks still open after
- * sp->names first.
+ * The entry index (ixbuild.c): swr_index_group() adds the entries the
+ * group's buckets emitted in batch k to the group's segment, in the order
+ * of the events that emitted them (ev.seq: the same whatever the batches,
+ * the threads), and with --keep-entries to the buckets' entries files;
+ * swr_index_finish() closes every group's segment and lists them all in
+ * res, naming the rows of the blocks still open after sp->names first.
  */
-int swr_index_batch(struct split *sp, struct bucket *b) __attribute__((warn_unused_result));
+void swr_index_group(struct split *sp, struct ixgroup *g, int k);
 int swr_index_finish(struct split *sp, struct store_ingest_result *res, struct diag *d)
     __attribute__((warn_unused_result));
 /*

@@ -72,7 +72,7 @@ static size_t stream_header(const struct sstream *s, uint8_t hdr[32])
     return PCAPW_HDR_LEN;
 }
 
-static int open_out(const char *path, bool create, struct diag *d)
+int swr_open_out(const char *path, bool create, struct diag *d)
 {
     int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : O_APPEND);
     int fd = open(path, flags, 0644);
@@ -126,7 +126,7 @@ static int write_cbuf(int fd, const void *hdr, size_t hl, const struct cbuf *dat
 static int write_file(const char *path, bool create, const void *hdr, size_t hl,
                       const struct cbuf *data, struct diag *d)
 {
-    int fd = open_out(path, create, d), rc;
+    int fd = swr_open_out(path, create, d), rc;
 
     if (fd < 0)
         return fd;
@@ -210,7 +210,7 @@ static int rewrite_file(struct bucket *b, struct sstream *s, bool to_ng)
         rc = diag_errno(&b->d, SV_EIO, errno, "%s: open", s->path);
         goto out;
     }
-    ofd = open_out(tmp, true, &b->d);
+    ofd = swr_open_out(tmp, true, &b->d);
     if (ofd < 0) {
         rc = ofd;
         goto out;
@@ -477,7 +477,7 @@ static int pack_open(struct split *sp, struct bucket *b)
 
     free(b->pack_path);
     b->pack_path = store_pack_path(sp->node_dir, pack);
-    b->pack_fd = open_out(b->pack_path, true, &b->d);
+    b->pack_fd = swr_open_out(b->pack_path, true, &b->d);
     b->pack_off = 0;
     return b->pack_fd < 0 ? b->pack_fd : 0;
 }
@@ -680,8 +680,9 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
         /* a stream to be discarded gets no summary entry either */
         o.l4_entries = sp->o->l4_entries && !sp->o->discard_undissected;
         o.body_max = (size_t)sp->o->body_max;
-        if (b->ents.cap == 0)
-            (void)buf_reserve(&b->ents, ENTBUF_FIRST);  /* not grown by copies; may fail */
+        for (int k = 0; k < 2; k++)
+            if (b->ents[k].cap == 0)
+                (void)buf_reserve(&b->ents[k], ENTBUF_FIRST);   /* not grown by copies; may fail */
         s->dsx = dsx_new(&si, &o, &b->budget, &b->sink);
         if (!s->dsx) {
             b->sink.dropped++;
@@ -710,39 +711,15 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
                (uint32_t)(s->npk - 1));
 }
 
-/*
- * Appends the batch's entry records to the bucket's entries file (ingest
- * --keep-entries). The file is opened for each batch and closed again, so
- * that open files stay bounded by the packs, not doubled by 64 entries files.
- */
-static int ent_flush(struct split *sp, struct bucket *b)
-{
-    bool create = b->ent_path == NULL;
-    int fd, rc = 0;
-
-    if (b->ents.len == 0)
-        return 0;
-    if (create)
-        b->ent_path = store_entries_path(sp->node_dir, b->id);
-    fd = open_out(b->ent_path, create, &b->d);
-    if (fd < 0)
-        return fd;
-    if (create)
-        rc = fs_write_all(fd, STORE_ENT_MAGIC, STORE_ENT_MAGIC_LEN, b->ent_path, &b->d);
-    if (rc == 0)
-        rc = fs_write_all(fd, b->ents.data, b->ents.len, b->ent_path, &b->d);
-    if (close(fd) < 0 && rc == 0)
-        rc = diag_errno(&b->d, SV_EIO, errno, "%s: close", b->ent_path);
-    buf_reset(&b->ents);
-    return rc;
-}
-
 static void run_bucket(struct split *sp, struct bucket *b, int k)
 {
     struct evq *q = &b->q[k];
+    struct buf *ents = &b->ents[k];
 
+    b->sink.out = ents;
     for (size_t i = 0; i < q->n && b->rc == 0; i++) {
         struct ev *e = &q->v[i];
+        size_t had = ents->len;
 
         if (e->idx == EV_END) {
             bool drop = false;
@@ -769,15 +746,18 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
             if (b->rc == 0 && sp->o->dissect && e->s != sp->other)
                 dissect_packet(sp, b, e->s, &sp->pkts[k][e->idx], &sp->pi[k][e->idx]);
         }
-    }
-    /* the batch's entries go to the index now, while they are in the cache */
-    if (b->rc == 0 && b->ents.len) {
-        b->rc = swr_index_batch(sp, b);
-        if (b->rc == 0 && sp->o->keep_entries)
-            b->rc = ent_flush(sp, b);
-        buf_reset(&b->ents);
+        /* which event emitted them orders the entries of the group's buckets */
+        if (ents->len > had) {
+            xgrow((void **)&b->runs[k], &b->capruns[k], b->nruns[k] + 1, sizeof *b->runs[k]);
+            b->runs[k][b->nruns[k]++] = (struct erun){ e->seq, ents->len };
+        }
     }
     q->n = 0;
+}
+
+static void run_group(struct split *sp, struct ixgroup *g, int k)
+{
+    swr_index_group(sp, g, k);
 }
 
 void swr_spawn(struct split *sp, int k)
@@ -791,6 +771,18 @@ void swr_spawn(struct split *sp, int k)
 #pragma omp task firstprivate(b, k, sp)
         run_bucket(sp, b, k);
     }
+    /* the entries of the batch before, while the buckets write this one (other buffers) */
+    if (sp->ix_pending >= 0) {
+        int p = sp->ix_pending;
+
+        for (uint32_t i = 0; i < IX_GROUPS; i++) {
+            struct ixgroup *g = &sp->g[i];
+
+#pragma omp task firstprivate(g, p, sp)
+            run_group(sp, g, p);
+        }
+    }
+    sp->ix_pending = sp->o->dissect ? k : -1;
     sp->writing = true;
 }
 
@@ -806,6 +798,12 @@ int swr_wait(struct split *sp, struct diag *d)
             return sp->b[t].rc;
         }
     }
+    for (uint32_t i = 0; i < IX_GROUPS; i++) {
+        if (sp->g[i].rc < 0) {
+            *d = sp->g[i].d;
+            return sp->g[i].rc;
+        }
+    }
     return 0;
 }
 
@@ -818,6 +816,12 @@ int swr_run_buckets(struct split *sp, int k, struct diag *d)
     {
         swr_spawn(sp, k);
         rc = swr_wait(sp, d);
+        /* and the groups index the entries of this last batch */
+        if (rc == 0 && sp->ix_pending >= 0) {
+            swr_spawn(sp, k ^ 1);     /* no events there: the groups alone */
+            rc = swr_wait(sp, d);
+        }
+        sp->ix_pending = -1;
     }
     return rc;
 }
