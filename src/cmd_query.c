@@ -333,6 +333,8 @@ static struct jv *entry_json(const struct sel *sel, size_t i, bool bodies)
     struct ent_view v;
     struct jv *e;
 
+    if (!r->rec)
+        return NULL;            /* no record: reported as a corrupt one */
     (void)ent_parse(r->rec, SIZE_MAX, &v);
     e = jv_entry(&v, s->name, s->ip);
     if (e && bodies)
@@ -358,11 +360,17 @@ static void field_error(const struct sel *sel, size_t i, const struct field *f,
               (unsigned long long)r->stream, r->index, f->label, qe->msg);
 }
 
+/* Rows whose sort keys are computed per round (their records streamed, sel_window). */
+#define SORT_ROUND 4096u
+
 /*
  * Sorts the selection by f's value (stable: ties keep time order) into
- * order[]. Returns EXIT_OK or EXIT_ERROR after a message.
+ * order[]: the keys are computed as the records stream by, a round of rows
+ * at a time, so that only the keys are held. Rows of a segment found
+ * damaged drop out (sel->nrows). Returns EXIT_OK or EXIT_ERROR after a
+ * message.
  */
-static int sort_rows(const struct sel *sel, const struct field *f, bool bodies, size_t *order)
+static int sort_rows(struct sel *sel, const struct field *f, bool bodies, size_t *order)
 {
     struct key *keys = xcalloc(sel->nrows ? sel->nrows : 1, sizeof *keys);
     size_t first = SIZE_MAX;    /* the first row, in row order, whose key failed */
@@ -370,34 +378,39 @@ static int sort_rows(const struct sel *sel, const struct field *f, bool bodies, 
     bool first_corrupt = false;
     int rc = EXIT_OK;
 
-    /* the keys in parallel (each thread its own context); a failure is reported for the
-     * first row that had one, as a serial loop would */
+    sel_stream_begin(sel, UINT64_MAX);
+    for (size_t at = 0, end; at < sel->nrows && first == SIZE_MAX; at = end) {
+        end = sel_window(sel, at, at + SORT_ROUND);
+        /* the keys in parallel (each thread its own context); a failure is reported for
+         * the first row that had one, as a serial loop would */
 #pragma omp parallel
-    {
-        struct q_ctx *c = q_ctx_new();
+        {
+            struct q_ctx *c = q_ctx_new();
 
 #pragma omp for schedule(dynamic, 256)
-        for (size_t i = 0; i < sel->nrows; i++) {
-            struct jv *e = entry_json(sel, i, bodies), *v = NULL;
-            struct q_error qe;
-            bool corrupt = !e;
+            for (size_t i = at; i < end; i++) {
+                struct jv *e = entry_json(sel, i, bodies), *v = NULL;
+                struct q_error qe;
+                bool corrupt = !e;
 
-            keys[i].row = i;
-            if (!corrupt && q_value(f->q, c, e, &v, &qe) >= 0) {
-                key_of(v, &keys[i]);
-            } else {
+                keys[i].row = i;
+                if (!corrupt && q_value(f->q, c, e, &v, &qe) >= 0) {
+                    key_of(v, &keys[i]);
+                } else {
 #pragma omp critical(sort_error)
-                if (i < first) {
-                    first = i;
-                    first_corrupt = corrupt;
-                    if (!corrupt)
-                        first_qe = qe;
+                    if (i < first) {
+                        first = i;
+                        first_corrupt = corrupt;
+                        if (!corrupt)
+                            first_qe = qe;
+                    }
                 }
+                jv_free(v);
+                jv_free(e);
             }
-            jv_free(v);
-            jv_free(e);
+            q_ctx_free(c);
         }
-        q_ctx_free(c);
+        sel_visited(sel, at, end);
     }
     if (first != SIZE_MAX) {
         if (first_corrupt)
@@ -406,6 +419,7 @@ static int sort_rows(const struct sel *sel, const struct field *f, bool bodies, 
             field_error(sel, first, f, &first_qe);
         rc = EXIT_ERROR;
     }
+    sel_stream_end(sel);
     if (rc == EXIT_OK) {
         qsort(keys, sel->nrows, sizeof *keys, cmp_key);
         for (size_t i = 0; i < sel->nrows; i++)
@@ -456,9 +470,7 @@ struct row_fault {
 
 /* What printing every row needs. */
 struct out_job {
-    const struct sel *sel;
-    struct sel *stream;         /* the records come a window at a time (sel_window); NULL:
-                                 * every row has its record */
+    struct sel *sel;            /* its records come a window at a time (sel_window) */
     const size_t *order;        /* position -> row */
     enum fmt fmt;
     bool bodies;
@@ -549,7 +561,7 @@ static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q
  * Prints positions [0, *n) of o. Rows are rendered a round at a time, each
  * thread a contiguous run of the round into a memory stream of its own,
  * then written out in order, so the output is the same at any thread count.
- * Streaming, a round's records are rebuilt before it and let go after it;
+ * A round's records are rebuilt before it and let go after it (sel_window);
  * rows of a segment found damaged then drop out (*n: the rows printed).
  * At a fault, what came before it is written and the fault reported:
  * EXIT_ERROR. (Rendering is most of a query's time when it prints many
@@ -575,13 +587,11 @@ static int print_rows(const struct out_job *o, size_t *np)
         size_t m = n - at < per * (size_t)nt ? n - at : per * (size_t)nt;
         int used = 1;
 
-        if (o->stream) {
-            m = sel_window(o->stream, at, at + m) - at;
-            if (n > o->stream->nrows)
-                n = o->stream->nrows;
-            if (m == 0)
-                break;
-        }
+        m = sel_window(o->sel, at, at + m) - at;
+        if (n > o->sel->nrows)
+            n = o->sel->nrows;
+        if (m == 0)
+            break;
 
 #pragma omp parallel num_threads(nt)
         {
@@ -613,8 +623,7 @@ static int print_rows(const struct out_job *o, size_t *np)
             free(parts[t].text);
             parts[t].text = NULL;
         }
-        if (o->stream)
-            sel_visited(o->stream, at, at + m);
+        sel_visited(o->sel, at, at + m);
         at += m;
     }
     *np = at < n ? at : n;
@@ -742,14 +751,18 @@ int cmd_query(int argc, char **argv)
     if (rc != EXIT_OK)
         goto out;
     /*
-     * In time order the printed rows' records are rebuilt as they are
-     * printed, a block at a time (sel_window), so that a query printing a
-     * large store holds a few blocks' records, not all it prints; sorted by
-     * a field, every record is there for the sort
+     * The printed rows' records are rebuilt as they are printed, a block at
+     * a time (sel_window), so that a query printing a large store holds a
+     * few blocks' records, not all it prints. Sorted by a field with a
+     * limit, the keys are computed the same way and the rows printed are
+     * rebuilt again in their sorted order (the top entries of a large store
+     * cost their keys, not every record); sorted without one, every record
+     * is printed in an order that visits each block all through, so they
+     * are kept from the scan on and rebuilt once.
      */
     rc = sel_run(&sel, stores, nstores, q, query,
-                 (need_bodies ? SEL_BODIES : 0) | (count ? SEL_COUNT : 0) |
-                     (!sortf.q ? SEL_NO_RECORDS : 0));
+                 (need_bodies ? SEL_BODIES : 0) |
+                     (count ? SEL_COUNT : sortf.q && limit == UINT64_MAX ? 0 : SEL_NO_RECORDS));
     if (rc != EXIT_OK)
         goto out;
     if (count) {
@@ -768,6 +781,19 @@ int cmd_query(int argc, char **argv)
         rc = sort_rows(&sel, &sortf, need_bodies, order);
         if (rc != EXIT_OK)
             goto out;
+        /* the rows to print, in their sorted order: printed as time order's are */
+        n = sel.nrows < limit ? sel.nrows : (size_t)limit;
+        {
+            struct sel_row *sorted = xmalloc((n ? n : 1) * sizeof *sorted);
+
+            for (size_t i = 0; i < n; i++)
+                sorted[i] = sel.rows[order[i]];
+            free(sel.rows);
+            sel.rows = sorted;
+            sel.nrows = n;
+        }
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
     }
     if (fmt == FMT_JSON) {
         fputs("[", stdout);
@@ -787,10 +813,9 @@ int cmd_query(int argc, char **argv)
         g.cell = xcalloc(n * nf + 1, sizeof *g.cell);
         g.nrows = n;
     }
-    if (!sortf.q)
-        sel_stream_begin(&sel, limit);
+    sel_stream_begin(&sel, limit);
     {
-        struct out_job o = { &sel, sortf.q ? NULL : &sel, order, fmt, bodies, fs, nf, &g };
+        struct out_job o = { &sel, order, fmt, bodies, fs, nf, &g };
 
         rc = print_rows(&o, &n);
         g.nrows = g.nrows ? n : 0;

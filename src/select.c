@@ -462,10 +462,11 @@ int sel_run(struct sel *s, struct store *const *stores, size_t nstores, const st
         for (size_t r = 0; r < j->nrows; r++) {
             const struct seg_row *x = &j->rows[r];
 
-            rows[nrows++] = (struct sel_row){ x->t, j->src, x->index, x->stream,
-                                              x->rec == SIZE_MAX ? NULL : j->recs.data + x->rec,
-                                              x->verdict == Q_ROW_MAYBE, (uint32_t)i, x->blk,
-                                              x->row };
+            rows[nrows++] = (struct sel_row){
+                .t = x->t, .src = j->src, .index = x->index, .stream = x->stream,
+                .rec = x->rec == SIZE_MAX ? NULL : j->recs.data + x->rec,
+                .undecided = x->verdict == Q_ROW_MAYBE, .seg = (uint32_t)i, .blk = x->blk,
+                .row = x->row };
         }
         free(jobs[i].rows);
     }
@@ -528,10 +529,13 @@ struct sel_stream {
     uint64_t rebuilt;           /* blocks rebuilt */
 };
 
-/* A row's record comes from its block (the scan kept those of the undecided rows). */
+/*
+ * A row's record comes from its block, unless the scan kept it (that of an
+ * undecided row, or every row's when the selection kept records).
+ */
 static bool from_block(const struct sel_row *r)
 {
-    return !r->undecided && r->row < IX_BLOCK_ROWS;
+    return (!r->rec || r->streamed) && r->row < IX_BLOCK_ROWS;
 }
 
 static size_t stream_end(const struct sel *s)
@@ -796,6 +800,7 @@ static size_t stream_point(struct sel *s, size_t from, size_t to, size_t *cut)
             continue;
         }
         r->rec = b->recs.data + b->off[r->row];
+        r->streamed = true;
     }
     return nfailed;
 }
@@ -828,8 +833,10 @@ size_t sel_window(struct sel *s, size_t from, size_t to)
             if (i >= cut[s->rows[i].seg])
                 continue;
             s->rows[k] = s->rows[i];
-            if (from_block(&s->rows[k]))
+            if (s->rows[k].streamed) {
                 s->rows[k].rec = NULL;      /* its block is rebuilt anew */
+                s->rows[k].streamed = false;
+            }
             k++;
         }
         s->nrows = k;
@@ -865,6 +872,13 @@ void sel_stream_end(struct sel *s)
     if (e && strcmp(e, "1") == 0)
         fprintf(stderr, "query stream: blocks rebuilt %llu, records held at most %zu bytes\n",
                 (unsigned long long)s->st->rebuilt, s->st->peak);
+    /* the records the blocks held go with them */
+    for (size_t i = 0; i < s->nrows; i++) {
+        if (s->rows[i].streamed) {
+            s->rows[i].rec = NULL;
+            s->rows[i].streamed = false;
+        }
+    }
     stream_free_blocks(s->st);
     free(s->st->base);
     free(s->st);

@@ -41,6 +41,8 @@ struct sel_row {
                                  * SEL_NO_RECORDS when the index's columns decided the entry,
                                  * until sel_window */
     bool undecided;             /* the columns could not decide it: matched on its JSON */
+    bool streamed;              /* rec is in a block's records (sel_window), until
+                                 * sel_stream_end */
     uint32_t seg, blk, row;     /* where it is: sel.segs[seg], block, row within the block */
 };
 

@@ -274,6 +274,15 @@ t_is "-n 10000: the first 10,000, from the 2 blocks they are in" \
     "$(SV_QUERY_STATS=1 "$SV" query "$TMP/ka" '' -F id --format ndjson -n 10000 2>&1 \
         >"$TMP/ka3" | sed -n 's/.*blocks rebuilt \([0-9]*\).*/\1/p') $(md5sum <"$TMP/ka3")" \
     "2 $(head -n 10000 "$TMP/ka1" | md5sum)"
+# sorted with a limit: the keys as the records stream by, then the printed rows' blocks
+SV_QUERY_STATS=1 "$SV" query "$TMP/ka" '' -s timestamp --desc -n 3 -F id --format csv \
+    >"$TMP/kas" 2>"$TMP/kas.err"
+t_is "-s timestamp --desc -n 3: the last three, from the last block alone" \
+    "$(tail -n +2 "$TMP/kas" | tr -d '\r' | tr '\n' ' ')$(sed -n \
+        's/.*blocks rebuilt \([0-9]*\), records held at most \([0-9]*\).*/\1 \2/p' \
+        "$TMP/kas.err" | awk -v all="$all" '{ print $1, ($2 * 3 < all) ? "a third at most" : $2 }' |
+        tr '\n' ' ')" \
+    "local/1-59999 local/1-59998 local/1-59997 8 a third at most 1 a third at most "
 SV_QUERY_STATS=1 "$SV" graph "$TMP/ka" -f json >"$TMP/kag" 2>"$TMP/kag.err"
 t_is "graph streams the records too: the edge of 60,000 requests from 8 blocks" \
     "$(jq -c '[.edges[] | [.requests, .protocol]]' "$TMP/kag") $(sed -n \
