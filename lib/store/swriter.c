@@ -680,9 +680,10 @@ static void dissect_packet(struct split *sp, struct bucket *b, struct sstream *s
         /* a stream to be discarded gets no summary entry either */
         o.l4_entries = sp->o->l4_entries && !sp->o->discard_undissected;
         o.body_max = (size_t)sp->o->body_max;
-        for (int k = 0; k < 2; k++)
-            if (b->ents[k].cap == 0)
-                (void)buf_reserve(&b->ents[k], ENTBUF_FIRST);   /* not grown by copies; may fail */
+        /* the batch's buffer (the other one may be its group's to read): not grown by
+         * copies; may fail */
+        if (b->sink.out->cap == 0)
+            (void)buf_reserve(b->sink.out, ENTBUF_FIRST);
         s->dsx = dsx_new(&si, &o, &b->budget, &b->sink);
         if (!s->dsx) {
             b->sink.dropped++;
