@@ -159,7 +159,7 @@ void swr_index_group(struct split *sp, struct ixgroup *g, int k)
         for (uint32_t j = 0; j < IX_GROUP_BUCKETS; j++)
             if (at[j] < bs[j].nruns[k] &&
                 (best == IX_GROUP_BUCKETS ||
-                 bs[j].runs[k][at[j]].seq < bs[best].runs[k][at[best]].seq))
+                 seq_before(bs[j].runs[k][at[j]].seq, bs[best].runs[k][at[best]].seq)))
                 best = j;
         if (best == IX_GROUP_BUCKETS)
             break;

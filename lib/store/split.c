@@ -67,7 +67,7 @@ static void ev_push(struct split *sp, int k, uint32_t idx, struct sstream *s)
 
     if (q->n == q->cap)
         xgrow((void **)&q->v, &q->cap, q->n + 1, sizeof *q->v);
-    q->v[q->n++] = (struct ev){ idx, s, sp->ev_seq++ };
+    q->v[q->n++] = (struct ev){ idx, sp->ev_seq++, s };
 }
 
 /*

@@ -80,13 +80,21 @@ struct sstream {
 
 struct ev {
     uint32_t idx;               /* packet index in the batch, or EV_END/EV_SPILL/EV_FLUSH */
+    uint32_t seq;               /* the event's number among all buckets' (split.ev_seq), mod
+                                 * 2^32: a batch's events (a packet's, a live flow's end) are
+                                 * far fewer than 2^31, so seq_before() orders them */
     struct sstream *s;
-    uint64_t seq;               /* the event's number among all buckets' (split.ev_seq) */
 };
+
+/* Whether event number a (ev.seq) came before b, both of one batch. */
+static inline bool seq_before(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) < 0;
+}
 
 /* Entry records a bucket's event emitted: those up to ents[k] offset end. */
 struct erun {
-    uint64_t seq;               /* the event's (ev.seq) */
+    uint32_t seq;               /* the event's (ev.seq) */
     size_t end;
 };
 
@@ -217,7 +225,7 @@ struct split {
     struct region region;       /* memory of flows, streams and buffer pools */
     struct bucket b[NTASKS];
     struct ixgroup g[IX_GROUPS];
-    uint64_t ev_seq;            /* events queued so far, all buckets, all batches */
+    uint32_t ev_seq;            /* events queued so far, all buckets, all batches (mod 2^32) */
     int ix_pending;             /* the batch whose entries the groups are to index next, or -1 */
     struct sstream *other;
     struct store_stream **cat;  /* STORE_CAT_BLOCKS blocks of STORE_CAT_BLOCK records, by id - 1;
