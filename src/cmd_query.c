@@ -360,8 +360,57 @@ static void field_error(const struct sel *sel, size_t i, const struct field *f,
               (unsigned long long)r->stream, r->index, f->label, qe->msg);
 }
 
-/* Rows whose sort keys are computed per round (their records streamed, sel_window). */
+/* Rows whose sort keys are computed per round (their records streamed, sel_each). */
 #define SORT_ROUND 4096u
+
+/* What sort_rows' rounds share. */
+struct sort_job {
+    const struct field *f;
+    bool bodies;
+    struct key *keys;
+    size_t first;               /* the first row, in row order, whose key failed */
+    struct q_error first_qe;
+    bool first_corrupt;
+};
+
+/*
+ * The keys of rows [from, to) in parallel (each thread its own context); a
+ * failure is kept for the first row that had one, as a serial loop would,
+ * and ends the rounds.
+ */
+static int sort_keys(const struct sel *sel, size_t from, size_t to, void *arg)
+{
+    struct sort_job *j = arg;
+
+#pragma omp parallel
+    {
+        struct q_ctx *c = q_ctx_new();
+
+#pragma omp for schedule(dynamic, 256)
+        for (size_t i = from; i < to; i++) {
+            struct jv *e = entry_json(sel, i, j->bodies), *v = NULL;
+            struct q_error qe;
+            bool corrupt = !e;
+
+            j->keys[i].row = i;
+            if (!corrupt && q_value(j->f->q, c, e, &v, &qe) >= 0) {
+                key_of(v, &j->keys[i]);
+            } else {
+#pragma omp critical(sort_error)
+                if (i < j->first) {
+                    j->first = i;
+                    j->first_corrupt = corrupt;
+                    if (!corrupt)
+                        j->first_qe = qe;
+                }
+            }
+            jv_free(v);
+            jv_free(e);
+        }
+        q_ctx_free(c);
+    }
+    return j->first != SIZE_MAX;
+}
 
 /*
  * Sorts the selection by f's value (stable: ties keep time order) into
@@ -372,62 +421,25 @@ static void field_error(const struct sel *sel, size_t i, const struct field *f,
  */
 static int sort_rows(struct sel *sel, const struct field *f, bool bodies, size_t *order)
 {
-    struct key *keys = xcalloc(sel->nrows ? sel->nrows : 1, sizeof *keys);
-    size_t first = SIZE_MAX;    /* the first row, in row order, whose key failed */
-    struct q_error first_qe;
-    bool first_corrupt = false;
+    struct sort_job j = { f, bodies, NULL, SIZE_MAX, { 0 }, false };
     int rc = EXIT_OK;
 
-    sel_stream_begin(sel, UINT64_MAX);
-    for (size_t at = 0, end; at < sel->nrows && first == SIZE_MAX; at = end) {
-        end = sel_window(sel, at, at + SORT_ROUND);
-        /* the keys in parallel (each thread its own context); a failure is reported for
-         * the first row that had one, as a serial loop would */
-#pragma omp parallel
-        {
-            struct q_ctx *c = q_ctx_new();
-
-#pragma omp for schedule(dynamic, 256)
-            for (size_t i = at; i < end; i++) {
-                struct jv *e = entry_json(sel, i, bodies), *v = NULL;
-                struct q_error qe;
-                bool corrupt = !e;
-
-                keys[i].row = i;
-                if (!corrupt && q_value(f->q, c, e, &v, &qe) >= 0) {
-                    key_of(v, &keys[i]);
-                } else {
-#pragma omp critical(sort_error)
-                    if (i < first) {
-                        first = i;
-                        first_corrupt = corrupt;
-                        if (!corrupt)
-                            first_qe = qe;
-                    }
-                }
-                jv_free(v);
-                jv_free(e);
-            }
-            q_ctx_free(c);
-        }
-        sel_visited(sel, at, end);
-    }
-    if (first != SIZE_MAX) {
-        if (first_corrupt)
-            corrupt_error(sel, first);
+    j.keys = xcalloc(sel->nrows ? sel->nrows : 1, sizeof *j.keys);
+    if (sel_each(sel, SORT_ROUND, sort_keys, &j) != 0) {
+        if (j.first_corrupt)
+            corrupt_error(sel, j.first);
         else
-            field_error(sel, first, f, &first_qe);
+            field_error(sel, j.first, f, &j.first_qe);
         rc = EXIT_ERROR;
     }
-    sel_stream_end(sel);
     if (rc == EXIT_OK) {
-        qsort(keys, sel->nrows, sizeof *keys, cmp_key);
+        qsort(j.keys, sel->nrows, sizeof *j.keys, cmp_key);
         for (size_t i = 0; i < sel->nrows; i++)
-            order[i] = keys[i].row;
+            order[i] = j.keys[i].row;
     }
     for (size_t i = 0; i < sel->nrows; i++)
-        free(keys[i].s);
-    free(keys);
+        free(j.keys[i].s);
+    free(j.keys);
     return rc;
 }
 

@@ -516,9 +516,17 @@ static struct graph *builder_finish(struct builder *b, uint64_t entries)
     return g;
 }
 
-/* Adds rows [from, to) of s (their records there) to the graph. */
-static int add_rows(struct builder *b, const struct sel *s, size_t from, size_t to, size_t *bad)
+struct add_arg {
+    struct builder *b;
+    size_t *bad;
+};
+
+/* Adds rows [from, to) of s (their records there) to the graph (sel_each). */
+static int add_rows(const struct sel *s, size_t from, size_t to, void *arg)
 {
+    struct builder *b = ((struct add_arg *)arg)->b;
+    size_t *bad = ((struct add_arg *)arg)->bad;
+
     for (size_t i = from; i < to; i++) {
         const struct sel_row *r = &s->rows[i];
         const char *node = s->srcs[r->src].name;
@@ -570,15 +578,13 @@ int graph_build(struct sel *s, enum graph_group by, struct graph **out, size_t *
     buf_init(&b.id, 64 * 1024);
     buf_init(&b.label, 64 * 1024);
     buf_init(&b.cnode, 64 * 1024);
-    sel_stream_begin(s, UINT64_MAX);
-    for (size_t at = 0, end; at < s->nrows && rc == 0; at = end) {
-        end = sel_window(s, at, at + GRAPH_ROUND);
-        rc = add_rows(&b, s, at, end, bad);
-        sel_visited(s, at, end);
+    {
+        struct add_arg a = { &b, bad };
+
+        rc = sel_each(s, GRAPH_ROUND, add_rows, &a);
     }
     if (rc == 0)
         *out = builder_finish(&b, s->nrows);
-    sel_stream_end(s);
     builder_release(&b);
     return rc;
 }

@@ -527,6 +527,8 @@ struct sel_stream {
     size_t nblk;
     size_t held, peak;          /* bytes of records held: now, at most */
     uint64_t rebuilt;           /* blocks rebuilt */
+    size_t seen;                /* rows before it have had their blocks asked for */
+    size_t *cut;                /* per segment: sel_window's, SIZE_MAX between calls */
 };
 
 /*
@@ -575,6 +577,7 @@ static void stream_build(struct sel *s, size_t from)
     uint32_t *top = xcalloc(s->nsegs ? s->nsegs : 1, sizeof *top);
 
     stream_free_blocks(st);
+    st->seen = from;
     for (size_t i = from; i < n; i++) {
         const struct sel_row *r = &s->rows[i];
 
@@ -606,6 +609,9 @@ void sel_stream_begin(struct sel *s, uint64_t limit)
     s->st = xcalloc(1, sizeof *s->st);
     s->st->limit = limit;
     s->st->base = xcalloc(s->nsegs ? s->nsegs : 1, sizeof *s->st->base);
+    s->st->cut = xmalloc((s->nsegs ? s->nsegs : 1) * sizeof *s->st->cut);
+    for (size_t k = 0; k < s->nsegs; k++)
+        s->st->cut[k] = SIZE_MAX;
     stream_build(s, 0);
 }
 
@@ -702,8 +708,9 @@ static void cut_at(const struct sel *s, size_t from, uint32_t seg, size_t bi, si
 
 /*
  * Rebuilds, segments in parallel, the blocks not yet rebuilt that rows
- * [from, ahead) need. A block that cannot be read is reported and its
- * segment cut (cut_at); returns how many were.
+ * [from, ahead) need (those before st->seen asked for theirs already). A
+ * block that cannot be read is reported and its segment cut (cut_at);
+ * returns how many were.
  */
 static size_t stream_fill(struct sel *s, size_t from, size_t ahead, size_t *cut)
 {
@@ -712,7 +719,7 @@ static size_t stream_fill(struct sel *s, size_t from, size_t ahead, size_t *cut)
     size_t nneed = 0, capneed = 0, ngroups = 0, nfailed = 0, *group, *bad;
     struct diag *ds;
 
-    for (size_t i = from; i < ahead; i++) {
+    for (size_t i = st->seen > from ? st->seen : from; i < ahead; i++) {
         const struct sel_row *r = &s->rows[i];
         struct sel_blk *b;
 
@@ -725,6 +732,8 @@ static size_t stream_fill(struct sel *s, size_t from, size_t ahead, size_t *cut)
         xgrow((void **)&need, &capneed, nneed + 1, sizeof *need);
         need[nneed++] = (struct sel_need){ st->base[r->seg] + r->blk, r->seg };
     }
+    if (ahead > st->seen)
+        st->seen = ahead;
     if (nneed == 0)
         return 0;
     qsort(need, nneed, sizeof *need, cmp_need);
@@ -807,7 +816,7 @@ static size_t stream_point(struct sel *s, size_t from, size_t to, size_t *cut)
 
 size_t sel_window(struct sel *s, size_t from, size_t to)
 {
-    size_t *cut = xmalloc((s->nsegs ? s->nsegs : 1) * sizeof *cut);
+    size_t *cut = s->st->cut;
 
     /*
      * A block whose records cannot be read now (a damaged chunk the scan
@@ -815,8 +824,6 @@ size_t sel_window(struct sel *s, size_t from, size_t to)
      * first on go, as the scan skips a segment it cannot read: the rows
      * after them move up.
      */
-    for (size_t k = 0; k < s->nsegs; k++)
-        cut[k] = SIZE_MAX;
     for (;;) {
         size_t n = stream_end(s), ahead, k;
 
@@ -844,7 +851,6 @@ size_t sel_window(struct sel *s, size_t from, size_t to)
             cut[j] = SIZE_MAX;      /* what is left of a segment cut comes before the cut */
         stream_build(s, from);
     }
-    free(cut);
     return to;
 }
 
@@ -880,9 +886,25 @@ void sel_stream_end(struct sel *s)
         }
     }
     stream_free_blocks(s->st);
+    free(s->st->cut);
     free(s->st->base);
     free(s->st);
     s->st = NULL;
+}
+
+int sel_each(struct sel *s, size_t round,
+             int (*fn)(const struct sel *s, size_t from, size_t to, void *arg), void *arg)
+{
+    int rc = 0;
+
+    sel_stream_begin(s, UINT64_MAX);
+    for (size_t at = 0, end; at < s->nrows && rc == 0; at = end) {
+        end = sel_window(s, at, at + round);
+        rc = fn(s, at, end, arg);
+        sel_visited(s, at, end);
+    }
+    sel_stream_end(s);
+    return rc;
 }
 
 void sel_release(struct sel *s)

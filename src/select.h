@@ -123,6 +123,13 @@ size_t sel_window(struct sel *s, size_t from, size_t to);
 void sel_visited(struct sel *s, size_t from, size_t to);
 /* Ends streaming (sel_release does too); SV_QUERY_STATS=1 prints what it held at most. */
 void sel_stream_end(struct sel *s);
+/*
+ * Visits every row with its record: fn gets rows [from, to) a round of at
+ * most `round` at a time, streamed as above; returns fn's first non-zero
+ * return (and stops there), else 0.
+ */
+int sel_each(struct sel *s, size_t round,
+             int (*fn)(const struct sel *s, size_t from, size_t to, void *arg), void *arg);
 void sel_release(struct sel *s);
 
 /* The ids of the streams holding selected entries, per (store, node). */

@@ -50,16 +50,23 @@ struct hmap {
     size_t n;                   /* names in the map */
 };
 
+/* k lower-cased (ASCII, as strcasecmp) into lk; false when it does not fit. */
+static bool lower_key(const char *k, char lk[256])
+{
+    size_t n = strlen(k);
+
+    if (n >= 256)
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        lk[i] = k[i] >= 'A' && k[i] <= 'Z' ? (char)(k[i] - 'A' + 'a') : k[i];
+    return true;
+}
+
 static void hmap_add(struct hmap *hm, const char *k)
 {
     char lk[256];
-    size_t n = strlen(k);
 
-    if (n >= sizeof lk)
-        return;
-    for (size_t i = 0; i <= n; i++)
-        lk[i] = k[i] >= 'A' && k[i] <= 'Z' ? (char)(k[i] - 'A' + 'a') : k[i];
-    if (!jv_get(hm->lower, lk))
+    if (lower_key(k, lk) && !jv_get(hm->lower, lk))
         jv_set(hm->lower, lk, jv_str(k));
 }
 
@@ -70,7 +77,6 @@ static struct jv *hmap_find(struct hmap *hm, const struct jv *obj, const char **
     const char *name;
     struct jv *x, *first;
     void *it = NULL;
-    size_t n = strlen(*k);
 
     if (!hm->lower && hm->n >= HMAP_WALK) {
         hm->lower = jv_obj();
@@ -86,10 +92,8 @@ static struct jv *hmap_find(struct hmap *hm, const struct jv *obj, const char **
         }
         return NULL;
     }
-    if (n >= sizeof lk)
+    if (!lower_key(*k, lk))
         return NULL;
-    for (size_t i = 0; i <= n; i++)
-        lk[i] = (*k)[i] >= 'A' && (*k)[i] <= 'Z' ? (char)((*k)[i] - 'A' + 'a') : (*k)[i];
     first = jv_get(hm->lower, lk);
     if (!first)
         return NULL;

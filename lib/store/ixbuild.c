@@ -45,49 +45,49 @@
  * Closes the group's segment, listing it; at the end of ingest (names: the
  * sealed history, else NULL) the rows of its last block are named first.
  */
-static int close_segment(struct split *sp, struct ixgroup *b, struct names *names)
+static int close_segment(struct split *sp, struct ixgroup *g, struct names *names)
 {
     struct store_segment_info *si;
     struct ix_seg_info info;
     bool named = false;
     int rc;
 
-    if (!b->ix)
+    if (!g->ix)
         return 0;
     if (names)
-        named = ix_writer_name(b->ix, swr_name_row, names);
-    xgrow((void **)&b->seg, &b->capseg, b->nseg + 1, sizeof *b->seg);
-    si = &b->seg[b->nseg];
+        named = ix_writer_name(g->ix, swr_name_row, names);
+    xgrow((void **)&g->seg, &g->capseg, g->nseg + 1, sizeof *g->seg);
+    si = &g->seg[g->nseg];
     memset(si, 0, sizeof *si);
-    rc = ix_writer_close(b->ix, &info, &b->d);
-    b->ix = NULL;
-    b->ix_bytes = 0;
+    rc = ix_writer_close(g->ix, &info, &g->d);
+    g->ix = NULL;
+    g->ix_bytes = 0;
     if (rc < 0)
         return rc;
-    si->name = fs_printf("%s-%02x-%04zu", sp->o->node_name, b->id, b->nseg);
+    si->name = fs_printf("%s-%02x-%04zu", sp->o->node_name, g->id, g->nseg);
     si->rows = info.rows;
     si->bytes = info.bytes;
     si->blocks = info.blocks;
     si->first_ns = info.first_ns;
     si->last_ns = info.last_ns;
     si->named = named;
-    b->nseg++;
+    g->nseg++;
     return 0;
 }
 
 /* Opens the group's next segment. */
-static int open_segment(struct split *sp, struct ixgroup *b)
+static int open_segment(struct split *sp, struct ixgroup *g)
 {
     char *dir = fs_printf("%s/%s/%s-%02x-%04zu", sp->tmp_root, STORE_INDEX_DIR,
-                          sp->o->node_name, b->id, b->nseg);
+                          sp->o->node_name, g->id, g->nseg);
     char *path = fs_join(dir, IX_SEGMENT_FILE);
-    int rc = fs_mkdirs(dir, &b->d);
+    int rc = fs_mkdirs(dir, &g->d);
 
-    if (!b->zc)
-        b->zc = comp_block_new(INDEX_ZSTD_LEVEL);
+    if (!g->zc)
+        g->zc = comp_block_new(INDEX_ZSTD_LEVEL);
     if (rc == 0) {
-        b->ix = ix_writer_new(path, sp->o->node_name, b->zc, &b->d);
-        if (!b->ix)
+        g->ix = ix_writer_new(path, sp->o->node_name, g->zc, &g->d);
+        if (!g->ix)
             rc = SV_EIO;
     }
     free(path);

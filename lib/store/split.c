@@ -655,7 +655,7 @@ static int read_batches(struct split *sp, struct cap_reader *r, struct store_inp
             break;
         memcpy(sp->pkts[sp->k], sp->carry.pk, nc * sizeof *sp->carry.pk);
         sp->carry.npk = 0;
-        n = cap_next_batch(r, sp->pkts[sp->k] + nc, LIM_BATCH_PACKETS - nc, rd);
+        n = cap_next_batch(r, sp->pkts[sp->k] + nc, sp->batch_max - nc, rd);
         if (n <= 0) {
             if (n < 0) {
                 in->status = STORE_IN_ERROR;
@@ -910,6 +910,18 @@ static int finish_all(struct split *sp, struct diag *d)
     if (rc == 0)
         rc = swr_close_packs(sp, d);
     return rc;
+}
+
+/*
+ * Packets a batch holds at most: LIM_BATCH_PACKETS, or fewer for the tests
+ * (SV_BATCH_PACKETS: a store must not depend on where batches end).
+ */
+static size_t batch_max(void)
+{
+    const char *e = getenv("SV_BATCH_PACKETS");
+    unsigned long v = e ? strtoul(e, NULL, 10) : 0;
+
+    return v > LIM_FRAG_CARRY && v < LIM_BATCH_PACKETS ? (size_t)v : LIM_BATCH_PACKETS;
 }
 
 static int make_dirs(struct split *sp, struct diag *d)
@@ -1203,6 +1215,7 @@ static int ingest_node(const struct store_ingest_opts *o, const struct store_nod
     }
     sp.cat = xcalloc(STORE_CAT_BLOCKS, sizeof *sp.cat);
     sp.ix_pending = -1;
+    sp.batch_max = batch_max();
     for (uint32_t g = 0; g < IX_GROUPS; g++)
         sp.g[g].id = g;
     for (uint32_t t = 0; t < NTASKS; t++) {

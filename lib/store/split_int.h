@@ -245,6 +245,7 @@ struct split {
     struct cap_pkt *pkts[2];    /* two batches: one assigned while the other is written */
     struct pinfo *pi[2];
     int k;                      /* the batch being read and assigned */
+    size_t batch_max;           /* packets a batch holds at most (LIM_BATCH_PACKETS) */
     bool writing;               /* bucket tasks of batch k ^ 1 are running */
     struct ends {
         uint32_t pos;

@@ -766,9 +766,20 @@ static void run_bucket(struct split *sp, struct bucket *b, int k)
     q->n = 0;
 }
 
-static void run_group(struct split *sp, struct ixgroup *g, int k)
+/* A task per index group for the entries of batch ix_pending, if one waits. */
+static void spawn_groups(struct split *sp)
 {
-    swr_index_group(sp, g, k);
+    int p = sp->ix_pending;
+
+    if (p < 0)
+        return;
+    for (uint32_t i = 0; i < IX_GROUPS; i++) {
+        struct ixgroup *g = &sp->g[i];
+
+#pragma omp task firstprivate(g, p, sp)
+        swr_index_group(sp, g, p);
+    }
+    sp->ix_pending = -1;
 }
 
 void swr_spawn(struct split *sp, int k)
@@ -783,16 +794,7 @@ void swr_spawn(struct split *sp, int k)
         run_bucket(sp, b, k);
     }
     /* the entries of the batch before, while the buckets write this one (other buffers) */
-    if (sp->ix_pending >= 0) {
-        int p = sp->ix_pending;
-
-        for (uint32_t i = 0; i < IX_GROUPS; i++) {
-            struct ixgroup *g = &sp->g[i];
-
-#pragma omp task firstprivate(g, p, sp)
-            run_group(sp, g, p);
-        }
-    }
+    spawn_groups(sp);
     sp->ix_pending = sp->o->dissect ? k : -1;
     sp->writing = true;
 }
@@ -829,7 +831,7 @@ int swr_run_buckets(struct split *sp, int k, struct diag *d)
         rc = swr_wait(sp, d);
         /* and the groups index the entries of this last batch */
         if (rc == 0 && sp->ix_pending >= 0) {
-            swr_spawn(sp, k ^ 1);     /* no events there: the groups alone */
+            spawn_groups(sp);
             rc = swr_wait(sp, d);
         }
         sp->ix_pending = -1;
