@@ -440,7 +440,7 @@ static void leaf_firsts(struct ix_seg *s, int col)
     uint32_t rows = s->blk[s->cur].rows;
     uint32_t *ns = xcalloc(2 * (sc->nd ? sc->nd : 1), sizeof *ns), *nn = ns + sc->nd;
     size_t ks = 0, kn = 0;
-    static const uint64_t none = 0;
+    uint64_t *code;
 
     for (size_t sh = 0; sh < sc->nd; sh++) {
         for (size_t o = h->start[sh]; o < h->start[sh + 1]; o++) {
@@ -455,20 +455,25 @@ static void leaf_firsts(struct ix_seg *s, int col)
         c->first_s = xrealloc(c->first_s, rows * sizeof *c->first_s);
         c->first_n = xrealloc(c->first_n, rows * sizeof *c->first_n);
     }
+    /* a zero after the codes: the rows add up to c->nu codes (load_col checked the tally) */
+    if (c->cap_u < c->nu + 1)
+        xgrow((void **)&c->u, &c->cap_u, c->nu + 1, sizeof *c->u);
+    code = c->u;
+    code[c->nu] = 0;
     /*
      * Without a branch on the shape (rows of many protocols mix, and a
      * mispredicted branch a row cost more than the rest): a row of no
-     * string reads the last code (or a zero) and drops it.
+     * string reads the next code (or the zero) and drops it.
      */
     for (uint32_t i = 0; i < rows; i++) {
         uint64_t sh = sc->u[i];
-        const uint64_t *code = ks < c->nu ? &c->u[ks] : &none;
-        int32_t fs = (int32_t)*code, fn = (int32_t)kn;
+        uint32_t a = ns[sh], b = nn[sh];
+        int32_t fs = (int32_t)code[ks];
 
-        c->first_s[i] = ns[sh] ? fs : -1;
-        c->first_n[i] = nn[sh] ? fn : -1;
-        ks += ns[sh];
-        kn += nn[sh];
+        c->first_s[i] = a ? fs : -1;
+        c->first_n[i] = b ? (int32_t)kn : -1;
+        ks += a;
+        kn += b;
     }
     c->first_ok = true;
     free(ns);
