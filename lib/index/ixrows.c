@@ -440,7 +440,9 @@ static void leaf_firsts(struct ix_seg *s, int col)
     uint32_t rows = s->blk[s->cur].rows;
     uint32_t *ns = xcalloc(2 * (sc->nd ? sc->nd : 1), sizeof *ns), *nn = ns + sc->nd;
     size_t ks = 0, kn = 0;
-    uint64_t *code;
+    uint64_t *code, has_s = 0, has_n = 0;
+    uint32_t i = 0;
+    bool one = sc->nd <= 64;
 
     for (size_t sh = 0; sh < sc->nd; sh++) {
         for (size_t o = h->start[sh]; o < h->start[sh + 1]; o++) {
@@ -449,23 +451,32 @@ static void leaf_firsts(struct ix_seg *s, int col)
             else if (h->ops[o].col == (uint32_t)col && h->ops[o].type == OP_NUM)
                 nn[sh]++;
         }
+        one = one && ns[sh] <= 1 && nn[sh] <= 1;
+        if (one) {
+            has_s |= (uint64_t)ns[sh] << sh;
+            has_n |= (uint64_t)nn[sh] << sh;
+        }
     }
     if (c->cap_f < rows) {
         c->cap_f = rows;
         c->first_s = xrealloc(c->first_s, rows * sizeof *c->first_s);
         c->first_n = xrealloc(c->first_n, rows * sizeof *c->first_n);
     }
-    /* a zero after the codes: the rows add up to c->nu codes (load_col checked the tally) */
-    if (c->cap_u < c->nu + 1)
-        xgrow((void **)&c->u, &c->cap_u, c->nu + 1, sizeof *c->u);
+    /* zeros after the codes: the rows add up to c->nu codes (load_col checked the tally) */
+    if (c->cap_u < c->nu + 8)
+        xgrow((void **)&c->u, &c->cap_u, c->nu + 8, sizeof *c->u);
     code = c->u;
-    code[c->nu] = 0;
+    memset(code + c->nu, 0, 8 * sizeof *code);
+    /* most blocks: shapes of at most one value of the column, at most 64 shapes */
+    if (one)
+        i = (uint32_t)ixv_firsts(sc->u, rows, has_s, has_n, code, &ks, &kn, c->first_s,
+                                 c->first_n);
     /*
      * Without a branch on the shape (rows of many protocols mix, and a
      * mispredicted branch a row cost more than the rest): a row of no
-     * string reads the next code (or the zero) and drops it.
+     * string reads the next code (or a zero) and drops it.
      */
-    for (uint32_t i = 0; i < rows; i++) {
+    for (; i < rows; i++) {
         uint64_t sh = sc->u[i];
         uint32_t a = ns[sh], b = nn[sh];
         int32_t fs = (int32_t)code[ks];

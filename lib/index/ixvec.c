@@ -2,6 +2,9 @@
 /* summary: the index's packed integer arrays and bounded part reader (ixvec.h) */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "base/cur.h"
 #include "ixvec.h"
 
@@ -109,6 +112,132 @@ static uint64_t unpack_fixed(const uint8_t *p, uint64_t *out, size_t groups, uin
     }
 }
 
+/*
+ * AVX-512 (with VBMI's byte permutation): where the CPU has it (checked once
+ * at run time), eight values an instruction instead of one. The scalar code
+ * stays what every other CPU runs and what the tests compare with. The
+ * index's one-core scan (tests/tools/ixbench, 1 GiB gencap capture, AMD EPYC
+ * with AVX-512): 41.5 -> 51.5 M rows/s.
+ */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi")))
+
+/* SV_SIMD=0 in the environment keeps the scalar code (the tests compare the two) */
+static bool avx512_have(void)
+{
+    static int have = -1;       /* threads that find it unset all set the same */
+    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
+
+    if (h < 0) {
+        const char *e = getenv("SV_SIMD");
+
+        __builtin_cpu_init();
+        h = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vbmi") && !(e && strcmp(e, "0") == 0);
+        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
+    }
+    return h;
+}
+
+/*
+ * unpack_groups() with a group's eight values at once: its w bytes loaded
+ * together, each value's eight bytes picked into its lane by one byte
+ * permutation, shifted by the value's bit offset and masked. Each group
+ * reads 64 bytes from its first: the caller passes only groups that have
+ * them.
+ */
+AVX512 static uint64_t unpack_avx512(const uint8_t *p, uint64_t *out, size_t groups,
+                                     uint64_t base, unsigned w)
+{
+    uint8_t idx[64];
+    uint64_t sh[8], tops[8], top = 0;
+    __m512i vidx, vsh, vmask, vbase, vtop = _mm512_setzero_si512();
+
+    for (unsigned j = 0; j < 8; j++) {
+        for (unsigned k = 0; k < 8; k++)
+            idx[8 * j + k] = (uint8_t)(j * w / 8 + k);
+        sh[j] = j * w % 8;
+    }
+    vidx = _mm512_loadu_si512(idx);
+    vsh = _mm512_loadu_si512(sh);
+    vmask = _mm512_set1_epi64((long long)(((uint64_t)1 << w) - 1));
+    vbase = _mm512_set1_epi64((long long)base);
+    for (size_t g = 0; g < groups; g++, p += w, out += 8) {
+        __m512i v = _mm512_permutexvar_epi8(vidx, _mm512_loadu_si512(p));
+
+        v = _mm512_and_si512(_mm512_srlv_epi64(v, vsh), vmask);
+        vtop = _mm512_max_epu64(vtop, v);
+        _mm512_storeu_si512(out, _mm512_add_epi64(v, vbase));
+    }
+    _mm512_storeu_si512(tops, vtop);
+    for (unsigned j = 0; j < 8; j++)
+        top = tops[j] > top ? tops[j] : top;
+    return top;
+}
+
+/*
+ * ixv_firsts() eight rows at a time: each row's shape bit tested in has_s
+ * and has_n, the next codes (number indexes) spread into the lanes of the
+ * rows that take one, -1 in the others.
+ */
+AVX512 static size_t firsts_avx512(const uint64_t *shape, size_t rows, uint64_t has_s,
+                                   uint64_t has_n, const uint64_t *code, size_t *ks,
+                                   size_t *kn, int32_t *fs, int32_t *fn)
+{
+    const __m512i one = _mm512_set1_epi64(1), none = _mm512_set1_epi64(-1);
+    const __m512i vs = _mm512_set1_epi64((long long)has_s);
+    const __m512i vn = _mm512_set1_epi64((long long)has_n);
+    const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    size_t i = 0, s = *ks, n = *kn;
+
+    for (; i + 8 <= rows; i += 8) {
+        __m512i sh = _mm512_loadu_si512(shape + i);
+        __mmask8 ms = _mm512_test_epi64_mask(_mm512_srlv_epi64(vs, sh), one);
+        __mmask8 mn = _mm512_test_epi64_mask(_mm512_srlv_epi64(vn, sh), one);
+        __m512i c = _mm512_mask_expand_epi64(none, ms, _mm512_loadu_si512(code + s));
+        __m512i at = _mm512_add_epi64(iota, _mm512_set1_epi64((long long)n));
+        __m512i k = _mm512_mask_expand_epi64(none, mn, at);
+
+        _mm256_storeu_si256((__m256i *)(void *)(fs + i), _mm512_cvtepi64_epi32(c));
+        _mm256_storeu_si256((__m256i *)(void *)(fn + i), _mm512_cvtepi64_epi32(k));
+        s += (size_t)__builtin_popcount(ms);
+        n += (size_t)__builtin_popcount(mn);
+    }
+    *ks = s;
+    *kn = n;
+    return i;
+}
+#else
+static bool avx512_have(void)
+{
+    return false;
+}
+
+static uint64_t unpack_avx512(const uint8_t *p, uint64_t *out, size_t groups, uint64_t base,
+                              unsigned w)
+{
+    (void)p, (void)out, (void)groups, (void)base, (void)w;
+    return 0;
+}
+
+static size_t firsts_avx512(const uint64_t *shape, size_t rows, uint64_t has_s,
+                            uint64_t has_n, const uint64_t *code, size_t *ks, size_t *kn,
+                            int32_t *fs, int32_t *fn)
+{
+    (void)shape, (void)rows, (void)has_s, (void)has_n, (void)code, (void)ks, (void)kn;
+    (void)fs, (void)fn;
+    return 0;
+}
+#endif
+
+size_t ixv_firsts(const uint64_t *shape, size_t rows, uint64_t has_s, uint64_t has_n,
+                  const uint64_t *code, size_t *ks, size_t *kn, int32_t *fs, int32_t *fn)
+{
+    return avx512_have() ? firsts_avx512(shape, rows, has_s, has_n, code, ks, kn, fs, fn) : 0;
+}
+
 bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
 {
     unsigned w;
@@ -140,7 +269,20 @@ bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
 
         if (groups > n / 8)
             groups = n / 8;
-        top = unpack_fixed(p, out, groups, base, w);
+        if (avx512_have()) {
+            /* the groups whose 64 bytes are in the part, then the rest as elsewhere */
+            size_t vg = nbytes >= 64 ? (nbytes - 64) / w + 1 : 0;
+
+            vg = vg < groups ? vg : groups;
+            top = unpack_avx512(p, out, vg, base, w);
+            if (vg < groups) {
+                uint64_t t = unpack_fixed(p + vg * w, out + vg * 8, groups - vg, base, w);
+
+                top = t > top ? t : top;
+            }
+        } else {
+            top = unpack_fixed(p, out, groups, base, w);
+        }
         i = groups * 8;
         fast = nbytes >= 8 ? ((nbytes - 8) * 8) / w + 1 : 0;
         if (fast > n)

@@ -119,6 +119,19 @@ void ixv_packed(struct ixv *b, const uint64_t *v, size_t n);
 uint64_t ix_time_encode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base);
 void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base, uint64_t unit);
 
+/*
+ * For the rows of a leaf column (ixrows.c): row i's shape is shape[i] (each
+ * below 64), and bit k of has_s (has_n) says whether shape k holds one
+ * string (one number) of the column, none holding more. A row with a string
+ * gets fs[i] = code[*ks] and *ks moves on, one with a number fn[i] = *kn and
+ * *kn moves on; the others get -1. code has 8 readable entries past the last
+ * a row takes. Does the rows eight at a time where the CPU can (AVX-512):
+ * returns how many it did, from the first (0 elsewhere); the caller does
+ * the rest.
+ */
+size_t ixv_firsts(const uint64_t *shape, size_t rows, uint64_t has_s, uint64_t has_n,
+                  const uint64_t *code, size_t *ks, size_t *kn, int32_t *fs, int32_t *fn);
+
 /* A bounded reader of a part; bad is sticky. */
 struct ixr {
     const uint8_t *p, *end;
