@@ -1146,6 +1146,46 @@ TEST(time_units)
 }
 
 /*
+ * Longer blocks of times, which the AVX-512 code decodes eight rows at a
+ * time: rows without a time and without a reference in some groups, all set
+ * in others, round trip; and a time that decodes to 0 is not the next
+ * reference (hand-made codes: that needs a difference back to 0).
+ */
+TEST(time_lanes)
+{
+    uint64_t v[100], req[100], back[100], x = 0x2545f4914f6cdd1dull, unit;
+    uint64_t zero[16], want[16];
+    unsigned bad = 0;
+
+    for (int pass = 0; pass < 4; pass++) {
+        for (size_t i = 0; i < 100; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            req[i] = 1700000000000000000ull + i * 1000000 + (x % 5000) * 1000;
+            v[i] = req[i] + (x >> 20) % 90000 * 1000;
+            /* rows 0-7 and 16-23 all set; elsewhere some without a time or a reference */
+            if (((i >= 8 && i < 16) || i >= 24) && x % 7 == 0)
+                v[i] = 0;
+            if (((i >= 8 && i < 16) || i >= 24) && x % 11 == 0)
+                req[i] = 0;
+        }
+        memcpy(back, v, sizeof v);
+        unit = ix_time_encode(back, pass & 1 ? req : NULL, 100, 1700000000000000000ull);
+        ix_time_decode(back, pass & 1 ? req : NULL, 100, 1700000000000000000ull, unit);
+        bad += memcmp(back, v, sizeof v) != 0;
+    }
+    T_EQ(bad, 0);
+    for (size_t i = 0; i < 16; i++) {
+        zero[i] = 3;            /* zigzag(+1) + 1 */
+        want[i] = i < 10 ? 101 + i : i == 10 ? 0 : 100 + i;
+    }
+    zero[10] = 2 * 110 - 1 + 1; /* zigzag(-110) + 1: 110 - 110 */
+    ix_time_decode(zero, NULL, 16, 100, 1);
+    T_EQ(memcmp(zero, want, sizeof want), 0);
+}
+
+/*
  * Where this CPU runs the AVX-512 code of lib/index/ixvec.c, every case
  * passes with the scalar code too (SV_SIMD=0; a child, so that it starts
  * from the environment).
@@ -1171,7 +1211,7 @@ int main(int argc, char **argv)
         T_CASE(format_versions), T_CASE(reads_format_3), T_CASE(reads_format_4),
         T_CASE(writer_names_open_block),
         T_CASE(filebuf_reuses_state), T_CASE(packed_widths), T_CASE(time_units),
-        T_CASE(scalar_code),
+        T_CASE(time_lanes), T_CASE(scalar_code),
     };
     int rc;
     char *cmd;
