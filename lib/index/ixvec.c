@@ -180,7 +180,7 @@ AVX512 static uint64_t unpack_avx512(const uint8_t *p, uint64_t *out, size_t gro
 }
 
 /*
- * ixv_firsts() eight rows at a time: each row's shape bit tested in has_s
+ * ix_firsts_simd() eight rows at a time: each row's shape bit tested in has_s
  * and has_n, the next codes (number indexes) spread into the lanes of the
  * rows that take one, -1 in the others.
  */
@@ -290,7 +290,7 @@ static size_t firsts_avx512(const uint64_t *shape, size_t rows, uint64_t has_s,
 }
 #endif
 
-size_t ixv_firsts(const uint64_t *shape, size_t rows, uint64_t has_s, uint64_t has_n,
+size_t ix_firsts_simd(const uint64_t *shape, size_t rows, uint64_t has_s, uint64_t has_n,
                   const uint64_t *code, size_t *ks, size_t *kn, int32_t *fs, int32_t *fn)
 {
     return avx512_have() ? firsts_avx512(shape, rows, has_s, has_n, code, ks, kn, fs, fn) : 0;

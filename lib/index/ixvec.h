@@ -129,7 +129,7 @@ void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base, u
  * returns how many it did, from the first (0 elsewhere); the caller does
  * the rest.
  */
-size_t ixv_firsts(const uint64_t *shape, size_t rows, uint64_t has_s, uint64_t has_n,
+size_t ix_firsts_simd(const uint64_t *shape, size_t rows, uint64_t has_s, uint64_t has_n,
                   const uint64_t *code, size_t *ks, size_t *kn, int32_t *fs, int32_t *fn);
 
 /* A bounded reader of a part; bad is sticky. */
