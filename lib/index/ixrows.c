@@ -470,7 +470,7 @@ static void leaf_firsts(struct ix_seg *s, int col)
     /* most blocks: shapes of at most one value of the column, at most 64 shapes */
     if (one)
         i = (uint32_t)ix_firsts_simd(sc->u, rows, has_s, has_n, code, &ks, &kn, c->first_s,
-                                 c->first_n);
+                                     c->first_n);
     /*
      * Without a branch on the shape (rows of many protocols mix, and a
      * mispredicted branch a row cost more than the rest): a row of no
