@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/cur.h"
 #include "ixvec.h"
@@ -113,34 +112,41 @@ static uint64_t unpack_fixed(const uint8_t *p, uint64_t *out, size_t groups, uin
 }
 
 /*
- * AVX-512 (with VBMI's byte permutation): where the CPU has it (checked once
- * at run time), eight values an instruction instead of one. The scalar code
- * stays what every other CPU runs and what the tests compare with. The
- * index's one-core scan (tests/tools/ixbench, 1 GiB gencap capture, AMD EPYC
- * with AVX-512): 39.3 M rows/s scalar, 53.9-55.9 M with the unpacking, the
- * leaf firsts and the time decoding below.
+ * AVX-512: where the CPU has it (checked once at run time), eight values an
+ * instruction instead of one; the unpacking needs VBMI's byte permutation
+ * too. The scalar code stays what every other CPU runs and what the tests
+ * compare with. The index's one-core scan (tests/tools/ixbench, 1 GiB gencap
+ * capture, AMD EPYC with AVX-512): 39.3 M rows/s scalar, 53.9-55.9 M with
+ * the unpacking, the leaf firsts and the time decoding below.
  */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vbmi")))
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq")))
+#define AVX512VBMI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vbmi")))
 
-/* SV_SIMD=0 in the environment keeps the scalar code (the tests compare the two) */
-static bool avx512_have(void)
+/*
+ * 0: the scalar code; 1: AVX-512 (F, BW, DQ); 2: with VBMI. SV_SIMD=0 or 1 in
+ * the environment takes at most that (the tests compare them).
+ */
+static int simd_level(void)
 {
-    static int have = -1;       /* threads that find it unset all set the same */
-    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
+    static int level = -1;      /* threads that find it unset all set the same */
+    int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
 
-    if (h < 0) {
+    if (l < 0) {
         const char *e = getenv("SV_SIMD");
 
         __builtin_cpu_init();
-        h = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vbmi") &&
-            !(e && strcmp(e, "0") == 0);
-        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
+        l = 0;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512dq"))
+            l = __builtin_cpu_supports("avx512vbmi") ? 2 : 1;
+        if (e && (e[0] == '0' || e[0] == '1') && e[1] == 0 && e[0] - '0' < l)
+            l = e[0] - '0';
+        __atomic_store_n(&level, l, __ATOMIC_RELAXED);
     }
-    return h;
+    return l;
 }
 
 /*
@@ -150,7 +156,7 @@ static bool avx512_have(void)
  * reads 64 bytes from its first: the caller passes only groups that have
  * them.
  */
-AVX512 static uint64_t unpack_avx512(const uint8_t *p, uint64_t *out, size_t groups,
+AVX512VBMI static uint64_t unpack_avx512(const uint8_t *p, uint64_t *out, size_t groups,
                                      uint64_t base, unsigned w)
 {
     uint8_t idx[64];
@@ -261,9 +267,9 @@ AVX512 static size_t time_avx512(uint64_t *v, const uint64_t *req, size_t n, uin
     return i;
 }
 #else
-static bool avx512_have(void)
+static int simd_level(void)
 {
-    return false;
+    return 0;
 }
 
 static size_t time_avx512(uint64_t *v, const uint64_t *req, size_t n, uint64_t *prev,
@@ -293,7 +299,7 @@ static size_t firsts_avx512(const uint64_t *shape, size_t rows, uint64_t has_s,
 size_t ix_firsts_simd(const uint64_t *shape, size_t rows, uint64_t has_s, uint64_t has_n,
                   const uint64_t *code, size_t *ks, size_t *kn, int32_t *fs, int32_t *fn)
 {
-    return avx512_have() ? firsts_avx512(shape, rows, has_s, has_n, code, ks, kn, fs, fn) : 0;
+    return simd_level() >= 1 ? firsts_avx512(shape, rows, has_s, has_n, code, ks, kn, fs, fn) : 0;
 }
 
 bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
@@ -327,7 +333,7 @@ bool ixr_packed(struct ixr *r, uint64_t *out, size_t n)
 
         if (groups > n / 8)
             groups = n / 8;
-        if (avx512_have()) {
+        if (simd_level() >= 2) {
             /* the groups whose 64 bytes are in the part, then the rest as elsewhere */
             size_t vg = nbytes >= 64 ? (nbytes - 64) / w + 1 : 0;
 
@@ -427,7 +433,7 @@ uint64_t ix_time_encode(uint64_t *v, const uint64_t *req, size_t n, uint64_t bas
 void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base, uint64_t unit)
 {
     uint64_t prev = base;
-    bool lanes = avx512_have();
+    bool lanes = simd_level() >= 1;
 
     for (size_t i = 0; i < n;) {
         size_t end;
