@@ -130,7 +130,7 @@ void ix_time_decode(uint64_t *v, const uint64_t *req, size_t n, uint64_t base, u
  * the rest.
  */
 size_t ix_firsts_simd(const uint64_t *shape, size_t rows, uint64_t has_s, uint64_t has_n,
-                  const uint64_t *code, size_t *ks, size_t *kn, int32_t *fs, int32_t *fn);
+                      const uint64_t *code, size_t *ks, size_t *kn, int32_t *fs, int32_t *fn);
 
 /* A bounded reader of a part; bad is sticky. */
 struct ixr {
