@@ -319,9 +319,9 @@ bool names_parse_time(const char *s, uint64_t *ns)
             return false;
         year = year * 10 + (unsigned)(s[i] - '0');
     }
-    if (year > 2500 || timefmt_parse(s, ns) < 0)
+    if (year > 2262 || timefmt_parse(s, ns) < 0)
         return false;
-    return *ns <= NAMES_SEC_MAX * NAMES_NS_PER_S;
+    return *ns <= NAMES_NS_MAX;
 }
 
 bool names_jv_secs(const struct jv *v, uint64_t *ns)
@@ -340,7 +340,7 @@ bool names_jv_secs(const struct jv *v, uint64_t *ns)
     whole = (double)(uint64_t)x;
     u = (uint64_t)((x - whole) * 1e9 + 0.5);
     *ns = (uint64_t)whole * NAMES_NS_PER_S + (u < NAMES_NS_PER_S ? u : NAMES_NS_PER_S - 1);
-    return true;
+    return *ns <= NAMES_NS_MAX;
 }
 
 static void path_put(struct names_path *p, const char *s, size_t n)

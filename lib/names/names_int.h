@@ -24,15 +24,23 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/timefmt.h"
 #include "names.h"
 
 struct buf;
 struct diag;
 struct jv;
 
-/* Times are capped at 2500-01-01T00:00:00Z, so that ns fit and print back. */
-#define NAMES_SEC_MAX 16725225600ull
+/*
+ * Times are capped at 2262-04-11T23:47:16Z, the last whole second of the
+ * times streamvault holds (TIMEFMT_NS_MAX): every reader refuses a later
+ * one, the DNS answers of a capture timed later (saturated) are taken as
+ * of it, so that what each writer writes reads back (the Kubeshark format
+ * keys whole seconds).
+ */
 #define NAMES_NS_PER_S 1000000000ull
+#define NAMES_SEC_MAX (TIMEFMT_NS_MAX / NAMES_NS_PER_S)
+#define NAMES_NS_MAX (NAMES_SEC_MAX * NAMES_NS_PER_S)
 
 /* A record plus what lookups need precomputed. */
 struct names_item {

@@ -225,8 +225,8 @@ void names_dns_records(struct names *h)
             r.ipver = s[k].run->ipver;
             memcpy(r.ip, s[k].run->ip, 16);
             r.source = NAMES_SRC_DNS;
-            r.from = first ? 0 : s[k].t;
-            r.to = next < end ? s[next].t : NAMES_OPEN;
+            r.from = first ? 0 : s[k].t < NAMES_NS_MAX ? s[k].t : NAMES_NS_MAX;
+            r.to = next == end ? NAMES_OPEN : s[next].t < NAMES_NS_MAX ? s[next].t : NAMES_NS_MAX;
             dns_identity(h, &r, s[k].run->name);
             if (r.from < r.to) {
                 names_fill_item(h, &it, &r);

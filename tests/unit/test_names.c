@@ -375,7 +375,13 @@ TEST(native_errors)
     T_STREQ(err_of("{\"format\": \"gencap-names/1\", \"capture_start\": 5, \"ips\": {}}",
                    SV_EFORMAT),
             "h.json: capture_start: expected an RFC 3339 time or null");
-    /* beyond the year 2500: refused rather than wrapped */
+    /* past 2262-04-11T23:47:16Z: refused rather than wrapped, in every format */
+    T_STREQ(err_of("{\"format\": \"gencap-names/1\", \"ips\": {\"10.1.1.3\": [{\"name\": \"a\", "
+                   "\"kind\": \"pod\", \"from\": \"2262-04-11T23:47:16.5Z\"}]}}",
+                   SV_EFORMAT),
+            "h.json: ips[\"10.1.1.3\"][0].from: expected an RFC 3339 time or null");
+    T_STREQ(err_of("{\"9223372037\": {\"10.1.1.2\": {\"FullAddress\": \"a\"}}}", SV_EFORMAT),
+            "h.json: key \"9223372037\": expected a snapshot time in decimal Unix seconds");
     T_STREQ(err_of("{\"format\": \"gencap-names/1\", \"ips\": {\"10.1.1.3\": [{\"name\": \"a\", "
                    "\"kind\": \"pod\", \"from\": \"9999-01-01T00:00:00Z\"}]}}",
                    SV_EFORMAT),
