@@ -39,7 +39,8 @@ static const char usage_text[] =
     "      --layout packed|files packed: small streams in pack files (default);\n"
     "                            files: every stream in its own file\n"
     "      --pack-threshold SIZE streams larger than this get their own file (default 1M)\n"
-    "      --memcap SIZE         stream bytes buffered in memory (default 192M)\n"
+    "      --memcap SIZE         stream bytes buffered in memory (default 192M; 64M\n"
+    "                            with --layout files)\n"
     "      --udp-timeout DUR     UDP silence that starts a new stream (default 60s)\n"
     "      --tcp-timeout DUR     TCP silence that starts a new stream (default 1h)\n"
     "      --tcp-closed-timeout DUR\n"
@@ -346,6 +347,7 @@ int cmd_ingest(int argc, char **argv)
     uint64_t v;
     int c, rc;
     double t0;
+    bool memcap_set = false;
 
     store_ingest_opts_init(&o);
     bundle_limits_init(&bl);
@@ -398,6 +400,7 @@ int cmd_ingest(int argc, char **argv)
         case OPT_MEMCAP:
             if (!cli_parse_size(optarg, &o.memcap) || o.memcap < (1u << 20))
                 return cli_usage("ingest", "--memcap: bad size '%s' (at least 1M)", optarg);
+            memcap_set = true;
             break;
         case OPT_UDP_TIMEOUT:
             if (timefmt_parse_duration(optarg, &o.flow.udp_idle_ns) < 0)
@@ -458,6 +461,9 @@ int cmd_ingest(int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage("ingest", "no input (give capture files, directories, or -)");
+    /* every stream has a file of its own anyway: spilling early changes no byte */
+    if (o.layout == STORE_LAYOUT_FILES && !memcap_set)
+        o.memcap = LIM_BUFFER_FILES;
     if (o.discard_undissected && !o.dissect)
         return cli_usage("ingest", "--discard-undissected needs dissection (drop --no-dissect)");
     for (int i = optind; i < argc; i++) {

@@ -22,4 +22,12 @@ t_is "memcap 1M: streams were written out early" \
 "$SV" streams --extract "$TMP/x1" "$TMP/packed" >/dev/null
 "$SV" streams --extract "$TMP/x2" "$TMP/capped" >/dev/null
 t_run "memcap 1M: the same stream files as without a cap" diff -r "$TMP/x1" "$TMP/x2"
+
+# --layout files: a stream written out early is the same file, so its default cap is lower
+# (64M) and the store does not depend on it at all
+"$SV" ingest -q -j 2 --layout files --memcap 1M -o "$TMP/files1m" "$TMP/g.pcap"
+"$SV" ingest -q -j 2 --layout files --memcap 192M -o "$TMP/files192m" "$TMP/g.pcap"
+t_run "--layout files under --memcap 1M: the store of the default cap, byte for byte" \
+    diff -r "$TMP/files" "$TMP/files1m"
+t_run "--layout files under --memcap 192M: the same" diff -r "$TMP/files" "$TMP/files192m"
 t_done

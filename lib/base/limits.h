@@ -18,6 +18,12 @@
 #define LIM_PACK_THRESHOLD      (1024u * 1024)
 /* Bytes of stream PCAP data buffered in memory over all streams (--memcap). */
 #define LIM_BUFFER_TOTAL        (192ull * 1024 * 1024)
+/*
+ * The same with --layout files, where a stream spilled to its file early is
+ * the same file: on the 1 GiB gencap capture, peak RSS 465 -> 222 MB and
+ * 1.93-2.02 -> 1.59-2.16 s on a fresh ext4 (-j 2), for 25 % more opens.
+ */
+#define LIM_BUFFER_FILES        (64ull * 1024 * 1024)
 /* A pack file is closed and a new one started past this size. */
 #define LIM_PACK_FILE_MAX       (1024ull * 1024 * 1024)
 /* Outstanding IP fragment keys remembered per node. */
