@@ -347,7 +347,6 @@ int cmd_ingest(int argc, char **argv)
     uint64_t v;
     int c, rc;
     double t0;
-    bool memcap_set = false;
 
     store_ingest_opts_init(&o);
     bundle_limits_init(&bl);
@@ -400,7 +399,6 @@ int cmd_ingest(int argc, char **argv)
         case OPT_MEMCAP:
             if (!cli_parse_size(optarg, &o.memcap) || o.memcap < (1u << 20))
                 return cli_usage("ingest", "--memcap: bad size '%s' (at least 1M)", optarg);
-            memcap_set = true;
             break;
         case OPT_UDP_TIMEOUT:
             if (timefmt_parse_duration(optarg, &o.flow.udp_idle_ns) < 0)
@@ -461,9 +459,6 @@ int cmd_ingest(int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage("ingest", "no input (give capture files, directories, or -)");
-    /* every stream has a file of its own anyway: spilling early changes no byte */
-    if (o.layout == STORE_LAYOUT_FILES && !memcap_set)
-        o.memcap = LIM_BUFFER_FILES;
     if (o.discard_undissected && !o.dissect)
         return cli_usage("ingest", "--discard-undissected needs dissection (drop --no-dissect)");
     for (int i = optind; i < argc; i++) {

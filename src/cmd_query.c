@@ -413,31 +413,38 @@ static int sort_keys(const struct sel *sel, size_t from, size_t to, void *arg)
 }
 
 /*
- * Sorts the selection by f's value (stable: ties keep time order) into
- * order[]: the keys are computed as the records stream by, a round of rows
- * at a time, so that only the keys are held. Rows of a segment found
- * damaged drop out (sel->nrows). Returns EXIT_OK or EXIT_ERROR after a
- * message.
+ * Sorts the selection by f's value (stable: ties keep time order) and keeps
+ * its first `limit` rows, so that they print as time order's do: the keys
+ * are computed as the records stream by, a round of rows at a time, so that
+ * only the keys are held. Rows of a segment found damaged drop out. Returns
+ * EXIT_OK or EXIT_ERROR after a message.
  */
-static int sort_rows(struct sel *sel, const struct field *f, bool bodies, size_t *order)
+static int sort_rows(struct sel *sel, const struct field *f, bool bodies, uint64_t limit)
 {
     struct sort_job j = { f, bodies, NULL, SIZE_MAX, { 0 }, false };
-    int rc = EXIT_OK;
+    size_t nkeys;
+    int rc;
 
     j.keys = xcalloc(sel->nrows ? sel->nrows : 1, sizeof *j.keys);
-    if (sel_each(sel, SORT_ROUND, sort_keys, &j) != 0) {
+    rc = sel_each(sel, SORT_ROUND, sort_keys, &j) != 0 ? EXIT_ERROR : EXIT_OK;
+    nkeys = sel->nrows;         /* the rows left when damaged segments dropped theirs */
+    if (rc != EXIT_OK) {
         if (j.first_corrupt)
             corrupt_error(sel, j.first);
         else
             field_error(sel, j.first, f, &j.first_qe);
-        rc = EXIT_ERROR;
+    } else {
+        size_t n = sel->nrows < limit ? sel->nrows : (size_t)limit;
+        struct sel_row *sorted = xmalloc((n ? n : 1) * sizeof *sorted);
+
+        qsort(j.keys, nkeys, sizeof *j.keys, cmp_key);
+        for (size_t i = 0; i < n; i++)
+            sorted[i] = sel->rows[j.keys[i].row];
+        free(sel->rows);
+        sel->rows = sorted;
+        sel->nrows = n;
     }
-    if (rc == EXIT_OK) {
-        qsort(j.keys, sel->nrows, sizeof *j.keys, cmp_key);
-        for (size_t i = 0; i < sel->nrows; i++)
-            order[i] = j.keys[i].row;
-    }
-    for (size_t i = 0; i < sel->nrows; i++)
+    for (size_t i = 0; i < nkeys; i++)
         free(j.keys[i].s);
     free(j.keys);
     return rc;
@@ -483,7 +490,6 @@ struct row_fault {
 /* What printing every row needs. */
 struct out_job {
     struct sel *sel;            /* its records come a window at a time (sel_window) */
-    const size_t *order;        /* position -> row */
     enum fmt fmt;
     bool bodies;
     struct field *fs;
@@ -499,7 +505,7 @@ struct out_job {
 static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q_ctx *c,
                         struct row_fault *f)
 {
-    size_t i = o->order[pos], nf = o->nf;
+    size_t i = pos, nf = o->nf;
     struct jv *e = entry_json(o->sel, i, o->bodies || nf), *obj = NULL;
     char cells[NDEFAULT][128];
     bool ok = true;
@@ -652,7 +658,7 @@ int cmd_query(int argc, char **argv)
     uint64_t limit = UINT64_MAX;
     bool count = false, bodies = false, explain = false, need_bodies;
     struct store **stores = NULL;
-    size_t nstores = 0, nf = 0, *order = NULL, n;
+    size_t nstores = 0, nf = 0, n;
     const char *query, *fields_arg = NULL;
     struct field *fs = NULL, sortf = { NULL, NULL };
     struct grid g = { NULL, 0, 0 };
@@ -782,30 +788,14 @@ int cmd_query(int argc, char **argv)
         rc = sel.partial ? EXIT_ERROR : EXIT_OK;
         goto out;
     }
-    order = xcalloc(sel.nrows ? sel.nrows : 1, sizeof *order);
-    for (size_t i = 0; i < sel.nrows; i++)
-        order[i] = i;
     if (sortf.q) {
         /* limit(n) selects the first n matches in time order, as graph, export and streams
          * take them; --limit then cuts the sorted list */
         if (q_limit(q) < sel.nrows)
             sel.nrows = (size_t)q_limit(q);
-        rc = sort_rows(&sel, &sortf, need_bodies, order);
+        rc = sort_rows(&sel, &sortf, need_bodies, limit);
         if (rc != EXIT_OK)
             goto out;
-        /* the rows to print, in their sorted order: printed as time order's are */
-        n = sel.nrows < limit ? sel.nrows : (size_t)limit;
-        {
-            struct sel_row *sorted = xmalloc((n ? n : 1) * sizeof *sorted);
-
-            for (size_t i = 0; i < n; i++)
-                sorted[i] = sel.rows[order[i]];
-            free(sel.rows);
-            sel.rows = sorted;
-            sel.nrows = n;
-        }
-        for (size_t i = 0; i < n; i++)
-            order[i] = i;
     }
     if (fmt == FMT_JSON) {
         fputs("[", stdout);
@@ -827,7 +817,7 @@ int cmd_query(int argc, char **argv)
     }
     sel_stream_begin(&sel, limit);
     {
-        struct out_job o = { &sel, order, fmt, bodies, fs, nf, &g };
+        struct out_job o = { &sel, fmt, bodies, fs, nf, &g };
 
         rc = print_rows(&o, &n);
         g.nrows = g.nrows ? n : 0;
@@ -848,7 +838,6 @@ out:
     for (size_t i = 0; i < g.nrows * g.nf; i++)
         free(g.cell[i]);
     free(g.cell);
-    free(order);
     sel_release(&sel);
     rc = sel_close_stores(stores, nstores, rc);
     for (size_t k = 0; k < nf; k++) {

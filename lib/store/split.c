@@ -140,7 +140,7 @@ static void assign_buffers(struct split *sp, int k, struct sstream *s, uint32_t 
         order(sp, k, s, EV_SPILL);
     else if (s->own_file && s->pend >= SPILL_FLUSH)
         order(sp, k, s, EV_FLUSH);
-    while (sp->pend_total > sp->o->memcap) {
+    while (sp->pend_total > sp->memcap) {
         struct sstream *big = NULL;
 
         for (int c = PEND_CLASSES - 1; c >= 0 && !big; c--)
@@ -847,7 +847,7 @@ void store_ingest_opts_init(struct store_ingest_opts *o)
     o->layout = STORE_LAYOUT_PACKED;
     o->pack_threshold = LIM_PACK_THRESHOLD;
     o->body_max = LIM_BODY_MAX;
-    o->memcap = LIM_BUFFER_TOTAL;
+    o->memcap = 0;
     o->flow.udp_idle_ns = LIM_UDP_TIMEOUT_S * 1000000000ull;
     o->flow.tcp_idle_ns = LIM_TCP_IDLE_S * 1000000000ull;
     o->flow.tcp_closed_ns = LIM_TCP_CLOSED_S * 1000000000ull;
@@ -1216,6 +1216,9 @@ static int ingest_node(const struct store_ingest_opts *o, const struct store_nod
     sp.cat = xcalloc(STORE_CAT_BLOCKS, sizeof *sp.cat);
     sp.ix_pending = -1;
     sp.batch_max = batch_max();
+    /* with every stream in a file of its own, one written out early is the same file */
+    sp.memcap = o->memcap ? o->memcap
+                : o->layout == STORE_LAYOUT_FILES ? LIM_BUFFER_FILES : LIM_BUFFER_TOTAL;
     for (uint32_t g = 0; g < IX_GROUPS; g++)
         sp.g[g].id = g;
     for (uint32_t t = 0; t < NTASKS; t++) {

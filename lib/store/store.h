@@ -44,7 +44,8 @@ struct store_ingest_opts {
     enum store_layout layout;
     bool replace;               /* replace an existing store (atomically) */
     uint64_t pack_threshold;    /* streams above this many PCAP bytes get their own file */
-    uint64_t memcap;            /* bytes buffered over all streams */
+    uint64_t memcap;            /* bytes buffered over all streams; 0: the layout's
+                                 * (LIM_BUFFER_TOTAL, LIM_BUFFER_FILES) */
     struct flow_opts flow;
     bool dissect;               /* dissect streams into entries (default true) */
     bool l4_entries;            /* a tcp/udp entry for streams no dissector claims (default true) */
