@@ -196,22 +196,15 @@ void cbuf_drop(struct cbuf *b)
     cbuf_init(b);
 }
 
-size_t cbuf_nchunks(const struct cbuf *b)
-{
-    size_t n = 0;
-
-    for (const struct chunk *k = b->head; k; k = k->next)
-        n += k->len > 0;
-    return n;
-}
-
 int cbuf_iov(const struct cbuf *b, struct iovec *iov, int max)
 {
     int n = 0;
 
-    for (const struct chunk *k = b->head; k && n < max; k = k->next) {
+    for (const struct chunk *k = b->head; k; k = k->next) {
         if (k->len == 0)
             continue;
+        if (n == max)
+            return -1;
         iov[n].iov_base = (void *)(uintptr_t)k->data;
         iov[n].iov_len = k->len;
         n++;

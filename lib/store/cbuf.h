@@ -73,9 +73,11 @@ void cbuf_splice(struct cbuf *dst, struct cbuf *src);
  * be released with its region): only odd-sized chunks, malloc'd, are freed.
  */
 void cbuf_drop(struct cbuf *b);
-/* Number of chunks holding data (for sizing an iovec array). */
-size_t cbuf_nchunks(const struct cbuf *b);
-/* Fills iov with the chunks' data; returns the count written (at most max). */
+/*
+ * Fills iov with the chunks holding data and returns their count, or -1
+ * (iov's contents undefined) when there are more than max: one walk of the
+ * chain, whose chunks are cold in the cache when a stream ends.
+ */
 int cbuf_iov(const struct cbuf *b, struct iovec *iov, int max);
 /* Copies the contents into out (appending). SV_ENOMEM/SV_ELIMIT from out. */
 int cbuf_copy_out(const struct cbuf *b, struct buf *out) __attribute__((warn_unused_result));

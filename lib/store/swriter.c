@@ -459,13 +459,17 @@ static int pack_flush(struct bucket *b)
 static bool pack_gather(struct bucket *b, const uint8_t *hdr, size_t hl, struct sstream *s)
 {
     struct pack_gather *g = b->gather;
+    int n;
 
-    if (hl + s->data.len > PACKBUF_SIZE - g->len ||
-        1 + cbuf_nchunks(&s->data) > PACK_GATHER_IOV - g->niov)
+    if (hl + s->data.len > PACKBUF_SIZE - g->len || g->niov >= PACK_GATHER_IOV)
+        return false;
+    /* the chunks after the header's iovec, if they fit */
+    n = cbuf_iov(&s->data, g->iov + g->niov + 1, (int)(PACK_GATHER_IOV - g->niov - 1));
+    if (n < 0)
         return false;
     memcpy(g->hdr[g->nhdr], hdr, hl);
-    g->iov[g->niov++] = (struct iovec){ g->hdr[g->nhdr++], hl };
-    g->niov += (uint32_t)cbuf_iov(&s->data, g->iov + g->niov, (int)(PACK_GATHER_IOV - g->niov));
+    g->iov[g->niov] = (struct iovec){ g->hdr[g->nhdr++], hl };
+    g->niov += 1 + (uint32_t)n;
     g->len += hl + s->data.len;
     cbuf_splice(&g->held, &s->data);
     return true;

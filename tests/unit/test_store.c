@@ -13,7 +13,9 @@
 #include "base/cur.h"
 #include "base/diag.h"
 #include "base/fsutil.h"
+#include "base/region.h"
 #include "base/xalloc.h"
+#include "store/cbuf.h"
 #include "store/pcapw.h"
 #include "store/store_int.h"
 
@@ -218,6 +220,81 @@ TEST(ingest_nodes)
     free(cap);
 }
 
+/*
+ * Stream buffers: a buffer grows by chunks of about half what it holds, its
+ * bytes come back in order through cbuf_iov (which refuses an iovec array
+ * too small for them, whole), and a block whose chunks are all cleared
+ * goes back to the region, to be taken again before a new one is cut.
+ */
+TEST(cbuf_chunks_and_pool)
+{
+    struct region r;
+    struct cpool p;
+    struct cbuf a, b;
+    struct iovec iov[64];
+    struct buf out;
+    uint8_t src[70000];
+    uint64_t handed;
+    int n;
+
+    for (size_t i = 0; i < sizeof src; i++)
+        src[i] = (uint8_t)(i * 7 + i / 251);
+    region_init(&r);
+    cpool_init(&p, &r);
+    cbuf_init(&a);
+    cbuf_init(&b);
+    T_EQ(cbuf_iov(&a, iov, 0), 0);
+    /* 100 packets of 300 bytes: the chunks grow, fewer than one per packet */
+    for (size_t i = 0; i < 100; i++) {
+        uint8_t *d = cbuf_reserve(&a, &p, 300);
+
+        T_TRUE(d != NULL);
+        memcpy(d, src + i * 300, 300);
+        cbuf_commit(&a, 300);
+    }
+    T_EQ(a.len, 30000);
+    T_TRUE(a.cap >= a.len);
+    n = cbuf_iov(&a, iov, 64);
+    T_TRUE(n > 1 && n < 20);
+    T_EQ(cbuf_iov(&a, iov, n - 1), -1);
+    T_EQ(cbuf_iov(&a, iov, n), n);
+    buf_init(&out, 1 << 20);
+    for (int i = 0; i < n; i++)
+        T_EQ(buf_append(&out, iov[i].iov_base, iov[i].iov_len), 0);
+    T_EQ(out.len, 30000);
+    T_MEMEQ(out.data, src, 30000);
+    /* a reserved chunk left empty is not an iovec */
+    T_TRUE(cbuf_reserve(&a, &p, 40000) != NULL);
+    T_EQ(cbuf_iov(&a, iov, n), n);
+    /* splice: b's bytes after a's; copy_out sees them all */
+    T_EQ(cbuf_assign(&b, &p, src + 30000, 40000), 0);
+    T_EQ(b.len, 40000);
+    cbuf_splice(&a, &b);
+    T_TRUE(b.head == NULL && b.len == 0);
+    out.len = 0;
+    T_EQ(cbuf_copy_out(&a, &out), 0);
+    T_EQ(out.len, 70000);
+    T_MEMEQ(out.data, src, 70000);
+    /* every chunk free again: every block went back to the region, whose
+     * blocks the same bytes again take without cutting new ones */
+    cbuf_clear(&a, &p);
+    T_TRUE(a.head == NULL && a.len == 0 && a.cap == 0);
+    T_EQ(p.allocated, 0);
+    T_EQ(p.held, 0);
+    handed = r.bytes;
+    T_EQ(cbuf_assign(&a, &p, src, 70000), 0);
+    T_EQ(r.bytes, handed);
+    out.len = 0;
+    T_EQ(cbuf_copy_out(&a, &out), 0);
+    T_MEMEQ(out.data, src, 70000);
+    cbuf_clear(&a, &p);
+    T_EQ(p.allocated, 0);
+    buf_release(&out);
+    cpool_release(&p);
+    region_release(&r);
+}
+
 T_MAIN(T_CASE(pcap_header_bytes), T_CASE(record_precision_and_conversion),
        T_CASE(records_to_pcapng), T_CASE(idb_resolution_option),
-       T_CASE(catalog_round_trip_and_corruption), T_CASE(node_names), T_CASE(ingest_nodes))
+       T_CASE(catalog_round_trip_and_corruption), T_CASE(node_names), T_CASE(ingest_nodes),
+       T_CASE(cbuf_chunks_and_pool))
