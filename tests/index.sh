@@ -56,6 +56,11 @@ t_is "without --keep-entries the raw entry records are removed" \
     "$([ -e "$TMP/s/nodes/local/entries" ] && echo there)" ""
 "$SV" ingest -q --no-dissect -o "$TMP/nd" "$cap"
 t_is "--no-dissect: no segments" "$(jq '.segments | length' "$TMP/nd/store.json") $([ -e "$TMP/nd/index" ] && echo dir)" "0 "
+# ci/bench's index writer pass (ixbench write) rewrites every row and removes what it wrote
+out=$("$top_builddir/tests/tools/ixbench" "$TMP/s" 1 write)
+t_is "ixbench write: every row of every segment rewritten, its scratch directory gone" \
+    "$(echo "$out" | jq -c '[.rows, .segments, .index_bytes > 0]') $([ -e "$TMP/s.ixbench-write" ] && echo left)" \
+    "[$(jget "$TMP/s/store.json" .nodes[0].entries),$(jq '.segments | length' "$TMP/s/store.json"),true] "
 
 # flipping bytes of segments
 small=$(ls -S "$TMP"/s/index/*/entries.svx | tail -n 1)

@@ -2,7 +2,7 @@
 /*
  * summary: index scan and decode rates on one core, for ci/bench index.
  *
- *   ixbench STORE [RUNS [scan|decode]]
+ *   ixbench STORE [RUNS [scan|decode|write]]
  *
  * scan: loads, block by block, the fixed and dictionary columns a typical
  * query reads (request and response time, stream, protocol, source and
@@ -11,6 +11,10 @@
  * nothing is optimised away).
  * decode: rebuilds every entry record from every column, header maps
  * included.
+ * write: rebuilds every record first (not timed), then writes them into new
+ * segments, one per segment of the store, in a temporary directory beside
+ * it, with the writer ingest uses (level 1, the store's body bytes): the
+ * index writer's own rate, which ingest's shares with the dissectors.
  * Each reads the segments as a query does (src/select.c): one after the
  * other, each opened with ix_open_buf() on one reused ix_filebuf, loaded
  * block by block, closed. Each is run RUNS times (default 3), the file
@@ -30,6 +34,9 @@
 
 #include "base/buf.h"
 #include "base/diag.h"
+#include "base/fsutil.h"
+#include "compress/compress.h"
+#include "entry/entry.h"
 #include "index/index.h"
 #include "store/store.h"
 
@@ -124,6 +131,108 @@ static long long pass(struct store *st, bool decode, struct ix_filebuf *fb, stru
     return recbytes;
 }
 
+/* Every segment's records, for the write pass (recs[i] holds segment i's). */
+static int load_records(struct store *st, struct buf *recs, struct diag *d)
+{
+    struct ix_filebuf fb = { NULL, 0, NULL };
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < store_nsegments(st); i++) {
+        char *path = store_segment_path(st, i);
+        struct ix_seg *seg;
+
+        buf_init(&recs[i], SIZE_MAX);
+        rc = ix_open_buf(&seg, path, &fb, d);
+        free(path);
+        for (uint32_t b = 0; rc == 0 && b < ix_info(seg)->blocks; b++)
+            rc = ix_block_records(seg, b, &recs[i], d);
+        if (seg)
+            ix_close(seg);
+    }
+    ix_filebuf_release(&fb);
+    return rc;
+}
+
+/* Writes the records of each recs[i] as segment DIR/i; returns the bytes written, or -1. */
+static long long write_pass(const char *dir, const struct buf *recs, size_t nseg,
+                            struct comp_block *z, struct diag *d)
+{
+    long long bytes = 0;
+
+    for (size_t i = 0; i < nseg; i++) {
+        char *path = fs_printf("%s/%zu", dir, i);
+        struct ix_writer *x = ix_writer_new(path, "bench", z, d);
+        struct ix_seg_info info;
+        int rc = x ? 0 : -1;
+
+        free(path);
+        for (size_t pos = 0; rc == 0 && pos < recs[i].len;) {
+            struct ent_view v;
+            long n = ent_parse(recs[i].data + pos, recs[i].len - pos, &v);
+
+            if (n <= 0) {
+                ix_writer_abort(x);
+                return diag_set(d, SV_EFORMAT, "segment %zu: a record does not parse", i);
+            }
+            rc = ix_writer_add(x, &v, d);
+            pos += (size_t)n;
+        }
+        if (rc < 0) {
+            ix_writer_abort(x);
+            return -1;
+        }
+        if (x && ix_writer_close(x, &info, d) < 0)
+            return -1;
+        bytes += (long long)info.bytes;
+    }
+    return bytes;
+}
+
+static int bench_write(struct store *st, const char *store_dir, int runs, uint64_t rows)
+{
+    size_t nseg = store_nsegments(st);
+    struct buf *recs = calloc(nseg ? nseg : 1, sizeof *recs);
+    char *dir = fs_printf("%s.ixbench-write", store_dir);
+    struct comp_block *z = comp_block_new(1);
+    double best = 1e30, first = 0;
+    long long bytes = 0, recbytes = 0;
+    struct diag d, dd;
+    int rc;
+
+    diag_clear(&d);
+    rc = load_records(st, recs, &d);
+    if (rc == 0)
+        rc = fs_mkdirs(dir, &d);
+    for (int k = 0; rc == 0 && k < runs; k++) {
+        double t0 = now(), t;
+
+        bytes = write_pass(dir, recs, nseg, z, &d);
+        t = now() - t0;
+        if (bytes < 0)
+            rc = -1;
+        if (k == 0)
+            first = t;
+        if (t < best)
+            best = t;
+    }
+    for (size_t i = 0; i < nseg; i++) {
+        recbytes += (long long)recs[i].len;
+        buf_release(&recs[i]);
+    }
+    (void)fs_rmtree(dir, &dd);
+    if (rc < 0)
+        fprintf(stderr, "ixbench: %s\n", d.msg);
+    else
+        printf("{\"rows\":%llu,\"segments\":%zu,\"record_bytes\":%lld,\"index_bytes\":%lld,"
+               "\"write_s\":%.4f,\"write_rows_per_s\":%.0f,\"write_first_s\":%.4f}\n",
+               (unsigned long long)rows, nseg, recbytes, bytes, best,
+               best > 0 ? (double)rows / best : 0, first);
+    comp_block_free(z);
+    free(dir);
+    free(recs);
+    return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct store *st;
@@ -138,7 +247,7 @@ int main(int argc, char **argv)
     struct buf out;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: ixbench STORE [RUNS [scan|decode]]\n");
+        fprintf(stderr, "usage: ixbench STORE [RUNS [scan|decode|write]]\n");
         return 2;
     }
     diag_clear(&d);
@@ -149,6 +258,12 @@ int main(int argc, char **argv)
     nseg = store_nsegments(st);
     for (size_t i = 0; i < nseg; i++)
         rows += store_segment(st, i)->rows;
+    if (strcmp(only, "write") == 0) {
+        int rc = bench_write(st, argv[1], runs, rows);
+
+        store_close(st);
+        return rc;
+    }
     buf_init(&out, SIZE_MAX);
     for (int what = 0; what < 2; what++) {
         if (strcmp(only, what ? "scan" : "decode") == 0)
