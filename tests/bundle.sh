@@ -5,7 +5,7 @@
 # parses the captures itself), tshark reads it without a word, content.json's counts and
 # sha256s are right; the seed query's export holds exactly its streams, and --per-stream
 # files are `streams --extract`'s bytes; --cut; mixed link types give pcapng holding the
-# same packets; the same input gives the same bytes (twice, -j 1 and -j 2); usage errors,
+# same packets; streams stored as pcapng merge as mergecap merges them; the same input gives the same bytes (twice, -j 1 and -j 2); usage errors,
 # an unwritable output and a damaged store: exact errors, nothing left behind.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -254,6 +254,25 @@ tpk "$TMP/n.pcap" "$TMP/n.pk"
 sort "$TMP/g.pk" "$TMP/n.pk" >"$TMP/ns.want"
 t_run "µs and ns streams: every packet with its time, as in the inputs" \
     sh -c "sort '$TMP/ns.pk' | cmp - '$TMP/ns.want'"
+
+# streams that are pcapng files themselves (a 5-tuple seen on interfaces of different link
+# types; this capture's interfaces are not in time order with each other): the merge reads
+# their blocks and orders the packets as mergecap orders the stream files
+"$SV" ingest -q -f -o "$TMP/ng" "$TD/ppp_many_interfaces-1.pcapng"
+t_is "pcapng streams: the store holds some" \
+    "$("$SV" streams --json "$TMP/ng" | jq '[.[] | select(.format == "pcapng")] | length > 0')" true
+"$SV" streams "$TMP/ng" --extract "$TMP/ng.x" >/dev/null
+mergecap -F pcapng -w "$TMP/ng.merged" "$TMP"/ng.x/*
+tpk "$TMP/ng.merged" "$TMP/ng.want"
+"$SV" snapshot "$TMP/ng" --from 1970-01-01T00:00:00Z --to 2100-01-01T00:00:00Z --now "$NOW" \
+    -o "$TMP/ng.tar.gz" 2>/dev/null
+x ng
+tpk "$TMP/ng.d/$(capture ng)" "$TMP/ng.pk"
+t_is "pcapng streams: the merge is pcapng, tshark reads it without a word" \
+    "$(od -A n -t x1 -N 4 "$TMP/ng.d/$(capture ng)") $(cat "$TMP/ng.pk.said")" " 0a 0d 0d 0a 0 "
+t_is "pcapng streams: every stream's packets, in mergecap's order" \
+    "$(cmp "$TMP/ng.pk" "$TMP/ng.want" && wc -l <"$TMP/ng.pk")" \
+    "$(jq .totals.streams.packets "$TMP/ng/store.json")"
 
 # ---------------------------------------------------------------- errors
 # usage ARGS... WANT: exit 2 and the first line of stderr

@@ -80,6 +80,15 @@ if t_have dot; then
     t_is "... nothing left beside it, and the file at w.png.tmp is as it was" \
         "$(ls -a "$TMP" | grep -c 'w\.png\..*tmp') $(cat "$TMP/w.png.tmp")" "1 mine"
     rm -f "$TMP/w.png.tmp"
+    # dot itself failing (here: its plugins not found, so no format is known) is an
+    # error naming dot and its exit status, and leaves no file
+    mkdir "$TMP/noplugins"
+    GVBINDIR="$TMP/noplugins" "$SV" graph "$TMP/s1" -o "$TMP/f.svg" 2>"$TMP/err"
+    t_is "dot failing: exit 3" "$?" 3
+    t_is "dot failing: the message names dot and its exit status" \
+        "$(grep '^streamvault:' "$TMP/err")" \
+        "streamvault: $TMP/f.svg: $(command -v dot) -Tsvg failed (exit 1)"
+    t_is "dot failing: no file, nothing left beside it" "$(ls -a "$TMP" | grep -c '^f\.svg')" 0
 else
     t_skip "graphviz's dot is not installed (ci/bootstrap installs it)"
 fi
