@@ -5,8 +5,9 @@
 # parses the captures itself), tshark reads it without a word, content.json's counts and
 # sha256s are right; the seed query's export holds exactly its streams, and --per-stream
 # files are `streams --extract`'s bytes; --cut; mixed link types give pcapng holding the
-# same packets; streams stored as pcapng merge as mergecap merges them; the same input gives the same bytes (twice, -j 1 and -j 2); usage errors,
-# an unwritable output and a damaged store: exact errors, nothing left behind.
+# same packets; streams stored as pcapng merge as mergecap merges them; the same input
+# gives the same bytes (twice, -j 1 and -j 2); usage errors, an unwritable output and a
+# damaged store: exact errors, nothing left behind.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 GENCAP="$top_builddir/tests/tools/gencap"
