@@ -58,13 +58,21 @@ while True:
     "$SV" streams --extract "$TMP/xp" "$TMP/s1" >/dev/null
     "$SV" streams --extract "$TMP/xf" "$TMP/f1" >/dev/null
     t_run "$name: packed and files layouts hold the same stream files" diff -r "$TMP/xp" "$TMP/xf"
+    # packs that take no more streams past 64 KiB instead of 1 GiB (SV_PACK_BYTES, a knob
+    # for tests): each bucket goes on in further packs, and nothing else changes
+    SV_PACK_BYTES=65536 "$SV" ingest -q -j 2 -o "$TMP/sk" "$cap"
+    t_is "$name: small packs: buckets go on in further packs" \
+        "$(ls "$TMP/sk/nodes/local/packs" | grep -c -- '-0001\.pack$' | awk '{print ($1 > 0)}')" 1
+    "$SV" streams --extract "$TMP/xk" "$TMP/sk" >/dev/null
+    t_run "$name: small packs: the same stream files, the same index" \
+        sh -c "diff -r '$TMP/xp' '$TMP/xk' && diff -r '$TMP/s1/index' '$TMP/sk/index'"
     rm -rf "$TMP"/s? "$TMP"/f? "$TMP"/x? "$TMP/sp" "$TMP/sb"
 done
 
 # Two captures of the same traffic, Ethernet in microseconds and Linux cooked v2 in
 # nanoseconds, read together under the smallest memory cap: streams change format as they
-# go (µs -> ns, PCAP -> pcapng), some after the cap has written them to files of their own
-# (which are then rewritten), and the spill decisions interleave with the writers.
+# go (PCAP -> pcapng), some after the cap has written them to files of their own (which
+# are then rewritten), and the spill decisions interleave with the writers.
 "$GENCAP" --out "$TMP/mix-en" --seed 9 --streams 600 --duration 30 --quiet --no-truth
 "$GENCAP" --out "$TMP/mix-sll" --seed 9 --streams 600 --duration 30 --linktype sll2 \
     --nanosecond --quiet --no-truth
@@ -76,4 +84,25 @@ t_is "mixed link types under --memcap 1M: pcapng streams written early exist" \
         jq '[.[] | select(.format == "pcapng" and .stored == "file")] | length > 0')" true
 t_run "mixed link types under --memcap 1M: -j 1 and -j 3 stores are byte-identical" \
     diff -r "$TMP/m1" "$TMP/m3"
+
+# The same traffic twice in one link type, in microseconds then in nanoseconds: the streams
+# that go on in the second capture become nanosecond PCAP (their microsecond records
+# converted), among them streams the cap wrote to files of their own before (rewritten)
+"$GENCAP" --out "$TMP/mix-ns" --seed 9 --streams 600 --duration 30 --nanosecond --quiet \
+    --no-truth
+for j in 1 3; do
+    "$SV" ingest -q -j $j --memcap 1M -o "$TMP/n$j" "$TMP/mix-en.pcap" "$TMP/mix-ns.pcap"
+done
+"$SV" streams --extract "$TMP/nx" "$TMP/n1" >/dev/null
+own_ns=0
+for f in $("$SV" streams --json "$TMP/n1" | jq -r '.[] | select(.stored == "file") | .file'); do
+    [ "$(od -An -tx4 -N4 "$TMP/nx/$f" | tr -d ' ')" = a1b23c4d ] && own_ns=$((own_ns + 1))
+done
+t_is "µs then ns: nanosecond PCAP streams written early to files of their own exist" \
+    "$([ "$own_ns" -gt 0 ] && echo yes)" yes
+t_run "µs then ns under --memcap 1M: -j 1 and -j 3 stores are byte-identical" \
+    diff -r "$TMP/n1" "$TMP/n3"
+t_is "µs then ns: the streams hold both inputs' packets, times to the nanosecond (libpcap)" \
+    "$("$PCAPHASH" "$TMP"/nx/* | sort | md5sum)" \
+    "$("$PCAPHASH" "$TMP/mix-en.pcap" "$TMP/mix-ns.pcap" | sort | md5sum)"
 t_done

@@ -924,6 +924,19 @@ static size_t batch_max(void)
     return v > LIM_FRAG_CARRY && v < LIM_BATCH_PACKETS ? (size_t)v : LIM_BATCH_PACKETS;
 }
 
+/*
+ * Bytes after which a bucket's pack takes no more streams and the next
+ * pack is opened: LIM_PACK_FILE_MAX, or less for the tests (SV_PACK_BYTES,
+ * so that a small capture fills several packs per bucket).
+ */
+static uint64_t pack_max(void)
+{
+    const char *e = getenv("SV_PACK_BYTES");
+    unsigned long long v = e ? strtoull(e, NULL, 10) : 0;
+
+    return v >= 4096 && v < LIM_PACK_FILE_MAX ? (uint64_t)v : LIM_PACK_FILE_MAX;
+}
+
 static int make_dirs(struct split *sp, struct diag *d)
 {
     char *sub = fs_join(sp->node_dir, "packs");
@@ -1216,6 +1229,7 @@ static int ingest_node(const struct store_ingest_opts *o, const struct store_nod
     sp.cat = xcalloc(STORE_CAT_BLOCKS, sizeof *sp.cat);
     sp.ix_pending = -1;
     sp.batch_max = batch_max();
+    sp.pack_max = pack_max();
     /* with every stream in a file of its own, one written out early is the same file */
     sp.memcap = o->memcap ? o->memcap
                 : o->layout == STORE_LAYOUT_FILES ? LIM_BUFFER_FILES : LIM_BUFFER_TOTAL;

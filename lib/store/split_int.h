@@ -246,6 +246,7 @@ struct split {
     struct pinfo *pi[2];
     int k;                      /* the batch being read and assigned */
     size_t batch_max;           /* packets a batch holds at most (LIM_BATCH_PACKETS) */
+    uint64_t pack_max;          /* a pack takes no more streams past this (LIM_PACK_FILE_MAX) */
     uint64_t memcap;            /* o->memcap, or the layout's default */
     bool writing;               /* bucket tasks of batch k ^ 1 are running */
     struct ends {

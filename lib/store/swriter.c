@@ -528,7 +528,7 @@ static int finish_stream(struct split *sp, struct bucket *b, struct sstream *s)
         s->rec.offset = 0;
         s->rec.length = hl + s->data.len;
     } else {
-        if (b->pack_fd < 0 || b->pack_off > LIM_PACK_FILE_MAX) {
+        if (b->pack_fd < 0 || b->pack_off > sp->pack_max) {
             if (b->pack_fd >= 0) {
                 rc = pack_flush(b);
                 close(b->pack_fd);
