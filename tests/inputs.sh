@@ -6,6 +6,8 @@
 # at each packet's own time, so the flows of the newer packets are not idle and the older
 # packets' flows do not look idle for hours. The interfaces of one capture may keep different
 # clocks: a packet's time measures the idleness of the flows of its own interface only.
+# A stream over inputs of different snaplens says the largest; a datagram cut by the
+# snaplen is dissected as far as it goes.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 # newest first: Redis (2019), HTTP/2 after an h2c upgrade (2015), DNS (2004)
@@ -102,6 +104,47 @@ open(sys.argv[1], "wb").write(out)' "$TMP/clocks.pcapng"
     "$SV" ingest -q -o "$TMP/clocks" "$TMP/clocks.pcapng"
     t_is "interfaces with clocks two hours apart, interleaved: one stream each, none cut" \
         "$("$SV" streams --json "$TMP/clocks" | jq -r '[.[].packets] | join(" ")')" "4 4"
+    # one UDP stream over two inputs whose snaplens differ (1000, then 65535): its file
+    # says the larger, whether it was written at its end (packed) or written early as a
+    # file of its own (past --pack-threshold) and its header patched at its end
+    python3 -c '
+import struct, sys
+def udp(n):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + n, 0, 0, 64, 17, 0, bytes([10, 0, 0, 1]),
+                     bytes([10, 0, 0, 2]))
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + struct.pack("!HHHH", 4000, 9999, 8 + n, 0) + bytes(n)
+for path, snap, t0 in ((sys.argv[1], 1000, 0), (sys.argv[2], 65535, 20)):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, snap, 1))
+        for i in range(20):
+            d, us = udp(500), 1700000000000000 + (t0 + i) * 1000
+            f.write(struct.pack("<IIII", us // 1000000, us % 1000000, len(d), len(d)) + d)' \
+        "$TMP/snap1000.pcap" "$TMP/snap65535.pcap"
+    "$SV" ingest -q -o "$TMP/sn-p" "$TMP/snap1000.pcap" "$TMP/snap65535.pcap"
+    "$SV" ingest -q --pack-threshold 4K -o "$TMP/sn-f" "$TMP/snap1000.pcap" "$TMP/snap65535.pcap"
+    "$SV" streams --extract "$TMP/sn-px" "$TMP/sn-p" >/dev/null
+    "$SV" streams --extract "$TMP/sn-fx" "$TMP/sn-f" >/dev/null
+    t_is "snaplens 1000 then 65535: one stream, packed / in a file of its own" \
+        "$("$SV" streams --json "$TMP/sn-p" | jq -r '.[] | "\(.stored) \(.packets)"') $("$SV" streams --json "$TMP/sn-f" | jq -r '.[] | "\(.stored) \(.packets)"')" \
+        "pack 40 file 40"
+    t_is "... its file says snaplen 65535 either way, and is the same file" \
+        "$(od -An -tu4 -j 16 -N 4 "$TMP/sn-fx/000000000001_udp.pcap" | tr -d ' ') $(cmp "$TMP/sn-px/000000000001_udp.pcap" "$TMP/sn-fx/000000000001_udp.pcap" && echo same)" \
+        "65535 same"
+    # a DNS query cut by the snaplen (80 of its 107 bytes): the entry keeps what the cut
+    # left (the id, the flags), says truncated, and counts the 65 bytes the UDP header gives
+    python3 -c '
+import struct, sys
+q = b"".join(bytes([len(p)]) + p.encode() for p in "a-rather-long-service-name.ns.svc.cluster.local".split("."))
+dns = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + q + b"\0" + struct.pack("!HH", 1, 1)
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(dns), 0, 0, 64, 17, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 53]))
+d = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + struct.pack("!HHHH", 5353, 53, 8 + len(dns), 0) + dns
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 80, 1))
+    f.write(struct.pack("<IIII", 1700000000, 0, 80, len(d)) + d[:80])' "$TMP/cutdns.pcap"
+    "$SV" ingest -q -o "$TMP/cutdns" "$TMP/cutdns.pcap"
+    t_is "a DNS query cut by the snaplen: id, flags, truncated, the UDP header's size" \
+        "$("$SV" query "$TMP/cutdns" '' --format ndjson | jq -c '[.protocol.name, .request.id, .request.flags.rd, .request.questions, .requestSize, .anomalies]')" \
+        '["dns",4660,true,[],65,["truncated","no_response"]]'
 else
     t_skip "python3 is needed"
 fi
