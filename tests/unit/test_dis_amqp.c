@@ -2,8 +2,8 @@
 /*
  * summary: unit tests of the amqp dissector: the connection handshake,
  * synchronous methods and their -ok, publish/deliver/get with content,
- * no-wait, unknown methods, splits, big bodies, gaps, the end octet, caps,
- * bids.
+ * the arguments of every method read, no-wait, unknown methods, splits, big
+ * bodies, gaps, the end octet, caps, bids.
  */
 #include "config.h"
 
@@ -539,6 +539,121 @@ TEST(body_frames_past_the_body_size)
     check_splits(s, 2);
 }
 
+/* Writes a method frame (channel ch, class cls, method mid, arguments a[0..n)) at o; its length. */
+static size_t mframe(uint8_t *o, uint16_t ch, uint16_t cls, uint16_t mid, const char *a, size_t n)
+{
+    uint32_t size = (uint32_t)(4 + n);
+
+    o[0] = 1;
+    o[1] = (uint8_t)(ch >> 8);
+    o[2] = (uint8_t)ch;
+    o[3] = (uint8_t)(size >> 24);
+    o[4] = (uint8_t)(size >> 16);
+    o[5] = (uint8_t)(size >> 8);
+    o[6] = (uint8_t)size;
+    o[7] = (uint8_t)(cls >> 8);
+    o[8] = (uint8_t)cls;
+    o[9] = (uint8_t)(mid >> 8);
+    o[10] = (uint8_t)mid;
+    memcpy(o + 11, a, n);
+    o[11 + n] = 0xce;
+    return 12 + n;
+}
+
+/* a method frame from side: on channel 0 for the connection class, else on channel 1 */
+#define MF(side, cls, mid, args)                                                       \
+    do {                                                                               \
+        size_t n_ = mframe(at, (cls) == 10 ? 0 : 1, (cls), (mid), (args), sizeof(args) - 1); \
+        s[ns++] = (struct dsxh_seg){ (side), at, n_, 0, 0 };                           \
+        at += n_;                                                                      \
+    } while (0)
+
+/*
+ * The arguments of every method the dissector reads (AMQP 0-9-1 §1.4 and
+ * RabbitMQ's exchange.bind), each in the field the spec puts it: exchange,
+ * queue, routing key, counts, reply code and text; a no-wait bit where the
+ * method has one; a method sent by the server (basic.return, with content)
+ * and connection.close, whose -ok ends the connection's methods.
+ */
+TEST(every_method_argument)
+{
+    static uint8_t mem[2048];
+    struct dsxh_seg s[32];
+    uint8_t *at = mem;
+    size_t ns = 0;
+    char *o;
+
+    s[ns++] = (struct dsxh_seg){ 0, PH, 8, 0, 0 };
+    MF(0, 40, 10, "\0\0\x04logs\x06" "fanout\x02\0\0\0\0");     /* exchange.declare, durable */
+    MF(1, 40, 11, "");
+    MF(0, 40, 20, "\0\0\x04logs\x01");                         /* exchange.delete, if-unused */
+    MF(1, 40, 21, "");
+    MF(0, 50, 20, "\0\0\x04jobs\x04logs\x02k1\0\0\0\0\0");     /* queue.bind */
+    MF(1, 50, 21, "");
+    MF(0, 50, 50, "\0\0\x04jobs\x04logs\x02k1\0\0\0\0");       /* queue.unbind */
+    MF(1, 50, 51, "");
+    MF(0, 50, 30, "\0\0\x04jobs\0");                           /* queue.purge */
+    MF(1, 50, 31, "\0\0\0\x05");
+    MF(0, 60, 20, "\0\0\x04jobs\x02" "c1\x02\0\0\0\0");        /* basic.consume, no-ack */
+    MF(1, 60, 21, "\x02" "c1");
+    MF(0, 60, 20, "\0\0\x04jobs\x02" "c2\x08\0\0\0\0");        /* basic.consume, no-wait */
+    MF(0, 60, 30, "\x02" "c1\0");                              /* basic.cancel */
+    MF(1, 60, 31, "\x02" "c1");
+    MF(0, 85, 10, "\0");                                       /* confirm.select */
+    MF(1, 85, 11, "");
+    MF(0, 50, 40, "\0\0\x04jobs\x03");                         /* queue.delete */
+    MF(1, 50, 41, "\0\0\0\x02");
+    MF(1, 60, 50, "\x01\x38\x08NO_ROUTE\x04logs\x01x");       /* basic.return 312 */
+    s[ns++] = (struct dsxh_seg){ 1, "\x02\0\x01\0\0\0\x0e\0<\0\0\0\0\0\0\0\0\0\x02\0\0\xce"
+                                    "\x03\0\x01\0\0\0\x02hi\xce", 22 + 10, 0, 0 };
+    MF(0, 10, 50, "\0\xc8\x03" "bye\0\0\0\0");                 /* connection.close 200 */
+    MF(1, 10, 51, "");
+    o = run(s, ns);
+    T_EQ(count_lines(o), 12);
+    T_STREQ(line(o, 0), X(0, true, 1, 1, 2, 2,
+                          "{\"method\":\"exchange.declare\",\"channel\":1,\"exchange\":\"logs\"}",
+                          "{\"method\":\"exchange.declare-ok\"}", 31, 12, ""));
+    T_STREQ(line(o, 1), X(1, true, 3, 3, 4, 4,
+                          "{\"method\":\"exchange.delete\",\"channel\":1,\"exchange\":\"logs\"}",
+                          "{\"method\":\"exchange.delete-ok\"}", 20, 12, ""));
+    T_STREQ(line(o, 2), X(2, true, 5, 5, 6, 6,
+                          "{\"method\":\"queue.bind\",\"channel\":1,\"exchange\":\"logs\","
+                          "\"queue\":\"jobs\",\"routingKey\":\"k1\"}",
+                          "{\"method\":\"queue.bind-ok\"}", 32, 12, ""));
+    T_STREQ(line(o, 3), X(3, true, 7, 7, 8, 8,
+                          "{\"method\":\"queue.unbind\",\"channel\":1,\"exchange\":\"logs\","
+                          "\"queue\":\"jobs\",\"routingKey\":\"k1\"}",
+                          "{\"method\":\"queue.unbind-ok\"}", 31, 12, ""));
+    T_STREQ(line(o, 4), X(4, true, 9, 9, 10, 10,
+                          "{\"method\":\"queue.purge\",\"channel\":1,\"queue\":\"jobs\"}",
+                          "{\"method\":\"queue.purge-ok\",\"messageCount\":5}", 20, 16, ""));
+    T_STREQ(line(o, 5), X(5, true, 11, 11, 12, 12,
+                          "{\"method\":\"basic.consume\",\"channel\":1,\"queue\":\"jobs\"}",
+                          "{\"method\":\"basic.consume-ok\"}", 27, 15, ""));
+    /* no-wait: no -ok will come, and none is missing */
+    T_STREQ(line(o, 6), X(6, true, 13, 13, -1, -1,
+                          "{\"method\":\"basic.consume\",\"channel\":1,\"queue\":\"jobs\"}", "{}",
+                          27, 0, ""));
+    T_STREQ(line(o, 7), X(7, true, 14, 14, 15, 15, "{\"method\":\"basic.cancel\",\"channel\":1}",
+                          "{\"method\":\"basic.cancel-ok\"}", 16, 15, ""));
+    T_STREQ(line(o, 8), X(8, true, 16, 16, 17, 17, "{\"method\":\"confirm.select\",\"channel\":1}",
+                          "{\"method\":\"confirm.select-ok\"}", 13, 12, ""));
+    T_STREQ(line(o, 9), X(9, true, 18, 18, 19, 19,
+                          "{\"method\":\"queue.delete\",\"channel\":1,\"queue\":\"jobs\"}",
+                          "{\"method\":\"queue.delete-ok\",\"messageCount\":2}", 20, 16, ""));
+    /* the server's, with its content (method, header and body frames: 30 + 22 + 10 bytes) */
+    T_STREQ(line(o, 10), X(10, false, 20, 21, -1, -1,
+                           "{\"method\":\"basic.return\",\"channel\":1,\"exchange\":\"logs\","
+                           "\"routingKey\":\"x\",\"replyCode\":312,\"replyText\":\"NO_ROUTE\","
+                           "\"bodySize\":2}", "{}", 62, 0, ""));
+    T_STREQ(line(o, 11), X(11, true, 22, 22, 23, 23,
+                           "{\"method\":\"connection.close\",\"channel\":0,\"replyCode\":200,"
+                           "\"replyText\":\"bye\"}", "{\"method\":\"connection.close-ok\"}", 22,
+                           12, ""));
+    free(o);
+    check_splits(s, ns);
+}
+
 T_MAIN(T_CASE(registered_and_bids), T_CASE(conversation), T_CASE(splits_give_the_same_entries),
        T_CASE(get_with_content_and_empty), T_CASE(nowait_bind_unknown_heartbeat),
        T_CASE(ok_without_request), T_CASE(bad_end_octet_abandons),
@@ -547,4 +662,5 @@ T_MAIN(T_CASE(registered_and_bids), T_CASE(conversation), T_CASE(splits_give_the
        T_CASE(big_body_is_not_buffered), T_CASE(pending_cap), T_CASE(content_slots_cap),
        T_CASE(content_cap_while_other_side_reads_a_body),
        T_CASE(channel_close_ends_the_methods_it_refused),
-       T_CASE(close_keeps_what_its_sender_asked), T_CASE(body_frames_past_the_body_size))
+       T_CASE(close_keeps_what_its_sender_asked), T_CASE(body_frames_past_the_body_size),
+       T_CASE(every_method_argument))
