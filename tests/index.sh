@@ -37,6 +37,29 @@ for variant in "default-3:--seed 3" "default-8:--seed 8 --streams 6000" \
     done
 done
 
+# ixcheck columns (what ci/bench index counts the body columns' share with): per segment of
+# the last gencap store, the columns' stored bytes add up to the segment less its catalogue
+# and block headers (under a tenth of it), none raw smaller than stored, the body columns
+# and the query's fields among them
+n=0
+good=0
+for seg in "$TMP"/r/index/*/entries.svx; do
+    n=$((n + 1))
+    "$IXCHECK" columns "$seg" >"$TMP/cols"
+    size=$(wc -c <"$seg")
+    stored=$(awk '{ s += $1 } END { print s + 0 }' "$TMP/cols")
+    if [ "$stored" -lt "$size" ] && [ $((size - stored)) -lt $((size / 10)) ] &&
+        awk '$2 < $1 { bad = 1 } END { exit bad }' "$TMP/cols" &&
+        [ "$(awk '$3 ~ /^(req_body|resp_body|request\.method|response\.status)$/' "$TMP/cols" |
+            wc -l)" = 4 ]; then
+        good=$((good + 1))
+    else
+        echo "# $seg: $size bytes, columns $stored"
+    fi
+done
+t_is "ixcheck columns: every segment's columns, their bytes, the body columns named" \
+    "$good of $n" "$n of $n"
+
 # store.json lists the segments; their rows add up to the entries; raw records are gone
 cap="$TD/ndpi_android.pcap"
 "$SV" ingest -q -o "$TMP/s" "$cap"
