@@ -50,6 +50,17 @@ t_is "a KFL query selects the entries: 'grpc' keeps exactly the gRPC edges" \
     "$(jq -c '[.edges[] | select(.protocol == "grpc")]' "$TMP/name.json")" \
     "$(jq -c '.edges | select(length > 0)' "$TMP/grpc.json")"
 
+# ------------------------------------------------------------ -q and --now
+t_is "-q QUERY is the query as the last argument" \
+    "$("$SV" graph "$TMP/s1" -q 'http or dns' --format json | md5sum)" \
+    "$("$SV" graph "$TMP/s1" 'http or dns' --format json | md5sum)"
+# now() pinned 45 s into the capture: the last 15 s are from 10:00:30 on
+"$SV" graph "$TMP/s1" --now 2024-06-01T10:00:45Z 'timestamp >= now() - seconds(15)' \
+    --format json >"$TMP/now.json"
+t_is "--now pins now(): the same graph as the window written out, fewer entries than all" \
+    "$(md5sum <"$TMP/now.json") $(jq '.entries > 0 and .entries < '"$(jq .entries "$TMP/name.json")" "$TMP/now.json")" \
+    "$("$SV" graph "$TMP/s1" 'timestamp >= 1717236030000' --format json | md5sum) true"
+
 # ------------------------------------------------------------ DOT and rendering
 "$SV" graph "$TMP/s1" >"$TMP/g.dot"
 t_is "DOT is the default, on standard output" "$(head -n 2 "$TMP/g.dot" | tail -n 1)" \
