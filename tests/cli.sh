@@ -90,6 +90,14 @@ ln -s "$TMP/s" "$TMP/s-link"
 expect "graph: a store and a link to it" 2 \
     "streamvault: $TMP/s and $TMP/s-link are the same store: give it once" \
     "$SV" graph "$TMP/s" "$TMP/s-link"
+expect "streams: no store" 2 "streamvault: streams: no store given
+Try 'streamvault streams --help' for more information." "$SV" streams
+expect "streams: --with-other without --extract" 2 \
+    "streamvault: streams: --with-other needs --extract
+Try 'streamvault streams --help' for more information." "$SV" streams "$TMP/s" --with-other
+expect "streams: a --now that is no time" 2 \
+    "streamvault: streams: --now: expected RFC 3339 or Unix seconds, not 'soon'
+Try 'streamvault streams --help' for more information." "$SV" streams "$TMP/s" --now soon dns
 mkdir -p "$TMP/notastore" && touch "$TMP/notastore/precious"
 expect "refuses a non-store directory even with --force" 3 \
     "streamvault: $TMP/notastore: exists, is not empty and is not a store" \

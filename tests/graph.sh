@@ -60,6 +60,9 @@ t_is "-q QUERY is the query as the last argument" \
 t_is "--now pins now(): the same graph as the window written out, fewer entries than all" \
     "$(md5sum <"$TMP/now.json") $(jq '.entries > 0 and .entries < '"$(jq .entries "$TMP/name.json")" "$TMP/now.json")" \
     "$("$SV" graph "$TMP/s1" 'timestamp >= 1717236030000' --format json | md5sum) true"
+t_is "streams --now pins now() too: the streams of the window written out" \
+    "$("$SV" streams "$TMP/s1" --now 1717236045 'timestamp >= now() - seconds(15)' --json | md5sum)" \
+    "$("$SV" streams "$TMP/s1" 'timestamp >= 1717236030000' --json | md5sum)"
 
 # ------------------------------------------------------------ DOT and rendering
 "$SV" graph "$TMP/s1" >"$TMP/g.dot"
