@@ -104,6 +104,45 @@ expect "refuses a non-store directory even with --force" 3 \
     "$SV" ingest -q -f -o "$TMP/notastore" "$TD/zeek_icmp_5-pings.pcap"
 t_is "the directory is untouched" "$(ls "$TMP/notastore")" precious
 
+# --json, --progress and the option values ingest refuses
+"$SV" ingest -q --json -o "$TMP/js" "$TD/zeek_icmp_5-pings.pcap" >"$TMP/js.out"
+t_is "ingest --json prints store.json, byte for byte" \
+    "$(cmp "$TMP/js.out" "$TMP/js/store.json" && jq -r .format "$TMP/js.out")" streamvault-store
+printf '\r%79s\r' '' >"$TMP/erase"
+"$SV" ingest --progress=always -o "$TMP/pa" "$TD/zeek_icmp_5-pings.pcap" >"$TMP/pa.out" \
+    2>"$TMP/pa.err"
+t_is "--progress=always to a file: a bar with the size on stderr, then erased" \
+    "$(tr '\r' '\n' <"$TMP/pa.err" | grep -c '^\[#*\] 100%  .*B  .* pkt/s  .* streams  ETA 0s $') $(tail -c 81 "$TMP/pa.err" | cmp -s - "$TMP/erase" && echo erased)" \
+    "1 erased"
+t_is "... and the summary line on stdout" "$(cut -d: -f1 "$TMP/pa.out") $(wc -l <"$TMP/pa.out")" \
+    "$TMP/pa 1"
+"$SV" ingest --progress=always -o "$TMP/pp" - <"$TD/zeek_icmp_5-pings.pcap" >/dev/null \
+    2>"$TMP/pp.err"
+t_is "--progress=always from a pipe: no size to go by, bytes, packets/s and streams" \
+    "$(tr '\r' '\n' <"$TMP/pp.err" | grep -c '^[0-9.]* [kMG]*B  .* pkt/s  .* streams $')" 1
+"$SV" ingest --progress=never -o "$TMP/pn" "$TD/zeek_icmp_5-pings.pcap" >"$TMP/pn.out" \
+    2>"$TMP/pn.err"
+t_is "--progress=never: nothing on stderr, the summary on stdout" \
+    "$(wc -c <"$TMP/pn.err") $(wc -l <"$TMP/pn.out")" "0 1"
+expect "a --progress that is none of the three" 2 \
+    "streamvault: ingest: --progress: expected auto, always or never
+Try 'streamvault ingest --help' for more information." \
+    "$SV" ingest --progress=sometimes -o "$TMP/px" "$TD/zeek_icmp_5-pings.pcap"
+for bad in "--pack-threshold:12Q:bad size '12Q'" "--memcap:512K:bad size '512K' (at least 1M)" \
+    "--udp-timeout:soon:bad duration 'soon'" "--tcp-timeout:-1s:bad duration '-1s'" \
+    "--tcp-closed-timeout:1x:bad duration '1x'" \
+    "--bundle-member-max:lots:bad size 'lots'" "--bundle-total-max:1Z:bad size '1Z'" \
+    "--bundle-members-max:many:expected a count, got 'many'"; do
+    opt=${bad%%:*}
+    rest=${bad#*:}
+    val=${rest%%:*}
+    msg=${rest#*:}
+    expect "ingest $opt $val" 2 "streamvault: ingest: $opt: $msg
+Try 'streamvault ingest --help' for more information." \
+        "$SV" ingest "$opt" "$val" -o "$TMP/px" "$TD/zeek_icmp_5-pings.pcap"
+done
+t_is "... and none of them made a store" "$(ls "$TMP/px" 2>/dev/null | wc -l)" 0
+
 # stdin, node naming, info and streams output
 "$SV" ingest -q -o "$TMP/stdin" --node worker-1=10.0.0.7 - <"$TD/zeek_http_pipelined-requests.pcap"
 t_is "stdin input: store with the node's name and ip" \
