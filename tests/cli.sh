@@ -112,14 +112,14 @@ printf '\r%79s\r' '' >"$TMP/erase"
 "$SV" ingest --progress=always -o "$TMP/pa" "$TD/zeek_icmp_5-pings.pcap" >"$TMP/pa.out" \
     2>"$TMP/pa.err"
 t_is "--progress=always to a file: a bar with the size on stderr, then erased" \
-    "$(tr '\r' '\n' <"$TMP/pa.err" | grep -c '^\[#*\] 100%  .*B  .* pkt/s  .* streams  ETA 0s $') $(tail -c 81 "$TMP/pa.err" | cmp -s - "$TMP/erase" && echo erased)" \
-    "1 erased"
+    "$(tr '\r' '\n' <"$TMP/pa.err" | grep -q '^\[#* *\] *[0-9]*%  .*B  .* pkt/s  .* streams  ETA [0-9]*s $' && echo bar) $(tail -c 81 "$TMP/pa.err" | cmp -s - "$TMP/erase" && echo erased)" \
+    "bar erased"
 t_is "... and the summary line on stdout" "$(cut -d: -f1 "$TMP/pa.out") $(wc -l <"$TMP/pa.out")" \
     "$TMP/pa 1"
 "$SV" ingest --progress=always -o "$TMP/pp" - <"$TD/zeek_icmp_5-pings.pcap" >/dev/null \
     2>"$TMP/pp.err"
 t_is "--progress=always from a pipe: no size to go by, bytes, packets/s and streams" \
-    "$(tr '\r' '\n' <"$TMP/pp.err" | grep -c '^[0-9.]* [kMG]*B  .* pkt/s  .* streams $')" 1
+    "$(tr '\r' '\n' <"$TMP/pp.err" | grep -q '^[0-9.]* [kMG]*B  .* pkt/s  .* streams $' && echo bar)" bar
 "$SV" ingest --progress=never -o "$TMP/pn" "$TD/zeek_icmp_5-pings.pcap" >"$TMP/pn.out" \
     2>"$TMP/pn.err"
 t_is "--progress=never: nothing on stderr, the summary on stdout" \
