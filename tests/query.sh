@@ -59,9 +59,27 @@ t_is "--sort elapsedTime --desc: largest first, ties in time order" \
 t_is "--sort response.status: numbers ascending, entries without a status last" \
     "$("$SV" query "$TMP/s" '' -f ndjson -F id -s response.status | jq -r .id | md5sum)" \
     "$(jq -s -r 'to_entries | sort_by((.value.response.status == null), .value.response.status, .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+t_is "--sort request.path: strings in byte order, entries without a path last" \
+    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s request.path | jq -r .id | md5sum)" \
+    "$(jq -s -r 'to_entries | sort_by((.value.request.path == null), .value.request.path, .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+t_is "--sort request.path --desc: strings reversed, ties and entries without a path in time order" \
+    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s request.path --desc | jq -r .id | md5sum)" \
+    "$(jq -s -r 'to_entries | (map(select(.value.request.path != null)) | sort_by(.value.request.path, -.key) | reverse) + map(select(.value.request.path == null)) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+t_is "--sort request.flags: objects by their compact JSON, entries without null last" \
+    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s request.flags | jq -r .id | md5sum)" \
+    "$(jq -s -r 'to_entries | sort_by((.value.request.flags == null), (.value.request.flags | tojson), .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+t_is "--sort request.flags.rd --desc: true before false, null last" \
+    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s request.flags.rd --desc | jq -r .id | md5sum)" \
+    "$(jq -s -r 'to_entries | sort_by((.value.request.flags.rd | if . == true then 0 elif . == false then 1 else 2 end), .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
 t_is "--sort then --limit: the top entries" \
     "$("$SV" query "$TMP/s" '' -F elapsedTime -s elapsedTime -r -n 2 -f csv | tr -d '\r' | tr '\n' ' ')" \
     "elapsedTime $(jq -r .elapsedTime "$TMP/all.ndjson" | sort -rn | head -n 2 | tr '\n' ' ')"
+t_is "--fields: blanks around an expression are not part of it" \
+    "$("$SV" query "$TMP/s" 'http' -f ndjson -F ' id , dst.port ' | md5sum)" \
+    "$("$SV" query "$TMP/s" 'http' -f ndjson -F 'id,dst.port' | md5sum)"
+t_is "--fields: commas in quotes (escaped quotes too) and in parentheses split nothing" \
+    "$("$SV" query "$TMP/s" 'http' -f ndjson -n 1 -F 'request.headers["A, \"b\""],request.path.startsWith("/a,b")' | jq -c 'keys')" \
+    '["request.headers[\"A, \\\"b\\\"\"]","request.path.startsWith(\"/a,b\")"]'
 "$SV" query "$TMP/s" '' -F 'src.nmae' >/dev/null 2>"$TMP/err"
 t_is "--fields: an expression that does not compile points at the fault" "$? $(cat "$TMP/err")" \
     "2 streamvault: query: --fields: unknown field 'src.nmae': did you mean 'src.name'?
