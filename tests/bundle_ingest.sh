@@ -262,6 +262,25 @@ t_is "good bundle: query '' gives both nodes' entries" "$("$SV" query st '' --co
 t_is "good bundle: names show n1 (Kubeshark's history)" \
     "$("$SV" names show --node n1 st 10.1.1.3 | awk 'NR > 1 { print $2, $NF == "sock-shop" ? $(NF-1) : $NF }' | tr '\n' ' ')" \
     "10.1.1.3 carts.sock-shop 10.1.1.3 catalogue.sock-shop "
+# names on a store of two nodes: the table shows both, a history format needs --node,
+# resolve answers per node
+t_is "names show of a store of two nodes: the table holds both nodes' records" \
+    "$("$SV" names show st | awk 'NR > 1 { print $1 }' | sort -u | tr '\n' ' ')" "n1 n2 "
+expect "names show --format native of a store of two nodes without --node" 2 \
+    "streamvault: names: the store has several nodes: choose one with --node
+Try 'streamvault names --help' for more information." "$SV" names show --format native st
+expect "names show --node of a node the store lacks" 2 \
+    "streamvault: names: --node: the store has no node 'n3'
+Try 'streamvault names --help' for more information." "$SV" names show --node n3 st
+expect "names resolve of a port that is no number" 2 \
+    "streamvault: names: expected IP or IP:PORT, not '10.1.1.3:http'
+Try 'streamvault names --help' for more information." "$SV" names resolve st 10.1.1.3:http
+t_is "names resolve on two nodes: a line per node, each its own answer" \
+    "$("$SV" names resolve st 10.1.1.3 --at 2024-06-01T10:00:30Z | jq -r .node | tr '\n' ' ')" \
+    "n1 n2 "
+t_is "... n1's the one its own history gives" \
+    "$("$SV" names resolve st 10.1.1.3 --at 2024-06-01T10:00:30Z | jq -c 'select(.node == "n1")')" \
+    "$("$SV" names resolve d1 10.1.1.3 --at 2024-06-01T10:00:30Z)"
 "$SV" ingest -q -j 1 -o st-j1 good.tar.gz
 "$SV" ingest -q -j 2 -o st-j2 good.tar.gz
 t_run "good bundle: the same store at -j 1 and -j 2" diff -r st-j1 st-j2
