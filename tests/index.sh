@@ -116,6 +116,10 @@ t_is "snapshot -q over a corrupt segment: exit 3, says what would be missing" \
     "$? $(tail -n 1 "$TMP/err")" \
     "3 streamvault: snapshot: a corrupt index segment was skipped: the bundle would miss its streams; nothing written"
 t_is "... and writes neither" "$(ls "$TMP/b.tgz" "$TMP/g.dot" 2>/dev/null | wc -l)" 0
+"$SV" export "$TMP/s" 'http or dns' -o "$TMP/e.tgz" --now 0 2>"$TMP/err"
+t_is "export over a corrupt segment: exit 3, says what would be missing, writes nothing" \
+    "$? $(tail -n 1 "$TMP/err") $(ls "$TMP/e.tgz" 2>/dev/null | wc -l)" \
+    "3 streamvault: export: a corrupt index segment was skipped: the bundle would miss its streams; nothing written 0"
 # a whole, valid segment in another's place: not read as that one's rows
 seg2=$(jq -r '.segments[1].name' "$TMP/s/store.json")
 seg3=$(jq -r '.segments[2].name' "$TMP/s/store.json")
