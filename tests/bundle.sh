@@ -292,6 +292,9 @@ usage "snapshot: --from needs --to" snapshot "$TMP/s1" --from 1717236000
 usage "snapshot: --from is after --to" snapshot "$TMP/s1" --from 1717236060 --to 1717236000
 usage "snapshot: --from-end needs --last" snapshot "$TMP/s1" --from 1 --to 2 --from-end
 usage "snapshot: --group-by needs --graph" snapshot "$TMP/s1" --last 1h --group-by pod
+usage "snapshot: --group-by: expected name, pod, service, namespace, node or ip, not 'host'" \
+    snapshot "$TMP/s1" --last 1h --graph "$TMP/x.dot" --group-by host
+usage "snapshot: unknown option '--bogus'" snapshot "$TMP/s1" --last 1h --bogus
 usage "snapshot: --to: expected RFC 3339 or Unix seconds, not 'noon'" \
     snapshot "$TMP/s1" --from 1 --to noon
 usage "snapshot: no store given" snapshot --last 1h
