@@ -139,6 +139,9 @@ t_is "--body-max 100: bodies past 100 bytes cut to 100 and flagged truncated (si
             "$(printf '%s' "$l" | jq -r .response.content.text | base64 -d | wc -c)" \
             "$(printf '%s' "$l" | jq -r .response.content.truncated)"; done | tr '\n' ' ')" \
     "946 100 true 6716 100 true 94 94 null 2349 100 true 27579 100 true "
+t_is "to KFL a kept body's text is its bytes, not base64: size() counts them, startsWith() reads them" \
+    "$("$SV" query "$TMP/b100" '' -F 'size(response.content.text),response.content.text.startsWith("GIF89a")' -f csv | tail -n +2 | tr -d '\r' | tr '\n' ' ')" \
+    "100,false 100,false 94,true 100,false 100,false "
 "$SV" ingest -q --body-max 0 -o "$TMP/b0" "$TD/zeek_http_pipelined-requests.pcap"
 t_is "--body-max 0: no body kept, store.json says so" \
     "$("$SV" query "$TMP/b0" '' --format ndjson --bodies | grep -c '"text"') $(jget "$TMP/b0/store.json" .options.body_max)" "0 0"

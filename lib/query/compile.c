@@ -417,8 +417,14 @@ static int compile_path(struct comp *c, const struct q_node *n, struct qe **out,
         e->steps[1].kind == QS_KEY &&
         (strcmp(e->steps[0].key, "request") == 0 || strcmp(e->steps[0].key, "response") == 0) &&
         (strcasecmp(e->steps[1].key, "postData") == 0 ||
-         strcasecmp(e->steps[1].key, "content") == 0))
+         strcasecmp(e->steps[1].key, "content") == 0)) {
         c->q->bodies = true;
+        /* the text itself: matched as the body's bytes, not as the JSON's base64 */
+        e->body = !listy && e->nsteps == 3 && e->steps[2].kind == QS_KEY &&
+                  strcasecmp(e->steps[2].key, "text") == 0 &&
+                  strcasecmp(e->steps[1].key, strcmp(e->steps[0].key, "request") == 0
+                                                  ? "postData" : "content") == 0;
+    }
     if (listy)
         e->npost = e->nsteps - base_steps;
     *out = e;

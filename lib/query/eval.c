@@ -62,6 +62,9 @@ static void release_owned(struct q_ctx *c)
     for (size_t i = 0; i < c->nowned; i++)
         jv_free(c->owned[i]);
     c->nowned = 0;
+    for (size_t i = 0; i < c->nbodies; i++)
+        free(c->bodies[i]);
+    c->nbodies = 0;
 }
 
 void q_ctx_free(struct q_ctx *c)
@@ -73,6 +76,7 @@ void q_ctx_free(struct q_ctx *c)
         free(c->chunk[i]);
     free(c->chunk);
     free(c->owned);
+    free(c->bodies);
     free(c->list);
     q_match_data_free(c->md);
     free(c);
@@ -498,7 +502,7 @@ static int regex_on(const struct qe *e, struct q_ctx *c, const struct qv *v, boo
     return 0;
 }
 
-/* RFC 4648 base64 text to bytes (malloc'd); NULL when it is not base64. */
+/* RFC 4648 base64 text to bytes (malloc'd, NUL after them); NULL when it is not base64. */
 static char *unbase64(const char *s, size_t n, size_t *outn)
 {
     char *out = xmalloc(n / 4 * 3 + 4);
@@ -524,11 +528,29 @@ static char *unbase64(const char *s, size_t n, size_t *outn)
             out[k++] = (char)(acc >> bits);
         }
     }
+    out[k] = '\0';
     *outn = k;
     return out;
 }
 
-/* json(x): x parsed as JSON; a kept body (base64, as --bodies shows it) decoded first. */
+/* A kept body's text (base64 in the entry's JSON) as the body's bytes, held till the next entry. */
+static void body_value(struct q_ctx *c, struct qv *v)
+{
+    size_t n;
+    char *raw;
+
+    if (v->t != QV_STR || !(raw = unbase64(v->s, v->len, &n)))
+        return;
+    xgrow((void **)&c->bodies, &c->capbodies, c->nbodies + 1, sizeof *c->bodies);
+    c->bodies[c->nbodies++] = raw;
+    v->s = raw;
+    v->len = n;
+}
+
+/*
+ * json(x): x parsed as JSON (a kept body's text is already its bytes:
+ * body_value); a string that is not JSON but base64 of it is decoded first.
+ */
 static struct qv json_of(struct q_ctx *c, const struct qv *x)
 {
     struct qv v = { 0 };
@@ -674,6 +696,8 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
         return 0;
     case QE_PATH:
         *out = path_value(c, root, e);
+        if (e->body)
+            body_value(c, out);
         return 0;
     case QE_SUBPATH:
         rc = eval(q, c, root, e->kid[0], &a, err);

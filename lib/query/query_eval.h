@@ -104,6 +104,9 @@ struct qe {
     struct qe **kid;
     size_t nkid;
     uint32_t pos, end;          /* the query text it came from */
+    bool body;                  /* QE_PATH: a kept body's text (request.postData.text,
+                                 * response.content.text), whose value is the body's
+                                 * bytes: base64 is only how the JSON writes them */
 };
 
 struct q_query {
@@ -131,6 +134,8 @@ struct q_ctx {
     size_t nchunk, curchunk, used;
     struct jv **owned;          /* json() results of the entry being matched */
     size_t nowned, capowned;
+    char **bodies;              /* kept bodies' bytes decoded for the entry being matched */
+    size_t nbodies, capbodies;
     const struct qe *subst;     /* q_eval_subst: this node's value is subst_v, not the entry's */
     struct qv subst_v;
 };

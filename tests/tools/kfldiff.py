@@ -4,13 +4,15 @@
 
 Usage: kfldiff.py STREAMVAULT STORE ENTRIES.ndjson
 
-ENTRIES.ndjson is every entry of STORE (`query STORE '' --format ndjson`). For each
+ENTRIES.ndjson is every entry of STORE with its kept bodies (`query STORE ''
+--format ndjson --bodies`). For each
 query below, `streamvault query STORE QUERY --count` must print the number of entries
 that the Python predicate next to it accepts; the predicates are written from
 docs/KFL.md's rules (a missing field is null: == false, != true; regexes search;
 header names without regard to case), not from the C code. Prints one line per query;
 exits 1 on any difference.
 """
+import base64
 import json
 import re
 import subprocess
@@ -37,6 +39,20 @@ def get(e, *path):
 
 def abbr(e):
     return e["protocol"]["abbr"]
+
+
+def body(e, sec, part):
+    """The bytes of a kept body (--bodies writes them base64), or None."""
+    t = get(e, sec, part, "text")
+    return None if t is None else base64.b64decode(t)
+
+
+def body_json(e, sec, part):
+    b = body(e, sec, part)
+    try:
+        return None if b is None else json.loads(b)
+    except ValueError:
+        return None
 
 
 def search(pat, v):
@@ -109,6 +125,19 @@ QUERIES = [
      lambda e: 1717236030000 <= e["timestamp"] < 1717236060000),
     ("(-response.status) < -400", lambda e: isinstance(get(e, "response", "status"), int)
      and get(e, "response", "status") > 400),
+    # kept bodies: their text is matched as the body's bytes
+    ('response.content.text.contains("socks")', lambda e: b"socks" in (body(e, "response", "content") or b"")),
+    ('request.postData.text.contains("black")', lambda e: b"black" in (body(e, "request", "postData") or b"")),
+    ("size(response.content.text) > 1000", lambda e: len(body(e, "response", "content") or b"") > 1000),
+    (r'response.content.text == r"\"price\":4[0-9]\."',
+     lambda e: re.search(rb'"price":4[0-9]\.', body(e, "response", "content") or b"") is not None),
+    ("json(response.content.text)[0].price > 40",
+     lambda e: isinstance(body_json(e, "response", "content"), list)
+     and len(body_json(e, "response", "content")) > 0
+     and isinstance(body_json(e, "response", "content")[0], dict)
+     and isinstance(body_json(e, "response", "content")[0].get("price"), (int, float))
+     and not isinstance(body_json(e, "response", "content")[0].get("price"), bool)
+     and body_json(e, "response", "content")[0]["price"] > 40),
 ]
 
 
