@@ -131,6 +131,15 @@ QUERIES = [
     ("size(response.content.text) > 1000", lambda e: len(body(e, "response", "content") or b"") > 1000),
     (r'response.content.text == r"\"price\":4[0-9]\."',
      lambda e: re.search(rb'"price":4[0-9]\.', body(e, "response", "content") or b"") is not None),
+    ('http and response.status >= 500 and response.content.text.contains("upstream connect error")',
+     lambda e: abbr(e) in ("HTTP", "HTTP/2", "gRPC")
+     and isinstance(get(e, "response", "status"), int) and get(e, "response", "status") >= 500
+     and b"upstream connect error" in (body(e, "response", "content") or b"")),
+    ("http and response.status == 500 and json(response.content.text).status_code == 404",
+     lambda e: abbr(e) in ("HTTP", "HTTP/2", "gRPC") and get(e, "response", "status") == 500
+     and isinstance(body_json(e, "response", "content"), dict)
+     and body_json(e, "response", "content").get("status_code") == 404
+     and not isinstance(body_json(e, "response", "content").get("status_code"), bool)),
     ("json(response.content.text)[0].price > 40",
      lambda e: isinstance(body_json(e, "response", "content"), list)
      and len(body_json(e, "response", "content")) > 0
