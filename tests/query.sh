@@ -139,9 +139,27 @@ t_is "--body-max 100: bodies past 100 bytes cut to 100 and flagged truncated (si
             "$(printf '%s' "$l" | jq -r .response.content.text | base64 -d | wc -c)" \
             "$(printf '%s' "$l" | jq -r .response.content.truncated)"; done | tr '\n' ' ')" \
     "946 100 true 6716 100 true 94 94 null 2349 100 true 27579 100 true "
-t_is "to KFL a kept body's text is its bytes, not base64: size() counts them, startsWith() reads them" \
+t_is "to KFL a kept body's text is its content, not base64: size() counts it (the first 100 gzip bytes decode to 72 and 15), startsWith() reads it" \
     "$("$SV" query "$TMP/b100" '' -F 'size(response.content.text),response.content.text.startsWith("GIF89a")' -f csv | tail -n +2 | tr -d '\r' | tr '\n' ' ')" \
-    "100,false 100,false 94,true 100,false 100,false "
+    "72,false 15,false 94,true 100,false 100,false "
+# a body's content coding (gzip here, in one capture chunked too) is undone for KFL: the
+# text is what tshark's --export-objects writes; a body kept in part decodes in part
+if t_have tshark; then
+    mkdir "$TMP/eo" "$TMP/eo2"
+    tshark -r "$TD/zeek_http_pipelined-requests.pcap" --export-objects "http,$TMP/eo" -q >/dev/null 2>&1
+    tshark -r "$TD/ws_http-chunked-gzip.pcap" --export-objects "http,$TMP/eo2" -q >/dev/null 2>&1
+    "$SV" ingest -q -o "$TMP/cg" "$TD/ws_http-chunked-gzip.pcap"
+    body_text() { "$SV" query "$1" "$2" -F response.content.text -f ndjson | jq -j '.["response.content.text"]'; }
+    t_is "gzip bodies to KFL: the bytes tshark exports (enhanced.css, urchin.js, a chunked page)" \
+        "$(body_text "$TMP/b" 'request.path.endsWith("enhanced.css")' | md5sum) $(body_text "$TMP/b" 'request.path.endsWith("urchin.js")' | md5sum) $(body_text "$TMP/cg" http | md5sum)" \
+        "$(md5sum <"$TMP/eo/enhanced.css") $(md5sum <"$TMP/eo/urchin.js") $(cat "$TMP"/eo2/* | md5sum)"
+    body_text "$TMP/b100" 'request.path.endsWith("urchin.js")' >"$TMP/part.js"
+    t_is "... under --body-max 100: the first bytes of it" \
+        "$(head -c "$(wc -c <"$TMP/part.js")" "$TMP/eo/urchin.js" | cmp - "$TMP/part.js" && [ -s "$TMP/part.js" ] && echo prefix)" prefix
+else
+    t_skip "tshark is not installed"
+    t_skip "tshark is not installed"
+fi
 "$SV" ingest -q --body-max 0 -o "$TMP/b0" "$TD/zeek_http_pipelined-requests.pcap"
 t_is "--body-max 0: no body kept, store.json says so" \
     "$("$SV" query "$TMP/b0" '' --format ndjson --bodies | grep -c '"text"') $(jget "$TMP/b0/store.json" .options.body_max)" "0 0"

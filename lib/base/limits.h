@@ -50,6 +50,8 @@
 #define LIM_REASM_TOTAL         (256u * 1024 * 1024)
 /* Body bytes kept per request and per response in entries and the index (--body-max). */
 #define LIM_BODY_MAX            (64u * 1024)
+/* Bytes a query decodes of one kept body's content coding (gzip, deflate): a bomb stops there. */
+#define LIM_BODY_DECODED        (16u * 1024 * 1024)
 /* Delivered bytes kept per direction to check retransmitted copies for conflicts. */
 #define LIM_REASM_HISTORY       4096u
 

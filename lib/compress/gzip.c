@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * summary: gzip decoding step over zlib's inflate (the one zlib user).
+ * summary: gzip decoding step over zlib's inflate (the one zlib user), and
+ * HTTP bodies' gzip and deflate content codings.
  *
  * RFC 1952. inflateInit2(16 + MAX_WBITS) accepts the gzip wrapper only and
  * checks each member's CRC-32 and ISIZE. Like gzip -d, members that follow
@@ -19,9 +20,11 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 #include "base/diag.h"
@@ -187,4 +190,87 @@ int comp_gzip_new(struct comp_src **out, const char *name, struct diag *d)
     g->c.release = gz_free;
     *out = &g->c;
     return 0;
+}
+
+/* Whether the field value v[0..n) is the coding name c, in any case, blanks around it. */
+static bool coding_is(const char *v, size_t n, const char *c)
+{
+    size_t cl = strlen(c);
+
+    while (n > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    return n == cl && strncasecmp(v, c, cl) == 0;
+}
+
+/*
+ * Inflates src with zlib's window bits wbits into a buffer that grows as
+ * the bytes come, up to max of them; the buffer (*outn bytes, room for a NUL
+ * after them), or NULL when bad data comes before the first byte would.
+ */
+static uint8_t *inflate_some(int wbits, const void *src, size_t n, size_t max, size_t *outn)
+{
+    size_t cap = n < max / 4 ? 4 * n + 1024 : max;
+    uint8_t *out = NULL;
+    z_stream zs;
+    int ret = Z_BUF_ERROR;
+
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, wbits) != Z_OK)
+        return NULL;
+    zs.next_in = (Bytef *)(uintptr_t)src;
+    /* (zlib counts in uInt: bodies and the cap stay far below 4 GiB) */
+    zs.avail_in = (uInt)(n < UINT_MAX ? n : UINT_MAX);
+    *outn = 0;
+    for (;;) {
+        uint8_t *grown;
+
+        if (cap > max)
+            cap = max;
+        grown = realloc(out, cap + 1);
+        if (!grown)
+            break;
+        out = grown;
+        zs.next_out = out + *outn;
+        zs.avail_out = (uInt)(cap - *outn);
+        ret = inflate(&zs, Z_NO_FLUSH);
+        *outn = (size_t)(zs.next_out - out);
+        /* on while the output filled its room: more may be pending, even with no input left */
+        if (ret != Z_OK || *outn >= max || zs.avail_out > 0)
+            break;
+        cap *= 2;
+    }
+    inflateEnd(&zs);
+    /* bad data before the first byte came out: not this format */
+    if (*outn == 0 && ret != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    if (!out)
+        out = malloc(1);
+    return out;
+}
+
+char *comp_content_decode(const char *coding, size_t clen, const void *src, size_t n,
+                          size_t max, size_t *outn)
+{
+    uint8_t *out;
+
+    if (coding_is(coding, clen, "gzip") || coding_is(coding, clen, "x-gzip")) {
+        out = inflate_some(16 + MAX_WBITS, src, n, max, outn);
+    } else if (coding_is(coding, clen, "deflate")) {
+        const uint8_t *b = src;
+        /* RFC 1950's header (CM 8, a multiple of 31), else the raw deflate some servers send */
+        bool zlib = n >= 2 && (b[0] & 0x0f) == 8 && (b[0] << 8 | b[1]) % 31 == 0;
+
+        out = inflate_some(zlib ? MAX_WBITS : -MAX_WBITS, src, n, max, outn);
+    } else {
+        return NULL;
+    }
+    if (out)
+        out[*outn] = 0;
+    return (char *)out;
 }

@@ -24,8 +24,10 @@
 #include <strings.h>
 
 #include "base/diag.h"
+#include "base/limits.h"
 #include "base/numfmt.h"
 #include "base/xalloc.h"
+#include "compress/compress.h"
 #include "entry/entry.h"
 #include "json/json.h"
 #include "query_eval.h"
@@ -533,18 +535,37 @@ static char *unbase64(const char *s, size_t n, size_t *outn)
     return out;
 }
 
-/* A kept body's text (base64 in the entry's JSON) as the body's bytes, held till the next entry. */
-static void body_value(struct q_ctx *c, struct qv *v)
+static void hold_body(struct q_ctx *c, char *p)
 {
-    size_t n;
-    char *raw;
+    xgrow((void **)&c->bodies, &c->capbodies, c->nbodies + 1, sizeof *c->bodies);
+    c->bodies[c->nbodies++] = p;
+}
+
+/*
+ * A kept body's text (base64 in the entry's JSON, e its path) as the body's
+ * content: its bytes, with the gzip or deflate content coding its section's
+ * Content-Encoding names undone (at most LIM_BODY_DECODED bytes; a body kept
+ * in part decodes in part), held till the next entry.
+ */
+static void body_value(struct q_ctx *c, const struct jv *root, const struct qe *e, struct qv *v)
+{
+    const struct jv *ce = member(member(member(root, e->steps[0].key), "headers"),
+                                 "Content-Encoding");
+    const char *coding;
+    size_t n, cn, dn;
+    char *raw, *dec;
 
     if (v->t != QV_STR || !(raw = unbase64(v->s, v->len, &n)))
         return;
-    xgrow((void **)&c->bodies, &c->capbodies, c->nbodies + 1, sizeof *c->bodies);
-    c->bodies[c->nbodies++] = raw;
+    hold_body(c, raw);
     v->s = raw;
     v->len = n;
+    coding = ce ? jv_as_strn(ce, &cn) : NULL;
+    if (coding && (dec = comp_content_decode(coding, cn, raw, n, LIM_BODY_DECODED, &dn))) {
+        hold_body(c, dec);
+        v->s = dec;
+        v->len = dn;
+    }
 }
 
 /*
@@ -697,7 +718,7 @@ static int eval(const struct q_query *q, struct q_ctx *c, const struct jv *root,
     case QE_PATH:
         *out = path_value(c, root, e);
         if (e->body)
-            body_value(c, out);
+            body_value(c, root, e, out);
         return 0;
     case QE_SUBPATH:
         rc = eval(q, c, root, e->kid[0], &a, err);

@@ -5,7 +5,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 for target in pcap decode reasm defrag index dis_detect dis_http1 dis_http2 dis_dns dis_tls dis_redis dis_kafka dis_amqp \
-    names_native names_kubeshark names_kubectl kfl_parse bundle; do
+    names_native names_kubeshark names_kubectl kfl_parse bundle content; do
     bin="$top_builddir/tests/fuzz/fuzz_$target"
     set -- "$TD/fuzz/$target"/*
     [ -e "$1" ] || set --

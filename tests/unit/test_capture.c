@@ -28,6 +28,7 @@
 #include "base/limits.h"
 #include "base/timefmt.h"
 #include "capture/capture.h"
+#include "compress/compress.h"
 #include "t.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -2154,7 +2155,81 @@ TEST(previous_batch_stays_valid)
     }
 }
 
-T_MAIN(T_CASE(previous_batch_stays_valid),
+/* Appends p[0..n) as stored deflate blocks (RFC 1951 §3.2.4), the last one final. */
+static void deflate_stored(struct bld *b, const uint8_t *p, size_t n)
+{
+    size_t off = 0;
+
+    b->be = false;
+    do {
+        size_t k = n - off < 65535 ? n - off : 65535;
+
+        b_u8(b, off + k == n ? 1 : 0);
+        b_u16(b, (uint16_t)k);
+        b_u16(b, (uint16_t)~k);
+        b_put(b, p + off, k);
+        off += k;
+    } while (off < n);
+}
+
+/*
+ * HTTP content codings, as a query reads a kept body (comp_content_decode):
+ * gzip and x-gzip (any case, blanks around), deflate in zlib's format and
+ * raw; capped output; a body cut short decodes as far as it goes; other
+ * codings, and bytes of none, decode to nothing.
+ */
+TEST(content_codings)
+{
+    static const uint8_t hello[] = "hello, body";
+    size_t pn, gn, n;
+    uint8_t *plain = slurp(tpath(Z_PLAIN), &pn), *gz = slurp(tpath(Z_GZ), &gn);
+    struct bld b = { 0 };
+    uint32_t s1 = 1, s2 = 0;
+    char *out;
+
+    T_TRUE(plain && gz);
+    out = comp_content_decode("gzip", 4, gz, gn, SIZE_MAX / 2, &n);
+    T_TRUE(out && n == pn && memcmp(out, plain, pn) == 0 && out[n] == 0);
+    free(out);
+    out = comp_content_decode(" X-GZip\t", 8, gz, gn, SIZE_MAX / 2, &n);
+    T_TRUE(out && n == pn);
+    free(out);
+    /* the cap: a bomb stops there */
+    out = comp_content_decode("gzip", 4, gz, gn, 1000, &n);
+    T_TRUE(out && n == 1000 && memcmp(out, plain, 1000) == 0);
+    free(out);
+    /* the first 2,000 bytes of the member: some of the data, all of it right */
+    out = comp_content_decode("gzip", 4, gz, 2000, SIZE_MAX / 2, &n);
+    T_TRUE(out && n > 2000 && n < pn && memcmp(out, plain, n) == 0);
+    free(out);
+    /* deflate: zlib's format (RFC 1950: header, stored blocks, Adler-32) and raw */
+    b_u8(&b, 0x78);
+    b_u8(&b, 0x01);
+    deflate_stored(&b, hello, sizeof hello - 1);
+    for (size_t i = 0; i < sizeof hello - 1; i++) {
+        s1 = (s1 + hello[i]) % 65521;
+        s2 = (s2 + s1) % 65521;
+    }
+    b.be = true;
+    b_u32(&b, s2 << 16 | s1);
+    out = comp_content_decode("deflate", 7, b.p, b.n, 4096, &n);
+    T_TRUE(out && n == sizeof hello - 1 && memcmp(out, hello, n) == 0);
+    free(out);
+    out = comp_content_decode("Deflate", 7, b.p + 2, b.n - 6, 4096, &n);
+    T_TRUE(out && n == sizeof hello - 1 && memcmp(out, hello, n) == 0);
+    free(out);
+    /* no coding we decode, or bytes of none */
+    T_TRUE(comp_content_decode("br", 2, gz, gn, 4096, &n) == NULL);
+    T_TRUE(comp_content_decode("gzip, br", 8, gz, gn, 4096, &n) == NULL);
+    T_TRUE(comp_content_decode("gzip", 4, hello, sizeof hello - 1, 4096, &n) == NULL);
+    T_TRUE(comp_content_decode("deflate", 7, hello, sizeof hello - 1, 4096, &n) == NULL);
+    T_TRUE(comp_content_decode("gzip", 4, gz, 0, 4096, &n) == NULL);
+    free(b.p);
+    free(plain);
+    free(gz);
+}
+
+T_MAIN(T_CASE(previous_batch_stays_valid), T_CASE(content_codings),
        T_CASE(real_captures_match_tshark_and_libpcap), T_CASE(damaged_truncated_mid_packet),
        T_CASE(damaged_oversized_packet), T_CASE(timestamps_equal_tshark),
        T_CASE(precision_and_byte_order), T_CASE(pcapng_many_interfaces),
