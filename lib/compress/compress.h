@@ -54,15 +54,15 @@ int comp_open(struct bytesrc **out, enum comp_kind kind, struct bytesrc *inner,
     __attribute__((warn_unused_result));
 
 /*
- * Undoes an HTTP content coding (RFC 9110 §8.4.1) of src[0..n): coding is
- * the Content-Encoding field's value, "gzip" (or "x-gzip") or "deflate"
- * (RFC 1950's zlib format when the body starts with its header, else the
- * raw deflate that some servers send), in
- * any case, blanks around it ignored; other codings (br, compress, several
- * of them) are not decoded. At most max bytes come out; what decodes before
- * the data ends or turns bad is kept, so a body kept in part decodes in part.
- * Returns the bytes (malloc'd, a NUL after them, *outn of them), or NULL
- * when the coding is not one of these or nothing decodes.
+ * Undoes an HTTP content coding (RFC 9110 §8.4.1) of src[0..n): coding
+ * (clen bytes) is the Content-Encoding field's value, "gzip" (or "x-gzip")
+ * or "deflate" (RFC 1950's zlib format when the body starts with its
+ * header, else the raw deflate that some servers send), in any case, blanks
+ * around it ignored; other codings (br, compress, several of them) are not
+ * decoded. At most max bytes come out; what decodes before the data ends or
+ * turns bad is kept, so a body kept in part decodes in part. Returns the
+ * bytes (malloc'd, a NUL after them, *outn of them), or NULL when the coding
+ * is not one of these or nothing decodes.
  */
 char *comp_content_decode(const char *coding, size_t clen, const void *src, size_t n,
                           size_t max, size_t *outn);
