@@ -207,6 +207,18 @@ jq '.inputs[0].read.bytes += 1' "$TMP/disc/store.json" >"$TMP/disc2/store.json"
 expect "info: an input whose counts do not add up" 3 \
     "streamvault: $TMP/disc2/store.json: input 1: bytes read, in streams, in other.pcap and unaccounted do not add up" \
     "$SV" info "$TMP/disc2"
+# a manifest tampered with: a format from elsewhere, names that would lead out of the store
+# or to nothing, a segment without its counts
+for bad in '.format_version = 99|unsupported store format (format_version)' \
+    '.nodes[0].name = "a/b"|node 0 has a bad name' \
+    '.nodes[0].names_file = "../../etc/passwd"|node local has a bad names_file' \
+    '.segments[0].name = "x/../y"|segment 0 has a bad name' \
+    '.segments[0].node = "nope"|segment local-00-0000 names an unknown node' \
+    'del(.segments[0].rows)|segment local-00-0000 lacks its rows, blocks, bytes or times'; do
+    jq "${bad%%|*}" "$TMP/disc/store.json" >"$TMP/disc2/store.json"
+    expect "info: a manifest with ${bad%%|*}" 3 "streamvault: $TMP/disc2/store.json: ${bad#*|}" \
+        "$SV" info "$TMP/disc2"
+done
 t_is "streams table" "$("$SV" streams "$TMP/stdin" | sed -n 2p | tr -s ' ')" \
     "worker-1 1 000000000001.pcap tcp 192.168.1.104:1673 63.245.209.11:80 2009-11-18T20:58:04.822720000Z 2009-11-18T20:58:32.403915000Z 49 45144"
 expect "streams: bad --id" 2 "streamvault: streams: --id: expected ids and ranges like 7,9,20-30
