@@ -92,6 +92,8 @@ static const struct {
     { "dst_service", "dst.service.name" },
     { "request_size", "requestSize" },
     { "response_size", "responseSize" },
+    { "request_body_size", "request.bodySize" },
+    { "response_body_size", "response.bodySize" },
 };
 
 /* Protocol names as conditions: the protocols each matches. */

@@ -125,6 +125,10 @@ QUERIES = [
      lambda e: 1717236030000 <= e["timestamp"] < 1717236060000),
     ("(-response.status) < -400", lambda e: isinstance(get(e, "response", "status"), int)
      and get(e, "response", "status") > 400),
+    ("http && response_body_size > 10000", lambda e: abbr(e) in ("HTTP", "HTTP/2", "gRPC")
+     and isinstance(get(e, "response", "bodySize"), int) and get(e, "response", "bodySize") > 10000),
+    ("request_body_size > 0 and grpc", lambda e: abbr(e) == "gRPC"
+     and isinstance(get(e, "request", "bodySize"), int) and get(e, "request", "bodySize") > 0),
     # kept bodies: their text is matched as the body's bytes
     ('response.content.text.contains("socks")', lambda e: b"socks" in (body(e, "response", "content") or b"")),
     ('request.postData.text.contains("black")', lambda e: b"black" in (body(e, "request", "postData") or b"")),

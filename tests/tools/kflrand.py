@@ -95,7 +95,9 @@ ALIASES = {"status_code": ("response", "status"), "method": ("request", "method"
            "src_namespace": ("src", "namespace"), "dst_namespace": ("dst", "namespace"),
            "src_pod": ("src", "pod", "name"), "dst_pod": ("dst", "pod", "name"),
            "src_service": ("src", "service", "name"), "dst_service": ("dst", "service", "name"),
-           "request_size": ("requestSize",), "response_size": ("responseSize",)}
+           "request_size": ("requestSize",), "response_size": ("responseSize",),
+           "request_body_size": ("request", "bodySize"),
+           "response_body_size": ("response", "bodySize")}
 ALIAS_OF = {v: k for k, v in ALIASES.items()}
 
 WORD = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
