@@ -52,6 +52,12 @@ t_is "minutes(n) in + or - is n minutes in ms" \
 t_is "datetime() reads Kubeshark's format" \
     "$("$SV" query "$TMP/s" 'timestamp >= datetime("06/01/2024, 10:01:00.000")' --count)" \
     "$("$SV" query "$TMP/s" 'timestamp >= 1717236060000' --count)"
+t_is "timestamp(\"RFC 3339\") (KFL2's name) is Unix ms too, a bound of the time window" \
+    "$("$SV" query "$TMP/s" 'timestamp >= timestamp("2024-06-01T10:01:00Z")' --count) $("$SV" query "$TMP/s" --explain 'timestamp >= timestamp("2024-06-01T10:01:00Z")' | sed -n 2p | grep -o 'request times [^]]*]')" \
+    "$("$SV" query "$TMP/s" 'timestamp >= 1717236060000' --count) request times [1717236060000000000, 18446744073709551615]"
+"$SV" query "$TMP/s" 'timestamp > timestamp(5)' --count 2>"$TMP/err"
+t_is "timestamp() of no string: exit 2, says what it takes" "$? $(head -n 1 "$TMP/err")" \
+    "2 streamvault: query: timestamp() takes one string: \"10/19/2021, 6:29:02.000 PM\", \"10/19/2021, 18:29:02\" or RFC 3339"
 t_is "now() - minutes(1): arithmetic on constants folds into the time window" \
     "$("$SV" query "$TMP/s" --explain 'timestamp >= now() - minutes(1)' --now 1717236090 |
         sed -n 2p)" \

@@ -7,7 +7,7 @@
  * must be an entry field, a KFL2 flat name (an alias for a path) or a
  * protocol name; an unknown one is an error that suggests the nearest
  * known name. Functions are checked for their arguments; constant ones
- * (datetime, now, seconds ... years) are folded to numbers; regex
+ * (datetime, timestamp, now, seconds ... years) are folded to numbers; regex
  * literals are compiled here, once. limit(n) is taken from the top level.
  * Kubeshark's helpers that have no counterpart here (rlimit, leftOff,
  * redact, xml) are errors that say what to write instead.
@@ -513,16 +513,17 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
         *out = int_const(c, n, (int64_t)(c->q->now_ns / MS_NS));
         return 0;
     }
-    if (!recv && strcmp(name, "datetime") == 0) {
+    /* timestamp("...") is KFL2's (CEL's) name: Unix ms too, as the timestamp field is here */
+    if (!recv && (strcmp(name, "datetime") == 0 || strcmp(name, "timestamp") == 0)) {
         uint64_t ns;
 
         if (nargs != 1 || n->kid[1]->kind != Q_STR)
-            return fail(c, n, "datetime() takes one string: \"10/19/2021, 6:29:02.000 PM\", "
-                              "\"10/19/2021, 18:29:02\" or RFC 3339");
+            return fail(c, n, "%s() takes one string: \"10/19/2021, 6:29:02.000 PM\", "
+                              "\"10/19/2021, 18:29:02\" or RFC 3339", name);
         if (!parse_datetime(n->kid[1]->str, &ns))
-            return fail(c, n->kid[1], "datetime(): cannot read '%s' as a time: write "
+            return fail(c, n->kid[1], "%s(): cannot read '%s' as a time: write "
                                       "\"10/19/2021, 6:29:02.000 PM\", \"10/19/2021, 18:29:02\" "
-                                      "or RFC 3339", n->kid[1]->str);
+                                      "or RFC 3339", name, n->kid[1]->str);
         *out = int_const(c, n, (int64_t)(ns / MS_NS));
         return 0;
     }
@@ -595,7 +596,7 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
             return fail(c, n, "%s", unsupported[i].why);
     }
     {
-        const char *names[sizeof funcs / sizeof *funcs + 11], *best = NULL;
+        const char *names[sizeof funcs / sizeof *funcs + 12], *best = NULL;
         size_t nn = 0, d = strlen(name) <= 4 ? 2 : 3;
 
         for (size_t i = 0; i < sizeof funcs / sizeof *funcs; i++)
@@ -604,6 +605,7 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
             names[nn++] = durations[i].name;
         names[nn++] = "now";
         names[nn++] = "datetime";
+        names[nn++] = "timestamp";
         names[nn++] = "limit";
         best = nearest(name, names, nn, NULL, &d);
         return best ? fail(c, n, "unknown function '%s': did you mean '%s'?", name, best)
