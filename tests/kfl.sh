@@ -20,7 +20,7 @@ if t_have python3; then
             python3 "$top_srcdir/tests/tools/kflcheck.py" "$TMP/g.truth.json" "$TMP/seed.ndjson"
     done
     "$SV" query "$TMP/s" '' --format ndjson --bodies >"$TMP/all.ndjson"
-    t_run "46 queries count what an independent reading of the entries counts" \
+    t_run "49 queries count what an independent reading of the entries counts" \
         python3 "$top_srcdir/tests/tools/kfldiff.py" "$SV" "$TMP/s" "$TMP/all.ndjson"
 else
     t_skip "python3 is not installed"
@@ -55,6 +55,9 @@ t_is "datetime() reads Kubeshark's format" \
 t_is "timestamp(\"RFC 3339\") (KFL2's name) is Unix ms too, a bound of the time window" \
     "$("$SV" query "$TMP/s" 'timestamp >= timestamp("2024-06-01T10:01:00Z")' --count) $("$SV" query "$TMP/s" --explain 'timestamp >= timestamp("2024-06-01T10:01:00Z")' | sed -n 2p | grep -o 'request times [^]]*]')" \
     "$("$SV" query "$TMP/s" 'timestamp >= 1717236060000' --count) request times [1717236060000000000, 18446744073709551615]"
+"$SV" query "$TMP/s" 'map_get(request.headers, "Host") == "x"' --count 2>"$TMP/err"
+t_is "map_get() without its default: exit 2, says what it takes" "$? $(head -n 1 "$TMP/err")" \
+    "2 streamvault: query: map_get() takes a map, a key and a default: map_get(request.headers, \"X-Id\", \"\")"
 "$SV" query "$TMP/s" 'timestamp > timestamp(5)' --count 2>"$TMP/err"
 t_is "timestamp() of no string: exit 2, says what it takes" "$? $(head -n 1 "$TMP/err")" \
     "2 streamvault: query: timestamp() takes one string: \"10/19/2021, 6:29:02.000 PM\", \"10/19/2021, 18:29:02\" or RFC 3339"

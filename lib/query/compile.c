@@ -547,6 +547,22 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
     }
     if (!recv && strcmp(name, "limit") == 0)
         return fail(c, n, "limit() belongs at the top level, joined with 'and'");
+    /* KFL2's (CEL's) map_get(map, key, default): the member, found as any member is */
+    if (!recv && strcmp(name, "map_get") == 0) {
+        if (nargs != 3)
+            return fail(c, n, "map_get() takes a map, a key and a default: "
+                              "map_get(request.headers, \"X-Id\", \"\")");
+        e = mk(c, QE_CALL, n);
+        e->fn = QF_MAP_GET;
+        for (size_t a = 1; a <= 3; a++) {
+            rc = compile(c, n->kid[a], &k, depth + 1);
+            if (rc < 0)
+                return rc;
+            add_kid(e, k);
+        }
+        *out = e;
+        return 0;
+    }
     for (size_t i = 0; i < sizeof funcs / sizeof *funcs; i++) {
         if (strcmp(name, funcs[i].name) != 0)
             continue;
@@ -596,7 +612,7 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
             return fail(c, n, "%s", unsupported[i].why);
     }
     {
-        const char *names[sizeof funcs / sizeof *funcs + 12], *best = NULL;
+        const char *names[sizeof funcs / sizeof *funcs + 13], *best = NULL;
         size_t nn = 0, d = strlen(name) <= 4 ? 2 : 3;
 
         for (size_t i = 0; i < sizeof funcs / sizeof *funcs; i++)
@@ -606,6 +622,7 @@ static int compile_call(struct comp *c, const struct q_node *n, struct qe **out,
         names[nn++] = "now";
         names[nn++] = "datetime";
         names[nn++] = "timestamp";
+        names[nn++] = "map_get";
         names[nn++] = "limit";
         best = nearest(name, names, nn, NULL, &d);
         return best ? fail(c, n, "unknown function '%s': did you mean '%s'?", name, best)

@@ -611,6 +611,17 @@ static int call(const struct q_query *q, struct q_ctx *c, const struct jv *root,
     if (rc < 0)
         return rc;
     switch (e->fn) {
+    case QF_MAP_GET: {
+        const struct jv *v = NULL;
+
+        if (x.t == QV_JSON && jv_is_obj(x.j) && text_of(c, &y, &t, &m))
+            v = member_n(c, x.j, t, m);
+        if (v) {
+            *out = from_json(v);
+            return 0;
+        }
+        return eval(q, c, root, e->kid[2], out, err);
+    }
     case QF_STARTS:
     case QF_ENDS:
         out->t = QV_BOOL;

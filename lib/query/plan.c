@@ -123,7 +123,8 @@ static bool fields_of(const struct qe *e, const struct qe **ref, size_t *n)
         (*n)++;
         return true;
     case QE_CALL:
-        if (e->fn == QF_JSON)
+        /* json() reads what no column holds; map_get() a member of a map */
+        if (e->fn == QF_JSON || e->fn == QF_MAP_GET)
             return false;
         break;
     case QE_CONST:

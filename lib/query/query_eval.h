@@ -89,6 +89,7 @@ enum qe_kind {
 
 enum qf_fn {
     QF_STARTS, QF_ENDS, QF_CONTAINS, QF_MATCHES, QF_SIZE, QF_JSON, QF_LOWER, QF_UPPER,
+    QF_MAP_GET,     /* map_get(map, key, default): kid[0], kid[1], kid[2] */
 };
 
 struct qe {

@@ -125,6 +125,14 @@ QUERIES = [
      lambda e: 1717236030000 <= e["timestamp"] < 1717236060000),
     ("(-response.status) < -400", lambda e: isinstance(get(e, "response", "status"), int)
      and get(e, "response", "status") > 400),
+    ('map_get(request.headers, "X-Missing", "none") == "none"',
+     lambda e: get(e, "request", "headers", "x-missing") is None),
+    ('http and map_get(request.headers, "Host", "") != ""',
+     lambda e: abbr(e) in ("HTTP", "HTTP/2", "gRPC")
+     and (get(e, "request", "headers", "host") if isinstance(get(e, "request", "headers"), dict)
+          else "") not in ("", None)),
+    ('map_get(response, "status", 0) >= 500', lambda e: isinstance(get(e, "response", "status"), int)
+     and get(e, "response", "status") >= 500),
     ("http && response_body_size > 10000", lambda e: abbr(e) in ("HTTP", "HTTP/2", "gRPC")
      and isinstance(get(e, "response", "bodySize"), int) and get(e, "response", "bodySize") > 10000),
     ("request_body_size > 0 and grpc", lambda e: abbr(e) == "gRPC"
