@@ -505,13 +505,13 @@ struct out_job {
 static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q_ctx *c,
                         struct row_fault *f)
 {
-    size_t i = pos, nf = o->nf;
-    struct jv *e = entry_json(o->sel, i, o->bodies || nf), *obj = NULL;
+    size_t nf = o->nf;
+    struct jv *e = entry_json(o->sel, pos, o->bodies || nf), *obj = NULL;
     char cells[NDEFAULT][128];
     bool ok = true;
 
     if (!e) {
-        *f = (struct row_fault){ .row = i };
+        *f = (struct row_fault){ .row = pos };
         return false;
     }
     if (nf == 0 && o->fmt == FMT_TABLE) {
@@ -534,7 +534,7 @@ static bool print_entry(const struct out_job *o, size_t pos, FILE *out, struct q
             struct jv *v;
 
             if (q_value(o->fs[k].q, c, e, &v, &f->qe) < 0) {
-                f->row = i;
+                f->row = pos;
                 f->f = &o->fs[k];
                 ok = false;
             } else if (obj) {

@@ -20,7 +20,7 @@ if t_have python3; then
             python3 "$top_srcdir/tests/tools/kflcheck.py" "$TMP/g.truth.json" "$TMP/seed.ndjson"
     done
     "$SV" query "$TMP/s" '' --format ndjson --bodies >"$TMP/all.ndjson"
-    t_run "49 queries count what an independent reading of the entries counts" \
+    t_run "51 queries count what an independent reading of the entries counts" \
         python3 "$top_srcdir/tests/tools/kfldiff.py" "$SV" "$TMP/s" "$TMP/all.ndjson"
 else
     t_skip "python3 is not installed"

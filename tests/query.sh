@@ -53,24 +53,27 @@ for r in csv.reader(sys.stdin): print(json.dumps(r))' | md5sum)" \
 t_is "ndjson with --fields: exact objects" \
     "$("$SV" query "$TMP/s" 'dns' -f ndjson -F 'id,src.port,protocol.abbr' | md5sum)" \
     "$(jq -c 'select(.protocol.abbr == "DNS") | {id, "src.port": .src.port, "protocol.abbr": .protocol.abbr}' "$TMP/all.ndjson" | md5sum)"
+# sorted_ids ARGS...: the ids query prints sorted by ARGS; jq_ids EXPR: the ids of the
+# entries (to_entries, .key their time order) in the order jq's EXPR gives
+sorted_ids() { "$SV" query "$TMP/s" '' -f ndjson -F id "$@" | jq -r .id | md5sum; }
+jq_ids() { jq -s -r "to_entries | $1 | .[].value.id" "$TMP/all.ndjson" | md5sum; }
 t_is "--sort elapsedTime --desc: largest first, ties in time order" \
-    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s elapsedTime --desc | jq -r .id | md5sum)" \
-    "$(jq -s -r 'to_entries | sort_by(-(.value.elapsedTime), .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+    "$(sorted_ids -s elapsedTime --desc)" "$(jq_ids 'sort_by(-(.value.elapsedTime), .key)')"
 t_is "--sort response.status: numbers ascending, entries without a status last" \
-    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s response.status | jq -r .id | md5sum)" \
-    "$(jq -s -r 'to_entries | sort_by((.value.response.status == null), .value.response.status, .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+    "$(sorted_ids -s response.status)" \
+    "$(jq_ids 'sort_by((.value.response.status == null), .value.response.status, .key)')"
 t_is "--sort request.path: strings in byte order, entries without a path last" \
-    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s request.path | jq -r .id | md5sum)" \
-    "$(jq -s -r 'to_entries | sort_by((.value.request.path == null), .value.request.path, .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+    "$(sorted_ids -s request.path)" \
+    "$(jq_ids 'sort_by((.value.request.path == null), .value.request.path, .key)')"
 t_is "--sort request.path --desc: strings reversed, ties and entries without a path in time order" \
-    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s request.path --desc | jq -r .id | md5sum)" \
-    "$(jq -s -r 'to_entries | (map(select(.value.request.path != null)) | sort_by(.value.request.path, -.key) | reverse) + map(select(.value.request.path == null)) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
-t_is "--sort request.flags: objects by their compact JSON, entries without null last" \
-    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s request.flags | jq -r .id | md5sum)" \
-    "$(jq -s -r 'to_entries | sort_by((.value.request.flags == null), (.value.request.flags | tojson), .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+    "$(sorted_ids -s request.path --desc)" \
+    "$(jq_ids '(map(select(.value.request.path != null)) | sort_by(.value.request.path, -.key) | reverse) + map(select(.value.request.path == null))')"
+t_is "--sort request.flags: objects by their compact JSON (two kinds here), entries without last" \
+    "$(sorted_ids -s request.flags)" \
+    "$(jq_ids 'sort_by((.value.request.flags == null), (.value.request.flags | tojson), .key)')"
 t_is "--sort request.flags.rd --desc: true before false, null last" \
-    "$("$SV" query "$TMP/s" '' -f ndjson -F id -s request.flags.rd --desc | jq -r .id | md5sum)" \
-    "$(jq -s -r 'to_entries | sort_by((.value.request.flags.rd | if . == true then 0 elif . == false then 1 else 2 end), .key) | .[].value.id' "$TMP/all.ndjson" | md5sum)"
+    "$(sorted_ids -s request.flags.rd --desc)" \
+    "$(jq_ids 'sort_by((.value.request.flags.rd | if . == true then 0 elif . == false then 1 else 2 end), .key)')"
 t_is "--sort then --limit: the top entries" \
     "$("$SV" query "$TMP/s" '' -F elapsedTime -s elapsedTime -r -n 2 -f csv | tr -d '\r' | tr '\n' ' ')" \
     "elapsedTime $(jq -r .elapsedTime "$TMP/all.ndjson" | sort -rn | head -n 2 | tr '\n' ' ')"

@@ -249,8 +249,6 @@ static uint8_t *inflate_some(int wbits, const void *src, size_t n, size_t max, s
         free(out);
         return NULL;
     }
-    if (!out)
-        out = malloc(1);
     return out;
 }
 

@@ -112,6 +112,12 @@ struct names_sight {
     uint64_t t;
 };
 
+/* A sighting's time as a record's bound: the last one a history holds (NAMES_NS_MAX) at most. */
+static uint64_t capped(uint64_t t)
+{
+    return t < NAMES_NS_MAX ? t : NAMES_NS_MAX;
+}
+
 static int sight_cmp(const void *a, const void *b)
 {
     const struct names_sight *x = a, *y = b;
@@ -225,8 +231,8 @@ void names_dns_records(struct names *h)
             r.ipver = s[k].run->ipver;
             memcpy(r.ip, s[k].run->ip, 16);
             r.source = NAMES_SRC_DNS;
-            r.from = first ? 0 : s[k].t < NAMES_NS_MAX ? s[k].t : NAMES_NS_MAX;
-            r.to = next == end ? NAMES_OPEN : s[next].t < NAMES_NS_MAX ? s[next].t : NAMES_NS_MAX;
+            r.from = first ? 0 : capped(s[k].t);
+            r.to = next == end ? NAMES_OPEN : capped(s[next].t);
             dns_identity(h, &r, s[k].run->name);
             if (r.from < r.to) {
                 names_fill_item(h, &it, &r);

@@ -67,6 +67,7 @@ static void release_owned(struct q_ctx *c)
     for (size_t i = 0; i < c->nbodies; i++)
         free(c->bodies[i]);
     c->nbodies = 0;
+    c->body_of[0] = c->body_of[1] = NULL;
 }
 
 void q_ctx_free(struct q_ctx *c)
@@ -549,23 +550,33 @@ static void hold_body(struct q_ctx *c, char *p)
  */
 static void body_value(struct q_ctx *c, const struct jv *root, const struct qe *e, struct qv *v)
 {
-    const struct jv *ce = member(member(member(root, e->steps[0].key), "headers"),
-                                 "Content-Encoding");
-    const char *coding;
+    int sec = strcmp(e->steps[0].key, "request") != 0;
+    const struct jv *ce;
+    const char *coding, *b64 = v->s;
     size_t n, cn, dn;
     char *raw, *dec;
 
-    if (v->t != QV_STR || !(raw = unbase64(v->s, v->len, &n)))
+    if (v->t != QV_STR)
+        return;
+    if (c->body_of[sec] == b64) {
+        *v = c->body_as[sec];
+        return;
+    }
+    raw = unbase64(v->s, v->len, &n);
+    if (!raw)
         return;
     hold_body(c, raw);
     v->s = raw;
     v->len = n;
+    ce = member(member(member(root, e->steps[0].key), "headers"), "Content-Encoding");
     coding = ce ? jv_as_strn(ce, &cn) : NULL;
     if (coding && (dec = comp_content_decode(coding, cn, raw, n, LIM_BODY_DECODED, &dn))) {
         hold_body(c, dec);
         v->s = dec;
         v->len = dn;
     }
+    c->body_of[sec] = b64;
+    c->body_as[sec] = *v;
 }
 
 /*

@@ -137,6 +137,8 @@ struct q_ctx {
     size_t nowned, capowned;
     char **bodies;              /* kept bodies' bytes decoded for the entry being matched */
     size_t nbodies, capbodies;
+    const char *body_of[2];     /* the request's and response's base64 decoded as ... */
+    struct qv body_as[2];       /* ... this (a condition may read a body more than once) */
     const struct qe *subst;     /* q_eval_subst: this node's value is subst_v, not the entry's */
     struct qv subst_v;
 };

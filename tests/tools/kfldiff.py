@@ -140,6 +140,13 @@ QUERIES = [
     # kept bodies: their text is matched as the body's bytes
     ('response.content.text.contains("socks")', lambda e: b"socks" in (body(e, "response", "content") or b"")),
     ('request.postData.text.contains("black")', lambda e: b"black" in (body(e, "request", "postData") or b"")),
+    # a body read twice in one condition, and both bodies of one entry
+    ('response.content.text.contains("socks") or response.content.text.contains("price")',
+     lambda e: any(w in (body(e, "response", "content") or b"") for w in (b"socks", b"price"))),
+    ('request.postData.text.contains("black") and size(response.content.text) < size(request.postData.text)',
+     lambda e: b"black" in (body(e, "request", "postData") or b"")
+     and body(e, "response", "content") is not None
+     and len(body(e, "response", "content")) < len(body(e, "request", "postData"))),
     ("size(response.content.text) > 1000", lambda e: len(body(e, "response", "content") or b"") > 1000),
     (r'response.content.text == r"\"price\":4[0-9]\."',
      lambda e: re.search(rb'"price":4[0-9]\.', body(e, "response", "content") or b"") is not None),
